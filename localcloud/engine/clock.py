@@ -1,0 +1,168 @@
+"""A controllable clock for the Step Functions engine: Wait states and Retry backoff in virtual time.
+
+Virtual time runs `speed` times faster than real time (default 1: real time). With
+`speed(math.inf)` / `instant()`, waits take no real time: the clock jumps to the end of the wait.
+Every timestamp the engine records (history events, $$.Execution.StartTime, $$.State.EnteredTime,
+Wait `Timestamp` comparisons) reads the same virtual clock, so recorded histories stay
+consistent: a `Wait 3600` shows an hour between its events even when it took a millisecond.
+
+Tests use::
+
+    from localcloud.engine import clock
+    with clock.instant():          # or clock.speed(1000)
+        ...start executions...
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import threading
+import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Longest single real-time wait; waits are re-computed in slices so a speed change applies at once.
+_SLICE_SECONDS = 0.25
+
+
+class Clock:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._speed = 1.0
+        self._real0 = time.time()
+        self._virtual0 = self._real0
+
+    @property
+    def factor(self) -> float:
+        return self._speed
+
+    def time(self) -> float:
+        """Virtual seconds since the epoch."""
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        rate = 1.0 if math.isinf(self._speed) else self._speed
+        return self._virtual0 + (time.time() - self._real0) * rate
+
+    def set_speed(self, factor: float) -> None:
+        """factor > 0; math.inf makes every wait instant. Virtual time stays continuous."""
+        if not factor > 0:
+            raise ValueError(f"clock speed must be > 0, got {factor!r}")
+        with self._lock:
+            self._virtual0 = self._now_locked()
+            self._real0 = time.time()
+            self._speed = float(factor)
+
+    def reset(self) -> None:
+        """Back to real time and the real date."""
+        with self._lock:
+            self._speed = 1.0
+            self._real0 = self._virtual0 = time.time()
+
+    def _advance_to(self, deadline: float) -> None:
+        with self._lock:
+            now = self._now_locked()
+            if deadline > now:
+                self._virtual0 += deadline - now
+
+    def wait(self, seconds: float, event: threading.Event | None = None) -> bool:
+        """Wait `seconds` of virtual time, or until `event` is set; True when the event ended the wait."""
+        deadline = self.time() + max(0.0, seconds)
+        while True:
+            if event is not None and event.is_set():
+                return True
+            remaining = deadline - self.time()
+            if remaining <= 0:
+                return False
+            factor = self._speed
+            if math.isinf(factor):
+                self._advance_to(deadline)
+                return event is not None and event.is_set()
+            real = min(remaining / factor, _SLICE_SECONDS)
+            if event is None:
+                time.sleep(real)
+            elif event.wait(real):
+                return True
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(seconds)
+
+    def now(self, tz: _dt.tzinfo | None = None) -> _dt.datetime:
+        """Like datetime.now(tz); naive results are UTC (moto compares them with UTC timestamps)."""
+        t = self.time()
+        if tz is None:
+            return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).replace(tzinfo=None)
+        return _dt.datetime.fromtimestamp(t, tz)
+
+
+CLOCK = Clock()
+
+
+def set_speed(factor: float) -> None:
+    CLOCK.set_speed(factor)
+
+
+def reset() -> None:
+    CLOCK.reset()
+
+
+def now(tz: _dt.tzinfo | None = _dt.timezone.utc) -> _dt.datetime:
+    return CLOCK.now(tz)
+
+
+@contextmanager
+def speed(factor: float) -> Iterator[Clock]:
+    """Run the block with virtual time `factor` times faster; restores the previous speed."""
+    previous = CLOCK.factor
+    CLOCK.set_speed(factor)
+    try:
+        yield CLOCK
+    finally:
+        CLOCK.set_speed(previous)
+
+
+def instant() -> contextmanager[Clock]:  # type: ignore[valid-type]
+    """Waits and retry backoff take no real time inside the block."""
+    return speed(math.inf)
+
+
+class _VirtualDatetime(_dt.datetime):
+    """datetime.datetime whose now()/utcnow() read the virtual clock (returns plain datetimes)."""
+
+    @classmethod
+    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+        return CLOCK.now(tz)
+
+    @classmethod
+    def utcnow(cls) -> _dt.datetime:  # type: ignore[override]
+        return CLOCK.now(None)
+
+
+def datetime_module() -> types.ModuleType:
+    """A stand-in for the `datetime` module whose datetime.now() is virtual, for moto modules' globals."""
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update({k: v for k, v in vars(_dt).items() if not k.startswith("__")})
+    shim.datetime = _VirtualDatetime  # type: ignore[attr-defined]
+    return shim
+
+
+class _TimeModule(types.ModuleType):
+    """A stand-in for `time` whose sleep() is virtual (moto's retrier calls time.sleep)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        CLOCK.sleep(seconds)
+
+    @staticmethod
+    def time() -> float:
+        return CLOCK.time()
+
+
+def time_module() -> types.ModuleType:
+    return _TimeModule("time")

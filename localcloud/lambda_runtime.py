@@ -1,0 +1,499 @@
+"""Runs deployed Lambda zips in warm Python worker processes, in place of moto's Docker path.
+
+moto calls `LambdaFunction._invoke_lambda(event) -> (payload, errored, logs)` for every Invoke,
+whether it comes from `lambda.invoke`, a Step Functions `lambda:invoke` task or a Task whose
+Resource is a function ARN (qualified or not): moto resolves the qualifier to the version object
+before calling it. Replacing that one method puts every path through this runtime.
+
+A pool of workers per function version and code hash: the first invoke extracts the zip and
+starts a worker (cold start), later ones reuse an idle worker; one invocation per worker at a
+time, a new worker when all are busy, up to a cap (the function's reserved concurrency, which
+throttles like AWS, or `max_workers`, which queues).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from localcloud import pins
+
+_WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_worker.py")
+_INIT_TIMEOUT = 30.0  # seconds a worker may take to import its handler
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+# Host variables a worker keeps; everything else comes from the function, as on AWS.
+_HOST_VARS = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "HOME")
+
+FAULTS = ("error", "service_error", "throttle", "timeout", "latency")
+
+
+class WorkerTimeout(Exception):
+    pass
+
+
+class WorkerDied(Exception):
+    pass
+
+
+def _moto_error_class() -> type[Exception]:
+    base: type[Exception] = pins.resolve("moto.core.exceptions", "JsonRESTError")
+    return base
+
+
+class LambdaApiError(_moto_error_class()):  # type: ignore[misc]
+    """An error of the Invoke API itself (not of the function), rendered by moto as AWS does."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.code = status
+        super().__init__(code, message)
+
+
+@dataclass
+class Fault:
+    kind: str
+    rate: float = 1.0
+    times: int | None = None
+    latency: float = 0.0
+    error_type: str = "InjectedError"
+    message: str = "Fault injected by localcloud"
+
+
+@dataclass
+class InvokeResult:
+    payload: str
+    errored: bool
+    logs: str
+    request_id: str
+    worker_pid: int | None = None
+    cold: bool = False
+
+
+class _Worker:
+    """One sandbox process and the line protocol of lambda_worker.py."""
+
+    def __init__(self, code_dir: str, handler: str, env: dict[str, str]) -> None:
+        self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.proc = subprocess.Popen(
+            [sys.executable, _WORKER_SCRIPT, code_dir, handler],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=code_dir,
+            close_fds=True,
+            start_new_session=True,  # Ctrl-C on the server must not hit the sandboxes
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin
+        self._fd = self.proc.stdout.fileno()
+        self._buf = bytearray()
+        self.pid = self.proc.pid
+        ready = self._read(time.monotonic() + _INIT_TIMEOUT)
+        self.init_ms: float = ready["init_ms"]
+        self.init_logs: str = ready.get("logs", "")
+        self.used = False
+
+    def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        try:
+            self._in.write(json.dumps(request).encode() + b"\n")
+            self._in.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerDied(self._exit_status()) from exc
+        return self._read(deadline)
+
+    def _read(self, deadline: float) -> dict[str, Any]:
+        while (end := self._buf.find(b"\n")) < 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._fd], [], [], remaining)[0]:
+                raise WorkerTimeout()
+            chunk = os.read(self._fd, 1 << 16)
+            if not chunk:
+                raise WorkerDied(self._exit_status())
+            self._buf += chunk
+        line = bytes(self._buf[:end])
+        del self._buf[: end + 1]
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def _exit_status(self) -> str:
+        try:
+            code = self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return "unknown"
+        return f"signal: {-code}" if code < 0 else f"exit status {code}"
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+@dataclass
+class _Spec:
+    """What a worker needs from a moto LambdaFunction, read once per invoke."""
+
+    name: str
+    version: str
+    arn: str
+    handler: str
+    code: bytes
+    code_sha: str
+    timeout: int
+    memory: int
+    env: dict[str, str]
+    runtime: str
+    reserved: int | None
+    logs_backend: Any
+    log_group: str
+
+    @classmethod
+    def of(cls, fn: Any) -> _Spec:
+        def attr(name: str) -> Any:
+            if not hasattr(fn, name):
+                raise pins.MotoHookMissing(f"moto LambdaFunction has no attribute {name!r}")
+            return getattr(fn, name)
+
+        reserved = attr("reserved_concurrency")
+        return cls(
+            name=attr("function_name"),
+            version=str(attr("version")),
+            arn=attr("function_arn"),
+            handler=attr("handler") or "",
+            code=attr("code_bytes"),
+            code_sha=attr("code_sha_256"),
+            timeout=int(attr("timeout")),
+            memory=int(attr("memory_size")),
+            env={str(k): str(v) for k, v in (attr("environment_vars") or {}).items()},
+            runtime=attr("run_time") or "python3.11",
+            reserved=int(reserved) if reserved not in (None, "") else None,
+            logs_backend=attr("logs_backend"),
+            log_group=attr("logs_group_name"),
+        )
+
+    def pool_key(self) -> str:
+        ident = [self.arn, self.version, self.code_sha, self.handler, self.memory, sorted(self.env.items())]
+        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()
+
+
+@dataclass
+class _Pool:
+    spec: _Spec
+    code_dir: str
+    cap: int
+    idle: list[_Worker] = field(default_factory=list)
+    size: int = 0
+    closed: bool = False
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+
+class LambdaRuntime:
+    """Warm worker pools for the functions deployed to one local cloud."""
+
+    def __init__(
+        self, endpoint: str, region: str = "us-east-1", cache_dir: str | None = None, max_workers: int = 8
+    ) -> None:
+        self.endpoint = endpoint
+        self.region = region
+        self.max_workers = max_workers
+        self._own_cache = cache_dir is None
+        self.cache_dir = cache_dir or tempfile.mkdtemp(prefix="localcloud-lambda-")
+        self._pools: dict[str, _Pool] = {}
+        self._lock = threading.Lock()
+        self._faults: dict[str, list[Fault]] = {}
+        self._original: Any = None
+
+    # -- hook -------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Route moto's Lambda invocations through this runtime (one runtime per process)."""
+        cls = pins.resolve("moto.awslambda.models", "LambdaFunction")
+        original = pins.resolve("moto.awslambda.models", "LambdaFunction", "_invoke_lambda")
+        runtime = self
+        self._original = getattr(original, "__localcloud_original__", original)
+
+        def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+            result = runtime.invoke_function(fn, event)
+            return result.payload, result.errored, result.logs
+
+        _invoke_lambda.__localcloud_original__ = self._original  # type: ignore[attr-defined]
+        cls._invoke_lambda = _invoke_lambda
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            cls = pins.resolve("moto.awslambda.models", "LambdaFunction")
+            cls._invoke_lambda = self._original
+            self._original = None
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def inject(
+        self,
+        function_name: str,
+        fault: str,
+        rate: float = 1.0,
+        times: int | None = None,
+        latency: float = 0.0,
+        error_type: str = "InjectedError",
+        message: str = "Fault injected by localcloud",
+    ) -> None:
+        """Make invocations of `function_name` fail (or slow down) at `rate`, `times` times at most.
+
+        fault: "error" (the handler fails with `error_type`), "service_error" (Invoke answers 500
+        ServiceException: SFN sees Lambda.ServiceException), "throttle" (429
+        TooManyRequestsException: Lambda.TooManyRequestsException), "timeout" (Sandbox.Timedout
+        at once, without waiting), "latency" (adds `latency` seconds, then runs normally)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)}")
+        with self._lock:
+            self._faults.setdefault(function_name, []).append(
+                Fault(fault, rate, times, latency, error_type, message)
+            )
+
+    def clear_faults(self, function_name: str | None = None) -> None:
+        with self._lock:
+            if function_name is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(function_name, None)
+
+    def _draw_fault(self, name: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults.get(name, []):
+                if fault.times is not None and fault.times <= 0:
+                    continue
+                if random.random() < fault.rate:
+                    if fault.times is not None:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    # -- invoke -----------------------------------------------------------------------------
+
+    def invoke(self, function_name: str, event: Any, qualifier: str | None = None) -> InvokeResult:
+        """Invoke a deployed function in-process (no HTTP): what the Invoke API does, for benches."""
+        backends = pins.resolve("moto.awslambda.models", "lambda_backends")
+        account = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
+        fn = backends[account][self.region].get_function(function_name, qualifier)
+        return self.invoke_function(fn, event)
+
+    def invoke_function(self, fn: Any, event: Any) -> InvokeResult:
+        spec = _Spec.of(fn)
+        request_id = str(uuid.uuid4())
+        if isinstance(event, str | bytes):
+            event = json.loads(event or "{}")
+        fault = self._draw_fault(spec.name)
+        if fault is not None:
+            if fault.kind == "latency":
+                time.sleep(fault.latency)
+            else:
+                return self._fault_result(spec, fault, request_id)
+        pool = self._pool(spec)
+        worker, cold = self._acquire(pool)
+        started = time.perf_counter()
+        request = {"id": request_id, "event": event, "arn": spec.arn, "deadline": time.time() + spec.timeout}
+        try:
+            answer = worker.call(request, spec.timeout)
+        except WorkerTimeout:
+            self._discard(pool, worker)
+            message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds"
+            doc = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            logs = f"{stamp} {request_id} Task timed out after {spec.timeout:.2f} seconds\n"
+            return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout")
+        except WorkerDied as died:
+            self._discard(pool, worker)
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {died}"
+            doc = {"errorType": "Runtime.ExitError", "errorMessage": message}
+            return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error")
+        self._release(pool, worker)
+        logs = (worker.init_logs if cold else "") + answer.get("logs", "")
+        payload = answer["payload"]
+        return self._finish(spec, worker, request_id, payload, not answer["ok"], logs, started, cold, None)
+
+    def _fault_result(self, spec: _Spec, fault: Fault, request_id: str) -> InvokeResult:
+        if fault.kind == "throttle":
+            raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
+        if fault.kind == "service_error":
+            raise LambdaApiError(500, "ServiceException", fault.message)
+        if fault.kind == "timeout":
+            message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds"
+            doc = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+        else:
+            doc = {"errorType": fault.error_type, "errorMessage": fault.message, "stackTrace": []}
+        return InvokeResult(json.dumps(doc), True, "", request_id)
+
+    def _finish(
+        self,
+        spec: _Spec,
+        worker: _Worker,
+        request_id: str,
+        payload: str | dict[str, Any],
+        errored: bool,
+        logs: str,
+        started: float,
+        cold: bool,
+        status: str | None,
+    ) -> InvokeResult:
+        duration = (time.perf_counter() - started) * 1000
+        if not isinstance(payload, str):
+            payload = json.dumps(payload)
+        report = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        report += f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {spec.memory} MB\t"
+        report += f"Max Memory Used: {spec.memory} MB"
+        if cold:
+            report += f"\tInit Duration: {worker.init_ms:.2f} ms"
+        if status:
+            report += f"\tStatus: {status}"
+        lines = [f"START RequestId: {request_id} Version: {spec.version}"]
+        lines += logs.splitlines()
+        lines += [f"END RequestId: {request_id}", report]
+        self._write_logs(spec, worker.log_stream, lines)
+        return InvokeResult(payload, errored, "\n".join(lines), request_id, worker.pid, cold)
+
+    @staticmethod
+    def _write_logs(spec: _Spec, stream: str, lines: list[str]) -> None:
+        now = int(time.time() * 1000)
+        backend = spec.logs_backend
+        # ensure_* are cheap dict look-ups; a moto reset may have dropped the group meanwhile.
+        backend.ensure_log_group(spec.log_group)
+        backend.ensure_log_stream(spec.log_group, stream)
+        backend.put_log_events(spec.log_group, stream, [{"timestamp": now, "message": m} for m in lines])
+
+    # -- pools ------------------------------------------------------------------------------
+
+    def _pool(self, spec: _Spec) -> _Pool:
+        key = spec.pool_key()
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None:
+                pool.spec = spec  # timeout may have changed without a new worker
+                return pool
+            # A new version of the code or configuration retires the older pools of the function.
+            for old_key, old in list(self._pools.items()):
+                if old.spec.arn == spec.arn and old.spec.version == spec.version:
+                    del self._pools[old_key]
+                    self._close_pool(old)
+            cap = spec.reserved if spec.reserved is not None else self.max_workers
+            pool = _Pool(spec, self._extract(spec), cap)
+            self._pools[key] = pool
+            return pool
+
+    def _extract(self, spec: _Spec) -> str:
+        if not spec.code:
+            raise LambdaApiError(400, "InvalidParameterValueException", f"{spec.name} has no zip code")
+        target = os.path.join(self.cache_dir, spec.code_sha.replace("/", "_").replace("+", "-"))
+        if not os.path.isdir(target):
+            staging = tempfile.mkdtemp(dir=self.cache_dir)
+            with zipfile.ZipFile(io.BytesIO(spec.code)) as archive:
+                archive.extractall(staging)
+            try:
+                os.rename(staging, target)
+            except OSError:  # extracted by a concurrent cold start
+                shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def _acquire(self, pool: _Pool) -> tuple[_Worker, bool]:
+        with pool.cond:
+            while not pool.idle and pool.size >= pool.cap:
+                if pool.spec.reserved is not None:
+                    raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
+                pool.cond.wait()
+            if pool.idle:
+                return pool.idle.pop(), False
+            pool.size += 1
+        try:
+            return _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool)), True
+        except BaseException:
+            with pool.cond:
+                pool.size -= 1
+                pool.cond.notify()
+            raise
+
+    def _release(self, pool: _Pool, worker: _Worker) -> None:
+        with pool.cond:
+            if pool.closed:
+                pool.size -= 1
+                worker.kill()
+            else:
+                pool.idle.append(worker)
+            pool.cond.notify()
+
+    def _discard(self, pool: _Pool, worker: _Worker) -> None:
+        worker.kill()
+        with pool.cond:
+            pool.size -= 1
+            pool.cond.notify()
+
+    @staticmethod
+    def _close_pool(pool: _Pool) -> None:
+        with pool.cond:
+            pool.closed = True
+            for worker in pool.idle:
+                pool.size -= 1
+                worker.kill()
+            pool.idle.clear()
+
+    def _worker_env(self, pool: _Pool) -> dict[str, str]:
+        spec = pool.spec
+        env = {k: os.environ[k] for k in _HOST_VARS if k in os.environ}
+        env.update(spec.env)
+        now = datetime.now(UTC)
+        env.update(_FAKE_CREDENTIALS)
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout),
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+                "AWS_LAMBDA_LOG_STREAM_NAME": f"{now:%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}",
+                "LAMBDA_TASK_ROOT": pool.code_dir,
+                "_HANDLER": spec.handler,
+                "TZ": ":UTC",
+            }
+        )
+        return env
+
+    # -- introspection and shutdown ---------------------------------------------------------
+
+    def worker_pids(self, function_name: str) -> list[int]:
+        """Pids of the idle workers of a function (all versions)."""
+        with self._lock:
+            pools = [p for p in self._pools.values() if p.spec.name == function_name]
+        return [w.pid for p in pools for w in list(p.idle)]
+
+    def stop(self) -> None:
+        self.uninstall()
+        with self._lock:
+            pools = list(self._pools.values())
+            self._pools.clear()
+        for pool in pools:
+            self._close_pool(pool)
+        if self._own_cache:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)

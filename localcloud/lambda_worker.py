@@ -1,0 +1,130 @@
+"""One warm Lambda sandbox: a Python process that imports a handler once and serves invocations.
+
+Started by `lambda_runtime` as `python lambda_worker.py CODE_DIR HANDLER` with the function's
+environment. Standard library only, so it imports nothing the deployed zip does not ask for.
+
+Protocol (one JSON object per line): the worker writes {"ready": pid, "init_ms": float} once, then
+for each request line {"id", "event", "arn", "deadline"} answers one line {"ok", "payload", "logs"}.
+`payload` is the handler's JSON result, or Lambda's error document when ok is false. The protocol
+runs on the process's original stdout; fd 1 and sys.stdout are redirected so that a print in the
+handler cannot corrupt it, and what the handler prints is captured per invocation as `logs`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+
+class _Capture(io.TextIOBase):
+    """sys.stdout/sys.stderr for the handler: collects text for the current invocation.
+
+    Loggers that keep a reference to sys.stdout from import time (Powertools does) still write
+    here, because the object stays the same and only its buffer is swapped per invocation."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        return len(s)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts = []
+        return text
+
+
+class LambdaContext:
+    """The attributes and method of the AWS Python runtime's context object."""
+
+    def __init__(self, request_id: str, arn: str, deadline: float) -> None:
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        # A string, as in the AWS runtime.
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def _error(kind: str, message: str, request_id: str, stack: list[str] | None = None) -> dict[str, Any]:
+    return {"errorMessage": message, "errorType": kind, "requestId": request_id, "stackTrace": stack or []}
+
+
+def _exception_doc(exc: BaseException, request_id: str) -> dict[str, Any]:
+    # Frames inside this file are the runtime's, not the user's: AWS does not show them either.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    return _error(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
+
+
+def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:
+    module_name, _, func_name = handler_spec.rpartition(".")
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except Exception as exc:  # the runtime reports any import failure as ImportModuleError
+        return None, _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}", "")
+    handler = getattr(module, func_name, None)
+    if handler is None:
+        msg = f"Handler '{func_name}' missing on module '{module_name}'"
+        return None, _error("Runtime.HandlerNotFound", msg, "")
+    return handler, None
+
+
+def main() -> None:
+    code_dir, handler_spec = sys.argv[1], sys.argv[2]
+    proto_out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    proto_in = sys.stdin
+    # Anything written to fd 1 at C level goes to stderr, never into the protocol.
+    os.dup2(2, 1)
+    capture = _Capture()
+    sys.stdout = sys.stderr = capture  # type: ignore[assignment]
+    sys.path.insert(0, code_dir)
+    os.chdir(code_dir)
+
+    started = time.perf_counter()
+    handler, init_error = _load(handler_spec)
+    init_ms = (time.perf_counter() - started) * 1000
+    proto_out.write(json.dumps({"ready": os.getpid(), "init_ms": init_ms, "logs": capture.take()}) + "\n")
+
+    for line in proto_in:
+        request = json.loads(line)
+        request_id = request["id"]
+        if init_error is not None:
+            result = {"ok": False, "payload": json.dumps({**init_error, "requestId": request_id})}
+        else:
+            context = LambdaContext(request_id, request["arn"], request["deadline"])
+            try:
+                value = handler(request["event"], context)
+                try:
+                    result = {"ok": True, "payload": json.dumps(value)}
+                except (TypeError, ValueError) as exc:
+                    doc = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
+                    result = {"ok": False, "payload": json.dumps(doc)}
+            except Exception as exc:
+                doc = _exception_doc(exc, request_id)
+                # The runtime logs the error document as the function's last words, like AWS.
+                capture.write(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}\n")
+                result = {"ok": False, "payload": json.dumps(doc)}
+        result["logs"] = capture.take()
+        proto_out.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

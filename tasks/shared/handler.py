@@ -1,0 +1,48 @@
+"""The envelope every task Lambda shares.
+
+Workflows invoke a task with `{"execution": <execution ARN>, "input": {...}}`. `task(schema)`
+turns a function of the input into a Lambda handler: the execution becomes the logs'
+correlation id, the input is validated (InvalidInput names the field), metrics are flushed
+and the call is traced. The function returns a JSON-safe dict.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+from tasks.shared.errors import InvalidInput
+from tasks.shared.powertools import logger, metrics, tracer
+
+TaskFunction = Callable[[dict[str, Any]], dict[str, Any]]
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def validated(payload: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        validate(event=payload, schema=dict(schema))
+    except SchemaValidationError as error:
+        field = ".".join(str(p) for p in (error.path or [])[1:]) or "input"
+        raise InvalidInput(f"{field}: {error.validation_message}") from None
+    return dict(payload)
+
+
+def task(schema: Mapping[str, Any]) -> Callable[[TaskFunction], Handler]:
+    def wrap(function: TaskFunction) -> Handler:
+        @functools.wraps(function)
+        @metrics.log_metrics
+        @tracer.capture_lambda_handler(capture_response=False)
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            if not isinstance(event, dict) or "input" not in event:
+                raise InvalidInput("event: expected {'execution': ..., 'input': {...}}")
+            logger.set_correlation_id(event.get("execution"))
+            logger.append_keys(task=function.__name__)
+            return function(validated(event["input"], schema))
+
+        return handler
+
+    return wrap

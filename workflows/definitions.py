@@ -1,0 +1,142 @@
+"""Render workflow definitions to `definitions/<name>.asl.json` and check them.
+
+A definition file is generated, never edited: `check` fails when a file differs from what
+the Python builds, when a `${Token}` is not one the registry knows, or when the graph is
+broken (a `Next` to no state, a state nothing reaches, a path with no end).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from workflows.registry import Workflow
+
+TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_FIRST_KEYS = ("Type", "Comment")
+
+
+def _ordered(state: dict[str, Any]) -> dict[str, Any]:
+    """Type and Comment first, so a reader sees what a state is before how it is configured."""
+    ordered = {k: state[k] for k in _FIRST_KEYS if k in state}
+    ordered.update((k, v) for k, v in state.items() if k not in ordered)
+    return ordered
+
+
+def _normalise(graph: dict[str, Any]) -> dict[str, Any]:
+    states = {}
+    for name, state in graph["States"].items():
+        state = _ordered(state)
+        if "Branches" in state:
+            state["Branches"] = [_normalise(b) for b in state["Branches"]]
+        if "ItemProcessor" in state:
+            state["ItemProcessor"] = _normalise(state["ItemProcessor"])
+        states[name] = state
+    return {**graph, "States": states}
+
+
+def render(workflow: Workflow) -> str:
+    return json.dumps(_normalise(workflow.build()), indent=2, ensure_ascii=False) + "\n"
+
+
+def write(workflow: Workflow) -> bool:
+    """Write the definition file; True when it changed."""
+    text = render(workflow)
+    path = workflow.definition_path
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def load(workflow: Workflow) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(workflow.definition_path.read_text())
+    return result
+
+
+def _graphs(graph: dict[str, Any], where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    yield where or "top level", graph
+    for name, state in graph.get("States", {}).items():
+        for i, branch in enumerate(state.get("Branches", [])):
+            yield from _graphs(branch, f"{where}{name}/branch {i + 1}: ")
+        if "ItemProcessor" in state:
+            yield from _graphs(state["ItemProcessor"], f"{where}{name}/item processor: ")
+        if "Iterator" in state:
+            yield from _graphs(state["Iterator"], f"{where}{name}/iterator: ")
+
+
+def _targets(state: dict[str, Any]) -> list[str]:
+    targets = [state["Next"]] if "Next" in state else []
+    targets += [rule["Next"] for rule in state.get("Choices", [])]
+    targets += [state["Default"]] if "Default" in state else []
+    targets += [catch["Next"] for catch in state.get("Catch", [])]
+    return targets
+
+
+def graph_problems(definition: dict[str, Any]) -> list[str]:
+    """Structural problems of every graph (top level, branches, item processors)."""
+    problems = []
+    for where, graph in _graphs(definition):
+        states = graph.get("States") or {}
+        start = graph.get("StartAt")
+        if start not in states:
+            problems.append(f"{where}: StartAt {start!r} is not a state")
+            continue
+        for name, state in states.items():
+            kind = state.get("Type")
+            for target in _targets(state):
+                if target not in states:
+                    problems.append(f"{where}{name}: goes to {target!r}, which is not a state here")
+            ends = kind in ("Succeed", "Fail") or state.get("End") is True
+            if kind == "Choice":
+                if not state.get("Choices"):
+                    problems.append(f"{where}{name}: Choice without Choices")
+            elif not ends and "Next" not in state:
+                problems.append(f"{where}{name}: neither Next nor End")
+            if kind == "Fail" and not ({"Error", "ErrorPath"} & state.keys()):
+                problems.append(f"{where}{name}: Fail state without Error or ErrorPath")
+        reached, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            if name in reached or name not in states:
+                continue
+            reached.add(name)
+            todo.extend(_targets(states[name]))
+        for name in states.keys() - reached:
+            problems.append(f"{where}{name}: not reachable from {start!r}")
+    return problems
+
+
+def token_problems(workflow: Workflow, text: str) -> list[str]:
+    known = workflow.tokens()
+    return [f"unknown token ${{{t}}}" for t in sorted(set(TOKEN.findall(text)) - known)]
+
+
+def parse_problems(text: str) -> list[str]:
+    """Run the definition through moto's ASL parser (the grammar the local cloud executes)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    concrete = TOKEN.sub(lambda m: f"arn:aws:lambda:us-east-1:123456789012:function:{m.group(1)}", text)
+    try:
+        AmazonStateLanguageParser.parse(concrete)
+    except Exception as error:  # the parser raises several exception types; any is a problem
+        return [f"ASL parser: {error}"]
+    return []
+
+
+def check(workflow: Workflow) -> list[str]:
+    path = workflow.definition_path
+    if not path.exists():
+        return [f"{path.name}: missing; run `python -m workflows build`"]
+    text = path.read_text()
+    problems = []
+    if text != render(workflow):
+        problems.append(f"{path.name}: stale; run `python -m workflows build`")
+    definition = json.loads(text)
+    problems += [f"{path.name}: {p}" for p in graph_problems(definition)]
+    problems += [f"{path.name}: {p}" for p in token_problems(workflow, text)]
+    problems += [f"{path.name}: {p}" for p in parse_problems(text)]
+    return problems

@@ -1,0 +1,178 @@
+"""Lottery: draw N winners among the employees, redraw past winners, announce and record.
+
+    Validate Request -> Draw Winners -> Check Past Winners -> Choice
+        all new winners       -> Announce And Record (SNS publish || record winners) -> Draw Complete
+        past winner, attempts left -> Count Redraw -> Draw Winners
+        past winner, no attempts   -> Redraw Limit Reached -> Alert Failure -> Failed
+
+The seed looped for ever once every employee had won; here the request is checked against the
+employees who can still win (NotEnoughEligibleEmployees) and the redraw loop is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepfunctions.steps.choice_rule import ChoiceRule
+
+from tasks.lottery.schemas import DRAW_REQUEST
+from workflows import asl
+from workflows.policies import alert_and_fail, catch_to, lambda_task, sns_publish
+from workflows.registry import Access, Function, Index, Table, Topic, Workflow
+
+MAX_REDRAWS = 5
+
+
+def build() -> dict[str, Any]:
+    alert = alert_and_fail("lottery")
+
+    validate = lambda_task(
+        "Validate Request",
+        "ValidateRequestFunctionArn",
+        "$",
+        result_selector={
+            "winners.$": "$.Payload.winners",
+            "employees.$": "$.Payload.employees",
+            "seed.$": "$.Payload.seed",
+            "attempt": 0,
+        },
+        result_path="$.draw",
+        comment="Checks the request against the employees who can still win",
+    )
+    draw = lambda_task(
+        "Draw Winners",
+        "DrawWinnersFunctionArn",
+        "$.draw",
+        result_selector={"winners.$": "$.Payload.winners"},
+        result_path="$.selection",
+    )
+    check = lambda_task(
+        "Check Past Winners",
+        "CheckWinnersFunctionArn",
+        {"winners.$": "$.selection.winners"},
+        result_selector={
+            "eligible.$": "$.Payload.eligible",
+            "past_winners.$": "$.Payload.past_winners",
+            "message.$": "$.Payload.message",
+        },
+        result_path="$.check",
+    )
+    count_redraw = asl.Pass(
+        "Count Redraw",
+        parameters={
+            "winners.$": "$.draw.winners",
+            "employees.$": "$.draw.employees",
+            "seed.$": "$.draw.seed",
+            "attempt.$": "States.MathAdd($.draw.attempt, 1)",
+        },
+        result_path="$.draw",
+    )
+    limit_reached = asl.Pass(
+        "Redraw Limit Reached",
+        parameters={
+            "Error": "RedrawLimitReached",
+            "Cause.$": f"States.Format('Past winners were drawn {MAX_REDRAWS + 1} times in a row: {{}}', "
+            "States.JsonToString($.check.past_winners))",
+        },
+        result_path="$.error",
+    )
+
+    notify = sns_publish(
+        "Notify Winners",
+        "AnnouncementsTopicArn",
+        {"Subject": "Lottery winners", "Message.$": "$.check.message"},
+        result_path="$",
+    )
+    record = lambda_task(
+        "Record Winners",
+        "RecordWinnersFunctionArn",
+        {"draw_id.$": "$$.Execution.Name", "winners.$": "$.selection.winners"},
+        result_selector={"recorded.$": "$.Payload.recorded"},
+    )
+    announce = asl.Parallel(
+        "Announce And Record",
+        result_selector={"message_id.$": "$[0].MessageId", "recorded.$": "$[1].recorded"},
+        result_path="$.outcome",
+    )
+    announce.add_branch(notify)
+    announce.add_branch(record)
+
+    complete = asl.Pass(
+        "Draw Complete",
+        parameters={
+            "draw_id.$": "$$.Execution.Name",
+            "winners.$": "$.selection.winners",
+            "message.$": "$.check.message",
+            "message_id.$": "$.outcome.message_id",
+            "redraws.$": "$.draw.attempt",
+        },
+    )
+
+    is_new = asl.Choice("Any Past Winner?")
+    is_new.add_choice(ChoiceRule.BooleanEquals(variable="$.check.eligible", value=True), next_step=announce)
+    is_new.add_choice(
+        ChoiceRule.NumericGreaterThanEquals(variable="$.draw.attempt", value=MAX_REDRAWS),
+        next_step=limit_reached,
+    )
+    is_new.default_choice(count_redraw)
+
+    for state in (validate, draw, check, announce):
+        catch_to(state, alert)
+    limit_reached.next(alert)
+    count_redraw.next(draw)
+    announce.next(complete)
+
+    chain = asl.Chain([validate, draw, check, is_new])
+    graph = asl.Graph(chain, comment="Lottery: draw winners, redraw past winners, announce and record")
+    return graph.to_dict()
+
+
+WORKFLOW = Workflow(
+    name="lottery",
+    description="Draw N winners among employees, redraw past winners, notify them and record the draw",
+    type=asl.StateMachineType.STANDARD,
+    build=build,
+    input_schema=DRAW_REQUEST,
+    example_input={"winners": 2},
+    functions=(
+        Function(
+            name="validate-request",
+            handler="tasks.lottery.validate_request.handler",
+            description="Checks the number of winners against the employees who can still win",
+            access=(Access("employees", ("dynamodb:Scan",)), Access("winners", ("dynamodb:Scan",))),
+            environment={"EMPLOYEES_TABLE": "employees", "WINNERS_TABLE": "winners"},
+        ),
+        Function(
+            name="draw-winners",
+            handler="tasks.lottery.draw_winners.handler",
+            description="Draws distinct lottery serials and reads those employees",
+            access=(Access("employees", ("dynamodb:Query",)),),
+            environment={"EMPLOYEES_TABLE": "employees"},
+        ),
+        Function(
+            name="check-winners",
+            handler="tasks.lottery.check_winners.handler",
+            description="Finds drawn employees who already won and writes the announcement",
+            access=(Access("winners", ("dynamodb:BatchGetItem",)),),
+            environment={"WINNERS_TABLE": "winners"},
+        ),
+        Function(
+            name="record-winners",
+            handler="tasks.lottery.record_winners.handler",
+            description="Records the winners of a draw, once, whatever retries or redrives happen",
+            access=(Access("winners", ("dynamodb:PutItem",)),),
+            environment={"WINNERS_TABLE": "winners"},
+        ),
+    ),
+    tables=(
+        Table(
+            name="employees",
+            partition_key=("employee_id", "S"),
+            indexes=(Index("lottery_serial-index", ("lottery_serial", "N")),),
+            seed="lottery-employees.json",
+        ),
+        Table(name="winners", partition_key=("employee_id", "S")),
+    ),
+    topics=(Topic("announcements", "Lottery winners"),),
+    integrations=(Access("announcements", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
+)

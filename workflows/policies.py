@@ -1,0 +1,136 @@
+"""Shared error policy: the Retry and Catch every workflow uses, and the alert-then-fail tail.
+
+Handlers raise named exceptions and never retry themselves; what is retried, how often and
+where a failure goes is decided here, once, for every workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows import asl
+
+# Errors AWS documents as transient for Lambda invocations: always worth another attempt.
+LAMBDA_TRANSIENT = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+]
+LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+SNS_TRANSIENT = ["SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KMSThrottlingException"]
+DYNAMODB_TRANSIENT = [
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerErrorException",
+]
+ERROR_PATH = "$.error"
+
+
+def transient_retry(errors: list[str] = LAMBDA_TRANSIENT) -> asl.Retry:
+    return asl.Retry(error_equals=errors, interval_seconds=1, max_attempts=3, backoff_rate=2.0)
+
+
+def throttle_retry(errors: list[str] = LAMBDA_THROTTLED) -> asl.Retry:
+    """Throttling backs off with full jitter so that retries from many executions spread out."""
+    return asl.Retry(
+        error_equals=errors,
+        interval_seconds=1,
+        max_attempts=6,
+        backoff_rate=2.0,
+        max_delay_seconds=20,
+        jitter_strategy="FULL",
+    )
+
+
+def lambda_task(
+    state_id: str,
+    function_token: str,
+    payload: dict[str, Any] | str = "$",
+    *,
+    result_selector: dict[str, Any] | None = None,
+    result_path: str | None = "$",
+    extra_retries: list[asl.Retry] | None = None,
+    timeout_seconds: int | None = None,
+    comment: str | None = None,
+) -> asl.Task:
+    """A Lambda task through the optimised integration, with the standard retries.
+
+    The event is the envelope of `tasks.shared.handler`: the execution ARN (the logs'
+    correlation id) and the input, which `payload` gives as a JSONPath or a Parameters-style
+    dict. The handler's return value is under `Payload`; `result_selector` picks from it.
+    """
+    envelope = {
+        "execution.$": "$$.Execution.Id",
+        **({"input.$": payload} if isinstance(payload, str) else {"input": payload}),
+    }
+    parameters: dict[str, Any] = {"FunctionName": "${" + function_token + "}", "Payload": envelope}
+    fields: dict[str, Any] = {
+        "resource": "arn:aws:states:::lambda:invoke",
+        "parameters": parameters,
+        "result_selector": result_selector or {"Payload.$": "$.Payload"},
+        "result_path": result_path,
+    }
+    if timeout_seconds is not None:
+        fields["timeout_seconds"] = timeout_seconds
+    if comment:
+        fields["comment"] = comment
+    task = asl.Task(state_id, **fields)
+    task.add_retry([transient_retry(), throttle_retry(), *(extra_retries or [])])
+    return task
+
+
+def sns_publish(
+    state_id: str,
+    topic_token: str,
+    message: dict[str, Any],
+    *,
+    result_path: str | None = None,
+    comment: str | None = None,
+) -> asl.Task:
+    """SNS publish through the service integration; `message` holds Message/Message.$ and Subject."""
+    task = asl.Task(
+        state_id,
+        resource="arn:aws:states:::sns:publish",
+        parameters={"TopicArn": "${" + topic_token + "}", **message},
+        result_selector={"MessageId.$": "$.MessageId"},
+        result_path=result_path,
+        comment=comment,
+    )
+    task.add_retry([transient_retry(SNS_TRANSIENT[:1]), throttle_retry(SNS_TRANSIENT[1:])])
+    return task
+
+
+def alert_and_fail(workflow: str) -> asl.Task:
+    """The tail every failure path ends in: publish to the alerts topic, then Fail.
+
+    The caught error sits under `$.error` ({"Error", "Cause"}); the Fail state re-raises it, so
+    the execution's error is the original one, not "alert sent".
+    """
+    failed = asl.Fail(
+        "Failed",
+        comment="Ends the execution with the caught error",
+        error_path="$.error.Error",
+        cause_path="$.error.Cause",
+    )
+    alert = sns_publish(
+        "Alert Failure",
+        "AlertsTopicArn",
+        {
+            "Subject": f"[{workflow}] execution failed",
+            "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}}', "
+            "$$.Execution.Id, $.error.Error, $.error.Cause)",
+        },
+        result_path=None,
+        comment="Tell the on-call people, then fail with the original error",
+    )
+    # An alert that cannot be sent must not hide the failure it was reporting.
+    alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=failed, result_path="$.alert_error"))
+    alert.next(failed)
+    return alert
+
+
+def catch_to(state: Any, alert: asl.Task) -> None:
+    """Every error not retried away is kept under `$.error` (the input is preserved) and alerted."""
+    state.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=alert, result_path=ERROR_PATH))

@@ -1,0 +1,182 @@
+"""The registry of workflows: the one source that deploy, the local cloud and the console read.
+
+A workflow declares its state machine (built by a function), its input schema, the Lambda
+functions it runs and the resources they use. Resources are named logically ("winners");
+deploy turns a logical name into `<app>-<env>-<workflow>-<name>` and into the `${Token}`
+values substituted in the definition. The token naming rule lives here and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from workflows.asl import StateMachineType
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFINITIONS_DIR = ROOT / "definitions"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Resources every workflow of an environment shares.
+ALERTS_TOPIC = "alerts"
+
+
+def pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+@dataclass(frozen=True)
+class Access:
+    """Actions one function (or the state machine) may take on one resource of its workflow."""
+
+    resource: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    description: str
+    access: tuple[Access, ...] = ()
+    # environment variable -> logical resource whose physical name (or ARN for topics) is its value
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # environment variable -> SSM parameter / secret name (the value is read at run time, never stored)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    timeout: int = 10
+    memory: int = 256
+
+    @property
+    def token(self) -> str:
+        return f"{pascal(self.name)}FunctionArn"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: tuple[str, Literal["S", "N"]]
+    sort_key: tuple[str, Literal["S", "N"]] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    partition_key: tuple[str, Literal["S", "N"]]
+    sort_key: tuple[str, Literal["S", "N"]] | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    seed: str | None = None  # file under workflows/data/ with items to load (demo data)
+
+    @property
+    def token(self) -> str:
+        return f"{pascal(self.name)}TableName"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    display_name: str = ""
+
+    @property
+    def token(self) -> str:
+        return f"{pascal(self.name)}TopicArn"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    expire_days: int | None = None
+
+    @property
+    def token(self) -> str:
+        return f"{pascal(self.name)}BucketName"
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    shards: int = 1
+
+    @property
+    def token(self) -> str:
+        return f"{pascal(self.name)}StreamArn"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Start the workflow on an EventBridge Scheduler expression: `rate(...)` or `cron(...)`."""
+
+    expression: str
+    input: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    """Kinesis records delivered in batches to the workflow (an EventBridge Pipe on AWS)."""
+
+    stream: str
+    batch_size: int = 100
+    max_batching_window_seconds: int = 1
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """An API route that starts the workflow; `sync` answers with the execution's output."""
+
+    method: str
+    path: str
+    sync: bool = False
+    auth: bool = False
+
+
+Trigger = Schedule | StreamTrigger | HttpRoute
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    description: str
+    type: StateMachineType
+    build: Callable[[], dict[str, Any]]
+    input_schema: Mapping[str, Any]
+    functions: tuple[Function, ...] = ()
+    tables: tuple[Table, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    streams: tuple[Stream, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    # what the state machine itself does through service integrations (besides invoking its functions)
+    integrations: tuple[Access, ...] = ()
+    example_input: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def definition_path(self) -> Path:
+        return DEFINITIONS_DIR / f"{self.name}.asl.json"
+
+    def resources(self) -> dict[str, Table | Topic | Bucket | Stream]:
+        """Logical name -> resource, including the environment's shared alerts topic."""
+        found: dict[str, Table | Topic | Bucket | Stream] = {ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts")}
+        declared: tuple[Table | Topic | Bucket | Stream, ...] = (
+            *self.tables,
+            *self.topics,
+            *self.buckets,
+            *self.streams,
+        )
+        for resource in declared:
+            if resource.name in found:
+                raise ValueError(f"workflow {self.name}: resource name {resource.name!r} used twice")
+            found[resource.name] = resource
+        return found
+
+    def function(self, name: str) -> Function:
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        raise KeyError(f"workflow {self.name} has no function {name!r}")
+
+    def tokens(self) -> set[str]:
+        """Every `${Token}` its definition may contain."""
+        return {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
