@@ -1,0 +1,1 @@
+"""What deploy uses: environments, names, packaging and one module per kind of resource."""

@@ -1,0 +1,90 @@
+"""Environments (`environments.toml`): where each one lives and how its resources are named."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "environments.toml"
+# Credentials the local cloud accepts; never used against AWS.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class ConfigError(Exception):
+    """The environment configuration is wrong; the message names what."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    app: str
+    name: str
+    region: str
+    endpoint: str | None
+    log_level: str
+    schedules: bool
+    alert_email: str | None
+    confirm: bool
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint is not None
+
+    def resource_name(self, *parts: str) -> str:
+        """`<app>-<env>-<part>-...`, the name of every resource of this environment."""
+        return "-".join((self.app, self.name, *parts))
+
+    def tags(self) -> dict[str, str]:
+        return {"app": self.app, "env": self.name}
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        credentials = LOCAL_CREDENTIALS if self.is_local else {}
+        return boto3.Session(region_name=self.region, **credentials)
+
+    def client(self, service: str, **config: Any) -> Any:
+        # StartSyncExecution's host prefix ("sync-") cannot resolve on a loopback endpoint.
+        cfg = Config(inject_host_prefix=not self.is_local, retries={"mode": "standard"}, **config)
+        return self.session.client(service, endpoint_url=self.endpoint, config=cfg)
+
+    def account_id(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+
+def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
+    """The environment `name`; `PYFLOWS_ENDPOINT` overrides the local endpoint (tests, other ports)."""
+    try:
+        config = tomllib.loads(config_file.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{config_file}: {error}") from None
+    environments = config.get("environments", {})
+    if name not in environments:
+        known = ", ".join(environments)
+        raise ConfigError(f"unknown environment {name!r}; {config_file.name} defines: {known}")
+    env = environments[name]
+    for key in ("region", "log_level"):
+        if not env.get(key):
+            raise ConfigError(f"environment {name!r}: {key} is missing in {config_file.name}")
+    endpoint = env.get("endpoint")
+    if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
+        endpoint = os.environ["PYFLOWS_ENDPOINT"]
+    return Environment(
+        app=config.get("app") or "pyflows",
+        name=name,
+        region=env["region"],
+        endpoint=endpoint,
+        log_level=env["log_level"],
+        schedules=bool(env.get("schedules", False)),
+        alert_email=env.get("alert_email"),
+        confirm=bool(env.get("confirm", False)),
+    )
+
+
+def names() -> list[str]:
+    return list(tomllib.loads(CONFIG_FILE.read_text()).get("environments", {}))
