@@ -1,0 +1,124 @@
+"""Each lottery task Lambda against moto: valid draw, redraw, refusals, idempotent record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tasks.lottery import check_winners, draw_winners, record_winners, validate_request
+from tasks.lottery.draw import NotEnoughEligibleEmployees
+from tasks.shared.errors import InvalidInput
+from tests.unit.conftest import create_table, envelope, seed_items
+from workflows.lottery import WORKFLOW
+
+EMPLOYEES, WINNERS = "employees-test", "winners-test"
+
+
+@pytest.fixture
+def tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("EMPLOYEES_TABLE", EMPLOYEES)
+    monkeypatch.setenv("WINNERS_TABLE", WINNERS)
+    spec = {t.name: t for t in WORKFLOW.tables}
+    return {
+        "employees": create_table(spec["employees"], EMPLOYEES),
+        "winners": create_table(spec["winners"], WINNERS),
+    }
+
+
+@pytest.fixture
+def seeded(tables: dict[str, Any]) -> dict[str, Any]:
+    with tables["employees"].batch_writer() as batch:
+        for item in seed_items(WORKFLOW.tables[0]):
+            batch.put_item(Item=item)
+    return tables
+
+
+def winners_in_table() -> dict[str, dict[str, Any]]:
+    items = boto3.resource("dynamodb").Table(WINNERS).scan()["Items"]
+    return {item["employee_id"]: item for item in items}
+
+
+def test_a_valid_draw_picks_new_winners_and_names_them(
+    seeded: dict[str, Any], context: LambdaContext
+) -> None:
+    draw = validate_request.handler(envelope({"winners": 3, "seed": 7}), context)
+    assert draw == {"winners": 3, "employees": 20, "seed": 7}
+
+    drawn = draw_winners.handler(envelope({**draw, "attempt": 0}), context)["winners"]
+    assert len({w["employee_id"] for w in drawn}) == 3
+
+    check = check_winners.handler(envelope({"winners": drawn}), context)
+    assert check["eligible"] is True and check["past_winners"] == []
+    for winner in drawn:
+        assert winner["employee_name"] in check["message"]
+
+
+def test_a_past_winner_is_reported_and_a_redraw_picks_afresh(
+    seeded: dict[str, Any], context: LambdaContext
+) -> None:
+    draw = {"winners": 2, "employees": 20, "seed": 11}
+    first = draw_winners.handler(envelope({**draw, "attempt": 0}), context)["winners"]
+    seeded["winners"].put_item(Item={"employee_id": first[0]["employee_id"], "draw_id": "earlier"})
+
+    check = check_winners.handler(envelope({"winners": first}), context)
+    assert check["eligible"] is False
+    assert check["past_winners"] == [first[0]["employee_id"]]
+
+    second = draw_winners.handler(envelope({**draw, "attempt": 1}), context)["winners"]
+    assert second != first
+
+
+def test_more_winners_than_can_still_win_is_refused(seeded: dict[str, Any], context: LambdaContext) -> None:
+    for i in range(1, 19):
+        seeded["winners"].put_item(Item={"employee_id": f"E{i:03d}", "draw_id": "earlier"})
+    with pytest.raises(NotEnoughEligibleEmployees, match="3 winners requested but only 2 of 20"):
+        validate_request.handler(envelope({"winners": 3}), context)
+
+
+def test_an_empty_employee_table_is_refused(tables: dict[str, Any], context: LambdaContext) -> None:
+    with pytest.raises(NotEnoughEligibleEmployees, match="only 0 of 0"):
+        validate_request.handler(envelope({"winners": 1}), context)
+
+
+@pytest.mark.parametrize(
+    ("request_body", "field"),
+    [
+        ({"winners": "two"}, "winners"),
+        ({}, "input"),
+        ({"winners": 0}, "winners"),
+        ({"winners": 1, "x": 1}, "input"),
+    ],
+)
+def test_a_malformed_request_names_the_field(
+    tables: dict[str, Any], context: LambdaContext, request_body: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput, match=f"^{field}"):
+        validate_request.handler(envelope(request_body), context)
+
+
+WINNERS_OF_DRAW = [
+    {"employee_id": "E001", "employee_name": "Amelia Hart", "lottery_serial": 1},
+    {"employee_id": "E002", "employee_name": "Bruno Costa", "lottery_serial": 2},
+]
+
+
+def test_recording_the_same_draw_twice_records_once(tables: dict[str, Any], context: LambdaContext) -> None:
+    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+    assert record_winners.handler(event, context) == {"recorded": ["E001", "E002"]}
+    first = winners_in_table()
+    assert record_winners.handler(event, context) == {"recorded": ["E001", "E002"]}
+    assert winners_in_table() == first
+    assert {item["draw_id"] for item in first.values()} == {"draw-1"}
+
+
+def test_a_winner_of_another_draw_is_not_recorded_twice_and_nothing_is_half_written(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    record_winners.handler(envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW[:1]}), context)
+    with pytest.raises(record_winners.WinnerAlreadyRecorded, match="E001"):
+        record_winners.handler(envelope({"draw_id": "draw-2", "winners": WINNERS_OF_DRAW}), context)
+    assert set(winners_in_table()) == {"E001"}
+    assert winners_in_table()["E001"]["draw_id"] == "draw-1"
