@@ -58,7 +58,7 @@ def load(workflow: Workflow) -> dict[str, Any]:
 
 
 def _graphs(graph: dict[str, Any], where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    yield where or "top level", graph
+    yield where, graph
     for name, state in graph.get("States", {}).items():
         for i, branch in enumerate(state.get("Branches", [])):
             yield from _graphs(branch, f"{where}{name}/branch {i + 1}: ")
@@ -83,7 +83,7 @@ def graph_problems(definition: dict[str, Any]) -> list[str]:
         states = graph.get("States") or {}
         start = graph.get("StartAt")
         if start not in states:
-            problems.append(f"{where}: StartAt {start!r} is not a state")
+            problems.append(f"{where or 'top level: '}StartAt {start!r} is not a state")
             continue
         for name, state in states.items():
             kind = state.get("Type")

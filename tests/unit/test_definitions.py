@@ -1,0 +1,62 @@
+"""Definition files: generated, up to date, structurally sound; the checker catches breakage."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from workflows import WORKFLOWS, definitions
+from workflows.lottery import WORKFLOW as LOTTERY
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_definition_file_is_current_and_valid(name: str) -> None:
+    assert definitions.check(WORKFLOWS[name]) == []
+
+
+def _lottery() -> dict[str, Any]:
+    return copy.deepcopy(json.loads(definitions.render(LOTTERY)))
+
+
+def test_a_next_to_a_missing_state_is_reported() -> None:
+    definition = _lottery()
+    definition["States"]["Draw Winners"]["Next"] = "Nowhere"
+    assert "Draw Winners: goes to 'Nowhere', which is not a state here" in definitions.graph_problems(
+        definition
+    )
+
+
+def test_an_unreachable_state_is_reported() -> None:
+    definition = _lottery()
+    definition["States"]["Orphan"] = {"Type": "Succeed"}
+    assert any("Orphan: not reachable" in p for p in definitions.graph_problems(definition))
+
+
+def test_a_dangling_state_inside_a_parallel_branch_is_reported() -> None:
+    definition = _lottery()
+    branch = definition["States"]["Announce And Record"]["Branches"][0]
+    del branch["States"]["Notify Winners"]["End"]
+    problems = definitions.graph_problems(definition)
+    assert any("branch 1: Notify Winners: neither Next nor End" in p for p in problems)
+
+
+def test_an_unknown_token_is_reported() -> None:
+    text = definitions.render(LOTTERY).replace("${AlertsTopicArn}", "${AlertTopicArn}")
+    assert definitions.token_problems(LOTTERY, text) == ["unknown token ${AlertTopicArn}"]
+
+
+def test_invalid_asl_is_rejected_by_the_parser() -> None:
+    definition = _lottery()
+    definition["States"]["Draw Winners"]["Type"] = "Taks"
+    assert definitions.parse_problems(json.dumps(definition))
+
+
+def test_a_stale_file_is_reported(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = tmp_path / "lottery.asl.json"
+    stale.write_text(definitions.render(LOTTERY).replace("Lucky", "Lucky"))
+    stale.write_text(stale.read_text().replace('"MaxAttempts": 3', '"MaxAttempts": 4', 1))
+    monkeypatch.setattr(type(LOTTERY), "definition_path", property(lambda self: stale))
+    assert any("stale" in p for p in definitions.check(LOTTERY))

@@ -1,0 +1,69 @@
+"""The lottery's error policy is in its definition: retries, catches, a bounded loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from workflows import definitions, policies
+from workflows.lottery import MAX_REDRAWS, WORKFLOW
+
+DEFINITION = json.loads(definitions.render(WORKFLOW))
+
+
+def all_states(graph: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in graph["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from all_states(branch)
+
+
+def test_every_lambda_task_retries_transient_lambda_errors_with_backoff() -> None:
+    lambda_tasks = [
+        s for _, s in all_states(DEFINITION) if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+    ]
+    assert len(lambda_tasks) == 4
+    for state in lambda_tasks:
+        transient = state["Retry"][0]
+        assert transient["ErrorEquals"] == policies.LAMBDA_TRANSIENT
+        assert transient["BackoffRate"] > 1
+        throttled = state["Retry"][1]
+        assert throttled["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+        assert throttled["JitterStrategy"] == "FULL" and throttled["MaxDelaySeconds"] > 0
+
+
+def test_no_retrier_retries_business_errors() -> None:
+    for _, state in all_states(DEFINITION):
+        for retry in state.get("Retry", []):
+            assert "States.ALL" not in retry["ErrorEquals"]
+            assert "States.TaskFailed" not in retry["ErrorEquals"]
+
+
+def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
+    for name, state in DEFINITION["States"].items():
+        if state["Type"] in ("Task", "Parallel") and name != "Alert Failure":
+            assert state["Catch"] == [
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Alert Failure"}
+            ]
+    assert DEFINITION["States"]["Alert Failure"]["Next"] == "Failed"
+    assert DEFINITION["States"]["Failed"] == {
+        "Type": "Fail",
+        "Comment": "Ends the execution with the caught error",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
+
+
+def test_the_redraw_loop_is_bounded_by_a_counter() -> None:
+    choice = DEFINITION["States"]["Any Past Winner?"]
+    limit = next(rule for rule in choice["Choices"] if rule["Next"] == "Redraw Limit Reached")
+    assert limit == {
+        "Variable": "$.draw.attempt",
+        "NumericGreaterThanEquals": MAX_REDRAWS,
+        "Next": "Redraw Limit Reached",
+    }
+    assert choice["Default"] == "Count Redraw"
+    count = DEFINITION["States"]["Count Redraw"]
+    assert count["Parameters"]["attempt.$"] == "States.MathAdd($.draw.attempt, 1)"
+    assert DEFINITION["States"]["Redraw Limit Reached"]["Next"] == "Alert Failure"
