@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from workflows.asl import StateMachineType
+from workflows.lint import lint
 from workflows.registry import Workflow
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -139,4 +141,8 @@ def check(workflow: Workflow) -> list[str]:
     problems += [f"{path.name}: {p}" for p in graph_problems(definition)]
     problems += [f"{path.name}: {p}" for p in token_problems(workflow, text)]
     problems += [f"{path.name}: {p}" for p in parse_problems(text)]
+    standard = workflow.type == StateMachineType.STANDARD
+    problems += [
+        f"{path.name}: {p}" for p in lint(definition, standard=standard, map_items=workflow.max_map_items)
+    ]
     return problems

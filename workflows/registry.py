@@ -151,6 +151,8 @@ class Workflow:
     # what the state machine itself does through service integrations (besides invoking its functions)
     integrations: tuple[Access, ...] = ()
     example_input: Mapping[str, Any] = field(default_factory=dict)
+    # the most items any of its Maps iterates: bounds the worst-case history the linter computes
+    max_map_items: int = 1
 
     @property
     def definition_path(self) -> Path:
