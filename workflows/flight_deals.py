@@ -1,0 +1,183 @@
+"""Flight deals: store every flight-price record from the stream and alert on deals.
+
+    Receive Batch -> Decode Batch (rejected records -> S3 rejected/) -> Process Records:
+        || Store Records (BatchWriteItem, unprocessed retried)
+        || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
+    -> Batch Done
+    any failure -> Park Batch (S3 parked/, for redrive) -> Alert Failure -> Failed
+
+An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
+machine. The seed's two Lambdas and Kinesis Analytics pump lost a whole batch on one bad record and
+alerted once per record with no content; here bad records are kept with their reason, writes are
+idempotent (keyed by record id) and a batch raises at most one alert, which lists its deals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepfunctions.steps.choice_rule import ChoiceRule
+
+from tasks.flight_deals.schemas import PIPE_BATCH
+from workflows import asl
+from workflows.policies import alert_and_fail, catch_to, lambda_task, throttle_retry
+from workflows.registry import Access, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
+
+BATCH_SIZE = 100  # ~1 KB per Pipe record: a batch stays far below the 256 KB payload limit
+
+
+def build() -> dict[str, Any]:
+    parked = alert_and_fail("flight-deals")
+    park = lambda_task(
+        "Park Batch",
+        "ParkBatchFunctionArn",
+        {"batch.$": "$$.Execution.Input", "error.$": "$.error", "execution.$": "$$.Execution.Id"},
+        result_selector={"bucket.$": "$.Payload.bucket", "key.$": "$.Payload.key"},
+        result_path="$.parked",
+        comment="Keeps the batch as delivered, for redrive",
+    )
+    # Parking must not stop the alert: the failure is reported either way.
+    park.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=parked, result_path="$.park_error"))
+    park.next(parked)
+
+    # The Pipe's input is an array; wrapping it lets a Catch add `$.error` to the state.
+    receive = asl.Pass("Receive Batch", parameters={"records.$": "$"})
+    decode = lambda_task(
+        "Decode Batch",
+        "DecodeBatchFunctionArn",
+        {"records.$": "$.records"},
+        result_selector={
+            "batch_id.$": "$.Payload.batch_id",
+            "received.$": "$.Payload.received",
+            "records.$": "$.Payload.records",
+            "rejected.$": "$.Payload.rejected",
+            "rejected_key.$": "$.Payload.rejected_key",
+        },
+        comment="Valid records go on; rejected ones are kept in S3 with their reason",
+    )
+
+    batch = {"batch_id.$": "$.batch_id", "records.$": "$.records"}
+    store = lambda_task(
+        "Store Records",
+        "StoreRecordsFunctionArn",
+        batch,
+        result_selector={"stored.$": "$.Payload.stored"},
+        extra_retries=[throttle_retry(["RecordsNotStored"])],
+        timeout_seconds=60,
+    )
+    find = lambda_task(
+        "Find Deals",
+        "FindDealsFunctionArn",
+        batch,
+        result_selector={
+            "batch_id.$": "$.Payload.batch_id",
+            "count.$": "$.Payload.count",
+            "subject.$": "$.Payload.subject",
+            "message.$": "$.Payload.message",
+        },
+    )
+    alert_deals = lambda_task(
+        "Alert Deals",
+        "AlertDealsFunctionArn",
+        "$",
+        result_selector={
+            "deals.$": "$.Payload.deals",
+            "alerted.$": "$.Payload.alerted",
+            "message_id.$": "$.Payload.message_id",
+        },
+        comment="One alert per batch, even when the batch is delivered twice",
+    )
+    no_deals = asl.Pass("No Deals", parameters={"deals": 0, "alerted": False, "message_id": None})
+    any_deals = asl.Choice("Any Deals?")
+    any_deals.add_choice(ChoiceRule.NumericGreaterThan(variable="$.count", value=0), next_step=alert_deals)
+    any_deals.default_choice(no_deals)
+
+    process = asl.Parallel(
+        "Process Records",
+        result_selector={"stored.$": "$[0].stored", "deals.$": "$[1].deals", "alerted.$": "$[1].alerted"},
+        result_path="$.outcome",
+    )
+    process.add_branch(store)
+    process.add_branch(asl.Chain([find, any_deals]))
+
+    done = asl.Pass(
+        "Batch Done",
+        parameters={
+            "batch_id.$": "$.batch_id",
+            "received.$": "$.received",
+            "rejected.$": "$.rejected",
+            "rejected_key.$": "$.rejected_key",
+            "stored.$": "$.outcome.stored",
+            "deals.$": "$.outcome.deals",
+            "alerted.$": "$.outcome.alerted",
+        },
+    )
+
+    for state in (decode, process):
+        catch_to(state, park)
+    chain = asl.Chain([receive, decode, process, done])
+    return asl.Graph(
+        chain, comment="Flight deals: store every price record, alert once per batch on deals"
+    ).to_dict()
+
+
+WORKFLOW = Workflow(
+    name="flight-deals",
+    description="Store every flight-price record from the stream and alert once per batch on deals",
+    type=asl.StateMachineType.EXPRESS,
+    build=build,
+    input_schema=PIPE_BATCH,
+    example_input={},
+    functions=(
+        Function(
+            name="decode-batch",
+            handler="tasks.flight_deals.decode_batch.handler",
+            description="Decodes a Pipe's Kinesis batch; keeps rejected records in S3 with their reason",
+            access=(Access("batches", ("s3:PutObject",)),),
+            environment={"BATCHES_BUCKET": "batches"},
+        ),
+        Function(
+            name="store-records",
+            handler="tasks.flight_deals.store_records.handler",
+            description="Stores every valid record, keyed by record id (BatchWriteItem, unprocessed retried)",
+            access=(Access("prices", ("dynamodb:BatchWriteItem",)),),
+            environment={"PRICES_TABLE": "prices"},
+            timeout=50,
+        ),
+        Function(
+            name="find-deals",
+            handler="tasks.flight_deals.find_deals.handler",
+            description="Finds the records matching the configured deal rules and writes their summary",
+            parameters={"DEAL_RULES_PARAMETER": "flight-deals/deal-rules"},
+        ),
+        Function(
+            name="alert-deals",
+            handler="tasks.flight_deals.alert_deals.handler",
+            description="Publishes a batch's deal summary, once per batch",
+            access=(
+                Access("deals", ("sns:Publish",)),
+                Access(
+                    "idempotency",
+                    ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+                ),
+            ),
+            environment={"DEALS_TOPIC_ARN": "deals", "IDEMPOTENCY_TABLE": "idempotency"},
+        ),
+        Function(
+            name="park-batch",
+            handler="tasks.flight_deals.park_batch.handler",
+            description="Keeps a batch that failed in S3 for redrive",
+            access=(Access("batches", ("s3:PutObject",)),),
+            environment={"BATCHES_BUCKET": "batches"},
+        ),
+    ),
+    tables=(
+        Table(name="prices", partition_key=("record_id", "S")),
+        Table(name="idempotency", partition_key=("id", "S"), ttl_attribute="expiration"),
+    ),
+    topics=(Topic("deals", "Flight deals"),),
+    buckets=(Bucket("batches"),),
+    streams=(Stream("price-records", shards=1),),
+    triggers=(StreamTrigger(stream="price-records", batch_size=BATCH_SIZE, max_batching_window_seconds=1),),
+    integrations=(Access("alerts", ("sns:Publish",)),),
+)
