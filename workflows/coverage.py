@@ -125,9 +125,7 @@ def reached(definition: dict[str, Any], histories: Iterable[list[dict[str, Any]]
             if name in states:
                 found.add(Edge("state", name))
                 graph = states[name][1]
-                source, failure = _entered_before(
-                    by_id, event, lambda n, g=graph: states.get(n, ({}, -1))[1] == g
-                )
+                source, failure = _entered_before(by_id, event, partial(_in_graph, states, graph))
                 if source is None:
                     continue  # the first state of a branch or iteration
                 source_state = states[source][0]
@@ -146,9 +144,7 @@ def reached(definition: dict[str, Any], histories: Iterable[list[dict[str, Any]]
                     found.add(Edge(kind, source, name))
             elif event["type"].endswith(FAILURE_SUFFIXES) and event["id"] in retried_from:
                 kind = _FAILED_STATE_TYPE.get(event["type"].split("State")[0], "Task")
-                source, _ = _entered_before(
-                    by_id, event, lambda n, k=kind: states.get(n, ({}, 0))[0].get("Type") == k
-                )
+                source, _ = _entered_before(by_id, event, partial(_of_type, states, kind))
                 if source is not None:
                     error = _error(event)
                     for retry in states[source][0].get("Retry", []):
