@@ -1,0 +1,116 @@
+"""Mocked test cases in the format of Step Functions Local's mock configuration.
+
+    {"StateMachines": {"<state machine name>": {"TestCases": {"<case>": {"<state>": "<response>"}}}},
+     "MockedResponses": {"<response>": {"0": {"Return": {...}}, "1-2": {"Throw": {"Error": ..., "Cause": ...}}}}}
+
+An execution started on `<state machine ARN>#<case>` answers the named Task states with the
+mocked responses (one per attempt, so Retry paths can be forced) and runs the others for
+real. moto's interpreter already evaluates mocked responses; what it lacks is reading the
+configuration and handing the test case to the execution, which this module does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from localcloud import pins
+
+_config_module = "moto.stepfunctions.parser.mocking.mock_config"
+MockTestCase = pins.resolve(_config_module, "MockTestCase")
+StateMockedResponses = pins.resolve(_config_module, "StateMockedResponses")
+MockedResponseReturn = pins.resolve(_config_module, "MockedResponseReturn")
+MockedResponseThrow = pins.resolve(_config_module, "MockedResponseThrow")
+_Backend = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
+_Execution = pins.resolve("moto.stepfunctions.parser.backend.execution", "Execution")
+_ExecutionWorker = pins.resolve("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker")
+
+ENV_VAR = "SFN_MOCK_CONFIG"  # the variable Step Functions Local reads the file from
+
+
+class MockConfigError(ValueError):
+    """The mock configuration is malformed or names a case it does not define."""
+
+
+_config: dict[str, Any] = {}
+_pending = threading.local()  # the test case of the execution being started on this thread
+
+
+def load(config: dict[str, Any] | str | Path) -> None:
+    """Use this configuration (a dict, or a JSON file) for executions started on `arn#case`."""
+    parsed: dict[str, Any] = config if isinstance(config, dict) else json.loads(Path(config).read_text())
+    for key in ("StateMachines", "MockedResponses"):
+        if not isinstance(parsed.get(key), dict):
+            raise MockConfigError(f"mock configuration: {key} must be an object")
+    _config.clear()
+    _config.update(parsed)
+
+
+def clear() -> None:
+    _config.clear()
+
+
+def _range(text: str) -> tuple[int, int]:
+    try:
+        start, _, end = text.partition("-")
+        return int(start), int(end or start)
+    except ValueError:
+        raise MockConfigError(f"mocked response range {text!r} is not N or N-M") from None
+
+
+def _response(name: str, attempts: str, body: dict[str, Any]) -> Any:
+    start, end = _range(attempts)
+    if "Return" in body:
+        return MockedResponseReturn(start, end, body["Return"])
+    if "Throw" in body:
+        throw = body["Throw"]
+        return MockedResponseThrow(start, end, throw.get("Error", ""), throw.get("Cause", ""))
+    raise MockConfigError(f"mocked response {name!r} attempt {attempts!r}: needs Return or Throw")
+
+
+def test_case(state_machine: str, case: str) -> Any:
+    cases = _config.get("StateMachines", {}).get(state_machine, {}).get("TestCases", {})
+    if case not in cases:
+        raise MockConfigError(f"no mocked test case {case!r} for state machine {state_machine!r}")
+    states = []
+    for state, response_name in cases[case].items():
+        responses = _config["MockedResponses"].get(response_name)
+        if not responses:
+            raise MockConfigError(f"test case {case!r}: no mocked response named {response_name!r}")
+        mocked = [_response(response_name, attempts, body) for attempts, body in responses.items()]
+        states.append(StateMockedResponses(state, response_name, mocked))
+    return MockTestCase(state_machine, case, states)
+
+
+def install() -> None:
+    """Route `arn#case` starts to the mocked test case (idempotent)."""
+    if getattr(_Backend.start_execution, "_mocks_installed", False):
+        return
+    if os.environ.get(ENV_VAR):
+        load(os.environ[ENV_VAR])
+    original_start = _Backend.start_execution
+    original_worker = _Execution._get_start_execution_worker
+
+    def start_execution(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+        base_arn, _, case = state_machine_arn.partition("#")
+        if not case:
+            return original_start(self, state_machine_arn, *args, **kwargs)
+        _pending.case = test_case(base_arn.rsplit(":", 1)[-1], case)
+        try:
+            return original_start(self, base_arn, *args, **kwargs)
+        finally:
+            _pending.case = None
+
+    def get_start_execution_worker(self: Any) -> Any:
+        worker = original_worker(self)
+        case = getattr(_pending, "case", None)
+        if case is not None:
+            worker._mock_test_case = case
+        return worker
+
+    start_execution._mocks_installed = True  # type: ignore[attr-defined]
+    _Backend.start_execution = start_execution
+    _Execution._get_start_execution_worker = get_start_execution_worker

@@ -1,0 +1,99 @@
+"""Mocked test cases (Step Functions Local's format) force any path without touching handlers."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud, mock_config
+from localcloud.engine import clock
+
+DEFINITION = {
+    "StartAt": "Call",
+    "States": {
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "not-deployed", "Payload.$": "$"},
+            "ResultSelector": {"value.$": "$.Payload.value"},
+            "Retry": [
+                {"ErrorEquals": ["Lambda.TooManyRequestsException"], "IntervalSeconds": 5, "MaxAttempts": 2}
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    },
+}
+CONFIG = {
+    "StateMachines": {
+        "mocked": {
+            "TestCases": {
+                "HappyPath": {"Call": "Answers"},
+                "ThrottledTwice": {"Call": "ThrottledThenAnswers"},
+                "Broken": {"Call": "AlwaysFails"},
+            }
+        }
+    },
+    "MockedResponses": {
+        "Answers": {"0": {"Return": {"StatusCode": 200, "Payload": {"value": 1}}}},
+        "ThrottledThenAnswers": {
+            "0-1": {"Throw": {"Error": "Lambda.TooManyRequestsException", "Cause": "slow down"}},
+            "2": {"Return": {"StatusCode": 200, "Payload": {"value": 2}}},
+        },
+        "AlwaysFails": {"0": {"Throw": {"Error": "BrokenThing", "Cause": "it broke"}}},
+    },
+}
+
+
+@pytest.fixture
+def machine(cloud: LocalCloud) -> Any:
+    mock_config.install()  # the local cloud installs it at start too; installing twice is harmless
+    mock_config.load(CONFIG)
+    sfn = cloud.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="mocked", definition=json.dumps(DEFINITION), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+
+    def run(case: str) -> tuple[dict[str, Any], list[str]]:
+        with clock.instant():
+            execution = sfn.start_execution(stateMachineArn=f"{arn}#{case}", input="{}")["executionArn"]
+            while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+                time.sleep(0.02)
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        return described, [e["type"] for e in events]
+
+    yield run
+    mock_config.clear()
+
+
+def test_a_mocked_return_replaces_the_call(machine: Any) -> None:
+    described, events = machine("HappyPath")
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"value": 1}
+    assert events.count("TaskScheduled") == 1
+
+
+def test_mocked_throws_per_attempt_drive_the_retry_path(machine: Any) -> None:
+    described, events = machine("ThrottledTwice")
+    assert json.loads(described["output"]) == {"value": 2}
+    assert events.count("TaskFailed") == 2 and events.count("TaskScheduled") == 3
+
+
+def test_a_mocked_error_drives_the_catch_path(machine: Any) -> None:
+    described, events = machine("Broken")
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"])["error"] == {"Error": "BrokenThing", "Cause": "it broke"}
+    assert "PassStateEntered" in events
+
+
+def test_an_unknown_test_case_is_refused_by_name() -> None:
+    mock_config.load(CONFIG)
+    with pytest.raises(
+        mock_config.MockConfigError, match="no mocked test case 'Nope' for state machine 'mocked'"
+    ):
+        mock_config.test_case("mocked", "Nope")
+    mock_config.clear()
