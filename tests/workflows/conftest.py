@@ -1,0 +1,145 @@
+"""Workflow tests: the real definitions with the real handlers, deployed into the local cloud.
+
+    @pytest.fixture(scope="module")
+    def app(local_cloud):
+        return deploy_workflows(local_cloud, "lottery")   # -> Deployed
+
+    def test_x(app):
+        run = app.run("lottery", {"winners": 2})           # -> Run (status, output, states, ...)
+
+Every execution a test finishes is kept, so that the session can report the path coverage of
+each workflow (states, Choice branches, Catch and Retry edges) and fail on an edge no test reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+import infra
+from infra.environments import Environment
+from localcloud import LocalCloud
+from localcloud.engine import clock
+from workflows import WORKFLOWS
+
+# workflow name -> histories of every execution finished during the session
+HISTORIES: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
+
+
+@dataclass
+class Run:
+    arn: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]] = field(repr=False)
+
+    @property
+    def states(self) -> list[str]:
+        """Names of the states entered, in order."""
+        return [e["stateEnteredEventDetails"]["name"] for e in self.events if "stateEnteredEventDetails" in e]
+
+    def event_types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+
+class Inbox:
+    """An SQS queue subscribed to a topic: what a subscriber would have received."""
+
+    def __init__(self, cloud: LocalCloud, topic_arn: str) -> None:
+        self.sqs = cloud.client("sqs")
+        self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        cloud.client("sns").subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        )
+
+    def messages(self) -> list[str]:
+        """Every message delivered so far (SNS delivers to SQS before Publish returns)."""
+        received: list[str] = []
+        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            received += [m["Body"] for m in batch]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
+        return received
+
+
+@dataclass
+class Deployed:
+    cloud: LocalCloud
+    env: Environment
+    outputs: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service)
+
+    def resource(self, workflow: str, logical: str) -> str:
+        """Physical name (or ARN) of a workflow's resource."""
+        return str(self.outputs[workflow]["resources"][logical])
+
+    def inbox(self, topic_arn: str) -> Inbox:
+        return Inbox(self.cloud, topic_arn)
+
+    def definition(self, workflow: str) -> dict[str, Any]:
+        arn = self.outputs[workflow]["state_machine_arn"]
+        return dict(
+            json.loads(self.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"])
+        )
+
+    def start(self, workflow: str, payload: Any, name: str | None = None) -> str:
+        arn = self.outputs[workflow]["state_machine_arn"]
+        sfn = self.client("stepfunctions")
+        return str(
+            sfn.start_execution(
+                stateMachineArn=arn, name=name or uuid.uuid4().hex, input=json.dumps(payload)
+            )["executionArn"]
+        )
+
+    def wait(self, execution_arn: str, workflow: str) -> Run:
+        sfn = self.client("stepfunctions")
+        while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            time.sleep(0.01)
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        HISTORIES[workflow].append(events)
+        output = json.loads(described["output"]) if described.get("output") else None
+        return Run(
+            execution_arn, described["status"], output, described.get("error"), described.get("cause"), events
+        )
+
+    def run(self, workflow: str, payload: Any, name: str | None = None) -> Run:
+        """Start an execution and wait for its end; Wait states and Retry backoff take no real time."""
+        with clock.instant():
+            return self.wait(self.start(workflow, payload, name), workflow)
+
+
+def deploy_workflows(cloud: LocalCloud, *names: str) -> Deployed:
+    """Deploy `names` into a clean local cloud with the project's own deploy code."""
+    cloud.reset()
+    os.environ.update(cloud.env())
+    os.environ["PYFLOWS_ENDPOINT"] = cloud.endpoint
+    env = infra.load("local")
+    workflows = [WORKFLOWS[n] for n in names]
+    infra.deploy(env, workflows=workflows, out=lambda line: None)
+    infra.seed(env, workflows, out=lambda line: None)
+    return Deployed(cloud, env, infra.outputs(env))
+
+
+@pytest.fixture
+def instant_clock() -> Iterator[None]:
+    with clock.instant():
+        yield

@@ -1,0 +1,184 @@
+"""The lottery's real definition with its real handlers on the local cloud, one test per path.
+
+Each test asserts the final status, the states entered (from the execution history), the
+winners table and the messages published on the announcement and alerts topics.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from localcloud import LocalCloud
+from tasks.lottery.draw import pick_serials
+from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
+from workflows.lottery import MAX_REDRAWS
+
+EMPLOYEES = 20
+DRAW = ["Validate Request", "Draw Winners", "Check Past Winners", "Any Past Winner?"]
+ANNOUNCE = ["Announce And Record", "Notify Winners", "Record Winners", "Draw Complete"]
+ALERT = ["Alert Failure", "Failed"]
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud) -> Deployed:
+    return deploy_workflows(local_cloud, "lottery")
+
+
+@pytest.fixture
+def lottery(app: Deployed) -> Deployed:
+    """The lottery with no past winners and no injected faults."""
+    dynamodb, table = app.client("dynamodb"), app.resource("lottery", "winners")
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"employee_id": item["employee_id"]})
+    app.cloud.lambda_runtime.clear_faults()
+    return app
+
+
+@pytest.fixture
+def announcements(lottery: Deployed) -> Inbox:
+    return lottery.inbox(lottery.resource("lottery", "announcements"))
+
+
+@pytest.fixture
+def alerts(lottery: Deployed) -> Inbox:
+    return lottery.inbox(lottery.resource("lottery", "alerts"))
+
+
+def winners_table(app: Deployed) -> dict[str, str]:
+    items = app.client("dynamodb").scan(TableName=app.resource("lottery", "winners"))["Items"]
+    return {i["employee_id"]["S"]: i["draw_id"]["S"] for i in items}
+
+
+def past_winners(app: Deployed, *employee_ids: str) -> None:
+    for employee_id in employee_ids:
+        app.client("dynamodb").put_item(
+            TableName=app.resource("lottery", "winners"),
+            Item={"employee_id": {"S": employee_id}, "draw_id": {"S": "an-earlier-draw"}},
+        )
+
+
+def employee(serial: int) -> str:
+    return f"E{serial:03d}"  # the seed data numbers employees E001.. by lottery serial
+
+
+def function(app: Deployed, name: str) -> str:
+    return str(app.outputs["lottery"]["functions"][name]["name"])
+
+
+def parallel_order(states: list[str]) -> list[str]:
+    """Branch states run concurrently: compare them as a set, in the branch's place."""
+    return [s if s not in ("Notify Winners", "Record Winners") else "branch" for s in states]
+
+
+def test_a_draw_announces_and_records_the_winners(
+    lottery: Deployed, announcements: Inbox, alerts: Inbox
+) -> None:
+    run = lottery.run("lottery", {"winners": 3, "seed": 1}, name="draw-happy")
+
+    assert run.status == "SUCCEEDED"
+    assert parallel_order(run.states) == parallel_order([*DRAW, *ANNOUNCE])
+    assert run.output["draw_id"] == "draw-happy" and run.output["redraws"] == 0
+    winners = run.output["winners"]
+    assert sorted(w["lottery_serial"] for w in winners) == pick_serials(3, EMPLOYEES, seed=1, attempt=0)
+    assert winners_table(lottery) == {w["employee_id"]: "draw-happy" for w in winners}
+    [message] = announcements.messages()
+    assert message == run.output["message"]
+    assert all(w["employee_name"] in message for w in winners)
+    assert alerts.messages() == []
+
+
+def test_a_past_winner_is_redrawn_then_the_draw_succeeds(lottery: Deployed, announcements: Inbox) -> None:
+    seed = next(
+        s
+        for s in range(100)
+        if not set(pick_serials(2, EMPLOYEES, s, 0)) & set(pick_serials(2, EMPLOYEES, s, 1))
+    )
+    first, second = pick_serials(2, EMPLOYEES, seed, 0), pick_serials(2, EMPLOYEES, seed, 1)
+    past_winners(lottery, employee(first[0]))
+
+    run = lottery.run("lottery", {"winners": 2, "seed": seed})
+
+    assert run.status == "SUCCEEDED"
+    assert parallel_order(run.states) == parallel_order([*DRAW, "Count Redraw", *DRAW[1:], *ANNOUNCE])
+    assert run.output["redraws"] == 1
+    assert sorted(w["lottery_serial"] for w in run.output["winners"]) == second
+    recorded = winners_table(lottery)
+    assert recorded[employee(first[0])] == "an-earlier-draw"
+    assert {employee(s) for s in second} <= recorded.keys()
+    assert len(announcements.messages()) == 1
+
+
+def test_too_many_winners_fails_with_an_alert_and_records_nothing(
+    lottery: Deployed, announcements: Inbox, alerts: Inbox
+) -> None:
+    past_winners(lottery, *(employee(s) for s in range(1, 19)))
+
+    run = lottery.run("lottery", {"winners": 3})
+
+    assert run.status == "FAILED"
+    assert run.error == "NotEnoughEligibleEmployees"
+    assert "3 winners requested but only 2 of 20 employees can still win" in (run.cause or "")
+    assert run.states == ["Validate Request", *ALERT]
+    assert set(winners_table(lottery).values()) == {"an-earlier-draw"}
+    assert announcements.messages() == []
+    [alert] = alerts.messages()
+    assert "NotEnoughEligibleEmployees" in alert and run.arn in alert
+
+
+def test_endless_past_winners_stop_at_the_redraw_limit(lottery: Deployed, alerts: Inbox) -> None:
+    past_winners(lottery, *(employee(s) for s in range(1, 11)))
+
+    run = lottery.run("lottery", {"winners": 10, "seed": 3})
+
+    assert run.status == "FAILED" and run.error == "RedrawLimitReached"
+    assert run.states.count("Draw Winners") == MAX_REDRAWS + 1
+    assert run.states[-3:] == ["Redraw Limit Reached", *ALERT]
+    assert len(alerts.messages()) == 1
+
+
+def test_a_transient_lambda_error_is_retried_and_the_draw_succeeds(lottery: Deployed) -> None:
+    lottery.cloud.lambda_runtime.inject(function(lottery, "draw-winners"), "service_error", times=1)
+
+    run = lottery.run("lottery", {"winners": 1})
+
+    assert run.status == "SUCCEEDED"
+    types = run.event_types()
+    assert types.count("TaskFailed") == 1
+    failed = next(e for e in run.events if e["type"] == "TaskFailed")
+    assert failed["taskFailedEventDetails"]["error"] == "Lambda.ServiceException"
+    assert run.states.count("Draw Winners") == 1  # retried inside the state, not re-entered
+
+
+def test_a_task_that_keeps_failing_exhausts_its_retries_then_alerts(lottery: Deployed, alerts: Inbox) -> None:
+    lottery.cloud.lambda_runtime.inject(function(lottery, "check-winners"), "throttle")
+
+    run = lottery.run("lottery", {"winners": 1})
+
+    assert run.status == "FAILED" and run.error == "Lambda.TooManyRequestsException"
+    retriers = lottery.definition("lottery")["States"]["Check Past Winners"]["Retry"]
+    throttled = next(r for r in retriers if "Lambda.TooManyRequestsException" in r["ErrorEquals"])
+    assert run.event_types().count("TaskFailed") == throttled["MaxAttempts"] + 1
+    assert run.states[-2:] == ALERT
+    assert winners_table(lottery) == {}
+    assert len(alerts.messages()) == 1
+
+
+def test_a_malformed_request_fails_in_the_first_task_naming_the_field(
+    lottery: Deployed, alerts: Inbox
+) -> None:
+    run = lottery.run("lottery", {"winners": "three"})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    assert "winners: " in (run.cause or "")
+    assert run.states == ["Validate Request", *ALERT]
+    assert len(alerts.messages()) == 1
+
+
+def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
+    lottery.cloud.lambda_runtime.inject(function(lottery, "record-winners"), "service_error", times=2)
+
+    run = lottery.run("lottery", {"winners": 2, "seed": 5}, name="draw-retried")
+
+    assert run.status == "SUCCEEDED"
+    assert run.event_types().count("TaskFailed") == 2
+    assert winners_table(lottery) == {w["employee_id"]: "draw-retried" for w in run.output["winners"]}
