@@ -102,7 +102,9 @@ class Deployed:
         )
 
     def start(self, workflow: str, payload: Any, name: str | None = None) -> str:
-        arn = self.outputs[workflow]["state_machine_arn"]
+        """`workflow#TestCase` starts a mocked test case (see localcloud.mock_config)."""
+        workflow, _, case = workflow.partition("#")
+        arn = self.outputs[workflow]["state_machine_arn"] + (f"#{case}" if case else "")
         sfn = self.client("stepfunctions")
         return str(
             sfn.start_execution(
@@ -124,7 +126,7 @@ class Deployed:
     def run(self, workflow: str, payload: Any, name: str | None = None) -> Run:
         """Start an execution and wait for its end; Wait states and Retry backoff take no real time."""
         with clock.instant():
-            return self.wait(self.start(workflow, payload, name), workflow)
+            return self.wait(self.start(workflow, payload, name), workflow.partition("#")[0])
 
 
 def deploy_workflows(cloud: LocalCloud, *names: str) -> Deployed:
@@ -143,3 +145,27 @@ def deploy_workflows(cloud: LocalCloud, *names: str) -> Deployed:
 def instant_clock() -> Iterator[None]:
     with clock.instant():
         yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print each workflow's path coverage; with PYFLOWS_COVERAGE_GATE=1, fail on a missed edge."""
+    if not HISTORIES:
+        return
+    from workflows import definitions
+    from workflows.coverage import coverage
+
+    write = terminalreporter.write_line
+    terminalreporter.section("workflow path coverage")
+    missed_any = False
+    for name in sorted(HISTORIES):
+        report = coverage(name, definitions.load(WORKFLOWS[name]), HISTORIES[name])
+        write(f"{report.line()}  ({len(HISTORIES[name])} executions)")
+        for edge in report.missed:
+            write(f"    not reached: {edge}")
+            missed_any = True
+    untested = sorted(set(WORKFLOWS) - set(HISTORIES))
+    if untested:
+        write(f"no workflow test ran: {', '.join(untested)}")
+    if os.environ.get("PYFLOWS_COVERAGE_GATE") == "1" and (missed_any or untested):
+        write("FAILED: every state, Choice branch, Catch and Retry edge must be reached by a workflow test")
+        terminalreporter._session.exitstatus = 1

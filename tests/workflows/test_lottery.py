@@ -6,9 +6,11 @@ winners table and the messages published on the announcement and alerts topics.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, mock_config
 from tasks.lottery.draw import pick_serials
 from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
 from workflows.lottery import MAX_REDRAWS
@@ -182,3 +184,96 @@ def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
     assert run.status == "SUCCEEDED"
     assert run.event_types().count("TaskFailed") == 2
     assert winners_table(lottery) == {w["employee_id"]: "draw-retried" for w in run.output["winners"]}
+
+
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery: Deployed) -> None:
+    for name in ("validate-request", "draw-winners", "check-winners", "record-winners"):
+        lottery.cloud.lambda_runtime.inject(function(lottery, name), "service_error", times=1)
+        lottery.cloud.lambda_runtime.inject(function(lottery, name), "throttle", times=1)
+
+    run = lottery.run("lottery", {"winners": 2})
+
+    assert run.status == "SUCCEEDED"
+    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert sorted(errors) == sorted(["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * 4)
+
+
+def test_a_business_error_in_a_task_is_caught_alerted_and_not_retried(
+    lottery: Deployed, alerts: Inbox
+) -> None:
+    lottery.cloud.lambda_runtime.inject(
+        function(lottery, "draw-winners"), "error", error_type="EmployeeNotFound"
+    )
+
+    run = lottery.run("lottery", {"winners": 2})
+
+    assert run.status == "FAILED" and run.error == "EmployeeNotFound"
+    assert run.event_types().count("TaskFailed") == 1
+    assert run.states == ["Validate Request", "Draw Winners", *ALERT]
+    assert len(alerts.messages()) == 1
+
+
+def test_a_failed_branch_fails_the_announcement_and_is_alerted(lottery: Deployed, alerts: Inbox) -> None:
+    lottery.cloud.lambda_runtime.inject(
+        function(lottery, "record-winners"), "error", error_type="WinnerAlreadyRecorded"
+    )
+
+    run = lottery.run("lottery", {"winners": 2})
+
+    assert run.status == "FAILED" and run.error == "WinnerAlreadyRecorded"
+    assert run.states[-2:] == ALERT and "Announce And Record" in run.states
+    assert len(alerts.messages()) == 1
+
+
+# Paths that need AWS itself to misbehave (SNS failing) are forced with mocked test cases.
+SNS_MOCKS = {
+    "StateMachines": {
+        "pyflows-local-lottery": {
+            "TestCases": {
+                "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
+                "AlertUndeliverable": {"Validate Request": "NotEnoughEmployees", "Alert Failure": "SnsDown"},
+            }
+        }
+    },
+    "MockedResponses": {
+        "SnsFlakyThenDelivered": {
+            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+            "2": {"Return": {"MessageId": "mocked-message"}},
+        },
+        "NotEnoughEmployees": {
+            "0": {"Throw": {"Error": "NotEnoughEligibleEmployees", "Cause": "2 winners requested but only 1"}}
+        },
+        "SnsDown": {
+            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
+        },
+    },
+}
+
+
+@pytest.fixture
+def sns_mocks(lottery: Deployed) -> Iterator[Deployed]:
+    mock_config.install()
+    mock_config.load(SNS_MOCKS)
+    yield lottery
+    mock_config.clear()
+
+
+def test_a_flaky_sns_publish_is_retried_and_the_draw_succeeds(sns_mocks: Deployed) -> None:
+    run = sns_mocks.run("lottery#AnnouncementRetried", {"winners": 1})
+
+    assert run.status == "SUCCEEDED"
+    assert run.output["message_id"] == "mocked-message"
+    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert errors == ["SNS.InternalErrorException", "SNS.ThrottledException"]
+
+
+def test_an_alert_that_cannot_be_sent_still_fails_with_the_original_error(sns_mocks: Deployed) -> None:
+    run = sns_mocks.run("lottery#AlertUndeliverable", {"winners": 2})
+
+    assert run.status == "FAILED"
+    assert run.error == "NotEnoughEligibleEmployees"
+    assert run.states == ["Validate Request", *ALERT]
+    assert run.event_types().count("TaskFailed") == 4
