@@ -1,0 +1,28 @@
+"""The local cloud counts the requests each AWS operation answers, whoever sends them."""
+
+from localcloud import LocalCloud, metering
+
+
+def test_requests_are_counted_per_service_and_operation(cloud: LocalCloud) -> None:
+    metering.install()
+    dynamodb, sns, s3 = cloud.client("dynamodb"), cloud.client("sns"), cloud.client("s3")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic = sns.create_topic(Name="t")["TopicArn"]
+    s3.create_bucket(Bucket="metered-bucket")
+    metering.reset()
+
+    for key in ("a", "b"):
+        dynamodb.put_item(TableName="t", Item={"k": {"S": key}})
+    sns.publish(TopicArn=topic, Message="hello")
+    s3.put_object(Bucket="metered-bucket", Key="k", Body=b"x")
+    s3.get_object(Bucket="metered-bucket", Key="k")
+
+    counts = metering.counts()
+    assert counts[("dynamodb", "PutItem")] == 2
+    assert counts[("sns", "Publish")] == 1
+    assert counts[("s3", "PutObject")] == 1 and counts[("s3", "GetObject")] == 1
