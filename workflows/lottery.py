@@ -160,7 +160,7 @@ WORKFLOW = Workflow(
             name="record-winners",
             handler="tasks.lottery.record_winners.handler",
             description="Records the winners of a draw, once, whatever retries or redrives happen",
-            access=(Access("winners", ("dynamodb:PutItem",)),),
+            access=(Access("winners", ("dynamodb:UpdateItem",)),),  # TransactWriteItems of Updates
             environment={"WINNERS_TABLE": "winners"},
         ),
     ),

@@ -1,0 +1,63 @@
+"""Deploy the workflows to an environment: `python deploy.py --env staging|prod|local`.
+
+--plan       print what would change, change nothing
+--destroy    delete every resource tagged for the environment (asks unless --yes)
+--seed-only  load the demo data (tables with a `seed` in the registry) and stop
+--yes        answer yes: prod deploys and destroys ask for confirmation otherwise
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import infra
+from infra.localstart import ensure_running
+
+
+def confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(f"{question} Refusing without a terminal; pass --yes.", file=sys.stderr)
+        return False
+    return input(f"{question} Type 'yes' to go on: ").strip().lower() == "yes"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--env", required=True, help="an environment of environments.toml")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--plan", action="store_true", help="show what would change; change nothing")
+    mode.add_argument("--destroy", action="store_true", help="delete the environment's resources")
+    mode.add_argument("--seed-only", action="store_true", help="load demo data only (local)")
+    parser.add_argument("--workflow", action="append", help="deploy only this workflow (repeatable)")
+    parser.add_argument("--no-seed", action="store_true", help="local: skip loading demo data")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    args = parser.parse_args(argv)
+    try:
+        env = infra.load(args.env)
+        if env.is_local and not (args.plan or args.destroy):
+            ensure_running(env)
+        if args.seed_only:
+            infra.seed(env)
+        elif args.destroy:
+            if not confirm(f"Delete every resource of {env.app}-{env.name} in {env.region}?", args.yes):
+                return 1
+            infra.destroy(env)
+        else:
+            if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes):
+                return 1
+            infra.deploy(env, plan=args.plan, only=args.workflow)
+            if env.is_local and not (args.plan or args.no_seed):
+                infra.seed(env)
+    except infra.ConfigError as error:
+        print(f"deploy: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

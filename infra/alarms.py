@@ -1,0 +1,59 @@
+"""A CloudWatch alarm per state machine: any failed execution alerts the environment's topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.plan import Action, Context, owned, tag_dict, tag_list
+from workflows.registry import Workflow
+
+
+def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
+    return {
+        "AlarmName": ctx.env.resource_name(wf.name, "failed"),
+        "AlarmDescription": f"An execution of {ctx.names.state_machine(wf)} failed",
+        "Namespace": "AWS/States",
+        "MetricName": "ExecutionsFailed",
+        "Dimensions": [{"Name": "StateMachineArn", "Value": ctx.names.state_machine_arn(wf)}],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+        "AlarmActions": [ctx.names.alerts_topic_arn()],
+    }
+
+
+def ensure(ctx: Context, wf: Workflow) -> None:
+    cloudwatch, alarm = ctx.client("cloudwatch"), desired(ctx, wf)
+    name = alarm["AlarmName"]
+    found = [a for a in [ctx.inventory("alarms", lambda: _alarms(ctx)).get(name)] if a]
+    if not found:
+        action = Action.CREATE
+    elif any(found[0].get(key) != value for key, value in alarm.items()):
+        action = Action.UPDATE
+    else:
+        ctx.same("alarm", name)
+        return
+    if ctx.change("alarm", name, action):
+        cloudwatch.put_metric_alarm(**alarm, Tags=tag_list(ctx.env.tags()))
+
+
+def _alarms(ctx: Context) -> dict[str, Any]:
+    pages = ctx.client("cloudwatch").get_paginator("describe_alarms")
+    prefix = ctx.env.resource_name("")
+    return {
+        a["AlarmName"]: a for page in pages.paginate(AlarmNamePrefix=prefix) for a in page["MetricAlarms"]
+    }
+
+
+def destroy(ctx: Context) -> None:
+    cloudwatch = ctx.client("cloudwatch")
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(
+        AlarmNamePrefix=ctx.env.resource_name("")
+    ):
+        for alarm in page["MetricAlarms"]:
+            tags = tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"])
+            if owned(ctx.env, tags) and ctx.change("alarm", alarm["AlarmName"], Action.DELETE):
+                cloudwatch.delete_alarms(AlarmNames=[alarm["AlarmName"]])

@@ -1,0 +1,208 @@
+"""The environment's HTTP API (API Gateway v2): each HttpRoute starts its workflow directly
+through a Step Functions integration (StartSyncExecution when `sync`), JWT-authorised when `auth`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from infra import auth, iam
+from infra.plan import Action, Context, owned
+from workflows.registry import Function, HttpRoute, Route, Workflow
+
+SUBTYPES = {True: "StepFunctions-StartSyncExecution", False: "StepFunctions-StartExecution"}
+ACTIONS = {True: "states:StartSyncExecution", False: "states:StartExecution"}
+
+
+def routes(workflows: Iterable[Workflow]) -> list[tuple[Workflow, HttpRoute]]:
+    return [(wf, t) for wf in workflows for t in wf.triggers if isinstance(t, HttpRoute)]
+
+
+def policy(ctx: Context, found: list[tuple[Workflow, HttpRoute]]) -> iam.Policy:
+    return iam.policy(
+        iam.statement([ACTIONS[sync]], [ctx.names.state_machine_arn(wf) for wf, r in found if r.sync == sync])
+        for sync in (True, False)
+        if any(r.sync == sync for _, r in found)
+    )
+
+
+def served(workflows: Iterable[Workflow]) -> list[tuple[Workflow, Route]]:
+    return [(wf, r) for wf in workflows for r in wf.routes]
+
+
+@dataclass(frozen=True)
+class Api:
+    api_id: str
+    url: str
+
+
+def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
+    """Create or update the API, its routes and integrations; None when there is no route (or
+    it is only planned). Integrations name ARNs, so this runs while the workflows deploy."""
+    workflows = list(workflows)
+    starts, functions = routes(workflows), served(workflows)
+    if not starts and not functions:
+        return None
+    api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
+    role = ""  # only routes that start workflows need one; function routes use resource policies
+    if starts:
+        role = iam.ensure_role(ctx, name, "apigateway", policy(ctx, starts), "The HTTP API starts workflows")
+    existing = [a for a in api.get_apis()["Items"] if a["Name"] == name]
+    if existing:
+        ctx.same("http api", name)
+        current = existing[0]
+    elif ctx.change("http api", name, Action.CREATE):
+        current = api.create_api(Name=name, ProtocolType="HTTP", Tags=ctx.env.tags())
+    else:
+        for route in [r for _, r in starts] + [r for _, r in functions]:
+            ctx.change("route", f"{route.method} {route.path}", Action.CREATE)
+        return None
+    api_id = current["ApiId"]
+    needs_auth = any(r.auth for _, r in starts) or any(r.auth for _, r in functions)
+    authorizer = _authorizer(ctx, api_id) if needs_auth else None
+    for wf, start in starts:
+        integration = {
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationSubtype": SUBTYPES[start.sync],
+            "CredentialsArn": role,
+            "PayloadFormatVersion": "1.0",
+            "RequestParameters": {
+                "StateMachineArn": ctx.names.state_machine_arn(wf),
+                "Input": "$request.body",
+            },
+        }
+        detail = f"{'sync ' if start.sync else ''}start {wf.name}"
+        _route(ctx, api_id, start, integration, authorizer, detail)
+    for wf, route in functions:
+        fn = wf.function(route.function)
+        integration = {
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": ctx.names.alias_arn(wf, fn),
+            "PayloadFormatVersion": "2.0",
+        }
+        _route(ctx, api_id, route, integration, authorizer, f"function {fn.name}")
+    stages = [s["StageName"] for s in api.get_stages(ApiId=api_id)["Items"]]
+    if "$default" in stages:
+        ctx.same("stage", f"{name} $default")
+    elif ctx.change("stage", f"{name} $default", Action.CREATE, "auto-deploy"):
+        api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.env.tags())
+    return Api(api_id, str(current["ApiEndpoint"]))
+
+
+def permit(ctx: Context, workflows: Iterable[Workflow], api: Api) -> None:
+    """Let the API invoke the functions that serve its routes (once their aliases exist)."""
+    for wf, route in served(workflows):
+        _permission(ctx, api.api_id, wf, wf.function(route.function), route)
+
+
+def _authorizer(ctx: Context, api_id: str) -> str | None:
+    api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("jwt")
+    issuer, audience = auth.ensure(ctx)
+    desired = {"Issuer": issuer, "Audience": [audience]}
+    # Found through the routes that use it: the local cloud (moto) has no GetAuthorizers.
+    used = {r["AuthorizerId"] for r in api.get_routes(ApiId=api_id)["Items"] if r.get("AuthorizerId")}
+    found = [
+        a
+        for a in (api.get_authorizer(ApiId=api_id, AuthorizerId=i) for i in sorted(used))
+        if a["Name"] == name
+    ]
+    fields: dict[str, Any] = {
+        "AuthorizerType": "JWT",
+        "IdentitySource": ["$request.header.Authorization"],
+        "JwtConfiguration": desired,
+        "Name": name,
+    }
+    if not found:
+        if ctx.change("authorizer", name, Action.CREATE, issuer):
+            return str(api.create_authorizer(ApiId=api_id, **fields)["AuthorizerId"])
+        return None
+    if found[0].get("JwtConfiguration") == desired:
+        ctx.same("authorizer", name)
+    elif ctx.change("authorizer", name, Action.UPDATE, issuer):
+        api.update_authorizer(ApiId=api_id, AuthorizerId=found[0]["AuthorizerId"], **fields)
+    return str(found[0]["AuthorizerId"])
+
+
+def _route(
+    ctx: Context,
+    api_id: str,
+    route: HttpRoute | Route,
+    integration: dict[str, Any],
+    authorizer: str | None,
+    detail: str,
+) -> None:
+    key = f"{route.method} {route.path}"
+    authorizer = authorizer if route.auth else None
+    api = ctx.client("apigatewayv2")
+    current = ctx.inventory(
+        f"routes {api_id}", lambda: {r["RouteKey"]: r for r in api.get_routes(ApiId=api_id)["Items"]}
+    ).get(key)
+    target_id = current["Target"].split("/", 1)[1] if current and current.get("Target") else None
+    seen = api.get_integration(ApiId=api_id, IntegrationId=target_id) if target_id else {}
+    desired_route = {"AuthorizationType": "JWT" if authorizer else "NONE"}
+    if authorizer:
+        desired_route["AuthorizerId"] = authorizer
+    same_integration = all(seen.get(k) == v for k, v in integration.items())
+    same_route = current is not None and all(current.get(k) == v for k, v in desired_route.items())
+    if same_integration and same_route:
+        ctx.same("route", key)
+        return
+    if not ctx.change("route", key, Action.UPDATE if current else Action.CREATE, detail):
+        return
+    if target_id and not same_integration:
+        api.update_integration(ApiId=api_id, IntegrationId=target_id, **integration)
+    elif not target_id:
+        target_id = api.create_integration(ApiId=api_id, **integration)["IntegrationId"]
+    fields = {**desired_route, "Target": f"integrations/{target_id}"}
+    if current:
+        api.update_route(ApiId=api_id, RouteId=current["RouteId"], **fields)
+    else:
+        api.create_route(ApiId=api_id, RouteKey=key, **fields)
+
+
+def _permission(ctx: Context, api_id: str, wf: Workflow, fn: Function, route: Route) -> None:
+    """Let this API, on this route only, invoke the function's alias."""
+    lam, name = ctx.client("lambda"), ctx.names.function(wf, fn)
+    sid = f"api-{api_id}-{route.method}-{route.path.strip('/').replace('/', '-')}".replace("{", "").replace(
+        "}", ""
+    )
+    try:
+        statements = json.loads(lam.get_policy(FunctionName=name, Qualifier=ctx.env.name)["Policy"])[
+            "Statement"
+        ]
+    except lam.exceptions.ResourceNotFoundException:
+        statements = []
+    if any(s.get("Sid") == sid for s in statements):
+        ctx.same("permission", sid)
+    elif ctx.change("permission", sid, Action.CREATE, f"API may invoke {name}"):
+        try:
+            _add_permission(ctx, api_id, name, sid, route)
+        except lam.exceptions.ResourceNotFoundException:  # `--workflow` left its workflow undeployed
+            ctx.say(f"    {name} is not deployed yet: deploy {wf.name} to give it its route")
+
+
+def _add_permission(ctx: Context, api_id: str, name: str, sid: str, route: Route) -> None:
+    ctx.client("lambda").add_permission(
+        FunctionName=name,
+        Qualifier=ctx.env.name,
+        StatementId=sid,
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=ctx.names.arn("execute-api", f"{api_id}/*/{route.method}{route.path}"),
+    )
+
+
+def url(ctx: Context) -> str | None:
+    api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
+    return next((str(a["ApiEndpoint"]) for a in api.get_apis()["Items"] if a["Name"] == name), None)
+
+
+def destroy(ctx: Context) -> None:
+    api = ctx.client("apigatewayv2")
+    for found in api.get_apis()["Items"]:
+        mine = found["Name"].startswith(ctx.env.resource_name("")) and owned(ctx.env, found.get("Tags", {}))
+        if mine and ctx.change("http api", found["Name"], Action.DELETE):
+            api.delete_api(ApiId=found["ApiId"])

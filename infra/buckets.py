@@ -1,0 +1,103 @@
+"""S3 buckets: public access blocked, encrypted at rest, objects expired where the registry says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.plan import Action, Context, error_code, owned, tag_dict, tag_list
+from workflows.registry import Bucket
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+def _lifecycle(bucket: Bucket) -> dict[str, Any] | None:
+    if bucket.expire_days is None:
+        return None
+    rule = {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}}
+    return {"Rules": [{**rule, "Expiration": {"Days": bucket.expire_days}}]}
+
+
+def _read(call: Any, key: str, **kwargs: Any) -> Any:
+    try:
+        return call(**kwargs)[key]
+    except Exception as error:
+        if "NoSuch" in error_code(error) or "NotFound" in error_code(error):
+            return None
+        raise
+
+
+def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
+    s3 = ctx.client("s3")
+    try:
+        s3.head_bucket(Bucket=name)
+    except Exception as error:
+        if error_code(error) not in ("404", "NoSuchBucket"):
+            raise
+        if ctx.change("bucket", name, Action.CREATE):
+            where = {} if ctx.env.region == "us-east-1" else {"LocationConstraint": ctx.env.region}
+            s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(ctx.env.tags())})
+            _settings(ctx, bucket, name, ["public access", "encryption", "lifecycle"])
+        return
+    drift = []
+    block = _read(s3.get_public_access_block, "PublicAccessBlockConfiguration", Bucket=name)
+    drift += [] if block == BLOCK_ALL else ["public access"]
+    encryption = _read(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration", Bucket=name)
+    algorithms = [
+        r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in (encryption or {}).get("Rules", [])
+    ]
+    drift += [] if algorithms else ["encryption"]
+    rules = _read(s3.get_bucket_lifecycle_configuration, "Rules", Bucket=name)
+    expected = _lifecycle(bucket)
+    drift += (
+        []
+        if [r.get("Expiration") for r in rules or []]
+        == [r["Expiration"] for r in (expected or {}).get("Rules", [])]
+        else ["lifecycle"]
+    )
+    if not drift:
+        ctx.same("bucket", name)
+    elif ctx.change("bucket", name, Action.UPDATE, ", ".join(drift)):
+        _settings(ctx, bucket, name, drift)
+
+
+def _settings(ctx: Context, bucket: Bucket, name: str, which: list[str]) -> None:
+    s3 = ctx.client("s3")
+    if "public access" in which:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=BLOCK_ALL)
+    if "encryption" in which:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=ENCRYPTION)
+    if "lifecycle" in which:
+        lifecycle = _lifecycle(bucket)
+        if lifecycle:
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=lifecycle)
+        else:
+            s3.delete_bucket_lifecycle(Bucket=name)
+
+
+def destroy(ctx: Context) -> None:
+    s3, prefix = ctx.client("s3"), ctx.env.resource_name("")
+    for found in s3.list_buckets()["Buckets"]:
+        name = found["Name"]
+        if not name.startswith(prefix):
+            continue
+        tags = _read(s3.get_bucket_tagging, "TagSet", Bucket=name) or []
+        if owned(ctx.env, tag_dict(tags)) and ctx.change("bucket", name, Action.DELETE):
+            _empty(s3, name)
+            s3.delete_bucket(Bucket=name)
+
+
+def _empty(s3: Any, name: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})

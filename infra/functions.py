@@ -1,0 +1,192 @@
+"""Lambda functions: code from a deterministic zip, configuration from the registry, one version
+published when something changed, and the alias named after the environment pointing at it.
+
+The alias's description holds a fingerprint of the code and configuration it was published
+from: when it matches, the function is up to date and nothing is uploaded or published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from infra import packaging
+from infra.iam import parameter_name
+from infra.plan import Action, Context, owned
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
+from workflows.registry import Function, Workflow
+
+RUNTIME = "python3.11"
+# Packages the handlers need that AWS's runtime lacks (Powertools, its tracer and validation
+# extras) come from the public Powertools layer; the local cloud's workers use the venv instead.
+POWERTOOLS_LAYER = (
+    "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    name: str
+    version: str  # what the alias points at; "" when only planned
+
+
+def configuration(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> dict[str, Any]:
+    """The function's configuration, in the shape UpdateFunctionConfiguration takes."""
+    env, names = ctx.env, ctx.names
+    variables = {
+        "POWERTOOLS_SERVICE_NAME": wf.name,
+        "POWERTOOLS_METRICS_NAMESPACE": env.app,
+        "POWERTOOLS_LOG_LEVEL": env.log_level,
+        **({"POWERTOOLS_TRACE_DISABLED": "true"} if env.is_local else {}),
+        **{var: names.value(wf, logical) for var, logical in fn.environment.items()},
+        **{var: parameter_name(names, name) for var, name in fn.parameters.items()},
+    }
+    return {
+        "Role": role_arn,
+        "Handler": fn.handler,
+        "Runtime": RUNTIME,
+        "Description": fn.description,
+        "Timeout": fn.timeout,
+        "MemorySize": fn.memory,
+        "Environment": {"Variables": variables},
+        "TracingConfig": {"Mode": "PassThrough" if env.is_local else "Active"},
+        "Layers": [] if env.is_local else [POWERTOOLS_LAYER.format(region=env.region)],
+    }
+
+
+def _drift(current: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    seen = {
+        **{k: current.get(k) for k in ("Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize")},
+        "Environment": {"Variables": current.get("Environment", {}).get("Variables", {})},
+        "TracingConfig": {"Mode": current.get("TracingConfig", {}).get("Mode", "PassThrough")},
+        "Layers": [layer["Arn"] for layer in current.get("Layers", [])],
+    }
+    return [key for key, value in desired.items() if seen[key] != value]
+
+
+def fingerprint(sha256: str, desired: dict[str, Any]) -> str:
+    digest = hashlib.sha256((sha256 + json.dumps(desired, sort_keys=True)).encode()).hexdigest()
+    return f"deploy {digest[:20]}"
+
+
+def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
+    lam, name = ctx.client("lambda"), ctx.names.function(wf, fn)
+    package = ctx.packages.get(fn.handler) or packaging.build(fn.handler)
+    desired = configuration(ctx, wf, fn, role_arn)
+    mark = fingerprint(package.sha256, desired)
+    config = ctx.inventory("functions", lambda: _functions(ctx)).get(name)
+    if config is None:
+        if not ctx.change("function", name, Action.CREATE, f"{len(package.zip) // 1024 + 1} KiB"):
+            return Deployed(name, "")
+        retry(
+            lambda: lam.create_function(
+                FunctionName=name, Code={"ZipFile": package.zip}, Tags=ctx.env.tags(), **desired
+            ),
+            ROLE_NOT_READY,
+            sleep=ctx.sleep,
+        )
+        _wait_ready(ctx, name)
+        return Deployed(name, _publish(ctx, name, package.sha256, mark, alias=None))
+    drift = (["code"] if config["CodeSha256"] != package.sha256 else []) + _drift(config, desired)
+    alias = _alias(ctx, name)
+    if not drift and alias and alias.get("Description") == mark:
+        ctx.same("function", name)
+        return Deployed(name, alias["FunctionVersion"])
+    # Tags are set on creation; checked again whenever the function changes.
+    untagged = not owned(ctx.env, lam.list_tags(Resource=config["FunctionArn"])["Tags"])
+    detail = ", ".join(drift + (["tags"] if untagged else []) + ([] if drift else ["alias"]))
+    if not ctx.change("function", name, Action.UPDATE, detail):
+        return Deployed(name, alias["FunctionVersion"] if alias else "")
+    if untagged:
+        lam.tag_resource(Resource=config["FunctionArn"], Tags=ctx.env.tags())
+    if "code" in drift:
+        retry(
+            lambda: lam.update_function_code(FunctionName=name, ZipFile=package.zip),
+            IN_PROGRESS,
+            sleep=ctx.sleep,
+        )
+        _wait_ready(ctx, name)
+    if [d for d in drift if d != "code"]:
+        retryable = {**IN_PROGRESS, **ROLE_NOT_READY}
+        retry(
+            lambda: lam.update_function_configuration(FunctionName=name, **desired),
+            retryable,
+            sleep=ctx.sleep,
+        )
+        _wait_ready(ctx, name)
+    return Deployed(name, _publish(ctx, name, package.sha256, mark, alias))
+
+
+def _functions(ctx: Context) -> dict[str, Any]:
+    """$LATEST configuration of the environment's functions, listed in a few calls."""
+    prefix, pages = ctx.env.resource_name(""), ctx.client("lambda").get_paginator("list_functions").paginate()
+    return {
+        f["FunctionName"]: f
+        for page in pages
+        for f in page["Functions"]
+        if f["FunctionName"].startswith(prefix)
+    }
+
+
+def _alias(ctx: Context, name: str) -> dict[str, Any] | None:
+    lam = ctx.client("lambda")
+    try:
+        alias: dict[str, Any] = lam.get_alias(FunctionName=name, Name=ctx.env.name)
+        return alias
+    except lam.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _publish(ctx: Context, name: str, sha256: str, mark: str, alias: dict[str, Any] | None) -> str:
+    """Publish $LATEST (AWS returns the last version when nothing changed) and move the alias."""
+    lam = ctx.client("lambda")
+    published = retry(
+        lambda: lam.publish_version(FunctionName=name, CodeSha256=sha256, Description=mark),
+        IN_PROGRESS,
+        sleep=ctx.sleep,
+    )
+    version = str(published["Version"])
+    until(
+        lambda: lam.get_function_configuration(FunctionName=name, Qualifier=version),
+        lambda c: c.get("State", "Active") == "Active",
+        f"function {name} version {version}",
+        sleep=ctx.sleep,
+    )
+    fields = {"FunctionName": name, "Name": ctx.env.name, "FunctionVersion": version, "Description": mark}
+    if alias is None:
+        lam.create_alias(**fields)
+    else:
+        retry(lambda: lam.update_alias(**fields), IN_PROGRESS, sleep=ctx.sleep)
+    ctx.say(f"    {name}: version {version}, alias {ctx.env.name} -> {version}")
+    return version
+
+
+def _wait_ready(ctx: Context, name: str) -> None:
+    """A new function is Pending and an updated one InProgress until Lambda has applied it."""
+    lam = ctx.client("lambda")
+
+    def ready(config: dict[str, Any]) -> bool:
+        if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
+            reason = config.get("StateReason") or config.get("LastUpdateStatusReason")
+            raise RuntimeError(f"function {name} failed to deploy: {reason}")
+        return bool(
+            config.get("State", "Active") == "Active" and config.get("LastUpdateStatus") != "InProgress"
+        )
+
+    until(
+        lambda: lam.get_function_configuration(FunctionName=name), ready, f"function {name}", sleep=ctx.sleep
+    )
+
+
+def destroy(ctx: Context) -> None:
+    lam, prefix = ctx.client("lambda"), ctx.env.resource_name("")
+    for page in lam.get_paginator("list_functions").paginate():
+        for fn in page["Functions"]:
+            name = fn["FunctionName"]
+            mine = name.startswith(prefix) and owned(
+                ctx.env, lam.list_tags(Resource=fn["FunctionArn"])["Tags"]
+            )
+            if mine and ctx.change("function", name, Action.DELETE):
+                lam.delete_function(FunctionName=name)

@@ -1,0 +1,48 @@
+"""CloudWatch log groups of functions and state machines, created by deploy so they are tagged
+and expire (a group Lambda creates by itself is untagged and kept for ever)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.plan import Action, Context, owned
+
+RETENTION_DAYS = {"prod": 90}
+DEFAULT_RETENTION_DAYS = 30
+
+
+def prefixes(ctx: Context) -> tuple[str, ...]:
+    mine = ctx.env.resource_name("")
+    return (f"/aws/lambda/{mine}", f"/aws/vendedlogs/states/{mine}")
+
+
+def _groups(ctx: Context) -> dict[str, Any]:
+    paginator = ctx.client("logs").get_paginator("describe_log_groups")
+    return {
+        group["logGroupName"]: group
+        for prefix in prefixes(ctx)
+        for page in paginator.paginate(logGroupNamePrefix=prefix)
+        for group in page["logGroups"]
+    }
+
+
+def ensure(ctx: Context, name: str) -> None:
+    logs = ctx.client("logs")
+    days = RETENTION_DAYS.get(ctx.env.name, DEFAULT_RETENTION_DAYS)
+    found = ctx.inventory("log groups", lambda: _groups(ctx)).get(name)
+    if found is None:
+        if ctx.change("log group", name, Action.CREATE, f"{days} days"):
+            logs.create_log_group(logGroupName=name, tags=ctx.env.tags())
+            logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    elif found.get("retentionInDays") == days:
+        ctx.same("log group", name)
+    elif ctx.change("log group", name, Action.UPDATE, f"{days} days"):
+        logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+
+
+def destroy(ctx: Context) -> None:
+    logs = ctx.client("logs")
+    for name in _groups(ctx):
+        mine = owned(ctx.env, logs.list_tags_log_group(logGroupName=name)["tags"])
+        if mine and ctx.change("log group", name, Action.DELETE):
+            logs.delete_log_group(logGroupName=name)

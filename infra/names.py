@@ -1,0 +1,111 @@
+"""Physical names and ARNs of an environment's resources, and the `${Token}` values.
+
+Every name and ARN is computed here from the registry, so that policies, definitions and the
+plan can be built without calling AWS (the ARNs of resources that do not exist yet are known).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.environments import ConfigError, Environment
+from workflows.registry import ALERTS_TOPIC, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
+
+# AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
+MAX_NAME = 64
+
+
+@dataclass(frozen=True)
+class Names:
+    env: Environment
+    account: str
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.env.region if regional else ""
+        account = self.account if service != "s3" else ""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    # -- workflow resources (tables, topics, buckets, streams and the shared alerts topic)
+    def resource(self, wf: Workflow, logical: str) -> str:
+        if logical == ALERTS_TOPIC:
+            return self.env.resource_name(ALERTS_TOPIC)
+        return self.env.resource_name(wf.name, logical)
+
+    def resource_arn(self, wf: Workflow, logical: str) -> str:
+        kind, name = wf.resources()[logical], self.resource(wf, logical)
+        if isinstance(kind, Table):
+            return self.arn("dynamodb", f"table/{name}")
+        if isinstance(kind, Topic):
+            return self.arn("sns", name)
+        if isinstance(kind, Bucket):
+            return self.arn("s3", name, regional=False)
+        return self.arn("kinesis", f"stream/{name}")
+
+    def value(self, wf: Workflow, logical: str) -> str:
+        """What code and definitions receive: table/bucket name, topic/stream ARN."""
+        if logical not in wf.resources():
+            raise ConfigError(f"workflow {wf.name}: no resource named {logical!r}")
+        kind = wf.resources()[logical]
+        return (
+            self.resource_arn(wf, logical) if isinstance(kind, Topic | Stream) else self.resource(wf, logical)
+        )
+
+    def alerts_topic_arn(self) -> str:
+        return self.arn("sns", self.env.resource_name(ALERTS_TOPIC))
+
+    # -- functions, state machines, roles, logs
+    def function(self, wf: Workflow, fn: Function) -> str:
+        return self.env.resource_name(wf.name, fn.name)
+
+    def function_arn(self, wf: Workflow, fn: Function, qualifier: str | None = None) -> str:
+        arn = self.arn("lambda", f"function:{self.function(wf, fn)}")
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def alias_arn(self, wf: Workflow, fn: Function) -> str:
+        """What the state machine invokes: the function qualified with the environment's alias."""
+        return self.function_arn(wf, fn, self.env.name)
+
+    def state_machine(self, wf: Workflow) -> str:
+        return self.env.resource_name(wf.name)
+
+    def state_machine_arn(self, wf: Workflow) -> str:
+        return self.arn("states", f"stateMachine:{self.state_machine(wf)}")
+
+    def role(self, *parts: str) -> str:
+        return self.env.resource_name(*parts)
+
+    def role_arn(self, name: str) -> str:
+        return self.arn("iam", f"role/{name}", regional=False)
+
+    def function_log_group(self, wf: Workflow, fn: Function) -> str:
+        return f"/aws/lambda/{self.function(wf, fn)}"
+
+    def state_machine_log_group(self, wf: Workflow) -> str:
+        return f"/aws/vendedlogs/states/{self.state_machine(wf)}"
+
+    def log_group_arn(self, name: str) -> str:
+        return self.arn("logs", f"log-group:{name}:*")
+
+    def tokens(self, wf: Workflow) -> dict[str, str]:
+        """`${Token}` -> value for the workflow's definition."""
+        values = {fn.token: self.alias_arn(wf, fn) for fn in wf.functions}
+        values.update((r.token, self.value(wf, logical)) for logical, r in wf.resources().items())
+        return values
+
+    def check(self, wf: Workflow) -> None:
+        """Names AWS would reject stop the deploy before any change."""
+        limits = [(self.role(wf.name, "sfn"), MAX_NAME), (self.state_machine(wf), 80)]
+        limits += [(self.function(wf, fn), MAX_NAME) for fn in wf.functions]
+        limits += [(self.role(wf.name, "scheduler"), MAX_NAME)]
+        limits += [
+            (self.role(wf.name, s.stream, "pipe"), MAX_NAME)
+            for s in wf.triggers
+            if isinstance(s, StreamTrigger)
+        ]
+        limits += [(self.resource(wf, b.name), 63) for b in wf.buckets]  # S3's limit
+        for name, limit in limits:
+            if len(name) > limit:
+                raise ConfigError(
+                    f"workflow {wf.name}: name {name!r} is {len(name)} characters, AWS allows {limit}"
+                )

@@ -1,0 +1,122 @@
+"""Deterministic Lambda zips: the same sources give the same bytes, hence the same CodeSha256.
+
+A function's zip holds its handler module and the `tasks` modules it imports, followed
+transitively (tasks/shared and its own workflow folder only), plus the package `__init__` files
+and the data files of those folders. A change to one task therefore changes only its function.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflows.registry import ROOT
+
+TASKS = ROOT / "tasks"
+# 1980-01-01, the earliest date a zip can store: file times must not change the hash.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+SKIP_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class Package:
+    zip: bytes
+    files: tuple[str, ...]
+
+    @property
+    def sha256(self) -> str:
+        """Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256."""
+        return base64.b64encode(hashlib.sha256(self.zip).digest()).decode()
+
+
+_found: dict[tuple[Path, str], Path] = {}
+
+
+def _module_path(module: str) -> Path | None:
+    if (ROOT, module) in _found:  # only hits are kept: a module may appear, none disappears mid-deploy
+        return _found[ROOT, module]
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            _found[ROOT, module] = candidate
+            return candidate
+    return None
+
+
+_parsed: dict[tuple[Path, int, int], set[str]] = {}
+
+
+def _imports(path: Path) -> set[str]:
+    """The `tasks.*` modules a file imports (a `from tasks.x import y` may name module y)."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _parsed:
+        _parsed[key] = _parse_imports(path)
+    return _parsed[key]
+
+
+def _statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones too (an import inside a function): expressions never import."""
+    for node in nodes:
+        yield node
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            yield from _statements(getattr(node, block, []))
+
+
+def _parse_imports(path: Path) -> set[str]:
+    found = set()
+    for node in _statements(ast.parse(path.read_text(), str(path)).body):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return {m for m in found if m.split(".")[0] == "tasks" and _module_path(m)}
+
+
+def _closure(module: str) -> set[Path]:
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        parts = current.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages' __init__
+        path = _module_path(current)
+        if path is None:
+            raise FileNotFoundError(f"handler module {current} not found under {TASKS}")
+        todo += sorted(_imports(path))
+    return {p for p in (_module_path(m) for m in seen) if p}
+
+
+def _data_files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file() and p.suffix != ".py" and not _skipped(p)}
+
+
+def _skipped(path: Path) -> bool:
+    return "__pycache__" in path.parts or path.suffix in SKIP_SUFFIXES
+
+
+def build(handler: str) -> Package:
+    """The zip for a handler `tasks.<workflow>.<module>.handler`."""
+    module = handler.rsplit(".", 1)[0]
+    files = _closure(module)
+    for folder in {path.parent for path in files} - {TASKS}:
+        files |= _data_files(folder)
+    buffer = io.BytesIO()
+    names = sorted(str(p.relative_to(ROOT)) for p in files)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            info = zipfile.ZipInfo(name, FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--, whatever the checkout says
+            archive.writestr(info, (ROOT / name).read_bytes(), compresslevel=9)
+    return Package(buffer.getvalue(), tuple(names))

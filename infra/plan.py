@@ -1,0 +1,109 @@
+"""The plan/diff model: every resource step records one Change, whether it is applied or planned.
+
+A resource module reads the current state, compares it with the desired one and calls
+`ctx.change(...)`; it writes only when that returns True (a change, and not `--plan`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from infra.environments import Environment
+from infra.names import Names
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    name: str
+    action: Action
+    detail: str = ""
+
+    def line(self, planned: bool) -> str:
+        verb = f"would {self.action}" if planned else str(self.action)
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"  {verb:<16} {self.kind:<14} {self.name}{detail}"
+
+
+@dataclass
+class Context:
+    """What every resource step needs: the environment, its names, clients, and where changes go."""
+
+    env: Environment
+    names: Names
+    apply: bool = True
+    out: Callable[[str], None] = print
+    sleep: Callable[[float], None] = time.sleep
+    changes: list[Change] = field(default_factory=list)
+    # handler -> its zip, built once per deploy while checking the configuration
+    packages: dict[str, Any] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _out_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inventory(self, kind: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """What exists of one kind, listed once per deploy: one paginated call instead of one
+        per resource keeps a no-op deploy fast. Each resource is looked up once, so it stays true."""
+        with self._lock:
+            if kind not in self._inventories:
+                self._inventories[kind] = load()
+            return self._inventories[kind]
+
+    def client(self, service: str) -> Any:
+        # Workflows deploy in parallel: clients are thread-safe, creating them is not.
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.env.client(service)
+            return self._clients[service]
+
+    def change(self, kind: str, name: str, action: Action, detail: str = "") -> bool:
+        """Record a change; True when the caller should make it."""
+        change = Change(kind, name, action, detail)
+        self.changes.append(change)
+        if action is not Action.UNCHANGED:
+            self.say(change.line(planned=not self.apply))
+        return self.apply and action is not Action.UNCHANGED
+
+    def say(self, line: str) -> None:
+        # One line at a time: print() from parallel workflows would interleave its parts.
+        with self._out_lock:
+            self.out(line)
+
+    def same(self, kind: str, name: str) -> None:
+        self.change(kind, name, Action.UNCHANGED)
+
+    @property
+    def changed(self) -> list[Change]:
+        return [c for c in self.changes if c.action is not Action.UNCHANGED]
+
+
+def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    """Tags in the list shape most AWS APIs take."""
+    return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+def error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def tag_dict(tags: list[dict[str, str]], key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {t[key]: t[value] for t in tags}
+
+
+def owned(env: Environment, tags: dict[str, str]) -> bool:
+    """A resource is this environment's when it carries the environment's app and env tags."""
+    return all(tags.get(k) == v for k, v in env.tags().items())

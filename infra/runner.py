@@ -1,0 +1,214 @@
+"""Deploy and destroy an environment: check everything first, then apply in dependency order,
+printing one line per change and a summary at the end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from infra import (
+    alarms,
+    api,
+    auth,
+    buckets,
+    functions,
+    iam,
+    logs,
+    packaging,
+    pipes,
+    schedules,
+    statemachines,
+    streams,
+    tables,
+    topics,
+)
+from infra.environments import ConfigError, Environment
+from infra.names import Names
+from infra.plan import Action, Change, Context
+from workflows import WORKFLOWS
+from workflows.registry import ALERTS_TOPIC, Bucket, Stream, Table, Topic, Workflow
+
+
+@dataclass
+class WorkflowResult:
+    name: str
+    state_machine_arn: str
+    functions: list[functions.Deployed] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    env: Environment
+    planned: bool
+    changes: list[Change]
+    workflows: list[WorkflowResult]
+    api_url: str | None
+    console_url: str
+
+    @property
+    def changed(self) -> list[Change]:
+        return [c for c in self.changes if c.action is not Action.UNCHANGED]
+
+
+def names_for(env: Environment) -> Names:
+    try:
+        return Names(env, env.account_id())
+    except Exception as error:
+        where = env.endpoint or f"AWS in {env.region}"
+        raise ConfigError(f"environment {env.name!r}: cannot reach {where}: {error}") from None
+
+
+def selected(only: Iterable[str] | None) -> list[Workflow]:
+    if only is None:
+        return list(WORKFLOWS.values())
+    unknown = sorted(set(only) - set(WORKFLOWS))
+    if unknown:
+        raise ConfigError(f"unknown workflow(s) {', '.join(unknown)}; known: {', '.join(WORKFLOWS)}")
+    return [WORKFLOWS[name] for name in only]
+
+
+def check(names: Names, workflows: list[Workflow]) -> tuple[dict[str, str], dict[str, packaging.Package]]:
+    """Everything that can be wrong in the configuration, before any change: the definitions
+    with their tokens substituted, names AWS would reject, the code of every handler."""
+    rendered, packages = {}, {}
+    for wf in workflows:
+        names.check(wf)
+        rendered[wf.name] = statemachines.render(names, wf)
+        for fn in wf.functions:
+            for logical in (*fn.environment.values(), *(a.resource for a in fn.access)):
+                names.value(wf, logical)
+            try:
+                packages[fn.handler] = packaging.build(fn.handler)
+            except (FileNotFoundError, SyntaxError) as error:
+                raise ConfigError(f"workflow {wf.name}, function {fn.name}: {error}") from None
+    return rendered, packages
+
+
+# Workflows are independent of each other: deploying them side by side hides the API latency.
+PARALLEL_WORKFLOWS = 8
+
+
+def deploy(
+    env: Environment,
+    *,
+    plan: bool = False,
+    only: Iterable[str] | None = None,
+    workflows: Iterable[Workflow] | None = None,
+    out: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Result:
+    """Create or update everything `workflows` (default: the registry, or those named in `only`)
+    need; with `plan`, only read and report. ConfigError before any change when something is wrong."""
+    workflows = list(workflows) if workflows is not None else selected(only)
+    names = names_for(env)
+    definitions, packages = check(names, workflows)
+    ctx = Context(env, names, apply=not plan, out=out, sleep=sleep, packages=dict(packages))
+    started = time.monotonic()
+    out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
+    topics.ensure(ctx, env.resource_name(ALERTS_TOPIC), names.alerts_topic_arn(), "Alerts")
+    topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
+    if any(schedules.schedules(wf) for wf in workflows):
+        schedules.ensure_group(ctx)
+    # One API serves every workflow: deploying a few of them must not drop the others' routes.
+    routed = workflows if only is None else list(WORKFLOWS.values())
+    with ThreadPoolExecutor(max_workers=PARALLEL_WORKFLOWS) as pool:
+        http_api = pool.submit(api.ensure, ctx, routed)
+        results = list(pool.map(lambda wf: _workflow(ctx, wf, definitions[wf.name]), workflows))
+        deployed_api = http_api.result()
+    if deployed_api:
+        api.permit(ctx, routed, deployed_api)
+    api_url = deployed_api.url if deployed_api else None
+    result = Result(env, plan, ctx.changes, results, api_url, console_url(env))
+    summary(result, out, time.monotonic() - started)
+    return result
+
+
+def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
+    names = ctx.names
+    for logical, resource in wf.resources().items():
+        if logical == ALERTS_TOPIC:
+            continue  # shared, created once
+        name = names.resource(wf, logical)
+        if isinstance(resource, Table):
+            tables.ensure(ctx, resource, name)
+        elif isinstance(resource, Topic):
+            topics.ensure(ctx, name, names.resource_arn(wf, logical), resource.display_name)
+        elif isinstance(resource, Bucket):
+            buckets.ensure(ctx, resource, name)
+        elif isinstance(resource, Stream):
+            streams.ensure(ctx, resource, name)
+    result = WorkflowResult(wf.name, names.state_machine_arn(wf))
+    for fn in wf.functions:
+        role = iam.ensure_role(
+            ctx, names.function(wf, fn), "lambda", iam.function_policy(names, wf, fn), f"Lambda {fn.name}"
+        )
+        logs.ensure(ctx, names.function_log_group(wf, fn))
+        result.functions.append(functions.ensure(ctx, wf, fn, role))
+    role = iam.ensure_role(
+        ctx,
+        names.role(wf.name, "sfn"),
+        "states",
+        iam.state_machine_policy(names, wf),
+        f"State machine {wf.name}",
+    )
+    logs.ensure(ctx, names.state_machine_log_group(wf))
+    statemachines.ensure(ctx, wf, definition, role)
+    alarms.ensure(ctx, wf)
+    schedules.ensure(ctx, wf)
+    pipes.ensure(ctx, wf)
+    return result
+
+
+def destroy(
+    env: Environment, *, out: Callable[[str], None] = print, sleep: Callable[[float], None] = time.sleep
+) -> list[Change]:
+    """Delete every resource tagged with this environment's app and env, consumers first."""
+    ctx = Context(env, names_for(env), out=out, sleep=sleep)
+    out(f"Destroying {env.app}-{env.name} in {_where(env)}")
+    consumers = (api, auth, pipes, schedules, alarms, statemachines, functions, iam)
+    for module in (*consumers, tables, topics, buckets, streams, logs):
+        module.destroy(ctx)
+    out(f"Deleted {len(ctx.changed)} resource(s)." if ctx.changed else "Nothing to delete.")
+    return ctx.changes
+
+
+# Locally the web console (which also serves the workflows' HTTP routes) is its own server.
+LOCAL_CONSOLE = "http://127.0.0.1:8080/  (start it: python -m console --env {env})"
+
+
+def console_url(env: Environment) -> str:
+    if env.endpoint:
+        return LOCAL_CONSOLE.format(env=env.name)
+    return f"https://{env.region}.console.aws.amazon.com/states/home?region={env.region}#/statemachines"
+
+
+def _where(env: Environment) -> str:
+    return f"{env.name} ({env.endpoint or env.region})"
+
+
+def summary(result: Result, out: Callable[[str], None], seconds: float) -> None:
+    changed, total = result.changed, len(result.changes)
+    verb = "would change" if result.planned else "changed"
+    if not changed:
+        out(f"No changes: {total} resources are up to date ({seconds:.1f}s).")
+    else:
+        counts = {
+            a: sum(c.action is a for c in changed) for a in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        }
+        detail = ", ".join(f"{n} to {a}" if result.planned else f"{n} {a}d" for a, n in counts.items() if n)
+        out(f"{len(changed)} of {total} resources {verb} ({detail}) in {seconds:.1f}s.")
+    rows = [("workflow", "state machine ARN / function", "version", "alias")]
+    for wf in result.workflows:
+        rows.append((wf.name, wf.state_machine_arn, "", ""))
+        rows += [("", f"  {fn.name}", fn.version or "-", result.env.name) for fn in wf.functions]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out("")
+    for row in rows:
+        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    out("")
+    out(f"Console: {result.console_url}")
+    if result.api_url:
+        served = "  (locally the console serves these routes)" if result.env.is_local else ""
+        out(f"API:     {result.api_url}{served}")

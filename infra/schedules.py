@@ -1,0 +1,104 @@
+"""EventBridge Scheduler: a workflow's Schedule triggers start its state machine.
+
+Schedules cannot be tagged, so they live in a schedule group per environment, which is tagged
+(and deleting the group deletes its schedules). `schedules = false` creates them DISABLED.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra import iam
+from infra.plan import Action, Context, error_code, owned, tag_dict, tag_list
+from infra.waits import ROLE_NOT_READY, retry
+from workflows.registry import Schedule, Workflow
+
+
+def group(ctx: Context) -> str:
+    return ctx.env.resource_name("schedules")
+
+
+def schedules(wf: Workflow) -> list[Schedule]:
+    return [t for t in wf.triggers if isinstance(t, Schedule)]
+
+
+def ensure_group(ctx: Context) -> None:
+    scheduler, name = ctx.client("scheduler"), group(ctx)
+    try:
+        scheduler.get_schedule_group(Name=name)
+        ctx.same("schedule group", name)
+    except scheduler.exceptions.ResourceNotFoundException:
+        if ctx.change("schedule group", name, Action.CREATE):
+            scheduler.create_schedule_group(Name=name, Tags=tag_list(ctx.env.tags()))
+
+
+def ensure(ctx: Context, wf: Workflow) -> None:
+    found = schedules(wf)
+    if not found:
+        return
+    role = iam.ensure_role(
+        ctx,
+        ctx.names.role(wf.name, "scheduler"),
+        "scheduler",
+        iam.start_policy(ctx.names, [wf], "states:StartExecution"),
+        f"EventBridge Scheduler starts {ctx.names.state_machine(wf)}",
+    )
+    for number, schedule in enumerate(found, 1):
+        _ensure_one(ctx, wf, f"{wf.name}-{number}", schedule, role)
+
+
+def _ensure_one(ctx: Context, wf: Workflow, name: str, schedule: Schedule, role: str) -> None:
+    scheduler = ctx.client("scheduler")
+    desired: dict[str, Any] = {
+        "ScheduleExpression": schedule.expression,
+        "ScheduleExpressionTimezone": schedule.timezone,
+        "State": "ENABLED" if ctx.env.schedules else "DISABLED",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": ctx.names.state_machine_arn(wf),
+            "RoleArn": role,
+            "Input": json.dumps(dict(schedule.input), sort_keys=True),
+        },
+    }
+    try:
+        current = scheduler.get_schedule(Name=name, GroupName=group(ctx))
+    except scheduler.exceptions.ResourceNotFoundException:
+        action = Action.CREATE
+    else:
+        drift = [k for k, v in desired.items() if _seen(current, k) != v]
+        if not drift:
+            ctx.same("schedule", name)
+            return
+        action = Action.UPDATE
+    call = scheduler.create_schedule if action is Action.CREATE else scheduler.update_schedule
+    detail = f"{schedule.expression} {desired['State'].lower()}"
+    if ctx.change("schedule", name, action, detail):
+        retry(lambda: call(Name=name, GroupName=group(ctx), **desired), ROLE_NOT_READY, sleep=ctx.sleep)
+
+
+def _seen(current: dict[str, Any], key: str) -> Any:
+    if key == "Target":
+        return {k: current["Target"].get(k) for k in ("Arn", "RoleArn", "Input")}
+    if key == "FlexibleTimeWindow":
+        return {"Mode": current["FlexibleTimeWindow"]["Mode"]}
+    return current.get(key)
+
+
+def destroy(ctx: Context) -> None:
+    scheduler, name = ctx.client("scheduler"), group(ctx)
+    try:
+        arn = scheduler.get_schedule_group(Name=name)["Arn"]
+    except scheduler.exceptions.ResourceNotFoundException:
+        return
+    if not owned(ctx.env, tag_dict(scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"])):
+        return
+    if ctx.change("schedule group", name, Action.DELETE, "and its schedules"):
+        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=name):
+            for schedule in page["Schedules"]:
+                scheduler.delete_schedule(Name=schedule["Name"], GroupName=name)
+        try:
+            scheduler.delete_schedule_group(Name=name)
+        except Exception as error:
+            if error_code(error) != "ResourceNotFoundException":
+                raise

@@ -1,0 +1,106 @@
+"""State machines from `definitions/`, every `${Token}` substituted, with logging and X-Ray on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.environments import ConfigError
+from infra.names import Names
+from infra.plan import Action, Context, owned, tag_dict, tag_list
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from workflows.definitions import TOKEN
+from workflows.registry import Workflow
+
+
+def render(names: Names, wf: Workflow) -> str:
+    """The definition with its tokens replaced; ConfigError naming any token without a value."""
+    path = wf.definition_path
+    try:
+        text = path.read_text()
+    except OSError:
+        raise ConfigError(f"workflow {wf.name}: {path} is missing; run `python -m workflows build`") from None
+    values = names.tokens(wf)
+    unknown = sorted({t for t in TOKEN.findall(text) if t not in values})
+    if unknown:
+        listed = ", ".join("${" + t + "}" for t in unknown)
+        raise ConfigError(f"{path.name}: no value for {listed} (not a function or resource of {wf.name})")
+    rendered = TOKEN.sub(lambda m: values[m.group(1)], text)
+    if "${" in rendered:
+        raise ConfigError(f"{path.name}: a placeholder is left after substitution: {_around(rendered)}")
+    json.loads(rendered)  # a value that broke the JSON would fail here, before any change
+    return rendered
+
+
+def _around(text: str) -> str:
+    at = text.index("${")
+    return text[at : at + 60].split("\n")[0]
+
+
+def logging_config(names: Names, wf: Workflow) -> dict[str, Any]:
+    # Execution data (inputs, outputs) in the logs everywhere but prod, where it may be personal.
+    prod = names.env.name == "prod"
+    return {
+        "level": "ERROR" if prod else "ALL",
+        "includeExecutionData": not prod,
+        "destinations": [
+            {
+                "cloudWatchLogsLogGroup": {
+                    "logGroupArn": names.log_group_arn(names.state_machine_log_group(wf))
+                }
+            }
+        ],
+    }
+
+
+def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
+    sfn, names = ctx.client("stepfunctions"), ctx.names
+    name, arn = names.state_machine(wf), names.state_machine_arn(wf)
+    desired = {
+        "definition": definition,
+        "roleArn": role_arn,
+        "loggingConfiguration": logging_config(names, wf),
+        "tracingConfiguration": {"enabled": True},
+    }
+    try:
+        current = sfn.describe_state_machine(stateMachineArn=arn)
+    except sfn.exceptions.StateMachineDoesNotExist:
+        if ctx.change("state machine", name, Action.CREATE, str(wf.type.value)):
+            retry(
+                lambda: sfn.create_state_machine(
+                    name=name, type=wf.type.value, tags=tag_list(ctx.env.tags(), "key", "value"), **desired
+                ),
+                ROLE_NOT_READY,
+                sleep=ctx.sleep,
+            )
+        return arn
+    drift = [key for key, value in desired.items() if not _same(key, current.get(key), value)]
+    if not drift:
+        ctx.same("state machine", name)
+    elif ctx.change("state machine", name, Action.UPDATE, ", ".join(drift)):
+        retry(
+            lambda: sfn.update_state_machine(stateMachineArn=arn, **desired),
+            {**ROLE_NOT_READY, **IN_PROGRESS},
+            sleep=ctx.sleep,
+        )
+    return arn
+
+
+def _same(key: str, current: Any, desired: Any) -> bool:
+    if key == "definition":
+        return current is not None and json.loads(current) == json.loads(desired)
+    if key == "tracingConfiguration":
+        return bool((current or {}).get("enabled")) == desired["enabled"]
+    return bool(current == desired)
+
+
+def destroy(ctx: Context) -> None:
+    sfn, prefix = ctx.client("stepfunctions"), ctx.env.resource_name("")
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            arn = machine["stateMachineArn"]
+            if not machine["name"].startswith(prefix):
+                continue
+            tags = tag_dict(sfn.list_tags_for_resource(resourceArn=arn)["tags"], "key", "value")
+            if owned(ctx.env, tags) and ctx.change("state machine", machine["name"], Action.DELETE):
+                sfn.delete_state_machine(stateMachineArn=arn)

@@ -1,0 +1,48 @@
+"""Kinesis data streams: provisioned shards, encrypted with the AWS-managed key."""
+
+from __future__ import annotations
+
+from infra.plan import Action, Context, owned, tag_dict
+from infra.waits import until
+from workflows.registry import Stream
+
+
+def ensure(ctx: Context, stream: Stream, name: str) -> None:
+    kinesis = ctx.client("kinesis")
+    try:
+        current = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    except kinesis.exceptions.ResourceNotFoundException:
+        if ctx.change("stream", name, Action.CREATE, f"{stream.shards} shard(s)"):
+            kinesis.create_stream(StreamName=name, ShardCount=stream.shards)
+            _wait_active(ctx, name)
+            kinesis.add_tags_to_stream(StreamName=name, Tags=ctx.env.tags())
+            kinesis.start_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
+        return
+    if current.get("OpenShardCount", stream.shards) == stream.shards:
+        ctx.same("stream", name)
+    elif ctx.change("stream", name, Action.UPDATE, f"{stream.shards} shard(s)"):
+        kinesis.update_shard_count(
+            StreamName=name, TargetShardCount=stream.shards, ScalingType="UNIFORM_SCALING"
+        )
+        _wait_active(ctx, name)
+
+
+def _wait_active(ctx: Context, name: str) -> None:
+    kinesis = ctx.client("kinesis")
+    until(
+        lambda: kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"],
+        lambda status: status == "ACTIVE",
+        f"stream {name}",
+        sleep=ctx.sleep,
+    )
+
+
+def destroy(ctx: Context) -> None:
+    kinesis, prefix = ctx.client("kinesis"), ctx.env.resource_name("")
+    for name in kinesis.list_streams().get("StreamNames", []):
+        if (
+            name.startswith(prefix)
+            and owned(ctx.env, tag_dict(kinesis.list_tags_for_stream(StreamName=name)["Tags"]))
+            and ctx.change("stream", name, Action.DELETE)
+        ):
+            kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)

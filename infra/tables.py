@@ -1,0 +1,128 @@
+"""DynamoDB tables: on-demand, point-in-time recovery, TTL where the registry sets one, GSIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.environments import ConfigError
+from infra.plan import Action, Context, owned, tag_dict, tag_list
+from infra.waits import until
+from workflows.registry import Index, Table
+
+
+def _keys(partition: tuple[str, str], sort: tuple[str, str] | None) -> list[dict[str, str]]:
+    keys = [{"AttributeName": partition[0], "KeyType": "HASH"}]
+    return keys + ([{"AttributeName": sort[0], "KeyType": "RANGE"}] if sort else [])
+
+
+def _attributes(table: Table) -> list[dict[str, str]]:
+    pairs = {table.partition_key, *([table.sort_key] if table.sort_key else [])}
+    for index in table.indexes:
+        pairs |= {index.partition_key, *([index.sort_key] if index.sort_key else [])}
+    return [{"AttributeName": n, "AttributeType": t} for n, t in sorted(pairs)]
+
+
+def _index(index: Index) -> dict[str, Any]:
+    return {
+        "IndexName": index.name,
+        "KeySchema": _keys(index.partition_key, index.sort_key),
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def ensure(ctx: Context, table: Table, name: str) -> None:
+    dynamodb = ctx.client("dynamodb")
+    try:
+        current = dynamodb.describe_table(TableName=name)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:
+        if ctx.change("table", name, Action.CREATE):
+            _create(ctx, table, name)
+        return
+    if current["KeySchema"] != _keys(table.partition_key, table.sort_key):
+        raise ConfigError(f"table {name}: its key changed in the registry; DynamoDB cannot change a key")
+    drift = []
+    existing = {i["IndexName"] for i in current.get("GlobalSecondaryIndexes", [])}
+    missing = [i for i in table.indexes if i.name not in existing]
+    drift += [f"add index {i.name}" for i in missing]
+    backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+    drift += [] if pitr else ["point-in-time recovery"]
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
+    drift += [] if live_ttl == table.ttl_attribute else ["time to live"]
+    if not drift:
+        ctx.same("table", name)
+        return
+    if not ctx.change("table", name, Action.UPDATE, ", ".join(drift)):
+        return
+    for index in missing:  # DynamoDB adds one index per call, each after the table is ACTIVE again
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=_attributes(table),
+            GlobalSecondaryIndexUpdates=[{"Create": _index(index)}],
+        )
+        _wait_active(ctx, name)
+    _settings(ctx, table, name, pitr=not pitr, ttl=live_ttl != table.ttl_attribute, live_ttl=live_ttl)
+
+
+def _create(ctx: Context, table: Table, name: str) -> None:
+    dynamodb = ctx.client("dynamodb")
+    extra: dict[str, Any] = (
+        {"GlobalSecondaryIndexes": [_index(i) for i in table.indexes]} if table.indexes else {}
+    )
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=_keys(table.partition_key, table.sort_key),
+        AttributeDefinitions=_attributes(table),
+        SSESpecification={"Enabled": True},
+        Tags=tag_list(ctx.env.tags()),
+        **extra,
+    )
+    _wait_active(ctx, name)
+    _settings(ctx, table, name, pitr=True, ttl=table.ttl_attribute is not None)
+
+
+def _settings(
+    ctx: Context, table: Table, name: str, *, pitr: bool, ttl: bool, live_ttl: str | None = None
+) -> None:
+    dynamodb = ctx.client("dynamodb")
+    if pitr:
+        dynamodb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    if not ttl:
+        return
+    # DynamoDB allows one TTL change per table and hour: a renamed attribute may need a second deploy.
+    if table.ttl_attribute:
+        spec = {"Enabled": True, "AttributeName": table.ttl_attribute}
+    elif live_ttl:
+        spec = {"Enabled": False, "AttributeName": live_ttl}
+    else:
+        return
+    dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
+
+
+def _wait_active(ctx: Context, name: str) -> None:
+    dynamodb = ctx.client("dynamodb")
+    until(
+        lambda: dynamodb.describe_table(TableName=name)["Table"],
+        lambda t: (
+            t["TableStatus"] == "ACTIVE"
+            and all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in t.get("GlobalSecondaryIndexes", []))
+        ),
+        f"table {name}",
+        sleep=ctx.sleep,
+    )
+
+
+def destroy(ctx: Context) -> None:
+    dynamodb, prefix = ctx.client("dynamodb"), ctx.env.resource_name("")
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if not name.startswith(prefix):
+                continue
+            arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            mine = owned(ctx.env, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])))
+            if mine and ctx.change("table", name, Action.DELETE):
+                dynamodb.delete_table(TableName=name)

@@ -1,0 +1,58 @@
+"""SNS topics, the environment's alerts topic and its email subscription."""
+
+from __future__ import annotations
+
+from infra.plan import Action, Context, owned, tag_dict, tag_list
+
+
+def ensure(ctx: Context, name: str, arn: str, display_name: str = "") -> None:
+    sns = ctx.client("sns")
+    try:
+        attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    except sns.exceptions.NotFoundException:
+        if ctx.change("topic", name, Action.CREATE):
+            attrs = {"DisplayName": display_name} if display_name else {}
+            sns.create_topic(Name=name, Attributes=attrs, Tags=tag_list(ctx.env.tags()))
+        return
+    if attributes.get("DisplayName", "") == display_name:
+        ctx.same("topic", name)
+    elif ctx.change("topic", name, Action.UPDATE, "display name"):
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue=display_name)
+
+
+def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
+    """Exactly one email subscription: the configured address (AWS sends it a confirmation)."""
+    sns = ctx.client("sns")
+    try:
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    except sns.exceptions.NotFoundException:
+        subscriptions = []  # the topic is only planned
+    emails = [s for s in subscriptions if s["Protocol"] == "email"]
+    for old in emails:
+        # Unconfirmed subscriptions have no ARN yet and cannot be removed; they expire after 3 days.
+        stale = old["Endpoint"] != email and old["SubscriptionArn"].startswith("arn:")
+        if stale and ctx.change("subscription", old["Endpoint"], Action.DELETE, "alert address changed"):
+            sns.unsubscribe(SubscriptionArn=old["SubscriptionArn"])
+    if not email:
+        return
+    if any(s["Endpoint"] == email for s in emails):
+        ctx.same("subscription", email)
+    elif ctx.change("subscription", email, Action.CREATE, "alerts by email"):
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email)
+
+
+def destroy(ctx: Context) -> None:
+    sns, prefix = ctx.client("sns"), ctx.env.resource_name("")
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            arn = topic["TopicArn"]
+            name = arn.rsplit(":", 1)[-1]
+            if (
+                name.startswith(prefix)
+                and owned(ctx.env, tag_dict(sns.list_tags_for_resource(ResourceArn=arn)["Tags"]))
+                and ctx.change("topic", name, Action.DELETE)
+            ):
+                for sub in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]:
+                    if sub["SubscriptionArn"].startswith("arn:"):
+                        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+                sns.delete_topic(TopicArn=arn)

@@ -1,0 +1,53 @@
+"""One deployment shared by the deploy tests: the registry's workflows plus a probe workflow
+with every kind of resource and trigger, into its own environment on the session's local cloud."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import infra
+from infra import packaging
+from infra.environments import Environment
+from tests.deploy.probe import probe
+from workflows import WORKFLOWS
+from workflows.registry import Workflow
+
+
+def environment(endpoint: str, name: str) -> Environment:
+    return dataclasses.replace(infra.load("local"), name=name, endpoint=endpoint)
+
+
+@dataclasses.dataclass
+class Deployment:
+    env: Environment
+    workflows: list[Workflow]
+    first: infra.Result
+    tasks: Path  # the copy of tasks/ the functions are packaged from: tests edit it, not tasks/
+    cloud: Any
+
+    def deploy(self, **kwargs: Any) -> tuple[infra.Result, str]:
+        lines: list[str] = []
+        result = infra.deploy(self.env, workflows=self.workflows, out=lines.append, **kwargs)
+        return result, "\n".join(lines)
+
+    def client(self, service: str) -> Any:
+        return self.env.client(service)
+
+
+@pytest.fixture(scope="module")
+def deployment(local_cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("src")
+    shutil.copytree(packaging.TASKS, root / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
+    env = environment(local_cloud.endpoint, "dtest")
+    workflows = [*WORKFLOWS.values(), probe(root / "definitions")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packaging, "ROOT", root)
+        patch.setattr(packaging, "TASKS", root / "tasks")
+        first = infra.deploy(env, workflows=workflows, out=lambda line: None)
+        yield Deployment(env, workflows, first, root / "tasks", local_cloud)

@@ -1,0 +1,74 @@
+"""Bad configuration stops the deploy before any change, with a message naming the problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import deploy
+import infra
+from infra.environments import ConfigError, load
+from tests.deploy.conftest import environment
+from tests.deploy.probe import probe
+from workflows import WORKFLOWS
+
+
+def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ConfigError, match=r"unknown environment 'qa'.*local, staging, prod"):
+        load("qa")
+    assert deploy.main(["--env", "qa"]) == 2
+    assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_missing_region_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "environments.toml"
+    config.write_text('app = "pyflows"\n[environments.staging]\nlog_level = "INFO"\n')
+    with pytest.raises(ConfigError, match="environment 'staging': region is missing"):
+        load("staging", config)
+
+
+def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_path: Path) -> None:
+    env = environment(local_cloud.endpoint, "badtoken")
+    broken = probe(tmp_path, extra_token="GhostTableName")
+    with pytest.raises(ConfigError, match=r"probe.asl.json: no value for \$\{GhostTableName\}"):
+        # The good workflow comes first: nothing of it may be created either.
+        infra.deploy(env, workflows=[*WORKFLOWS.values(), broken], out=lambda line: None)
+    tagging = env.client("resourcegroupstaggingapi")
+    found = tagging.get_resources(TagFilters=[{"Key": "env", "Values": ["badtoken"]}])[
+        "ResourceTagMappingList"
+    ]
+    assert found == []
+    assert not [
+        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-badtoken")
+    ]
+
+
+def test_an_unreachable_endpoint_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = environment("http://127.0.0.1:9", "nowhere")  # the discard port: nothing listens
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(ConfigError, match=re.escape("cannot reach http://127.0.0.1:9")):
+        infra.deploy(env, out=lambda line: None)
+
+
+def test_prod_asks_for_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
+    # No terminal and no --yes: nothing is deployed (and AWS is never called).
+    assert deploy.main(["--env", "prod"]) == 1
+    assert "pass --yes" in capsys.readouterr().err
+
+
+def test_unknown_workflow_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"unknown workflow.*nope"):
+        infra.runner.selected(["nope"])
+
+
+def test_a_name_aws_would_reject_stops_before_any_change(local_cloud: Any, tmp_path: Path) -> None:
+    env = environment(local_cloud.endpoint, "longname")
+    long = probe(tmp_path, name="a-workflow-name-so-long-that-its-function-names-pass-sixty-four")
+    with pytest.raises(ConfigError, match=r"characters, AWS allows 64"):
+        infra.deploy(env, workflows=[long], out=lambda line: None)
+    assert not [
+        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-longname")
+    ]

@@ -1,0 +1,236 @@
+"""Deploy to the local cloud, then redeploy, plan, change one task, drift, destroy.
+
+The tests share one deployment and run in file order: each starts from what the previous left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import infra
+from infra.plan import Action
+from tests.deploy.conftest import Deployment
+
+RECORD = "pyflows-dtest-lottery-record-winners"
+DRAW = "pyflows-dtest-lottery-draw-winners"
+
+
+def versions(deployment: Deployment, name: str) -> list[str]:
+    listed = deployment.client("lambda").list_versions_by_function(FunctionName=name)["Versions"]
+    return [v["Version"] for v in listed]
+
+
+def alias_version(deployment: Deployment, name: str) -> str:
+    return str(deployment.client("lambda").get_alias(FunctionName=name, Name="dtest")["FunctionVersion"])
+
+
+def test_first_deploy_creates_every_resource_tagged(deployment: Deployment) -> None:
+    first = deployment.first
+    assert first.changed and all(c.action is Action.CREATE for c in first.changed)
+    kinds = {c.kind for c in first.changed}
+    assert kinds >= {"role", "table", "topic", "bucket", "stream", "function", "state machine", "alarm"}
+    assert kinds >= {"schedule", "pipe", "http api", "route", "authorizer", "log group", "subscription"}
+    sfn = deployment.client("stepfunctions")
+    machine = sfn.describe_state_machine(stateMachineArn=first.workflows[0].state_machine_arn)
+    assert machine["loggingConfiguration"]["level"] == "ALL"
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    assert "${" not in machine["definition"]
+    tags = sfn.list_tags_for_resource(resourceArn=machine["stateMachineArn"])["tags"]
+    assert {t["key"]: t["value"] for t in tags} == {"app": "pyflows", "env": "dtest"}
+
+
+def test_functions_are_configured_with_alias_on_version_one(deployment: Deployment) -> None:
+    config = deployment.client("lambda").get_function_configuration(FunctionName=RECORD, Qualifier="dtest")
+    variables = config["Environment"]["Variables"]
+    assert variables["WINNERS_TABLE"] == "pyflows-dtest-lottery-winners"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "lottery"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "pyflows"
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"  # local: no X-Ray daemon
+    assert config.get("Layers", []) == []  # the local cloud's workers have the venv: no Powertools layer
+    assert alias_version(deployment, RECORD) == "1"
+    probe = deployment.client("lambda").get_function_configuration(FunctionName="pyflows-dtest-probe-draw")
+    assert probe["Environment"]["Variables"]["API_KEY_PARAMETER"] == "/pyflows/dtest/api-key"
+    assert probe["Environment"]["Variables"]["NEWS_TOPIC"].startswith("arn:aws:sns:")
+
+
+def test_data_resources_are_protected(deployment: Deployment) -> None:
+    dynamodb, s3 = deployment.client("dynamodb"), deployment.client("s3")
+    table = dynamodb.describe_table(TableName="pyflows-dtest-probe-items")["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by-kind"]
+    backups = dynamodb.describe_continuous_backups(TableName="pyflows-dtest-probe-items")
+    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+        "PointInTimeRecoveryStatus"
+    ] == ("ENABLED")
+    ttl = dynamodb.describe_time_to_live(TableName="pyflows-dtest-probe-items")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires"
+    block = s3.get_public_access_block(Bucket="pyflows-dtest-probe-archive")["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    rules = s3.get_bucket_encryption(Bucket="pyflows-dtest-probe-archive")[
+        "ServerSideEncryptionConfiguration"
+    ]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:pyflows-dtest-probe"
+    schedule = deployment.client("scheduler").get_schedule(
+        Name="probe-1", GroupName="pyflows-dtest-schedules"
+    )
+    assert schedule["Target"]["Arn"] == machine
+    assert schedule["State"] == "DISABLED"  # schedules = false for local
+    pipe = deployment.client("pipes").describe_pipe(Name="pyflows-dtest-probe-events")
+    assert pipe["Target"] == machine and pipe["Source"].endswith("stream/pyflows-dtest-probe-events")
+    api = deployment.client("apigatewayv2")
+    api_id = next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == "pyflows-dtest-api")
+    routes = {r["RouteKey"]: r for r in api.get_routes(ApiId=api_id)["Items"]}
+    assert routes["POST /probe"]["AuthorizationType"] == "JWT"
+    integration_id = routes["POST /probe"]["Target"].split("/")[1]
+    integration = api.get_integration(ApiId=api_id, IntegrationId=integration_id)
+    assert integration["IntegrationSubtype"] == "StepFunctions-StartSyncExecution"
+    assert integration["RequestParameters"]["StateMachineArn"] == machine
+    alarm = deployment.client("cloudwatch").describe_alarms(AlarmNames=["pyflows-dtest-probe-failed"])
+    assert alarm["MetricAlarms"][0]["Dimensions"] == [{"Name": "StateMachineArn", "Value": machine}]
+
+
+def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: Deployment) -> None:
+    before = versions(deployment, DRAW)
+    result, output = deployment.deploy()
+    assert result.changed == []
+    assert "No changes" in output
+    assert len(result.changes) == len(deployment.first.changes)
+    assert versions(deployment, DRAW) == before
+
+
+def _edit_task(deployment: Deployment) -> None:
+    path = deployment.tasks / "lottery" / "record_winners.py"
+    path.write_text(path.read_text() + "\n# changed by the deploy test\n")
+
+
+def test_plan_reports_a_task_change_and_changes_nothing(deployment: Deployment) -> None:
+    _edit_task(deployment)
+    sha = deployment.client("lambda").get_function_configuration(FunctionName=RECORD)["CodeSha256"]
+    result, output = deployment.deploy(plan=True)
+    assert [(c.kind, c.name, c.action) for c in result.changed] == [("function", RECORD, Action.UPDATE)]
+    assert "would update" in output
+    assert deployment.client("lambda").get_function_configuration(FunctionName=RECORD)["CodeSha256"] == sha
+    assert versions(deployment, RECORD) == ["$LATEST", "1"]
+
+
+def test_changing_one_task_updates_only_its_function_and_publishes_one_version(
+    deployment: Deployment,
+) -> None:
+    result, _ = deployment.deploy()
+    assert [(c.kind, c.name, c.detail) for c in result.changed] == [("function", RECORD, "code")]
+    assert versions(deployment, RECORD) == ["$LATEST", "1", "2"]
+    assert alias_version(deployment, RECORD) == "2"
+    assert versions(deployment, DRAW) == ["$LATEST", "1"] and alias_version(deployment, DRAW) == "1"
+    summary = {fn.name: fn.version for wf in result.workflows for fn in wf.functions}
+    assert summary[RECORD] == "2" and summary[DRAW] == "1"
+
+
+def test_configuration_drift_is_put_back(deployment: Deployment) -> None:
+    deployment.client("lambda").update_function_configuration(FunctionName=DRAW, Timeout=99)
+    result, _ = deployment.deploy()
+    assert [(c.name, c.detail) for c in result.changed] == [(DRAW, "Timeout")]
+    assert (
+        deployment.client("lambda").get_function_configuration(FunctionName=DRAW, Qualifier="dtest")[
+            "Timeout"
+        ]
+        != 99
+    )
+    assert alias_version(deployment, DRAW) == "2"
+
+
+def test_drift_of_data_and_state_machines_is_put_back(deployment: Deployment) -> None:
+    deployment.client("dynamodb").update_continuous_backups(
+        TableName="pyflows-dtest-probe-items",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+    )
+    deployment.client("s3").delete_public_access_block(Bucket="pyflows-dtest-probe-archive")
+    machine = deployment.first.workflows[0].state_machine_arn
+    sfn = deployment.client("stepfunctions")
+    sfn.update_state_machine(stateMachineArn=machine, tracingConfiguration={"enabled": False})
+    result, _ = deployment.deploy()
+    assert sorted((c.kind, c.detail) for c in result.changed) == [
+        ("bucket", "public access"),
+        ("state machine", "tracingConfiguration"),
+        ("table", "point-in-time recovery"),
+    ]
+    assert sfn.describe_state_machine(stateMachineArn=machine)["tracingConfiguration"] == {"enabled": True}
+    assert deployment.deploy()[0].changed == []
+
+
+def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:
+    outputs = infra.outputs(deployment.env)
+    lottery = outputs["lottery"]
+    assert lottery["state_machine_arn"] == deployment.first.workflows[0].state_machine_arn
+    assert lottery["functions"]["record-winners"]["name"] == RECORD
+    assert lottery["resources"]["winners"] == "pyflows-dtest-lottery-winners"
+    assert infra.api_url(deployment.env) == deployment.first.api_url
+
+
+def test_seeding_loads_demo_data_idempotently(deployment: Deployment) -> None:
+    for _ in range(2):
+        loaded = infra.seed(deployment.env, deployment.workflows, out=lambda line: None)
+    assert loaded["pyflows-dtest-lottery-employees"] == 20
+    table = deployment.env.session.resource("dynamodb", endpoint_url=deployment.env.endpoint).Table(
+        "pyflows-dtest-lottery-employees"
+    )
+    assert table.scan(Select="COUNT")["Count"] == 20
+    assert table.get_item(Key={"employee_id": "E001"})["Item"]["lottery_serial"] == 1
+
+
+def tagged(deployment: Deployment) -> list[str]:
+    """Every resource carrying the environment's tags, asked of each service independently."""
+    env, found = deployment.env, []
+    tagging = deployment.client("resourcegroupstaggingapi")
+    filters = [{"Key": "app", "Values": ["pyflows"]}, {"Key": "env", "Values": ["dtest"]}]
+    for page in tagging.get_paginator("get_resources").paginate(TagFilters=filters):
+        found += [r["ResourceARN"] for r in page["ResourceTagMappingList"]]
+    iam = deployment.client("iam")
+    for role in iam.list_roles()["Roles"]:
+        if {
+            t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+        } == env.tags():
+            found.append(role["Arn"])
+    kinesis = deployment.client("kinesis")
+    found += [s for s in kinesis.list_streams()["StreamNames"] if s.startswith("pyflows-dtest-")]
+    found += [
+        p["Name"]
+        for p in deployment.client("pipes").list_pipes()["Pipes"]
+        if p["Name"].startswith("pyflows-dtest")
+    ]
+    groups: Any = deployment.client("scheduler").list_schedule_groups()["ScheduleGroups"]
+    found += [g["Name"] for g in groups if g["Name"].startswith("pyflows-dtest")]
+    found += [
+        a["Name"]
+        for a in deployment.client("apigatewayv2").get_apis()["Items"]
+        if a.get("Tags") == env.tags()
+    ]
+    pools = deployment.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    found += [p["Name"] for p in pools if p["Name"].startswith("pyflows-dtest")]
+    return found
+
+
+def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> None:
+    other = infra.deploy(
+        dataclasses.replace(deployment.env, name="other"),
+        workflows=deployment.workflows[:1],
+        out=lambda line: None,
+    )
+    assert tagged(deployment)
+    lines: list[str] = []
+    deleted = infra.destroy(deployment.env, out=lines.append)
+    assert tagged(deployment) == []
+    assert {c.kind for c in deleted} >= {"function", "role", "table", "state machine", "pipe", "http api"}
+    assert infra.destroy(deployment.env, out=lines.append) == []
+    assert lines[-1] == "Nothing to delete."
+    # Another environment of the same app is left alone.
+    machine = other.workflows[0].state_machine_arn
+    assert (
+        deployment.client("stepfunctions").describe_state_machine(stateMachineArn=machine)["status"]
+        == "ACTIVE"
+    )
+    infra.destroy(other.env, out=lambda line: None)

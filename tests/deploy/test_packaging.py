@@ -1,0 +1,59 @@
+"""Lambda zips: deterministic bytes, only the handler's own modules."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from infra import packaging
+
+RECORD = "tasks.lottery.record_winners.handler"
+DRAW = "tasks.lottery.draw_winners.handler"
+
+
+@pytest.fixture
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(packaging.TASKS, tmp_path / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(packaging, "ROOT", tmp_path)
+    monkeypatch.setattr(packaging, "TASKS", tmp_path / "tasks")
+    return tmp_path / "tasks"
+
+
+def test_the_same_sources_give_the_same_hash_whatever_the_file_times(copy: Path) -> None:
+    first = packaging.build(RECORD)
+    for path in copy.rglob("*.py"):
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+    assert packaging.build(RECORD).zip == first.zip
+
+
+def test_a_zip_holds_the_handler_and_what_it_imports_only() -> None:
+    files = set(packaging.build(RECORD).files)
+    assert {"tasks/__init__.py", "tasks/lottery/__init__.py", "tasks/lottery/record_winners.py"} <= files
+    assert {"tasks/lottery/schemas.py", "tasks/shared/handler.py", "tasks/shared/clients.py"} <= files
+    assert "tasks/lottery/draw_winners.py" not in files
+    assert not [
+        f
+        for f in files
+        if f.startswith("tasks/") and f.split("/")[1] not in ("__init__.py", "shared", "lottery")
+    ]
+    archive = zipfile.ZipFile(BytesIO(packaging.build(RECORD).zip))
+    assert {info.date_time for info in archive.infolist()} == {packaging.FIXED_TIME}
+
+
+def test_changing_one_task_changes_only_its_package(copy: Path) -> None:
+    before = {h: packaging.build(h).sha256 for h in (RECORD, DRAW)}
+    (copy / "lottery" / "record_winners.py").write_text(
+        (copy / "lottery" / "record_winners.py").read_text() + "\n#\n"
+    )
+    assert packaging.build(RECORD).sha256 != before[RECORD]
+    assert packaging.build(DRAW).sha256 == before[DRAW]
+
+
+def test_a_missing_handler_module_is_named() -> None:
+    with pytest.raises(FileNotFoundError, match=r"tasks\.lottery\.nope"):
+        packaging.build("tasks.lottery.nope.handler")

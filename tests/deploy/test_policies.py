@@ -1,0 +1,136 @@
+"""A static test over every generated IAM policy: least privilege, no wildcard actions, each
+state machine invokes only its own functions, each function touches only its own resources."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra import api, functions, iam
+from infra.environments import load
+from infra.names import Names
+from infra.plan import Context
+from tests.deploy.probe import probe
+from workflows import WORKFLOWS
+from workflows.registry import Workflow
+
+ACCOUNT = "210987654321"
+
+
+@pytest.fixture(scope="module")
+def workflows(tmp_path_factory: pytest.TempPathFactory) -> list[Workflow]:
+    return [*WORKFLOWS.values(), probe(tmp_path_factory.mktemp("defs"))]
+
+
+@pytest.fixture(scope="module", params=["staging", "local"])
+def names(request: pytest.FixtureRequest) -> Names:
+    return Names(
+        dataclasses.replace(load(request.param), endpoint=None if request.param != "local" else "x"), ACCOUNT
+    )
+
+
+def statements(policy: dict[str, Any]) -> Iterator[tuple[list[str], list[str]]]:
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        yield statement["Action"], statement["Resource"]
+
+
+def check_shape(policy: dict[str, Any]) -> None:
+    for actions, resources in statements(policy):
+        assert actions and resources
+        assert not [a for a in actions if "*" in a], f"wildcard action in {actions}"
+        if "*" in resources:
+            assert resources == ["*"] and set(actions) <= iam.UNSCOPED, f"{actions} on * without need"
+
+
+def arns(policy: dict[str, Any]) -> set[str]:
+    return {r for actions, resources in statements(policy) for r in resources if r != "*"}
+
+
+def own_resources(names: Names, wf: Workflow, logicals: set[str]) -> set[str]:
+    allowed = set()
+    for logical in logicals:
+        arn = names.resource_arn(wf, logical)
+        resource = wf.resources()[logical]
+        allowed |= {arn, f"{arn}/*"} | {f"{arn}/index/{i.name}" for i in getattr(resource, "indexes", ())}
+    return allowed
+
+
+def test_function_policies_touch_only_their_own_resources(names: Names, workflows: list[Workflow]) -> None:
+    for wf in workflows:
+        for fn in wf.functions:
+            policy = iam.function_policy(names, wf, fn)
+            check_shape(policy)
+            allowed = own_resources(names, wf, {a.resource for a in fn.access})
+            allowed.add(names.log_group_arn(names.function_log_group(wf, fn)))
+            allowed |= {iam.parameter_arn(names, p)[1] for p in fn.parameters.values()}
+            assert arns(policy) <= allowed, f"{wf.name}/{fn.name} reaches beyond its own resources"
+            for actions, _ in statements(policy):
+                # logs and X-Ray aside, every action is one the registry grants this function
+                granted = {a for g in fn.access for a in g.actions} | {
+                    "ssm:GetParameter",
+                    "secretsmanager:GetSecretValue",
+                }
+                assert set(actions) <= granted | iam.UNSCOPED | {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_state_machines_invoke_only_their_own_functions(names: Names, workflows: list[Workflow]) -> None:
+    for wf in workflows:
+        policy = iam.state_machine_policy(names, wf)
+        check_shape(policy)
+        invoked = {
+            r
+            for actions, resources in statements(policy)
+            if "lambda:InvokeFunction" in actions
+            for r in resources
+        }
+        assert invoked == {names.alias_arn(wf, fn) for fn in wf.functions}
+        others = arns(policy) - invoked
+        assert others <= own_resources(names, wf, {a.resource for a in wf.integrations})
+
+
+def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[Workflow]) -> None:
+    for wf in workflows:
+        check_shape(iam.start_policy(names, [wf], "states:StartExecution"))
+        assert arns(iam.start_policy(names, [wf], "states:StartExecution")) == {names.state_machine_arn(wf)}
+        for trigger in wf.triggers:
+            stream = getattr(trigger, "stream", None)
+            if stream:
+                policy = iam.stream_read_policy(names, wf, stream)
+                check_shape(policy)
+                assert arns(policy) == {names.resource_arn(wf, stream), names.state_machine_arn(wf)}
+    ctx = Context(names.env, names)
+    starts = api.routes(workflows)
+    policy = api.policy(ctx, starts)
+    check_shape(policy)
+    assert arns(policy) == {names.state_machine_arn(wf) for wf, _ in starts}
+
+
+def test_xray_is_granted_only_where_tracing_runs(names: Names, workflows: list[Workflow]) -> None:
+    policy = iam.function_policy(names, workflows[0], workflows[0].functions[0])
+    fn_actions = {action for actions, _ in statements(policy) for action in actions}
+    assert ("xray:PutTraceSegments" in fn_actions) == (not names.env.is_local)
+
+
+def test_trust_policies_name_one_service(names: Names) -> None:
+    document = iam.trust("states", names)
+    assert document["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+    assert document["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+
+
+def test_functions_on_aws_get_the_powertools_layer_of_their_region(
+    names: Names, workflows: list[Workflow]
+) -> None:
+    ctx = Context(names.env, names)
+    config = functions.configuration(ctx, workflows[0], workflows[0].functions[0], "arn:aws:iam::1:role/r")
+    if names.env.is_local:
+        assert config["Layers"] == [] and config["TracingConfig"] == {"Mode": "PassThrough"}
+    else:
+        assert config["Layers"][0].startswith(
+            f"arn:aws:lambda:{names.env.region}:017000801446:layer:AWSLambdaPowertools"
+        )
+        assert config["TracingConfig"] == {"Mode": "Active"}
+        assert "POWERTOOLS_TRACE_DISABLED" not in config["Environment"]["Variables"]

@@ -1,0 +1,155 @@
+"""The waits real AWS needs, driven by botocore Stubber error sequences (no cloud, no sleeping)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from infra import functions, packaging, statemachines
+from infra.environments import load
+from infra.names import Names
+from infra.plan import Context
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from workflows import WORKFLOWS
+
+LOTTERY = WORKFLOWS["lottery"]
+FN = LOTTERY.function("record-winners")
+NAME = "pyflows-staging-lottery-record-winners"
+ROLE = "arn:aws:iam::123456789012:role/pyflows-staging-lottery-record-winners"
+ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+
+
+@pytest.fixture
+def slept() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def ctx(slept: list[float]) -> Context:
+    env = dataclasses.replace(load("staging"), region="eu-west-1")
+    return Context(env, Names(env, "123456789012"), out=lambda line: None, sleep=slept.append)
+
+
+@pytest.fixture
+def lam(ctx: Context) -> Iterator[Stubber]:
+    client = boto3.client("lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    ctx._clients["lambda"] = client
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def config(**fields: Any) -> dict[str, Any]:
+    return {
+        "FunctionName": NAME,
+        "FunctionArn": f"arn:aws:lambda:eu-west-1:123456789012:function:{NAME}",
+        **fields,
+    }
+
+
+def test_create_retries_until_the_new_role_can_be_assumed(
+    ctx: Context, slept: list[float], lam: Stubber
+) -> None:
+    lam.add_response("list_functions", {"Functions": []})
+    lam.add_client_error("create_function", "InvalidParameterValueException", ROLE_NOT_ASSUMABLE, 400)
+    lam.add_client_error("create_function", "InvalidParameterValueException", ROLE_NOT_ASSUMABLE, 400)
+    lam.add_response("create_function", config(State="Pending"))
+    lam.add_response("get_function_configuration", config(State="Pending"))
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="Successful"))
+    lam.add_response("publish_version", config(Version="1"))
+    lam.add_response("get_function_configuration", config(State="Active", Version="1"))
+    lam.add_response("create_alias", {"Name": "staging", "FunctionVersion": "1"})
+    deployed = functions.ensure(ctx, LOTTERY, FN, ROLE)
+    assert deployed.version == "1"
+    assert slept == [1.0, 2.0, 1.0]  # two backoffs for IAM, one poll while Pending
+
+
+def test_update_waits_while_another_update_is_in_progress(
+    ctx: Context, slept: list[float], lam: Stubber
+) -> None:
+    desired = functions.configuration(ctx, LOTTERY, FN, ROLE)
+    current = config(
+        CodeSha256="old",
+        **{k: v for k, v in desired.items() if k not in ("Layers", "TracingConfig")},
+        TracingConfig=desired["TracingConfig"],
+        Layers=[{"Arn": arn} for arn in desired["Layers"]],
+    )
+    lam.add_response("list_functions", {"Functions": [current]})
+    lam.add_response("get_alias", {"Name": "staging", "FunctionVersion": "4", "Description": "deploy old"})
+    lam.add_response("list_tags", {"Tags": {"app": "pyflows", "env": "staging"}})
+    lam.add_client_error("update_function_code", "ResourceConflictException", "An update is in progress", 409)
+    lam.add_response("update_function_code", config(LastUpdateStatus="InProgress"))
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="InProgress"))
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="InProgress"))
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="Successful"))
+    lam.add_client_error("publish_version", "ResourceConflictException", "An update is in progress", 409)
+    lam.add_response("publish_version", config(Version="5"))
+    lam.add_response("get_function_configuration", config(State="Active", Version="5"))
+    lam.add_response("update_alias", {"Name": "staging", "FunctionVersion": "5"})
+    assert functions.ensure(ctx, LOTTERY, FN, ROLE).version == "5"
+    assert len(slept) == 4
+
+
+def test_a_failed_update_stops_with_lambdas_reason(ctx: Context, lam: Stubber) -> None:
+    reason = "The role is not valid for this function"
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="InProgress"))
+    lam.add_response(
+        "get_function_configuration", config(LastUpdateStatus="Failed", LastUpdateStatusReason=reason)
+    )
+    with pytest.raises(RuntimeError, match=reason):
+        functions._wait_ready(ctx, NAME)
+
+
+def test_other_errors_are_not_retried(ctx: Context, slept: list[float], lam: Stubber) -> None:
+    lam.add_response("list_functions", {"Functions": []})
+    lam.add_client_error(
+        "create_function", "InvalidParameterValueException", "Unzipped size must be smaller", 400
+    )
+    with pytest.raises(Exception, match="Unzipped size"):
+        functions.ensure(ctx, LOTTERY, FN, ROLE)
+    assert slept == []
+
+
+def test_retry_gives_up_after_its_attempts() -> None:
+    client = boto3.client("lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    slept: list[float] = []
+    with Stubber(client) as stubber:
+        for _ in range(3):
+            stubber.add_client_error("delete_alias", "ResourceConflictException", "in progress", 409)
+        with pytest.raises(client.exceptions.ResourceConflictException):
+            retry(
+                lambda: client.delete_alias(FunctionName="f", Name="a"),
+                IN_PROGRESS,
+                attempts=3,
+                sleep=slept.append,
+            )
+    assert slept == [1.0, 2.0]
+
+
+def test_state_machine_creation_waits_for_its_role(
+    ctx: Context, slept: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client(
+        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    ctx._clients["stepfunctions"] = client
+    message = "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume the provided role."
+    arn = ctx.names.state_machine_arn(LOTTERY)
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "no", 400)
+        stubber.add_client_error("create_state_machine", "AccessDeniedException", message, 400)
+        stubber.add_response("create_state_machine", {"stateMachineArn": arn, "creationDate": "2026-01-01"})
+        definition = statemachines.render(ctx.names, LOTTERY)
+        assert statemachines.ensure(ctx, LOTTERY, definition, ROLE) == arn
+        stubber.assert_no_pending_responses()
+    assert slept == [1.0]
+
+
+def test_role_errors_are_recognised_by_code_and_message() -> None:
+    assert ROLE_NOT_READY["InvalidParameterValueException"] in ROLE_NOT_ASSUMABLE
+    assert packaging.build(FN.handler).sha256 == packaging.build(FN.handler).sha256
