@@ -5,10 +5,19 @@
 
 from __future__ import annotations
 
-from workflows import lottery
+from workflows import etf_signal, flight_deals, lottery, ride_request, ticket_ranking
 from workflows.registry import Workflow
 
-WORKFLOWS: dict[str, Workflow] = {wf.name: wf for wf in (lottery.WORKFLOW,)}
+WORKFLOWS: dict[str, Workflow] = {
+    wf.name: wf
+    for wf in (
+        lottery.WORKFLOW,
+        flight_deals.WORKFLOW,
+        ride_request.WORKFLOW,
+        ticket_ranking.WORKFLOW,
+        etf_signal.WORKFLOW,
+    )
+}
 
 
 def get(name: str) -> Workflow:

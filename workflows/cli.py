@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="fail when a definition file is stale or invalid").set_defaults(
         run=cmd_check
     )
+    from console import cli as executions  # the execution commands (list, start, describe...)
+
+    executions.register(sub)
     return root
 
 

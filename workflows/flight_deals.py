@@ -4,7 +4,7 @@
         || Store Records (BatchWriteItem, unprocessed retried)
         || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
     -> Batch Done
-    any failure -> Park Batch (S3 parked/, for redrive) -> Alert Failure -> Failed
+    any failure -> Alert Failure -> Park Batch (S3 parked/, for redrive) -> Failed
 
 An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
 machine. The seed's two Lambdas and Kinesis Analytics pump lost a whole batch on one bad record and
@@ -20,14 +20,19 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.flight_deals.schemas import PIPE_BATCH
 from workflows import asl
-from workflows.policies import alert_and_fail, catch_to, lambda_task, throttle_retry
+from workflows.policies import alert_and_fail, catch_to, lambda_task, sns_publish, throttle_retry
 from workflows.registry import Access, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
 
+# SSM parameter holding the deal rules as JSON (tasks/flight_deals/deals.py); {app}/{env} filled by deploy.
+DEAL_RULES_PARAMETER = "/{app}/{env}/flight-deals/deal-rules"
 BATCH_SIZE = 100  # ~1 KB per Pipe record: a batch stays far below the 256 KB payload limit
 
 
 def build() -> dict[str, Any]:
-    parked = alert_and_fail("flight-deals")
+    # Alert first (the linter's rule: a caught error reaches the alert through Pass/Choice only),
+    # then park; the batch is parked even when the alert cannot be sent.
+    alert = alert_and_fail("flight-deals")
+    failed = alert.next_step
     park = lambda_task(
         "Park Batch",
         "ParkBatchFunctionArn",
@@ -36,9 +41,26 @@ def build() -> dict[str, Any]:
         result_path="$.parked",
         comment="Keeps the batch as delivered, for redrive",
     )
-    # Parking must not stop the alert: the failure is reported either way.
-    park.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=parked, result_path="$.park_error"))
-    park.next(parked)
+    alert.catches = [asl.Catch(error_equals=["States.ALL"], next_step=park, result_path="$.alert_error")]
+    alert.next(park)
+    park_failed = sns_publish(
+        "Alert Parking Failed",
+        "AlertsTopicArn",
+        {
+            "Subject": "[flight-deals] batch not parked",
+            "Message.$": "States.Format('Execution {} failed and its batch could not be parked in S3: {}', "
+            "$$.Execution.Id, $.error.parking.Cause)",
+        },
+        comment="The batch is only in the stream now: redrive it from there",
+    )
+    park_failed.add_catch(
+        asl.Catch(error_equals=["States.ALL"], next_step=failed, result_path="$.alert_error")
+    )
+    park_failed.next(failed)
+    park.add_catch(
+        asl.Catch(error_equals=["States.ALL"], next_step=park_failed, result_path="$.error.parking")
+    )
+    park.next(failed)
 
     # The Pipe's input is an array; wrapping it lets a Catch add `$.error` to the state.
     receive = asl.Pass("Receive Batch", parameters={"records.$": "$"})
@@ -94,7 +116,8 @@ def build() -> dict[str, Any]:
 
     process = asl.Parallel(
         "Process Records",
-        result_selector={"stored.$": "$[0].stored", "deals.$": "$[1].deals", "alerted.$": "$[1].alerted"},
+        # "$[0]", not "$[0].stored": moto wraps a field under an index in a list (AWS does not).
+        result_selector={"store.$": "$[0]", "deals.$": "$[1]"},
         result_path="$.outcome",
     )
     process.add_branch(store)
@@ -107,14 +130,14 @@ def build() -> dict[str, Any]:
             "received.$": "$.received",
             "rejected.$": "$.rejected",
             "rejected_key.$": "$.rejected_key",
-            "stored.$": "$.outcome.stored",
-            "deals.$": "$.outcome.deals",
-            "alerted.$": "$.outcome.alerted",
+            "stored.$": "$.outcome.store.stored",
+            "deals.$": "$.outcome.deals.deals",
+            "alerted.$": "$.outcome.deals.alerted",
         },
     )
 
     for state in (decode, process):
-        catch_to(state, park)
+        catch_to(state, alert)
     chain = asl.Chain([receive, decode, process, done])
     return asl.Graph(
         chain, comment="Flight deals: store every price record, alert once per batch on deals"
@@ -148,7 +171,7 @@ WORKFLOW = Workflow(
             name="find-deals",
             handler="tasks.flight_deals.find_deals.handler",
             description="Finds the records matching the configured deal rules and writes their summary",
-            parameters={"DEAL_RULES_PARAMETER": "flight-deals/deal-rules"},
+            parameters={"DEAL_RULES_PARAMETER": DEAL_RULES_PARAMETER},
         ),
         Function(
             name="alert-deals",

@@ -44,6 +44,21 @@ def throttle_retry(errors: list[str] = LAMBDA_THROTTLED) -> asl.Retry:
     )
 
 
+def provider_retries(unavailable: list[str], throttled: list[str]) -> list[asl.Retry]:
+    """Retries for an external API a task calls: outages back off (with jitter, so that many
+    executions do not hammer a recovering provider together), throttling as `throttle_retry`.
+    The names are the exception classes the task raises; never business errors."""
+    outage = asl.Retry(
+        error_equals=unavailable,
+        interval_seconds=2,
+        max_attempts=3,
+        backoff_rate=2.0,
+        max_delay_seconds=30,
+        jitter_strategy="FULL",
+    )
+    return [outage, throttle_retry(throttled)]
+
+
 def lambda_task(
     state_id: str,
     function_token: str,

@@ -136,6 +136,17 @@ Trigger = Schedule | StreamTrigger | HttpRoute
 
 
 @dataclass(frozen=True)
+class Route:
+    """An API route served by one of the workflow's functions (not a workflow start): the function
+    takes an API Gateway HTTP API v2 event and returns {statusCode, headers, body}."""
+
+    method: str
+    path: str
+    function: str
+    auth: bool = False
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     description: str
@@ -153,6 +164,8 @@ class Workflow:
     example_input: Mapping[str, Any] = field(default_factory=dict)
     # the most items any of its Maps iterates: bounds the worst-case history the linter computes
     max_map_items: int = 1
+    # API routes answered by its functions (reading its data, subscribing...), beside its triggers
+    routes: tuple[Route, ...] = ()
 
     @property
     def definition_path(self) -> Path:

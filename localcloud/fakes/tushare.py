@@ -1,0 +1,248 @@
+"""A fake Tushare Pro server: the same POST request and {code, msg, data{fields, items}} answer.
+
+    with FakeTushare(holidays={date(2026, 10, 1)}) as tushare:   # serves the configured funds
+        tushare.url
+        tushare.throttle(times=2)            # the next 2 calls hit the per-minute limit (code 40203)
+        tushare.fail(times=None, ts_code=X)  # calls for fund X answer HTTP 503 until recover()
+        tushare.holiday(date(2026, 11, 20))  # no bars that day
+
+Prices are a seeded random walk per fund from a fixed anchor, on a weekday calendar minus the
+holidays, so the same seed always serves the same bars (`fund_daily` only; `trade_cal` too).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+FUNDS_FILE = Path(__file__).resolve().parents[2] / "tasks" / "etf_signal" / "data" / "funds.json"
+ANCHOR = date(2024, 1, 2)
+DEFAULT_HOLIDAYS = frozenset({date(2026, 1, 1), *(date(2026, 10, d) for d in range(1, 9))})
+FUND_DAILY_FIELDS = (
+    "ts_code",
+    "trade_date",
+    "pre_close",
+    "open",
+    "high",
+    "low",
+    "close",
+    "change",
+    "pct_chg",
+    "vol",
+    "amount",
+)
+# Tushare's own messages, full-width punctuation included.
+RATE_LIMIT = (
+    40203,
+    "抱歉，您每分钟最多访问该接口200次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。",  # noqa: RUF001
+)
+BAD_TOKEN = (40101, "抱歉，您输入的TOKEN无效！")  # noqa: RUF001
+MAX_ROWS = 2000
+
+
+@dataclass
+class FakeTushare:
+    funds: list[str] = field(default_factory=lambda: configured_funds())
+    seed: int = 2024
+    token: str = "fake-tushare-token"
+    holidays: set[date] = field(default_factory=lambda: set(DEFAULT_HOLIDAYS))
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._fail: dict[str | None, int | None] = {}  # ts_code (None: every call) -> remaining
+        self._throttle: int | None = 0
+        self._series: dict[str, dict[date, dict[str, Any]]] = {}
+
+    # -- control ------------------------------------------------------------------------------
+
+    def fail(self, times: int | None = None, ts_code: str | None = None) -> None:
+        with self._lock:
+            self._fail[ts_code] = times
+
+    def throttle(self, times: int | None = None) -> None:
+        with self._lock:
+            self._throttle = times
+
+    def recover(self) -> None:
+        with self._lock:
+            self._fail.clear()
+            self._throttle = 0
+
+    def holiday(self, day: date) -> None:
+        with self._lock:
+            self.holidays.add(day)
+            self._series.clear()
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        days, day = [], start
+        while day <= end:
+            if day.weekday() < 5 and day not in self.holidays:
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+    # -- server -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self, port: int = 0) -> FakeTushare:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="fake-tushare", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeTushare:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the API ------------------------------------------------------------------------------
+
+    def answer(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        params = request.get("params") or {}
+        with self._lock:
+            self.calls.append(request)
+            for key in (params.get("ts_code"), None):
+                if key in self._fail:
+                    remaining = self._fail[key]
+                    if remaining is not None:
+                        self._fail[key] = remaining - 1
+                        if remaining - 1 <= 0:
+                            del self._fail[key]
+                    return 503, {"message": "Service Temporarily Unavailable"}
+            if self._throttle is None or self._throttle > 0:
+                if self._throttle is not None:
+                    self._throttle -= 1
+                return 200, _error(*RATE_LIMIT)
+        if request.get("token") != self.token:
+            return 200, _error(*BAD_TOKEN)
+        api = request.get("api_name")
+        if api == "fund_daily":
+            return 200, self._fund_daily(params, request.get("fields") or "")
+        if api == "trade_cal":
+            return 200, self._trade_cal(params)
+        return 200, _error(40001, f"接口名 {api} 不存在")
+
+    def _fund_daily(self, params: dict[str, Any], fields: str) -> dict[str, Any]:
+        names = [f for f in str(fields).split(",") if f in FUND_DAILY_FIELDS] or list(FUND_DAILY_FIELDS)
+        code = params.get("ts_code")
+        if code not in self.funds:
+            return _ok(names, [])
+        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), date.today())
+        bars = self._bars(code, end)
+        rows = [bars[d] for d in sorted(bars, reverse=True) if start <= d <= end][:MAX_ROWS]  # newest first
+        return _ok(names, [[row[n] for n in names] for row in rows])
+
+    def _trade_cal(self, params: dict[str, Any]) -> dict[str, Any]:
+        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), date.today())
+        open_days = set(self.trading_days(start, end))
+        items, day = [], start
+        while day <= end:
+            items.append(["SSE", day.strftime("%Y%m%d"), int(day in open_days)])
+            day += timedelta(days=1)
+        return _ok(["exchange", "cal_date", "is_open"], items)
+
+    def _bars(self, code: str, end: date) -> dict[date, dict[str, Any]]:
+        with self._lock:
+            series = self._series.get(code)
+            if series is None or max(series, default=ANCHOR) < end:
+                series = self._series[code] = self._walk(code, max(end, date.today()))
+            return series
+
+    def _walk(self, code: str, end: date) -> dict[date, dict[str, Any]]:
+        rng = random.Random(f"{self.seed}:{code}")
+        close = round(rng.uniform(0.8, 5.0), 3)
+        drift = rng.uniform(-0.0004, 0.0008)
+        bars = {}
+        for day in self.trading_days(ANCHOR, end):
+            pre = close
+            close = round(max(pre * (1 + drift + rng.gauss(0, 0.013)), 0.05), 3)
+            high = round(max(pre, close) * (1 + abs(rng.gauss(0, 0.004))), 3)
+            low = round(min(pre, close) * (1 - abs(rng.gauss(0, 0.004))), 3)
+            vol = round(rng.uniform(2e5, 5e6), 2)
+            bars[day] = {
+                "ts_code": code,
+                "trade_date": day.strftime("%Y%m%d"),
+                "pre_close": pre,
+                "open": round(pre * (1 + rng.gauss(0, 0.003)), 3),
+                "high": high,
+                "low": low,
+                "close": close,
+                "change": round(close - pre, 3),
+                "pct_chg": round((close - pre) / pre * 100, 4),
+                "vol": vol,
+                "amount": round(vol * close / 10, 3),  # thousands of yuan, as Tushare reports
+            }
+        return bars
+
+
+def configured_funds() -> list[str]:
+    return [f["ts_code"] for f in json.loads(FUNDS_FILE.read_text())["funds"]]
+
+
+def _day(value: Any, default: date) -> date:
+    return datetime.strptime(str(value), "%Y%m%d").date() if value else default
+
+
+def _ok(fields: list[str], items: list[list[Any]]) -> dict[str, Any]:
+    data = {"fields": fields, "items": items, "has_more": False}
+    return {"request_id": str(uuid.uuid4()), "code": 0, "msg": "", "data": data}
+
+
+def _error(code: int, msg: str) -> dict[str, Any]:
+    return {"request_id": str(uuid.uuid4()), "code": code, "msg": msg, "data": None}
+
+
+def _handler(fake: FakeTushare) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                request = json.loads(self.rfile.read(length) or b"{}")
+            except ValueError:
+                request = {}
+            status, body = fake.answer(request if isinstance(request, dict) else {})
+            data = json.dumps(body, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read fake.calls
+            pass
+
+    return Handler
+
+
+if __name__ == "__main__":  # a provider for demos: python -m localcloud.fakes.tushare [port]
+    import sys
+    import time
+
+    fake = FakeTushare().start(int(sys.argv[1]) if len(sys.argv) > 1 else 8802)
+    print(f"fake Tushare at {fake.url} (token: {fake.token}); Ctrl-C stops it", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()

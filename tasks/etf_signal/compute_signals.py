@@ -1,0 +1,67 @@
+"""Compute Signals: the day's signals from the prices in S3, and the report (JSON and text) beside them.
+
+A fund whose prices could not be fetched is listed as missing in the report: a partial report
+is worth more to subscribers than none. The day is closed (nothing written, nothing sent) when
+no fund has a bar for it; when every fund failed, the run fails and alerts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tasks.etf_signal import config, signals, storage
+from tasks.etf_signal.schemas import COMPUTE
+from tasks.shared.errors import TaskError
+from tasks.shared.handler import task
+from tasks.shared.powertools import metrics
+
+
+class NoPrices(TaskError):
+    """Every fund failed: there is nothing to report and someone should look."""
+
+
+@task(COMPUTE)
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    day, names = event["date"], {f["ts_code"]: f["name"] for f in event["funds"]}
+    fetched = {f["ts_code"]: f for f in event["fetched"]}
+    ok = [f for f in fetched.values() if f["status"] == "ok"]
+    if not ok and any(f["status"] == "no_data" for f in fetched.values()):
+        return {"market_open": False, "date": day}
+    if not ok:
+        failed = ", ".join(f"{code} ({f.get('error') or f['status']})" for code, f in sorted(fetched.items()))
+        raise NoPrices(f"{day}: no fund could be fetched: {failed}")
+    strategy = config.strategy()
+    found = [
+        signals.fund_signal(
+            {"ts_code": f["ts_code"], "name": names[f["ts_code"]]},
+            storage.get_json(f["key"]),
+            strategy.short_window,
+            strategy.long_window,
+            strategy.rsi_period,
+        )
+        for f in ok
+    ]
+    missing = [
+        {"ts_code": code, "name": names[code], "reason": f.get("error") or f["status"]}
+        for code, f in sorted(fetched.items())
+        if f["status"] != "ok"
+    ]
+    day_report = signals.report(day, found, missing, asdict(strategy))
+    text_key = storage.report_key(day, "txt")
+    storage.put(
+        storage.report_key(day, "json"), json.dumps(day_report, ensure_ascii=False), "application/json"
+    )
+    storage.put(text_key, signals.text(day_report), "text/plain; charset=utf-8")
+    metrics.add_metric(name="FundsMissing", unit=MetricUnit.Count, value=len(missing))
+    return {
+        "market_open": True,
+        "date": day,
+        "subject": signals.subject(day_report),
+        "text_key": text_key,
+        "summary": day_report["summary"],
+        "missing": [m["ts_code"] for m in missing],
+    }

@@ -1,0 +1,35 @@
+"""S3 layout of etf-signal: prices/<date>/<ts_code>.json and signals/<date>/report.{json,txt}."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from tasks.shared import clients
+
+SIGNALS_PREFIX = "signals/"
+
+
+def bucket() -> str:
+    return os.environ["REPORTS_BUCKET"]
+
+
+def prices_key(date: str, ts_code: str) -> str:
+    return f"prices/{date}/{ts_code}.json"
+
+
+def report_key(date: str, kind: str) -> str:
+    return f"{SIGNALS_PREFIX}{date}/report.{kind}"
+
+
+def put(key: str, body: str, content_type: str) -> None:
+    clients.client("s3").put_object(Bucket=bucket(), Key=key, Body=body.encode(), ContentType=content_type)
+
+
+def get_text(key: str) -> str:
+    return str(clients.client("s3").get_object(Bucket=bucket(), Key=key)["Body"].read().decode())
+
+
+def get_json(key: str) -> Any:
+    return json.loads(get_text(key))

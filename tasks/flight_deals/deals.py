@@ -1,0 +1,102 @@
+"""Deal rules and the deals they find: pure functions.
+
+A rule is configuration, not code (the seed hard-wired `cost < 5000 AND gate = 'Aeroflot'` in a
+Kinesis Analytics SQL pump): a price threshold, optionally an airline (the record's `gate`, as
+the seed used it) and a route (origin and/or destination). A record is a deal when it matches
+any rule. Rules come as JSON, e.g. from an SSM parameter:
+
+    [{"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot"},
+     {"name": "led-kzn", "max_cost": 3000, "origin": "LED", "destination": "KZN"}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+# The seed's rule, used when no rules are configured.
+DEFAULT_RULES_JSON = '[{"name": "aeroflot-under-5000", "max_cost": 5000, "airline": "Aeroflot"}]'
+SHOWN_IN_ALERT = 10  # an SMS/email summary, not a dump: the cheapest few, then a count
+
+
+@dataclass(frozen=True)
+class DealRule:
+    name: str
+    max_cost: Decimal  # a deal costs strictly less
+    airline: str | None = None
+    origin: str | None = None
+    destination: str | None = None
+    currency: str | None = None
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        return (
+            Decimal(str(record["cost"])) < self.max_cost
+            and (self.airline is None or record["gate"].casefold() == self.airline.casefold())
+            and (self.origin is None or record["origin"] == self.origin)
+            and (self.destination is None or record["destination"] == self.destination)
+            and (self.currency is None or record["currency"] == self.currency)
+        )
+
+
+def parse_rules(text: str) -> list[DealRule]:
+    """Rules from JSON; ValueError names the rule and field that is wrong."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"deal rules: not JSON ({error})") from None
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("deal rules: expected a non-empty JSON array")
+    rules = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or "max_cost" not in item:
+            raise ValueError(f"deal rules[{i}]: max_cost is required")
+        unknown = item.keys() - {"name", "max_cost", "airline", "origin", "destination", "currency"}
+        if unknown:
+            raise ValueError(f"deal rules[{i}]: unknown fields {sorted(unknown)}")
+        max_cost = Decimal(str(item["max_cost"]))
+        if max_cost <= 0:
+            raise ValueError(f"deal rules[{i}].max_cost: must be positive")
+        rules.append(
+            DealRule(
+                name=str(item.get("name") or f"rule-{i + 1}"),
+                max_cost=max_cost,
+                airline=item.get("airline"),
+                origin=item.get("origin"),
+                destination=item.get("destination"),
+                currency=item.get("currency"),
+            )
+        )
+    return rules
+
+
+def find_deals(records: Iterable[dict[str, Any]], rules: list[DealRule]) -> list[dict[str, Any]]:
+    """Records matching any rule, cheapest first, each with the name of the first rule it matched."""
+    deals = []
+    for record in records:
+        rule = next((r for r in rules if r.matches(record)), None)
+        if rule is not None:
+            deals.append({**record, "rule": rule.name})
+    return sorted(deals, key=lambda d: (Decimal(str(d["cost"])), d["record_id"]))
+
+
+def describe(deal: dict[str, Any]) -> str:
+    changes = deal.get("number_of_changes", 0)
+    stops = "direct" if changes == 0 else f"{changes} stop{'s' if changes > 1 else ''}"
+    return (
+        f"{deal['origin']}->{deal['destination']} {deal['depart_date']} {deal['gate']} "
+        f"{deal['cost']} {deal['currency'].upper()} ({stops}; {deal['rule']})"
+    )
+
+
+def summary(batch_id: str, deals: list[dict[str, Any]]) -> tuple[str, str]:
+    """Subject and message of the one alert a batch with deals raises."""
+    count = len(deals)
+    subject = f"{count} flight deal{'s' if count != 1 else ''} found"
+    lines = [f"{count} deal{'s' if count != 1 else ''} in batch {batch_id}:"]
+    lines += [f"- {describe(d)}" for d in deals[:SHOWN_IN_ALERT]]
+    if count > SHOWN_IN_ALERT:
+        lines.append(f"... and {count - SHOWN_IN_ALERT} more")
+    return subject, "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Producer: read month-matrix prices from Aviasales and put them on the flight-deals stream.
+
+    python -m tasks.flight_deals.producer --env local --route LED-KZN --route LED-MOW \\
+        --month 2026-12 --month 2027-01 [--api-url http://127.0.0.1:8080] [--currency rub]
+
+The seed's api_caller wrote the API's answer to a file that a Kinesis agent tailed and parsed as
+CSV; here the records go straight to the stream as JSON with PutRecords (failed records retried),
+each with a content-hash `record_id` so a re-run stores no duplicates. The API token is read
+from Secrets Manager (`<app>-<env>-flight-deals/aviasales-token`), never from code or arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from tasks.flight_deals.aviasales import DEFAULT_URL, AviasalesClient
+from tasks.flight_deals.records import from_month_matrix
+
+WORKFLOW = "flight-deals"
+STREAM = "price-records"
+TOKEN_SECRET = "aviasales-token"
+PUT_LIMIT = 500  # PutRecords' maximum records per call
+MAX_ROUNDS = 8
+
+
+class RecordsNotPut(Exception):
+    """Kinesis kept refusing some records (throttling) after every retry."""
+
+
+def fetch_records(
+    api: AviasalesClient, routes: Iterable[tuple[str, str]], months: Iterable[str], currency: str = "rub"
+) -> list[dict[str, Any]]:
+    months = list(months)
+    return [
+        from_month_matrix(entry, currency)
+        for origin, destination in routes
+        for month in months
+        for entry in api.month_matrix(origin, destination, month, currency)
+    ]
+
+
+def put_records(kinesis: Any, stream_name: str, entries: list[tuple[bytes, str]]) -> int:
+    """Put (data, partition key) entries; records Kinesis refuses (throttled) are put again."""
+    for start in range(0, len(entries), PUT_LIMIT):
+        pending = [{"Data": d, "PartitionKey": k} for d, k in entries[start : start + PUT_LIMIT]]
+        for attempt in range(MAX_ROUNDS):
+            answer = kinesis.put_records(StreamName=stream_name, Records=pending)
+            if not answer.get("FailedRecordCount"):
+                break
+            pending = [
+                r for r, result in zip(pending, answer["Records"], strict=True) if "ErrorCode" in result
+            ]
+            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        else:
+            raise RecordsNotPut(f"{len(pending)} records still refused after {MAX_ROUNDS} rounds")
+    return len(entries)
+
+
+def encode(records: Iterable[dict[str, Any]]) -> list[tuple[bytes, str]]:
+    return [(json.dumps(r, separators=(",", ":")).encode(), r["record_id"]) for r in records]
+
+
+def route(text: str) -> tuple[str, str]:
+    origin, sep, destination = text.upper().partition("-")
+    if not sep or len(origin) != 3 or len(destination) != 3:
+        raise argparse.ArgumentTypeError(f"expected ORIGIN-DESTINATION like LED-KZN, got {text!r}")
+    return origin, destination
+
+
+def main(argv: list[str] | None = None) -> int:
+    from infra.environments import load  # the operator's side only: not packaged with the Lambdas
+
+    parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.producer", description=__doc__)
+    parser.add_argument("--env", required=True, help="an environment of environments.toml")
+    parser.add_argument("--route", action="append", type=route, required=True, help="e.g. LED-KZN")
+    parser.add_argument("--month", action="append", required=True, help="YYYY-MM")
+    parser.add_argument("--currency", default="rub")
+    parser.add_argument("--api-url", default=DEFAULT_URL, help="the Aviasales API (a fake one locally)")
+    args = parser.parse_args(argv)
+    env = load(args.env)
+    secret = env.resource_name(WORKFLOW, TOKEN_SECRET)
+    token = env.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
+    records = fetch_records(AviasalesClient(token, args.api_url), args.route, args.month, args.currency)
+    put = put_records(env.client("kinesis"), env.resource_name(WORKFLOW, STREAM), encode(records))
+    print(f"put {put} records on {env.resource_name(WORKFLOW, STREAM)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

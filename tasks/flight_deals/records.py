@@ -1,0 +1,108 @@
+"""Flight-price records: from Aviasales data to stream records, and from a Pipe batch back to records.
+
+Pure functions. The seed's collector crashed the whole batch on one bad record (`json.loads`,
+`Decimal(None)`) and lost it; here every record is either valid or rejected with its reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
+
+from tasks.flight_deals.schemas import FLIGHT_RECORD
+
+_VALIDATOR = Draft7Validator(FLIGHT_RECORD)
+# Fields that identify a price: the same price found twice is the same record (and item).
+IDENTITY = ("origin", "destination", "depart_date", "return_date", "gate", "found_at", "cost", "trip_class")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be used, kept whole (base64 data as received) with the reason."""
+
+    sequence_number: str
+    partition_key: str
+    data: str
+    reason: str
+
+
+def record_id(fields: dict[str, Any]) -> str:
+    canonical = json.dumps([fields.get(k) for k in IDENTITY], separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def from_month_matrix(entry: dict[str, Any], currency: str) -> dict[str, Any]:
+    """One month-matrix `data` entry as a stream record (the seed agent's column names)."""
+    record = {
+        "origin": entry["origin"],
+        "destination": entry["destination"],
+        "depart_date": entry["depart_date"],
+        "return_date": entry.get("return_date") or "",
+        "number_of_changes": entry.get("number_of_changes", 0),
+        "cost": entry["value"],
+        "currency": currency.lower(),
+        "gate": entry.get("gate") or "unknown",
+        "trip_class": entry.get("trip_class", 0),
+        "found_at": entry["found_at"],
+        "duration": entry.get("duration", 0),
+        "distance": entry.get("distance", 0),
+        "actual": entry.get("actual", True),
+        "show_to_affiliates": entry.get("show_to_affiliates", True),
+    }
+    return {"record_id": record_id(record), **record}
+
+
+def batch_id(pipe_records: list[dict[str, Any]]) -> str:
+    """Stable id of a delivered batch: the same records redelivered give the same id."""
+    digest = hashlib.sha256()
+    for r in pipe_records:
+        digest.update(
+            f"{r.get('eventSourceARN', '')}|{r.get('eventID', '')}|{r['sequenceNumber']}\n".encode()
+        )
+    return digest.hexdigest()[:32]
+
+
+def decode(pipe_record: dict[str, Any]) -> dict[str, Any]:
+    """The flight record inside one Pipe record; ValueError names what is wrong."""
+    try:
+        raw = base64.b64decode(pipe_record.get("data") or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("data: not base64") from None
+    try:
+        record = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"data: not JSON ({error})") from None
+    problem = best_match(_VALIDATOR.iter_errors(record))
+    if problem is not None:
+        field = ".".join(str(p) for p in problem.absolute_path) or "record"
+        raise ValueError(f"{field}: {problem.message}")
+    return dict(record)
+
+
+def split(pipe_records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """Valid records (one per record_id, the latest wins) and rejected ones, in stream order."""
+    valid: dict[str, dict[str, Any]] = {}
+    rejected: list[Rejected] = []
+    for r in pipe_records:
+        try:
+            record = decode(r)
+        except ValueError as error:
+            rejected.append(
+                Rejected(r["sequenceNumber"], r.get("partitionKey", ""), r.get("data", ""), str(error))
+            )
+            continue
+        # BatchWriteItem refuses two puts of one key in a request; the later record is the newer price.
+        valid.pop(record["record_id"], None)
+        valid[record["record_id"]] = record
+    return list(valid.values()), rejected
+
+
+def rejected_document(batch: str, source: str, rejected: list[Rejected]) -> dict[str, Any]:
+    return {"batch_id": batch, "source": source, "rejected": [asdict(r) for r in rejected]}

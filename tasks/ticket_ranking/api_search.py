@@ -1,0 +1,61 @@
+"""GET /tickets/search: the best tickets over a date range and a price cap, across performances.
+
+The feature no resale site had: `from`, `to` (dates), optional `max_price`, `quantity`, `show`
+and `limit`. Reads the current run's rankings (each performance's top listings) from DynamoDB.
+An API Gateway HTTP API (payload 2.0) route handler: event in, {statusCode, headers, body} out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tasks.shared.api import error, invalid, response
+from tasks.ticket_ranking import store
+from tasks.ticket_ranking.schemas import DEFAULT_SHOW
+
+QUERY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "from": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "to": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "max_price": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+        "quantity": {"type": "string", "pattern": r"^[1-9]\d?$"},
+        "limit": {"type": "string", "pattern": r"^([1-9]|[1-9]\d|100)$"},
+        "show": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
+    },
+    "required": ["from", "to"],
+    "additionalProperties": False,
+}
+SHOWN = (
+    "performance_id", "date", "theatre_name", "listing_id", "section", "row", "seats", "quantity",
+    "price", "quality", "obstructed", "reasons", "score",
+)  # fmt: skip
+
+
+def search(query: dict[str, str]) -> dict[str, Any]:
+    current = store.current_run(query.get("show", DEFAULT_SHOW))
+    if current is None:
+        return {"run_id": None, "tickets": []}
+    cap = float(query.get("max_price", "inf"))
+    quantity, limit = int(query.get("quantity", "1")), int(query.get("limit", "20"))
+    found = [
+        t
+        for t in store.run_by_dates(current["run_id"], query["from"], query["to"])
+        if t["price"] <= cap and t["quantity"] >= quantity
+    ]
+    found.sort(key=lambda t: (-t["score"], t["price"], t["listing_id"]))
+    return {"run_id": current["run_id"], "tickets": [{k: t[k] for k in SHOWN} for t in found[:limit]]}
+
+
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    # context may be None: the console calls route handlers in-process
+    query = dict(event.get("queryStringParameters") or {})
+    rejected = invalid(QUERY, query)
+    if rejected:
+        return rejected
+    if query["from"] > query["to"]:
+        fields = [{"field": "to", "message": "is before from"}]
+        return error(400, "InvalidInput", "to: is before from", fields=fields)
+    return response(200, search(query))

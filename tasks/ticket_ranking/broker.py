@@ -1,0 +1,108 @@
+"""The ticket broker's JSON API: performances of a show and the listings of each.
+
+    GET {base}/v1/events?performer=<show>&from=<date>&to=<date>&page=<n>
+        -> {"events": [{"id", "name", "starts_at", "venue": {"id", "name", "city"}}], "page", "total_pages"}
+    GET {base}/v1/events/<id>/listings?page=<n>
+        -> {"listings": [{"id", "section", "row", "seats", "quantity", "price", "face_value",
+                          "currency", "notes"}], "page", "total_pages"}
+
+The API key travels in `X-Api-Key`. Answers become named errors the workflow's Retry matches:
+BrokerUnavailable (5xx, no answer) and BrokerThrottled (429) are retried with backoff and
+jitter; a refused key or request is a business error and goes to the alert at once.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.shared.errors import TaskError
+from tasks.shared.http import HttpUnreachable, Response, request_json
+
+MAX_PAGES = 100  # a runaway paginator must not keep a Lambda busy until its timeout
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not answer or answered 5xx: worth retrying later."""
+
+
+class BrokerThrottled(Exception):
+    """The broker answered 429: retried with jitter."""
+
+
+class BrokerRejected(TaskError):
+    """The broker refused the request (bad key, bad parameters) or answered nonsense."""
+
+
+@dataclass(frozen=True)
+class BrokerClient:
+    base_url: str
+    api_key: str
+    timeout: float = 10.0
+
+    def _get(self, path: str, **query: Any) -> dict[str, Any]:
+        url = f"{self.base_url.rstrip('/')}{path}?{urllib.parse.urlencode(query)}"
+        try:
+            answer = request_json("GET", url, headers={"X-Api-Key": self.api_key}, timeout=self.timeout)
+        except HttpUnreachable as error:
+            raise BrokerUnavailable(str(error)) from None
+        return _checked(answer, path)
+
+    def _pages(self, path: str, key: str, **query: Any) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            body = self._get(path, page=page, **query)
+            yield from body.get(key) or []
+            if page >= int(body.get("total_pages") or 1) or page >= MAX_PAGES:
+                return
+            page += 1
+
+    def performances(self, show: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
+        events = self._pages("/v1/events", "events", performer=show, **{"from": date_from, "to": date_to})
+        return [_performance(e) for e in events]
+
+    def listings(self, performance_id: str) -> list[dict[str, Any]]:
+        path = f"/v1/events/{urllib.parse.quote(performance_id, safe='')}/listings"
+        return [_listing(item) for item in self._pages(path, "listings")]
+
+
+def _checked(answer: Response, path: str) -> dict[str, Any]:
+    if answer.status == 429:
+        raise BrokerThrottled(f"{path}: throttled (Retry-After {answer.header('Retry-After') or '?'})")
+    if answer.status >= 500:
+        raise BrokerUnavailable(f"{path}: HTTP {answer.status}")
+    if answer.status >= 400 or not isinstance(answer.body, dict):
+        raise BrokerRejected(f"{path}: HTTP {answer.status}: {str(answer.body)[:200]}")
+    return answer.body
+
+
+def _performance(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        venue = event["venue"]
+        return {
+            "performance_id": str(event["id"]),
+            "starts_at": event["starts_at"],
+            "date": event["starts_at"][:10],
+            "theatre_id": venue["id"],
+            "theatre_name": venue["name"],
+        }
+    except (KeyError, TypeError) as error:
+        raise BrokerRejected(f"event without {error}: {str(event)[:200]}") from None
+
+
+def _listing(item: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {
+            "listing_id": str(item["id"]),
+            "section": str(item["section"]),
+            "row": str(item["row"]),
+            "seats": [int(s) for s in item.get("seats") or []],
+            "quantity": int(item["quantity"]),
+            "price": float(item["price"]),
+            "face_value": float(item.get("face_value") or 0),
+            "notes": [str(n) for n in item.get("notes") or []],
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise BrokerRejected(f"listing without a valid {error}: {str(item)[:200]}") from None

@@ -1,0 +1,64 @@
+"""Fetch Inventory: a show's performances and their listings from the broker, raw to S3.
+
+Only pointers travel on: each performance's raw listings are one S3 object, and the state
+output is the list of performances with their keys. Performances in theatres without seat data
+are skipped (and reported) rather than ranked blind.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tasks.shared.errors import TaskError
+from tasks.shared.handler import task
+from tasks.shared.parameters import setting
+from tasks.shared.powertools import logger, metrics
+from tasks.ticket_ranking import store
+from tasks.ticket_ranking.broker import BrokerClient
+from tasks.ticket_ranking.ranking import known_theatres
+from tasks.ticket_ranking.schemas import DEFAULT_SHOW, FETCH, MAX_PERFORMANCES
+
+DEFAULT_DAYS_AHEAD = 120
+
+
+class TooManyPerformances(TaskError):
+    """More performances than one run may rank; narrow days_ahead."""
+
+
+def broker() -> BrokerClient:
+    return BrokerClient(setting("BROKER_URL_PARAMETER"), setting("BROKER_API_KEY_SECRET"))
+
+
+@task(FETCH)
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    show = event["request"].get("show", DEFAULT_SHOW)
+    now = datetime.now(UTC)
+    until = now + timedelta(days=event["request"].get("days_ahead", DEFAULT_DAYS_AHEAD))
+    client, theatres = broker(), known_theatres()
+    found = client.performances(show, now.date().isoformat(), until.date().isoformat())
+    wanted = [p for p in found if p["theatre_id"] in theatres]
+    if len(wanted) > MAX_PERFORMANCES:
+        raise TooManyPerformances(f"{len(wanted)} performances, at most {MAX_PERFORMANCES} per run")
+    listings = 0
+    for performance in wanted:
+        rows = client.listings(performance["performance_id"])
+        performance["key"] = store.raw_key(event["run_id"], performance["performance_id"])
+        store.put_json(performance["key"], {"performance": performance, "listings": rows})
+        listings += len(rows)
+    skipped = sorted({p["theatre_id"] for p in found} - theatres)
+    if skipped:
+        logger.warning("theatres without seat data skipped", extra={"theatres": skipped})
+    metrics.add_metric(name="ListingsFetched", unit=MetricUnit.Count, value=listings)
+    return {
+        "run_id": event["run_id"],
+        "show": show,
+        "fetched_at": now.isoformat(),
+        "listings": listings,
+        "performances": [
+            {k: p[k] for k in ("performance_id", "date", "theatre_id", "theatre_name", "key")} for p in wanted
+        ],
+        "skipped_theatres": skipped,
+    }

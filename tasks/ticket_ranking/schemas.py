@@ -1,0 +1,87 @@
+"""Schemas of the ticket-ranking events; RUN_REQUEST is also the workflow's input schema."""
+
+from typing import Any
+
+MAX_PERFORMANCES = 200  # bounds the Map (and the history the linter computes for it)
+DEFAULT_SHOW = "hamilton"
+ID = {"type": "string", "minLength": 1, "maxLength": 128}
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+RUN_REQUEST: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Ticket ranking run",
+    "type": "object",
+    "properties": {
+        "show": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$", "description": "Broker performer slug"},
+        "days_ahead": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 365,
+            "description": "How far ahead to rank performances",
+        },
+    },
+    "additionalProperties": False,
+}
+
+FETCH: dict[str, Any] = {
+    "type": "object",
+    "properties": {"run_id": ID, "request": RUN_REQUEST},
+    "required": ["run_id", "request"],
+}
+
+PERFORMANCE = {
+    "type": "object",
+    "properties": {
+        "performance_id": ID,
+        "date": DATE,
+        "theatre_id": ID,
+        "theatre_name": {"type": "string"},
+        "key": {"type": "string", "minLength": 1},
+    },
+    "required": ["performance_id", "date", "theatre_id", "theatre_name", "key"],
+}
+
+RANK: dict[str, Any] = {
+    "type": "object",
+    "properties": {"run_id": ID, "performance": PERFORMANCE},
+    "required": ["run_id", "performance"],
+}
+
+STORE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "run_id": ID,
+        "performance": PERFORMANCE,
+        "ranked_key": {"type": "string", "minLength": 1},
+    },
+    "required": ["run_id", "performance", "ranked_key"],
+}
+
+MARK_CURRENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "run_id": ID,
+        "show": {"type": "string", "minLength": 1},
+        "fetched_at": {"type": "string", "minLength": 1},
+        "performances": {"type": "integer", "minimum": 0},
+    },
+    "required": ["run_id", "show", "fetched_at", "performances"],
+}
+
+FIND_DEALS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"run_id": ID, "show": {"type": "string"}, "current": {"type": "boolean"}},
+    "required": ["run_id", "show", "current"],
+}
+
+DEAL = {
+    "type": "object",
+    "properties": {"performance_id": ID, "listing_id": ID, "score": {"type": "number"}},
+    "required": ["performance_id", "listing_id", "score"],
+}
+
+RECORD_DEALS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"run_id": ID, "deals": {"type": "array", "items": DEAL, "maxItems": 100}},
+    "required": ["run_id", "deals"],
+}

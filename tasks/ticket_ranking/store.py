@@ -1,0 +1,87 @@
+"""Where ticket-ranking data lives: S3 keys, DynamoDB item layout, and the reads the handlers share.
+
+rankings table (top listings of each performance, per run):
+    performance_id (PK), rank_key = "<run_id>#<rank>" (SK): a performance's ranking in one run
+    index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<rank>": a date range
+    index run-score: run_id (PK), score: the best tickets of a run
+state table (key):
+    "current#<show>" -> the run whose rankings are current (set only after the whole run stored)
+    "told#<performance_id>" -> the best score subscribers were last told for that performance
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from tasks.shared import clients
+from tasks.shared.numbers import from_dynamo
+
+RUN_DATE_INDEX = "run-date-index"
+RUN_SCORE_INDEX = "run-score-index"
+TOP_PER_PERFORMANCE = 30  # the rest stays in S3 with the full ranking
+RANKING_TTL_SECONDS = 7 * 24 * 3600
+TOLD_TTL_SECONDS = 3 * 24 * 3600  # a deal not seen for 3 days may be announced again
+
+
+def bucket() -> str:
+    return os.environ["INVENTORY_BUCKET"]
+
+
+def raw_key(run_id: str, performance_id: str) -> str:
+    return f"raw/{run_id}/{performance_id}.json"
+
+
+def ranked_key(run_id: str, performance_id: str) -> str:
+    return f"ranked/{run_id}/{performance_id}.json"
+
+
+def put_json(key: str, value: Any) -> None:
+    body = json.dumps(value, separators=(",", ":")).encode()
+    clients.client("s3").put_object(Bucket=bucket(), Key=key, Body=body, ContentType="application/json")
+
+
+def get_json(key: str) -> Any:
+    return json.loads(clients.client("s3").get_object(Bucket=bucket(), Key=key)["Body"].read())
+
+
+def rankings_table() -> Any:
+    return clients.table(os.environ["RANKINGS_TABLE"])
+
+
+def state_table() -> Any:
+    return clients.table(os.environ["STATE_TABLE"])
+
+
+def expires(seconds: int) -> int:
+    return int(time.time()) + seconds
+
+
+def current_run(show: str) -> dict[str, Any] | None:
+    item = state_table().get_item(Key={"key": f"current#{show}"}, ConsistentRead=True).get("Item")
+    return from_dynamo(item) if item else None
+
+
+def query_all(table: Any, **query: Any) -> Iterator[dict[str, Any]]:
+    while True:
+        page = table.query(**query)
+        for item in page["Items"]:
+            yield from_dynamo(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def run_by_dates(run_id: str, date_from: str, date_to: str) -> Iterator[dict[str, Any]]:
+    condition = Key("run_id").eq(run_id) & Key("date_key").between(date_from, f"{date_to}#~")
+    return query_all(rankings_table(), IndexName=RUN_DATE_INDEX, KeyConditionExpression=condition)
+
+
+def performance_ranking(run_id: str, performance_id: str) -> list[dict[str, Any]]:
+    condition = Key("performance_id").eq(performance_id) & Key("rank_key").begins_with(f"{run_id}#")
+    return list(query_all(rankings_table(), KeyConditionExpression=condition))

@@ -1,0 +1,212 @@
+"""etf-signal handlers and API routes against moto, with the fake Tushare over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from localcloud.fakes.tushare import FakeTushare
+from tasks.etf_signal import (
+    api_signals,
+    api_subscribe,
+    compute_signals,
+    config,
+    fetch_prices,
+    plan_day,
+    send_report,
+)
+from tasks.etf_signal.compute_signals import NoPrices
+from tasks.etf_signal.tushare import TushareError, TushareRateLimited, TushareUnavailable
+from tasks.shared import parameters
+from tasks.shared.errors import InvalidInput
+from tests.unit.conftest import create_table, envelope
+from workflows.etf_signal import WORKFLOW
+
+BUCKET, IDEMPOTENCY = "reports-test", "idempotency-test"
+URL_PARAMETER, TOKEN_SECRET = "/pyflows/test/tushare/base-url", "pyflows/test/tushare/token"
+DAY = "2026-11-20"  # a Friday
+HOLIDAY = "2026-10-05"  # National Day week
+
+
+@pytest.fixture
+def tushare() -> Iterator[FakeTushare]:
+    with FakeTushare() as fake:
+        yield fake
+
+
+@pytest.fixture
+def aws_env(aws: None, tushare: FakeTushare, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    parameters.clear()
+    create_table(WORKFLOW.tables[0], IDEMPOTENCY)
+    s3, sns, sqs = boto3.client("s3"), boto3.client("sns"), boto3.client("sqs")
+    s3.create_bucket(Bucket=BUCKET)
+    topic = sns.create_topic(Name="signals-test")["TopicArn"]
+    # An SQS subscriber stands for the email subscribers: it counts what was published.
+    queue = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=tushare.url, Type="String")
+    boto3.client("secretsmanager").create_secret(Name=TOKEN_SECRET, SecretString=tushare.token)
+    for variable, value in {
+        "REPORTS_BUCKET": BUCKET,
+        "IDEMPOTENCY_TABLE": IDEMPOTENCY,
+        "SIGNALS_TOPIC": topic,
+        "TUSHARE_URL_PARAMETER": URL_PARAMETER,
+        "TUSHARE_TOKEN_SECRET": TOKEN_SECRET,
+    }.items():
+        monkeypatch.setenv(variable, value)
+    return {"topic": topic, "queue": queue}
+
+
+def published(queue: str) -> list[dict[str, Any]]:
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def fetch(
+    day: str, context: LambdaContext, funds: list[dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The Map of the workflow, fund by fund; a fund whose fetch raises is 'missing' (its Catch)."""
+    found = []
+    for fund in funds or config.funds():
+        try:
+            found.append(
+                fetch_prices.handler(envelope({"date": day, "fund": fund, "history_days": 120}), context)
+            )
+        except (TushareUnavailable, TushareRateLimited, TushareError) as error:
+            found.append({"ts_code": fund["ts_code"], "status": "missing", "error": type(error).__name__})
+    return found
+
+
+def compute(day: str, fetched: list[dict[str, Any]], context: LambdaContext) -> dict[str, Any]:
+    return compute_signals.handler(
+        envelope({"date": day, "funds": config.funds(), "fetched": fetched}), context
+    )
+
+
+def test_plan_day_takes_the_configured_funds_or_a_subset(context: LambdaContext) -> None:
+    everything = plan_day.handler(envelope({"request": {"date": DAY}}), context)
+    assert everything == {"date": DAY, "funds": config.funds(), "history_days": 120}
+    code = config.funds()[1]["ts_code"]
+    assert plan_day.handler(envelope({"request": {"funds": [code]}}), context)["funds"] == [config.funds()[1]]
+    with pytest.raises(InvalidInput, match=r"999999\.SH"):
+        plan_day.handler(envelope({"request": {"funds": ["999999.SH"]}}), context)
+
+
+def test_a_normal_day_writes_the_report_and_emails_it_once(
+    aws_env: dict[str, Any], context: LambdaContext
+) -> None:
+    fetched = fetch(DAY, context)
+    assert {f["status"] for f in fetched} == {"ok"}
+
+    day = compute(DAY, fetched, context)
+
+    assert day["market_open"] is True and day["missing"] == []
+    assert sum(day["summary"].values()) == len(config.funds())
+    report = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.json")["Body"].read()
+    )
+    assert report["date"] == DAY and len(report["signals"]) == len(config.funds())
+
+    request = {"date": DAY, "subject": day["subject"], "text_key": day["text_key"]}
+    first = send_report.handler(envelope(request), context)
+    again = send_report.handler(envelope(request), context)
+
+    assert again == first  # the stored result of the first publish
+    messages = published(aws_env["queue"])
+    assert len(messages) == 1
+    assert messages[0]["Subject"] == day["subject"] and f"ETF signals for {DAY}" in messages[0]["Message"]
+
+
+def test_a_holiday_is_a_closed_market_and_writes_nothing(
+    aws_env: dict[str, Any], context: LambdaContext
+) -> None:
+    fetched = fetch(HOLIDAY, context)
+    assert {f["status"] for f in fetched} == {"no_data"}
+    assert compute(HOLIDAY, fetched, context) == {"market_open": False, "date": HOLIDAY}
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="signals/")
+
+
+def test_a_failing_fund_is_named_missing_in_the_report(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    broken = config.funds()[2]
+    tushare.fail(ts_code=broken["ts_code"])
+
+    day = compute(DAY, fetch(DAY, context), context)
+
+    assert day["missing"] == [broken["ts_code"]]
+    assert day["subject"].endswith(", 1 missing")
+    report = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.json")["Body"].read()
+    )
+    assert report["missing"] == [
+        {"ts_code": broken["ts_code"], "name": broken["name"], "reason": "TushareUnavailable"}
+    ]
+
+
+def test_every_fund_failing_is_an_error_not_a_holiday(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    tushare.fail()
+    with pytest.raises(NoPrices):
+        compute(DAY, fetch(DAY, context), context)
+
+
+def test_tushare_throttling_and_refusals_are_named(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    event = envelope({"date": DAY, "fund": config.funds()[0], "history_days": 120})
+    tushare.throttle(times=1)
+    with pytest.raises(TushareRateLimited):
+        fetch_prices.handler(event, context)
+    assert fetch_prices.handler(event, context)["status"] == "ok"
+    tushare.token = "rotated"
+    with pytest.raises(TushareError, match="40101"):
+        fetch_prices.handler(event, context)
+
+
+def api(handler: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    answer = handler({"version": "2.0", **event}, None)
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+@pytest.mark.parametrize(
+    "body", [{"email": "not-an-email"}, {"email": "a@b"}, {}, {"email": "x@y.com", "extra": 1}]
+)
+def test_a_bad_subscription_gets_400_naming_the_field(aws_env: dict[str, Any], body: dict[str, Any]) -> None:
+    status, answer = api(api_subscribe.handler, {"body": json.dumps(body)})
+    assert status == 400
+    assert answer["fields"][0]["field"] in {"email", "extra"}
+
+
+def test_a_subscription_exists_after_a_good_one_and_twice_is_harmless(aws_env: dict[str, Any]) -> None:
+    event = {"body": json.dumps({"email": "Investor@Example.com"})}
+    status, first = api(api_subscribe.handler, event)
+    assert status == 202 and first["email"] == "investor@example.com"
+    status, second = api(api_subscribe.handler, event)
+    assert status == 202 and second["subscription"] == first["subscription"]
+    subscriptions = boto3.client("sns").list_subscriptions_by_topic(TopicArn=aws_env["topic"])[
+        "Subscriptions"
+    ]
+    assert [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"] == ["investor@example.com"]
+
+
+def test_past_signals_are_listed_and_fetched(aws_env: dict[str, Any], context: LambdaContext) -> None:
+    for day in ("2026-11-19", DAY):
+        compute(day, fetch(day, context), context)
+
+    assert api(api_signals.handler, {}) == (200, {"dates": [DAY, "2026-11-19"]})
+    status, report = api(api_signals.handler, {"pathParameters": {"date": DAY}})
+    assert status == 200 and report["date"] == DAY
+    assert api(api_signals.handler, {"pathParameters": {"date": "2026-11-21"}})[0] == 404
+    assert api(api_signals.handler, {"pathParameters": {"date": "yesterday"}})[0] == 400
+    assert date.fromisoformat(DAY).weekday() == 4

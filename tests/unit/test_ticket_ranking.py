@@ -1,0 +1,169 @@
+"""Ticket ranking's pure logic: seat quality, scores, the order of a ranking, new deals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tasks.ticket_ranking.ranking import (
+    DEAL_MIN_SCORE,
+    THEATRES_DIR,
+    UnknownTheatre,
+    deals_message,
+    load_theatre,
+    new_deals,
+    parse_theatre,
+    rank,
+    score,
+    seat_quality,
+)
+
+# A small theatre whose numbers are easy to follow: row A is 0.9, row E 0.7; seats 1-2 of rows
+# D-E sit behind a pillar (penalty 0.35). No side penalty, so a seat's quality is its row's.
+THEATRE = parse_theatre(
+    {
+        "theatre_id": "test-house",
+        "name": "Test House",
+        "reference_price": 200,
+        "sections": [
+            {
+                "name": "Orchestra",
+                "aliases": ["ORCH"],
+                "rows": "A-E",
+                "seats_per_row": 10,
+                "front_quality": 0.9,
+                "back_quality": 0.7,
+                "side_penalty": 0.0,
+                "obstructions": [{"rows": "D-E", "seats": "1-2", "penalty": 0.35, "reason": "pillar"}],
+            }
+        ],
+    }
+)
+
+
+def listing(
+    listing_id: str, row: str, seats: list[int], price: float, notes: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "listing_id": listing_id,
+        "section": "Orchestra",
+        "row": row,
+        "seats": seats,
+        "quantity": len(seats),
+        "price": price,
+        "face_value": 150.0,
+        "notes": notes or [],
+    }
+
+
+def test_a_cheaper_obstructed_seat_loses_to_a_dearer_clear_one() -> None:
+    # Row D, seats 1-2: quality 0.75 - 0.35 = 0.40 at $150.
+    # Row D, seats 5-6: quality 0.75, clear, at $240 (60% dearer).
+    cheap_obstructed = listing("cheap", "D", [1, 2], 150.0)
+    dear_clear = listing("clear", "D", [5, 6], 240.0)
+
+    ranking = rank([cheap_obstructed, dear_clear], THEATRE)
+
+    assert [r["listing_id"] for r in ranking] == ["clear", "cheap"]
+    clear, cheap = ranking
+    assert clear["score"] == score(0.75, 240.0, 200) == pytest.approx(46.88)
+    assert cheap["score"] == score(0.40, 150.0, 200) == pytest.approx(21.33)
+    assert cheap["obstructed"] is True and cheap["reasons"] == ["pillar"]
+    assert clear["obstructed"] is False
+
+
+def test_without_the_obstruction_the_cheaper_seat_wins() -> None:
+    # The same two prices in the same row, both clear: value for money decides.
+    ranking = rank([listing("cheap", "D", [5, 6], 150.0), listing("dear", "D", [7, 8], 240.0)], THEATRE)
+    assert [r["listing_id"] for r in ranking] == ["cheap", "dear"]
+
+
+def test_a_broker_note_counts_as_an_obstruction_where_our_map_has_none() -> None:
+    quality = seat_quality(THEATRE, "Orchestra", "B", [5], ["Partial view of stage right"])
+    assert quality.obstructed is True
+    assert quality.value == pytest.approx(0.85 - 0.25)
+    assert quality.reasons == ("Partial view of stage right",)
+
+
+def test_sections_are_found_by_alias_and_case() -> None:
+    assert seat_quality(THEATRE, "orch", "a", [5], []).value == pytest.approx(0.9)
+
+
+def test_an_unmapped_seat_is_ranked_as_poor_and_says_why() -> None:
+    quality = seat_quality(THEATRE, "Standing Room", "Z", [], [])
+    assert quality.value == pytest.approx(0.4)
+    assert quality.reasons == ("unmapped seat Standing Room Z",)
+
+
+def test_ties_are_broken_by_price_then_quality_then_listing_id() -> None:
+    # Same score (quality 0.9 at $200 and 0.9 at $200): listing id decides, whatever the input order.
+    same = [listing("b", "A", [5], 200.0), listing("a", "A", [6], 200.0)]
+    assert [r["listing_id"] for r in rank(same, THEATRE)] == ["a", "b"]
+    assert [r["listing_id"] for r in rank(list(reversed(same)), THEATRE)] == ["a", "b"]
+    assert [r["rank"] for r in rank(same, THEATRE)] == [1, 2]
+
+
+def test_a_free_or_broken_price_never_tops_the_ranking() -> None:
+    assert score(0.9, 0.0, 200) == 0.0
+
+
+def best(performance_id: str, score_: float, price: float = 100.0) -> dict[str, Any]:
+    return {
+        "performance_id": performance_id,
+        "listing_id": f"{performance_id}-1",
+        "score": score_,
+        "price": price,
+    }
+
+
+def test_the_first_run_announces_every_deal_best_first() -> None:
+    found = new_deals([best("p1", 70), best("p2", 90), best("p3", DEAL_MIN_SCORE - 1)], told={})
+    assert [d["performance_id"] for d in found] == ["p2", "p1"]
+
+
+def test_an_identical_run_announces_nothing() -> None:
+    bests = [best("p1", 70), best("p2", 90)]
+    assert new_deals(bests, told={"p1": 70, "p2": 90}) == []
+
+
+def test_only_a_better_deal_than_the_one_told_is_announced() -> None:
+    found = new_deals([best("p1", 75), best("p2", 85)], told={"p1": 70, "p2": 90})
+    assert [d["performance_id"] for d in found] == ["p1"]
+
+
+def test_the_message_names_each_deal() -> None:
+    deal = {
+        "performance_id": "p1",
+        "date": "2026-12-01",
+        "theatre_name": "Test House",
+        "section": "Orchestra",
+        "row": "D",
+        "quantity": 2,
+        "price": 240.0,
+        "score": 46.875,
+        "obstructed": False,
+    }
+    subject, text = deals_message([deal], "hamilton")
+    assert subject == "1 new hamilton ticket deal"
+    assert "2026-12-01 at Test House: Orchestra row D, 2 x $240.00 (clear view, score 46.9)" in text
+
+
+@pytest.mark.parametrize("theatre_id", ["nowhere", "../../etc/passwd", ""])
+def test_an_unknown_theatre_is_a_named_error(theatre_id: str) -> None:
+    with pytest.raises(UnknownTheatre):
+        load_theatre(theatre_id)
+
+
+@pytest.mark.parametrize("path", sorted(THEATRES_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_theatre_data_file_is_consistent(path: Any) -> None:
+    data = json.loads(path.read_text())
+    theatre = load_theatre(path.stem)
+    assert data["theatre_id"] == path.stem and theatre.reference_price > 0
+    for section in {id(s): s for s in theatre.sections.values()}.values():
+        assert 0 < section.back_quality <= section.front_quality <= 1
+        for obstruction in section.obstructions:
+            assert obstruction.rows <= set(section.rows), f"{section.name}: {obstruction.reason}"
+            assert max(obstruction.seats) <= section.seats_per_row
+            assert 0 < obstruction.penalty < 1

@@ -1,0 +1,216 @@
+"""Ticket-ranking handlers against moto, with the fake broker over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from localcloud.fakes.ticket_broker import FakeTicketBroker
+from tasks.shared import parameters
+from tasks.ticket_ranking import (
+    api_search,
+    fetch_inventory,
+    find_deals,
+    mark_current,
+    rank_performance,
+    record_deals,
+    store,
+    store_ranking,
+)
+from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
+from tests.unit.conftest import create_table, envelope
+from workflows.ticket_ranking import WORKFLOW
+
+BUCKET, RANKINGS, STATE = "inventory-test", "rankings-test", "state-test"
+URL_PARAMETER, KEY_SECRET = "/pyflows/test/ticket-broker/base-url", "pyflows/test/ticket-broker/api-key"
+
+
+@pytest.fixture
+def broker() -> Iterator[FakeTicketBroker]:
+    with FakeTicketBroker(seed=11, performances=12, listings=(15, 40)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def aws_env(aws: None, broker: FakeTicketBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    parameters.clear()
+    spec = {t.name: t for t in WORKFLOW.tables}
+    create_table(spec["rankings"], RANKINGS)
+    create_table(spec["state"], STATE)
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=broker.url, Type="String")
+    boto3.client("secretsmanager").create_secret(Name=KEY_SECRET, SecretString=broker.api_key)
+    for variable, value in {
+        "INVENTORY_BUCKET": BUCKET,
+        "RANKINGS_TABLE": RANKINGS,
+        "STATE_TABLE": STATE,
+        "BROKER_URL_PARAMETER": URL_PARAMETER,
+        "BROKER_API_KEY_SECRET": KEY_SECRET,
+    }.items():
+        monkeypatch.setenv(variable, value)
+
+
+def run(run_id: str, context: LambdaContext) -> dict[str, Any]:
+    """What the workflow does, handler by handler (the workflow tests run the real definition)."""
+    inventory = fetch_inventory.handler(envelope({"run_id": run_id, "request": {}}), context)
+    for performance in inventory["performances"]:
+        ranked = rank_performance.handler(envelope({"run_id": run_id, "performance": performance}), context)
+        item = {"run_id": run_id, "performance": performance, "ranked_key": ranked["ranked_key"]}
+        store_ranking.handler(envelope(item), context)
+    marked = mark_current.handler(
+        envelope(
+            {
+                "run_id": run_id,
+                "show": inventory["show"],
+                "fetched_at": inventory["fetched_at"],
+                "performances": len(inventory["performances"]),
+            }
+        ),
+        context,
+    )
+    deals = find_deals.handler(envelope({"run_id": run_id, "show": "hamilton", **marked}), context)
+    if deals["count"]:
+        record_deals.handler(envelope({"run_id": run_id, "deals": deals["deals"]}), context)
+    return {"inventory": inventory, "marked": marked, "deals": deals}
+
+
+def test_fetch_stores_raw_listings_in_s3_and_passes_only_pointers(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    out = fetch_inventory.handler(envelope({"run_id": "r1", "request": {"days_ahead": 365}}), context)
+    mapped = [e for e in broker.events if e["venue"]["id"] != "saenger-nola"]
+    assert [p["performance_id"] for p in out["performances"]] == [e["id"] for e in mapped]
+    assert out["skipped_theatres"] == ["saenger-nola"]
+    assert out["listings"] == sum(len(broker.inventory[e["id"]]) for e in mapped)
+    first = out["performances"][0]
+    raw = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=first["key"])["Body"].read())
+    assert len(raw["listings"]) == len(broker.inventory[first["performance_id"]])
+    assert "listings" not in first
+
+
+def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
+    aws_env: None, context: LambdaContext
+) -> None:
+    first = run("run-1", context)
+    assert first["marked"] == {"current": True}
+    assert first["deals"]["count"] > 0
+    assert store.current_run("hamilton")["run_id"] == "run-1"  # type: ignore[index]
+
+    performance = first["inventory"]["performances"][0]["performance_id"]
+    ranking = store.performance_ranking("run-1", performance)
+    assert [r["rank"] for r in ranking] == list(range(1, len(ranking) + 1))
+    assert ranking == sorted(ranking, key=lambda r: -r["score"])
+    assert len(ranking) <= store.TOP_PER_PERFORMANCE
+
+    second = run("run-2", context)
+    assert second["marked"] == {"current": True}
+    assert second["deals"]["count"] == 0
+
+
+def test_a_better_ticket_on_sale_is_announced_again(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    run("run-1", context)
+    target = next(e for e in broker.events if e["venue"]["id"] == "richard-rodgers")
+    bargain = {"id": "bargain", "section": "Orchestra", "row": "E", "seats": [15, 16], "quantity": 2,
+               "price": 99.0, "face_value": 299.0, "notes": []}  # fmt: skip
+    broker.add_listing(target["id"], bargain)
+
+    deals = run("run-2", context)["deals"]
+    assert [(d["performance_id"], d["listing_id"]) for d in deals["deals"]] == [(target["id"], "bargain")]
+    assert "Orchestra row E, 2 x $99.00" in deals["message"]
+
+
+def test_an_older_run_never_replaces_a_newer_current_one(aws_env: None, context: LambdaContext) -> None:
+    newer = {
+        "run_id": "new",
+        "show": "hamilton",
+        "fetched_at": "2026-11-23T10:00:00+00:00",
+        "performances": 1,
+    }
+    older = {**newer, "run_id": "old", "fetched_at": "2026-11-23T09:00:00+00:00"}
+    assert mark_current.handler(envelope(newer), context) == {"current": True}
+    assert mark_current.handler(envelope(older), context) == {"current": False}
+    assert store.current_run("hamilton")["run_id"] == "new"  # type: ignore[index]
+    assert (
+        find_deals.handler(envelope({"run_id": "old", "show": "hamilton", "current": False}), context)[
+            "count"
+        ]
+        == 0
+    )
+
+
+def test_broker_outages_throttling_and_refusals_are_named(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    event = envelope({"run_id": "r", "request": {}})
+    broker.fail(times=1)
+    with pytest.raises(BrokerUnavailable):
+        fetch_inventory.handler(event, context)
+    broker.throttle(times=1)
+    with pytest.raises(BrokerThrottled):
+        fetch_inventory.handler(event, context)
+    broker.api_key = "rotated"
+    with pytest.raises(BrokerRejected, match="HTTP 401"):
+        fetch_inventory.handler(event, context)
+
+
+def test_an_unreachable_broker_is_an_outage(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    broker.stop()
+    with pytest.raises(BrokerUnavailable):
+        fetch_inventory.handler(envelope({"run_id": "r", "request": {}}), context)
+
+
+def test_fifty_performances_of_thousands_of_listings_travel_as_pointers(
+    aws: None, monkeypatch: pytest.MonkeyPatch, context: LambdaContext
+) -> None:
+    with FakeTicketBroker(seed=3, performances=60, listings=(60, 100), unmapped_theatre=False) as big:
+        monkeypatch.setenv("BROKER_URL_PARAMETER", URL_PARAMETER)
+        monkeypatch.setenv("BROKER_API_KEY_SECRET", KEY_SECRET)
+        monkeypatch.setenv("INVENTORY_BUCKET", BUCKET)
+        parameters.clear()
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=big.url, Type="String")
+        boto3.client("secretsmanager").create_secret(Name=KEY_SECRET, SecretString=big.api_key)
+        out = fetch_inventory.handler(envelope({"run_id": "big", "request": {"days_ahead": 365}}), context)
+    assert len(out["performances"]) >= 50 and out["listings"] > 3000
+    assert len(json.dumps(out)) < 16 * 1024  # far below Step Functions' 256 KB
+
+
+def search(query: dict[str, str] | None) -> tuple[int, dict[str, Any]]:
+    answer = api_search.handler({"version": "2.0", "queryStringParameters": query}, None)
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_search_rejects_a_bad_query_naming_the_field(aws_env: None) -> None:
+    status, body = search({"from": "2026-12-01", "to": "soon"})
+    assert status == 400 and body["fields"][0]["field"] == "to"
+    status, body = search({"to": "2026-12-01"})
+    assert status == 400 and body["fields"][0]["field"] == "from"
+    status, body = search({"from": "2026-12-02", "to": "2026-12-01"})
+    assert status == 400 and body["fields"] == [{"field": "to", "message": "is before from"}]
+
+
+def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
+    aws_env: None, context: LambdaContext
+) -> None:
+    assert search({"from": "2000-01-01", "to": "2100-01-01"}) == (200, {"run_id": None, "tickets": []})
+    out = run("run-1", context)
+    dates = sorted(p["date"] for p in out["inventory"]["performances"])
+    low, high = dates[2], dates[-3]
+
+    status, body = search({"from": low, "to": high, "max_price": "250", "quantity": "2", "limit": "15"})
+
+    assert status == 200 and body["run_id"] == "run-1"
+    tickets = body["tickets"]
+    assert 0 < len(tickets) <= 15
+    assert {t["performance_id"] for t in tickets} != {tickets[0]["performance_id"]}  # across performances
+    assert all(low <= t["date"] <= high and t["price"] <= 250 and t["quantity"] >= 2 for t in tickets)
+    assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)

@@ -1,0 +1,290 @@
+"""etf-signal's real definition and handlers on the local cloud, with the fake Tushare over real HTTP.
+
+Each test asserts the final status, the states entered, the report in S3 and what subscribers
+(an SQS inbox on the signals topic) and on-call (the alerts topic) received.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud
+from localcloud.fakes.tushare import FakeTushare
+from localcloud.lambda_runtime import LambdaRuntime
+from tasks.etf_signal import config
+from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
+from tests.workflows.scheduling import fire_schedule
+from workflows.etf_signal import NAME, TUSHARE_PARAMETERS
+
+DAY = "2026-11-20"  # a Friday
+HOLIDAY = "2026-10-05"  # National Day week: no bars
+FUNDS = len(config.funds())
+PLAN = ["Plan Day", "Fetch Prices"]
+REPORTED = ["Compute Signals", "Market Open?", "Send Report", "Report Sent"]
+ALERT = ["Alert Failure", "Failed"]
+
+
+@pytest.fixture(scope="module")
+def tushare() -> Iterator[FakeTushare]:
+    with FakeTushare() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud, tushare: FakeTushare) -> Deployed:
+    deployed = deploy_workflows(local_cloud, NAME)
+    names = {
+        var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in TUSHARE_PARAMETERS.items()
+    }
+    deployed.client("ssm").put_parameter(
+        Name=names["TUSHARE_URL_PARAMETER"], Value=tushare.url, Type="String"
+    )
+    deployed.client("secretsmanager").create_secret(
+        Name=names["TUSHARE_TOKEN_SECRET"], SecretString=tushare.token
+    )
+    return deployed
+
+
+@pytest.fixture
+def etf(app: Deployed, tushare: FakeTushare) -> Deployed:
+    """No reports, no day sent yet, no faults, a healthy provider."""
+    s3, bucket = app.client("s3"), app.resource(NAME, "reports")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    dynamodb, table = app.client("dynamodb"), app.resource(NAME, "idempotency")
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    runtime(app).clear_faults()
+    tushare.recover()
+    return app
+
+
+@pytest.fixture
+def subscribers(etf: Deployed) -> Inbox:
+    return etf.inbox(etf.resource(NAME, "signals"))
+
+
+@pytest.fixture
+def alerts(etf: Deployed) -> Inbox:
+    return etf.inbox(etf.resource(NAME, "alerts"))
+
+
+def runtime(app: Deployed) -> LambdaRuntime:
+    """Where faults are injected into the deployed functions."""
+    assert app.cloud.lambda_runtime is not None
+    return app.cloud.lambda_runtime
+
+
+def function(app: Deployed, name: str) -> str:
+    return str(app.outputs[NAME]["functions"][name]["name"])
+
+
+def top_level(run: Run) -> list[str]:
+    return [s for s in run.states if s not in ("Fetch Fund Prices", "Fund Missing")]
+
+
+def report(app: Deployed, day: str, kind: str = "json") -> Any:
+    body = app.client("s3").get_object(
+        Bucket=app.resource(NAME, "reports"), Key=f"signals/{day}/report.{kind}"
+    )
+    text = body["Body"].read().decode()
+    return json.loads(text) if kind == "json" else text
+
+
+def failures(run: Run) -> list[str]:
+    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+
+
+def route(app: Deployed, fn: str, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The deployed route handler, invoked with an HTTP API v2 event as API Gateway would."""
+    answer = app.client("lambda").invoke(
+        FunctionName=function(app, fn), Payload=json.dumps({"version": "2.0", **event})
+    )
+    result = json.loads(answer["Payload"].read())
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_a_normal_day_writes_the_report_and_emails_subscribers(
+    etf: Deployed, subscribers: Inbox, alerts: Inbox
+) -> None:
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    assert top_level(run) == [*PLAN, *REPORTED]
+    assert run.states.count("Fetch Fund Prices") == FUNDS
+    day = report(etf, DAY)
+    assert day["date"] == DAY and len(day["signals"]) == FUNDS and day["missing"] == []
+    assert run.output["summary"] == day["summary"] and run.output["missing"] == []
+    [message] = subscribers.messages()
+    assert message == report(etf, DAY, "txt")
+    assert alerts.messages() == []
+
+
+def test_re_running_the_same_day_does_not_email_twice(etf: Deployed, subscribers: Inbox) -> None:
+    first = etf.run(NAME, {"date": DAY})
+    again = etf.run(NAME, {"date": DAY})
+
+    assert first.status == again.status == "SUCCEEDED"
+    assert top_level(again) == [*PLAN, *REPORTED]
+    assert again.output["message_id"] == first.output["message_id"]  # the first publish, remembered
+    assert len(subscribers.messages()) == 1
+
+
+def test_a_holiday_succeeds_without_sending(etf: Deployed, subscribers: Inbox, alerts: Inbox) -> None:
+    run = etf.run(NAME, {"date": HOLIDAY})
+
+    assert run.status == "SUCCEEDED"
+    assert top_level(run) == [*PLAN, "Compute Signals", "Market Open?", "Market Closed"]
+    assert run.output == {"date": HOLIDAY, "market_open": False}
+    listed = etf.client("s3").list_objects_v2(Bucket=etf.resource(NAME, "reports"), Prefix="signals/")
+    assert "Contents" not in listed
+    assert subscribers.messages() == [] and alerts.messages() == []
+
+
+def test_one_fund_failing_is_reported_missing_and_the_day_is_still_sent(
+    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
+) -> None:
+    broken = config.funds()[3]
+    tushare.fail(ts_code=broken["ts_code"])
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    assert run.states.count("Fund Missing") == 1
+    assert failures(run) == ["TushareUnavailable"] * 4  # 1 + MaxAttempts 3, then caught in the Map
+    assert run.output["missing"] == [broken["ts_code"]]
+    day = report(etf, DAY)
+    assert day["missing"] == [
+        {"ts_code": broken["ts_code"], "name": broken["name"], "reason": "TushareUnavailable"}
+    ]
+    assert len(day["signals"]) == FUNDS - 1
+    [message] = subscribers.messages()
+    assert f"- {broken['ts_code']} {broken['name']}: TushareUnavailable" in message
+    assert alerts.messages() == []
+
+
+def test_throttling_is_absorbed_by_retry(etf: Deployed, tushare: FakeTushare, subscribers: Inbox) -> None:
+    tushare.throttle(times=3)
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    assert failures(run) == ["TushareRateLimited"] * 3
+    assert "Fund Missing" not in run.states and run.output["missing"] == []
+    assert len(subscribers.messages()) == 1
+
+
+def test_every_fund_failing_alerts_and_sends_nothing(
+    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
+) -> None:
+    tushare.fail()
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "FAILED" and run.error == "NoPrices"
+    assert f"{config.funds()[0]['ts_code']} (TushareUnavailable)" in (run.cause or "")
+    assert top_level(run) == [*PLAN, "Compute Signals", *ALERT]
+    assert subscribers.messages() == []
+    [alert] = alerts.messages()
+    assert "NoPrices" in alert and run.arn in alert
+
+
+def test_a_fund_outside_the_configured_list_fails_naming_the_field(etf: Deployed, alerts: Inbox) -> None:
+    run = etf.run(NAME, {"funds": ["999999.SH"]})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    assert "funds" in (run.cause or "") and "999999.SH" in (run.cause or "")
+    assert run.states == ["Plan Day", *ALERT]
+    assert len(alerts.messages()) == 1
+
+
+@pytest.mark.parametrize(
+    ("fn", "failing_state"),
+    [("plan-day", "Plan Day"), ("compute-signals", "Compute Signals"), ("send-report", "Send Report")],
+)
+def test_any_other_error_alerts_then_fails_with_it(
+    etf: Deployed, alerts: Inbox, subscribers: Inbox, fn: str, failing_state: str
+) -> None:
+    runtime(etf).inject(function(etf, fn), "error", error_type="Boom", message="it broke")
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "FAILED" and run.error == "Boom"
+    assert top_level(run)[-3:] == [failing_state, *ALERT]
+    assert subscribers.messages() == []
+    assert len(alerts.messages()) == 1
+
+
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
+    etf: Deployed, subscribers: Inbox
+) -> None:
+    names = ("plan-day", "fetch-prices", "compute-signals", "send-report")
+    for name in names:
+        runtime(etf).inject(function(etf, name), "service_error", times=1)
+        runtime(etf).inject(function(etf, name), "throttle", times=1)
+    # Another attempt of the same day publishing at this moment: Send Report waits for it.
+    runtime(etf).inject(
+        function(etf, "send-report"), "error", times=1, error_type="IdempotencyAlreadyInProgressError"
+    )
+
+    run = etf.run(NAME, {"date": DAY, "funds": [config.funds()[0]["ts_code"]]})
+
+    assert run.status == "SUCCEEDED"
+    expected = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * len(names)
+    assert sorted(failures(run)) == sorted([*expected, "IdempotencyAlreadyInProgressError"])
+    assert len(subscribers.messages()) == 1
+
+
+def test_the_api_subscribes_an_email_and_rejects_a_bad_one(etf: Deployed) -> None:
+    status, body = route(etf, "api-subscribe", {"body": json.dumps({"email": "not an email"})})
+    assert status == 400 and body["fields"][0]["field"] == "email"
+
+    for _ in range(2):  # twice is harmless
+        status, body = route(etf, "api-subscribe", {"body": json.dumps({"email": "saver@example.com"})})
+        assert status == 202 and body["email"] == "saver@example.com"
+
+    sns = etf.client("sns")
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=etf.resource(NAME, "signals"))["Subscriptions"]
+    assert [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"] == ["saver@example.com"]
+
+
+def test_the_api_lists_past_signals_and_returns_a_days_report(etf: Deployed) -> None:
+    for day in ("2026-11-19", DAY):
+        assert etf.run(NAME, {"date": day}).status == "SUCCEEDED"
+
+    assert route(etf, "api-signals", {"routeKey": "GET /etf/signals"}) == (
+        200,
+        {"dates": [DAY, "2026-11-19"]},
+    )
+    status, body = route(etf, "api-signals", {"pathParameters": {"date": DAY}})
+    assert status == 200 and body == report(etf, DAY)
+    assert route(etf, "api-signals", {"pathParameters": {"date": "2026-11-22"}})[0] == 404
+
+
+def test_the_weekday_schedule_starts_the_day(etf: Deployed) -> None:
+    # A week ahead holds weekday 17:30 (Shanghai) occurrences: the missed ones fire once.
+    [execution] = fire_schedule(etf, NAME, datetime.now(UTC) + timedelta(days=7))
+
+    run = etf.wait(execution, NAME)
+
+    # The day is the Lambda's today in Shanghai: a trading day reports, a weekend or holiday does not.
+    assert run.status == "SUCCEEDED"
+    assert top_level(run)[:4] == [*PLAN, "Compute Signals", "Market Open?"]
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed, tushare: FakeTushare) -> None:
+    sns, topic = etf.client("sns"), etf.resource(NAME, "alerts")
+    tushare.fail()
+    sns.delete_topic(TopicArn=topic)
+    try:
+        run = etf.run(NAME, {"date": DAY})
+    finally:
+        sns.create_topic(Name=topic.rsplit(":", 1)[1])
+    assert run.status == "FAILED" and run.error == "NoPrices"
+    assert top_level(run)[-2:] == ALERT

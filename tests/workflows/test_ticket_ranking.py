@@ -1,0 +1,323 @@
+"""ticket-ranking's real definition and handlers on the local cloud, with the fake broker over real HTTP.
+
+Each test asserts the final status, the states entered, the rankings and state tables, and what
+was published on the deals and alerts topics.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud
+from localcloud.fakes.ticket_broker import FakeTicketBroker
+from localcloud.lambda_runtime import LambdaRuntime
+from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
+from tests.workflows.scheduling import fire_schedule
+from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
+
+FETCH_AND_RANK = ["Fetch Inventory", "Rank Performances"]
+AFTER_RANKING = ["Mark Current", "Find New Deals", "Any New Deals?"]
+ANNOUNCED = ["Notify Subscribers", "Record Deals Told", "Deals Announced"]
+ALERT = ["Alert Failure", "Failed"]
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[FakeTicketBroker]:
+    with FakeTicketBroker(seed=5, performances=10, listings=(20, 50)) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud, broker: FakeTicketBroker) -> Deployed:
+    deployed = deploy_workflows(local_cloud, NAME)
+    names = {
+        var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in BROKER_PARAMETERS.items()
+    }
+    deployed.client("ssm").put_parameter(Name=names["BROKER_URL_PARAMETER"], Value=broker.url, Type="String")
+    deployed.client("secretsmanager").create_secret(
+        Name=names["BROKER_API_KEY_SECRET"], SecretString=broker.api_key
+    )
+    return deployed
+
+
+@pytest.fixture
+def ranking(app: Deployed, broker: FakeTicketBroker) -> Deployed:
+    """No current rankings, nothing told to subscribers, a healthy broker with its usual inventory.
+    (Rankings of earlier tests stay: they belong to runs of other names, which no test reads.)"""
+    dynamodb, table = app.client("dynamodb"), app.resource(NAME, "state")
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            dynamodb.delete_item(TableName=table, Key={"key": item["key"]})
+    runtime(app).clear_faults()
+    broker.recover()
+    broker.reseed(performances=10, listings=(20, 50), unmapped_theatre=True)
+    return app
+
+
+@pytest.fixture
+def deals(ranking: Deployed) -> Inbox:
+    return ranking.inbox(ranking.resource(NAME, "deals"))
+
+
+@pytest.fixture
+def alerts(ranking: Deployed) -> Inbox:
+    return ranking.inbox(ranking.resource(NAME, "alerts"))
+
+
+def runtime(app: Deployed) -> LambdaRuntime:
+    """Where faults are injected into the deployed functions."""
+    assert app.cloud.lambda_runtime is not None
+    return app.cloud.lambda_runtime
+
+
+def function(app: Deployed, name: str) -> str:
+    return str(app.outputs[NAME]["functions"][name]["name"])
+
+
+def top_level(run: Run) -> list[str]:
+    """States entered outside the Map's iterations (they interleave with bounded concurrency)."""
+    return [s for s in run.states if s not in ("Rank Performance", "Store Ranking")]
+
+
+def current_run(app: Deployed) -> str | None:
+    item = app.client("dynamodb").get_item(
+        TableName=app.resource(NAME, "state"), Key={"key": {"S": "current#hamilton"}}, ConsistentRead=True
+    )
+    return item["Item"]["run_id"]["S"] if "Item" in item else None
+
+
+def stored_runs(app: Deployed) -> set[str]:
+    pages = app.client("dynamodb").get_paginator("scan").paginate(TableName=app.resource(NAME, "rankings"))
+    return {item["run_id"]["S"] for page in pages for item in page["Items"]}
+
+
+def search(app: Deployed, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """The deployed route handler, invoked with an HTTP API v2 event as API Gateway would."""
+    event = {"version": "2.0", "routeKey": "GET /tickets/search", "queryStringParameters": query}
+    answer = app.client("lambda").invoke(FunctionName=function(app, "api-search"), Payload=json.dumps(event))
+    result = json.loads(answer["Payload"].read())
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_the_first_run_notifies_and_an_identical_second_run_notifies_nobody(
+    ranking: Deployed, broker: FakeTicketBroker, deals: Inbox, alerts: Inbox
+) -> None:
+    first = ranking.run(NAME, {}, name="rank-first")
+
+    assert first.status == "SUCCEEDED"
+    assert top_level(first) == [*FETCH_AND_RANK, *AFTER_RANKING, *ANNOUNCED]
+    mapped = [e for e in broker.events if e["venue"]["id"] != "saenger-nola"]
+    assert first.states.count("Rank Performance") == first.states.count("Store Ranking") == len(mapped)
+    assert first.output["current"] is True and first.output["skipped_theatres"] == ["saenger-nola"]
+    [message] = deals.messages()
+    assert message.startswith("New best tickets for hamilton")
+    assert message.count("\n- ") == first.output["new_deals"] > 0
+    assert current_run(ranking) == "rank-first"
+
+    second = ranking.run(NAME, {}, name="rank-second")
+
+    assert second.status == "SUCCEEDED"
+    assert top_level(second) == [*FETCH_AND_RANK, *AFTER_RANKING, "No New Deals"]
+    assert second.output["new_deals"] == 0
+    assert deals.messages() == [] and alerts.messages() == []
+    assert current_run(ranking) == "rank-second"  # ranked again: the newer rankings are current
+
+
+def test_a_better_ticket_after_the_announcement_is_announced(
+    ranking: Deployed, broker: FakeTicketBroker, deals: Inbox
+) -> None:
+    ranking.run(NAME, {})
+    deals.messages()
+    target = next(e for e in broker.events if e["venue"]["id"] == "cibc-theatre")
+    broker.add_listing(
+        target["id"],
+        {"id": "steal", "section": "Orchestra", "row": "C", "seats": [15, 16], "quantity": 2, "price": 59.0},
+    )
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "SUCCEEDED" and run.output["new_deals"] == 1
+    [message] = deals.messages()
+    assert f"{target['starts_at'][:10]} at CIBC Theatre: Orchestra row C, 2 x $59.00" in message
+
+
+def test_a_broker_failing_twice_then_answering_succeeds_through_retry(
+    ranking: Deployed, broker: FakeTicketBroker, alerts: Inbox
+) -> None:
+    broker.fail(times=2)
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "SUCCEEDED"
+    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert failures == ["BrokerUnavailable", "BrokerUnavailable"]
+    assert run.states.count("Fetch Inventory") == 1  # retried inside the state
+    assert alerts.messages() == []
+
+
+def test_broker_throttling_is_absorbed_by_retry(ranking: Deployed, broker: FakeTicketBroker) -> None:
+    broker.throttle(times=3)
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "SUCCEEDED"
+    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert failures == ["BrokerThrottled"] * 3
+
+
+def test_a_broker_down_for_good_alerts_and_leaves_the_previous_rankings_current(
+    ranking: Deployed, broker: FakeTicketBroker, deals: Inbox, alerts: Inbox
+) -> None:
+    ranking.run(NAME, {}, name="rank-before-outage")
+    deals.messages()
+    broker.fail()
+
+    run = ranking.run(NAME, {}, name="rank-during-outage")
+
+    assert run.status == "FAILED" and run.error == "BrokerUnavailable"
+    assert run.states == ["Fetch Inventory", *ALERT]
+    assert [e["type"] for e in run.events].count("TaskFailed") == 4  # 1 + MaxAttempts 3
+    [alert] = alerts.messages()
+    assert "BrokerUnavailable" in alert and run.arn in alert
+    assert current_run(ranking) == "rank-before-outage"
+    assert "rank-before-outage" in stored_runs(ranking) and "rank-during-outage" not in stored_runs(ranking)
+    assert deals.messages() == []
+
+
+def test_a_ranking_failing_midway_leaves_its_partial_rankings_not_current(
+    ranking: Deployed, alerts: Inbox
+) -> None:
+    ranking.run(NAME, {}, name="rank-complete")
+    runtime(ranking).inject(function(ranking, "store-ranking"), "error", times=1, error_type="Boom")
+
+    run = ranking.run(NAME, {}, name="rank-partial")
+
+    assert run.status == "FAILED" and run.error == "Boom"
+    assert top_level(run) == [*FETCH_AND_RANK, *ALERT]
+    assert current_run(ranking) == "rank-complete"
+    status, body = search(ranking, {"from": "2000-01-01", "to": "2100-01-01"})
+    assert status == 200 and body["run_id"] == "rank-complete"
+    assert len(alerts.messages()) == 1
+
+
+@pytest.mark.parametrize(
+    ("fn", "failing_state"),
+    [
+        ("fetch-inventory", "Fetch Inventory"),
+        ("rank-performance", "Rank Performances"),
+        ("mark-current", "Mark Current"),
+        ("find-deals", "Find New Deals"),
+        ("record-deals", "Record Deals Told"),
+    ],
+)
+def test_any_other_error_alerts_then_fails_with_it(
+    ranking: Deployed, alerts: Inbox, fn: str, failing_state: str
+) -> None:
+    runtime(ranking).inject(function(ranking, fn), "error", error_type="Boom", message="it broke")
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "FAILED" and run.error == "Boom" and "it broke" in (run.cause or "")
+    assert top_level(run)[-3:] == [failing_state, *ALERT]
+    [alert] = alerts.messages()
+    assert "Boom" in alert
+
+
+def test_a_publish_that_fails_alerts(ranking: Deployed, alerts: Inbox) -> None:
+    sns, topic = ranking.client("sns"), ranking.resource(NAME, "deals")
+    sns.delete_topic(TopicArn=topic)
+    try:
+        run = ranking.run(NAME, {})
+    finally:
+        sns.create_topic(Name=topic.rsplit(":", 1)[1])
+    assert run.status == "FAILED"
+    assert top_level(run)[-3:] == ["Notify Subscribers", *ALERT]
+    assert len(alerts.messages()) == 1
+
+
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(ranking: Deployed) -> None:
+    names = (
+        "fetch-inventory",
+        "rank-performance",
+        "store-ranking",
+        "mark-current",
+        "find-deals",
+        "record-deals",
+    )
+    for name in names:
+        runtime(ranking).inject(function(ranking, name), "service_error", times=1)
+        runtime(ranking).inject(function(ranking, name), "throttle", times=1)
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "SUCCEEDED"
+    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert sorted(errors) == sorted(
+        ["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * len(names)
+    )
+
+
+def test_a_bad_request_fails_in_the_first_task_naming_the_field(ranking: Deployed, alerts: Inbox) -> None:
+    run = ranking.run(NAME, {"days_ahead": 0})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    assert "days_ahead" in (run.cause or "")
+    assert run.states == ["Fetch Inventory", *ALERT]
+
+
+def test_fifty_performances_with_thousands_of_listings_stay_far_below_the_payload_limit(
+    ranking: Deployed, broker: FakeTicketBroker
+) -> None:
+    broker.reseed(performances=52, listings=(60, 100), unmapped_theatre=False)
+
+    run = ranking.run(NAME, {"days_ahead": 365})
+
+    assert run.status == "SUCCEEDED"
+    assert run.output["performances"] >= 50 and run.output["listings"] > 3000
+    largest = max(len(json.dumps(e, default=str)) for e in run.events)
+    assert largest < 32 * 1024, f"largest history event {largest} bytes"  # Step Functions allows 256 KB
+
+
+def test_cross_date_search_reads_the_current_rankings(ranking: Deployed) -> None:
+    run = ranking.run(NAME, {})
+    assert run.status == "SUCCEEDED"
+
+    status, body = search(
+        ranking, {"from": "2000-01-01", "to": "2100-01-01", "max_price": "300", "limit": "10"}
+    )
+
+    assert status == 200 and body["run_id"] == run.output["run_id"]
+    tickets = body["tickets"]
+    assert 0 < len(tickets) <= 10 and all(t["price"] <= 300 for t in tickets)
+    assert len({t["date"] for t in tickets}) > 1  # across dates
+    assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)
+    status, body = search(ranking, {"from": "2000-01-01"})
+    assert status == 400 and body["fields"][0]["field"] == "to"
+
+
+def test_the_schedule_starts_a_run(ranking: Deployed, deals: Inbox) -> None:
+    [execution] = fire_schedule(ranking, NAME, datetime.now(UTC) + timedelta(minutes=31))
+
+    run = ranking.wait(execution, NAME)
+
+    assert run.status == "SUCCEEDED" and run.output["current"] is True
+    assert len(deals.messages()) == 1
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+    ranking: Deployed, broker: FakeTicketBroker
+) -> None:
+    sns, topic = ranking.client("sns"), ranking.resource(NAME, "alerts")
+    broker.fail()
+    sns.delete_topic(TopicArn=topic)
+    try:
+        run = ranking.run(NAME, {})
+    finally:
+        sns.create_topic(Name=topic.rsplit(":", 1)[1])
+    assert run.status == "FAILED" and run.error == "BrokerUnavailable"
+    assert run.states == ["Fetch Inventory", *ALERT]

@@ -1,0 +1,217 @@
+"""ETF signal: once a trading day, fetch the configured funds' prices, compute signals, report, email.
+
+    Plan Day (the day in Asia/Shanghai, the configured funds)
+    -> Fetch Prices (Map, 2 at a time for Tushare's rate limit): Fetch Fund Prices -> S3
+         throttling and outages retried with jitter; a fund still failing -> Fund Missing
+    -> Compute Signals (report JSON + text to signals/<date>/) -> Market Open?
+         no bar for the day (holiday) -> Market Closed (nothing written, nothing sent)
+         otherwise -> Send Report (SNS, once per day: idempotency record) -> Report Sent
+    any other error (every fund failing included) -> Alert Failure -> Failed
+
+One fund failing does not stop the day: the report lists it as missing, and the subject says
+how many are missing. The seed ran everything in one container with the token in an environment
+variable; here the token comes from Secrets Manager and a re-run of the same day emails nobody.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepfunctions.steps.choice_rule import ChoiceRule
+
+from tasks.etf_signal.schemas import DAY_REQUEST, MAX_FUNDS
+from workflows import asl
+from workflows.policies import alert_and_fail, catch_to, lambda_task, provider_retries
+from workflows.registry import Access, Bucket, Function, Route, Schedule, Table, Topic, Workflow
+
+NAME = "etf-signal"
+MAP_CONCURRENCY = 2  # Tushare counts calls per minute per token
+TUSHARE_RETRIES = (["TushareUnavailable"], ["TushareRateLimited"])
+
+
+def _fetch_fund() -> asl.Chain:
+    fetch = lambda_task(
+        "Fetch Fund Prices",
+        "FetchPricesFunctionArn",
+        "$",
+        result_selector={
+            "ts_code.$": "$.Payload.ts_code",
+            "status.$": "$.Payload.status",
+            "key.$": "$.Payload.key",
+        },
+        extra_retries=provider_retries(*TUSHARE_RETRIES),
+    )
+    missing = asl.Pass(
+        "Fund Missing",
+        parameters={"ts_code.$": "$.fund.ts_code", "status": "missing", "error.$": "$.error.Error"},
+        comment="The report names the fund instead of the whole day failing",
+    )
+    fetch.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=missing, result_path="$.error"))
+    return asl.Chain([fetch])
+
+
+def build() -> dict[str, Any]:
+    alert = alert_and_fail(NAME)
+
+    plan = lambda_task(
+        "Plan Day",
+        "PlanDayFunctionArn",
+        {"request.$": "$"},
+        result_selector={
+            "date.$": "$.Payload.date",
+            "funds.$": "$.Payload.funds",
+            "history_days.$": "$.Payload.history_days",
+        },
+        result_path="$.day",
+    )
+    fetch_all = asl.Map(
+        "Fetch Prices",
+        item_processor=_fetch_fund(),
+        items_path="$.day.funds",
+        max_concurrency=MAP_CONCURRENCY,
+        item_selector={
+            "date.$": "$.day.date",
+            "history_days.$": "$.day.history_days",
+            "fund.$": "$$.Map.Item.Value",
+        },
+        result_path="$.fetched",
+        comment="Prices go to S3; each fund answers ok, no_data (closed) or missing",
+    )
+    compute = lambda_task(
+        "Compute Signals",
+        "ComputeSignalsFunctionArn",
+        {"date.$": "$.day.date", "funds.$": "$.day.funds", "fetched.$": "$.fetched"},
+        result_selector={"Payload.$": "$.Payload"},
+        result_path="$.signals",
+        comment="Writes signals/<date>/report.json and report.txt",
+    )
+    send = lambda_task(
+        "Send Report",
+        "SendReportFunctionArn",
+        {
+            "date.$": "$.day.date",
+            "subject.$": "$.signals.Payload.subject",
+            "text_key.$": "$.signals.Payload.text_key",
+        },
+        result_selector={"message_id.$": "$.Payload.message_id", "sent_at.$": "$.Payload.sent_at"},
+        result_path="$.sent",
+        extra_retries=[
+            # Another attempt of the same day is publishing right now: wait for it to finish.
+            asl.Retry(
+                error_equals=["IdempotencyAlreadyInProgressError"],
+                interval_seconds=5,
+                max_attempts=3,
+                backoff_rate=2.0,
+            )
+        ],
+        comment="Publishes once per trading day, whatever retries or re-runs happen",
+    )
+    sent = asl.Pass(
+        "Report Sent",
+        parameters={
+            "date.$": "$.day.date",
+            "summary.$": "$.signals.Payload.summary",
+            "missing.$": "$.signals.Payload.missing",
+            "message_id.$": "$.sent.message_id",
+            "sent_at.$": "$.sent.sent_at",
+        },
+    )
+    closed = asl.Pass("Market Closed", parameters={"date.$": "$.day.date", "market_open": False})
+
+    market_open = asl.Choice("Market Open?")
+    market_open.add_choice(
+        ChoiceRule.BooleanEquals(variable="$.signals.Payload.market_open", value=True), next_step=send
+    )
+    market_open.default_choice(closed)
+
+    for state in (plan, fetch_all, compute, send):
+        catch_to(state, alert)
+    send.next(sent)
+
+    chain = asl.Chain([plan, fetch_all, compute, market_open])
+    return asl.Graph(chain, comment="ETF signal: daily prices, signals, report, email once").to_dict()
+
+
+# Names only (deploy fills in app and env); the values are set once per environment:
+# base-url is Tushare's endpoint (http://api.tushare.pro), token a Secrets Manager secret.
+TUSHARE_PARAMETERS = {
+    "TUSHARE_URL_PARAMETER": "/{app}/{env}/tushare/base-url",
+    "TUSHARE_TOKEN_SECRET": "{app}/{env}/tushare/token",
+}
+
+WORKFLOW = Workflow(
+    name=NAME,
+    description="Daily ETF trading signals from Tushare prices: report to S3, email subscribers once",
+    type=asl.StateMachineType.STANDARD,
+    build=build,
+    input_schema=DAY_REQUEST,
+    example_input={"date": "2026-11-20"},
+    functions=(
+        Function(
+            name="plan-day",
+            handler="tasks.etf_signal.plan_day.handler",
+            description="Picks the trading day and the configured funds",
+        ),
+        Function(
+            name="fetch-prices",
+            handler="tasks.etf_signal.fetch_prices.handler",
+            description="Reads one fund's daily bars from Tushare into S3",
+            access=(Access("reports", ("s3:PutObject",)),),
+            environment={"REPORTS_BUCKET": "reports"},
+            parameters=TUSHARE_PARAMETERS,
+            timeout=30,
+        ),
+        Function(
+            name="compute-signals",
+            handler="tasks.etf_signal.compute_signals.handler",
+            description="Computes the day's signals and writes the report (JSON and text)",
+            access=(Access("reports", ("s3:GetObject", "s3:PutObject")),),
+            environment={"REPORTS_BUCKET": "reports"},
+            timeout=30,
+        ),
+        Function(
+            name="send-report",
+            handler="tasks.etf_signal.send_report.handler",
+            description="Emails the day's report to subscribers, once per trading day",
+            access=(
+                Access("reports", ("s3:GetObject",)),
+                Access("signals", ("sns:Publish",)),
+                Access(
+                    "idempotency",
+                    ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+                ),
+            ),
+            environment={
+                "REPORTS_BUCKET": "reports",
+                "SIGNALS_TOPIC": "signals",
+                "IDEMPOTENCY_TABLE": "idempotency",
+            },
+        ),
+        Function(
+            name="api-subscribe",
+            handler="tasks.etf_signal.api_subscribe.handler",
+            description="POST /etf/subscriptions: subscribes an email address to the signals",
+            access=(Access("signals", ("sns:Subscribe",)),),
+            environment={"SIGNALS_TOPIC": "signals"},
+        ),
+        Function(
+            name="api-signals",
+            handler="tasks.etf_signal.api_signals.handler",
+            description="GET /etf/signals and /etf/signals/{date}: past signal dates and reports",
+            access=(Access("reports", ("s3:ListBucket", "s3:GetObject")),),
+            environment={"REPORTS_BUCKET": "reports"},
+        ),
+    ),
+    tables=(Table(name="idempotency", partition_key=("id", "S"), ttl_attribute="expiration"),),
+    topics=(Topic("signals", "ETF signals"),),
+    buckets=(Bucket("reports"),),
+    # After Tushare publishes the day's bars (Shanghai closes at 15:00).
+    triggers=(Schedule("cron(30 17 ? * MON-FRI *)", timezone="Asia/Shanghai"),),
+    integrations=(Access("alerts", ("sns:Publish",)),),
+    max_map_items=MAX_FUNDS,
+    routes=(
+        Route("POST", "/etf/subscriptions", "api-subscribe"),
+        Route("GET", "/etf/signals", "api-signals"),
+        Route("GET", "/etf/signals/{date}", "api-signals"),
+    ),
+)

@@ -1,0 +1,209 @@
+"""Ride request: a signed-in rider asks for a unicorn; the ride is found, priced, recorded, returned.
+
+    Validate Request -> Find Ride:
+        || Find Unicorn
+        || Get Discount (short retry; failure or timeout -> Full Fare, the ride goes on)
+    -> Apply Discount -> Record Ride (once per request id) -> output: the ride
+    InvalidInput | NoUnicornAvailable | RequestIdConflict -> Request Rejected (no alert)
+    anything else -> Alert Failure -> Failed
+
+An Express state machine started synchronously by `POST /ride` (tasks.ride_request.api). In the
+seed the promo service's failure failed the whole request, and a retried request recorded a
+second ride; here the discount is optional and recording is conditional on the request id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.ride_request.schemas import RIDE_REQUEST
+from workflows import asl
+from workflows.policies import (
+    ERROR_PATH,
+    LAMBDA_THROTTLED,
+    LAMBDA_TRANSIENT,
+    alert_and_fail,
+    catch_to,
+    lambda_task,
+)
+from workflows.registry import Access, Function, HttpRoute, Table, Workflow
+
+# Errors that are the request's fault: answered 4xx/503 by the API, never alerted.
+REJECTIONS = ["InvalidInput", "NoUnicornAvailable", "RequestIdConflict"]
+DISCOUNT_TIMEOUT_SECONDS = 2
+
+
+def build() -> dict[str, Any]:
+    alert = alert_and_fail("ride-request")
+    rejected = asl.Fail(
+        "Request Rejected",
+        comment="The request cannot be served as sent; the API answers with the error",
+        error_path="$.error.Error",
+        cause_path="$.error.Cause",
+    )
+
+    validate = lambda_task(
+        "Validate Request",
+        "ValidateRequestFunctionArn",
+        "$",
+        result_selector={
+            "ride_id.$": "$.Payload.ride_id",
+            "request_id.$": "$.Payload.request_id",
+            "rider.$": "$.Payload.rider",
+            "pickup.$": "$.Payload.pickup",
+            "fingerprint.$": "$.Payload.fingerprint",
+        },
+    )
+    find_unicorn = lambda_task(
+        "Find Unicorn",
+        "FindUnicornFunctionArn",
+        {"pickup.$": "$.pickup"},
+        result_selector={
+            f"{k}.$": f"$.Payload.{k}" for k in ("name", "color", "distance_km", "eta_seconds", "base_cents")
+        },
+    )
+    discount = lambda_task(
+        "Get Discount",
+        "GetDiscountFunctionArn",
+        {"rider.$": "$.rider", "pickup.$": "$.pickup"},
+        result_selector={f"{k}.$": f"$.Payload.{k}" for k in ("percent_off", "code", "status")},
+        timeout_seconds=DISCOUNT_TIMEOUT_SECONDS,
+        comment="Optional: a rider waits for a unicorn, not for a promo",
+    )
+    # Replaces the standard retries (up to a minute of backoff): one quick retry, then full fare.
+    # A handler error is not retried (it would fail again) but caught like a timeout.
+    discount.retries = [
+        asl.Retry(
+            error_equals=[*LAMBDA_TRANSIENT, "States.Timeout"],
+            interval_seconds=1,
+            max_attempts=1,
+            backoff_rate=2.0,
+        ),
+        asl.Retry(
+            error_equals=LAMBDA_THROTTLED,
+            interval_seconds=1,
+            max_attempts=1,
+            backoff_rate=2.0,
+            max_delay_seconds=2,
+            jitter_strategy="FULL",
+        ),
+    ]
+    full_fare = asl.Pass(
+        "Full Fare",
+        parameters={
+            "percent_off": 0,
+            "code": None,
+            "status": "unavailable",
+            "reason.$": "States.Format('discount service failed ({}); full fare', $.discount_error.Error)",
+        },
+    )
+    discount.add_catch(
+        asl.Catch(error_equals=["States.ALL"], next_step=full_fare, result_path="$.discount_error")
+    )
+
+    find_ride = asl.Parallel(
+        "Find Ride",
+        # "$[0]", not "$[0].x": moto wraps a field under an index in a list (AWS does not).
+        result_selector={"unicorn.$": "$[0]", "discount.$": "$[1]"},
+        result_path="$.found",
+    )
+    find_ride.add_branch(find_unicorn)
+    find_ride.add_branch(discount)
+
+    apply = lambda_task(
+        "Apply Discount",
+        "ApplyDiscountFunctionArn",
+        {"base_cents.$": "$.found.unicorn.base_cents", "discount.$": "$.found.discount"},
+        result_selector={"fare.$": "$.Payload"},
+        result_path="$.priced",
+    )
+    record = lambda_task(
+        "Record Ride",
+        "RecordRideFunctionArn",
+        {
+            "ride_id.$": "$.ride_id",
+            "request_id.$": "$.request_id",
+            "rider.$": "$.rider",
+            "fingerprint.$": "$.fingerprint",
+            "pickup.$": "$.pickup",
+            "unicorn.$": "$.found.unicorn",
+            "discount.$": "$.found.discount",
+            "fare.$": "$.priced.fare",
+        },
+        result_selector={"ride.$": "$.Payload"},
+        comment="Conditional write: one ride per request id",
+    )
+    ride = asl.Pass(
+        "Ride Recorded",
+        parameters={
+            "ride_id.$": "$.ride.ride_id",
+            "request_id.$": "$.ride.request_id",
+            "rider.$": "$.ride.rider",
+            "pickup.$": "$.ride.pickup",
+            "unicorn.$": "$.ride.unicorn",
+            "discount.$": "$.ride.discount",
+            "fare.$": "$.ride.fare",
+            "recorded_at.$": "$.ride.recorded_at",
+            "replayed.$": "$.ride.replayed",
+        },
+    )
+
+    for state in (validate, find_ride, apply, record):
+        state.add_catch(asl.Catch(error_equals=REJECTIONS, next_step=rejected, result_path=ERROR_PATH))
+        catch_to(state, alert)
+    chain = asl.Chain([validate, find_ride, apply, record, ride])
+    return asl.Graph(
+        chain, comment="Ride request: find a unicorn and a promo, record the ride once"
+    ).to_dict()
+
+
+WORKFLOW = Workflow(
+    name="ride-request",
+    description="Find a unicorn and a promo discount for a rider, record the ride once and return it",
+    type=asl.StateMachineType.EXPRESS,
+    build=build,
+    input_schema=RIDE_REQUEST,
+    example_input={
+        "request_id": "demo-ride-0001",
+        "rider": "demo-rider",
+        "pickup": {"latitude": 47.6062, "longitude": -122.3321},
+    },
+    functions=(
+        Function(
+            name="validate-request",
+            handler="tasks.ride_request.validate_request.handler",
+            description="Checks a ride request and gives it its ride id and fingerprint",
+        ),
+        Function(
+            name="find-unicorn",
+            handler="tasks.ride_request.find_unicorn.handler",
+            description="Finds the nearest available unicorn to the pickup",
+            access=(Access("unicorns", ("dynamodb:Scan",)),),
+            environment={"UNICORNS_TABLE": "unicorns"},
+        ),
+        Function(
+            name="get-discount",
+            handler="tasks.ride_request.get_discount.handler",
+            description="The promo discount for a rider at a place (deterministic)",
+            timeout=DISCOUNT_TIMEOUT_SECONDS + 1,
+        ),
+        Function(
+            name="apply-discount",
+            handler="tasks.ride_request.apply_discount.handler",
+            description="Prices the ride from the unicorn's fare and the discount",
+        ),
+        Function(
+            name="record-ride",
+            handler="tasks.ride_request.record_ride.handler",
+            description="Records the ride once per request id; a different body with the same id conflicts",
+            access=(Access("rides", ("dynamodb:PutItem", "dynamodb:GetItem")),),
+            environment={"RIDES_TABLE": "rides"},
+        ),
+    ),
+    tables=(
+        Table(name="rides", partition_key=("ride_id", "S")),
+        Table(name="unicorns", partition_key=("name", "S"), seed="ride-request-unicorns.json"),
+    ),
+    triggers=(HttpRoute("POST", "/ride", sync=True, auth=True),),
+    integrations=(Access("alerts", ("sns:Publish",)),),
+)

@@ -1,0 +1,246 @@
+"""Ticket ranking: fetch a show's ticket inventory, rank every ticket per performance, announce new deals.
+
+    Fetch Inventory (raw listings to S3; broker outages and throttling retried with jitter)
+    -> Rank Performances (Map, bounded concurrency): Rank Performance -> Store Ranking
+    -> Mark Current (this run's rankings become the ones readers see)
+    -> Find New Deals -> Any New Deals?
+         yes -> Notify Subscribers (SNS) -> Record Deals Told -> Deals Announced
+         no  -> No New Deals
+    any error not retried away -> Alert Failure -> Failed
+
+The seed ranked on a cron and pushed errors from inside each Lambda; here the broker's
+outages are retried by the workflow, rankings are stored per run and made current only once
+the whole run is stored (a failed run leaves no partial rankings), and subscribers hear about
+a deal once, until a better one appears.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepfunctions.steps.choice_rule import ChoiceRule
+
+from tasks.ticket_ranking.schemas import MAX_PERFORMANCES, RUN_REQUEST
+from workflows import asl
+from workflows.policies import alert_and_fail, catch_to, lambda_task, provider_retries, sns_publish
+from workflows.registry import Access, Bucket, Function, Index, Route, Schedule, Table, Topic, Workflow
+
+NAME = "ticket-ranking"
+MAP_CONCURRENCY = 10
+BROKER_RETRIES = (["BrokerUnavailable"], ["BrokerThrottled"])
+RUN = {"run_id.$": "$.inventory.run_id", "show.$": "$.inventory.show"}
+
+
+def _rank_performance() -> asl.Chain:
+    rank = lambda_task(
+        "Rank Performance",
+        "RankPerformanceFunctionArn",
+        "$",
+        result_selector={"ranked_key.$": "$.Payload.ranked_key", "listings.$": "$.Payload.listings"},
+        result_path="$.ranked",
+    )
+    store = lambda_task(
+        "Store Ranking",
+        "StoreRankingFunctionArn",
+        {"run_id.$": "$.run_id", "performance.$": "$.performance", "ranked_key.$": "$.ranked.ranked_key"},
+        result_selector={"performance_id.$": "$.Payload.performance_id", "stored.$": "$.Payload.stored"},
+    )
+    return asl.Chain([rank, store])
+
+
+def build() -> dict[str, Any]:
+    alert = alert_and_fail(NAME)
+
+    fetch = lambda_task(
+        "Fetch Inventory",
+        "FetchInventoryFunctionArn",
+        {"run_id.$": "$$.Execution.Name", "request.$": "$"},
+        result_selector={
+            "run_id.$": "$.Payload.run_id",
+            "show.$": "$.Payload.show",
+            "fetched_at.$": "$.Payload.fetched_at",
+            "listings.$": "$.Payload.listings",
+            "performances.$": "$.Payload.performances",
+            "skipped_theatres.$": "$.Payload.skipped_theatres",
+        },
+        result_path="$.inventory",
+        extra_retries=provider_retries(*BROKER_RETRIES),
+        comment="Raw listings go to S3; only the performances and their keys travel on",
+    )
+    rank_all = asl.Map(
+        "Rank Performances",
+        item_processor=_rank_performance(),
+        items_path="$.inventory.performances",
+        max_concurrency=MAP_CONCURRENCY,
+        item_selector={"run_id.$": "$.inventory.run_id", "performance.$": "$$.Map.Item.Value"},
+        result_path=None,
+        comment="Each performance ranked and stored under this run; nothing is current yet",
+    )
+    mark = lambda_task(
+        "Mark Current",
+        "MarkCurrentFunctionArn",
+        {
+            **RUN,
+            "fetched_at.$": "$.inventory.fetched_at",
+            "performances.$": "States.ArrayLength($.inventory.performances)",
+        },
+        result_selector={"current.$": "$.Payload.current"},
+        result_path="$.marked",
+    )
+    find = lambda_task(
+        "Find New Deals",
+        "FindDealsFunctionArn",
+        {**RUN, "current.$": "$.marked.current"},
+        result_selector={
+            "count.$": "$.Payload.count",
+            "deals.$": "$.Payload.deals",
+            "subject.$": "$.Payload.subject",
+            "message.$": "$.Payload.message",
+        },
+        result_path="$.deals",
+    )
+    notify = sns_publish(
+        "Notify Subscribers",
+        "DealsTopicArn",
+        {"Subject.$": "$.deals.subject", "Message.$": "$.deals.message"},
+        result_path="$.notified",
+    )
+    record = lambda_task(
+        "Record Deals Told",
+        "RecordDealsFunctionArn",
+        {"run_id.$": "$.inventory.run_id", "deals.$": "$.deals.deals"},
+        result_selector={"recorded.$": "$.Payload.recorded"},
+        result_path="$.recorded",
+    )
+    summary = {
+        "run_id.$": "$.inventory.run_id",
+        "listings.$": "$.inventory.listings",
+        "performances.$": "States.ArrayLength($.inventory.performances)",
+        "skipped_theatres.$": "$.inventory.skipped_theatres",
+        "current.$": "$.marked.current",
+        "new_deals.$": "$.deals.count",
+    }
+    announced = asl.Pass("Deals Announced", parameters={**summary, "message_id.$": "$.notified.MessageId"})
+    no_deals = asl.Pass("No New Deals", parameters=summary)
+
+    any_deals = asl.Choice("Any New Deals?")
+    any_deals.add_choice(ChoiceRule.NumericGreaterThan(variable="$.deals.count", value=0), next_step=notify)
+    any_deals.default_choice(no_deals)
+
+    for state in (fetch, rank_all, mark, find, notify, record):
+        catch_to(state, alert)
+    notify.next(record)
+    record.next(announced)
+
+    chain = asl.Chain([fetch, rank_all, mark, find, any_deals])
+    return asl.Graph(
+        chain, comment="Ticket ranking: fetch, rank per performance, announce new deals"
+    ).to_dict()
+
+
+def _fn(name: str, module: str, description: str, *access: Access, **environment: str) -> Function:
+    return Function(
+        name=name,
+        handler=f"tasks.ticket_ranking.{module}.handler",
+        description=description,
+        access=access,
+        environment=environment,
+        timeout=60,
+    )
+
+
+# Names only (deploy fills in app and env): the broker's base URL in SSM, its API key a secret
+# (staging points at the broker's sandbox, prod at the live API).
+BROKER_PARAMETERS = {
+    "BROKER_URL_PARAMETER": "/{app}/{env}/ticket-broker/base-url",
+    "BROKER_API_KEY_SECRET": "{app}/{env}/ticket-broker/api-key",
+}
+RANKINGS_READ = Access("rankings", ("dynamodb:Query", "dynamodb:GetItem"))
+
+WORKFLOW = Workflow(
+    name=NAME,
+    description="Fetch ticket inventory, rank every ticket per performance and announce new best deals",
+    type=asl.StateMachineType.STANDARD,
+    build=build,
+    input_schema=RUN_REQUEST,
+    example_input={"show": "hamilton", "days_ahead": 90},
+    functions=(
+        Function(
+            name="fetch-inventory",
+            handler="tasks.ticket_ranking.fetch_inventory.handler",
+            description="Reads a show's performances and listings from the broker; raw listings to S3",
+            access=(Access("inventory", ("s3:PutObject",)),),
+            environment={"INVENTORY_BUCKET": "inventory"},
+            parameters=BROKER_PARAMETERS,
+            timeout=300,
+            memory=512,
+        ),
+        _fn(
+            "rank-performance",
+            "rank_performance",
+            "Ranks one performance's listings on price against seat quality and obstructions",
+            Access("inventory", ("s3:GetObject", "s3:PutObject")),
+            INVENTORY_BUCKET="inventory",
+        ),
+        _fn(
+            "store-ranking",
+            "store_ranking",
+            "Stores a performance's top listings of the run in the rankings table",
+            Access("inventory", ("s3:GetObject",)),
+            Access("rankings", ("dynamodb:BatchWriteItem", "dynamodb:PutItem")),
+            INVENTORY_BUCKET="inventory",
+            RANKINGS_TABLE="rankings",
+        ),
+        _fn(
+            "mark-current",
+            "mark_current",
+            "Makes the run's rankings current unless a newer run already is",
+            Access("state", ("dynamodb:PutItem",)),
+            STATE_TABLE="state",
+        ),
+        _fn(
+            "find-deals",
+            "find_deals",
+            "Finds each performance's best ticket that beats what subscribers were last told",
+            RANKINGS_READ,
+            Access("state", ("dynamodb:Scan",)),
+            RANKINGS_TABLE="rankings",
+            STATE_TABLE="state",
+        ),
+        _fn(
+            "record-deals",
+            "record_deals",
+            "Remembers the deals announced, so that an identical run announces nothing",
+            Access("state", ("dynamodb:BatchWriteItem", "dynamodb:PutItem")),
+            STATE_TABLE="state",
+        ),
+        _fn(
+            "api-search",
+            "api_search",
+            "GET /tickets/search: best tickets over a date range and a price cap",
+            RANKINGS_READ,
+            Access("state", ("dynamodb:GetItem",)),
+            RANKINGS_TABLE="rankings",
+            STATE_TABLE="state",
+        ),
+    ),
+    tables=(
+        Table(
+            name="rankings",
+            partition_key=("performance_id", "S"),
+            sort_key=("rank_key", "S"),
+            indexes=(
+                Index("run-date-index", ("run_id", "S"), ("date_key", "S")),
+                Index("run-score-index", ("run_id", "S"), ("score", "N")),
+            ),
+            ttl_attribute="expires_at",
+        ),
+        Table(name="state", partition_key=("key", "S"), ttl_attribute="expires_at"),
+    ),
+    topics=(Topic("deals", "Ticket deals"),),
+    buckets=(Bucket("inventory", expire_days=7),),
+    triggers=(Schedule("rate(30 minutes)", input={"show": "hamilton"}),),
+    integrations=(Access("deals", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
+    max_map_items=MAX_PERFORMANCES,
+    routes=(Route("GET", "/tickets/search", "api-search"),),
+)
