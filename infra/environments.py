@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ class Environment:
     schedules: bool
     alert_email: str | None
     confirm: bool
+    # parameter/secret name -> value deploy writes; only for settings that are not secret
+    parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
@@ -74,8 +76,9 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
     endpoint = env.get("endpoint")
     if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
         endpoint = os.environ["PYFLOWS_ENDPOINT"]
+    app = config.get("app") or "pyflows"
     return Environment(
-        app=config.get("app") or "pyflows",
+        app=app,
         name=name,
         region=env["region"],
         endpoint=endpoint,
@@ -83,6 +86,8 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         schedules=bool(env.get("schedules", False)),
         alert_email=env.get("alert_email"),
         confirm=bool(env.get("confirm", False)),
+        # names are written as in the registry, with {app} and {env} placeholders
+        parameters={str(k).format(app=app, env=name): str(v) for k, v in env.get("parameters", {}).items()},
     )
 
 

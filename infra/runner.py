@@ -17,6 +17,7 @@ from infra import (
     iam,
     logs,
     packaging,
+    parameters,
     pipes,
     schedules,
     statemachines,
@@ -111,6 +112,7 @@ def deploy(
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
     if any(schedules.schedules(wf) for wf in workflows):
         schedules.ensure_group(ctx)
+    parameters.ensure(ctx, workflows)
     # One API serves every workflow: deploying a few of them must not drop the others' routes.
     routed = workflows if only is None else list(WORKFLOWS.values())
     with ThreadPoolExecutor(max_workers=PARALLEL_WORKFLOWS) as pool:
@@ -168,7 +170,7 @@ def destroy(
     ctx = Context(env, names_for(env), out=out, sleep=sleep)
     out(f"Destroying {env.app}-{env.name} in {_where(env)}")
     consumers = (api, auth, pipes, schedules, alarms, statemachines, functions, iam)
-    for module in (*consumers, tables, topics, buckets, streams, logs):
+    for module in (*consumers, tables, topics, buckets, streams, logs, parameters):
         module.destroy(ctx)
     out(f"Deleted {len(ctx.changed)} resource(s)." if ctx.changed else "Nothing to delete.")
     return ctx.changes

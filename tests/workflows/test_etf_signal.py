@@ -42,10 +42,10 @@ def app(local_cloud: LocalCloud, tushare: FakeTushare) -> Deployed:
         var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in TUSHARE_PARAMETERS.items()
     }
     deployed.client("ssm").put_parameter(
-        Name=names["TUSHARE_URL_PARAMETER"], Value=tushare.url, Type="String"
+        Name=names["TUSHARE_URL_PARAMETER"], Value=tushare.url, Type="String", Overwrite=True
     )
-    deployed.client("secretsmanager").create_secret(
-        Name=names["TUSHARE_TOKEN_SECRET"], SecretString=tushare.token
+    deployed.client("secretsmanager").put_secret_value(
+        SecretId=names["TUSHARE_TOKEN_SECRET"], SecretString=tushare.token
     )
     return deployed
 

@@ -38,9 +38,11 @@ def app(local_cloud: LocalCloud, broker: FakeTicketBroker) -> Deployed:
     names = {
         var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in BROKER_PARAMETERS.items()
     }
-    deployed.client("ssm").put_parameter(Name=names["BROKER_URL_PARAMETER"], Value=broker.url, Type="String")
-    deployed.client("secretsmanager").create_secret(
-        Name=names["BROKER_API_KEY_SECRET"], SecretString=broker.api_key
+    deployed.client("ssm").put_parameter(
+        Name=names["BROKER_URL_PARAMETER"], Value=broker.url, Type="String", Overwrite=True
+    )
+    deployed.client("secretsmanager").put_secret_value(
+        SecretId=names["BROKER_API_KEY_SECRET"], SecretString=broker.api_key
     )
     return deployed
 
