@@ -1,6 +1,6 @@
 """Request metering: how many requests each AWS operation received, whoever made them.
 
-A cost estimate needs what a run really did (DynamoDB writes from a handler, SNS publishes
+Batch operations count their items (what AWS bills). A cost estimate needs what a run really did (DynamoDB writes from a handler, SNS publishes
 from an integration, S3 puts): the local cloud counts every request its services answer.
 
     metering.install(); metering.reset(); ...run...; metering.counts()  # {("dynamodb", "PutItem"): 3}
@@ -8,6 +8,7 @@ from an integration, S3 puts): the local cloud counts every request its services
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from typing import Any
@@ -21,9 +22,32 @@ _lock = threading.Lock()
 _counts: Counter[tuple[str, str]] = Counter()
 
 
-def record(service: str, operation: str) -> None:
+# Batch operations are billed per item, not per request.
+_ITEMS = {
+    ("dynamodb", "BatchWriteItem"): lambda body: sum(len(v) for v in body.get("RequestItems", {}).values()),
+    ("dynamodb", "BatchGetItem"): lambda body: sum(
+        len(v.get("Keys", [])) for v in body.get("RequestItems", {}).values()
+    ),
+    ("dynamodb", "TransactWriteItems"): lambda body: 2 * len(body.get("TransactItems", [])),
+    ("dynamodb", "TransactGetItems"): lambda body: 2 * len(body.get("TransactItems", [])),
+    ("kinesis", "PutRecords"): lambda body: len(body.get("Records", [])),
+}
+
+
+def units(service: str, operation: str, body: Any) -> int:
+    """Billable units of one request: items for batch operations, else 1."""
+    count = _ITEMS.get((service, operation))
+    if count is None:
+        return 1
+    try:
+        return int(count(body if isinstance(body, dict) else json.loads(body or "{}")))
+    except (ValueError, TypeError, AttributeError):
+        return 1
+
+
+def record(service: str, operation: str, amount: int = 1) -> None:
     with _lock:
-        _counts[(service, operation)] += 1
+        _counts[(service, operation)] += amount
 
 
 def counts() -> dict[tuple[str, str], int]:
@@ -44,7 +68,8 @@ def install() -> None:
     key_response = _S3Response._key_response
 
     def metered_call_action(self: Any) -> Any:
-        record(str(self.service_name), str(self._get_action()))
+        service, operation = str(self.service_name), str(self._get_action())
+        record(service, operation, units(service, operation, getattr(self, "body", None)))
         return call_action(self)
 
     def metered_key_response(self: Any, request: Any, full_url: str) -> Any:

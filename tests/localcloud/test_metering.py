@@ -26,3 +26,19 @@ def test_requests_are_counted_per_service_and_operation(cloud: LocalCloud) -> No
     assert counts[("dynamodb", "PutItem")] == 2
     assert counts[("sns", "Publish")] == 1
     assert counts[("s3", "PutObject")] == 1 and counts[("s3", "GetObject")] == 1
+
+
+def test_batch_writes_count_their_items(cloud: LocalCloud) -> None:
+    metering.install()
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName="batched",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    metering.reset()
+    dynamodb.batch_write_item(
+        RequestItems={"batched": [{"PutRequest": {"Item": {"k": {"S": str(i)}}}} for i in range(7)]}
+    )
+    assert metering.counts()[("dynamodb", "BatchWriteItem")] == 7
