@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import random
 import select
@@ -27,12 +28,14 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import pins
 
+LOG = logging.getLogger(__name__)
 _WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_worker.py")
 _INIT_TIMEOUT = 30.0  # seconds a worker may take to import its handler
 _FAKE_CREDENTIALS = {
@@ -42,6 +45,30 @@ _FAKE_CREDENTIALS = {
 }
 # Host variables a worker keeps; everything else comes from the function, as on AWS.
 _HOST_VARS = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "HOME")
+
+# The hook point, checked at import: a moto that moved it fails here, naming it.
+_LAMBDA_FUNCTION = pins.resolve("moto.awslambda.models", "LambdaFunction")
+pins.resolve("moto.awslambda.models", "LambdaFunction", "_invoke_lambda")
+pins.resolve("moto.awslambda.models", "LambdaFunction", "invoke")
+_LAMBDA_BACKENDS = pins.resolve("moto.awslambda.models", "lambda_backends")
+_LAMBDA_BACKEND = pins.resolve("moto.awslambda.models", "LambdaBackend")
+pins.resolve("moto.awslambda.models", "LambdaBackend", "invoke")
+
+# The qualifier the caller used (alias or version), for context.invoked_function_arn: moto hands the
+# runtime the resolved version object only.
+_invoked = threading.local()
+
+
+def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
+    if qualifier:
+        return qualifier
+    parts = function_name.split(":")
+    if function_name.startswith("arn:"):
+        return parts[7] if len(parts) > 7 else None
+    return parts[1] if len(parts) == 2 else None
+
+
+_DEFAULT_ACCOUNT = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
 
 FAULTS = ("error", "service_error", "throttle", "timeout", "latency")
 
@@ -87,6 +114,22 @@ class InvokeResult:
     cold: bool = False
 
 
+def _error_doc(kind: str, request_id: str, detail: str) -> dict[str, Any]:
+    """What Lambda answers when the sandbox, not the handler, fails."""
+    return {"errorType": kind, "errorMessage": f"RequestId: {request_id} Error: {detail}"}
+
+
+def _max_memory_mb(pid: int, fallback: int) -> int:
+    try:  # peak resident set of the worker, as REPORT's "Max Memory Used" (Linux only)
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return fallback
+
+
 class _Worker:
     """One sandbox process and the line protocol of lambda_worker.py."""
 
@@ -106,10 +149,13 @@ class _Worker:
         self._fd = self.proc.stdout.fileno()
         self._buf = bytearray()
         self.pid = self.proc.pid
-        ready = self._read(time.monotonic() + _INIT_TIMEOUT)
+        try:
+            ready = self._read(time.monotonic() + _INIT_TIMEOUT)
+        except (WorkerTimeout, WorkerDied):
+            self.kill()
+            raise
         self.init_ms: float = ready["init_ms"]
         self.init_logs: str = ready.get("logs", "")
-        self.used = False
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -212,24 +258,32 @@ class LambdaRuntime:
     """Warm worker pools for the functions deployed to one local cloud."""
 
     def __init__(
-        self, endpoint: str, region: str = "us-east-1", cache_dir: str | None = None, max_workers: int = 8
+        self,
+        endpoint: str,
+        region: str = "us-east-1",
+        cache_dir: str | None = None,
+        max_workers: int = 8,
+        max_pools: int = 64,
     ) -> None:
         self.endpoint = endpoint
         self.region = region
-        self.max_workers = max_workers
+        self.max_workers = max_workers  # per function version, when it has no reserved concurrency
+        self.max_pools = max_pools  # function versions kept warm; the least recently used goes first
         self._own_cache = cache_dir is None
         self.cache_dir = cache_dir or tempfile.mkdtemp(prefix="localcloud-lambda-")
-        self._pools: dict[str, _Pool] = {}
+        self._pools: OrderedDict[str, _Pool] = OrderedDict()
         self._lock = threading.Lock()
         self._faults: dict[str, list[Fault]] = {}
         self._original: Any = None
+        self._original_invoke: Any = None
+        self._original_backend_invoke: Any = None
 
     # -- hook -------------------------------------------------------------------------------
 
     def install(self) -> None:
         """Route moto's Lambda invocations through this runtime (one runtime per process)."""
-        cls = pins.resolve("moto.awslambda.models", "LambdaFunction")
-        original = pins.resolve("moto.awslambda.models", "LambdaFunction", "_invoke_lambda")
+        cls = _LAMBDA_FUNCTION
+        original = cls._invoke_lambda
         runtime = self
         self._original = getattr(original, "__localcloud_original__", original)
 
@@ -240,10 +294,53 @@ class LambdaRuntime:
         _invoke_lambda.__localcloud_original__ = self._original  # type: ignore[attr-defined]
         cls._invoke_lambda = _invoke_lambda
 
+        # InvocationType=Event: answer 202 at once and run in the background, as Lambda does
+        # (moto would run it before answering, blocking the caller for the whole invocation).
+        sync_invoke = getattr(cls.invoke, "__localcloud_original__", cls.invoke)
+
+        def invoke(fn: Any, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
+            if request_headers.get("x-amz-invocation-type") != "Event":
+                result: str | bytes = sync_invoke(fn, body, request_headers, response_headers)
+                return result
+            qualifier = getattr(_invoked, "qualifier", None)
+            threading.Thread(
+                target=runtime._run_event,
+                args=(sync_invoke, fn, body, qualifier),
+                name="lambda-event",
+                daemon=True,
+            ).start()
+            return b""
+
+        invoke.__localcloud_original__ = sync_invoke  # type: ignore[attr-defined]
+        cls.invoke = invoke
+        self._original_invoke = sync_invoke
+
+        backend_invoke = getattr(_LAMBDA_BACKEND.invoke, "__localcloud_original__", _LAMBDA_BACKEND.invoke)
+
+        def invoke_api(backend: Any, function_name: str, qualifier: str | None, *args: Any) -> Any:
+            _invoked.qualifier = _caller_qualifier(function_name, qualifier)
+            try:
+                return backend_invoke(backend, function_name, qualifier, *args)
+            finally:
+                _invoked.qualifier = None
+
+        invoke_api.__localcloud_original__ = backend_invoke  # type: ignore[attr-defined]
+        _LAMBDA_BACKEND.invoke = invoke_api
+        self._original_backend_invoke = backend_invoke
+
+    @staticmethod
+    def _run_event(sync_invoke: Any, fn: Any, body: str, qualifier: str | None) -> None:
+        _invoked.qualifier = qualifier
+        try:
+            sync_invoke(fn, body, {"x-amz-invocation-type": "Event"}, {})
+        except Exception:  # nobody waits for an Event invocation: its failure is only logged
+            LOG.exception("asynchronous invocation of %s failed", getattr(fn, "function_name", "?"))
+
     def uninstall(self) -> None:
         if self._original is not None:
-            cls = pins.resolve("moto.awslambda.models", "LambdaFunction")
-            cls._invoke_lambda = self._original
+            _LAMBDA_FUNCTION._invoke_lambda = self._original
+            _LAMBDA_FUNCTION.invoke = self._original_invoke
+            _LAMBDA_BACKEND.invoke = self._original_backend_invoke
             self._original = None
 
     # -- faults -----------------------------------------------------------------------------
@@ -293,53 +390,72 @@ class LambdaRuntime:
 
     def invoke(self, function_name: str, event: Any, qualifier: str | None = None) -> InvokeResult:
         """Invoke a deployed function in-process (no HTTP): what the Invoke API does, for benches."""
-        backends = pins.resolve("moto.awslambda.models", "lambda_backends")
-        account = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
-        fn = backends[account][self.region].get_function(function_name, qualifier)
-        return self.invoke_function(fn, event)
+        fn = _LAMBDA_BACKENDS[_DEFAULT_ACCOUNT][self.region].get_function(function_name, qualifier)
+        _invoked.qualifier = _caller_qualifier(function_name, qualifier)
+        try:
+            return self.invoke_function(fn, event)
+        finally:
+            _invoked.qualifier = None
 
     def invoke_function(self, fn: Any, event: Any) -> InvokeResult:
+        """Run one invocation of a moto LambdaFunction (a version object when a qualifier was used)."""
         spec = _Spec.of(fn)
         request_id = str(uuid.uuid4())
-        if isinstance(event, str | bytes):
-            event = json.loads(event or "{}")
+        if isinstance(event, bytes):
+            event = json.loads(event or b"{}")
+        elif event == "{}":  # moto's stand-in for an empty body; any other str is a JSON string payload
+            event = {}
         fault = self._draw_fault(spec.name)
         if fault is not None:
-            if fault.kind == "latency":
-                time.sleep(fault.latency)
-            else:
+            if fault.kind != "latency":
                 return self._fault_result(spec, fault, request_id)
+            time.sleep(fault.latency)
         pool = self._pool(spec)
-        worker, cold = self._acquire(pool)
+        try:
+            worker, cold = self._acquire(pool)
+        except WorkerDied as died:  # the import exited the process
+            doc = _error_doc("Runtime.ExitError", request_id, f"Runtime exited with error: {died}")
+            return InvokeResult(json.dumps(doc), True, "", request_id)
+        except WorkerTimeout:  # the import hung
+            doc = _error_doc("Sandbox.Timedout", request_id, "Init timed out")
+            return InvokeResult(json.dumps(doc), True, "", request_id)
         started = time.perf_counter()
-        request = {"id": request_id, "event": event, "arn": spec.arn, "deadline": time.time() + spec.timeout}
+        qualifier = getattr(_invoked, "qualifier", None)
+        invoked_arn = ":".join(spec.arn.split(":")[:7]) + (f":{qualifier}" if qualifier else "")
+        request = {
+            "id": request_id,
+            "event": event,
+            "arn": invoked_arn,
+            "deadline": time.time() + spec.timeout,
+        }
         try:
             answer = worker.call(request, spec.timeout)
         except WorkerTimeout:
             self._discard(pool, worker)
-            message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds"
-            doc = {"errorType": "Sandbox.Timedout", "errorMessage": message}
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            logs = f"{stamp} {request_id} Task timed out after {spec.timeout:.2f} seconds\n"
+            timed_out = f"Task timed out after {spec.timeout:.2f} seconds"
+            doc = _error_doc("Sandbox.Timedout", request_id, timed_out)
+            logs = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} {timed_out}\n"
             return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout")
         except WorkerDied as died:
             self._discard(pool, worker)
-            message = f"RequestId: {request_id} Error: Runtime exited with error: {died}"
-            doc = {"errorType": "Runtime.ExitError", "errorMessage": message}
+            doc = _error_doc("Runtime.ExitError", request_id, f"Runtime exited with error: {died}")
             return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error")
         self._release(pool, worker)
         logs = (worker.init_logs if cold else "") + answer.get("logs", "")
-        payload = answer["payload"]
-        return self._finish(spec, worker, request_id, payload, not answer["ok"], logs, started, cold, None)
+        return self._finish(
+            spec, worker, request_id, answer["payload"], not answer["ok"], logs, started, cold, None
+        )
 
     def _fault_result(self, spec: _Spec, fault: Fault, request_id: str) -> InvokeResult:
         if fault.kind == "throttle":
             raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
         if fault.kind == "service_error":
             raise LambdaApiError(500, "ServiceException", fault.message)
+        doc: dict[str, Any]
         if fault.kind == "timeout":
-            message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds"
-            doc = {"errorType": "Sandbox.Timedout", "errorMessage": message}
+            doc = _error_doc(
+                "Sandbox.Timedout", request_id, f"Task timed out after {spec.timeout:.2f} seconds"
+            )
         else:
             doc = {"errorType": fault.error_type, "errorMessage": fault.message, "stackTrace": []}
         return InvokeResult(json.dumps(doc), True, "", request_id)
@@ -361,7 +477,7 @@ class LambdaRuntime:
             payload = json.dumps(payload)
         report = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
         report += f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {spec.memory} MB\t"
-        report += f"Max Memory Used: {spec.memory} MB"
+        report += f"Max Memory Used: {_max_memory_mb(worker.pid, spec.memory)} MB"
         if cold:
             report += f"\tInit Duration: {worker.init_ms:.2f} ms"
         if status:
@@ -389,12 +505,15 @@ class LambdaRuntime:
             pool = self._pools.get(key)
             if pool is not None:
                 pool.spec = spec  # timeout may have changed without a new worker
+                self._pools.move_to_end(key)
                 return pool
             # A new version of the code or configuration retires the older pools of the function.
             for old_key, old in list(self._pools.items()):
                 if old.spec.arn == spec.arn and old.spec.version == spec.version:
                     del self._pools[old_key]
                     self._close_pool(old)
+            while len(self._pools) >= self.max_pools:
+                self._close_pool(self._pools.popitem(last=False)[1])
             cap = spec.reserved if spec.reserved is not None else self.max_workers
             pool = _Pool(spec, self._extract(spec), cap)
             self._pools[key] = pool
@@ -464,6 +583,7 @@ class LambdaRuntime:
         env.update(
             {
                 "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",  # see LocalCloud.env()
                 "AWS_REGION": self.region,
                 "AWS_DEFAULT_REGION": self.region,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",

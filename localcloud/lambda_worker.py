@@ -74,12 +74,37 @@ def _exception_doc(exc: BaseException, request_id: str) -> dict[str, Any]:
     return _error(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
 
 
+def _isolate(code_dir: str) -> None:
+    """sys.path = the zip, then the interpreter's own libraries (the venv's packages stand in for
+    Lambda's runtime and layers). The project's checkout is left out, even when it is installed in
+    editable mode: code the zip does not carry must fail to import here as it would on AWS."""
+    prefixes = {
+        os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    }
+
+    def inside(path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real == p or real.startswith(p + os.sep) for p in prefixes)
+
+    sys.path[:] = [code_dir, *(p for p in sys.path if p and inside(p))]
+    sys.meta_path[:] = [
+        f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")
+    ]
+
+
+def _trace_header() -> str:
+    root = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    return f"Root={root};Parent={os.urandom(8).hex()};Sampled=0"
+
+
 def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:
     module_name, _, func_name = handler_spec.rpartition(".")
     try:
         module = importlib.import_module(module_name.replace("/", "."))
     except Exception as exc:  # the runtime reports any import failure as ImportModuleError
-        return None, _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}", "")
+        return None, _error(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}", ""
+        )
     handler = getattr(module, func_name, None)
     if handler is None:
         msg = f"Handler '{func_name}' missing on module '{module_name}'"
@@ -94,8 +119,8 @@ def main() -> None:
     # Anything written to fd 1 at C level goes to stderr, never into the protocol.
     os.dup2(2, 1)
     capture = _Capture()
-    sys.stdout = sys.stderr = capture  # type: ignore[assignment]
-    sys.path.insert(0, code_dir)
+    sys.stdout = sys.stderr = capture
+    _isolate(code_dir)
     os.chdir(code_dir)
 
     started = time.perf_counter()
@@ -110,6 +135,8 @@ def main() -> None:
             result = {"ok": False, "payload": json.dumps({**init_error, "requestId": request_id})}
         else:
             context = LambdaContext(request_id, request["arn"], request["deadline"])
+            # The AWS runtime sets a trace header per invoke; the X-Ray SDK (Powertools Tracer) needs it.
+            os.environ["_X_AMZN_TRACE_ID"] = _trace_header()
             try:
                 value = handler(request["event"], context)
                 try:

@@ -43,7 +43,9 @@ def resolve(dotted: str) -> tuple[Any, str, Any]:
         owner = getattr(owner, part)
     name = parts[-1]
     # look in the class dict first so staticmethod/property objects come back unwrapped
-    value = owner.__dict__.get(name, getattr(owner, name, _MISSING)) if hasattr(owner, "__dict__") else _MISSING
+    value = (
+        owner.__dict__.get(name, getattr(owner, name, _MISSING)) if hasattr(owner, "__dict__") else _MISSING
+    )
     if value is _MISSING:
         raise EngineHookError(dotted)
     return owner, name, value
@@ -53,14 +55,13 @@ _MISSING = object()
 
 
 def patch(dotted: str, make: Callable[[Any], Any]) -> None:
-    """Replace the attribute named by `dotted` with `make(original)`; idempotent per attribute."""
-    owner, name, original = resolve(dotted)
-    key = (id(owner), name)
-    if key in _ORIGINALS:
-        original = _ORIGINALS[key][2]
-    else:
-        _ORIGINALS[key] = (owner, name, original)
-    setattr(owner, name, make(original))
+    """Replace the attribute named by `dotted` with `make(current)`.
+
+    Two concerns may wrap the same attribute: each wraps what is there. The value moto had is
+    kept for restore_all()."""
+    owner, name, current = resolve(dotted)
+    _ORIGINALS.setdefault((id(owner), name), (owner, name, current))
+    setattr(owner, name, make(current))
 
 
 def original(dotted: str) -> Any:

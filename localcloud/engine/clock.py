@@ -20,8 +20,10 @@ import math
 import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from localcloud.engine import _hooks
 
 # Longest single real-time wait; waits are re-computed in slices so a speed change applies at once.
 _SLICE_SECONDS = 0.25
@@ -68,11 +70,18 @@ class Clock:
             if deadline > now:
                 self._virtual0 += deadline - now
 
-    def wait(self, seconds: float, event: threading.Event | None = None) -> bool:
-        """Wait `seconds` of virtual time, or until `event` is set; True when the event ended the wait."""
+    def wait(
+        self,
+        seconds: float,
+        event: threading.Event | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Wait `seconds` of virtual time; True when `stop()` became true first.
+
+        `event` wakes the wait early to re-check `stop` (moto pulses env.program_state_event)."""
         deadline = self.time() + max(0.0, seconds)
         while True:
-            if event is not None and event.is_set():
+            if stop is not None and stop():
                 return True
             remaining = deadline - self.time()
             if remaining <= 0:
@@ -80,12 +89,12 @@ class Clock:
             factor = self._speed
             if math.isinf(factor):
                 self._advance_to(deadline)
-                return event is not None and event.is_set()
+                return False
             real = min(remaining / factor, _SLICE_SECONDS)
             if event is None:
                 time.sleep(real)
-            elif event.wait(real):
-                return True
+            else:
+                event.wait(real)
 
     def sleep(self, seconds: float) -> None:
         self.wait(seconds)
@@ -94,7 +103,7 @@ class Clock:
         """Like datetime.now(tz); naive results are UTC (moto compares them with UTC timestamps)."""
         t = self.time()
         if tz is None:
-            return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).replace(tzinfo=None)
+            return _dt.datetime.fromtimestamp(t, _dt.UTC).replace(tzinfo=None)
         return _dt.datetime.fromtimestamp(t, tz)
 
 
@@ -109,7 +118,7 @@ def reset() -> None:
     CLOCK.reset()
 
 
-def now(tz: _dt.tzinfo | None = _dt.timezone.utc) -> _dt.datetime:
+def now(tz: _dt.tzinfo | None = _dt.UTC) -> _dt.datetime:
     return CLOCK.now(tz)
 
 
@@ -124,9 +133,11 @@ def speed(factor: float) -> Iterator[Clock]:
         CLOCK.set_speed(previous)
 
 
-def instant() -> contextmanager[Clock]:  # type: ignore[valid-type]
+@contextmanager
+def instant() -> Iterator[Clock]:
     """Waits and retry backoff take no real time inside the block."""
-    return speed(math.inf)
+    with speed(math.inf) as clock:
+        yield clock
 
 
 class _VirtualDatetime(_dt.datetime):
@@ -141,11 +152,32 @@ class _VirtualDatetime(_dt.datetime):
         return CLOCK.now(None)
 
 
-def datetime_module() -> types.ModuleType:
+class _AwsIsoDatetime(_dt.datetime):
+    """A datetime whose isoformat() is AWS's context-object format: 2024-01-02T03:04:05.678Z."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return aws_iso(self)
+
+
+class _VirtualAwsDatetime(_VirtualDatetime):
+    @classmethod
+    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+        t = CLOCK.now(tz)
+        return _AwsIsoDatetime.fromtimestamp(t.timestamp(), t.tzinfo or _dt.UTC)
+
+
+def aws_iso(value: _dt.datetime) -> str:
+    """Step Functions' timestamp text in the context object: UTC, milliseconds, 'Z'."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.UTC)
+    return _dt.datetime.strftime(value, "%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def datetime_module(aws_isoformat: bool = False) -> types.ModuleType:
     """A stand-in for the `datetime` module whose datetime.now() is virtual, for moto modules' globals."""
     shim = types.ModuleType("datetime")
     shim.__dict__.update({k: v for k, v in vars(_dt).items() if not k.startswith("__")})
-    shim.datetime = _VirtualDatetime  # type: ignore[attr-defined]
+    shim.datetime = _VirtualAwsDatetime if aws_isoformat else _VirtualDatetime  # type: ignore[attr-defined]
     return shim
 
 
@@ -166,3 +198,28 @@ class _TimeModule(types.ModuleType):
 
 def time_module() -> types.ModuleType:
     return _TimeModule("time")
+
+
+_PARSER = "moto.stepfunctions.parser"
+# moto modules whose `datetime.datetime.now()` stamps what an execution records.
+_DATETIME_USERS = (
+    f"{_PARSER}.asl.component.state.wait.wait_function.timestamp",
+    f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor.map_run_record",
+    f"{_PARSER}.asl.component.state.exec.state_parallel.branches_decl",
+    f"{_PARSER}.backend.execution",
+    f"{_PARSER}.models",
+)
+
+
+def install() -> None:
+    _hooks.patch(f"{_PARSER}.asl.component.common.retry.retrier_decl:time", lambda _orig: time_module())
+    _hooks.patch(
+        f"{_PARSER}.asl.eval.event.event_manager:EventManager._get_current_timestamp",
+        lambda _orig: staticmethod(lambda: CLOCK.now(_dt.UTC)),
+    )
+    shim = datetime_module()
+    for module in _DATETIME_USERS:
+        _hooks.patch(f"{module}:datetime", lambda _orig: shim)
+    # $$.State.EnteredTime is built there with now().isoformat(): give it AWS's text too
+    aws_shim = datetime_module(aws_isoformat=True)
+    _hooks.patch(f"{_PARSER}.asl.component.state.state:datetime", lambda _orig: aws_shim)

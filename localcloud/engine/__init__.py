@@ -1,0 +1,71 @@
+"""Patches to moto's Step Functions interpreter that make the local cloud faithful and fast.
+
+`install()` applies them (idempotent); LocalCloud calls it at start. Each concern is one module:
+
+- clock: Wait states, Retry backoff and recorded timestamps on a controllable clock
+- parsing: one parse at a time (moto's ANTLR parser is not thread-safe), each definition once
+- jsonata_eval + field_path: JSONata evaluated by jsonata-python, errors located like AWS
+- timeouts: state machine TimeoutSeconds and AWS's maximum execution duration, in clock time
+- context_object: `$$` holds JSON values only
+- clients: one boto3 client per service for Task states
+- lambda_integration: the Lambda integration's response and error causes as AWS returns them
+- error_texts: AWS's wording where moto words a failure differently
+- execution_output: DescribeExecution's output is JSON text even when it is a string
+- json_paths: a definite JSONPath selects a value, not a one-item list
+- speed: each JSONPath parsed once, JSON data copied by a copy made for JSON
+- service_shapes: service integrations map Step Functions' field names to the SDK's and back
+
+Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from localcloud.engine import clock
+from localcloud.engine._hooks import EngineHookError
+
+__all__ = ["EngineHookError", "clock", "install", "installed"]
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from localcloud.engine import (
+            clients,
+            context_object,
+            error_texts,
+            execution_output,
+            field_path,
+            json_paths,
+            jsonata_eval,
+            lambda_integration,
+            parsing,
+            service_shapes,
+            speed,
+            timeouts,
+        )
+
+        clock.install()
+        timeouts.install()
+        parsing.install()
+        parsing.POST_PARSE.append(field_path.index)
+        jsonata_eval.install()
+        context_object.install()
+        clients.install()
+        lambda_integration.install()
+        error_texts.install()
+        service_shapes.install()
+        execution_output.install()
+        speed.install()
+        json_paths.install()
+        _installed = True
+
+
+def installed() -> bool:
+    return _installed

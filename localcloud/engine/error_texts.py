@@ -1,0 +1,140 @@
+"""AWS's wording and error names where moto words a failure differently.
+
+- A Map state whose input is not an array: AWS shows the value as JSON ("... but was: null"),
+  moto shows its Python type ("<class 'NoneType'>").
+- A JSONata `Timestamp` that is not an ISO-8601 date-time: AWS fails with
+  States.QueryEvaluationError ("The Timestamp field cannot be parsed ..."), recorded as an
+  EvaluationFailed event; moto reports the JSONPath error (States.Runtime).
+- A Map iteration or Parallel branch that fails with a `States.*` error: the Map/Parallel fails
+  with that error; moto wraps it in a custom error name, which refuses the `States.` prefix,
+  and the execution ends in States.Runtime instead. Its cause, already prefixed with the failing
+  inner state ("An error occurred while executing the state 'X' ..."), is not prefixed again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from localcloud.engine import _hooks
+
+_STATE = "moto.stepfunctions.parser.asl.component.state"
+_MAP_INPUT = "Map state input must be an array but was: "
+
+
+def _details(**fields: Any) -> Any:
+    """moto's EventDetails is a TypedDict with every kind of detail: one kind is a plain dict."""
+    return dict(fields)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _map_input_as_json(eval_execution: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def _eval_execution(self: Any, env: Any) -> None:
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+
+        state_input = env.states.get_input()
+        try:
+            eval_execution(self, env)
+        except FailureEventException as exc:
+            event_details: dict[str, Any] = dict(exc.failure_event.event_details or {})
+            details = event_details.get("evaluationFailedEventDetails")
+            if details and str(details.get("cause", "")).startswith(_MAP_INPUT + "<class "):
+                details["cause"] = _MAP_INPUT + _json_text(state_input)
+            raise
+
+    return _eval_execution
+
+
+def _jsonata_timestamp_failure(create: Callable[[Any, Any, str], Any]) -> Callable[[Any, Any, str], Any]:
+    def _create_failure_event(self: Any, env: Any, timestamp_str: str) -> Any:
+        from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+            StatesErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+            StatesErrorNameType,
+        )
+        from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
+
+        if not isinstance(self.string, StringJSONata):
+            return create(self, env, timestamp_str)
+        error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+        details = EvaluationFailedEventDetails(
+            error=error_name.error_name,
+            cause="The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+            f"string: {timestamp_str}",
+            location="Timestamp",
+        )
+        event = FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=_details(evaluationFailedEventDetails=details),
+        )
+        # A Wait state does not record its own failure events: record it as AWS does.
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=_details(
+                evaluationFailedEventDetails=FailureEventException(
+                    event
+                ).get_evaluation_failed_event_details()
+            ),
+        )
+        return event
+
+    return _create_failure_event
+
+
+def _error_name(error_name: str | None) -> Any:
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+
+    if error_name is not None and error_name.startswith("States."):
+        try:
+            return StatesErrorName.from_name(error_name)
+        except Exception:  # not a predefined States.* name: let moto refuse it as before
+            pass
+    return CustomErrorName(error_name=error_name)
+
+
+_PREFIX = "An error occurred while executing the state '"
+
+
+def _decorate_once(get_details: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def get_execution_failed_event_details(self: Any) -> Any:
+        pair = self.extract_error_cause_pair()
+        details = get_details(self)
+        if details is not None and pair is not None and str(pair[1] or "").startswith(_PREFIX):
+            details["cause"] = pair[1]
+        return details
+
+    return get_execution_failed_event_details
+
+
+def install() -> None:
+    _hooks.resolve(
+        "moto.stepfunctions.parser.asl.component.common.error_name.states_error_name:StatesErrorName.from_name"
+    )
+    _hooks.patch(
+        "moto.stepfunctions.parser.asl.component.common.error_name.failure_event:"
+        "FailureEventException.get_execution_failed_event_details",
+        _decorate_once,
+    )
+    for module in ("exec.state_map.iteration.iteration_worker", "exec.state_parallel.branches_decl"):
+        _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
+    _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
+    _hooks.patch(
+        f"{_STATE}.wait.wait_function.timestamp:Timestamp._create_failure_event", _jsonata_timestamp_failure
+    )

@@ -1,0 +1,125 @@
+"""Execution time limits on the engine clock: the state machine's TimeoutSeconds and AWS's maximum
+execution duration (one year for STANDARD, five minutes for EXPRESS).
+
+moto joins the program thread with a real-time timeout, which a fast clock never reaches, and has
+no maximum duration, so an over-long Wait just waits. Here the program is watched in virtual
+time, and a Wait that would end past the execution's deadline waits only until the deadline, where
+the execution times out, as on AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from localcloud.engine import _hooks
+from localcloud.engine.clock import CLOCK
+
+_PARSER = "moto.stepfunctions.parser"
+MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
+_WAIT = f"{_PARSER}.asl.component.state.wait.wait_function"
+_POLL_REAL_SECONDS = 0.05
+
+# id(the execution's $$.Execution dict, shared by every frame) -> virtual deadline
+_deadlines: dict[int, float] = {}
+# same key -> the state machine's type (moto's worker always says STANDARD)
+_types: dict[int, str] = {}
+
+
+def deadline_of(env: Any) -> float | None:
+    return _deadlines.get(id(env.states.context_object.context_object_data["Execution"]))
+
+
+def _budget(program: Any, env: Any) -> float:
+    typ = _types.get(id(env.states.context_object.context_object_data["Execution"]), "STANDARD")
+    limit = MAX_DURATION.get(typ, MAX_DURATION["STANDARD"])
+    timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
+    return min(float(timeout), limit) if timeout else limit
+
+
+def _make_program_eval(program_cls: Any) -> Any:
+    base_eval = program_cls.__mro__[1].eval  # EvalComponent.eval: runs _eval_body
+
+    def program_eval(self: Any, env: Any) -> None:
+        if env.is_frame() and not self.timeout_seconds:
+            # a Map iteration or Parallel branch: its execution's watcher already keeps the time
+            env.next_state_name = self.start_at.start_at_name
+            base_eval(self, env)
+            return
+        key = id(env.states.context_object.context_object_data["Execution"])
+        deadline = CLOCK.time() + _budget(self, env)
+        _deadlines[key] = deadline
+        env.next_state_name = self.start_at.start_at_name
+        worker = threading.Thread(target=base_eval, args=(self, env), daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                remaining = deadline - CLOCK.time()
+                if remaining <= 0:
+                    env.set_timed_out()
+                    return
+                # the deadline passes either in real time (scaled) or by a jump of an instant wait
+                real = remaining / CLOCK.factor
+                worker.join(min(_POLL_REAL_SECONDS, max(real, 0.001)))
+        finally:
+            if not worker.is_alive():
+                _deadlines.pop(key, None)
+                _types.pop(key, None)
+
+    return program_eval
+
+
+def wait_until_deadline(env: Any, seconds: float) -> None:
+    """A Wait of `seconds`, cut short at the execution's deadline (which times the execution out)."""
+    deadline = deadline_of(env)
+    stop = lambda: not env.is_running()  # noqa: E731 - moto pulses program_state_event on stop
+    if deadline is not None and CLOCK.time() + seconds >= deadline:
+        CLOCK.wait(max(0.0, deadline - CLOCK.time()), env.program_state_event, stop=stop)
+        if env.is_running():
+            env.set_timed_out()
+        return
+    CLOCK.wait(seconds, env.program_state_event, stop=stop)
+
+
+def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+    wait_until_deadline(env, wait_seconds)
+
+
+def _seconds_until_timestamp(self: Any, env: Any) -> float:
+    # moto truncates to whole seconds (and compares with local time): wait until the timestamp
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+
+    self.string.eval(env=env)
+    text = env.stack.pop()
+    moment = self._from_timestamp_string(text)
+    if moment is None:
+        raise FailureEventException(self._create_failure_event(env, text))
+    return max(0.0, (moment - CLOCK.now(None)).total_seconds())
+
+
+def _remember_type(make_env: Any) -> Any:
+    def get_evaluation_environment(self: Any) -> Any:
+        env = make_env(self)
+        execution = getattr(self._execution_communication, "execution", None)
+        typ = getattr(getattr(execution, "state_machine", None), "type", None)
+        _types[id(env.states.context_object.context_object_data["Execution"])] = str(typ or "STANDARD")
+        return env
+
+    return get_evaluation_environment
+
+
+def install() -> None:
+    _, _, program_cls = _hooks.resolve(f"{_PARSER}.asl.component.program.program:Program")
+    _hooks.resolve(f"{_PARSER}.asl.eval.environment:Environment.set_timed_out")
+    _hooks.patch(
+        f"{_PARSER}.asl.component.program.program:Program.eval", lambda _o: _make_program_eval(program_cls)
+    )
+    _hooks.patch(
+        f"{_PARSER}.asl.component.state.wait.wait_function.wait_function:WaitFunction._wait_interval",
+        lambda _orig: _wait_interval,
+    )
+    _hooks.patch(
+        f"{_PARSER}.backend.execution_worker:ExecutionWorker._get_evaluation_environment", _remember_type
+    )
+    _hooks.resolve(f"{_WAIT}.timestamp:Timestamp._from_timestamp_string")
+    _hooks.patch(f"{_WAIT}.timestamp:Timestamp._get_wait_seconds", lambda _orig: _seconds_until_timestamp)

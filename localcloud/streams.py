@@ -1,0 +1,291 @@
+"""Delivers Kinesis records to their consumers: EventBridge Pipes and Lambda event source mappings.
+
+moto stores pipes and mappings but moves no records. This poller reads each shard through the
+public Kinesis API, keeps a checkpoint per (consumer, shard), and delivers batches:
+- a Pipe with a state machine target gets the Pipes event, a JSON list of flat records;
+  REQUEST_RESPONSE runs a synchronous (Express) execution, FIRE_AND_FORGET starts one;
+  a Lambda target is invoked with the same list.
+- an event source mapping invokes its function with {"Records": [...]} (Lambda's event shape).
+A failed batch is retried up to MaximumRetryAttempts (-1, "until the record expires" on AWS, is
+bounded to `max_retries` here), then skipped, so one poison batch does not stop the shard.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from localcloud import pins
+
+LOG = logging.getLogger(__name__)
+
+# moto invokes a Kinesis mapping's function itself, one record at a time, inside the producer's
+# PutRecord call. The poller below does it as Lambda does (batches, checkpoints, retries, off the
+# producer's request), so moto's delivery is switched off while the local cloud runs.
+_LAMBDA_BACKEND = pins.resolve("moto.awslambda.models", "LambdaBackend")
+_MOTO_KINESIS_DELIVERY = pins.resolve("moto.awslambda.models", "LambdaBackend", "send_kinesis_message")
+
+
+def install() -> None:
+    """Route Kinesis event source mappings through Streams only (idempotent)."""
+
+    def send_kinesis_message(backend: Any, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    _LAMBDA_BACKEND.send_kinesis_message = send_kinesis_message
+
+
+def uninstall() -> None:
+    _LAMBDA_BACKEND.send_kinesis_message = _MOTO_KINESIS_DELIVERY
+
+
+@dataclass
+class Delivery:
+    consumer: str  # pipe or mapping ARN / UUID
+    shard: str
+    records: int
+    ok: bool
+    attempts: int
+    detail: str = ""
+
+
+@dataclass
+class _Consumer:
+    key: str
+    stream_arn: str
+    target: str
+    batch_size: int
+    starting_position: str
+    created: datetime | None
+    max_retries: int
+    kind: str  # "pipe" or "esm"
+    invocation_type: str = "REQUEST_RESPONSE"
+    role_arn: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Streams:
+    def __init__(self, client: Callable[[str], Any], max_retries: int = 2) -> None:
+        self._client = client
+        self.max_retries = max_retries
+        self._checkpoints: dict[tuple[str, str], str] = {}  # (consumer, shard) -> last sequence number
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.deliveries: list[Delivery] = []
+
+    # -- public interface -------------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """Deliver at most one batch per consumer and shard; return the number of records delivered."""
+        with self._lock:
+            return sum(self._poll_consumer(c) for c in self._consumers())
+
+    def drain(self, timeout: float = 30.0) -> int:
+        """Deliver everything now on the streams, waiting for each delivery to end; return the count."""
+        deadline = time.monotonic() + timeout
+        total = 0
+        while time.monotonic() < deadline:
+            delivered = self.poll_once()
+            total += delivered
+            if delivered == 0:
+                return total
+        raise TimeoutError(f"streams not drained after {timeout} s ({total} records delivered)")
+
+    def start(self, interval: float = 0.5) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), name="localcloud-streams", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._checkpoints.clear()
+            self.deliveries.clear()
+
+    # -- consumers --------------------------------------------------------------------------
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                while self.poll_once():
+                    pass
+            except Exception:
+                LOG.exception("stream poll failed")
+
+    def _consumers(self) -> list[_Consumer]:
+        return self._pipes() + self._mappings()
+
+    def _pipes(self) -> list[_Consumer]:
+        pipes = self._client("pipes")
+        out = []
+        for summary in pipes.list_pipes().get("Pipes", []):
+            if summary.get("DesiredState", "RUNNING") != "RUNNING" or ":kinesis:" not in summary.get(
+                "Source", ""
+            ):
+                continue
+            pipe = pipes.describe_pipe(Name=summary["Name"])
+            if pipe.get("CurrentState") in ("STOPPED", "STOPPING", "DELETING", "CREATE_FAILED"):
+                continue
+            source = pipe.get("SourceParameters", {}).get("KinesisStreamParameters", {})
+            target = pipe.get("TargetParameters", {}).get("StepFunctionStateMachineParameters", {})
+            out.append(
+                _Consumer(
+                    key=pipe["Arn"],
+                    stream_arn=pipe["Source"],
+                    target=pipe["Target"],
+                    batch_size=int(source.get("BatchSize", 100)),
+                    starting_position=source.get("StartingPosition", "LATEST"),
+                    created=pipe.get("CreationTime"),
+                    max_retries=self._bound(source.get("MaximumRetryAttempts", -1)),
+                    kind="pipe",
+                    invocation_type=target.get("InvocationType", "REQUEST_RESPONSE"),
+                    role_arn=pipe.get("RoleArn", ""),
+                )
+            )
+        return out
+
+    def _mappings(self) -> list[_Consumer]:
+        mappings = self._client("lambda").list_event_source_mappings().get("EventSourceMappings", [])
+        out = []
+        for esm in mappings:
+            if ":kinesis:" not in esm.get("EventSourceArn", "") or esm.get("State") not in (
+                "Enabled",
+                "Creating",
+            ):
+                continue
+            out.append(
+                _Consumer(
+                    key=esm["UUID"],
+                    stream_arn=esm["EventSourceArn"],
+                    target=esm["FunctionArn"],
+                    batch_size=int(esm.get("BatchSize") or 100),
+                    starting_position=esm.get("StartingPosition") or "TRIM_HORIZON",
+                    created=esm.get("LastModified"),
+                    max_retries=self._bound(esm.get("MaximumRetryAttempts", -1)),
+                    kind="esm",
+                )
+            )
+        return out
+
+    def _bound(self, configured: Any) -> int:
+        value = int(configured if configured is not None else -1)
+        return self.max_retries if value < 0 else min(value, self.max_retries)
+
+    # -- polling ----------------------------------------------------------------------------
+
+    def _poll_consumer(self, consumer: _Consumer) -> int:
+        kinesis = self._client("kinesis")
+        stream_name = consumer.stream_arn.split("/", 1)[1]
+        delivered = 0
+        shards = kinesis.list_shards(StreamARN=consumer.stream_arn)["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            iterator = self._iterator(kinesis, consumer, stream_name, shard_id)
+            records = kinesis.get_records(ShardIterator=iterator, Limit=consumer.batch_size)["Records"]
+            if not records:
+                continue
+            self._deliver(consumer, shard_id, records)
+            self._checkpoints[(consumer.key, shard_id)] = records[-1]["SequenceNumber"]
+            delivered += len(records)
+        return delivered
+
+    def _iterator(self, kinesis: Any, consumer: _Consumer, stream: str, shard_id: str) -> str:
+        last = self._checkpoints.get((consumer.key, shard_id))
+        args: dict[str, Any] = {"StreamName": stream, "ShardId": shard_id}
+        if last is not None:
+            args.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=last)
+        elif consumer.starting_position == "LATEST" and consumer.created is not None:
+            # LATEST as of the consumer's creation, so records put before the first poll still count.
+            args.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=consumer.created)
+        else:
+            args["ShardIteratorType"] = "TRIM_HORIZON"
+        iterator: str = kinesis.get_shard_iterator(**args)["ShardIterator"]
+        return iterator
+
+    def _deliver(self, consumer: _Consumer, shard_id: str, records: list[dict[str, Any]]) -> None:
+        flat = [self._record(consumer, shard_id, r) for r in records]
+        attempts, detail = 0, ""
+        while attempts <= consumer.max_retries:
+            attempts += 1
+            try:
+                ok, detail = self._send(consumer, flat)
+            except Exception as exc:  # the target's API failed: same as a failed batch
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            if ok:
+                self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), True, attempts, detail))
+                return
+        LOG.warning(
+            "%s: batch of %d records from %s dropped after %d attempts: %s",
+            consumer.key,
+            len(flat),
+            shard_id,
+            attempts,
+            detail,
+        )
+        self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), False, attempts, detail))
+
+    def _send(self, consumer: _Consumer, flat: list[dict[str, Any]]) -> tuple[bool, str]:
+        target = consumer.target
+        if consumer.kind == "esm":
+            payload = json.dumps({"Records": [_lambda_record(r) for r in flat]})
+            return self._invoke(target, payload)
+        payload = json.dumps(flat)
+        if ":stateMachine:" in target:
+            sfn = self._client("stepfunctions")
+            if consumer.invocation_type == "FIRE_AND_FORGET":
+                return True, sfn.start_execution(stateMachineArn=target, input=payload)["executionArn"]
+            result = sfn.start_sync_execution(stateMachineArn=target, input=payload)
+            ok = result["status"] == "SUCCEEDED"
+            return ok, result["executionArn"] if ok else f"{result.get('error')}: {result.get('cause')}"
+        if ":lambda:" in target:
+            return self._invoke(target, payload)
+        return False, f"unsupported target {target}"
+
+    def _invoke(self, function_arn: str, payload: str) -> tuple[bool, str]:
+        response = self._client("lambda").invoke(FunctionName=function_arn, Payload=payload)
+        body = response["Payload"].read().decode()
+        return "FunctionError" not in response, body
+
+    @staticmethod
+    def _record(consumer: _Consumer, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        arn = consumer.stream_arn
+        arrival = record.get("ApproximateArrivalTimestamp")
+        return {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "data": base64.b64encode(record["Data"]).decode(),
+            "approximateArrivalTimestamp": arrival.timestamp() if arrival else time.time(),
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard_id}:{record['SequenceNumber']}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": consumer.role_arn,
+            "awsRegion": arn.split(":")[3],
+            "eventSourceARN": arn,
+        }
+
+
+def _lambda_record(flat: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's Kinesis record nests the stream fields under "kinesis"; Pipes' is flat."""
+    inner = ("kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp")
+    record = {k: v for k, v in flat.items() if k not in inner}
+    record["kinesis"] = {k: flat[k] for k in inner}
+    return record

@@ -1,0 +1,157 @@
+"""Step Functions API gaps in moto: StartSyncExecution, alias/version ARNs, unnamed executions.
+
+- StartSyncExecution: moto's parser already has `SyncExecution` (its worker runs the program in
+  the calling thread) but no API action. We add the action to moto's StepFunctionResponse (moto
+  dispatches an X-Amz-Target action to the method of the same snake_case name).
+- start_execution on an alias ARN: resolved to a version by the alias's routing weights.
+- start_execution on a version ARN: moto files the execution under the version, where
+  DescribeExecution cannot find it; we file it under the state machine too.
+- start_execution without a name: AWS generates a UUID; moto would use the name "None".
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import random
+import uuid
+from typing import Any
+
+from localcloud import pins
+
+# The hook points, checked at import: a moto that moved one fails here, naming it.
+_RESPONSE = pins.resolve("moto.stepfunctions.responses", "StepFunctionResponse")
+_ACTION_RESULT = pins.resolve("moto.core.responses", "ActionResult")
+_BACKEND = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
+pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "start_execution")
+_SYNC_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
+pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution", "to_start_sync_execution_output")
+pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "describe_state_machine_alias")
+_VERSION = pins.resolve("moto.stepfunctions.models", "StateMachineVersion")
+_IDEMPOTENCY = pins.resolve("moto.stepfunctions.models", "StateMachine", "_handle_name_input_idempotency")
+_installed = False
+
+
+def install() -> None:
+    """Patch moto's Step Functions (idempotent). Raises pins.MotoHookMissing if moto moved."""
+    global _installed
+    if _installed:
+        return
+    # Wrap what is there now, which may already be another patch (the engine's, say).
+    original_start = _BACKEND.start_execution
+
+    # A version lacks what the parser's start_execution reads from a state machine.
+    if not hasattr(_VERSION, "_handle_name_input_idempotency"):
+        _VERSION._handle_name_input_idempotency = _IDEMPOTENCY
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None, **kw: Any
+    ) -> Any:
+        arn = _resolve_alias(backend, state_machine_arn)
+        _attach_backend(backend, arn)
+        execution = original_start(backend, arn, name or str(uuid.uuid4()), execution_input, **kw)
+        _file_under_base(backend, arn, execution)
+        return execution
+
+    def start_sync_execution(response: Any) -> Any:
+        backend = response.stepfunction_backend
+        if not hasattr(backend, "start_sync_execution"):
+            raise RuntimeError("StartSyncExecution needs stepfunctions.execute_state_machine switched on")
+        arn = response._get_param("stateMachineArn")
+        output = backend.start_sync_execution(
+            arn, response._get_param("name"), response._get_param("input", if_none="{}")
+        )
+        return _ACTION_RESULT(output)
+
+    def start_sync_execution_backend(
+        backend: Any, state_machine_arn: str, name: str | None, execution_input: str
+    ) -> dict[str, Any]:
+        return _run_sync(backend, _SYNC_EXECUTION, state_machine_arn, name, execution_input)
+
+    _BACKEND.start_execution = start_execution
+    _BACKEND.start_sync_execution = start_sync_execution_backend
+    _RESPONSE.start_sync_execution = start_sync_execution
+    _installed = True
+
+
+def _is_qualified(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) == 8 and parts[5] == "stateMachine"
+
+
+def _resolve_alias(backend: Any, arn: str) -> str:
+    if not _is_qualified(arn) or arn.rsplit(":", 1)[1].isdigit():
+        return arn
+    alias = backend.describe_state_machine_alias(arn)
+    routes = alias.routing_configuration
+    chosen = random.choices(routes, weights=[int(r.get("weight", 100)) for r in routes])[0]
+    version_arn: str = chosen["stateMachineVersionArn"]
+    return version_arn
+
+
+def _attach_backend(backend: Any, arn: str) -> None:
+    if _is_qualified(arn):
+        version = backend.describe_state_machine(arn)
+        if not hasattr(version, "backend"):
+            version.backend = backend
+
+
+def _file_under_base(backend: Any, arn: str, execution: Any) -> None:
+    if not _is_qualified(arn):
+        return
+    base = backend.describe_state_machine(arn.rsplit(":", 1)[0])
+    if all(e is not execution for e in base.executions):
+        base.executions.append(execution)
+
+
+def _run_sync(
+    backend: Any, sync_cls: Any, arn: str, name: str | None, execution_input: str
+) -> dict[str, Any]:
+    """What the parser backend's start_execution does, with a SyncExecution that runs to its end."""
+    arn = _resolve_alias(backend, arn)
+    _attach_backend(backend, arn)
+    state_machine = backend.describe_state_machine(arn)
+    if getattr(state_machine, "type", "STANDARD") != "EXPRESS":  # moto keeps sm_type at STANDARD
+        raise _api_error(
+            "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
+        )
+    json.loads(execution_input)
+    name = name or str(uuid.uuid4())
+    # The execution runs on a snapshot of the definition, sharing the backend (as moto does).
+    snapshot = copy.deepcopy(
+        state_machine, {id(state_machine.executions): [], id(state_machine.backend): state_machine.backend}
+    )
+    execution = sync_cls(
+        name=name,
+        sm_type=snapshot.sm_type,
+        role_arn=snapshot.roleArn,
+        exec_arn=f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:execution:"
+        f"{state_machine.name}:{name}",
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        state_machine=snapshot,
+        start_date=datetime.datetime.now(tz=datetime.UTC),
+        cloud_watch_logging_session=None,
+        input_data=execution_input,
+        trace_header=None,
+        activity_store={},
+    )
+    # Kept in the list so that GetExecutionHistory works for tests and the console.
+    state_machine.executions.append(execution)
+    _file_under_base(backend, arn, execution)
+    execution.start()
+    output: dict[str, Any] = dict(execution.to_start_sync_execution_output())
+    output["stateMachineArn"] = arn
+    millis = int((execution.stop_date - execution.start_date).total_seconds() * 1000)
+    output["billingDetails"] = {
+        "billedMemoryUsedInMB": 64,
+        "billedDurationInMilliseconds": max(100, -(-millis // 100) * 100),
+    }
+    return output
+
+
+def _api_error(code: str, message: str) -> Exception:
+    cls = pins.resolve("moto.core.exceptions", "JsonRESTError")
+    error: Exception = cls(code, message)
+    return error

@@ -1,0 +1,129 @@
+"""Small Lambda zips built in the test, deployed to the local cloud with boto3."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+import time
+import zipfile
+from typing import Any
+
+from localcloud import LocalCloud
+
+HANDLERS = {
+    "echo": """
+        import os
+
+        def handler(event, context):
+            return {
+                "event": event,
+                "pid": os.getpid(),
+                "function_name": context.function_name,
+                "memory": context.memory_limit_in_mb,
+                "arn": context.invoked_function_arn,
+                "remaining": context.get_remaining_time_in_millis(),
+                "greeting": os.environ.get("GREETING"),
+                "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+            }
+    """,
+    "raises": """
+        class MyCustomError(Exception):
+            pass
+
+        def handler(event, context):
+            raise MyCustomError(f"no good: {event.get('why', 'because')}")
+    """,
+    "sleeps": """
+        import os, time
+
+        def handler(event, context):
+            time.sleep(event.get("seconds", 0))
+            return {"pid": os.getpid()}
+    """,
+    "prints": """
+        import logging
+
+        def handler(event, context):
+            print("hello from the handler")
+            logging.getLogger().warning("a warning")
+            return {"printed": True}
+    """,
+    "puts": """
+        import boto3
+
+        def handler(event, context):
+            table = boto3.resource("dynamodb").Table(event["table"])
+            table.put_item(Item={"pk": event["pk"], "value": event["value"]})
+            return {"stored": event["pk"]}
+    """,
+}
+
+
+def zip_of(source: str, module: str = "app") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{module}.py", textwrap.dedent(source))
+    return buffer.getvalue()
+
+
+def role(cloud: LocalCloud) -> str:
+    iam = cloud.client("iam")
+    try:
+        arn: str = iam.get_role(RoleName="test-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        arn = iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return arn
+
+
+def deploy(cloud: LocalCloud, name: str, kind: str, timeout: int = 3, **extra: Any) -> str:
+    """Create function `name` running HANDLERS[kind]; return its ARN."""
+    response = cloud.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(HANDLERS[kind])},
+        Timeout=timeout,
+        **extra,
+    )
+    arn: str = response["FunctionArn"]
+    return arn
+
+
+def invoke(cloud: LocalCloud, name: str, event: Any = None, **kwargs: Any) -> tuple[Any, str | None]:
+    """Invoke without client retries; return (decoded payload, FunctionError)."""
+    client = cloud.client("lambda", retries={"max_attempts": 0})
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}), **kwargs)
+    return json.loads(response["Payload"].read()), response.get("FunctionError")
+
+
+def state_machine(cloud: LocalCloud, name: str, definition: dict[str, Any], kind: str = "STANDARD") -> str:
+    response = cloud.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=role(cloud), type=kind
+    )
+    arn: str = response["stateMachineArn"]
+    return arn
+
+
+def run(cloud: LocalCloud, machine_arn: str, payload: Any = None, timeout: float = 30) -> dict[str, Any]:
+    """Start a (standard) execution and wait for its end; return DescribeExecution."""
+    sfn = cloud.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(payload or {}))["executionArn"]
+    return wait(cloud, arn, timeout)
+
+
+def wait(cloud: LocalCloud, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+    sfn = cloud.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.01)
+    raise AssertionError(f"{execution_arn} still running after {timeout} s")
+
+
+def states_entered(cloud: LocalCloud, execution_arn: str) -> list[str]:
+    events = cloud.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]

@@ -1,0 +1,317 @@
+"""The Lambda runtime: deployed zips run in warm worker processes, as on AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud import LocalCloud
+from tests.localcloud.helpers import HANDLERS, deploy, invoke, role, zip_of
+
+
+def test_payload_round_trip_context_and_environment(cloud: LocalCloud) -> None:
+    arn = deploy(cloud, "echo", "echo", MemorySize=256, Environment={"Variables": {"GREETING": "hi"}})
+
+    payload, error = invoke(cloud, "echo", {"n": 1, "nested": {"list": [1, "two", None]}})
+
+    assert error is None
+    assert payload["event"] == {"n": 1, "nested": {"list": [1, "two", None]}}
+    assert payload["function_name"] == "echo"
+    assert payload["memory"] == "256"
+    assert payload["arn"] == arn
+    assert 0 < payload["remaining"] <= 3000
+    assert payload["greeting"] == "hi"
+    assert payload["endpoint"] == cloud.endpoint
+    assert payload["pid"] != os.getpid()
+
+
+@pytest.mark.parametrize("event", ["a JSON string", [1, 2], None, 3.5])
+def test_any_json_payload_round_trips(cloud: LocalCloud, event: object) -> None:
+    deploy(cloud, "echo", "echo")
+    client = cloud.client("lambda")
+
+    response = client.invoke(FunctionName="echo", Payload=json.dumps(event))
+
+    assert json.loads(response["Payload"].read())["event"] == event
+
+
+def test_second_invoke_reuses_the_warm_worker(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+
+    first, _ = invoke(cloud, "echo")
+    second, _ = invoke(cloud, "echo")
+
+    assert first["pid"] == second["pid"]
+
+
+def test_concurrent_invokes_get_their_own_workers(cloud: LocalCloud) -> None:
+    deploy(cloud, "sleeper", "sleeps")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: invoke(cloud, "sleeper", {"seconds": 0.3}), range(3)))
+
+    pids = {payload["pid"] for payload, _ in results}
+    assert len(pids) == 3
+    assert set(cloud.lambda_runtime.worker_pids("sleeper")) == pids  # type: ignore[union-attr]
+
+
+def test_handler_past_its_timeout_is_killed_and_reported_like_aws(cloud: LocalCloud) -> None:
+    deploy(cloud, "sleeper", "sleeps", timeout=1)
+    before, _ = invoke(cloud, "sleeper", {"seconds": 0})
+
+    payload, error = invoke(cloud, "sleeper", {"seconds": 30})
+
+    assert error is not None
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert payload["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    with pytest.raises(ProcessLookupError):
+        os.kill(before["pid"], 0)
+    after, error = invoke(cloud, "sleeper", {"seconds": 0})
+    assert error is None and after["pid"] != before["pid"]
+
+
+def test_exception_is_returned_in_lambda_error_format(cloud: LocalCloud) -> None:
+    deploy(cloud, "raises", "raises")
+
+    payload, error = invoke(cloud, "raises", {"why": "testing"})
+
+    assert error in ("Handled", "Unhandled")
+    assert payload["errorType"] == "MyCustomError"
+    assert payload["errorMessage"] == "no good: testing"
+    assert any("raise MyCustomError" in frame for frame in payload["stackTrace"])
+
+
+def test_logs_go_to_cloudwatch_with_start_end_report(cloud: LocalCloud) -> None:
+    deploy(cloud, "printer", "prints")
+    invoke(cloud, "printer")
+
+    logs = cloud.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/printer")["logStreams"]
+    messages = [
+        event["message"]
+        for stream in streams
+        for event in logs.get_log_events(
+            logGroupName="/aws/lambda/printer", logStreamName=stream["logStreamName"]
+        )["events"]
+    ]
+    assert messages[0].startswith("START RequestId: ")
+    assert "hello from the handler" in messages
+    assert "a warning" in messages
+    assert messages[-2].startswith("END RequestId: ")
+    assert messages[-1].startswith("REPORT RequestId: ") and "Init Duration" in messages[-1]
+
+
+def test_log_tail_is_returned_when_asked(cloud: LocalCloud) -> None:
+    deploy(cloud, "printer", "prints")
+    client = cloud.client("lambda")
+
+    response = client.invoke(FunctionName="printer", Payload=b"{}", LogType="Tail")
+
+    import base64
+
+    assert "hello from the handler" in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_handler_boto3_calls_reach_the_local_cloud(cloud: LocalCloud) -> None:
+    deploy(cloud, "putter", "puts")
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    payload, error = invoke(cloud, "putter", {"table": "items", "pk": "a", "value": "1"})
+
+    assert error is None and payload == {"stored": "a"}
+    item = dynamodb.get_item(TableName="items", Key={"pk": {"S": "a"}})["Item"]
+    assert item == {"pk": {"S": "a"}, "value": {"S": "1"}}
+
+
+def test_new_code_gets_a_new_worker(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    first, _ = invoke(cloud, "echo")
+
+    cloud.client("lambda").update_function_code(
+        FunctionName="echo", ZipFile=zip_of(HANDLERS["echo"].replace("import os", "import os  # v2"))
+    )
+    second, _ = invoke(cloud, "echo")
+
+    assert second["pid"] != first["pid"]
+
+
+def test_import_error_is_reported(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    cloud.client("lambda").update_function_configuration(FunctionName="echo", Handler="missing.handler")
+
+    payload, error = invoke(cloud, "echo")
+
+    assert error is not None
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"), [("throttle", "TooManyRequestsException"), ("service_error", "ServiceException")]
+)
+def test_injected_api_faults(cloud: LocalCloud, fault: str, code: str) -> None:
+    deploy(cloud, "echo", "echo")
+    cloud.lambda_runtime.inject("echo", fault, times=1)  # type: ignore[union-attr]
+
+    with pytest.raises(ClientError) as raised:
+        invoke(cloud, "echo")
+
+    assert raised.value.response["Error"]["Code"] == code
+    _, error = invoke(cloud, "echo")  # times=1: the next call is served
+    assert error is None
+
+
+def test_injected_error_and_timeout(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    runtime = cloud.lambda_runtime
+    assert runtime is not None
+    runtime.inject("echo", "error", error_type="Boom", times=1)
+    runtime.inject("echo", "timeout", times=1)
+
+    errors = [invoke(cloud, "echo")[0].get("errorType") for _ in range(3)]
+
+    assert errors == ["Boom", "Sandbox.Timedout", None]
+    runtime.inject("echo", "error", rate=0.0)
+    runtime.clear_faults()
+    assert invoke(cloud, "echo")[1] is None
+
+
+def test_reserved_concurrency_throttles(cloud: LocalCloud) -> None:
+    deploy(cloud, "sleeper", "sleeps")
+    cloud.client("lambda").put_function_concurrency(FunctionName="sleeper", ReservedConcurrentExecutions=1)
+
+    def call(_: int) -> str:
+        try:
+            invoke(cloud, "sleeper", {"seconds": 0.5})
+            return "ok"
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(call, range(2)))
+
+    assert outcomes == ["TooManyRequestsException", "ok"]
+
+
+def test_event_invocation_answers_at_once_and_runs_in_the_background(cloud: LocalCloud) -> None:
+    deploy(cloud, "putter", "puts")
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    event = {"table": "items", "pk": "async", "value": "1"}
+
+    response = cloud.client("lambda").invoke(
+        FunctionName="putter", InvocationType="Event", Payload=json.dumps(event)
+    )
+
+    assert response["StatusCode"] == 202
+    key = {"pk": {"S": "async"}}
+    for _ in range(500):
+        if "Item" in dynamodb.get_item(TableName="items", Key=key):
+            break
+        time.sleep(0.01)
+    assert dynamodb.get_item(TableName="items", Key=key)["Item"]["value"] == {"S": "1"}
+
+
+def test_handler_sees_only_its_zip_and_the_installed_packages(cloud: LocalCloud) -> None:
+    source = """
+        import importlib.util
+
+        def handler(event, context):
+            return {name: importlib.util.find_spec(name) is not None for name in event["modules"]}
+    """
+    cloud.client("lambda").create_function(
+        FunctionName="paths",
+        Runtime="python3.11",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(source)},
+    )
+
+    payload, _ = invoke(
+        cloud, "paths", {"modules": ["app", "boto3", "aws_lambda_powertools", "localcloud", "tests"]}
+    )
+
+    assert payload == {
+        "app": True,
+        "boto3": True,
+        "aws_lambda_powertools": True,
+        "localcloud": False,
+        "tests": False,
+    }
+
+
+def test_module_that_exits_at_import_is_reported_and_retried(cloud: LocalCloud) -> None:
+    cloud.client("lambda").create_function(
+        FunctionName="exits",
+        Runtime="python3.11",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of("import os\nos._exit(3)\n")},
+    )
+
+    for _ in range(2):  # no broken worker is kept: each invoke tries a fresh sandbox
+        payload, error = invoke(cloud, "exits")
+        assert error is not None
+        assert payload["errorType"] == "Runtime.ExitError"
+        assert "exit status 3" in payload["errorMessage"]
+
+
+def test_handler_that_kills_its_process_is_reported_and_replaced(cloud: LocalCloud) -> None:
+    source = """
+        import os
+
+        def handler(event, context):
+            if event.get("die"):
+                os._exit(7)
+            return {"pid": os.getpid()}
+    """
+    cloud.client("lambda").create_function(
+        FunctionName="dies",
+        Runtime="python3.11",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(source)},
+    )
+    first, _ = invoke(cloud, "dies")
+
+    payload, error = invoke(cloud, "dies", {"die": True})
+    after, after_error = invoke(cloud, "dies")
+
+    assert error is not None and payload["errorType"] == "Runtime.ExitError"
+    assert "exit status 7" in payload["errorMessage"]
+    assert after_error is None and after["pid"] != first["pid"]
+
+
+def test_least_recently_used_function_is_evicted_past_the_pool_cap(cloud: LocalCloud) -> None:
+    runtime = cloud.lambda_runtime
+    assert runtime is not None
+    deploy(cloud, "echo", "echo")
+    # A configuration no earlier test used, so that its first invoke creates a pool.
+    deploy(cloud, "sleeper", "sleeps", Environment={"Variables": {"RUN": str(uuid.uuid4())}})
+    cap, runtime.max_pools = runtime.max_pools, 1
+    try:
+        first, _ = invoke(cloud, "echo")
+        invoke(cloud, "sleeper")
+
+        assert runtime.worker_pids("echo") == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(first["pid"], 0)
+        assert invoke(cloud, "echo")[1] is None  # comes back cold
+    finally:
+        runtime.max_pools = cap

@@ -1,0 +1,45 @@
+"""`python -m localcloud` serves until interrupted and says how to use it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_serves_prints_the_endpoint_and_stops_on_ctrl_c() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = [proc.stdout.readline() for _ in range(3)]
+        endpoint = banner[0].split()[3]
+        assert endpoint.startswith("http://127.0.0.1:")
+        assert f"export AWS_ENDPOINT_URL={endpoint}" in banner[2]
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 0}),
+        )
+        assert sfn.list_state_machines()["stateMachines"] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "localcloud stopped" in out
