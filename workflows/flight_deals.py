@@ -28,9 +28,9 @@ DEAL_RULES_PARAMETER = "/{app}/{env}/flight-deals/deal-rules"
 BATCH_SIZE = 100  # ~1 KB per Pipe record: a batch stays far below the 256 KB payload limit
 
 
-def build() -> dict[str, Any]:
-    # Alert first (the linter's rule: a caught error reaches the alert through Pass/Choice only),
-    # then park; the batch is parked even when the alert cannot be sent.
+def failure_path() -> asl.Task:
+    """Alert first (the linter's rule: a caught error reaches the alert through Pass/Choice only),
+    then park; the batch is parked even when the alert cannot be sent."""
     alert = alert_and_fail("flight-deals")
     failed = alert.next_step
     park = lambda_task(
@@ -61,23 +61,11 @@ def build() -> dict[str, Any]:
         asl.Catch(error_equals=["States.ALL"], next_step=park_failed, result_path="$.error.parking")
     )
     park.next(failed)
+    return alert
 
-    # The Pipe's input is an array; wrapping it lets a Catch add `$.error` to the state.
-    receive = asl.Pass("Receive Batch", parameters={"records.$": "$"})
-    decode = lambda_task(
-        "Decode Batch",
-        "DecodeBatchFunctionArn",
-        {"records.$": "$.records"},
-        result_selector={
-            "batch_id.$": "$.Payload.batch_id",
-            "received.$": "$.Payload.received",
-            "records.$": "$.Payload.records",
-            "rejected.$": "$.Payload.rejected",
-            "rejected_key.$": "$.Payload.rejected_key",
-        },
-        comment="Valid records go on; rejected ones are kept in S3 with their reason",
-    )
 
+def process_records() -> asl.Parallel:
+    """Store every record || find the deals and alert once; the branches' outputs go to $.outcome."""
     batch = {"batch_id.$": "$.batch_id", "records.$": "$.records"}
     store = lambda_task(
         "Store Records",
@@ -122,7 +110,27 @@ def build() -> dict[str, Any]:
     )
     process.add_branch(store)
     process.add_branch(asl.Chain([find, any_deals]))
+    return process
 
+
+def build() -> dict[str, Any]:
+    alert = failure_path()
+    # The Pipe's input is an array; wrapping it lets a Catch add `$.error` to the state.
+    receive = asl.Pass("Receive Batch", parameters={"records.$": "$"})
+    decode = lambda_task(
+        "Decode Batch",
+        "DecodeBatchFunctionArn",
+        {"records.$": "$.records"},
+        result_selector={
+            "batch_id.$": "$.Payload.batch_id",
+            "received.$": "$.Payload.received",
+            "records.$": "$.Payload.records",
+            "rejected.$": "$.Payload.rejected",
+            "rejected_key.$": "$.Payload.rejected_key",
+        },
+        comment="Valid records go on; rejected ones are kept in S3 with their reason",
+    )
+    process = process_records()
     done = asl.Pass(
         "Batch Done",
         parameters={
@@ -135,13 +143,11 @@ def build() -> dict[str, Any]:
             "alerted.$": "$.outcome.deals.alerted",
         },
     )
-
     for state in (decode, process):
         catch_to(state, alert)
     chain = asl.Chain([receive, decode, process, done])
-    return asl.Graph(
-        chain, comment="Flight deals: store every price record, alert once per batch on deals"
-    ).to_dict()
+    comment = "Flight deals: store every price record, alert once per batch on deals"
+    return asl.Graph(chain, comment=comment).to_dict()
 
 
 WORKFLOW = Workflow(

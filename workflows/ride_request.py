@@ -33,27 +33,8 @@ REJECTIONS = ["InvalidInput", "NoUnicornAvailable", "RequestIdConflict"]
 DISCOUNT_TIMEOUT_SECONDS = 2
 
 
-def build() -> dict[str, Any]:
-    alert = alert_and_fail("ride-request")
-    rejected = asl.Fail(
-        "Request Rejected",
-        comment="The request cannot be served as sent; the API answers with the error",
-        error_path="$.error.Error",
-        cause_path="$.error.Cause",
-    )
-
-    validate = lambda_task(
-        "Validate Request",
-        "ValidateRequestFunctionArn",
-        "$",
-        result_selector={
-            "ride_id.$": "$.Payload.ride_id",
-            "request_id.$": "$.Payload.request_id",
-            "rider.$": "$.Payload.rider",
-            "pickup.$": "$.Payload.pickup",
-            "fingerprint.$": "$.Payload.fingerprint",
-        },
-    )
+def find_ride() -> asl.Parallel:
+    """The nearest unicorn || the rider's discount, which may fail: then the ride is at full fare."""
     find_unicorn = lambda_task(
         "Find Unicorn",
         "FindUnicornFunctionArn",
@@ -109,7 +90,30 @@ def build() -> dict[str, Any]:
     )
     find_ride.add_branch(find_unicorn)
     find_ride.add_branch(discount)
+    return find_ride
 
+
+def build() -> dict[str, Any]:
+    alert = alert_and_fail("ride-request")
+    rejected = asl.Fail(
+        "Request Rejected",
+        comment="The request cannot be served as sent; the API answers with the error",
+        error_path="$.error.Error",
+        cause_path="$.error.Cause",
+    )
+    validate = lambda_task(
+        "Validate Request",
+        "ValidateRequestFunctionArn",
+        "$",
+        result_selector={
+            "ride_id.$": "$.Payload.ride_id",
+            "request_id.$": "$.Payload.request_id",
+            "rider.$": "$.Payload.rider",
+            "pickup.$": "$.Payload.pickup",
+            "fingerprint.$": "$.Payload.fingerprint",
+        },
+    )
+    found = find_ride()
     apply = lambda_task(
         "Apply Discount",
         "ApplyDiscountFunctionArn",
@@ -148,13 +152,12 @@ def build() -> dict[str, Any]:
         },
     )
 
-    for state in (validate, find_ride, apply, record):
+    for state in (validate, found, apply, record):
         state.add_catch(asl.Catch(error_equals=REJECTIONS, next_step=rejected, result_path=ERROR_PATH))
         catch_to(state, alert)
-    chain = asl.Chain([validate, find_ride, apply, record, ride])
-    return asl.Graph(
-        chain, comment="Ride request: find a unicorn and a promo, record the ride once"
-    ).to_dict()
+    chain = asl.Chain([validate, found, apply, record, ride])
+    comment = "Ride request: find a unicorn and a promo, record the ride once"
+    return asl.Graph(chain, comment=comment).to_dict()
 
 
 WORKFLOW = Workflow(

@@ -3,6 +3,7 @@
     api = RideApi(start_sync=sfn_starter(sfn, machine_arn), authenticate=verifier.claims,
                   alert=sns_alerter(sns, alerts_topic_arn))
     api(event) -> {"statusCode", "headers", "body"}
+    api = for_environment(infra.load("local"))   # wired to a deployed environment and its user pool
 
 The rider is who the token says (never a body field). The body is validated with the workflow's
 schema before anything starts, then the Express state machine runs synchronously:
@@ -198,12 +199,12 @@ class RideApi:
             return response(201, json.loads(result.get("output") or "{}"))
         if status != "FAILED":  # TIMED_OUT, ABORTED: the workflow's own alert never ran
             return self._unexpected(504, request_id, f"execution {result.get('executionArn')} {status}")
-        name, message = str(result.get("error")), _cause_message(result.get("cause"))
-        if name == "InvalidInput":
+        failure, message = str(result.get("error")), _cause_message(result.get("cause"))
+        if failure == "InvalidInput":
             field_name = message.split(":", 1)[0] if ":" in message else "$"
-            return error(400, name, message, fields=[{"field": field_name, "message": message}])
-        if name in REJECTIONS:
-            return error(REJECTIONS[name], name, message)
+            return error(400, failure, message, fields=[{"field": field_name, "message": message}])
+        if failure in REJECTIONS:
+            return error(REJECTIONS[failure], failure, message)
         # Failed through the workflow's failure path, which has alerted already.
         return error(
             500,
@@ -240,20 +241,26 @@ def for_environment(env: Any, authenticate: Authenticate | None = None) -> RideA
     import infra  # the API host's side only: not packaged with the task Lambdas
 
     where = infra.outputs(env)["ride-request"]
-    if authenticate is None:
-        cognito = env.client("cognito-idp")
-        [pool] = [
-            p
-            for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
-            if p["Name"] == env.resource_name("users")
-        ]
-        clients = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
-        [client_id] = [c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")]
-        issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool['Id']}"
-        jwks_url = f"{env.endpoint}/{pool['Id']}/.well-known/jwks.json" if env.endpoint else None
-        authenticate = cognito_verifier(issuer, client_id, jwks_url).claims
     return RideApi(
         start_sync=sfn_starter(env.client("stepfunctions"), where["state_machine_arn"]),
-        authenticate=authenticate,
+        authenticate=authenticate or user_pool_verifier(env).claims,
         alert=sns_alerter(env.client("sns"), where["resources"]["alerts"]),
+    )
+
+
+def user_pool_verifier(env: Any) -> JwtVerifier:
+    """The environment's user pool (`<app>-<env>-users`, app client `<app>-<env>-api`), as deploy made it."""
+    cognito = env.client("cognito-idp")
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool = next((p["Id"] for p in pools if p["Name"] == env.resource_name("users")), None)
+    if pool is None:
+        raise RuntimeError(f"no user pool {env.resource_name('users')}: deploy the environment first")
+    clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")), None)
+    if client_id is None:
+        raise RuntimeError(f"user pool {pool} has no app client {env.resource_name('api')}")
+    issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool}"
+    # The local cloud serves the keys at <endpoint>/<pool id>/.well-known/jwks.json.
+    return cognito_verifier(
+        issuer, client_id, f"{env.endpoint}/{pool}/.well-known/jwks.json" if env.endpoint else None
     )

@@ -1,0 +1,115 @@
+"""The Aviasales client and producer over real HTTP against the fake API; records onto (moto) Kinesis."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.fakes.aviasales import FakeAviasales
+from tasks.flight_deals.aviasales import AviasalesClient, AviasalesRejected, AviasalesUnavailable
+from tasks.flight_deals.producer import encode, fetch_records, put_records
+from tasks.flight_deals.records import decode, from_month_matrix
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAviasales]:
+    with FakeAviasales(seed=3, token=TOKEN) as fake:
+        yield fake
+
+
+def test_the_fake_speaks_the_month_matrix_format_and_is_seeded(api: FakeAviasales) -> None:
+    data = AviasalesClient(TOKEN, api.url).month_matrix("LED", "KZN", "2026-12")
+    assert data == AviasalesClient(TOKEN, api.url).month_matrix("LED", "KZN", "2026-12-01")
+    assert {d["depart_date"][:7] for d in data} == {"2026-12"}
+    assert set(data[0]) >= {
+        "show_to_affiliates", "trip_class", "origin", "destination", "depart_date", "return_date",
+        "number_of_changes", "value", "found_at", "distance", "actual", "gate", "duration",
+    }  # fmt: skip
+    assert api.requests[0].startswith("/v2/prices/month-matrix?currency=rub&origin=LED&destination=KZN")
+    other_seed = FakeAviasales(seed=4).month_matrix("LED", "KZN", 2026, 12, "rub")
+    assert other_seed != data
+
+
+def test_the_fake_answers_gzip_and_the_token_as_a_query_parameter(api: FakeAviasales) -> None:
+    url = f"{api.url}/v2/prices/month-matrix?origin=LED&destination=MOW&month=2027-01-01&token={TOKEN}"
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.headers["Content-Encoding"] == "gzip"
+        body = json.loads(gzip.decompress(answer.read()))
+    assert body["success"] is True and body["error"] is None and body["data"]
+
+
+def test_answers_become_named_errors(api: FakeAviasales) -> None:
+    with pytest.raises(AviasalesRejected, match="HTTP 401: Unauthorized"):
+        AviasalesClient("wrong", api.url).month_matrix("LED", "KZN", "2026-12")
+    with pytest.raises(AviasalesRejected, match="origin: invalid value"):
+        AviasalesClient(TOKEN, api.url).month_matrix("Leningrad", "KZN", "2026-12")
+    api.fail(times=1)
+    with pytest.raises(AviasalesUnavailable, match="HTTP 503"):
+        AviasalesClient(TOKEN, api.url).month_matrix("LED", "KZN", "2026-12")
+    api.throttle(times=1)
+    with pytest.raises(AviasalesUnavailable, match="HTTP 429"):
+        AviasalesClient(TOKEN, api.url).month_matrix("LED", "KZN", "2026-12")
+    assert AviasalesClient(TOKEN, api.url).month_matrix("LED", "KZN", "2026-12")
+    with pytest.raises(AviasalesUnavailable):
+        AviasalesClient(TOKEN, "http://127.0.0.1:9", timeout=1).month_matrix("LED", "KZN", "2026-12")
+
+
+def test_the_producer_puts_valid_records_on_the_stream(api: FakeAviasales, aws: None) -> None:
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="prices", ShardCount=1)
+    routes, months = [("LED", "KZN"), ("LED", "MOW")], ["2026-12", "2027-01"]
+
+    records = fetch_records(AviasalesClient(TOKEN, api.url), routes, months)
+    assert put_records(kinesis, "prices", encode(records)) == len(records) > 100
+
+    shard = kinesis.describe_stream(StreamName="prices")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="prices", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )
+    got = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
+    decoded = [json.loads(r["Data"]) for r in got]
+    assert decoded == records and all(
+        r["PartitionKey"] == d["record_id"] for r, d in zip(got, decoded, strict=True)
+    )
+    assert all(decode({"data": base64.b64encode(r["Data"]).decode(), "sequenceNumber": "1"}) for r in got)
+
+
+class Flaky:
+    """Kinesis refusing every other record once (ProvisionedThroughputExceeded in PutRecords' answer)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.stored: list[bytes] = []
+
+    def put_records(self, StreamName: str, Records: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(len(Records))
+        first = len(self.calls) == 1
+        results = []
+        for i, record in enumerate(Records):
+            if first and i % 2:
+                results.append(
+                    {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow down"}
+                )
+            else:
+                self.stored.append(record["Data"])
+                results.append({"SequenceNumber": str(len(self.stored)), "ShardId": "shardId-0"})
+        return {"FailedRecordCount": sum("ErrorCode" in r for r in results), "Records": results}
+
+
+def test_records_kinesis_refuses_are_put_again() -> None:
+    records = [from_month_matrix({"origin": "LED", "destination": "KZN", "depart_date": f"2026-12-{d:02d}",
+                                  "value": 100 * d, "found_at": "2026-11-01T00:00:00+03:00"}, "rub")
+               for d in range(1, 11)]  # fmt: skip
+    kinesis = Flaky()
+    assert put_records(kinesis, "prices", encode(records)) == 10
+    assert kinesis.calls == [10, 5] and sorted(kinesis.stored) == sorted(d for d, _ in encode(records))

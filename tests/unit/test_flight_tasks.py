@@ -1,0 +1,207 @@
+"""flight-deals task Lambdas against moto: decode, store (throttled too), deals, one alert, park."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from tasks.flight_deals import alert_deals, decode_batch, find_deals, park_batch, store_records
+from tasks.flight_deals.records import from_month_matrix
+from tasks.shared import clients, parameters
+from tests.unit.conftest import create_table, envelope
+from tests.unit.test_flight_records import ENTRY, pipe_record
+from workflows.flight_deals import WORKFLOW
+
+BUCKET, PRICES, IDEMPOTENCY = "batches-test", "prices-test", "idempotency-test"
+RULES = "/pyflows/test/flight-deals/deal-rules"
+
+
+@pytest.fixture
+def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    spec = {t.name: t for t in WORKFLOW.tables}
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    topic = boto3.client("sns").create_topic(Name="deals-test")["TopicArn"]
+    queue = boto3.client("sqs").create_queue(QueueName="deals-test")["QueueUrl"]
+    queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    boto3.client("sns").subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
+    )
+    for name, value in {
+        "BATCHES_BUCKET": BUCKET,
+        "PRICES_TABLE": PRICES,
+        "IDEMPOTENCY_TABLE": IDEMPOTENCY,
+        "DEALS_TOPIC_ARN": topic,
+        "DEAL_RULES_PARAMETER": RULES,
+    }.items():
+        monkeypatch.setenv(name, value)
+    parameters.clear()
+    alert_deals.publish_once.cache_clear()
+    return {
+        "prices": create_table(spec["prices"], PRICES),
+        "idempotency": create_table(spec["idempotency"], IDEMPOTENCY),
+        "queue": queue,
+    }
+
+
+def records(n: int, cheap_every: int = 4) -> list[dict[str, Any]]:
+    return [
+        from_month_matrix(
+            {
+                **ENTRY,
+                "depart_date": f"2026-12-{1 + i % 28:02d}",
+                "value": 3000 + i if i % cheap_every == 0 else 9000 + i,
+            },
+            "rub",
+        )
+        for i in range(n)
+    ]
+
+
+def alerts_sent(queue: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_decode_keeps_rejected_records_in_s3_with_their_reason(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    good = records(3)
+    batch = [pipe_record(json.dumps(r), i) for i, r in enumerate(good)] + [pipe_record("oops", 9)]
+
+    out = decode_batch.handler(envelope({"records": batch}), context)
+
+    assert out["records"] == good and out["received"] == 4 and out["rejected"] == 1
+    assert out["rejected_key"] == f"rejected/{out['batch_id']}.json"
+    kept = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=out["rejected_key"])["Body"].read())
+    assert kept["rejected"] == [
+        {
+            "sequence_number": f"{9:056d}",
+            "partition_key": "k9",
+            "data": batch[-1]["data"],
+            "reason": kept["rejected"][0]["reason"],
+        }
+    ]
+    assert kept["rejected"][0]["reason"].startswith("data: not JSON")
+    clean = decode_batch.handler(envelope({"records": batch[:3]}), context)
+    assert clean["rejected"] == 0 and clean["rejected_key"] is None
+
+
+def test_store_writes_each_record_once_even_when_the_batch_comes_twice(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    batch: dict[str, Any] = {"batch_id": "b1", "records": records(60)}
+    assert store_records.handler(envelope(batch), context)["stored"] == 60
+    store_records.handler(envelope(batch), context)
+    items = resources["prices"].scan()["Items"]
+    assert sorted(i["record_id"] for i in items) == sorted(r["record_id"] for r in batch["records"])
+
+
+class Throttling:
+    """A DynamoDB client that throttles: errors first, then leaves half of each batch unprocessed."""
+
+    def __init__(self, real: Any, errors: int = 2) -> None:
+        self.real, self.errors, self.calls = real, errors, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        if self.errors:
+            self.errors -= 1
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "BatchWriteItem")
+        ((table, requests),) = RequestItems.items()
+        keep, later = requests[: (len(requests) + 1) // 2], requests[(len(requests) + 1) // 2 :]
+        self.real.batch_write_item(RequestItems={table: keep})
+        return {"UnprocessedItems": {table: later} if later else {}}
+
+
+def test_throttled_writes_are_retried_and_lose_no_record(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    throttling = Throttling(boto3.client("dynamodb"))
+    clients.override("dynamodb", throttling)
+    batch = {"batch_id": "b2", "records": records(50)}
+
+    out = store_records.handler(envelope(batch), context)
+
+    assert out["stored"] == 50 and out["retried_rounds"] > 0 and throttling.calls > 4
+    assert len(resources["prices"].scan()["Items"]) == 50
+
+
+def test_writes_refused_every_time_raise_a_retryable_error(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    clients.override("dynamodb", Throttling(boto3.client("dynamodb"), errors=10_000))
+    store_records.MAX_ROUNDS, saved = 2, store_records.MAX_ROUNDS
+    try:
+        with pytest.raises(store_records.RecordsNotStored):
+            store_records.handler(envelope({"batch_id": "b3", "records": records(3)}), context)
+    finally:
+        store_records.MAX_ROUNDS = saved
+
+
+def test_find_deals_uses_the_configured_rules_or_the_seeds_rule(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    batch = {"batch_id": "b4", "records": records(8)}  # 2 cheap Aeroflot records (3000, 3004)
+    out = find_deals.handler(envelope(batch), context)
+    assert out["count"] == 2 and out["subject"] == "2 flight deals found"
+
+    boto3.client("ssm").put_parameter(
+        Name=RULES, Type="String", Value='[{"max_cost": 3001, "origin": "LED"}]'
+    )
+    parameters.clear()
+    out = find_deals.handler(envelope(batch), context)
+    assert out["count"] == 1 and "LED->KZN 2026-12-01 Aeroflot 3000 RUB" in out["message"]
+
+    boto3.client("ssm").put_parameter(Name=RULES, Type="String", Value="[]", Overwrite=True)
+    parameters.clear()
+    with pytest.raises(find_deals.InvalidDealRules):
+        find_deals.handler(envelope(batch), context)
+
+
+def test_a_batchs_alert_is_published_once(resources: dict[str, Any], context: LambdaContext) -> None:
+    alert = {"batch_id": "b5", "count": 2, "subject": "2 flight deals found", "message": "two deals"}
+    first = alert_deals.handler(envelope(alert), context)
+    again = alert_deals.handler(envelope(alert), context)
+    other = alert_deals.handler(envelope({**alert, "batch_id": "b6"}), context)
+
+    assert first == again and first["alerted"] is True and other["message_id"] != first["message_id"]
+    sent = alerts_sent(resources["queue"])
+    assert sorted(m["Subject"] for m in sent) == ["2 flight deals found"] * 2
+
+
+def test_a_failed_publish_does_not_block_the_retry(resources: dict[str, Any], context: LambdaContext) -> None:
+    class Down:
+        def publish(self, **kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": "InternalError"}}, "Publish")
+
+    alert = {"batch_id": "b7", "count": 1, "subject": "1 flight deal found", "message": "one deal"}
+    clients.override("sns", Down())
+    with pytest.raises(ClientError):
+        alert_deals.handler(envelope(alert), context)
+    clients.reset()
+    alert_deals.publish_once.cache_clear()
+    assert alert_deals.handler(envelope(alert), context)["alerted"] is True
+    assert len(alerts_sent(resources["queue"])) == 1
+
+
+def test_park_keeps_the_batch_as_delivered_for_redrive(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    batch = [pipe_record("x", 1), pipe_record("y", 2)]
+    error = {"Error": "RecordsNotStored", "Cause": "still throttled"}
+    execution = "arn:aws:states:us-east-1:123456789012:express:flight-deals:e1:e1"
+    out = park_batch.handler(envelope({"batch": batch, "error": error, "execution": execution}), context)
+
+    parked = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=out["key"])["Body"].read())
+    assert out["key"].startswith("parked/") and parked["batch"] == batch and parked["error"] == error
+    odd = park_batch.handler(envelope({"batch": {"not": "a batch"}, "execution": execution}), context)
+    assert odd["key"] == "parked/e1.json"

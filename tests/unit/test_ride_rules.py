@@ -1,0 +1,69 @@
+"""Ride-request decisions: request identity, nearest unicorn, the seeded promo, the fare."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tasks.ride_request.rides import (
+    NoUnicornAvailable,
+    distance_km,
+    fare,
+    fingerprint,
+    nearest_unicorn,
+    promo,
+    ride_id,
+)
+from tests.unit.conftest import seed_items
+from workflows.ride_request import WORKFLOW
+
+STABLE = seed_items(WORKFLOW.tables[1])
+PIKE_PLACE = {"latitude": 47.6097, "longitude": -122.3422}
+
+
+def test_a_request_id_is_scoped_by_rider_and_its_fingerprint_covers_the_body() -> None:
+    assert ride_id("ann", "req-00001") == ride_id("ann", "req-00001")
+    assert ride_id("ann", "req-00001") != ride_id("bob", "req-00001")
+    request = {"request_id": "req-00001", "rider": "ann", "pickup": PIKE_PLACE}
+    assert fingerprint(request) == fingerprint({**request, "pickup": dict(reversed(PIKE_PLACE.items()))})
+    assert fingerprint(request) != fingerprint({**request, "pickup": {**PIKE_PLACE, "latitude": 47.61}})
+
+
+def test_the_nearest_available_unicorn_is_found() -> None:
+    assert round(distance_km(47.6062, -122.3321, 47.6205, -122.3493), 1) == 2.0
+    near_space_needle = nearest_unicorn(STABLE, {"latitude": 47.6200, "longitude": -122.3490})
+    assert near_space_needle["name"] == "Shadowfax" and near_space_needle["base_cents"] == 1500
+    assert near_space_needle["eta_seconds"] >= 60
+    # Binky (Tacoma) is not available: a Tacoma pickup gets a Seattle-area unicorn or none.
+    with pytest.raises(NoUnicornAvailable):
+        nearest_unicorn(STABLE, {"latitude": 47.05, "longitude": -122.6})
+    with pytest.raises(NoUnicornAvailable):
+        nearest_unicorn(STABLE, {"latitude": 0, "longitude": 0})
+
+
+def test_the_promo_is_deterministic_and_follows_the_documented_tiers() -> None:
+    assert promo("ann", PIKE_PLACE) == promo("ann", {"latitude": 47.60971, "longitude": -122.34221})
+    offers = Counter(promo(f"rider-{i}", PIKE_PLACE)["percent_off"] for i in range(4000))
+    assert set(offers) == {0, 10, 20, 50}
+    shares = {k: v / 4000 for k, v in offers.items()}
+    assert abs(shares[0] - 0.50) < 0.03 and abs(shares[10] - 0.25) < 0.03
+    assert abs(shares[20] - 0.15) < 0.03 and abs(shares[50] - 0.10) < 0.03
+    assert promo("ann", PIKE_PLACE, campaign="other") is not None
+    none = next(
+        promo(f"r{i}", PIKE_PLACE) for i in range(100) if promo(f"r{i}", PIKE_PLACE)["percent_off"] == 0
+    )
+    assert none == {"percent_off": 0, "code": None, "status": "none"}
+
+
+def test_the_fare_is_in_cents_with_the_discount_rounded_half_up() -> None:
+    assert fare(1500, 0) == {"base_cents": 1500, "discount_cents": 0, "total_cents": 1500, "currency": "USD"}
+    assert fare(1500, 10)["total_cents"] == 1350
+    assert fare(1250, 10) == {
+        "base_cents": 1250,
+        "discount_cents": 125,
+        "total_cents": 1125,
+        "currency": "USD",
+    }
+    assert fare(1255, 10)["discount_cents"] == 126  # 125.5 -> 126
+    assert fare(999, 50)["total_cents"] == 499

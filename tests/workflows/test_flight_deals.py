@@ -1,0 +1,440 @@
+"""flight-deals on the local cloud: the producer's records through Kinesis and the Pipe to the real
+definition and handlers. Asserts the prices table, the rejected records in S3, the deal alerts
+and the failure path (alert, then the batch parked for redrive)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import pytest
+from moto.dynamodb.exceptions import DynamodbException
+from moto.dynamodb.responses import DynamoHandler
+
+from localcloud import LocalCloud, mock_config
+from localcloud.engine import clock
+from localcloud.fakes.aviasales import FakeAviasales
+from localcloud.lambda_runtime import LambdaRuntime
+from tasks.flight_deals import producer
+from tasks.flight_deals.aviasales import AviasalesClient
+from tasks.flight_deals.deals import find_deals, parse_rules
+from tasks.flight_deals.producer import encode, fetch_records, put_records
+from tasks.flight_deals.records import batch_id, split
+from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+
+WF = "flight-deals"
+RULES = [
+    {"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot"},
+    {"name": "moscow-cheap", "max_cost": 2000, "origin": "LED", "destination": "MOW"},
+]
+# Cheap routes first, then a far one with no deals: some batches alert, some do not.
+ROUTES = [("LED", "KZN"), ("LED", "MOW"), ("MOW", "KZN"), ("LED", "HKT")]
+MONTHS = [f"{year}-{month:02d}" for year in (2026, 2027) for month in range(1, 13)] + [
+    f"2028-{m:02d}" for m in range(1, 13)
+]
+MALFORMED = [
+    b"not json at all",
+    b"[1, 2, 3]",
+    b'{"record_id": "x"}',
+    json.dumps({"origin": "LED"}).encode(),
+]
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud) -> Deployed:
+    deployed = deploy_workflows(local_cloud, WF)
+    deployed.client("ssm").put_parameter(
+        Name="/pyflows/local/flight-deals/deal-rules", Type="String", Value=json.dumps(RULES)
+    )
+    return deployed
+
+
+@pytest.fixture
+def flights(app: Deployed) -> Deployed:
+    """Empty table, bucket and idempotency records; stream drained; no faults."""
+    dynamodb = app.client("dynamodb")
+    for logical, key in (("prices", "record_id"), ("idempotency", "id")):
+        table = app.resource(WF, logical)
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=key):
+            deletes = [{"DeleteRequest": {"Key": {key: item[key]}}} for item in page["Items"]]
+            for i in range(0, len(deletes), 25):
+                dynamodb.batch_write_item(RequestItems={table: deletes[i : i + 25]})
+    s3, bucket = app.client("s3"), app.resource(WF, "batches")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=obj["Key"])
+    runtime(app).clear_faults()
+    app.cloud.streams.drain(timeout=300)
+    app.cloud.streams.deliveries.clear()
+    return app
+
+
+@pytest.fixture
+def deals_inbox(flights: Deployed) -> Inbox:
+    return flights.inbox(flights.resource(WF, "deals"))
+
+
+@pytest.fixture
+def alerts(flights: Deployed) -> Inbox:
+    return flights.inbox(flights.resource(WF, "alerts"))
+
+
+@pytest.fixture(scope="module")
+def aviasales() -> Iterator[FakeAviasales]:
+    with FakeAviasales(seed=11, token="local-aviasales-token") as fake:
+        yield fake
+
+
+def produce(app: Deployed, entries: list[tuple[bytes, str]]) -> None:
+    stream = app.resource(WF, "price-records").rsplit("/", 1)[1]
+    put_records(app.client("kinesis"), stream, entries)
+
+
+def deliver(app: Deployed, window: int = 4, history: bool = True) -> list[dict[str, Any]]:
+    """Deliver the stream through the Pipe (fire and forget, as deployed), `window` batches at a
+    time, and wait for their executions: all at once would only queue on cold Lambda workers."""
+    runs: list[dict[str, Any]] = []
+    with clock.instant():
+        while True:
+            delivered = sum(app.cloud.streams.poll_once() for _ in range(window))
+            deliveries = list(app.cloud.streams.deliveries)
+            app.cloud.streams.deliveries.clear()
+            assert all(d.ok for d in deliveries), deliveries
+            runs += [run_of(app, d.detail, history) for d in deliveries]
+            if not delivered:
+                break
+    assert all(r["status"] == "SUCCEEDED" for r in runs), [(r["error"], r["cause"]) for r in runs]
+    return runs
+
+
+def run_of(app: Deployed, arn: str, history: bool = True, timeout: float = 600) -> dict[str, Any]:
+    """The execution once it has ended: status, input, output, states entered, history."""
+    sfn = app.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{arn} still running"
+        time.sleep(0.05)
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"] if history else []
+    if history:
+        HISTORIES[WF].append(events)
+    return {
+        "arn": arn,
+        "status": described["status"],
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+        "input": json.loads(described["input"]),
+        "output": json.loads(described["output"]) if described.get("output") else None,
+        "states": [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e],
+        "events": events,
+    }
+
+
+def stored(app: Deployed) -> list[str]:
+    pages = app.client("dynamodb").get_paginator("scan")
+    table = app.resource(WF, "prices")
+    pages = pages.paginate(TableName=table, ProjectionExpression="record_id")  # moto serialises slowly
+    return [i["record_id"]["S"] for p in pages for i in p["Items"]]
+
+
+def s3_documents(app: Deployed, prefix: str) -> dict[str, Any]:
+    s3, bucket = app.client("s3"), app.resource(WF, "batches")
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for o in page.get("Contents", [])
+    ]
+    return {k: json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in keys}
+
+
+def expected_deal_batches(runs: list[dict[str, Any]]) -> set[str]:
+    rules = parse_rules(json.dumps(RULES))
+    return {batch_id(r["input"]) for r in runs if find_deals(split(r["input"])[0], rules)}
+
+
+def alerted_batches(inbox: Inbox) -> list[str]:
+    return [m.splitlines()[0].rsplit(" ", 1)[1].rstrip(":") for m in inbox.messages()]
+
+
+@pytest.mark.slow
+def test_ten_thousand_records_are_stored_once_rejected_with_reasons_and_alerted_per_batch(
+    flights: Deployed, aviasales: FakeAviasales, deals_inbox: Inbox, alerts: Inbox
+) -> None:
+    api = AviasalesClient(aviasales.token, aviasales.url)
+    valid = fetch_records(api, ROUTES, MONTHS)[:9_300]
+    entries = encode(valid)
+    # 700 malformed records spread through the stream (every 14th position).
+    for i in range(700):
+        entries.insert(i * 14 + 7, (MALFORMED[i % len(MALFORMED)], f"bad-{i}"))
+    assert len(entries) == 10_000
+
+    produce(flights, entries)
+    runs = deliver(flights, history=False)  # histories of 100 alike executions add nothing
+
+    assert sum(len(r["input"]) for r in runs) == 10_000
+    ids = stored(flights)
+    assert len(ids) == len(set(ids)) == len({r["record_id"] for r in valid})
+    assert set(ids) == {r["record_id"] for r in valid}
+    rejected = [r for doc in s3_documents(flights, "rejected/").values() for r in doc["rejected"]]
+    assert len(rejected) == 700 and all(r["reason"] for r in rejected)
+    bad = {data for data, _ in entries if data in MALFORMED}
+    assert {json.dumps(r["reason"].split(":")[0]) for r in rejected} >= {'"data"', '"record"'}
+    assert {base64.b64decode(r["data"]) for r in rejected} == bad
+    expected = expected_deal_batches(runs)
+    assert 0 < len(expected) < len(runs)  # the test data has batches with and without deals
+    sent = alerted_batches(deals_inbox)
+    assert sorted(sent) == sorted(expected)  # one alert per batch with deals, none without
+    assert {r["output"]["batch_id"] for r in runs if r["output"]["alerted"]} == expected
+    assert alerts.messages() == []
+
+
+def test_a_batch_delivered_twice_stores_nothing_twice_and_alerts_once(
+    flights: Deployed, aviasales: FakeAviasales, deals_inbox: Inbox
+) -> None:
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2026-12"])
+    produce(flights, [*encode(records[:80]), (b"oops", "bad")])
+    [first] = deliver(flights)
+    assert first["output"]["alerted"] is True
+    before = sorted(stored(flights))
+
+    again = flights.client("stepfunctions").start_sync_execution(
+        stateMachineArn=flights.outputs[WF]["state_machine_arn"], input=json.dumps(first["input"])
+    )
+    second = run_of(flights, again["executionArn"])
+
+    assert second["status"] == "SUCCEEDED"
+    assert second["output"] == first["output"]
+    assert sorted(stored(flights)) == before and len(before) == 80
+    assert len(alerted_batches(deals_inbox)) == 1
+    assert list(s3_documents(flights, "rejected/")) == [f"rejected/{first['output']['batch_id']}.json"]
+
+
+def test_a_batch_without_deals_is_stored_and_alerts_nobody(
+    flights: Deployed, aviasales: FakeAviasales, deals_inbox: Inbox
+) -> None:
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "HKT")], ["2026-12"])
+    produce(flights, encode(records))
+    [run] = deliver(flights)
+    assert run["states"][-2:] == ["No Deals", "Batch Done"] or "No Deals" in run["states"]
+    assert run["output"] == {**run["output"], "deals": 0, "alerted": False, "rejected": 0}
+    assert len(stored(flights)) == len(records)
+    assert deals_inbox.messages() == []
+
+
+@contextmanager
+def throttled_writes(table: str, error_every: int = 3) -> Iterator[dict[str, int]]:
+    """DynamoDB (the local cloud's, in this process) throttling BatchWriteItem on `table`: every
+    `error_every`-th call fails with ProvisionedThroughputExceededException, the others write only
+    the first half of the items and return the rest as UnprocessedItems, as AWS does under load."""
+    original = DynamoHandler.batch_write_item
+    counts = {"calls": 0, "errors": 0, "unprocessed": 0}
+    lock = threading.Lock()
+
+    def throttled(handler: Any) -> Any:
+        requests = handler.body.get("RequestItems", {})
+        if table not in requests:
+            return original(handler)
+        with lock:
+            counts["calls"] += 1
+            refuse = counts["calls"] % error_every == 0
+            counts["errors"] += refuse
+        if refuse:
+            raise DynamodbException(
+                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "The level of configured provisioned throughput for the table was exceeded",
+            )
+        items = requests[table]
+        keep, later = items[: (len(items) + 1) // 2], items[(len(items) + 1) // 2 :]
+        handler.body = {**handler.body, "RequestItems": {**requests, table: keep}}
+        result = original(handler)
+        if later:
+            with lock:
+                counts["unprocessed"] += len(later)
+            cast(dict[str, Any], result.result)["UnprocessedItems"] = {table: later}
+        return result
+
+    DynamoHandler.batch_write_item = throttled  # type: ignore[method-assign,assignment]
+    try:
+        yield counts
+    finally:
+        DynamoHandler.batch_write_item = original  # type: ignore[method-assign]
+
+
+def test_throttled_dynamodb_writes_lose_no_record(flights: Deployed, aviasales: FakeAviasales) -> None:
+    records = fetch_records(
+        AviasalesClient(aviasales.token, aviasales.url), [("MOW", "KZN")], ["2027-02", "2027-03"]
+    )
+    produce(flights, encode(records))
+
+    with throttled_writes(flights.resource(WF, "prices")) as counts:
+        runs = deliver(flights)
+
+    assert counts["errors"] > 0 and counts["unprocessed"] > 0
+    assert all(r["status"] == "SUCCEEDED" for r in runs)
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in records)
+
+
+def function(app: Deployed, name: str) -> str:
+    return str(app.outputs[WF]["functions"][name]["name"])
+
+
+def runtime(app: Deployed) -> LambdaRuntime:
+    assert app.cloud.lambda_runtime is not None, "the local cloud is not started"
+    return app.cloud.lambda_runtime
+
+
+def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
+    flights: Deployed, aviasales: FakeAviasales, alerts: Inbox
+) -> None:
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-04"])
+    runtime(flights).inject(function(flights, "store-records"), "error", error_type="RecordsNotStored")
+    sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
+    batch = [
+        {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
+        for i, (d, k) in enumerate(encode(records[:20]))
+    ]
+
+    with clock.instant():
+        result = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(batch))
+    run = run_of(flights, result["executionArn"])
+
+    assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
+    assert run["states"][-3:] == ["Alert Failure", "Park Batch", "Failed"]
+    [alert] = alerts.messages()
+    assert "RecordsNotStored" in alert and run["arn"] in alert
+    [(key, parked)] = s3_documents(flights, "parked/").items()
+    assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
+    assert parked["error"]["Error"] == "RecordsNotStored"
+
+    # Redrive: the parked batch, started again once the fault is gone, is stored in full.
+    runtime(flights).clear_faults()
+    with clock.instant():
+        redriven = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(parked["batch"]))
+    assert run_of(flights, redriven["executionArn"])["status"] == "SUCCEEDED"
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:20])
+
+
+def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Deployed, alerts: Inbox) -> None:
+    for name in ("decode-batch", "park-batch"):
+        runtime(flights).inject(function(flights, name), "error", error_type="Broken")
+    sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
+
+    result = sfn.start_sync_execution(
+        stateMachineArn=machine, input=json.dumps([{"data": "", "sequenceNumber": "1"}])
+    )
+    run = run_of(flights, result["executionArn"])
+
+    assert run["status"] == "FAILED" and run["error"] == "Broken"
+    assert run["states"] == [
+        "Receive Batch",
+        "Decode Batch",
+        "Alert Failure",
+        "Park Batch",
+        "Alert Parking Failed",
+        "Failed",
+    ]
+    messages = alerts.messages()
+    assert len(messages) == 2 and "could not be parked" in messages[1]
+
+
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
+    flights: Deployed, aviasales: FakeAviasales
+) -> None:
+    for name in ("decode-batch", "store-records", "find-deals", "alert-deals"):
+        runtime(flights).inject(function(flights, name), "service_error", times=1)
+        runtime(flights).inject(function(flights, name), "throttle", times=1)
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
+    produce(flights, encode(records))
+
+    [run] = deliver(flights)
+
+    errors = [e["taskFailedEventDetails"]["error"] for e in run["events"] if e["type"] == "TaskFailed"]
+    assert sorted(errors) == sorted(["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * 4)
+    assert len(stored(flights)) == len(records)
+
+
+def test_the_producer_command_reads_the_api_with_the_secret_token_and_feeds_the_workflow(
+    flights: Deployed, aviasales: FakeAviasales
+) -> None:
+    flights.client("secretsmanager").create_secret(
+        Name="pyflows-local-flight-deals-aviasales-token", SecretString=aviasales.token
+    )
+    argv = ["--env", "local", "--route", "LED-AER", "--month", "2027-06", "--api-url", aviasales.url]
+
+    assert producer.main(argv) == 0
+
+    expected = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "AER")], ["2027-06"])
+    runs = deliver(flights)
+    assert sum(r["output"]["received"] for r in runs) == len(expected)
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in expected)
+
+
+# Paths that need AWS itself to misbehave (SNS failing, Park Batch's Lambda flaky) are forced with
+# mocked test cases; the other states run for real.
+MOCKS = {
+    "StateMachines": {
+        "pyflows-local-flight-deals": {
+            "TestCases": {
+                "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
+                "NothingWorks": {
+                    "Decode Batch": "Broken",
+                    "Park Batch": "LambdaFlakyThenBroken",
+                    "Alert Parking Failed": "SnsDown",
+                },
+            }
+        }
+    },
+    "MockedResponses": {
+        "Broken": {"0": {"Throw": {"Error": "Broken", "Cause": "decoder crashed"}}},
+        "SnsDown": {
+            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
+        },
+        "LambdaFlakyThenBroken": {
+            "0": {"Throw": {"Error": "Lambda.ServiceException", "Cause": "service error"}},
+            "1": {"Throw": {"Error": "Lambda.TooManyRequestsException", "Cause": "throttled"}},
+            "2": {"Throw": {"Error": "S3Unavailable", "Cause": "bucket unreachable"}},
+        },
+    },
+}
+
+
+@pytest.fixture
+def mocked(flights: Deployed) -> Iterator[Deployed]:
+    mock_config.install()
+    mock_config.load(MOCKS)
+    yield flights
+    mock_config.clear()
+
+
+def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) -> None:
+    batch = [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "42"}]
+
+    run = mocked.run(f"{WF}#AlertUndeliverable", batch)
+
+    assert run.status == "FAILED" and run.error == "Broken"
+    assert run.states == ["Receive Batch", "Decode Batch", "Alert Failure", "Park Batch", "Failed"]
+    [(key, parked)] = s3_documents(mocked, "parked/").items()
+    assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
+
+
+def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error(mocked: Deployed) -> None:
+    run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
+
+    assert run.status == "FAILED" and run.error == "Broken"
+    assert run.states[-3:] == ["Park Batch", "Alert Parking Failed", "Failed"]
+    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert errors == [
+        "Broken",
+        "Lambda.ServiceException",
+        "Lambda.TooManyRequestsException",
+        "S3Unavailable",
+        "SNS.InternalErrorException",
+        "SNS.ThrottledException",
+        "SNS.AuthorizationErrorException",
+    ]

@@ -1,0 +1,438 @@
+"""ride-request over real HTTP: `POST /ride` (tasks.ride_request.api behind a small HTTP server, as
+the app's HTTP API mounts it) starts the deployed Express state machine synchronously on the local
+cloud. Asserts each response code, the rides table, the alerts and the execution histories."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from localcloud import LocalCloud, mock_config
+from localcloud.engine import clock
+from localcloud.lambda_runtime import LambdaRuntime
+from tasks.ride_request.api import LocalIssuer, RideApi, for_environment, sfn_starter, sns_alerter
+from tasks.ride_request.rides import fare, promo
+from tasks.shared.numbers import from_dynamo
+from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+
+WF = "ride-request"
+ISSUER = LocalIssuer()
+DOWNTOWN = {"latitude": 47.6062, "longitude": -122.3321}  # Rocinante's corner, 1200 cents
+_deserialize = TypeDeserializer().deserialize
+FOUND = ["Validate Request", "Find Ride", "Find Unicorn", "Get Discount", "Apply Discount", "Record Ride"]
+
+
+class RideServer:
+    """API Gateway's part: HTTP in, a v2 event to the route handler, its answer back as HTTP."""
+
+    def __init__(self, api: RideApi) -> None:
+        self.api = api
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self.api
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                event = {
+                    "version": "2.0",
+                    "routeKey": "POST /ride",
+                    "rawPath": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "requestContext": {
+                        "requestId": str(uuid.uuid4()),
+                        "http": {"method": "POST", "path": self.path},
+                    },
+                    "body": self.rfile.read(length).decode() if length else None,
+                    "isBase64Encoded": False,
+                }
+                answer: dict[str, Any] = (
+                    api(event) if self.path == "/ride" else {"statusCode": 404, "body": "{}"}
+                )
+                data = str(answer.get("body") or "").encode()
+                self.send_response(answer["statusCode"])
+                for name, value in (answer.get("headers") or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def post(url: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(
+        f"{url}/ride", data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read()), dict(answer.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), dict(error.headers)
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud) -> Deployed:
+    return deploy_workflows(local_cloud, WF)
+
+
+def ride_api(app: Deployed, machine_arn: str | None = None) -> RideApi:
+    return RideApi(
+        start_sync=sfn_starter(
+            app.client("stepfunctions"), machine_arn or app.outputs[WF]["state_machine_arn"]
+        ),
+        authenticate=ISSUER.verifier().claims,
+        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
+    )
+
+
+@pytest.fixture(scope="module")
+def server(app: Deployed) -> Iterator[RideServer]:
+    running = RideServer(ride_api(app))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def rides(app: Deployed, server: RideServer) -> Iterator[str]:
+    """The API's URL, with an empty rides table and no faults; Retry backoff takes no real time."""
+    dynamodb, table = app.client("dynamodb"), app.resource(WF, "rides")
+    for item in dynamodb.scan(TableName=table, ProjectionExpression="ride_id")["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"ride_id": item["ride_id"]})
+    runtime(app).clear_faults()
+    with clock.instant():
+        yield server.url
+
+
+@pytest.fixture
+def alerts(app: Deployed) -> Inbox:
+    return app.inbox(app.resource(WF, "alerts"))
+
+
+def recorded(app: Deployed) -> list[dict[str, Any]]:
+    items = app.client("dynamodb").scan(TableName=app.resource(WF, "rides"))["Items"]
+    return [from_dynamo({k: _deserialize(v) for k, v in item.items()}) for item in items]
+
+
+def executions(app: Deployed) -> list[str]:
+    sfn = app.client("stepfunctions")
+    found = sfn.list_executions(stateMachineArn=app.outputs[WF]["state_machine_arn"], maxResults=1000)
+    return [e["executionArn"] for e in found["executions"]]
+
+
+def history(app: Deployed, execution_name: str) -> list[dict[str, Any]]:
+    arn = next(a for a in executions(app) if a.endswith(f":{execution_name}"))
+    events: list[dict[str, Any]] = app.client("stepfunctions").get_execution_history(
+        executionArn=arn, maxResults=1000
+    )["events"]
+    HISTORIES[WF].append(events)
+    return events
+
+
+def states(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def function(app: Deployed, name: str) -> str:
+    return str(app.outputs[WF]["functions"][name]["name"])
+
+
+def runtime(app: Deployed) -> LambdaRuntime:
+    assert app.cloud.lambda_runtime is not None, "the local cloud is not started"
+    return app.cloud.lambda_runtime
+
+
+def body(request_id: str | None = None, pickup: dict[str, float] = DOWNTOWN) -> dict[str, Any]:
+    return {"request_id": request_id or f"req-{uuid.uuid4().hex[:12]}", "pickup": pickup}
+
+
+def test_a_signed_in_rider_gets_201_with_the_ride_recorded(app: Deployed, rides: str, alerts: Inbox) -> None:
+    request = body()
+    status, ride, headers = post(rides, request, ISSUER.token("ann"))
+
+    assert status == 201
+    offer = promo("ann", DOWNTOWN)
+    assert ride["rider"] == "ann" and ride["request_id"] == request["request_id"]
+    assert ride["unicorn"]["name"] == "Rocinante" and ride["replayed"] is False
+    assert ride["discount"] == offer and ride["fare"] == fare(1200, offer["percent_off"])
+    [item] = recorded(app)
+    assert item["ride_id"] == ride["ride_id"] and item["rider"] == "ann"
+    entered = states(history(app, f"ride-{headers['X-Request-Id']}"))
+    assert sorted(entered) == sorted([*FOUND, "Ride Recorded"]) and entered[-1] == "Ride Recorded"
+    assert alerts.messages() == []
+
+
+def test_an_invalid_body_is_400_naming_the_field_and_starts_nothing(app: Deployed, rides: str) -> None:
+    before = len(executions(app))
+    status, answer, _ = post(rides, body(pickup={"latitude": 123.0, "longitude": 0}), ISSUER.token("ann"))
+    assert status == 400 and answer["error"] == "InvalidInput"
+    assert [f["field"] for f in answer["fields"]] == ["pickup.latitude"]
+    status, answer, _ = post(rides, {"pickup": DOWNTOWN}, ISSUER.token("ann"))
+    assert status == 400 and answer["fields"][0]["field"] == "request_id"
+    assert len(executions(app)) == before and recorded(app) == []
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "garbage",
+        ISSUER.token("ann", expires_in=-60),
+        LocalIssuer().token("ann"),
+        ISSUER.token("ann", audience="x"),
+    ],
+    ids=["no token", "not a jwt", "expired", "another key", "another audience"],
+)
+def test_without_a_valid_token_the_answer_is_401_and_starts_nothing(
+    app: Deployed, rides: str, token: str | None
+) -> None:
+    before = len(executions(app))
+    status, answer, headers = post(rides, body(), token)
+    assert status == 401 and answer["error"] == "Unauthorized" and "Bearer" in headers["WWW-Authenticate"]
+    assert len(executions(app)) == before
+
+
+def test_a_replayed_request_id_returns_the_ride_and_another_body_is_409(app: Deployed, rides: str) -> None:
+    request = body("req-replayed-1")
+    first = post(rides, request, ISSUER.token("ann"))
+    again = post(rides, request, ISSUER.token("ann"))
+    moved = post(
+        rides, body("req-replayed-1", {"latitude": 47.62, "longitude": -122.349}), ISSUER.token("ann")
+    )
+    other_rider = post(rides, request, ISSUER.token("bob"))
+
+    assert first[0] == again[0] == 201 and again[1] == {**first[1], "replayed": True}
+    assert (
+        moved[0] == 409
+        and moved[1]["error"] == "RequestIdConflict"
+        and "req-replayed-1" in moved[1]["message"]
+    )
+    assert other_rider[0] == 201  # request ids are per rider
+    assert sorted(r["rider"] for r in recorded(app)) == ["ann", "bob"]
+    assert states(history(app, f"ride-{moved[2]['X-Request-Id']}"))[-1] == "Request Rejected"
+
+
+def test_a_pickup_far_from_every_unicorn_is_503(app: Deployed, rides: str, alerts: Inbox) -> None:
+    status, answer, headers = post(
+        rides, body(pickup={"latitude": 40.7128, "longitude": -74.006}), ISSUER.token("ann")
+    )
+    assert status == 503 and answer["error"] == "NoUnicornAvailable"
+    assert recorded(app) == [] and alerts.messages() == []
+    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-1] == "Request Rejected"
+
+
+def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
+    app: Deployed, rides: str, alerts: Inbox
+) -> None:
+    runtime(app).inject(function(app, "record-ride"), "error", error_type="Boom")
+
+    status, answer, headers = post(rides, body(), ISSUER.token("ann"))
+
+    assert status == 500 and answer["request_id"] == headers["X-Request-Id"]
+    assert headers["X-Request-Id"] in answer["message"] and "Boom" not in json.dumps(answer)
+    [alert] = alerts.messages()
+    assert "Boom" in alert
+    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-2:] == ["Alert Failure", "Failed"]
+
+
+def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
+    app: Deployed, alerts: Inbox
+) -> None:
+    missing = app.outputs[WF]["state_machine_arn"] + "-missing"
+    broken = RideServer(ride_api(app, missing))
+    try:
+        status, answer, headers = post(broken.url, body(), ISSUER.token("ann"))
+    finally:
+        broken.stop()
+    assert status == 502 and answer["request_id"] == headers["X-Request-Id"]
+    [alert] = alerts.messages()
+    assert headers["X-Request-Id"] in alert
+
+
+def test_a_discount_service_that_always_fails_gives_a_full_fare_ride(app: Deployed, rides: str) -> None:
+    runtime(app).inject(function(app, "get-discount"), "error", error_type="PromoServiceDown")
+
+    status, ride, headers = post(rides, body(), ISSUER.token("ann"))
+
+    assert status == 201
+    assert ride["discount"]["status"] == "unavailable" and ride["discount"]["percent_off"] == 0
+    assert "PromoServiceDown" in ride["discount"]["reason"]
+    assert ride["fare"] == fare(1200, 0)
+    [item] = recorded(app)
+    assert item["fare"]["total_cents"] == 1200
+    events = history(app, f"ride-{headers['X-Request-Id']}")
+    failed = [e for e in events if e["type"] == "TaskFailed"]
+    assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["PromoServiceDown"]
+    assert "Full Fare" in states(events) and states(events)[-1] == "Ride Recorded"
+
+
+def test_a_discount_that_times_out_gives_a_full_fare_ride(app: Deployed, rides: str) -> None:
+    runtime(app).inject(function(app, "get-discount"), "timeout")
+
+    status, ride, headers = post(rides, body(), ISSUER.token("ann"))
+
+    assert status == 201 and ride["discount"]["status"] == "unavailable"
+    assert ride["fare"]["total_cents"] == 1200
+    assert "Full Fare" in states(history(app, f"ride-{headers['X-Request-Id']}"))
+
+
+def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides: str) -> None:
+    for fault in ("service_error", "throttle"):
+        runtime(app).inject(function(app, "get-discount"), fault, times=1)
+    rider = next(f"rider-{i}" for i in range(100) if promo(f"rider-{i}", DOWNTOWN)["percent_off"])
+
+    status, ride, headers = post(rides, body(), ISSUER.token(rider))
+
+    assert status == 201 and ride["discount"] == promo(rider, DOWNTOWN)
+    events = history(app, f"ride-{headers['X-Request-Id']}")
+    errors = sorted(e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed")
+    assert errors == ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
+    assert "Full Fare" not in states(events)
+
+
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deployed, rides: str) -> None:
+    for name in ("validate-request", "find-unicorn", "apply-discount", "record-ride"):
+        runtime(app).inject(function(app, name), "service_error", times=1)
+        runtime(app).inject(function(app, name), "throttle", times=1)
+
+    status, _, headers = post(rides, body(), ISSUER.token("ann"))
+
+    assert status == 201 and len(recorded(app)) == 1
+    events = history(app, f"ride-{headers['X-Request-Id']}")
+    assert sum(e["type"] == "TaskFailed" for e in events) == 8
+
+
+def test_one_hundred_concurrent_requests_are_each_recorded_once(app: Deployed, rides: str) -> None:
+    requests = [(body(f"req-concurrent-{i:03d}"), ISSUER.token(f"rider-{i % 7}")) for i in range(100)]
+    # The same request sent five times at once: recorded once too.
+    requests += [(body("req-concurrent-dup"), ISSUER.token("ann"))] * 5
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        answers = list(pool.map(lambda r: post(rides, *r), requests))
+
+    assert [a[0] for a in answers] == [201] * 105
+    items = recorded(app)
+    assert len(items) == 101
+    assert len({i["ride_id"] for i in items}) == 101
+    assert {(i["rider"], i["request_id"]) for i in items} == {
+        *((f"rider-{i % 7}", f"req-concurrent-{i:03d}") for i in range(100)),
+        ("ann", "req-concurrent-dup"),
+    }
+    assert {a[1]["ride_id"] for a in answers[100:]} == {i["ride_id"] for i in items if i["rider"] == "ann"}
+
+
+def test_the_workflow_checks_its_input_again_without_alerting(app: Deployed, alerts: Inbox) -> None:
+    """A caller that bypasses the API: the first task rejects the request, naming the field."""
+    sfn = app.client("stepfunctions")
+    result = sfn.start_sync_execution(
+        stateMachineArn=app.outputs[WF]["state_machine_arn"],
+        name="ride-direct-invalid",
+        input=json.dumps({**body(), "rider": "ann", "pickup": {"latitude": 47.6}}),
+    )
+    assert result["status"] == "FAILED" and result["error"] == "InvalidInput"
+    assert "pickup" in result["cause"] and "longitude" in result["cause"]
+    assert states(history(app, "ride-direct-invalid")) == ["Validate Request", "Request Rejected"]
+    assert alerts.messages() == []
+
+
+def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed, rides: str) -> None:
+    """for_environment() wires the route as deployed: the local Cognito's tokens, JWKS over HTTP."""
+    cognito = app.client("cognito-idp")
+    [pool] = [
+        p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "pyflows-local-users"
+    ]
+    [client] = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username="carol", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool["Id"], Username="carol", Password="Unicorn-Pass-1", Permanent=True
+    )
+    tokens = cognito.admin_initiate_auth(
+        UserPoolId=pool["Id"],
+        ClientId=client["ClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "carol", "PASSWORD": "Unicorn-Pass-1"},
+    )["AuthenticationResult"]
+    deployed = RideServer(for_environment(app.env))
+    try:
+        for token in (tokens["IdToken"], tokens["AccessToken"]):
+            status, ride, _ = post(deployed.url, body(), token)
+            assert status == 201 and ride["rider"] == "carol"
+        assert post(deployed.url, body(), ISSUER.token("carol"))[0] == 401  # not this pool's key
+    finally:
+        deployed.stop()
+
+
+# Failures of tasks that cannot fail for real (pure functions) or of SNS itself: mocked test cases.
+MOCKS = {
+    "StateMachines": {
+        "pyflows-local-ride-request": {
+            "TestCases": {
+                "ValidateCrashes": {"Validate Request": "Crash"},
+                "FindUnicornCrashes": {"Find Unicorn": "Crash"},
+                "ApplyCrashes": {"Apply Discount": "Crash"},
+                "ApplyRejects": {"Apply Discount": "Invalid"},
+                "AlertUndeliverable": {"Record Ride": "Crash", "Alert Failure": "SnsDown"},
+            }
+        }
+    },
+    "MockedResponses": {
+        "Crash": {"0": {"Throw": {"Error": "Crash", "Cause": "bug"}}},
+        "Invalid": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "base_cents: -1 is less than 0"}}},
+        "SnsDown": {
+            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
+        },
+    },
+}
+
+
+@pytest.fixture
+def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
+    mock_config.install()
+    mock_config.load(MOCKS)
+    yield app
+    mock_config.clear()
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "tail"),
+    [
+        ("ValidateCrashes", "Crash", ["Validate Request", "Alert Failure", "Failed"]),
+        ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
+        ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
+        ("ApplyRejects", "InvalidInput", ["Apply Discount", "Request Rejected"]),
+        ("AlertUndeliverable", "Crash", ["Record Ride", "Alert Failure", "Failed"]),
+    ],
+)
+def test_every_failure_ends_alerted_or_rejected(
+    mocked: Deployed, case: str, error: str, tail: list[str]
+) -> None:
+    run = mocked.run(f"{WF}#{case}", {**body(), "rider": "ann"})
+
+    assert run.status == "FAILED" and run.error == error
+    # The failing state, then the tail (Parallel branch states may come in between).
+    assert tail[0] in run.states and run.states[-(len(tail) - 1) :] == tail[1:]
+    assert recorded(mocked) == []
