@@ -14,8 +14,9 @@ $(VENV_STAMP): pyproject.toml
 demo: $(VENV_STAMP)
 	$(PY) -m localcloud.demo
 
+# The workflow tests fail the run when a state, Choice branch, Catch or Retry edge is never reached.
 test: $(VENV_STAMP) lint typecheck check
-	$(PY) -m pytest
+	PYFLOWS_COVERAGE_GATE=1 $(PY) -m pytest
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .

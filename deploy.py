@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         env = infra.load(args.env)
         if env.is_local and not (args.plan or args.destroy):
             ensure_running(env)
+        chosen = infra.selected(args.workflow)
         if args.seed_only:
-            infra.seed(env)
+            infra.seed(env, chosen)
         elif args.destroy:
             if not confirm(f"Delete every resource of {env.app}-{env.name} in {env.region}?", args.yes):
                 return 1
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             infra.deploy(env, plan=args.plan, only=args.workflow)
             if env.is_local and not (args.plan or args.no_seed):
-                infra.seed(env)
+                infra.seed(env, chosen)
     except infra.ConfigError as error:
         print(f"deploy: {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from typing import Any
 from infra import api
 from infra.environments import ConfigError, Environment, load
 from infra.plan import Context
-from infra.runner import Result, deploy, destroy, names_for
+from infra.runner import Result, deploy, destroy, names_for, selected
 from infra.seed import seed
 from workflows import WORKFLOWS
 
@@ -40,4 +40,15 @@ def api_url(env: Environment) -> str | None:
     return api.url(Context(env, names_for(env)))
 
 
-__all__ = ["ConfigError", "Environment", "Result", "api_url", "deploy", "destroy", "load", "outputs", "seed"]
+__all__ = [
+    "ConfigError",
+    "Environment",
+    "Result",
+    "api_url",
+    "deploy",
+    "destroy",
+    "load",
+    "outputs",
+    "seed",
+    "selected",
+]

@@ -120,7 +120,7 @@ def deploy(
         results = list(pool.map(lambda wf: _workflow(ctx, wf, definitions[wf.name]), workflows))
         deployed_api = http_api.result()
     if deployed_api:
-        api.permit(ctx, routed, deployed_api)
+        api.permit(ctx, workflows, deployed_api)  # others' were granted when they deployed
     api_url = deployed_api.url if deployed_api else None
     result = Result(env, plan, ctx.changes, results, api_url, console_url(env))
     summary(result, out, time.monotonic() - started)

@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud import metering, mock_config, pins, streams, sync_execution
+from localcloud import metering, mock_config, pins, redrive, streams, sync_execution
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.scheduler import Scheduler
 
@@ -97,6 +97,7 @@ class LocalCloud:
         streams.install()
         mock_config.install()
         metering.install()
+        redrive.install()
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         self._server = _SERVER(ip_address=self.host, port=self.requested_port, verbose=False)

@@ -1,0 +1,47 @@
+"""`python -m console --env local --port 8080`: serve the web console and the HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import shutil
+import sys
+
+from werkzeug.serving import make_server
+
+from console.app import create_app
+from infra.environments import ConfigError, load, names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m console", description=__doc__)
+    parser.add_argument("--env", default="local", help=f"environment ({', '.join(names())}); default local")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (0: any free port); default 8080")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    try:
+        env = load(args.env)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if shutil.which("dot") is None:
+        print(
+            "warning: Graphviz's dot is not installed: graphs will not draw (apt-get install graphviz)",
+            file=sys.stderr,
+        )
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(args.host, args.port, create_app(env), threaded=True)
+    where = env.endpoint or f"AWS {env.region}"
+    print(
+        f"console for {env.app}-{env.name} ({where}) on http://{args.host}:{server.server_port}/", flush=True
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The HTTP API (`/api/...`): workflows, executions, histories and graphs, as JSON (and SVG).
+
+Routes and their shapes are documented in `console/openapi.json`, which the server serves and a
+test compares with these routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from console import graph, validation
+from console.errors import BadRequest, ConsoleError, from_aws
+from console.graph.render import GraphvizMissing, node_ids, to_svg
+from console.service import ExecutionService
+
+api = Blueprint("api", __name__, url_prefix="/api")
+_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+def service() -> ExecutionService:
+    found: ExecutionService = current_app.extensions["console.service"]
+    return found
+
+
+@api.errorhandler(ConsoleError)
+def console_error(error: ConsoleError) -> tuple[Response, int]:
+    return jsonify(error.body()), error.status
+
+
+@api.errorhandler(BotoCoreError)
+@api.errorhandler(ClientError)
+@api.errorhandler(GraphvizMissing)
+def external_error(error: Exception) -> tuple[Response, int]:
+    found = from_aws(error)
+    return jsonify(found.body()), found.status
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _limit() -> int:
+    try:
+        return max(1, min(int(request.args.get("limit", 100)), 1000))
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+
+
+def _status() -> str | None:
+    status = request.args.get("status") or None
+    if status is not None and status.upper() not in _STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(_STATUSES)}")
+    return status.upper() if status else None
+
+
+def _graph_response(built: dict[str, Any]) -> Response:
+    built["svgIds"] = node_ids(built)
+    return jsonify(built)
+
+
+@api.get("/workflows")
+def list_workflows() -> Response:
+    return jsonify({"workflows": service().list_workflows()})
+
+
+@api.get("/workflows/<name>")
+def get_workflow(name: str) -> Response:
+    return jsonify(service().describe_workflow(name))
+
+
+@api.get("/workflows/<name>/graph")
+def workflow_graph(name: str) -> Response:
+    return _graph_response(graph.build(service().definition(name)))
+
+
+@api.get("/workflows/<name>/graph.svg")
+def workflow_graph_svg(name: str) -> Response:
+    return Response(to_svg(graph.build(service().definition(name))), mimetype="image/svg+xml")
+
+
+@api.get("/workflows/<name>/executions")
+def list_workflow_executions(name: str) -> Response:
+    service().workflow(name)
+    return jsonify({"executions": service().executions(name, _status(), _limit())})
+
+
+@api.post("/workflows/<name>/executions")
+def start_execution(name: str) -> tuple[Response, int]:
+    body = _body()
+    unknown = sorted(set(body) - {"input", "name"})
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}: the body holds input and name")
+    execution_name = body.get("name")
+    if execution_name is not None and not isinstance(execution_name, str):
+        raise BadRequest("name must be a string")
+    execution, created = service().start(name, body.get("input", {}), execution_name or None)
+    return jsonify(execution), 201 if created else 200
+
+
+@api.post("/workflows/<name>/validate")
+def validate_input(name: str) -> Response:
+    """Check an input against the workflow's schema without starting anything (the form uses it)."""
+    svc = service()
+    document = request.get_json(silent=True)
+    if document is None and request.content_length:
+        return jsonify({"valid": False, "fields": [{"field": "$", "message": "the body is not JSON"}]})
+    found = validation.errors(svc.workflow(name).input_schema, document if document is not None else {})
+    return jsonify({"valid": not found, "fields": found})
+
+
+@api.get("/executions")
+def list_executions() -> Response:
+    svc = service()
+    names = [request.args["workflow"]] if request.args.get("workflow") else sorted(svc.workflows)
+    status, limit = _status(), _limit()
+    found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit)]
+    found.sort(key=lambda e: e["startDate"], reverse=True)
+    return jsonify({"executions": found[:limit]})
+
+
+@api.get("/executions/<path:arn>")
+def describe_execution(arn: str) -> Response:
+    return jsonify(service().describe(arn))
+
+
+@api.get("/executions/<path:arn>/history")
+def execution_history(arn: str) -> Response:
+    return jsonify({"events": service().history(arn)})
+
+
+def _execution_graph(arn: str) -> dict[str, Any]:
+    svc = service()
+    execution = svc.describe(arn)
+    events = svc.history(arn)
+    definition = svc.execution_definition(execution)
+    return graph.build(definition, execution, events)
+
+
+@api.get("/executions/<path:arn>/graph")
+def execution_graph(arn: str) -> Response:
+    return _graph_response(_execution_graph(arn))
+
+
+@api.get("/executions/<path:arn>/graph.svg")
+def execution_graph_svg(arn: str) -> Response:
+    return Response(to_svg(_execution_graph(arn)), mimetype="image/svg+xml")
+
+
+@api.post("/executions/<path:arn>/stop")
+def stop_execution(arn: str) -> Response:
+    body = _body()
+    return jsonify(service().stop(arn, body.get("error"), body.get("cause")))
+
+
+@api.post("/executions/<path:arn>/redrive")
+def redrive_execution(arn: str) -> Response:
+    return jsonify(service().redrive(arn))

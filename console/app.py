@@ -1,0 +1,69 @@
+"""The console's Flask application: the API, the OpenAPI file, the web pages and the workflows' routes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import Flask, Response, jsonify, send_from_directory
+
+from console import routes
+from console.api import api
+from console.errors import ConsoleError, from_aws
+from console.graph.render import GraphvizMissing
+from console.service import ExecutionService
+from infra.environments import Environment
+from workflows import WORKFLOWS
+from workflows.registry import Workflow
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+OPENAPI = HERE / "openapi.json"
+
+
+def openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(OPENAPI.read_text())
+    return document
+
+
+def create_app(
+    env: Environment, workflows: Mapping[str, Workflow] = WORKFLOWS, service: ExecutionService | None = None
+) -> Flask:
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["console.service"] = service or ExecutionService(env, workflows)
+    app.register_blueprint(api)
+
+    @app.errorhandler(ConsoleError)
+    def console_error(error: ConsoleError) -> tuple[Response, int]:
+        return jsonify(error.body()), error.status
+
+    @app.errorhandler(BotoCoreError)
+    @app.errorhandler(ClientError)
+    @app.errorhandler(GraphvizMissing)
+    def external_error(error: Exception) -> tuple[Response, int]:
+        found = from_aws(error)
+        return jsonify(found.body()), found.status
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        document = openapi_document()
+        document["paths"].update(routes.openapi_paths(app.extensions["console.routes"]))
+        return jsonify(document)
+
+    @app.get("/api/environment")
+    def environment() -> Response:
+        return jsonify({"name": env.name, "region": env.region, "local": env.is_local, "app": env.app})
+
+    # The single-page console: every page is index.html, the hash picks the view.
+    @app.get("/")
+    def index() -> Response:
+        response = send_from_directory(STATIC, "index.html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    app.extensions["console.routes"] = routes.mount(app, app.extensions["console.service"])
+    return app

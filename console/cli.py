@@ -1,0 +1,251 @@
+"""Executions from the command line: `python -m workflows list|start|executions|describe|history|graph|stop|redrive`.
+
+Every command takes --env (default local) and --json. `start --wait` exits non-zero when the
+execution does not succeed; invalid input exits 2 naming the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from console import graph
+from console.errors import ConsoleError, InvalidInput, from_aws
+from console.graph.render import to_svg
+from console.service import ExecutionService
+from infra.environments import ConfigError, load
+
+_DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def _service(args: argparse.Namespace) -> ExecutionService:
+    from workflows import WORKFLOWS  # here, not at import: workflows.cli imports this module
+
+    return ExecutionService(load(args.env), WORKFLOWS)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _duration(execution: dict[str, Any]) -> str:
+    start = datetime.fromisoformat(execution["startDate"])
+    stop = datetime.fromisoformat(execution["stopDate"]) if execution.get("stopDate") else datetime.now(UTC)
+    return f"{(stop - start).total_seconds():.2f}s"
+
+
+def short_cause(cause: str | None) -> str:
+    """A Lambda error's cause is JSON with a stack trace: its errorMessage is what a person reads."""
+    try:
+        parsed = json.loads(cause or "")
+    except ValueError:
+        return cause or ""
+    return str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else str(cause)
+
+
+def _read_input(text: str) -> Any:
+    """`--input '{"a": 1}'` or `--input @file.json` (`@-`: standard input)."""
+    if text.startswith("@"):
+        text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ConsoleError(f"--input is not JSON: {error}") from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    workflows = _service(args).list_workflows()
+    if args.json:
+        _print_json(workflows)
+        return 0
+    rows = [["workflow", "type", "deployed", "state machine"]]
+    rows += [
+        [w["name"], w["type"], "yes" if w["deployed"] else "no", w["stateMachineName"]] for w in workflows
+    ]
+    _table(rows)
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    try:
+        execution, created = svc.start(args.workflow, _read_input(args.input), args.name)
+    except InvalidInput as error:
+        if args.json:
+            _print_json(error.body())
+        for problem in error.errors:
+            print(f"invalid input: {problem['field']}: {problem['message']}", file=sys.stderr)
+        return 2
+    arn = execution["executionArn"]
+    if not args.json:
+        print(f"{'started' if created else 'already started'} {arn}")
+    if args.wait:
+        while execution["status"] not in _DONE:
+            time.sleep(args.poll)
+            execution = svc.describe(arn)
+        if not args.json:
+            print(f"{execution['status']} in {_duration(execution)}")
+            if execution.get("output") is not None:
+                _print_json(execution["output"])
+            if execution.get("error"):
+                print(f"error: {execution['error']}: {short_cause(execution.get('cause'))}", file=sys.stderr)
+    if args.json:
+        _print_json(execution)
+    return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1
+
+
+def cmd_executions(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    found = svc.executions(
+        svc.workflow(args.workflow).name, args.status.upper() if args.status else None, args.limit
+    )
+    if args.json:
+        _print_json(found)
+        return 0
+    if not found:
+        print("no executions")
+        return 0
+    rows = [["name", "status", "started", "duration"]]
+    rows += [[e["name"], e["status"], e["startDate"], _duration(e)] for e in found]
+    _table(rows)
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    execution = _service(args).describe(args.arn)
+    if args.json:
+        _print_json(execution)
+        return 0
+    for key in ("name", "workflow", "status", "startDate", "stopDate", "error", "cause"):
+        if execution.get(key) is not None:
+            print(f"{key:<10} {execution[key]}")
+    print(f"{'duration':<10} {_duration(execution)}")
+    for key in ("input", "output"):
+        print(f"{key}:")
+        _print_json(execution.get(key))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    events = _service(args).history(args.arn)
+    if args.json:
+        _print_json(events)
+        return 0
+    rows = [["id", "type", "state", "timestamp", "error"]]
+    for event in events:
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        rows.append(
+            [
+                str(event["id"]),
+                event["type"],
+                details.get("name", ""),
+                event["timestamp"],
+                details.get("error", ""),
+            ]
+        )
+    _table(rows)
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    if args.target.startswith("arn:"):
+        execution = svc.describe(args.target)
+        built = graph.build(svc.execution_definition(execution), execution, svc.history(args.target))
+    else:
+        built = graph.build(svc.definition(args.target))
+    if args.json:
+        _print_json(built)
+    if args.out:
+        Path(args.out).write_text(to_svg(built))
+        if not args.json:
+            print(f"wrote {args.out}")
+    elif not args.json:
+        for name, state in built["states"].items():
+            print(f"{state['status']:<12} {name}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    execution = _service(args).stop(args.arn, args.error, args.cause)
+    if args.json:
+        _print_json(execution)
+    else:
+        print(f"{execution['status']} {args.arn}")
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    execution = _service(args).redrive(args.arn)
+    if args.json:
+        _print_json(execution)
+    else:
+        print(f"{execution['status']} {args.arn} (redrive {execution.get('redriveCount', '?')})")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the execution commands to `python -m workflows`'s subparsers."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--env", default="local", help="environment of environments.toml (default local)")
+    common.add_argument("--json", action="store_true", help="print JSON")
+
+    def add(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_text)
+        parser.set_defaults(run=_guarded(run))
+        return parser
+
+    add("list", cmd_list, "the workflows and their state machines")
+    start = add("start", cmd_start, "start an execution (input validated with the workflow's schema)")
+    start.add_argument("workflow")
+    start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
+    start.add_argument("--name", help="execution name: the same name and input start once")
+    start.add_argument("--wait", action="store_true", help="wait for the end; exit 1 unless it succeeded")
+    start.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+    executions = add("executions", cmd_executions, "a workflow's executions, newest first")
+    executions.add_argument("workflow")
+    executions.add_argument("--status", help="RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    executions.add_argument("--limit", type=int, default=50)
+    add("describe", cmd_describe, "an execution's status, input and output").add_argument("arn")
+    add("history", cmd_history, "an execution's event history").add_argument("arn")
+    drawn = add("graph", cmd_graph, "a workflow's or an execution's graph, as SVG (--out) or JSON")
+    drawn.add_argument("target", metavar="NAME|ARN")
+    drawn.add_argument("--out", help="write the SVG here")
+    stop = add("stop", cmd_stop, "stop a running execution")
+    stop.add_argument("arn")
+    stop.add_argument("--error")
+    stop.add_argument("--cause")
+    add("redrive", cmd_redrive, "redrive a failed execution").add_argument("arn")
+
+
+def _guarded(run: Any) -> Any:
+    """Errors the user can act on print one line (exit 1, or 2 for configuration), not a traceback."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            code: int = run(args)
+            return code
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except ConsoleError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        except (BotoCoreError, ClientError) as error:
+            print(f"error: {from_aws(error)}", file=sys.stderr)
+            return 1
+
+    return guarded

@@ -1,0 +1,213 @@
+"""What happened to each state, read from an execution's event history.
+
+Every StateEntered event opens a run of its state; the events that follow it through
+`previousEventId` (task scheduled, failed, succeeded...) belong to that run; StateExited closes
+it. A state's status is its runs' worst status, counting only runs since the last redrive when
+the state ran again after it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ATTEMPT = {
+    "TaskScheduled",
+    "LambdaFunctionScheduled",
+    "ActivityScheduled",
+    "ParallelStateStarted",
+    "MapStateStarted",
+}
+SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded", "ParallelStateSucceeded"}
+SUCCEEDED |= {"MapStateSucceeded"}
+FAILED = {
+    "TaskFailed",
+    "TaskTimedOut",
+    "TaskSubmitFailed",
+    "TaskStartFailed",
+    "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionScheduleFailed",
+    "ActivityFailed",
+    "ActivityTimedOut",
+    "ActivityScheduleFailed",
+    "ParallelStateFailed",
+    "MapStateFailed",
+}
+# The worst first: a state shows the worst thing that happened to it.
+SEVERITY = ["failed", "running", "caught", "aborted", "cancelled", "retried", "succeeded"]
+CLOSED = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            return value
+    return {}
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _time(event: dict[str, Any] | None) -> datetime | None:
+    if not event:
+        return None
+    value = event.get("timestamp")
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+@dataclass
+class Run:
+    state: str
+    state_type: str
+    entered: dict[str, Any]
+    parent: Run | None
+    exited: dict[str, Any] | None = None
+    attempts: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    last_outcome: str | None = None  # "ok" | "fail"
+    iterations: dict[str, int] = field(default_factory=dict)
+    status: str = "running"
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def retries(self) -> int:
+        return max(self.attempts - 1, 0)
+
+    def duration_ms(self, now: datetime | None) -> int | None:
+        start, end = _time(self.entered), _time(self.exited) or now
+        return None if start is None or end is None else int((end - start).total_seconds() * 1000)
+
+
+@dataclass
+class Timeline:
+    runs: dict[str, list[Run]]
+    redriven_at: int  # id of the last ExecutionRedriven event, 0 when never redriven
+
+
+def _open_run(runs: dict[str, list[Run]], name: str) -> Run | None:
+    return next((r for r in reversed(runs.get(name, [])) if r.exited is None), None)
+
+
+def _latest_open(order: list[Run], state_type: str) -> Run | None:
+    return next((r for r in reversed(order) if r.exited is None and r.state_type == state_type), None)
+
+
+def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str, str | None]) -> Timeline:
+    """Group the history into runs. `types`: state -> Type; `parents`: state -> enclosing state."""
+    runs: dict[str, list[Run]] = {}
+    order: list[Run] = []
+    owner: dict[int, Run] = {}
+    redriven_at = 0
+    for event in events:
+        kind, details = event["type"], _details(event)
+        run: Run | None = None
+        if kind.endswith("StateEntered"):
+            name = details.get("name", "?")
+            parent_name = parents.get(name)
+            parent = _open_run(runs, parent_name) if parent_name else None
+            run = Run(name, types.get(name, kind[: -len("StateEntered")]), event, parent)
+            runs.setdefault(name, []).append(run)
+            order.append(run)
+        elif kind.endswith("StateExited"):
+            run = _open_run(runs, details.get("name", "?"))
+            if run is not None:
+                run.exited = event
+        elif kind.startswith(("Parallel", "Map")):
+            name = details.get("name")
+            # MapIteration events name their Map; Parallel/Map state events belong to the innermost open one.
+            container = "Map" if kind.startswith("Map") else "Parallel"
+            run = _open_run(runs, name) if name else _latest_open(order, container)
+            if run is not None and kind.startswith("MapIteration"):
+                outcome = kind[len("MapIteration") :].lower()
+                run.iterations[outcome] = run.iterations.get(outcome, 0) + 1
+        elif kind == "ExecutionRedriven":
+            redriven_at = event["id"]
+        else:
+            run = owner.get(event.get("previousEventId", -1))
+        if run is None:
+            continue
+        owner[event["id"]] = run
+        if kind in ATTEMPT:
+            run.attempts += 1
+        elif kind in SUCCEEDED:
+            run.last_outcome = "ok"
+        elif kind in FAILED:
+            run.last_outcome = "fail"
+            run.failures.append(details)
+    return Timeline(runs, redriven_at)
+
+
+def judge(timeline: Timeline, execution_status: str, events: list[dict[str, Any]]) -> None:
+    """Set each run's status (and error) now that the whole history and the execution status are known."""
+    last = events[-1] if events else {}
+    closing = _details(last) if last.get("type", "").startswith("Execution") else {}
+    every = [run for runs in timeline.runs.values() for run in runs]
+    cause_run = None
+    if execution_status == "FAILED" and last.get("type") == "ExecutionFailed":
+        cause_run = _run_before(last, events, {run.entered["id"]: run for run in every})
+    for run in every:
+        _judge(run, execution_status, cause_run, closing)
+
+
+def _run_before(event: dict[str, Any], events: list[dict[str, Any]], entered: dict[int, Run]) -> Run | None:
+    """The run whose last event led to `event` (the state that failed the execution)."""
+    ids = {e["id"]: e for e in events}
+    current = ids.get(event.get("previousEventId", -1))
+    while current is not None:
+        if current["id"] in entered:
+            return entered[current["id"]]
+        current = ids.get(current.get("previousEventId", -1))
+    return None
+
+
+def _closed(run: Run, execution_status: str) -> bool:
+    if execution_status in CLOSED:
+        return True
+    return run.parent is not None and (run.parent.exited is not None or _closed(run.parent, execution_status))
+
+
+def _judge(run: Run, execution_status: str, cause_run: Run | None, closing: dict[str, Any]) -> None:
+    failure = run.failures[-1] if run.failures else {}
+    run.error, run.cause = failure.get("error"), failure.get("cause")
+    if run.state_type == "Fail":
+        run.status = "failed"
+        run.error = run.error or closing.get("error")
+        run.cause = run.cause or closing.get("cause")
+    elif run.exited is not None:
+        run.status = "caught" if run.last_outcome == "fail" else "retried" if run.failures else "succeeded"
+    elif not _closed(run, execution_status):
+        run.status = "running"
+    elif run.last_outcome == "fail" or run is cause_run:
+        run.status = "failed"
+        if run.error is None:
+            run.error, run.cause = closing.get("error"), closing.get("cause")
+    else:
+        run.status = "aborted" if execution_status in ("ABORTED", "TIMED_OUT") else "cancelled"
+
+
+def current_runs(runs: list[Run], redriven_at: int) -> list[Run]:
+    """The runs that count: after a redrive, a state that ran again shows only its new runs."""
+    newer = [r for r in runs if r.entered["id"] > redriven_at]
+    return newer if redriven_at and newer else runs
+
+
+def worst(statuses: list[str]) -> str:
+    return min(statuses, key=SEVERITY.index) if statuses else "not_reached"
+
+
+def payload(run: Run, key: str) -> Any:
+    event = run.entered if key == "input" else run.exited
+    return _json(_details(event).get(key)) if event else None

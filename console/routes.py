@@ -1,0 +1,223 @@
+"""The workflows' own HTTP routes (`POST /ride`, ...), served as API Gateway HTTP API v2 would.
+
+Every registry route (an HttpRoute trigger, or a Route a workflow lists in `routes`) becomes a
+Flask route, answered by the first of:
+
+- a Route's `function` (a Function of its workflow): the deployed Lambda is invoked with a v2
+  event and its {statusCode, headers, body} becomes the response, as API Gateway does;
+- an HttpRoute of a workflow whose package has an API host module, `tasks/<workflow>/api.py`
+  with `for_environment(env) -> callable(event)` (ride-request's POST /ride: its token check and
+  synchronous start): the callable answers in-process, where API Gateway's integration would;
+- otherwise the HttpRoute starts the workflow (sync: StartSyncExecution, answering its output).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, request
+
+from console.errors import InvalidInput
+from console.service import ExecutionService
+from workflows.registry import Workflow
+
+_PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+
+
+def flask_path(path: str) -> str:
+    """API Gateway `/signals/{day}` and `/files/{key+}` -> Flask `/signals/<day>`, `/files/<path:key>`."""
+    return _PARAM.sub(lambda m: f"<path:{m[1]}>" if m[2] else f"<{m[1]}>", path)
+
+
+def routes_of(workflow: Workflow) -> Iterator[Any]:
+    for route in (*workflow.triggers, *getattr(workflow, "routes", ())):
+        if hasattr(route, "method") and hasattr(route, "path"):
+            yield route
+
+
+def event_of(route_key: str, path_parameters: dict[str, str]) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload format 2.0) event of the current Flask request."""
+    raw = request.get_data()
+    text = raw.decode("utf-8", errors="replace") if raw else None
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": {k.lower(): v for k, v in request.headers.items()},
+        "queryStringParameters": dict(request.args) or None,
+        "pathParameters": path_parameters or None,
+        "requestContext": {
+            "accountId": "local",
+            "apiId": "local",
+            "domainName": request.host,
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def response_of(result: Any) -> Response:
+    """A Lambda's result as API Gateway v2 turns it into HTTP (a bare value is a 200 JSON body)."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        return Response(json.dumps(result), 200, mimetype="application/json")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = dict(result.get("headers") or {})
+    headers.setdefault("Content-Type", "application/json")
+    response = Response(data, int(result["statusCode"]), headers=headers)
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body, default=str), status, mimetype="application/json")
+
+
+def api_module(workflow: Workflow) -> Any:
+    """`tasks.<workflow>.api` when it exists and hosts routes (has `for_environment`), else None."""
+    name = f"tasks.{workflow.name.replace('-', '_')}.api"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and name.startswith(error.name):
+            return None  # no such module (a missing dependency of a real module still raises)
+        raise
+    return module if hasattr(module, "for_environment") else None
+
+
+class RouteHandler:
+    def __init__(self, service: ExecutionService, workflow: Workflow, route: Any) -> None:
+        self.service, self.workflow, self.route = service, workflow, route
+        self.route_key = f"{route.method.upper()} {route.path}"
+        self._host: Any = None
+        # Flask's endpoint name, and the operationId in the OpenAPI document
+        self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
+
+    def __call__(self, **path_parameters: str) -> Response:
+        event = event_of(self.route_key, path_parameters)
+        function = getattr(self.route, "function", None)
+        if function:
+            return response_of(self._invoke(function, event))
+        host = self._api_host()
+        if host is not None:
+            return response_of(host(event))
+        return self._start(event)
+
+    def _api_host(self) -> Any:
+        """The workflow's API host (built once: it may look up a user pool), or None."""
+        if self._host is None:
+            module = api_module(self.workflow)
+            if module is not None:
+                self.service.require_arn(self.workflow.name)  # a clear 409 before the host looks things up
+            self._host = module.for_environment(self.service.env) if module is not None else False
+        return self._host or None
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
+        env = self.service.env
+        name = env.resource_name(self.workflow.name, self.workflow.function(function).name)
+        client = env.client("lambda")
+        payload = json.dumps(event).encode()
+        try:
+            # The environment's alias, as the deployed API Gateway integration calls it.
+            answer = client.invoke(FunctionName=name, Qualifier=env.name, Payload=payload)
+        except client.exceptions.ResourceNotFoundException:
+            answer = client.invoke(FunctionName=name, Payload=payload)
+        result = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            # What API Gateway answers when the integration's function fails.
+            return {"statusCode": 500, "body": json.dumps({"message": "Internal Server Error"})}
+        return result
+
+    def _start(self, event: dict[str, Any]) -> Response:
+        try:
+            document = json.loads(event["body"] or "{}")
+        except ValueError:
+            return _json(400, {"message": "the body must be JSON", "field": "$"})
+        try:
+            self.service.validate(self.workflow.name, document)
+        except InvalidInput as error:
+            return _json(
+                400, {"message": str(error), "field": error.errors[0]["field"], "fields": error.errors}
+            )
+        arn = self.service.require_arn(self.workflow.name)
+        sfn = self.service.sfn
+        if not getattr(self.route, "sync", False):
+            started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(document))
+            return _json(202, {"executionArn": started["executionArn"], "startDate": started["startDate"]})
+        done = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(document))
+        if done["status"] == "SUCCEEDED":
+            return response_of(json.loads(done.get("output") or "null"))
+        return _json(
+            500, {"message": "execution failed", "error": done.get("error"), "cause": done.get("cause")}
+        )
+
+
+def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
+    """Add every workflow route to `app`."""
+    mounted = []
+    for workflow in service.workflows.values():
+        for route in routes_of(workflow):
+            handler = RouteHandler(service, workflow, route)
+            app.add_url_rule(flask_path(route.path), view_func=handler, methods=[route.method.upper()])
+            mounted.append(handler)
+    return mounted
+
+
+def openapi_paths(handlers: list[RouteHandler]) -> dict[str, Any]:
+    """The workflows' routes as OpenAPI path items, for the served document."""
+    paths: dict[str, Any] = {}
+    for handler in handlers:
+        route, workflow = handler.route, handler.workflow
+        function = getattr(route, "function", None)
+        starts = not function and api_module(workflow) is None
+        answered = "starts the workflow" if starts else f"answered by {function or 'its API host'}"
+        operation: dict[str, Any] = {
+            "tags": ["workflow routes"],
+            "operationId": handler.__name__,
+            "summary": f"{workflow.name}: {answered}",
+            "responses": {
+                "default": {"description": "The route's answer (API Gateway HTTP API v2 semantics)"}
+            },
+        }
+        if starts:
+            operation["requestBody"] = {
+                "content": {"application/json": {"schema": dict(workflow.input_schema)}}
+            }
+            operation["responses"] = {
+                "200" if getattr(route, "sync", False) else "202": {
+                    "description": "Started (sync: the output)"
+                },
+                "400": {"description": "Invalid input: `field` names the wrong field"},
+            }
+        parameters = [
+            {"name": m[1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for m in _PARAM.finditer(route.path)
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(_PARAM.sub(lambda m: "{" + m[1] + "}", route.path), {})[route.method.lower()] = (
+            operation
+        )
+    return paths

@@ -1,0 +1,281 @@
+"""Executions of the registry's workflows in one environment, through the Step Functions API.
+
+The same code serves the local cloud and AWS: the environment gives the boto3 client. Errors
+come out as the small exception family below, which the HTTP API and the CLI map to statuses
+and exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from console import validation
+from console.errors import BadRequest, Conflict, InvalidInput, NotDeployed, NotFound, NotSupported
+from infra.environments import Environment
+from workflows import definitions
+from workflows.registry import HttpRoute, Schedule, StreamTrigger, Workflow
+
+_NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "InvalidArn", "ResourceNotFound"}
+_ARN_CACHE_SECONDS = 5.0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _parse(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _trigger(trigger: Any) -> dict[str, Any]:
+    if isinstance(trigger, HttpRoute):
+        return {"kind": "http", "method": trigger.method, "path": trigger.path, "sync": trigger.sync}
+    if isinstance(trigger, Schedule):
+        return {"kind": "schedule", "expression": trigger.expression}
+    if isinstance(trigger, StreamTrigger):
+        return {"kind": "stream", "stream": trigger.stream}
+    return {"kind": type(trigger).__name__}
+
+
+class ExecutionService:
+    def __init__(self, env: Environment, workflows: Mapping[str, Workflow], client: Any = None) -> None:
+        self.env = env
+        self.workflows = workflows
+        self.sfn = client or env.client("stepfunctions")
+        self._arns: dict[str, str] = {}
+        self._arns_at = 0.0
+        self._lock = threading.Lock()
+
+    # -- workflows --------------------------------------------------------------------------
+
+    def workflow(self, name: str) -> Workflow:
+        if name not in self.workflows:
+            raise NotFound(f"unknown workflow {name!r}")
+        return self.workflows[name]
+
+    def state_machine_name(self, workflow: str) -> str:
+        return self.env.resource_name(workflow)
+
+    def _deployed(self) -> dict[str, str]:
+        """State machine name -> ARN, listed at most every few seconds (a deploy may add one)."""
+        with self._lock:
+            if time.monotonic() - self._arns_at > _ARN_CACHE_SECONDS:
+                found: dict[str, str] = {}
+                for page in self.sfn.get_paginator("list_state_machines").paginate():
+                    found.update((m["name"], m["stateMachineArn"]) for m in page["stateMachines"])
+                self._arns, self._arns_at = found, time.monotonic()
+            return self._arns
+
+    def state_machine_arn(self, workflow: str) -> str | None:
+        return self._deployed().get(self.state_machine_name(self.workflow(workflow).name))
+
+    def require_arn(self, workflow: str) -> str:
+        arn = self.state_machine_arn(workflow)
+        if arn is None:
+            name = self.state_machine_name(workflow)
+            raise NotDeployed(
+                f"workflow {workflow!r} is not deployed in {self.env.name} (no state machine {name})"
+            )
+        return arn
+
+    def describe_workflow(self, name: str) -> dict[str, Any]:
+        wf = self.workflow(name)
+        arn = self.state_machine_arn(name)
+        return {
+            "name": wf.name,
+            "description": wf.description,
+            "type": str(getattr(wf.type, "value", wf.type)),
+            "stateMachineName": self.state_machine_name(wf.name),
+            "stateMachineArn": arn,
+            "deployed": arn is not None,
+            "inputSchema": dict(wf.input_schema),
+            "exampleInput": dict(wf.example_input),
+            "triggers": [_trigger(t) for t in wf.triggers],
+        }
+
+    def list_workflows(self) -> list[dict[str, Any]]:
+        return [self.describe_workflow(name) for name in sorted(self.workflows)]
+
+    def definition(self, name: str) -> dict[str, Any]:
+        """The deployed definition when there is one (what runs), else the generated file."""
+        arn = self.state_machine_arn(name)
+        if arn is not None:
+            return dict(json.loads(self.sfn.describe_state_machine(stateMachineArn=arn)["definition"]))
+        return self._file_definition(self.workflow(name))
+
+    @staticmethod
+    def _file_definition(workflow: Workflow) -> dict[str, Any]:
+        return definitions.load(workflow) if workflow.definition_path.exists() else workflow.build()
+
+    def execution_definition(self, execution: dict[str, Any]) -> dict[str, Any]:
+        """The definition the execution ran (its state machine's; the registry's if that is gone)."""
+        try:
+            found = self.sfn.describe_state_machine_for_execution(executionArn=execution["executionArn"])
+            return dict(json.loads(found["definition"]))
+        except ClientError:
+            name = execution.get("workflow")
+            if name is None:
+                raise
+            return self._file_definition(self.workflow(name))
+
+    def workflow_of(self, execution_arn: str) -> str | None:
+        """arn:aws:states:region:account:execution:<app>-<env>-<workflow>:<name> -> workflow."""
+        parts = execution_arn.split(":")
+        if len(parts) < 8 or parts[5] != "execution":
+            return None
+        prefix = self.env.resource_name("")
+        machine = parts[6]
+        name = machine[len(prefix) :] if machine.startswith(prefix) else machine
+        return name if name in self.workflows else None
+
+    # -- executions -------------------------------------------------------------------------
+
+    def validate(self, name: str, document: Any) -> None:
+        found = validation.errors(self.workflow(name).input_schema, document)
+        if found:
+            raise InvalidInput(found)
+
+    def start(
+        self, name: str, document: Any, execution_name: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Start `name` with `document`; (execution, created). A client-supplied name makes it
+        idempotent: the same name and input give back the execution, a different input is a conflict."""
+        self.validate(name, document)
+        arn = self.require_arn(name)
+        text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+        if execution_name:
+            existing = self._existing(arn, execution_name, document)
+            if existing is not None:
+                return existing, False
+        try:
+            args = {"stateMachineArn": arn, "input": text}
+            if execution_name:
+                args["name"] = execution_name
+            started = self.sfn.start_execution(**args)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ExecutionAlreadyExists" and execution_name:
+                existing = self._existing(arn, execution_name, document)
+                if existing is not None:
+                    return existing, False
+            if code in ("InvalidName", "ValidationException", "InvalidExecutionInput"):
+                raise BadRequest(error.response["Error"].get("Message", code)) from None
+            raise
+        return self.describe(started["executionArn"]), True
+
+    def _existing(self, machine_arn: str, execution_name: str, document: Any) -> dict[str, Any] | None:
+        arn = machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name
+        try:
+            found = self.describe(arn)
+        except NotFound:
+            return None
+        if found["input"] != document:
+            raise Conflict(f"execution {execution_name!r} already exists with a different input")
+        return found
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.sfn, operation)(**kwargs)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in _NOT_FOUND:
+                raise NotFound(error.response["Error"].get("Message") or code) from None
+            if code == "StateMachineTypeNotSupported":
+                raise NotSupported(error.response["Error"].get("Message") or code) from None
+            raise
+
+    def describe(self, arn: str) -> dict[str, Any]:
+        found = _jsonable(self._call("describe_execution", executionArn=arn))
+        found["input"] = _parse(found.get("input"))
+        found["output"] = _parse(found.get("output"))
+        found["workflow"] = self.workflow_of(arn)
+        return dict(found)
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        self.describe(arn)  # a clean 404 for an unknown execution, whatever the backend says
+        events: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = self._call(
+                "get_execution_history",
+                executionArn=arn,
+                maxResults=1000,
+                **({"nextToken": token} if token else {}),
+            )
+            events.extend(_jsonable(page["events"]))
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def executions(self, name: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        arn = self.state_machine_arn(name)
+        if arn is None:
+            return []
+        args: dict[str, Any] = {"stateMachineArn": arn}
+        if status:
+            args["statusFilter"] = status
+        found: list[dict[str, Any]] = []
+        try:
+            for page in self.sfn.get_paginator("list_executions").paginate(**args):
+                found.extend(_jsonable(page["executions"]))
+                if len(found) >= limit:
+                    break
+        except ClientError as error:
+            # AWS keeps no list of EXPRESS executions (they live in CloudWatch Logs).
+            if error.response["Error"]["Code"] == "StateMachineTypeNotSupported":
+                return []
+            raise
+        found.sort(key=lambda e: e["startDate"], reverse=True)
+        for execution in found:
+            execution["workflow"] = name
+        return found[:limit]
+
+    def stop(self, arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+        execution = self.describe(arn)
+        if execution["status"] != "RUNNING":
+            raise Conflict(f"execution is {execution['status']}, not RUNNING")
+        args = {
+            "executionArn": arn,
+            **({"error": error} if error else {}),
+            **({"cause": cause} if cause else {}),
+        }
+        self._call("stop_execution", **args)
+        return self.describe(arn)
+
+    def redrive(self, arn: str) -> dict[str, Any]:
+        execution = self.describe(arn)
+        if execution["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
+            raise Conflict(
+                f"execution is {execution['status']}: only a failed, aborted or timed-out one redrives"
+            )
+        try:
+            self.sfn.redrive_execution(executionArn=arn)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("ExecutionNotRedrivable", "ExecutionLimitExceeded"):
+                raise Conflict(error.response["Error"].get("Message") or code) from None
+            if status in (500, 501) or code in ("UnknownOperationException", "NotImplemented"):
+                raise NotSupported(
+                    f"this {self.env.name} cloud does not implement RedriveExecution"
+                ) from None
+            raise
+        return self.describe(arn)

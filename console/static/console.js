@@ -1,0 +1,516 @@
+/* pyflows console: a small single-page app over the console's HTTP API (see openapi.json).
+   Plain JavaScript, no build step, no external assets. URLs are relative so the console also
+   works mounted under a prefix (e.g. /_console/ on the local cloud). */
+"use strict";
+
+const view = document.getElementById("view");
+const CLOSED = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
+const REDRIVABLE = ["FAILED", "TIMED_OUT", "ABORTED"];
+let stopPolling = () => {};
+
+/* ---------- helpers ---------- */
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "html") el.innerHTML = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+async function api(path, options = {}) {
+  const init = { headers: { Accept: "application/json" }, ...options };
+  if (options.json !== undefined) {
+    init.method = init.method || "POST";
+    init.body = JSON.stringify(options.json);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(path, init);
+  const type = response.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const error = new Error((body && body.message) || `HTTP ${response.status}`);
+    error.status = response.status;
+    error.body = body;
+    throw error;
+  }
+  return body;
+}
+
+const enc = encodeURIComponent;
+const execPath = (arn) => `api/executions/${enc(arn)}`;
+const execLink = (arn) => `#/executions/${enc(arn)}`;
+
+function toast(message, isError = false) {
+  const el = document.getElementById("toast");
+  el.textContent = message;
+  el.className = "toast" + (isError ? " error" : "");
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (el.hidden = true), 5000);
+}
+
+function statusBadge(status, testid) {
+  const label = String(status || "").replace("_", " ");
+  return h("span", { class: `status ${status}`, "data-testid": testid }, label);
+}
+
+function duration(ms) {
+  if (ms === null || ms === undefined) return "–";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60000);
+  return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+function between(start, stop) {
+  if (!start) return null;
+  return (stop ? new Date(stop) : new Date()) - new Date(start);
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+const clock = (iso) => {
+  const d = new Date(iso);
+  return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+};
+const pretty = (value) => (typeof value === "string" ? value : JSON.stringify(value, null, 2));
+
+function jsonBlock(value, isError = false) {
+  if (value === null || value === undefined) return h("p", { class: "placeholder" }, "none");
+  return h("pre", { class: "json" + (isError ? " error" : "") }, pretty(value));
+}
+
+function graphHeading(box) {
+  const zoom = h("button", { type: "button", class: "btn graph-tools", "aria-pressed": "false" }, "Actual size");
+  zoom.addEventListener("click", () => {
+    const on = box.classList.toggle("zoomed");
+    zoom.textContent = on ? "Fit" : "Actual size";
+    zoom.setAttribute("aria-pressed", String(on));
+  });
+  return h("h2", {}, "Graph", zoom);
+}
+
+function legend() {
+  return document.getElementById("legend").content.cloneNode(true);
+}
+
+function setNav(name) {
+  document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === name));
+}
+
+function failure(error) {
+  view.replaceChildren(h("div", { class: "error-banner" }, h("strong", {}, "Something went wrong"), error.message));
+}
+
+/* ---------- the graph: an inline SVG whose states are clickable ---------- */
+
+function mountGraph(box, svgText, graph, onSelect, selected) {
+  box.innerHTML = svgText;
+  for (const [name, id] of Object.entries(graph.svgIds || {})) {
+    const node = box.querySelector(`#${CSS.escape(id)}`);
+    if (!node) continue;
+    node.dataset.state = name;
+    node.querySelectorAll("title").forEach((t) => (t.textContent = name));
+    if (onSelect) {
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", `${name}: ${(graph.states[name] || {}).status || ""}`.replace("_", " "));
+      node.addEventListener("click", () => onSelect(name));
+      node.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); onSelect(name); } });
+    }
+    if (name === selected) node.classList.add("selected");
+  }
+}
+
+/* ---------- workflows ---------- */
+
+async function workflowsView() {
+  setNav("workflows");
+  const { workflows } = await api("api/workflows");
+  const cards = workflows.map((wf) => {
+    const thumb = h("div", { class: "thumb" }, h("span", { class: "placeholder" }, "drawing…"));
+    api(`api/workflows/${enc(wf.name)}/graph.svg`).then((svg) => (thumb.innerHTML = svg)).catch(() => {});
+    const triggers = wf.triggers.map((t) =>
+      h("span", { class: "tag" }, t.kind === "http" ? `${t.method} ${t.path}` : t.kind === "schedule" ? t.expression : `stream ${t.stream}`),
+    );
+    return h(
+      "article",
+      { class: "panel card", "data-workflow": wf.name },
+      h("header", {}, h("h2", {}, h("a", { href: `#/workflows/${enc(wf.name)}` }, wf.name)),
+        h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type),
+          wf.deployed ? null : h("span", { class: "tag warn" }, "not deployed"))),
+      h("p", {}, wf.description),
+      triggers.length ? h("div", { class: "tags" }, triggers) : null,
+      h("a", { href: `#/workflows/${enc(wf.name)}`, class: "thumb-link" }, thumb),
+      h("div", { class: "actions" },
+        h("a", { class: "btn primary", href: `#/workflows/${enc(wf.name)}` }, "Start execution"),
+        h("a", { class: "btn", href: `#/executions?workflow=${enc(wf.name)}` }, "Executions")),
+    );
+  });
+  view.replaceChildren(
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Workflows"),
+      h("p", {}, "Business processes as Step Functions state machines."))),
+    h("div", { class: "grid" }, cards),
+  );
+}
+
+/* ---------- the start form, driven by the input JSON Schema ---------- */
+
+function fieldInput(name, schema, value) {
+  const id = `field-${name}`;
+  if (Array.isArray(schema.enum)) {
+    return h("select", { id, name }, h("option", { value: "" }, "—"),
+      schema.enum.map((v) => h("option", { value: JSON.stringify(v), selected: JSON.stringify(v) === JSON.stringify(value) }, String(v))));
+  }
+  if (schema.type === "integer" || schema.type === "number") {
+    return h("input", { id, name, type: "number", step: schema.type === "integer" ? "1" : "any",
+      min: schema.minimum, max: schema.maximum, value: value ?? "" });
+  }
+  if (schema.type === "boolean") {
+    return h("select", { id, name }, h("option", { value: "" }, "—"),
+      h("option", { value: "true", selected: value === true }, "true"), h("option", { value: "false", selected: value === false }, "false"));
+  }
+  if (schema.type === "string") return h("input", { id, name, type: "text", value: value ?? "", placeholder: schema.format || "" });
+  return h("textarea", { id, name, rows: 4, "data-json": "1" }, value === undefined ? "" : JSON.stringify(value, null, 2));
+}
+
+function readField(el, schema) {
+  const raw = el.value;
+  if (raw === "") return undefined;
+  if (el.tagName === "SELECT") return JSON.parse(raw);
+  if (schema.type === "integer" || schema.type === "number") {
+    const number = Number(raw);
+    return Number.isFinite(number) ? number : raw; // the server names the field when it is not a number
+  }
+  if (el.dataset.json) {
+    try { return JSON.parse(raw); } catch { return raw; }
+  }
+  return raw;
+}
+
+function startForm(wf) {
+  const schema = wf.inputSchema || {};
+  const props = schema.properties || {};
+  const required = new Set(schema.required || []);
+  const fields = Object.entries(props).map(([name, prop]) =>
+    h("div", { class: "field", "data-field": name },
+      h("label", { for: `field-${name}` }, prop.title || name, required.has(name) ? h("span", { class: "req" }, "*") : null),
+      fieldInput(name, prop, (wf.exampleInput || {})[name]),
+      prop.description ? h("div", { class: "hint" }, prop.description) : null,
+      h("div", { class: "field-error", "data-testid": `error-${name}` })));
+  const raw = h("textarea", { id: "raw-input", name: "raw" }, JSON.stringify(wf.exampleInput || {}, null, 2));
+  const advanced = h("details", { class: "advanced" }, h("summary", {}, "Edit the input as JSON instead"),
+    h("div", { class: "field", "data-field": "$" }, raw, h("div", { class: "field-error", "data-testid": "error-$" })));
+  const formError = h("div", { class: "form-error", hidden: true, "data-testid": "form-error" });
+  const nameField = h("div", { class: "field", "data-field": "__name" },
+    h("label", { for: "field-execution-name" }, "Execution name ", h("span", { class: "hint" }, "(optional: makes the start idempotent)")),
+    h("input", { id: "field-execution-name", type: "text", name: "__name", placeholder: "generated when empty" }),
+    h("div", { class: "field-error" }));
+  const submit = h("button", { class: "btn primary", type: "submit", disabled: !wf.deployed }, "Start execution");
+  const form = h("form", { novalidate: true, "data-testid": "start-form" }, formError, fields, advanced, nameField, submit,
+    wf.deployed ? null : h("p", { class: "hint" }, "Deploy this workflow to start it: python deploy.py --env …"));
+
+  const collect = () => {
+    if (advanced.open) {
+      try { return JSON.parse(raw.value || "{}"); } catch (e) { throw { field: "$", message: `not JSON: ${e.message}` }; }
+    }
+    const input = {};
+    for (const [name, prop] of Object.entries(props)) {
+      const value = readField(form.querySelector(`[name="${CSS.escape(name)}"]`), prop);
+      if (value !== undefined) input[name] = value;
+    }
+    return input;
+  };
+  const clearErrors = () => {
+    formError.hidden = true;
+    form.querySelectorAll(".field").forEach((f) => f.classList.remove("invalid"));
+    form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
+  };
+  const showErrors = (errors) => {
+    for (const { field, message } of errors) {
+      const top = field.split(".")[0];
+      const box = form.querySelector(`.field[data-field="${CSS.escape(advanced.open ? "$" : top)}"]`)
+        || form.querySelector('.field[data-field="$"]');
+      if (box && (!advanced.open || box.dataset.field === "$")) {
+        box.classList.add("invalid");
+        const slot = box.querySelector(".field-error");
+        slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : (advanced.open ? `${field}: ${message}` : message);
+      } else {
+        formError.hidden = false;
+        formError.textContent = `${field}: ${message}`;
+      }
+    }
+    if (advanced.open && errors.length) advanced.querySelector(".field").classList.add("invalid");
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    let input;
+    try { input = collect(); } catch (problem) { showErrors([problem]); return; }
+    // Validate first: nothing starts until the input matches the schema.
+    const check = await api(`api/workflows/${enc(wf.name)}/validate`, { json: input });
+    if (!check.valid) { showErrors(check.fields); return; }
+    submit.disabled = true;
+    try {
+      const name = form.querySelector('[name="__name"]').value.trim();
+      const started = await api(`api/workflows/${enc(wf.name)}/executions`, { json: { input, ...(name ? { name } : {}) } });
+      location.hash = execLink(started.executionArn);
+    } catch (error) {
+      if (error.body && error.body.fields) showErrors(error.body.fields);
+      else { formError.hidden = false; formError.textContent = error.message; }
+    } finally {
+      submit.disabled = !wf.deployed;
+    }
+  });
+  // On input, not change: a change fires on blur, and moving the layout then would steal the click.
+  form.addEventListener("input", (event) => {
+    const box = event.target.closest(".field");
+    if (box && box.classList.contains("invalid")) {
+      box.classList.remove("invalid");
+      box.querySelector(".field-error").textContent = "";
+    }
+  });
+  return form;
+}
+
+async function workflowView(name) {
+  setNav("workflows");
+  const [wf, graph, svg] = await Promise.all([
+    api(`api/workflows/${enc(name)}`), api(`api/workflows/${enc(name)}/graph`), api(`api/workflows/${enc(name)}/graph.svg`),
+  ]);
+  const box = h("div", { class: "graph-box", "data-testid": "graph" });
+  mountGraph(box, svg, graph, null);
+  const recent = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
+  view.replaceChildren(
+    h("div", { class: "crumbs" }, h("a", { href: "#/" }, "Workflows"), " / ", wf.name),
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, wf.name), h("p", {}, wf.description)),
+      h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type), h("span", { class: "tag" }, wf.stateMachineName))),
+    h("div", { class: "split" },
+      h("section", { class: "panel" }, graphHeading(box), box, legend()),
+      h("section", { class: "panel" }, h("h2", {}, "Start an execution"), startForm(wf))),
+    h("section", { class: "panel", style: "margin-top:18px" },
+      h("h2", {}, "Recent executions ", h("a", { href: `#/executions?workflow=${enc(name)}`, style: "font-weight:400;font-size:13px" }, "all")), recent),
+  );
+  const { executions } = await api(`api/workflows/${enc(name)}/executions?limit=10`);
+  recent.replaceChildren(executionsTable(executions, false));
+}
+
+/* ---------- executions list ---------- */
+
+function executionsTable(executions, withWorkflow = true) {
+  if (!executions.length) return h("p", { class: "empty" }, "No executions yet.");
+  return h("table", { class: "data", "data-testid": "executions" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Name"), withWorkflow ? h("th", {}, "Workflow") : null,
+      h("th", {}, "Status"), h("th", {}, "Started"), h("th", {}, "Duration"))),
+    h("tbody", {}, executions.map((e) => h("tr", { "data-arn": e.executionArn },
+      h("td", {}, h("a", { href: execLink(e.executionArn) }, e.name)),
+      withWorkflow ? h("td", {}, e.workflow) : null,
+      h("td", {}, statusBadge(e.status)),
+      h("td", {}, when(e.startDate)),
+      h("td", {}, duration(between(e.startDate, e.stopDate)))))));
+}
+
+async function executionsView(params) {
+  setNav("executions");
+  const { workflows } = await api("api/workflows");
+  const workflow = h("select", { "aria-label": "workflow" }, h("option", { value: "" }, "All workflows"),
+    workflows.map((w) => h("option", { value: w.name, selected: params.get("workflow") === w.name }, w.name)));
+  const status = h("select", { "aria-label": "status" }, h("option", { value: "" }, "Any status"),
+    ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].map((s) =>
+      h("option", { value: s, selected: params.get("status") === s }, s.replace("_", " "))));
+  const search = h("input", { type: "search", placeholder: "Filter by name…", value: params.get("q") || "", "aria-label": "name" });
+  const results = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
+  let rows = [];
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q))));
+  };
+  const load = async () => {
+    const query = new URLSearchParams();
+    if (workflow.value) query.set("workflow", workflow.value);
+    if (status.value) query.set("status", status.value);
+    rows = (await api(`api/executions?${query}`)).executions;
+    render();
+  };
+  const refilter = () => {
+    const query = new URLSearchParams();
+    if (workflow.value) query.set("workflow", workflow.value);
+    if (status.value) query.set("status", status.value);
+    if (search.value) query.set("q", search.value);
+    history.replaceState(null, "", `#/executions${query.toString() ? "?" + query : ""}`);
+  };
+  workflow.addEventListener("change", () => { refilter(); load(); });
+  status.addEventListener("change", () => { refilter(); load(); });
+  search.addEventListener("input", () => { refilter(); render(); });
+  view.replaceChildren(
+    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Executions"), h("p", {}, "Newest first; refreshes every few seconds."))),
+    h("div", { class: "filters" }, workflow, status, search),
+    h("section", { class: "panel" }, results),
+  );
+  await load();
+  const timer = setInterval(() => load().catch(() => {}), 3000);
+  stopPolling = () => clearInterval(timer);
+}
+
+/* ---------- one execution ---------- */
+
+function statePanel(state) {
+  if (!state) return h("p", { class: "placeholder" }, "Click a state in the graph to see its input, output, error, retries and duration.");
+  const rows = [
+    ["Status", statusBadge(state.status, "state-status")],
+    ["Type", state.type],
+    ["Duration", duration(state.durationMs)],
+    ["Retries", String(state.retries || 0)],
+  ];
+  if (state.runs > 1) rows.push(["Runs", String(state.runs)]);
+  if (state.iterations) rows.push(["Iterations", Object.entries(state.iterations).map(([k, v]) => `${v} ${k}`).join(", ")]);
+  if (state.enteredAt) rows.push(["Entered", when(state.enteredAt)]);
+  return h("div", { "data-testid": "state-details", "data-state": state.name },
+    h("h2", {}, state.name),
+    state.comment ? h("p", { class: "hint" }, state.comment) : null,
+    h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    state.error ? [h("h3", {}, "Error"), h("div", { "data-testid": "state-error" },
+      jsonBlock({ Error: state.error, Cause: tryJson(state.cause) }, true))] : null,
+    h("h3", {}, "Input"), h("div", { "data-testid": "state-input" }, jsonBlock(state.input)),
+    h("h3", {}, "Output"), h("div", { "data-testid": "state-output" }, jsonBlock(state.output)),
+    state.runs > 1 && state.history ? [h("h3", {}, "Runs"), h("table", { class: "data runs" },
+      h("tbody", {}, state.history.map((run, i) => h("tr", {}, h("td", {}, `#${i + 1}`), h("td", {}, statusBadge(run.status)),
+        h("td", {}, duration(run.durationMs)), h("td", {}, run.error || "")))))] : null);
+}
+
+function tryJson(text) {
+  if (typeof text !== "string") return text;
+  try { return JSON.parse(text); } catch { return text; }
+}
+
+function eventsTable(events, startDate, onSelect) {
+  const start = startDate ? new Date(startDate) : null;
+  return h("table", { class: "data", "data-testid": "events" },
+    h("thead", {}, h("tr", {}, ["ID", "Type", "State", "Elapsed", "Timestamp", "Detail"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, events.map((e) => {
+      const details = Object.entries(e).find(([k]) => k.endsWith("EventDetails"));
+      const d = details ? details[1] : {};
+      const name = d.name && e.type.includes("State") ? d.name : "";
+      const detail = d.error ? `${d.error}${d.cause ? ": " + String(d.cause).slice(0, 160) : ""}`
+        : d.output ?? d.input ?? (d.index !== undefined ? `index ${d.index}` : "");
+      const row = h("tr", { "data-type": e.type },
+        h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : ""),
+        h("td", {}, start ? duration(new Date(e.timestamp) - start) : ""), h("td", { title: when(e.timestamp) }, clock(e.timestamp)),
+        h("td", { class: "mono" }, String(detail).slice(0, 240)));
+      if (name) row.querySelector("a").addEventListener("click", () => onSelect(name));
+      return row;
+    })));
+}
+
+async function executionView(arn) {
+  setNav("executions");
+  let selected = null;
+  let current = null;
+  const head = h("div");
+  const banner = h("div");
+  const box = h("div", { class: "graph-box", "data-testid": "graph" });
+  const panel = h("section", { class: "panel state-panel", id: "state-panel" });
+  const tabBody = h("div", { class: "panel" });
+  let tab = "events";
+  const tabs = h("div", { class: "tabs" }, [["events", "Event history"], ["io", "Execution input & output"]].map(([key, label]) =>
+    h("button", { type: "button", class: key === tab ? "active" : "", "data-tab": key, onclick: () => { tab = key; drawTab(); } }, label)));
+
+  const select = (name) => {
+    selected = name;
+    box.querySelectorAll("g.node").forEach((n) => n.classList.toggle("selected", n.dataset.state === name));
+    panel.replaceChildren(statePanel(current.graph.states[name]));
+  };
+  const drawTab = () => {
+    tabs.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
+    const e = current.execution;
+    tabBody.replaceChildren(tab === "events" ? eventsTable(current.events, e.startDate, select)
+      : h("div", { class: "split" }, h("div", {}, h("h3", {}, "Input"), jsonBlock(e.input)),
+        h("div", {}, h("h3", {}, "Output"), jsonBlock(e.output))));
+  };
+  const action = async (verb, question) => {
+    if (question && !confirm(question)) return;
+    try {
+      await api(`${execPath(arn)}/${verb}`, { json: {} });
+      toast(verb === "stop" ? "Execution stopped" : "Execution redriven");
+      await refresh();
+      poll();
+    } catch (error) { toast(error.message, true); }
+  };
+  const drawHead = (e) => {
+    const buttons = [];
+    if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: () => action("stop", "Stop this execution?") }, "Stop"));
+    if (REDRIVABLE.includes(e.status)) buttons.push(h("button", { class: "btn", "data-testid": "redrive", onclick: () => action("redrive", "Redrive this execution from where it failed?") }, "Redrive"));
+    head.replaceChildren(
+      h("div", { class: "crumbs" }, h("a", { href: "#/executions" }, "Executions"), " / ",
+        e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),
+      h("div", { class: "page-head" }, h("div", {}, h("h1", {}, e.name), h("p", { class: "mono" }, e.executionArn)),
+        h("div", { class: "actions", style: "display:flex;gap:8px;align-items:center" }, statusBadge(e.status, "execution-status"), buttons)),
+      h("dl", { class: "summary" },
+        [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
+          ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
+          .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))));
+    const cause = tryJson(e.cause);
+    const message = cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
+    banner.replaceChildren(e.error ? h("div", { class: "error-banner", "data-testid": "execution-error" },
+      h("strong", {}, e.error), message ? h("div", {}, message) : null,
+      cause && typeof cause === "object" ? h("details", {}, h("summary", {}, "Cause"), h("pre", {}, pretty(cause))) : null) : "");
+  };
+  const refresh = async () => {
+    const [execution, graph, svg, history] = await Promise.all([
+      api(execPath(arn)), api(`${execPath(arn)}/graph`), api(`${execPath(arn)}/graph.svg`), api(`${execPath(arn)}/history`),
+    ]);
+    current = { execution, graph, events: history.events };
+    drawHead(execution);
+    mountGraph(box, svg, graph, select, selected);
+    if (selected) select(selected); else panel.replaceChildren(statePanel(null));
+    drawTab();
+    return execution;
+  };
+  const poll = () => {
+    stopPolling();
+    let live = true;
+    const timer = setInterval(async () => {
+      if (!live || CLOSED.includes(current.execution.status)) { clearInterval(timer); return; }
+      try { await refresh(); } catch (error) { /* a blip: keep polling */ }
+    }, 1000);
+    stopPolling = () => { live = false; clearInterval(timer); };
+  };
+
+  view.replaceChildren(head, banner,
+    h("div", { class: "split wide" }, h("section", { class: "panel" }, graphHeading(box), box, legend()), panel),
+    tabs, tabBody);
+  await refresh();
+  poll();
+}
+
+/* ---------- routing ---------- */
+
+async function route() {
+  stopPolling();
+  stopPolling = () => {};
+  const [path, query] = location.hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean);
+  try {
+    if (parts[0] === "workflows" && parts[1]) await workflowView(decodeURIComponent(parts[1]));
+    else if (parts[0] === "executions" && parts[1]) await executionView(decodeURIComponent(parts.slice(1).join("/")));
+    else if (parts[0] === "executions") await executionsView(params);
+    else await workflowsView();
+  } catch (error) {
+    failure(error);
+  }
+}
+
+window.addEventListener("hashchange", route);
+api("api/environment").then((env) => {
+  document.getElementById("env").textContent = `${env.app}-${env.name} · ${env.local ? "local cloud" : env.region}`;
+}).catch(() => {});
+route();

@@ -1,0 +1,134 @@
+"""RedriveExecution for the local cloud, which moto (5.2) does not implement.
+
+As on AWS, a redrive reuses the execution: same ARN, same input, the history goes on (an
+`ExecutionRedriven` event, then the new events), `redriveCount` grows, and the states that
+succeeded are not run again: the run restarts at the top-level state that did not succeed, with
+the input that state had. Differences, documented: a Parallel or Map state is redriven whole
+(AWS reruns only its failed branches or iterations, which idempotent tasks make equivalent here),
+and variables set by `Assign` before the failure are not restored.
+
+`install()` patches moto in this process, so it must run where the local cloud's moto server
+runs (LocalCloud.start() or a test fixture); it is idempotent.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import threading
+from typing import Any
+
+from localcloud import pins
+
+_lock = threading.Lock()
+_installed = False
+_REDRIVABLE = ("FAILED", "ABORTED", "TIMED_OUT")
+
+
+def restart_point(definition: dict[str, Any], events: list[dict[str, Any]]) -> tuple[str, Any] | None:
+    """(state, its input) where a redrive restarts: the last top-level state entered and not left."""
+    top = set(definition.get("States", {}))
+    exited: set[int] = set()
+    open_runs: dict[str, int] = {}
+    entered: list[tuple[int, str, Any]] = []
+    for event in events:
+        kind = str(event.get("type", ""))
+        if kind.endswith("StateEntered"):
+            details = event.get("stateEnteredEventDetails") or {}
+            if details.get("name") in top:
+                open_runs[details["name"]] = event["id"]
+                entered.append((event["id"], details["name"], details.get("input")))
+        elif kind.endswith("StateExited"):
+            name = (event.get("stateExitedEventDetails") or {}).get("name")
+            if name in open_runs:
+                exited.add(open_runs.pop(name))
+    for event_id, name, text in reversed(entered):
+        if event_id not in exited:
+            return name, json.loads(text) if isinstance(text, str) else text
+    return None
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        response_cls = pins.resolve("moto.stepfunctions.responses", "StepFunctionResponse")
+        action_result = pins.resolve("moto.core.responses", "ActionResult")
+        backend_cls = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
+        worker_cls = pins.resolve("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker")
+        context_cls = pins.resolve(
+            "moto.stepfunctions.parser.asl.eval.event.event_manager", "EventHistoryContext"
+        )
+        not_redrivable = pins.resolve("moto.stepfunctions.parser.api", "ExecutionNotRedrivable")
+        event_types = pins.resolve("moto.stepfunctions.parser.api", "HistoryEventType")
+        statuses = pins.resolve("moto.stepfunctions.parser.api", "ExecutionStatus")
+        original_describe = response_cls.describe_execution
+
+        class RedriveWorker(worker_cls):  # type: ignore[misc, valid-type]
+            """Runs the program from the restart state, writing into the execution's old history."""
+
+            def prepare(self, previous: Any, state_input: Any, redrive_count: int) -> None:
+                self._program = self._get_evaluation_entrypoint()
+                self.env = self._get_evaluation_environment()
+                self.env.event_manager = previous.event_manager
+                last = previous.event_manager.get_event_history()[-1]["id"]
+                self.env.event_history_context = context_cls(previous_event_id=last)
+                self.env.states.reset(state_input)
+                self.env.event_manager.add_event(
+                    context=self.env.event_history_context,
+                    event_type=event_types.ExecutionRedriven,
+                    event_details={"executionRedrivenEventDetails": {"redriveCount": redrive_count}},
+                )
+
+            def _execution_logic(self) -> None:
+                self._program.eval(self.env)
+                self._execution_communication.terminated()
+
+        def redrive(backend: Any, execution_arn: str) -> datetime.datetime:
+            execution = backend.describe_execution(execution_arn)
+            status = str(getattr(execution.status, "value", execution.status))
+            worker = execution.exec_worker
+            if status not in _REDRIVABLE or worker is None or worker.env is None:
+                raise not_redrivable(f"Execution is {status}: only FAILED, ABORTED or TIMED_OUT redrive")
+            definition = json.loads(execution.state_machine.definition)
+            found = restart_point(definition, worker.env.event_manager.get_event_history())
+            if found is None:
+                raise not_redrivable("Execution has no unsuccessful state to redrive")
+            state, state_input = found
+            details = copy.copy(worker._evaluation_details)
+            details.state_machine_details = copy.copy(details.state_machine_details)
+            details.state_machine_details.definition = json.dumps({**definition, "StartAt": state})
+            again = RedriveWorker(
+                evaluation_details=details,
+                exec_comm=execution._get_start_execution_worker_comm(),
+                cloud_watch_logging_session=worker._cloud_watch_logging_session,
+                activity_store=worker._activity_store,
+            )
+            count = getattr(execution, "redrive_count", 0) + 1
+            again.prepare(worker.env, state_input, count)
+            now = datetime.datetime.now(tz=datetime.UTC)
+            execution.redrive_count, execution.redrive_date = count, now
+            execution.exec_worker = again
+            execution.exec_status = statuses.RUNNING
+            execution.stop_date = execution.error = execution.cause = execution.output = None
+            again.start()
+            return now
+
+        def redrive_execution(response: Any) -> Any:
+            date = redrive(response.stepfunction_backend, response._get_param("executionArn"))
+            return action_result({"redriveDate": date})
+
+        def describe_execution(response: Any) -> Any:
+            result = original_describe(response)
+            execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+            if getattr(execution, "redrive_count", 0) and isinstance(result.result, dict):
+                result.result["redriveCount"] = execution.redrive_count
+                result.result["redriveDate"] = execution.redrive_date
+            return result
+
+        backend_cls.redrive_execution = redrive
+        response_cls.redrive_execution = redrive_execution
+        response_cls.describe_execution = describe_execution
+        _installed = True

@@ -1,0 +1,354 @@
+"""The HTTP API on the local cloud: every route, bad input (400 naming the field), unknown ids (404)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+import types
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.exceptions import NotFound as NotFoundApp
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
+
+from console.app import create_app
+from console.service import ExecutionService
+from infra.environments import Environment
+from tests.console import workflows as test_workflows
+from tests.console.conftest import wait_for
+from tests.console.workflows import FLAKY_TOPIC
+
+UNKNOWN = "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-shapes:no-such-execution"
+
+
+def start(client: FlaskClient, workflow: str, document: Any, name: str | None = None) -> Any:
+    body = {"input": document, **({"name": name} if name else {})}
+    return client.post(f"/api/workflows/{workflow}/executions", json=body)
+
+
+def test_lists_workflows_with_their_state_machines(
+    client: FlaskClient, test_machines: dict[str, str]
+) -> None:
+    found = {w["name"]: w for w in client.get("/api/workflows").get_json()["workflows"]}
+    assert set(found) == {"shapes", "broken", "slow", "flaky", "branchy"}
+    assert found["shapes"]["deployed"] is True
+    assert found["shapes"]["stateMachineArn"] == test_machines["shapes"]
+    assert found["shapes"]["inputSchema"]["required"] == ["count"]
+    assert found["shapes"]["triggers"] == [
+        {"kind": "http", "method": "POST", "path": "/shapes", "sync": False}
+    ]
+
+
+def test_one_workflow_and_unknown_workflow(client: FlaskClient) -> None:
+    assert client.get("/api/workflows/slow").get_json()["stateMachineName"] == "pyflows-local-slow"
+    missing = client.get("/api/workflows/nope")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == "NotFound"
+    assert client.get("/api/workflows/nope/graph").status_code == 404
+    assert client.post("/api/workflows/nope/executions", json={"input": {"count": 1}}).status_code == 404
+
+
+def test_start_describe_and_history(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    response = start(client, "shapes", {"count": 3, "label": "api"})
+    assert response.status_code == 201
+    arn = response.get_json()["executionArn"]
+    assert finished(arn)["status"] == "SUCCEEDED"
+    described = client.get(f"/api/executions/{arn}").get_json()
+    assert described["input"] == {"count": 3, "label": "api"}
+    assert described["output"]["squares"] == [1, 2, 3]
+    assert described["workflow"] == "shapes"
+    # an encoded ARN works as well as a raw one
+    assert client.get(f"/api/executions/{quote(arn, safe='')}").get_json()["name"] == described["name"]
+    events = client.get(f"/api/executions/{arn}/history").get_json()["events"]
+    assert events[0]["type"] == "ExecutionStarted"
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+    assert entered[:3] == ["Prepare", "Route", "Fan Out"]
+
+
+def test_bad_input_is_400_naming_the_field(client: FlaskClient) -> None:
+    cases = {
+        "count": {"count": "three"},
+        "label": {"count": 1, "label": ""},
+        "colour": {"count": 1, "colour": "red"},
+    }
+    for field, document in cases.items():
+        response = start(client, "shapes", document)
+        assert response.status_code == 400, field
+        body = response.get_json()
+        assert body["error"] == "InvalidInput"
+        assert [f["field"] for f in body["fields"]] == [field]
+    missing = start(client, "shapes", {}).get_json()
+    assert missing["fields"][0]["field"] == "count"
+    assert "required" in missing["fields"][0]["message"]
+    assert (
+        client.post(
+            "/api/workflows/shapes/executions", data="not json", content_type="application/json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post("/api/workflows/shapes/executions", json={"input": {"count": 1}, "extra": 1}).status_code
+        == 400
+    )
+
+
+def test_start_is_idempotent_with_a_name(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    name = f"idem-{uuid.uuid4().hex[:8]}"
+    first = start(client, "shapes", {"count": 1}, name)
+    assert first.status_code == 201
+    again = start(client, "shapes", {"count": 1}, name)
+    assert again.status_code == 200
+    assert again.get_json()["executionArn"] == first.get_json()["executionArn"]
+    finished(first.get_json()["executionArn"])
+    assert start(client, "shapes", {"count": 1}, name).status_code == 200  # closed: still the same
+    conflict = start(client, "shapes", {"count": 2}, name)
+    assert conflict.status_code == 409
+    assert conflict.get_json()["error"] == "Conflict"
+
+
+def test_executions_are_listed_and_filtered(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    ok = start(client, "shapes", {"count": 1}).get_json()["executionArn"]
+    bad = start(client, "broken", {"count": 1}).get_json()["executionArn"]
+    finished(ok), finished(bad)
+    listed = client.get("/api/workflows/shapes/executions").get_json()["executions"]
+    assert ok in [e["executionArn"] for e in listed]
+    failed = client.get("/api/executions?status=failed").get_json()["executions"]
+    assert bad in [e["executionArn"] for e in failed]
+    assert ok not in [e["executionArn"] for e in failed]
+    only = client.get("/api/executions?workflow=broken&limit=500").get_json()["executions"]
+    assert {e["workflow"] for e in only} == {"broken"}
+    assert client.get("/api/executions?status=nonsense").status_code == 400
+    assert client.get("/api/executions?limit=x").status_code == 400
+
+
+def test_unknown_execution_is_404_everywhere(client: FlaskClient) -> None:
+    for suffix in ("", "/history", "/graph", "/graph.svg"):
+        response = client.get(f"/api/executions/{UNKNOWN}{suffix}")
+        assert response.status_code == 404, suffix
+        assert response.get_json()["error"] == "NotFound"
+    for action in ("stop", "redrive"):
+        assert client.post(f"/api/executions/{UNKNOWN}/{action}").status_code == 404, action
+    assert client.get("/api/executions/not-an-arn").status_code == 404
+
+
+def test_execution_graph_json_and_svg(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    arn = start(client, "shapes", {"count": 2}).get_json()["executionArn"]
+    finished(arn)
+    graph = client.get(f"/api/executions/{arn}/graph").get_json()
+    states = graph["states"]
+    assert states["Prepare"]["status"] == "succeeded"
+    assert states["Prepare"]["output"] == {"items": [1, 2]}
+    assert states["Unreachable"]["status"] == "not_reached"
+    assert states["Left"]["status"] == states["Right"]["status"] == "succeeded"
+    assert states["Each Item"]["iterations"] == {"started": 2, "succeeded": 2}
+    assert states["Square"]["runs"] == 2
+    assert graph["execution"]["status"] == "SUCCEEDED"
+    svg = client.get(f"/api/executions/{arn}/graph.svg")
+    assert svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    assert text.startswith("<svg")
+    assert f'id="{graph["svgIds"]["Unreachable"]}"' in text
+    assert "state succeeded" in text and "state not_reached" in text
+
+
+def test_workflow_graph(client: FlaskClient) -> None:
+    graph = client.get("/api/workflows/shapes/graph").get_json()
+    assert {s["status"] for s in graph["states"].values()} == {"not_reached"}
+    edges = {(e["from"], e["to"], e["kind"]) for e in graph["edges"]}
+    assert ("Route", "Fan Out", "choice") in edges
+    assert ("Route", "Unreachable", "default") in edges
+    assert ("Fan Out", "Left", "branch") in edges
+    svg = client.get("/api/workflows/shapes/graph.svg").get_data(as_text=True)
+    assert "Fan Out" in svg and "Branch 1" in svg and "Iterator" in svg
+
+
+def test_failed_execution_graph_shows_retry_catch_and_failure(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    arn = start(client, "broken", {"count": 1}).get_json()["executionArn"]
+    described = finished(arn)
+    assert described["status"] == "FAILED"
+    states = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+    assert states["Publish"]["status"] == "caught"
+    assert states["Publish"]["retries"] == 1
+    assert states["Publish"]["error"] == "SNS.NotFoundException"
+    assert states["Give Up"]["status"] == "failed"
+    assert states["Give Up"]["error"] == "SNS.NotFoundException"
+    assert states["Never Here"]["status"] == "not_reached"
+
+
+def test_a_failed_parallel_branch_caught_by_the_parallel(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    arn = start(client, "branchy", {"count": 1}).get_json()["executionArn"]
+    assert finished(arn)["status"] == "SUCCEEDED"
+    states = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+    assert states["Both Sides"]["status"] == "caught"
+    assert states["Broken"]["status"] == "failed"
+    assert states["Broken"]["error"] == "Broken"
+    assert states["Fine"]["status"] in ("succeeded", "cancelled")  # the branches race
+    assert states["Recover"]["status"] == states["Finish"]["status"] == "succeeded"
+
+
+def test_stop_a_running_execution(client: FlaskClient, service: ExecutionService) -> None:
+    arn = start(client, "slow", {"count": 1}).get_json()["executionArn"]
+    graph = wait_for(
+        lambda: (
+            (g := client.get(f"/api/executions/{arn}/graph").get_json())["states"]["Wait A While"]["status"]
+            == "running"
+            and g
+        )
+    )
+    assert graph["states"]["Finish"]["status"] == "not_reached"
+    stopped = client.post(f"/api/executions/{arn}/stop", json={"error": "Operator", "cause": "test"})
+    assert stopped.status_code == 200
+    assert wait_for(lambda: service.describe(arn)["status"] == "ABORTED")
+    again = client.post(f"/api/executions/{arn}/stop")
+    assert again.status_code == 409
+    states = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+    assert states["Wait A While"]["status"] == "aborted"
+
+
+def test_redrive_needs_a_failed_execution(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    arn = start(client, "shapes", {"count": 1}).get_json()["executionArn"]
+    finished(arn)
+    response = client.post(f"/api/executions/{arn}/redrive")
+    assert response.status_code == 409
+    assert "SUCCEEDED" in response.get_json()["message"]
+
+
+def test_workflow_route_starts_the_workflow(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+    response = client.post("/shapes", json={"count": 2})
+    assert response.status_code == 202
+    assert finished(response.get_json()["executionArn"])["status"] == "SUCCEEDED"
+    bad = client.post("/shapes", json={"count": 0})
+    assert bad.status_code == 400
+    assert bad.get_json()["field"] == "count"
+
+
+def test_workflow_route_answered_by_a_function(client: FlaskClient) -> None:
+    response = client.post("/echo/42?verbose=yes", json={"hello": "world"})
+    assert response.status_code == 201
+    assert response.headers["x-echo"] == "1"
+    assert response.get_json() == {
+        "route": "POST /echo/{id}",
+        "id": "42",
+        "query": {"verbose": "yes"},
+        "got": {"hello": "world"},
+        "method": "POST",
+    }
+    failed = client.post("/echo/boom", json={})
+    assert failed.status_code == 500
+    assert failed.get_json() == {"message": "Internal Server Error"}
+    assert client.get("/echo/42").status_code == 405
+
+
+def test_workflow_route_answered_by_its_api_host(
+    console_env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workflow package's api.py hosts its HttpRoutes (as ride-request's does for POST /ride)."""
+    seen: list[dict[str, Any]] = []
+
+    def for_environment(env: Environment) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        def host(event: dict[str, Any]) -> dict[str, Any]:
+            seen.append(event)
+            return {
+                "statusCode": 201,
+                "body": json.dumps({"env": env.name, "body": json.loads(event["body"])}),
+            }
+
+        return host
+
+    module = types.ModuleType("tasks.shapes.api")
+    module.for_environment = for_environment  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tasks.shapes.api", module)
+    with create_app(console_env, test_workflows.WORKFLOWS).test_client() as hosted:
+        response = hosted.post("/shapes", json={"count": 1}, headers={"Authorization": "Bearer t"})
+    assert response.status_code == 201
+    assert response.get_json() == {"env": "local", "body": {"count": 1}}
+    assert seen[0]["routeKey"] == "POST /shapes"
+    assert seen[0]["headers"]["authorization"] == "Bearer t"
+
+
+def test_environment(client: FlaskClient) -> None:
+    assert client.get("/api/environment").get_json()["name"] == "local"
+
+
+def test_redrive_a_failed_execution_from_the_failed_state(
+    client: FlaskClient, console_env: Environment, finished: Callable[[str], Any]
+) -> None:
+    sns = console_env.client("sns")
+    topic = sns.create_topic(Name=FLAKY_TOPIC)["TopicArn"]
+    sns.delete_topic(TopicArn=topic)
+    arn = start(client, "flaky", {"count": 1}).get_json()["executionArn"]
+    assert finished(arn)["status"] == "FAILED"
+    first = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+    assert (first["Prepare"]["status"], first["Announce"]["status"]) == ("succeeded", "failed")
+
+    sns.create_topic(Name=FLAKY_TOPIC)  # the cause is fixed: a redrive now finishes the execution
+    try:
+        response = client.post(f"/api/executions/{arn}/redrive")
+        assert response.status_code == 200
+        done = finished(arn)
+        assert done["status"] == "SUCCEEDED"
+        assert done["redriveCount"] == 1
+        assert done["output"]["prepared"] == "prepared"
+        assert "MessageId" in done["output"]["announced"]
+        events = client.get(f"/api/executions/{arn}/history").get_json()["events"]
+        kinds = [e["type"] for e in events]
+        assert kinds.count("ExecutionStarted") == 1 and kinds.count("ExecutionRedriven") == 1
+        assert kinds[-1] == "ExecutionSucceeded"
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+        entered = [
+            e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+        ]
+        assert entered == ["Prepare", "Announce", "Announce", "Finish"]  # Prepare is not run again
+        states = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+        assert {n: s["status"] for n, s in states.items()} == {
+            "Prepare": "succeeded",
+            "Announce": "succeeded",
+            "Finish": "succeeded",
+        }
+        assert client.post(f"/api/executions/{arn}/redrive").status_code == 409
+    finally:
+        sns.delete_topic(TopicArn=topic)
+
+
+def test_the_console_works_mounted_under_a_prefix(app: Flask) -> None:
+    """The local cloud can serve the console at /_console/: every URL the page uses is relative."""
+    mounted = DispatcherMiddleware(NotFoundApp(), {"/_console": app})
+    browser = Client(mounted)
+    page = browser.get("/_console/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="static/console.css"' in html and 'src="static/console.js"' in html
+    assert browser.get("/_console/static/console.js").status_code == 200
+    assert browser.get("/_console/api/workflows").status_code == 200
+    assert browser.get("/_console/openapi.json").status_code == 200
+    script = browser.get("/_console/static/console.js").get_data(as_text=True)
+    assert not re.search(r"""(fetch|api)\((["'`])/""", script)  # no absolute URL in API calls
+
+
+def test_an_unreachable_environment_is_503(console_env: Environment) -> None:
+    nowhere = dataclasses.replace(console_env, endpoint="http://127.0.0.1:9")
+    with create_app(nowhere, test_workflows.WORKFLOWS).test_client() as offline:
+        response = offline.get("/api/workflows")
+    assert response.status_code == 503
+    assert "is the local cloud running?" in response.get_json()["message"]
+
+
+def test_a_missing_graphviz_is_503(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    response = client.get("/api/workflows/shapes/graph.svg")
+    assert response.status_code == 503
+    assert "apt-get install graphviz" in response.get_json()["message"]
+    assert client.get("/api/workflows/shapes/graph").status_code == 200  # the JSON needs no Graphviz

@@ -1,0 +1,217 @@
+"""The web console in headless Chromium (Debian's, driven by Playwright): start the lottery from
+the form, read the coloured graph and a state's output, see field errors and a failed execution.
+Writes test-output/execution-page.png for a reviewer."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from console.graph.render import COLOURS
+from console.service import ExecutionService
+from infra.environments import Environment
+from localcloud import LocalCloud
+from workflows import WORKFLOWS
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+TIMEOUT = 30_000  # ms: an execution's Lambda cold starts take a few seconds
+
+
+@pytest.fixture(scope="module")
+def console_url(lottery_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, lottery_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        # launch() gives each run a fresh, empty profile directory.
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def state(page: Any, name: str) -> Any:
+    return page.locator(f"[data-testid=graph] g.node[data-state='{name}']")
+
+
+def fill_of(page: Any, name: str) -> str:
+    return str(state(page, name).locator("path, polygon").first.get_attribute("fill"))
+
+
+def test_start_the_lottery_from_the_form_and_read_a_state(page: Any, console_url: str) -> None:
+    page.goto(console_url)
+    page.locator("[data-workflow=lottery] a.btn.primary").click()
+    form = page.locator("[data-testid=start-form]")
+    form.locator("#field-winners").fill("2")
+    form.locator("#field-seed").fill("42")
+    form.locator("button[type=submit]").click()
+
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
+        re.compile("SUCCEEDED"), timeout=TIMEOUT
+    )
+    started = page.locator("h1").inner_text()
+
+    # open it from the executions list
+    page.locator("nav a[data-nav=executions]").click()
+    row = page.locator("[data-testid=executions] tbody tr").filter(has_text=started)
+    sync_api.expect(row).to_contain_text("SUCCEEDED")
+    row.locator("a").click()
+    sync_api.expect(page.locator("h1")).to_have_text(started)
+    for name in ("Validate Request", "Draw Winners", "Check Past Winners", "Notify Winners", "Draw Complete"):
+        sync_api.expect(state(page, name)).to_have_class(re.compile(r"\bsucceeded\b"))
+        assert fill_of(page, name) == COLOURS["succeeded"][0]
+    for name in ("Redraw Limit Reached", "Alert Failure", "Failed"):
+        sync_api.expect(state(page, name)).to_have_class(re.compile(r"\bnot_reached\b"))
+
+    state(page, "Draw Winners").click()
+    details = page.locator("[data-testid=state-details]")
+    sync_api.expect(details.locator("h2")).to_have_text("Draw Winners")
+    sync_api.expect(details.locator("[data-testid=state-status]")).to_have_text(re.compile("succeeded"))
+    output = details.locator("[data-testid=state-output]")
+    sync_api.expect(output).to_contain_text('"selection"')
+    sync_api.expect(output).to_contain_text('"employee_name"')
+    sync_api.expect(page.locator("[data-testid=events] tr[data-type=ExecutionSucceeded]")).to_have_count(1)
+
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "execution-page.png"), full_page=True)
+
+
+def test_bad_input_shows_the_field_error_and_starts_nothing(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    service = ExecutionService(lottery, WORKFLOWS)
+    before = len(service.executions("lottery", limit=1000))
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill("0")
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("[data-testid=error-winners]")).to_contain_text("minimum of 1")
+    sync_api.expect(page.locator(".field[data-field=winners]")).to_have_class(re.compile("invalid"))
+
+    page.locator("#field-winners").fill("")
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("[data-testid=error-winners]")).to_contain_text("required")
+    assert len(service.executions("lottery", limit=1000)) == before
+    assert "#/workflows/lottery" in page.url
+
+
+def test_a_failed_execution_shows_the_failed_state_and_the_error(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    service = ExecutionService(lottery, WORKFLOWS)
+    execution, _ = service.start("lottery", {"winners": 99})  # more than the employees who can win
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
+        re.compile("FAILED"), timeout=TIMEOUT
+    )
+    sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text(
+        "NotEnoughEligibleEmployees"
+    )
+    sync_api.expect(state(page, "Validate Request")).to_have_class(re.compile(r"\bcaught\b"))
+    sync_api.expect(state(page, "Failed")).to_have_class(re.compile(r"\bfailed\b"))
+    assert fill_of(page, "Failed") == COLOURS["failed"][0]
+    sync_api.expect(state(page, "Draw Winners")).to_have_class(re.compile(r"\bnot_reached\b"))
+    sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
+
+    state(page, "Failed").click()
+    sync_api.expect(page.locator("[data-testid=state-status]")).to_have_text(re.compile("failed"))
+    sync_api.expect(page.locator("[data-testid=state-error]")).to_contain_text("NotEnoughEligibleEmployees")
+    state(page, "Validate Request").click()
+    sync_api.expect(page.locator("[data-testid=state-error]")).to_contain_text("99 winners requested")
+
+    # Redrive restarts at the state that failed (the Fail state here), so it fails again: once more.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-testid=redrive]").click()
+    sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("1", timeout=TIMEOUT)
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("FAILED"))
+    sync_api.expect(page.locator("[data-testid=events] tr[data-type=ExecutionRedriven]")).to_have_count(1)
+
+
+def test_executions_list_filters_by_status(page: Any, console_url: str, lottery: Environment) -> None:
+    service = ExecutionService(lottery, WORKFLOWS)
+    failed, _ = service.start("lottery", {"winners": 98})
+    page.goto(f"{console_url}#/executions?workflow=lottery&status=FAILED")
+    rows = page.locator("[data-testid=executions] tbody tr")
+    sync_api.expect(rows.filter(has_text=failed["name"])).to_have_count(1, timeout=TIMEOUT)
+    sync_api.expect(rows.filter(has_text="SUCCEEDED")).to_have_count(0)
+    page.locator("input[type=search]").fill(failed["name"][:8])
+    sync_api.expect(rows).to_have_count(1)
+
+
+@pytest.fixture
+def slow_check(local_cloud: LocalCloud, lottery: Environment) -> Iterator[None]:
+    """Check Past Winners takes 3 s more, once: long enough to watch it run."""
+    runtime = local_cloud.lambda_runtime
+    assert runtime is not None
+    runtime.inject(lottery.resource_name("lottery", "check-winners"), "latency", times=1, latency=3.0)
+    yield
+    runtime.clear_faults()
+
+
+def test_the_execution_page_updates_live_while_it_runs(
+    page: Any, console_url: str, lottery: Environment, slow_check: None
+) -> None:
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 1})
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+    sync_api.expect(state(page, "Check Past Winners")).to_have_class(re.compile(r"\brunning\b"))
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("RUNNING"))
+    sync_api.expect(page.locator("[data-testid=stop]")).to_be_visible()
+    # no reload: the page polls until the execution ends
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
+        re.compile("SUCCEEDED"), timeout=TIMEOUT
+    )
+    sync_api.expect(state(page, "Check Past Winners")).to_have_class(re.compile(r"\bsucceeded\b"))
+    sync_api.expect(page.locator("[data-testid=stop]")).to_have_count(0)
+
+
+def test_stop_a_running_execution(
+    page: Any, console_url: str, lottery: Environment, slow_check: None
+) -> None:
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 1})
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+    sync_api.expect(state(page, "Check Past Winners")).to_have_class(re.compile(r"\brunning\b"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-testid=stop]").click()
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("ABORTED"))
+    sync_api.expect(state(page, "Draw Complete")).to_have_class(re.compile(r"\bnot_reached\b"))
+    sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()

@@ -1,0 +1,113 @@
+"""`python -m workflows list|start|executions|describe|history|graph` against the lottery on the local cloud."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from infra.environments import Environment
+from workflows.cli import main
+from workflows.registry import ROOT
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "--env", "local")
+    assert code == 0
+    assert any(line.split()[:3] == ["lottery", "STANDARD", "yes"] for line in out.splitlines())
+    code, out, _ = run(capsys, "list", "--json")
+    assert {w["name"]: w["deployed"] for w in json.loads(out)}["lottery"] is True
+
+
+def test_start_wait_describe_history_graph(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(
+        capsys, "start", "lottery", "--input", '{"winners": 2, "seed": 11}', "--wait", "--json"
+    )
+    assert code == 0
+    execution = json.loads(out)
+    assert execution["status"] == "SUCCEEDED"
+    assert len(execution["output"]["winners"]) == 2
+    arn = execution["executionArn"]
+
+    code, out, _ = run(capsys, "describe", arn)
+    assert code == 0 and "SUCCEEDED" in out
+    code, out, _ = run(capsys, "history", arn, "--json")
+    assert json.loads(out)[-1]["type"] == "ExecutionSucceeded"
+    code, out, _ = run(capsys, "executions", "lottery")
+    assert code == 0 and execution["name"] in out
+
+    svg = tmp_path / "run.svg"
+    code, out, _ = run(capsys, "graph", arn, "--out", str(svg))
+    assert code == 0 and svg.read_text().startswith("<svg")
+    code, out, _ = run(capsys, "graph", "lottery", "--json")
+    assert json.loads(out)["states"]["Draw Winners"]["status"] == "not_reached"
+
+
+def test_start_from_a_file_that_fails_exits_non_zero(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    request = tmp_path / "input.json"
+    request.write_text(json.dumps({"winners": 99}))  # more than the employees who can win
+    code, out, err = run(capsys, "start", "lottery", "--input", f"@{request}", "--wait")
+    assert code == 1
+    assert "FAILED" in out
+    assert "NotEnoughEligibleEmployees" in err
+
+
+def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": "two"}')
+    assert code == 2
+    assert "invalid input: winners:" in err
+    code, _, err = run(capsys, "start", "lottery", "--input", "{not json")
+    assert code == 1 and "not JSON" in err
+
+
+def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "describe", "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-lottery:nope"
+    )
+    assert code == 1 and "error:" in err
+    code, _, err = run(capsys, "executions", "nope")
+    assert code == 1 and "unknown workflow" in err
+    code, _, err = run(capsys, "list", "--env", "nowhere")
+    assert code == 2 and "unknown environment" in err
+
+
+def test_an_unreachable_local_cloud_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYFLOWS_ENDPOINT", "http://127.0.0.1:9")
+    code, _, err = run(capsys, "list")
+    assert code == 1
+    assert err.startswith("error: cannot reach http://127.0.0.1:9")
+
+
+def test_python_m_console_serves_and_prints_its_url(lottery: Environment) -> None:
+    command = [sys.executable, "-m", "console", "--env", "local", "--port", "0"]
+    env = {**os.environ, "PYFLOWS_ENDPOINT": str(lottery.endpoint)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            assert url, line
+            with urllib.request.urlopen(url[0] + "api/workflows/lottery", timeout=30) as answer:
+                assert json.loads(answer.read())["deployed"] is True
+            with urllib.request.urlopen(url[0], timeout=30) as page:
+                assert b"pyflows console" in page.read()
+        finally:
+            server.terminate()

@@ -1,0 +1,205 @@
+"""The execution graph model from a definition and a history (no cloud): statuses, retries,
+Parallel branches, Map iterations, redrives; and the Graphviz drawing of each shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.graph import build
+from console.graph.definition import rule_label
+from console.graph.render import COLOURS, to_svg
+
+DEFINITION: dict[str, Any] = {
+    "StartAt": "Fetch",
+    "States": {
+        "Fetch": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Both"},
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Task", "Resource": "x", "End": True}}},
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "StartAt": "Item",
+                "States": {"Item": {"Type": "Task", "Resource": "x", "End": True}},
+            },
+            "Next": "Done",
+        },
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+class History:
+    """Builds events the way Step Functions chains them (ids, previousEventId, timestamps)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, kind: str, previous: int | None = None, **details: Any) -> int:
+        event_id = len(self.events) + 1
+        event: dict[str, Any] = {
+            "id": event_id,
+            "previousEventId": event_id - 1 if previous is None else previous,
+            "type": kind,
+            "timestamp": f"2026-01-01T00:00:{event_id:02d}+00:00",
+        }
+        if details:
+            key = {
+                "Entered": "stateEnteredEventDetails",
+                "Exited": "stateExitedEventDetails",
+                "Failed": "taskFailedEventDetails",
+            }
+            suffix = next((s for s in key if kind.endswith(s)), None)
+            event[key[suffix] if suffix else "mapIterationStartedEventDetails"] = details
+        self.events.append(event)
+        return event_id
+
+    def task(self, name: str, failures: list[str], succeed: bool = True, previous: int | None = None) -> int:
+        last = self.add("TaskStateEntered", previous, name=name, input='{"in": 1}')
+        for error in failures:
+            self.add("TaskScheduled")
+            last = self.add("TaskFailed", error=error, cause="boom")
+        self.add("TaskScheduled")
+        if succeed:
+            self.add("TaskSucceeded")
+            last = self.add("TaskStateExited", name=name, output='{"out": 2}')
+        return last
+
+
+def statuses(graph: dict[str, Any]) -> dict[str, str]:
+    return {name: state["status"] for name, state in graph["states"].items()}
+
+
+def test_workflow_graph_has_every_state_not_reached_and_its_edges() -> None:
+    graph = build(DEFINITION)
+    assert set(statuses(graph).values()) == {"not_reached"}
+    edges = {(e["from"], e["to"], e["kind"]) for e in graph["edges"]}
+    assert ("__start__", "Fetch", "next") in edges
+    assert ("Both", "Left", "branch") in edges and ("Both", "Right", "branch") in edges
+    assert ("Left", "Both__join", "join") in edges
+    assert ("Both__join", "Each", "next") in edges
+    assert ("Both__join", "Recover", "catch") in edges
+    assert ("Each", "Item", "branch") in edges
+    assert ("Done", "__end__", "next") in edges
+    assert [s["label"] for s in graph["scopes"]["scopes"]] == ["Branch 1", "Branch 2", "Iterator"]
+
+
+def test_retried_task_then_caught_parallel_branch_failure() -> None:
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.task("Fetch", ["Lambda.ServiceException"])
+    h.add("ParallelStateEntered", name="Both", input="{}")
+    started = h.add("ParallelStateStarted")
+    h.add("PassStateEntered", started, name="Left", input="{}")
+    h.add("PassStateExited", name="Left", output='"l"')
+    h.task("Right", ["Oops"], succeed=False, previous=started)
+    h.add("ParallelStateFailed")
+    h.add("ParallelStateExited", name="Both", output="{}")
+    h.add("PassStateEntered", name="Recover", input="{}")
+    h.add("PassStateExited", name="Recover", output="{}")
+    h.add("SucceedStateEntered", name="Done", input="{}")
+    h.add("SucceedStateExited", name="Done", output="{}")
+    h.add("ExecutionSucceeded")
+    graph = build(DEFINITION, {"status": "SUCCEEDED"}, h.events)
+    assert statuses(graph) == {
+        "Fetch": "retried",
+        "Both": "caught",
+        "Left": "succeeded",
+        "Right": "failed",
+        "Each": "not_reached",
+        "Item": "not_reached",
+        "Recover": "succeeded",
+        "Done": "succeeded",
+    }
+    fetch = graph["states"]["Fetch"]
+    assert fetch["retries"] == 1
+    assert fetch["input"] == {"in": 1} and fetch["output"] == {"out": 2}
+    assert fetch["error"] == "Lambda.ServiceException"
+    assert fetch["durationMs"] == 5000
+    assert graph["states"]["Right"]["error"] == "Oops"
+
+
+def test_map_iterations_and_a_running_state() -> None:
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.task("Fetch", [])
+    h.add("ParallelStateEntered", name="Both", input="{}")
+    started = h.add("ParallelStateStarted")
+    h.add("PassStateEntered", started, name="Left", input="{}")
+    left = h.add("PassStateExited", name="Left", output='"l"')
+    right = h.task("Right", [], previous=started)
+    h.add("ParallelStateSucceeded", right)
+    h.add("ParallelStateExited", name="Both", output="{}")
+    h.add("MapStateEntered", name="Each", input="[1, 2]")
+    h.add("MapStateStarted")
+    for index in range(2):
+        h.add("MapIterationStarted", name="Each", index=index)
+        h.task("Item", [], succeed=index == 0)
+        if index == 0:
+            h.add("MapIterationSucceeded", name="Each", index=index)
+    assert left  # the branches interleave; runs are matched by name, not by position
+    graph = build(DEFINITION, {"status": "RUNNING"}, h.events)
+    found = statuses(graph)
+    assert found["Each"] == "running"
+    assert found["Item"] == "running"  # one iteration done, one still running
+    assert graph["states"]["Item"]["runs"] == 2
+    assert graph["states"]["Each"]["iterations"] == {"started": 2, "succeeded": 1}
+    assert found["Done"] == "not_reached"
+
+
+def test_failed_execution_marks_the_state_that_failed_it() -> None:
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("TaskStateEntered", name="Fetch", input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskSucceeded")
+    h.add("ExecutionFailed", error="States.Runtime", cause="bad ResultSelector")
+    graph = build(DEFINITION, {"status": "FAILED"}, h.events)
+    fetch = graph["states"]["Fetch"]
+    assert fetch["status"] == "failed"
+    assert fetch["error"] == "States.Runtime"
+
+
+def test_aborted_execution_and_a_redrive() -> None:
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.task("Fetch", ["Boom"], succeed=False)
+    h.add("ExecutionFailed", error="Boom", cause="boom")
+    aborted = build(DEFINITION, {"status": "ABORTED"}, h.events[:-1])
+    assert aborted["states"]["Fetch"]["status"] == "failed"  # its last attempt failed
+    h.add("ExecutionRedriven")
+    h.task("Fetch", [])
+    graph = build(DEFINITION, {"status": "RUNNING"}, h.events)
+    assert graph["states"]["Fetch"]["status"] == "succeeded"  # only the runs since the redrive count
+    assert graph["states"]["Fetch"]["runs"] == 1
+
+
+def test_choice_labels() -> None:
+    assert rule_label({"Variable": "$.n", "NumericGreaterThanEquals": 5, "Next": "x"}) == "$.n >= 5"
+    assert rule_label({"Variable": "$.ok", "BooleanEquals": True, "Next": "x"}) == "$.ok == true"
+    assert rule_label({"Variable": "$.s", "IsPresent": True, "Next": "x"}) == "$.s IsPresent true"
+    both = {
+        "And": [{"Variable": "$.a", "StringEquals": "x"}, {"Not": {"Variable": "$.b", "NumericLessThan": 1}}]
+    }
+    assert rule_label(both) == '$.a == "x" and not ($.b < 1)'
+    assert rule_label({"Condition": "{% $states.input.n > 1 %}", "Next": "x"}) == "{% $states.input.n > 1 %}"
+    assert len(rule_label({"Variable": "$." + "x" * 80, "StringEquals": "y"})) == 42
+
+
+def test_svg_draws_clusters_labels_and_colours() -> None:
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.task("Fetch", ["Lambda.ServiceException"])
+    svg = to_svg(build(DEFINITION, {"status": "RUNNING"}, h.events))
+    assert svg.startswith("<svg")
+    assert svg.count('class="cluster"') == 5  # Parallel + 2 branches, Map + iterator
+    assert "Branch 1" in svg and "Iterator" in svg and "States.ALL" in svg
+    assert COLOURS["retried"][0] in svg and COLOURS["not_reached"][1] in svg
+    assert "1 retry" in svg

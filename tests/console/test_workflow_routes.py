@@ -1,0 +1,85 @@
+"""The workflows' own routes served by the console on the local cloud, as API Gateway serves them
+on AWS: ride-request's POST /ride (its API host: JWT check, synchronous Express execution) and
+etf-signal's routes (answered by its deployed Lambda functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import infra
+from console.app import create_app
+from infra.environments import Environment
+from workflows import WORKFLOWS
+
+PASSWORD = "Corr3ct-horse!"
+
+
+@pytest.fixture(scope="module")
+def routes_app(console_env: Environment) -> Flask:
+    workflows = [WORKFLOWS["ride-request"], WORKFLOWS["etf-signal"]]
+    infra.deploy(console_env, workflows=workflows, out=lambda line: None)
+    infra.seed(console_env, workflows, out=lambda line: None)
+    return create_app(console_env)
+
+
+@pytest.fixture
+def client(routes_app: Flask) -> Iterator[FlaskClient]:
+    with routes_app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def rider_token(routes_app: Flask, console_env: Environment) -> str:
+    """An ID token of a rider of the environment's user pool (what the app's sign-in gives)."""
+    cognito = console_env.client("cognito-idp")
+    [pool] = [
+        p["Id"]
+        for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
+        if p["Name"] == console_env.resource_name("users")
+    ]
+    [app_client] = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    cognito.admin_create_user(UserPoolId=pool, Username="rider-ada", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool, Username="rider-ada", Password=PASSWORD, Permanent=True)
+    signed_in = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=app_client["ClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "rider-ada", "PASSWORD": PASSWORD},
+    )
+    return str(signed_in["AuthenticationResult"]["IdToken"])
+
+
+def test_post_ride_answers_201_with_the_ride(client: FlaskClient, rider_token: str) -> None:
+    body = {"request_id": "console-ride-0001", "pickup": {"latitude": 47.6, "longitude": -122.3}}
+    response = client.post("/ride", json=body, headers={"Authorization": f"Bearer {rider_token}"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    ride = response.get_json()
+    assert ride["rider"] == "rider-ada"
+    assert ride["request_id"] == "console-ride-0001"
+    assert ride["fare"]["total_cents"] > 0
+
+
+def test_post_ride_without_a_token_or_with_bad_input(client: FlaskClient, rider_token: str) -> None:
+    body = {"request_id": "console-ride-0002", "pickup": {"latitude": 47.6, "longitude": -122.3}}
+    assert client.post("/ride", json=body).status_code == 401
+    bad = client.post("/ride", json={"request_id": "x"}, headers={"Authorization": f"Bearer {rider_token}"})
+    assert bad.status_code == 400
+
+
+def test_etf_routes_are_answered_by_the_deployed_functions(client: FlaskClient) -> None:
+    assert client.get("/etf/signals").get_json() == {"dates": []}
+    subscribed = client.post("/etf/subscriptions", json={"email": "ada@example.com"})
+    assert subscribed.status_code == 202
+    assert subscribed.get_json()["status"] == "pending confirmation"
+    assert client.get("/etf/signals/2026-01-02").status_code == 404
+
+
+def test_the_served_openapi_document_lists_the_workflow_routes(client: FlaskClient) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert paths["/ride"]["post"]["summary"] == "ride-request: answered by its API host"
+    assert paths["/etf/signals/{date}"]["get"]["parameters"][0]["name"] == "date"
+    assert paths["/etf/subscriptions"]["post"]["summary"] == "etf-signal: answered by api-subscribe"
