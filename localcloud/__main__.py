@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 
+from localcloud.fakes import start_local
 from localcloud.server import LocalCloud
 
 
@@ -13,18 +14,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--no-fakes", action="store_true", help="do not serve the fake external APIs")
     args = parser.parse_args(argv)
 
     try:
         cloud = LocalCloud(port=args.port, verbose=args.verbose).start(background=True)
     except OSError as exc:
         raise SystemExit(f"{exc} (is a local cloud already running? try another --port)") from exc
+    fakes = {} if args.no_fakes else start_local()
     env = cloud.env()
     exports = "\n".join(f"  export {k}={v}" for k, v in env.items())
     print(
         f"localcloud serving on {cloud.endpoint} (region {cloud.region})\n"
         f"Point boto3 or the AWS CLI at it:\n{exports}\n"
-        f"Schedules fire and Kinesis pipes deliver in the background. Ctrl-C to stop.",
+        + "".join(f"Fake {name} API on {fake.url}\n" for name, fake in fakes.items())
+        + "Schedules fire and Kinesis pipes deliver in the background. Ctrl-C to stop.",
         flush=True,
     )
     stopped = threading.Event()
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         while not stopped.wait(0.5):
             pass
     finally:
+        for fake in fakes.values():
+            fake.stop()
         cloud.stop()
         print("localcloud stopped", flush=True)
 

@@ -8,7 +8,7 @@ after a failure is a Retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -159,10 +159,12 @@ class Coverage:
     workflow: str
     all: set[Edge]
     hit: set[Edge] = field(default_factory=set)
+    # edges the workflow declares unreachable by construction -> why
+    excused: dict[Edge, str] = field(default_factory=dict)
 
     @property
     def missed(self) -> list[Edge]:
-        return sorted(self.all - self.hit)
+        return sorted(self.all - self.hit - self.excused.keys())
 
     def line(self) -> str:
         kinds = ("state", "choice", "catch", "retry")
@@ -175,7 +177,15 @@ class Coverage:
 
 
 def coverage(
-    workflow: str, definition: dict[str, Any], histories: Iterable[list[dict[str, Any]]]
+    workflow: str,
+    definition: dict[str, Any],
+    histories: Iterable[list[dict[str, Any]]],
+    unreachable: Mapping[str, str] | None = None,
 ) -> Coverage:
     every = edges(definition)
-    return Coverage(workflow, every, reached(definition, histories) & every)
+    named = {str(edge): edge for edge in every}
+    unknown = set(unreachable or {}) - named.keys()
+    if unknown:
+        raise ValueError(f"{workflow}: declared unreachable edges that do not exist: {sorted(unknown)}")
+    excused = {named[text]: why for text, why in (unreachable or {}).items()}
+    return Coverage(workflow, every, reached(definition, histories) & every, excused)

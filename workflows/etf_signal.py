@@ -209,6 +209,10 @@ WORKFLOW = Workflow(
     triggers=(Schedule("cron(30 17 ? * MON-FRI *)", timezone="Asia/Shanghai"),),
     integrations=(Access("alerts", ("sns:Publish",)),),
     max_map_items=MAX_FUNDS,
+    unreachable={
+        "catch Fetch Prices -> Alert Failure": "every fund's error is caught inside the Map, so the "
+        "report can name the missing fund; the Map's own Catch stays as the policy's safety net",
+    },
     routes=(
         Route("POST", "/etf/subscriptions", "api-subscribe"),
         Route("GET", "/etf/signals", "api-signals"),

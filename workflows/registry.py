@@ -164,6 +164,8 @@ class Workflow:
     example_input: Mapping[str, Any] = field(default_factory=dict)
     # the most items any of its Maps iterates: bounds the worst-case history the linter computes
     max_map_items: int = 1
+    # coverage edges (as workflows.coverage prints them) no execution can take, each with the reason
+    unreachable: Mapping[str, str] = field(default_factory=dict)
     # API routes answered by its functions (reading its data, subscribing...), beside its triggers
     routes: tuple[Route, ...] = ()
 

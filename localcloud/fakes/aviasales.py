@@ -23,8 +23,10 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from localcloud.fakes.server import FakeServer
 
 GATES = ("Aeroflot", "S7", "Pobeda", "Ural Airlines", "UTair", "Biletix", "OneTwoTrip")
 # Great-circle km between the cities the demo flies; other routes get a seeded distance.
@@ -42,7 +44,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})(-\d{2})?$")
 
 
 @dataclass
-class FakeAviasales:
+class FakeAviasales(FakeServer):
     seed: int = 0
     token: str = "fake-aviasales-token"
     requests: list[str] = field(default_factory=list)
@@ -50,7 +52,6 @@ class FakeAviasales:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._fault: tuple[int, int | None] | None = None  # (status, remaining)
-        self._server: ThreadingHTTPServer | None = None
 
     # -- control ------------------------------------------------------------------------------
 
@@ -67,29 +68,8 @@ class FakeAviasales:
 
     # -- server -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeAviasales:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-aviasales", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeAviasales:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # -- the API ------------------------------------------------------------------------------
 

@@ -20,9 +20,11 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from localcloud.fakes.server import FakeServer
 
 THEATRES_DIR = Path(__file__).resolve().parents[2] / "tasks" / "ticket_ranking" / "data" / "theatres"
 UNMAPPED = {"id": "saenger-nola", "name": "Saenger Theatre", "city": "New Orleans, LA"}
@@ -49,7 +51,7 @@ class _Faults:
 
 
 @dataclass
-class FakeTicketBroker:
+class FakeTicketBroker(FakeServer):
     seed: int = 7
     performances: int = 36
     listings: tuple[int, int] = (20, 60)
@@ -62,7 +64,6 @@ class FakeTicketBroker:
     def __post_init__(self) -> None:
         self._faults = _Faults()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
         self.events, self.inventory = _generate(self)
 
     # -- control ------------------------------------------------------------------------------
@@ -91,29 +92,8 @@ class FakeTicketBroker:
 
     # -- server -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self, port: int = 0) -> FakeTicketBroker:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-ticket-broker", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeTicketBroker:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # -- the API ------------------------------------------------------------------------------
 

@@ -18,9 +18,11 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from localcloud.fakes.server import FakeServer
 
 FUNDS_FILE = Path(__file__).resolve().parents[2] / "tasks" / "etf_signal" / "data" / "funds.json"
 ANCHOR = date(2024, 1, 2)
@@ -48,7 +50,7 @@ MAX_ROWS = 2000
 
 
 @dataclass
-class FakeTushare:
+class FakeTushare(FakeServer):
     funds: list[str] = field(default_factory=lambda: configured_funds())
     seed: int = 2024
     token: str = "fake-tushare-token"
@@ -57,7 +59,6 @@ class FakeTushare:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
         self._fail: dict[str | None, int | None] = {}  # ts_code (None: every call) -> remaining
         self._throttle: int | None = 0
         self._series: dict[str, dict[date, dict[str, Any]]] = {}
@@ -92,29 +93,8 @@ class FakeTushare:
 
     # -- server -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self, port: int = 0) -> FakeTushare:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-tushare", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeTushare:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # -- the API ------------------------------------------------------------------------------
 

@@ -100,3 +100,11 @@ def test_a_retry_is_attributed_to_the_retrier_that_matched(run: Any) -> None:
     assert Edge("catch", "T", "Caught") in result.hit
     assert result.missed == [Edge("retry", "T", "Lambda.TooManyRequestsException")]
     assert result.line().split() == ["t", "state", "2/2", "choice", "0/0", "catch", "1/1", "retry", "1/2"]
+
+
+def test_edges_declared_unreachable_are_excused_and_must_exist() -> None:
+    result = coverage("t", CAUGHT_PARALLEL, [], {"default C -> E": "the input always has x = 1"})
+    assert result.excused == {Edge("default", "C", "E"): "the input always has x = 1"}
+    assert Edge("default", "C", "E") not in result.missed
+    with pytest.raises(ValueError, match="do not exist"):
+        coverage("t", CAUGHT_PARALLEL, [], {"default C -> Nowhere": "typo"})

@@ -158,8 +158,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("workflow path coverage")
     missed_any = False
     for name in sorted(HISTORIES):
-        report = coverage(name, definitions.load(WORKFLOWS[name]), HISTORIES[name])
+        workflow = WORKFLOWS[name]
+        report = coverage(name, definitions.load(workflow), HISTORIES[name], workflow.unreachable)
         write(f"{report.line()}  ({len(HISTORIES[name])} executions)")
+        for edge, why in sorted(report.excused.items()):
+            write(f"    unreachable by construction: {edge} ({why})")
         for edge in report.missed:
             write(f"    not reached: {edge}")
             missed_any = True

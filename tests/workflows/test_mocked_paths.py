@@ -1,0 +1,106 @@
+"""Paths that need AWS itself to misbehave (SNS failing), forced with mocked test cases.
+
+The mock configuration is Step Functions Local's format (see localcloud/mock_config.py): the
+named Task states answer the mocked responses, one per attempt, so Retry edges can be driven.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud, mock_config
+from tests.workflows.conftest import Deployed, deploy_workflows
+
+TRANSIENT_THEN_THROTTLED = [
+    {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+    {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+]
+
+
+def returns(payload: dict[str, Any]) -> dict[str, Any]:
+    """A mocked Lambda answer: the integration's response with the handler's payload."""
+    return {"0": {"Return": {"StatusCode": 200, "Payload": payload}}}
+
+
+def flaky_then(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"0": TRANSIENT_THEN_THROTTLED[0], "1": TRANSIENT_THEN_THROTTLED[1], "2": answer}
+
+
+INVENTORY = {
+    "run_id": "mocked-run",
+    "show": "hamilton",
+    "fetched_at": "2026-11-23T12:00:00Z",
+    "listings": 0,
+    "performances": [],
+    "skipped_theatres": [],
+}
+MOCKS = {
+    "StateMachines": {
+        "pyflows-local-ticket-ranking": {
+            "TestCases": {
+                "DealsAnnouncedAfterFlakySns": {
+                    "Fetch Inventory": "Inventory",
+                    "Mark Current": "Marked",
+                    "Find New Deals": "OneDeal",
+                    "Notify Subscribers": "FlakyPublish",
+                    "Record Deals Told": "Recorded",
+                },
+                "BrokerDownAlertFlaky": {"Fetch Inventory": "BrokerDown", "Alert Failure": "FlakyPublish"},
+            }
+        },
+        "pyflows-local-etf-signal": {
+            "TestCases": {"PlanFailsAlertFlaky": {"Plan Day": "PlanBroken", "Alert Failure": "FlakyPublish"}}
+        },
+    },
+    "MockedResponses": {
+        "Inventory": returns(INVENTORY),
+        "Marked": returns({"current": "mocked-run"}),
+        "OneDeal": returns(
+            {"count": 1, "deals": [{"listing_id": "L1"}], "subject": "1 deal", "message": "L1"}
+        ),
+        "Recorded": returns({"recorded": 1}),
+        "FlakyPublish": flaky_then({"Return": {"MessageId": "mocked-message"}}),
+        "BrokerDown": {"0-20": {"Throw": {"Error": "BrokerUnavailable", "Cause": "broker answered 503"}}},
+        "PlanBroken": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "date: not a trading day format"}}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def app(local_cloud: LocalCloud) -> Iterator[Deployed]:
+    deployed = deploy_workflows(local_cloud, "ticket-ranking", "etf-signal")
+    mock_config.load(MOCKS)
+    yield deployed
+    mock_config.clear()
+
+
+def failed_errors(run: Any) -> list[str]:
+    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+
+
+def test_deals_are_announced_after_a_flaky_sns_publish(app: Deployed) -> None:
+    run = app.run("ticket-ranking#DealsAnnouncedAfterFlakySns", {"show": "hamilton"})
+
+    assert run.status == "SUCCEEDED"
+    assert failed_errors(run) == ["SNS.InternalErrorException", "SNS.ThrottledException"]
+    assert run.states[-3:] == ["Notify Subscribers", "Record Deals Told", "Deals Announced"]
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("ticket-ranking#BrokerDownAlertFlaky", "BrokerUnavailable"),
+        ("etf-signal#PlanFailsAlertFlaky", "InvalidInput"),
+    ],
+)
+def test_a_flaky_alert_is_retried_and_the_run_fails_with_the_original_error(
+    app: Deployed, case: str, error: str
+) -> None:
+    run = app.run(case, {})
+
+    assert run.status == "FAILED" and run.error == error
+    assert failed_errors(run)[-3:] == [error, "SNS.InternalErrorException", "SNS.ThrottledException"]
+    assert run.states[-2:] == ["Alert Failure", "Failed"]
