@@ -23,23 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.fakes.server import FakeServer
+from tasks.etf_signal.tushare import FUND_DAILY_FIELDS  # the same wire format
 
 FUNDS_FILE = Path(__file__).resolve().parents[2] / "tasks" / "etf_signal" / "data" / "funds.json"
 ANCHOR = date(2024, 1, 2)
 DEFAULT_HOLIDAYS = frozenset({date(2026, 1, 1), *(date(2026, 10, d) for d in range(1, 9))})
-FUND_DAILY_FIELDS = (
-    "ts_code",
-    "trade_date",
-    "pre_close",
-    "open",
-    "high",
-    "low",
-    "close",
-    "change",
-    "pct_chg",
-    "vol",
-    "amount",
-)
 # Tushare's own messages, full-width punctuation included.
 RATE_LIMIT = (
     40203,

@@ -28,6 +28,7 @@ import infra
 from infra.environments import Environment
 from localcloud import LocalCloud
 from localcloud.engine import clock
+from localcloud.lambda_runtime import LambdaRuntime
 from workflows import WORKFLOWS
 
 # workflow name -> histories of every execution finished during the session
@@ -91,6 +92,22 @@ class Deployed:
     def resource(self, workflow: str, logical: str) -> str:
         """Physical name (or ARN) of a workflow's resource."""
         return str(self.outputs[workflow]["resources"][logical])
+
+    def function(self, workflow: str, name: str) -> str:
+        """The deployed name of a workflow's function."""
+        return str(self.outputs[workflow]["functions"][name]["name"])
+
+    def inject(self, workflow: str, function: str, fault: str, **how: Any) -> None:
+        """Make a deployed function fail (see LambdaRuntime.inject for the faults)."""
+        self.runtime.inject(self.function(workflow, function), fault, **how)
+
+    def clear_faults(self) -> None:
+        self.runtime.clear_faults()
+
+    @property
+    def runtime(self) -> LambdaRuntime:
+        assert self.cloud.lambda_runtime is not None
+        return self.cloud.lambda_runtime
 
     def inbox(self, topic_arn: str) -> Inbox:
         return Inbox(self.cloud, topic_arn)

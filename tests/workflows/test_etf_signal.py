@@ -15,7 +15,6 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.fakes.tushare import FakeTushare
-from localcloud.lambda_runtime import LambdaRuntime
 from tasks.etf_signal import config
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
@@ -60,7 +59,7 @@ def etf(app: Deployed, tushare: FakeTushare) -> Deployed:
     dynamodb, table = app.client("dynamodb"), app.resource(NAME, "idempotency")
     for item in dynamodb.scan(TableName=table)["Items"]:
         dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
-    runtime(app).clear_faults()
+    app.clear_faults()
     tushare.recover()
     return app
 
@@ -73,16 +72,6 @@ def subscribers(etf: Deployed) -> Inbox:
 @pytest.fixture
 def alerts(etf: Deployed) -> Inbox:
     return etf.inbox(etf.resource(NAME, "alerts"))
-
-
-def runtime(app: Deployed) -> LambdaRuntime:
-    """Where faults are injected into the deployed functions."""
-    assert app.cloud.lambda_runtime is not None
-    return app.cloud.lambda_runtime
-
-
-def function(app: Deployed, name: str) -> str:
-    return str(app.outputs[NAME]["functions"][name]["name"])
 
 
 def top_level(run: Run) -> list[str]:
@@ -104,7 +93,7 @@ def failures(run: Run) -> list[str]:
 def route(app: Deployed, fn: str, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The deployed route handler, invoked with an HTTP API v2 event as API Gateway would."""
     answer = app.client("lambda").invoke(
-        FunctionName=function(app, fn), Payload=json.dumps({"version": "2.0", **event})
+        FunctionName=app.function(NAME, fn), Payload=json.dumps({"version": "2.0", **event})
     )
     result = json.loads(answer["Payload"].read())
     return result["statusCode"], json.loads(result["body"])
@@ -211,7 +200,7 @@ def test_a_fund_outside_the_configured_list_fails_naming_the_field(etf: Deployed
 def test_any_other_error_alerts_then_fails_with_it(
     etf: Deployed, alerts: Inbox, subscribers: Inbox, fn: str, failing_state: str
 ) -> None:
-    runtime(etf).inject(function(etf, fn), "error", error_type="Boom", message="it broke")
+    etf.inject(NAME, fn, "error", error_type="Boom", message="it broke")
 
     run = etf.run(NAME, {"date": DAY})
 
@@ -226,12 +215,10 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
 ) -> None:
     names = ("plan-day", "fetch-prices", "compute-signals", "send-report")
     for name in names:
-        runtime(etf).inject(function(etf, name), "service_error", times=1)
-        runtime(etf).inject(function(etf, name), "throttle", times=1)
+        etf.inject(NAME, name, "service_error", times=1)
+        etf.inject(NAME, name, "throttle", times=1)
     # Another attempt of the same day publishing at this moment: Send Report waits for it.
-    runtime(etf).inject(
-        function(etf, "send-report"), "error", times=1, error_type="IdempotencyAlreadyInProgressError"
-    )
+    etf.inject(NAME, "send-report", "error", times=1, error_type="IdempotencyAlreadyInProgressError")
 
     run = etf.run(NAME, {"date": DAY, "funds": [config.funds()[0]["ts_code"]]})
 

@@ -19,7 +19,6 @@ from moto.dynamodb.responses import DynamoHandler
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from localcloud.fakes.aviasales import FakeAviasales
-from localcloud.lambda_runtime import LambdaRuntime
 from tasks.flight_deals import producer
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.deals import find_deals, parse_rules
@@ -68,7 +67,7 @@ def flights(app: Deployed) -> Deployed:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             s3.delete_object(Bucket=bucket, Key=obj["Key"])
-    runtime(app).clear_faults()
+    app.clear_faults()
     app.cloud.streams.drain(timeout=300)
     app.cloud.streams.deliveries.clear()
     return app
@@ -278,20 +277,11 @@ def test_throttled_dynamodb_writes_lose_no_record(flights: Deployed, aviasales: 
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in records)
 
 
-def function(app: Deployed, name: str) -> str:
-    return str(app.outputs[WF]["functions"][name]["name"])
-
-
-def runtime(app: Deployed) -> LambdaRuntime:
-    assert app.cloud.lambda_runtime is not None, "the local cloud is not started"
-    return app.cloud.lambda_runtime
-
-
 def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
     flights: Deployed, aviasales: FakeAviasales, alerts: Inbox
 ) -> None:
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-04"])
-    runtime(flights).inject(function(flights, "store-records"), "error", error_type="RecordsNotStored")
+    flights.inject(WF, "store-records", "error", error_type="RecordsNotStored")
     sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
     batch = [
         {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
@@ -311,7 +301,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
     assert parked["error"]["Error"] == "RecordsNotStored"
 
     # Redrive: the parked batch, started again once the fault is gone, is stored in full.
-    runtime(flights).clear_faults()
+    flights.clear_faults()
     with clock.instant():
         redriven = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(parked["batch"]))
     assert run_of(flights, redriven["executionArn"])["status"] == "SUCCEEDED"
@@ -320,7 +310,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
 
 def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Deployed, alerts: Inbox) -> None:
     for name in ("decode-batch", "park-batch"):
-        runtime(flights).inject(function(flights, name), "error", error_type="Broken")
+        flights.inject(WF, name, "error", error_type="Broken")
     sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
 
     result = sfn.start_sync_execution(
@@ -345,8 +335,8 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
     flights: Deployed, aviasales: FakeAviasales
 ) -> None:
     for name in ("decode-batch", "store-records", "find-deals", "alert-deals"):
-        runtime(flights).inject(function(flights, name), "service_error", times=1)
-        runtime(flights).inject(function(flights, name), "throttle", times=1)
+        flights.inject(WF, name, "service_error", times=1)
+        flights.inject(WF, name, "throttle", times=1)
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
     produce(flights, encode(records))
 

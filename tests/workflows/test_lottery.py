@@ -32,7 +32,7 @@ def lottery(app: Deployed) -> Deployed:
     dynamodb, table = app.client("dynamodb"), app.resource("lottery", "winners")
     for item in dynamodb.scan(TableName=table)["Items"]:
         dynamodb.delete_item(TableName=table, Key={"employee_id": item["employee_id"]})
-    app.cloud.lambda_runtime.clear_faults()
+    app.clear_faults()
     return app
 
 
@@ -61,10 +61,6 @@ def past_winners(app: Deployed, *employee_ids: str) -> None:
 
 def employee(serial: int) -> str:
     return f"E{serial:03d}"  # the seed data numbers employees E001.. by lottery serial
-
-
-def function(app: Deployed, name: str) -> str:
-    return str(app.outputs["lottery"]["functions"][name]["name"])
 
 
 def parallel_order(states: list[str]) -> list[str]:
@@ -139,7 +135,7 @@ def test_endless_past_winners_stop_at_the_redraw_limit(lottery: Deployed, alerts
 
 
 def test_a_transient_lambda_error_is_retried_and_the_draw_succeeds(lottery: Deployed) -> None:
-    lottery.cloud.lambda_runtime.inject(function(lottery, "draw-winners"), "service_error", times=1)
+    lottery.inject("lottery", "draw-winners", "service_error", times=1)
 
     run = lottery.run("lottery", {"winners": 1})
 
@@ -152,7 +148,7 @@ def test_a_transient_lambda_error_is_retried_and_the_draw_succeeds(lottery: Depl
 
 
 def test_a_task_that_keeps_failing_exhausts_its_retries_then_alerts(lottery: Deployed, alerts: Inbox) -> None:
-    lottery.cloud.lambda_runtime.inject(function(lottery, "check-winners"), "throttle")
+    lottery.inject("lottery", "check-winners", "throttle")
 
     run = lottery.run("lottery", {"winners": 1})
 
@@ -177,7 +173,7 @@ def test_a_malformed_request_fails_in_the_first_task_naming_the_field(
 
 
 def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
-    lottery.cloud.lambda_runtime.inject(function(lottery, "record-winners"), "service_error", times=2)
+    lottery.inject("lottery", "record-winners", "service_error", times=2)
 
     run = lottery.run("lottery", {"winners": 2, "seed": 5}, name="draw-retried")
 
@@ -188,8 +184,8 @@ def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery: Deployed) -> None:
     for name in ("validate-request", "draw-winners", "check-winners", "record-winners"):
-        lottery.cloud.lambda_runtime.inject(function(lottery, name), "service_error", times=1)
-        lottery.cloud.lambda_runtime.inject(function(lottery, name), "throttle", times=1)
+        lottery.inject("lottery", name, "service_error", times=1)
+        lottery.inject("lottery", name, "throttle", times=1)
 
     run = lottery.run("lottery", {"winners": 2})
 
@@ -201,9 +197,7 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery: De
 def test_a_business_error_in_a_task_is_caught_alerted_and_not_retried(
     lottery: Deployed, alerts: Inbox
 ) -> None:
-    lottery.cloud.lambda_runtime.inject(
-        function(lottery, "draw-winners"), "error", error_type="EmployeeNotFound"
-    )
+    lottery.inject("lottery", "draw-winners", "error", error_type="EmployeeNotFound")
 
     run = lottery.run("lottery", {"winners": 2})
 
@@ -214,9 +208,7 @@ def test_a_business_error_in_a_task_is_caught_alerted_and_not_retried(
 
 
 def test_a_failed_branch_fails_the_announcement_and_is_alerted(lottery: Deployed, alerts: Inbox) -> None:
-    lottery.cloud.lambda_runtime.inject(
-        function(lottery, "record-winners"), "error", error_type="WinnerAlreadyRecorded"
-    )
+    lottery.inject("lottery", "record-winners", "error", error_type="WinnerAlreadyRecorded")
 
     run = lottery.run("lottery", {"winners": 2})
 

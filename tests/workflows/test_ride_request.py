@@ -19,7 +19,6 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from localcloud.lambda_runtime import LambdaRuntime
 from tasks.ride_request.api import LocalIssuer, RideApi, for_environment, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
@@ -121,7 +120,7 @@ def rides(app: Deployed, server: RideServer) -> Iterator[str]:
     dynamodb, table = app.client("dynamodb"), app.resource(WF, "rides")
     for item in dynamodb.scan(TableName=table, ProjectionExpression="ride_id")["Items"]:
         dynamodb.delete_item(TableName=table, Key={"ride_id": item["ride_id"]})
-    runtime(app).clear_faults()
+    app.clear_faults()
     with clock.instant():
         yield server.url
 
@@ -153,15 +152,6 @@ def history(app: Deployed, execution_name: str) -> list[dict[str, Any]]:
 
 def states(events: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-
-
-def function(app: Deployed, name: str) -> str:
-    return str(app.outputs[WF]["functions"][name]["name"])
-
-
-def runtime(app: Deployed) -> LambdaRuntime:
-    assert app.cloud.lambda_runtime is not None, "the local cloud is not started"
-    return app.cloud.lambda_runtime
 
 
 def body(request_id: str | None = None, pickup: dict[str, float] = DOWNTOWN) -> dict[str, Any]:
@@ -246,7 +236,7 @@ def test_a_pickup_far_from_every_unicorn_is_503(app: Deployed, rides: str, alert
 def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
     app: Deployed, rides: str, alerts: Inbox
 ) -> None:
-    runtime(app).inject(function(app, "record-ride"), "error", error_type="Boom")
+    app.inject(WF, "record-ride", "error", error_type="Boom")
 
     status, answer, headers = post(rides, body(), ISSUER.token("ann"))
 
@@ -272,7 +262,7 @@ def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
 
 
 def test_a_discount_service_that_always_fails_gives_a_full_fare_ride(app: Deployed, rides: str) -> None:
-    runtime(app).inject(function(app, "get-discount"), "error", error_type="PromoServiceDown")
+    app.inject(WF, "get-discount", "error", error_type="PromoServiceDown")
 
     status, ride, headers = post(rides, body(), ISSUER.token("ann"))
 
@@ -289,7 +279,7 @@ def test_a_discount_service_that_always_fails_gives_a_full_fare_ride(app: Deploy
 
 
 def test_a_discount_that_times_out_gives_a_full_fare_ride(app: Deployed, rides: str) -> None:
-    runtime(app).inject(function(app, "get-discount"), "timeout")
+    app.inject(WF, "get-discount", "timeout")
 
     status, ride, headers = post(rides, body(), ISSUER.token("ann"))
 
@@ -300,7 +290,7 @@ def test_a_discount_that_times_out_gives_a_full_fare_ride(app: Deployed, rides: 
 
 def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides: str) -> None:
     for fault in ("service_error", "throttle"):
-        runtime(app).inject(function(app, "get-discount"), fault, times=1)
+        app.inject(WF, "get-discount", fault, times=1)
     rider = next(f"rider-{i}" for i in range(100) if promo(f"rider-{i}", DOWNTOWN)["percent_off"])
 
     status, ride, headers = post(rides, body(), ISSUER.token(rider))
@@ -314,8 +304,8 @@ def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides:
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deployed, rides: str) -> None:
     for name in ("validate-request", "find-unicorn", "apply-discount", "record-ride"):
-        runtime(app).inject(function(app, name), "service_error", times=1)
-        runtime(app).inject(function(app, name), "throttle", times=1)
+        app.inject(WF, name, "service_error", times=1)
+        app.inject(WF, name, "throttle", times=1)
 
     status, _, headers = post(rides, body(), ISSUER.token("ann"))
 

@@ -15,7 +15,6 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.fakes.ticket_broker import FakeTicketBroker
-from localcloud.lambda_runtime import LambdaRuntime
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
@@ -55,7 +54,7 @@ def ranking(app: Deployed, broker: FakeTicketBroker) -> Deployed:
     for page in dynamodb.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
             dynamodb.delete_item(TableName=table, Key={"key": item["key"]})
-    runtime(app).clear_faults()
+    app.clear_faults()
     broker.recover()
     broker.reseed(performances=10, listings=(20, 50), unmapped_theatre=True)
     return app
@@ -69,16 +68,6 @@ def deals(ranking: Deployed) -> Inbox:
 @pytest.fixture
 def alerts(ranking: Deployed) -> Inbox:
     return ranking.inbox(ranking.resource(NAME, "alerts"))
-
-
-def runtime(app: Deployed) -> LambdaRuntime:
-    """Where faults are injected into the deployed functions."""
-    assert app.cloud.lambda_runtime is not None
-    return app.cloud.lambda_runtime
-
-
-def function(app: Deployed, name: str) -> str:
-    return str(app.outputs[NAME]["functions"][name]["name"])
 
 
 def top_level(run: Run) -> list[str]:
@@ -101,7 +90,9 @@ def stored_runs(app: Deployed) -> set[str]:
 def search(app: Deployed, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
     """The deployed route handler, invoked with an HTTP API v2 event as API Gateway would."""
     event = {"version": "2.0", "routeKey": "GET /tickets/search", "queryStringParameters": query}
-    answer = app.client("lambda").invoke(FunctionName=function(app, "api-search"), Payload=json.dumps(event))
+    answer = app.client("lambda").invoke(
+        FunctionName=app.function(NAME, "api-search"), Payload=json.dumps(event)
+    )
     result = json.loads(answer["Payload"].read())
     return result["statusCode"], json.loads(result["body"])
 
@@ -195,7 +186,7 @@ def test_a_ranking_failing_midway_leaves_its_partial_rankings_not_current(
     ranking: Deployed, alerts: Inbox
 ) -> None:
     ranking.run(NAME, {}, name="rank-complete")
-    runtime(ranking).inject(function(ranking, "store-ranking"), "error", times=1, error_type="Boom")
+    ranking.inject(NAME, "store-ranking", "error", times=1, error_type="Boom")
 
     run = ranking.run(NAME, {}, name="rank-partial")
 
@@ -220,7 +211,7 @@ def test_a_ranking_failing_midway_leaves_its_partial_rankings_not_current(
 def test_any_other_error_alerts_then_fails_with_it(
     ranking: Deployed, alerts: Inbox, fn: str, failing_state: str
 ) -> None:
-    runtime(ranking).inject(function(ranking, fn), "error", error_type="Boom", message="it broke")
+    ranking.inject(NAME, fn, "error", error_type="Boom", message="it broke")
 
     run = ranking.run(NAME, {})
 
@@ -252,8 +243,8 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(ranking: De
         "record-deals",
     )
     for name in names:
-        runtime(ranking).inject(function(ranking, name), "service_error", times=1)
-        runtime(ranking).inject(function(ranking, name), "throttle", times=1)
+        ranking.inject(NAME, name, "service_error", times=1)
+        ranking.inject(NAME, name, "throttle", times=1)
 
     run = ranking.run(NAME, {})
 
