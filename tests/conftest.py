@@ -44,4 +44,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The bad-input and fault counts of the session (tests/counters.py)."""
     if counters.inputs_tried or counters.faults_injected or counters.loss_checks:
         terminalreporter.section("quality")
+        for text in counters.reports:
+            terminalreporter.write_line(text)
         terminalreporter.write_line(counters.summary())

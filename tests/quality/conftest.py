@@ -1,0 +1,59 @@
+"""Quality tests: all five workflows deployed once for the package, the console served over real
+HTTP on loopback (with the workflows' own routes mounted, as API Gateway would serve them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bench.load import rider_token, serve
+from console.app import create_app
+from localcloud import LocalCloud
+from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
+from workflows import WORKFLOWS
+
+
+@dataclass
+class Quality:
+    app: Deployed
+    url: str  # the console's base URL
+    token: str  # a rider's ID token for the routes that need auth
+
+    @property
+    def env(self) -> Any:
+        return self.app.env
+
+
+@pytest.fixture(scope="package")
+def quality(local_cloud: LocalCloud) -> Iterator[Quality]:
+    app = deploy_workflows(local_cloud, *WORKFLOWS)
+    with serve(create_app(app.env)) as url:
+        yield Quality(app, url, rider_token(app.env, "quality-rider"))
+
+
+def app_tables(quality: Quality) -> list[str]:
+    prefix = quality.env.resource_name("")
+    return sorted(
+        t for t in quality.app.client("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)
+    )
+
+
+def app_buckets(quality: Quality) -> list[str]:
+    prefix = quality.env.resource_name("")
+    return sorted(
+        b["Name"] for b in quality.app.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)
+    )
+
+
+def app_topics(quality: Quality) -> list[str]:
+    prefix = quality.env.resource_name("")
+    arns = [t["TopicArn"] for t in quality.app.client("sns").list_topics()["Topics"]]
+    return sorted(a for a in arns if a.rsplit(":", 1)[-1].startswith(prefix))
+
+
+def inboxes(quality: Quality) -> dict[str, Inbox]:
+    """An SQS inbox subscribed to each of the app's topics."""
+    return {arn: quality.app.inbox(arn) for arn in app_topics(quality)}
