@@ -38,8 +38,19 @@ def external_error(error: Exception) -> tuple[Response, int]:
     return jsonify(found.body()), found.status
 
 
+def _document() -> Any:
+    """The request body as JSON AWS would accept; None when there is no body."""
+    if not request.content_length:
+        return None
+    try:
+        return validation.loads(request.get_data())
+    except validation.NotJson as error:
+        raise BadRequest(f"the request body is not JSON: {error}") from None
+
+
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True) if request.content_length else {}
+    body = _document()
+    body = {} if body is None else body
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
@@ -107,9 +118,12 @@ def start_execution(name: str) -> tuple[Response, int]:
 def validate_input(name: str) -> Response:
     """Check an input against the workflow's schema without starting anything (the form uses it)."""
     svc = service()
-    document = request.get_json(silent=True)
-    if document is None and request.content_length:
-        return jsonify({"valid": False, "fields": [{"field": "$", "message": "the body is not JSON"}]})
+    try:
+        document = validation.loads(request.get_data()) if request.content_length else None
+    except validation.NotJson as error:
+        return jsonify(
+            {"valid": False, "fields": [{"field": "$", "message": f"the body is not JSON: {error}"}]}
+        )
     found = validation.errors(svc.workflow(name).input_schema, document if document is not None else {})
     return jsonify({"valid": not found, "fields": found})
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from console import graph
+from console import graph, validation
 from console.errors import ConsoleError, InvalidInput, from_aws
 from console.graph.render import to_svg
 from console.service import ExecutionService
@@ -61,8 +61,8 @@ def _read_input(text: str) -> Any:
     if text.startswith("@"):
         text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
     try:
-        return json.loads(text)
-    except ValueError as error:
+        return validation.loads(text)
+    except validation.NotJson as error:
         raise ConsoleError(f"--input is not JSON: {error}") from None
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from console import validation
 from console.errors import InvalidInput
 from console.service import ExecutionService
 from workflows.registry import Workflow
@@ -152,8 +153,8 @@ class RouteHandler:
 
     def _start(self, event: dict[str, Any]) -> Response:
         try:
-            document = json.loads(event["body"] or "{}")
-        except ValueError:
+            document = validation.loads(event["body"] or "{}")
+        except validation.NotJson:
             return _json(400, {"message": "the body must be JSON", "field": "$"})
         try:
             self.service.validate(self.workflow.name, document)

@@ -101,8 +101,11 @@ def function_policy(names: Names, wf: Workflow, fn: Function) -> Policy:
 
 
 def state_machine_policy(names: Names, wf: Workflow) -> Policy:
+    # Only the functions its definition invokes: API route functions belong to the API's grants.
+    definition = json.dumps(wf.build())
+    invoked = [fn for fn in wf.functions if "${" + fn.token + "}" in definition]
     statements = [
-        statement(["lambda:InvokeFunction"], [names.alias_arn(wf, fn) for fn in wf.functions]),
+        statement(["lambda:InvokeFunction"], [names.alias_arn(wf, fn) for fn in invoked]),
         *access_statements(names, wf, wf.integrations),
         statement(LOG_DELIVERY, ["*"]),
         statement((*XRAY, *XRAY_SAMPLING), ["*"]),

@@ -49,7 +49,7 @@ def build() -> dict[str, Any]:
     check = lambda_task(
         "Check Past Winners",
         "CheckWinnersFunctionArn",
-        {"winners.$": "$.selection.winners"},
+        {"draw_id.$": "$$.Execution.Name", "winners.$": "$.selection.winners"},
         result_selector={
             "eligible.$": "$.Payload.eligible",
             "past_winners.$": "$.Payload.past_winners",
@@ -152,8 +152,8 @@ WORKFLOW = Workflow(
         Function(
             name="check-winners",
             handler="tasks.lottery.check_winners.handler",
-            description="Finds drawn employees who already won and writes the announcement",
-            access=(Access("winners", ("dynamodb:BatchGetItem",)),),
+            description="Claims the drawn employees for the draw unless one already won",
+            access=(Access("winners", ("dynamodb:UpdateItem",)),),  # TransactWriteItems of Updates
             environment={"WINNERS_TABLE": "winners"},
         ),
         Function(

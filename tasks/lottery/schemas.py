@@ -53,7 +53,7 @@ WINNERS: dict[str, Any] = {
     "required": ["winners"],
 }
 
-RECORD: dict[str, Any] = {
+CLAIM: dict[str, Any] = {
     "type": "object",
     "properties": {
         "draw_id": {"type": "string", "minLength": 1, "maxLength": 256},

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+from tasks.shared.documents import errors, loads
 
 
 def response(status: int, body: Any) -> dict[str, Any]:
@@ -34,21 +33,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _field(error: ValidationError) -> str:
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "required" and isinstance(error.instance, dict):
-        path += [n for n in error.validator_value if n not in error.instance][:1]
-    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        path += sorted(n for n in error.instance if n not in error.schema.get("properties", {}))[:1]
-    return ".".join(path) or "$"
-
-
 def invalid(schema: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
     """A 400 response naming every wrong field, or None when `document` is valid."""
-    found = sorted(
-        ({"field": _field(e), "message": e.message} for e in Draft7Validator(schema).iter_errors(document)),
-        key=lambda e: e["field"],
-    )
+    found = errors(schema, document)
     if not found:
         return None
     message = "; ".join(f"{e['field']}: {e['message']}" for e in found)
@@ -63,6 +50,6 @@ def json_body(event: Mapping[str, Any]) -> Any:
     if event.get("isBase64Encoded"):
         raw = base64.b64decode(raw).decode()
     try:
-        return json.loads(raw)
+        return loads(raw)
     except (TypeError, ValueError):
         return None

@@ -102,37 +102,8 @@ WRITES = {
 }
 
 
-# Bugs these doors have today (see the report of issue 10). A case that would start an execution
-# is not sent (run=False): it would change what test_nothing_changed compares; the side-effect-free
-# tests at the end show the same bugs through the console's validate route.
-DEEP = "invalid JSON: deeper than any parser (100000 levels)"
-BUGS = {
-    DEEP: (
-        True,
-        # console/api.py:42 and tasks/shared/api.py:67 catch ValueError only; console/cli.py:65 too
-        "bug: RecursionError of a deeply nested body is not caught (500, CLI traceback)",
-    ),
-    "pickup.latitude: NaN": (
-        False,
-        # Python's json parses the non-standard token; JSON Schema's minimum/maximum comparisons are
-        # false for NaN (console/validation.py:27, tasks/shared/api.py:46)
-        "bug: NaN passes validation and starts an execution",
-    ),
-    "$: payload over 256 KB": (
-        False,
-        # console/service.py:151 validates the schema only
-        "bug: no size limit at the door: an input over 256 KB starts an execution",
-    ),
-}
-BUGS["pickup.longitude: NaN"] = BUGS["pickup.latitude: NaN"]
-
-
 def param(case: Case, name: str, *prefix: str) -> Any:
-    run, reason = BUGS.get(case.label, (True, ""))
-    marks = [pytest.mark.xfail(strict=True, run=run, reason=reason)] if reason else []
-    if case.label == "$: payload over 256 KB" and name != "flight-deals":
-        marks = []  # the other schemas bound every field: the padding is refused by name
-    return pytest.param(*prefix, case, id="-".join((*prefix, case.label)), marks=marks)
+    return pytest.param(*prefix, case, id="-".join((*prefix, case.label)))
 
 
 # -- the state of everything, before and after ----------------------------------------------------
@@ -283,7 +254,6 @@ def test_every_workflow_gets_at_least_20_malformed_inputs_per_door() -> None:
     assert len(RIDE_CASES) >= 20 and len(SUBSCRIBE_CASES) >= 20 and len(QUERY_CASES) >= 10
 
 
-@pytest.mark.xfail(strict=True, reason=BUGS["pickup.latitude: NaN"][1])
 def test_validation_refuses_nan(door: Quality) -> None:
     """The validate route starts nothing: it shows the NaN bug the doors have without side effects."""
     body = b'{"request_id": "ride-00000003", "pickup": {"latitude": NaN, "longitude": 1}, "rider": "ada"}'
@@ -291,7 +261,6 @@ def test_validation_refuses_nan(door: Quality) -> None:
     assert status == 200 and answer["valid"] is False, answer
 
 
-@pytest.mark.xfail(strict=True, reason=BUGS["$: payload over 256 KB"][1])
 def test_validation_refuses_an_input_over_256_kb(door: Quality) -> None:
     [case] = [c for c in START_CASES["flight-deals"] if c.label == "$: payload over 256 KB"]
     assert case.size > 256 * 1024

@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
-
 from bench.load import http
 from infra.environments import CONFIG_FILE
 from localcloud import metering
@@ -216,11 +214,6 @@ def test_each_state_machine_invokes_only_its_own_functions_aliases(quality: Qual
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    # infra/iam.py state_machine_policy grants every function of the workflow (`for fn in wf.functions`)
-    reason="finding: state machine roles may invoke the workflow's API route functions too",
-)
 def test_each_state_machine_may_invoke_exactly_the_functions_its_definition_invokes(quality: Quality) -> None:
     found, sfn = roles(quality), quality.app.client("stepfunctions")
     extra = {}

@@ -50,7 +50,7 @@ def test_a_valid_draw_picks_new_winners_and_names_them(
     drawn = draw_winners.handler(envelope({**draw, "attempt": 0}), context)["winners"]
     assert len({w["employee_id"] for w in drawn}) == 3
 
-    check = check_winners.handler(envelope({"winners": drawn}), context)
+    check = check_winners.handler(envelope({"draw_id": "draw-a", "winners": drawn}), context)
     assert check["eligible"] is True and check["past_winners"] == []
     for winner in drawn:
         assert winner["employee_name"] in check["message"]
@@ -63,7 +63,7 @@ def test_a_past_winner_is_reported_and_a_redraw_picks_afresh(
     first = draw_winners.handler(envelope({**draw, "attempt": 0}), context)["winners"]
     seeded["winners"].put_item(Item={"employee_id": first[0]["employee_id"], "draw_id": "earlier"})
 
-    check = check_winners.handler(envelope({"winners": first}), context)
+    check = check_winners.handler(envelope({"draw_id": "draw-b", "winners": first}), context)
     assert check["eligible"] is False
     assert check["past_winners"] == [first[0]["employee_id"]]
 
@@ -122,3 +122,28 @@ def test_a_winner_of_another_draw_is_not_recorded_twice_and_nothing_is_half_writ
         record_winners.handler(envelope({"draw_id": "draw-2", "winners": WINNERS_OF_DRAW}), context)
     assert set(winners_in_table()) == {"E001"}
     assert winners_in_table()["E001"]["draw_id"] == "draw-1"
+
+
+def test_a_claim_is_atomic_so_two_draws_never_share_a_winner(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    first = check_winners.handler(envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW[:1]}), context)
+    second = check_winners.handler(envelope({"draw_id": "draw-2", "winners": WINNERS_OF_DRAW}), context)
+
+    assert first["eligible"] is True
+    assert second == {**second, "eligible": False, "past_winners": ["E001"]}
+    assert {k: v["draw_id"] for k, v in winners_in_table().items()} == {"E001": "draw-1"}  # E002 not claimed
+
+
+def test_recording_confirms_the_claim_of_the_same_draw(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+    check_winners.handler(event, context)
+    record_winners.handler(event, context)
+
+    items = winners_in_table()
+    assert set(items) == {"E001", "E002"}
+    assert all(
+        item["draw_id"] == "draw-1" and item["claimed_at"] and item["won_at"] for item in items.values()
+    )
