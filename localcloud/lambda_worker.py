@@ -68,9 +68,18 @@ def _error(kind: str, message: str, request_id: str, stack: list[str] | None = N
     return {"errorMessage": message, "errorType": kind, "requestId": request_id, "stackTrace": stack or []}
 
 
+TASK_ROOT = "/var/task"  # where AWS unpacks the zip: stack traces name the user's files there
+_code_dirs: list[str] = []  # where this worker unpacked it (as given, and resolved)
+
+
 def _exception_doc(exc: BaseException, request_id: str) -> dict[str, Any]:
     # Frames inside this file are the runtime's, not the user's: AWS does not show them either.
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    for frame in frames:
+        for code_dir in _code_dirs:
+            if frame.filename.startswith(code_dir + os.sep):
+                frame.filename = TASK_ROOT + frame.filename[len(code_dir) :]
+                break
     return _error(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
 
 
@@ -122,6 +131,7 @@ def main() -> None:
     sys.stdout = sys.stderr = capture
     _isolate(code_dir)
     os.chdir(code_dir)
+    _code_dirs[:] = sorted({code_dir.rstrip(os.sep), os.path.realpath(code_dir)}, key=len, reverse=True)
 
     started = time.perf_counter()
     handler, init_error = _load(handler_spec)

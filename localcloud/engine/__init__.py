@@ -6,13 +6,14 @@
 - parsing: one parse at a time (moto's ANTLR parser is not thread-safe), each definition once
 - jsonata_eval + field_path: JSONata evaluated by jsonata-python, errors located like AWS
 - timeouts: state machine TimeoutSeconds and AWS's maximum execution duration, in clock time
-- context_object: `$$` holds JSON values only
-- clients: one boto3 client per service for Task states
+- context_object: `$$` holds JSON values (AWS's timestamp text, RedriveCount)
+- clients: Task states share one client per service, answered in-process by moto's backends
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - error_texts: AWS's wording where moto words a failure differently
 - execution_output: DescribeExecution's output is JSON text even when it is a string
 - json_paths: a definite JSONPath selects a value, not a one-item list
-- speed: each JSONPath parsed once, JSON data copied by a copy made for JSON
+- speed: each JSONPath parsed once, fewer and faster copies of the state data, output serialised once
+- aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted)
 - service_shapes: service integrations map Step Functions' field names to the SDK's and back
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
@@ -37,6 +38,7 @@ def install() -> None:
         if _installed:
             return
         from localcloud.engine import (
+            aborted_states,
             clients,
             context_object,
             error_texts,
@@ -64,6 +66,7 @@ def install() -> None:
         execution_output.install()
         speed.install()
         json_paths.install()
+        aborted_states.install()
         _installed = True
 
 

@@ -58,7 +58,7 @@ def patch(dotted: str, make: Callable[[Any], Any]) -> None:
     """Replace the attribute named by `dotted` with `make(current)`.
 
     Two concerns may wrap the same attribute: each wraps what is there. The value moto had is
-    kept for restore_all()."""
+    kept (see original())."""
     owner, name, current = resolve(dotted)
     _ORIGINALS.setdefault((id(owner), name), (owner, name, current))
     setattr(owner, name, make(current))
@@ -69,10 +69,3 @@ def original(dotted: str) -> Any:
     owner, name, value = resolve(dotted)
     saved = _ORIGINALS.get((id(owner), name))
     return saved[2] if saved else value
-
-
-def restore_all() -> None:
-    """Undo every patch (used by benchmarks that measure moto's engine alone)."""
-    for owner, name, value in _ORIGINALS.values():
-        setattr(owner, name, value)
-    _ORIGINALS.clear()

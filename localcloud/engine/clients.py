@@ -1,17 +1,21 @@
-"""One boto3 client per (service, region, endpoint), reused by every Task state.
+"""The clients Task states use: one per (service, region), talking to the backends in-process.
 
 moto builds a new boto3 client for every Task it runs (about 2 ms each, and boto3's default
-session is not safe to build clients from concurrently). Clients are thread-safe once built, so
-they are created once under a lock and shared. The endpoint is part of the key: moto reads
-MOTO_PORT at each call and a test may start a new local cloud on another port.
+session is not safe to build clients from concurrently), and sends the request over HTTP to its
+own server, in the same process. Here each client is built once, and its requests are answered
+by moto's in-process request handler (the one `mock_aws` uses) before botocore would send them:
+the same backends and responses, without the loopback HTTP round trip (several ms per call).
+A request that no local backend recognises fails instead of leaving the machine.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
+
+import boto3
+from botocore.config import Config
 
 from localcloud.engine import _hooks
 
@@ -33,41 +37,75 @@ _USERS = (
     "component.state.exec.state_task.service.state_task_service_aws_sdk",
 )
 
-_clients: dict[tuple[Any, ...], Any] = {}
+_clients: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
+_session: Any = None
 
 
-def _stubbed() -> bool:
-    from moto.core.models import botocore_stubber
-
-    return bool(botocore_stubber.enabled)
+class NoLocalBackend(RuntimeError):
+    pass
 
 
-def _shared(make: Callable[..., Any]) -> Callable[..., Any]:
-    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        key = (region, service, os.environ.get("MOTO_PORT"), _stubbed())
-        client = _clients.get(key)
-        if client is None:
-            with _lock:
-                client = _clients.get(key)
-                if client is None:
-                    client = _clients[key] = make(
-                        region=region, service=service, state_credentials=state_credentials
-                    )
-        return client
+def _in_process_sender() -> Callable[..., Any]:
+    from moto.core.botocore_stubber import BotocoreStubber
 
-    return boto_client_for
+    stubber = BotocoreStubber()
+    stubber.enabled = True
+
+    def before_send(request: Any, **kwargs: Any) -> Any:
+        response = stubber(event_name="before-send", request=request)
+        if response is None:
+            raise NoLocalBackend(f"no local-cloud backend answers {request.method} {request.url}")
+        return response
+
+    return before_send
 
 
-def client_for(region: str, service: str) -> Any:
-    """The shared client the engine's Task states use."""
-    from moto.stepfunctions.parser.asl.utils import boto_client
+def _make_client(region: str, service: str) -> Any:
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
-    return boto_client.boto_client_for(region=region, service=service)
+    # same settings as moto's boto_client_for, minus the endpoint: requests never leave the process
+    client = _session.client(
+        service,
+        region_name=region,
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            # AWS's own endpoint names: moto's in-process handler routes by them (AWS_ENDPOINT_URL,
+            # which tests set for their own clients, would point these at the loopback server)
+            ignore_configured_endpoint_urls=True,
+        ),
+    )
+    client.meta.events.register_first("before-send", _in_process_sender())
+    return client
+
+
+def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """The shared in-process client the engine's Task states use."""
+    key = (region, service)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = _make_client(region, service)
+    return client
+
+
+def _boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    return client_for(region, service, state_credentials)
 
 
 def install() -> None:
-    _hooks.resolve("moto.core.models:botocore_stubber")
-    _hooks.patch(f"{_ASL}.utils.boto_client:boto_client_for", _shared)
+    _hooks.resolve("moto.core.botocore_stubber:BotocoreStubber.process_request")
+    _hooks.resolve(f"{_ASL}.component.common.timeouts.timeout:TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS")
+    _hooks.patch(f"{_ASL}.utils.boto_client:boto_client_for", lambda _orig: _boto_client_for)
     for module in _USERS:
-        _hooks.patch(f"{_ASL}.{module}:boto_client_for", _shared)
+        _hooks.patch(f"{_ASL}.{module}:boto_client_for", lambda _orig: _boto_client_for)

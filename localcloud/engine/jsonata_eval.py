@@ -14,7 +14,6 @@ Results are validated like AWS: undefined and functions are rejected with
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -142,7 +141,7 @@ def _to_json(value: Any) -> Any:
         return [_to_json(v) for v in value]
     if isinstance(value, float) and value.is_integer() and not math.isinf(value):
         return int(value)
-    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+    return value
 
 
 def _is_function(value: Any) -> bool:

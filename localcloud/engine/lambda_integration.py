@@ -6,7 +6,8 @@
 - "Function not found" causes name the version looked for (`...:function:NAME:$LATEST`).
 - A Task whose Resource is a function ARN fails with the function's error document as AWS's Python
   runtime printed it (`{"errorMessage": "...", ...}`); moto re-encodes it compactly, which is
-  only right for the `lambda:invoke` integration.
+  only right for the `lambda:invoke` integration. When the Invoke call itself fails (throttled,
+  missing function), the error is `Lambda.<Code>` as on AWS, not moto's `Exception`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from localcloud.engine import _hooks
 from localcloud.engine.clock import CLOCK
@@ -102,9 +105,33 @@ def _runtime_formatted_cause(
                 ex = LambdaFunctionErrorException(ex.function_error, spaced)
             except ValueError:
                 pass
+        elif isinstance(ex, ClientError):
+            return _invoke_api_failure(env, ex)
         return from_error(self, env, ex)
 
     return _from_error
+
+
+def _invoke_api_failure(env: Any, ex: Any) -> Any:
+    """The Invoke API itself failed (throttled, not found, ...): AWS names it Lambda.<Code>, with the
+    SDK's description as cause, where moto says 'Exception'."""
+    from moto.stepfunctions.parser.api import HistoryEventType, LambdaFunctionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+
+    error, cause = StateTaskServiceLambda._error_cause_from_client_error(ex)
+    details: Any = {
+        "lambdaFunctionFailedEventDetails": LambdaFunctionFailedEventDetails(error=error, cause=cause)
+    }
+    return FailureEvent(
+        env=env,
+        error_name=CustomErrorName(error),
+        event_type=HistoryEventType.LambdaFunctionFailed,
+        event_details=details,
+    )
 
 
 _NOT_FOUND = re.compile(r"^(Function not found: arn:[^:]+:lambda:[^:]+:\d+:function:[^: ]+)(?= |$)")

@@ -2,8 +2,8 @@
 
 Every entry point (the console's API and CLI, the workflows' own HTTP routes) reads input
 through here, so each refuses the same things with the same field names: not JSON, nesting too
-deep to parse, NaN or Infinity (Python's parser accepts them; JSON has no such numbers, so
-they are refused by field), and more than Step Functions' 256 KB input limit.
+deep to parse, NaN or Infinity (Python's parser accepts them; JSON has no such numbers, so they
+are refused by field), and more than Step Functions' 256 KB input limit.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ def loads(text: str | bytes) -> Any:
         raise NotJson(str(error)) from None
 
 
+def too_large(document: Any) -> bool:
+    return len(json.dumps(document, separators=(",", ":")).encode()) > MAX_INPUT_BYTES
+
+
 def _not_numbers(document: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
     """Paths of NaN and infinite numbers."""
     if isinstance(document, float) and not math.isfinite(document):
@@ -42,10 +46,6 @@ def _not_numbers(document: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
     elif isinstance(document, list):
         for index, value in enumerate(document):
             yield from _not_numbers(value, (*path, str(index)))
-
-
-def too_large(document: Any) -> bool:
-    return len(json.dumps(document, separators=(",", ":")).encode()) > MAX_INPUT_BYTES
 
 
 def field_of(error: ValidationError) -> str:
@@ -59,14 +59,19 @@ def field_of(error: ValidationError) -> str:
 
 
 def errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
-    """[{field, message}] sorted by field; empty when the document is valid and small enough."""
-    if too_large(document):
-        return [{"field": "$", "message": f"the input is larger than {MAX_INPUT_BYTES // 1024} KB"}]
+    """[{field, message}] sorted by field; empty when the document is valid and small enough.
+
+    Wrong fields are named first; a document wrong only as a whole (too large) names "$"."""
     try:
         found = [
+            {"field": p, "message": "not a JSON number (NaN or infinite)"} for p in _not_numbers(document)
+        ]
+        found += [
             {"field": field_of(e), "message": e.message}
             for e in Draft7Validator(schema).iter_errors(document)
         ]
+        if not found and too_large(document):
+            found = [{"field": "$", "message": f"the input is larger than {MAX_INPUT_BYTES // 1024} KB"}]
     except RecursionError:
         return [{"field": "$", "message": "nested too deeply"}]
     return sorted(found, key=lambda e: e["field"])

@@ -106,16 +106,9 @@ def test_state_machine_sees_the_lambda_timeout(cloud: LocalCloud) -> None:
     assert json.loads(result["output"])["error"]["Error"] == "Sandbox.Timedout"
 
 
-_DIRECT_ARN_CLIENT_ERRORS = pytest.mark.xfail(
-    strict=True,
-    reason="moto's StateTaskLambda._from_error names every Invoke API error 'Exception'; "
-    "AWS says Lambda.<Code>. A fix belongs in localcloud.engine (the interpreter patches).",
-)
-
-
 @pytest.mark.parametrize(
     "integration",
-    [True, pytest.param(False, marks=_DIRECT_ARN_CLIENT_ERRORS)],
+    [True, False],
     ids=["lambda-invoke", "function-arn"],
 )
 def test_throttle_surfaces_as_lambda_too_many_requests(cloud: LocalCloud, integration: bool) -> None:

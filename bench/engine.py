@@ -1,0 +1,197 @@
+"""Step Functions engine speed: the local cloud next to moto's engine alone, on the five shared
+definitions of ../shared/bench (pass100, choice-loop, parallel4, map100, task-chain).
+
+    python bench/engine.py [--runs 30] [--warmup 3] [--only pass100,map100] [--bench-dir DIR]
+
+"moto alone" is moto's interpreter unpatched, in-process (mock_aws, no HTTP), in a child process
+so that none of the local cloud's patches apply; its task-chain Task is moto's stub Lambda (it
+echoes the input: moto runs real code only in Docker). "local cloud" is LocalCloud on 127.0.0.1
+with localcloud.engine installed, driven over HTTP with boto3, and task-chain calls a deployed
+Python function `addone` in the Lambda runtime. Both measure one execution at a time, from
+StartExecution to the first DescribeExecution that is no longer RUNNING, after warm-up runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_BENCH = REPO.parent / "shared" / "bench"
+BENCHES = {"pass100": 100, "choice-loop": 101, "parallel4": 21, "map100": 301, "task-chain": 5}
+ROLE = "arn:aws:iam::123456789012:role/bench"
+ADDONE = "def handler(event, context):\n    return {**event, 'n': event.get('n', 0) + 1}\n"
+_POLL = 0.0002
+
+
+def _load(bench_dir: Path, name: str) -> tuple[str, str]:
+    return (bench_dir / f"{name}.asl.json").read_text(), (bench_dir / f"{name}.input.json").read_text()
+
+
+def _time_executions(sfn: Any, arn: str, inpt: str, runs: int, warmup: int) -> dict[str, list[float]]:
+    """Wall time and this process's CPU time per execution (CPU time is steadier on a busy machine;
+    both sides run the engine in the measuring process; Lambda workers are not counted)."""
+
+    def one() -> tuple[float, float]:
+        cpu, started = time.process_time(), time.perf_counter()
+        exec_arn = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=inpt)["executionArn"]
+        while (described := sfn.describe_execution(executionArn=exec_arn))["status"] == "RUNNING":
+            time.sleep(_POLL)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if described["status"] != "SUCCEEDED":
+            raise RuntimeError(
+                f"{arn}: {described['status']} {described.get('error')} {described.get('cause')}"
+            )
+        return elapsed, cpu
+
+    for _ in range(warmup):
+        one()
+    samples = [one() for _ in range(runs)]
+    return {"wall": [w for w, _ in samples], "cpu": [c for _, c in samples]}
+
+
+def measure_moto_alone(
+    bench_dir: Path, names: list[str], runs: int, warmup: int
+) -> dict[str, dict[str, list[float]]]:
+    import boto3
+    from moto import mock_aws
+
+    config: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    out: dict[str, dict[str, list[float]]] = {}
+    with mock_aws(config=config):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        if "task-chain" in names:
+            _deploy_addone(
+                boto3.client("lambda", region_name="us-east-1"), boto3.client("iam", region_name="us-east-1")
+            )
+        for name in names:
+            definition, inpt = _load(bench_dir, name)
+            arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
+            out[name] = _time_executions(sfn, arn, inpt, runs, warmup)
+    return out
+
+
+def measure_local_cloud(
+    bench_dir: Path, names: list[str], runs: int, warmup: int
+) -> dict[str, dict[str, list[float]]]:
+    from localcloud.server import LocalCloud
+
+    out: dict[str, dict[str, list[float]]] = {}
+    with LocalCloud() as cloud:
+        sfn = cloud.client("stepfunctions")
+        if "task-chain" in names:
+            _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
+        for name in names:
+            definition, inpt = _load(bench_dir, name)
+            arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
+            out[name] = _time_executions(sfn, arn, inpt, runs, warmup)
+    return out
+
+
+def _deploy_addone(lam: Any, iam: Any) -> None:
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("handler.py", ADDONE)
+    lam.create_function(
+        FunctionName="addone",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="handler.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]]) -> str:
+    states = BENCHES[name]
+    m_med, l_med = statistics.median(moto["wall"]) * 1000, statistics.median(local["wall"]) * 1000
+    m_p95, l_p95 = _p95(moto["wall"]) * 1000, _p95(local["wall"]) * 1000
+    m_cpu, l_cpu = statistics.median(moto["cpu"]) * 1000, statistics.median(local["cpu"]) * 1000
+    return (
+        f"| {name} | {states} | {m_med:.1f} | {m_p95:.1f} | {l_med:.1f} | {l_p95:.1f} | "
+        f"{m_med / states:.3f} | {l_med / states:.3f} | **{m_med / l_med:.1f}x** | {m_p95 / l_p95:.1f}x | "
+        f"{m_cpu:.1f} / {l_cpu:.1f} = {m_cpu / l_cpu:.1f}x |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python bench/engine.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--only", help="comma-separated subset of " + ",".join(BENCHES))
+    ap.add_argument("--bench-dir", default=str(DEFAULT_BENCH))
+    ap.add_argument("--moto-alone", action="store_true", help=argparse.SUPPRESS)  # the child process
+    args = ap.parse_args(argv)
+    bench_dir = Path(args.bench_dir)
+    names = args.only.split(",") if args.only else list(BENCHES)
+
+    if args.moto_alone:
+        print(json.dumps(measure_moto_alone(bench_dir, names, args.runs, args.warmup)))
+        return 0
+
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--moto-alone",
+            "--runs",
+            str(args.runs),
+            "--warmup",
+            str(args.warmup),
+            "--only",
+            ",".join(names),
+            "--bench-dir",
+            str(bench_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    moto = json.loads(child.stdout.strip().splitlines()[-1])
+    local = measure_local_cloud(bench_dir, names, args.runs, args.warmup)
+
+    print(
+        f"Step Functions engine: ms per execution ({args.runs} runs after {args.warmup} warm-ups, one at a time)"
+    )
+    print()
+    print(
+        "| definition | states | moto alone median | moto alone p95 | local cloud median | local cloud p95 "
+        "| moto ms/state | local ms/state | speed-up (median) | speed-up (p95) | CPU ms median: moto / local |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        print(_row(name, moto[name], local[name]))
+    print()
+    print("moto alone: moto's interpreter unpatched, in-process (task-chain: moto's echo stub Lambda);")
+    print(
+        "local cloud: HTTP to LocalCloud with localcloud.engine (task-chain: real `addone` in the Lambda runtime)."
+    )
+    print("command: python bench/engine.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The engine clock: Wait states and Retry backoff in virtual time, histories stamped consistently."""
+
+from __future__ import annotations
+
+import datetime
+
+from localcloud.engine import clock
+from tests.engine.conftest import Runner
+
+
+def test_instant_clock_sleeps_in_virtual_time_only() -> None:
+    with clock.instant() as c:
+        before = c.time()
+        c.sleep(3600)
+        assert c.time() - before >= 3600
+
+
+def test_speed_restores_the_previous_factor() -> None:
+    with clock.speed(1000):
+        assert clock.CLOCK.factor == 1000
+        with clock.instant():
+            assert clock.CLOCK.factor == float("inf")
+        assert clock.CLOCK.factor == 1000
+    assert clock.CLOCK.factor == 1
+
+
+def test_aws_iso_text() -> None:
+    moment = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
+    assert clock.aws_iso(moment) == "2024-01-02T03:04:05.678Z"
+
+
+def test_a_long_wait_state_shows_its_duration_in_the_history(
+    run_definition: Runner, instant_clock: None
+) -> None:
+    run = run_definition({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 7200, "End": True}}})
+    assert run.status == "SUCCEEDED"
+    entered, exited = run.event("WaitStateEntered"), run.event("WaitStateExited")
+    assert (exited["timestamp"] - entered["timestamp"]).total_seconds() >= 7200
+
+
+def test_retry_backoff_takes_clock_time(run_definition: Runner, instant_clock: None) -> None:
+    # A missing function fails at once; each retry waits IntervalSeconds * BackoffRate^n on the clock.
+    run = run_definition(
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "engine-no-such-function"},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 500, "MaxAttempts": 2}],
+                    "End": True,
+                }
+            },
+        }
+    )
+    assert run.status == "FAILED"
+    assert run.types.count("TaskScheduled") == 3
+    failed = [e["timestamp"] for e in run.events if e["type"] == "TaskFailed"]
+    assert (failed[-1] - failed[0]).total_seconds() >= 500 + 1000
+
+
+def test_wait_until_a_timestamp_uses_the_clock(run_definition: Runner, instant_clock: None) -> None:
+    target = clock.now() + datetime.timedelta(days=2)
+    run = run_definition(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": True}}},
+        {"at": target.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    assert run.status == "SUCCEEDED"
+    assert run.event("WaitStateExited")["timestamp"] >= target.replace(microsecond=0)

@@ -1,0 +1,63 @@
+"""Failures are named and worded as AWS names and words them."""
+
+from __future__ import annotations
+
+from tests.engine.conftest import Runner
+
+
+def test_map_input_that_is_not_an_array_is_shown_as_json(run_definition: Runner) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        },
+    }
+    run = run_definition(definition, {"foo": "bar"})
+    assert run.error == "States.QueryEvaluationError"
+    assert run.cause is not None
+    assert run.cause.endswith('Map state input must be an array but was: {"foo":"bar"}')
+
+
+def test_jsonata_timestamp_that_is_not_iso8601(run_definition: Runner) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Timestamp": "{% $states.input.t %}", "End": True}},
+    }
+    run = run_definition(definition, {"t": "2016-12-05T21:29:29"})
+    assert run.error == "States.QueryEvaluationError"
+    assert run.cause is not None
+    assert run.cause.endswith(
+        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
+        "2016-12-05T21:29:29"
+    )
+    assert run.types == ["ExecutionStarted", "WaitStateEntered", "EvaluationFailed", "ExecutionFailed"]
+
+
+def test_a_states_error_in_a_map_iteration_fails_the_map_with_that_error(run_definition: Runner) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "Items": "{% [1] %}",
+                "ItemProcessor": {
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "Output": "{% $nope %}", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    run = run_definition(definition)
+    assert run.error == "States.QueryEvaluationError"
+    assert run.cause == (
+        "An error occurred while executing the state 'P' (entered at the event id #5). "
+        "The JSONata expression '$nope' specified for the field 'Output' returned nothing (undefined)."
+    )

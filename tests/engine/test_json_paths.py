@@ -1,0 +1,27 @@
+"""A definite JSONPath selects the value itself; indefinite paths select lists."""
+
+from __future__ import annotations
+
+from tests.engine.conftest import Runner
+
+
+def test_index_then_field_selects_the_value(run_definition: Runner) -> None:
+    run = run_definition(
+        {
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$[0].MessageId"}, "End": True}},
+        },
+        [{"MessageId": "m-1"}, {"MessageId": "m-2"}],
+    )
+    assert run.output == {"id": "m-1"}
+
+
+def test_wildcard_selects_a_list(run_definition: Runner) -> None:
+    run = run_definition(
+        {
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Parameters": {"ids.$": "$[*].MessageId"}, "End": True}},
+        },
+        [{"MessageId": "m-1"}],
+    )
+    assert run.output == {"ids": ["m-1"]}
