@@ -15,11 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import statistics
 import sys
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,16 +24,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import infra  # noqa: E402
-from localcloud import LocalCloud, metering  # noqa: E402
+from harness import WORKFLOWS, Bench  # noqa: E402
+
+from localcloud import metering  # noqa: E402
 from localcloud.engine import clock  # noqa: E402
-from localcloud.fakes.aviasales import FakeAviasales  # noqa: E402
-from localcloud.fakes.ticket_broker import FakeTicketBroker  # noqa: E402
-from localcloud.fakes.tushare import FakeTushare  # noqa: E402
-from tasks.flight_deals.aviasales import AviasalesClient  # noqa: E402
-from tasks.flight_deals.producer import encode, fetch_records, put_records  # noqa: E402
-from workflows import WORKFLOWS  # noqa: E402
-from workflows.registry import Schedule, StreamTrigger, Workflow  # noqa: E402
+from workflows.registry import Schedule, Workflow  # noqa: E402
 
 PRICES = json.loads((ROOT / "bench" / "prices.json").read_text())
 HOURS = PRICES["hours_per_month"]
@@ -161,94 +153,6 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str) -> dict[str, float]
 
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 DYNAMODB_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
-
-
-class Bench:
-    """The local cloud with every workflow deployed and the fake external APIs answering."""
-
-    def __init__(self) -> None:
-        self.cloud = LocalCloud(port=0).start()
-        os.environ.update(self.cloud.env())
-        os.environ["PYFLOWS_ENDPOINT"] = self.cloud.endpoint
-        metering.install()
-        self.broker = FakeTicketBroker(seed=7, performances=36).start()
-        self.tushare = FakeTushare().start()
-        self.env = infra.load("local")
-        settings = {
-            "/{app}/{env}/ticket-broker/base-url": self.broker.url,
-            "{app}/{env}/ticket-broker/api-key": self.broker.api_key,
-            "/{app}/{env}/tushare/base-url": self.tushare.url,
-            "{app}/{env}/tushare/token": self.tushare.token,
-        }
-        self.env.parameters.update(
-            {k.format(app=self.env.app, env=self.env.name): v for k, v in settings.items()}
-        )
-        infra.deploy(self.env, out=lambda line: None)
-        infra.seed(self.env, out=lambda line: None)
-        self.outputs = infra.outputs(self.env)
-        self.sfn = self.cloud.client("stepfunctions")
-
-    def memory(self) -> dict[str, int]:
-        return {
-            self.outputs[wf.name]["functions"][fn.name]["name"]: fn.memory
-            for wf in WORKFLOWS.values()
-            for fn in wf.functions
-        }
-
-    def run(self, wf: Workflow) -> list[dict[str, Any]]:
-        """One execution of the workflow's typical work; its history."""
-        arn = self.outputs[wf.name]["state_machine_arn"]
-        if wf.streams:
-            return self.run_from_stream(wf, arn)
-        started = self.sfn.start_execution(
-            stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(typical_input(wf))
-        )["executionArn"]
-        while self.sfn.describe_execution(executionArn=started)["status"] == "RUNNING":
-            time.sleep(0.01)
-        events: list[dict[str, Any]] = self.sfn.get_execution_history(executionArn=started, maxResults=1000)[
-            "events"
-        ]
-        return events
-
-    def run_from_stream(self, wf: Workflow, arn: str) -> list[dict[str, Any]]:
-        """A batch put on the workflow's stream and delivered by its pipe, as in production."""
-        before = {e["executionArn"] for e in self.sfn.list_executions(stateMachineArn=arn)["executions"]}
-        stream = self.outputs[wf.name]["resources"][wf.streams[0].name].rsplit("/", 1)[-1]
-        put_records(self.cloud.client("kinesis"), stream, flight_records(wf_batch_size(wf)))
-        self.cloud.streams.drain()
-        new = [
-            e
-            for e in self.sfn.list_executions(stateMachineArn=arn)["executions"]
-            if e["executionArn"] not in before
-        ]
-        events: list[dict[str, Any]] = self.sfn.get_execution_history(
-            executionArn=new[0]["executionArn"], maxResults=1000
-        )["events"]
-        return events
-
-    def stop(self) -> None:
-        self.broker.stop()
-        self.tushare.stop()
-        self.cloud.stop()
-
-
-def typical_input(wf: Workflow) -> dict[str, Any]:
-    if wf.name == "ride-request":
-        return {**wf.example_input, "request_id": uuid.uuid4().hex}
-    return dict(wf.example_input)
-
-
-def wf_batch_size(wf: Workflow) -> int:
-    return next(t.batch_size for t in wf.triggers if isinstance(t, StreamTrigger))
-
-
-def flight_records(count: int) -> list[tuple[bytes, str]]:
-    """What the producer puts on the stream: month-matrix prices from the fake Aviasales API."""
-    with FakeAviasales(seed=1) as fake:
-        api = AviasalesClient(token=fake.token, base_url=fake.url)
-        months = [f"2026-{m:02d}" for m in range(1, 13)]
-        records = fetch_records(api, [("LED", "MOW"), ("MOW", "AER"), ("LED", "KZN")], months)
-    return encode(records[:count])
 
 
 def measure(bench: Bench, wf: Workflow, runs: int) -> Usage:

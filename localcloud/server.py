@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud import metering, mock_config, pins, redrive, streams, sync_execution
+from localcloud import dispatch, metering, mock_config, pins, redrive, streams, sync_execution
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.scheduler import Scheduler
 
@@ -95,6 +95,7 @@ class LocalCloud:
         _install_engine()
         sync_execution.install()
         streams.install()
+        dispatch.install()
         mock_config.install()
         metering.install()
         redrive.install()
