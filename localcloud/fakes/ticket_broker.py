@@ -237,16 +237,3 @@ def _listing(rng: random.Random, theatre: dict[str, Any], listing_id: str) -> di
         "currency": "USD",
         "notes": notes,
     }
-
-
-if __name__ == "__main__":  # a broker for demos: python -m localcloud.fakes.ticket_broker [port]
-    import sys
-    import time
-
-    fake = FakeTicketBroker().start(int(sys.argv[1]) if len(sys.argv) > 1 else 8801)
-    print(f"fake ticket broker at {fake.url} (X-Api-Key: {fake.api_key}); Ctrl-C stops it", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()

@@ -201,16 +201,3 @@ def _handler(fake: FakeTushare) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
-
-
-if __name__ == "__main__":  # a provider for demos: python -m localcloud.fakes.tushare [port]
-    import sys
-    import time
-
-    fake = FakeTushare().start(int(sys.argv[1]) if len(sys.argv) > 1 else 8802)
-    print(f"fake Tushare at {fake.url} (token: {fake.token}); Ctrl-C stops it", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
