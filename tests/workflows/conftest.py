@@ -146,12 +146,15 @@ class Deployed:
             return self.wait(self.start(workflow, payload, name), workflow.partition("#")[0])
 
 
-def deploy_workflows(cloud: LocalCloud, *names: str) -> Deployed:
-    """Deploy `names` into a clean local cloud with the project's own deploy code."""
+def deploy_workflows(cloud: LocalCloud, *names: str, settings: dict[str, str] | None = None) -> Deployed:
+    """Deploy `names` into a clean local cloud with the project's own deploy code. `settings`
+    (parameter names as in the registry, `{app}`/`{env}` included -> values) are written by deploy
+    as the local environment's own are, e.g. to point a workflow at a test's fake API."""
     cloud.reset()
     os.environ.update(cloud.env())
     os.environ["PYFLOWS_ENDPOINT"] = cloud.endpoint
     env = infra.load("local")
+    env.parameters.update({k.format(app=env.app, env=env.name): v for k, v in (settings or {}).items()})
     workflows = [WORKFLOWS[n] for n in names]
     infra.deploy(env, workflows=workflows, out=lambda line: None)
     infra.seed(env, workflows, out=lambda line: None)

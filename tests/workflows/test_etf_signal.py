@@ -36,16 +36,11 @@ def tushare() -> Iterator[FakeTushare]:
 
 @pytest.fixture(scope="module")
 def app(local_cloud: LocalCloud, tushare: FakeTushare) -> Deployed:
-    deployed = deploy_workflows(local_cloud, NAME)
-    names = {
-        var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in TUSHARE_PARAMETERS.items()
+    settings = {
+        TUSHARE_PARAMETERS["TUSHARE_URL_PARAMETER"]: tushare.url,
+        TUSHARE_PARAMETERS["TUSHARE_TOKEN_SECRET"]: tushare.token,
     }
-    deployed.client("ssm").put_parameter(
-        Name=names["TUSHARE_URL_PARAMETER"], Value=tushare.url, Type="String", Overwrite=True
-    )
-    deployed.client("secretsmanager").put_secret_value(
-        SecretId=names["TUSHARE_TOKEN_SECRET"], SecretString=tushare.token
-    )
+    deployed = deploy_workflows(local_cloud, NAME, settings=settings)
     return deployed
 
 

@@ -33,16 +33,11 @@ def broker() -> Iterator[FakeTicketBroker]:
 
 @pytest.fixture(scope="module")
 def app(local_cloud: LocalCloud, broker: FakeTicketBroker) -> Deployed:
-    deployed = deploy_workflows(local_cloud, NAME)
-    names = {
-        var: t.format(app=deployed.env.app, env=deployed.env.name) for var, t in BROKER_PARAMETERS.items()
+    settings = {
+        BROKER_PARAMETERS["BROKER_URL_PARAMETER"]: broker.url,
+        BROKER_PARAMETERS["BROKER_API_KEY_SECRET"]: broker.api_key,
     }
-    deployed.client("ssm").put_parameter(
-        Name=names["BROKER_URL_PARAMETER"], Value=broker.url, Type="String", Overwrite=True
-    )
-    deployed.client("secretsmanager").put_secret_value(
-        SecretId=names["BROKER_API_KEY_SECRET"], SecretString=broker.api_key
-    )
+    deployed = deploy_workflows(local_cloud, NAME, settings=settings)
     return deployed
 
 
