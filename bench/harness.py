@@ -51,9 +51,7 @@ class Bench:
             "/{app}/{env}/tushare/base-url": self.tushare.url,
             "{app}/{env}/tushare/token": self.tushare.token,
         }
-        self.env.parameters.update(
-            {k.format(app=self.env.app, env=self.env.name): v for k, v in settings.items()}
-        )
+        self.env.give_settings(settings)
         infra.deploy(self.env, out=lambda line: None)
         infra.seed(self.env, out=lambda line: None)
         self.outputs = infra.outputs(self.env)

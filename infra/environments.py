@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,14 @@ class Environment:
         """`<app>-<env>-<part>-...`, the name of every resource of this environment."""
         return "-".join((self.app, self.name, *parts))
 
+    def setting_name(self, template: str) -> str:
+        """A run-time setting's name: registry names carry `{app}` and `{env}` placeholders."""
+        return template.format(app=self.app, env=self.name)
+
+    def give_settings(self, values: Mapping[str, str]) -> None:
+        """Values deploy writes for these settings (named as in the registry)."""
+        self.parameters.update({self.setting_name(k): str(v) for k, v in values.items()})
+
     def tags(self) -> dict[str, str]:
         return {"app": self.app, "env": self.name}
 
@@ -77,7 +86,7 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
     if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
         endpoint = os.environ["PYFLOWS_ENDPOINT"]
     app = config.get("app") or "pyflows"
-    return Environment(
+    environment = Environment(
         app=app,
         name=name,
         region=env["region"],
@@ -86,9 +95,9 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         schedules=bool(env.get("schedules", False)),
         alert_email=env.get("alert_email"),
         confirm=bool(env.get("confirm", False)),
-        # names are written as in the registry, with {app} and {env} placeholders
-        parameters={str(k).format(app=app, env=name): str(v) for k, v in env.get("parameters", {}).items()},
     )
+    environment.give_settings(env.get("parameters", {}))  # named as in the registry
+    return environment
 
 
 def names() -> list[str]:

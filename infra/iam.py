@@ -85,7 +85,7 @@ def parameter_arn(names: Names, name: str) -> tuple[str, str]:
 
 
 def parameter_name(names: Names, name: str) -> str:
-    return name.format(app=names.env.app, env=names.env.name)
+    return names.env.setting_name(name)
 
 
 def function_policy(names: Names, wf: Workflow, fn: Function) -> Policy:

@@ -65,19 +65,24 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
     _settings(ctx, table, name, pitr=not pitr, ttl=live_ttl != table.ttl_attribute, live_ttl=live_ttl)
 
 
-def _create(ctx: Context, table: Table, name: str) -> None:
-    dynamodb = ctx.client("dynamodb")
+def shape(table: Table, name: str) -> dict[str, Any]:
+    """CreateTable arguments for the registry's table: keys, attributes, indexes, on demand."""
     extra: dict[str, Any] = (
         {"GlobalSecondaryIndexes": [_index(i) for i in table.indexes]} if table.indexes else {}
     )
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=_keys(table.partition_key, table.sort_key),
-        AttributeDefinitions=_attributes(table),
-        SSESpecification={"Enabled": True},
-        Tags=tag_list(ctx.env.tags()),
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _keys(table.partition_key, table.sort_key),
+        "AttributeDefinitions": _attributes(table),
         **extra,
+    }
+
+
+def _create(ctx: Context, table: Table, name: str) -> None:
+    dynamodb = ctx.client("dynamodb")
+    dynamodb.create_table(
+        **shape(table, name), SSESpecification={"Enabled": True}, Tags=tag_list(ctx.env.tags())
     )
     _wait_active(ctx, name)
     _settings(ctx, table, name, pitr=True, ttl=table.ttl_attribute is not None)

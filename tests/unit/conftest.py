@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
+from infra import tables
 from tasks.shared import clients
 from workflows.registry import DATA_DIR, Table
 
@@ -33,31 +34,8 @@ def aws() -> Iterator[None]:
 
 
 def create_table(table: Table, name: str) -> Any:
-    """A moto table shaped like the registry's declaration."""
-    keys = [(table.partition_key, "HASH")] + ([(table.sort_key, "RANGE")] if table.sort_key else [])
-    attributes = {k: t for (k, t), _ in keys}
-    kwargs: dict[str, Any] = {}
-    if table.indexes:
-        kwargs["GlobalSecondaryIndexes"] = []
-        for index in table.indexes:
-            index_keys = [(index.partition_key, "HASH")] + (
-                [(index.sort_key, "RANGE")] if index.sort_key else []
-            )
-            attributes.update({k: t for (k, t), _ in index_keys})
-            kwargs["GlobalSecondaryIndexes"].append(
-                {
-                    "IndexName": index.name,
-                    "KeySchema": [{"AttributeName": k, "KeyType": kt} for (k, _), kt in index_keys],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            )
-    return boto3.resource("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": k, "KeyType": kt} for (k, _), kt in keys],
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attributes.items()],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
-    )
+    """A moto table shaped like the registry's declaration, as deploy creates it."""
+    return boto3.resource("dynamodb").create_table(**tables.shape(table, name))
 
 
 def seed_items(table: Table) -> list[dict[str, Any]]:

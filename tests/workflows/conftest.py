@@ -154,7 +154,7 @@ def deploy_workflows(cloud: LocalCloud, *names: str, settings: dict[str, str] | 
     os.environ.update(cloud.env())
     os.environ["PYFLOWS_ENDPOINT"] = cloud.endpoint
     env = infra.load("local")
-    env.parameters.update({k.format(app=env.app, env=env.name): v for k, v in (settings or {}).items()})
+    env.give_settings(settings or {})
     workflows = [WORKFLOWS[n] for n in names]
     infra.deploy(env, workflows=workflows, out=lambda line: None)
     infra.seed(env, workflows, out=lambda line: None)
