@@ -11,11 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import infra
+from bench.load import rider_token as sign_in
 from console.app import create_app
 from infra.environments import Environment
 from workflows import WORKFLOWS
-
-PASSWORD = "Corr3ct-horse!"
 
 
 @pytest.fixture(scope="module")
@@ -35,22 +34,7 @@ def client(routes_app: Flask) -> Iterator[FlaskClient]:
 @pytest.fixture(scope="module")
 def rider_token(routes_app: Flask, console_env: Environment) -> str:
     """An ID token of a rider of the environment's user pool (what the app's sign-in gives)."""
-    cognito = console_env.client("cognito-idp")
-    [pool] = [
-        p["Id"]
-        for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
-        if p["Name"] == console_env.resource_name("users")
-    ]
-    [app_client] = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
-    cognito.admin_create_user(UserPoolId=pool, Username="rider-ada", MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(UserPoolId=pool, Username="rider-ada", Password=PASSWORD, Permanent=True)
-    signed_in = cognito.admin_initiate_auth(
-        UserPoolId=pool,
-        ClientId=app_client["ClientId"],
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "rider-ada", "PASSWORD": PASSWORD},
-    )
-    return str(signed_in["AuthenticationResult"]["IdToken"])
+    return sign_in(console_env, "rider-ada")
 
 
 def test_post_ride_answers_201_with_the_ride(client: FlaskClient, rider_token: str) -> None:
