@@ -190,18 +190,23 @@ def test_injected_error_and_timeout(cloud: LocalCloud) -> None:
 def test_reserved_concurrency_throttles(cloud: LocalCloud) -> None:
     deploy(cloud, "sleeper", "sleeps")
     cloud.client("lambda").put_function_concurrency(FunctionName="sleeper", ReservedConcurrentExecutions=1)
+    invoke(cloud, "sleeper", {"seconds": 0})  # warm: the next invocation takes the one idle worker
+    runtime = cloud.lambda_runtime
+    assert runtime is not None
 
-    def call(_: int) -> str:
+    def call(seconds: float) -> str:
         try:
-            invoke(cloud, "sleeper", {"seconds": 0.5})
+            invoke(cloud, "sleeper", {"seconds": seconds})
             return "ok"
         except ClientError as error:
             return str(error.response["Error"]["Code"])
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = sorted(pool.map(call, range(2)))
-
-    assert outcomes == ["TooManyRequestsException", "ok"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(call, 2.0)
+        while runtime.worker_pids("sleeper") and not first.done():
+            time.sleep(0.01)  # until the first invocation holds the worker
+        second = call(0)
+        assert (first.result(), second) == ("ok", "TooManyRequestsException")
 
 
 def test_event_invocation_answers_at_once_and_runs_in_the_background(cloud: LocalCloud) -> None:
