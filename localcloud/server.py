@@ -29,7 +29,6 @@ from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.scheduler import Scheduler
 
 # Checked at import, like every hook point.
-_SERVER = pins.resolve("moto.moto_server.threaded_moto_server", "ThreadedMotoServer")
 _CONFIG = pins.resolve("moto.core.config", "default_user_config")
 
 REGION = "us-east-1"
@@ -101,7 +100,7 @@ class LocalCloud:
         redrive.install()
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-        self._server = _SERVER(ip_address=self.host, port=self.requested_port, verbose=False)
+        self._server = dispatch.MotoServer(ip_address=self.host, port=self.requested_port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         # moto's Step Functions tasks call the other services at localhost:$MOTO_PORT.

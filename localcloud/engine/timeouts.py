@@ -9,11 +9,11 @@ the execution times out, as on AWS.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from localcloud.engine import _hooks
 from localcloud.engine.clock import CLOCK
+from localcloud.thread_pool import PooledThread
 
 _PARSER = "moto.stepfunctions.parser"
 MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
@@ -50,7 +50,7 @@ def _make_program_eval(program_cls: Any) -> Any:
         deadline = CLOCK.time() + _budget(self, env)
         _deadlines[key] = deadline
         env.next_state_name = self.start_at.start_at_name
-        worker = threading.Thread(target=base_eval, args=(self, env), daemon=True)
+        worker = PooledThread(target=base_eval, args=(self, env), daemon=True)
         worker.start()
         try:
             while worker.is_alive():

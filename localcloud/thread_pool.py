@@ -1,0 +1,116 @@
+"""Threads reused instead of started for every use.
+
+`Thread.start()` waits until the new thread has run, and under load (the engine's states, other
+HTTP requests) that handshake waits for the GIL, up to a switch interval (5 ms) per start. A
+PooledThread is a job handed to an idle worker thread, which needs no handshake; a new worker is
+started only when none is idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+# idle workers kept for reuse; a burst above this (a wide Map, many connections) starts threads
+# that end when their job does
+MAX_IDLE = 64
+
+
+class _Worker:
+    def __init__(self, pool: _Pool) -> None:
+        self.jobs: queue.SimpleQueue[PooledThread] = queue.SimpleQueue()
+        self._pool = pool
+        self.thread = threading.Thread(target=self._serve, name="pooled-worker", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self.jobs.get()
+            job._run_here(self.thread)
+            if not self._pool.rest(self):
+                return
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+
+    def run(self, job: PooledThread) -> None:
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = _Worker(self)
+        worker.jobs.put(job)
+
+    def rest(self, worker: _Worker) -> bool:
+        """Back to the idle list; False when enough are idle already (the worker then ends)."""
+        with self._lock:
+            if len(self._idle) >= MAX_IDLE:
+                return False
+            self._idle.append(worker)
+            return True
+
+
+_POOL = _Pool()
+
+
+class PooledThread:
+    """The part of threading.Thread that moto uses, run on a pooled worker."""
+
+    def __init__(
+        self,
+        group: None = None,
+        target: Callable[..., Any] | None = None,
+        name: str | None = None,
+        args: Iterable[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        daemon: bool | None = None,
+    ) -> None:
+        self._target, self._args, self._kwargs = target, tuple(args), dict(kwargs or {})
+        self.name = name or "engine-job"
+        self.daemon = True  # pooled workers never hold the process open
+        self._done = threading.Event()
+        self._started = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("threads can only be started once")
+        self._started = True
+        _POOL.run(self)
+
+    def run(self) -> None:
+        if self._target is not None:
+            self._target(*self._args, **self._kwargs)
+
+    def _run_here(self, thread: threading.Thread) -> None:
+        self._thread = thread
+        try:
+            self.run()
+        except BaseException:  # as threading.Thread: report it, the worker lives on
+            LOG.exception("engine job %s failed", self.name)
+        finally:
+            self._target = self._args = self._kwargs = None  # type: ignore[assignment]
+            self._done.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if not self._started:
+            raise RuntimeError("cannot join thread before it is started")
+        self._done.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._started and not self._done.is_set()
+
+    @property
+    def native_id(self) -> int | None:
+        return self._thread.native_id if self._thread is not None else None
+
+    @property
+    def ident(self) -> int | None:
+        return self._thread.ident if self._thread is not None else None
