@@ -3,6 +3,8 @@
 - moto's dispatcher lists its own package folder (a directory read and ~130 `isdir` calls) on
   every request, under a process-wide lock; that was a sixth of the server's CPU and serialised
   concurrent requests. The folder does not change while the server runs, so it is read once.
+- moto lists a response class's methods (`inspect.getmembers`) on every request to find the
+  action; the classes are complete once the local cloud has started, so each is listed once.
 - The server starts a thread per connection and waits until it runs, which under load waits for
   the GIL; here each connection is handled by a reused worker (localcloud.thread_pool).
 """
@@ -23,6 +25,8 @@ _list_of_moto_modules = pins.resolve("moto.backends", "list_of_moto_modules")
 pins.resolve("moto.moto_server.threaded_moto_server", "ThreadedMotoServer", "_server_entry")
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402 (checked above)
 
+_responses = pins.resolve("moto.core.responses")
+_method_names_from_class = pins.resolve("moto.core.responses", "method_names_from_class")
 _werkzeug_app = pins.resolve("moto.moto_server.werkzeug_app")
 pins.resolve("moto.moto_server.werkzeug_app", "MotoRequestHandler")
 pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication")
@@ -37,9 +41,15 @@ def list_of_moto_modules() -> Iterable[str]:
     return _modules()
 
 
+@cache
+def method_names_from_class(clazz: type) -> frozenset[str]:
+    return frozenset(_method_names_from_class(clazz))
+
+
 def install() -> None:
-    """Idempotent: moto's dispatcher reads the module list once per process."""
+    """Idempotent: moto's dispatcher reads the module list, and each response class, once."""
     _backends.list_of_moto_modules = list_of_moto_modules
+    _responses.method_names_from_class = method_names_from_class
 
 
 class _PooledWSGIServer(ThreadedWSGIServer):

@@ -94,10 +94,10 @@ class LocalCloud:
         _install_engine()
         sync_execution.install()
         streams.install()
-        dispatch.install()
         mock_config.install()
         metering.install()
         redrive.install()
+        dispatch.install()  # last: it lists the response classes' methods once, so they must be complete
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         self._server = dispatch.MotoServer(ip_address=self.host, port=self.requested_port, verbose=False)

@@ -1,0 +1,101 @@
+"""Engine threads are reused workers: jobs run, join and fail as threads do, and nothing piles up."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from localcloud import thread_pool
+from localcloud.thread_pool import PooledThread
+from tests.engine.conftest import Runner
+
+
+def _wait_idle(count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(thread_pool._POOL._idle) < count:
+        assert time.monotonic() < deadline, "workers did not return to the pool"
+        time.sleep(0.001)
+
+
+def test_a_job_runs_with_its_arguments_and_joins() -> None:
+    seen: list[tuple[int, str]] = []
+    job = PooledThread(target=lambda n, s="": seen.append((n, s)), args=(1,), kwargs={"s": "x"}, daemon=True)
+    assert not job.is_alive()
+    job.start()
+    job.join(5)
+    assert seen == [(1, "x")] and not job.is_alive()
+    with pytest.raises(RuntimeError, match="only be started once"):
+        job.start()
+
+
+def test_an_idle_worker_runs_the_next_job() -> None:
+    first, second = PooledThread(target=lambda: None), PooledThread(target=lambda: None)
+    first.start()
+    first.join(5)
+    _wait_idle(1)
+    second.start()
+    second.join(5)
+    assert first.native_id is not None and first.native_id == second.native_id
+
+
+def test_a_blocked_job_does_not_hold_up_the_next() -> None:
+    released = threading.Event()
+    waiting = PooledThread(target=released.wait, args=(5,))
+    waiting.start()
+    releasing = PooledThread(target=released.set)
+    releasing.start()
+    waiting.join(5)
+    assert released.is_set() and not waiting.is_alive()
+    assert waiting.native_id != releasing.native_id
+
+
+def test_a_failing_job_is_logged_and_its_worker_lives_on(caplog: pytest.LogCaptureFixture) -> None:
+    def fail() -> None:
+        raise ValueError("boom")
+
+    failing = PooledThread(target=fail, name="failing-job")
+    failing.start()
+    failing.join(5)
+    assert "engine job failing-job failed" in caplog.text and "boom" in caplog.text
+    _wait_idle(1)
+    after = PooledThread(target=lambda: None)
+    after.start()
+    after.join(5)
+    assert after.native_id == failing.native_id
+
+
+def test_executions_reuse_threads_and_moto_keeps_none(
+    run_definition: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": 2, "End": True}}},
+                ],
+            }
+        },
+    }
+    assert run_definition(definition).output == [1, 2]  # warms the pool up
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def counting_start(self: threading.Thread) -> None:
+        started.append(self)
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    for _ in range(10):
+        assert run_definition(definition).output == [1, 2]
+    # each execution runs five engine jobs (execution, watcher, Parallel state, two branches) and
+    # its requests: started threads, that would be over 50
+    assert len(started) <= 3
+    assert len(execute_state.TMP_THREADS) == 0
