@@ -91,6 +91,7 @@ class PooledThread:
 
     def _run_here(self, thread: threading.Thread) -> None:
         self._thread = thread
+        self._running()
         try:
             self.run()
         except BaseException:  # as threading.Thread: report it, the worker lives on
@@ -98,6 +99,9 @@ class PooledThread:
         finally:
             self._target = self._args = self._kwargs = None  # type: ignore[assignment]
             self._done.set()
+
+    def _running(self) -> None:
+        pass
 
     def join(self, timeout: float | None = None) -> None:
         if not self._started:
@@ -114,3 +118,20 @@ class PooledThread:
     @property
     def ident(self) -> int | None:
         return self._thread.ident if self._thread is not None else None
+
+
+class HandshakeThread(PooledThread):
+    """A PooledThread whose start() returns once the job runs, as threading.Thread's does: for
+    jobs that must begin together (Parallel branches: one that fails stops the others, and a
+    sibling must have begun, as on AWS, rather than be stopped while still queued)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._begun = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        self._begun.wait()
+
+    def _running(self) -> None:
+        self._begun.set()

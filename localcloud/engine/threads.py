@@ -13,7 +13,7 @@ import types
 from typing import Any
 
 from localcloud.engine import _hooks
-from localcloud.thread_pool import PooledThread
+from localcloud.thread_pool import HandshakeThread, PooledThread
 
 _PARSER = "moto.stepfunctions.parser"
 
@@ -21,12 +21,15 @@ _PARSER = "moto.stepfunctions.parser"
 _THREADING_USERS = (
     "asl.component.program.program",
     "asl.component.state.exec.state_map.iteration.inline_iteration_component",
-    "asl.component.state.exec.state_parallel.branch_worker",
     "asl.component.state.exec.state_task.service.state_task_service_callback",
 )
+_BRANCHES = "asl.component.state.exec.state_parallel.branch_worker"  # branches begin together
 _THREAD_USERS = ("asl.component.state.exec.execute_state", "backend.execution_worker")
 _TMP_THREADS_USERS = (
-    _THREADING_USERS + _THREAD_USERS + ("asl.component.test_state.program.test_state_program",)
+    *_THREADING_USERS,
+    *_THREAD_USERS,
+    _BRANCHES,
+    "asl.component.test_state.program.test_state_program",
 )
 
 
@@ -37,17 +40,19 @@ class _Forget(list[Any]):
         pass
 
 
-def _threading_module() -> types.ModuleType:
+def _threading_module(thread_class: type) -> types.ModuleType:
     shim = types.ModuleType("threading")
     shim.__dict__.update({k: v for k, v in vars(threading).items() if not k.startswith("__")})
-    shim.Thread = PooledThread  # type: ignore[attr-defined]
+    shim.Thread = thread_class  # type: ignore[attr-defined]
     return shim
 
 
 def install() -> None:
-    shim = _threading_module()
+    shim = _threading_module(PooledThread)
     for module in _THREADING_USERS:
         _hooks.patch(f"{_PARSER}.{module}:threading", lambda _orig: shim)
+    branches = _threading_module(HandshakeThread)
+    _hooks.patch(f"{_PARSER}.{_BRANCHES}:threading", lambda _orig: branches)
     for module in _THREAD_USERS:
         _hooks.patch(f"{_PARSER}.{module}:Thread", lambda _orig: PooledThread)
     forget = _Forget()

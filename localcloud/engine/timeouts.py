@@ -43,6 +43,8 @@ def _make_program_eval(program_cls: Any) -> Any:
     def program_eval(self: Any, env: Any) -> None:
         if env.is_frame() and not self.timeout_seconds:
             # a Map iteration or Parallel branch: its execution's watcher already keeps the time
+            if not env.is_running():  # stopped (a sibling failed) before it began
+                return
             env.next_state_name = self.start_at.start_at_name
             base_eval(self, env)
             return

@@ -12,10 +12,11 @@ from localcloud.thread_pool import PooledThread
 from tests.engine.conftest import Runner
 
 
-def _wait_idle(count: int) -> None:
+def _wait_idle(job: PooledThread) -> None:
+    """Until the worker that ran `job` is back in the pool, next in line."""
     deadline = time.monotonic() + 5
-    while len(thread_pool._POOL._idle) < count:
-        assert time.monotonic() < deadline, "workers did not return to the pool"
+    while not (thread_pool._POOL._idle and thread_pool._POOL._idle[-1].thread is job._thread):
+        assert time.monotonic() < deadline, "the worker did not return to the pool"
         time.sleep(0.001)
 
 
@@ -34,7 +35,7 @@ def test_an_idle_worker_runs_the_next_job() -> None:
     first, second = PooledThread(target=lambda: None), PooledThread(target=lambda: None)
     first.start()
     first.join(5)
-    _wait_idle(1)
+    _wait_idle(first)
     second.start()
     second.join(5)
     assert first.native_id is not None and first.native_id == second.native_id
@@ -59,7 +60,7 @@ def test_a_failing_job_is_logged_and_its_worker_lives_on(caplog: pytest.LogCaptu
     failing.start()
     failing.join(5)
     assert "engine job failing-job failed" in caplog.text and "boom" in caplog.text
-    _wait_idle(1)
+    _wait_idle(failing)
     after = PooledThread(target=lambda: None)
     after.start()
     after.join(5)
