@@ -7,6 +7,7 @@ moto is pinned to >=5.2.5,<5.3; when a later version moves one of the attributes
 from __future__ import annotations
 
 import importlib
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -69,3 +70,12 @@ def original(dotted: str) -> Any:
     owner, name, value = resolve(dotted)
     saved = _ORIGINALS.get((id(owner), name))
     return saved[2] if saved else value
+
+
+def module_with(module: types.ModuleType, **replacements: Any) -> types.ModuleType:
+    """A stand-in for `module` with some names replaced, to put in a moto module's globals so that
+    only that module sees the replacements."""
+    shim = types.ModuleType(module.__name__)
+    shim.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    shim.__dict__.update(replacements)
+    return shim

@@ -175,10 +175,7 @@ def aws_iso(value: _dt.datetime) -> str:
 
 def datetime_module(aws_isoformat: bool = False) -> types.ModuleType:
     """A stand-in for the `datetime` module whose datetime.now() is virtual, for moto modules' globals."""
-    shim = types.ModuleType("datetime")
-    shim.__dict__.update({k: v for k, v in vars(_dt).items() if not k.startswith("__")})
-    shim.datetime = _VirtualAwsDatetime if aws_isoformat else _VirtualDatetime  # type: ignore[attr-defined]
-    return shim
+    return _hooks.module_with(_dt, datetime=_VirtualAwsDatetime if aws_isoformat else _VirtualDatetime)
 
 
 class _TimeModule(types.ModuleType):

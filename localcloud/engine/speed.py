@@ -26,7 +26,6 @@ import copy
 import marshal
 import re
 import threading
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -61,13 +60,6 @@ def json_copy(value: Any, memo: Any = None) -> Any:
         except ValueError:  # holds something marshal does not know (a datetime, an enum, ...)
             pass
     return copy.deepcopy(value, memo)
-
-
-def _copy_module() -> types.ModuleType:
-    shim = types.ModuleType("copy")
-    shim.__dict__.update({k: v for k, v in vars(copy).items() if not k.startswith("__")})
-    shim.deepcopy = json_copy  # type: ignore[attr-defined]
-    return shim
 
 
 def _parse_once(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -185,6 +177,6 @@ def install() -> None:
     _hooks.patch(f"{_ASL}.component.common.path.result_path:ResultPath._eval_body", _result_path)
     _hooks.patch(f"{_ASL}.utils.json_path:parse", _parse_once)
     _hooks.patch(f"{_ASL}.component.common.path.result_path:parse", _parse_once)
-    shim = _copy_module()
+    shim = _hooks.module_with(copy, deepcopy=json_copy)
     for module in _COPY_USERS:
         _hooks.patch(f"{_ASL}.{module}:copy", lambda _orig: shim)

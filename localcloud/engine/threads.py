@@ -9,7 +9,6 @@ the server ran: here it keeps none.
 from __future__ import annotations
 
 import threading
-import types
 from typing import Any
 
 from localcloud.engine import _hooks
@@ -40,18 +39,11 @@ class _Forget(list[Any]):
         pass
 
 
-def _threading_module(thread_class: type) -> types.ModuleType:
-    shim = types.ModuleType("threading")
-    shim.__dict__.update({k: v for k, v in vars(threading).items() if not k.startswith("__")})
-    shim.Thread = thread_class  # type: ignore[attr-defined]
-    return shim
-
-
 def install() -> None:
-    shim = _threading_module(PooledThread)
+    shim = _hooks.module_with(threading, Thread=PooledThread)
     for module in _THREADING_USERS:
         _hooks.patch(f"{_PARSER}.{module}:threading", lambda _orig: shim)
-    branches = _threading_module(HandshakeThread)
+    branches = _hooks.module_with(threading, Thread=HandshakeThread)
     _hooks.patch(f"{_PARSER}.{_BRANCHES}:threading", lambda _orig: branches)
     for module in _THREAD_USERS:
         _hooks.patch(f"{_PARSER}.{module}:Thread", lambda _orig: PooledThread)
