@@ -24,7 +24,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud import dispatch, metering, mock_config, pins, redrive, streams, sync_execution
+from localcloud import (
+    dispatch,
+    dynamodb_serial,
+    metering,
+    mock_config,
+    pins,
+    redrive,
+    streams,
+    sync_execution,
+)
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.scheduler import Scheduler
 
@@ -96,6 +105,7 @@ class LocalCloud:
         streams.install()
         mock_config.install()
         metering.install()
+        dynamodb_serial.install()
         redrive.install()
         dispatch.install()  # last: it lists the response classes' methods once, so they must be complete
         if not self.verbose:
