@@ -17,7 +17,16 @@
   of times in a Map); its fields are strings, a timestamp and the error details dict, so a
   shallow copy with a copied error dict protects the same.
 - ResultPath `$.field` on an object input is a key assignment; jsonpath-ng's update_or_create
-  also walks the whole input to clean list keys, which costs more as the data grows.
+  also walks the whole input to clean list keys, which costs more as the data grows. The output
+  is a new top-level object sharing the values below it with the stored input (nothing changes
+  the stored input in place: moto writes only to deep copies); only the stack holds it, so the
+  default OutputPath `$` stores it as it is instead of copying it again.
+- The size quota (256 KB per state output) serialised a copy of the output, with spaces, before
+  the StateExited event serialised it again: it now reads the stored output (no copy) and
+  measures the same compact text the event records, serialised once. AWS counts the payload's
+  bytes, which is the compact text.
+- A Pass state with a Result and no Parameters never reads its effective input: its InputPath
+  `$` pushes the stored input instead of a copy of it.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from localcloud.engine import _hooks
 
 _ASL = "moto.stepfunctions.parser.asl"
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_MAX_STATE_BYTES = 256 * 1024  # a state's input or output, as UTF-8 (moto.stepfunctions.parser.quotas)
 
 # modules whose `copy.deepcopy` copies execution data
 _COPY_USERS = (
@@ -54,6 +64,10 @@ def json_copy(value: Any, memo: Any = None) -> Any:
     cls = type(value)
     if cls in _SCALARS:
         return value
+    if cls is _Adopted:
+        return value.value
+    if cls in _PROGRAM_STATES:
+        return _copy_program_state(value)
     if cls is dict or cls is list:
         try:
             return marshal.loads(marshal.dumps(value))
@@ -96,6 +110,9 @@ def _extract(original: Any) -> Any:
     def _extract(query: str | None, data: Any) -> Any:
         if query is None and getattr(_reading, "active", False):
             return data
+        if query is None and getattr(_reading, "quota_next", False):
+            _reading.quota_next = False  # the size quota's read, just after the output was stored
+            return data
         return original.__func__(query, data)
 
     return staticmethod(_extract)
@@ -115,14 +132,55 @@ def _input_path(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], N
     return _eval_body
 
 
+def _unread_input(eval_state_input: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def _eval_state_input(self: Any, env: Any) -> None:
+        if (
+            type(self).__name__ == "StatePass"
+            and self.result is not None
+            and self.parameters is None
+            and (self.input_path is None or _is_root(self.input_path.string_sampler))
+        ):
+            env.stack.append(_stored_input(env))
+            return
+        eval_state_input(self, env)
+
+    return _eval_state_input
+
+
+def _stored_input(env: Any) -> Any:
+    """The state input as stored, not a copy: only for reading."""
+    _reading.active = True
+    try:
+        return env.states.get_input()
+    finally:
+        _reading.active = False
+
+
+_fresh = threading.local()  # the object the ResultPath fast path built, until OutputPath takes it
+
+
 def _output_path(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     def _eval_body(self: Any, env: Any) -> None:
         if _is_root(self.string_sampler):
-            env.states.reset(env.stack.pop())  # reset copies it
+            value = env.stack.pop()
+            if value is getattr(_fresh, "value", None):
+                _fresh.value = None
+                env.states.reset(_Adopted(value))
+            else:
+                env.states.reset(value)  # reset copies it
             return
         eval_body(self, env)
 
     return _eval_body
+
+
+class _Adopted:
+    """A value handed to States.reset that needs no copy: json_copy unwraps it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 _FIELD_PATH = re.compile(r"^\$\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -133,10 +191,14 @@ def _result_path(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], 
         src = self.result_path_src
         match = _FIELD_PATH.match(src) if src else None
         if match:
-            state_input = env.states.get_input()
-            if type(state_input) is dict:
-                state_input[match.group(1)] = json_copy(env.stack.pop())
-                env.stack.append(state_input)
+            stored = _stored_input(env)
+            if type(stored) is dict:
+                # a new top level; the values below it are shared with the stored input, which
+                # nothing changes in place (every write goes to a deep copy)
+                output = dict(stored)
+                output[match.group(1)] = json_copy(env.stack.pop())
+                env.stack.append(output)
+                _fresh.value = output
                 return
         eval_body(self, env)
 
@@ -159,14 +221,66 @@ def _serialise_once(to_json_str: Callable[..., str]) -> Callable[..., str]:
     return cached_to_json_str
 
 
-def _program_state(self: Any) -> Any:
-    state = copy.copy(self._program_state)
+def _mark_quota_read(eval_state_output: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def _eval_state_output(self: Any, env: Any) -> None:
+        eval_state_output(self, env)
+        _reading.quota_next = True  # CommonStateField._eval_body reads it next, for the quota
+
+    return _eval_state_output
+
+
+def _size_quota(to_json_str: Callable[..., str]) -> Callable[[Any, Any, Any], None]:
+    verify = _hooks.original(f"{_ASL}.component.state.state:CommonStateField._verify_size_quota")
+
+    def _verify_size_quota(self: Any, env: Any, value: Any) -> None:
+        _reading.quota_next = False
+        text = value if isinstance(value, str) else to_json_str(value, separators=(",", ":"))
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        if size >= _MAX_STATE_BYTES:
+            verify(self, env, "x" * size)  # moto's error, as moto raises it
+
+    return _verify_size_quota
+
+
+# moto's ProgramRunning/Ended/Stopped/Error/TimedOut: their fields are strings, a timestamp and an
+# error dict of strings, so a new object with the same fields and a copied error dict is a deep copy
+_PROGRAM_STATES: frozenset[type] = frozenset()
+_JobClosed: Any = None  # moto's JobClosed, set by install()
+
+
+def _copy_program_state(current: Any) -> Any:
+    state = object.__new__(type(current))
+    state.__dict__.update(current.__dict__)
     if isinstance(getattr(state, "error", None), dict):
         state.error = dict(state.error)
     return state
 
 
+def _program_state(self: Any) -> Any:
+    current = self._program_state
+    return None if current is None else _copy_program_state(current)
+
+
+def _closed_jobs(self: Any) -> list[Any]:
+    """JobPool.get_closed_jobs: the finished iterations in index order, their outputs copied (moto
+    deep-copied the whole set generically, the largest cost of ending a Map)."""
+    with self._mutex:
+        closed = [
+            _JobClosed(job_index=j.job_index, job_output=json_copy(j.job_output)) for j in self._closed_jobs
+        ]
+    return sorted(closed, key=lambda job: job.job_index)
+
+
 def install() -> None:
+    global _PROGRAM_STATES, _JobClosed
+    states = f"{_ASL}.eval.program_state"
+    _PROGRAM_STATES = frozenset(
+        _hooks.resolve(f"{states}:{name}")[2]
+        for name in ("ProgramRunning", "ProgramEnded", "ProgramStopped", "ProgramError", "ProgramTimedOut")
+    )
+    iteration = f"{_ASL}.component.state.exec.state_map.iteration"
+    _JobClosed = _hooks.resolve(f"{iteration}.job:JobClosed")[2]
+    _hooks.patch(f"{iteration}.job:JobPool.get_closed_jobs", lambda _orig: _closed_jobs)
     _hooks.patch(f"{_ASL}.eval.environment:Environment.program_state", lambda _orig: _program_state)
     _hooks.patch(f"{_ASL}.component.state.state:to_json_str", _serialise_once)
     _hooks.patch(f"{_ASL}.eval.states:States._extract", _extract)
@@ -175,6 +289,11 @@ def install() -> None:
     _hooks.patch(f"{_ASL}.component.common.path.input_path:InputPath._eval_body", _input_path)
     _hooks.patch(f"{_ASL}.component.common.path.output_path:OutputPath._eval_body", _output_path)
     _hooks.patch(f"{_ASL}.component.common.path.result_path:ResultPath._eval_body", _result_path)
+    state = f"{_ASL}.component.state.state:CommonStateField"
+    _hooks.patch(f"{state}._eval_state_input", _unread_input)
+    _hooks.patch(f"{state}._eval_state_output", _mark_quota_read)
+    cached_to_json_str = _hooks.resolve(f"{_ASL}.component.state.state:to_json_str")[2]
+    _hooks.patch(f"{state}._verify_size_quota", lambda _orig: _size_quota(cached_to_json_str))
     _hooks.patch(f"{_ASL}.utils.json_path:parse", _parse_once)
     _hooks.patch(f"{_ASL}.component.common.path.result_path:parse", _parse_once)
     shim = _hooks.module_with(copy, deepcopy=json_copy)

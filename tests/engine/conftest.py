@@ -57,7 +57,9 @@ def run_definition(local_cloud: LocalCloud) -> Runner:
             roleArn=ROLE_ARN,
             type=sm_type,
         )["stateMachineArn"]
-        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({} if inpt is None else inpt))
+        execution = sfn.start_execution(
+            stateMachineArn=arn, input=json.dumps({} if inpt is None else inpt, separators=(",", ":"))
+        )
         while (described := sfn.describe_execution(executionArn=execution["executionArn"]))[
             "status"
         ] == "RUNNING":
