@@ -14,8 +14,12 @@
   event): the same stored object, which moto replaces (reset) but never changes in place, is
   serialised once.
 - `Environment.program_state()` deep-copies the program state object on every check (hundreds
-  of times in a Map); its fields are strings, a timestamp and the error details dict, so a
-  shallow copy with a copied error dict protects the same.
+  of times in a Map), and so does every new frame (each Map iteration); its fields are strings,
+  a timestamp and the error details dict, so a new object with a copied error dict protects the
+  same.
+- A Map's end deep-copied its whole set of finished iterations generically: each output is
+  copied as JSON instead.
+- A Parallel branch's thread is named after the text of its whole parsed branch: rendered once.
 - ResultPath `$.field` on an object input is a key assignment; jsonpath-ng's update_or_create
   also walks the whole input to clean list keys, which costs more as the data grows. The output
   is a new top-level object sharing the values below it with the stored input (nothing changes
@@ -35,6 +39,7 @@ import copy
 import marshal
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -271,6 +276,20 @@ def _closed_jobs(self: Any) -> list[Any]:
     return sorted(closed, key=lambda job: job.job_index)
 
 
+def _str_once(component_str: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A branch's thread is named after its Program's text, which renders the branch's whole
+    parsed tree; the tree is parsed once per definition, so its text is rendered once."""
+    texts: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+    def __str__(self: Any) -> str:
+        text = texts.get(self)
+        if text is None:
+            text = texts[self] = component_str(self)
+        return text
+
+    return __str__
+
+
 def install() -> None:
     global _PROGRAM_STATES, _JobClosed
     states = f"{_ASL}.eval.program_state"
@@ -281,6 +300,7 @@ def install() -> None:
     iteration = f"{_ASL}.component.state.exec.state_map.iteration"
     _JobClosed = _hooks.resolve(f"{iteration}.job:JobClosed")[2]
     _hooks.patch(f"{iteration}.job:JobPool.get_closed_jobs", lambda _orig: _closed_jobs)
+    _hooks.patch(f"{_ASL}.component.program.program:Program.__str__", _str_once)
     _hooks.patch(f"{_ASL}.eval.environment:Environment.program_state", lambda _orig: _program_state)
     _hooks.patch(f"{_ASL}.component.state.state:to_json_str", _serialise_once)
     _hooks.patch(f"{_ASL}.eval.states:States._extract", _extract)
