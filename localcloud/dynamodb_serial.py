@@ -1,4 +1,4 @@
-"""DynamoDB requests to one table store answered one at a time.
+"""DynamoDB requests answered one at a time per account and region.
 
 moto's DynamoDB backend is not thread-safe: TransactWriteItems deep-copies every table it touches
 (to roll back on a failed condition) while another request thread may be writing to it, which

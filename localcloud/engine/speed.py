@@ -35,12 +35,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import marshal
 import re
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from localcloud.engine import _hooks
@@ -100,13 +101,20 @@ def _parse_once(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 _reading = threading.local()
 
 
+@contextlib.contextmanager
+def _without_copies() -> Iterator[None]:
+    """Inside the block, States hands out the stored state input itself: only for reading."""
+    _reading.active = True
+    try:
+        yield
+    finally:
+        _reading.active = False
+
+
 def _read_only(method: Callable[..., Any]) -> Callable[..., Any]:
     def serialise_without_copy(self: Any, env: Any) -> Any:
-        _reading.active = True
-        try:
+        with _without_copies():
             return method(self, env)
-        finally:
-            _reading.active = False
 
     return serialise_without_copy
 
@@ -140,7 +148,7 @@ def _input_path(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], N
 def _unread_input(eval_state_input: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     def _eval_state_input(self: Any, env: Any) -> None:
         if (
-            type(self).__name__ == "StatePass"
+            type(self) is _StatePass
             and self.result is not None
             and self.parameters is None
             and (self.input_path is None or _is_root(self.input_path.string_sampler))
@@ -154,11 +162,8 @@ def _unread_input(eval_state_input: Callable[[Any, Any], None]) -> Callable[[Any
 
 def _stored_input(env: Any) -> Any:
     """The state input as stored, not a copy: only for reading."""
-    _reading.active = True
-    try:
+    with _without_copies():
         return env.states.get_input()
-    finally:
-        _reading.active = False
 
 
 _fresh = threading.local()  # the object the ResultPath fast path built, until OutputPath takes it
@@ -251,6 +256,7 @@ def _size_quota(to_json_str: Callable[..., str]) -> Callable[[Any, Any, Any], No
 # error dict of strings, so a new object with the same fields and a copied error dict is a deep copy
 _PROGRAM_STATES: frozenset[type] = frozenset()
 _JobClosed: Any = None  # moto's JobClosed, set by install()
+_StatePass: Any = None  # moto's StatePass, set by install()
 
 
 def _copy_program_state(current: Any) -> Any:
@@ -291,7 +297,8 @@ def _str_once(component_str: Callable[[Any], str]) -> Callable[[Any], str]:
 
 
 def install() -> None:
-    global _PROGRAM_STATES, _JobClosed
+    global _PROGRAM_STATES, _JobClosed, _StatePass
+    _StatePass = _hooks.resolve(f"{_ASL}.component.state.state_pass.state_pass:StatePass")[2]
     states = f"{_ASL}.eval.program_state"
     _PROGRAM_STATES = frozenset(
         _hooks.resolve(f"{states}:{name}")[2]
