@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 LOG = logging.getLogger(__name__)
 # idle workers kept for reuse; a burst above this (a wide Map, many connections) starts threads
@@ -62,6 +62,8 @@ _POOL = _Pool()
 class PooledThread:
     """The part of threading.Thread that moto uses, run on a pooled worker."""
 
+    pool: ClassVar[_Pool] = _POOL  # the workers it runs on; a subclass may bring its own
+
     def __init__(
         self,
         group: None = None,
@@ -83,7 +85,7 @@ class PooledThread:
         if self._started:
             raise RuntimeError("threads can only be started once")
         self._started = True
-        _POOL.run(self)
+        self.pool.run(self)
 
     def run(self) -> None:
         if self._target is not None:
