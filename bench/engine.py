@@ -11,6 +11,8 @@ Python function `addone` in the Lambda runtime. Both measure one execution at a 
 warm-up runs, two ways: through the API (StartExecution to the first DescribeExecution that is no
 longer RUNNING; the client, the server and the engine share one process and its GIL) and as the
 engine recorded it (the execution's startDate to stopDate, which AWS and moto give in whole ms).
+Both also run a one-state Pass machine: the floor, what StartExecution and the DescribeExecution
+polls cost each side whatever the definition.
 """
 
 from __future__ import annotations
@@ -34,9 +36,13 @@ BENCHES = {"pass100": 100, "choice-loop": 101, "parallel4": 21, "map100": 301, "
 ROLE = "arn:aws:iam::123456789012:role/bench"
 ADDONE = "def handler(event, context):\n    return {**event, 'n': event.get('n', 0) + 1}\n"
 _POLL = 0.0002
+# one Pass state: what an execution costs through the API before the engine does any work
+FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
 
 def _load(bench_dir: Path, name: str) -> tuple[str, str]:
+    if name == "floor":
+        return FLOOR
     return (bench_dir / f"{name}.asl.json").read_text(), (bench_dir / f"{name}.input.json").read_text()
 
 
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             "--warmup",
             str(args.warmup),
             "--only",
-            ",".join(names),
+            ",".join([*names, "floor"]),
             "--bench-dir",
             str(bench_dir),
         ],
@@ -171,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     moto = json.loads(child.stdout.strip().splitlines()[-1])
-    local = measure_local_cloud(bench_dir, names, args.runs, args.warmup)
+    local = measure_local_cloud(bench_dir, [*names, "floor"], args.runs, args.warmup)
 
     print(
         f"Step Functions engine: ms per execution ({args.runs} runs after {args.warmup} warm-ups, one at a time)"
@@ -185,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         print(_row(name, moto[name], local[name]))
+    floor_moto, floor_local = (statistics.median(m["floor"]["api"]) * 1000 for m in (moto, local))
+    print()
+    print(
+        f"floor (a one-state Pass machine, median through the API): moto alone {floor_moto:.1f} ms, "
+        f"local cloud {floor_local:.1f} ms"
+    )
     print()
     print("median, p95: StartExecution to the DescribeExecution that sees it end; recorded: the median of")
     print("startDate to stopDate as the engine recorded them (whole ms; the speed-up counts 0 ms as 1).")
