@@ -35,13 +35,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import marshal
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from localcloud.engine import _hooks
@@ -101,19 +100,23 @@ def _parse_once(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 _reading = threading.local()
 
 
-@contextlib.contextmanager
-def _without_copies() -> Iterator[None]:
-    """Inside the block, States hands out the stored state input itself: only for reading."""
-    _reading.active = True
-    try:
-        yield
-    finally:
+class _WithoutCopies:
+    """Inside the block, States hands out the stored state input itself: only for reading.
+    (A class, not a generator context manager: it is entered several times per state.)"""
+
+    def __enter__(self) -> None:
+        _reading.active = True
+
+    def __exit__(self, *_exc: object) -> None:
         _reading.active = False
+
+
+_without_copies = _WithoutCopies()  # the flag is per thread: one instance serves all
 
 
 def _read_only(method: Callable[..., Any]) -> Callable[..., Any]:
     def serialise_without_copy(self: Any, env: Any) -> Any:
-        with _without_copies():
+        with _without_copies:
             return method(self, env)
 
     return serialise_without_copy
@@ -162,7 +165,7 @@ def _unread_input(eval_state_input: Callable[[Any, Any], None]) -> Callable[[Any
 
 def _stored_input(env: Any) -> Any:
     """The state input as stored, not a copy: only for reading."""
-    with _without_copies():
+    with _without_copies:
         return env.states.get_input()
 
 
