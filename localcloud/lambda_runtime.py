@@ -7,7 +7,7 @@ before calling it. Replacing that one method puts every path through this runtim
 
 A pool of workers per function version and code hash: the first invoke extracts the zip and
 starts a worker (cold start), later ones reuse an idle worker; one invocation per worker at a
-time, a new worker when all are busy, up to a cap (the function's reserved concurrency, which
+time, a new worker when all are busy, up to a cap (the function's current reserved concurrency, which
 throttles like AWS, or `max_workers`, which queues).
 """
 
@@ -505,6 +505,7 @@ class LambdaRuntime:
             pool = self._pools.get(key)
             if pool is not None:
                 pool.spec = spec  # timeout may have changed without a new worker
+                self._set_cap(pool, self._cap(spec))  # and so may the reserved concurrency
                 self._pools.move_to_end(key)
                 return pool
             # A new version of the code or configuration retires the older pools of the function.
@@ -514,8 +515,7 @@ class LambdaRuntime:
                     self._close_pool(old)
             while len(self._pools) >= self.max_pools:
                 self._close_pool(self._pools.popitem(last=False)[1])
-            cap = spec.reserved if spec.reserved is not None else self.max_workers
-            pool = _Pool(spec, self._extract(spec), cap)
+            pool = _Pool(spec, self._extract(spec), self._cap(spec))
             self._pools[key] = pool
             return pool
 
@@ -533,9 +533,20 @@ class LambdaRuntime:
                 shutil.rmtree(staging, ignore_errors=True)
         return target
 
+    def _cap(self, spec: _Spec) -> int:
+        return spec.reserved if spec.reserved is not None else self.max_workers
+
+    @staticmethod
+    def _set_cap(pool: _Pool, cap: int) -> None:
+        with pool.cond:
+            pool.cap = cap
+            while pool.size > cap and pool.idle:  # idle workers above a lowered cap retire
+                pool.size -= 1
+                pool.idle.pop(0).kill()
+
     def _acquire(self, pool: _Pool) -> tuple[_Worker, bool]:
         with pool.cond:
-            while not pool.idle and pool.size >= pool.cap:
+            while pool.size - len(pool.idle) >= pool.cap:  # as many invocations running as allowed
                 if pool.spec.reserved is not None:
                     raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
                 pool.cond.wait()
@@ -552,7 +563,7 @@ class LambdaRuntime:
 
     def _release(self, pool: _Pool, worker: _Worker) -> None:
         with pool.cond:
-            if pool.closed:
+            if pool.closed or pool.size > pool.cap:
                 pool.size -= 1
                 worker.kill()
             else:

@@ -187,26 +187,49 @@ def test_injected_error_and_timeout(cloud: LocalCloud) -> None:
     assert invoke(cloud, "echo")[1] is None
 
 
-def test_reserved_concurrency_throttles(cloud: LocalCloud) -> None:
-    deploy(cloud, "sleeper", "sleeps")
-    cloud.client("lambda").put_function_concurrency(FunctionName="sleeper", ReservedConcurrentExecutions=1)
-    invoke(cloud, "sleeper", {"seconds": 0})  # warm: the next invocation takes the one idle worker
+def _overlapping_calls(cloud: LocalCloud, name: str) -> tuple[str, str]:
+    """A 2-second invocation of `name`, and another while it holds a worker: how each ended."""
     runtime = cloud.lambda_runtime
     assert runtime is not None
 
     def call(seconds: float) -> str:
         try:
-            invoke(cloud, "sleeper", {"seconds": seconds})
+            invoke(cloud, name, {"seconds": seconds})
             return "ok"
         except ClientError as error:
             return str(error.response["Error"]["Code"])
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(call, 2.0)
-        while runtime.worker_pids("sleeper") and not first.done():
-            time.sleep(0.01)  # until the first invocation holds the worker
+        while runtime.worker_pids(name) and not first.done():
+            time.sleep(0.01)  # until the first invocation holds the idle worker
         second = call(0)
-        assert (first.result(), second) == ("ok", "TooManyRequestsException")
+        return first.result(), second
+
+
+def test_reserved_concurrency_throttles(cloud: LocalCloud) -> None:
+    deploy(cloud, "sleeper", "sleeps")
+    cloud.client("lambda").put_function_concurrency(FunctionName="sleeper", ReservedConcurrentExecutions=1)
+    invoke(cloud, "sleeper", {"seconds": 0})  # warm: the next invocation takes the one idle worker
+
+    assert _overlapping_calls(cloud, "sleeper") == ("ok", "TooManyRequestsException")
+
+
+def test_reserved_concurrency_set_on_a_warm_function_throttles_and_retires_extra_workers(
+    cloud: LocalCloud,
+) -> None:
+    name = "warm-sleeper"
+    deploy(cloud, name, "sleeps", Environment={"Variables": {"RUN": str(uuid.uuid4())}})
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(lambda _: invoke(cloud, name, {"seconds": 0.3}), range(3)))
+    runtime = cloud.lambda_runtime
+    assert runtime is not None and len(runtime.worker_pids(name)) == 3
+
+    cloud.client("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    invoke(cloud, name, {"seconds": 0})
+
+    assert len(runtime.worker_pids(name)) == 1
+    assert _overlapping_calls(cloud, name) == ("ok", "TooManyRequestsException")
 
 
 def test_event_invocation_answers_at_once_and_runs_in_the_background(cloud: LocalCloud) -> None:
