@@ -7,8 +7,8 @@ before calling it. Replacing that one method puts every path through this runtim
 
 A pool of workers per function version and code hash: the first invoke extracts the zip and
 starts a worker (cold start), later ones reuse an idle worker; one invocation per worker at a
-time, a new worker when all are busy, up to a cap (the function's current reserved concurrency, which
-throttles like AWS, or `max_workers`, which queues).
+time, a new worker when all are busy, up to a cap (the function's current reserved
+concurrency, which throttles like AWS, or `max_workers`, which queues).
 """
 
 from __future__ import annotations
