@@ -11,6 +11,8 @@ Python function `addone` in the Lambda runtime. Both measure one execution at a 
 warm-up runs, two ways: through the API (StartExecution to the first DescribeExecution that is no
 longer RUNNING; the client, the server and the engine share one process and its GIL) and as the
 engine recorded it (the execution's startDate to stopDate, which AWS and moto give in whole ms).
+task-chain also runs on the local cloud with its Tasks mocked (Step Functions Local's mock
+configuration answers each Task; no code runs), the like of moto alone's echo stub.
 Both also run a one-state Pass machine: the floor, what StartExecution and the DescribeExecution
 polls cost each side whatever the definition.
 """
@@ -36,6 +38,7 @@ BENCHES = {"pass100": 100, "choice-loop": 101, "parallel4": 21, "map100": 301, "
 ROLE = "arn:aws:iam::123456789012:role/bench"
 ADDONE = "def handler(event, context):\n    return {**event, 'n': event.get('n', 0) + 1}\n"
 _POLL = 0.0002
+MOCKED = "task-chain, Tasks mocked"  # the local cloud's like of moto alone's echo stub
 # one Pass state: what an execution costs through the API before the engine does any work
 FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
@@ -102,7 +105,37 @@ def measure_local_cloud(
             definition, inpt = _load(bench_dir, name)
             arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
             out[name] = _time_executions(sfn, arn, inpt, runs, warmup)
+            if name == "task-chain":
+                out[MOCKED] = _time_mocked(sfn, arn, definition, inpt, runs, warmup)
     return out
+
+
+def _time_mocked(
+    sfn: Any, arn: str, definition: str, inpt: str, runs: int, warmup: int
+) -> dict[str, list[float]]:
+    """task-chain with each Task answered by a mocked response (Step Functions Local's mock
+    configuration): no code runs, as with moto alone's echo stub."""
+    from localcloud import mock_config
+
+    n = json.loads(inpt).get("n", 0)
+    tasks = list(json.loads(definition)["States"])
+    mock_config.load(
+        {
+            "StateMachines": {
+                "task-chain": {"TestCases": {"NoCode": {t: f"AddOne{i}" for i, t in enumerate(tasks)}}}
+            },
+            "MockedResponses": {
+                f"AddOne{i}": {
+                    "0": {"Return": {"StatusCode": 200, "Payload": {**json.loads(inpt), "n": n + i + 1}}}
+                }
+                for i in range(len(tasks))
+            },
+        }
+    )
+    try:
+        return _time_executions(sfn, f"{arn}#NoCode", inpt, runs, warmup)
+    finally:
+        mock_config.clear()
 
 
 def _deploy_addone(lam: Any, iam: Any) -> None:
@@ -130,7 +163,7 @@ def _p95(values: list[float]) -> float:
 
 
 def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]]) -> str:
-    states = BENCHES[name]
+    states = BENCHES.get(name, BENCHES["task-chain"])
     m_med, l_med = statistics.median(moto["api"]) * 1000, statistics.median(local["api"]) * 1000
     m_p95, l_p95 = _p95(moto["api"]) * 1000, _p95(local["api"]) * 1000
     m_rec, l_rec = statistics.median(moto["recorded"]) * 1000, statistics.median(local["recorded"]) * 1000
@@ -191,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         print(_row(name, moto[name], local[name]))
+        if name == "task-chain":
+            print(_row(MOCKED, moto[name], local[MOCKED]))
     floor_moto, floor_local = (statistics.median(m["floor"]["api"]) * 1000 for m in (moto, local))
     print()
     print(
@@ -202,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     print("startDate to stopDate as the engine recorded them (whole ms; the speed-up counts 0 ms as 1).")
     print("moto alone: moto's interpreter unpatched, in-process (task-chain: moto's echo stub Lambda);")
     print(
-        "local cloud: HTTP to LocalCloud with localcloud.engine (task-chain: real `addone` in the Lambda runtime)."
+        "local cloud: HTTP to LocalCloud with localcloud.engine (task-chain: real `addone` in the Lambda runtime;"
+        " Tasks mocked: each Task answered from a Step Functions Local mock configuration, no code runs)."
     )
     print("command: python bench/engine.py " + " ".join(argv if argv is not None else sys.argv[1:]))
     return 0

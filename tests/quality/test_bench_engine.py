@@ -1,0 +1,37 @@
+"""The engine benchmark (bench/engine.py) runs end to end: both engines, task-chain with its real
+Lambda and with its Tasks mocked, and the floor. Two runs each; the figures are not judged here."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
+    args = ["--runs", "2", "--warmup", "0", "--only", "parallel4,task-chain"]
+    out = subprocess.run(
+        [sys.executable, "bench/engine.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+
+    rows = {
+        cells[0]: cells
+        for line in out.splitlines()
+        if line.startswith("| ") and not line.startswith("| definition")
+        for cells in [[c.strip() for c in line.strip().strip("|").split("|")]]
+    }
+    assert set(rows) == {"parallel4", "task-chain", "task-chain, Tasks mocked"}, out
+    for cells in rows.values():
+        assert all(float(cells[i]) > 0 for i in (2, 3, 5, 6)), cells  # medians and p95s: both sides ran
+        assert all(float(cells[i]) >= 0 for i in (4, 7)), cells  # recorded, in whole ms
+        assert all(re.fullmatch(r"\**\d+\.\dx\**", c) for c in cells[10:]), cells
+    assert re.search(r"floor \(.*\): moto alone \d+\.\d ms, local cloud \d+\.\d ms", out), out
+    assert "command: python bench/engine.py " + " ".join(args) in out
