@@ -117,7 +117,7 @@ def _time_mocked(
     configuration): no code runs, as with moto alone's echo stub."""
     from localcloud import mock_config
 
-    n = json.loads(inpt).get("n", 0)
+    start = json.loads(inpt)
     tasks = list(json.loads(definition)["States"])
     mock_config.load(
         {
@@ -126,7 +126,7 @@ def _time_mocked(
             },
             "MockedResponses": {
                 f"AddOne{i}": {
-                    "0": {"Return": {"StatusCode": 200, "Payload": {**json.loads(inpt), "n": n + i + 1}}}
+                    "0": {"Return": {"StatusCode": 200, "Payload": {**start, "n": start.get("n", 0) + i + 1}}}
                 }
                 for i in range(len(tasks))
             },
