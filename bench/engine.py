@@ -163,7 +163,7 @@ def _p95(values: list[float]) -> float:
 
 
 def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]]) -> str:
-    states = BENCHES.get(name, BENCHES["task-chain"])
+    states = BENCHES["task-chain" if name == MOCKED else name]
     m_med, l_med = statistics.median(moto["api"]) * 1000, statistics.median(local["api"]) * 1000
     m_p95, l_p95 = _p95(moto["api"]) * 1000, _p95(local["api"]) * 1000
     m_rec, l_rec = statistics.median(moto["recorded"]) * 1000, statistics.median(local["recorded"]) * 1000
