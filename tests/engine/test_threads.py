@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -102,7 +104,44 @@ def test_executions_reuse_threads_and_moto_keeps_none(
     monkeypatch.setattr(threading.Thread, "start", counting_start)
     for _ in range(10):
         assert run_definition(definition).output == [1, 2]
-    # each execution runs five engine jobs (execution, watcher, Parallel state, two branches) and
-    # its requests: started threads, that would be over 50
+    # each execution runs four engine jobs (execution, program, two branches) and its requests:
+    # started threads, that would be over 40
     assert len(started) <= 3
     assert len(execute_state.TMP_THREADS) == 0
+
+
+ADD_ONE = "def handler(event, context):\n    return {'n': event['n'] + 1}\n"
+
+
+@pytest.mark.parametrize(("timeout", "own_thread"), [(None, False), (30, True)])
+def test_a_task_attempt_has_a_thread_of_its_own_only_when_it_has_a_timeout_to_watch(
+    run_definition: Runner,
+    deploy_function: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+    timeout: int | None,
+    own_thread: bool,
+) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    threads: dict[str, int] = {}
+
+    def recording(role: str, method: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def record(self: Any, env: Any) -> None:
+            threads[role] = threading.get_ident()
+            method(self, env)
+
+        return record
+
+    monkeypatch.setattr(ExecutionState, "_eval_state", recording("state", ExecutionState._eval_state))
+    monkeypatch.setattr(
+        StateTaskLambda, "_eval_execution", recording("attempt", StateTaskLambda._eval_execution)
+    )
+    task: dict[str, Any] = {"Type": "Task", "Resource": deploy_function(ADD_ONE), "End": True}
+    if timeout:
+        task["TimeoutSeconds"] = timeout
+    run = run_definition({"StartAt": "AddOne", "States": {"AddOne": task}}, {"n": 1})
+    assert (run.status, run.output) == ("SUCCEEDED", {"n": 2})
+    assert (threads["attempt"] != threads["state"]) is own_thread
