@@ -15,7 +15,8 @@
 - speed: each JSONPath parsed once, fewer and faster copies of the state data, output serialised once
 - aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted)
 - service_shapes: service integrations map Step Functions' field names to the SDK's and back
-- threads: engine threads (executions, Task attempts, branches, Map workers) reused, not started per use
+- threads: engine threads (executions, Task attempts, branches, Map workers) reused, not started per use;
+  an attempt with no TimeoutSeconds runs in its caller's thread
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """
