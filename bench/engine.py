@@ -218,7 +218,12 @@ def main(argv: list[str] | None = None) -> int:
         text=True,
         check=True,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        # moto alone answers in-process: an AWS_ENDPOINT_URL (a running local cloud's) would take
+        # its requests elsewhere
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")},
+            "PYTHONPATH": str(REPO),
+        },
     )
     moto = json.loads(child.stdout.strip().splitlines()[-1])
     local = measure_local_cloud(bench_dir, [*names, "floor"], args.runs, args.warmup)
