@@ -26,11 +26,11 @@ from botocore.config import Config
 
 from localcloud import (
     dispatch,
-    dynamodb_serial,
     metering,
     mock_config,
     pins,
     redrive,
+    serial_backends,
     streams,
     sync_execution,
 )
@@ -105,7 +105,7 @@ class LocalCloud:
         streams.install()
         mock_config.install()
         metering.install()
-        dynamodb_serial.install()
+        serial_backends.install()
         redrive.install()
         dispatch.install()  # last: it lists the response classes' methods once, so they must be complete
         if not self.verbose:

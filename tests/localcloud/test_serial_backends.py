@@ -1,4 +1,5 @@
-"""Concurrent DynamoDB requests behave as on AWS: none fails for another's sake, conditions hold."""
+"""Concurrent requests to moto backends that are not thread-safe behave as on AWS: none fails for
+another's sake, conditions hold, readers see whole objects."""
 
 from __future__ import annotations
 
@@ -70,3 +71,24 @@ def test_racing_conditional_transactions_on_one_key_let_exactly_one_win(cloud: L
 
     _in_threads(8, work)
     assert sorted(outcomes) == ["TransactionCanceledException"] * 7 + ["won"]
+
+
+def test_concurrent_puts_and_gets_of_one_s3_key_all_succeed_and_read_whole_objects(cloud: LocalCloud) -> None:
+    s3, bucket, errors = cloud.client("s3"), f"serial-{uuid.uuid4().hex[:8]}", []
+    s3.create_bucket(Bucket=bucket)
+    bodies = {bytes([65 + n]) * 4096 for n in range(6)}
+
+    def work() -> None:
+        client = cloud.client("s3", retries={"max_attempts": 0})  # a 500 must not be retried away
+        for body in sorted(bodies) * 8:
+            try:
+                client.put_object(Bucket=bucket, Key="report.json", Body=body)
+                read = client.get_object(Bucket=bucket, Key="report.json")["Body"].read()
+                if read not in bodies:
+                    errors.append(f"read {len(read)} bytes that no writer wrote")
+            except ClientError as exc:
+                errors.append(exc.response["Error"])
+
+    _in_threads(6, work)
+    assert errors == []
+    assert s3.get_object(Bucket=bucket, Key="report.json")["Body"].read() in bodies

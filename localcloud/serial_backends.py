@@ -1,0 +1,56 @@
+"""Requests to moto backends that are not thread-safe, answered one at a time per service, account
+and region.
+
+- DynamoDB: TransactWriteItems deep-copies every table it touches (to roll back on a failed
+  condition) while another request thread may be writing to it, which raises "dictionary changed
+  size during iteration" and answers 500; a Scan can trip over the same. AWS serialises
+  conflicting writes and isolates transactions.
+- S3: a PutObject over an existing key closes the replaced object's buffer, and a request still
+  reading that object (the PutObject that wrote it, for its ETag, or a GetObject) fails with "I/O
+  operation on closed file" and answers 500. On AWS the last writer wins and every reader gets a
+  whole object.
+
+Each request takes well under a millisecond; bodies are already in memory when the lock is taken.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from localcloud import pins
+
+# (service, module, response class, its method that runs one request against the backend)
+_SERIALISED = (
+    ("dynamodb", "moto.dynamodb.responses", "DynamoHandler", "call_action"),
+    ("s3", "moto.s3.responses", "S3Response", "_key_response"),
+    ("s3", "moto.s3.responses", "S3Response", "_bucket_response"),
+)
+for _hook in _SERIALISED:
+    pins.resolve(*_hook[1:])  # checked at import, like every hook point
+
+_locks: dict[tuple[str, str, str], threading.RLock] = {}
+_locks_lock = threading.Lock()
+
+
+def _lock_for(service: str, account: str, region: str) -> threading.RLock:
+    with _locks_lock:
+        return _locks.setdefault((service, account, region), threading.RLock())
+
+
+def _serialised(service: str, method: Any) -> Any:
+    def serialised(self: Any, *args: Any) -> Any:
+        with _lock_for(service, str(self.current_account), str(self.region)):
+            return method(self, *args)
+
+    serialised._serialised = True  # type: ignore[attr-defined]
+    return serialised
+
+
+def install() -> None:
+    """Idempotent."""
+    for service, module, class_name, name in _SERIALISED:
+        cls = pins.resolve(module, class_name)
+        method = getattr(cls, name)
+        if not getattr(method, "_serialised", False):
+            setattr(cls, name, _serialised(service, method))
