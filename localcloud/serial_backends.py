@@ -11,6 +11,10 @@ and region.
   whole object.
 
 Each request takes well under a millisecond; bodies are already in memory when the lock is taken.
+moto sends S3's event notifications from inside the request, and a Lambda notified that way calls
+S3 back over HTTP, on another request thread, which would wait for the lock until the Lambda timed
+out. So they are sent once the request has let go of the lock (still before it answers, as moto
+does).
 """
 
 from __future__ import annotations
@@ -26,8 +30,15 @@ _SERIALISED = (
     ("s3", "moto.s3.responses", "S3Response", "_key_response"),
     ("s3", "moto.s3.responses", "S3Response", "_bucket_response"),
 )
+_NOTIFICATIONS = "moto.s3.notifications"
+_SENDS = ("_invoke_awslambda", "_send_sqs_message", "_send_sns_message", "_send_event_bridge_message")
 for _hook in _SERIALISED:
     pins.resolve(*_hook[1:])  # checked at import, like every hook point
+for _send in _SENDS:
+    pins.resolve(_NOTIFICATIONS, _send)
+_notifications = pins.resolve(_NOTIFICATIONS)
+
+_held = threading.local()  # .sends: the notifications of the S3 request this thread is answering
 
 _locks: dict[tuple[str, str, str], threading.RLock] = {}
 _locks_lock = threading.Lock()
@@ -40,11 +51,34 @@ def _lock_for(service: str, account: str, region: str) -> threading.RLock:
 
 def _serialised(service: str, method: Any) -> Any:
     def serialised(self: Any, *args: Any) -> Any:
-        with _lock_for(service, str(self.current_account), str(self.region)):
-            return method(self, *args)
+        outermost = getattr(_held, "sends", None) is None
+        if outermost:
+            _held.sends = []
+        try:
+            with _lock_for(service, str(self.current_account), str(self.region)):
+                return method(self, *args)
+        finally:
+            if outermost:
+                sends, _held.sends = _held.sends, None
+                for send in sends:
+                    send()
 
     serialised._serialised = True  # type: ignore[attr-defined]
     return serialised
+
+
+def _held_until_unlocked(send: Any) -> Any:
+    def held(*args: Any) -> None:
+        sends = getattr(_held, "sends", None)
+        if sends is None:
+            send(*args)
+            return
+        for arg in args:
+            getattr(arg, "etag", None)  # an object's ETag is read from its buffer once: now, locked
+        sends.append(lambda: send(*args))
+
+    held._serialised = True  # type: ignore[attr-defined]
+    return held
 
 
 def install() -> None:
@@ -54,3 +88,7 @@ def install() -> None:
         method = getattr(cls, name)
         if not getattr(method, "_serialised", False):
             setattr(cls, name, _serialised(service, method))
+    for name in _SENDS:
+        send = getattr(_notifications, name)
+        if not getattr(send, "_serialised", False):
+            setattr(_notifications, name, _held_until_unlocked(send))

@@ -57,6 +57,19 @@ HANDLERS = {
             table.put_item(Item={"pk": event["pk"], "value": event["value"]})
             return {"stored": event["pk"]}
     """,
+    "copies": """
+        from urllib.parse import unquote_plus
+
+        import boto3
+
+        def handler(event, context):
+            s3 = boto3.client("s3")
+            for record in event["Records"]:
+                bucket = record["s3"]["bucket"]["name"]
+                key = unquote_plus(record["s3"]["object"]["key"])  # S3 events carry it URL-encoded
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                s3.put_object(Bucket=bucket, Key="copies/" + key, Body=body)
+    """,
 }
 
 

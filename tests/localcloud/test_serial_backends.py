@@ -10,6 +10,7 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from tests.localcloud.helpers import deploy
 
 
 def _table(cloud: LocalCloud) -> str:
@@ -92,3 +93,22 @@ def test_concurrent_puts_and_gets_of_one_s3_key_all_succeed_and_read_whole_objec
     _in_threads(6, work)
     assert errors == []
     assert s3.get_object(Bucket=bucket, Key="report.json")["Body"].read() in bodies
+
+
+def test_a_lambda_that_s3_notifies_can_call_s3_back_before_the_put_returns(cloud: LocalCloud) -> None:
+    s3, bucket = cloud.client("s3"), f"serial-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    copier = deploy(cloud, f"copier-{uuid.uuid4().hex[:8]}", "copies", timeout=10)
+    only_in = {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": copier, "Events": ["s3:ObjectCreated:*"], "Filter": only_in}
+            ]
+        },
+    )
+
+    s3.put_object(Bucket=bucket, Key="in/report.json", Body=b'{"ok": true}')
+
+    assert s3.get_object(Bucket=bucket, Key="copies/in/report.json")["Body"].read() == b'{"ok": true}'
