@@ -1,5 +1,5 @@
-"""Requests to moto backends that are not thread-safe, answered one at a time per service, account
-and region.
+"""Requests to moto backends that are not thread-safe, answered one at a time per backend: each
+account and region's DynamoDB, each account's S3 (one for all regions, as in moto and AWS).
 
 - DynamoDB: TransactWriteItems deep-copies every table it touches (to roll back on a failed
   condition) while another request thread may be writing to it, which raises "dictionary changed
@@ -24,16 +24,16 @@ from typing import Any
 
 from localcloud import pins
 
-# (service, module, response class, its method that runs one request against the backend)
+# (service, regional?, module, response class, its method that runs one request on the backend)
 _SERIALISED = (
-    ("dynamodb", "moto.dynamodb.responses", "DynamoHandler", "call_action"),
-    ("s3", "moto.s3.responses", "S3Response", "_key_response"),
-    ("s3", "moto.s3.responses", "S3Response", "_bucket_response"),
+    ("dynamodb", True, "moto.dynamodb.responses", "DynamoHandler", "call_action"),
+    ("s3", False, "moto.s3.responses", "S3Response", "_key_response"),
+    ("s3", False, "moto.s3.responses", "S3Response", "_bucket_response"),
 )
 _NOTIFICATIONS = "moto.s3.notifications"
 _SENDS = ("_invoke_awslambda", "_send_sqs_message", "_send_sns_message", "_send_event_bridge_message")
 for _hook in _SERIALISED:
-    pins.resolve(*_hook[1:])  # checked at import, like every hook point
+    pins.resolve(*_hook[2:])  # checked at import, like every hook point
 for _send in _SENDS:
     pins.resolve(_NOTIFICATIONS, _send)
 _notifications = pins.resolve(_NOTIFICATIONS)
@@ -49,13 +49,14 @@ def _lock_for(service: str, account: str, region: str) -> threading.RLock:
         return _locks.setdefault((service, account, region), threading.RLock())
 
 
-def _serialised(service: str, method: Any) -> Any:
+def _serialised(service: str, regional: bool, method: Any) -> Any:
     def serialised(self: Any, *args: Any) -> Any:
+        region = str(self.region) if regional else "global"
         outermost = getattr(_held, "sends", None) is None
         if outermost:
             _held.sends = []
         try:
-            with _lock_for(service, str(self.current_account), str(self.region)):
+            with _lock_for(service, str(self.current_account), region):
                 return method(self, *args)
         finally:
             if outermost:
@@ -83,11 +84,11 @@ def _held_until_unlocked(send: Any) -> Any:
 
 def install() -> None:
     """Idempotent."""
-    for service, module, class_name, name in _SERIALISED:
+    for service, regional, module, class_name, name in _SERIALISED:
         cls = pins.resolve(module, class_name)
         method = getattr(cls, name)
         if not getattr(method, "_serialised", False):
-            setattr(cls, name, _serialised(service, method))
+            setattr(cls, name, _serialised(service, regional, method))
     for name in _SENDS:
         send = getattr(_notifications, name)
         if not getattr(send, "_serialised", False):
