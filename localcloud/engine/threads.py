@@ -53,10 +53,7 @@ class AttemptThread(PooledThread):
             return
         _unbounded.next = False  # for this attempt only: the states inside it decide for themselves
         self._started = True
-        try:
-            self.run()
-        finally:
-            self._done.set()
+        self._run_here(threading.current_thread())  # as a pooled worker runs it, in this thread
 
 
 def _in_caller_when_unbounded(evaluate: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
