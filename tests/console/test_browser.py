@@ -4,6 +4,7 @@ Writes test-output/execution-page.png for a reviewer."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -50,7 +51,9 @@ def console_url(lottery_app: Flask) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        # CI installs Chromium, so there its absence is a failure, not a skip.
+        missing = pytest.fail if os.environ.get("PYFLOWS_REQUIRE_BROWSER") else pytest.skip
+        missing("Chromium is not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         # launch() gives each run a fresh, empty profile directory.
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
