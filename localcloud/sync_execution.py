@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 from localcloud import pins
+from localcloud.engine import execution_index
 
 # The hook points, checked at import: a moto that moved one fails here, naming it.
 _RESPONSE = pins.resolve("moto.stepfunctions.responses", "StepFunctionResponse")
@@ -29,7 +30,8 @@ _SYNC_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "S
 pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution", "to_start_sync_execution_output")
 pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "describe_state_machine_alias")
 _VERSION = pins.resolve("moto.stepfunctions.models", "StateMachineVersion")
-_IDEMPOTENCY = pins.resolve("moto.stepfunctions.models", "StateMachine", "_handle_name_input_idempotency")
+_STATE_MACHINE = pins.resolve("moto.stepfunctions.models", "StateMachine")
+pins.resolve("moto.stepfunctions.models", "StateMachine", "_handle_name_input_idempotency")
 _installed = False
 
 
@@ -41,9 +43,10 @@ def install() -> None:
     # Wrap what is there now, which may already be another patch (the engine's, say).
     original_start = _BACKEND.start_execution
 
-    # A version lacks what the parser's start_execution reads from a state machine.
+    # A version lacks what the parser's start_execution reads from a state machine: it gets the
+    # state machine's, as it is now (the engine's, when installed).
     if not hasattr(_VERSION, "_handle_name_input_idempotency"):
-        _VERSION._handle_name_input_idempotency = _IDEMPOTENCY
+        _VERSION._handle_name_input_idempotency = _STATE_MACHINE._handle_name_input_idempotency
 
     def start_execution(
         backend: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None, **kw: Any
@@ -101,7 +104,7 @@ def _file_under_base(backend: Any, arn: str, execution: Any) -> None:
     if not _is_qualified(arn):
         return
     base = backend.describe_state_machine(arn.rsplit(":", 1)[0])
-    if all(e is not execution for e in base.executions):
+    if execution_index.find(base.executions, execution.execution_arn) is not execution:
         base.executions.append(execution)
 
 

@@ -11,6 +11,7 @@
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - error_texts: AWS's wording where moto words a failure differently
 - execution_output: DescribeExecution's output is JSON text even when it is a string
+- execution_index: executions found by ARN and by name without scanning them all
 - json_paths: a definite JSONPath selects a value, not a one-item list
 - speed: each JSONPath parsed once, fewer and faster copies of the state data, output serialised once
 - aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted)
@@ -44,6 +45,7 @@ def install() -> None:
             clients,
             context_object,
             error_texts,
+            execution_index,
             execution_output,
             field_path,
             json_paths,
@@ -68,6 +70,7 @@ def install() -> None:
         error_texts.install()
         service_shapes.install()
         execution_output.install()
+        execution_index.install()
         speed.install()
         json_paths.install()
         aborted_states.install()
