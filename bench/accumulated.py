@@ -14,7 +14,9 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,13 +27,19 @@ PASS = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/bench"
 
 
-def _median_ms(call: object, times: int) -> float:
+def _median_ms(call: Callable[[int], object], times: int) -> float:
     samples = []
     for i in range(times):
         started = time.perf_counter()
-        call(i)  # type: ignore[operator]
+        call(i)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1e3
+
+
+def _row(sfn: Any, arn: str, newest: str, count: int, calls: int) -> str:
+    describe = _median_ms(lambda _: sfn.describe_execution(executionArn=newest), calls)
+    start = _median_ms(lambda i: sfn.start_execution(stateMachineArn=arn, name=f"timed-{count}-{i}"), calls)
+    return f"| {count:,} | {describe:.2f} | {start:.2f} |"
 
 
 def main() -> None:
@@ -43,7 +51,7 @@ def main() -> None:
 
     from moto.stepfunctions.responses import get_backend
 
-    print(f"| executions already run | DescribeExecution ms | StartExecution ms |\n|---|---|---|")
+    print("| executions already run | DescribeExecution ms | StartExecution ms |\n|---|---|---|")
     with LocalCloud() as cloud:
         sfn = cloud.client("stepfunctions")
         arn = sfn.create_state_machine(name="accumulated", definition=PASS, roleArn=ROLE)["stateMachineArn"]
@@ -52,15 +60,15 @@ def main() -> None:
         newest = sfn.start_execution(stateMachineArn=arn, name="first")["executionArn"]
         for count in counts:
             while len(state_machine.executions) < count:
-                newest = backend.start_execution(arn, f"run-{len(state_machine.executions)}", "{}").execution_arn
+                newest = backend.start_execution(
+                    arn, f"run-{len(state_machine.executions)}", "{}"
+                ).execution_arn
             while sfn.describe_execution(executionArn=newest)["status"] == "RUNNING":
                 time.sleep(0.01)
-            describe = _median_ms(lambda _: sfn.describe_execution(executionArn=newest), args.calls)
-            start = _median_ms(
-                lambda i: sfn.start_execution(stateMachineArn=arn, name=f"timed-{count}-{i}"), args.calls
-            )
-            print(f"| {count:,} | {describe:.2f} | {start:.2f} |", flush=True)
-    print(f"\nmedians of {args.calls} calls each; command: python bench/accumulated.py --counts {args.counts} --calls {args.calls}")
+            print(_row(sfn, arn, newest, count, args.calls), flush=True)
+    print(
+        f"\nmedians of {args.calls} calls each; command: python bench/accumulated.py --counts {args.counts} --calls {args.calls}"
+    )
 
 
 if __name__ == "__main__":
