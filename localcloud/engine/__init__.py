@@ -17,7 +17,9 @@
 - aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted)
 - service_shapes: service integrations map Step Functions' field names to the SDK's and back
 - threads: engine threads (executions, Task attempts, branches, Map workers) reused, not started per use;
-  an attempt with no TimeoutSeconds runs in its caller's thread
+  an attempt with no TimeoutSeconds, and branches and Map iterations that never wait, run in the
+  caller's thread
+- map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """
@@ -51,6 +53,7 @@ def install() -> None:
             json_paths,
             jsonata_eval,
             lambda_integration,
+            map_workers,
             parsing,
             service_shapes,
             speed,
@@ -74,6 +77,7 @@ def install() -> None:
         speed.install()
         json_paths.install()
         aborted_states.install()
+        map_workers.install()
         _installed = True
 
 

@@ -5,16 +5,21 @@ worker; here each is a PooledThread (localcloud.thread_pool), run by an idle wor
 keeps every thread it started in a list it never reads (`TMP_THREADS`), which grew for as long as
 the server ran: here it keeps none.
 
-A Task, Parallel or Map attempt runs on a thread of its own only so that its caller can stop
-waiting at the state's TimeoutSeconds. With no TimeoutSeconds (moto's default, 99999999 s, longer
-than any execution may run) the caller would only wait for it to end, so it runs in the caller's
-thread: the same steps, without a hand-over to another thread and back.
+Two kinds of work run in the thread that starts them instead, the same steps without a hand-over
+to another thread and back:
+- A Task, Parallel or Map attempt with no TimeoutSeconds (moto's default, 99999999 s, longer than
+  any execution may run). Its thread served only to let the caller stop waiting at the timeout.
+- The iterations of an inline Map and the branches of a Parallel made only of states that never
+  wait (Pass, Choice, Succeed, Fail, and Parallel or Map states of those without Retry): one after
+  another, in order. On threads of their own they could only take turns under the GIL, paying for
+  every switch, and their events interleaved at random; on AWS the order is unspecified.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from localcloud.engine import _hooks
@@ -25,15 +30,16 @@ _PARSER = "moto.stepfunctions.parser"
 # modules that do `threading.Thread(...)` / `Thread(...)` for engine work
 _THREADING_USERS = (
     "asl.component.program.program",
-    "asl.component.state.exec.state_map.iteration.inline_iteration_component",
     "asl.component.state.exec.state_task.service.state_task_service_callback",
 )
 _BRANCHES = "asl.component.state.exec.state_parallel.branch_worker"  # branches begin together
+_MAP_WORKERS = "asl.component.state.exec.state_map.iteration.inline_iteration_component"
 _ATTEMPTS = "asl.component.state.exec.execute_state"  # a Task, Parallel or Map attempt
 _WORKER = "backend.execution_worker"  # an execution
 _TIMEOUT_SECONDS = f"{_PARSER}.asl.component.common.timeouts.timeout:TimeoutSeconds"
 _TMP_THREADS_USERS = (
     *_THREADING_USERS,
+    _MAP_WORKERS,
     _ATTEMPTS,
     _WORKER,
     _BRANCHES,
@@ -41,19 +47,36 @@ _TMP_THREADS_USERS = (
 )
 
 
-_unbounded = threading.local()  # set while an attempt with no TimeoutSeconds is being started
+_here = threading.local()  # set while a start that is to run in the starting thread is on its way
 
 
-class AttemptThread(PooledThread):
-    """An attempt's thread: a pooled one, or the caller's own when the attempt has no timeout."""
+@contextmanager
+def _next_start_here() -> Iterator[None]:
+    _here.next = True
+    try:
+        yield
+    finally:
+        _here.next = False
+
+
+class _RunsHereWhenAsked:
+    """A pooled thread whose start() runs the job in the starting thread under _next_start_here()."""
 
     def start(self) -> None:
-        if not getattr(_unbounded, "next", False):
-            super().start()
+        if not getattr(_here, "next", False):
+            super().start()  # type: ignore[misc]
             return
-        _unbounded.next = False  # for this attempt only: the states inside it decide for themselves
+        _here.next = False  # for this start only: the work inside decides for itself
         self._started = True
-        self._run_here(threading.current_thread())  # as a pooled worker runs it, in this thread
+        self._run_here(threading.current_thread())  # type: ignore[attr-defined]
+
+
+class CallerThread(_RunsHereWhenAsked, PooledThread):
+    """Task, Parallel and Map attempts, and Map workers."""
+
+
+class BranchThread(_RunsHereWhenAsked, HandshakeThread):
+    """Parallel branches."""
 
 
 def _in_caller_when_unbounded(evaluate: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -65,13 +88,76 @@ def _in_caller_when_unbounded(evaluate: Callable[[Any, Any], None]) -> Callable[
         if type(timeout) is not timeout_seconds or timeout.timeout_seconds != unbounded:
             evaluate(self, env)
             return
-        _unbounded.next = True
-        try:
+        with _next_start_here():
             evaluate(self, env)
-        finally:
-            _unbounded.next = False
 
     return _evaluate_with_timeout
+
+
+def _map_workers_in_caller(launch: Callable[..., Any]) -> Callable[..., Any]:
+    def _launch_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
+        if not _inline_map_never_waits(self):
+            return launch(self, env, eval_input, job_pool)
+        # the first worker takes every item in turn; the others find none left
+        with _next_start_here():
+            return launch(self, env, eval_input, job_pool)
+
+    return _launch_worker
+
+
+def _branches_in_caller(start: Callable[[Any], None]) -> Callable[[Any], None]:
+    def start_branch(self: Any) -> None:
+        if not never_waits(self._program.states):
+            start(self)
+            return
+        with _next_start_here():
+            start(self)
+
+    return start_branch
+
+
+_NEVER_WAITS = "_localcloud_never_waits"
+
+
+def never_waits(states: Any) -> bool:
+    """Whether a branch's or a Map iteration's States are all states that never wait: no Task, Wait
+    or distributed Map, and no Retry (its backoff waits). Kept on the parsed States, which every
+    execution of a parsed definition reuses."""
+    known = states.__dict__.get(_NEVER_WAITS)
+    if known is None:
+        known = all(_state_never_waits(state) for state in states.states.values())
+        setattr(states, _NEVER_WAITS, known)
+    return known
+
+
+def _state_never_waits(state: Any) -> bool:
+    from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
+    from moto.stepfunctions.parser.asl.component.state.fail.state_fail import StateFail
+    from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
+    from moto.stepfunctions.parser.asl.component.state.state_succeed.state_succeed import StateSucceed
+
+    if isinstance(state, StatePass | StateChoice | StateSucceed | StateFail):
+        return True
+    if isinstance(state, StateParallel):
+        return state.retry is None and all(never_waits(branch.states) for branch in state.branches.programs)
+    if isinstance(state, StateMap):
+        return (
+            state.retry is None
+            and state.item_reader is None
+            and state.result_writer is None
+            and _inline_map_never_waits(state.iteration_component)
+        )
+    return False
+
+
+def _inline_map_never_waits(iteration: Any) -> bool:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
+        DistributedIterationComponent,
+    )
+
+    return not isinstance(iteration, DistributedIterationComponent) and never_waits(iteration._states)
 
 
 class _Forget(list[Any]):
@@ -85,10 +171,14 @@ def install() -> None:
     shim = _hooks.module_with(threading, Thread=PooledThread)
     for module in _THREADING_USERS:
         _hooks.patch(f"{_PARSER}.{module}:threading", lambda _orig: shim)
-    branches = _hooks.module_with(threading, Thread=HandshakeThread)
+    map_workers = _hooks.module_with(threading, Thread=CallerThread)
+    _hooks.patch(f"{_PARSER}.{_MAP_WORKERS}:threading", lambda _orig: map_workers)
+    branches = _hooks.module_with(threading, Thread=BranchThread)
     _hooks.patch(f"{_PARSER}.{_BRANCHES}:threading", lambda _orig: branches)
     _hooks.resolve(f"{_TIMEOUT_SECONDS}.DEFAULT_TIMEOUT_SECONDS")
-    _hooks.patch(f"{_PARSER}.{_ATTEMPTS}:Thread", lambda _orig: AttemptThread)
+    _hooks.patch(f"{_PARSER}.{_ATTEMPTS}:Thread", lambda _orig: CallerThread)
+    _hooks.patch(f"{_PARSER}.{_MAP_WORKERS}:InlineIterationComponent._launch_worker", _map_workers_in_caller)
+    _hooks.patch(f"{_PARSER}.{_BRANCHES}:BranchWorker.start", _branches_in_caller)
     _hooks.patch(f"{_PARSER}.{_WORKER}:Thread", lambda _orig: PooledThread)
     _hooks.patch(f"{_PARSER}.{_ATTEMPTS}:ExecutionState._evaluate_with_timeout", _in_caller_when_unbounded)
     forget = _Forget()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from localcloud import thread_pool
+from localcloud.engine import clock
 from tests.engine.conftest import Runner
 
 
@@ -145,3 +147,148 @@ def test_a_task_attempt_has_a_thread_of_its_own_only_when_it_has_a_timeout_to_wa
     run = run_definition({"StartAt": "AddOne", "States": {"AddOne": task}}, {"n": 1})
     assert (run.status, run.output) == ("SUCCEEDED", {"n": 2})
     assert (threads["attempt"] != threads["state"]) is own_thread
+
+
+def _pass_map(iterator_states: dict[str, Any], start_at: str, max_concurrency: int) -> dict[str, Any]:
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": max_concurrency,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": start_at,
+                    "States": iterator_states,
+                },
+                "End": True,
+            }
+        },
+    }
+
+
+NEVER_WAITS = {"Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True}}
+WAITS = {
+    "Pause": {"Type": "Wait", "Seconds": 0, "Next": "Double"},
+    "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True},
+}
+
+
+def _record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[int]]:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
+    from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
+
+    threads: dict[str, set[int]] = {"Map": set(), "Parallel": set(), "Pass": set()}
+    for role, cls in (("Map", StateMap), ("Parallel", StateParallel), ("Pass", StatePass)):
+
+        def record(self: Any, env: Any, _role: str = role, _eval: Any = cls._eval_state) -> None:
+            threads[_role].add(threading.get_ident())
+            _eval(self, env)
+
+        monkeypatch.setattr(cls, "_eval_state", record)
+    return threads
+
+
+def test_map_iterations_that_never_wait_run_in_order_in_the_map_s_thread(
+    run_definition: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = _record_threads(monkeypatch)
+    run = run_definition(_pass_map(NEVER_WAITS, "Double", max_concurrency=10), list(range(30)))
+    assert (run.status, run.output) == ("SUCCEEDED", [{"n": 2 * i} for i in range(30)])
+    assert threads["Pass"] == threads["Map"]
+    iterations = [e for e in run.types if e.startswith("MapIteration") or e.startswith("Pass")]
+    assert (
+        iterations
+        == ["MapIterationStarted", "PassStateEntered", "PassStateExited", "MapIterationSucceeded"] * 30
+    )
+    started = [
+        e["mapIterationStartedEventDetails"]["index"]
+        for e in run.events
+        if e["type"] == "MapIterationStarted"
+    ]
+    assert started == list(range(30))
+
+
+def test_map_iterations_that_wait_keep_threads_of_their_own(
+    run_definition: Runner, monkeypatch: pytest.MonkeyPatch, instant_clock: None
+) -> None:
+    threads = _record_threads(monkeypatch)
+    run = run_definition(_pass_map(WAITS, "Pause", max_concurrency=10), list(range(30)))
+    assert (run.status, run.output) == ("SUCCEEDED", [{"n": 2 * i} for i in range(30)])
+    assert threads["Map"].isdisjoint(threads["Pass"])
+
+
+@pytest.mark.parametrize("branch_states", [NEVER_WAITS, WAITS], ids=["never-waits", "waits"])
+def test_parallel_branches_run_in_the_parallel_s_thread_only_when_they_never_wait(
+    run_definition: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    instant_clock: None,
+    branch_states: dict[str, Any],
+) -> None:
+    threads = _record_threads(monkeypatch)
+    start_at = next(iter(branch_states))
+    definition = {
+        "StartAt": "All",
+        "States": {
+            "All": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": start_at, "States": branch_states}] * 4,
+                "End": True,
+            }
+        },
+    }
+    run = run_definition(definition, 3)
+    assert (run.status, run.output) == ("SUCCEEDED", [{"n": 6}] * 4)
+    assert (threads["Pass"] == threads["Parallel"]) is (branch_states is NEVER_WAITS)
+
+
+def test_a_failing_branch_that_never_waits_fails_the_parallel_after_its_siblings_ran(
+    run_definition: Runner,
+) -> None:
+    definition = {
+        "StartAt": "All",
+        "States": {
+            "All": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Bad", "States": {"Bad": {"Type": "Fail", "Error": "Bad", "Cause": "first"}}},
+                    {"StartAt": "Good", "States": {"Good": {"Type": "Pass", "End": True}}},
+                ],
+                "End": True,
+            }
+        },
+    }
+    run = run_definition(definition)
+    assert (run.status, run.error, run.cause) == ("FAILED", "Bad", "first")
+    assert run.types.count("PassStateExited") == 1 and "ParallelStateFailed" in run.types
+
+
+@pytest.mark.parametrize("iterator", [NEVER_WAITS, WAITS], ids=["never-waits", "waits"])
+def test_a_map_of_more_items_than_the_recursion_limit_allows_frames_completes(
+    run_definition: Runner, instant_clock: None, iterator: dict[str, Any]
+) -> None:
+    """moto's Map worker called itself for each next item: past the recursion limit it died and
+    left the execution RUNNING."""
+    items = 1500
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        run = run_definition(_pass_map(iterator, next(iter(iterator)), max_concurrency=1), list(range(items)))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert run.status == "SUCCEEDED"
+    assert run.output == [{"n": 2 * i} for i in range(items)]
+
+
+def test_a_map_iteration_that_never_waits_and_never_ends_is_stopped_at_the_execution_timeout(
+    run_definition: Runner,
+) -> None:
+    loop = {
+        "Spin": {"Type": "Pass", "Next": "Again"},
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": True, "Next": "Spin"}]},
+    }
+    definition = {**_pass_map(loop, "Spin", max_concurrency=2), "TimeoutSeconds": 10}
+    with clock.speed(100):  # 0.1 s of looping
+        run = run_definition(definition, [1, 2, 3])
+    assert run.status == "TIMED_OUT"
