@@ -11,6 +11,8 @@
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - error_texts: AWS's wording where moto words a failure differently
 - execution_output: DescribeExecution's output is JSON text even when it is a string
+- execution_history: GetExecutionHistory in pages (maxResults, nextToken, reverseOrder,
+  includeExecutionData), written as JSON directly
 - execution_index: executions found by ARN and by name without scanning them all
 - json_paths: a definite JSONPath selects a value, not a one-item list
 - speed: each JSONPath parsed once, fewer and faster copies of the state data, output serialised once
@@ -47,6 +49,7 @@ def install() -> None:
             clients,
             context_object,
             error_texts,
+            execution_history,
             execution_index,
             execution_output,
             field_path,
@@ -74,6 +77,7 @@ def install() -> None:
         service_shapes.install()
         execution_output.install()
         execution_index.install()
+        execution_history.install()
         speed.install()
         json_paths.install()
         aborted_states.install()

@@ -24,6 +24,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/engine-tests"
 @dataclass
 class Run:
     status: str
+    arn: str
     output: Any = None
     error: str | None = None
     cause: str | None = None
@@ -64,9 +65,17 @@ def run_definition(local_cloud: LocalCloud) -> Runner:
             "status"
         ] == "RUNNING":
             time.sleep(0.01)
-        events = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution["executionArn"])
+        events = [event for page in pages for event in page["events"]]
         output = json.loads(described["output"]) if "output" in described else None
-        return Run(described["status"], output, described.get("error"), described.get("cause"), events)
+        return Run(
+            described["status"],
+            execution["executionArn"],
+            output,
+            described.get("error"),
+            described.get("cause"),
+            events,
+        )
 
     return run
 

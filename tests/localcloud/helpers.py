@@ -138,5 +138,10 @@ def wait(cloud: LocalCloud, execution_arn: str, timeout: float = 30) -> dict[str
 
 
 def states_entered(cloud: LocalCloud, execution_arn: str) -> list[str]:
-    events = cloud.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    pages = (
+        cloud.client("stepfunctions")
+        .get_paginator("get_execution_history")
+        .paginate(executionArn=execution_arn)
+    )
+    events = [event for page in pages for event in page["events"]]
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]

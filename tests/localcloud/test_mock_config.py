@@ -63,7 +63,8 @@ def machine(cloud: LocalCloud) -> Any:
             execution = sfn.start_execution(stateMachineArn=f"{arn}#{case}", input="{}")["executionArn"]
             while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
                 time.sleep(0.02)
-        events = sfn.get_execution_history(executionArn=execution)["events"]
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
+        events = [event for page in pages for event in page["events"]]
         return described, [e["type"] for e in events]
 
     yield run

@@ -68,7 +68,8 @@ def run() -> Iterator[Any]:
             execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
             while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
                 time.sleep(0.05)
-            events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=execution)["events"]
+            pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
+            events: list[dict[str, Any]] = [event for page in pages for event in page["events"]]
             return events
 
         yield history

@@ -133,7 +133,8 @@ class Deployed:
         sfn = self.client("stepfunctions")
         while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
             time.sleep(0.01)
-        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        events = [event for page in pages for event in page["events"]]
         HISTORIES[workflow].append(events)
         output = json.loads(described["output"]) if described.get("output") else None
         return Run(

@@ -118,7 +118,8 @@ def run_of(app: Deployed, arn: str, history: bool = True, timeout: float = 600) 
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, f"{arn} still running"
         time.sleep(0.05)
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"] if history else []
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn) if history else []
+    events = [event for page in pages for event in page["events"]]
     if history:
         HISTORIES[WF].append(events)
     return {

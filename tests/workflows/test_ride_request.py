@@ -143,9 +143,8 @@ def executions(app: Deployed) -> list[str]:
 
 def history(app: Deployed, execution_name: str) -> list[dict[str, Any]]:
     arn = next(a for a in executions(app) if a.endswith(f":{execution_name}"))
-    events: list[dict[str, Any]] = app.client("stepfunctions").get_execution_history(
-        executionArn=arn, maxResults=1000
-    )["events"]
+    pages = app.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=arn)
+    events: list[dict[str, Any]] = [event for page in pages for event in page["events"]]
     HISTORIES[WF].append(events)
     return events
 
