@@ -5,10 +5,17 @@ moto joins the program thread with a real-time timeout, which a fast clock never
 no maximum duration, so an over-long Wait just waits. Here the program is watched in virtual
 time, and a Wait that would end past the execution's deadline waits only until the deadline, where
 the execution times out, as on AWS.
+
+At the deadline the history ends with ExecutionTimedOut, as on AWS: the states still winding down
+(a Map's iterations, a Task's answer) record nothing after it. No event is recorded after an
+execution's last event (until a redrive). A Wait inside a Map iteration or a Parallel branch that
+reaches the deadline waits for the execution to time out: timing out its own frame only used to
+end the iteration as if it had succeeded, and the execution could then succeed.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from localcloud.engine import _hooks
@@ -18,7 +25,11 @@ from localcloud.thread_pool import PooledThread
 _PARSER = "moto.stepfunctions.parser"
 MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
 _WAIT = f"{_PARSER}.asl.component.state.wait.wait_function"
+_EVENTS = f"{_PARSER}.asl.eval.event.event_manager:EventManager"
 _POLL_REAL_SECONDS = 0.05
+_LAST = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
+_ENDED = "_localcloud_history_ended"
+_recording = threading.Lock()  # an event and the check that the history has not ended, together
 
 # id(the execution's $$.Execution dict, shared by every frame) -> virtual deadline
 _deadlines: dict[int, float] = {}
@@ -58,7 +69,7 @@ def _make_program_eval(program_cls: Any) -> Any:
             while worker.is_alive():
                 remaining = deadline - CLOCK.time()
                 if remaining <= 0:
-                    env.set_timed_out()
+                    _time_out(env)
                     return
                 # the deadline passes either in real time (scaled) or by a jump of an instant wait
                 real = remaining / CLOCK.factor
@@ -71,16 +82,41 @@ def _make_program_eval(program_cls: Any) -> Any:
     return program_eval
 
 
+def _time_out(env: Any) -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType
+
+    env.set_timed_out()
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.ExecutionTimedOut
+    )
+
+
 def wait_until_deadline(env: Any, seconds: float) -> None:
     """A Wait of `seconds`, cut short at the execution's deadline (which times the execution out)."""
     deadline = deadline_of(env)
     stop = lambda: not env.is_running()  # noqa: E731 - moto pulses program_state_event on stop
     if deadline is not None and CLOCK.time() + seconds >= deadline:
         CLOCK.wait(max(0.0, deadline - CLOCK.time()), env.program_state_event, stop=stop)
-        if env.is_running():
-            env.set_timed_out()
+        if not env.is_frame():
+            if env.is_running():
+                env.set_timed_out()
+            return
+        while env.is_running():  # the execution's watcher times it out, and with it this frame
+            env.program_state_event.wait(_POLL_REAL_SECONDS)
         return
     CLOCK.wait(seconds, env.program_state_event, stop=stop)
+
+
+def _nothing_after_the_end(add_event: Any) -> Any:
+    def _add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        name = str(getattr(event_type, "value", event_type))
+        with _recording:
+            if getattr(self, _ENDED, False) and name != "ExecutionRedriven":
+                return int(context.last_published_event_id or 0)
+            setattr(self, _ENDED, name in _LAST)
+            return int(add_event(self, context, event_type, *args, **kwargs))
+
+    return _add_event
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
@@ -123,5 +159,6 @@ def install() -> None:
     _hooks.patch(
         f"{_PARSER}.backend.execution_worker:ExecutionWorker._get_evaluation_environment", _remember_type
     )
+    _hooks.patch(f"{_EVENTS}.add_event", _nothing_after_the_end)
     _hooks.resolve(f"{_WAIT}.timestamp:Timestamp._from_timestamp_string")
     _hooks.patch(f"{_WAIT}.timestamp:Timestamp._get_wait_seconds", lambda _orig: _seconds_until_timestamp)

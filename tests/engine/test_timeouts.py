@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from localcloud.engine import clock
 from tests.engine.conftest import Runner
 
 
@@ -37,3 +42,56 @@ def test_an_express_execution_lasts_at_most_five_minutes(run_definition: Runner,
 def test_a_wait_within_the_limits_completes(run_definition: Runner, instant_clock: None) -> None:
     run = run_definition({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "End": True}}})
     assert run.status == "SUCCEEDED"
+
+
+def _around(inner: dict[str, Any]) -> dict[str, Any]:
+    """`inner` (a Map or Parallel state), then a Pass that a timed-out execution never reaches."""
+    return {
+        "TimeoutSeconds": 5,
+        "StartAt": "Inner",
+        "States": {"Inner": {**inner, "Next": "After"}, "After": {"Type": "Pass", "End": True}},
+    }
+
+
+WAIT_A_MINUTE = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **WAIT_A_MINUTE}},
+        {
+            "Type": "Parallel",
+            "Branches": [WAIT_A_MINUTE, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}],
+        },
+    ],
+    ids=["map-iteration", "parallel-branch"],
+)
+def test_a_wait_past_the_deadline_inside_a_map_or_parallel_times_the_execution_out(
+    run_definition: Runner, instant_clock: None, inner: dict[str, Any]
+) -> None:
+    """The Wait used to time out only its own iteration or branch, which then counted as succeeded:
+    the execution went on and succeeded."""
+    run = run_definition(_around(inner), [1, 2])
+    assert run.status == "TIMED_OUT"
+    assert run.types[-1] == "ExecutionTimedOut" and run.types.count("ExecutionTimedOut") == 1
+    assert not any(t.endswith("StateSucceeded") or t == "MapIterationSucceeded" for t in run.types)
+    assert "After" not in str(run.events)
+
+
+def test_nothing_is_recorded_after_the_execution_timed_out(run_definition: Runner) -> None:
+    spin = {
+        "StartAt": "Spin",
+        "States": {
+            "Spin": {"Type": "Pass", "Next": "Again"},
+            "Again": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": True, "Next": "Spin"}]},
+        },
+    }
+    definition = _around(
+        {"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **spin}}
+    )
+    with clock.speed(50):  # 0.1 s of looping
+        run = run_definition(definition, [1, 2, 3])
+    assert run.status == "TIMED_OUT"
+    assert run.types[-1] == "ExecutionTimedOut" and run.types.count("ExecutionTimedOut") == 1
+    assert "MapIterationSucceeded" not in run.types and "MapStateSucceeded" not in run.types
