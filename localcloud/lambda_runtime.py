@@ -119,17 +119,6 @@ def _error_doc(kind: str, request_id: str, detail: str) -> dict[str, Any]:
     return {"errorType": kind, "errorMessage": f"RequestId: {request_id} Error: {detail}"}
 
 
-def _max_memory_mb(pid: int, fallback: int) -> int:
-    try:  # peak resident set of the worker, as REPORT's "Max Memory Used" (Linux only)
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return fallback
-
-
 class _Worker:
     """One sandbox process and the line protocol of lambda_worker.py."""
 
@@ -435,15 +424,24 @@ class LambdaRuntime:
             timed_out = f"Task timed out after {spec.timeout:.2f} seconds"
             doc = _error_doc("Sandbox.Timedout", request_id, timed_out)
             logs = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} {timed_out}\n"
-            return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout")
+            return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout", None)
         except WorkerDied as died:
             self._discard(pool, worker)
             doc = _error_doc("Runtime.ExitError", request_id, f"Runtime exited with error: {died}")
-            return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error")
+            return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error", None)
         self._release(pool, worker)
         logs = (worker.init_logs if cold else "") + answer.get("logs", "")
         return self._finish(
-            spec, worker, request_id, answer["payload"], not answer["ok"], logs, started, cold, None
+            spec,
+            worker,
+            request_id,
+            answer["payload"],
+            not answer["ok"],
+            logs,
+            started,
+            cold,
+            None,
+            answer.get("max_memory_mb"),
         )
 
     def _fault_result(self, spec: _Spec, fault: Fault, request_id: str) -> InvokeResult:
@@ -471,13 +469,14 @@ class LambdaRuntime:
         started: float,
         cold: bool,
         status: str | None,
+        max_memory_mb: int | None,  # as the worker measured it; None when it did not answer
     ) -> InvokeResult:
         duration = (time.perf_counter() - started) * 1000
         if not isinstance(payload, str):
             payload = json.dumps(payload)
         report = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
         report += f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {spec.memory} MB\t"
-        report += f"Max Memory Used: {_max_memory_mb(worker.pid, spec.memory)} MB"
+        report += f"Max Memory Used: {max_memory_mb or spec.memory} MB"
         if cold:
             report += f"\tInit Duration: {worker.init_ms:.2f} ms"
         if status:

@@ -4,7 +4,8 @@ Started by `lambda_runtime` as `python lambda_worker.py CODE_DIR HANDLER` with t
 environment. Standard library only, so it imports nothing the deployed zip does not ask for.
 
 Protocol (one JSON object per line): the worker writes {"ready": pid, "init_ms": float} once, then
-for each request line {"id", "event", "arn", "deadline"} answers one line {"ok", "payload", "logs"}.
+for each request line {"id", "event", "arn", "deadline"} answers one line {"ok", "payload", "logs",
+"max_memory_mb"} (the process's peak resident set so far, REPORT's "Max Memory Used").
 `payload` is the handler's JSON result, or Lambda's error document when ok is false. The protocol
 runs on the process's original stdout; fd 1 and sys.stdout are redirected so that a print in the
 handler cannot corrupt it, and what the handler prints is captured per invocation as `logs`.
@@ -16,6 +17,7 @@ import importlib
 import io
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -66,6 +68,18 @@ class LambdaContext:
 
 def _error(kind: str, message: str, request_id: str, stack: list[str] | None = None) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": kind, "requestId": request_id, "stackTrace": stack or []}
+
+
+def _peak_memory_mb() -> int:
+    """The process's peak resident set, as REPORT's "Max Memory Used"."""
+    try:  # Linux: since the exec (ru_maxrss would count the forked server process before it)
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1 << 20)  # macOS: bytes
 
 
 TASK_ROOT = "/var/task"  # where AWS unpacks the zip: stack traces name the user's files there
@@ -160,6 +174,7 @@ def main() -> None:
                 capture.write(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}\n")
                 result = {"ok": False, "payload": json.dumps(doc)}
         result["logs"] = capture.take()
+        result["max_memory_mb"] = _peak_memory_mb()
         proto_out.write(json.dumps(result) + "\n")
 
 

@@ -49,6 +49,11 @@ HANDLERS = {
             logging.getLogger().warning("a warning")
             return {"printed": True}
     """,
+    "allocates": """
+        def handler(event, context):
+            block = bytearray(event["mb"] << 20)
+            return {"allocated": len(block) >> 20}
+    """,
     "puts": """
         import boto3
 

@@ -107,6 +107,21 @@ def test_logs_go_to_cloudwatch_with_start_end_report(cloud: LocalCloud) -> None:
     assert messages[-1].startswith("REPORT RequestId: ") and "Init Duration" in messages[-1]
 
 
+def test_report_gives_the_worker_s_peak_memory(cloud: LocalCloud) -> None:
+    import base64
+    import re
+
+    deploy(cloud, "allocator", "allocates", MemorySize=512)
+    used = []
+    for mb in (0, 96):
+        response = cloud.client("lambda").invoke(
+            FunctionName="allocator", Payload=json.dumps({"mb": mb}), LogType="Tail"
+        )
+        report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
+        used.append(int(re.search(r"Max Memory Used: (\d+) MB", report).group(1)))  # type: ignore[union-attr]
+    assert 0 < used[0] < used[1] < 512 and used[1] - used[0] >= 90
+
+
 def test_log_tail_is_returned_when_asked(cloud: LocalCloud) -> None:
     deploy(cloud, "printer", "prints")
     client = cloud.client("lambda")
