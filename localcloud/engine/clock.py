@@ -158,14 +158,19 @@ class _VirtualDatetime(_dt.datetime):
 class _AwsIsoDatetime(_dt.datetime):
     """A datetime whose isoformat() is AWS's context-object format: 2024-01-02T03:04:05.678Z."""
 
+    epoch: float | None = None  # the clock reading it was made from, when it was
+
     def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
-        return aws_iso(self)
+        return _epoch_text(self.epoch) if self.epoch is not None else aws_iso(self)
 
 
 class _VirtualAwsDatetime(_VirtualDatetime):
     @classmethod
     def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
-        return _AwsIsoDatetime.fromtimestamp(CLOCK.time(), tz or _dt.UTC)
+        epoch = CLOCK.time()
+        moment = _AwsIsoDatetime.fromtimestamp(epoch, tz or _dt.UTC)
+        moment.epoch = epoch
+        return moment
 
 
 def aws_iso(value: _dt.datetime) -> str:
@@ -175,11 +180,33 @@ def aws_iso(value: _dt.datetime) -> str:
     return iso_millis(value)
 
 
-def iso_millis(value: _dt.datetime | None = None) -> str:
+def iso_millis(value: _dt.datetime | float | None = None) -> str:
     """moto's iso_8601_datetime_with_milliseconds (the wall fields, milliseconds, 'Z'), without
-    strftime, which costs more than the rest of recording an event."""
+    strftime, which costs more than the rest of recording an event. A float is a clock reading
+    (UTC seconds), as the engine's event timestamps are; None is now."""
+    if value is None or isinstance(value, float):
+        return _epoch_text(CLOCK.time() if value is None else value)
     # isoformat's first 23 characters are YYYY-MM-DDTHH:MM:SS.mmm, with or without a tzinfo
-    return _dt.datetime.isoformat(value or CLOCK.now(None), timespec="milliseconds")[:23] + "Z"
+    return _dt.datetime.isoformat(value, timespec="milliseconds")[:23] + "Z"
+
+
+_second_text: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+
+
+def _epoch_text(epoch: float) -> str:
+    """UTC seconds as YYYY-MM-DDTHH:MM:SS.mmmZ, the milliseconds truncated from the microsecond
+    that datetime.fromtimestamp would round to. Events come many to a second: each second's
+    text is made once."""
+    global _second_text
+    second = math.floor(epoch)
+    micros = round((epoch - second) * 1_000_000)
+    if micros == 1_000_000:
+        second, micros = second + 1, 0
+    known, text = _second_text
+    if known != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _second_text = (second, text)
+    return f"{text}.{micros // 1000:03d}Z"
 
 
 def datetime_module(aws_isoformat: bool = False) -> types.ModuleType:
@@ -221,7 +248,7 @@ def install() -> None:
     _hooks.patch(f"{_PARSER}.asl.component.common.retry.retrier_decl:time", lambda _orig: time_module())
     _hooks.patch(
         f"{_PARSER}.asl.eval.event.event_manager:EventManager._get_current_timestamp",
-        lambda _orig: staticmethod(lambda: CLOCK.now(_dt.UTC)),
+        lambda _orig: staticmethod(CLOCK.time),  # a float: add_event only turns it into text (iso_millis)
     )
     _hooks.patch(
         f"{_PARSER}.asl.eval.event.event_manager:iso_8601_datetime_with_milliseconds",

@@ -108,12 +108,16 @@ def wait_until_deadline(env: Any, seconds: float) -> None:
 
 
 def _nothing_after_the_end(add_event: Any) -> Any:
+    from moto.stepfunctions.parser.api import HistoryEventType
+
+    last = frozenset(HistoryEventType[name] for name in _LAST)
+    redriven = HistoryEventType.ExecutionRedriven
+
     def _add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
-        name = str(getattr(event_type, "value", event_type))
         with _recording:
-            if getattr(self, _ENDED, False) and name != "ExecutionRedriven":
+            if self.__dict__.get(_ENDED) and event_type is not redriven:
                 return int(context.last_published_event_id or 0)
-            setattr(self, _ENDED, name in _LAST)
+            self.__dict__[_ENDED] = event_type in last
             return int(add_event(self, context, event_type, *args, **kwargs))
 
     return _add_event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import random
 
 from localcloud.engine import clock
 from tests.engine.conftest import Runner
@@ -27,6 +28,21 @@ def test_speed_restores_the_previous_factor() -> None:
 def test_aws_iso_text() -> None:
     moment = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
     assert clock.aws_iso(moment) == "2024-01-02T03:04:05.678Z"
+
+
+def test_a_clock_reading_is_written_as_its_datetime_would_be() -> None:
+    """Event timestamps are written from the clock's float reading without making a datetime: the
+    text must be the datetime's, at millisecond and second boundaries too."""
+    rng = random.Random(7)
+    readings = [1_733_400_000 + rng.random() * 86_400 for _ in range(20_000)]
+    readings += [
+        1_733_400_000 + k + edge for k in range(50) for edge in (0.0, 0.0009995, 0.9994999, 0.9999996)
+    ]
+    for reading in readings:
+        expected = clock.iso_millis(datetime.datetime.fromtimestamp(reading, datetime.UTC))
+        assert clock.iso_millis(reading) == expected, reading
+    now = clock._VirtualAwsDatetime.now(tz=datetime.UTC)
+    assert now.isoformat() == clock.aws_iso(now)
 
 
 def test_a_long_wait_state_shows_its_duration_in_the_history(
