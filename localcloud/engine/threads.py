@@ -107,7 +107,7 @@ def _map_workers_in_caller(launch: Callable[..., Any]) -> Callable[..., Any]:
 
 def _branches_in_caller(start: Callable[[Any], None]) -> Callable[[Any], None]:
     def start_branch(self: Any) -> None:
-        if not never_waits(self._program.states):
+        if not _never_waits(self._program.states):
             start(self)
             return
         with _next_start_here():
@@ -119,13 +119,16 @@ def _branches_in_caller(start: Callable[[Any], None]) -> Callable[[Any], None]:
 _NEVER_WAITS = "_localcloud_never_waits"
 
 
-def never_waits(states: Any) -> bool:
+def _never_waits(states: Any) -> bool:
     """Whether a branch's or a Map iteration's States are all states that never wait: no Task, Wait
     or distributed Map, and no Retry (its backoff waits). Kept on the parsed States, which every
     execution of a parsed definition reuses."""
     known = states.__dict__.get(_NEVER_WAITS)
     if known is None:
-        known = all(_state_never_waits(state) for state in states.states.values())
+        try:
+            known = all(_state_never_waits(state) for state in states.states.values())
+        except AttributeError:  # a moto that names its parsed states' parts otherwise: threads, as moto
+            known = False
         setattr(states, _NEVER_WAITS, known)
     return known
 
@@ -141,7 +144,7 @@ def _state_never_waits(state: Any) -> bool:
     if isinstance(state, StatePass | StateChoice | StateSucceed | StateFail):
         return True
     if isinstance(state, StateParallel):
-        return state.retry is None and all(never_waits(branch.states) for branch in state.branches.programs)
+        return state.retry is None and all(_never_waits(branch.states) for branch in state.branches.programs)
     if isinstance(state, StateMap):
         return (
             state.retry is None
@@ -157,7 +160,7 @@ def _inline_map_never_waits(iteration: Any) -> bool:
         DistributedIterationComponent,
     )
 
-    return not isinstance(iteration, DistributedIterationComponent) and never_waits(iteration._states)
+    return not isinstance(iteration, DistributedIterationComponent) and _never_waits(iteration._states)
 
 
 class _Forget(list[Any]):
