@@ -6,13 +6,15 @@ environment. Standard library only, so it imports nothing the deployed zip does 
 Protocol (one JSON object per line): the worker writes {"ready": pid, "init_ms": float} once, then
 for each request line {"id", "event", "arn", "deadline"} answers one line {"ok", "payload", "logs",
 "max_memory_mb"} (the process's peak resident set so far, REPORT's "Max Memory Used").
-`payload` is the handler's JSON result, or Lambda's error document when ok is false. The protocol
+`payload` is the handler's result as the AWS Python runtime marshals it (bytes as they are, else
+JSON), or Lambda's error document when ok is false. The protocol
 runs on the process's original stdout; fd 1 and sys.stdout are redirected so that a print in the
 handler cannot corrupt it, and what the handler prints is captured per invocation as `logs`.
 """
 
 from __future__ import annotations
 
+import decimal
 import importlib
 import io
 import json
@@ -68,6 +70,23 @@ class LambdaContext:
 
 def _error(kind: str, message: str, request_id: str, stack: list[str] | None = None) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": kind, "requestId": request_id, "stackTrace": stack or []}
+
+
+def _marshal(value: Any) -> str:
+    """The response payload as the AWS Python runtime makes it: bytes as they are, anything else as
+    JSON, with a Decimal (what boto3's DynamoDB resource gives) written as a number."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:  # the line protocol carries text
+            raise ValueError(f"the local cloud's runtime passes only UTF-8 bytes: {exc}") from None
+    return json.dumps(value, default=_decimal_as_number)
+
+
+def _decimal_as_number(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _peak_memory_mb() -> int:
@@ -164,7 +183,7 @@ def main() -> None:
             try:
                 value = handler(request["event"], context)
                 try:
-                    result = {"ok": True, "payload": json.dumps(value)}
+                    result = {"ok": True, "payload": _marshal(value)}
                 except (TypeError, ValueError) as exc:
                     doc = _error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
                     result = {"ok": False, "payload": json.dumps(doc)}

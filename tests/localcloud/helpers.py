@@ -54,6 +54,16 @@ HANDLERS = {
             block = bytearray(event["mb"] << 20)
             return {"allocated": len(block) >> 20}
     """,
+    "marshals": """
+        from decimal import Decimal
+
+        def handler(event, context):
+            if event["kind"] == "bytes":
+                return b'{"raw": "as returned"}'
+            if event["kind"] == "binary":
+                return bytes([0xFF, 0xFE])
+            return {"count": Decimal("3"), "price": Decimal("1.25"), "big": Decimal("12345678901234567890")}
+    """,
     "puts": """
         import boto3
 

@@ -107,6 +107,21 @@ def test_logs_go_to_cloudwatch_with_start_end_report(cloud: LocalCloud) -> None:
     assert messages[-1].startswith("REPORT RequestId: ") and "Init Duration" in messages[-1]
 
 
+def test_results_are_marshalled_as_the_aws_python_runtime_does(cloud: LocalCloud) -> None:
+    """bytes are the payload as they are; a Decimal (boto3's DynamoDB numbers) is a number."""
+    deploy(cloud, "marshaller", "marshals")
+    client = cloud.client("lambda")
+    raw = client.invoke(FunctionName="marshaller", Payload=b'{"kind": "bytes"}')["Payload"].read()
+    assert raw == b'{"raw": "as returned"}'
+    assert invoke(cloud, "marshaller", {"kind": "decimals"}) == (
+        {"count": 3, "price": 1.25, "big": 12345678901234567890},
+        None,
+    )
+    error, kind = invoke(cloud, "marshaller", {"kind": "binary"})
+    assert kind in ("Handled", "Unhandled") and error["errorType"] == "Runtime.MarshalError"
+    assert "UTF-8" in error["errorMessage"]
+
+
 def test_report_gives_the_worker_s_peak_memory(cloud: LocalCloud) -> None:
     import base64
     import re
