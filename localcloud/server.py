@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from localcloud import (
     dispatch,
+    event_details,
     metering,
     mock_config,
     pins,
@@ -103,6 +104,7 @@ class LocalCloud:
         _install_engine()
         sync_execution.install()
         streams.install()
+        event_details.install()
         mock_config.install()
         metering.install()
         serial_backends.install()
