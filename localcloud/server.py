@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from localcloud import (
     dispatch,
+    dynamodb_responses,
     event_details,
     metering,
     mock_config,
@@ -105,6 +106,7 @@ class LocalCloud:
         sync_execution.install()
         streams.install()
         event_details.install()
+        dynamodb_responses.install()
         mock_config.install()
         metering.install()
         serial_backends.install()
