@@ -14,7 +14,7 @@ One module per concern: server (moto's server and the wiring), lambda_runtime + 
 (deployed zips in warm worker processes), sync_execution (Step Functions API gaps), scheduler
 + schedule_expr (EventBridge schedules), streams (Kinesis -> Pipes / event source mappings),
 event_details (PutEvents refuses a Detail that is not a JSON object, as EventBridge does),
-dynamodb_responses (UpdateItem's ConsumedCapacity only when asked for),
+dynamodb_api (DynamoDB's request checks, and UpdateItem's ConsumedCapacity only when asked for),
 pins (the moto hook points, checked at import), engine (interpreter patches, built separately).
 """
 

@@ -26,7 +26,7 @@ from botocore.config import Config
 
 from localcloud import (
     dispatch,
-    dynamodb_responses,
+    dynamodb_api,
     event_details,
     metering,
     mock_config,
@@ -106,7 +106,7 @@ class LocalCloud:
         sync_execution.install()
         streams.install()
         event_details.install()
-        dynamodb_responses.install()
+        dynamodb_api.install()
         mock_config.install()
         metering.install()
         serial_backends.install()

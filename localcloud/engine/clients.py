@@ -7,6 +7,9 @@ by moto's in-process request handler (the one `mock_aws` uses) before botocore w
 the same backends and responses, without the loopback HTTP round trip (several ms per call),
 unsigned, and with the User-Agent built once.
 A request that no local backend recognises fails instead of leaving the machine.
+A parameter that is null is left out, as the AWS SDK for Java that Step Functions calls AWS with
+leaves a null field unset (the service then names what is missing); botocore would instead fail
+to serialise it with a Python error.
 """
 
 from __future__ import annotations
@@ -63,6 +66,14 @@ def _in_process_sender() -> Callable[..., Any]:
     return before_send
 
 
+def _leave_out_nulls(params: dict[str, Any], **_: Any) -> None:
+    for key, value in list(params.items()):
+        if value is None:
+            del params[key]
+        elif isinstance(value, dict):
+            _leave_out_nulls(value)
+
+
 def _make_client(region: str, service: str) -> Any:
     global _session
     if _session is None:
@@ -89,6 +100,7 @@ def _make_client(region: str, service: str) -> Any:
         ),
     )
     client.meta.events.register_first("before-send", _in_process_sender())
+    client.meta.events.register("before-parameter-build", _leave_out_nulls)
     # botocore rebuilds the User-Agent text on every request (a tenth of a millisecond); the
     # one built with the client is as good
     rebuild = getattr(

@@ -9,6 +9,9 @@
   with that error; moto wraps it in a custom error name, which refuses the `States.` prefix,
   and the execution ends in States.Runtime instead. Its cause, already prefixed with the failing
   inner state ("An error occurred while executing the state 'X' ..."), is not prefixed again.
+- A DynamoDB Task that DynamoDB refuses with an error the AWS SDK for Java has no class for (a
+  ValidationException, say): AWS names it by the SDK's base class, DynamoDB.AmazonDynamoDBException;
+  moto names it by its code.
 """
 
 from __future__ import annotations
@@ -110,6 +113,50 @@ def _error_name(error_name: str | None) -> Any:
 
 
 _PREFIX = "An error occurred while executing the state '"
+_DYNAMODB_TASK = f"{_STATE}.exec.state_task.service.state_task_service_dynamodb:StateTaskServiceDynamoDB"
+# the DynamoDB errors that the AWS SDK for Java (v1, which Step Functions reports in) has a class for
+_DYNAMODB_SDK_CLASSES = frozenset(
+    {
+        "BackupInUseException",
+        "BackupNotFoundException",
+        "ConditionalCheckFailedException",
+        "ContinuousBackupsUnavailableException",
+        "DuplicateItemException",
+        "GlobalTableAlreadyExistsException",
+        "GlobalTableNotFoundException",
+        "IdempotentParameterMismatchException",
+        "IndexNotFoundException",
+        "InternalServerErrorException",
+        "InvalidRestoreTimeException",
+        "ItemCollectionSizeLimitExceededException",
+        "LimitExceededException",
+        "PointInTimeRecoveryUnavailableException",
+        "ProvisionedThroughputExceededException",
+        "ReplicaAlreadyExistsException",
+        "ReplicaNotFoundException",
+        "RequestLimitExceeded",
+        "ResourceInUseException",
+        "ResourceNotFoundException",
+        "TableAlreadyExistsException",
+        "TableInUseException",
+        "TableNotFoundException",
+        "TransactionCanceledException",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def _sdk_class_names(error_cause: Any) -> Any:
+    original = error_cause.__func__  # a staticmethod
+
+    def _error_cause_from_client_error(client_error: Any) -> tuple[str, str]:
+        error, cause = original(client_error)
+        if client_error.response["Error"]["Code"] not in _DYNAMODB_SDK_CLASSES:
+            error = "DynamoDB.AmazonDynamoDBException"
+        return error, cause
+
+    return staticmethod(_error_cause_from_client_error)
 
 
 def _decorate_once(get_details: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -135,6 +182,7 @@ def install() -> None:
     for module in ("exec.state_map.iteration.iteration_worker", "exec.state_parallel.branches_decl"):
         _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
     _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
+    _hooks.patch(f"{_DYNAMODB_TASK}._error_cause_from_client_error", _sdk_class_names)
     _hooks.patch(
         f"{_STATE}.wait.wait_function.timestamp:Timestamp._create_failure_event", _jsonata_timestamp_failure
     )

@@ -61,3 +61,20 @@ def test_a_states_error_in_a_map_iteration_fails_the_map_with_that_error(run_def
         "An error occurred while executing the state 'P' (entered at the event id #5). "
         "The JSONata expression '$nope' specified for the field 'Output' returned nothing (undefined)."
     )
+
+
+def test_a_dynamodb_error_without_an_sdk_class_is_named_by_the_base_class(run_definition: Runner) -> None:
+    """DynamoDB refuses the null Item (left out, as Step Functions' Java SDK leaves a null unset);
+    the Java SDK has no ValidationException class, so AWS names it DynamoDB.AmazonDynamoDBException."""
+    put = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": "anything", "Item.$": "$.item"},
+        "End": True,
+    }
+    run = run_definition({"StartAt": "Put", "States": {"Put": put}}, {"item": None})
+    assert (run.status, run.error) == ("FAILED", "DynamoDB.AmazonDynamoDBException")
+    assert str(run.cause).startswith(
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
+        "Member must not be null (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException"
+    )
