@@ -3,7 +3,7 @@
 
 - A table name outside DynamoDB's pattern, and a PutItem with no Item, are refused with a
   ValidationException naming the field. moto looked the name up (ResourceNotFoundException) and
-  crashed on the missing Item (`'NoneType' object has no attribute 'items'`, a 500).
+  failed on the missing Item with a KeyError (an internal error).
 - UpdateItem answers ConsumedCapacity only when ReturnConsumedCapacity asks for it, as moto's
   other item actions do; moto's UpdateItem always added it.
 """
