@@ -37,6 +37,7 @@ lint: $(VENV_STAMP)
 
 typecheck: $(VENV_STAMP)
 	$(PY) -m mypy workflows tasks localcloud console infra deploy.py
+	$(PY) -m mypy bench  # apart: its deploy.py would clash with the top-level one
 
 definitions: $(VENV_STAMP)
 	$(PY) -m workflows build

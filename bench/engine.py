@@ -78,6 +78,8 @@ def _recorded(exec_arn: str) -> float:
 
     region, account = exec_arn.split(":")[3:5]
     execution = get_backend(account, region).describe_execution(exec_arn)
+    if execution.stop_date is None:
+        raise RuntimeError(f"{exec_arn} has no stop date: it is still running")
     return float((execution.stop_date - execution.start_date).total_seconds())
 
 
