@@ -85,10 +85,11 @@ def _make_program_eval(program_cls: Any) -> Any:
 def _time_out(env: Any) -> None:
     from moto.stepfunctions.parser.api import HistoryEventType
 
-    env.set_timed_out()
+    # the last event first: iterations and branches that the time-out ends record nothing after it
     env.event_manager.add_event(
         context=env.event_history_context, event_type=HistoryEventType.ExecutionTimedOut
     )
+    env.set_timed_out()
 
 
 def wait_until_deadline(env: Any, seconds: float) -> None:
