@@ -94,26 +94,25 @@ def _in_caller_when_unbounded(evaluate: Callable[[Any, Any], None]) -> Callable[
     return _evaluate_with_timeout
 
 
-def _map_workers_in_caller(launch: Callable[..., Any]) -> Callable[..., Any]:
-    def _launch_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
-        if not _inline_map_never_waits(self):
-            return launch(self, env, eval_input, job_pool)
-        # the first worker takes every item in turn; the others find none left
-        with _next_start_here():
-            return launch(self, env, eval_input, job_pool)
+def _in_caller_when_it_never_waits(never_waits: Callable[[Any], bool]) -> Callable[..., Any]:
+    """Wraps a start (a Map worker's launch, a branch's start) to run it in the caller's thread
+    when `never_waits(self)`. For a Map, the first worker then takes every item in turn and the
+    others find none left."""
 
-    return _launch_worker
+    def wrap(start: Callable[..., Any]) -> Callable[..., Any]:
+        def start_in_caller_when_it_never_waits(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not never_waits(self):
+                return start(self, *args, **kwargs)
+            with _next_start_here():
+                return start(self, *args, **kwargs)
+
+        return start_in_caller_when_it_never_waits
+
+    return wrap
 
 
-def _branches_in_caller(start: Callable[[Any], None]) -> Callable[[Any], None]:
-    def start_branch(self: Any) -> None:
-        if not _never_waits(self._program.states):
-            start(self)
-            return
-        with _next_start_here():
-            start(self)
-
-    return start_branch
+def _branch_never_waits(branch_worker: Any) -> bool:
+    return _never_waits(branch_worker._program.states)
 
 
 _NEVER_WAITS = "_localcloud_never_waits"
@@ -180,8 +179,13 @@ def install() -> None:
     _hooks.patch(f"{_PARSER}.{_BRANCHES}:threading", lambda _orig: branches)
     _hooks.resolve(f"{_TIMEOUT_SECONDS}.DEFAULT_TIMEOUT_SECONDS")
     _hooks.patch(f"{_PARSER}.{_ATTEMPTS}:Thread", lambda _orig: CallerThread)
-    _hooks.patch(f"{_PARSER}.{_MAP_WORKERS}:InlineIterationComponent._launch_worker", _map_workers_in_caller)
-    _hooks.patch(f"{_PARSER}.{_BRANCHES}:BranchWorker.start", _branches_in_caller)
+    _hooks.patch(
+        f"{_PARSER}.{_MAP_WORKERS}:InlineIterationComponent._launch_worker",
+        _in_caller_when_it_never_waits(_inline_map_never_waits),
+    )
+    _hooks.patch(
+        f"{_PARSER}.{_BRANCHES}:BranchWorker.start", _in_caller_when_it_never_waits(_branch_never_waits)
+    )
     _hooks.patch(f"{_PARSER}.{_WORKER}:Thread", lambda _orig: PooledThread)
     _hooks.patch(f"{_PARSER}.{_ATTEMPTS}:ExecutionState._evaluate_with_timeout", _in_caller_when_unbounded)
     forget = _Forget()
