@@ -424,11 +424,11 @@ class LambdaRuntime:
             timed_out = f"Task timed out after {spec.timeout:.2f} seconds"
             doc = _error_doc("Sandbox.Timedout", request_id, timed_out)
             logs = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} {timed_out}\n"
-            return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout", None)
+            return self._finish(spec, worker, request_id, doc, True, logs, started, cold, "timeout")
         except WorkerDied as died:
             self._discard(pool, worker)
             doc = _error_doc("Runtime.ExitError", request_id, f"Runtime exited with error: {died}")
-            return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error", None)
+            return self._finish(spec, worker, request_id, doc, True, "", started, cold, "error")
         self._release(pool, worker)
         logs = (worker.init_logs if cold else "") + answer.get("logs", "")
         return self._finish(
@@ -469,7 +469,7 @@ class LambdaRuntime:
         started: float,
         cold: bool,
         status: str | None,
-        max_memory_mb: int | None,  # as the worker measured it; None when it did not answer
+        max_memory_mb: int | None = None,  # as the worker measured it; None when it did not answer
     ) -> InvokeResult:
         duration = (time.perf_counter() - started) * 1000
         if not isinstance(payload, str):
