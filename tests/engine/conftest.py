@@ -41,6 +41,20 @@ class Run:
 Runner = Callable[..., Run]
 
 
+def inline_map(iteration: dict[str, Any], max_concurrency: int = 0) -> dict[str, Any]:
+    """A Map state over its input whose iterations run `iteration` ({"StartAt", "States"})."""
+    return {
+        "Type": "Map",
+        "MaxConcurrency": max_concurrency,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **iteration},
+    }
+
+
+def only(state: dict[str, Any]) -> dict[str, Any]:
+    """A state machine of that one state."""
+    return {"StartAt": "Only", "States": {"Only": {**state, "End": True}}}
+
+
 @pytest.fixture
 def instant_clock() -> Iterator[None]:
     with clock.instant():

@@ -10,7 +10,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.engine import _hooks
-from tests.engine.conftest import Runner
+from tests.engine.conftest import Runner, inline_map, only
 
 FAILS_ONCE = """
 import os
@@ -45,13 +45,8 @@ def _rich_definition(function_arn: str) -> dict[str, Any]:
                 "Next": "Each",
             },
             "Each": {
-                "Type": "Map",
+                **inline_map({"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}),
                 "ItemsPath": "$.items",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Item",
-                    "States": {"Item": {"Type": "Pass", "End": True}},
-                },
                 "Next": "Which",
             },
             "Which": {
@@ -75,23 +70,8 @@ def _pages(sfn: Any, arn: str, **args: Any) -> list[list[dict[str, Any]]]:
 
 def _long_run(run_definition: Runner) -> str:
     """An execution of 258 events: a Map over 63 items of one Pass state."""
-    run = run_definition(
-        {
-            "StartAt": "Each",
-            "States": {
-                "Each": {
-                    "Type": "Map",
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "INLINE"},
-                        "StartAt": "Item",
-                        "States": {"Item": {"Type": "Pass", "End": True}},
-                    },
-                    "End": True,
-                }
-            },
-        },
-        list(range(63)),
-    )
+    item = {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}
+    run = run_definition(only(inline_map(item)), list(range(63)))
     assert run.status == "SUCCEEDED"
     return run.arn
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from localcloud import thread_pool
-from localcloud.engine import clock
-from tests.engine.conftest import Runner
+from tests.engine.conftest import Runner, inline_map, only
 
 
 class PooledThread(thread_pool.PooledThread):
@@ -149,28 +148,11 @@ def test_a_task_attempt_has_a_thread_of_its_own_only_when_it_has_a_timeout_to_wa
     assert (threads["attempt"] != threads["state"]) is own_thread
 
 
-def _pass_map(iterator_states: dict[str, Any], start_at: str, max_concurrency: int) -> dict[str, Any]:
-    return {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "MaxConcurrency": max_concurrency,
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": start_at,
-                    "States": iterator_states,
-                },
-                "End": True,
-            }
-        },
-    }
-
-
-NEVER_WAITS = {"Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True}}
+DOUBLE = {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True}
+NEVER_WAITS = {"StartAt": "Double", "States": {"Double": DOUBLE}}
 WAITS = {
-    "Pause": {"Type": "Wait", "Seconds": 0, "Next": "Double"},
-    "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, $)"}, "End": True},
+    "StartAt": "Pause",
+    "States": {"Pause": {"Type": "Wait", "Seconds": 0, "Next": "Double"}, "Double": DOUBLE},
 }
 
 
@@ -194,7 +176,7 @@ def test_map_iterations_that_never_wait_run_in_order_in_the_map_s_thread(
     run_definition: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads = _record_threads(monkeypatch)
-    run = run_definition(_pass_map(NEVER_WAITS, "Double", max_concurrency=10), list(range(30)))
+    run = run_definition(only(inline_map(NEVER_WAITS, max_concurrency=10)), list(range(30)))
     assert (run.status, run.output) == ("SUCCEEDED", [{"n": 2 * i} for i in range(30)])
     assert threads["Pass"] == threads["Map"]
     iterations = [e for e in run.types if e.startswith("MapIteration") or e.startswith("Pass")]
@@ -214,52 +196,32 @@ def test_map_iterations_that_wait_keep_threads_of_their_own(
     run_definition: Runner, monkeypatch: pytest.MonkeyPatch, instant_clock: None
 ) -> None:
     threads = _record_threads(monkeypatch)
-    run = run_definition(_pass_map(WAITS, "Pause", max_concurrency=10), list(range(30)))
+    run = run_definition(only(inline_map(WAITS, max_concurrency=10)), list(range(30)))
     assert (run.status, run.output) == ("SUCCEEDED", [{"n": 2 * i} for i in range(30)])
     assert threads["Map"].isdisjoint(threads["Pass"])
 
 
-@pytest.mark.parametrize("branch_states", [NEVER_WAITS, WAITS], ids=["never-waits", "waits"])
+@pytest.mark.parametrize("branch", [NEVER_WAITS, WAITS], ids=["never-waits", "waits"])
 def test_parallel_branches_run_in_the_parallel_s_thread_only_when_they_never_wait(
     run_definition: Runner,
     monkeypatch: pytest.MonkeyPatch,
     instant_clock: None,
-    branch_states: dict[str, Any],
+    branch: dict[str, Any],
 ) -> None:
     threads = _record_threads(monkeypatch)
-    start_at = next(iter(branch_states))
-    definition = {
-        "StartAt": "All",
-        "States": {
-            "All": {
-                "Type": "Parallel",
-                "Branches": [{"StartAt": start_at, "States": branch_states}] * 4,
-                "End": True,
-            }
-        },
-    }
-    run = run_definition(definition, 3)
+    run = run_definition(only({"Type": "Parallel", "Branches": [branch] * 4}), 3)
     assert (run.status, run.output) == ("SUCCEEDED", [{"n": 6}] * 4)
-    assert (threads["Pass"] == threads["Parallel"]) is (branch_states is NEVER_WAITS)
+    assert (threads["Pass"] == threads["Parallel"]) is (branch is NEVER_WAITS)
 
 
 def test_a_failing_branch_that_never_waits_fails_the_parallel_after_its_siblings_ran(
     run_definition: Runner,
 ) -> None:
-    definition = {
-        "StartAt": "All",
-        "States": {
-            "All": {
-                "Type": "Parallel",
-                "Branches": [
-                    {"StartAt": "Bad", "States": {"Bad": {"Type": "Fail", "Error": "Bad", "Cause": "first"}}},
-                    {"StartAt": "Good", "States": {"Good": {"Type": "Pass", "End": True}}},
-                ],
-                "End": True,
-            }
-        },
-    }
-    run = run_definition(definition)
+    branches = [
+        {"StartAt": "Bad", "States": {"Bad": {"Type": "Fail", "Error": "Bad", "Cause": "first"}}},
+        {"StartAt": "Good", "States": {"Good": {"Type": "Pass", "End": True}}},
+    ]
+    run = run_definition(only({"Type": "Parallel", "Branches": branches}))
     assert (run.status, run.error, run.cause) == ("FAILED", "Bad", "first")
     assert run.types.count("PassStateExited") == 1 and "ParallelStateFailed" in run.types
 
@@ -274,21 +236,8 @@ def test_a_map_of_more_items_than_the_recursion_limit_allows_frames_completes(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(1000)
     try:
-        run = run_definition(_pass_map(iterator, next(iter(iterator)), max_concurrency=1), list(range(items)))
+        run = run_definition(only(inline_map(iterator, max_concurrency=1)), list(range(items)))
     finally:
         sys.setrecursionlimit(limit)
     assert run.status == "SUCCEEDED"
     assert run.output == [{"n": 2 * i} for i in range(items)]
-
-
-def test_a_map_iteration_that_never_waits_and_never_ends_is_stopped_at_the_execution_timeout(
-    run_definition: Runner,
-) -> None:
-    loop = {
-        "Spin": {"Type": "Pass", "Next": "Again"},
-        "Again": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": True, "Next": "Spin"}]},
-    }
-    definition = {**_pass_map(loop, "Spin", max_concurrency=2), "TimeoutSeconds": 10}
-    with clock.speed(100):  # 0.1 s of looping
-        run = run_definition(definition, [1, 2, 3])
-    assert run.status == "TIMED_OUT"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from localcloud.engine import clock
-from tests.engine.conftest import Runner
+from tests.engine.conftest import Runner, inline_map
 
 
 def test_state_machine_timeout_cuts_a_wait(run_definition: Runner, instant_clock: None) -> None:
@@ -59,7 +59,7 @@ WAIT_A_MINUTE = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60,
 @pytest.mark.parametrize(
     "inner",
     [
-        {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **WAIT_A_MINUTE}},
+        inline_map(WAIT_A_MINUTE),
         {
             "Type": "Parallel",
             "Branches": [WAIT_A_MINUTE, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}],
@@ -87,9 +87,7 @@ def test_nothing_is_recorded_after_the_execution_timed_out(run_definition: Runne
             "Again": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": True, "Next": "Spin"}]},
         },
     }
-    definition = _around(
-        {"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **spin}}
-    )
+    definition = _around(inline_map(spin, max_concurrency=2))
     with clock.speed(50):  # 0.1 s of looping
         run = run_definition(definition, [1, 2, 3])
     assert run.status == "TIMED_OUT"
