@@ -15,6 +15,7 @@ One module per concern: server (moto's server and the wiring), lambda_runtime + 
 + schedule_expr (EventBridge schedules), streams (Kinesis -> Pipes / event source mappings),
 event_details (PutEvents refuses a Detail that is not a JSON object, as EventBridge does),
 dynamodb_api (DynamoDB's request checks, and UpdateItem's ConsumedCapacity only when asked for),
+dynamodb_speed (moto's DynamoDB without its costs that grow with the table or the item),
 pins (the moto hook points, checked at import), engine (interpreter patches, built separately).
 """
 

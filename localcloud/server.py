@@ -27,6 +27,7 @@ from botocore.config import Config
 from localcloud import (
     dispatch,
     dynamodb_api,
+    dynamodb_speed,
     event_details,
     metering,
     mock_config,
@@ -107,6 +108,7 @@ class LocalCloud:
         streams.install()
         event_details.install()
         dynamodb_api.install()
+        dynamodb_speed.install()
         mock_config.install()
         metering.install()
         serial_backends.install()

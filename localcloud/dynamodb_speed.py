@@ -1,0 +1,166 @@
+"""moto's DynamoDB without the costs that grow with the table or the item, answering the same.
+
+- moto's response serializer looks every member of every structure up under up to a dozen
+  spellings (model names, snake_case, class prefixes). A DynamoDB item is a map of AttributeValue
+  structures, each with ten members, built by moto as plain dicts keyed by member name: a Query of
+  1,000 items took half a second to serialise. Here an AttributeValue dict is read by its member
+  names, which is what the lookup finds first in such a dict. Requests are parsed the same way:
+  an AttributeValue with one member is parsed as that member, without trying the other nine.
+- Every Query and Scan first sorts the whole table by key (`Table.all_items`), a query of an index
+  sorts its results again by the index keys, and moto's key objects (DynamoType) convert their
+  values again in every comparison. Here each item's keys are converted once per sort, and a
+  string, binary or boolean value, which needs no conversion, is given back at once (moto asked
+  it first whether it was a number, a set, a list, a map or a null); so is a string's size.
+- A new item checked the 400 KB item limit again after adding each attribute, summing the sizes
+  of all attributes so far: quadratic in its attributes, a third of the server's CPU in the
+  ticket-ranking workflow's batch writes. Here the whole item is measured once, against the same
+  limit, with the same error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localcloud import pins
+
+_TABLE = pins.resolve("moto.dynamodb.models.table", "Table")
+_ITEM = pins.resolve("moto.dynamodb.models.dynamo_type", "Item")
+_DYNAMO_TYPE = pins.resolve("moto.dynamodb.models.dynamo_type", "DynamoType")
+_LIMITED_SIZE_DICT = pins.resolve("moto.dynamodb.models.dynamo_type", "LimitedSizeDict")
+_TOO_LARGE = pins.resolve("moto.dynamodb.models.dynamo_type", "ItemSizeTooLarge")
+_JSON_SERIALIZER = pins.resolve("moto.core.serialize", "JSONSerializer")
+_JSON_PARSER = pins.resolve("moto.core.parse", "BaseJSONParser")
+_bytesize = pins.resolve("moto.dynamodb.models.dynamo_type", "bytesize")
+pins.resolve("moto.dynamodb.models.table", "Table", "all_items")
+pins.resolve("moto.dynamodb.models.table", "Table", "sorted_items")
+pins.resolve("moto.dynamodb.models.table", "Table", "_generate_attr_to_sort_by")
+pins.resolve("moto.dynamodb.models.dynamo_type", "DynamoType", "cast_value")
+pins.resolve("moto.dynamodb.models.dynamo_type", "DynamoType", "size")
+pins.resolve("moto.core.parse", "BaseJSONParser", "_parse_structure")
+pins.resolve("moto.core.parse", "BaseJSONParser", "_parse_shape")
+for _method in ("_serialize_type_structure", "_serialize", "_default_serialize"):
+    pins.resolve("moto.core.serialize", "JSONSerializer", _method)
+
+# moto's LimitedSizeDict limit: DynamoDB documents 400 KB and refuses items between 409 and 410 KB
+ITEM_SIZE_LIMIT = 405_000
+
+
+def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+    self.hash_key = hash_key
+    self.range_key = range_key
+    values = {key: _DYNAMO_TYPE(value) for key, value in attrs.items()}
+    # moto refused the attribute that took the running total over the limit: the same items
+    # fail, as the total only grows
+    if sum(_bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+        raise _TOO_LARGE
+    self.attrs = _LIMITED_SIZE_DICT()  # later updates are still checked one by one
+    dict.update(self.attrs, values)
+
+
+def _scalars_first(cast_value: Any) -> Any:
+    def fast_cast_value(self: Any) -> Any:
+        kind = self.type
+        if kind == "S" or kind == "B" or kind == "BOOL":
+            return self.value  # moto's last case, after five tests
+        return cast_value(self)
+
+    fast_cast_value.__localcloud_original__ = cast_value  # type: ignore[attr-defined]
+    return property(fast_cast_value)
+
+
+def _string_size_first(size: Any) -> Any:
+    def fast_size(self: Any) -> int:
+        if self.type == "S" and type(self.value) is str:
+            return len(self.value.encode("utf-8"))  # moto's bytesize, its last case
+        return int(size(self))
+
+    fast_size.__localcloud_original__ = size  # type: ignore[attr-defined]
+    return fast_size
+
+
+def _one_member_parsed(parse_structure: Any) -> Any:
+    def _parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        # AttributeValue's members carry no wire names of their own: the one key is the member
+        if shape.name == "AttributeValue" and type(value) is dict and len(value) == 1:
+            ((name, raw),) = value.items()
+            member = shape.members.get(name)
+            if member is not None and raw is not None and "name" not in member.serialization:
+                parsed = self.MAP_TYPE()
+                parsed[name] = self._parse_shape(member, raw)
+                return parsed
+        return parse_structure(self, shape, value)
+
+    _parse_structure.__localcloud_original__ = parse_structure  # type: ignore[attr-defined]
+    return _parse_structure
+
+
+def _all_items(self: Any) -> list[Any]:
+    """moto's order: by hash key, then range key, each compared by its converted value (a table's
+    keys all have the one type its definition gives them)."""
+    if self.range_key_attr:
+        items = [item for hash_set in self.items.values() for item in hash_set.values()]
+    else:
+        items = list(self.items.values())
+    return sorted(
+        items,
+        key=lambda x: (
+            (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else x.hash_key.cast_value
+        ),
+    )
+
+
+def _sorted_items(
+    self: Any, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Any]
+) -> list[Any]:
+    """moto's order for an index query: by the index's keys, then the table's."""
+    names = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+    items.sort(key=lambda x: tuple([x.attrs[name].cast_value for name in names]))
+    return items
+
+
+def _transformed(serializer: Any, members: dict[str, Any]) -> bool:
+    """Whether a response transformer (moto applies one to the key paths ending with its path)
+    could apply to a member."""
+    picker = getattr(serializer, "_value_picker", None)
+    paths = getattr(picker, "response_transformers", None) or {}
+    return any(member.endswith(path) or path.endswith(member) for path in paths for member in members)
+
+
+def _attribute_values_by_name(serialize_structure: Any) -> Any:
+    def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if shape.name != "AttributeValue" or type(value) is not dict or _transformed(self, shape.members):
+            serialize_structure(self, serialized, value, shape, key)
+            return
+        wrapper = self.MAP_TYPE() if key else serialized
+        for member_key, member_shape in shape.members.items():
+            member_value = value.get(member_key)
+            if member_value is not None:
+                self._serialize(wrapper, member_value, member_shape, member_key)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+
+    _serialize_type_structure.__localcloud_original__ = serialize_structure  # type: ignore[attr-defined]
+    return _serialize_type_structure
+
+
+def install() -> None:
+    """Idempotent. Each replacement keeps moto's own function as `__localcloud_original__`."""
+    _ITEM.__init__ = _replacing(_original(_ITEM.__init__), _item_init)
+    _TABLE.all_items = _replacing(_original(_TABLE.all_items), _all_items)
+    _TABLE.sorted_items = _replacing(_original(_TABLE.sorted_items), _sorted_items)
+    _DYNAMO_TYPE.cast_value = _scalars_first(_original(_DYNAMO_TYPE.cast_value.fget))
+    _DYNAMO_TYPE.size = _string_size_first(_original(_DYNAMO_TYPE.size))
+    _JSON_PARSER._parse_structure = _one_member_parsed(_original(_JSON_PARSER._parse_structure))
+    _JSON_SERIALIZER._serialize_type_structure = _attribute_values_by_name(
+        _original(_JSON_SERIALIZER._serialize_type_structure)
+    )
+
+
+def _replacing(original: Any, replacement: Any) -> Any:
+    replacement.__localcloud_original__ = original
+    return replacement
+
+
+def _original(function: Any) -> Any:
+    """moto's own function, when install() has already wrapped it."""
+    return getattr(function, "__localcloud_original__", function)
