@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from harness import WORKFLOWS, Bench, typical_input  # noqa: E402
 
 from localcloud.engine import clock  # noqa: E402
+from localcloud.thread_pool import WORKER_NAME, PooledThread  # noqa: E402
 from workflows.registry import Workflow  # noqa: E402
 
 # Seconds between DescribeExecution calls: often enough to time an execution alone to a few ms, but
@@ -336,32 +337,52 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 
 class ThreadProfiles:
-    """cProfile, timing CPU (time.thread_time), in every thread started while it is active: the
-    server starts one per HTTP connection (about one per request: its clients do not keep them
-    alive), one per execution and one per Parallel branch, so that is nearly all of its work."""
+    """cProfile, timing CPU (time.thread_time), in every thread started while it is active and in
+    every job run on the local cloud's pooled threads (HTTP connections, executions, Parallel
+    branches, Map iterations), so that is nearly all of its work."""
 
     def __init__(self) -> None:
-        self.profiles: list[cProfile.Profile] = []
+        self._by_thread: dict[int, cProfile.Profile] = {}
         self._lock = threading.Lock()
 
-    def _start(self, frame: FrameType, event: str, arg: Any) -> None:
-        profiler = cProfile.Profile(time.thread_time)
+    @property
+    def profiles(self) -> list[cProfile.Profile]:
         with self._lock:
-            self.profiles.append(profiler)
-        profiler.enable()  # replaces this hook, for this thread
+            return list(self._by_thread.values())
+
+    def _profiler(self) -> cProfile.Profile:
+        with self._lock:
+            return self._by_thread.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
+
+    def _start(self, frame: FrameType, event: str, arg: Any) -> None:
+        if threading.current_thread().name != WORKER_NAME:  # those profile each job they run
+            self._profiler().enable()  # replaces this hook, for this thread
+        else:
+            sys.setprofile(None)
 
     @contextmanager
     def active(self) -> Iterator[None]:
+        run_here = PooledThread._run_here
+
+        def run_profiled(job: PooledThread, thread: threading.Thread) -> None:
+            profiler = self._profiler()
+            profiler.enable()
+            try:
+                run_here(job, thread)
+            finally:
+                profiler.disable()
+
         threading.setprofile(self._start)
+        PooledThread._run_here = run_profiled  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
             threading.setprofile(None)
+            PooledThread._run_here = run_here  # type: ignore[method-assign]
 
     def stats(self) -> dict[tuple[str, int, str], tuple[int, int, float, float, Any]]:
         """pstats' table: (file, line, function) -> (calls, primitive calls, self, cumulative, callers)."""
-        with self._lock:
-            profiles = list(self.profiles)
+        profiles = self.profiles
         merged = pstats.Stats(profiles[0])
         for profiler in profiles[1:]:
             merged.add(profiler)

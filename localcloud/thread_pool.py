@@ -18,13 +18,14 @@ LOG = logging.getLogger(__name__)
 # idle workers kept for reuse; a burst above this (a wide Map, many connections) starts threads
 # that end when their job does
 MAX_IDLE = 64
+WORKER_NAME = "pooled-worker"
 
 
 class _Worker:
     def __init__(self, pool: _Pool) -> None:
         self.jobs: queue.SimpleQueue[PooledThread] = queue.SimpleQueue()
         self._pool = pool
-        self.thread = threading.Thread(target=self._serve, name="pooled-worker", daemon=True)
+        self.thread = threading.Thread(target=self._serve, name=WORKER_NAME, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
