@@ -128,19 +128,35 @@ def _transformed(serializer: Any, members: dict[str, Any]) -> bool:
 
 def _attribute_values_by_name(serialize_structure: Any) -> Any:
     def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if shape.name != "AttributeValue" or type(value) is not dict or _transformed(self, shape.members):
+        if shape.name != "AttributeValue" or type(value) is not dict or _transformed_here(self, shape):
             serialize_structure(self, serialized, value, shape, key)
             return
         wrapper = self.MAP_TYPE() if key else serialized
-        for member_key, member_shape in shape.members.items():
-            member_value = value.get(member_key)
-            if member_value is not None:
+        if len(value) == 1:  # a well-formed AttributeValue: its one type
+            ((member_key, member_value),) = value.items()
+            member_shape = shape.members.get(member_key)
+            if member_shape is not None and member_value is not None:
                 self._serialize(wrapper, member_value, member_shape, member_key)
+        else:
+            for member_key, member_shape in shape.members.items():
+                member_value = value.get(member_key)
+                if member_value is not None:
+                    self._serialize(wrapper, member_value, member_shape, member_key)
         if key:
             self._default_serialize(serialized, wrapper, shape, key)
 
     _serialize_type_structure.__localcloud_original__ = serialize_structure  # type: ignore[attr-defined]
     return _serialize_type_structure
+
+
+def _transformed_here(serializer: Any, shape: Any) -> bool:
+    """_transformed, once per response: a serializer serialises one response."""
+    known = serializer.__dict__.get("_localcloud_attribute_values_transformed")
+    if known is None:
+        known = serializer.__dict__["_localcloud_attribute_values_transformed"] = _transformed(
+            serializer, shape.members
+        )
+    return bool(known)
 
 
 def install() -> None:
