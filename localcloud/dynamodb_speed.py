@@ -12,9 +12,9 @@
   string, binary or boolean value, which needs no conversion, is given back at once (moto asked
   it first whether it was a number, a set, a list, a map or a null); so is a string's size.
 - A new item checked the 400 KB item limit again after adding each attribute, summing the sizes
-  of all attributes so far: quadratic in its attributes, a third of the server's CPU in the
-  ticket-ranking workflow's batch writes. Here the whole item is measured once, against the same
-  limit, with the same error.
+  of all attributes so far: quadratic in its attributes, and over a quarter of the server's CPU
+  while ticket-ranking ran (its batch writes). Here the whole item is measured once, against the
+  same limit, with the same error.
 """
 
 from __future__ import annotations
