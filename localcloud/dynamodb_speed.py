@@ -3,9 +3,10 @@
 - moto's response serializer looks every member of every structure up under up to a dozen
   spellings (model names, snake_case, class prefixes). A DynamoDB item is a map of AttributeValue
   structures, each with ten members, built by moto as plain dicts keyed by member name: a Query of
-  1,000 items took half a second to serialise. Here an AttributeValue dict is read by its member
-  names, which is what the lookup finds first in such a dict. Requests are parsed the same way:
-  an AttributeValue with one member is parsed as that member, without trying the other nine.
+  1,000 items took half a second to serialise. Here an AttributeValue dict of one member is read
+  by that member's name, which is what the lookup finds first in such a dict. Requests are parsed
+  the same way: an AttributeValue with one member is parsed as that member, without trying the
+  other nine.
 - Every Query and Scan first sorts the whole table by key (`Table.all_items`), a query of an index
   sorts its results again by the index keys, and moto's key objects (DynamoType) convert their
   values again in every comparison. Here each item's keys are converted once per sort, and a
@@ -118,45 +119,41 @@ def _sorted_items(
     return items
 
 
-def _transformed(serializer: Any, members: dict[str, Any]) -> bool:
+def _transformed(serializer: Any, shape: Any) -> bool:
     """Whether a response transformer (moto applies one to the key paths ending with its path)
-    could apply to a member."""
-    picker = getattr(serializer, "_value_picker", None)
-    paths = getattr(picker, "response_transformers", None) or {}
-    return any(member.endswith(path) or path.endswith(member) for path in paths for member in members)
+    could apply to a member; asked once per response, as a serializer serialises one."""
+    known = serializer.__dict__.get("_localcloud_attribute_values_transformed")
+    if known is None:
+        picker = getattr(serializer, "_value_picker", None)
+        paths = getattr(picker, "response_transformers", None) or {}
+        known = any(
+            member.endswith(path) or path.endswith(member) for path in paths for member in shape.members
+        )
+        serializer.__dict__["_localcloud_attribute_values_transformed"] = known
+    return bool(known)
 
 
 def _attribute_values_by_name(serialize_structure: Any) -> Any:
     def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if shape.name != "AttributeValue" or type(value) is not dict or _transformed_here(self, shape):
+        # a well-formed AttributeValue has one member, its type; anything else takes moto's path
+        if (
+            shape.name != "AttributeValue"
+            or type(value) is not dict
+            or len(value) != 1
+            or _transformed(self, shape)
+        ):
             serialize_structure(self, serialized, value, shape, key)
             return
         wrapper = self.MAP_TYPE() if key else serialized
-        if len(value) == 1:  # a well-formed AttributeValue: its one type
-            ((member_key, member_value),) = value.items()
-            member_shape = shape.members.get(member_key)
-            if member_shape is not None and member_value is not None:
-                self._serialize(wrapper, member_value, member_shape, member_key)
-        else:
-            for member_key, member_shape in shape.members.items():
-                member_value = value.get(member_key)
-                if member_value is not None:
-                    self._serialize(wrapper, member_value, member_shape, member_key)
+        ((member_key, member_value),) = value.items()
+        member_shape = shape.members.get(member_key)
+        if member_shape is not None and member_value is not None:
+            self._serialize(wrapper, member_value, member_shape, member_key)
         if key:
             self._default_serialize(serialized, wrapper, shape, key)
 
     _serialize_type_structure.__localcloud_original__ = serialize_structure  # type: ignore[attr-defined]
     return _serialize_type_structure
-
-
-def _transformed_here(serializer: Any, shape: Any) -> bool:
-    """_transformed, once per response: a serializer serialises one response."""
-    known = serializer.__dict__.get("_localcloud_attribute_values_transformed")
-    if known is None:
-        known = serializer.__dict__["_localcloud_attribute_values_transformed"] = _transformed(
-            serializer, shape.members
-        )
-    return bool(known)
 
 
 def install() -> None:

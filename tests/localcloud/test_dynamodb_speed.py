@@ -32,14 +32,14 @@ EVERY_TYPE = {
 }
 
 
-def _table(cloud: LocalCloud, name: str, range_type: str = "N") -> Any:
+def _table(cloud: LocalCloud, name: str) -> Any:
     dynamodb = cloud.client("dynamodb")
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": range_type},
+            {"AttributeName": "sk", "AttributeType": "N"},
             {"AttributeName": "group", "AttributeType": "S"},
             {"AttributeName": "score", "AttributeType": "N"},
         ],
@@ -58,19 +58,25 @@ def _table(cloud: LocalCloud, name: str, range_type: str = "N") -> Any:
     return dynamodb
 
 
+def _by_score(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Group g's items on the index, by score."""
+    items: list[dict[str, Any]] = dynamodb.query(
+        TableName=table,
+        IndexName="by-score",
+        KeyConditionExpression="#g = :g",
+        ExpressionAttributeNames={"#g": "group"},
+        ExpressionAttributeValues={":g": {"S": "g"}},
+    )["Items"]
+    return items
+
+
 def test_every_attribute_type_comes_back_as_it_was_put(cloud: LocalCloud) -> None:
     dynamodb = _table(cloud, "every-type")
     item = {"pk": {"S": "a"}, "sk": {"N": "1"}, "group": {"S": "g"}, "score": {"N": "5"}, **EVERY_TYPE}
     dynamodb.put_item(TableName="every-type", Item=item)
 
     got = dynamodb.get_item(TableName="every-type", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})["Item"]
-    queried = dynamodb.query(
-        TableName="every-type",
-        IndexName="by-score",
-        KeyConditionExpression="#g = :g",
-        ExpressionAttributeNames={"#g": "group"},
-        ExpressionAttributeValues={":g": {"S": "g"}},
-    )["Items"]
+    queried = _by_score(dynamodb, "every-type")
     scanned = dynamodb.scan(TableName="every-type")["Items"]
 
     assert got == item
@@ -96,13 +102,7 @@ def test_queries_order_numbers_as_numbers_on_the_table_and_on_an_index(cloud: Lo
         )["Items"]
         return [i["sk"]["N"] for i in items]
 
-    by_score = dynamodb.query(
-        TableName="ordered",
-        IndexName="by-score",
-        KeyConditionExpression="#g = :g",
-        ExpressionAttributeNames={"#g": "group"},
-        ExpressionAttributeValues={":g": {"S": "g"}},
-    )["Items"]
+    by_score = _by_score(dynamodb, "ordered")
 
     assert table(True) == ["-2", "0", "1.5", "9", "10", "100"]
     assert table(False) == ["100", "10", "9", "1.5", "0", "-2"]
