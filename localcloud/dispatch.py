@@ -5,6 +5,13 @@
   concurrent requests. The folder does not change while the server runs, so it is read once.
 - moto lists a response class's methods (`inspect.getmembers`) on every request to find the
   action; the classes are complete once the local cloud has started, so each is listed once.
+- moto's response serialiser asks a chain of alias providers, for every member of every
+  structure it writes, under which names the value could be found (the member's, its snake_case,
+  its model name, its name without the structure's prefix or the value's class name, its class's
+  `Meta` aliases). The names depend only on the member's shape, its structure and the value's
+  class, so each combination is asked once.
+- moto finds a request's service by matching its host against every service's URL patterns, on
+  every request; the answer for a host does not change, so each host is matched once.
 - The server starts a thread per connection and waits until it runs, which under load waits for
   the GIL; here each connection is handled by a reused worker (localcloud.thread_pool).
 """
@@ -29,7 +36,10 @@ _responses = pins.resolve("moto.core.responses")
 _method_names_from_class = pins.resolve("moto.core.responses", "method_names_from_class")
 _werkzeug_app = pins.resolve("moto.moto_server.werkzeug_app")
 pins.resolve("moto.moto_server.werkzeug_app", "MotoRequestHandler")
-pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication")
+_dispatcher = pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication")
+pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication", "get_backend_for_host")
+_picker = pins.resolve("moto.core.serialize", "XFormedAttributePicker")
+pins.resolve("moto.core.serialize", "XFormedAttributePicker", "get_possible_keys")
 
 
 @cache
@@ -46,10 +56,48 @@ def method_names_from_class(clazz: type) -> frozenset[str]:
     return frozenset(_method_names_from_class(clazz))
 
 
+def _names_once(get_possible_keys: Any) -> Any:
+    # (value class, shape, its structure, member, providers) -> the names; the objects are kept with
+    # them so that a key's ids stay theirs (the service models, and with them the shapes, live on)
+    known: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[str, ...]]] = {}
+
+    def possible_keys(self: Any, context: Any) -> Any:
+        shape, providers = context.shape, self.alias_providers
+        parent = getattr(shape, "parent", None)
+        key = (type(context.obj), id(shape), id(parent), context.key, id(providers))
+        entry = known.get(key)
+        if entry is None:
+            names = tuple(get_possible_keys(self, context))
+            entry = known[key] = (shape, parent, providers, names)
+        return entry[3]
+
+    possible_keys.__localcloud_original__ = get_possible_keys  # type: ignore[attr-defined]
+    return possible_keys
+
+
+def _host_once(get_backend_for_host: Any) -> Any:
+    known: dict[str | None, Any] = {}
+
+    def backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = get_backend_for_host(self, host)
+        return known[host]
+
+    backend_for_host.__localcloud_original__ = get_backend_for_host  # type: ignore[attr-defined]
+    return backend_for_host
+
+
+def _original(function: Any) -> Any:
+    return getattr(function, "__localcloud_original__", function)
+
+
 def install() -> None:
-    """Idempotent: moto's dispatcher reads the module list, and each response class, once."""
+    """Idempotent: moto's dispatcher reads the module list, each response class, each host and
+    each serialised member's names once."""
     _backends.list_of_moto_modules = list_of_moto_modules
     _responses.method_names_from_class = method_names_from_class
+    _picker.get_possible_keys = _names_once(_original(_picker.get_possible_keys))
+    _dispatcher.get_backend_for_host = _host_once(_original(_dispatcher.get_backend_for_host))
 
 
 class _PooledWSGIServer(ThreadedWSGIServer):

@@ -15,3 +15,56 @@ def test_the_module_list_is_read_once_and_unchanged(local_cloud: LocalCloud) -> 
     with mock.patch.object(os, "listdir", side_effect=AssertionError("listed again")):
         assert list(moto.backends.list_of_moto_modules()) == listed
     assert "stepfunctions" in listed
+
+
+class Execution:  # its name prefixes the shape's members: moto also looks `executionArn` up as `arn`
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        self.status = "RUNNING"
+
+
+class Other:
+    def __init__(self, arn: str) -> None:
+        self.execution_arn = arn
+        self.status = "SUCCEEDED"
+
+
+class WithAliases:
+    class Meta:
+        serialization_aliases = {"executionArn": "where"}
+
+    def __init__(self, arn: str) -> None:
+        self.where = arn
+        self.status = "FAILED"
+
+
+def _serialised(value: object) -> dict[str, str]:
+    import json
+
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model("stepfunctions").operation_model("DescribeExecution")
+    body = JSONSerializer(operation, value_picker=XFormedAttributePicker()).serialize(value)["body"]
+    parsed: dict[str, str] = json.loads(body)
+    return parsed
+
+
+def test_member_names_found_once_are_those_of_each_class_and_alias() -> None:
+    """Serialising objects of different classes with the same shape, each in turn and again, finds
+    each value where moto's chain of aliases finds it."""
+    from moto.core.serialize import XFormedAttributePicker
+
+    dispatch.install()
+    values = [Other("arn:b"), Execution("arn:a"), WithAliases("arn:c"), {"executionArn": "arn:d"}]
+    answers = [_serialised(value) for value in values + values]
+    with mock.patch.object(
+        XFormedAttributePicker,
+        "get_possible_keys",
+        XFormedAttributePicker.get_possible_keys.__localcloud_original__,
+    ):
+        moto_answers = [_serialised(value) for value in values]
+
+    assert answers == moto_answers + moto_answers
+    assert [answer.get("executionArn") for answer in answers[:4]] == ["arn:b", "arn:a", "arn:c", "arn:d"]
+    assert [answer.get("status") for answer in answers[:3]] == ["SUCCEEDED", "RUNNING", "FAILED"]
