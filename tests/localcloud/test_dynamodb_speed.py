@@ -184,7 +184,7 @@ def test_sorting_matches_moto_on_random_keys(hash_type: str, range_type: str | N
 
 
 def _query_cases(rng: random.Random, table: Any, range_type: str | None) -> list[dict[str, Any]]:
-    """Queries on the table and on its index: each direction, range conditions, limits."""
+    """Queries on the table and on its indexes: each direction, range conditions, limits."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     hash_keys = [*list(table.items)[:6], DynamoType(_random_value(rng, table.hash_key_type))]
@@ -197,12 +197,12 @@ def _query_cases(rng: random.Random, table: Any, range_type: str | None) -> list
                 low, high = sorted([DynamoType(_random_value(rng, range_type)) for _ in range(2)])
                 cases.append({**case, "range_comparison": "BETWEEN", "range_objs": [low, high]})
                 cases.append({**case, "range_comparison": ">=", "range_objs": [low]})
-    for group in ("g", "other"):
+    for group, index in (("g", "by-s"), ("other", "by-s"), ("g", "by-g")):
         for forward in (True, False):
             cases.append(
                 {
                     "hash_key": DynamoType({"S": group}),
-                    "index_name": "by-s",
+                    "index_name": index,
                     "hash_key_conditions": [("g", DynamoType({"S": group}))],
                     "scan_index_forward": forward,
                     "limit": rng.choice([None, 7]),
@@ -262,7 +262,12 @@ def test_queries_answer_what_moto_answers_on_random_tables(hash_type: str, range
                     {"AttributeName": "s", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {  # no range key: the table's keys order its items
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
     )
     for _ in range(400):
