@@ -15,7 +15,9 @@ measuring process to the microsecond; the API gives them in whole ms, as AWS doe
 task-chain also runs on the local cloud with its Tasks mocked (Step Functions Local's mock
 configuration answers each Task; no code runs), the like of moto alone's echo stub.
 Both also run a one-state Pass machine: the floor, what StartExecution and the DescribeExecution
-polls cost each side whatever the definition.
+polls cost each side whatever the definition. Each definition is timed on both sides back to back
+(moto alone's child process, then the local cloud, which stays up between definitions): this
+machine's speed drifts within a minute, and a pair then sees the same speed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import sys
 import time
 import uuid
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,7 @@ ADDONE = "def handler(event, context):\n    return {**event, 'n': event.get('n',
 _POLL = 0.0002
 MOCKED = "task-chain, Tasks mocked"  # the local cloud's like of moto alone's echo stub
 # one Pass state: what an execution costs through the API before the engine does any work
+Timings = dict[str, dict[str, list[float]]]  # definition -> "api"/"recorded" -> seconds per execution
 FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
 
@@ -83,14 +88,12 @@ def _recorded(exec_arn: str) -> float:
     return float((execution.stop_date - execution.start_date).total_seconds())
 
 
-def measure_moto_alone(
-    bench_dir: Path, names: list[str], runs: int, warmup: int
-) -> dict[str, dict[str, list[float]]]:
+def measure_moto_alone(bench_dir: Path, names: list[str], runs: int, warmup: int) -> Timings:
     import boto3
     from moto import mock_aws
 
     config: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    out: dict[str, dict[str, list[float]]] = {}
+    out: Timings = {}
     with mock_aws(config=config):
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         if "task-chain" in names:
@@ -104,23 +107,59 @@ def measure_moto_alone(
     return out
 
 
-def measure_local_cloud(
-    bench_dir: Path, names: list[str], runs: int, warmup: int
-) -> dict[str, dict[str, list[float]]]:
+@contextmanager
+def local_cloud_measurer(bench_dir: Path, runs: int, warmup: int) -> Iterator[Callable[[str], Timings]]:
+    """A LocalCloud kept up between definitions; the function times one definition on it (task-chain
+    also with its Tasks mocked)."""
     from localcloud.server import LocalCloud
 
-    out: dict[str, dict[str, list[float]]] = {}
     with LocalCloud() as cloud:
         sfn = cloud.client("stepfunctions")
-        if "task-chain" in names:
-            _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
-        for name in names:
+        deployed: list[str] = []
+
+        def measure(name: str) -> Timings:
+            if name == "task-chain" and not deployed:
+                _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
+                deployed.append(name)
             definition, inpt = _load(bench_dir, name)
             arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
-            out[name] = _time_executions(sfn, arn, inpt, runs, warmup)
+            out = {name: _time_executions(sfn, arn, inpt, runs, warmup)}
             if name == "task-chain":
                 out[MOCKED] = _time_mocked(sfn, arn, definition, inpt, runs, warmup)
-    return out
+            return out
+
+        yield measure
+
+
+def measure_moto_alone_apart(bench_dir: Path, name: str, runs: int, warmup: int) -> Timings:
+    """moto alone on one definition, in a child process: none of the local cloud's patches apply."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--moto-alone",
+            "--runs",
+            str(runs),
+            "--warmup",
+            str(warmup),
+            "--only",
+            name,
+            "--bench-dir",
+            str(bench_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        # moto alone answers in-process: an AWS_ENDPOINT_URL (a running local cloud's) would take
+        # its requests elsewhere
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")},
+            "PYTHONPATH": str(REPO),
+        },
+    )
+    timings: Timings = json.loads(child.stdout.strip().splitlines()[-1])
+    return timings
 
 
 def _time_mocked(
@@ -202,33 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_moto_alone(bench_dir, names, args.runs, args.warmup)))
         return 0
 
-    child = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--moto-alone",
-            "--runs",
-            str(args.runs),
-            "--warmup",
-            str(args.warmup),
-            "--only",
-            ",".join([*names, "floor"]),
-            "--bench-dir",
-            str(bench_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-        # moto alone answers in-process: an AWS_ENDPOINT_URL (a running local cloud's) would take
-        # its requests elsewhere
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")},
-            "PYTHONPATH": str(REPO),
-        },
-    )
-    moto = json.loads(child.stdout.strip().splitlines()[-1])
-    local = measure_local_cloud(bench_dir, [*names, "floor"], args.runs, args.warmup)
+    # each definition on both sides back to back, so that the machine's speed, which drifts, is the
+    # same for a pair
+    moto: Timings = {}
+    local: Timings = {}
+    with local_cloud_measurer(bench_dir, args.runs, args.warmup) as measure_local:
+        for name in [*names, "floor"]:
+            moto.update(measure_moto_alone_apart(bench_dir, name, args.runs, args.warmup))
+            local.update(measure_local(name))
 
     print(
         f"Step Functions engine: ms per execution ({args.runs} runs after {args.warmup} warm-ups, one at a time)"
