@@ -15,9 +15,9 @@ measuring process to the microsecond; the API gives them in whole ms, as AWS doe
 task-chain also runs on the local cloud with its Tasks mocked (Step Functions Local's mock
 configuration answers each Task; no code runs), the like of moto alone's echo stub.
 Both also run a one-state Pass machine: the floor, what StartExecution and the DescribeExecution
-polls cost each side whatever the definition. Each definition is timed on both sides back to back
-(moto alone's child process, then the local cloud, which stays up between definitions): this
-machine's speed drifts within a minute, and a pair then sees the same speed.
+polls cost each side whatever the definition. The two sides take turns, one execution each (moto
+alone's child process runs one when asked): this machine's speed drifts within seconds, and each
+pair of executions then sees the same speed.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ _POLL = 0.0002
 MOCKED = "task-chain, Tasks mocked"  # the local cloud's like of moto alone's echo stub
 # one Pass state: what an execution costs through the API before the engine does any work
 Timings = dict[str, dict[str, list[float]]]  # definition -> "api"/"recorded" -> seconds per execution
+Execute = Callable[[], tuple[float, float]]  # runs one execution: (through the API, recorded) seconds
 FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
 
@@ -55,8 +56,8 @@ def _load(bench_dir: Path, name: str) -> tuple[str, str]:
     return (bench_dir / f"{name}.asl.json").read_text(), (bench_dir / f"{name}.input.json").read_text()
 
 
-def _time_executions(sfn: Any, arn: str, inpt: str, runs: int, warmup: int) -> dict[str, list[float]]:
-    """Seconds per execution: through the API ("api") and as the engine recorded it ("recorded")."""
+def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
+    """One execution at a time, in seconds: through the API and as the engine recorded it."""
 
     def one() -> tuple[float, float]:
         started = time.perf_counter()
@@ -70,10 +71,20 @@ def _time_executions(sfn: Any, arn: str, inpt: str, runs: int, warmup: int) -> d
             )
         return elapsed, _recorded(exec_arn)
 
+    return one
+
+
+def _timed(executes: list[Execute], runs: int, warmup: int) -> list[dict[str, list[float]]]:
+    """Each in turn, one execution at a time: the n-th executions of all run within milliseconds of
+    each other, so a change in the machine's speed reaches them alike."""
     for _ in range(warmup):
-        one()
-    samples = [one() for _ in range(runs)]
-    return {"api": [a for a, _ in samples], "recorded": [r for _, r in samples]}
+        for execute in executes:
+            execute()
+    samples: list[list[tuple[float, float]]] = [[] for _ in executes]
+    for _ in range(runs):
+        for execute, taken in zip(executes, samples, strict=True):
+            taken.append(execute())
+    return [{"api": [a for a, _ in taken], "recorded": [r for _, r in taken]} for taken in samples]
 
 
 def _recorded(exec_arn: str) -> float:
@@ -88,68 +99,34 @@ def _recorded(exec_arn: str) -> float:
     return float((execution.stop_date - execution.start_date).total_seconds())
 
 
-def measure_moto_alone(bench_dir: Path, names: list[str], runs: int, warmup: int) -> Timings:
+def serve_moto_alone(bench_dir: Path, names: list[str]) -> None:
+    """The child process: moto's engine unpatched, in-process. Runs one execution of the definition
+    named on each line of stdin and answers its two durations as a JSON line."""
     import boto3
     from moto import mock_aws
 
     config: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    out: Timings = {}
     with mock_aws(config=config):
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         if "task-chain" in names:
             _deploy_addone(
                 boto3.client("lambda", region_name="us-east-1"), boto3.client("iam", region_name="us-east-1")
             )
-        for name in names:
-            definition, inpt = _load(bench_dir, name)
-            arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
-            out[name] = _time_executions(sfn, arn, inpt, runs, warmup)
-    return out
+        executes = {name: _executor(sfn, *_created(sfn, bench_dir, name)) for name in names}
+        print("ready", flush=True)
+        for line in sys.stdin:
+            print(json.dumps(executes[line.strip()]()), flush=True)
 
 
 @contextmanager
-def local_cloud_measurer(bench_dir: Path, runs: int, warmup: int) -> Iterator[Callable[[str], Timings]]:
-    """A LocalCloud kept up between definitions; the function times one definition on it (task-chain
-    also with its Tasks mocked)."""
-    from localcloud.server import LocalCloud
-
-    with LocalCloud() as cloud:
-        sfn = cloud.client("stepfunctions")
-        deployed: list[str] = []
-
-        def measure(name: str) -> Timings:
-            if name == "task-chain" and not deployed:
-                _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
-                deployed.append(name)
-            definition, inpt = _load(bench_dir, name)
-            arn = sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
-            out = {name: _time_executions(sfn, arn, inpt, runs, warmup)}
-            if name == "task-chain":
-                out[MOCKED] = _time_mocked(sfn, arn, definition, inpt, runs, warmup)
-            return out
-
-        yield measure
-
-
-def measure_moto_alone_apart(bench_dir: Path, name: str, runs: int, warmup: int) -> Timings:
-    """moto alone on one definition, in a child process: none of the local cloud's patches apply."""
-    child = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--moto-alone",
-            "--runs",
-            str(runs),
-            "--warmup",
-            str(warmup),
-            "--only",
-            name,
-            "--bench-dir",
-            str(bench_dir),
-        ],
-        capture_output=True,
+def moto_alone(bench_dir: Path, names: list[str]) -> Iterator[Callable[[str], Execute]]:
+    """moto alone in a child process (none of the local cloud's patches apply there); the function
+    gives what runs one execution of a definition in it."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--moto-alone", "--only", ",".join(names), "--bench-dir", str(bench_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
         cwd=REPO,
         # moto alone answers in-process: an AWS_ENDPOINT_URL (a running local cloud's) would take
         # its requests elsewhere
@@ -158,15 +135,62 @@ def measure_moto_alone_apart(bench_dir: Path, name: str, runs: int, warmup: int)
             "PYTHONPATH": str(REPO),
         },
     )
-    timings: Timings = json.loads(child.stdout.strip().splitlines()[-1])
-    return timings
+    assert child.stdin is not None and child.stdout is not None
+    stdin, stdout = child.stdin, child.stdout
+
+    def executor(name: str) -> Execute:
+        def one() -> tuple[float, float]:
+            stdin.write(name + "\n")
+            stdin.flush()
+            answer = stdout.readline()
+            if not answer:
+                raise RuntimeError(f"moto alone's process ended (exit {child.wait()}) running {name}")
+            api, recorded = json.loads(answer)
+            return float(api), float(recorded)
+
+        return one
+
+    try:
+        if stdout.readline().strip() != "ready":
+            raise RuntimeError(f"moto alone's process did not start (exit {child.wait()})")
+        yield executor
+    finally:
+        stdin.close()
+        child.wait(timeout=60)
 
 
-def _time_mocked(
-    sfn: Any, arn: str, definition: str, inpt: str, runs: int, warmup: int
-) -> dict[str, list[float]]:
-    """task-chain with each Task answered by a mocked response (Step Functions Local's mock
-    configuration): no code runs, as with moto alone's echo stub."""
+@contextmanager
+def local_cloud(bench_dir: Path, names: list[str]) -> Iterator[dict[str, Execute]]:
+    """A LocalCloud with every definition created: what runs one execution of each (task-chain
+    also with its Tasks mocked)."""
+    from localcloud import mock_config
+    from localcloud.server import LocalCloud
+
+    with LocalCloud() as cloud:
+        sfn = cloud.client("stepfunctions")
+        executes = {}
+        for name in names:
+            arn, inpt = _created(sfn, bench_dir, name)
+            executes[name] = _executor(sfn, arn, inpt)
+            if name == "task-chain":
+                _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
+                _mock_addone(*_load(bench_dir, name))
+                executes[MOCKED] = _executor(sfn, f"{arn}#NoCode", inpt)
+        try:
+            yield executes
+        finally:
+            mock_config.clear()
+
+
+def _created(sfn: Any, bench_dir: Path, name: str) -> tuple[str, str]:
+    """The definition's state machine ARN, and its input."""
+    definition, inpt = _load(bench_dir, name)
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"], inpt
+
+
+def _mock_addone(definition: str, inpt: str) -> None:
+    """task-chain's Tasks answered by mocked responses (Step Functions Local's mock configuration):
+    no code runs, as with moto alone's echo stub. Only executions started as `<arn>#NoCode` use it."""
     from localcloud import mock_config
 
     start = json.loads(inpt)
@@ -184,10 +208,6 @@ def _time_mocked(
             },
         }
     )
-    try:
-        return _time_executions(sfn, f"{arn}#NoCode", inpt, runs, warmup)
-    finally:
-        mock_config.clear()
 
 
 def _deploy_addone(lam: Any, iam: Any) -> None:
@@ -238,17 +258,20 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only.split(",") if args.only else list(BENCHES)
 
     if args.moto_alone:
-        print(json.dumps(measure_moto_alone(bench_dir, names, args.runs, args.warmup)))
+        serve_moto_alone(bench_dir, names)
         return 0
 
-    # each definition on both sides back to back, so that the machine's speed, which drifts, is the
-    # same for a pair
+    measured = [*names, "floor"]
     moto: Timings = {}
     local: Timings = {}
-    with local_cloud_measurer(bench_dir, args.runs, args.warmup) as measure_local:
-        for name in [*names, "floor"]:
-            moto.update(measure_moto_alone_apart(bench_dir, name, args.runs, args.warmup))
-            local.update(measure_local(name))
+    with moto_alone(bench_dir, measured) as in_moto_alone, local_cloud(bench_dir, measured) as in_local_cloud:
+        for name in measured:
+            variants = [v for v in (name, MOCKED if name == "task-chain" else None) if v]
+            timed = _timed(
+                [in_moto_alone(name), *(in_local_cloud[v] for v in variants)], args.runs, args.warmup
+            )
+            moto[name] = timed[0]
+            local.update(zip(variants, timed[1:], strict=True))
 
     print(
         f"Step Functions engine: ms per execution ({args.runs} runs after {args.warmup} warm-ups, one at a time)"
