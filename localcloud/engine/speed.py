@@ -12,7 +12,7 @@
   OutputPath `$` (the value is already a private copy).
 - A state's output text (its StateExited event) is the next state's input text (its StateEntered
   event): the same stored object, which moto replaces (reset) but never changes in place, is
-  serialised once.
+  serialised once, by an encoder made once (json.dumps makes one per call).
 - `Environment.program_state()` deep-copies the program state object on every check (hundreds
   of times in a Map), and so does every new frame (each Map iteration); its fields are strings,
   a timestamp and the error details dict, so a new object with a copied error dict protects the
@@ -220,12 +220,17 @@ def _result_path(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], 
 
 def _serialise_once(to_json_str: Callable[..., str]) -> Callable[..., str]:
     last = threading.local()
+    encoder_class = _hooks.resolve(f"{_ASL}.utils.encoding:_DateTimeEncoder")[2]
+    encoders: dict[Any, Any] = {}  # separators -> moto's encoder: json.dumps built one per call
 
     def cached_to_json_str(obj: Any, separators: Any = None) -> str:
         if type(obj) is dict or type(obj) is list:
             if getattr(last, "obj", None) is obj and last.separators == separators:
                 return str(last.text)
-            text = to_json_str(obj, separators)
+            encoder = encoders.get(separators)
+            if encoder is None:
+                encoder = encoders[separators] = encoder_class(separators=separators)
+            text = encoder.encode(obj)
             # keeping a reference keeps the id from being reused by another object
             last.obj, last.separators, last.text = obj, separators, text
             return text
