@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from localcloud.engine import _hooks
-from localcloud.engine.clock import CLOCK
+from localcloud.engine.clock import CLOCK, iso_millis
 from localcloud.thread_pool import PooledThread
 
 _PARSER = "moto.stepfunctions.parser"
@@ -114,14 +114,44 @@ def _nothing_after_the_end(add_event: Any) -> Any:
     last = frozenset(HistoryEventType[name] for name in _LAST)
     redriven = HistoryEventType.ExecutionRedriven
 
-    def _add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+    def _add_event(
+        self: Any,
+        context: Any,
+        event_type: Any,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
         with _recording:
             if self.__dict__.get(_ENDED) and event_type is not redriven:
                 return int(context.last_published_event_id or 0)
             self.__dict__[_ENDED] = event_type in last
-            return int(add_event(self, context, event_type, *args, **kwargs))
+            if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
+                return int(
+                    add_event(self, context, event_type, event_details, timestamp, update_source_event_id)
+                )
+            return _record(self, context, event_type, event_details, timestamp, update_source_event_id)
 
     return _add_event
+
+
+def _record(
+    self: Any, context: Any, event_type: Any, details: Any, timestamp: Any, update_source_event_id: bool
+) -> int:
+    """moto's add_event for an execution without CloudWatch logging, in one call instead of four
+    (its helpers took a third of recording an event, and a Map records hundreds)."""
+    with self._mutex:
+        event_id: int = self._event_id_gen.get()
+        event = dict(details) if details else {}
+        event["id"] = event_id
+        event["previousEventId"] = context.source_event_id
+        event["type"] = event_type
+        event["timestamp"] = iso_millis(timestamp or self._get_current_timestamp())
+        context.last_published_event_id = event_id
+        if update_source_event_id:
+            context.source_event_id = event_id
+        self._history_event_list.append(event)
+        return event_id
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
