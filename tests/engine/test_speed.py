@@ -116,3 +116,51 @@ def test_event_timestamps_keep_moto_s_text() -> None:
         datetime.datetime(2026, 11, 23, 23, 59, 59, 999999),
     ):
         assert iso_millis(value) == iso_8601_datetime_with_milliseconds(value)
+
+
+def test_events_are_recorded_as_moto_records_them() -> None:
+    """Each event, its ids and its context's ids, as moto's own add_event records them (this one
+    records an execution's events without CloudWatch logging in one call)."""
+    engine.install()
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext, EventManager
+
+    from localcloud.engine import _hooks
+
+    moto_add_event = _hooks.original(
+        "moto.stepfunctions.parser.asl.eval.event.event_manager:EventManager.add_event"
+    )
+    entered = {
+        "stateEnteredEventDetails": {"name": "P", "input": '{"a":1}', "inputDetails": {"truncated": False}}
+    }
+    steps = [
+        (HistoryEventType.ExecutionStarted, {"executionStartedEventDetails": {"input": "{}"}}, 1.0, True),
+        (HistoryEventType.PassStateEntered, entered, 1.0005, True),
+        (HistoryEventType.MapIterationStarted, None, 2.25, False),  # no details; the source id stays
+        (
+            HistoryEventType.PassStateExited,
+            {"stateExitedEventDetails": {"name": "P", "output": "{}"}},
+            None,
+            True,
+        ),
+    ]
+    ours, moto = EventManager(), EventManager()
+    our_contexts = [EventHistoryContext.of_program_start(), EventHistoryContext(previous_event_id=7)]
+    moto_contexts = [EventHistoryContext.of_program_start(), EventHistoryContext(previous_event_id=7)]
+
+    for (event_type, details, stamp, move), ours_in, moto_in in zip(
+        steps * 2, our_contexts * 4, moto_contexts * 4, strict=True
+    ):
+        assert ours.add_event(ours_in, event_type, details, stamp, move) == moto_add_event(
+            moto, moto_in, event_type, details, stamp, move
+        )
+
+    recorded, expected = ours.get_event_history(), moto.get_event_history()
+    stamped = [i for i, (_, _, stamp, _) in enumerate(steps * 2) if stamp is None]
+    for i in stamped:  # read from the clock at the moment: the same format, not the same instant
+        assert len(recorded[i].pop("timestamp")) == len(expected[i].pop("timestamp")) == 24
+    assert recorded == expected and len(recorded) == 8
+    assert [(c.source_event_id, c.last_published_event_id) for c in our_contexts] == [
+        (c.source_event_id, c.last_published_event_id) for c in moto_contexts
+    ]
+    assert recorded[1]["timestamp"] == "1970-01-01T00:00:01.000Z"
