@@ -170,11 +170,12 @@ def local_cloud(bench_dir: Path, names: list[str]) -> Iterator[dict[str, Execute
         sfn = cloud.client("stepfunctions")
         executes = {}
         for name in names:
-            arn, inpt = _created(sfn, bench_dir, name)
-            executes[name] = _executor(sfn, arn, inpt)
             if name == "task-chain":
                 _deploy_addone(cloud.client("lambda"), cloud.client("iam"))
                 _mock_addone(*_load(bench_dir, name))
+            arn, inpt = _created(sfn, bench_dir, name)
+            executes[name] = _executor(sfn, arn, inpt)
+            if name == "task-chain":
                 executes[MOCKED] = _executor(sfn, f"{arn}#NoCode", inpt)
         try:
             yield executes

@@ -16,11 +16,11 @@
   of all attributes so far: quadratic in its attributes, and over a quarter of the server's CPU
   while ticket-ranking ran (its batch writes). Here the whole item is measured once, against the
   same limit, with the same error.
-- A Query read the whole table, sorted, to find its key's items: one performance's 30 rankings
-  in a table of 10,000 took over 100 ms. A Query on the table now reads its hash key's items
-  directly, as DynamoDB does; a Query on an index still reads every item but does not sort the
-  table first, as it sorts its results by the index's and the table's keys, a total order,
-  anyway. Within a Query each result's size (the 1 MB page limit) is computed once, not twice.
+- A Query read the whole table, sorted, to find its key's items. A Query on the table now reads
+  its hash key's items directly, as DynamoDB does; a Query on an index still reads every item but
+  does not sort the table first, as it sorts its results by the index's and the table's keys, a
+  total order, anyway. Within a Query each result's size (the 1 MB page limit) is computed once,
+  not twice.
 - Before serialising, moto turns each answer's DynamoType objects into dicts, asking of every
   value whether it is a datetime, a DynamoType, a model, a dict or a list. A string, number,
   boolean or null attribute is turned into its dict at once; the rest goes moto's way.
