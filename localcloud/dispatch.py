@@ -87,17 +87,13 @@ def _host_once(get_backend_for_host: Any) -> Any:
     return backend_for_host
 
 
-def _original(function: Any) -> Any:
-    return getattr(function, "__localcloud_original__", function)
-
-
 def install() -> None:
     """Idempotent: moto's dispatcher reads the module list, each response class, each host and
     each serialised member's names once."""
     _backends.list_of_moto_modules = list_of_moto_modules
     _responses.method_names_from_class = method_names_from_class
-    _picker.get_possible_keys = _names_once(_original(_picker.get_possible_keys))
-    _dispatcher.get_backend_for_host = _host_once(_original(_dispatcher.get_backend_for_host))
+    _picker.get_possible_keys = _names_once(pins.original(_picker.get_possible_keys))
+    _dispatcher.get_backend_for_host = _host_once(pins.original(_dispatcher.get_backend_for_host))
 
 
 class _PooledWSGIServer(ThreadedWSGIServer):

@@ -307,26 +307,21 @@ def _attribute_values_by_name(serialize_structure: Any) -> Any:
 
 def install() -> None:
     """Idempotent. Each replacement keeps moto's own function as `__localcloud_original__`."""
-    _ITEM.__init__ = _replacing(_original(_ITEM.__init__), _item_init)
-    _TABLE.all_items = _replacing(_original(_TABLE.all_items), _all_items)
-    _TABLE.sorted_items = _replacing(_original(_TABLE.sorted_items), _sorted_items)
-    _TABLE.query = _scoped_query(_original(_TABLE.query))
-    _ITEM.size = _item_size_once(_original(_ITEM.size))
-    _ITEM.__deepcopy__ = _item_deepcopy(_original(_ITEM.__deepcopy__))
-    _RESPONSES.dynamo_to_dict = _plain_values_first(_original(_RESPONSES.dynamo_to_dict))
-    _DYNAMO_TYPE.cast_value = _scalars_first(_original(_DYNAMO_TYPE.cast_value.fget))
-    _DYNAMO_TYPE.size = _string_size_first(_original(_DYNAMO_TYPE.size))
-    _JSON_PARSER._parse_structure = _one_member_parsed(_original(_JSON_PARSER._parse_structure))
+    _ITEM.__init__ = _replacing(pins.original(_ITEM.__init__), _item_init)
+    _TABLE.all_items = _replacing(pins.original(_TABLE.all_items), _all_items)
+    _TABLE.sorted_items = _replacing(pins.original(_TABLE.sorted_items), _sorted_items)
+    _TABLE.query = _scoped_query(pins.original(_TABLE.query))
+    _ITEM.size = _item_size_once(pins.original(_ITEM.size))
+    _ITEM.__deepcopy__ = _item_deepcopy(pins.original(_ITEM.__deepcopy__))
+    _RESPONSES.dynamo_to_dict = _plain_values_first(pins.original(_RESPONSES.dynamo_to_dict))
+    _DYNAMO_TYPE.cast_value = _scalars_first(pins.original(_DYNAMO_TYPE.cast_value.fget))
+    _DYNAMO_TYPE.size = _string_size_first(pins.original(_DYNAMO_TYPE.size))
+    _JSON_PARSER._parse_structure = _one_member_parsed(pins.original(_JSON_PARSER._parse_structure))
     _JSON_SERIALIZER._serialize_type_structure = _attribute_values_by_name(
-        _original(_JSON_SERIALIZER._serialize_type_structure)
+        pins.original(_JSON_SERIALIZER._serialize_type_structure)
     )
 
 
 def _replacing(original: Any, replacement: Any) -> Any:
     replacement.__localcloud_original__ = original
     return replacement
-
-
-def _original(function: Any) -> Any:
-    """moto's own function, when install() has already wrapped it."""
-    return getattr(function, "__localcloud_original__", function)

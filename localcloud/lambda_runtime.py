@@ -274,7 +274,7 @@ class LambdaRuntime:
         cls = _LAMBDA_FUNCTION
         original = cls._invoke_lambda
         runtime = self
-        self._original = getattr(original, "__localcloud_original__", original)
+        self._original = pins.original(original)
 
         def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
             result = runtime.invoke_function(fn, event)
@@ -285,7 +285,7 @@ class LambdaRuntime:
 
         # InvocationType=Event: answer 202 at once and run in the background, as Lambda does
         # (moto would run it before answering, blocking the caller for the whole invocation).
-        sync_invoke = getattr(cls.invoke, "__localcloud_original__", cls.invoke)
+        sync_invoke = pins.original(cls.invoke)
 
         def invoke(fn: Any, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
             if request_headers.get("x-amz-invocation-type") != "Event":
@@ -304,7 +304,7 @@ class LambdaRuntime:
         cls.invoke = invoke
         self._original_invoke = sync_invoke
 
-        backend_invoke = getattr(_LAMBDA_BACKEND.invoke, "__localcloud_original__", _LAMBDA_BACKEND.invoke)
+        backend_invoke = pins.original(_LAMBDA_BACKEND.invoke)
 
         def invoke_api(backend: Any, function_name: str, qualifier: str | None, *args: Any) -> Any:
             _invoked.qualifier = _caller_qualifier(function_name, qualifier)

@@ -33,6 +33,12 @@ def resolve(module_name: str, *path: str) -> Any:
     return obj
 
 
+def original(function: Any) -> Any:
+    """moto's own function behind a local cloud replacement, which keeps it as
+    `__localcloud_original__` (so that installing twice wraps moto's function, not ours)."""
+    return getattr(function, "__localcloud_original__", function)
+
+
 def _message(dotted: str) -> str:
     return (
         f"localcloud hooks {dotted}, which moto {moto.__version__} does not have; "
