@@ -150,6 +150,26 @@ def _random_value(rng: random.Random, kind: str) -> dict[str, Any]:
     return {"S": "".join(rng.choice("aAbZ0é") for _ in range(rng.randint(1, 4)))}
 
 
+def _moto_table(
+    hash_type: str, range_type: str | None, indexes: list[dict[str, Any]] | None = None
+) -> tuple[list[tuple[str, str, str]], Any]:
+    """moto's own Table keyed `h` (and `r`), its indexes over `g` (S) and `s` (N): the key names,
+    types and roles, and the table."""
+    from moto.dynamodb.models.table import Table
+
+    keys = [("h", hash_type, "HASH"), *([("r", range_type, "RANGE")] if range_type else [])]
+    indexed = [("g", "S"), ("s", "N")] if indexes else []
+    table = Table(
+        "t",
+        account_id="123456789012",
+        region="us-east-1",
+        schema=[{"AttributeName": name, "KeyType": role} for name, _, role in keys],
+        attr=[{"AttributeName": name, "AttributeType": kind} for name, kind, *_ in keys + indexed],
+        global_indexes=indexes,
+    )
+    return keys, table
+
+
 @pytest.mark.parametrize("hash_type,range_type", [("S", "N"), ("N", "S"), ("B", "N"), ("S", None)])
 def test_sorting_matches_moto_on_random_keys(hash_type: str, range_type: str | None) -> None:
     """The table and index orders are moto's, compared with moto's own sorting on the same items."""
@@ -157,14 +177,7 @@ def test_sorting_matches_moto_on_random_keys(hash_type: str, range_type: str | N
 
     dynamodb_speed.install()
     rng = random.Random(f"{hash_type}{range_type}")
-    keys = [("h", hash_type, "HASH"), *([("r", range_type, "RANGE")] if range_type else [])]
-    table = Table(
-        "t",
-        account_id="123456789012",
-        region="us-east-1",
-        schema=[{"AttributeName": name, "KeyType": role} for name, _, role in keys],
-        attr=[{"AttributeName": name, "AttributeType": kind} for name, kind, _ in keys],
-    )
+    keys, table = _moto_table(hash_type, range_type)
     for _ in range(300):
         table.put_item(
             {
@@ -243,18 +256,10 @@ def test_queries_answer_what_moto_answers_on_random_tables(hash_type: str, range
 
     dynamodb_speed.install()
     rng = random.Random(f"query{hash_type}{range_type}")
-    keys = [("h", hash_type, "HASH"), *([("r", range_type, "RANGE")] if range_type else [])]
-    table = Table(
-        "t",
-        account_id="123456789012",
-        region="us-east-1",
-        schema=[{"AttributeName": name, "KeyType": role} for name, _, role in keys],
-        attr=[
-            *({"AttributeName": name, "AttributeType": kind} for name, kind, _ in keys),
-            {"AttributeName": "g", "AttributeType": "S"},
-            {"AttributeName": "s", "AttributeType": "N"},
-        ],
-        global_indexes=[
+    keys, table = _moto_table(
+        hash_type,
+        range_type,
+        [
             {
                 "IndexName": "by-s",
                 "KeySchema": [
