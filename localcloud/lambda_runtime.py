@@ -52,6 +52,8 @@ pins.resolve("moto.awslambda.models", "LambdaFunction", "_invoke_lambda")
 pins.resolve("moto.awslambda.models", "LambdaFunction", "invoke")
 _LAMBDA_BACKENDS = pins.resolve("moto.awslambda.models", "lambda_backends")
 _LAMBDA_BACKEND = pins.resolve("moto.awslambda.models", "LambdaBackend")
+_LAMBDA_RESPONSE = pins.resolve("moto.awslambda.responses", "LambdaResponse")
+pins.resolve("moto.awslambda.responses", "LambdaResponse", "invoke")
 pins.resolve("moto.awslambda.models", "LambdaBackend", "invoke")
 
 # The qualifier the caller used (alias or version), for context.invoked_function_arn: moto hands the
@@ -266,6 +268,7 @@ class LambdaRuntime:
         self._original: Any = None
         self._original_invoke: Any = None
         self._original_backend_invoke: Any = None
+        self._original_api_invoke: Any = None
 
     # -- hook -------------------------------------------------------------------------------
 
@@ -317,6 +320,19 @@ class LambdaRuntime:
         _LAMBDA_BACKEND.invoke = invoke_api
         self._original_backend_invoke = backend_invoke
 
+        # The Invoke API's query parameter is `Qualifier`; moto reads `qualifier`, and so ran
+        # $LATEST whatever version or alias the caller asked for.
+        api_invoke = pins.original(_LAMBDA_RESPONSE.invoke)
+
+        def invoke_response(response: Any) -> Any:
+            if "Qualifier" in response.querystring:
+                response.querystring.setdefault("qualifier", response.querystring["Qualifier"])
+            return api_invoke(response)
+
+        invoke_response.__localcloud_original__ = api_invoke  # type: ignore[attr-defined]
+        _LAMBDA_RESPONSE.invoke = invoke_response
+        self._original_api_invoke = api_invoke
+
     @staticmethod
     def _run_event(sync_invoke: Any, fn: Any, body: str, qualifier: str | None) -> None:
         _invoked.qualifier = qualifier
@@ -330,6 +346,7 @@ class LambdaRuntime:
             _LAMBDA_FUNCTION._invoke_lambda = self._original
             _LAMBDA_FUNCTION.invoke = self._original_invoke
             _LAMBDA_BACKEND.invoke = self._original_backend_invoke
+            _LAMBDA_RESPONSE.invoke = self._original_api_invoke
             self._original = None
 
     # -- faults -----------------------------------------------------------------------------

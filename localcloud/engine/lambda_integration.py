@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localcloud.engine import _hooks
+from localcloud.engine import _hooks, lambda_invoke
 from localcloud.engine.clock import CLOCK
 
 _TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
@@ -66,12 +66,10 @@ def _integration(original: Callable[..., None]) -> Callable[..., None]:
             return
         from moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils import (
             LambdaFunctionErrorException,
-            boto_client_for,
         )
 
-        client = boto_client_for(region=region, service="lambda", state_credentials=state_credentials)
-        response = client.invoke(**parameters)
-        raw: bytes = response["Payload"].read()
+        response = lambda_invoke.invoke(region, parameters)
+        raw: bytes = response["Payload"]
         payload = _payload(raw)
         function_error = response.get("FunctionError")
         if function_error:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import zipfile
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from localcloud import LocalCloud
-from localcloud.engine import clients
+from localcloud import LocalCloud, metering
+from localcloud.engine import clients, lambda_invoke
 from tests.engine.conftest import ROLE_ARN, Runner
 
 
@@ -127,3 +132,102 @@ def test_invoke_api_failure_on_a_function_arn_task_is_named_like_aws(run_definit
     )
     assert run.error == "Lambda.ResourceNotFoundException"
     assert run.types[-2] == "LambdaFunctionFailed"
+
+
+_ECHO = (
+    "def handler(event, context):\n"
+    "    print('handling', event)\n"
+    "    if isinstance(event, dict) and event.get('fail'):\n"
+    "        raise ValueError('asked to fail')\n"
+    "    return {'got': event}\n"
+)
+
+
+def _zipped(code: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("handler.py", code)
+    return buf.getvalue()
+
+
+def _answer(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """An Invoke's answer without what differs between any two invocations (request ids, times)."""
+    try:
+        response = call()
+    except ClientError as error:
+        return {
+            "Error": error.response["Error"],
+            "Status": error.response["ResponseMetadata"]["HTTPStatusCode"],
+        }
+    raw = response["Payload"] if isinstance(response["Payload"], bytes) else response["Payload"].read()
+    payload = json.loads(raw) if raw else raw
+    if isinstance(payload, dict):
+        payload.pop("requestId", None)
+    logs = base64.b64decode(response["LogResult"]).decode() if "LogResult" in response else None
+    return {
+        "StatusCode": response["StatusCode"],
+        "HTTPStatusCode": response["ResponseMetadata"]["HTTPStatusCode"],
+        "FunctionError": response.get("FunctionError"),
+        "ExecutedVersion": response.get("ExecutedVersion"),
+        "Payload": payload,
+        "logs": logs and [line.split(" ")[0] for line in logs.splitlines()],
+    }
+
+
+_INVOKES = [
+    {"Payload": b'{"x": 1}'},
+    {"Payload": b'"text"'},
+    {},
+    {"Payload": b'{"x": 1}', "LogType": "Tail"},
+    {"Payload": b'{"x": 1}', "LogType": "None"},
+    {"Payload": b'{"fail": true}'},
+    {"Payload": b'{"fail": true}', "LogType": "Tail"},
+    {"Payload": b'{"x": 1}', "InvocationType": "Event"},
+    {"Payload": b'{"x": 1}', "InvocationType": "DryRun"},
+    {"Payload": b'{"x": 1}', "Qualifier": "live"},
+    {"Payload": b'{"x": 1}', "Qualifier": "1"},
+    {"Payload": b'{"x": 1}', "Qualifier": "absent"},
+    {"FunctionName": "engine-absent"},
+    {"fault": "throttle"},
+    {"fault": "service_error"},
+    {"fault": "error"},
+]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "named_by"),
+    [
+        pytest.param(p, by, id="-".join([by, *(f"{k}={v!s}" for k, v in p.items())]))
+        for p in _INVOKES
+        for by in ("arn", "name", "name:alias")
+        if not (by == "name:alias" and "Qualifier" in p)  # a qualified name takes no Qualifier
+    ],
+)
+def test_a_tasks_invoke_answers_what_the_invoke_api_answers(
+    local_cloud: LocalCloud, deploy_function: Callable[[str], str], parameters: dict[str, Any], named_by: str
+) -> None:
+    arn = deploy_function(_ECHO)
+    name = arn.rsplit(":", 1)[1]
+    lam = local_cloud.client("lambda")
+    lam.create_alias(
+        FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"]
+    )
+    lam.update_function_code(FunctionName=name, ZipFile=_zipped(_ECHO.replace("'got'", "'latest'")))
+    params = dict(parameters)
+    if "fault" in params:
+        local_cloud.lambda_runtime.inject(name, params.pop("fault"))  # type: ignore[union-attr]
+    function = {"arn": arn, "name": name, "name:alias": f"{name}:live"}[named_by]
+    params.setdefault("FunctionName", function)
+
+    metering.reset()
+    through_the_api = _answer(lambda: clients.client_for("us-east-1", "lambda").invoke(**params))
+    api_requests = metering.counts()
+    metering.reset()
+    in_process = _answer(lambda: lambda_invoke.invoke("us-east-1", params))
+
+    assert in_process == through_the_api
+    answered = in_process.get("Payload")
+    if isinstance(answered, dict) and answered.keys() & {"got", "latest"}:  # version 1 answers "got"
+        asked_for_version_1 = named_by == "name:alias" or params.get("Qualifier") in ("live", "1")
+        assert list(answered) == (["got"] if asked_for_version_1 else ["latest"])
+    assert metering.counts() == api_requests == {("awslambda", "Invoke"): 1}
