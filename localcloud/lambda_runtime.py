@@ -309,12 +309,24 @@ class LambdaRuntime:
 
         backend_invoke = pins.original(_LAMBDA_BACKEND.invoke)
 
-        def invoke_api(backend: Any, function_name: str, qualifier: str | None, *args: Any) -> Any:
+        def invoke_api(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> Any:
+            # The version that runs, which Lambda answers with (for an alias, the version it points at)
+            version = str(backend.get_function(function_name, qualifier).version)
             _invoked.qualifier = _caller_qualifier(function_name, qualifier)
             try:
-                return backend_invoke(backend, function_name, qualifier, *args)
+                payload = backend_invoke(backend, function_name, qualifier, body, headers, response_headers)
             finally:
                 _invoked.qualifier = None
+            if headers.get("x-amz-invocation-type") != "Event":
+                response_headers["x-amz-executed-version"] = version
+            return payload
 
         invoke_api.__localcloud_original__ = backend_invoke  # type: ignore[attr-defined]
         _LAMBDA_BACKEND.invoke = invoke_api

@@ -5,7 +5,7 @@ Through botocore and moto's in-process request handler, an Invoke of a warm func
 building and parsing the request and moto routing it. Here the engine calls the same backend
 method the API calls (`LambdaBackend.invoke`: name, ARN, alias or version lookup, the runtime,
 faults, throttling) and shapes its answer as the Invoke API does: status 200, 202 (Event) or 204
-(DryRun), FunctionError, LogResult only for LogType Tail, an API error as botocore's ClientError
+(DryRun), ExecutedVersion, FunctionError, LogResult only for LogType Tail, an API error as botocore's ClientError
 with its HTTP status and request id. The request is still metered as a Lambda Invoke.
 """
 
@@ -69,6 +69,8 @@ def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"ResponseMetadata": _metadata(request_id, status), "StatusCode": status}
     if invocation != "Event" and sys.getsizeof(raw) > _PAYLOAD_LIMIT:
         raw, response_headers["x-amz-function-error"] = _TOO_LARGE, "Unhandled"
+    if "x-amz-executed-version" in response_headers:
+        response["ExecutedVersion"] = response_headers["x-amz-executed-version"]
     if "x-amz-function-error" in response_headers:
         response["FunctionError"] = response_headers["x-amz-function-error"]
     if headers.get("x-amz-log-type") == "Tail" and "x-amz-log-result" in response_headers:

@@ -71,6 +71,25 @@ def test_lambda_invoke_returns_aws_response_fields(
     assert out["SdkResponseMetadata"]["RequestId"] == headers["x-amzn-RequestId"]
 
 
+def test_lambda_invoke_of_an_alias_names_the_version_it_ran(
+    local_cloud: LocalCloud, deploy_function: Callable[[str], str], run_definition: Runner
+) -> None:
+    arn = deploy_function("def handler(event, context):\n    return 'first'\n")
+    lam = local_cloud.client("lambda")
+    first = lam.publish_version(FunctionName=arn)["Version"]
+    lam.update_function_code(
+        FunctionName=arn, ZipFile=_zipped("def handler(event, context):\n    return 'second'\n")
+    )
+    lam.publish_version(FunctionName=arn)
+    lam.create_alias(FunctionName=arn, Name="live", FunctionVersion=first)
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    run = run_definition(
+        {"StartAt": "T", "States": {"T": {**task, "Parameters": {"FunctionName": f"{arn}:live"}}}}
+    )
+    assert run.status == "SUCCEEDED", run.cause
+    assert (run.output["ExecutedVersion"], run.output["Payload"]) == ("1", "first")
+
+
 @pytest.mark.parametrize(
     ("resource", "separators"),
     [("function-arn", (", ", ": ")), ("arn:aws:states:::lambda:invoke", (",", ":"))],
@@ -230,4 +249,5 @@ def test_a_tasks_invoke_answers_what_the_invoke_api_answers(
     if isinstance(answered, dict) and answered.keys() & {"got", "latest"}:  # version 1 answers "got"
         asked_for_version_1 = named_by == "name:alias" or params.get("Qualifier") in ("live", "1")
         assert list(answered) == (["got"] if asked_for_version_1 else ["latest"])
+        assert in_process["ExecutedVersion"] == ("1" if asked_for_version_1 else "$LATEST")
     assert metering.counts() == api_requests == {("awslambda", "Invoke"): 1}
