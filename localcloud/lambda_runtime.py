@@ -53,6 +53,7 @@ pins.resolve("moto.awslambda.models", "LambdaFunction", "invoke")
 _LAMBDA_BACKENDS = pins.resolve("moto.awslambda.models", "lambda_backends")
 _LAMBDA_BACKEND = pins.resolve("moto.awslambda.models", "LambdaBackend")
 _LAMBDA_RESPONSE = pins.resolve("moto.awslambda.responses", "LambdaResponse")
+pins.resolve("moto.core.responses", "BaseResponse", "_enrich_response")
 pins.resolve("moto.awslambda.responses", "LambdaResponse", "invoke")
 pins.resolve("moto.awslambda.models", "LambdaBackend", "invoke")
 
@@ -281,6 +282,7 @@ class LambdaRuntime:
 
         def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
             result = runtime.invoke_function(fn, event)
+            _invoked.request_id = result.request_id
             return result.payload, result.errored, result.logs
 
         _invoke_lambda.__localcloud_original__ = self._original  # type: ignore[attr-defined]
@@ -319,13 +321,16 @@ class LambdaRuntime:
         ) -> Any:
             # The version that runs, which Lambda answers with (for an alias, the version it points at)
             version = str(backend.get_function(function_name, qualifier).version)
-            _invoked.qualifier = _caller_qualifier(function_name, qualifier)
+            _invoked.qualifier, _invoked.request_id = _caller_qualifier(function_name, qualifier), None
             try:
                 payload = backend_invoke(backend, function_name, qualifier, body, headers, response_headers)
             finally:
                 _invoked.qualifier = None
             if headers.get("x-amz-invocation-type") != "Event":
                 response_headers["x-amz-executed-version"] = version
+                # Lambda answers with the invocation's request id, the one its logs and context show
+                if _invoked.request_id:
+                    response_headers["x-amzn-requestid"] = _invoked.request_id
             return payload
 
         invoke_api.__localcloud_original__ = backend_invoke  # type: ignore[attr-defined]
@@ -345,6 +350,18 @@ class LambdaRuntime:
         _LAMBDA_RESPONSE.invoke = invoke_response
         self._original_api_invoke = api_invoke
 
+        # moto gives every response a new request id; an Invoke keeps its invocation's
+        enrich = _LAMBDA_RESPONSE._enrich_response
+
+        def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+            request_id = headers.get("x-amzn-requestid")
+            headers, body = enrich(headers, body)
+            if request_id:
+                headers["x-amzn-requestid"] = request_id
+            return headers, body
+
+        _LAMBDA_RESPONSE._enrich_response = staticmethod(keep_request_id)
+
     @staticmethod
     def _run_event(sync_invoke: Any, fn: Any, body: str, qualifier: str | None) -> None:
         _invoked.qualifier = qualifier
@@ -359,6 +376,7 @@ class LambdaRuntime:
             _LAMBDA_FUNCTION.invoke = self._original_invoke
             _LAMBDA_BACKEND.invoke = self._original_backend_invoke
             _LAMBDA_RESPONSE.invoke = self._original_api_invoke
+            del _LAMBDA_RESPONSE._enrich_response  # back to BaseResponse's
             self._original = None
 
     # -- faults -----------------------------------------------------------------------------

@@ -40,7 +40,6 @@ _HEADERS = {
 def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """What botocore's `lambda.invoke(**parameters)` returns, with the Payload as bytes."""
     metering.record("awslambda", "Invoke")  # the service name moto meters it under
-    request_id = str(uuid.uuid4())
     headers = {
         header: parameters[name] for name, header in _HEADERS.items() if parameters.get(name) is not None
     }
@@ -59,13 +58,14 @@ def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
         raise ClientError(
             {
                 "Error": {"Code": error.error_type, "Message": error.message},
-                "ResponseMetadata": _metadata(request_id, status),
+                "ResponseMetadata": _metadata(str(uuid.uuid4()), status),
             },
             "Invoke",
         ) from None
     raw = payload.encode("utf-8") if isinstance(payload, str) else payload
     invocation = headers.get("x-amz-invocation-type", "RequestResponse")
     status = _STATUS.get(invocation, 200)
+    request_id = response_headers.get("x-amzn-requestid") or str(uuid.uuid4())  # the invocation's
     response: dict[str, Any] = {"ResponseMetadata": _metadata(request_id, status), "StatusCode": status}
     if invocation != "Event" and sys.getsizeof(raw) > _PAYLOAD_LIMIT:
         raw, response_headers["x-amz-function-error"] = _TOO_LARGE, "Unhandled"

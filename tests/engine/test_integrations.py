@@ -90,6 +90,19 @@ def test_lambda_invoke_of_an_alias_names_the_version_it_ran(
     assert (run.output["ExecutedVersion"], run.output["Payload"]) == ("1", "first")
 
 
+def test_an_invoke_answers_with_its_invocations_request_id(
+    local_cloud: LocalCloud, deploy_function: Callable[[str], str], run_definition: Runner
+) -> None:
+    """As on AWS, the request id of a Task's output is the one the function's logs and context show."""
+    arn = deploy_function("def handler(event, context):\n    return context.aws_request_id\n")
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": arn}}
+    run = run_definition({"StartAt": "T", "States": {"T": {**task, "End": True}}})
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output["SdkResponseMetadata"]["RequestId"] == run.output["Payload"]
+    answer = local_cloud.client("lambda").invoke(FunctionName=arn)
+    assert answer["ResponseMetadata"]["RequestId"] == json.loads(answer["Payload"].read())
+
+
 @pytest.mark.parametrize(
     ("resource", "separators"),
     [("function-arn", (", ", ": ")), ("arn:aws:states:::lambda:invoke", (",", ":"))],
