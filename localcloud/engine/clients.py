@@ -6,7 +6,8 @@ own server, in the same process. Here each client is built once, and its request
 by moto's in-process request handler (the one `mock_aws` uses) before botocore would send them:
 the same backends and responses, without the loopback HTTP round trip (several ms per call),
 unsigned, and with the User-Agent built once.
-A request that no local backend recognises fails instead of leaving the machine.
+A request that no local backend recognises fails instead of leaving the machine. (A Lambda Task's
+Invoke needs no client at all: see lambda_invoke.)
 A parameter that is null is left out, as the AWS SDK for Java that Step Functions calls AWS with
 leaves a null field unset (the service then names what is missing); botocore would instead fail
 to serialise it with a Python error.

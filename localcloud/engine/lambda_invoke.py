@@ -1,12 +1,13 @@
-"""A Task's Lambda Invoke, answered by the Lambda backend behind the API without the request.
+"""A Task's Lambda Invoke, answered by the Lambda backend behind the API, with no API request.
 
 Through botocore and moto's in-process request handler, an Invoke of a warm function took about
 0.9 ms, of which the function's own run in the Lambda runtime was 0.1 ms: the rest was botocore
-building and parsing the request and moto routing it. Here the engine calls the same backend
-method the API calls (`LambdaBackend.invoke`: name, ARN, alias or version lookup, the runtime,
+building and parsing the request and moto routing it. Here the engine calls the backend method
+the API calls (`LambdaBackend.invoke`: the lookup by name, ARN, alias or version, the runtime,
 faults, throttling) and shapes its answer as the Invoke API does: status 200, 202 (Event) or 204
-(DryRun), ExecutedVersion, FunctionError, LogResult only for LogType Tail, an API error as botocore's ClientError
-with its HTTP status and request id. The request is still metered as a Lambda Invoke.
+(DryRun), ExecutedVersion, FunctionError, LogResult only for LogType Tail, the invocation's
+request id; an API error as botocore's ClientError with its HTTP status. The request is still
+metered as a Lambda Invoke.
 """
 
 from __future__ import annotations
