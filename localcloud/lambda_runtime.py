@@ -308,7 +308,11 @@ class LambdaRuntime:
         invoke.__localcloud_original__ = sync_invoke  # type: ignore[attr-defined]
         cls.invoke = invoke
         self._original_invoke = sync_invoke
+        self._install_invoke_api()
 
+    def _install_invoke_api(self) -> None:
+        """The Invoke API's answer as Lambda gives it: the version asked for is the one that runs,
+        and the answer names it and the invocation's request id."""
         backend_invoke = pins.original(_LAMBDA_BACKEND.invoke)
 
         def invoke_api(
