@@ -44,7 +44,9 @@ _locks: dict[tuple[str, str, str], threading.RLock] = {}
 _locks_lock = threading.Lock()
 
 
-def _lock_for(service: str, account: str, region: str) -> threading.RLock:
+def lock_for(service: str, account: str, region: str) -> threading.RLock:
+    """The lock that requests to this backend hold ("global" region for S3); other work on the
+    backend's data takes it too."""
     with _locks_lock:
         return _locks.setdefault((service, account, region), threading.RLock())
 
@@ -56,7 +58,7 @@ def _serialised(service: str, regional: bool, method: Any) -> Any:
         if outermost:
             _held.sends = []
         try:
-            with _lock_for(service, str(self.current_account), region):
+            with lock_for(service, str(self.current_account), region):
                 return method(self, *args)
         finally:
             if outermost:

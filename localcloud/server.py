@@ -28,6 +28,7 @@ from localcloud import (
     dispatch,
     dynamodb_api,
     dynamodb_speed,
+    dynamodb_ttl,
     event_details,
     metering,
     mock_config,
@@ -90,6 +91,7 @@ class LocalCloud:
         self.lambda_runtime: LambdaRuntime | None = None
         self.scheduler = Scheduler(self._shared_client)
         self.streams = streams.Streams(self._shared_client)
+        self.expiry = dynamodb_ttl.Expiry()
 
     @property
     def endpoint(self) -> str:
@@ -98,8 +100,9 @@ class LocalCloud:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self, background: bool = False) -> LocalCloud:
-        """Start serving. background=True also runs the scheduler and the stream pollers on the wall
-        clock (what `python -m localcloud` does); tests leave it off and call fire_due()/drain()."""
+        """Start serving. background=True also runs the scheduler, the stream pollers and DynamoDB's
+        TTL sweep on the wall clock (what `python -m localcloud` does); tests leave it off and call
+        fire_due()/drain()/expire()."""
         if self.requested_port:
             _check_free(self.host, self.requested_port)
         _switch_on_moto_features()
@@ -127,11 +130,13 @@ class LocalCloud:
         if background:
             self.scheduler.start()
             self.streams.start()
+            self.expiry.start()
         return self
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.streams.stop()
+        self.expiry.stop()
         streams.uninstall()
         if self.lambda_runtime is not None:
             self.lambda_runtime.stop()

@@ -7,6 +7,7 @@ was published on the deals and alerts topics.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.fakes.ticket_broker import FakeTicketBroker
+from tasks.ticket_ranking import store
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
@@ -132,6 +134,25 @@ def test_a_better_ticket_after_the_announcement_is_announced(
     assert run.status == "SUCCEEDED" and run.output["new_deals"] == 1
     [message] = deals.messages()
     assert f"{target['starts_at'][:10]} at CIBC Theatre: Orchestra row C, 2 x $59.00" in message
+
+
+def test_deals_are_announced_again_once_what_was_told_expires(
+    ranking: Deployed, local_cloud: LocalCloud, deals: Inbox
+) -> None:
+    first = ranking.run(NAME, {})
+    assert first.output["new_deals"] > 0 and deals.messages()
+    assert ranking.run(NAME, {}).output["new_deals"] == 0  # told already
+
+    told_expire = time.time() + store.TOLD_TTL_SECONDS + 60  # DynamoDB's TTL deletes the "told" records
+    expired = local_cloud.expiry.expire(now=told_expire)
+
+    told = [key["key"]["S"] for table, key in expired if table == ranking.resource(NAME, "state")]
+    assert len(told) == first.output["new_deals"] and all(k.startswith("told#") for k in told)
+    assert current_run(ranking) is not None  # the current-run pointer has no TTL: it stays
+    again = ranking.run(NAME, {})
+    assert again.output["new_deals"] == first.output["new_deals"]
+    [message] = deals.messages()
+    assert message.startswith("New best tickets for hamilton")
 
 
 def test_a_broker_failing_twice_then_answering_succeeds_through_retry(
