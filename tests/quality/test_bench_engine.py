@@ -37,3 +37,11 @@ def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
         r"floor \(.*\): moto alone [\d.]+ ms, local cloud [\d.]+ ms; recorded: [\d.]+ ms and [\d.]+ ms", out
     ), out
     assert "command: python bench/engine.py " + " ".join(args) in out
+    # each row measured against ten times faster, both ways, agreeing with its speed-up column
+    for label, column in (("through the API", 10), ("by recorded duration", 12)):
+        [verdict] = re.findall(rf"^10x or more {label}: (.*); below: (.*)$", out, re.MULTILINE)
+        met = [] if verdict[0] == "none" else verdict[0].split(" / ")
+        short = dict(re.findall(r"(.+?) \((\d+\.\dx)\)(?: / |$)", verdict[1]))
+        assert sorted(met + list(short)) == sorted(rows), verdict
+        assert all(float(rows[name][column].strip("*x")) >= 10 for name in met), verdict
+        assert all(rows[name][column].strip("*") == speed_up for name, speed_up in short.items()), verdict
