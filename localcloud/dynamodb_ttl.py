@@ -13,15 +13,13 @@ does); tests call `expire(now=...)`.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from localcloud import pins, serial_backends
+from localcloud.ticker import Ticker
 
-LOG = logging.getLogger(__name__)
 _BACKENDS = pins.resolve("moto.dynamodb.models", "dynamodb_backends")
 pins.resolve("moto.dynamodb.models.table", "Table", "delete_item")
 FIVE_YEARS = 5 * 365 * 24 * 3600  # DynamoDB ignores TTL values further in the past
@@ -29,8 +27,7 @@ FIVE_YEARS = 5 * 365 * 24 * 3600  # DynamoDB ignores TTL values further in the p
 
 class Expiry:
     def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._ticker = Ticker("localcloud-ttl", self.expire, "TTL sweep failed")
 
     def expire(self, now: float | None = None) -> list[tuple[str, dict[str, Any]]]:
         """Delete the items expired at `now` (epoch seconds; default the wall clock): their tables'
@@ -44,26 +41,10 @@ class Expiry:
         return deleted
 
     def start(self, interval: float = 60.0) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="localcloud-ttl", daemon=True
-        )
-        self._thread.start()
+        self._ticker.start(interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.expire()
-            except Exception:  # a table deleted mid-sweep, say: the next sweep sees the tables as they are
-                LOG.exception("TTL sweep failed")
+        self._ticker.stop()
 
 
 def _regional_backends() -> Iterator[tuple[str, str, Any]]:

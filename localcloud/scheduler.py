@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localcloud.schedule_expr import ScheduleExpressionError, parse
+from localcloud.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -35,8 +36,7 @@ class Scheduler:
         self._client = client
         self._last: dict[str, datetime] = {}  # source ARN -> time up to which it was evaluated
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._ticker = Ticker("localcloud-scheduler", self.fire_due, "scheduler tick failed")
         self.history: list[Firing] = []
 
     # -- public interface -------------------------------------------------------------------
@@ -52,19 +52,10 @@ class Scheduler:
     tick = fire_due
 
     def start(self, interval: float = 1.0) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="localcloud-scheduler", daemon=True
-        )
-        self._thread.start()
+        self._ticker.start(interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
 
     def reset(self) -> None:
         with self._lock:
@@ -72,13 +63,6 @@ class Scheduler:
             self.history.clear()
 
     # -- internals --------------------------------------------------------------------------
-
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.fire_due()
-            except Exception:  # a bad schedule must not stop the others from firing later
-                LOG.exception("scheduler tick failed")
 
     def _due(self, key: str, expression: str, tz: str, base: datetime, at: datetime) -> bool:
         since = self._last.get(key, base)

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from localcloud import pins
+from localcloud.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -77,8 +78,7 @@ class Streams:
         self.max_retries = max_retries
         self._checkpoints: dict[tuple[str, str], str] = {}  # (consumer, shard) -> last sequence number
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._ticker = Ticker("localcloud-streams", self._drain_now, "stream poll failed", join_timeout=10)
         self.deliveries: list[Delivery] = []
 
     # -- public interface -------------------------------------------------------------------
@@ -100,19 +100,10 @@ class Streams:
         raise TimeoutError(f"streams not drained after {timeout} s ({total} records delivered)")
 
     def start(self, interval: float = 0.5) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="localcloud-streams", daemon=True
-        )
-        self._thread.start()
+        self._ticker.start(interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._ticker.stop()
 
     def reset(self) -> None:
         with self._lock:
@@ -121,13 +112,9 @@ class Streams:
 
     # -- consumers --------------------------------------------------------------------------
 
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                while self.poll_once():
-                    pass
-            except Exception:
-                LOG.exception("stream poll failed")
+    def _drain_now(self) -> None:
+        while self.poll_once():
+            pass
 
     def _consumers(self) -> list[_Consumer]:
         return self._pipes() + self._mappings()
