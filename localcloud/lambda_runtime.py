@@ -355,7 +355,7 @@ class LambdaRuntime:
         self._original_api_invoke = api_invoke
 
         # moto gives every response a new request id; an Invoke keeps its invocation's
-        enrich = _LAMBDA_RESPONSE._enrich_response
+        enrich = pins.original(_LAMBDA_RESPONSE._enrich_response)
 
         def keep_request_id(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
             request_id = headers.get("x-amzn-requestid")
@@ -364,6 +364,7 @@ class LambdaRuntime:
                 headers["x-amzn-requestid"] = request_id
             return headers, body
 
+        keep_request_id.__localcloud_original__ = enrich  # type: ignore[attr-defined]
         _LAMBDA_RESPONSE._enrich_response = staticmethod(keep_request_id)
 
     @staticmethod
