@@ -9,16 +9,19 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_serves_prints_the_endpoint_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_serves_prints_the_endpoint_and_stops_on_ctrl_c(verbose: bool) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--port", "0"],
+        [sys.executable, "-m", "localcloud", "--port", "0", *(["--verbose"] if verbose else [])],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
         cwd=ROOT,
@@ -40,6 +43,7 @@ def test_serves_prints_the_endpoint_and_stops_on_ctrl_c() -> None:
         assert sfn.list_state_machines()["stateMachines"] == []
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "localcloud stopped" in out
+    assert ('"POST / HTTP/1.1" 200' in err) is verbose  # --verbose logs every request
