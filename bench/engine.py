@@ -8,10 +8,13 @@ so that none of the local cloud's patches apply; its task-chain Task is moto's s
 echoes the input: moto runs real code only in Docker). "local cloud" is LocalCloud on 127.0.0.1
 with localcloud.engine installed, driven over HTTP with boto3, and task-chain calls a deployed
 Python function `addone` in the Lambda runtime. Both measure one execution at a time, after
-warm-up runs, two ways: through the API (StartExecution to the first DescribeExecution that is no
-longer RUNNING; the client, the server and the engine share one process and its GIL) and as the
+warm-up runs, three ways: through the API (StartExecution to the first DescribeExecution that is no
+longer RUNNING; the client, the server and the engine share one process and its GIL), as the
 engine recorded it (the execution's startDate to stopDate, read from moto's backend in the
-measuring process to the microsecond; the API gives them in whole ms, as AWS does).
+measuring process to the microsecond; the API gives them in whole ms, as AWS does), and as the
+engine recorded a second execution that the client does not poll while it runs: every poll is a
+request served in the engine's process, which takes the GIL from the running engine, on either
+side. That one shows the engine's own speed.
 task-chain also runs on the local cloud with its Tasks mocked (Step Functions Local's mock
 configuration answers each Task; no code runs), the like of moto alone's echo stub.
 Both also run a one-state Pass machine: the floor, what StartExecution and the DescribeExecution
@@ -44,9 +47,11 @@ ROLE = "arn:aws:iam::123456789012:role/bench"
 ADDONE = "def handler(event, context):\n    return {**event, 'n': event.get('n', 0) + 1}\n"
 _POLL = 0.0002
 MOCKED = "task-chain, Tasks mocked"  # the local cloud's like of moto alone's echo stub
+HOW = ("api", "recorded", "unpolled")  # the three measures, as below
+Timings = dict[str, dict[str, list[float]]]  # definition -> a measure of HOW -> seconds per execution
+# runs one execution polled and one not: (through the API, recorded, recorded when not polled) seconds
+Execute = Callable[[], tuple[float, float, float]]
 # one Pass state: what an execution costs through the API before the engine does any work
-Timings = dict[str, dict[str, list[float]]]  # definition -> "api"/"recorded" -> seconds per execution
-Execute = Callable[[], tuple[float, float]]  # runs one execution: (through the API, recorded) seconds
 FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
 
@@ -57,19 +62,38 @@ def _load(bench_dir: Path, name: str) -> tuple[str, str]:
 
 
 def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
-    """One execution at a time, in seconds: through the API and as the engine recorded it."""
+    """Two executions, in seconds: one polled (through the API, and as the engine recorded it), and
+    one left alone until it should have ended (as recorded). A poll is a request served in the
+    engine's process: on the local cloud it takes the GIL from the running engine, and in moto
+    alone's process likewise."""
+    expected = [0.0]  # how long the last execution left alone ran
 
-    def one() -> tuple[float, float]:
-        started = time.perf_counter()
-        exec_arn = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=inpt)["executionArn"]
+    def start() -> str:
+        execution: str = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=inpt)[
+            "executionArn"
+        ]
+        return execution
+
+    def until_ended(exec_arn: str, pause: float) -> None:
         while (described := sfn.describe_execution(executionArn=exec_arn))["status"] == "RUNNING":
-            time.sleep(_POLL)
-        elapsed = time.perf_counter() - started
+            time.sleep(pause)
         if described["status"] != "SUCCEEDED":
             raise RuntimeError(
                 f"{arn}: {described['status']} {described.get('error')} {described.get('cause')}"
             )
-        return elapsed, _recorded(exec_arn)
+
+    def one() -> tuple[float, float, float]:
+        started = time.perf_counter()
+        polled = start()
+        until_ended(polled, _POLL)
+        elapsed = time.perf_counter() - started
+        alone = start()
+        # a little longer than it took last time (at first, than the polled one): seldom a poll
+        # while it runs, and then only near its end
+        time.sleep(1.5 * (expected[0] or elapsed) + 0.001)
+        until_ended(alone, max(expected[0], elapsed) / 4)
+        expected[0] = _recorded(alone)
+        return elapsed, _recorded(polled), expected[0]
 
     return one
 
@@ -80,11 +104,11 @@ def _timed(executes: list[Execute], runs: int, warmup: int) -> list[dict[str, li
     for _ in range(warmup):
         for execute in executes:
             execute()
-    samples: list[list[tuple[float, float]]] = [[] for _ in executes]
+    samples: list[list[tuple[float, float, float]]] = [[] for _ in executes]
     for _ in range(runs):
         for execute, taken in zip(executes, samples, strict=True):
             taken.append(execute())
-    return [{"api": [a for a, _ in taken], "recorded": [r for _, r in taken]} for taken in samples]
+    return [dict(zip(HOW, map(list, zip(*taken, strict=True)), strict=True)) for taken in samples]
 
 
 def _recorded(exec_arn: str) -> float:
@@ -139,14 +163,14 @@ def moto_alone(bench_dir: Path, names: list[str]) -> Iterator[Callable[[str], Ex
     stdin, stdout = child.stdin, child.stdout
 
     def executor(name: str) -> Execute:
-        def one() -> tuple[float, float]:
+        def one() -> tuple[float, float, float]:
             stdin.write(name + "\n")
             stdin.flush()
             answer = stdout.readline()
             if not answer:
                 raise RuntimeError(f"moto alone's process ended (exit {child.wait()}) running {name}")
-            api, recorded = json.loads(answer)
-            return float(api), float(recorded)
+            api, recorded, unpolled = json.loads(answer)
+            return float(api), float(recorded), float(unpolled)
 
         return one
 
@@ -236,14 +260,15 @@ def _p95(values: list[float]) -> float:
 
 
 def _speed_ups(moto: dict[str, list[float]], local: dict[str, list[float]]) -> dict[str, float]:
-    """Median per execution, moto alone over the local cloud: through the API and as recorded."""
-    return {how: statistics.median(moto[how]) / statistics.median(local[how]) for how in ("api", "recorded")}
+    """Median per execution, moto alone over the local cloud, by each measure."""
+    return {how: statistics.median(moto[how]) / statistics.median(local[how]) for how in HOW}
 
 
 def _against_ten_times(speed_ups: dict[str, dict[str, float]]) -> list[str]:
     """The issue's bar, ten times faster by median per execution, row by row, both ways."""
     lines = []
-    for how, label in (("api", "through the API"), ("recorded", "by recorded duration")):
+    labels = ("through the API", "by recorded duration", "by recorded duration, not polled")
+    for how, label in zip(HOW, labels, strict=True):
         met = [name for name, s in speed_ups.items() if s[how] >= 10]
         short = [f"{name} ({s[how]:.1f}x)" for name, s in speed_ups.items() if s[how] < 10]
         lines.append(
@@ -257,10 +282,11 @@ def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]])
     m_med, l_med = statistics.median(moto["api"]) * 1000, statistics.median(local["api"]) * 1000
     m_p95, l_p95 = _p95(moto["api"]) * 1000, _p95(local["api"]) * 1000
     m_rec, l_rec = statistics.median(moto["recorded"]) * 1000, statistics.median(local["recorded"]) * 1000
+    m_alone, l_alone = statistics.median(moto["unpolled"]) * 1000, statistics.median(local["unpolled"]) * 1000
     return (
-        f"| {name} | {states} | {m_med:.1f} | {m_p95:.1f} | {m_rec:.1f} | {l_med:.1f} | {l_p95:.1f} | "
-        f"{l_rec:.1f} | {m_med / states:.3f} | {l_med / states:.3f} | **{m_med / l_med:.1f}x** | "
-        f"{m_p95 / l_p95:.1f}x | **{m_rec / l_rec:.1f}x** |"
+        f"| {name} | {states} | {m_med:.1f} | {m_p95:.1f} | {m_rec:.1f} | {m_alone:.1f} | {l_med:.1f} | "
+        f"{l_p95:.1f} | {l_rec:.1f} | {l_alone:.1f} | {m_med / states:.3f} | {l_med / states:.3f} | "
+        f"**{m_med / l_med:.1f}x** | {m_p95 / l_p95:.1f}x | **{m_rec / l_rec:.1f}x** | **{m_alone / l_alone:.1f}x** |"
     )
 
 
@@ -297,10 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         "| definition | states | moto alone median | moto alone p95 | moto alone recorded "
-        "| local cloud median | local cloud p95 | local cloud recorded | moto ms/state | local ms/state "
-        "| speed-up (median) | speed-up (p95) | speed-up (recorded) |"
+        "| moto alone recorded, not polled | local cloud median | local cloud p95 | local cloud recorded "
+        "| local cloud recorded, not polled | moto ms/state | local ms/state "
+        "| speed-up (median) | speed-up (p95) | speed-up (recorded) | speed-up (recorded, not polled) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     speed_ups = {}
     for name in names:
         for row in [name, MOCKED] if name == "task-chain" else [name]:
@@ -314,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"floor (a one-state Pass machine, median through the API): moto alone {floor['moto']['api']:.1f} ms, "
         f"local cloud {floor['local']['api']:.1f} ms; recorded: {floor['moto']['recorded']:.1f} ms and "
-        f"{floor['local']['recorded']:.1f} ms"
+        f"{floor['local']['recorded']:.1f} ms; not polled: {floor['moto']['unpolled']:.1f} ms and "
+        f"{floor['local']['unpolled']:.1f} ms"
     )
     print()
     for line in _against_ten_times(speed_ups):
@@ -322,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("median, p95: StartExecution to the DescribeExecution that sees it end; recorded: the median of")
     print("startDate to stopDate as the engine recorded them (read from moto's backend to the microsecond;")
-    print("the API gives whole ms).")
+    print("the API gives whole ms); not polled: the same for a second execution, which the client leaves")
+    print("alone until it should have ended (each poll is a request served in the engine's process).")
     print("moto alone: moto's interpreter unpatched, in-process (task-chain: moto's echo stub Lambda);")
     print(
         "local cloud: HTTP to LocalCloud with localcloud.engine (task-chain: real `addone` in the Lambda runtime;"
