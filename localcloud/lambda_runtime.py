@@ -297,9 +297,11 @@ class LambdaRuntime:
                 result: str | bytes = sync_invoke(fn, body, request_headers, response_headers)
                 return result
             qualifier = getattr(_invoked, "qualifier", None)
+            # the 202 answer names the request id the background invocation runs and logs with
+            _invoked.request_id = str(uuid.uuid4())
             threading.Thread(
                 target=runtime._run_event,
-                args=(sync_invoke, fn, body, qualifier),
+                args=(sync_invoke, fn, body, qualifier, _invoked.request_id),
                 name="lambda-event",
                 daemon=True,
             ).start()
@@ -332,9 +334,9 @@ class LambdaRuntime:
                 _invoked.qualifier = None
             if headers.get("x-amz-invocation-type") != "Event":
                 response_headers["x-amz-executed-version"] = version
-                # Lambda answers with the invocation's request id, the one its logs and context show
-                if _invoked.request_id:
-                    response_headers["x-amzn-requestid"] = _invoked.request_id
+            # Lambda answers with the invocation's request id, the one its logs and context show
+            if _invoked.request_id:
+                response_headers["x-amzn-requestid"] = _invoked.request_id
             return payload
 
         invoke_api.__localcloud_original__ = backend_invoke  # type: ignore[attr-defined]
@@ -368,8 +370,8 @@ class LambdaRuntime:
         _LAMBDA_RESPONSE._enrich_response = staticmethod(keep_request_id)
 
     @staticmethod
-    def _run_event(sync_invoke: Any, fn: Any, body: str, qualifier: str | None) -> None:
-        _invoked.qualifier = qualifier
+    def _run_event(sync_invoke: Any, fn: Any, body: str, qualifier: str | None, request_id: str) -> None:
+        _invoked.qualifier, _invoked.assigned_request_id = qualifier, request_id
         try:
             sync_invoke(fn, body, {"x-amz-invocation-type": "Event"}, {})
         except Exception:  # nobody waits for an Event invocation: its failure is only logged
@@ -441,7 +443,8 @@ class LambdaRuntime:
     def invoke_function(self, fn: Any, event: Any) -> InvokeResult:
         """Run one invocation of a moto LambdaFunction (a version object when a qualifier was used)."""
         spec = _Spec.of(fn)
-        request_id = str(uuid.uuid4())
+        request_id = getattr(_invoked, "assigned_request_id", None) or str(uuid.uuid4())
+        _invoked.assigned_request_id = None  # one invocation's only
         if isinstance(event, bytes):
             event = json.loads(event or b"{}")
         elif event == "{}":  # moto's stand-in for an empty body; any other str is a JSON string payload

@@ -284,6 +284,25 @@ def test_event_invocation_answers_at_once_and_runs_in_the_background(cloud: Loca
             break
         time.sleep(0.01)
     assert dynamodb.get_item(TableName="items", Key=key)["Item"]["value"] == {"S": "1"}
+    # the 202 names the request id that the background invocation ran and logged with
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert f"START RequestId: {request_id} Version: $LATEST" in _logged(cloud, "putter", "REPORT RequestId")
+
+
+def _logged(cloud: LocalCloud, name: str, until: str) -> list[str]:
+    """The messages of a function's log group, once one starts with `until` (logs come last)."""
+    logs = cloud.client("logs")
+    for _ in range(500):
+        try:
+            messages = [
+                e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+            ]
+        except logs.exceptions.ResourceNotFoundException:
+            messages = []
+        if any(m.startswith(until) for m in messages):
+            return messages
+        time.sleep(0.01)
+    raise AssertionError(f"no log line of {name} starts with {until!r}")
 
 
 def test_handler_sees_only_its_zip_and_the_installed_packages(cloud: LocalCloud) -> None:
