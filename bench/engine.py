@@ -49,8 +49,8 @@ _POLL = 0.0002
 MOCKED = "task-chain, Tasks mocked"  # the local cloud's like of moto alone's echo stub
 HOW = ("api", "recorded", "unpolled")  # the three measures, as below
 Timings = dict[str, dict[str, list[float]]]  # definition -> a measure of HOW -> seconds per execution
-# runs one execution polled and one not: (through the API, recorded, recorded when not polled) seconds
-Execute = Callable[[], tuple[float, float, float]]
+# runs one execution, polled (True) or left alone: (through the API, recorded) seconds
+Execute = Callable[[bool], tuple[float, float]]
 # one Pass state: what an execution costs through the API before the engine does any work
 FLOOR = ('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}', "{}")
 
@@ -62,11 +62,9 @@ def _load(bench_dir: Path, name: str) -> tuple[str, str]:
 
 
 def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
-    """Two executions, in seconds: one polled (through the API, and as the engine recorded it), and
-    one left alone until it should have ended (as recorded). A poll is a request served in the
-    engine's process: on the local cloud it takes the GIL from the running engine, and in moto
-    alone's process likewise."""
-    expected = [0.0]  # how long the last execution left alone ran
+    """Runs one execution, in seconds: polled, through the API and as the engine recorded it; or left
+    alone until it should have ended, as recorded (and the time until the client saw it end)."""
+    took = [0.0]  # the last polled execution through the API, then the last one left alone
 
     def start() -> str:
         execution: str = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=inpt)[
@@ -82,33 +80,40 @@ def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
                 f"{arn}: {described['status']} {described.get('error')} {described.get('cause')}"
             )
 
-    def one() -> tuple[float, float, float]:
+    def one(polled: bool) -> tuple[float, float]:
         started = time.perf_counter()
-        polled = start()
-        until_ended(polled, _POLL)
-        elapsed = time.perf_counter() - started
-        alone = start()
-        # a little longer than it took last time (at first, than the polled one): seldom a poll
-        # while it runs, and then only near its end
-        time.sleep(1.5 * (expected[0] or elapsed) + 0.001)
-        until_ended(alone, max(expected[0], elapsed) / 4)
-        expected[0] = _recorded(alone)
-        return elapsed, _recorded(polled), expected[0]
+        exec_arn = start()
+        if polled:
+            until_ended(exec_arn, _POLL)
+            took[0] = time.perf_counter() - started
+            return took[0], _recorded(exec_arn)
+        # a little longer than it took last time: seldom a poll while it runs, and then near its end
+        time.sleep(1.5 * took[0] + 0.001)
+        until_ended(exec_arn, took[0] / 4)
+        took[0] = _recorded(exec_arn)
+        return time.perf_counter() - started, took[0]
 
     return one
 
 
 def _timed(executes: list[Execute], runs: int, warmup: int) -> list[dict[str, list[float]]]:
     """Each in turn, one execution at a time: the n-th executions of all run within milliseconds of
-    each other, so a change in the machine's speed reaches them alike."""
+    each other, so a change in the machine's speed reaches them alike. All polled first, then all
+    left alone (whose waits would otherwise change the rhythm of the polled ones)."""
     for _ in range(warmup):
         for execute in executes:
-            execute()
-    samples: list[list[tuple[float, float, float]]] = [[] for _ in executes]
-    for _ in range(runs):
-        for execute, taken in zip(executes, samples, strict=True):
-            taken.append(execute())
-    return [dict(zip(HOW, map(list, zip(*taken, strict=True)), strict=True)) for taken in samples]
+            execute(True)
+    samples: list[dict[str, list[float]]] = [{how: [] for how in HOW} for _ in executes]
+    for polled in (True, False):
+        for _ in range(runs):
+            for execute, taken in zip(executes, samples, strict=True):
+                api, recorded = execute(polled)
+                if polled:
+                    taken["api"].append(api)
+                    taken["recorded"].append(recorded)
+                else:
+                    taken["unpolled"].append(recorded)
+    return samples
 
 
 def _recorded(exec_arn: str) -> float:
@@ -124,8 +129,8 @@ def _recorded(exec_arn: str) -> float:
 
 
 def serve_moto_alone(bench_dir: Path, names: list[str]) -> None:
-    """The child process: moto's engine unpatched, in-process. Runs one execution of the definition
-    named on each line of stdin and answers its two durations as a JSON line."""
+    """The child process: moto's engine unpatched, in-process. Each line of stdin, [definition,
+    polled], runs one execution; the answer is its two durations as a JSON line."""
     import boto3
     from moto import mock_aws
 
@@ -139,7 +144,8 @@ def serve_moto_alone(bench_dir: Path, names: list[str]) -> None:
         executes = {name: _executor(sfn, *_created(sfn, bench_dir, name)) for name in names}
         print("ready", flush=True)
         for line in sys.stdin:
-            print(json.dumps(executes[line.strip()]()), flush=True)
+            name, polled = json.loads(line)
+            print(json.dumps(executes[name](polled)), flush=True)
 
 
 @contextmanager
@@ -163,14 +169,14 @@ def moto_alone(bench_dir: Path, names: list[str]) -> Iterator[Callable[[str], Ex
     stdin, stdout = child.stdin, child.stdout
 
     def executor(name: str) -> Execute:
-        def one() -> tuple[float, float, float]:
-            stdin.write(name + "\n")
+        def one(polled: bool) -> tuple[float, float]:
+            stdin.write(json.dumps([name, polled]) + "\n")
             stdin.flush()
             answer = stdout.readline()
             if not answer:
                 raise RuntimeError(f"moto alone's process ended (exit {child.wait()}) running {name}")
-            api, recorded, unpolled = json.loads(answer)
-            return float(api), float(recorded), float(unpolled)
+            api, recorded = json.loads(answer)
+            return float(api), float(recorded)
 
         return one
 
