@@ -34,9 +34,8 @@ class Ticker:
 
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
+            # one failed tick (a bad schedule, a table deleted mid-sweep) must not stop the next
             try:
                 self._tick()
-            except (
-                Exception
-            ):  # one failed tick (a bad schedule, a table deleted mid-sweep) must not stop the next
+            except Exception:
                 LOG.exception(self._failure)
