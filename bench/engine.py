@@ -64,7 +64,9 @@ def _load(bench_dir: Path, name: str) -> tuple[str, str]:
 def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
     """Runs one execution, in seconds: polled, through the API and as the engine recorded it; or left
     alone until it should have ended, as recorded (and the time until the client saw it end)."""
-    took = [0.0]  # the last polled execution through the API, then the last one left alone
+    # how long an execution left alone should take: at first the last polled one through the API,
+    # then the last one left alone, as recorded
+    expected = [0.0]
 
     def start() -> str:
         execution: str = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex, input=inpt)[
@@ -85,13 +87,14 @@ def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
         exec_arn = start()
         if polled:
             until_ended(exec_arn, _POLL)
-            took[0] = time.perf_counter() - started
-            return took[0], _recorded(exec_arn)
+            elapsed = time.perf_counter() - started
+            expected[0] = elapsed
+            return elapsed, _recorded(exec_arn)
         # a little longer than it took last time: seldom a poll while it runs, and then near its end
-        time.sleep(1.5 * took[0] + 0.001)
-        until_ended(exec_arn, took[0] / 4)
-        took[0] = _recorded(exec_arn)
-        return time.perf_counter() - started, took[0]
+        time.sleep(1.5 * expected[0] + 0.001)
+        until_ended(exec_arn, expected[0] / 4)
+        expected[0] = _recorded(exec_arn)
+        return time.perf_counter() - started, expected[0]
 
     return one
 
