@@ -6,12 +6,15 @@ import copy
 import datetime
 import enum
 import json
+import logging
 from typing import Any
+
+import pytest
 
 from localcloud import engine
 from localcloud.engine.clock import iso_millis
 from localcloud.engine.speed import json_copy
-from tests.engine.conftest import Run, Runner
+from tests.engine.conftest import Run, Runner, inline_map
 
 
 class Colour(enum.Enum):
@@ -164,3 +167,60 @@ def test_events_are_recorded_as_moto_records_them() -> None:
         (c.source_event_id, c.last_published_event_id) for c in moto_contexts
     ]
     assert recorded[1]["timestamp"] == "1970-01-01T00:00:01.000Z"
+
+
+def test_program_state_copies_every_state_but_a_running_one() -> None:
+    engine.install()
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramRunning
+
+    env = object.__new__(Environment)
+    env._program_state = ProgramRunning()
+    assert env.program_state() is env._program_state  # only ever tested for its type
+    env._program_state = ProgramError({"error": "E", "cause": "C"})
+    copied = env.program_state()
+    assert type(copied) is ProgramError and copied is not env._program_state
+    assert copied.error == {"error": "E", "cause": "C"} and copied.error is not env._program_state.error
+
+
+def test_moto_s_debug_logging_runs_moto_s_eval_to_the_same_result(
+    run_definition: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a Map whose second iteration fails, caught: every path of eval (running, failing, pruned)
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                **inline_map(
+                    {
+                        "StartAt": "Pick",
+                        "States": {
+                            "Pick": {
+                                "Type": "Choice",
+                                "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Bad"}],
+                                "Default": "Good",
+                            },
+                            "Bad": {"Type": "Fail", "Error": "Two", "Cause": "n is 2"},
+                            "Good": {"Type": "Pass", "Parameters": {"m.$": "$.n"}, "End": True},
+                        },
+                    }
+                ),
+                "ItemsPath": "$.items",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}],
+                "Next": "Done",
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+    inpt = {"items": [{"n": n} for n in range(4)]}
+
+    def seen(run: Run) -> tuple[Any, ...]:
+        return run.status, run.output, run.types
+
+    lean = run_definition(definition, inpt)
+    with caplog.at_level(logging.DEBUG, logger="moto.stepfunctions.parser.asl.component.eval_component"):
+        logged = run_definition(definition, inpt)
+    assert any("[ASL]" in r.getMessage() for r in caplog.records)  # moto's eval wrote its lines
+    assert seen(logged) == seen(lean)
+    assert lean.output == {**inpt, "caught": {"Error": "Two", "Cause": "n is 2"}}
+    assert "MapIterationFailed" in lean.types and "FailStateEntered" in lean.types
