@@ -191,22 +191,27 @@ def iso_millis(value: _dt.datetime | float | None = None) -> str:
 
 
 _second_text: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+_millis_text: tuple[int, int, str] = (-1, -1, "")  # the last (second, millisecond) and its whole text
 
 
 def _epoch_text(epoch: float) -> str:
     """UTC seconds as YYYY-MM-DDTHH:MM:SS.mmmZ, the milliseconds truncated from the microsecond
-    that datetime.fromtimestamp would round to. Events come many to a second: each second's
-    text is made once."""
-    global _second_text
+    that datetime.fromtimestamp would round to. Events come many to a millisecond (a Map's
+    hundreds in a few): each millisecond's text is made once, each second's date and time once."""
+    global _second_text, _millis_text
     second = math.floor(epoch)
-    micros = round((epoch - second) * 1_000_000)
-    if micros == 1_000_000:
-        second, micros = second + 1, 0
-    known, text = _second_text
-    if known != second:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _second_text = (second, text)
-    return f"{text}.{micros // 1000:03d}Z"
+    millis = round((epoch - second) * 1_000_000) // 1000  # 1000: rounded up to the next second
+    known_second, known_millis, text = _millis_text
+    if millis == known_millis and second == known_second:
+        return text
+    whole, part = (second + 1, 0) if millis == 1000 else (second, millis)
+    known, date_time = _second_text
+    if known != whole:
+        date_time = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second_text = (whole, date_time)
+    text = f"{date_time}.{part:03d}Z"
+    _millis_text = (second, millis, text)
+    return text
 
 
 def datetime_module(aws_isoformat: bool = False) -> types.ModuleType:

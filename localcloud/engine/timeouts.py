@@ -29,7 +29,9 @@ _EVENTS = f"{_PARSER}.asl.eval.event.event_manager:EventManager"
 _POLL_REAL_SECONDS = 0.05
 _LAST = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
 _ENDED = "_localcloud_history_ended"
-_recording = threading.Lock()  # an event and the check that the history has not ended, together
+# an event recorded by moto's add_event (which takes the manager's lock itself) and the check
+# that the history has not ended, together
+_recording = threading.Lock()
 
 # id(the execution's $$.Execution dict, shared by every frame) -> virtual deadline
 _deadlines: dict[int, float] = {}
@@ -122,36 +124,40 @@ def _nothing_after_the_end(add_event: Any) -> Any:
         timestamp: Any = None,
         update_source_event_id: bool = True,
     ) -> int:
-        with _recording:
-            if self.__dict__.get(_ENDED) and event_type is not redriven:
-                return int(context.last_published_event_id or 0)
-            self.__dict__[_ENDED] = event_type in last
-            if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
+        if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
+            with _recording:
+                if _ended(self, event_type, redriven, last):
+                    return int(context.last_published_event_id or 0)
                 return int(
                     add_event(self, context, event_type, event_details, timestamp, update_source_event_id)
                 )
-            return _record(self, context, event_type, event_details, timestamp, update_source_event_id)
+        # moto's add_event without CloudWatch logging, in one call instead of four (its helpers
+        # took a third of recording an event, and a Map records hundreds)
+        with self._mutex:
+            if _ended(self, event_type, redriven, last):
+                return int(context.last_published_event_id or 0)
+            event_id: int = self._event_id_gen.get()
+            event = dict(event_details) if event_details else {}
+            event["id"] = event_id
+            event["previousEventId"] = context.source_event_id
+            event["type"] = event_type
+            event["timestamp"] = iso_millis(timestamp or self._get_current_timestamp())
+            context.last_published_event_id = event_id
+            if update_source_event_id:
+                context.source_event_id = event_id
+            self._history_event_list.append(event)
+            return event_id
 
     return _add_event
 
 
-def _record(
-    self: Any, context: Any, event_type: Any, details: Any, timestamp: Any, update_source_event_id: bool
-) -> int:
-    """moto's add_event for an execution without CloudWatch logging, in one call instead of four
-    (its helpers took a third of recording an event, and a Map records hundreds)."""
-    with self._mutex:
-        event_id: int = self._event_id_gen.get()
-        event = dict(details) if details else {}
-        event["id"] = event_id
-        event["previousEventId"] = context.source_event_id
-        event["type"] = event_type
-        event["timestamp"] = iso_millis(timestamp or self._get_current_timestamp())
-        context.last_published_event_id = event_id
-        if update_source_event_id:
-            context.source_event_id = event_id
-        self._history_event_list.append(event)
-        return event_id
+def _ended(manager: Any, event_type: Any, redriven: Any, last: frozenset[Any]) -> bool:
+    """Whether the history has ended (nothing is recorded after its last event but a redrive);
+    notes whether this event ends it. Called under the lock the event is recorded under."""
+    if manager.__dict__.get(_ENDED) and event_type is not redriven:
+        return True
+    manager.__dict__[_ENDED] = event_type in last
+    return False
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:

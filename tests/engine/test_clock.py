@@ -45,6 +45,20 @@ def test_a_clock_reading_is_written_as_its_datetime_would_be() -> None:
     assert now.isoformat() == clock.aws_iso(now)
 
 
+def test_readings_one_after_another_in_a_millisecond_keep_their_own_text() -> None:
+    # the text of the last millisecond is kept: readings in it, then past it, across the rounding
+    # up to the next second, and back in time (a clock reset), each still read as their datetime
+    base = 1_733_400_000
+    readings = [base + 0.0101, base + 0.0104, base + 0.0109, base + 0.011, base + 0.0101]
+    readings += [base + 0.9994999, base + 0.9999996, base + 1.0, base + 0.9999996, base + 0.9999994]
+    readings += [base - 86_400 + 0.9999996, base + 0.0101]
+    texts = [clock.iso_millis(reading) for reading in readings]
+    assert texts == [
+        clock.iso_millis(datetime.datetime.fromtimestamp(reading, datetime.UTC)) for reading in readings
+    ]
+    assert texts[:3] == ["2024-12-05T12:00:00.010Z"] * 3 and texts[6:8] == ["2024-12-05T12:00:01.000Z"] * 2
+
+
 def test_a_long_wait_state_shows_its_duration_in_the_history(
     run_definition: Runner, instant_clock: None
 ) -> None:
