@@ -21,6 +21,9 @@ Both also run a one-state Pass machine: the floor, what StartExecution and the D
 polls cost each side whatever the definition. The two sides take turns, one execution each (moto
 alone's child process runs one when asked): this machine's speed drifts within seconds, and each
 pair of executions then sees the same speed.
+A second table puts the local cloud's recorded figures beside those of the other engines that the
+bench directory's README.md quotes (among them aws-local-stepfunctions, a Node engine): quoted as
+measured there, not in this run.
 """
 
 from __future__ import annotations
@@ -299,6 +302,56 @@ def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]])
     )
 
 
+def quoted_engines(bench_dir: Path) -> tuple[list[str], dict[str, list[float]]]:
+    """The other engines' figures that bench_dir's README.md gives (ms per execution): the column
+    names, and each definition's figures. A row named like "task-chain (stub task)" is the
+    definition "task-chain"."""
+    readme = bench_dir / "README.md"
+    tables: list[list[list[str]]] = [[]]
+    for line in readme.read_text().splitlines() if readme.is_file() else []:
+        if line.startswith("|"):
+            tables[-1].append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif tables[-1]:
+            tables.append([])
+    for header, _rule, *rows in (table for table in tables if len(table) > 2):
+        try:
+            figures = {row[0].split(" (")[0]: [float(cell) for cell in row[1:]] for row in rows}
+        except ValueError:
+            continue  # a table, but not of figures
+        if header[0] == "definition" and set(BENCHES) <= set(figures):
+            return header[1:], figures
+    return [], {}
+
+
+def _beside_other_engines(bench_dir: Path, names: list[str], local: Timings) -> list[str]:
+    columns, figures = quoted_engines(bench_dir)
+    if not columns:
+        return [f"(no other engines' figures: {os.path.relpath(bench_dir / 'README.md', REPO)} has none)"]
+    # the fastest engine a user could pick instead, when the table has it
+    node = next((i for i, column in enumerate(columns) if column.startswith("aws-local-stepfunctions")), None)
+    ratio = [f"local cloud not polled / {columns[node].split(' (')[0]}"] if node is not None else []
+    lines = [
+        f"Beside the other engines quoted from {os.path.relpath(bench_dir / 'README.md', REPO)} (measured"
+        " there, not in this run; ms per execution):",
+        "",
+        "| "
+        + " | ".join(
+            ["definition", "local cloud recorded", "local cloud recorded, not polled", *columns, *ratio]
+        )
+        + " |",
+        "|---" * (3 + len(columns) + len(ratio)) + "|",
+    ]
+    for name in names:
+        for row in [name, MOCKED] if name == "task-chain" else [name]:
+            recorded, alone = (statistics.median(local[row][how]) * 1000 for how in ("recorded", "unpolled"))
+            quoted = figures[name]
+            cells = [row, f"{recorded:.1f}", f"{alone:.1f}", *(f"{q:g}" for q in quoted)]
+            if node is not None:
+                cells.append(f"{alone / quoted[node]:.1f}x")
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python bench/engine.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=30)
@@ -355,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     for line in _against_ten_times(speed_ups):
+        print(line)
+    print()
+    for line in _beside_other_engines(bench_dir, names, local):
         print(line)
     print()
     print("median, p95: StartExecution to the DescribeExecution that sees it end; recorded: the median of")

@@ -10,6 +10,19 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+import engine  # noqa: E402 (bench/ is not a package)
+
+
+def _tables(out: str) -> list[list[list[str]]]:
+    """The rows of each markdown table printed, without their header and rule."""
+    tables: list[list[list[str]]] = [[]]
+    for line in out.splitlines():
+        if line.startswith("| ") and not line.startswith("| definition"):
+            tables[-1].append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif not line.startswith("|") and tables[-1]:
+            tables.append([])
+    return [table for table in tables if table]
 
 
 def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
@@ -23,12 +36,8 @@ def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
         timeout=300,
     ).stdout
 
-    rows = {
-        cells[0]: cells
-        for line in out.splitlines()
-        if line.startswith("| ") and not line.startswith("| definition")
-        for cells in [[c.strip() for c in line.strip().strip("|").split("|")]]
-    }
+    ours, others = _tables(out)
+    rows = {cells[0]: cells for cells in ours}
     assert set(rows) == {"parallel4", "task-chain", "task-chain, Tasks mocked"}, out
     for cells in rows.values():
         assert all(float(cells[i]) > 0 for i in (2, 3, 6, 7)), cells  # medians and p95s: both sides ran
@@ -53,3 +62,27 @@ def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
         assert sorted(met + list(short)) == sorted(rows), verdict
         assert all(float(rows[name][column].strip("*x")) >= 10 for name in met), verdict
         assert all(rows[name][column].strip("*") == speed_up for name, speed_up in short.items()), verdict
+
+    # the same rows beside the other engines' figures, quoted from ../shared/bench/README.md
+    columns, quoted = engine.quoted_engines(engine.DEFAULT_BENCH)
+    node = columns.index("aws-local-stepfunctions (Node 20)")
+    assert [cells[0] for cells in others] == list(rows), out
+    for cells in others:
+        name = cells[0]
+        assert cells[1:3] == [rows[name][8], rows[name][9]], cells  # recorded, polled or not
+        assert [float(c) for c in cells[3:-1]] == quoted[name.split(",")[0]], cells
+        by_node = quoted[name.split(",")[0]][node]
+        # the ratio of the unrounded median: within what rounding to 0.1 ms and to 0.1x can move it
+        assert abs(float(cells[-1].rstrip("x")) - float(cells[2]) / by_node) <= 0.05 / by_node + 0.05, cells
+
+
+def test_the_other_engines_are_read_from_the_shared_readme_table_of_figures(tmp_path: Path) -> None:
+    figures = "\n".join(f"| {name} (a note) | 1.5 | 0.25 |" for name in engine.BENCHES)
+    (tmp_path / "README.md").write_text(
+        "| definition | what |\n|---|---|\n| pass100 | 100 Pass states |\n\ntext\n\n"
+        f"| definition | engine A | aws-local-stepfunctions (Node 20) |\n|---|---|---|\n{figures}\n"
+    )
+    columns, quoted = engine.quoted_engines(tmp_path)
+    assert columns == ["engine A", "aws-local-stepfunctions (Node 20)"]
+    assert quoted == {name: [1.5, 0.25] for name in engine.BENCHES}
+    assert engine.quoted_engines(tmp_path / "elsewhere") == ([], {})
