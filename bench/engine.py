@@ -325,14 +325,14 @@ def quoted_engines(bench_dir: Path) -> tuple[list[str], dict[str, list[float]]]:
 
 def _beside_other_engines(bench_dir: Path, names: list[str], local: Timings) -> list[str]:
     columns, figures = quoted_engines(bench_dir)
+    readme = os.path.relpath(bench_dir / "README.md", REPO)
     if not columns:
-        return [f"(no other engines' figures: {os.path.relpath(bench_dir / 'README.md', REPO)} has none)"]
+        return [f"(no other engines' figures: {readme} has none)"]
     # the fastest engine a user could pick instead, when the table has it
     node = next((i for i, column in enumerate(columns) if column.startswith("aws-local-stepfunctions")), None)
     ratio = [f"local cloud not polled / {columns[node].split(' (')[0]}"] if node is not None else []
     lines = [
-        f"Beside the other engines quoted from {os.path.relpath(bench_dir / 'README.md', REPO)} (measured"
-        " there, not in this run; ms per execution):",
+        f"Beside the other engines quoted from {readme} (measured there, not in this run; ms per execution):",
         "",
         "| "
         + " | ".join(

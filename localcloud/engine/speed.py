@@ -344,11 +344,11 @@ def install() -> None:
     global _PROGRAM_STATES, _ProgramRunning, _JobClosed, _StatePass
     _StatePass = _hooks.resolve(f"{_ASL}.component.state.state_pass.state_pass:StatePass")[2]
     states = f"{_ASL}.eval.program_state"
-    _PROGRAM_STATES = frozenset(
+    running, *ended = (
         _hooks.resolve(f"{states}:{name}")[2]
         for name in ("ProgramRunning", "ProgramEnded", "ProgramStopped", "ProgramError", "ProgramTimedOut")
     )
-    _ProgramRunning = _hooks.resolve(f"{states}:ProgramRunning")[2]
+    _PROGRAM_STATES, _ProgramRunning = frozenset([running, *ended]), running
     _hooks.patch(f"{_ASL}.component.eval_component:EvalComponent.eval", _lean_eval)
     iteration = f"{_ASL}.component.state.exec.state_map.iteration"
     _JobClosed = _hooks.resolve(f"{iteration}.job:JobClosed")[2]

@@ -116,6 +116,14 @@ def _nothing_after_the_end(add_event: Any) -> Any:
     last = frozenset(HistoryEventType[name] for name in _LAST)
     redriven = HistoryEventType.ExecutionRedriven
 
+    def ended(manager: Any, event_type: Any) -> bool:
+        """Whether the history has ended (nothing is recorded after its last event but a redrive);
+        notes whether this event ends it. Called under the lock the event is recorded under."""
+        if manager.__dict__.get(_ENDED) and event_type is not redriven:
+            return True
+        manager.__dict__[_ENDED] = event_type in last
+        return False
+
     def _add_event(
         self: Any,
         context: Any,
@@ -126,7 +134,7 @@ def _nothing_after_the_end(add_event: Any) -> Any:
     ) -> int:
         if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
             with _recording:
-                if _ended(self, event_type, redriven, last):
+                if ended(self, event_type):
                     return int(context.last_published_event_id or 0)
                 return int(
                     add_event(self, context, event_type, event_details, timestamp, update_source_event_id)
@@ -134,7 +142,7 @@ def _nothing_after_the_end(add_event: Any) -> Any:
         # moto's add_event without CloudWatch logging, in one call instead of four (its helpers
         # took a third of recording an event, and a Map records hundreds)
         with self._mutex:
-            if _ended(self, event_type, redriven, last):
+            if ended(self, event_type):
                 return int(context.last_published_event_id or 0)
             event_id: int = self._event_id_gen.get()
             event = dict(event_details) if event_details else {}
@@ -149,15 +157,6 @@ def _nothing_after_the_end(add_event: Any) -> Any:
             return event_id
 
     return _add_event
-
-
-def _ended(manager: Any, event_type: Any, redriven: Any, last: frozenset[Any]) -> bool:
-    """Whether the history has ended (nothing is recorded after its last event but a redrive);
-    notes whether this event ends it. Called under the lock the event is recorded under."""
-    if manager.__dict__.get(_ENDED) and event_type is not redriven:
-        return True
-    manager.__dict__[_ENDED] = event_type in last
-    return False
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
