@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from localcloud import thread_pool
-from tests.engine.conftest import Runner, inline_map, only
+from localcloud import LocalCloud, thread_pool
+from tests.engine.conftest import ROLE_ARN, Runner, inline_map, only
 
 
 class PooledThread(thread_pool.PooledThread):
@@ -105,10 +107,48 @@ def test_executions_reuse_threads_and_moto_keeps_none(
     monkeypatch.setattr(threading.Thread, "start", counting_start)
     for _ in range(10):
         assert run_definition(definition).output == [1, 2]
-    # each execution runs four engine jobs (execution, program, two branches) and its requests:
-    # started threads, that would be over 40
+    # each execution runs an engine job (the execution, whose thread runs the program and both
+    # branches) and its requests: started threads, that would be over 30
     assert len(started) <= 3
     assert len(execute_state.TMP_THREADS) == 0
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["start", "start-sync"])
+def test_an_execution_s_thread_runs_its_program_unless_a_caller_waits_for_it(
+    local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, sync: bool
+) -> None:
+    """Only StartSyncExecution's program has a thread of its own: its caller answers at the
+    deadline, whatever the program is still waiting for."""
+    from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    threads: dict[str, int] = {}
+
+    def recording(role: str, method: Callable[..., None]) -> Callable[..., None]:
+        def record(self: Any, *args: Any) -> None:
+            threads[role] = threading.get_ident()
+            method(self, *args)
+
+        return record
+
+    monkeypatch.setattr(
+        ExecutionWorker, "_execution_logic", recording("execution", ExecutionWorker._execution_logic)
+    )
+    monkeypatch.setattr(StatePass, "_eval_state", recording("state", StatePass._eval_state))
+    sfn = local_cloud.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=f"threads-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(only({"Type": "Pass", "Result": 1})),
+        roleArn=ROLE_ARN,
+        type="EXPRESS" if sync else "STANDARD",
+    )["stateMachineArn"]
+    if sync:
+        assert sfn.start_sync_execution(stateMachineArn=arn)["output"] == "1"
+    else:
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            time.sleep(0.005)
+    assert (threads["state"] != threads["execution"]) is sync
 
 
 ADD_ONE = "def handler(event, context):\n    return {'n': event['n'] + 1}\n"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from localcloud import LocalCloud
 from localcloud.engine import clock
-from tests.engine.conftest import Runner, inline_map
+from tests.engine.conftest import ROLE_ARN, Runner, inline_map
 
 
 def test_state_machine_timeout_cuts_a_wait(run_definition: Runner, instant_clock: None) -> None:
@@ -93,3 +98,53 @@ def test_nothing_is_recorded_after_the_execution_timed_out(run_definition: Runne
     assert run.status == "TIMED_OUT"
     assert run.types[-1] == "ExecutionTimedOut" and run.types.count("ExecutionTimedOut") == 1
     assert "MapIterationSucceeded" not in run.types and "MapStateSucceeded" not in run.types
+
+
+# sleeps for the event's seconds, then leaves a file saying so
+SLOW = (
+    "import pathlib, time\n"
+    "def handler(event, context):\n"
+    "    time.sleep(event['seconds'])\n"
+    "    pathlib.Path(event['done']).write_text('done')\n"
+    "    return event\n"
+)
+
+
+def _slow_task_past_the_deadline(function_arn: str) -> dict[str, Any]:
+    return {
+        "TimeoutSeconds": 5,
+        "StartAt": "Slow",
+        "States": {"Slow": {"Type": "Task", "Resource": function_arn, "End": True}},
+    }
+
+
+def test_an_execution_times_out_at_its_deadline_while_a_task_still_runs(
+    run_definition: Runner, deploy_function: Callable[[str], str], tmp_path: Path
+) -> None:
+    """The execution's own thread runs its program, and is still waiting for the Task's answer at
+    the deadline: the watcher records the execution's end then."""
+    done = tmp_path / "done"
+    with clock.speed(25):  # the deadline 0.2 s away, the Task's 3 s later
+        run = run_definition(
+            _slow_task_past_the_deadline(deploy_function(SLOW)), {"seconds": 3, "done": str(done)}
+        )
+    assert run.status == "TIMED_OUT" and not done.exists()
+    assert run.types[-1] == "ExecutionTimedOut" and "TaskSucceeded" not in run.types
+
+
+def test_a_sync_execution_answers_at_its_deadline_while_a_task_still_runs(
+    local_cloud: LocalCloud, deploy_function: Callable[[str], str], tmp_path: Path
+) -> None:
+    sfn = local_cloud.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=f"slow-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(_slow_task_past_the_deadline(deploy_function(SLOW))),
+        roleArn=ROLE_ARN,
+        type="EXPRESS",
+    )["stateMachineArn"]
+    done = tmp_path / "done"
+    with clock.speed(25):
+        answer = sfn.start_sync_execution(
+            stateMachineArn=arn, input=json.dumps({"seconds": 3, "done": str(done)})
+        )
+    assert answer["status"] == "TIMED_OUT" and not done.exists()
