@@ -89,15 +89,25 @@ def _decimal_as_number(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def _status_file() -> int | None:
+    try:  # Linux; kept open: opening and reading it took 40% of a warm add-one invocation
+        return os.open("/proc/self/status", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+_STATUS = _status_file()
+
+
 def _peak_memory_mb() -> int:
     """The process's peak resident set, as REPORT's "Max Memory Used"."""
     try:  # Linux: since the exec (ru_maxrss would count the forked server process before it)
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
+        status = os.pread(_STATUS, 1 << 14, 0) if _STATUS is not None else b""
+    except OSError:  # the handler closed it
+        status = b""
+    start = status.find(b"VmHWM:")
+    if start >= 0:
+        return int(status[start + 6 : status.find(b"kB", start)]) // 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1 << 20)  # macOS: bytes
 
 
