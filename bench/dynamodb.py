@@ -29,7 +29,7 @@ PERFORMANCES, TOP = 36, 30
 KEYS = [("performance_id", "S"), ("rank_key", "S"), ("run_id", "S"), ("date_key", "S")]
 
 
-def _create(cloud: LocalCloud) -> Any:
+def create_rankings_table(cloud: LocalCloud) -> Any:
     cloud.client("dynamodb").create_table(
         TableName="rankings",
         BillingMode="PAY_PER_REQUEST",
@@ -59,7 +59,7 @@ def _create(cloud: LocalCloud) -> Any:
     ).Table("rankings")
 
 
-def _item(run: str, performance: int, rank: int) -> dict[str, Any]:
+def ranking_item(run: str, performance: int, rank: int) -> dict[str, Any]:
     """A ranking item of Store Ranking's shape: keys, listing fields, score and reasons."""
     return {
         "performance_id": f"perf-{performance:03d}",
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|")
     with LocalCloud() as cloud:
-        table = _create(cloud)
+        table = create_rankings_table(cloud)
         for run_number in range(1, args.runs + 1):
             run = f"run-{run_number:04d}"
             stores = []
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 with table.batch_writer() as batch:
                     for rank in range(TOP):
-                        batch.put_item(Item=_item(run, performance, rank))
+                        batch.put_item(Item=ranking_item(run, performance, rank))
                 stores.append(time.perf_counter() - started)
             if run_number % args.every and run_number != 1:
                 continue

@@ -37,6 +37,7 @@ from localcloud import (
     serial_backends,
     streams,
     sync_execution,
+    untracked,
 )
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.scheduler import Scheduler
@@ -116,6 +117,7 @@ class LocalCloud:
         metering.install()
         serial_backends.install()
         redrive.install()
+        untracked.install()
         dispatch.install()  # last: it lists the response classes' methods once, so they must be complete
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
