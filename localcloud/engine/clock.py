@@ -155,22 +155,22 @@ class _VirtualDatetime(_dt.datetime):
         return CLOCK.now(None)
 
 
-class _AwsIsoDatetime(_dt.datetime):
-    """A datetime whose isoformat() is AWS's context-object format: 2024-01-02T03:04:05.678Z."""
+class _EnteredTime:
+    """What the state module's `datetime.datetime.now(tz=...)` makes for $$.State.EnteredTime, of
+    which moto reads only isoformat(): AWS's text of the clock's reading (2024-01-02T03:04:05.678Z),
+    without making a datetime for it at every state."""
 
-    epoch: float | None = None  # the clock reading it was made from, when it was
+    __slots__ = ("epoch",)
+
+    def __init__(self, epoch: float) -> None:
+        self.epoch = epoch
+
+    @classmethod
+    def now(cls, tz: _dt.tzinfo | None = None) -> _EnteredTime:
+        return cls(CLOCK.time())
 
     def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
-        return _epoch_text(self.epoch) if self.epoch is not None else aws_iso(self)
-
-
-class _VirtualAwsDatetime(_VirtualDatetime):
-    @classmethod
-    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
-        epoch = CLOCK.time()
-        moment = _AwsIsoDatetime.fromtimestamp(epoch, tz or _dt.UTC)
-        moment.epoch = epoch
-        return moment
+        return _epoch_text(self.epoch)
 
 
 def aws_iso(value: _dt.datetime) -> str:
@@ -214,9 +214,9 @@ def _epoch_text(epoch: float) -> str:
     return text
 
 
-def datetime_module(aws_isoformat: bool = False) -> types.ModuleType:
+def datetime_module() -> types.ModuleType:
     """A stand-in for the `datetime` module whose datetime.now() is virtual, for moto modules' globals."""
-    return _hooks.module_with(_dt, datetime=_VirtualAwsDatetime if aws_isoformat else _VirtualDatetime)
+    return _hooks.module_with(_dt, datetime=_VirtualDatetime)
 
 
 class _TimeModule(types.ModuleType):
@@ -263,5 +263,5 @@ def install() -> None:
     for module in _DATETIME_USERS:
         _hooks.patch(f"{module}:datetime", lambda _orig: shim)
     # $$.State.EnteredTime is built there with now().isoformat(): give it AWS's text too
-    aws_shim = datetime_module(aws_isoformat=True)
-    _hooks.patch(f"{_PARSER}.asl.component.state.state:datetime", lambda _orig: aws_shim)
+    entered_time = _hooks.module_with(_dt, datetime=_EnteredTime)
+    _hooks.patch(f"{_PARSER}.asl.component.state.state:datetime", lambda _orig: entered_time)

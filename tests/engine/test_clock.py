@@ -41,8 +41,10 @@ def test_a_clock_reading_is_written_as_its_datetime_would_be() -> None:
     for reading in readings:
         expected = clock.iso_millis(datetime.datetime.fromtimestamp(reading, datetime.UTC))
         assert clock.iso_millis(reading) == expected, reading
-    now = clock._VirtualAwsDatetime.now(tz=datetime.UTC)
-    assert now.isoformat() == clock.aws_iso(now)
+    entered = clock._EnteredTime.now(tz=datetime.UTC)  # $$.State.EnteredTime's
+    assert entered.isoformat() == clock.iso_millis(
+        datetime.datetime.fromtimestamp(entered.epoch, datetime.UTC)
+    )
 
 
 def test_readings_one_after_another_in_a_millisecond_keep_their_own_text() -> None:
