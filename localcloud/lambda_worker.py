@@ -145,8 +145,8 @@ def _isolate(code_dir: str) -> None:
 
 
 def _trace_header() -> str:
-    root = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
-    return f"Root={root};Parent={os.urandom(8).hex()};Sampled=0"
+    ids = os.urandom(20).hex()  # the root's 12 bytes and the parent's 8, from one system call
+    return f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
 
 
 def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -392,3 +393,24 @@ def test_least_recently_used_function_is_evicted_past_the_pool_cap(cloud: LocalC
         assert invoke(cloud, "echo")[1] is None  # comes back cold
     finally:
         runtime.max_pools = cap
+
+
+def test_each_invocation_has_its_own_x_ray_trace_header(cloud: LocalCloud) -> None:
+    """What the AWS runtime sets for the X-Ray SDK (Powertools' Tracer reads it)."""
+    cloud.client("lambda").create_function(
+        FunctionName="traced",
+        Runtime="python3.11",
+        Role=role(cloud),
+        Handler="app.handler",
+        Code={
+            "ZipFile": zip_of(
+                "import os\ndef handler(event, context):\n    return os.environ['_X_AMZN_TRACE_ID']\n"
+            )
+        },
+    )
+    headers = [invoke(cloud, "traced")[0] for _ in range(3)]
+    pattern = re.compile(r"Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")
+    assert all(pattern.fullmatch(header) for header in headers), headers
+    assert len(set(headers)) == 3
+    seconds = int(pattern.fullmatch(headers[0]).group(1), 16)  # type: ignore[union-attr]
+    assert abs(seconds - time.time()) < 60  # the root's time: epoch seconds in hex
