@@ -224,3 +224,21 @@ def test_moto_s_debug_logging_runs_moto_s_eval_to_the_same_result(
     assert seen(logged) == seen(lean)
     assert lean.output == {**inpt, "caught": {"Error": "Two", "Cause": "n is 2"}}
     assert "MapIterationFailed" in lean.types and "FailStateEntered" in lean.types
+
+
+def test_states_write_json_as_moto_s_encoder_writes_it() -> None:
+    from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.asl.utils.encoding import _DateTimeEncoder
+
+    engine.install()
+    values: list[Any] = [
+        {"n": 1, "f": 1.5, "big": 10**30, "neg": -0.0, "none": None, "t": True, "s": 'é ✓ \n "q"'},
+        [{"nested": [[], {}, [1, [2, [3]]]]}, "x", 2.0e-7, float("inf")],
+        {"when": datetime.datetime(2024, 1, 2, 3, 4, 5, 678000), "kind": Colour.RED, 7: "int key"},
+        [],
+        {},
+    ]
+    for value in values:
+        for separators in (None, (",", ":")):
+            expected = json.dumps(value, cls=_DateTimeEncoder, separators=separators)
+            assert state.to_json_str(value, separators=separators) == expected
