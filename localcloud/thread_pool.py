@@ -78,7 +78,10 @@ class PooledThread:
         self._target, self._args, self._kwargs = target, tuple(args), dict(kwargs or {})
         self.name = name or "engine-job"
         self.daemon = True  # pooled workers never hold the process open
-        self._done = threading.Event()
+        # held until the job has run, as threading.Thread holds its tstate lock: cheaper to make
+        # than an Event, and a Task attempt makes one even when it runs in its caller's thread
+        self._unfinished = threading.Lock()
+        self._unfinished.acquire()
         self._started = False
         self._thread: threading.Thread | None = None
 
@@ -101,7 +104,7 @@ class PooledThread:
             LOG.exception("engine job %s failed", self.name)
         finally:
             self._target = self._args = self._kwargs = None  # type: ignore[assignment]
-            self._done.set()
+            self._unfinished.release()
 
     def _running(self) -> None:
         pass
@@ -109,10 +112,11 @@ class PooledThread:
     def join(self, timeout: float | None = None) -> None:
         if not self._started:
             raise RuntimeError("cannot join thread before it is started")
-        self._done.wait(timeout)
+        if self._unfinished.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            self._unfinished.release()
 
     def is_alive(self) -> bool:
-        return self._started and not self._done.is_set()
+        return self._started and self._unfinished.locked()
 
     @property
     def native_id(self) -> int | None:

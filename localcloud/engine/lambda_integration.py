@@ -43,7 +43,7 @@ def _sdk_metadata(
         "Connection": "keep-alive",
         "Content-Length": str(len(raw)),
         "Content-Type": "application/json",
-        "Date": email.utils.formatdate(CLOCK.time(), usegmt=True),
+        "Date": _http_date(CLOCK.time()),
         "X-Amz-Executed-Version": version,
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
@@ -55,6 +55,19 @@ def _sdk_metadata(
         "HttpStatusCode": meta.get("HTTPStatusCode", 200),
     }
     return http, {"RequestId": request_id}
+
+
+_date_text: tuple[int, str] = (-1, "")  # the last second written as an HTTP date, and its text
+
+
+def _http_date(now: float) -> str:
+    """The Date header's text (Sun, 06 Dec 2026 06:54:28 GMT), made once a second."""
+    global _date_text
+    second, text = _date_text
+    if second != int(now):
+        text = email.utils.formatdate(int(now), usegmt=True)
+        _date_text = (int(now), text)
+    return text
 
 
 def _integration(original: Callable[..., None]) -> Callable[..., None]:

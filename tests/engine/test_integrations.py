@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import io
 import json
 import zipfile
@@ -264,3 +265,10 @@ def test_a_tasks_invoke_answers_what_the_invoke_api_answers(
         assert list(answered) == (["got"] if asked_for_version_1 else ["latest"])
         assert in_process["ExecutedVersion"] == ("1" if asked_for_version_1 else "$LATEST")
     assert metering.counts() == api_requests == {("awslambda", "Invoke"): 1}
+
+
+def test_the_date_header_is_made_once_a_second_and_stays_right() -> None:
+    from localcloud.engine.lambda_integration import _http_date
+
+    readings = [1_733_400_000.1, 1_733_400_000.9, 1_733_400_001.0, 1_733_399_999.5, 1_733_400_000.2]
+    assert [_http_date(t) for t in readings] == [email.utils.formatdate(t, usegmt=True) for t in readings]
