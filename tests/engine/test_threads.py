@@ -63,6 +63,22 @@ def test_a_blocked_job_does_not_hold_up_the_next() -> None:
     assert waiting.native_id != releasing.native_id
 
 
+def test_a_join_with_a_timeout_returns_while_the_job_runs_and_every_joiner_sees_its_end() -> None:
+    released = threading.Event()
+    job = PooledThread(target=released.wait, args=(5,))
+    job.start()
+    job.join(0.01)
+    assert job.is_alive()
+    joiners = [threading.Thread(target=job.join) for _ in range(3)]
+    for joiner in joiners:
+        joiner.start()
+    released.set()
+    for joiner in joiners:
+        joiner.join(5)
+    assert not job.is_alive() and not any(joiner.is_alive() for joiner in joiners)
+    job.join()  # after the end too
+
+
 def test_a_failing_job_is_logged_and_its_worker_lives_on(caplog: pytest.LogCaptureFixture) -> None:
     def fail() -> None:
         raise ValueError("boom")
