@@ -5,9 +5,8 @@ moto keeps every model object it ever made in a list on its class, for its dashb
 runs, that list only grows: every DynamoDB item ever written (each update writes a new one), every
 log line, every Kinesis record and every SQS message stayed in memory after its table, stream or
 queue let it go. One run of `bench/e2e.py` left 56,000 items and 16,000 log events there, and
-ticket-ranking on its 30-minute schedule writes a thousand items an hour that its table's TTL
-deletes a week later but memory kept. These classes are made without being listed; the dashboard
-no longer shows them. moto's S3 reads its list of objects at a reset (to close their files), so
+ticket-ranking writes a thousand items every half hour that its table's TTL deletes a week later
+but memory kept. These classes are made without being listed; the dashboard no longer shows them. moto's S3 reads its list of objects at a reset (to close their files), so
 S3 keeps its own.
 """
 
