@@ -36,6 +36,8 @@
   bytes, which is the compact text.
 - A Pass state with a Result and no Parameters never reads its effective input: its InputPath
   `$` pushes the stored input instead of a copy of it.
+- Every frame (each Map iteration, each Task attempt) makes an Event that moto pulses when the
+  frame ends and that only a waiting state waits on: its Condition is made on the first wait.
 """
 
 from __future__ import annotations
@@ -362,6 +364,51 @@ def _str_once(component_str: Callable[[Any], str]) -> Callable[[Any], str]:
     return __str__
 
 
+_first_wait = threading.Lock()  # makes an event's Condition once, and orders set() with it
+
+
+class _PulsedEvent:
+    """threading.Event for a frame's program_state_event, its Condition made on the first wait:
+    threading.Event makes a Condition, a lock and a waiter list for each of hundreds of frames an
+    execution opens, and few are ever waited on."""
+
+    __slots__ = ("_cond", "_flag")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._cond: threading.Condition | None = None
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        with _first_wait:
+            cond = self._cond
+            if cond is None:  # nobody waits, and a first wait will see the flag
+                self._flag = True
+                return
+        with cond:
+            self._flag = True
+            cond.notify_all()
+
+    def clear(self) -> None:
+        with _first_wait:
+            cond = self._cond
+            if cond is None:
+                self._flag = False
+                return
+        with cond:
+            self._flag = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with _first_wait:
+            if self._cond is None:
+                self._cond = threading.Condition(threading.Lock())
+            cond = self._cond
+        with cond:
+            return self._flag or cond.wait(timeout)  # True when pulsed, as threading.Event's
+
+
 def install() -> None:
     global _PROGRAM_STATES, _ProgramRunning, _JobClosed, _StatePass
     _StatePass = _hooks.resolve(f"{_ASL}.component.state.state_pass.state_pass:StatePass")[2]
@@ -391,6 +438,8 @@ def install() -> None:
     _hooks.patch(f"{state}._verify_size_quota", lambda _orig: _size_quota(cached_to_json_str))
     _hooks.patch(f"{_ASL}.utils.json_path:parse", _parse_once)
     _hooks.patch(f"{_ASL}.component.common.path.result_path:parse", _parse_once)
+    pulsed = _hooks.module_with(threading, Event=_PulsedEvent)
+    _hooks.patch(f"{_ASL}.eval.environment:threading", lambda _orig: pulsed)
     shim = _hooks.module_with(copy, deepcopy=json_copy)
     for module in _COPY_USERS:
         _hooks.patch(f"{_ASL}.{module}:copy", lambda _orig: shim)

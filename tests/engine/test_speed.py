@@ -7,6 +7,8 @@ import datetime
 import enum
 import json
 import logging
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -242,3 +244,22 @@ def test_states_write_json_as_moto_s_encoder_writes_it() -> None:
         for separators in (None, (",", ":")):
             expected = json.dumps(value, cls=_DateTimeEncoder, separators=separators)
             assert state.to_json_str(value, separators=separators) == expected
+
+
+def test_a_frame_s_event_wakes_its_waiter_as_threading_s_event_does() -> None:
+    from localcloud.engine.speed import _PulsedEvent
+
+    event = _PulsedEvent()
+    assert not event.is_set() and event.wait(0.01) is False  # nothing set: the timeout
+    event.set()
+    assert event.is_set() and event.wait(5) is True  # set before the wait
+    event.clear()
+    woken: list[bool] = []
+    waiter = threading.Thread(target=lambda: woken.append(event.wait(5)))
+    waiter.start()
+    while event._cond is None or not event._cond._waiters:  # type: ignore[attr-defined]
+        time.sleep(0.001)
+    event.set()  # moto pulses it: set, then clear at once
+    event.clear()
+    waiter.join(5)
+    assert woken == [True] and not event.is_set()
