@@ -13,6 +13,7 @@ concurrency, which throttles like AWS, or `max_workers`, which queues).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -168,27 +169,26 @@ class _Worker:
     def _poll(self, until: float) -> None:
         """Reads what the worker answers without sleeping, until `until`."""
         while self._buf.find(b"\n") < 0 and time.monotonic() < until:
-            try:
-                chunk = os.read(self._fd, 1 << 16)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                raise WorkerDied(self._exit_status())
-            self._buf += chunk
+            with contextlib.suppress(BlockingIOError):
+                self._receive()
 
     def _read(self, deadline: float) -> dict[str, Any]:
         while (end := self._buf.find(b"\n")) < 0:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([self._fd], [], [], remaining)[0]:
                 raise WorkerTimeout()
-            chunk = os.read(self._fd, 1 << 16)
-            if not chunk:
-                raise WorkerDied(self._exit_status())
-            self._buf += chunk
+            self._receive()
         line = bytes(self._buf[:end])
         del self._buf[: end + 1]
         result: dict[str, Any] = json.loads(line)
         return result
+
+    def _receive(self) -> None:
+        """What the pipe holds, into the buffer (BlockingIOError when it holds nothing yet)."""
+        chunk = os.read(self._fd, 1 << 16)
+        if not chunk:
+            raise WorkerDied(self._exit_status())
+        self._buf += chunk
 
     def _exit_status(self) -> str:
         try:

@@ -63,10 +63,11 @@ _date_text: tuple[int, str] = (-1, "")  # the last second written as an HTTP dat
 def _http_date(now: float) -> str:
     """The Date header's text (Sun, 06 Dec 2026 06:54:28 GMT), made once a second."""
     global _date_text
-    second, text = _date_text
-    if second != int(now):
-        text = email.utils.formatdate(int(now), usegmt=True)
-        _date_text = (int(now), text)
+    known, text = _date_text
+    second = int(now)
+    if known != second:
+        text = email.utils.formatdate(second, usegmt=True)
+        _date_text = (second, text)
     return text
 
 

@@ -382,23 +382,21 @@ class _PulsedEvent:
         return self._flag
 
     def set(self) -> None:
+        self._set_flag(True)
+
+    def clear(self) -> None:
+        self._set_flag(False)
+
+    def _set_flag(self, flag: bool) -> None:
         with _first_wait:
             cond = self._cond
             if cond is None:  # nobody waits, and a first wait will see the flag
-                self._flag = True
+                self._flag = flag
                 return
         with cond:
-            self._flag = True
-            cond.notify_all()
-
-    def clear(self) -> None:
-        with _first_wait:
-            cond = self._cond
-            if cond is None:
-                self._flag = False
-                return
-        with cond:
-            self._flag = False
+            self._flag = flag
+            if flag:
+                cond.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
         with _first_wait:

@@ -62,12 +62,22 @@ class _Execution:
 _executions: dict[int, _Execution] = {}
 
 
+def _key(env: Any) -> int:
+    """The execution's key in _deadlines and _executions, from any of its frames."""
+    return id(env.states.context_object.context_object_data["Execution"])
+
+
 def deadline_of(env: Any) -> float | None:
-    return _deadlines.get(id(env.states.context_object.context_object_data["Execution"]))
+    return _deadlines.get(_key(env))
 
 
-def _budget(program: Any, env: Any) -> float:
-    execution = _executions.get(id(env.states.context_object.context_object_data["Execution"]))
+def _forget(key: int) -> None:
+    """Once the execution's program has ended."""
+    _deadlines.pop(key, None)
+    _executions.pop(key, None)
+
+
+def _budget(program: Any, execution: _Execution | None) -> float:
     typ = execution.type if execution else "STANDARD"
     limit = MAX_DURATION.get(typ, MAX_DURATION["STANDARD"])
     timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
@@ -136,12 +146,12 @@ def _make_program_eval(program_cls: Any) -> Any:
             env.next_state_name = self.start_at.start_at_name
             base_eval(self, env)
             return
-        key = id(env.states.context_object.context_object_data["Execution"])
+        key = _key(env)
         execution = _executions.get(key)
-        _deadlines[key] = deadline = CLOCK.time() + _budget(self, env)
+        _deadlines[key] = deadline = CLOCK.time() + _budget(self, execution)
         env.next_state_name = self.start_at.start_at_name
         if execution is None or execution.sync:
-            _on_its_own_thread(base_eval, self, env, deadline)
+            _on_its_own_thread(base_eval, self, env, key, deadline)
             return
         # the watcher records the execution's end at the deadline, as the program may still wait
         _WATCHER.watch(env, deadline, execution.terminated)
@@ -149,15 +159,13 @@ def _make_program_eval(program_cls: Any) -> Any:
             base_eval(self, env)
         finally:
             _WATCHER.unwatch(env)
-            _deadlines.pop(key, None)
-            _executions.pop(key, None)
+            _forget(key)
 
     return program_eval
 
 
-def _on_its_own_thread(base_eval: Any, program: Any, env: Any, deadline: float) -> None:
+def _on_its_own_thread(base_eval: Any, program: Any, env: Any, key: int, deadline: float) -> None:
     """The program on a pooled thread, waited for until it ends or the watcher times it out."""
-    key = id(env.states.context_object.context_object_data["Execution"])
     ended = threading.Event()
 
     def run() -> None:
@@ -165,8 +173,7 @@ def _on_its_own_thread(base_eval: Any, program: Any, env: Any, deadline: float) 
             base_eval(program, env)
         finally:
             ended.set()
-            _deadlines.pop(key, None)
-            _executions.pop(key, None)
+            _forget(key)
 
     _WATCHER.watch(env, deadline, ended.set)
     try:
@@ -275,7 +282,7 @@ def _remember_execution(make_env: Any, sync_worker: type) -> Any:
         typ = getattr(getattr(execution, "state_machine", None), "type", None)
         # moto's worker calls it when the program ends: the same once-only call as the watcher's
         communication.terminated = _once(communication.terminated)
-        _executions[id(env.states.context_object.context_object_data["Execution"])] = _Execution(
+        _executions[_key(env)] = _Execution(
             str(typ or "STANDARD"), communication.terminated, isinstance(self, sync_worker)
         )
         return env
