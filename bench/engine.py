@@ -302,17 +302,23 @@ def _row(name: str, moto: dict[str, list[float]], local: dict[str, list[float]])
     )
 
 
+def markdown_tables(text: str) -> list[list[list[str]]]:
+    """Each markdown table in text: its lines (header, rule, rows), each as its stripped cells."""
+    tables: list[list[list[str]]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("|"):
+            tables[-1].append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif tables[-1]:
+            tables.append([])
+    return [table for table in tables if table]
+
+
 def quoted_engines(bench_dir: Path) -> tuple[list[str], dict[str, list[float]]]:
     """The other engines' figures that bench_dir's README.md gives (ms per execution): the column
     names, and each definition's figures. A row named like "task-chain (stub task)" is the
     definition "task-chain"."""
     readme = bench_dir / "README.md"
-    tables: list[list[list[str]]] = [[]]
-    for line in readme.read_text().splitlines() if readme.is_file() else []:
-        if line.startswith("|"):
-            tables[-1].append([cell.strip() for cell in line.strip().strip("|").split("|")])
-        elif tables[-1]:
-            tables.append([])
+    tables = markdown_tables(readme.read_text()) if readme.is_file() else []
     for header, _rule, *rows in (table for table in tables if len(table) > 2):
         try:
             figures = {row[0].split(" (")[0]: [float(cell) for cell in row[1:]] for row in rows}

@@ -106,12 +106,17 @@ def role(cloud: LocalCloud) -> str:
 
 def deploy(cloud: LocalCloud, name: str, kind: str, timeout: int = 3, **extra: Any) -> str:
     """Create function `name` running HANDLERS[kind]; return its ARN."""
+    return deploy_source(cloud, name, HANDLERS[kind], timeout, **extra)
+
+
+def deploy_source(cloud: LocalCloud, name: str, source: str, timeout: int = 3, **extra: Any) -> str:
+    """Create function `name` whose module app.py is `source` (handler app.handler); return its ARN."""
     response = cloud.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.11",
         Role=role(cloud),
         Handler="app.handler",
-        Code={"ZipFile": zip_of(HANDLERS[kind])},
+        Code={"ZipFile": zip_of(source)},
         Timeout=timeout,
         **extra,
     )

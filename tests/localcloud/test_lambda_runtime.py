@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import HANDLERS, deploy, invoke, role, zip_of
+from tests.localcloud.helpers import HANDLERS, deploy, deploy_source, invoke, zip_of
 
 
 def test_payload_round_trip_context_and_environment(cloud: LocalCloud) -> None:
@@ -313,13 +313,7 @@ def test_handler_sees_only_its_zip_and_the_installed_packages(cloud: LocalCloud)
         def handler(event, context):
             return {name: importlib.util.find_spec(name) is not None for name in event["modules"]}
     """
-    cloud.client("lambda").create_function(
-        FunctionName="paths",
-        Runtime="python3.11",
-        Role=role(cloud),
-        Handler="app.handler",
-        Code={"ZipFile": zip_of(source)},
-    )
+    deploy_source(cloud, "paths", source)
 
     payload, _ = invoke(
         cloud, "paths", {"modules": ["app", "boto3", "aws_lambda_powertools", "localcloud", "tests"]}
@@ -335,13 +329,7 @@ def test_handler_sees_only_its_zip_and_the_installed_packages(cloud: LocalCloud)
 
 
 def test_module_that_exits_at_import_is_reported_and_retried(cloud: LocalCloud) -> None:
-    cloud.client("lambda").create_function(
-        FunctionName="exits",
-        Runtime="python3.11",
-        Role=role(cloud),
-        Handler="app.handler",
-        Code={"ZipFile": zip_of("import os\nos._exit(3)\n")},
-    )
+    deploy_source(cloud, "exits", "import os\nos._exit(3)\n")
 
     for _ in range(2):  # no broken worker is kept: each invoke tries a fresh sandbox
         payload, error = invoke(cloud, "exits")
@@ -359,13 +347,7 @@ def test_handler_that_kills_its_process_is_reported_and_replaced(cloud: LocalClo
                 os._exit(7)
             return {"pid": os.getpid()}
     """
-    cloud.client("lambda").create_function(
-        FunctionName="dies",
-        Runtime="python3.11",
-        Role=role(cloud),
-        Handler="app.handler",
-        Code={"ZipFile": zip_of(source)},
-    )
+    deploy_source(cloud, "dies", source)
     first, _ = invoke(cloud, "dies")
 
     payload, error = invoke(cloud, "dies", {"die": True})
@@ -397,16 +379,10 @@ def test_least_recently_used_function_is_evicted_past_the_pool_cap(cloud: LocalC
 
 def test_each_invocation_has_its_own_x_ray_trace_header(cloud: LocalCloud) -> None:
     """What the AWS runtime sets for the X-Ray SDK (Powertools' Tracer reads it)."""
-    cloud.client("lambda").create_function(
-        FunctionName="traced",
-        Runtime="python3.11",
-        Role=role(cloud),
-        Handler="app.handler",
-        Code={
-            "ZipFile": zip_of(
-                "import os\ndef handler(event, context):\n    return os.environ['_X_AMZN_TRACE_ID']\n"
-            )
-        },
+    deploy_source(
+        cloud,
+        "traced",
+        "import os\ndef handler(event, context):\n    return os.environ['_X_AMZN_TRACE_ID']\n",
     )
     headers = [invoke(cloud, "traced")[0] for _ in range(3)]
     pattern = re.compile(r"Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0")

@@ -16,13 +16,7 @@ import engine  # noqa: E402 (bench/ is not a package)
 
 def _tables(out: str) -> list[list[list[str]]]:
     """The rows of each markdown table printed, without their header and rule."""
-    tables: list[list[list[str]]] = [[]]
-    for line in out.splitlines():
-        if line.startswith("| ") and not line.startswith("| definition"):
-            tables[-1].append([c.strip() for c in line.strip().strip("|").split("|")])
-        elif not line.startswith("|") and tables[-1]:
-            tables.append([])
-    return [table for table in tables if table]
+    return [table[2:] for table in engine.markdown_tables(out)]
 
 
 def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
