@@ -8,6 +8,7 @@ another draw, and repeats for the same draw (retries, redrives) change nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,14 @@ def _update(draw_id: str, winner: dict[str, Any], setting: str, stamp: str) -> d
     }
 
 
+def request_token(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> str:
+    """DynamoDB's idempotency token for one write: a retry of the same write repeats it, while
+    the claim and the record, or another set of winners for the draw, never share one (a reused
+    token with other items fails with IdempotentParameterMismatch). Tokens are at most 36 long."""
+    ids = ",".join(sorted(w["employee_id"] for w in winners))
+    return hashlib.sha256(f"{stamp}|{draw_id}|{ids}".encode()).hexdigest()[:36]
+
+
 def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
     """Write every winner for `draw_id` in one transaction, setting `stamp` once; return the ids
     that belong to another draw (then nothing at all is written)."""
@@ -41,7 +50,7 @@ def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
     try:
         dynamodb.transact_write_items(
             TransactItems=[_update(draw_id, w, now, stamp) for w in winners],
-            ClientRequestToken=f"{stamp}-{draw_id}"[-36:],
+            ClientRequestToken=request_token(draw_id, winners, stamp),
         )
     except dynamodb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])

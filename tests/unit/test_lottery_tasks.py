@@ -8,7 +8,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tasks.lottery import check_winners, draw_winners, record_winners, validate_request
+from tasks.lottery import check_winners, draw_winners, record_winners, validate_request, winners
 from tasks.lottery.draw import NotEnoughEligibleEmployees
 from tasks.shared.errors import InvalidInput
 from tests.unit.conftest import create_table, envelope, seed_items
@@ -147,3 +147,15 @@ def test_recording_confirms_the_claim_of_the_same_draw(
     assert all(
         item["draw_id"] == "draw-1" and item["claimed_at"] and item["won_at"] for item in items.values()
     )
+
+
+def test_claim_and_record_of_a_draw_named_by_a_uuid_never_share_a_request_token() -> None:
+    # AWS names an execution by a 36-character UUID; DynamoDB refuses a token reused with other items
+    draw = "0d9e7c4a-51a8-4f57-a0a2-3c5a6ef0b7c1"
+    claim = winners.request_token(draw, WINNERS_OF_DRAW, "claimed_at")
+    record = winners.request_token(draw, WINNERS_OF_DRAW, "won_at")
+    redraw = winners.request_token(draw, WINNERS_OF_DRAW[:1], "claimed_at")
+
+    assert len({claim, record, redraw}) == 3
+    assert all(1 <= len(token) <= 36 for token in (claim, record, redraw))
+    assert winners.request_token(draw, list(reversed(WINNERS_OF_DRAW)), "claimed_at") == claim  # a retry
