@@ -1,20 +1,17 @@
 """The workflows' own HTTP routes (`POST /ride`, ...), served as API Gateway HTTP API v2 would.
 
 Every registry route (an HttpRoute trigger, or a Route a workflow lists in `routes`) becomes a
-Flask route, answered by the first of:
+Flask route. A route with `auth` first checks the bearer token as the route's JWT authorizer
+does (console/authorizer.py): 401 without a valid one, else the claims go into the event. Then:
 
 - a Route's `function` (a Function of its workflow): the deployed Lambda is invoked with a v2
   event and its {statusCode, headers, body} becomes the response, as API Gateway does;
-- an HttpRoute of a workflow whose package has an API host module, `tasks/<workflow>/api.py`
-  with `for_environment(env) -> callable(event)` (ride-request's POST /ride: its token check and
-  synchronous start): the callable answers in-process, where API Gateway's integration would;
-- otherwise the HttpRoute starts the workflow (sync: StartSyncExecution, answering its output).
+- an HttpRoute starts the workflow (sync: StartSyncExecution, answering its output).
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import re
 import time
@@ -24,11 +21,14 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from console import validation
+from console import authorizer, validation
 from console.errors import InvalidInput
 from console.service import ExecutionService
 from workflows.registry import Workflow
 
+# the OpenAPI security scheme of routes with auth: a user pool's ID or access token
+BEARER = "cognitoJwt"
+SECURITY_SCHEMES = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 _PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
@@ -96,44 +96,34 @@ def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body, default=str), status, mimetype="application/json")
 
 
-def api_module(workflow: Workflow) -> Any:
-    """`tasks.<workflow>.api` when it exists and hosts routes (has `for_environment`), else None."""
-    name = f"tasks.{workflow.name.replace('-', '_')}.api"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name is not None and name.startswith(error.name):
-            return None  # no such module (a missing dependency of a real module still raises)
-        raise
-    return module if hasattr(module, "for_environment") else None
-
-
 class RouteHandler:
     def __init__(self, service: ExecutionService, workflow: Workflow, route: Any) -> None:
         self.service, self.workflow, self.route = service, workflow, route
         self.route_key = f"{route.method.upper()} {route.path}"
-        self._host: Any = None
+        self._verifier: authorizer.JwtVerifier | None = None
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
     def __call__(self, **path_parameters: str) -> Response:
         event = event_of(self.route_key, path_parameters)
+        if self.route.auth:
+            try:
+                event = authorizer.with_claims(event, self._keys().claims(event))
+            except authorizer.Unauthorized:
+                answer = _json(401, {"message": "Unauthorized"})  # API Gateway's own answer
+                answer.headers["WWW-Authenticate"] = "Bearer"
+                return answer
         function = getattr(self.route, "function", None)
         if function:
             return response_of(self._invoke(function, event))
-        host = self._api_host()
-        if host is not None:
-            return response_of(host(event))
         return self._start(event)
 
-    def _api_host(self) -> Any:
-        """The workflow's API host (built once: it may look up a user pool), or None."""
-        if self._host is None:
-            module = api_module(self.workflow)
-            if module is not None:
-                self.service.require_arn(self.workflow.name)  # a clear 409 before the host looks things up
-            self._host = module.for_environment(self.service.env) if module is not None else False
-        return self._host or None
+    def _keys(self) -> authorizer.JwtVerifier:
+        """The environment's user pool and its keys, looked up once."""
+        if self._verifier is None:
+            self.service.require_arn(self.workflow.name)  # a clear 409 before the lookup
+            self._verifier = authorizer.user_pool_verifier(self.service.env)
+        return self._verifier
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         env = self.service.env
@@ -192,8 +182,8 @@ def openapi_paths(handlers: list[RouteHandler]) -> dict[str, Any]:
     for handler in handlers:
         route, workflow = handler.route, handler.workflow
         function = getattr(route, "function", None)
-        starts = not function and api_module(workflow) is None
-        answered = "starts the workflow" if starts else f"answered by {function or 'its API host'}"
+        starts = not function
+        answered = "starts the workflow" if starts else f"answered by {function}"
         operation: dict[str, Any] = {
             "tags": ["workflow routes"],
             "operationId": handler.__name__,
@@ -212,6 +202,9 @@ def openapi_paths(handlers: list[RouteHandler]) -> dict[str, Any]:
                 },
                 "400": {"description": "Invalid input: `field` names the wrong field"},
             }
+        if route.auth:
+            operation["security"] = [{BEARER: []}]
+            operation["responses"]["401"] = {"description": "No valid token of the user pool"}
         parameters = [
             {"name": m[1], "in": "path", "required": True, "schema": {"type": "string"}}
             for m in _PARAM.finditer(route.path)

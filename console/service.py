@@ -109,6 +109,9 @@ class ExecutionService:
             "inputSchema": dict(wf.input_schema),
             "exampleInput": dict(wf.example_input),
             "triggers": [_trigger(t) for t in wf.triggers],
+            "routes": [
+                {"method": r.method, "path": r.path, "function": r.function, "auth": r.auth} for r in wf.routes
+            ],
         }
 
     def list_workflows(self) -> list[dict[str, Any]]:

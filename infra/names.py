@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.environments import ConfigError, Environment
-from workflows.registry import ALERTS_TOPIC, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
+from workflows.registry import (
+    ALERTS_TOPIC,
+    Bucket,
+    Function,
+    StateMachine,
+    Stream,
+    StreamTrigger,
+    Table,
+    Topic,
+    Workflow,
+)
 
 # AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
 MAX_NAME = 64
@@ -34,6 +44,8 @@ class Names:
 
     def resource_arn(self, wf: Workflow, logical: str) -> str:
         kind, name = wf.resources()[logical], self.resource(wf, logical)
+        if isinstance(kind, StateMachine):
+            return self.state_machine_arn(wf)
         if isinstance(kind, Table):
             return self.arn("dynamodb", f"table/{name}")
         if isinstance(kind, Topic):
@@ -48,7 +60,9 @@ class Names:
             raise ConfigError(f"workflow {wf.name}: no resource named {logical!r}")
         kind = wf.resources()[logical]
         return (
-            self.resource_arn(wf, logical) if isinstance(kind, Topic | Stream) else self.resource(wf, logical)
+            self.resource_arn(wf, logical)
+            if isinstance(kind, Topic | Stream | StateMachine)
+            else self.resource(wf, logical)
         )
 
     def alerts_topic_arn(self) -> str:

@@ -21,6 +21,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Resources every workflow of an environment shares.
 ALERTS_TOPIC = "alerts"
+# The workflow's own state machine, as a resource its API functions start.
+STATE_MACHINE = "state-machine"
 
 
 def pascal(name: str) -> str:
@@ -95,6 +97,17 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class StateMachine:
+    """The workflow's own state machine (made by deploy from its definition, not declared)."""
+
+    name: str = STATE_MACHINE
+
+    @property
+    def token(self) -> str:
+        return "StateMachineArn"
+
+
+@dataclass(frozen=True)
 class Stream:
     name: str
     shards: int = 1
@@ -133,6 +146,7 @@ class HttpRoute:
 
 
 Trigger = Schedule | StreamTrigger | HttpRoute
+Resource = Table | Topic | Bucket | Stream | StateMachine
 
 
 @dataclass(frozen=True)
@@ -173,9 +187,10 @@ class Workflow:
     def definition_path(self) -> Path:
         return DEFINITIONS_DIR / f"{self.name}.asl.json"
 
-    def resources(self) -> dict[str, Table | Topic | Bucket | Stream]:
-        """Logical name -> resource, including the environment's shared alerts topic."""
-        found: dict[str, Table | Topic | Bucket | Stream] = {ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts")}
+    def resources(self) -> dict[str, Resource]:
+        """Logical name -> resource, including the environment's shared alerts topic and the
+        workflow's own state machine."""
+        found: dict[str, Resource] = {ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts"), STATE_MACHINE: StateMachine()}
         declared: tuple[Table | Topic | Bucket | Stream, ...] = (
             *self.tables,
             *self.topics,

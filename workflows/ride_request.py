@@ -7,9 +7,9 @@
     InvalidInput | NoUnicornAvailable | RequestIdConflict -> Request Rejected (no alert)
     anything else -> Alert Failure -> Failed
 
-An Express state machine started synchronously by `POST /ride` (tasks.ride_request.api). In the
-seed the promo service's failure failed the whole request, and a retried request recorded a
-second ride; here the discount is optional and recording is conditional on the request id.
+An Express state machine started synchronously by `POST /ride`, a JWT-authorised route whose
+function (tasks.ride_request.api) takes the rider from the token's claims. The discount is
+optional, and a ride is recorded once per request id.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from workflows.policies import (
     catch_to,
     lambda_task,
 )
-from workflows.registry import Access, Function, HttpRoute, Table, Workflow
+from workflows.registry import ALERTS_TOPIC, STATE_MACHINE, Access, Function, Route, Table, Workflow
 
 # Errors that are the request's fault: answered 4xx/503 by the API, never alerted.
 REJECTIONS = ["InvalidInput", "NoUnicornAvailable", "RequestIdConflict"]
@@ -202,11 +202,22 @@ WORKFLOW = Workflow(
             access=(Access("rides", ("dynamodb:PutItem", "dynamodb:GetItem")),),
             environment={"RIDES_TABLE": "rides"},
         ),
+        Function(
+            name="api-ride",
+            handler="tasks.ride_request.api.handler",
+            description="POST /ride: runs the workflow synchronously for the token's rider",
+            access=(
+                Access(STATE_MACHINE, ("states:StartSyncExecution",)),
+                Access(ALERTS_TOPIC, ("sns:Publish",)),
+            ),
+            environment={"STATE_MACHINE_ARN": STATE_MACHINE, "ALERTS_TOPIC_ARN": ALERTS_TOPIC},
+            timeout=29,  # API Gateway answers 503 after 30 s
+        ),
     ),
     tables=(
         Table(name="rides", partition_key=("ride_id", "S")),
         Table(name="unicorns", partition_key=("name", "S"), seed="ride-request-unicorns.json"),
     ),
-    triggers=(HttpRoute("POST", "/ride", sync=True, auth=True),),
+    routes=(Route("POST", "/ride", "api-ride", auth=True),),
     integrations=(Access("alerts", ("sns:Publish",)),),
 )

@@ -1,43 +1,34 @@
-"""`POST /ride`: the HTTP side of ride-request (API Gateway HTTP API v2 event in, response out).
+"""`POST /ride`: the HTTP side of ride-request, the function behind the route (API Gateway HTTP
+API v2 event in, response out).
 
-    api = RideApi(start_sync=sfn_starter(sfn, machine_arn), authenticate=verifier.claims,
-                  alert=sns_alerter(sns, alerts_topic_arn))
-    api(event) -> {"statusCode", "headers", "body"}
-    api = for_environment(infra.load("local"))   # wired to a deployed environment and its user pool
+The route's JWT authorizer has checked the rider's token (on AWS, API Gateway's; on the local
+cloud, the console's, console/authorizer.py); the rider is who its claims say, never a body field.
+The body is validated with the workflow's schema before anything starts, then the Express state
+machine runs synchronously:
 
-The rider is who the token says (never a body field). The body is validated with the workflow's
-schema before anything starts, then the Express state machine runs synchronously:
-
-    201 the ride | 400 InvalidInput, naming the fields | 401 no valid token
+    201 the ride | 400 InvalidInput, naming the fields | 401 no claims
     409 RequestIdConflict (the request id was used with another body) | 503 NoUnicornAvailable
     500/502/504 anything unexpected, with the request id; alerted (a failed execution has
     already alerted from its own failure path, so only the API's own failures alert here)
-
-Tokens are checked as API Gateway's JWT (Cognito) authorizer does: RS256 signature by a key of
-the issuer's JWKS (by `kid`), `iss`, `exp`/`nbf`/`iat`, and `aud` (ID token) or `client_id`
-(access token) among the allowed audiences. LocalIssuer signs such tokens with a key generated
-on the spot, for the local cloud and tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
+import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.ride_request.schemas import RIDE_BODY
+from tasks.shared import clients
 from tasks.shared.api import error, invalid, json_body, response
-from tasks.shared.http import request_json
 
 StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JSON) -> StartSyncExecution
 Authenticate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # v2 event -> verified claims
@@ -49,41 +40,7 @@ _NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class Unauthorized(Exception):
-    """No token, or a token that is not valid for this API."""
-
-
-@dataclass
-class JwtVerifier:
-    issuer: str
-    audiences: tuple[str, ...]
-    jwks: Mapping[str, Any]  # {"keys": [...]}, as served at <issuer>/.well-known/jwks.json
-    leeway_seconds: int = 0
-
-    def claims(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        header = (event.get("headers") or {}).get("authorization") or ""
-        token = header[7:].strip() if header[:7].lower() == "bearer " else header.strip()
-        if not token:
-            raise Unauthorized("missing bearer token")
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(dict(self.jwks)).keys}
-            if kid not in keys:
-                raise Unauthorized("token signed by an unknown key")
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                keys[kid].key,
-                algorithms=["RS256"],
-                issuer=self.issuer,
-                leeway=self.leeway_seconds,
-                options={"require": ["exp", "iat", "iss"], "verify_aud": False},
-            )
-        except jwt.PyJWTError as problem:
-            raise Unauthorized(f"invalid token: {problem}") from None
-        audience = claims.get("aud") or []
-        audiences = {*(audience if isinstance(audience, list) else [audience]), claims.get("client_id")}
-        if not audiences & set(self.audiences):
-            raise Unauthorized("token not issued for this API")
-        return claims
+    """The request carries no verified identity."""
 
 
 def gateway_claims(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -100,39 +57,6 @@ def rider_of(claims: Mapping[str, Any]) -> str:
     if not rider:
         raise Unauthorized("token names no user")
     return str(rider)
-
-
-class LocalIssuer:
-    """A token issuer for the local cloud and tests: an RSA key made now, tokens shaped like Cognito's."""
-
-    def __init__(self, issuer: str = "https://issuer.local/pyflows", audience: str = "pyflows-local") -> None:
-        self.issuer, self.audience = issuer, audience
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = hashlib.sha256(str(self._key.public_key().public_numbers().n).encode()).hexdigest()[:16]
-
-    def jwks(self) -> dict[str, Any]:
-        jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
-        return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
-
-    def token(
-        self, username: str, *, audience: str | None = None, expires_in: int = 3600, **claims: Any
-    ) -> str:
-        now = int(time.time())
-        payload = {
-            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
-            "cognito:username": username,
-            "iss": self.issuer,
-            "aud": audience or self.audience,
-            "token_use": "id",
-            "auth_time": now,
-            "iat": now,
-            "exp": now + expires_in,
-            **claims,
-        }
-        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
-
-    def verifier(self) -> JwtVerifier:
-        return JwtVerifier(self.issuer, (self.audience,), self.jwks())
 
 
 def sfn_starter(sfn: Any, state_machine_arn: str) -> StartSync:
@@ -166,7 +90,7 @@ def _cause_message(cause: str | None) -> str:
 @dataclass
 class RideApi:
     start_sync: StartSync
-    authenticate: Authenticate
+    authenticate: Authenticate = gateway_claims
     alert: Alert | None = None
     schema: Mapping[str, Any] = field(default_factory=lambda: RIDE_BODY)
 
@@ -226,41 +150,13 @@ class RideApi:
         )
 
 
-def cognito_verifier(issuer: str, client_id: str, jwks_url: str | None = None) -> JwtVerifier:
-    """Tokens of a Cognito user pool (issuer `https://cognito-idp.<region>.amazonaws.com/<pool id>`).
-    The keys come from `<issuer>/.well-known/jwks.json`; the local cloud serves them at `jwks_url`."""
-    answer = request_json("GET", jwks_url or f"{issuer}/.well-known/jwks.json")
-    if answer.status != 200 or not isinstance(answer.body, dict):
-        raise RuntimeError(f"no JWKS for {issuer}: HTTP {answer.status}")
-    return JwtVerifier(issuer, (client_id,), answer.body)
-
-
-def for_environment(env: Any, authenticate: Authenticate | None = None) -> RideApi:
-    """The route wired to a deployed environment (infra.Environment): its state machine, its alerts
-    topic and, unless `authenticate` is given, the tokens of its user pool (`<app>-<env>-users`)."""
-    import infra  # the API host's side only: not packaged with the task Lambdas
-
-    where = infra.outputs(env)["ride-request"]
+@cache
+def _api() -> RideApi:
     return RideApi(
-        start_sync=sfn_starter(env.client("stepfunctions"), where["state_machine_arn"]),
-        authenticate=authenticate or user_pool_verifier(env).claims,
-        alert=sns_alerter(env.client("sns"), where["resources"]["alerts"]),
+        start_sync=sfn_starter(clients.client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]),
+        alert=sns_alerter(clients.client("sns"), os.environ["ALERTS_TOPIC_ARN"]),
     )
 
 
-def user_pool_verifier(env: Any) -> JwtVerifier:
-    """The environment's user pool (`<app>-<env>-users`, app client `<app>-<env>-api`), as deploy made it."""
-    cognito = env.client("cognito-idp")
-    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    pool = next((p["Id"] for p in pools if p["Name"] == env.resource_name("users")), None)
-    if pool is None:
-        raise RuntimeError(f"no user pool {env.resource_name('users')}: deploy the environment first")
-    clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
-    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")), None)
-    if client_id is None:
-        raise RuntimeError(f"user pool {pool} has no app client {env.resource_name('api')}")
-    issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool}"
-    # The local cloud serves the keys at <endpoint>/<pool id>/.well-known/jwks.json.
-    return cognito_verifier(
-        issuer, client_id, f"{env.endpoint}/{pool}/.well-known/jwks.json" if env.endpoint else None
-    )
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    return _api()(event, context)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-import sys
-import types
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,12 +16,15 @@ from werkzeug.exceptions import NotFound as NotFoundApp
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
+from console import authorizer
 from console.app import create_app
+from console.authorizer import LocalIssuer
 from console.service import ExecutionService
 from infra.environments import Environment
 from tests.console import workflows as test_workflows
 from tests.console.conftest import wait_for
 from tests.console.workflows import FLAKY_TOPIC
+from workflows.registry import HttpRoute
 
 UNKNOWN = "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-shapes:no-such-execution"
 
@@ -252,31 +252,34 @@ def test_workflow_route_answered_by_a_function(client: FlaskClient) -> None:
     assert client.get("/echo/42").status_code == 405
 
 
-def test_workflow_route_answered_by_its_api_host(
+def test_routes_with_auth_check_the_token_as_the_jwt_authorizer_does(
     console_env: Environment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A workflow package's api.py hosts its HttpRoutes (as ride-request's does for POST /ride)."""
-    seen: list[dict[str, Any]] = []
+    """401 before anything runs without a valid token; else the function gets the token's claims."""
+    issuer = LocalIssuer()
+    monkeypatch.setattr(authorizer, "user_pool_verifier", lambda env: issuer.verifier())
+    shapes = test_workflows.WORKFLOWS["shapes"]
+    guarded = dataclasses.replace(
+        shapes,
+        triggers=(HttpRoute("POST", "/shapes", auth=True),),
+        routes=(dataclasses.replace(shapes.routes[0], auth=True),),
+    )
+    executions = console_env.client("stepfunctions").list_executions
+    arn = ExecutionService(console_env, test_workflows.WORKFLOWS).require_arn("shapes")
+    before = len(executions(stateMachineArn=arn)["executions"])
+    with create_app(console_env, {**test_workflows.WORKFLOWS, "shapes": guarded}).test_client() as app:
+        for token in (None, "not-a-token", LocalIssuer().token("ann"), issuer.token("ann", expires_in=-60)):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            for path in ("/echo/1", "/shapes"):
+                refused = app.post(path, json={"count": 1}, headers=headers)
+                assert (refused.status_code, refused.get_json()) == (401, {"message": "Unauthorized"})
+        assert len(executions(stateMachineArn=arn)["executions"]) == before  # nothing started
 
-    def for_environment(env: Environment) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        def host(event: dict[str, Any]) -> dict[str, Any]:
-            seen.append(event)
-            return {
-                "statusCode": 201,
-                "body": json.dumps({"env": env.name, "body": json.loads(event["body"])}),
-            }
-
-        return host
-
-    module = types.ModuleType("tasks.shapes.api")
-    module.for_environment = for_environment  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tasks.shapes.api", module)
-    with create_app(console_env, test_workflows.WORKFLOWS).test_client() as hosted:
-        response = hosted.post("/shapes", json={"count": 1}, headers={"Authorization": "Bearer t"})
-    assert response.status_code == 201
-    assert response.get_json() == {"env": "local", "body": {"count": 1}}
-    assert seen[0]["routeKey"] == "POST /shapes"
-    assert seen[0]["headers"]["authorization"] == "Bearer t"
+        signed_in = {"Authorization": f"Bearer {issuer.token('ann')}"}
+        echoed = app.post("/echo/1", json={}, headers=signed_in)
+        assert echoed.status_code == 201
+        assert echoed.get_json()["claims"]["cognito:username"] == "ann"
+        assert app.post("/shapes", json={"count": 1}, headers=signed_in).status_code == 202
 
 
 def test_environment(client: FlaskClient) -> None:

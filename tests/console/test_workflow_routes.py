@@ -64,6 +64,8 @@ def test_etf_routes_are_answered_by_the_deployed_functions(client: FlaskClient) 
 
 def test_the_served_openapi_document_lists_the_workflow_routes(client: FlaskClient) -> None:
     paths = client.get("/openapi.json").get_json()["paths"]
-    assert paths["/ride"]["post"]["summary"] == "ride-request: answered by its API host"
+    assert paths["/ride"]["post"]["summary"] == "ride-request: answered by api-ride"
+    assert paths["/ride"]["post"]["security"] == [{"cognitoJwt": []}]
+    assert "security" not in paths["/etf/signals/{date}"]["get"]
     assert paths["/etf/signals/{date}"]["get"]["parameters"][0]["name"] == "date"
     assert paths["/etf/subscriptions"]["post"]["summary"] == "etf-signal: answered by api-subscribe"

@@ -164,5 +164,7 @@ def handler(event, context):
         "got": json.loads(event["body"]),
         "method": event["requestContext"]["http"]["method"],
     }
+    if "authorizer" in event["requestContext"]:
+        body["claims"] = event["requestContext"]["authorizer"]["jwt"]["claims"]
     return {"statusCode": 201, "headers": {"content-type": "application/json", "x-echo": "1"}, "body": json.dumps(body)}
 """

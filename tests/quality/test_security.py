@@ -24,9 +24,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from bench.load import http
+from console.authorizer import LocalIssuer
 from infra.environments import CONFIG_FILE
 from localcloud import metering
-from tasks.ride_request.api import LocalIssuer
 from tests.quality.conftest import Quality, app_buckets, app_tables, app_topics
 from workflows import WORKFLOWS
 from workflows.registry import HttpRoute, Route

@@ -1,6 +1,7 @@
-"""ride-request over real HTTP: `POST /ride` (tasks.ride_request.api behind a small HTTP server, as
-the app's HTTP API mounts it) starts the deployed Express state machine synchronously on the local
-cloud. Asserts each response code, the rides table, the alerts and the execution histories."""
+"""ride-request over real HTTP: `POST /ride`, served by the console as API Gateway serves the route
+(its JWT authorizer, then the deployed api-ride function), starts the deployed Express state
+machine synchronously on the local cloud. Asserts each response code, the rides table, the
+alerts and the execution histories."""
 
 from __future__ import annotations
 
@@ -10,74 +11,28 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
+from bench.load import serve
+from console import authorizer
+from console.app import create_app
+from console.authorizer import LocalIssuer
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from tasks.ride_request.api import LocalIssuer, RideApi, for_environment, sfn_starter, sns_alerter
+from tasks.ride_request.api import RideApi, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
 
 WF = "ride-request"
-ISSUER = LocalIssuer()
+ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (but in the Cognito test)
+USER_POOL_VERIFIER = authorizer.user_pool_verifier
 DOWNTOWN = {"latitude": 47.6062, "longitude": -122.3321}  # Rocinante's corner, 1200 cents
 _deserialize = TypeDeserializer().deserialize
 FOUND = ["Validate Request", "Find Ride", "Find Unicorn", "Get Discount", "Apply Discount", "Record Ride"]
-
-
-class RideServer:
-    """API Gateway's part: HTTP in, a v2 event to the route handler, its answer back as HTTP."""
-
-    def __init__(self, api: RideApi) -> None:
-        self.api = api
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        api = self.api
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                event = {
-                    "version": "2.0",
-                    "routeKey": "POST /ride",
-                    "rawPath": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "requestContext": {
-                        "requestId": str(uuid.uuid4()),
-                        "http": {"method": "POST", "path": self.path},
-                    },
-                    "body": self.rfile.read(length).decode() if length else None,
-                    "isBase64Encoded": False,
-                }
-                answer: dict[str, Any] = (
-                    api(event) if self.path == "/ride" else {"statusCode": 404, "body": "{}"}
-                )
-                data = str(answer.get("body") or "").encode()
-                self.send_response(answer["statusCode"])
-                for name, value in (answer.get("headers") or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def post(url: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -97,32 +52,24 @@ def app(local_cloud: LocalCloud) -> Deployed:
     return deploy_workflows(local_cloud, WF)
 
 
-def ride_api(app: Deployed, machine_arn: str | None = None) -> RideApi:
-    return RideApi(
-        start_sync=sfn_starter(
-            app.client("stepfunctions"), machine_arn or app.outputs[WF]["state_machine_arn"]
-        ),
-        authenticate=ISSUER.verifier().claims,
-        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
-    )
-
-
 @pytest.fixture(scope="module")
-def server(app: Deployed) -> Iterator[RideServer]:
-    running = RideServer(ride_api(app))
-    yield running
-    running.stop()
+def server(app: Deployed) -> Iterator[str]:
+    """The routes served over HTTP as API Gateway serves them; the authorizer trusts ISSUER's keys."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(authorizer, "user_pool_verifier", lambda env: ISSUER.verifier())
+        with serve(create_app(app.env)) as url:
+            yield url
 
 
 @pytest.fixture
-def rides(app: Deployed, server: RideServer) -> Iterator[str]:
+def rides(app: Deployed, server: str) -> Iterator[str]:
     """The API's URL, with an empty rides table and no faults; Retry backoff takes no real time."""
     dynamodb, table = app.client("dynamodb"), app.resource(WF, "rides")
     for item in dynamodb.scan(TableName=table, ProjectionExpression="ride_id")["Items"]:
         dynamodb.delete_item(TableName=table, Key={"ride_id": item["ride_id"]})
     app.clear_faults()
     with clock.instant():
-        yield server.url
+        yield server
 
 
 @pytest.fixture
@@ -199,7 +146,7 @@ def test_without_a_valid_token_the_answer_is_401_and_starts_nothing(
 ) -> None:
     before = len(executions(app))
     status, answer, headers = post(rides, body(), token)
-    assert status == 401 and answer["error"] == "Unauthorized" and "Bearer" in headers["WWW-Authenticate"]
+    assert (status, answer) == (401, {"message": "Unauthorized"}) and "Bearer" in headers["WWW-Authenticate"]
     assert len(executions(app)) == before
 
 
@@ -249,13 +196,17 @@ def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
 def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
     app: Deployed, alerts: Inbox
 ) -> None:
+    """The api-ride function's own code, wired to a state machine that is not there."""
     missing = app.outputs[WF]["state_machine_arn"] + "-missing"
-    broken = RideServer(ride_api(app, missing))
-    try:
-        status, answer, headers = post(broken.url, body(), ISSUER.token("ann"))
-    finally:
-        broken.stop()
-    assert status == 502 and answer["request_id"] == headers["X-Request-Id"]
+    broken = RideApi(
+        start_sync=sfn_starter(app.client("stepfunctions"), missing),
+        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
+    )
+    claims = {"cognito:username": "ann"}
+    event = {"requestContext": {"requestId": "api-1", "authorizer": {"jwt": {"claims": claims}}}}
+    answer = broken({**event, "body": json.dumps(body())})
+    status, headers = answer["statusCode"], answer["headers"]
+    assert status == 502 and json.loads(answer["body"])["request_id"] == headers["X-Request-Id"] == "api-1"
     [alert] = alerts.messages()
     assert headers["X-Request-Id"] in alert
 
@@ -347,7 +298,7 @@ def test_the_workflow_checks_its_input_again_without_alerting(app: Deployed, ale
 
 
 def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed, rides: str) -> None:
-    """for_environment() wires the route as deployed: the local Cognito's tokens, JWKS over HTTP."""
+    """The console's authorizer as deployed: the local Cognito's tokens, its JWKS over HTTP."""
     cognito = app.client("cognito-idp")
     [pool] = [
         p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "pyflows-local-users"
@@ -363,14 +314,13 @@ def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "carol", "PASSWORD": "Unicorn-Pass-1"},
     )["AuthenticationResult"]
-    deployed = RideServer(for_environment(app.env))
-    try:
-        for token in (tokens["IdToken"], tokens["AccessToken"]):
-            status, ride, _ = post(deployed.url, body(), token)
-            assert status == 201 and ride["rider"] == "carol"
-        assert post(deployed.url, body(), ISSUER.token("carol"))[0] == 401  # not this pool's key
-    finally:
-        deployed.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(authorizer, "user_pool_verifier", USER_POOL_VERIFIER)
+        with serve(create_app(app.env)) as url:
+            for token in (tokens["IdToken"], tokens["AccessToken"]):
+                status, ride, _ = post(url, body(), token)
+                assert status == 201 and ride["rider"] == "carol"
+            assert post(url, body(), ISSUER.token("carol"))[0] == 401  # not this pool's key
 
 
 # Failures of tasks that cannot fail for real (pure functions) or of SNS itself: mocked test cases.

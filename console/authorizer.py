@@ -1,0 +1,136 @@
+"""API Gateway's JWT authorizer, for the routes the console serves on the local cloud.
+
+On AWS, an HTTP API route with a JWT authorizer refuses a request without a valid token (401
+{"message": "Unauthorized"}) before its function runs, and hands the function the token's claims
+in `requestContext.authorizer.jwt.claims`. The console does the same with the environment's
+Cognito user pool (`<app>-<env>-users`, app client `<app>-<env>-api`), whose keys the local cloud
+serves at `<endpoint>/<pool id>/.well-known/jwks.json`.
+
+Tokens are checked as that authorizer does: RS256 signature by a key of the issuer's JWKS (by
+`kid`), `iss`, `exp`/`nbf`/`iat`, and `aud` (ID token) or `client_id` (access token) among the
+allowed audiences. LocalIssuer signs such tokens with a key generated on the spot, for tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from tasks.shared.http import request_json
+
+
+class Unauthorized(Exception):
+    """No token, or a token that is not valid for this API."""
+
+
+@dataclass
+class JwtVerifier:
+    issuer: str
+    audiences: tuple[str, ...]
+    jwks: Mapping[str, Any]  # {"keys": [...]}, as served at <issuer>/.well-known/jwks.json
+    leeway_seconds: int = 0
+
+    def claims(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        header = (event.get("headers") or {}).get("authorization") or ""
+        token = header[7:].strip() if header[:7].lower() == "bearer " else header.strip()
+        if not token:
+            raise Unauthorized("missing bearer token")
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(dict(self.jwks)).keys}
+            if kid not in keys:
+                raise Unauthorized("token signed by an unknown key")
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                keys[kid].key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "iat", "iss"], "verify_aud": False},
+            )
+        except jwt.PyJWTError as problem:
+            raise Unauthorized(f"invalid token: {problem}") from None
+        audience = claims.get("aud") or []
+        audiences = {*(audience if isinstance(audience, list) else [audience]), claims.get("client_id")}
+        if not audiences & set(self.audiences):
+            raise Unauthorized("token not issued for this API")
+        return claims
+
+
+def with_claims(event: dict[str, Any], claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as API Gateway passes it on: claims as strings, lists as `[a b]`."""
+    shown = {
+        name: f"[{' '.join(map(str, value))}]" if isinstance(value, list) else str(value)
+        for name, value in claims.items()
+    }
+    context = {**event.get("requestContext", {}), "authorizer": {"jwt": {"claims": shown, "scopes": None}}}
+    return {**event, "requestContext": context}
+
+
+class LocalIssuer:
+    """A token issuer for the local cloud and tests: an RSA key made now, tokens shaped like Cognito's."""
+
+    def __init__(self, issuer: str = "https://issuer.local/pyflows", audience: str = "pyflows-local") -> None:
+        self.issuer, self.audience = issuer, audience
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = hashlib.sha256(str(self._key.public_key().public_numbers().n).encode()).hexdigest()[:16]
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
+        return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
+
+    def token(
+        self, username: str, *, audience: str | None = None, expires_in: int = 3600, **claims: Any
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
+            "cognito:username": username,
+            "iss": self.issuer,
+            "aud": audience or self.audience,
+            "token_use": "id",
+            "auth_time": now,
+            "iat": now,
+            "exp": now + expires_in,
+            **claims,
+        }
+        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def verifier(self) -> JwtVerifier:
+        return JwtVerifier(self.issuer, (self.audience,), self.jwks())
+
+
+def cognito_verifier(issuer: str, client_id: str, jwks_url: str | None = None) -> JwtVerifier:
+    """Tokens of a Cognito user pool (issuer `https://cognito-idp.<region>.amazonaws.com/<pool id>`).
+    The keys come from `<issuer>/.well-known/jwks.json`; the local cloud serves them at `jwks_url`."""
+    answer = request_json("GET", jwks_url or f"{issuer}/.well-known/jwks.json")
+    if answer.status != 200 or not isinstance(answer.body, dict):
+        raise RuntimeError(f"no JWKS for {issuer}: HTTP {answer.status}")
+    return JwtVerifier(issuer, (client_id,), answer.body)
+
+
+def user_pool_verifier(env: Any) -> JwtVerifier:
+    """The environment's user pool, as deploy made it."""
+    cognito = env.client("cognito-idp")
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool = next((p["Id"] for p in pools if p["Name"] == env.resource_name("users")), None)
+    if pool is None:
+        raise RuntimeError(f"no user pool {env.resource_name('users')}: deploy the environment first")
+    clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")), None)
+    if client_id is None:
+        raise RuntimeError(f"user pool {pool} has no app client {env.resource_name('api')}")
+    issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool}"
+    # The local cloud serves the keys at <endpoint>/<pool id>/.well-known/jwks.json.
+    return cognito_verifier(
+        issuer, client_id, f"{env.endpoint}/{pool}/.well-known/jwks.json" if env.endpoint else None
+    )
