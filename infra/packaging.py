@@ -52,13 +52,19 @@ def _module_path(module: str) -> Path | None:
 _parsed: dict[tuple[Path, int, int], set[str]] = {}
 
 
-def _imports(path: Path) -> set[str]:
-    """The `tasks.*` modules a file imports (a `from tasks.x import y` may name module y)."""
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports by absolute name, parsed once per version of the file
+    (`from x import y` gives x and x.y: y may be a module)."""
     stat = path.stat()
     key = (path, stat.st_mtime_ns, stat.st_size)
     if key not in _parsed:
         _parsed[key] = _parse_imports(path)
     return _parsed[key]
+
+
+def _imports(path: Path) -> set[str]:
+    """The `tasks.*` modules a file imports."""
+    return {m for m in imported_modules(path) if m.split(".")[0] == "tasks" and _module_path(m)}
 
 
 def _statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -77,7 +83,7 @@ def _parse_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}
-    return {m for m in found if m.split(".")[0] == "tasks" and _module_path(m)}
+    return found
 
 
 def _closure(module: str) -> set[Path]:
@@ -98,10 +104,11 @@ def _closure(module: str) -> set[Path]:
 
 
 def _data_files(folder: Path) -> set[Path]:
-    return {p for p in folder.rglob("*") if p.is_file() and p.suffix != ".py" and not _skipped(p)}
+    return {p for p in folder.rglob("*") if p.is_file() and p.suffix != ".py" and not skipped(p)}
 
 
-def _skipped(path: Path) -> bool:
+def skipped(path: Path) -> bool:
+    """Bytecode, which Python writes as it pleases: never packaged."""
     return "__pycache__" in path.parts or path.suffix in SKIP_SUFFIXES
 
 
@@ -111,12 +118,17 @@ def build(handler: str) -> Package:
     files = _closure(module)
     for folder in {path.parent for path in files} - {TASKS}:
         files |= _data_files(folder)
-    buffer = io.BytesIO()
     names = sorted(str(p.relative_to(ROOT)) for p in files)
+    return Package(deterministic_zip({name: (ROOT / name).read_bytes() for name in names}), tuple(names))
+
+
+def deterministic_zip(files: dict[str, bytes]) -> bytes:
+    """A zip of `files` (archive name -> content) whose bytes depend on nothing else."""
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
+        for name in sorted(files):
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--, whatever the checkout says
-            archive.writestr(info, (ROOT / name).read_bytes(), compresslevel=9)
-    return Package(buffer.getvalue(), tuple(names))
+            archive.writestr(info, files[name], compresslevel=9)
+    return buffer.getvalue()

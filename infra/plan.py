@@ -49,6 +49,8 @@ class Context:
     changes: list[Change] = field(default_factory=list)
     # handler -> its zip, built once per deploy while checking the configuration
     packages: dict[str, Any] = field(default_factory=dict)
+    # the version ARN of the dependencies layer that every function lists, once ensured
+    dependencies_layer: str = ""
     _clients: dict[str, Any] = field(default_factory=dict)
     _inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)

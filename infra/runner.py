@@ -15,6 +15,7 @@ from infra import (
     buckets,
     functions,
     iam,
+    layers,
     logs,
     packaging,
     parameters,
@@ -70,9 +71,17 @@ def selected(only: Iterable[str] | None) -> list[Workflow]:
     return [WORKFLOWS[name] for name in only]
 
 
-def check(names: Names, workflows: list[Workflow]) -> tuple[dict[str, str], dict[str, packaging.Package]]:
+@dataclass
+class Checked:
+    definitions: dict[str, str]  # workflow -> definition with its tokens substituted
+    packages: dict[str, packaging.Package]  # handler -> its zip
+    layer: layers.Layer
+
+
+def check(names: Names, workflows: list[Workflow]) -> Checked:
     """Everything that can be wrong in the configuration, before any change: the definitions
-    with their tokens substituted, names AWS would reject, the code of every handler."""
+    with their tokens substituted, names AWS would reject, the code of every handler and the
+    dependencies layer."""
     rendered, packages = {}, {}
     for wf in workflows:
         names.check(wf)
@@ -84,7 +93,11 @@ def check(names: Names, workflows: list[Workflow]) -> tuple[dict[str, str], dict
                 packages[fn.handler] = packaging.build(fn.handler)
             except (FileNotFoundError, SyntaxError) as error:
                 raise ConfigError(f"workflow {wf.name}, function {fn.name}: {error}") from None
-    return rendered, packages
+    try:
+        layer = layers.build()
+    except layers.LayerError as error:
+        raise ConfigError(str(error)) from None
+    return Checked(rendered, packages, layer)
 
 
 # Workflows are independent of each other: deploying them side by side hides the API latency.
@@ -104,10 +117,11 @@ def deploy(
     need; with `plan`, only read and report. ConfigError before any change when something is wrong."""
     workflows = list(workflows) if workflows is not None else selected(only)
     names = names_for(env)
-    definitions, packages = check(names, workflows)
-    ctx = Context(env, names, apply=not plan, out=out, sleep=sleep, packages=dict(packages))
+    checked = check(names, workflows)
+    ctx = Context(env, names, apply=not plan, out=out, sleep=sleep, packages=dict(checked.packages))
     started = time.monotonic()
     out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
+    ctx.dependencies_layer = layers.ensure(ctx, checked.layer)  # before the functions that list it
     topics.ensure(ctx, env.resource_name(ALERTS_TOPIC), names.alerts_topic_arn(), "Alerts")
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
     if any(schedules.schedules(wf) for wf in workflows):
@@ -117,7 +131,7 @@ def deploy(
     routed = workflows if only is None else list(WORKFLOWS.values())
     with ThreadPoolExecutor(max_workers=PARALLEL_WORKFLOWS) as pool:
         http_api = pool.submit(api.ensure, ctx, routed)
-        results = list(pool.map(lambda wf: _workflow(ctx, wf, definitions[wf.name]), workflows))
+        results = list(pool.map(lambda wf: _workflow(ctx, wf, checked.definitions[wf.name]), workflows))
         deployed_api = http_api.result()
     if deployed_api:
         api.permit(ctx, workflows, deployed_api)  # others' were granted when they deployed
@@ -170,7 +184,7 @@ def destroy(
     ctx = Context(env, names_for(env), out=out, sleep=sleep)
     out(f"Destroying {env.app}-{env.name} in {_where(env)}")
     consumers = (api, auth, pipes, schedules, alarms, statemachines, functions, iam)
-    for module in (*consumers, tables, topics, buckets, streams, logs, parameters):
+    for module in (*consumers, layers, tables, topics, buckets, streams, logs, parameters):
         module.destroy(ctx)
     out(f"Deleted {len(ctx.changed)} resource(s)." if ctx.changed else "Nothing to delete.")
     return ctx.changes

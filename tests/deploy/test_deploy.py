@@ -8,17 +8,26 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
+
 import infra
+from infra import layers
 from infra.plan import Action
 from tests.deploy.conftest import Deployment
 
 RECORD = "pyflows-dtest-lottery-record-winners"
 DRAW = "pyflows-dtest-lottery-draw-winners"
+LAYER = "pyflows-dtest-dependencies"
+LAYER_ARN = f"arn:aws:lambda:us-east-1:123456789012:layer:{LAYER}"
 
 
 def versions(deployment: Deployment, name: str) -> list[str]:
     listed = deployment.client("lambda").list_versions_by_function(FunctionName=name)["Versions"]
     return [v["Version"] for v in listed]
+
+
+def layer_versions(deployment: Deployment, name: str = LAYER) -> list[dict[str, Any]]:
+    return list(deployment.client("lambda").list_layer_versions(LayerName=name)["LayerVersions"])
 
 
 def alias_version(deployment: Deployment, name: str) -> str:
@@ -47,11 +56,28 @@ def test_functions_are_configured_with_alias_on_version_one(deployment: Deployme
     assert variables["POWERTOOLS_SERVICE_NAME"] == "lottery"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "pyflows"
     assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"  # local: no X-Ray daemon
-    assert config.get("Layers", []) == []  # the local cloud's workers have the venv: no Powertools layer
+    # Locally no Powertools layer (the local cloud's workers have the venv), but the dependencies layer.
+    assert [layer["Arn"] for layer in config["Layers"]] == [f"{LAYER_ARN}:1"]
     assert alias_version(deployment, RECORD) == "1"
     probe = deployment.client("lambda").get_function_configuration(FunctionName="pyflows-dtest-probe-draw")
     assert probe["Environment"]["Variables"]["API_KEY_PARAMETER"] == "/pyflows/dtest/api-key"
     assert probe["Environment"]["Variables"]["NEWS_TOPIC"].startswith("arn:aws:sns:")
+
+
+def test_the_dependencies_layer_is_published_once_and_every_function_lists_it(
+    deployment: Deployment,
+) -> None:
+    assert ("layer", LAYER, Action.CREATE) in [(c.kind, c.name, c.action) for c in deployment.first.changed]
+    [published] = layer_versions(deployment)
+    lam = deployment.client("lambda")
+    version = lam.get_layer_version(LayerName=LAYER, VersionNumber=published["Version"])
+    assert version["Content"]["CodeSha256"] == layers.build().sha256
+    assert version["CompatibleRuntimes"] == ["python3.11"]
+    for wf in deployment.workflows:
+        for fn in wf.functions:
+            name = f"pyflows-dtest-{wf.name}-{fn.name}"
+            config = lam.get_function_configuration(FunctionName=name, Qualifier="dtest")
+            assert [layer["Arn"] for layer in config["Layers"]] == [version["LayerVersionArn"]], name
 
 
 def test_data_resources_are_protected(deployment: Deployment) -> None:
@@ -95,12 +121,30 @@ def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
 
 
 def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: Deployment) -> None:
-    before = versions(deployment, DRAW)
+    before, layer_before = versions(deployment, DRAW), layer_versions(deployment)
     result, output = deployment.deploy()
     assert result.changed == []
     assert "No changes" in output
     assert len(result.changes) == len(deployment.first.changes)
     assert versions(deployment, DRAW) == before
+    assert layer_versions(deployment) == layer_before  # no new layer version either
+
+
+def test_plan_reports_new_dependencies_and_publishes_nothing(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = layers.build()
+    monkeypatch.setattr(layers, "build", lambda: dataclasses.replace(current, zip=current.zip + b" "))
+    result, output = deployment.deploy(plan=True)
+    [layer] = [c for c in result.changed if c.kind == "layer"]
+    assert (layer.name, layer.action) == (LAYER, Action.UPDATE)
+    assert layer.detail.startswith(f"{len(current.pins)} distributions")
+    # Every function would list the next layer version, and nothing else would change.
+    others = {(c.kind, c.action, c.detail) for c in result.changed if c.kind != "layer"}
+    assert others == {("function", Action.UPDATE, "Layers")}
+    assert len(result.changed) == 1 + sum(len(wf.functions) for wf in deployment.workflows)
+    assert "would update" in output
+    assert len(layer_versions(deployment)) == 1
 
 
 def _edit_task(deployment: Deployment) -> None:
@@ -224,6 +268,7 @@ def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> Non
     lines: list[str] = []
     deleted = infra.destroy(deployment.env, out=lines.append)
     assert tagged(deployment) == []
+    assert layer_versions(deployment) == []  # untagged, named for the environment
     assert {c.kind for c in deleted} >= {"function", "role", "table", "state machine", "pipe", "http api"}
     assert infra.destroy(deployment.env, out=lines.append) == []
     assert lines[-1] == "Nothing to delete."

@@ -125,16 +125,19 @@ def test_trust_policies_name_one_service(names: Names) -> None:
     assert document["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
 
 
-def test_functions_on_aws_get_the_powertools_layer_of_their_region(
+def test_functions_get_the_dependencies_layer_and_on_aws_the_powertools_layer_of_their_region(
     names: Names, workflows: list[Workflow]
 ) -> None:
-    ctx = Context(names.env, names)
+    dependencies = names.arn("lambda", f"layer:{names.env.resource_name('dependencies')}:3")
+    ctx = Context(names.env, names, dependencies_layer=dependencies)
     config = functions.configuration(ctx, workflows[0], workflows[0].functions[0], "arn:aws:iam::1:role/r")
     if names.env.is_local:
-        assert config["Layers"] == [] and config["TracingConfig"] == {"Mode": "PassThrough"}
+        assert config["Layers"] == [dependencies] and config["TracingConfig"] == {"Mode": "PassThrough"}
     else:
-        assert config["Layers"][0].startswith(
+        powertools, listed_dependencies = config["Layers"]
+        assert powertools.startswith(
             f"arn:aws:lambda:{names.env.region}:017000801446:layer:AWSLambdaPowertools"
         )
+        assert listed_dependencies == dependencies
         assert config["TracingConfig"] == {"Mode": "Active"}
         assert "POWERTOOLS_TRACE_DISABLED" not in config["Environment"]["Variables"]
