@@ -52,7 +52,9 @@ def create_app(
     def openapi() -> Response:
         document = openapi_document()
         document["paths"].update(routes.openapi_paths(app.extensions["console.routes"]))
-        document.setdefault("components", {}).setdefault("securitySchemes", {}).update(routes.SECURITY_SCHEMES)
+        document.setdefault("components", {}).setdefault("securitySchemes", {}).update(
+            routes.SECURITY_SCHEMES
+        )
         return jsonify(document)
 
     @app.get("/api/environment")

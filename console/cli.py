@@ -21,6 +21,7 @@ from console.errors import ConsoleError, InvalidInput, from_aws
 from console.graph.render import to_svg
 from console.service import ExecutionService
 from infra.environments import ConfigError, load
+from tasks.shared.errors import cause_message
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -45,15 +46,6 @@ def _duration(execution: dict[str, Any]) -> str:
     start = datetime.fromisoformat(execution["startDate"])
     stop = datetime.fromisoformat(execution["stopDate"]) if execution.get("stopDate") else datetime.now(UTC)
     return f"{(stop - start).total_seconds():.2f}s"
-
-
-def short_cause(cause: str | None) -> str:
-    """A Lambda error's cause is JSON with a stack trace: its errorMessage is what a person reads."""
-    try:
-        parsed = json.loads(cause or "")
-    except ValueError:
-        return cause or ""
-    return str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else str(cause)
 
 
 def _read_input(text: str) -> Any:
@@ -101,7 +93,9 @@ def cmd_start(args: argparse.Namespace) -> int:
             if execution.get("output") is not None:
                 _print_json(execution["output"])
             if execution.get("error"):
-                print(f"error: {execution['error']}: {short_cause(execution.get('cause'))}", file=sys.stderr)
+                print(
+                    f"error: {execution['error']}: {cause_message(execution.get('cause'))}", file=sys.stderr
+                )
     if args.json:
         _print_json(execution)
     return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1

@@ -110,7 +110,8 @@ class ExecutionService:
             "exampleInput": dict(wf.example_input),
             "triggers": [_trigger(t) for t in wf.triggers],
             "routes": [
-                {"method": r.method, "path": r.path, "function": r.function, "auth": r.auth} for r in wf.routes
+                {"method": r.method, "path": r.path, "function": r.function, "auth": r.auth}
+                for r in wf.routes
             ],
         }
 

@@ -19,12 +19,6 @@ LAMBDA_TRANSIENT = [
 ]
 LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
 SNS_TRANSIENT = ["SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KMSThrottlingException"]
-DYNAMODB_TRANSIENT = [
-    "DynamoDB.ProvisionedThroughputExceededException",
-    "DynamoDB.ThrottlingException",
-    "DynamoDB.RequestLimitExceeded",
-    "DynamoDB.InternalServerErrorException",
-]
 ERROR_PATH = "$.error"
 
 

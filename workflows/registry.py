@@ -190,7 +190,10 @@ class Workflow:
     def resources(self) -> dict[str, Resource]:
         """Logical name -> resource, including the environment's shared alerts topic and the
         workflow's own state machine."""
-        found: dict[str, Resource] = {ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts"), STATE_MACHINE: StateMachine()}
+        found: dict[str, Resource] = {
+            ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts"),
+            STATE_MACHINE: StateMachine(),
+        }
         declared: tuple[Table | Topic | Bucket | Stream, ...] = (
             *self.tables,
             *self.topics,

@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tasks.ride_request.schemas import RIDE_BODY
 from tasks.shared import clients
 from tasks.shared.api import error, invalid, json_body, response
+from tasks.shared.errors import cause_message
 
 StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JSON) -> StartSyncExecution
 Authenticate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # v2 event -> verified claims
@@ -78,15 +79,6 @@ def sns_alerter(sns: Any, topic_arn: str) -> Alert:
     return alert
 
 
-def _cause_message(cause: str | None) -> str:
-    """A Lambda error's cause is its JSON error document; a Fail state's is plain text."""
-    try:
-        document = json.loads(cause or "")
-    except ValueError:
-        return cause or ""
-    return str(document.get("errorMessage", cause)) if isinstance(document, dict) else str(cause)
-
-
 @dataclass
 class RideApi:
     start_sync: StartSync
@@ -123,7 +115,7 @@ class RideApi:
             return response(201, json.loads(result.get("output") or "{}"))
         if status != "FAILED":  # TIMED_OUT, ABORTED: the workflow's own alert never ran
             return self._unexpected(504, request_id, f"execution {result.get('executionArn')} {status}")
-        failure, message = str(result.get("error")), _cause_message(result.get("cause"))
+        failure, message = str(result.get("error")), cause_message(result.get("cause"))
         if failure == "InvalidInput":
             field_name = message.split(":", 1)[0] if ":" in message else "$"
             return error(400, failure, message, fields=[{"field": field_name, "message": message}])

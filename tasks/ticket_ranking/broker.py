@@ -21,7 +21,7 @@ from typing import Any
 from tasks.shared.errors import TaskError
 from tasks.shared.http import HttpUnreachable, Response, request_json
 
-MAX_PAGES = 100  # a runaway paginator must not keep a Lambda busy until its timeout
+MAX_PAGES = 100  # a runaway paginator must not keep a Lambda busy until its timeout; more is refused
 
 
 class BrokerUnavailable(Exception):
@@ -54,8 +54,11 @@ class BrokerClient:
         page = 1
         while True:
             body = self._get(path, page=page, **query)
+            pages = int(body.get("total_pages") or 1)
+            if pages > MAX_PAGES:  # a ranking of part of the inventory would look whole
+                raise BrokerRejected(f"{path}: {pages} pages, more than the {MAX_PAGES} read")
             yield from body.get(key) or []
-            if page >= int(body.get("total_pages") or 1) or page >= MAX_PAGES:
+            if page >= pages:
                 return
             page += 1
 

@@ -49,7 +49,9 @@ def test_the_promo_is_deterministic_and_follows_the_documented_tiers() -> None:
     shares = {k: v / 4000 for k, v in offers.items()}
     assert abs(shares[0] - 0.50) < 0.03 and abs(shares[10] - 0.25) < 0.03
     assert abs(shares[20] - 0.15) < 0.03 and abs(shares[50] - 0.10) < 0.03
-    assert promo("ann", PIKE_PLACE, campaign="other") is not None
+    riders = [f"rider-{i}" for i in range(50)]
+    other = [promo(r, PIKE_PLACE, campaign="other")["percent_off"] for r in riders]
+    assert other != [promo(r, PIKE_PLACE)["percent_off"] for r in riders]  # another campaign draws anew
     none = next(
         promo(f"r{i}", PIKE_PLACE) for i in range(100) if promo(f"r{i}", PIKE_PLACE)["percent_off"] == 0
     )

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from localcloud.fakes import ticket_broker
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared import parameters
 from tasks.ticket_ranking import (
@@ -22,6 +23,7 @@ from tasks.ticket_ranking import (
     store,
     store_ranking,
 )
+from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
 from tests.unit.conftest import create_table, envelope
 from workflows.ticket_ranking import WORKFLOW
@@ -157,6 +159,17 @@ def test_broker_outages_throttling_and_refusals_are_named(
         fetch_inventory.handler(event, context)
     broker.api_key = "rotated"
     with pytest.raises(BrokerRejected, match="HTTP 401"):
+        fetch_inventory.handler(event, context)
+
+
+def test_an_inventory_of_more_pages_than_read_is_refused_not_ranked_in_part(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = envelope({"run_id": "r", "request": {}})
+    monkeypatch.setattr(broker_module, "MAX_PAGES", 1)
+    assert fetch_inventory.handler(event, context)  # the fake's 12 performances fit one page of 25
+    monkeypatch.setattr(ticket_broker, "EVENTS_PER_PAGE", 5)
+    with pytest.raises(BrokerRejected, match="3 pages, more than the 1 read"):
         fetch_inventory.handler(event, context)
 
 
