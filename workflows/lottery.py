@@ -5,8 +5,9 @@
         past winner, attempts left -> Count Redraw -> Draw Winners
         past winner, no attempts   -> Redraw Limit Reached -> Alert Failure -> Failed
 
-The seed looped for ever once every employee had won; here the request is checked against the
-employees who can still win (NotEnoughEligibleEmployees) and the redraw loop is bounded.
+The request is checked against the employees who can still win (NotEnoughEligibleEmployees),
+the draw takes only employees who have not won, and a redraw happens only when a draw running at
+the same time claimed one of them first; the redraw loop is bounded.
 """
 
 from __future__ import annotations
@@ -145,9 +146,9 @@ WORKFLOW = Workflow(
         Function(
             name="draw-winners",
             handler="tasks.lottery.draw_winners.handler",
-            description="Draws distinct lottery serials and reads those employees",
-            access=(Access("employees", ("dynamodb:Query",)),),
-            environment={"EMPLOYEES_TABLE": "employees"},
+            description="Draws employees who have not won yet, in a random (seedable) order",
+            access=(Access("employees", ("dynamodb:Query",)), Access("winners", ("dynamodb:Scan",))),
+            environment={"EMPLOYEES_TABLE": "employees", "WINNERS_TABLE": "winners"},
         ),
         Function(
             name="check-winners",

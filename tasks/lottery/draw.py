@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from tasks.shared.errors import TaskError
+
+T = TypeVar("T")
 
 
 class NotEnoughEligibleEmployees(TaskError):
@@ -22,14 +25,28 @@ def check_enough(winners: int, employees: int, past_winners: int) -> int:
     return eligible
 
 
-def pick_serials(winners: int, employees: int, seed: int | None, attempt: int) -> list[int]:
-    """Distinct lottery serials in 1..employees.
+def draw_order(employees: int, seed: int | None, attempt: int) -> list[int]:
+    """Every lottery serial in 1..employees, in the draw's random order: the winners are the first
+    ones who have not won yet.
 
-    With a seed the draw is reproducible: the same (seed, attempt) always picks the same
-    serials, so an audit can replay it; a redraw (next attempt) picks afresh.
+    With a seed the draw is reproducible: the same (seed, attempt) always gives the same order,
+    so an audit can replay it against the winners table; a redraw (next attempt) orders afresh.
     """
     rng = random.Random(f"{seed}:{attempt}") if seed is not None else random.SystemRandom()
-    return sorted(rng.sample(range(1, employees + 1), winners))
+    order = list(range(1, employees + 1))
+    rng.shuffle(order)
+    return order
+
+
+def first_eligible(order: Iterable[T], winners: int, eligible: Callable[[T], bool]) -> list[T]:
+    """The first `winners` of `order` that are eligible; raises when fewer are."""
+    picked: list[T] = []
+    for candidate in order:
+        if eligible(candidate):
+            picked.append(candidate)
+            if len(picked) == winners:
+                return picked
+    raise NotEnoughEligibleEmployees(f"{winners} winners requested but only {len(picked)} can still win")
 
 
 def announcement(names: Iterable[str]) -> str:

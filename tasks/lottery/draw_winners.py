@@ -1,4 +1,8 @@
-"""Draw Winners: pick distinct lottery serials and read those employees."""
+"""Draw Winners: walk the lottery serials in the draw's random order, reading each employee, and
+take the first who have not won yet (the winners table, read once).
+
+Check Past Winners still claims them atomically: a draw running at the same time may claim one
+in between, and then this draw redraws."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from tasks.lottery.draw import pick_serials
+from tasks.lottery.draw import draw_order, first_eligible
 from tasks.lottery.schemas import DRAW
 from tasks.shared import clients
 from tasks.shared.errors import TaskError
@@ -31,7 +35,17 @@ def employee_by_serial(serial: int) -> dict[str, Any]:
     return {k: item[k] for k in ("employee_id", "employee_name", "lottery_serial")}
 
 
+def past_winner_ids() -> set[str]:
+    pages = (
+        clients.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(TableName=os.environ["WINNERS_TABLE"], ProjectionExpression="employee_id")
+    )
+    return {item["employee_id"]["S"] for page in pages for item in page["Items"]}
+
+
 @task(DRAW)
 def handler(draw: dict[str, Any]) -> dict[str, Any]:
-    serials = pick_serials(draw["winners"], draw["employees"], draw.get("seed"), draw["attempt"])
-    return {"winners": [employee_by_serial(s) for s in serials]}
+    past = past_winner_ids()
+    employees = map(employee_by_serial, draw_order(draw["employees"], draw.get("seed"), draw["attempt"]))
+    return {"winners": first_eligible(employees, draw["winners"], lambda e: e["employee_id"] not in past)}

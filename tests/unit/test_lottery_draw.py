@@ -2,7 +2,13 @@
 
 import pytest
 
-from tasks.lottery.draw import NotEnoughEligibleEmployees, announcement, check_enough, pick_serials
+from tasks.lottery.draw import (
+    NotEnoughEligibleEmployees,
+    announcement,
+    check_enough,
+    draw_order,
+    first_eligible,
+)
 
 
 def test_enough_eligible_employees_returns_how_many_can_win() -> None:
@@ -19,17 +25,24 @@ def test_every_employee_already_won_is_refused_instead_of_looping() -> None:
         check_enough(winners=1, employees=5, past_winners=5)
 
 
-def test_serials_are_distinct_and_in_range() -> None:
+def test_the_draw_order_holds_every_serial_once() -> None:
     for attempt in range(50):
-        serials = pick_serials(winners=10, employees=12, seed=None, attempt=attempt)
-        assert len(set(serials)) == 10
-        assert all(1 <= s <= 12 for s in serials)
+        assert sorted(draw_order(employees=12, seed=None, attempt=attempt)) == list(range(1, 13))
 
 
 def test_a_seeded_draw_is_reproducible_and_a_redraw_differs() -> None:
-    first = pick_serials(winners=3, employees=1000, seed=42, attempt=0)
-    assert first == pick_serials(winners=3, employees=1000, seed=42, attempt=0)
-    assert first != pick_serials(winners=3, employees=1000, seed=42, attempt=1)
+    first = draw_order(employees=1000, seed=42, attempt=0)
+    assert first == draw_order(employees=1000, seed=42, attempt=0)
+    assert first != draw_order(employees=1000, seed=42, attempt=1)
+
+
+def test_the_winners_are_the_first_eligible_of_the_order() -> None:
+    assert first_eligible([5, 3, 8, 1, 9], 2, lambda s: s not in {3, 8}) == [5, 1]
+
+
+def test_fewer_eligible_than_winners_is_refused_with_the_numbers() -> None:
+    with pytest.raises(NotEnoughEligibleEmployees, match="3 winners requested but only 1 can still win"):
+        first_eligible([1, 2, 3], 3, lambda s: s == 2)
 
 
 def test_announcement_names_every_winner() -> None:

@@ -56,19 +56,30 @@ def test_a_valid_draw_picks_new_winners_and_names_them(
         assert winner["employee_name"] in check["message"]
 
 
-def test_a_past_winner_is_reported_and_a_redraw_picks_afresh(
+def test_a_draw_takes_only_employees_who_have_not_won(seeded: dict[str, Any], context: LambdaContext) -> None:
+    for i in range(1, 17):
+        seeded["winners"].put_item(Item={"employee_id": f"E{i:03d}", "draw_id": "earlier"})
+    for attempt in range(10):
+        drawn = draw_winners.handler(envelope({"winners": 4, "employees": 20, "attempt": attempt}), context)
+        assert sorted(w["employee_id"] for w in drawn["winners"]) == ["E017", "E018", "E019", "E020"]
+    with pytest.raises(NotEnoughEligibleEmployees, match="5 winners requested but only 4 can still win"):
+        draw_winners.handler(envelope({"winners": 5, "employees": 20, "attempt": 0}), context)
+
+
+def test_a_winner_claimed_by_another_draw_meanwhile_is_reported_and_the_redraw_skips_them(
     seeded: dict[str, Any], context: LambdaContext
 ) -> None:
     draw = {"winners": 2, "employees": 20, "seed": 11}
     first = draw_winners.handler(envelope({**draw, "attempt": 0}), context)["winners"]
-    seeded["winners"].put_item(Item={"employee_id": first[0]["employee_id"], "draw_id": "earlier"})
+    seeded["winners"].put_item(Item={"employee_id": first[0]["employee_id"], "draw_id": "another-draw"})
 
     check = check_winners.handler(envelope({"draw_id": "draw-b", "winners": first}), context)
     assert check["eligible"] is False
     assert check["past_winners"] == [first[0]["employee_id"]]
 
-    second = draw_winners.handler(envelope({**draw, "attempt": 1}), context)["winners"]
-    assert second != first
+    for attempt in range(1, 10):
+        second = draw_winners.handler(envelope({**draw, "attempt": attempt}), context)["winners"]
+        assert first[0] not in second
 
 
 def test_more_winners_than_can_still_win_is_refused(seeded: dict[str, Any], context: LambdaContext) -> None:

@@ -6,12 +6,15 @@ winners table and the messages published on the announcement and alerts topics.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from localcloud import LocalCloud, mock_config
-from tasks.lottery.draw import pick_serials
+from localcloud.engine import clock
+from tasks.lottery.draw import draw_order
 from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
 from workflows.lottery import MAX_REDRAWS
 
@@ -63,6 +66,19 @@ def employee(serial: int) -> str:
     return f"E{serial:03d}"  # the seed data numbers employees E001.. by lottery serial
 
 
+def drawn(app: Deployed, execution_arn: str) -> list[str]:
+    """The employees Draw Winners took, once it has (the execution still running)."""
+    sfn = app.client("stepfunctions")
+    while True:
+        events = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True)["events"]
+        done = [e for e in events if e["type"] == "TaskSucceeded"]
+        outputs = [json.loads(e["taskSucceededEventDetails"]["output"])["Payload"] for e in done]
+        winners = [o["winners"] for o in outputs if isinstance(o.get("winners"), list)]
+        if winners:
+            return [w["employee_id"] for w in winners[0]]
+        time.sleep(0.01)
+
+
 def parallel_order(states: list[str]) -> list[str]:
     """Branch states run concurrently: compare them as a set, in the branch's place."""
     return [s if s not in ("Notify Winners", "Record Winners") else "branch" for s in states]
@@ -77,7 +93,9 @@ def test_a_draw_announces_and_records_the_winners(
     assert parallel_order(run.states) == parallel_order([*DRAW, *ANNOUNCE])
     assert run.output["draw_id"] == "draw-happy" and run.output["redraws"] == 0
     winners = run.output["winners"]
-    assert sorted(w["lottery_serial"] for w in winners) == pick_serials(3, EMPLOYEES, seed=1, attempt=0)
+    assert sorted(w["lottery_serial"] for w in winners) == sorted(
+        draw_order(EMPLOYEES, seed=1, attempt=0)[:3]
+    )
     assert winners_table(lottery) == {w["employee_id"]: "draw-happy" for w in winners}
     [message] = announcements.messages()
     assert message == run.output["message"]
@@ -85,24 +103,35 @@ def test_a_draw_announces_and_records_the_winners(
     assert alerts.messages() == []
 
 
-def test_a_past_winner_is_redrawn_then_the_draw_succeeds(lottery: Deployed, announcements: Inbox) -> None:
-    seed = next(
-        s
-        for s in range(100)
-        if not set(pick_serials(2, EMPLOYEES, s, 0)) & set(pick_serials(2, EMPLOYEES, s, 1))
-    )
-    first, second = pick_serials(2, EMPLOYEES, seed, 0), pick_serials(2, EMPLOYEES, seed, 1)
-    past_winners(lottery, employee(first[0]))
+def test_past_winners_are_never_drawn(lottery: Deployed, announcements: Inbox) -> None:
+    past_winners(lottery, *(employee(s) for s in range(1, 17)))
 
-    run = lottery.run("lottery", {"winners": 2, "seed": seed})
+    run = lottery.run("lottery", {"winners": 4})
+
+    assert run.status == "SUCCEEDED" and run.output["redraws"] == 0
+    assert sorted(w["lottery_serial"] for w in run.output["winners"]) == [17, 18, 19, 20]
+    assert len(announcements.messages()) == 1
+
+
+def test_a_winner_claimed_by_another_draw_meanwhile_is_redrawn(
+    lottery: Deployed, announcements: Inbox
+) -> None:
+    # Check Past Winners waits a second: time for "another draw" to claim one of the drawn first
+    lottery.inject("lottery", "check-winners", "latency", latency=1.0, times=1)
+    with clock.instant():
+        arn = lottery.start("lottery", {"winners": 2, "seed": 5})
+        first = drawn(lottery, arn)
+        past_winners(lottery, first[0])
+        run = lottery.wait(arn, "lottery")
 
     assert run.status == "SUCCEEDED"
     assert parallel_order(run.states) == parallel_order([*DRAW, "Count Redraw", *DRAW[1:], *ANNOUNCE])
     assert run.output["redraws"] == 1
-    assert sorted(w["lottery_serial"] for w in run.output["winners"]) == second
+    second = [w["employee_id"] for w in run.output["winners"]]
+    assert first[0] not in second
     recorded = winners_table(lottery)
-    assert recorded[employee(first[0])] == "an-earlier-draw"
-    assert {employee(s) for s in second} <= recorded.keys()
+    assert recorded[first[0]] == "an-earlier-draw"
+    assert set(second) <= recorded.keys()
     assert len(announcements.messages()) == 1
 
 
@@ -121,17 +150,6 @@ def test_too_many_winners_fails_with_an_alert_and_records_nothing(
     assert announcements.messages() == []
     [alert] = alerts.messages()
     assert "NotEnoughEligibleEmployees" in alert and run.arn in alert
-
-
-def test_endless_past_winners_stop_at_the_redraw_limit(lottery: Deployed, alerts: Inbox) -> None:
-    past_winners(lottery, *(employee(s) for s in range(1, 11)))
-
-    run = lottery.run("lottery", {"winners": 10, "seed": 3})
-
-    assert run.status == "FAILED" and run.error == "RedrawLimitReached"
-    assert run.states.count("Draw Winners") == MAX_REDRAWS + 1
-    assert run.states[-3:] == ["Redraw Limit Reached", *ALERT]
-    assert len(alerts.messages()) == 1
 
 
 def test_a_transient_lambda_error_is_retried_and_the_draw_succeeds(lottery: Deployed) -> None:
@@ -217,13 +235,15 @@ def test_a_failed_branch_fails_the_announcement_and_is_alerted(lottery: Deployed
     assert len(alerts.messages()) == 1
 
 
-# Paths that need AWS itself to misbehave (SNS failing) are forced with mocked test cases.
+# Paths that need AWS itself to misbehave (SNS failing), or draws racing without end, are forced
+# with mocked test cases.
 SNS_MOCKS = {
     "StateMachines": {
         "pyflows-local-lottery": {
             "TestCases": {
                 "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
                 "AlertUndeliverable": {"Validate Request": "NotEnoughEmployees", "Alert Failure": "SnsDown"},
+                "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
             }
         }
     },
@@ -232,6 +252,14 @@ SNS_MOCKS = {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
             "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
             "2": {"Return": {"MessageId": "mocked-message"}},
+        },
+        "ClaimedByAnotherDraw": {
+            f"0-{MAX_REDRAWS}": {
+                "Return": {
+                    "StatusCode": 200,
+                    "Payload": {"eligible": False, "past_winners": ["E001"], "message": ""},
+                }
+            }
         },
         "NotEnoughEmployees": {
             "0": {"Throw": {"Error": "NotEnoughEligibleEmployees", "Cause": "2 winners requested but only 1"}}
@@ -269,3 +297,12 @@ def test_an_alert_that_cannot_be_sent_still_fails_with_the_original_error(sns_mo
     assert run.error == "NotEnoughEligibleEmployees"
     assert run.states == ["Validate Request", *ALERT]
     assert run.event_types().count("TaskFailed") == 4
+
+
+def test_draws_raced_without_end_stop_at_the_redraw_limit(sns_mocks: Deployed, alerts: Inbox) -> None:
+    run = sns_mocks.run("lottery#AlwaysClaimedMeanwhile", {"winners": 2})
+
+    assert run.status == "FAILED" and run.error == "RedrawLimitReached"
+    assert run.states.count("Draw Winners") == MAX_REDRAWS + 1
+    assert run.states[-3:] == ["Redraw Limit Reached", *ALERT]
+    assert len(alerts.messages()) == 1
