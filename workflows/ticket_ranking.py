@@ -155,7 +155,7 @@ BROKER_PARAMETERS = {
     "BROKER_URL_PARAMETER": "/{app}/{env}/ticket-broker/base-url",
     "BROKER_API_KEY_SECRET": "{app}/{env}/ticket-broker/api-key",
 }
-RANKINGS_READ = Access("rankings", ("dynamodb:Query", "dynamodb:GetItem"))
+RANKINGS_READ = Access("rankings", ("dynamodb:Query",))
 
 WORKFLOW = Workflow(
     name=NAME,
@@ -187,7 +187,7 @@ WORKFLOW = Workflow(
             "store_ranking",
             "Stores a performance's top listings of the run in the rankings table",
             Access("inventory", ("s3:GetObject",)),
-            Access("rankings", ("dynamodb:BatchWriteItem", "dynamodb:PutItem")),
+            Access("rankings", ("dynamodb:BatchWriteItem",)),  # batch_writer
             INVENTORY_BUCKET="inventory",
             RANKINGS_TABLE="rankings",
         ),
@@ -211,7 +211,7 @@ WORKFLOW = Workflow(
             "record-deals",
             "record_deals",
             "Remembers the deals announced, so that an identical run announces nothing",
-            Access("state", ("dynamodb:BatchWriteItem", "dynamodb:PutItem")),
+            Access("state", ("dynamodb:BatchWriteItem",)),  # batch_writer
             STATE_TABLE="state",
         ),
         _fn(
