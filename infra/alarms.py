@@ -1,4 +1,10 @@
-"""A CloudWatch alarm per state machine: any failed execution alerts the environment's topic."""
+"""A CloudWatch alarm per state machine: an execution that timed out alerts the environment's topic.
+
+A failed execution has alerted already, from the workflow's own failure path (Alert Failure, with
+the error and cause), and some workflows end a rejected request in a Fail state on purpose; an
+alarm on ExecutionsFailed would page twice for the one and wrongly for the other. A timed-out
+execution runs no further state, so only this alarm reports it.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,10 @@ from workflows.registry import Workflow
 
 def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
     return {
-        "AlarmName": ctx.env.resource_name(wf.name, "failed"),
-        "AlarmDescription": f"An execution of {ctx.names.state_machine(wf)} failed",
+        "AlarmName": ctx.env.resource_name(wf.name, "timed-out"),
+        "AlarmDescription": f"An execution of {ctx.names.state_machine(wf)} timed out",
         "Namespace": "AWS/States",
-        "MetricName": "ExecutionsFailed",
+        "MetricName": "ExecutionsTimedOut",
         "Dimensions": [{"Name": "StateMachineArn", "Value": ctx.names.state_machine_arn(wf)}],
         "Statistic": "Sum",
         "Period": 300,

@@ -116,8 +116,11 @@ def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
     integration = api.get_integration(ApiId=api_id, IntegrationId=integration_id)
     assert integration["IntegrationSubtype"] == "StepFunctions-StartSyncExecution"
     assert integration["RequestParameters"]["StateMachineArn"] == machine
-    alarm = deployment.client("cloudwatch").describe_alarms(AlarmNames=["pyflows-dtest-probe-failed"])
-    assert alarm["MetricAlarms"][0]["Dimensions"] == [{"Name": "StateMachineArn", "Value": machine}]
+    alarm = deployment.client("cloudwatch").describe_alarms(AlarmNames=["pyflows-dtest-probe-timed-out"])
+    [timed_out] = alarm["MetricAlarms"]
+    assert timed_out["Dimensions"] == [{"Name": "StateMachineArn", "Value": machine}]
+    # failures alert from the workflow's own failure path: the alarm covers what that cannot
+    assert timed_out["MetricName"] == "ExecutionsTimedOut"
 
 
 def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: Deployment) -> None:
