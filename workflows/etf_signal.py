@@ -4,13 +4,18 @@
     -> Fetch Prices (Map, 2 at a time for Tushare's rate limit): Fetch Fund Prices -> S3
          throttling and outages retried with jitter; a fund still failing -> Fund Missing
     -> Compute Signals (report JSON + text to signals/<date>/) -> Market Open?
-         no bar for the day (holiday) -> Market Closed (nothing written, nothing sent)
+         no fund has a bar for the day (holiday) -> Market Closed (nothing written, nothing sent)
          otherwise -> Send Report (SNS, once per day: idempotency record) -> Report Sent
-    any other error (every fund failing included) -> Alert Failure -> Failed
+    any other error -> Alert Failure -> Failed: no fund signalled and some failed (NoPrices, a
+         suspended fund beside an outage included), or an input Plan Day refuses (InvalidInput)
 
 One fund failing does not stop the day: the report lists it as missing, and the subject says
-how many are missing. The seed ran everything in one container with the token in an environment
-variable; here the token comes from Secrets Manager and a re-run of the same day emails nobody.
+how many are missing. The console, API and CLI refuse a malformed date or a fund that is not
+configured before anything starts; a run started directly (StartExecution) is refused by Plan
+Day, naming the field, and alerts like any other failure. A date not on the calendar
+(2026-02-30) has the right shape, so Plan Day is where it is refused, before any provider call.
+The seed ran everything in one container with the token in an environment variable; here the
+token comes from Secrets Manager and a re-run of the same day emails nobody.
 """
 
 from __future__ import annotations

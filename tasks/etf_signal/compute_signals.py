@@ -1,8 +1,10 @@
 """Compute Signals: the day's signals from the prices in S3, and the report (JSON and text) beside them.
 
 A fund whose prices could not be fetched is listed as missing in the report: a partial report
-is worth more to subscribers than none. The day is closed (nothing written, nothing sent) when
-no fund has a bar for it; when every fund failed, the run fails and alerts.
+is worth more to subscribers than none. The day is closed (nothing written, nothing sent) only
+when every fund answered that it has no bar for it. When no fund could be signalled and at least
+one failed (every fund failing, or some failing and the rest without a bar: a suspended fund
+during a provider outage is no holiday), the run fails and alerts, naming the failed funds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tasks.shared.powertools import metrics
 
 
 class NoPrices(TaskError):
-    """Every fund failed: there is nothing to report and someone should look."""
+    """No fund could be signalled and some failed: there is nothing to report and someone should look."""
 
 
 @task(COMPUTE)
@@ -29,11 +31,17 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     day, names = event["date"], {f["ts_code"]: f["name"] for f in event["funds"]}
     fetched = {f["ts_code"]: f for f in event["fetched"]}
     ok = [f for f in fetched.values() if f["status"] == "ok"]
-    if not ok and any(f["status"] == "no_data" for f in fetched.values()):
-        return {"market_open": False, "date": day}
     if not ok:
-        failed = ", ".join(f"{code} ({f.get('error') or f['status']})" for code, f in sorted(fetched.items()))
-        raise NoPrices(f"{day}: no fund could be fetched: {failed}")
+        no_bar = sorted(code for code, f in fetched.items() if f["status"] == "no_data")
+        if fetched and len(no_bar) == len(fetched):
+            return {"market_open": False, "date": day}
+        failed = ", ".join(
+            f"{code} ({f.get('error') or f['status']})"
+            for code, f in sorted(fetched.items())
+            if f["status"] != "no_data"
+        )
+        without = f"; no bar for the day: {', '.join(no_bar)}" if no_bar else ""
+        raise NoPrices(f"{day}: no fund could be fetched: {failed}{without}")
     strategy = config.strategy()
     found = [
         signals.fund_signal(

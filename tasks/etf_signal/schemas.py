@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from tasks.etf_signal import config
+
 MAX_FUNDS = 50
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 TS_CODE = {"type": "string", "pattern": r"^\d{6}\.(SH|SZ)$"}
@@ -11,25 +13,41 @@ FUND = {
     "required": ["ts_code", "name"],
 }
 
-DAY_REQUEST: dict[str, Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "title": "ETF signal day",
-    "type": "object",
-    "properties": {
-        "date": {**DATE, "description": "Trading day (Asia/Shanghai); today when absent"},
-        "funds": {
-            "type": "array",
-            "items": TS_CODE,
-            "minItems": 1,
-            "maxItems": MAX_FUNDS,
-            "uniqueItems": True,
-            "description": "A subset of the configured funds (ts codes); all when absent",
-        },
-    },
-    "additionalProperties": False,
-}
+# The fund list ships with the code (data/funds.json), so the door knows it: the console, the API
+# and the CLI refuse a code that is not configured, naming the field, before anything starts.
+CONFIGURED_TS_CODE = {**TS_CODE, "enum": [f["ts_code"] for f in config.funds()]}
 
-PLAN: dict[str, Any] = {"type": "object", "properties": {"request": DAY_REQUEST}, "required": ["request"]}
+
+def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "ETF signal day",
+        "type": "object",
+        "properties": {
+            "date": {**DATE, "description": "Trading day (Asia/Shanghai); today when absent"},
+            "funds": {
+                "type": "array",
+                "items": fund,
+                "minItems": 1,
+                "maxItems": MAX_FUNDS,
+                "uniqueItems": True,
+                "description": "A subset of the configured funds (ts codes); all when absent",
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+DAY_REQUEST: dict[str, Any] = _day_request(CONFIGURED_TS_CODE)
+
+# Plan Day checks the codes against the configuration itself, to name every unknown one in a
+# single message (a schema enum names one code at a time); it also parses the date, which no
+# pattern can check against the calendar.
+PLAN: dict[str, Any] = {
+    "type": "object",
+    "properties": {"request": _day_request(TS_CODE)},
+    "required": ["request"],
+}
 
 FETCH: dict[str, Any] = {
     "type": "object",

@@ -23,7 +23,7 @@ from tasks.etf_signal import (
 )
 from tasks.etf_signal.compute_signals import NoPrices
 from tasks.etf_signal.tushare import TushareError, TushareRateLimited, TushareUnavailable
-from tasks.shared import parameters
+from tasks.shared import documents, parameters
 from tasks.shared.errors import InvalidInput
 from tests.unit.conftest import create_table, envelope
 from workflows.etf_signal import WORKFLOW
@@ -97,8 +97,35 @@ def test_plan_day_takes_the_configured_funds_or_a_subset(context: LambdaContext)
     assert everything == {"date": DAY, "funds": config.funds(), "history_days": 120}
     code = config.funds()[1]["ts_code"]
     assert plan_day.handler(envelope({"request": {"funds": [code]}}), context)["funds"] == [config.funds()[1]]
-    with pytest.raises(InvalidInput, match=r"999999\.SH"):
-        plan_day.handler(envelope({"request": {"funds": ["999999.SH"]}}), context)
+
+
+def test_plan_day_names_the_field_and_every_fund_that_is_not_configured(context: LambdaContext) -> None:
+    wanted = [config.funds()[0]["ts_code"], "999999.SH", "888888.SZ"]
+    with pytest.raises(InvalidInput) as refused:
+        plan_day.handler(envelope({"request": {"date": DAY, "funds": wanted}}), context)
+    assert str(refused.value) == "funds: not in the configured fund list: 888888.SZ, 999999.SH"
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2025-02-29", "2026-13-01", "2026-04-31", "2026-11-00"])
+def test_plan_day_refuses_a_date_that_is_not_on_the_calendar_naming_the_field(
+    context: LambdaContext, day: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        plan_day.handler(envelope({"request": {"date": day}}), context)
+    assert str(refused.value) == f"date: {day} is not a calendar date"
+
+
+def test_plan_day_takes_a_leap_day(context: LambdaContext) -> None:
+    assert plan_day.handler(envelope({"request": {"date": "2028-02-29"}}), context)["date"] == "2028-02-29"
+
+
+def test_the_door_refuses_a_fund_that_is_not_configured_naming_the_field_and_the_code() -> None:
+    """The workflow's input schema, as the console, the API and the CLI check it before starting."""
+    schema = WORKFLOW.input_schema
+    codes = [f["ts_code"] for f in config.funds()]
+    assert documents.errors(schema, {"date": DAY, "funds": codes}) == []
+    [problem] = documents.errors(schema, {"funds": [codes[0], "999999.SH"]})
+    assert problem["field"] == "funds.1" and "999999.SH" in problem["message"]
 
 
 def test_a_normal_day_writes_the_report_and_emails_it_once(
@@ -159,6 +186,25 @@ def test_every_fund_failing_is_an_error_not_a_holiday(
     tushare.fail()
     with pytest.raises(NoPrices):
         compute(DAY, fetch(DAY, context), context)
+
+
+def test_a_suspended_fund_during_an_outage_is_an_error_not_a_holiday(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suspended, *others = config.funds()
+    monkeypatch.setattr(tushare, "funds", [f["ts_code"] for f in others])  # no bars for it at all
+    for fund in others:
+        tushare.fail(ts_code=fund["ts_code"])
+    fetched = fetch(DAY, context)
+    assert [f["status"] for f in fetched] == ["no_data"] + ["missing"] * len(others)
+
+    with pytest.raises(NoPrices) as failed:
+        compute(DAY, fetched, context)
+
+    message = str(failed.value)
+    assert all(f"{f['ts_code']} (TushareUnavailable)" in message for f in others)
+    assert message.endswith(f"no bar for the day: {suspended['ts_code']}")
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="signals/")
 
 
 def test_tushare_throttling_and_refusals_are_named(

@@ -18,6 +18,7 @@ from localcloud.fakes.tushare import FakeTushare
 from tasks.etf_signal import config
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
+from workflows import cli as workflows_cli
 from workflows.etf_signal import NAME, TUSHARE_PARAMETERS
 
 DAY = "2026-11-20"  # a Friday
@@ -179,13 +180,74 @@ def test_every_fund_failing_alerts_and_sends_nothing(
     assert "NoPrices" in alert and run.arn in alert
 
 
+def test_a_suspended_fund_during_an_outage_alerts_instead_of_closing_the_market(
+    etf: Deployed,
+    tushare: FakeTushare,
+    subscribers: Inbox,
+    alerts: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    suspended, *others = config.funds()
+    monkeypatch.setattr(tushare, "funds", [f["ts_code"] for f in others])  # no bars for it at all
+    for fund in others:
+        tushare.fail(ts_code=fund["ts_code"])
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "FAILED" and run.error == "NoPrices"
+    assert top_level(run) == [*PLAN, "Compute Signals", *ALERT]
+    assert run.states.count("Fund Missing") == len(others)
+    [alert] = alerts.messages()
+    assert "NoPrices" in alert and run.arn in alert
+    for fund in others:
+        assert f"{fund['ts_code']} (TushareUnavailable)" in alert
+    assert f"no bar for the day: {suspended['ts_code']}" in alert
+    listed = etf.client("s3").list_objects_v2(Bucket=etf.resource(NAME, "reports"), Prefix="signals/")
+    assert "Contents" not in listed
+    assert subscribers.messages() == []
+
+
 def test_a_fund_outside_the_configured_list_fails_naming_the_field(etf: Deployed, alerts: Inbox) -> None:
-    run = etf.run(NAME, {"funds": ["999999.SH"]})
+    # Started directly, past the door that would have refused it: Plan Day refuses it.
+    run = etf.run(NAME, {"funds": ["999999.SH", config.funds()[0]["ts_code"], "888888.SZ"]})
 
     assert run.status == "FAILED" and run.error == "InvalidInput"
-    assert "funds" in (run.cause or "") and "999999.SH" in (run.cause or "")
+    refusal = "funds: not in the configured fund list: 888888.SZ, 999999.SH"
+    assert refusal in (run.cause or "")
     assert run.states == ["Plan Day", *ALERT]
-    assert len(alerts.messages()) == 1
+    [alert] = alerts.messages()
+    assert refusal in alert
+
+
+def test_a_date_not_on_the_calendar_fails_naming_the_field_before_any_fetch(
+    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
+) -> None:
+    calls = len(tushare.calls)
+
+    run = etf.run(NAME, {"date": "2026-02-30"})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    refusal = "date: 2026-02-30 is not a calendar date"
+    assert refusal in (run.cause or "")
+    assert run.states == ["Plan Day", *ALERT]
+    assert len(tushare.calls) == calls  # the provider is never blamed: it is never called
+    [alert] = alerts.messages()
+    assert refusal in alert and "NoPrices" not in alert
+    assert subscribers.messages() == []
+
+
+def test_the_door_refuses_a_fund_outside_the_configured_list_before_starting(
+    etf: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sfn, machine = etf.client("stepfunctions"), etf.outputs[NAME]["state_machine_arn"]
+    started = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+
+    code = workflows_cli.main(["start", NAME, '--input={"funds": ["510300.SH", "999999.SH"]}'])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "invalid input: funds.1:" in err and "999999.SH" in err
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == started
 
 
 @pytest.mark.parametrize(
