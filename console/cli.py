@@ -51,7 +51,10 @@ def _duration(execution: dict[str, Any]) -> str:
 def _read_input(text: str) -> Any:
     """`--input '{"a": 1}'` or `--input @file.json` (`@-`: standard input)."""
     if text.startswith("@"):
-        text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
+        try:
+            text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
+        except OSError as error:
+            raise ConsoleError(f"--input {text}: {error.strerror or error}") from None
     try:
         return validation.loads(text)
     except validation.NotJson as error:
@@ -138,20 +141,21 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(events)
         return 0
-    rows = [["id", "type", "state", "timestamp", "error"]]
+    rows = [["id", "type", "state", "timestamp", "input / output / error"]]
     for event in events:
         details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        shown = details.get("error") or details.get("input") or details.get("output") or ""
         rows.append(
-            [
-                str(event["id"]),
-                event["type"],
-                details.get("name", ""),
-                event["timestamp"],
-                details.get("error", ""),
-            ]
+            [str(event["id"]), event["type"], details.get("name", ""), event["timestamp"], _short(shown)]
         )
     _table(rows)
     return 0
+
+
+def _short(text: str, width: int = 60) -> str:
+    """One line of at most `width` characters (--json shows everything)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -188,7 +192,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
         _print_json(execution)
     else:
         print(f"{execution['status']} {args.arn} (redrive {execution.get('redriveCount', '?')})")
-    return 0
+    return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1
 
 
 def register(sub: Any) -> None:

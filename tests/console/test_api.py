@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -22,8 +23,9 @@ from console.authorizer import LocalIssuer
 from console.service import ExecutionService
 from infra.environments import Environment
 from tests.console import workflows as test_workflows
-from tests.console.conftest import wait_for
+from tests.console.conftest import ROLE, wait_for
 from tests.console.workflows import FLAKY_TOPIC
+from workflows.asl import StateMachineType
 from workflows.registry import HttpRoute
 
 UNKNOWN = "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-shapes:no-such-execution"
@@ -355,3 +357,37 @@ def test_a_missing_graphviz_is_503(client: FlaskClient, monkeypatch: pytest.Monk
     assert response.status_code == 503
     assert "apt-get install graphviz" in response.get_json()["message"]
     assert client.get("/api/workflows/shapes/graph").status_code == 200  # the JSON needs no Graphviz
+
+
+def test_an_express_workflow_runs_to_its_end_in_the_start_without_describing_it(
+    console_env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS keeps no Express execution to describe: the start answers with its end."""
+    sfn = console_env.client("stepfunctions")
+    definition = {
+        "StartAt": "Double",
+        "States": {
+            "Double": {
+                "Type": "Pass",
+                "Parameters": {"twice.$": "States.MathAdd($.count, $.count)"},
+                "End": True,
+            }
+        },
+    }
+    sfn.create_state_machine(
+        name=console_env.resource_name("quick"),
+        definition=json.dumps(definition),
+        roleArn=ROLE,
+        type="EXPRESS",
+    )
+    quick = dataclasses.replace(
+        test_workflows.WORKFLOWS["shapes"], name="quick", type=StateMachineType.EXPRESS
+    )
+    service = ExecutionService(console_env, {"quick": quick})
+    monkeypatch.setattr(service.sfn, "describe_execution", lambda **kwargs: pytest.fail("described"))
+
+    execution, created = service.start("quick", {"count": 4})
+
+    assert created and execution["status"] == "SUCCEEDED"
+    assert execution["output"] == {"twice": 8} and execution["input"] == {"count": 4}
+    assert execution["workflow"] == "quick"

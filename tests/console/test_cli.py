@@ -47,6 +47,12 @@ def test_start_wait_describe_history_graph(
     assert code == 0 and "SUCCEEDED" in out
     code, out, _ = run(capsys, "history", arn, "--json")
     assert json.loads(out)[-1]["type"] == "ExecutionSucceeded"
+    code, out, _ = run(capsys, "history", arn)  # each state's input and output, on one line each
+    entered = next(line for line in out.splitlines() if "TaskStateEntered" in line and "Draw Winners" in line)
+    assert '"seed": 11' in entered or '"seed":11' in entered
+    exited = next(line for line in out.splitlines() if "TaskStateExited" in line and "Draw Winners" in line)
+    shown = exited.split("  ")[-1]
+    assert shown.startswith('{"seed":11,"winners":2,"draw":') and shown.endswith("…") and len(shown) == 60
     code, out, _ = run(capsys, "executions", "lottery")
     assert code == 0 and execution["name"] in out
 
@@ -74,6 +80,8 @@ def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.Capt
     assert "invalid input: winners:" in err
     code, _, err = run(capsys, "start", "lottery", "--input", "{not json")
     assert code == 1 and "not JSON" in err
+    code, _, err = run(capsys, "start", "lottery", "--input", "@/no/such/input.json")
+    assert code == 1 and err.strip() == "error: --input @/no/such/input.json: No such file or directory"
 
 
 def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
