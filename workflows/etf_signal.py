@@ -26,12 +26,12 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.etf_signal.schemas import DAY_REQUEST, MAX_FUNDS
 from workflows import asl
-from workflows.policies import alert_and_fail, catch_to, lambda_task, provider_retries
+from workflows.policies import SETTING_UNAVAILABLE, alert_and_fail, catch_to, lambda_task, provider_retries
 from workflows.registry import Access, Bucket, Function, Route, Schedule, Table, Topic, Workflow
 
 NAME = "etf-signal"
 MAP_CONCURRENCY = 2  # Tushare counts calls per minute per token
-TUSHARE_RETRIES = (["TushareUnavailable"], ["TushareRateLimited"])
+TUSHARE_RETRIES = (["TushareUnavailable", SETTING_UNAVAILABLE], ["TushareRateLimited"])
 
 
 def _fetch_fund() -> asl.Chain:

@@ -20,7 +20,15 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.flight_deals.schemas import PIPE_BATCH
 from workflows import asl
-from workflows.policies import alert_and_fail, catch_to, lambda_task, sns_publish, throttle_retry
+from workflows.policies import (
+    SETTING_UNAVAILABLE,
+    alert_and_fail,
+    catch_to,
+    lambda_task,
+    sns_publish,
+    throttle_retry,
+    transient_retry,
+)
 from workflows.registry import Access, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
 
 # SSM parameter holding the deal rules as JSON (tasks/flight_deals/deals.py); {app}/{env} filled by deploy.
@@ -85,6 +93,7 @@ def process_records() -> asl.Parallel:
             "subject.$": "$.Payload.subject",
             "message.$": "$.Payload.message",
         },
+        extra_retries=[transient_retry([SETTING_UNAVAILABLE])],  # its deal rules could not be read
     )
     alert_deals = lambda_task(
         "Alert Deals",

@@ -19,6 +19,8 @@ LAMBDA_TRANSIENT = [
 ]
 LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
 SNS_TRANSIENT = ["SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KMSThrottlingException"]
+# A task's settings store (SSM, Secrets Manager) could not be read (tasks.shared.parameters).
+SETTING_UNAVAILABLE = "SettingUnavailable"
 ERROR_PATH = "$.error"
 
 

@@ -22,12 +22,19 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.ticket_ranking.schemas import MAX_PERFORMANCES, RUN_REQUEST
 from workflows import asl
-from workflows.policies import alert_and_fail, catch_to, lambda_task, provider_retries, sns_publish
+from workflows.policies import (
+    SETTING_UNAVAILABLE,
+    alert_and_fail,
+    catch_to,
+    lambda_task,
+    provider_retries,
+    sns_publish,
+)
 from workflows.registry import Access, Bucket, Function, Index, Route, Schedule, Table, Topic, Workflow
 
 NAME = "ticket-ranking"
 MAP_CONCURRENCY = 10
-BROKER_RETRIES = (["BrokerUnavailable"], ["BrokerThrottled"])
+BROKER_RETRIES = (["BrokerUnavailable", SETTING_UNAVAILABLE], ["BrokerThrottled"])
 RUN = {"run_id.$": "$.inventory.run_id", "show.$": "$.inventory.show"}
 
 

@@ -27,6 +27,15 @@ class SettingMissing(TaskError):
     """The function's environment does not name the parameter, or the parameter does not exist."""
 
 
+class SettingUnavailable(Exception):
+    """The parameter or secret could not be read (throttled, denied, the service failing): not
+    the same as missing, and worth another attempt."""
+
+
+# what SSM and Secrets Manager answer for a name that does not exist
+_NOT_FOUND = {"ParameterNotFound", "ResourceNotFoundException"}
+
+
 def _provider(service: str) -> Any:
     client = clients.client(service)
     cached = _providers.get(service)
@@ -50,8 +59,16 @@ def setting(variable: str) -> str:
         else:
             value = _provider("secretsmanager").get(name, max_age=MAX_AGE_SECONDS)
     except Exception as error:  # Powertools wraps every provider failure in GetParameterError
-        raise SettingMissing(f"{variable}: cannot read {name!r}: {error}") from None
+        if _code(error.__context__) in _NOT_FOUND:
+            raise SettingMissing(f"{variable}: {name!r} does not exist") from None
+        raise SettingUnavailable(f"{variable}: cannot read {name!r}: {error}") from None
     return str(value)
+
+
+def _code(error: BaseException | None) -> str:
+    """The AWS error code of a botocore ClientError (raised within Powertools' wrapper)."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def clear() -> None:

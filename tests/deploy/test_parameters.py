@@ -47,7 +47,11 @@ def test_given_values_are_written_once_and_missing_ones_are_named(local_cloud: A
     infra.deploy(bare, workflows=etf, plan=True, out=lines.append)
     missing = [line for line in lines if line.strip().startswith("missing")]
     assert len(missing) == 2
-    assert "/pyflows/ptest2/tushare/base-url (set it once: aws ssm put-parameter" in missing[0]
+    # the command reaches the environment's own endpoint (here the local cloud)
+    assert missing[0].endswith(
+        f"/pyflows/ptest2/tushare/base-url (set it once: aws ssm put-parameter --endpoint-url "
+        f"{local_cloud.endpoint} --name /pyflows/ptest2/tushare/base-url --type String --value ...)"
+    )
 
     infra.destroy(env, out=lambda line: None)
     assert env.client("ssm").get_parameters(Names=["/pyflows/ptest/tushare/base-url"])["Parameters"] == []

@@ -51,6 +51,15 @@ MOCKS = {
                 "BrokerDownAlertFlaky": {"Fetch Inventory": "BrokerDown", "Alert Failure": "FlakyPublish"},
             }
         },
+        "pyflows-local-flight-deals": {
+            "TestCases": {
+                "DealRulesUnreadableOnce": {
+                    "Decode Batch": "EmptyBatch",
+                    "Store Records": "NothingStored",
+                    "Find Deals": "RulesUnreadableThenNone",
+                }
+            }
+        },
         "pyflows-local-etf-signal": {
             "TestCases": {"PlanFailsAlertFlaky": {"Plan Day": "PlanBroken", "Alert Failure": "FlakyPublish"}}
         },
@@ -64,6 +73,16 @@ MOCKS = {
         "Recorded": returns({"recorded": 1}),
         "FlakyPublish": flaky_then({"Return": {"MessageId": "mocked-message"}}),
         "BrokerDown": {"0-20": {"Throw": {"Error": "BrokerUnavailable", "Cause": "broker answered 503"}}},
+        "EmptyBatch": returns(
+            {"batch_id": "b-1", "received": 0, "records": [], "rejected": 0, "rejected_key": None}
+        ),
+        "NothingStored": returns({"stored": 0}),
+        "RulesUnreadableThenNone": {
+            "0": {
+                "Throw": {"Error": "SettingUnavailable", "Cause": "DEAL_RULES_PARAMETER: ThrottlingException"}
+            },
+            "1": returns({"batch_id": "b-1", "count": 0, "subject": "", "message": ""})["0"],
+        },
         "PlanBroken": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "date: not a trading day format"}}},
     },
 }
@@ -71,7 +90,7 @@ MOCKS = {
 
 @pytest.fixture(scope="module")
 def app(local_cloud: LocalCloud) -> Iterator[Deployed]:
-    deployed = deploy_workflows(local_cloud, "ticket-ranking", "etf-signal")
+    deployed = deploy_workflows(local_cloud, "ticket-ranking", "etf-signal", "flight-deals")
     mock_config.load(MOCKS)
     yield deployed
     mock_config.clear()
@@ -87,6 +106,15 @@ def test_deals_are_announced_after_a_flaky_sns_publish(app: Deployed) -> None:
     assert run.status == "SUCCEEDED"
     assert failed_errors(run) == ["SNS.InternalErrorException", "SNS.ThrottledException"]
     assert run.states[-3:] == ["Notify Subscribers", "Record Deals Told", "Deals Announced"]
+
+
+def test_deal_rules_that_cannot_be_read_once_are_read_again(app: Deployed) -> None:
+    """Not the default rule: a settings store that failed is retried, not taken as unset."""
+    run = app.run("flight-deals#DealRulesUnreadableOnce", [])
+
+    assert run.status == "SUCCEEDED"
+    assert failed_errors(run) == ["SettingUnavailable"]
+    assert run.states[-2:] == ["No Deals", "Batch Done"]
 
 
 @pytest.mark.parametrize(
