@@ -12,7 +12,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.shared import clients
-from tasks.shared.api import invalid, json_body, response
+from tasks.shared.api import invalid, json_body, not_json, response
+from tasks.shared.documents import NotJson
 
 SUBSCRIBE: dict[str, Any] = {
     "type": "object",
@@ -30,8 +31,11 @@ SUBSCRIBE: dict[str, Any] = {
 
 
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
-    body = json_body(event)
-    rejected = invalid(SUBSCRIBE, body if body is not None else "")
+    try:
+        body = json_body(event)
+    except NotJson as problem:
+        return not_json(problem)
+    rejected = invalid(SUBSCRIBE, body)
     if rejected:
         return rejected
     email = body["email"].strip().lower()

@@ -28,7 +28,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.ride_request.schemas import RIDE_BODY
 from tasks.shared import clients
-from tasks.shared.api import error, invalid, json_body, response
+from tasks.shared.api import error, invalid, json_body, not_json, response
+from tasks.shared.documents import NotJson
 from tasks.shared.errors import cause_message
 
 StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JSON) -> StartSyncExecution
@@ -99,9 +100,10 @@ class RideApi:
             answer = error(401, "Unauthorized", str(problem))
             answer["headers"]["WWW-Authenticate"] = 'Bearer realm="ride"'
             return answer
-        body = json_body(event)
-        if not isinstance(body, dict):
-            return error(400, "InvalidInput", "the body must be a JSON object", fields=[{"field": "$"}])
+        try:
+            body = json_body(event)
+        except NotJson as problem:
+            return not_json(problem)
         rejected = invalid(self.schema, body)
         if rejected is not None:
             return rejected

@@ -7,12 +7,13 @@ console's shape: {"error", "message", "fields": [{"field", "message"}]} for inva
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tasks.shared.documents import errors, loads
+from tasks.shared.documents import NotJson, errors, loads
 
 
 def response(status: int, body: Any) -> dict[str, Any]:
@@ -43,13 +44,17 @@ def invalid(schema: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
 
 
 def json_body(event: Mapping[str, Any]) -> Any:
-    """The request body decoded as JSON; None when it is missing or not JSON."""
+    """The request body decoded as JSON; NotJson says why it is not (see `not_json`)."""
     raw = event.get("body")
     if raw is None:
-        return None
-    if event.get("isBase64Encoded"):
-        raw = base64.b64decode(raw).decode()
+        raise NotJson("the request has no body")
     try:
-        return loads(raw)
-    except (TypeError, ValueError):
-        return None
+        text = base64.b64decode(raw, validate=True).decode() if event.get("isBase64Encoded") else raw
+    except (binascii.Error, UnicodeDecodeError) as problem:
+        raise NotJson(f"the body is not base64-encoded UTF-8: {problem}") from None
+    return loads(text)
+
+
+def not_json(problem: NotJson) -> dict[str, Any]:
+    message = f"the request body is not JSON: {problem}"
+    return error(400, "InvalidInput", message, fields=[{"field": "$", "message": message}])

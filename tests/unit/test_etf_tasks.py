@@ -234,6 +234,15 @@ def test_a_bad_subscription_gets_400_naming_the_field(aws_env: dict[str, Any], b
     assert answer["fields"][0]["field"] in {"email", "extra"}
 
 
+@pytest.mark.parametrize(("body", "reason"), [("{oops", "Expecting property name"), (None, "no body")])
+def test_a_subscription_that_is_not_json_gets_400_saying_why(
+    aws_env: dict[str, Any], body: str | None, reason: str
+) -> None:
+    status, answer = api(api_subscribe.handler, {"body": body})
+    assert status == 400 and answer["fields"][0]["field"] == "$"
+    assert answer["message"].startswith("the request body is not JSON: ") and reason in answer["message"]
+
+
 def test_a_subscription_exists_after_a_good_one_and_twice_is_harmless(aws_env: dict[str, Any]) -> None:
     event = {"body": json.dumps({"email": "Investor@Example.com"})}
     status, first = api(api_subscribe.handler, event)

@@ -119,9 +119,22 @@ def test_an_invalid_body_is_400_naming_the_field_and_nothing_starts(body: Any, f
     assert answer_body["fields"][0]["field"] == field and recorder.calls == []
 
 
-def test_a_body_that_is_not_json_is_400() -> None:
-    status, body, _ = answer(Recorder(succeeded()).api(), event(raw="{oops"))
-    assert status == 400 and body["fields"] == [{"field": "$"}]
+@pytest.mark.parametrize(
+    ("request_event", "reason"),
+    [
+        (event(raw="{oops"), "Expecting property name enclosed in double quotes"),
+        ({**event(), "body": None}, "the request has no body"),
+        ({**event(), "body": "not base64!", "isBase64Encoded": True}, "not base64-encoded UTF-8"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400_saying_why_and_nothing_starts(
+    request_event: dict[str, Any], reason: str
+) -> None:
+    recorder = Recorder(succeeded())
+    status, body, _ = answer(recorder.api(), request_event)
+    assert status == 400 and body["error"] == "InvalidInput" and recorder.calls == []
+    assert body["message"].startswith("the request body is not JSON: ") and reason in body["message"]
+    assert body["fields"] == [{"field": "$", "message": body["message"]}]
 
 
 @pytest.mark.parametrize(
