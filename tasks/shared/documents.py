@@ -52,7 +52,10 @@ def field_of(error: ValidationError) -> str:
     """The dotted path of the offending field; a missing required property names itself."""
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        path += [name for name in error.validator_value if name not in error.instance][:1]
+        # one error per missing property, which its message names ("'to' is a required property")
+        missing = [name for name in error.validator_value if name not in error.instance]
+        named = [name for name in missing if error.message.startswith(repr(name))]
+        path += (named or missing)[:1]
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         path += sorted(name for name in error.instance if name not in error.schema.get("properties", {}))[:1]
     return ".".join(path) or "$"

@@ -227,3 +227,12 @@ def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
     assert {t["performance_id"] for t in tickets} != {tickets[0]["performance_id"]}  # across performances
     assert all(low <= t["date"] <= high and t["price"] <= 250 and t["quantity"] >= 2 for t in tickets)
     assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)
+
+
+def test_every_missing_query_parameter_is_named_by_its_own_field(aws_env: None) -> None:
+    answer = api_search.handler({"version": "2.0", "queryStringParameters": None}, None)
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["fields"] == [
+        {"field": "from", "message": "'from' is a required property"},
+        {"field": "to", "message": "'to' is a required property"},
+    ]
