@@ -14,8 +14,7 @@ how many are missing. The console, API and CLI refuse a malformed date or a fund
 configured before anything starts; a run started directly (StartExecution) is refused by Plan
 Day, naming the field, and alerts like any other failure. A date not on the calendar
 (2026-02-30) has the right shape, so Plan Day is where it is refused, before any provider call.
-The seed ran everything in one container with the token in an environment variable; here the
-token comes from Secrets Manager and a re-run of the same day emails nobody.
+The provider's token comes from Secrets Manager, and a re-run of the same day emails nobody.
 """
 
 from __future__ import annotations

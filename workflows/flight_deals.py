@@ -7,8 +7,7 @@
     any failure -> Alert Failure -> Park Batch (S3 parked/, for redrive) -> Failed
 
 An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
-machine. The seed's two Lambdas and Kinesis Analytics pump lost a whole batch on one bad record and
-alerted once per record with no content; here bad records are kept with their reason, writes are
+machine. Bad records are kept with their reason (one never costs the batch), writes are
 idempotent (keyed by record id) and a batch raises at most one alert, which lists its deals.
 """
 

@@ -8,8 +8,7 @@
          no  -> No New Deals
     any error not retried away -> Alert Failure -> Failed
 
-The seed ranked on a cron and pushed errors from inside each Lambda; here the broker's
-outages are retried by the workflow, rankings are stored per run and made current only once
+The broker's outages are retried by the workflow, rankings are stored per run and made current only once
 the whole run is stored (a failed run leaves no partial rankings), and subscribers hear about
 a deal once, until a better one appears.
 """

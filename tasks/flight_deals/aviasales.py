@@ -6,9 +6,7 @@
             "number_of_changes", "value", "gate", "trip_class", "found_at", "duration",
             "distance", "actual", "show_to_affiliates"}], "error": null}
 
-The token travels in the header, as in the seed's api_caller. The seed logged and swallowed
-every failure, so a bad token produced an empty file and no data; here answers become named
-errors: AviasalesUnavailable (5xx, 429, no answer) is worth retrying, AviasalesRejected is not.
+The token travels in the header. Failed answers become named errors, never an empty result: AviasalesUnavailable (5xx, 429, no answer) is worth retrying, AviasalesRejected is not.
 """
 
 from __future__ import annotations

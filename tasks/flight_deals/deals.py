@@ -1,8 +1,7 @@
 """Deal rules and the deals they find: pure functions.
 
-A rule is configuration, not code (the seed hard-wired `cost < 5000 AND gate = 'Aeroflot'` in a
-Kinesis Analytics SQL pump): a price threshold, optionally an airline (the record's `gate`, as
-the seed used it) and a route (origin and/or destination). A record is a deal when it matches
+A rule is configuration, not code: a price threshold, optionally an airline (the record's
+`gate`) and a route (origin and/or destination). A record is a deal when it matches
 any rule. Rules come as JSON, e.g. from an SSM parameter:
 
     [{"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot"},
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-# The seed's rule, used when no rules are configured.
+# The rule used when none is configured: Aeroflot under 5,000.
 DEFAULT_RULES_JSON = '[{"name": "aeroflot-under-5000", "max_cost": 5000, "airline": "Aeroflot"}]'
 SHOWN_IN_ALERT = 10  # an SMS/email summary, not a dump: the cheapest few, then a count
 

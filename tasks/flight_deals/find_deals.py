@@ -1,7 +1,7 @@
 """Find Deals: the batch's records that match the deal rules, and the alert that summarises them.
 
 Rules are configuration: JSON in the SSM parameter named by DEAL_RULES_PARAMETER (read at run
-time, cached a few minutes per warm process); the seed's rule when none is configured.
+time, cached a few minutes per warm process); deals.DEFAULT_RULES_JSON when none is configured.
 """
 
 from __future__ import annotations

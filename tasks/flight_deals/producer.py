@@ -3,8 +3,7 @@
     python -m tasks.flight_deals.producer --env local --route LED-KZN --route LED-MOW \\
         --month 2026-12 --month 2027-01 [--api-url http://127.0.0.1:8080] [--currency rub]
 
-The seed's api_caller wrote the API's answer to a file that a Kinesis agent tailed and parsed as
-CSV; here the records go straight to the stream as JSON with PutRecords (failed records retried),
+The records go straight to the stream as JSON with PutRecords (failed records retried),
 each with a content-hash `record_id` so a re-run stores no duplicates. The API token is read
 from Secrets Manager (`<app>-<env>-flight-deals/aviasales-token`), never from code or arguments.
 """

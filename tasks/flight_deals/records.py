@@ -1,7 +1,7 @@
 """Flight-price records: from Aviasales data to stream records, and from a Pipe batch back to records.
 
-Pure functions. The seed's collector crashed the whole batch on one bad record (`json.loads`,
-`Decimal(None)`) and lost it; here every record is either valid or rejected with its reason.
+Pure functions. Every record is either valid or rejected with its reason: a bad one (not JSON,
+a missing price) never costs the rest of its batch.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def record_id(fields: dict[str, Any]) -> str:
 
 
 def from_month_matrix(entry: dict[str, Any], currency: str) -> dict[str, Any]:
-    """One month-matrix `data` entry as a stream record (the seed agent's column names)."""
+    """One month-matrix `data` entry as a stream record (see schemas.py for its field names)."""
     record = {
         "origin": entry["origin"],
         "destination": entry["destination"],

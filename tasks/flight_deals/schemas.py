@@ -1,7 +1,7 @@
 """Schemas of flight-deals: a flight-price record on the stream, the batch, and the task events.
 
-A record is one day of an Aviasales month-matrix response, named as the seed's Kinesis agent
-named its CSV columns (`cost` is the API's `value`, `gate` the seller), plus `record_id`, a
+A record is one day of an Aviasales month-matrix response (`cost` is the API's `value`, `gate`
+the seller), plus `record_id`, a
 content hash the producer computes so that the same price is the same DynamoDB item.
 """
 

@@ -1,6 +1,6 @@
 """Ride-request decisions as pure functions: identity of a request, nearest unicorn, promo, fare.
 
-The promo discount (the seed's "randomly returns a random discount value") is deterministic:
+The promo discount is deterministic:
 a hash of (campaign, rider, pickup rounded to ~1 km) picks a tier, so the same rider at the same
 place always gets the same offer and tests can predict it. Tiers, out of 100 hash buckets:
 
