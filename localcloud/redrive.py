@@ -72,8 +72,14 @@ def install() -> None:
             def prepare(self, previous: Any, state_input: Any, redrive_count: int) -> None:
                 self._program = self._get_evaluation_entrypoint()
                 self.env = self._get_evaluation_environment()
-                self.env.event_manager = previous.event_manager
-                last = previous.event_manager.get_event_history()[-1]["id"]
+                # The history goes on in the redrive's own event manager, not the previous run's:
+                # a run stopped by StopExecution is ABORTED at once but may still be winding down
+                # (a Task in flight), and what it records then must not land in the redrive's.
+                old, new = previous.event_manager, self.env.event_manager
+                with old._mutex:
+                    new._history_event_list.extend(old._history_event_list)
+                    new._event_id_gen._next_id = old._event_id_gen._next_id
+                last = new.get_event_history()[-1]["id"]
                 self.env.event_history_context = context_cls(previous_event_id=last)
                 self.env.states.reset(state_input)
                 self.env.event_manager.add_event(

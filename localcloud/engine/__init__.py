@@ -22,6 +22,8 @@
   an attempt with no TimeoutSeconds, and branches and Map iterations that never wait, run in the
   caller's thread
 - map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
+- stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted), and the states
+  it stops fire no Retry or Catch
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """
@@ -60,6 +62,7 @@ def install() -> None:
             parsing,
             service_shapes,
             speed,
+            stop_execution,
             threads,
             timeouts,
         )
@@ -82,6 +85,7 @@ def install() -> None:
         json_paths.install()
         aborted_states.install()
         map_workers.install()
+        stop_execution.install()
         _installed = True
 
 
