@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> None:
         while not stopped.wait(0.5):
             pass
     finally:
+        cloud.stop()
         for fake in fakes.values():
             fake.stop()
-        cloud.stop()
         print("localcloud stopped", flush=True)
 
 

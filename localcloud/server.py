@@ -136,15 +136,17 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
+        # Stop answering first: a client that finds the port still answering takes the cloud for
+        # running (deploy would deploy into one about to end).
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         self.scheduler.stop()
         self.streams.stop()
         self.expiry.stop()
         streams.uninstall()
         if self.lambda_runtime is not None:
             self.lambda_runtime.stop()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:
