@@ -46,11 +46,12 @@ def _parse(text: str | None) -> Any:
         return text
 
 
-def _trigger(trigger: Any) -> dict[str, Any]:
+def _trigger(trigger: Any, schedules_on: bool) -> dict[str, Any]:
     if isinstance(trigger, HttpRoute):
         return {"kind": "http", "method": trigger.method, "path": trigger.path, "sync": trigger.sync}
     if isinstance(trigger, Schedule):
-        return {"kind": "schedule", "expression": trigger.expression}
+        # the environment's `schedules` setting: deploy creates them disabled when it is off
+        return {"kind": "schedule", "expression": trigger.expression, "enabled": schedules_on}
     if isinstance(trigger, StreamTrigger):
         return {"kind": "stream", "stream": trigger.stream}
     return {"kind": type(trigger).__name__}
@@ -109,7 +110,7 @@ class ExecutionService:
             "deployed": arn is not None,
             "inputSchema": dict(wf.input_schema),
             "exampleInput": dict(wf.example_input),
-            "triggers": [_trigger(t) for t in wf.triggers],
+            "triggers": [_trigger(t, self.env.schedules) for t in wf.triggers],
             "routes": [
                 {"method": r.method, "path": r.path, "function": r.function, "auth": r.auth}
                 for r in wf.routes

@@ -69,3 +69,14 @@ def test_the_served_openapi_document_lists_the_workflow_routes(client: FlaskClie
     assert "security" not in paths["/etf/signals/{date}"]["get"]
     assert paths["/etf/signals/{date}"]["get"]["parameters"][0]["name"] == "date"
     assert paths["/etf/subscriptions"]["post"]["summary"] == "etf-signal: answered by api-subscribe"
+
+
+def test_schedules_and_routes_are_listed_and_a_schedule_off_here_says_so(client: FlaskClient) -> None:
+    found = {w["name"]: w for w in client.get("/api/workflows").get_json()["workflows"]}
+    # the local environment deploys its schedules disabled (environments.toml: schedules = false)
+    assert found["ticket-ranking"]["triggers"] == [
+        {"kind": "schedule", "expression": "rate(30 minutes)", "enabled": False}
+    ]
+    assert found["ride-request"]["routes"] == [
+        {"method": "POST", "path": "/ride", "function": "api-ride", "auth": True}
+    ]
