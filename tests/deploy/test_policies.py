@@ -96,6 +96,23 @@ def test_state_machines_invoke_only_their_own_functions(names: Names, workflows:
         assert others <= own_resources(names, wf, {a.resource for a in wf.integrations})
 
 
+def test_ride_requests_machine_invokes_its_five_tasks_and_not_the_function_behind_its_route(
+    names: Names,
+) -> None:
+    policy = iam.state_machine_policy(names, WORKFLOWS["ride-request"])
+    invoked = {
+        r
+        for actions, resources in statements(policy)
+        if "lambda:InvokeFunction" in actions
+        for r in resources
+    }
+    tasks = ("validate-request", "find-unicorn", "get-discount", "apply-discount", "record-ride")
+    assert invoked == {
+        names.arn("lambda", f"function:{names.env.resource_name('ride-request', t)}:{names.env.name}")
+        for t in tasks
+    }
+
+
 def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[Workflow]) -> None:
     for wf in workflows:
         check_shape(iam.start_policy(names, [wf], "states:StartExecution"))

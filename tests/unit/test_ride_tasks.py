@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.ride_request import apply_discount, find_unicorn, get_discount, record_ride, validate_request
-from tasks.ride_request.rides import NoUnicornAvailable, promo
+from tasks.ride_request.rides import NoUnicornAvailable
 from tasks.shared.errors import InvalidInput
 from tasks.shared.numbers import to_dynamo
 from tests.unit.conftest import create_table, envelope, seed_items
@@ -47,18 +47,22 @@ def ride_of(request: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {**checked, "unicorn": unicorn, "discount": discount, "fare": priced}
 
 
+@pytest.mark.parametrize(
+    ("rider", "code", "total_cents"),
+    [("ann", None, 1200), ("dave", "HALFOFF", 600)],  # the promo tiers are a hash of rider and place
+)
 def test_a_request_is_validated_found_priced_and_recorded(
-    tables: dict[str, Any], context: LambdaContext
+    tables: dict[str, Any], context: LambdaContext, rider: str, code: str | None, total_cents: int
 ) -> None:
-    ride = ride_of(REQUEST, context)
-    assert ride["unicorn"]["name"] == "Rocinante"
-    assert ride["discount"] == promo("ann", REQUEST["pickup"])
-    assert ride["fare"]["total_cents"] == 1200 - (1200 * ride["discount"]["percent_off"] + 50) // 100
+    ride = ride_of({**REQUEST, "rider": rider}, context)
+    assert ride["unicorn"]["name"] == "Rocinante" and ride["unicorn"]["base_cents"] == 1200
+    assert ride["discount"]["code"] == code
+    assert ride["fare"]["total_cents"] == total_cents
 
     recorded = record_ride.handler(envelope(ride), context)
     assert recorded["replayed"] is False and recorded["ride_id"] == ride["ride_id"]
     [item] = tables["rides"].scan()["Items"]
-    assert item["request_id"] == "req-0000001" and item["rider"] == "ann"
+    assert item["request_id"] == "req-0000001" and item["rider"] == rider
 
 
 def test_a_replay_returns_the_recorded_ride_and_another_body_conflicts(
