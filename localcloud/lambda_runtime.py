@@ -34,16 +34,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud import pins
+from localcloud import execution_roles, pins
 
 LOG = logging.getLogger(__name__)
 _WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_worker.py")
 _INIT_TIMEOUT = 30.0  # seconds a worker may take to import its handler
-_FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 # Host variables a worker keeps; everything else comes from the function, as on AWS.
 _HOST_VARS = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "HOME")
 # How long a caller polls for a worker's answer before it sleeps on the pipe. On a virtual
@@ -223,6 +218,7 @@ class _Spec:
     reserved: int | None
     logs_backend: Any
     log_group: str
+    role: str
 
     @classmethod
     def of(cls, fn: Any) -> _Spec:
@@ -246,6 +242,7 @@ class _Spec:
             reserved=int(reserved) if reserved not in (None, "") else None,
             logs_backend=attr("logs_backend"),
             log_group=attr("logs_group_name"),
+            role=attr("role"),
         )
 
     def pool_key(self) -> str:
@@ -665,7 +662,7 @@ class LambdaRuntime:
         env = {k: os.environ[k] for k in _HOST_VARS if k in os.environ}
         env.update(spec.env)
         now = datetime.now(UTC)
-        env.update(_FAKE_CREDENTIALS)
+        env.update(execution_roles.credentials(spec.role, spec.name))  # its calls act as its role
         env.update(
             {
                 "AWS_ENDPOINT_URL": self.endpoint,

@@ -30,6 +30,7 @@ from localcloud import (
     dynamodb_speed,
     dynamodb_ttl,
     event_details,
+    execution_roles,
     metering,
     mock_config,
     pins,
@@ -115,6 +116,7 @@ class LocalCloud:
         dynamodb_speed.install()
         mock_config.install()
         metering.install()
+        execution_roles.install()
         serial_backends.install()
         redrive.install()
         untracked.install()

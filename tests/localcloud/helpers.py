@@ -96,11 +96,18 @@ def zip_of(source: str, module: str = "app") -> bytes:
 
 
 def role(cloud: LocalCloud) -> str:
+    """A role that may do anything: these functions test the runtime, not their permissions
+    (test_execution_roles.py does)."""
     iam = cloud.client("iam")
     try:
         arn: str = iam.get_role(RoleName="test-role")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
         arn = iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        anything = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+        iam.put_role_policy(RoleName="test-role", PolicyName="anything", PolicyDocument=json.dumps(anything))
     return arn
 
 
@@ -112,13 +119,15 @@ def deploy(cloud: LocalCloud, name: str, kind: str, timeout: int = 3, **extra: A
 def deploy_source(cloud: LocalCloud, name: str, source: str, timeout: int = 3, **extra: Any) -> str:
     """Create function `name` whose module app.py is `source` (handler app.handler); return its ARN."""
     response = cloud.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role(cloud),
-        Handler="app.handler",
-        Code={"ZipFile": zip_of(source)},
-        Timeout=timeout,
-        **extra,
+        **{
+            "FunctionName": name,
+            "Runtime": "python3.11",
+            "Role": role(cloud),
+            "Handler": "app.handler",
+            "Code": {"ZipFile": zip_of(source)},
+            "Timeout": timeout,
+            **extra,  # may name its own Role
+        }
     )
     arn: str = response["FunctionArn"]
     return arn
