@@ -329,8 +329,9 @@ def _lean_eval(moto_eval: Callable[[Any, Any], None]) -> Callable[[Any, Any], No
             if field_name is not None:
                 state.next_field_name = field_name
             self._eval_body(env)
-        except failure_event as failure:
-            self._log_failure_event_exception(failure_event_exception=failure)
+        except failure_event:
+            # a state's failure, caught or not, is the history's to record: moto logged it as an
+            # ERROR at every level of the tree it crossed, each with the whole parsed state (KBs)
             raise
         except Exception as exception:
             self._log_exception(exception=exception)
