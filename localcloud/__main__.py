@@ -6,7 +6,7 @@ import argparse
 import signal
 import threading
 
-from localcloud.fakes import start_local
+from localcloud.fakes import skipped_local, start_local
 from localcloud.server import LocalCloud
 
 
@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> None:
         f"localcloud serving on {cloud.endpoint} (region {cloud.region})\n"
         f"Point boto3 or the AWS CLI at it:\n{exports}\n"
         + "".join(f"Fake {name} API on {fake.url}\n" for name, fake in fakes.items())
+        + "".join(
+            f"Fake {name} API not started: port {port} is in use (another local cloud's?)\n"
+            for name, port in ({} if args.no_fakes else skipped_local(fakes)).items()
+        )
         + "Schedules fire and Kinesis pipes deliver in the background. Ctrl-C to stop.",
         flush=True,
     )

@@ -13,7 +13,8 @@ LOCAL_PORTS = {"ticket-broker": 4571, "tushare": 4572, "aviasales": 4573}
 
 
 def start_local() -> dict[str, FakeServer]:
-    """Start every fake on its local port; a port in use is skipped (another local cloud has it)."""
+    """Start every fake on its local port; a port in use is skipped (another local cloud has it):
+    `skipped_local()` names them."""
     from localcloud.fakes.aviasales import FakeAviasales
     from localcloud.fakes.ticket_broker import FakeTicketBroker
     from localcloud.fakes.tushare import FakeTushare
@@ -30,3 +31,8 @@ def start_local() -> dict[str, FakeServer]:
         except OSError:
             continue
     return started
+
+
+def skipped_local(started: dict[str, FakeServer]) -> dict[str, int]:
+    """The fakes `start_local` could not start -> their ports."""
+    return {name: port for name, port in LOCAL_PORTS.items() if name not in started}

@@ -1,11 +1,13 @@
 """Producer: read month-matrix prices from Aviasales and put them on the flight-deals stream.
 
     python -m tasks.flight_deals.producer --env local --route LED-KZN --route LED-MOW \\
-        --month 2026-12 --month 2027-01 [--api-url http://127.0.0.1:8080] [--currency rub]
+        --month 2026-12 --month 2027-01 [--api-url URL] [--currency rub]
+
+Locally it reads the local cloud's fake Aviasales API unless --api-url says otherwise.
 
 The records go straight to the stream as JSON with PutRecords (failed records retried),
 each with a content-hash `record_id` so a re-run stores no duplicates. The API token is read
-from Secrets Manager (`<app>-<env>-flight-deals/aviasales-token`), never from code or arguments.
+from Secrets Manager (`<app>-<env>-flight-deals-aviasales-token`), never from code or arguments.
 """
 
 from __future__ import annotations
@@ -72,6 +74,21 @@ def route(text: str) -> tuple[str, str]:
     return origin, destination
 
 
+def _token(env: Any, fake_token: str | None) -> str:
+    """The API token from Secrets Manager; the local fake's own (a test value, not a secret) when
+    the local environment has none."""
+    secrets, name = env.client("secretsmanager"), env.resource_name(WORKFLOW, TOKEN_SECRET)
+    try:
+        return str(secrets.get_secret_value(SecretId=name)["SecretString"])
+    except secrets.exceptions.ResourceNotFoundException:
+        if fake_token is not None:
+            return fake_token
+        raise SystemExit(
+            f"no Aviasales token in {env.name}: set it once with "
+            f"aws secretsmanager create-secret --name {name} --secret-string ..."
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     from infra.environments import load  # the operator's side only: not packaged with the Lambdas
 
@@ -80,12 +97,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", action="append", type=route, required=True, help="e.g. LED-KZN")
     parser.add_argument("--month", action="append", required=True, help="YYYY-MM")
     parser.add_argument("--currency", default="rub")
-    parser.add_argument("--api-url", default=DEFAULT_URL, help="the Aviasales API (a fake one locally)")
+    parser.add_argument(
+        "--api-url", help=f"the Aviasales API: {DEFAULT_URL}, or the local cloud's fake one locally"
+    )
     args = parser.parse_args(argv)
     env = load(args.env)
-    secret = env.resource_name(WORKFLOW, TOKEN_SECRET)
-    token = env.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
-    records = fetch_records(AviasalesClient(token, args.api_url), args.route, args.month, args.currency)
+    api_url, fake_token = args.api_url or DEFAULT_URL, None
+    if env.is_local and not args.api_url:
+        from localcloud.fakes import LOCAL_PORTS
+        from localcloud.fakes.aviasales import FakeAviasales
+
+        api_url, fake_token = f"http://127.0.0.1:{LOCAL_PORTS['aviasales']}", FakeAviasales.token
+    records = fetch_records(
+        AviasalesClient(_token(env, fake_token), api_url), args.route, args.month, args.currency
+    )
     put = put_records(env.client("kinesis"), env.resource_name(WORKFLOW, STREAM), encode(records))
     print(f"put {put} records on {env.resource_name(WORKFLOW, STREAM)}")
     return 0

@@ -47,3 +47,25 @@ def test_serves_prints_the_endpoint_and_stops_on_ctrl_c(verbose: bool) -> None:
     assert proc.returncode == 0
     assert "localcloud stopped" in out
     assert ('"POST / HTTP/1.1" 200' in err) is verbose  # --verbose logs every request
+
+
+def test_a_fake_whose_port_is_taken_is_named_with_its_port() -> None:
+    import socket
+
+    from localcloud.fakes import LOCAL_PORTS, skipped_local, start_local
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("127.0.0.1", LOCAL_PORTS["tushare"]))
+            taken.listen()
+        except OSError:
+            pytest.skip("another local cloud serves the fakes here")
+        started = start_local()
+        try:
+            assert "tushare" not in started
+            assert skipped_local(started)["tushare"] == LOCAL_PORTS["tushare"]
+            assert set(skipped_local(started)) == set(LOCAL_PORTS) - set(started)
+        finally:
+            for fake in started.values():
+                fake.stop()

@@ -113,3 +113,23 @@ def test_records_kinesis_refuses_are_put_again() -> None:
     kinesis = Flaky()
     assert put_records(kinesis, "prices", encode(records)) == 10
     assert kinesis.calls == [10, 5] and sorted(kinesis.stored) == sorted(d for d, _ in encode(records))
+
+
+def test_the_token_comes_from_secrets_manager_else_locally_the_fakes_else_an_error_naming_the_secret(
+    aws: None,
+) -> None:
+    from types import SimpleNamespace
+
+    from tasks.flight_deals import producer
+
+    # the environment's parts _token uses, with moto's in-memory Secrets Manager
+    env = SimpleNamespace(
+        name="local", client=boto3.client, resource_name=lambda *parts: "-".join(("pyflows", "local", *parts))
+    )
+    assert producer._token(env, "fake-token") == "fake-token"
+    with pytest.raises(SystemExit, match="create-secret --name pyflows-local-flight-deals-aviasales-token"):
+        producer._token(env, None)
+    boto3.client("secretsmanager").create_secret(
+        Name="pyflows-local-flight-deals-aviasales-token", SecretString="real"
+    )
+    assert producer._token(env, "fake-token") == "real"
