@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra import api, functions, iam
+from infra import api, functions, iam, statemachines
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Context
@@ -94,6 +94,36 @@ def test_state_machines_invoke_only_their_own_functions(names: Names, workflows:
         assert invoked == expected
         others = arns(policy) - invoked
         assert others <= own_resources(names, wf, {a.resource for a in wf.integrations})
+
+
+def _tasks(graph: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every Task of a definition, in Parallel branches and Map iterations too."""
+    for state in graph["States"].values():
+        if state["Type"] == "Task":
+            yield state
+        for branch in [
+            *state.get("Branches", []),
+            *[state[k] for k in ("Iterator", "ItemProcessor") if k in state],
+        ]:
+            yield from _tasks(branch)
+
+
+def test_every_topic_a_definition_publishes_to_is_granted_to_its_state_machine(names: Names) -> None:
+    """What the deployed definition asks of SNS, read from the definition itself, not the registry."""
+    published = 0
+    for wf in WORKFLOWS.values():
+        definition = json.loads(statemachines.render(names, wf))
+        allowed = {
+            r for actions, resources in statements(iam.state_machine_policy(names, wf))
+            if "sns:Publish" in actions for r in resources
+        }  # fmt: skip
+        for task in _tasks(definition):
+            if task["Resource"] == "arn:aws:states:::sns:publish":
+                assert task["Parameters"]["TopicArn"] in allowed, (
+                    f"{wf.name}: {task['Parameters']['TopicArn']}"
+                )
+                published += 1
+    assert published >= 5  # every workflow's alert, and the announcements
 
 
 def test_ride_requests_machine_invokes_its_five_tasks_and_not_the_function_behind_its_route(
