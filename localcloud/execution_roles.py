@@ -33,7 +33,6 @@ _S3AccessDenied = pins.resolve("moto.s3.exceptions", "S3AccessDeniedError")
 LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _sessions: dict[str, tuple[str, str]] = {}  # access key id -> (role ARN, session name)
-_denied: list[str] = []
 # services whose errors are XML with their own code for a denial; the others answer JSON
 _QUERY_DENIAL = {"sns": "AuthorizationError"}
 
@@ -44,12 +43,6 @@ def credentials(role_arn: str, session: str) -> dict[str, str]:
     with _lock:
         _sessions[key] = (role_arn, session)
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": f"local-{key}"}
-
-
-def denied() -> list[str]:
-    """What was refused since the process started (newest last): `action on resource by role`."""
-    with _lock:
-        return list(_denied)
 
 
 def _caller(headers: Any) -> tuple[str, str, str] | None:
@@ -196,8 +189,6 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
                     f"User: {who} is not authorized to perform: {action} on resource: {arn} "
                     f"because no identity-based policy allows the {action} action"
                 )
-                with _lock:
-                    _denied.append(f"{action} on {arn} by {role_arn}")
                 LOG.warning("AccessDenied: %s", message)
                 raise _refuse(service, message)
         return None
