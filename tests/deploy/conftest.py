@@ -40,14 +40,25 @@ class Deployment:
         return self.env.client(service)
 
 
+def copy_of_tasks(root: Path, patch: pytest.MonkeyPatch) -> Path:
+    """A copy of tasks/ under `root`, which packaging then builds from: tests may change its files."""
+    shutil.copytree(packaging.TASKS, root / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
+    patch.setattr(packaging, "ROOT", root)
+    patch.setattr(packaging, "TASKS", root / "tasks")
+    return root / "tasks"
+
+
+@pytest.fixture
+def tasks_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return copy_of_tasks(tmp_path, monkeypatch)
+
+
 @pytest.fixture(scope="module")
 def deployment(local_cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("src")
-    shutil.copytree(packaging.TASKS, root / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
     env = environment(local_cloud.endpoint, "dtest")
     workflows = [*WORKFLOWS.values(), probe(root / "definitions")]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(packaging, "ROOT", root)
-        patch.setattr(packaging, "TASKS", root / "tasks")
+        copy_of_tasks(root, patch)
         first = infra.deploy(env, workflows=workflows, out=lambda line: None)
         yield Deployment(env, workflows, first, root / "tasks", local_cloud)

@@ -11,7 +11,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,14 +24,6 @@ from infra.environments import load
 from infra.names import Names
 from infra.plan import Context
 from workflows import WORKFLOWS
-
-
-@pytest.fixture
-def tasks_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(packaging.TASKS, tmp_path / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(packaging, "ROOT", tmp_path)
-    monkeypatch.setattr(packaging, "TASKS", tmp_path / "tasks")
-    return tmp_path / "tasks"
 
 
 def test_requirements_pin_the_installed_versions_of_what_tasks_import() -> None:

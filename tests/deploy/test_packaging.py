@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -16,17 +15,9 @@ RECORD = "tasks.lottery.record_winners.handler"
 DRAW = "tasks.lottery.draw_winners.handler"
 
 
-@pytest.fixture
-def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(packaging.TASKS, tmp_path / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(packaging, "ROOT", tmp_path)
-    monkeypatch.setattr(packaging, "TASKS", tmp_path / "tasks")
-    return tmp_path / "tasks"
-
-
-def test_the_same_sources_give_the_same_hash_whatever_the_file_times(copy: Path) -> None:
+def test_the_same_sources_give_the_same_hash_whatever_the_file_times(tasks_copy: Path) -> None:
     first = packaging.build(RECORD)
-    for path in copy.rglob("*.py"):
+    for path in tasks_copy.rglob("*.py"):
         os.utime(path, (1_900_000_000, 1_900_000_000))
     assert packaging.build(RECORD).zip == first.zip
 
@@ -45,10 +36,10 @@ def test_a_zip_holds_the_handler_and_what_it_imports_only() -> None:
     assert {info.date_time for info in archive.infolist()} == {packaging.FIXED_TIME}
 
 
-def test_changing_one_task_changes_only_its_package(copy: Path) -> None:
+def test_changing_one_task_changes_only_its_package(tasks_copy: Path) -> None:
     before = {h: packaging.build(h).sha256 for h in (RECORD, DRAW)}
-    (copy / "lottery" / "record_winners.py").write_text(
-        (copy / "lottery" / "record_winners.py").read_text() + "\n#\n"
+    (tasks_copy / "lottery" / "record_winners.py").write_text(
+        (tasks_copy / "lottery" / "record_winners.py").read_text() + "\n#\n"
     )
     assert packaging.build(RECORD).sha256 != before[RECORD]
     assert packaging.build(DRAW).sha256 == before[DRAW]
