@@ -95,6 +95,17 @@ def zip_of(source: str, module: str = "app") -> bytes:
     return buffer.getvalue()
 
 
+def on_demand_table(cloud: LocalCloud, name: str, key: str = "pk") -> str:
+    """An on-demand DynamoDB table keyed by the string attribute `key`; its name."""
+    cloud.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 def role(cloud: LocalCloud) -> str:
     """A role that may do anything: these functions test the runtime, not their permissions
     (test_execution_roles.py does)."""

@@ -6,16 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from tests.localcloud.helpers import on_demand_table
 
 
 def test_update_item_reports_capacity_only_when_asked(cloud: LocalCloud) -> None:
     dynamodb = cloud.client("dynamodb")
-    dynamodb.create_table(
-        TableName="capacity",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "capacity")
     update = {
         "TableName": "capacity",
         "Key": {"pk": {"S": "a"}},

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import deploy_source, invoke
+from tests.localcloud.helpers import deploy_source, invoke, on_demand_table
 
 ACCOUNT = "arn:aws:{service}:us-east-1:123456789012"
 # Calls the AWS API named in the event with its arguments; answers the result or the error code.
@@ -29,14 +29,9 @@ def handler(event, context):
 def caller(cloud: LocalCloud) -> Any:
     """A function whose role may read one table, update items in it, publish to one topic, read
     one bucket's objects and one secret (by the `-??????` pattern deploy writes)."""
-    iam, dynamodb = cloud.client("iam"), cloud.client("dynamodb")
+    iam = cloud.client("iam")
     for name in ("granted", "other"):
-        dynamodb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        on_demand_table(cloud, name, key="id")
     sns, s3 = cloud.client("sns"), cloud.client("s3")
     topics = {name: sns.create_topic(Name=name)["TopicArn"] for name in ("granted", "other")}
     for bucket in ("granted-bucket", "other-bucket"):

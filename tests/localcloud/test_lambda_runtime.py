@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import HANDLERS, deploy, deploy_source, invoke, zip_of
+from tests.localcloud.helpers import HANDLERS, deploy, deploy_source, invoke, on_demand_table, zip_of
 
 
 def test_payload_round_trip_context_and_environment(cloud: LocalCloud) -> None:
@@ -152,12 +152,7 @@ def test_log_tail_is_returned_when_asked(cloud: LocalCloud) -> None:
 def test_handler_boto3_calls_reach_the_local_cloud(cloud: LocalCloud) -> None:
     deploy(cloud, "putter", "puts")
     dynamodb = cloud.client("dynamodb")
-    dynamodb.create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "items")
 
     payload, error = invoke(cloud, "putter", {"table": "items", "pk": "a", "value": "1"})
 
@@ -266,12 +261,7 @@ def test_reserved_concurrency_set_on_a_warm_function_throttles_and_retires_extra
 def test_event_invocation_answers_at_once_and_runs_in_the_background(cloud: LocalCloud) -> None:
     deploy(cloud, "putter", "puts")
     dynamodb = cloud.client("dynamodb")
-    dynamodb.create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "items")
     event = {"table": "items", "pk": "async", "value": "1"}
 
     response = cloud.client("lambda").invoke(

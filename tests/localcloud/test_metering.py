@@ -1,17 +1,13 @@
 """The local cloud counts the requests each AWS operation answers, whoever sends them."""
 
 from localcloud import LocalCloud, metering
+from tests.localcloud.helpers import on_demand_table
 
 
 def test_requests_are_counted_per_service_and_operation(cloud: LocalCloud) -> None:
     metering.install()
     dynamodb, sns, s3 = cloud.client("dynamodb"), cloud.client("sns"), cloud.client("s3")
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "t", key="k")
     topic = sns.create_topic(Name="t")["TopicArn"]
     s3.create_bucket(Bucket="metered-bucket")
     metering.reset()
@@ -31,12 +27,7 @@ def test_requests_are_counted_per_service_and_operation(cloud: LocalCloud) -> No
 def test_batch_writes_count_their_items(cloud: LocalCloud) -> None:
     metering.install()
     dynamodb = cloud.client("dynamodb")
-    dynamodb.create_table(
-        TableName="batched",
-        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "batched", key="k")
     metering.reset()
     dynamodb.batch_write_item(
         RequestItems={"batched": [{"PutRequest": {"Item": {"k": {"S": str(i)}}}} for i in range(7)]}

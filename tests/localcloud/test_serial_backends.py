@@ -10,17 +10,12 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import deploy
+from tests.localcloud.helpers import deploy, on_demand_table
 
 
 def _table(cloud: LocalCloud) -> str:
     name = f"serial-{uuid.uuid4().hex[:8]}"
-    cloud.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, name)
     return name
 
 

@@ -8,7 +8,7 @@ import importlib
 import weakref
 
 from localcloud import LocalCloud, untracked
-from tests.localcloud.helpers import deploy, invoke
+from tests.localcloud.helpers import deploy, invoke, on_demand_table
 
 
 def _tracked() -> dict[str, int]:
@@ -22,12 +22,7 @@ def test_deleted_items_are_freed_and_nothing_is_listed(cloud: LocalCloud) -> Non
     from moto.dynamodb.models import dynamodb_backends
 
     dynamodb = cloud.client("dynamodb")
-    dynamodb.create_table(
-        TableName="freed",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(cloud, "freed")
     for n in range(20):
         dynamodb.put_item(TableName="freed", Item={"pk": {"S": f"k{n}"}, "v": {"N": "1"}})
         dynamodb.put_item(TableName="freed", Item={"pk": {"S": f"k{n}"}, "v": {"N": "2"}})  # a new Item
