@@ -46,6 +46,22 @@ def _parse(text: str | None) -> Any:
         return text
 
 
+def _shaped(execution: dict[str, Any], workflow: str | None) -> dict[str, Any]:
+    """An execution as the console answers it: JSON values, its input and output parsed."""
+    found: dict[str, Any] = _jsonable(execution)
+    found["input"] = _parse(found.get("input"))
+    found["output"] = _parse(found.get("output"))
+    found["workflow"] = workflow
+    return found
+
+
+def _raise_if_input_refused(error: ClientError) -> None:
+    """A start Step Functions refused for its name or input: the caller's mistake, a 400."""
+    code = error.response["Error"]["Code"]
+    if code in ("InvalidName", "ValidationException", "InvalidExecutionInput"):
+        raise BadRequest(error.response["Error"].get("Message", code)) from None
+
+
 def _trigger(trigger: Any, schedules_on: bool) -> dict[str, Any]:
     if isinstance(trigger, HttpRoute):
         return {"kind": "http", "method": trigger.method, "path": trigger.path, "sync": trigger.sync}
@@ -167,44 +183,34 @@ class ExecutionService:
         self.validate(name, document)
         arn = self.require_arn(name)
         text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+        args = {"stateMachineArn": arn, "input": text, **({"name": execution_name} if execution_name else {})}
         if self.workflow(name).type == StateMachineType.EXPRESS:
-            return self._run_express(name, arn, text, execution_name), True
+            return self._run_express(name, args), True
         if execution_name:
             existing = self._existing(arn, execution_name, document)
             if existing is not None:
                 return existing, False
         try:
-            args = {"stateMachineArn": arn, "input": text}
-            if execution_name:
-                args["name"] = execution_name
             started = self.sfn.start_execution(**args)
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "ExecutionAlreadyExists" and execution_name:
+            if error.response["Error"]["Code"] == "ExecutionAlreadyExists" and execution_name:
                 existing = self._existing(arn, execution_name, document)
                 if existing is not None:
                     return existing, False
-            if code in ("InvalidName", "ValidationException", "InvalidExecutionInput"):
-                raise BadRequest(error.response["Error"].get("Message", code)) from None
+            _raise_if_input_refused(error)
             raise
         return self.describe(started["executionArn"]), True
 
-    def _run_express(self, name: str, arn: str, text: str, execution_name: str | None) -> dict[str, Any]:
+    def _run_express(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """An Express execution runs to its end in the call: AWS keeps no execution to describe
         later (DescribeExecution and GetExecutionHistory refuse Express executions), nor
         deduplicates names."""
-        args = {"stateMachineArn": arn, "input": text, **({"name": execution_name} if execution_name else {})}
         try:
-            ended = _jsonable(self.sfn.start_sync_execution(**args))
+            ended = self.sfn.start_sync_execution(**args)
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code in ("InvalidName", "ValidationException", "InvalidExecutionInput"):
-                raise BadRequest(error.response["Error"].get("Message", code)) from None
+            _raise_if_input_refused(error)
             raise
-        ended["input"] = _parse(ended.get("input"))
-        ended["output"] = _parse(ended.get("output"))
-        ended["workflow"] = name
-        return dict(ended)
+        return _shaped(ended, name)
 
     def _existing(self, machine_arn: str, execution_name: str, document: Any) -> dict[str, Any] | None:
         arn = machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name
@@ -228,11 +234,7 @@ class ExecutionService:
             raise
 
     def describe(self, arn: str) -> dict[str, Any]:
-        found = _jsonable(self._call("describe_execution", executionArn=arn))
-        found["input"] = _parse(found.get("input"))
-        found["output"] = _parse(found.get("output"))
-        found["workflow"] = self.workflow_of(arn)
-        return dict(found)
+        return _shaped(self._call("describe_execution", executionArn=arn), self.workflow_of(arn))
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         self.describe(arn)  # a clean 404 for an unknown execution, whatever the backend says
