@@ -6,20 +6,17 @@ Clients are cached per process: a warm Lambda reuses its connections.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
 _overrides: dict[str, Any] = {}
 
 
 @cache
 def _client(service: str) -> Any:
-    # An endpoint of its own (the local cloud on 127.0.0.1) has no `sync-` or `data-` host names.
-    return boto3.client(service, config=Config(inject_host_prefix="AWS_ENDPOINT_URL" not in os.environ))
+    return boto3.client(service)
 
 
 @cache
