@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -144,20 +145,19 @@ def _permitted(role_arn: str, action: str, resource: str) -> bool:
         role = _iam_backends[account]["aws"].get_role_by_arn(role_arn)
     except Exception:  # the role is gone (a reset): nothing is allowed
         return False
-    documents = [*role.policies.values(), *(p.document for p in role.managed_policies.values())]
-    statements = [
-        statement
-        for document in documents
-        for statement in _listed_statements(json.loads(document) if isinstance(document, str) else document)
-    ]
+    attached = (v.document for p in role.managed_policies.values() for v in p.versions if v.is_default)
+    documents = [*role.policies.values(), *attached]
+    statements = [statement for document in documents for statement in _statements(document)]
     if any(st.get("Effect") == "Deny" and _matches(st, action, resource) for st in statements):
         return False
     return any(st.get("Effect") == "Allow" and _matches(st, action, resource) for st in statements)
 
 
-def _listed_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
+@lru_cache(maxsize=1024)
+def _statements(document: str) -> tuple[dict[str, Any], ...]:
+    """A policy document's statements, parsed once: every request of a function reads them."""
+    statements = json.loads(document).get("Statement", [])
+    return (statements,) if isinstance(statements, dict) else tuple(statements)
 
 
 def _refuse(service: str, message: str) -> Exception:

@@ -101,3 +101,18 @@ def test_a_refused_request_changes_nothing_and_other_callers_are_not_checked(
     caller("dynamodb", "put_item", TableName="granted", Item=key("3"))
     # the test's own client is not a function's role session
     assert "Item" not in cloud.client("dynamodb").get_item(TableName="granted", Key=key("3"))
+
+
+def test_an_attached_managed_policy_allows_as_an_inline_one_does(caller: Any, cloud: LocalCloud) -> None:
+    assert (
+        caller("dynamodb", "put_item", TableName="granted", Item=key("4"))["error"] == "AccessDeniedException"
+    )
+    table = ACCOUNT.format(service="dynamodb") + ":table/granted"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table}],
+    }
+    iam = cloud.client("iam")
+    policy = iam.create_policy(PolicyName="writes", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="caller-role", PolicyArn=policy)
+    assert caller("dynamodb", "put_item", TableName="granted", Item=key("4")) == {"error": None}
