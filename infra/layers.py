@@ -9,7 +9,6 @@ the pins, and a new layer version is published only when the zip differs from th
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.metadata
 import subprocess
@@ -76,8 +75,7 @@ class Layer:
 
     @property
     def sha256(self) -> str:
-        """Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256."""
-        return base64.b64encode(hashlib.sha256(self.zip).digest()).decode()
+        return code.code_sha256(self.zip)
 
 
 def third_party_imports() -> dict[str, Path]:

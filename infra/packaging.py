@@ -31,8 +31,12 @@ class Package:
 
     @property
     def sha256(self) -> str:
-        """Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256."""
-        return base64.b64encode(hashlib.sha256(self.zip).digest()).decode()
+        return code_sha256(self.zip)
+
+
+def code_sha256(zip_bytes: bytes) -> str:
+    """Base64 SHA-256 of a zip, the form Lambda reports as CodeSha256 (functions and layers)."""
+    return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
 
 
 _found: dict[tuple[Path, str], Path] = {}
