@@ -101,7 +101,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                 )
     if args.json:
         _print_json(execution)
-    return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1
+    return _exit_code(execution)
 
 
 def cmd_executions(args: argparse.Namespace) -> int:
@@ -152,6 +152,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_code(execution: dict[str, Any]) -> int:
+    """0 while the execution runs or once it succeeded, 1 when it ended otherwise."""
+    return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1
+
+
 def _short(text: str, width: int = 60) -> str:
     """One line of at most `width` characters (--json shows everything)."""
     line = " ".join(str(text).split())
@@ -192,7 +197,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
         _print_json(execution)
     else:
         print(f"{execution['status']} {args.arn} (redrive {execution.get('redriveCount', '?')})")
-    return 0 if execution["status"] in ("SUCCEEDED", "RUNNING") else 1
+    return _exit_code(execution)
 
 
 def register(sub: Any) -> None:
