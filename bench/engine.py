@@ -248,12 +248,18 @@ def _mock_addone(definition: str, inpt: str) -> None:
 
 
 def _deploy_addone(lam: Any, iam: Any) -> None:
+    # the role of addone and of the state machines, which may invoke it (the local cloud checks);
+    # not localcloud.execution_roles.unrestricted_role: moto alone's process must not import localcloud
+    principals = ["lambda.amazonaws.com", "states.amazonaws.com"]
     trust = {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": principals}, "Action": "sts:AssumeRole"}]
     }
     iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+    invoke = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="bench", PolicyName="invoke", PolicyDocument=json.dumps(invoke))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("handler.py", ADDONE)

@@ -1,5 +1,5 @@
-"""A Lambda function acts as its execution role, as on AWS: what the role's policies do not allow
-is answered AccessDenied.
+"""A Lambda function acts as its execution role, and a state machine's Tasks as the state
+machine's, as on AWS: what the role's policies do not allow is answered AccessDenied.
 
 moto checks no permissions (its IAM enforcement authenticates IAM users against every request,
 and checks actions only against resource "*"). Here a function's worker signs its requests with
@@ -7,7 +7,10 @@ credentials of its own role session (`credentials`), and every request made with
 against the role's inline and attached policies (Allow and Deny by action and resource), for the
 resource the request names (a table, index, topic, object, parameter...). A grant that deploy
 forgot then fails in the local cloud's tests as it would on AWS, instead of after the deploy.
-Requests of anyone else (deploy, the console, tests) are not checked, as before.
+The engine's Tasks act as their state machine's role (`state_machine_authorization`, and
+`refusal` for the Lambda Invoke it makes without a request), except when IAM has no such role:
+AWS refuses to make a state machine with one, moto does not, and tests and recorded cases name
+made-up roles. Requests of anyone else (deploy, the console, tests) are not checked.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import hashlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlparse
+from xml.sax.saxutils import escape
 
 from localcloud import pins
 
@@ -32,18 +37,66 @@ _JsonError = pins.resolve("moto.core.exceptions", "JsonRESTError")
 _S3AccessDenied = pins.resolve("moto.s3.exceptions", "S3AccessDeniedError")
 
 LOG = logging.getLogger(__name__)
+
+
+class _Session(NamedTuple):
+    role_arn: str
+    name: str
+    unknown_role_allowed: bool  # a state machine's, whose role IAM may not have (see above)
+
+
 _lock = threading.Lock()
-_sessions: dict[str, tuple[str, str]] = {}  # access key id -> (role ARN, session name)
+_sessions: dict[str, _Session] = {}  # by access key id
 # services whose errors are XML with their own code for a denial; the others answer JSON
 _QUERY_DENIAL = {"sns": "AuthorizationError"}
+_JSON_DENIAL_STATUS = {"lambda": 403}  # the others answer AccessDeniedException with 400
+
+
+def unrestricted_role(iam: Any, name: str) -> str:
+    """The ARN of role `name` (made if missing), which functions and state machines may assume
+    and which may do anything: for tests of the runtime and the engine, not of their grants."""
+    try:
+        arn: str = iam.get_role(RoleName=name)["Role"]["Arn"]
+        return arn
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    principals = ["lambda.amazonaws.com", "states.amazonaws.com"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": principals}, "Action": "sts:AssumeRole"}],
+    }
+    anything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="anything", PolicyDocument=json.dumps(anything))
+    return arn
+
+
+def _session_key(role_arn: str, session: str, unknown_role_allowed: bool) -> str:
+    key = "ASIA" + hashlib.sha256(f"{role_arn}|{session}|{unknown_role_allowed}".encode()).hexdigest()[:16]
+    key = key.upper()
+    with _lock:
+        _sessions[key] = _Session(role_arn, session, unknown_role_allowed)
+    return key
 
 
 def credentials(role_arn: str, session: str) -> dict[str, str]:
     """The environment of a worker acting as `role_arn` (session: the function's name)."""
-    key = "ASIA" + hashlib.sha256(f"{role_arn}|{session}".encode()).hexdigest()[:16].upper()
-    with _lock:
-        _sessions[key] = (role_arn, session)
+    key = _session_key(role_arn, session, unknown_role_allowed=False)
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": f"local-{key}"}
+
+
+@lru_cache(maxsize=256)
+def state_machine_session(role_arn: str) -> str:
+    """The name of the session a state machine's Tasks act in: AWS's are 32 random letters."""
+    return hashlib.sha256(role_arn.encode()).hexdigest()[:32]
+
+
+def state_machine_authorization(role_arn: str, region: str, service: str) -> str:
+    """The Authorization header that marks an engine request as made by `role_arn`'s session
+    (the engine's requests never leave the process, and are not signed)."""
+    key = _session_key(role_arn, state_machine_session(role_arn), unknown_role_allowed=True)
+    scope = f"{key}/20000101/{region}/{service}/aws4_request"
+    return f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"
 
 
 def _caller(headers: Any) -> tuple[str, str, str] | None:
@@ -120,10 +173,29 @@ def _asked(service: str, operation: str, response: Any, region: str, account: st
             f"{arn}:stream/{body['StreamName']}" if "StreamName" in body else "*"
         )
         return [(action, stream)]
+    if service == "lambda" and operation == "Invoke":
+        name = unquote(str(response.path).split("/functions/", 1)[-1].split("/", 1)[0])
+        return [("lambda:InvokeFunction", function_arn(name, _param(response, "Qualifier"), region, account))]
     if service == "sqs":
         url = body.get("QueueUrl") or _param(response, "QueueUrl")
         return [(action, f"{arn}:{urlparse(url).path.rsplit('/', 1)[-1]}" if url else "*")]
     return [(action, "*")]
+
+
+def function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
+    """The ARN IAM authorises an Invoke of `name` (a name, `name:alias`, a partial or a whole ARN)
+    against."""
+    if name.startswith("arn:"):
+        arn = name
+    elif ":function:" in name:
+        arn = f"arn:aws:lambda:{region}:{name}"
+    else:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier and arn.count(":") == 6 else arn
+
+
+def _account(arn: str) -> str:
+    return (arn.split(":") + [""] * 5)[4]
 
 
 def _listed(value: Any) -> list[str]:
@@ -137,20 +209,36 @@ def _matches(statement: dict[str, Any], action: str, resource: str) -> bool:
     )
 
 
-def _permitted(role_arn: str, action: str, resource: str) -> bool:
+def _permitted(session: _Session, action: str, resource: str) -> bool:
     """IAM's rule for identity policies: allowed by a statement, and denied by none. (moto's own
     evaluator turns a `?` wildcard, as in a secret's `-??????`, into an invalid regex.)"""
-    account = role_arn.split(":")[4]
     try:
-        role = _iam_backends[account]["aws"].get_role_by_arn(role_arn)
-    except Exception:  # the role is gone (a reset): nothing is allowed
-        return False
+        role = _iam_backends[_account(session.role_arn)]["aws"].get_role_by_arn(session.role_arn)
+    except Exception:  # IAM has no such role (made up, or gone in a reset)
+        return session.unknown_role_allowed
     attached = (v.document for p in role.managed_policies.values() for v in p.versions if v.is_default)
     documents = [*role.policies.values(), *attached]
     statements = [statement for document in documents for statement in _statements(document)]
     if any(st.get("Effect") == "Deny" and _matches(st, action, resource) for st in statements):
         return False
     return any(st.get("Effect") == "Allow" and _matches(st, action, resource) for st in statements)
+
+
+def _refusal(session: _Session, action: str, resource: str) -> str | None:
+    """Why the session may not do `action` on `resource`, as AWS words it; None if it may."""
+    if _permitted(session, action, resource):
+        return None
+    account, role = _account(session.role_arn), session.role_arn.rsplit("/", 1)[-1]
+    who = f"arn:aws:sts::{account}:assumed-role/{role}/{session.name}"
+    return (
+        f"User: {who} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action"
+    )
+
+
+def state_machine_refusal(role_arn: str, action: str, resource: str) -> str | None:
+    """`_refusal` for a state machine's Tasks, for a call the engine makes without a request."""
+    return _refusal(_Session(role_arn, state_machine_session(role_arn), True), action, resource)
 
 
 @lru_cache(maxsize=1024)
@@ -164,10 +252,18 @@ def _refuse(service: str, message: str) -> Exception:
     if service == "s3":
         return _S3AccessDenied()
     if service in _QUERY_DENIAL:
-        error = _XmlError(_QUERY_DENIAL[service], message)
+        code = _QUERY_DENIAL[service]
+        error = _XmlError(code, message)
         error.code = 403
+        # as AWS answers, with the request id that SDKs read from the body
+        error.description = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}"
+            f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        )
         return error
-    return _JsonError("AccessDeniedException", message)
+    error = _JsonError("AccessDeniedException", message)
+    error.code = _JSON_DENIAL_STATUS.get(service, 400)
+    return error
 
 
 def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
@@ -176,19 +272,15 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
         if caller is None:
             return authorize(self, iam_request_cls, resource)
         key, service, region = caller
-        role_arn, session = _sessions[key]
-        operation, account = self._get_action(), role_arn.split(":")[4]
+        session = _sessions[key]
+        operation, account = self._get_action(), _account(session.role_arn)
         if resource != "*":  # moto names S3's bucket or object, and its IAM action (ListBucket...)
             asked = [(f"{service}:{self.data.get('Action') or operation}", unquote(resource))]
         else:
             asked = _asked(service, operation, self, region, account)
         for action, arn in asked:
-            if not _permitted(role_arn, action, arn):
-                who = f"arn:aws:sts::{account}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}"
-                message = (
-                    f"User: {who} is not authorized to perform: {action} on resource: {arn} "
-                    f"because no identity-based policy allows the {action} action"
-                )
+            message = _refusal(session, action, arn)
+            if message is not None:
                 LOG.warning("AccessDenied: %s", message)
                 raise _refuse(service, message)
         return None

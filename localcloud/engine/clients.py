@@ -1,11 +1,13 @@
-"""The clients Task states use: one per (service, region), talking to the backends in-process.
+"""The clients Task states use: one per (service, region, role), talking to the backends in-process.
 
 moto builds a new boto3 client for every Task it runs (about 2 ms each, and boto3's default
 session is not safe to build clients from concurrently), and sends the request over HTTP to its
 own server, in the same process. Here each client is built once, and its requests are answered
 by moto's in-process request handler (the one `mock_aws` uses) before botocore would send them:
 the same backends and responses, without the loopback HTTP round trip (several ms per call),
-unsigned, and with the User-Agent built once.
+unsigned, and with the User-Agent built once. Each request is marked as made by the Task's role
+(its state machine's, or the Task's Credentials), which the local cloud checks it against as IAM
+would (see localcloud.execution_roles).
 A request that no local backend recognises fails instead of leaving the machine. (A Lambda Task's
 Invoke needs no client at all: see lambda_invoke.)
 A parameter that is null is left out, as the AWS SDK for Java that Step Functions calls AWS with
@@ -23,6 +25,7 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
+from localcloud import execution_roles
 from localcloud.engine import _hooks
 
 _ASL = "moto.stepfunctions.parser.asl"
@@ -43,7 +46,7 @@ _USERS = (
     "component.state.exec.state_task.service.state_task_service_aws_sdk",
 )
 
-_clients: dict[tuple[str, str], Any] = {}
+_clients: dict[tuple[str, str, str | None], Any] = {}
 _lock = threading.Lock()
 _session: Any = None
 
@@ -52,13 +55,15 @@ class NoLocalBackend(RuntimeError):
     pass
 
 
-def _in_process_sender() -> Callable[..., Any]:
+def _in_process_sender(authorization: str | None) -> Callable[..., Any]:
     from moto.core.botocore_stubber import BotocoreStubber
 
     stubber = BotocoreStubber()
     stubber.enabled = True
 
     def before_send(request: Any, **kwargs: Any) -> Any:
+        if authorization is not None:
+            request.headers["Authorization"] = authorization
         response = stubber(event_name="before-send", request=request)
         if response is None:
             raise NoLocalBackend(f"no local-cloud backend answers {request.method} {request.url}")
@@ -75,7 +80,7 @@ def _leave_out_nulls(params: dict[str, Any], **_: Any) -> None:
             _leave_out_nulls(value)
 
 
-def _make_client(region: str, service: str) -> Any:
+def _make_client(region: str, service: str, role_arn: str | None) -> Any:
     global _session
     if _session is None:
         _session = boto3.session.Session()
@@ -100,7 +105,11 @@ def _make_client(region: str, service: str) -> Any:
             signature_version=UNSIGNED,
         ),
     )
-    client.meta.events.register_first("before-send", _in_process_sender())
+    authorization = None
+    if role_arn is not None:
+        signing_name = client.meta.service_model.signing_name
+        authorization = execution_roles.state_machine_authorization(role_arn, region, signing_name)
+    client.meta.events.register_first("before-send", _in_process_sender(authorization))
     client.meta.events.register("before-parameter-build", _leave_out_nulls)
     # botocore rebuilds the User-Agent text on every request (a tenth of a millisecond); the
     # one built with the client is as good
@@ -115,14 +124,14 @@ def _make_client(region: str, service: str) -> Any:
 
 
 def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    """The shared in-process client the engine's Task states use."""
-    key = (region, service)
+    """The shared in-process client the engine's Task states use, acting as the Task's role."""
+    key = (region, service, getattr(state_credentials, "role_arn", None))
     client = _clients.get(key)
     if client is None:
         with _lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = _make_client(region, service)
+                client = _clients[key] = _make_client(*key)
     return client
 
 

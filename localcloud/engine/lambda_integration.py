@@ -7,17 +7,21 @@
 - A Task whose Resource is a function ARN fails with the function's error document as AWS's Python
   runtime printed it (`{"errorMessage": "...", ...}`); moto re-encodes it compactly, which is
   only right for the `lambda:invoke` integration. When the Invoke call itself fails (throttled,
-  missing function), the error is `Lambda.<Code>` as on AWS, not moto's `Exception`.
+  missing function), the error is `Lambda.<Code>` as on AWS, not moto's `Exception`; for a code
+  the Lambda API does not model (AccessDeniedException, when the role may not invoke the
+  function), the AWS SDK's base class: `Lambda.AWSLambdaException`.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import ClientError
 
 from localcloud.engine import _hooks, lambda_invoke
@@ -82,7 +86,7 @@ def _integration(original: Callable[..., None]) -> Callable[..., None]:
             LambdaFunctionErrorException,
         )
 
-        response = lambda_invoke.invoke(region, parameters)
+        response = lambda_invoke.invoke(region, parameters, getattr(state_credentials, "role_arn", None))
         raw: bytes = response["Payload"]
         payload = _payload(raw)
         function_error = response.get("FunctionError")
@@ -146,12 +150,21 @@ def _invoke_api_failure(env: Any, ex: Any) -> Any:
     )
 
 
+@functools.cache
+def _modeled_errors() -> frozenset[str]:
+    """The errors the Lambda API models, each with its own class in the AWS SDK."""
+    model = botocore.session.get_session().get_service_model("lambda")
+    return frozenset(shape.name for shape in model.error_shapes)
+
+
 _NOT_FOUND = re.compile(r"^(Function not found: arn:[^:]+:lambda:[^:]+:\d+:function:[^: ]+)(?= |$)")
 
 
-def _qualified_not_found(cause_of: Callable[[Any], tuple[str, str]]) -> Callable[[Any], tuple[str, str]]:
+def _as_aws_names(cause_of: Callable[[Any], tuple[str, str]]) -> Callable[[Any], tuple[str, str]]:
     def _error_cause_from_client_error(client_error: Any) -> tuple[str, str]:
         error, cause = cause_of(client_error)
+        if error.removeprefix("Lambda.") not in _modeled_errors():
+            error = "Lambda.AWSLambdaException"
         # AWS names the version it looked for: "...:function:NAME:$LATEST"
         return error, _NOT_FOUND.sub(r"\1:$LATEST", cause, count=1)
 
@@ -164,5 +177,5 @@ def install() -> None:
     _hooks.patch(f"{_TASK}.state_task_lambda:StateTaskLambda._from_error", _runtime_formatted_cause)
     _hooks.patch(
         f"{_TASK}.service.state_task_service_lambda:StateTaskServiceLambda._error_cause_from_client_error",
-        lambda orig: staticmethod(_qualified_not_found(orig.__func__)),
+        lambda orig: staticmethod(_as_aws_names(orig.__func__)),
     )

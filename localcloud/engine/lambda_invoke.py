@@ -7,7 +7,8 @@ the API calls (`LambdaBackend.invoke`: the lookup by name, ARN, alias or version
 faults, throttling) and shapes its answer as the Invoke API does: status 200, 202 (Event) or 204
 (DryRun), ExecutedVersion, FunctionError, LogResult only for LogType Tail, the invocation's
 request id; an API error as botocore's ClientError with its HTTP status. The request is still
-metered as a Lambda Invoke.
+metered as a Lambda Invoke, and refused, as IAM would, when the Task's role may not invoke the
+function.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localcloud import metering, pins
+from localcloud import execution_roles, metering, pins
 
 _BACKENDS = pins.resolve("moto.awslambda.models", "lambda_backends")
 pins.resolve("moto.awslambda.models", "LambdaBackend", "invoke")
@@ -38,9 +39,17 @@ _HEADERS = {
 }
 
 
-def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """What botocore's `lambda.invoke(**parameters)` returns, with the Payload as bytes."""
+def invoke(region: str, parameters: dict[str, Any], role_arn: str | None = None) -> dict[str, Any]:
+    """What botocore's `lambda.invoke(**parameters)` returns, with the Payload as bytes, when
+    `role_arn` (the Task's) may invoke the function."""
     metering.record("awslambda", "Invoke")  # the service name moto meters it under
+    if role_arn is not None:
+        function = execution_roles.function_arn(
+            parameters["FunctionName"], parameters.get("Qualifier"), region, _ACCOUNT
+        )
+        refusal = execution_roles.state_machine_refusal(role_arn, "lambda:InvokeFunction", function)
+        if refusal is not None:
+            raise _client_error("AccessDeniedException", refusal, 403)
     headers = {
         header: parameters[name] for name, header in _HEADERS.items() if parameters.get(name) is not None
     }
@@ -55,14 +64,7 @@ def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
             response_headers,
         )
     except _API_ERROR as error:
-        status = int(error.code)
-        raise ClientError(
-            {
-                "Error": {"Code": error.error_type, "Message": error.message},
-                "ResponseMetadata": _metadata(str(uuid.uuid4()), status),
-            },
-            "Invoke",
-        ) from None
+        raise _client_error(error.error_type, error.message, int(error.code)) from None
     raw = payload.encode("utf-8") if isinstance(payload, str) else payload
     invocation = headers.get("x-amz-invocation-type", "RequestResponse")
     status = _STATUS.get(invocation, 200)
@@ -78,6 +80,16 @@ def invoke(region: str, parameters: dict[str, Any]) -> dict[str, Any]:
         response["LogResult"] = response_headers["x-amz-log-result"]
     response["Payload"] = raw
     return response
+
+
+def _client_error(code: str, message: str, status: int) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": _metadata(str(uuid.uuid4()), status),
+        },
+        "Invoke",
+    )
 
 
 def _metadata(request_id: str, status: int) -> dict[str, Any]:

@@ -3,7 +3,6 @@ error and cause, and the history."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, execution_roles
 from localcloud.engine import clock
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/engine-tests"
@@ -98,15 +97,7 @@ def run_definition(local_cloud: LocalCloud) -> Runner:
 def deploy_function(local_cloud: LocalCloud) -> Callable[[str], str]:
     """Deploy `code` (a module with handler(event, context)) and return the function's ARN."""
     lam = local_cloud.client("lambda")
-    iam = local_cloud.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_role(RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
+    execution_roles.unrestricted_role(local_cloud.client("iam"), ROLE_ARN.rsplit("/", 1)[1])
 
     def deploy(code: str) -> str:
         buf = io.BytesIO()

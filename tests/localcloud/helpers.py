@@ -9,7 +9,7 @@ import time
 import zipfile
 from typing import Any
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, execution_roles
 
 HANDLERS = {
     "echo": """
@@ -109,17 +109,7 @@ def on_demand_table(cloud: LocalCloud, name: str, key: str = "pk") -> str:
 def role(cloud: LocalCloud) -> str:
     """A role that may do anything: these functions test the runtime, not their permissions
     (test_execution_roles.py does)."""
-    iam = cloud.client("iam")
-    try:
-        arn: str = iam.get_role(RoleName="test-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        anything = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-        }
-        iam.put_role_policy(RoleName="test-role", PolicyName="anything", PolicyDocument=json.dumps(anything))
-    return arn
+    return execution_roles.unrestricted_role(cloud.client("iam"), "test-role")
 
 
 def deploy(cloud: LocalCloud, name: str, kind: str, timeout: int = 3, **extra: Any) -> str:
