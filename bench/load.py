@@ -44,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import infra
+from console import authorizer
 from infra.environments import Environment
 from tasks.lottery.draw import draw_order
 
@@ -90,18 +91,13 @@ def http(
 def rider_token(env: Environment, username: str) -> str:
     """An ID token of a rider of the environment's user pool (what the app's sign-in gives)."""
     cognito = env.client("cognito-idp")
-    [pool] = [
-        p["Id"]
-        for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
-        if p["Name"] == env.resource_name("users")
-    ]
-    [client] = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    pool, client = authorizer.user_pool(env)
     with contextlib.suppress(cognito.exceptions.UsernameExistsException):
         cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
     cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
     signed_in = cognito.admin_initiate_auth(
         UserPoolId=pool,
-        ClientId=client["ClientId"],
+        ClientId=client,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
     )

@@ -118,8 +118,8 @@ def cognito_verifier(issuer: str, client_id: str, jwks_url: str | None = None) -
     return JwtVerifier(issuer, (client_id,), answer.body)
 
 
-def user_pool_verifier(env: Any) -> JwtVerifier:
-    """The environment's user pool, as deploy made it."""
+def user_pool(env: Any) -> tuple[str, str]:
+    """(pool id, app client id) of the environment's user pool, as deploy made it."""
     cognito = env.client("cognito-idp")
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
     pool = next((p["Id"] for p in pools if p["Name"] == env.resource_name("users")), None)
@@ -129,6 +129,12 @@ def user_pool_verifier(env: Any) -> JwtVerifier:
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")), None)
     if client_id is None:
         raise RuntimeError(f"user pool {pool} has no app client {env.resource_name('api')}")
+    return pool, client_id
+
+
+def user_pool_verifier(env: Any) -> JwtVerifier:
+    """The environment's user pool, as deploy made it."""
+    pool, client_id = user_pool(env)
     issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool}"
     # The local cloud serves the keys at <endpoint>/<pool id>/.well-known/jwks.json.
     return cognito_verifier(

@@ -300,17 +300,14 @@ def test_the_workflow_checks_its_input_again_without_alerting(app: Deployed, ale
 def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed, rides: str) -> None:
     """The console's authorizer as deployed: the local Cognito's tokens, its JWKS over HTTP."""
     cognito = app.client("cognito-idp")
-    [pool] = [
-        p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "pyflows-local-users"
-    ]
-    [client] = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
-    cognito.admin_create_user(UserPoolId=pool["Id"], Username="carol", MessageAction="SUPPRESS")
+    pool, client = authorizer.user_pool(app.env)
+    cognito.admin_create_user(UserPoolId=pool, Username="carol", MessageAction="SUPPRESS")
     cognito.admin_set_user_password(
-        UserPoolId=pool["Id"], Username="carol", Password="Unicorn-Pass-1", Permanent=True
+        UserPoolId=pool, Username="carol", Password="Unicorn-Pass-1", Permanent=True
     )
     tokens = cognito.admin_initiate_auth(
-        UserPoolId=pool["Id"],
-        ClientId=client["ClientId"],
+        UserPoolId=pool,
+        ClientId=client,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "carol", "PASSWORD": "Unicorn-Pass-1"},
     )["AuthenticationResult"]
