@@ -87,6 +87,16 @@ function jsonBlock(value, isError = false) {
   return h("pre", { class: "json" + (isError ? " error" : "") }, pretty(value));
 }
 
+// An execution's error and cause: the cause's errorMessage when it is a Lambda error document.
+function errorBanner(e) {
+  if (!e.error) return "";
+  const cause = tryJson(e.cause);
+  const message = cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
+  return h("div", { class: "error-banner", "data-testid": "execution-error" },
+    h("strong", {}, e.error), message ? h("div", {}, message) : null,
+    cause && typeof cause === "object" ? h("details", {}, h("summary", {}, "Cause"), h("pre", {}, pretty(cause))) : null);
+}
+
 function graphHeading(box) {
   const zoom = h("button", { type: "button", class: "btn graph-tools", "aria-pressed": "false" }, "Actual size");
   zoom.addEventListener("click", () => {
@@ -214,8 +224,19 @@ function startForm(wf) {
     h("input", { id: "field-execution-name", type: "text", name: "__name", placeholder: "generated when empty" }),
     h("div", { class: "field-error" }));
   const submit = h("button", { class: "btn primary", type: "submit", disabled: !wf.deployed }, "Start execution");
+  // An Express execution runs to its end in the start, and AWS keeps none to open later: its end shows here.
+  const express = wf.type === "EXPRESS";
+  const result = h("div", { class: "run-result", hidden: true, "data-testid": "run-result" });
   const form = h("form", { novalidate: true, "data-testid": "start-form" }, formError, fields, advanced, nameField, submit,
-    wf.deployed ? null : h("p", { class: "hint" }, "Deploy this workflow to start it: python deploy.py --env …"));
+    wf.deployed ? null : h("p", { class: "hint" }, "Deploy this workflow to start it: python deploy.py --env …"),
+    express ? h("p", { class: "hint" }, "Express workflow: it runs to its end when started, and its result shows below.") : null,
+    result);
+  const showResult = (e) => {
+    result.hidden = false;
+    result.replaceChildren(
+      h("h3", {}, "Result ", statusBadge(e.status, "run-status")),
+      errorBanner(e) || h("div", { "data-testid": "run-output" }, jsonBlock(e.output)));
+  };
 
   const collect = () => {
     if (advanced.open) {
@@ -253,6 +274,7 @@ function startForm(wf) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors();
+    result.hidden = true;
     let input;
     try { input = collect(); } catch (problem) { showErrors([problem]); return; }
     // Validate first: nothing starts until the input matches the schema.
@@ -262,7 +284,8 @@ function startForm(wf) {
     try {
       const name = form.querySelector('[name="__name"]').value.trim();
       const started = await api(`api/workflows/${enc(wf.name)}/executions`, { json: { input, ...(name ? { name } : {}) } });
-      location.hash = execLink(started.executionArn);
+      if (express) showResult(started);
+      else location.hash = execLink(started.executionArn);
     } catch (error) {
       if (error.body && error.body.fields) showErrors(error.body.fields);
       else { formError.hidden = false; formError.textContent = error.message; }
@@ -457,11 +480,7 @@ async function executionView(arn) {
         [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))));
-    const cause = tryJson(e.cause);
-    const message = cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
-    banner.replaceChildren(e.error ? h("div", { class: "error-banner", "data-testid": "execution-error" },
-      h("strong", {}, e.error), message ? h("div", {}, message) : null,
-      cause && typeof cause === "object" ? h("details", {}, h("summary", {}, "Cause"), h("pre", {}, pretty(cause))) : null) : "");
+    banner.replaceChildren(errorBanner(e));
   };
   const refresh = async () => {
     const [execution, graph, svg, history] = await Promise.all([

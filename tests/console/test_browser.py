@@ -1,9 +1,11 @@
 """The web console in headless Chromium (Debian's, driven by Playwright): start the lottery from
-the form, read the coloured graph and a state's output, see field errors and a failed execution.
-Writes test-output/execution-page.png for a reviewer."""
+the form, read the coloured graph and a state's output, see field errors and a failed execution,
+and an Express start's end on the form. Writes test-output/execution-page.png for a reviewer."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import shutil
@@ -16,11 +18,15 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from console.app import create_app
 from console.graph.render import COLOURS
 from console.service import ExecutionService
 from infra.environments import Environment
 from localcloud import LocalCloud
+from tests.console import workflows as test_workflows
+from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
+from workflows.asl import StateMachineType
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
@@ -218,3 +224,54 @@ def test_stop_a_running_execution(
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("ABORTED"))
     sync_api.expect(state(page, "Draw Complete")).to_have_class(re.compile(r"\bnot_reached\b"))
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
+
+
+QUICK = {  # an Express machine: doubles `count`, and fails above 3
+    "StartAt": "Check",
+    "States": {
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.count", "NumericGreaterThan": 3, "Next": "Too Many"}],
+            "Default": "Double",
+        },
+        "Too Many": {"Type": "Fail", "Error": "TooMany", "Cause": "count is above 3"},
+        "Double": {
+            "Type": "Pass",
+            "Parameters": {"twice.$": "States.MathAdd($.count, $.count)"},
+            "End": True,
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def express_url(console_env: Environment) -> Iterator[str]:
+    """A console of one Express workflow, `quick`."""
+    console_env.client("stepfunctions").create_state_machine(
+        name=console_env.resource_name("quick"), definition=json.dumps(QUICK), roleArn=ROLE, type="EXPRESS"
+    )
+    quick = dataclasses.replace(
+        test_workflows.WORKFLOWS["shapes"], name="quick", type=StateMachineType.EXPRESS
+    )
+    server = make_server("127.0.0.1", 0, create_app(console_env, {"quick": quick}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str) -> None:
+    """AWS keeps no Express execution to open later: the start's answer is shown where it was made."""
+    page.goto(f"{express_url}#/workflows/quick")
+    page.locator("#field-count").fill("2")
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    result = page.locator("[data-testid=run-result]")
+    sync_api.expect(result.locator("[data-testid=run-status]")).to_have_text("SUCCEEDED")
+    sync_api.expect(result.locator("[data-testid=run-output]")).to_contain_text('"twice": 4')
+    assert page.url.endswith("#/workflows/quick")
+
+    page.locator("#field-count").fill("5")
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(result.locator("[data-testid=run-status]")).to_have_text("FAILED")
+    sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("TooMany")
+    sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("count is above 3")
+    sync_api.expect(result.locator("[data-testid=run-output]")).to_have_count(0)
