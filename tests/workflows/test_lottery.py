@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.iam import POLICY_NAME
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from tasks.lottery.draw import draw_order
@@ -232,6 +233,29 @@ def test_a_failed_branch_fails_the_announcement_and_is_alerted(lottery: Deployed
 
     assert run.status == "FAILED" and run.error == "WinnerAlreadyRecorded"
     assert run.states[-2:] == ALERT and "Announce And Record" in run.states
+    assert len(alerts.messages()) == 1
+
+
+def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deployed, alerts: Inbox) -> None:
+    """The state machine acts as its role: without sns:Publish on the announcements topic, Notify
+    Winners fails as it would on AWS, and is alerted, instead of passing here and failing there."""
+    iam, role = lottery.client("iam"), lottery.env.resource_name("lottery", "sfn")
+    granted = iam.get_role_policy(RoleName=role, PolicyName=POLICY_NAME)["PolicyDocument"]
+    topic = lottery.resource("lottery", "announcements")
+    forgot = json.loads(json.dumps(granted))
+    for statement in forgot["Statement"]:
+        statement["Resource"] = [r for r in statement["Resource"] if r != topic]
+    forgot["Statement"] = [statement for statement in forgot["Statement"] if statement["Resource"]]
+    assert forgot != granted  # the topic was granted
+    iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(forgot))
+    try:
+        run = lottery.run("lottery", {"winners": 2})
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(granted))
+
+    assert run.status == "FAILED" and run.error == "SNS.AuthorizationErrorException"
+    assert f"not authorized to perform: sns:Publish on resource: {topic}" in str(run.cause)
+    assert "Notify Winners" in run.states and run.states[-2:] == ALERT
     assert len(alerts.messages()) == 1
 
 
