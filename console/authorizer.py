@@ -25,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from infra import auth
 from tasks.shared.http import request_json
 
 
@@ -121,14 +122,12 @@ def cognito_verifier(issuer: str, client_id: str, jwks_url: str | None = None) -
 def user_pool(env: Any) -> tuple[str, str]:
     """(pool id, app client id) of the environment's user pool, as deploy made it."""
     cognito = env.client("cognito-idp")
-    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    pool = next((p["Id"] for p in pools if p["Name"] == env.resource_name("users")), None)
+    pool = auth.find_pool(cognito, auth.pool_name(env))
     if pool is None:
-        raise RuntimeError(f"no user pool {env.resource_name('users')}: deploy the environment first")
-    clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
-    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == env.resource_name("api")), None)
+        raise RuntimeError(f"no user pool {auth.pool_name(env)}: deploy the environment first")
+    client_id = auth.find_client(cognito, pool, auth.client_name(env))
     if client_id is None:
-        raise RuntimeError(f"user pool {pool} has no app client {env.resource_name('api')}")
+        raise RuntimeError(f"user pool {pool} has no app client {auth.client_name(env)}")
     return pool, client_id
 
 

@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from infra.environments import Environment
 from infra.plan import Action, Context, owned
 
 PLANNED = "(planned)"
 
 
-def pool_name(ctx: Context) -> str:
-    return ctx.env.resource_name("users")
+def pool_name(env: Environment) -> str:
+    return env.resource_name("users")
+
+
+def client_name(env: Environment) -> str:
+    return env.resource_name("api")
+
+
+def find_pool(cognito: Any, name: str) -> str | None:
+    """The id of the user pool named `name`, if there is one."""
+    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+    return next((p["Id"] for page in pages for p in page["UserPools"] if p["Name"] == name), None)
+
+
+def find_client(cognito: Any, pool_id: str, name: str) -> str | None:
+    """The id of the pool's app client named `name`, if there is one."""
+    pages = cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60)
+    return next(
+        (c["ClientId"] for page in pages for c in page["UserPoolClients"] if c["ClientName"] == name), None
+    )
 
 
 def ensure(ctx: Context) -> tuple[str, str]:
     """(issuer URL, app client id) of the environment's user pool."""
-    cognito, name = ctx.client("cognito-idp"), pool_name(ctx)
-    pools = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == name]
-    if pools:
+    cognito, name = ctx.client("cognito-idp"), pool_name(ctx.env)
+    pool_id = find_pool(cognito, name)
+    if pool_id is not None:
         ctx.same("user pool", name)
-        pool_id = pools[0]["Id"]
     elif ctx.change("user pool", name, Action.CREATE, "issues the API's JWTs"):
         pool_id = cognito.create_user_pool(PoolName=name, UserPoolTags=ctx.env.tags())["UserPool"]["Id"]
     else:
         return PLANNED, PLANNED
     issuer = f"https://cognito-idp.{ctx.env.region}.amazonaws.com/{pool_id}"
-    client = ctx.env.resource_name("api")
-    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
-    found = [c["ClientId"] for c in clients if c["ClientName"] == client]
-    if found:
+    client = client_name(ctx.env)
+    found = find_client(cognito, pool_id, client)
+    if found is not None:
         ctx.same("user pool client", client)
-        return issuer, found[0]
+        return issuer, found
     if not ctx.change("user pool client", client, Action.CREATE):
         return issuer, PLANNED
     created = cognito.create_user_pool_client(
@@ -42,7 +61,8 @@ def ensure(ctx: Context) -> tuple[str, str]:
 
 def destroy(ctx: Context) -> None:
     cognito = ctx.client("cognito-idp")
-    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+    for pool in [p for page in pages for p in page["UserPools"]]:
         if not pool["Name"].startswith(ctx.env.resource_name("")):
             continue
         tags = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags", {})

@@ -7,10 +7,12 @@ credentials of its own role session (`credentials`), and every request made with
 against the role's inline and attached policies (Allow and Deny by action and resource), for the
 resource the request names (a table, index, topic, object, parameter...). A grant that deploy
 forgot then fails in the local cloud's tests as it would on AWS, instead of after the deploy.
-The engine's Tasks act as their state machine's role (`state_machine_authorization`, and
-`refusal` for the Lambda Invoke it makes without a request), except when IAM has no such role:
-AWS refuses to make a state machine with one, moto does not, and tests and recorded cases name
-made-up roles. Requests of anyone else (deploy, the console, tests) are not checked.
+The engine's Tasks act as their state machine's role, or their own Credentials' role
+(`state_machine_authorization`, and `state_machine_refusal` for the Lambda Invoke it makes without
+a request), except when IAM has never had the role: AWS refuses to make a state machine with one,
+moto does not, and tests and recorded cases name made-up roles. A role that IAM has had and no
+longer has allows nothing. Not checked: the EventBridge rule grants AWS also requires of a `.sync`
+Task's role (the engine polls without a rule). Requests of anyone else (deploy, the console, tests) are not checked.
 """
 
 from __future__ import annotations
@@ -47,9 +49,12 @@ class _Session(NamedTuple):
 
 _lock = threading.Lock()
 _sessions: dict[str, _Session] = {}  # by access key id
+# the roles IAM has had: a state machine's role that is gone is not taken for a made-up one
+_roles_seen: set[str] = set()
 # services whose errors are XML with their own code for a denial; the others answer JSON
 _QUERY_DENIAL = {"sns": "AuthorizationError"}
 _JSON_DENIAL_STATUS = {"lambda": 403}  # the others answer AccessDeniedException with 400
+_SHOWN_SERVICE = {"sns": "SNS"}  # how a service writes its actions in a refusal
 
 
 def unrestricted_role(iam: Any, name: str) -> str:
@@ -85,9 +90,8 @@ def credentials(role_arn: str, session: str) -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": f"local-{key}"}
 
 
-@lru_cache(maxsize=256)
 def state_machine_session(role_arn: str) -> str:
-    """The name of the session a state machine's Tasks act in: AWS's are 32 random letters."""
+    """The name of the session a state machine's Tasks act in (on AWS, 32 random characters)."""
     return hashlib.sha256(role_arn.encode()).hexdigest()[:32]
 
 
@@ -209,13 +213,23 @@ def _matches(statement: dict[str, Any], action: str, resource: str) -> bool:
     )
 
 
+def _role(arn: str) -> Any:
+    """The role IAM has under `arn`, or None."""
+    account = _account(arn)
+    if not (account.isdigit() and len(account) == 12):
+        return None
+    roles = _iam_backends[account]["aws"].roles
+    # a copy: a deploy may be making roles meanwhile, and moto's own lookup iterates them unlocked
+    return next((role for role in list(roles.values()) if role.arn == arn), None)
+
+
 def _permitted(session: _Session, action: str, resource: str) -> bool:
     """IAM's rule for identity policies: allowed by a statement, and denied by none. (moto's own
     evaluator turns a `?` wildcard, as in a secret's `-??????`, into an invalid regex.)"""
-    try:
-        role = _iam_backends[_account(session.role_arn)]["aws"].get_role_by_arn(session.role_arn)
-    except Exception:  # IAM has no such role (made up, or gone in a reset)
-        return session.unknown_role_allowed
+    role = _role(session.role_arn)
+    if role is None:  # made up (a state machine's may be), or deleted: then nothing is allowed
+        return session.unknown_role_allowed and session.role_arn not in _roles_seen
+    _roles_seen.add(session.role_arn)
     attached = (v.document for p in role.managed_policies.values() for v in p.versions if v.is_default)
     documents = [*role.policies.values(), *attached]
     statements = [statement for document in documents for statement in _statements(document)]
@@ -230,15 +244,25 @@ def _refusal(session: _Session, action: str, resource: str) -> str | None:
         return None
     account, role = _account(session.role_arn), session.role_arn.rsplit("/", 1)[-1]
     who = f"arn:aws:sts::{account}:assumed-role/{role}/{session.name}"
+    service, _, operation = action.partition(":")
+    shown = f"{_SHOWN_SERVICE.get(service, service)}:{operation}"  # SNS writes "SNS:Publish"
     return (
-        f"User: {who} is not authorized to perform: {action} on resource: {resource} "
-        f"because no identity-based policy allows the {action} action"
+        f"User: {who} is not authorized to perform: {shown} on resource: {resource} "
+        f"because no identity-based policy allows the {shown} action"
     )
 
 
 def state_machine_refusal(role_arn: str, action: str, resource: str) -> str | None:
     """`_refusal` for a state machine's Tasks, for a call the engine makes without a request."""
-    return _refusal(_Session(role_arn, state_machine_session(role_arn), True), action, resource)
+    message = _refusal(_Session(role_arn, state_machine_session(role_arn), True), action, resource)
+    if message is not None:
+        LOG.warning("AccessDenied: %s", message)
+    return message
+
+
+def forget_roles() -> None:
+    """After a reset: the roles IAM had are gone, and no longer known to have been."""
+    _roles_seen.clear()
 
 
 @lru_cache(maxsize=1024)

@@ -161,6 +161,7 @@ class LocalCloud:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
         _switch_on_moto_features()  # moto's reset may restore the default config
+        execution_roles.forget_roles()
         if self.lambda_runtime is not None:
             self.lambda_runtime.clear_faults()
         self.scheduler.reset()

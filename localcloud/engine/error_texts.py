@@ -11,7 +11,11 @@
   inner state ("An error occurred while executing the state 'X' ..."), is not prefixed again.
 - A DynamoDB Task that DynamoDB refuses with an error the AWS SDK for Java has no class for (a
   ValidationException, say): AWS names it by the SDK's base class, DynamoDB.AmazonDynamoDBException;
-  moto names it by its code.
+  moto names it by its code. Likewise a Step Functions Task its role may not call:
+  StepFunctions.AWSStepFunctionsException.
+- An aws-sdk Task's error is named by the AWS SDK for Java v2's name of the service (Sns.,
+  Lambda., SecretsManager., ...); moto knows only DynamoDb and Sfn, and uses the lower-case
+  resource name for the others.
 """
 
 from __future__ import annotations
@@ -159,6 +163,42 @@ def _sdk_class_names(error_cause: Any) -> Any:
     return staticmethod(_error_cause_from_client_error)
 
 
+_SFN_TASK = f"{_STATE}.exec.state_task.service.state_task_service_sfn:StateTaskServiceSfn"
+
+
+def _sfn_denial(from_error: Callable[[Any, Any, Exception], Any]) -> Callable[[Any, Any, Exception], Any]:
+    """A Step Functions integration its role may not call fails with the Java SDK's base class,
+    which has none for AccessDeniedException (moto writes StepFunctions.AccessDeniedExceptionException)."""
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        event = from_error(self, env, ex)
+        code = getattr(ex, "response", {}).get("Error", {}).get("Code")
+        if (
+            code == "AccessDeniedException"
+            and event.event_details
+            and "taskFailedEventDetails" in event.event_details
+        ):
+            name = "StepFunctions.AWSStepFunctionsException"
+            event.error_name = _error_name(name)
+            event.event_details["taskFailedEventDetails"]["error"] = name
+        return event
+
+    return _from_error
+
+
+# aws-sdk integrations name errors by the AWS SDK for Java v2's service name; moto knows two
+_SDK_SERVICE_NAMES = {
+    "lambda": "Lambda",
+    "sns": "Sns",
+    "sqs": "Sqs",
+    "s3": "S3",
+    "ssm": "Ssm",
+    "secretsmanager": "SecretsManager",
+    "kinesis": "Kinesis",
+    "eventbridge": "EventBridge",
+}
+
+
 def _decorate_once(get_details: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def get_execution_failed_event_details(self: Any) -> Any:
         pair = self.extract_error_cause_pair()
@@ -183,6 +223,11 @@ def install() -> None:
         _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
     _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
     _hooks.patch(f"{_DYNAMODB_TASK}._error_cause_from_client_error", _sdk_class_names)
+    _hooks.patch(f"{_SFN_TASK}._from_error", _sfn_denial)
+    _, _, names = _hooks.resolve(
+        f"{_STATE}.exec.state_task.service.state_task_service_aws_sdk:_SERVICE_ERROR_NAMES"
+    )
+    names.update({k: v for k, v in _SDK_SERVICE_NAMES.items() if k not in names})
     _hooks.patch(
         f"{_STATE}.wait.wait_function.timestamp:Timestamp._create_failure_event", _jsonata_timestamp_failure
     )

@@ -7,21 +7,19 @@
 - A Task whose Resource is a function ARN fails with the function's error document as AWS's Python
   runtime printed it (`{"errorMessage": "...", ...}`); moto re-encodes it compactly, which is
   only right for the `lambda:invoke` integration. When the Invoke call itself fails (throttled,
-  missing function), the error is `Lambda.<Code>` as on AWS, not moto's `Exception`; for a code
-  the Lambda API does not model (AccessDeniedException, when the role may not invoke the
-  function), the AWS SDK's base class: `Lambda.AWSLambdaException`.
+  missing function), the error is `Lambda.<Code>` as on AWS, not moto's `Exception`; when the
+  role may not invoke the function, `Lambda.AWSLambdaException`, the base class of the AWS SDK
+  for Java, which has none for AccessDeniedException.
 """
 
 from __future__ import annotations
 
 import email.utils
-import functools
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 from botocore.exceptions import ClientError
 
 from localcloud.engine import _hooks, lambda_invoke
@@ -150,20 +148,13 @@ def _invoke_api_failure(env: Any, ex: Any) -> Any:
     )
 
 
-@functools.cache
-def _modeled_errors() -> frozenset[str]:
-    """The errors the Lambda API models, each with its own class in the AWS SDK."""
-    model = botocore.session.get_session().get_service_model("lambda")
-    return frozenset(shape.name for shape in model.error_shapes)
-
-
 _NOT_FOUND = re.compile(r"^(Function not found: arn:[^:]+:lambda:[^:]+:\d+:function:[^: ]+)(?= |$)")
 
 
 def _as_aws_names(cause_of: Callable[[Any], tuple[str, str]]) -> Callable[[Any], tuple[str, str]]:
     def _error_cause_from_client_error(client_error: Any) -> tuple[str, str]:
         error, cause = cause_of(client_error)
-        if error.removeprefix("Lambda.") not in _modeled_errors():
+        if client_error.response["Error"]["Code"] == "AccessDeniedException":  # no SDK class of its own
             error = "Lambda.AWSLambdaException"
         # AWS names the version it looked for: "...:function:NAME:$LATEST"
         return error, _NOT_FOUND.sub(r"\1:$LATEST", cause, count=1)

@@ -226,7 +226,7 @@ def test_stop_a_running_execution(
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
 
 
-QUICK = {  # an Express machine: doubles `count`, and fails above 3
+CAPPED = {  # an Express machine: doubles `count`, and fails above 3
     "StartAt": "Check",
     "States": {
         "Check": {
@@ -246,14 +246,14 @@ QUICK = {  # an Express machine: doubles `count`, and fails above 3
 
 @pytest.fixture(scope="module")
 def express_url(console_env: Environment) -> Iterator[str]:
-    """A console of one Express workflow, `quick`."""
+    """A console of one Express workflow, `capped`."""
     console_env.client("stepfunctions").create_state_machine(
-        name=console_env.resource_name("quick"), definition=json.dumps(QUICK), roleArn=ROLE, type="EXPRESS"
+        name=console_env.resource_name("capped"), definition=json.dumps(CAPPED), roleArn=ROLE, type="EXPRESS"
     )
-    quick = dataclasses.replace(
-        test_workflows.WORKFLOWS["shapes"], name="quick", type=StateMachineType.EXPRESS
+    capped = dataclasses.replace(
+        test_workflows.WORKFLOWS["shapes"], name="capped", type=StateMachineType.EXPRESS
     )
-    server = make_server("127.0.0.1", 0, create_app(console_env, {"quick": quick}), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(console_env, {"capped": capped}), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
@@ -261,13 +261,13 @@ def express_url(console_env: Environment) -> Iterator[str]:
 
 def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str) -> None:
     """AWS keeps no Express execution to open later: the start's answer is shown where it was made."""
-    page.goto(f"{express_url}#/workflows/quick")
+    page.goto(f"{express_url}#/workflows/capped")
     page.locator("#field-count").fill("2")
     page.locator("[data-testid=start-form] button[type=submit]").click()
     result = page.locator("[data-testid=run-result]")
     sync_api.expect(result.locator("[data-testid=run-status]")).to_have_text("SUCCEEDED")
     sync_api.expect(result.locator("[data-testid=run-output]")).to_contain_text('"twice": 4')
-    assert page.url.endswith("#/workflows/quick")
+    assert page.url.endswith("#/workflows/capped")
 
     page.locator("#field-count").fill("5")
     page.locator("[data-testid=start-form] button[type=submit]").click()

@@ -126,19 +126,27 @@ FUNCTION = ACCOUNT.format(service="lambda") + ":function:{}"
 
 @pytest.fixture
 def machine(cloud: LocalCloud) -> Any:
-    """Runs one Task in a state machine whose role may invoke `granted` and publish to the topic
+    """Runs one Task in a state machine whose role may invoke `granted` (any version or alias),
+    `plain` (unqualified only) and `aliased` (its alias `live` only), and publish to the topic
     `granted`, and nothing else; answers the execution as DescribeExecution does."""
-    for name in ("granted", "other"):
+    lam = cloud.client("lambda")
+    for name in ("granted", "other", "plain", "aliased"):
         deploy(cloud, name, "echo")
+        lam.create_alias(
+            FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"]
+        )
+    for name in ("granted", "other"):
         cloud.client("sns").create_topic(Name=name)
     on_demand_table(cloud, "rows", key="id")
+    invokable = [FUNCTION.format("granted"), FUNCTION.format("granted:*"), FUNCTION.format("plain")]
     policy = {
         "Version": "2012-10-17",
         "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": invokable},
             {
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
-                "Resource": [FUNCTION.format("granted"), FUNCTION.format("granted") + ":*"],
+                "Resource": FUNCTION.format("aliased:live"),
             },
             {
                 "Effect": "Allow",
@@ -168,18 +176,29 @@ def invoke_task(function: str) -> dict[str, Any]:
     }
 
 
-def publish_task(topic: str) -> dict[str, Any]:
+def publish_task(topic: str, resource: str = "arn:aws:states:::sns:publish") -> dict[str, Any]:
     return {
-        "Resource": "arn:aws:states:::sns:publish",
+        "Resource": resource,
         "Parameters": {"TopicArn": ACCOUNT.format(service="sns") + f":{topic}", "Message": "hi"},
     }
 
 
 def test_a_state_machine_does_what_its_role_allows(machine: Any) -> None:
-    assert machine(invoke_task("granted"))["status"] == "SUCCEEDED"
-    assert machine(invoke_task(FUNCTION.format("granted") + ":$LATEST"))["status"] == "SUCCEEDED"
+    for function in ("granted", FUNCTION.format("granted:$LATEST"), "granted:live", "plain", "aliased:live"):
+        assert machine(invoke_task(function))["status"] == "SUCCEEDED", function
     assert machine({"Resource": FUNCTION.format("granted")})["status"] == "SUCCEEDED"
     assert machine(publish_task("granted"))["status"] == "SUCCEEDED"
+
+
+def test_a_grant_of_a_function_covers_only_what_it_names(machine: Any) -> None:
+    """As IAM reads a function ARN: unqualified covers only unqualified calls, an alias only itself."""
+    for function in ("plain:live", "aliased", FUNCTION.format("aliased:1")):
+        failed = machine(invoke_task(function))
+        assert failed["error"] == "Lambda.AWSLambdaException", function
+    assert (
+        "on resource: " + FUNCTION.format("plain:live") + " because"
+        in machine(invoke_task("plain:live"))["cause"]
+    )
 
 
 def test_a_task_its_role_does_not_allow_fails_as_on_aws(machine: Any, cloud: LocalCloud) -> None:
@@ -195,7 +214,7 @@ def test_a_task_its_role_does_not_allow_fails_as_on_aws(machine: Any, cloud: Loc
         ) in failed["cause"]
     published = machine(publish_task("other"))
     assert published["error"] == "SNS.AuthorizationErrorException"
-    assert f"sns:Publish on resource: {ACCOUNT.format(service='sns')}:other" in published["cause"]
+    assert f"SNS:Publish on resource: {ACCOUNT.format(service='sns')}:other" in published["cause"]
     put = {
         "Resource": "arn:aws:states:::dynamodb:putItem",
         "Parameters": {"TableName": "rows", "Item": {"id": {"S": "1"}}},
@@ -204,10 +223,42 @@ def test_a_task_its_role_does_not_allow_fails_as_on_aws(machine: Any, cloud: Loc
     assert written["error"] == "DynamoDB.AmazonDynamoDBException"
     assert "Error Code: AccessDeniedException" in written["cause"]
     assert cloud.client("dynamodb").scan(TableName="rows")["Count"] == 0
+    start = {
+        "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": ACCOUNT.format(service="states") + ":stateMachine:anything"},
+    }
+    started = machine(start)
+    assert started["error"] == "StepFunctions.AWSStepFunctionsException"
+    assert "states:StartExecution on resource" in started["cause"]
 
 
-def test_a_role_iam_does_not_have_is_not_checked(machine: Any) -> None:
+def test_an_aws_sdk_task_its_role_does_not_allow_is_named_by_the_sdk(machine: Any) -> None:
+    published = machine(publish_task("other", "arn:aws:states:::aws-sdk:sns:publish"))
+    assert published["error"] == "Sns.AuthorizationErrorException"
+    assert "(Service: Sns, Status Code: 403," in published["cause"]
+    invoked = machine(
+        {"Resource": "arn:aws:states:::aws-sdk:lambda:invoke", "Parameters": {"FunctionName": "other"}}
+    )
+    assert invoked["error"] == "Lambda.LambdaException"
+    assert "lambda:InvokeFunction on resource: " + FUNCTION.format("other") in invoked["cause"]
+
+
+def test_a_task_with_credentials_acts_as_their_role(machine: Any) -> None:
+    made_up = "arn:aws:iam::123456789012:role/made-up"  # the machine's own: not checked
+    as_machine_role = {**publish_task("other"), "Credentials": {"RoleArn": MACHINE_ROLE}}
+    assert machine(as_machine_role, role=made_up)["error"] == "SNS.AuthorizationErrorException"
+    assert machine(publish_task("other"), role=made_up)["status"] == "SUCCEEDED"
+
+
+def test_a_role_iam_never_had_is_not_checked_but_a_deleted_one_allows_nothing(
+    machine: Any, cloud: LocalCloud
+) -> None:
     # moto, unlike AWS, makes a state machine with any role: tests and recorded cases name made-up ones
     made_up = "arn:aws:iam::123456789012:role/made-up"
     assert machine(invoke_task("other"), role=made_up)["status"] == "SUCCEEDED"
     assert machine(publish_task("other"), role=made_up)["status"] == "SUCCEEDED"
+    iam = cloud.client("iam")
+    assert machine(invoke_task("granted"))["status"] == "SUCCEEDED"
+    iam.delete_role_policy(RoleName="machine-role", PolicyName="p")
+    iam.delete_role(RoleName="machine-role")
+    assert machine(invoke_task("granted"))["error"] == "Lambda.AWSLambdaException"

@@ -254,7 +254,7 @@ def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deploye
         iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(granted))
 
     assert run.status == "FAILED" and run.error == "SNS.AuthorizationErrorException"
-    assert f"not authorized to perform: sns:Publish on resource: {topic}" in str(run.cause)
+    assert f"not authorized to perform: SNS:Publish on resource: {topic}" in str(run.cause)
     assert "Notify Winners" in run.states and run.states[-2:] == ALERT
     assert len(alerts.messages()) == 1
 
