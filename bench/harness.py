@@ -9,6 +9,7 @@ external APIs answering, and each workflow's typical work.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -113,10 +114,11 @@ class Bench:
         self.cloud.stop()
 
 
-def typical_input(wf: Workflow) -> dict[str, Any]:
-    if wf.name == "ride-request":
-        return {**wf.example_input, "request_id": uuid.uuid4().hex}
-    return dict(wf.example_input)
+def typical_input(wf: Workflow) -> Any:
+    example = copy.deepcopy(wf.example_input)
+    if isinstance(example, dict) and wf.name == "ride-request":
+        example["request_id"] = uuid.uuid4().hex  # each its own ride
+    return example
 
 
 def wf_batch_size(wf: Workflow) -> int:

@@ -22,13 +22,14 @@ from typing import Any
 from flask import Flask, Response, request
 
 from console import authorizer, validation
-from console.errors import InvalidInput
+from console.errors import InvalidInput, NotDeployed
 from console.service import ExecutionService
 from workflows.registry import Workflow
 
 # the OpenAPI security scheme of routes with auth: a user pool's ID or access token
 BEARER = "cognitoJwt"
 SECURITY_SCHEMES = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+VERIFIER_LIFETIME = 60.0  # seconds the user pool's keys are kept before they are looked up again
 _PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
@@ -101,6 +102,7 @@ class RouteHandler:
         self.service, self.workflow, self.route = service, workflow, route
         self.route_key = f"{route.method.upper()} {route.path}"
         self._verifier: authorizer.JwtVerifier | None = None
+        self._verified_at = 0.0
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
@@ -108,7 +110,7 @@ class RouteHandler:
         event = event_of(self.route_key, path_parameters)
         if self.route.auth:
             try:
-                event = authorizer.with_claims(event, self._keys().claims(event))
+                event = authorizer.with_claims(event, self._claims(event))
             except authorizer.Unauthorized:
                 answer = _json(401, {"message": "Unauthorized"})  # API Gateway's own answer
                 answer.headers["WWW-Authenticate"] = "Bearer"
@@ -118,12 +120,26 @@ class RouteHandler:
             return response_of(self._invoke(function, event))
         return self._start(event)
 
-    def _keys(self) -> authorizer.JwtVerifier:
-        """The environment's user pool and its keys, looked up once."""
-        if self._verifier is None:
-            self.service.require_arn(self.workflow.name)  # a clear 409 before the lookup
-            self._verifier = authorizer.user_pool_verifier(self.service.env)
-        return self._verifier
+    def _claims(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The token's claims, checked against the environment's user pool. The pool is looked up
+        again once a while, and when a token fails: a redeploy may have replaced it (a restarted
+        local cloud makes a new one), and then its tokens are the valid ones, not the old pool's."""
+        verifier, fresh = self._keys()
+        try:
+            return verifier.claims(event)
+        except authorizer.Unauthorized:
+            if fresh:
+                raise
+            self._verifier = None
+            return self._keys()[0].claims(event)
+
+    def _keys(self) -> tuple[authorizer.JwtVerifier, bool]:
+        """The environment's user pool and its keys, and whether they were looked up just now."""
+        if self._verifier is not None and time.monotonic() - self._verified_at < VERIFIER_LIFETIME:
+            return self._verifier, False
+        self.service.require_arn(self.workflow.name)  # a clear 409 before the lookup
+        self._verifier, self._verified_at = authorizer.user_pool_verifier(self.service.env), time.monotonic()
+        return self._verifier, True
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         env = self.service.env
@@ -134,7 +150,12 @@ class RouteHandler:
             # The environment's alias, as the deployed API Gateway integration calls it.
             answer = client.invoke(FunctionName=name, Qualifier=env.name, Payload=payload)
         except client.exceptions.ResourceNotFoundException:
-            answer = client.invoke(FunctionName=name, Payload=payload)
+            try:
+                answer = client.invoke(FunctionName=name, Payload=payload)
+            except client.exceptions.ResourceNotFoundException:
+                raise NotDeployed(
+                    f"workflow {self.workflow.name!r} is not deployed in {env.name} (no function {name})"
+                ) from None
         result = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):
             # What API Gateway answers when the integration's function fails.

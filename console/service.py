@@ -7,6 +7,7 @@ and exit codes.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -125,7 +126,7 @@ class ExecutionService:
             "stateMachineArn": arn,
             "deployed": arn is not None,
             "inputSchema": dict(wf.input_schema),
-            "exampleInput": dict(wf.example_input),
+            "exampleInput": copy.deepcopy(wf.example_input),
             "triggers": [_trigger(t, self.env.schedules) for t in wf.triggers],
             "routes": [
                 {"method": r.method, "path": r.path, "function": r.function, "auth": r.auth}

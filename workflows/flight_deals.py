@@ -13,10 +13,13 @@ idempotent (keyed by record id) and a batch raises at most one alert, which list
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from stepfunctions.steps.choice_rule import ChoiceRule
 
+from tasks.flight_deals import records
 from tasks.flight_deals.schemas import PIPE_BATCH
 from workflows import asl
 from workflows.policies import (
@@ -158,13 +161,22 @@ def build() -> dict[str, Any]:
     return asl.Graph(chain, comment=comment).to_dict()
 
 
+def example_batch() -> list[dict[str, Any]]:
+    """A batch of one record as the Pipe delivers it: an Aeroflot fare that the default deal rule
+    (Aeroflot under 5,000) alerts on."""
+    fare = {"origin": "LED", "destination": "KZN", "depart_date": "2026-12-14", "value": 3890}
+    record = records.from_month_matrix({**fare, "gate": "Aeroflot", "found_at": "2026-12-01T09:30:00"}, "RUB")
+    data = base64.b64encode(json.dumps(record, separators=(",", ":")).encode()).decode()
+    return [{"data": data, "partitionKey": record["record_id"], "sequenceNumber": "1"}]
+
+
 WORKFLOW = Workflow(
     name="flight-deals",
     description="Store every flight-price record from the stream and alert once per batch on deals",
     type=asl.StateMachineType.EXPRESS,
     build=build,
     input_schema=PIPE_BATCH,
-    example_input={},
+    example_input=example_batch(),
     functions=(
         Function(
             name="decode-batch",

@@ -8,7 +8,7 @@ values substituted in the definition. The token naming rule lives here and only 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -175,7 +175,8 @@ class Workflow:
     triggers: tuple[Trigger, ...] = ()
     # what the state machine itself does through service integrations (besides invoking its functions)
     integrations: tuple[Access, ...] = ()
-    example_input: Mapping[str, Any] = field(default_factory=dict)
+    # valid input, shown in the console's start form (a batch, for a stream's workflow)
+    example_input: Mapping[str, Any] | Sequence[Any] = field(default_factory=dict)
     # the most items any of its Maps iterates: bounds the worst-case history the linter computes
     max_map_items: int = 1
     # coverage edges (as workflows.coverage prints them) no execution can take, each with the reason

@@ -216,7 +216,8 @@ function startForm(wf) {
       prop.description ? h("div", { class: "hint" }, prop.description) : null,
       h("div", { class: "field-error", "data-testid": `error-${name}` })));
   const raw = h("textarea", { id: "raw-input", name: "raw" }, JSON.stringify(wf.exampleInput || {}, null, 2));
-  const advanced = h("details", { class: "advanced" }, h("summary", {}, "Edit the input as JSON instead"),
+  // Input that is not an object of fields (a stream's batch) is edited as JSON from the start.
+  const advanced = h("details", { class: "advanced", open: fields.length === 0 }, h("summary", {}, "Edit the input as JSON instead"),
     h("div", { class: "field", "data-field": "$" }, raw, h("div", { class: "field-error", "data-testid": "error-$" })));
   const formError = h("div", { class: "form-error", hidden: true, "data-testid": "form-error" });
   const nameField = h("div", { class: "field", "data-field": "__name" },
@@ -257,9 +258,11 @@ function startForm(wf) {
   const showErrors = (errors) => {
     for (const { field, message } of errors) {
       const top = field.split(".")[0];
-      const box = form.querySelector(`.field[data-field="${CSS.escape(advanced.open ? "$" : top)}"]`)
-        || form.querySelector('.field[data-field="$"]');
-      if (box && (!advanced.open || box.dataset.field === "$")) {
+      // The JSON editor's box while it is open; else the field's own, if it has one (never the
+      // closed editor's, where the error would not be seen): the others go above the form.
+      const box = advanced.open ? form.querySelector('.field[data-field="$"]')
+        : top === "$" ? null : form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+      if (box) {
         box.classList.add("invalid");
         const slot = box.querySelector(".field-error");
         slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : (advanced.open ? `${field}: ${message}` : message);

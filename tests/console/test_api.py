@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as NotFoundApp
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
-from console import authorizer
+from console import authorizer, routes
 from console.app import create_app
 from console.authorizer import LocalIssuer
 from console.service import ExecutionService
@@ -255,7 +255,7 @@ def test_workflow_route_answered_by_a_function(client: FlaskClient) -> None:
 
 
 def test_routes_with_auth_check_the_token_as_the_jwt_authorizer_does(
-    console_env: Environment, monkeypatch: pytest.MonkeyPatch
+    console_env: Environment, service: ExecutionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """401 before anything runs without a valid token; else the function gets the token's claims."""
     issuer = LocalIssuer()
@@ -282,6 +282,33 @@ def test_routes_with_auth_check_the_token_as_the_jwt_authorizer_does(
         assert echoed.status_code == 201
         assert echoed.get_json()["claims"]["cognito:username"] == "ann"
         assert app.post("/shapes", json={"count": 1}, headers=signed_in).status_code == 202
+
+
+def test_a_replaced_user_pool_is_looked_up_again(
+    console_env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redeploy may replace the user pool (a restarted local cloud makes a new one): its tokens are
+    accepted at once, and the old pool's refused."""
+    pools = [LocalIssuer()]
+    monkeypatch.setattr(authorizer, "user_pool_verifier", lambda env: pools[-1].verifier())
+    shapes = test_workflows.WORKFLOWS["shapes"]
+    guarded = dataclasses.replace(shapes, routes=(dataclasses.replace(shapes.routes[0], auth=True),))
+
+    def status(app: FlaskClient, issuer: LocalIssuer) -> int:
+        return app.post(
+            "/echo/1", json={}, headers={"Authorization": f"Bearer {issuer.token('ann')}"}
+        ).status_code
+
+    with create_app(console_env, {**test_workflows.WORKFLOWS, "shapes": guarded}).test_client() as app:
+        first = pools[0]
+        assert status(app, first) == 201
+        pools.append(LocalIssuer())  # redeployed
+        assert status(app, pools[-1]) == 201  # refused by the kept keys, so looked up again
+        assert status(app, first) == 401
+        monkeypatch.setattr(routes, "VERIFIER_LIFETIME", 0.0)
+        second = pools[-1]
+        pools.append(LocalIssuer())
+        assert status(app, second) == 401  # the keys' lifetime is over: the new pool's are used
 
 
 def test_environment(client: FlaskClient) -> None:

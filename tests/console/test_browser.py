@@ -143,6 +143,15 @@ def test_bad_input_shows_the_field_error_and_starts_nothing(
     assert "#/workflows/lottery" in page.url
 
 
+def test_a_batch_input_is_edited_as_json_from_its_valid_example(page: Any, console_url: str) -> None:
+    """flight-deals takes a stream's batch (an array), not fields: the form opens on the JSON editor."""
+    page.goto(f"{console_url}#/workflows/flight-deals")
+    editor = page.locator("[data-testid=start-form] details.advanced")
+    sync_api.expect(editor).to_have_attribute("open", "")
+    example = json.loads(page.locator("#raw-input").input_value())
+    assert isinstance(example, list) and example[0]["sequenceNumber"] == "1"
+
+
 def test_a_failed_execution_shows_the_failed_state_and_the_error(
     page: Any, console_url: str, lottery: Environment
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from console import validation
 from workflows import WORKFLOWS, definitions
 from workflows.lottery import WORKFLOW as LOTTERY
 
@@ -15,6 +16,13 @@ from workflows.lottery import WORKFLOW as LOTTERY
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_every_definition_file_is_current_and_valid(name: str) -> None:
     assert definitions.check(WORKFLOWS[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_example_input_is_valid_input(name: str) -> None:
+    """The console's start form is filled with it: it must start the workflow as it is."""
+    workflow = WORKFLOWS[name]
+    assert validation.errors(workflow.input_schema, workflow.example_input) == []
 
 
 def _lottery() -> dict[str, Any]:
