@@ -1,7 +1,9 @@
-"""Executions from the command line: `python -m workflows list|start|executions|describe|history|graph|stop|redrive`.
+"""Executions from the command line: `python -m workflows
+list|start|executions|describe|history|graph|stop|redrive|example`.
 
-Every command takes --env (default local) and --json. `start --wait` exits non-zero when the
-execution does not succeed; invalid input exits 2 naming the field.
+Every command takes --env (default local) and --json. An execution is named by its ARN or its
+name. `start --wait` exits non-zero when the execution does not succeed; invalid input exits 2
+naming the field.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from infra.environments import ConfigError, load
 from tasks.shared.errors import cause_message
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
 def _service(args: argparse.Namespace) -> ExecutionService:
@@ -48,17 +51,21 @@ def _duration(execution: dict[str, Any]) -> str:
     return f"{(stop - start).total_seconds():.2f}s"
 
 
+class BadInput(ConsoleError):
+    """--input that cannot be read or is not JSON: invalid input, exit 2."""
+
+
 def _read_input(text: str) -> Any:
     """`--input '{"a": 1}'` or `--input @file.json` (`@-`: standard input)."""
     if text.startswith("@"):
         try:
             text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
         except OSError as error:
-            raise ConsoleError(f"--input {text}: {error.strerror or error}") from None
+            raise BadInput(f"--input {text}: {error.strerror or error}") from None
     try:
         return validation.loads(text)
     except validation.NotJson as error:
-        raise ConsoleError(f"--input is not JSON: {error}") from None
+        raise BadInput(f"--input is not JSON: {error}") from None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -106,9 +113,8 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_executions(args: argparse.Namespace) -> int:
     svc = _service(args)
-    found = svc.executions(
-        svc.workflow(args.workflow).name, args.status.upper() if args.status else None, args.limit
-    )
+    svc.require_arn(svc.workflow(args.workflow).name)  # "not deployed", rather than "no executions"
+    found = svc.executions(args.workflow, args.status, args.limit)
     if args.json:
         _print_json(found)
         return 0
@@ -122,7 +128,8 @@ def cmd_executions(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    execution = _service(args).describe(args.arn)
+    svc = _service(args)
+    execution = svc.describe(svc.execution_arn(args.execution))
     if args.json:
         _print_json(execution)
         return 0
@@ -137,7 +144,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    events = _service(args).history(args.arn)
+    svc = _service(args)
+    events = svc.history(svc.execution_arn(args.execution))
     if args.json:
         _print_json(events)
         return 0
@@ -165,11 +173,12 @@ def _short(text: str, width: int = 60) -> str:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     svc = _service(args)
-    if args.target.startswith("arn:"):
-        execution = svc.describe(args.target)
-        built = graph.build(svc.execution_definition(execution), execution, svc.history(args.target))
-    else:
+    if args.target in svc.workflows:
         built = graph.build(svc.definition(args.target))
+    else:
+        arn = svc.execution_arn(args.target)
+        execution = svc.describe(arn)
+        built = graph.build(svc.execution_definition(execution), execution, svc.history(arn))
     if args.json:
         _print_json(built)
     if args.out:
@@ -183,21 +192,30 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    execution = _service(args).stop(args.arn, args.error, args.cause)
+    svc = _service(args)
+    arn = svc.execution_arn(args.execution)
+    execution = svc.stop(arn, args.error, args.cause)
     if args.json:
         _print_json(execution)
     else:
-        print(f"{execution['status']} {args.arn}")
+        print(f"{execution['status']} {arn}")
     return 0
 
 
 def cmd_redrive(args: argparse.Namespace) -> int:
-    execution = _service(args).redrive(args.arn)
+    svc = _service(args)
+    arn = svc.execution_arn(args.execution)
+    execution = svc.redrive(arn)
     if args.json:
         _print_json(execution)
     else:
-        print(f"{execution['status']} {args.arn} (redrive {execution.get('redriveCount', '?')})")
+        print(f"{execution['status']} {arn} (redrive {execution.get('redriveCount', '?')})")
     return _exit_code(execution)
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    _print_json(_service(args).workflow(args.workflow).example_input)
+    return 0
 
 
 def register(sub: Any) -> None:
@@ -220,28 +238,36 @@ def register(sub: Any) -> None:
     start.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
     executions = add("executions", cmd_executions, "a workflow's executions, newest first")
     executions.add_argument("workflow")
-    executions.add_argument("--status", help="RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    executions.add_argument("--status", type=str.upper, choices=STATUSES, help=", ".join(STATUSES))
     executions.add_argument("--limit", type=int, default=50)
-    add("describe", cmd_describe, "an execution's status, input and output").add_argument("arn")
-    add("history", cmd_history, "an execution's event history").add_argument("arn")
+    # an execution by its ARN, or by its name among the deployed workflows' executions
+    execution: dict[str, Any] = {"metavar": "NAME|ARN", "help": "the execution's name or ARN"}
+    add("describe", cmd_describe, "an execution's status, input and output").add_argument(
+        "execution", **execution
+    )
+    add("history", cmd_history, "an execution's event history").add_argument("execution", **execution)
     drawn = add("graph", cmd_graph, "a workflow's or an execution's graph, as SVG (--out) or JSON")
-    drawn.add_argument("target", metavar="NAME|ARN")
+    drawn.add_argument(
+        "target", metavar="WORKFLOW|EXECUTION", help="a workflow, or an execution's name or ARN"
+    )
     drawn.add_argument("--out", help="write the SVG here")
     stop = add("stop", cmd_stop, "stop a running execution")
-    stop.add_argument("arn")
+    stop.add_argument("execution", **execution)
     stop.add_argument("--error")
     stop.add_argument("--cause")
-    add("redrive", cmd_redrive, "redrive a failed execution").add_argument("arn")
+    add("redrive", cmd_redrive, "redrive a failed execution").add_argument("execution", **execution)
+    add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument("workflow")
 
 
 def _guarded(run: Any) -> Any:
-    """Errors the user can act on print one line (exit 1, or 2 for configuration), not a traceback."""
+    """Errors the user can act on print one line (exit 1, or 2 for configuration or input), not a
+    traceback."""
 
     def guarded(args: argparse.Namespace) -> int:
         try:
             code: int = run(args)
             return code
-        except ConfigError as error:
+        except (ConfigError, BadInput) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         except ConsoleError as error:

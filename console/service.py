@@ -8,6 +8,7 @@ and exit codes.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import threading
 import time
@@ -87,8 +88,30 @@ class ExecutionService:
 
     def workflow(self, name: str) -> Workflow:
         if name not in self.workflows:
-            raise NotFound(f"unknown workflow {name!r}")
+            close = difflib.get_close_matches(name, self.workflows, n=1)
+            known = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else f"the workflows: {', '.join(sorted(self.workflows))}"
+            )
+            raise NotFound(f"unknown workflow {name!r}; {known}")
         return self.workflows[name]
+
+    def execution_arn(self, execution: str) -> str:
+        """An execution's ARN, from its ARN or its name (looked for among the deployed workflows')."""
+        if execution.startswith("arn:"):
+            return execution
+        for name in sorted(self.workflows):
+            machine = self.state_machine_arn(name)
+            if machine is None:
+                continue
+            arn = machine.replace(":stateMachine:", ":execution:", 1) + ":" + execution
+            try:
+                self._call("describe_execution", executionArn=arn)
+            except NotFound:
+                continue
+            return arn
+        raise NotFound(f"no execution named {execution!r} in {self.env.name}")
 
     def state_machine_name(self, workflow: str) -> str:
         return self.env.resource_name(workflow)

@@ -26,7 +26,7 @@ from tests.console import workflows as test_workflows
 from tests.console.conftest import ROLE, wait_for
 from tests.console.workflows import FLAKY_TOPIC
 from workflows.asl import StateMachineType
-from workflows.registry import HttpRoute
+from workflows.registry import Function, HttpRoute, Route
 
 UNKNOWN = "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-shapes:no-such-execution"
 
@@ -282,6 +282,21 @@ def test_routes_with_auth_check_the_token_as_the_jwt_authorizer_does(
         assert echoed.status_code == 201
         assert echoed.get_json()["claims"]["cognito:username"] == "ann"
         assert app.post("/shapes", json={"count": 1}, headers=signed_in).status_code == 202
+
+
+def test_a_route_whose_function_is_not_deployed_answers_409(
+    console_env: Environment, service: ExecutionService
+) -> None:
+    shapes = test_workflows.WORKFLOWS["shapes"]
+    missing = dataclasses.replace(
+        shapes,
+        routes=(Route("POST", "/missing", "missing"),),
+        functions=(*shapes.functions, Function("missing", "missing.handler", "never deployed")),
+    )
+    with create_app(console_env, {**test_workflows.WORKFLOWS, "shapes": missing}).test_client() as app:
+        answer = app.post("/missing", json={})
+    assert answer.status_code == 409
+    assert "(no function pyflows-local-shapes-missing)" in answer.get_json()["message"]
 
 
 def test_a_replaced_user_pool_is_looked_up_again(

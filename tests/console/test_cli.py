@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from console.service import ExecutionService
 from infra.environments import Environment
 from workflows.cli import main
 from workflows.registry import ROOT
@@ -79,9 +80,9 @@ def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.Capt
     assert code == 2
     assert "invalid input: winners:" in err
     code, _, err = run(capsys, "start", "lottery", "--input", "{not json")
-    assert code == 1 and "not JSON" in err
+    assert code == 2 and "not JSON" in err
     code, _, err = run(capsys, "start", "lottery", "--input", "@/no/such/input.json")
-    assert code == 1 and err.strip() == "error: --input @/no/such/input.json: No such file or directory"
+    assert code == 2 and err.strip() == "error: --input @/no/such/input.json: No such file or directory"
 
 
 def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,9 +91,54 @@ def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.Cap
     )
     assert code == 1 and "error:" in err
     code, _, err = run(capsys, "executions", "nope")
-    assert code == 1 and "unknown workflow" in err
+    assert code == 1 and "unknown workflow 'nope'; the workflows: etf-signal, flight-deals, lottery," in err
+    code, _, err = run(capsys, "start", "lotery")
+    assert code == 1 and err.strip() == "error: unknown workflow 'lotery'; did you mean 'lottery'?"
+    code, _, err = run(capsys, "describe", "no-such-execution")
+    assert code == 1 and err.strip() == "error: no execution named 'no-such-execution' in local"
     code, _, err = run(capsys, "list", "--env", "nowhere")
     assert code == 2 and "unknown environment" in err
+
+
+def test_an_execution_is_named_by_its_name_as_well_as_its_arn(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`executions` lists names: each command that takes an execution takes its name too."""
+    code, out, _ = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", "by-name", "--wait")
+    assert code == 0
+    code, out, _ = run(capsys, "describe", "by-name", "--json")
+    assert code == 0 and json.loads(out)["executionArn"].endswith(":execution:pyflows-local-lottery:by-name")
+    code, out, _ = run(capsys, "history", "by-name", "--json")
+    assert json.loads(out)[-1]["type"] == "ExecutionSucceeded"
+    code, _, _ = run(capsys, "graph", "by-name", "--out", str(tmp_path / "run.svg"))
+    assert code == 0 and (tmp_path / "run.svg").read_text().startswith("<svg")
+
+
+def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = ExecutionService.state_machine_arn  # other tests of the session may deploy etf-signal
+    monkeypatch.setattr(
+        ExecutionService,
+        "state_machine_arn",
+        lambda svc, wf: None if wf == "etf-signal" else deployed(svc, wf),
+    )
+    code, _, err = run(capsys, "executions", "etf-signal")
+    assert code == 1 and "workflow 'etf-signal' is not deployed in local" in err
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, "executions", "lottery", "--status", "FAIL")
+    assert refused.value.code == 2 and "invalid choice: 'FAIL'" in capsys.readouterr().err
+    code, out, _ = run(capsys, "executions", "lottery", "--status", "failed")  # any case
+    assert code == 0 and all(" FAILED " in row for row in out.splitlines()[1:]), out
+
+
+def test_example_prints_input_that_starts_the_workflow(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "example", "lottery")
+    assert code == 0 and json.loads(out) == {"winners": 2}
+    code, out, _ = run(capsys, "start", "lottery", "--input", out, "--wait")
+    assert code == 0 and "SUCCEEDED" in out
 
 
 def test_an_unreachable_local_cloud_is_one_line(
