@@ -12,7 +12,6 @@ $(VENV_STAMP): pyproject.toml
 	touch $(VENV_STAMP)
 
 DEMO := demo-$(shell date +%Y%m%d-%H%M%S)
-DEMO_ARN := arn:aws:states:us-east-1:123456789012:execution:pyflows-local-lottery:$(DEMO)
 
 # Deploy everything into the local cloud (started in the background when none answers on
 # 127.0.0.1:4566), run the lottery end to end, then say how to look at what happened.
@@ -20,10 +19,13 @@ demo: $(VENV_STAMP)
 	@echo "== Deploying every workflow into the local cloud"
 	$(PY) deploy.py --env local
 	@echo "== Running the lottery: draw 2 winners among the seeded employees"
-	$(PY) -m workflows start lottery --input '{"winners": 2}' --name $(DEMO) --wait
+	@$(PY) -m workflows start lottery --input '{"winners": 2}' --name $(DEMO) --wait || { \
+	  echo "== The draw failed: see where and why with  $(PY) -m workflows history $(DEMO)"; \
+	  echo "   (once every employee has won, start afresh: pkill -f 'python -m localcloud' && make demo)"; \
+	  exit 1; }
 	@echo "== Inspect it"
-	@echo "  states run, with input and output:  $(PY) -m workflows history $(DEMO_ARN)"
-	@echo "  the execution graph as SVG:         $(PY) -m workflows graph $(DEMO_ARN) --out lottery.svg"
+	@echo "  states run, with input and output:  $(PY) -m workflows history $(DEMO)"
+	@echo "  the execution graph as SVG:         $(PY) -m workflows graph $(DEMO) --out lottery.svg"
 	@echo "  the web console:                    $(PY) -m console --env local   (then http://127.0.0.1:8080/)"
 	@echo "  stop the local cloud:               pkill -f 'python -m localcloud'"
 

@@ -67,12 +67,18 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> list[str]:
         elif ctx.change("parameter", name, Action.CREATE if current is None else Action.UPDATE):
             _write(ctx, name, value, exists=current is not None)
     # secrets are Secrets Manager's; an SSM parameter holds a setting that is not one
-    endpoint = f" --endpoint-url {ctx.env.endpoint}" if ctx.env.endpoint else ""
+    # a command that runs as printed: the environment's region, and for the local cloud its
+    # endpoint and the test credentials it takes
+    aws = f"aws --region {ctx.env.region}"
+    if ctx.env.endpoint:
+        aws = (
+            f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {aws} --endpoint-url {ctx.env.endpoint}"
+        )
     for name in missing:
         how = (
-            f"aws ssm put-parameter{endpoint} --name {name} --type String --value ..."
+            f"{aws} ssm put-parameter --name {name} --type String --value ..."
             if name.startswith("/")
-            else f"aws secretsmanager create-secret{endpoint} --name {name} --secret-string ..."
+            else f"{aws} secretsmanager create-secret --name {name} --secret-string ..."
         )
         ctx.say(f"  missing          parameter      {name} (set it once: {how})")
     return missing

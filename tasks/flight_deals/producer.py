@@ -111,8 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     records = fetch_records(
         AviasalesClient(_token(env, fake_token), api_url), args.route, args.month, args.currency
     )
-    put = put_records(env.client("kinesis"), env.resource_name(WORKFLOW, STREAM), encode(records))
-    print(f"put {put} records on {env.resource_name(WORKFLOW, STREAM)}")
+    kinesis, stream = env.client("kinesis"), env.resource_name(WORKFLOW, STREAM)
+    try:
+        put = put_records(kinesis, stream, encode(records))
+    except kinesis.exceptions.ResourceNotFoundException:
+        raise SystemExit(
+            f"no stream {stream} in {env.name}: deploy flight-deals first (python deploy.py --env {env.name})"
+        ) from None
+    print(f"put {put} records on {stream}")
     return 0
 
 

@@ -47,10 +47,11 @@ def test_given_values_are_written_once_and_missing_ones_are_named(local_cloud: A
     infra.deploy(bare, workflows=etf, plan=True, out=lines.append)
     missing = [line for line in lines if line.strip().startswith("missing")]
     assert len(missing) == 2
-    # the command reaches the environment's own endpoint (here the local cloud)
+    # the command reaches the environment's own endpoint (here the local cloud), as printed
     assert missing[0].endswith(
-        f"/pyflows/ptest2/tushare/base-url (set it once: aws ssm put-parameter --endpoint-url "
-        f"{local_cloud.endpoint} --name /pyflows/ptest2/tushare/base-url --type String --value ...)"
+        "/pyflows/ptest2/tushare/base-url (set it once: AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"aws --region us-east-1 --endpoint-url {local_cloud.endpoint} ssm put-parameter "
+        "--name /pyflows/ptest2/tushare/base-url --type String --value ...)"
     )
 
     infra.destroy(env, out=lambda line: None)

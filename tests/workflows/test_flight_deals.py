@@ -47,7 +47,7 @@ MALFORMED = [
 def app(local_cloud: LocalCloud) -> Deployed:
     deployed = deploy_workflows(local_cloud, WF)
     deployed.client("ssm").put_parameter(
-        Name="/pyflows/local/flight-deals/deal-rules", Type="String", Value=json.dumps(RULES)
+        Name="/pyflows/local/flight-deals/deal-rules", Type="String", Value=json.dumps(RULES), Overwrite=True
     )
     return deployed
 
@@ -373,6 +373,20 @@ def test_the_producer_command_reads_the_api_with_the_secret_token_and_feeds_the_
     runs = deliver(flights)
     assert sum(r["output"]["received"] for r in runs) == len(expected)
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in expected)
+
+
+def test_the_producer_without_its_stream_says_to_deploy_first(
+    flights: Deployed, aviasales: FakeAviasales, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(producer, "STREAM", "not-deployed")  # as before flight-deals is deployed
+    monkeypatch.setattr(producer, "_token", lambda env, fake_token: aviasales.token)
+    argv = ["--env", "local", "--route", "LED-AER", "--month", "2027-06", "--api-url", aviasales.url]
+    with pytest.raises(SystemExit) as refused:
+        producer.main(argv)
+    assert str(refused.value) == (
+        "no stream pyflows-local-flight-deals-not-deployed in local: deploy flight-deals first "
+        "(python deploy.py --env local)"
+    )
 
 
 # Paths that need AWS itself to misbehave (SNS failing, Park Batch's Lambda flaky) are forced with
