@@ -48,7 +48,6 @@ from console import authorizer
 from infra.environments import Environment
 from tasks.lottery.draw import draw_order
 
-PASSWORD = "Load-test-0nly!"
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -86,22 +85,6 @@ def http(
         return status, json.loads(raw) if raw else None
     except ValueError:
         return status, raw.decode("utf-8", "replace")
-
-
-def rider_token(env: Environment, username: str) -> str:
-    """An ID token of a rider of the environment's user pool (what the app's sign-in gives)."""
-    cognito = env.client("cognito-idp")
-    pool, client = authorizer.user_pool(env)
-    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
-        cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
-    signed_in = cognito.admin_initiate_auth(
-        UserPoolId=pool,
-        ClientId=client,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-    )
-    return str(signed_in["AuthenticationResult"]["IdToken"])
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -356,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.lottery:
                 results.append(run_lottery(env, base_url, args.lottery, args.concurrency, args.employees))
             if args.rides:
-                token = rider_token(env, "load-rider")
+                token = authorizer.local_token(env, "load-rider")
                 results.append(run_rides(env, base_url, token, args.rides, args.concurrency, args.replays))
     command = shlex.join(["python", "bench/load.py", *(argv if argv is not None else sys.argv[1:])])
     print(table(results, command))

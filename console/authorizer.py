@@ -13,6 +13,7 @@ allowed audiences. LocalIssuer signs such tokens with a key generated on the spo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -25,6 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from console.errors import ConsoleError, NotDeployed
 from infra import auth
 from tasks.shared.http import request_json
 
@@ -124,11 +126,39 @@ def user_pool(env: Any) -> tuple[str, str]:
     cognito = env.client("cognito-idp")
     pool = auth.find_pool(cognito, auth.pool_name(env))
     if pool is None:
-        raise RuntimeError(f"no user pool {auth.pool_name(env)}: deploy the environment first")
+        raise NotDeployed(f"no user pool {auth.pool_name(env)} in {env.name}: deploy the environment first")
     client_id = auth.find_client(cognito, pool, auth.client_name(env))
     if client_id is None:
-        raise RuntimeError(f"user pool {pool} has no app client {auth.client_name(env)}")
+        raise NotDeployed(
+            f"user pool {pool} has no app client {auth.client_name(env)}: deploy the environment first"
+        )
     return pool, client_id
+
+
+LOCAL_PASSWORD = "Local-user-0nly!"  # the local cloud's users' password: nobody's account is at stake
+
+
+def local_token(env: Any, username: str) -> str:
+    """An ID token of `username` in the local environment's user pool (made a user, with
+    LOCAL_PASSWORD, if need be), as the app's sign-in would give it."""
+    if not env.is_local:
+        raise ConsoleError(
+            f"tokens are made here only for the local cloud; in {env.name}, sign in through the app"
+        )
+    pool, client = user_pool(env)
+    cognito = env.client("cognito-idp")
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username=username, Password=LOCAL_PASSWORD, Permanent=True
+    )
+    signed_in = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=client,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": LOCAL_PASSWORD},
+    )
+    return str(signed_in["AuthenticationResult"]["IdToken"])
 
 
 def user_pool_verifier(env: Any) -> JwtVerifier:

@@ -1,5 +1,5 @@
 """Executions from the command line: `python -m workflows
-list|start|executions|describe|history|graph|stop|redrive|example`.
+list|start|executions|describe|history|graph|stop|redrive|example|token`.
 
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
 name. `start --wait` exits non-zero when the execution does not succeed; invalid input exits 2
@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from console import graph, validation
+from console import authorizer, graph, validation
 from console.errors import ConsoleError, InvalidInput, from_aws
 from console.graph.render import to_svg
 from console.service import ExecutionService
@@ -213,6 +213,11 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     return _exit_code(execution)
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    print(authorizer.local_token(_service(args).env, args.username))
+    return 0
+
+
 def cmd_example(args: argparse.Namespace) -> int:
     _print_json(_service(args).workflow(args.workflow).example_input)
     return 0
@@ -257,6 +262,10 @@ def register(sub: Any) -> None:
     stop.add_argument("--cause")
     add("redrive", cmd_redrive, "redrive a failed execution").add_argument("execution", **execution)
     add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument("workflow")
+    signed_in = add(
+        "token", cmd_token, "local only: an ID token of a user of the user pool, for routes with auth"
+    )
+    signed_in.add_argument("username")
 
 
 def _guarded(run: Any) -> Any:

@@ -7,6 +7,9 @@
 - start_execution on a version ARN: moto files the execution under the version, where
   DescribeExecution cannot find it; we file it under the state machine too.
 - start_execution without a name: AWS generates a UUID; moto would use the name "None".
+- create_state_machine with a name in use: idempotent, as on AWS, only for the same definition
+  and type; else StateMachineAlreadyExists. moto answered with the existing machine whatever
+  the definition, so a changed definition was silently not the one that ran.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ _RESPONSE = pins.resolve("moto.stepfunctions.responses", "StepFunctionResponse")
 _ACTION_RESULT = pins.resolve("moto.core.responses", "ActionResult")
 _BACKEND = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
 pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "start_execution")
+pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "create_state_machine")
 _SYNC_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
 pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution", "to_start_sync_execution_output")
 pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "describe_state_machine_alias")
@@ -72,6 +76,17 @@ def install() -> None:
     ) -> dict[str, Any]:
         return _run_sync(backend, _SYNC_EXECUTION, state_machine_arn, name, execution_input)
 
+    original_create = _BACKEND.create_state_machine
+
+    def create_state_machine(backend: Any, name: str, definition: str, *args: Any, **kw: Any) -> Any:
+        arn = f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:stateMachine:{name}"
+        existing = next((m for m in backend.state_machines if m.arn == arn), None)
+        kind = kw.get("sm_type") or "STANDARD"
+        if existing is not None and (existing.definition != definition or existing.type != kind):
+            raise _api_error("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
+        return original_create(backend, name, definition, *args, **kw)
+
+    _BACKEND.create_state_machine = create_state_machine
     _BACKEND.start_execution = start_execution
     _BACKEND.start_sync_execution = start_sync_execution_backend
     _RESPONSE.start_sync_execution = start_sync_execution

@@ -141,6 +141,15 @@ def test_example_prints_input_that_starts_the_workflow(
     assert code == 0 and "SUCCEEDED" in out
 
 
+def test_tokens_are_made_only_for_the_local_cloud(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "token", "ann", "--env", "staging")
+    assert code == 1
+    assert (
+        err.strip()
+        == "error: tokens are made here only for the local cloud; in staging, sign in through the app"
+    )
+
+
 def test_an_unreachable_local_cloud_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import infra
-from bench.load import rider_token as sign_in
 from console.app import create_app
+from console.authorizer import local_token
 from infra.environments import Environment
 from workflows import WORKFLOWS
 
@@ -34,7 +34,7 @@ def client(routes_app: Flask) -> Iterator[FlaskClient]:
 @pytest.fixture(scope="module")
 def rider_token(routes_app: Flask, console_env: Environment) -> str:
     """An ID token of a rider of the environment's user pool (what the app's sign-in gives)."""
-    return sign_in(console_env, "rider-ada")
+    return local_token(console_env, "rider-ada")
 
 
 def test_post_ride_answers_201_with_the_ride(client: FlaskClient, rider_token: str) -> None:

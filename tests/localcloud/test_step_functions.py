@@ -226,3 +226,20 @@ def test_plain_boto3_client_from_the_environment_can_start_sync_executions(cloud
     result = boto3.client("stepfunctions").start_sync_execution(stateMachineArn=machine, input='{"x": 1}')
 
     assert result["status"] == "SUCCEEDED"
+
+
+def test_creating_a_state_machine_again_is_idempotent_only_with_the_same_definition(
+    cloud: LocalCloud,
+) -> None:
+    sfn = cloud.client("stepfunctions")
+    first = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "first", "End": True}}}
+    arn = state_machine(cloud, "twice", first)
+    assert state_machine(cloud, "twice", first) == arn
+    changed = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "changed", "End": True}}}
+    with pytest.raises(ClientError) as refused:
+        state_machine(cloud, "twice", changed)
+    assert refused.value.response["Error"]["Code"] == "StateMachineAlreadyExists"
+    assert refused.value.response["Error"]["Message"] == f"State Machine Already Exists: '{arn}'"
+    with pytest.raises(sfn.exceptions.StateMachineAlreadyExists):
+        state_machine(cloud, "twice", first, kind="EXPRESS")
+    assert json.loads(run(cloud, arn)["output"]) == "first"

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from bench.load import rider_token, serve
+from bench.load import serve
 from console.app import create_app
+from console.authorizer import local_token
 from localcloud import LocalCloud
 from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
 from workflows import WORKFLOWS
@@ -31,7 +32,7 @@ class Quality:
 def quality(local_cloud: LocalCloud) -> Iterator[Quality]:
     app = deploy_workflows(local_cloud, *WORKFLOWS)
     with serve(create_app(app.env)) as url:
-        yield Quality(app, url, rider_token(app.env, "quality-rider"))
+        yield Quality(app, url, local_token(app.env, "quality-rider"))
 
 
 def app_tables(quality: Quality) -> list[str]:

@@ -26,6 +26,7 @@ from tasks.ride_request.api import RideApi, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+from workflows import cli
 
 WF = "ride-request"
 ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (but in the Cognito test)
@@ -318,6 +319,20 @@ def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed
                 status, ride, _ = post(url, body(), token)
                 assert status == 201 and ride["rider"] == "carol"
             assert post(url, body(), ISSUER.token("carol"))[0] == 401  # not this pool's key
+
+
+def test_a_local_riders_token_from_the_cli_books_a_ride(
+    app: Deployed, rides: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m workflows token NAME`, as the README shows: the user is made once, signed in each time."""
+    for _ in range(2):
+        assert cli.main(["token", "dave"]) == 0
+    token = capsys.readouterr().out.split()[-1]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(authorizer, "user_pool_verifier", USER_POOL_VERIFIER)
+        with serve(create_app(app.env)) as url:
+            status, ride, _ = post(url, body(), token)
+    assert status == 201 and ride["rider"] == "dave"
 
 
 # Failures of tasks that cannot fail for real (pure functions) or of SNS itself: mocked test cases.
