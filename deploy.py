@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 import infra
@@ -62,5 +61,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly, as other commands do
     sys.exit(main())

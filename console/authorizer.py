@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -35,6 +36,10 @@ class Unauthorized(Exception):
     """No token, or a token that is not valid for this API."""
 
 
+class UnknownKey(Unauthorized):
+    """A token signed by a key the verifier does not have: its issuer's keys may have changed."""
+
+
 @dataclass
 class JwtVerifier:
     issuer: str
@@ -51,7 +56,7 @@ class JwtVerifier:
             kid = jwt.get_unverified_header(token).get("kid")
             keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(dict(self.jwks)).keys}
             if kid not in keys:
-                raise Unauthorized("token signed by an unknown key")
+                raise UnknownKey("token signed by an unknown key")
             claims: dict[str, Any] = jwt.decode(
                 token,
                 keys[kid].key,
@@ -159,6 +164,38 @@ def local_token(env: Any, username: str) -> str:
         AuthParameters={"USERNAME": username, "PASSWORD": LOCAL_PASSWORD},
     )
     return str(signed_in["AuthenticationResult"]["IdToken"])
+
+
+class PoolKeys:
+    """The environment's user pool's verifier, looked up when first needed and again after
+    LIFETIME seconds, or sooner when a token is signed by a key it does not have (a redeploy may
+    have replaced the pool: a restarted local cloud makes a new one), but not more than once every
+    RELOOK_AFTER seconds, whatever tokens come."""
+
+    LIFETIME = 60.0
+    RELOOK_AFTER = 5.0
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self._lock = threading.Lock()  # one lookup at a time; requests are served by many threads
+        self._kept: tuple[JwtVerifier, float] | None = None  # the verifier and when it was looked up
+
+    def claims(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self._verifier(stale=False).claims(event)
+        except UnknownKey:
+            return self._verifier(stale=True).claims(event)
+
+    def _verifier(self, stale: bool) -> JwtVerifier:
+        with self._lock:
+            now = time.monotonic()
+            if self._kept is not None:
+                verifier, at = self._kept
+                if now - at < (self.RELOOK_AFTER if stale else self.LIFETIME):
+                    return verifier
+            verifier = user_pool_verifier(self.env)
+            self._kept = (verifier, now)
+            return verifier
 
 
 def user_pool_verifier(env: Any) -> JwtVerifier:

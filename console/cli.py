@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
-from console.errors import ConsoleError, InvalidInput, from_aws
+from console.errors import ConsoleError, InvalidInput, NotFound, from_aws
 from console.graph.render import to_svg
 from console.service import ExecutionService
 from infra.environments import ConfigError, load
@@ -176,7 +176,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if args.target in svc.workflows:
         built = graph.build(svc.definition(args.target))
     else:
-        arn = svc.execution_arn(args.target)
+        try:
+            arn = svc.execution_arn(args.target)
+        except NotFound:
+            svc.workflow(args.target)  # not an execution: named as a workflow misspelt, if it is one
+            raise
+
         execution = svc.describe(arn)
         built = graph.build(svc.execution_definition(execution), execution, svc.history(arn))
     if args.json:
@@ -214,7 +219,11 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    print(authorizer.local_token(_service(args).env, args.username))
+    token = authorizer.local_token(load(args.env), args.username)
+    if args.json:
+        _print_json({"username": args.username, "token": token})
+    else:
+        print(token)
     return 0
 
 
@@ -265,7 +274,7 @@ def register(sub: Any) -> None:
     signed_in = add(
         "token", cmd_token, "local only: an ID token of a user of the user pool, for routes with auth"
     )
-    signed_in.add_argument("username")
+    signed_in.add_argument("username", metavar="NAME")
 
 
 def _guarded(run: Any) -> Any:

@@ -29,7 +29,6 @@ from workflows.registry import Workflow
 # the OpenAPI security scheme of routes with auth: a user pool's ID or access token
 BEARER = "cognitoJwt"
 SECURITY_SCHEMES = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-VERIFIER_LIFETIME = 60.0  # seconds the user pool's keys are kept before they are looked up again
 _PARAM = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
@@ -98,11 +97,11 @@ def _json(status: int, body: Any) -> Response:
 
 
 class RouteHandler:
-    def __init__(self, service: ExecutionService, workflow: Workflow, route: Any) -> None:
-        self.service, self.workflow, self.route = service, workflow, route
+    def __init__(
+        self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys
+    ) -> None:
+        self.service, self.workflow, self.route, self.keys = service, workflow, route, keys
         self.route_key = f"{route.method.upper()} {route.path}"
-        self._verifier: authorizer.JwtVerifier | None = None
-        self._verified_at = 0.0
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
@@ -121,25 +120,8 @@ class RouteHandler:
         return self._start(event)
 
     def _claims(self, event: dict[str, Any]) -> dict[str, Any]:
-        """The token's claims, checked against the environment's user pool. The pool is looked up
-        again once a while, and when a token fails: a redeploy may have replaced it (a restarted
-        local cloud makes a new one), and then its tokens are the valid ones, not the old pool's."""
-        verifier, fresh = self._keys()
-        try:
-            return verifier.claims(event)
-        except authorizer.Unauthorized:
-            if fresh:
-                raise
-            self._verifier = None
-            return self._keys()[0].claims(event)
-
-    def _keys(self) -> tuple[authorizer.JwtVerifier, bool]:
-        """The environment's user pool and its keys, and whether they were looked up just now."""
-        if self._verifier is not None and time.monotonic() - self._verified_at < VERIFIER_LIFETIME:
-            return self._verifier, False
-        self.service.require_arn(self.workflow.name)  # a clear 409 before the lookup
-        self._verifier, self._verified_at = authorizer.user_pool_verifier(self.service.env), time.monotonic()
-        return self._verifier, True
+        self.service.require_arn(self.workflow.name)  # a clear 409 before the user pool's lookup
+        return self.keys.claims(event)
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         env = self.service.env
@@ -189,9 +171,10 @@ class RouteHandler:
 def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
     """Add every workflow route to `app`."""
     mounted = []
+    keys = authorizer.PoolKeys(service.env)  # one user pool serves every route with auth
     for workflow in service.workflows.values():
         for route in routes_of(workflow):
-            handler = RouteHandler(service, workflow, route)
+            handler = RouteHandler(service, workflow, route, keys)
             app.add_url_rule(flask_path(route.path), view_func=handler, methods=[route.method.upper()])
             mounted.append(handler)
     return mounted

@@ -57,6 +57,11 @@ def _shaped(execution: dict[str, Any], workflow: str | None) -> dict[str, Any]:
     return found
 
 
+def _execution_arn(machine_arn: str, name: str) -> str:
+    """The ARN of a (Standard) execution of the machine, by its name."""
+    return machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
 def _raise_if_input_refused(error: ClientError) -> None:
     """A start Step Functions refused for its name or input: the caller's mistake, a 400."""
     code = error.response["Error"]["Code"]
@@ -98,20 +103,28 @@ class ExecutionService:
         return self.workflows[name]
 
     def execution_arn(self, execution: str) -> str:
-        """An execution's ARN, from its ARN or its name (looked for among the deployed workflows')."""
+        """An execution's ARN, from its ARN or its name (looked for among the deployed workflows';
+        a name two of them have is refused, naming both)."""
         if execution.startswith("arn:"):
             return execution
+        found = []
         for name in sorted(self.workflows):
             machine = self.state_machine_arn(name)
             if machine is None:
                 continue
-            arn = machine.replace(":stateMachine:", ":execution:", 1) + ":" + execution
+            arn = _execution_arn(machine, execution)
             try:
                 self._call("describe_execution", executionArn=arn)
-            except NotFound:
+            except (NotFound, NotSupported):  # not there, or an Express machine's (none kept)
                 continue
-            return arn
-        raise NotFound(f"no execution named {execution!r} in {self.env.name}")
+            found.append(arn)
+        if not found:
+            raise NotFound(f"no execution named {execution!r} in {self.env.name}")
+        if len(found) > 1:
+            raise Conflict(
+                f"{len(found)} executions are named {execution!r}; give its ARN: {', '.join(found)}"
+            )
+        return found[0]
 
     def state_machine_name(self, workflow: str) -> str:
         return self.env.resource_name(workflow)
@@ -237,7 +250,7 @@ class ExecutionService:
         return _shaped(ended, name)
 
     def _existing(self, machine_arn: str, execution_name: str, document: Any) -> dict[str, Any] | None:
-        arn = machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name
+        arn = _execution_arn(machine_arn, execution_name)
         try:
             found = self.describe(arn)
         except NotFound:

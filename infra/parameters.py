@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from infra.environments import LOCAL_CREDENTIALS, Environment
 from infra.iam import parameter_name
 from infra.plan import Action, Context, tag_list
 from workflows.registry import Workflow
@@ -66,22 +67,25 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> list[str]:
             ctx.same("parameter", name)
         elif ctx.change("parameter", name, Action.CREATE if current is None else Action.UPDATE):
             _write(ctx, name, value, exists=current is not None)
-    # secrets are Secrets Manager's; an SSM parameter holds a setting that is not one
-    # a command that runs as printed: the environment's region, and for the local cloud its
-    # endpoint and the test credentials it takes
-    aws = f"aws --region {ctx.env.region}"
-    if ctx.env.endpoint:
-        aws = (
-            f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {aws} --endpoint-url {ctx.env.endpoint}"
-        )
     for name in missing:
-        how = (
-            f"{aws} ssm put-parameter --name {name} --type String --value ..."
-            if name.startswith("/")
-            else f"{aws} secretsmanager create-secret --name {name} --secret-string ..."
-        )
-        ctx.say(f"  missing          parameter      {name} (set it once: {how})")
+        ctx.say(f"  missing          parameter      {name} (set it once: {set_command(ctx.env, name)})")
     return missing
+
+
+def set_command(env: Environment, name: str) -> str:
+    """The command that sets setting `name` once, as printed: an SSM parameter (`/...`) for a
+    setting that is not a secret, else a Secrets Manager secret, in the environment's region, and for the local cloud at its endpoint with the test
+    credentials it takes."""
+    aws = f"aws --region {env.region}"
+    if env.endpoint:
+        keys = LOCAL_CREDENTIALS
+        aws = (
+            f"AWS_ACCESS_KEY_ID={keys['aws_access_key_id']} AWS_SECRET_ACCESS_KEY={keys['aws_secret_access_key']} "
+            f"{aws} --endpoint-url {env.endpoint}"
+        )
+    if name.startswith("/"):
+        return f"{aws} ssm put-parameter --name {name} --type String --value ..."
+    return f"{aws} secretsmanager create-secret --name {name} --secret-string ..."
 
 
 def destroy(ctx: Context) -> None:

@@ -7,9 +7,10 @@
 - start_execution on a version ARN: moto files the execution under the version, where
   DescribeExecution cannot find it; we file it under the state machine too.
 - start_execution without a name: AWS generates a UUID; moto would use the name "None".
-- create_state_machine with a name in use: idempotent, as on AWS, only for the same definition
-  and type; else StateMachineAlreadyExists. moto answered with the existing machine whatever
-  the definition, so a changed definition was silently not the one that ran.
+- create_state_machine with a name in use: idempotent, as on AWS, only for the same definition,
+  type, logging, tracing and encryption configurations (a different role or tags are ignored);
+  else StateMachineAlreadyExists. moto answered with the existing machine whatever the
+  definition, so a changed definition was silently not the one that ran.
 """
 
 from __future__ import annotations
@@ -78,13 +79,25 @@ def install() -> None:
 
     original_create = _BACKEND.create_state_machine
 
-    def create_state_machine(backend: Any, name: str, definition: str, *args: Any, **kw: Any) -> Any:
+    def create_state_machine(backend: Any, name: str, definition: str, **kw: Any) -> Any:
         arn = f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:stateMachine:{name}"
         existing = next((m for m in backend.state_machines if m.arn == arn), None)
-        kind = kw.get("sm_type") or "STANDARD"
-        if existing is not None and (existing.definition != definition or existing.type != kind):
+        asked = _configuration(
+            definition,
+            kw.get("sm_type"),
+            kw.get("loggingConfiguration"),
+            kw.get("tracingConfiguration"),
+            kw.get("encryptionConfiguration"),
+        )
+        if existing is not None and asked != _configuration(
+            existing.definition,
+            existing.type,
+            existing.loggingConfiguration,
+            existing.tracingConfiguration,
+            existing.encryptionConfiguration,
+        ):
             raise _api_error("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
-        return original_create(backend, name, definition, *args, **kw)
+        return original_create(backend, name=name, definition=definition, **kw)
 
     _BACKEND.create_state_machine = create_state_machine
     _BACKEND.start_execution = start_execution
@@ -167,6 +180,20 @@ def _run_sync(
         "billedDurationInMilliseconds": max(100, -(-millis // 100) * 100),
     }
     return output
+
+
+def _configuration(
+    definition: str, kind: Any, logging: Any, tracing: Any, encryption: Any
+) -> tuple[Any, ...]:
+    """What CreateStateMachine's idempotency compares (AWS: the definition, type, logging, tracing and
+    encryption configurations; not the role or tags), with the defaults filled in as moto does."""
+    return (
+        definition,
+        kind or "STANDARD",
+        logging or {"level": "OFF"},
+        tracing or {"enabled": False},
+        encryption or {"type": "AWS_OWNED_KEY"},
+    )
 
 
 def _api_error(code: str, message: str) -> Exception:

@@ -1,7 +1,12 @@
-import signal
+import os
 import sys
 
 from workflows.cli import main
 
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly, as other commands do
-sys.exit(main())
+try:
+    code = main()
+    sys.stdout.flush()
+except BrokenPipeError:  # the reader went away (`... | head`): end quietly, as other commands do
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit
+    code = 1
+sys.exit(code)

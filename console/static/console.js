@@ -252,6 +252,7 @@ function startForm(wf) {
   };
   const clearErrors = () => {
     formError.hidden = true;
+    formError.textContent = "";
     form.querySelectorAll(".field").forEach((f) => f.classList.remove("invalid"));
     form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
   };
@@ -268,7 +269,7 @@ function startForm(wf) {
         slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : (advanced.open ? `${field}: ${message}` : message);
       } else {
         formError.hidden = false;
-        formError.textContent = `${field}: ${message}`;
+        formError.textContent = (formError.textContent ? `${formError.textContent}; ` : "") + `${field}: ${message}`;
       }
     }
     if (advanced.open && errors.length) advanced.querySelector(".field").classList.add("invalid");

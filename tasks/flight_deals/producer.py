@@ -83,9 +83,10 @@ def _token(env: Any, fake_token: str | None) -> str:
     except secrets.exceptions.ResourceNotFoundException:
         if fake_token is not None:
             return fake_token
+        from infra.parameters import set_command  # the operator's side only, as in main
+
         raise SystemExit(
-            f"no Aviasales token in {env.name}: set it once with "
-            f"aws secretsmanager create-secret --name {name} --secret-string ..."
+            f"no Aviasales token in {env.name}: set it once with {set_command(env, name)}"
         ) from None
 
 

@@ -17,9 +17,10 @@ from werkzeug.exceptions import NotFound as NotFoundApp
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
-from console import authorizer, routes
+from console import authorizer
 from console.app import create_app
 from console.authorizer import LocalIssuer
+from console.errors import Conflict, NotFound
 from console.service import ExecutionService
 from infra.environments import Environment
 from tests.console import workflows as test_workflows
@@ -101,6 +102,23 @@ def test_bad_input_is_400_naming_the_field(client: FlaskClient) -> None:
         client.post("/api/workflows/shapes/executions", json={"input": {"count": 1}, "extra": 1}).status_code
         == 400
     )
+
+
+def test_an_execution_is_found_by_its_name_unless_two_workflows_have_one_of_that_name(
+    service: ExecutionService,
+) -> None:
+    name = f"twin-{uuid.uuid4().hex[:8]}"
+    shapes, _ = service.start("shapes", {"count": 1}, name)
+    assert service.execution_arn(name) == shapes["executionArn"]
+    assert service.execution_arn(shapes["executionArn"]) == shapes["executionArn"]
+    branchy, _ = service.start("branchy", {"count": 1}, name)
+    with pytest.raises(Conflict) as refused:
+        service.execution_arn(name)
+    assert str(refused.value) == (
+        f"2 executions are named {name!r}; give its ARN: {branchy['executionArn']}, {shapes['executionArn']}"
+    )
+    with pytest.raises(NotFound, match="no execution named 'nobody' in local"):
+        service.execution_arn("nobody")
 
 
 def test_start_is_idempotent_with_a_name(client: FlaskClient, finished: Callable[[str], Any]) -> None:
@@ -299,31 +317,38 @@ def test_a_route_whose_function_is_not_deployed_answers_409(
     assert "(no function pyflows-local-shapes-missing)" in answer.get_json()["message"]
 
 
-def test_a_replaced_user_pool_is_looked_up_again(
-    console_env: Environment, monkeypatch: pytest.MonkeyPatch
+def test_a_replaced_user_pool_is_looked_up_again_but_bad_tokens_cause_no_lookups(
+    console_env: Environment, service: ExecutionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A redeploy may replace the user pool (a restarted local cloud makes a new one): its tokens are
-    accepted at once, and the old pool's refused."""
-    pools = [LocalIssuer()]
-    monkeypatch.setattr(authorizer, "user_pool_verifier", lambda env: pools[-1].verifier())
+    """A redeploy may replace the user pool (a restarted local cloud makes a new one): its tokens
+    are accepted once its keys are looked up again, and the old pool's refused. Tokens that fail
+    look nothing up, and ones signed by keys nobody has look up at most once every few seconds."""
+    pools, lookups = [LocalIssuer()], []
+
+    def user_pool_verifier(env: Environment) -> authorizer.JwtVerifier:
+        lookups.append(env.name)
+        return pools[-1].verifier()
+
+    monkeypatch.setattr(authorizer, "user_pool_verifier", user_pool_verifier)
     shapes = test_workflows.WORKFLOWS["shapes"]
     guarded = dataclasses.replace(shapes, routes=(dataclasses.replace(shapes.routes[0], auth=True),))
 
-    def status(app: FlaskClient, issuer: LocalIssuer) -> int:
-        return app.post(
-            "/echo/1", json={}, headers={"Authorization": f"Bearer {issuer.token('ann')}"}
-        ).status_code
+    def status(app: FlaskClient, token: str | None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return app.post("/echo/1", json={}, headers=headers).status_code
 
     with create_app(console_env, {**test_workflows.WORKFLOWS, "shapes": guarded}).test_client() as app:
         first = pools[0]
-        assert status(app, first) == 201
+        assert [status(app, token) for token in (None, "not-a-token", first.token("ann"))] == [401, 401, 201]
+        assert len(lookups) == 1
+        assert {status(app, LocalIssuer().token("eve")) for _ in range(10)} == {401}  # keys nobody has
+        assert len(lookups) == 1  # the pool's keys were looked up less than RELOOK_AFTER ago
+
         pools.append(LocalIssuer())  # redeployed
-        assert status(app, pools[-1]) == 201  # refused by the kept keys, so looked up again
-        assert status(app, first) == 401
-        monkeypatch.setattr(routes, "VERIFIER_LIFETIME", 0.0)
-        second = pools[-1]
-        pools.append(LocalIssuer())
-        assert status(app, second) == 401  # the keys' lifetime is over: the new pool's are used
+        monkeypatch.setattr(authorizer.PoolKeys, "RELOOK_AFTER", 0.0)
+        assert status(app, pools[-1].token("ann")) == 201  # a key the kept ones lack: looked up again
+        assert len(lookups) == 2
+        assert status(app, first.token("ann")) == 401
 
 
 def test_environment(client: FlaskClient) -> None:

@@ -128,8 +128,10 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
     with pytest.raises(SystemExit) as refused:
         run(capsys, "executions", "lottery", "--status", "FAIL")
     assert refused.value.code == 2 and "invalid choice: 'FAIL'" in capsys.readouterr().err
+    assert run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait")[0] == 1  # one that failed
     code, out, _ = run(capsys, "executions", "lottery", "--status", "failed")  # any case
-    assert code == 0 and all(" FAILED " in row for row in out.splitlines()[1:]), out
+    rows = out.splitlines()[1:]
+    assert code == 0 and rows and all(" FAILED " in row for row in rows), out
 
 
 def test_example_prints_input_that_starts_the_workflow(

@@ -242,4 +242,9 @@ def test_creating_a_state_machine_again_is_idempotent_only_with_the_same_definit
     assert refused.value.response["Error"]["Message"] == f"State Machine Already Exists: '{arn}'"
     with pytest.raises(sfn.exceptions.StateMachineAlreadyExists):
         state_machine(cloud, "twice", first, kind="EXPRESS")
+    traced = {"name": "twice", "definition": json.dumps(first), "roleArn": role(cloud)}
+    with pytest.raises(sfn.exceptions.StateMachineAlreadyExists):
+        sfn.create_state_machine(**traced, tracingConfiguration={"enabled": True})
+    other_role = "arn:aws:iam::123456789012:role/another"  # AWS ignores a different role or tags
+    assert sfn.create_state_machine(**{**traced, "roleArn": other_role})["stateMachineArn"] == arn
     assert json.loads(run(cloud, arn)["output"]) == "first"

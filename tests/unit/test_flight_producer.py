@@ -124,12 +124,20 @@ def test_the_token_comes_from_secrets_manager_else_locally_the_fakes_else_an_err
 
     # the environment's parts _token uses, with moto's in-memory Secrets Manager
     env = SimpleNamespace(
-        name="local", client=boto3.client, resource_name=lambda *parts: "-".join(("pyflows", "local", *parts))
+        name="staging",
+        region="eu-west-1",
+        endpoint=None,
+        client=boto3.client,
+        resource_name=lambda *parts: "-".join(("pyflows", "staging", *parts)),
     )
     assert producer._token(env, "fake-token") == "fake-token"
-    with pytest.raises(SystemExit, match="create-secret --name pyflows-local-flight-deals-aviasales-token"):
+    with pytest.raises(SystemExit) as refused:
         producer._token(env, None)
+    assert str(refused.value) == (
+        "no Aviasales token in staging: set it once with aws --region eu-west-1 secretsmanager create-secret "
+        "--name pyflows-staging-flight-deals-aviasales-token --secret-string ..."
+    )
     boto3.client("secretsmanager").create_secret(
-        Name="pyflows-local-flight-deals-aviasales-token", SecretString="real"
+        Name="pyflows-staging-flight-deals-aviasales-token", SecretString="real"
     )
     assert producer._token(env, "fake-token") == "real"

@@ -24,6 +24,7 @@ from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id
 from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+from workflows import WORKFLOWS
 
 WF = "flight-deals"
 RULES = [
@@ -373,6 +374,16 @@ def test_the_producer_command_reads_the_api_with_the_secret_token_and_feeds_the_
     runs = deliver(flights)
     assert sum(r["output"]["received"] for r in runs) == len(expected)
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in expected)
+
+
+def test_the_example_batch_the_console_offers_stores_its_record_and_alerts_its_deal(
+    flights: Deployed, deals_inbox: Inbox
+) -> None:
+    run = flights.run(WF, WORKFLOWS[WF].example_input)
+    assert run.status == "SUCCEEDED"
+    assert run.output is not None and (run.output["stored"], run.output["deals"]) == (1, 1)
+    [alert] = deals_inbox.messages()
+    assert "LED" in alert and "KZN" in alert and "3890" in alert
 
 
 def test_the_producer_without_its_stream_says_to_deploy_first(
