@@ -161,6 +161,16 @@ def test_an_unreachable_local_cloud_is_one_line(
     assert err.startswith("error: cannot reach http://127.0.0.1:9")
 
 
+def test_output_into_a_reader_that_went_away_ends_quietly() -> None:
+    """`python -m workflows ... | head`: no traceback when the reader has closed the pipe."""
+    command = [sys.executable, "-m", "workflows", "example", "flight-deals"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # before the child writes
+        error = child.stderr.read()
+    assert (child.returncode, error) == (1, b"")
+
+
 def test_python_m_console_serves_and_prints_its_url(lottery: Environment) -> None:
     command = [sys.executable, "-m", "console", "--env", "local", "--port", "0"]
     env = {**os.environ, "PYFLOWS_ENDPOINT": str(lottery.endpoint)}
