@@ -232,11 +232,24 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_common_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """--env and --json, which every execution command takes; `default` SUPPRESS leaves an option
+    out of the result when it is not given (the root parser's value then stands)."""
+    parser.add_argument(
+        "--env",
+        default="local" if default is None else default,
+        help="environment of environments.toml (default local)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", default=False if default is None else default, help="print JSON"
+    )
+
+
 def register(sub: Any) -> None:
     """Add the execution commands to `python -m workflows`'s subparsers."""
+    # before or after the command: given after it, they win; not given, the root parser's stand
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--env", default="local", help="environment of environments.toml (default local)")
-    common.add_argument("--json", action="store_true", help="print JSON")
+    add_common_options(common, default=argparse.SUPPRESS)
 
     def add(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_text)

@@ -31,7 +31,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from console import cli as executions  # the execution commands (list, start, describe...)
+
     root = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
+    executions.add_common_options(root)
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="write definitions/<name>.asl.json from the Python builders").set_defaults(
         run=cmd_build
@@ -39,8 +42,6 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="fail when a definition file is stale or invalid").set_defaults(
         run=cmd_check
     )
-    from console import cli as executions  # the execution commands (list, start, describe...)
-
     executions.register(sub)
     return root
 

@@ -30,6 +30,8 @@ def test_list(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.split()[:3] == ["lottery", "STANDARD", "yes"] for line in out.splitlines())
     code, out, _ = run(capsys, "list", "--json")
     assert {w["name"]: w["deployed"] for w in json.loads(out)}["lottery"] is True
+    code, before, _ = run(capsys, "--json", "--env", "local", "list")  # the options before the command
+    assert json.loads(before) == json.loads(out)
 
 
 def test_start_wait_describe_history_graph(
