@@ -7,6 +7,9 @@ const view = document.getElementById("view");
 const CLOSED = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 const REDRIVABLE = ["FAILED", "TIMED_OUT", "ABORTED"];
 let stopPolling = () => {};
+// Each route gets a token: a page that finishes loading after the user went elsewhere draws nothing.
+let routeToken = 0;
+const gone = (token) => token !== routeToken;
 
 /* ---------- helpers ---------- */
 
@@ -66,8 +69,8 @@ function duration(ms) {
   if (ms === null || ms === undefined) return "–";
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60000);
-  return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
+  const seconds = Math.round(ms / 1000); // rounded once: never "6 min 60 s"
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 function between(start, stop) {
@@ -143,7 +146,9 @@ function mountGraph(box, svgText, graph, onSelect, selected) {
 
 async function workflowsView() {
   setNav("workflows");
+  const token = routeToken;
   const { workflows } = await api("api/workflows");
+  if (gone(token)) return;
   const cards = workflows.map((wf) => {
     const thumb = h("div", { class: "thumb" }, h("span", { class: "placeholder" }, "drawing…"));
     api(`api/workflows/${enc(wf.name)}/graph.svg`).then((svg) => (thumb.innerHTML = svg)).catch(() => {});
@@ -179,6 +184,12 @@ function fieldInput(name, schema, value) {
     return h("select", { id, name }, h("option", { value: "" }, "—"),
       schema.enum.map((v) => h("option", { value: JSON.stringify(v), selected: JSON.stringify(v) === JSON.stringify(value) }, String(v))));
   }
+  if (schema.type === "array" && schema.items && Array.isArray(schema.items.enum)) {
+    // a list of known values: one checkbox each
+    const chosen = new Set((Array.isArray(value) ? value : []).map((v) => JSON.stringify(v)));
+    return h("div", { id, class: "choices", role: "group", "data-choices": "1" }, schema.items.enum.map((v) =>
+      h("label", { class: "choice" }, h("input", { type: "checkbox", value: JSON.stringify(v), checked: chosen.has(JSON.stringify(v)) }), String(v))));
+  }
   if (schema.type === "integer" || schema.type === "number") {
     return h("input", { id, name, type: "number", step: schema.type === "integer" ? "1" : "any",
       min: schema.minimum, max: schema.maximum, value: value ?? "" });
@@ -191,18 +202,30 @@ function fieldInput(name, schema, value) {
   return h("textarea", { id, name, rows: 4, "data-json": "1" }, value === undefined ? "" : JSON.stringify(value, null, 2));
 }
 
-function readField(el, schema) {
+// A field's value; undefined when empty. What cannot be a value is thrown as {field, message}.
+function readField(el, name) {
+  if (el.dataset.choices) {
+    const checked = [...el.querySelectorAll("input:checked")].map((box) => JSON.parse(box.value));
+    return checked.length ? checked : undefined;
+  }
+  if (el.validity && el.validity.badInput) throw { field: name, message: "not a number" };
   const raw = el.value;
   if (raw === "") return undefined;
   if (el.tagName === "SELECT") return JSON.parse(raw);
-  if (schema.type === "integer" || schema.type === "number") {
-    const number = Number(raw);
-    return Number.isFinite(number) ? number : raw; // the server names the field when it is not a number
-  }
+  if (el.type === "number") return Number(raw);
   if (el.dataset.json) {
-    try { return JSON.parse(raw); } catch { return raw; }
+    try { return JSON.parse(raw); } catch (e) { throw { field: name, message: `not JSON: ${e.message}` }; }
   }
   return raw;
+}
+
+function writeField(el, value) {
+  if (el.dataset.choices) {
+    const chosen = new Set((Array.isArray(value) ? value : []).map((v) => JSON.stringify(v)));
+    el.querySelectorAll("input").forEach((box) => (box.checked = chosen.has(box.value)));
+  } else if (el.tagName === "SELECT") el.value = value === undefined ? "" : JSON.stringify(value);
+  else if (el.dataset.json) el.value = value === undefined ? "" : JSON.stringify(value, null, 2);
+  else el.value = value ?? "";
 }
 
 function startForm(wf) {
@@ -237,17 +260,38 @@ function startForm(wf) {
     result.replaceChildren(
       h("h3", {}, "Result ", statusBadge(e.status, "run-status")),
       errorBanner(e) || h("div", { "data-testid": "run-output" }, jsonBlock(e.output)));
+    result.scrollIntoView({ block: "nearest" });
   };
 
+  const fieldOf = (name) => form.querySelector(`#field-${CSS.escape(name)}`);
+  // The fields' values, and what could not be read from them.
+  const readFields = () => {
+    const input = {};
+    const problems = [];
+    for (const name of Object.keys(props)) {
+      try {
+        const value = readField(fieldOf(name), name);
+        if (value !== undefined) input[name] = value;
+      } catch (problem) { problems.push(problem); }
+    }
+    return { input, problems };
+  };
+  // The editor and the fields show the same input: each takes the other's when it is switched to.
+  advanced.addEventListener("toggle", () => {
+    if (!fields.length) return;
+    if (advanced.open) { raw.value = JSON.stringify(readFields().input, null, 2); return; }
+    let document;
+    try { document = JSON.parse(raw.value || "{}"); } catch { return; } // the fields keep theirs
+    if (document && typeof document === "object" && !Array.isArray(document)) {
+      for (const name of Object.keys(props)) writeField(fieldOf(name), document[name]);
+    }
+  });
   const collect = () => {
     if (advanced.open) {
-      try { return JSON.parse(raw.value || "{}"); } catch (e) { throw { field: "$", message: `not JSON: ${e.message}` }; }
+      try { return JSON.parse(raw.value || "{}"); } catch (e) { throw [{ field: "$", message: `not JSON: ${e.message}` }]; }
     }
-    const input = {};
-    for (const [name, prop] of Object.entries(props)) {
-      const value = readField(form.querySelector(`[name="${CSS.escape(name)}"]`), prop);
-      if (value !== undefined) input[name] = value;
-    }
+    const { input, problems } = readFields();
+    if (problems.length) throw problems;
     return input;
   };
   const clearErrors = () => {
@@ -263,29 +307,30 @@ function startForm(wf) {
       // closed editor's, where the error would not be seen): the others go above the form.
       const box = advanced.open ? form.querySelector('.field[data-field="$"]')
         : top === "$" ? null : form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
+      const text = advanced.open && field !== "$" ? `${field}: ${message}` : message;
       if (box) {
         box.classList.add("invalid");
         const slot = box.querySelector(".field-error");
-        slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : (advanced.open ? `${field}: ${message}` : message);
+        slot.textContent = slot.textContent ? `${slot.textContent}; ${text}` : text;
       } else {
         formError.hidden = false;
         formError.textContent = (formError.textContent ? `${formError.textContent}; ` : "") + `${field}: ${message}`;
       }
     }
-    if (advanced.open && errors.length) advanced.querySelector(".field").classList.add("invalid");
   };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (submit.disabled) return;
     clearErrors();
     result.hidden = true;
     let input;
-    try { input = collect(); } catch (problem) { showErrors([problem]); return; }
-    // Validate first: nothing starts until the input matches the schema.
-    const check = await api(`api/workflows/${enc(wf.name)}/validate`, { json: input });
-    if (!check.valid) { showErrors(check.fields); return; }
-    submit.disabled = true;
+    try { input = collect(); } catch (problems) { showErrors(problems); return; }
+    submit.disabled = true; // one start however many clicks
     try {
+      // Validate first: nothing starts until the input matches the schema.
+      const check = await api(`api/workflows/${enc(wf.name)}/validate`, { json: input });
+      if (!check.valid) { showErrors(check.fields); return; }
       const name = form.querySelector('[name="__name"]').value.trim();
       const started = await api(`api/workflows/${enc(wf.name)}/executions`, { json: { input, ...(name ? { name } : {}) } });
       if (express) showResult(started);
@@ -310,9 +355,11 @@ function startForm(wf) {
 
 async function workflowView(name) {
   setNav("workflows");
+  const token = routeToken;
   const [wf, graph, svg] = await Promise.all([
     api(`api/workflows/${enc(name)}`), api(`api/workflows/${enc(name)}/graph`), api(`api/workflows/${enc(name)}/graph.svg`),
   ]);
+  if (gone(token)) return;
   const box = h("div", { class: "graph-box", "data-testid": "graph" });
   mountGraph(box, svg, graph, null);
   const recent = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
@@ -321,7 +368,7 @@ async function workflowView(name) {
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, wf.name), h("p", {}, wf.description)),
       h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type), h("span", { class: "tag" }, wf.stateMachineName))),
     h("div", { class: "split" },
-      h("section", { class: "panel" }, graphHeading(box), box, legend()),
+      h("section", { class: "panel" }, graphHeading(box), box),
       h("section", { class: "panel" }, h("h2", {}, "Start an execution"), startForm(wf))),
     h("section", { class: "panel", style: "margin-top:18px" },
       h("h2", {}, "Recent executions ", h("a", { href: `#/executions?workflow=${enc(name)}`, style: "font-weight:400;font-size:13px" }, "all")), recent),
@@ -332,9 +379,9 @@ async function workflowView(name) {
 
 /* ---------- executions list ---------- */
 
-function executionsTable(executions, withWorkflow = true) {
-  if (!executions.length) return h("p", { class: "empty" }, "No executions yet.");
-  return h("table", { class: "data", "data-testid": "executions" },
+function executionsTable(executions, withWorkflow = true, filtered = false) {
+  if (!executions.length) return h("p", { class: "empty" }, filtered ? "No executions match these filters." : "No executions yet.");
+  return scrolling(h("table", { class: "data", "data-testid": "executions" },
     h("thead", {}, h("tr", {}, h("th", {}, "Name"), withWorkflow ? h("th", {}, "Workflow") : null,
       h("th", {}, "Status"), h("th", {}, "Started"), h("th", {}, "Duration"))),
     h("tbody", {}, executions.map((e) => h("tr", { "data-arn": e.executionArn },
@@ -342,12 +389,17 @@ function executionsTable(executions, withWorkflow = true) {
       withWorkflow ? h("td", {}, e.workflow) : null,
       h("td", {}, statusBadge(e.status)),
       h("td", {}, when(e.startDate)),
-      h("td", {}, duration(between(e.startDate, e.stopDate)))))));
+      h("td", {}, duration(between(e.startDate, e.stopDate))))))));
 }
+
+// A wide table scrolls inside its panel instead of widening the page (on a phone).
+const scrolling = (table) => h("div", { class: "table-scroll" }, table);
 
 async function executionsView(params) {
   setNav("executions");
+  const token = routeToken;
   const { workflows } = await api("api/workflows");
+  if (gone(token)) return;
   const workflow = h("select", { "aria-label": "workflow" }, h("option", { value: "" }, "All workflows"),
     workflows.map((w) => h("option", { value: w.name, selected: params.get("workflow") === w.name }, w.name)));
   const status = h("select", { "aria-label": "status" }, h("option", { value: "" }, "Any status"),
@@ -358,7 +410,8 @@ async function executionsView(params) {
   let rows = [];
   const render = () => {
     const q = search.value.trim().toLowerCase();
-    results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q))));
+    const filtered = Boolean(q || workflow.value || status.value);
+    results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q)), true, filtered));
   };
   const load = async () => {
     const query = new URLSearchParams();
@@ -383,6 +436,7 @@ async function executionsView(params) {
     h("section", { class: "panel" }, results),
   );
   await load();
+  if (gone(token)) return;
   const timer = setInterval(() => load().catch(() => {}), 3000);
   stopPolling = () => clearInterval(timer);
 }
@@ -420,7 +474,7 @@ function tryJson(text) {
 
 function eventsTable(events, startDate, onSelect) {
   const start = startDate ? new Date(startDate) : null;
-  return h("table", { class: "data", "data-testid": "events" },
+  return scrolling(h("table", { class: "data", "data-testid": "events" },
     h("thead", {}, h("tr", {}, ["ID", "Type", "State", "Elapsed", "Timestamp", "Detail"].map((t) => h("th", {}, t)))),
     h("tbody", {}, events.map((e) => {
       const details = Object.entries(e).find(([k]) => k.endsWith("EventDetails"));
@@ -432,14 +486,16 @@ function eventsTable(events, startDate, onSelect) {
         h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : ""),
         h("td", {}, start ? duration(new Date(e.timestamp) - start) : ""), h("td", { title: when(e.timestamp) }, clock(e.timestamp)),
         h("td", { class: "mono" }, String(detail).slice(0, 240)));
-      if (name) row.querySelector("a").addEventListener("click", () => onSelect(name));
+      if (name) row.querySelector("a").addEventListener("click", () => onSelect(name, true));
       return row;
-    })));
+    }))));
 }
 
 async function executionView(arn) {
   setNav("executions");
+  const token = routeToken;
   let selected = null;
+  let drawn = null; // the SVG on the page: redrawn only when it changes, so focus stays where it is
   let current = null;
   const head = h("div");
   const banner = h("div");
@@ -450,10 +506,12 @@ async function executionView(arn) {
   const tabs = h("div", { class: "tabs" }, [["events", "Event history"], ["io", "Execution input & output"]].map(([key, label]) =>
     h("button", { type: "button", class: key === tab ? "active" : "", "data-tab": key, onclick: () => { tab = key; drawTab(); } }, label)));
 
-  const select = (name) => {
+  const select = (name, reveal = false) => {
     selected = name;
     box.querySelectorAll("g.node").forEach((n) => n.classList.toggle("selected", n.dataset.state === name));
     panel.replaceChildren(statePanel(current.graph.states[name]));
+    // chosen from the event history, far below: bring the details into view
+    if (reveal && panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start", behavior: "smooth" });
   };
   const drawTab = () => {
     tabs.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
@@ -490,9 +548,10 @@ async function executionView(arn) {
     const [execution, graph, svg, history] = await Promise.all([
       api(execPath(arn)), api(`${execPath(arn)}/graph`), api(`${execPath(arn)}/graph.svg`), api(`${execPath(arn)}/history`),
     ]);
+    if (gone(token)) return execution;
     current = { execution, graph, events: history.events };
     drawHead(execution);
-    mountGraph(box, svg, graph, select, selected);
+    if (svg !== drawn) { mountGraph(box, svg, graph, select, selected); drawn = svg; }
     if (selected) select(selected); else panel.replaceChildren(statePanel(null));
     drawTab();
     return execution;
@@ -511,7 +570,7 @@ async function executionView(arn) {
     h("div", { class: "split wide" }, h("section", { class: "panel" }, graphHeading(box), box, legend()), panel),
     tabs, tabBody);
   await refresh();
-  poll();
+  if (!gone(token)) poll();
 }
 
 /* ---------- routing ---------- */
@@ -519,6 +578,7 @@ async function executionView(arn) {
 async function route() {
   stopPolling();
   stopPolling = () => {};
+  routeToken += 1;
   const [path, query] = location.hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);

@@ -61,6 +61,13 @@ def field_of(error: ValidationError) -> str:
     return ".".join(path) or "$"
 
 
+def message_of(error: ValidationError) -> str:
+    """jsonschema's message, but a pattern as it is written, not as a Python repr ('^\\d{4}')."""
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the pattern {error.validator_value}"
+    return error.message
+
+
 def errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
     """[{field, message}] sorted by field; empty when the document is valid and small enough.
 
@@ -70,7 +77,7 @@ def errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
             {"field": p, "message": "not a JSON number (NaN or infinite)"} for p in _not_numbers(document)
         ]
         found += [
-            {"field": field_of(e), "message": e.message}
+            {"field": field_of(e), "message": message_of(e)}
             for e in Draft7Validator(schema).iter_errors(document)
         ]
         if not found and too_large(document):

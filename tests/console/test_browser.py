@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,79 @@ def test_a_batch_input_is_edited_as_json_from_its_valid_example(page: Any, conso
     sync_api.expect(editor).to_have_attribute("open", "")
     example = json.loads(page.locator("#raw-input").input_value())
     assert isinstance(example, list) and example[0]["sequenceNumber"] == "1"
+
+
+def test_the_json_editor_and_the_fields_show_the_same_input(page: Any, console_url: str) -> None:
+    """Whichever the user edits last is what starts: each takes the other's values when opened."""
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill("3")
+    page.locator("details.advanced summary").click()
+    sync_api.expect(page.locator("#raw-input")).to_have_value(json.dumps({"winners": 3}, indent=2))
+    page.locator("#raw-input").fill('{"winners": 4, "seed": 9}')
+    page.locator("details.advanced summary").click()
+    sync_api.expect(page.locator("#field-winners")).to_have_value("4")
+    sync_api.expect(page.locator("#field-seed")).to_have_value("9")
+
+
+def test_a_list_of_known_values_is_a_set_of_checkboxes(page: Any, console_url: str) -> None:
+    page.goto(f"{console_url}#/workflows/etf-signal")
+    funds = page.locator("#field-funds input[type=checkbox]")
+    sync_api.expect(funds).to_have_count(
+        len(WORKFLOWS["etf-signal"].input_schema["properties"]["funds"]["items"]["enum"])
+    )
+    funds.nth(0).check()
+    funds.nth(2).check()
+    page.locator("details.advanced summary").click()
+    chosen = [json.loads(funds.nth(i).get_attribute("value")) for i in (0, 2)]
+    example = dict(WORKFLOWS["etf-signal"].example_input)
+    sync_api.expect(page.locator("#raw-input")).to_have_value(
+        json.dumps({**example, "funds": chosen}, indent=2)
+    )
+
+
+def test_a_double_click_starts_one_execution(page: Any, console_url: str, lottery: Environment) -> None:
+    service = ExecutionService(lottery, WORKFLOWS)
+    before = len(service.executions("lottery", limit=1000))
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill("1")
+    page.locator("[data-testid=start-form] button[type=submit]").dblclick()
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_be_visible()
+    assert len(service.executions("lottery", limit=1000)) == before + 1
+
+
+def test_a_page_that_loads_late_does_not_draw_over_the_next(page: Any, console_url: str) -> None:
+    def slowly(route: Any) -> None:
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/api/workflows/lottery/graph.svg", slowly)
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.evaluate("location.hash = '#/executions'")
+    sync_api.expect(page.locator("h1")).to_have_text("Executions")
+    page.wait_for_timeout(2500)  # the workflow page's answers have all come by now
+    sync_api.expect(page.locator("h1")).to_have_text("Executions")
+
+
+def test_on_a_phone_no_page_is_wider_than_the_screen(
+    browser: Any, console_url: str, lottery: Environment
+) -> None:
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 99})  # fails
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        for path, ready in (
+            ("#/", "[data-workflow=lottery]"),
+            ("#/workflows/ticket-ranking", "[data-testid=start-form]"),
+            ("#/executions", "[data-testid=executions]"),
+            (f"#/executions/{execution['executionArn']}", "[data-testid=events]"),
+        ):
+            page.goto(console_url + path)
+            page.locator(ready).first.wait_for()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path}: {width} px wide"
+    finally:
+        phone.close()
 
 
 def test_a_failed_execution_shows_the_failed_state_and_the_error(

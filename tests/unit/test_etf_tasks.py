@@ -128,6 +128,14 @@ def test_the_door_refuses_a_fund_that_is_not_configured_naming_the_field_and_the
     assert problem["field"] == "funds.1" and "999999.SH" in problem["message"]
 
 
+def test_a_date_that_is_not_one_names_the_pattern_as_it_is_written() -> None:
+    [problem] = documents.errors(WORKFLOW.input_schema, {"date": "29/11/2026"})
+    assert problem == {
+        "field": "date",
+        "message": r"'29/11/2026' does not match the pattern ^\d{4}-\d{2}-\d{2}$",
+    }
+
+
 def test_a_normal_day_writes_the_report_and_emails_it_once(
     aws_env: dict[str, Any], context: LambdaContext
 ) -> None:
