@@ -21,13 +21,13 @@ demo: $(VENV_STAMP)
 	@echo "== Running the lottery: draw 2 winners among the seeded employees"
 	@$(PY) -m workflows start lottery --input '{"winners": 2}' --name $(DEMO) --wait || { \
 	  echo "== The draw failed: see where and why with  $(PY) -m workflows history $(DEMO)"; \
-	  echo "   (once every employee has won, start afresh: pkill -f 'python -m localcloud' && make demo)"; \
+	  echo "   (once every employee has won, start afresh: $(PY) -m localcloud --stop && make demo)"; \
 	  exit 1; }
 	@echo "== Inspect it"
 	@echo "  states run, with input and output:  $(PY) -m workflows history $(DEMO)"
 	@echo "  the execution graph as SVG:         $(PY) -m workflows graph $(DEMO) --out lottery.svg"
 	@echo "  the web console:                    $(PY) -m console --env local   (then http://127.0.0.1:8080/)"
-	@echo "  stop the local cloud:               pkill -f 'python -m localcloud'"
+	@echo "  stop the local cloud:               $(PY) -m localcloud --stop"
 
 # The workflow tests fail the run when a state, Choice branch, Catch or Retry edge is never reached.
 test: $(VENV_STAMP) lint typecheck check

@@ -95,17 +95,12 @@ def cmd_start(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{'started' if created else 'already started'} {arn}")
     if args.wait:
-        while execution["status"] not in _DONE:
-            time.sleep(args.poll)
-            execution = svc.describe(arn)
+        execution = _until_done(svc, execution, args.poll)
         if not args.json:
             print(f"{execution['status']} in {_duration(execution)}")
             if execution.get("output") is not None:
                 _print_json(execution["output"])
-            if execution.get("error"):
-                print(
-                    f"error: {execution['error']}: {cause_message(execution.get('cause'))}", file=sys.stderr
-                )
+            _print_error(execution)
     if args.json:
         _print_json(execution)
     return _exit_code(execution)
@@ -133,9 +128,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(execution)
         return 0
-    for key in ("name", "workflow", "status", "startDate", "stopDate", "error", "cause"):
+    for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
+    if execution.get("error"):
+        print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
+        failed_in = _failed_state(svc.history(execution["executionArn"]))
+        if failed_in:
+            print(f"{'failed in':<10} {failed_in}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
         print(f"{key}:")
@@ -152,12 +152,48 @@ def cmd_history(args: argparse.Namespace) -> int:
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
     for event in events:
         details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-        shown = details.get("error") or details.get("input") or details.get("output") or ""
+        shown = details.get("error") or _shown(details.get("input") or details.get("output") or "")
         rows.append(
             [str(event["id"]), event["type"], details.get("name", ""), event["timestamp"], _short(shown)]
         )
     _table(rows)
     return 0
+
+
+def _until_done(svc: ExecutionService, execution: dict[str, Any], poll: float = 0.5) -> dict[str, Any]:
+    while execution["status"] not in _DONE:
+        time.sleep(poll)
+        execution = svc.describe(execution["executionArn"])
+    return execution
+
+
+def _failed_state(events: list[dict[str, Any]]) -> str | None:
+    """The state where the execution first failed (a Catch may have led it on to a Fail state)."""
+    entered = None
+    for event in events:
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        if event["type"].endswith("StateEntered"):
+            entered = details.get("name")
+        elif event["type"].endswith("Failed"):
+            return entered
+    return None
+
+
+def _print_error(execution: dict[str, Any]) -> None:
+    if execution.get("error"):
+        print(f"error: {execution['error']}: {cause_message(execution.get('cause'))}", file=sys.stderr)
+
+
+def _shown(text: Any) -> str:
+    """An event's input or output as the history table shows it: a Lambda Task's result is its
+    Payload (the SDK metadata beside it would fill the column)."""
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    if isinstance(document, dict) and "Payload" in document and "SdkHttpMetadata" in document:
+        return json.dumps(document["Payload"], separators=(",", ":"))
+    return str(text)
 
 
 def _exit_code(execution: dict[str, Any]) -> int:
@@ -179,8 +215,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
         try:
             arn = svc.execution_arn(args.target)
         except NotFound:
-            svc.workflow(args.target)  # not an execution: named as a workflow misspelt, if it is one
-            raise
+            close = svc.close_workflow(args.target)
+            hint = f"; did you mean the workflow {close!r}?" if close else ""
+            raise NotFound(
+                f"no workflow or execution named {args.target!r} in {svc.env.name}{hint}"
+            ) from None
 
         execution = svc.describe(arn)
         built = graph.build(svc.execution_definition(execution), execution, svc.history(arn))
@@ -211,10 +250,13 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     svc = _service(args)
     arn = svc.execution_arn(args.execution)
     execution = svc.redrive(arn)
+    if args.wait:
+        execution = _until_done(svc, execution)
     if args.json:
         _print_json(execution)
     else:
         print(f"{execution['status']} {arn} (redrive {execution.get('redriveCount', '?')})")
+        _print_error(execution)
     return _exit_code(execution)
 
 
@@ -282,12 +324,27 @@ def register(sub: Any) -> None:
     stop.add_argument("execution", **execution)
     stop.add_argument("--error")
     stop.add_argument("--cause")
-    add("redrive", cmd_redrive, "redrive a failed execution").add_argument("execution", **execution)
+    redrive = add("redrive", cmd_redrive, "redrive a failed execution")
+    redrive.add_argument("execution", **execution)
+    redrive.add_argument("--wait", action="store_true", help="wait for the end; exit 1 unless it succeeded")
     add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument("workflow")
     signed_in = add(
         "token", cmd_token, "local only: an ID token of a user of the user pool, for routes with auth"
     )
     signed_in.add_argument("username", metavar="NAME")
+
+
+def _failed(args: argparse.Namespace, error: Exception, code: int) -> int:
+    """One line on standard error; with --json, the error as JSON on standard output too."""
+    if getattr(args, "json", False):
+        body = (
+            error.body()
+            if isinstance(error, ConsoleError)
+            else {"error": type(error).__name__, "message": str(error)}
+        )
+        _print_json(body)
+    print(f"error: {error}", file=sys.stderr)
+    return code
 
 
 def _guarded(run: Any) -> Any:
@@ -299,13 +356,10 @@ def _guarded(run: Any) -> Any:
             code: int = run(args)
             return code
         except (ConfigError, BadInput) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            return _failed(args, error, 2)
         except ConsoleError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+            return _failed(args, error, 1)
         except (BotoCoreError, ClientError) as error:
-            print(f"error: {from_aws(error)}", file=sys.stderr)
-            return 1
+            return _failed(args, from_aws(error), 1)
 
     return guarded

@@ -93,14 +93,17 @@ class ExecutionService:
 
     def workflow(self, name: str) -> Workflow:
         if name not in self.workflows:
-            close = difflib.get_close_matches(name, self.workflows, n=1)
+            close = self.close_workflow(name)
             known = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else f"the workflows: {', '.join(sorted(self.workflows))}"
+                f"did you mean {close!r}?" if close else f"the workflows: {', '.join(sorted(self.workflows))}"
             )
             raise NotFound(f"unknown workflow {name!r}; {known}")
         return self.workflows[name]
+
+    def close_workflow(self, name: str) -> str | None:
+        """The workflow `name` is likely a misspelling of."""
+        close = difflib.get_close_matches(name, self.workflows, n=1)
+        return close[0] if close else None
 
     def execution_arn(self, execution: str) -> str:
         """An execution's ARN, from its ARN or its name (looked for among the deployed workflows';

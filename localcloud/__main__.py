@@ -1,13 +1,58 @@
-"""`python -m localcloud [--port 4566]`: serve the local cloud until interrupted."""
+"""`python -m localcloud [--port 4566]`: serve the local cloud until interrupted.
+`python -m localcloud --stop [--port 4566]`: stop the one this checkout serves on that port.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import threading
+import time
+from pathlib import Path
 
 from localcloud.fakes import skipped_local, start_local
 from localcloud.server import LocalCloud
+
+# where a serving local cloud notes its pid, by port (beside the log deploy.py keeps there)
+RUN_DIR = Path(__file__).resolve().parents[1] / ".localcloud"
+
+
+def pid_file(port: int) -> Path:
+    return RUN_DIR / f"localcloud-{port}.pid"
+
+
+def stop(port: int, timeout: float = 30.0) -> str:
+    """Stop the local cloud this checkout serves on `port` (not another checkout's or user's)."""
+    path = pid_file(port)
+    try:
+        pid = int(path.read_text())
+    except (OSError, ValueError):
+        raise SystemExit(f"no local cloud of this checkout serves port {port} (no {path})") from None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists() and b"localcloud" not in cmdline.read_bytes():
+        path.unlink(missing_ok=True)  # the pid is another process's now
+        raise SystemExit(f"the local cloud on port {port} (pid {pid}) had already stopped")
+    with contextlib.suppress(ProcessLookupError):  # already gone: then it has stopped
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _running(pid):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the local cloud on port {port} (pid {pid}) did not stop within {timeout:.0f}s")
+        time.sleep(0.1)
+    path.unlink(missing_ok=True)
+    return f"stopped the local cloud on port {port} (pid {pid})"
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs: not gone, nor ended and waiting for its parent (a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,13 +60,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--no-fakes", action="store_true", help="do not serve the fake external APIs")
+    parser.add_argument("--stop", action="store_true", help="stop the one this checkout serves on --port")
     args = parser.parse_args(argv)
+    if args.stop:
+        print(stop(args.port))
+        return
 
     try:
         cloud = LocalCloud(port=args.port, verbose=args.verbose).start(background=True)
     except OSError as exc:
         raise SystemExit(f"{exc} (is a local cloud already running? try another --port)") from exc
     fakes = {} if args.no_fakes else start_local()
+    served = pid_file(cloud.port)
+    RUN_DIR.mkdir(exist_ok=True)
+    served.write_text(str(os.getpid()))
     env = cloud.env()
     exports = "\n".join(f"  export {k}={v}" for k, v in env.items())
     print(
@@ -32,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             f"Fake {name} API not started: port {port} is in use (another local cloud's?)\n"
             for name, port in ({} if args.no_fakes else skipped_local(fakes)).items()
         )
-        + "Schedules fire and Kinesis pipes deliver in the background. Ctrl-C to stop.",
+        + "Schedules fire and Kinesis pipes deliver in the background. "
+        + f"Ctrl-C to stop (or python -m localcloud --stop --port {cloud.port}).",
         flush=True,
     )
     stopped = threading.Event()
@@ -46,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         cloud.stop()
         for fake in fakes.values():
             fake.stop()
+        served.unlink(missing_ok=True)
         print("localcloud stopped", flush=True)
 
 

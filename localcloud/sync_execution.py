@@ -6,7 +6,9 @@
 - start_execution on an alias ARN: resolved to a version by the alias's routing weights.
 - start_execution on a version ARN: moto files the execution under the version, where
   DescribeExecution cannot find it; we file it under the state machine too.
-- start_execution without a name: AWS generates a UUID; moto would use the name "None".
+- start_execution without a name: AWS generates a UUID; moto would use the name "None". A name
+  is checked as AWS checks it (no whitespace, brackets, wildcards or special characters, at most
+  80 characters), which moto's parser backend skipped.
 - create_state_machine with a name in use: idempotent, as on AWS, only for the same definition,
   type, logging, tracing and encryption configurations (a different role or tags are ignored);
   else StateMachineAlreadyExists. moto answered with the existing machine whatever the
@@ -31,6 +33,7 @@ _ACTION_RESULT = pins.resolve("moto.core.responses", "ActionResult")
 _BACKEND = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
 pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "start_execution")
 pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "create_state_machine")
+pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "_validate_name")
 _SYNC_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
 pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution", "to_start_sync_execution_output")
 pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "describe_state_machine_alias")
@@ -56,6 +59,8 @@ def install() -> None:
     def start_execution(
         backend: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None, **kw: Any
     ) -> Any:
+        if name:  # the parser's start_execution skips moto's name check (AWS: InvalidName)
+            backend._validate_name(name)
         arn = _resolve_alias(backend, state_machine_arn)
         _attach_backend(backend, arn)
         execution = original_start(backend, arn, name or str(uuid.uuid4()), execution_input, **kw)
@@ -75,6 +80,8 @@ def install() -> None:
     def start_sync_execution_backend(
         backend: Any, state_machine_arn: str, name: str | None, execution_input: str
     ) -> dict[str, Any]:
+        if name:
+            backend._validate_name(name)
         return _run_sync(backend, _SYNC_EXECUTION, state_machine_arn, name, execution_input)
 
     original_create = _BACKEND.create_state_machine

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,8 @@ def test_start_wait_describe_history_graph(
     code, out, _ = run(capsys, "history", arn)  # each state's input and output, on one line each
     entered = next(line for line in out.splitlines() if "TaskStateEntered" in line and "Draw Winners" in line)
     assert '"seed": 11' in entered or '"seed":11' in entered
+    succeeded = [line for line in out.splitlines() if "TaskSucceeded" in line]
+    assert succeeded and not any("SdkHttpMetadata" in line for line in succeeded)  # a Task's Payload
     exited = next(line for line in out.splitlines() if "TaskStateExited" in line and "Draw Winners" in line)
     shown = exited.split("  ")[-1]
     assert shown.startswith('{"seed":11,"winners":2,"draw":') and shown.endswith("…") and len(shown) == 60
@@ -71,10 +74,20 @@ def test_start_from_a_file_that_fails_exits_non_zero(
 ) -> None:
     request = tmp_path / "input.json"
     request.write_text(json.dumps({"winners": 99}))  # more than the employees who can win
-    code, out, err = run(capsys, "start", "lottery", "--input", f"@{request}", "--wait")
+    name = f"too-many-{uuid.uuid4().hex[:6]}"
+    code, out, err = run(capsys, "start", "lottery", "--input", f"@{request}", "--wait", "--name", name)
     assert code == 1
     assert "FAILED" in out
     assert "NotEnoughEligibleEmployees" in err
+
+    # where and why, readable: the Lambda's message, not its error document; the state it failed in
+    code, out, _ = run(capsys, "describe", name)
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
+    assert lines["error"] == "NotEnoughEligibleEmployees"
+    assert lines["cause"].startswith("99 winners requested but only ") and "Traceback" not in out
+    assert "failed in  Validate Request" in out
+    code, out, err = run(capsys, "redrive", name, "--wait")  # it fails again, and says why
+    assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
 
 
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,6 +111,18 @@ def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.Cap
     assert code == 1 and err.strip() == "error: unknown workflow 'lotery'; did you mean 'lottery'?"
     code, _, err = run(capsys, "describe", "no-such-execution")
     assert code == 1 and err.strip() == "error: no execution named 'no-such-execution' in local"
+    code, out, _ = run(capsys, "--json", "describe", "no-such-execution")  # for scripts: JSON too
+    assert json.loads(out) == {
+        "error": "NotFound",
+        "message": "no execution named 'no-such-execution' in local",
+    }
+    code, _, err = run(capsys, "graph", "no-such-execution")
+    assert err.strip() == "error: no workflow or execution named 'no-such-execution' in local"
+    code, _, err = run(capsys, "graph", "lotery")
+    assert (
+        err.strip()
+        == "error: no workflow or execution named 'lotery' in local; did you mean the workflow 'lottery'?"
+    )
     code, _, err = run(capsys, "list", "--env", "nowhere")
     assert code == 2 and "unknown environment" in err
 
@@ -170,7 +195,7 @@ def test_output_into_a_reader_that_went_away_ends_quietly() -> None:
         assert child.stdout is not None and child.stderr is not None
         child.stdout.close()  # before the child writes
         error = child.stderr.read()
-    assert (child.returncode, error) == (1, b"")
+    assert (child.returncode, error) == (141, b"")  # as a command SIGPIPE ended
 
 
 def test_python_m_console_serves_and_prints_its_url(lottery: Environment) -> None:

@@ -49,6 +49,34 @@ def test_serves_prints_the_endpoint_and_stops_on_ctrl_c(verbose: bool) -> None:
     assert ('"POST / HTTP/1.1" 200' in err) is verbose  # --verbose logs every request
 
 
+def test_stop_ends_the_local_cloud_this_checkout_serves_on_a_port() -> None:
+    command = [sys.executable, "-m", "localcloud", "--port", "0", "--no-fakes"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().split()[3].rsplit(":", 1)[1]
+        pid_file = ROOT / ".localcloud" / f"localcloud-{port}.pid"
+        assert pid_file.read_text() == str(proc.pid)
+        stopped = subprocess.run(
+            [sys.executable, "-m", "localcloud", "--stop", "--port", port],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+        assert (stopped.returncode, stopped.stdout.strip()) == (
+            0,
+            f"stopped the local cloud on port {port} (pid {proc.pid})",
+        )
+        assert proc.wait(timeout=30) == 0 and not pid_file.exists()
+        again = subprocess.run(
+            [sys.executable, "-m", "localcloud", "--stop", "--port", port],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+        assert again.returncode == 1
+        assert again.stderr.strip() == f"no local cloud of this checkout serves port {port} (no {pid_file})"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_a_fake_whose_port_is_taken_is_named_with_its_port() -> None:
     import socket
 

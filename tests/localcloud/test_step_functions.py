@@ -248,3 +248,20 @@ def test_creating_a_state_machine_again_is_idempotent_only_with_the_same_definit
     other_role = "arn:aws:iam::123456789012:role/another"  # AWS ignores a different role or tags
     assert sfn.create_state_machine(**{**traced, "roleArn": other_role})["stateMachineArn"] == arn
     assert json.loads(run(cloud, arn)["output"]) == "first"
+
+
+@pytest.mark.parametrize("name", ["bad name", "a/b", "x" * 81, "tab\there"])
+def test_an_execution_name_aws_would_refuse_is_refused(cloud: LocalCloud, name: str) -> None:
+    sfn = cloud.client("stepfunctions")
+    arn = state_machine(cloud, "names", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    express = state_machine(
+        cloud,
+        "names-express",
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        kind="EXPRESS",
+    )
+    for start in (sfn.start_execution, sfn.start_sync_execution):
+        with pytest.raises(ClientError) as refused:
+            start(stateMachineArn=arn if start == sfn.start_execution else express, name=name, input="{}")
+        assert refused.value.response["Error"]["Code"] in ("InvalidName", "ValidationException"), name
+    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
