@@ -150,6 +150,9 @@ def local_token(env: Any, username: str) -> str:
         raise ConsoleError(
             f"tokens are made here only for the local cloud; in {env.name}, sign in through the app"
         )
+    if not 1 <= len(username) <= 128 or any(c.isspace() or not c.isprintable() for c in username):
+        # Cognito's rule for user names, which the local cloud does not check
+        raise ConsoleError(f"invalid user name {username!r}: 1 to 128 characters, no spaces")
     pool, client = user_pool(env)
     cognito = env.client("cognito-idp")
     with contextlib.suppress(cognito.exceptions.UsernameExistsException):

@@ -171,6 +171,8 @@ def test_example_prints_input_that_starts_the_workflow(
 
 
 def test_tokens_are_made_only_for_the_local_cloud(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "token", "bad name")
+    assert (code, err.strip()) == (1, "error: invalid user name 'bad name': 1 to 128 characters, no spaces")
     code, _, err = run(capsys, "token", "ann", "--env", "staging")
     assert code == 1
     assert (
