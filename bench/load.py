@@ -45,11 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import infra
 from console import authorizer
+from console.graph.runs import CLOSED
 from infra.environments import Environment
 from tasks.lottery.draw import draw_order
-
-_DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-
 
 # -- HTTP ------------------------------------------------------------------------------------
 
@@ -239,7 +237,7 @@ def run_lottery(env: Environment, base_url: str, draws: int, concurrency: int, e
             pause = 0.05
             while (found := sfn.describe_execution(executionArn=started["executionArn"]))[
                 "status"
-            ] not in _DONE:
+            ] not in CLOSED:
                 time.sleep(pause)
                 pause = min(pause * 1.5, 0.5)
             latency = (accepted - requested) + (found["stopDate"] - found["startDate"]).total_seconds()

@@ -204,8 +204,9 @@ class PoolKeys:
 def user_pool_verifier(env: Any) -> JwtVerifier:
     """The environment's user pool, as deploy made it."""
     pool, client_id = user_pool(env)
-    issuer = f"https://cognito-idp.{env.region}.amazonaws.com/{pool}"
     # The local cloud serves the keys at <endpoint>/<pool id>/.well-known/jwks.json.
     return cognito_verifier(
-        issuer, client_id, f"{env.endpoint}/{pool}/.well-known/jwks.json" if env.endpoint else None
+        auth.issuer(env, pool),
+        client_id,
+        f"{env.endpoint}/{pool}/.well-known/jwks.json" if env.endpoint else None,
     )

@@ -21,11 +21,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from console import authorizer, graph, validation
 from console.errors import ConsoleError, InvalidInput, NotFound, from_aws
 from console.graph.render import to_svg
+from console.graph.runs import CLOSED, event_details
 from console.service import ExecutionService
 from infra.environments import ConfigError, load
 from tasks.shared.errors import cause_message
 
-_DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
@@ -151,7 +151,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
     for event in events:
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details = event_details(event)
         shown = details.get("error") or _shown(details.get("input") or details.get("output") or "")
         rows.append(
             [str(event["id"]), event["type"], details.get("name", ""), event["timestamp"], _short(shown)]
@@ -161,7 +161,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _until_done(svc: ExecutionService, execution: dict[str, Any], poll: float = 0.5) -> dict[str, Any]:
-    while execution["status"] not in _DONE:
+    while execution["status"] not in CLOSED:
         time.sleep(poll)
         execution = svc.describe(execution["executionArn"])
     return execution
@@ -171,9 +171,8 @@ def _failed_state(events: list[dict[str, Any]]) -> str | None:
     """The state where the execution first failed (a Catch may have led it on to a Fail state)."""
     entered = None
     for event in events:
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         if event["type"].endswith("StateEntered"):
-            entered = details.get("name")
+            entered = event_details(event).get("name")
         elif event["type"].endswith("Failed"):
             return entered
     return None
@@ -274,24 +273,19 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_common_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
-    """--env and --json, which every execution command takes; `default` SUPPRESS leaves an option
-    out of the result when it is not given (the root parser's value then stands)."""
-    parser.add_argument(
-        "--env",
-        default="local" if default is None else default,
-        help="environment of environments.toml (default local)",
-    )
-    parser.add_argument(
-        "--json", action="store_true", default=False if default is None else default, help="print JSON"
-    )
+def add_common_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """--env and --json, which every execution command takes; `suppress` leaves an option out of
+    the result when it is not given (the root parser's value then stands)."""
+    env, json_ = (argparse.SUPPRESS, argparse.SUPPRESS) if suppress else ("local", False)
+    parser.add_argument("--env", default=env, help="environment of environments.toml (default local)")
+    parser.add_argument("--json", action="store_true", default=json_, help="print JSON")
 
 
 def register(sub: Any) -> None:
     """Add the execution commands to `python -m workflows`'s subparsers."""
     # before or after the command: given after it, they win; not given, the root parser's stand
     common = argparse.ArgumentParser(add_help=False)
-    add_common_options(common, default=argparse.SUPPRESS)
+    add_common_options(common, suppress=True)
 
     def add(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_text)
@@ -336,7 +330,7 @@ def register(sub: Any) -> None:
 
 def _failed(args: argparse.Namespace, error: Exception, code: int) -> int:
     """One line on standard error; with --json, the error as JSON on standard output too."""
-    if getattr(args, "json", False):
+    if args.json:
         body = (
             error.body()
             if isinstance(error, ConsoleError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from infra.environments import Environment
@@ -18,10 +19,19 @@ def client_name(env: Environment) -> str:
     return env.resource_name("api")
 
 
+def issuer(env: Environment, pool_id: str) -> str:
+    """The issuer of the pool's tokens, which API Gateway's JWT authorizer checks."""
+    return f"https://cognito-idp.{env.region}.amazonaws.com/{pool_id}"
+
+
+def _pools(cognito: Any) -> Iterator[dict[str, Any]]:
+    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
+        yield from page["UserPools"]
+
+
 def find_pool(cognito: Any, name: str) -> str | None:
     """The id of the user pool named `name`, if there is one."""
-    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
-    return next((p["Id"] for page in pages for p in page["UserPools"] if p["Name"] == name), None)
+    return next((p["Id"] for p in _pools(cognito) if p["Name"] == name), None)
 
 
 def find_client(cognito: Any, pool_id: str, name: str) -> str | None:
@@ -42,27 +52,26 @@ def ensure(ctx: Context) -> tuple[str, str]:
         pool_id = cognito.create_user_pool(PoolName=name, UserPoolTags=ctx.env.tags())["UserPool"]["Id"]
     else:
         return PLANNED, PLANNED
-    issuer = f"https://cognito-idp.{ctx.env.region}.amazonaws.com/{pool_id}"
+    url = issuer(ctx.env, pool_id)
     client = client_name(ctx.env)
     found = find_client(cognito, pool_id, client)
     if found is not None:
         ctx.same("user pool client", client)
-        return issuer, found
+        return url, found
     if not ctx.change("user pool client", client, Action.CREATE):
-        return issuer, PLANNED
+        return url, PLANNED
     created = cognito.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName=client,
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )
-    return issuer, created["UserPoolClient"]["ClientId"]
+    return url, created["UserPoolClient"]["ClientId"]
 
 
 def destroy(ctx: Context) -> None:
     cognito = ctx.client("cognito-idp")
-    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
-    for pool in [p for page in pages for p in page["UserPools"]]:
+    for pool in list(_pools(cognito)):  # listed whole before any is deleted
         if not pool["Name"].startswith(ctx.env.resource_name("")):
             continue
         tags = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags", {})

@@ -74,8 +74,8 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> list[str]:
 
 def set_command(env: Environment, name: str) -> str:
     """The command that sets setting `name` once, as printed: an SSM parameter (`/...`) for a
-    setting that is not a secret, else a Secrets Manager secret, in the environment's region, and for the local cloud at its endpoint with the test
-    credentials it takes."""
+    setting that is not a secret, else a Secrets Manager secret, in the environment's region, and
+    for the local cloud at its endpoint with the test credentials it takes."""
     aws = f"aws --region {env.region}"
     if env.endpoint:
         keys = LOCAL_CREDENTIALS

@@ -12,7 +12,8 @@ The engine's Tasks act as their state machine's role, or their own Credentials' 
 a request), except when IAM has never had the role: AWS refuses to make a state machine with one,
 moto does not, and tests and recorded cases name made-up roles. A role that IAM has had and no
 longer has allows nothing. Not checked: the EventBridge rule grants AWS also requires of a `.sync`
-Task's role (the engine polls without a rule). Requests of anyone else (deploy, the console, tests) are not checked.
+Task's role (the engine polls without a rule), and requests of anyone else (deploy, the console,
+tests).
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def unrestricted_role(iam: Any, name: str) -> str:
 
 
 def _session_key(role_arn: str, session: str, unknown_role_allowed: bool) -> str:
-    key = "ASIA" + hashlib.sha256(f"{role_arn}|{session}|{unknown_role_allowed}".encode()).hexdigest()[:16]
-    key = key.upper()
+    key = (
+        "ASIA"
+        + hashlib.sha256(f"{role_arn}|{session}|{unknown_role_allowed}".encode()).hexdigest()[:16].upper()
+    )
     with _lock:
         _sessions[key] = _Session(role_arn, session, unknown_role_allowed)
     return key
@@ -239,25 +242,25 @@ def _permitted(session: _Session, action: str, resource: str) -> bool:
 
 
 def _refusal(session: _Session, action: str, resource: str) -> str | None:
-    """Why the session may not do `action` on `resource`, as AWS words it; None if it may."""
+    """Why the session may not do `action` on `resource`, as AWS words it (and logged); None if
+    it may."""
     if _permitted(session, action, resource):
         return None
     account, role = _account(session.role_arn), session.role_arn.rsplit("/", 1)[-1]
     who = f"arn:aws:sts::{account}:assumed-role/{role}/{session.name}"
     service, _, operation = action.partition(":")
     shown = f"{_SHOWN_SERVICE.get(service, service)}:{operation}"  # SNS writes "SNS:Publish"
-    return (
+    message = (
         f"User: {who} is not authorized to perform: {shown} on resource: {resource} "
         f"because no identity-based policy allows the {shown} action"
     )
+    LOG.warning("AccessDenied: %s", message)
+    return message
 
 
 def state_machine_refusal(role_arn: str, action: str, resource: str) -> str | None:
     """`_refusal` for a state machine's Tasks, for a call the engine makes without a request."""
-    message = _refusal(_Session(role_arn, state_machine_session(role_arn), True), action, resource)
-    if message is not None:
-        LOG.warning("AccessDenied: %s", message)
-    return message
+    return _refusal(_Session(role_arn, state_machine_session(role_arn), True), action, resource)
 
 
 def forget_roles() -> None:
@@ -305,7 +308,6 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
         for action, arn in asked:
             message = _refusal(session, action, arn)
             if message is not None:
-                LOG.warning("AccessDenied: %s", message)
                 raise _refuse(service, message)
         return None
 

@@ -42,7 +42,8 @@ SEVERITY = ["failed", "running", "caught", "aborted", "cancelled", "retried", "s
 CLOSED = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}
 
 
-def _details(event: dict[str, Any]) -> dict[str, Any]:
+def event_details(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's details (its `...EventDetails` member), or {}."""
     for key, value in event.items():
         if key.endswith("EventDetails") and isinstance(value, dict):
             return value
@@ -112,7 +113,7 @@ def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str,
     owner: dict[int, Run] = {}
     redriven_at = 0
     for event in events:
-        kind, details = event["type"], _details(event)
+        kind, details = event["type"], event_details(event)
         run: Run | None = None
         if kind.endswith("StateEntered"):
             name = details.get("name", "?")
@@ -153,7 +154,7 @@ def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str,
 def judge(timeline: Timeline, execution_status: str, events: list[dict[str, Any]]) -> None:
     """Set each run's status (and error) now that the whole history and the execution status are known."""
     last = events[-1] if events else {}
-    closing = _details(last) if last.get("type", "").startswith("Execution") else {}
+    closing = event_details(last) if last.get("type", "").startswith("Execution") else {}
     every = [run for runs in timeline.runs.values() for run in runs]
     cause_run = None
     if execution_status == "FAILED" and last.get("type") == "ExecutionFailed":
@@ -210,4 +211,4 @@ def worst(statuses: list[str]) -> str:
 
 def payload(run: Run, key: str) -> Any:
     event = run.entered if key == "input" else run.exited
-    return _json(_details(event).get(key)) if event else None
+    return _json(event_details(event).get(key)) if event else None
