@@ -138,14 +138,16 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        # Stop answering first: a client that finds the port still answering takes the cloud for
+        # The background ticks first: one in flight (a schedule firing, a pipe delivering) ends
+        # against a server still answering, not in a connection refused. Then stop answering,
+        # before anything else: a client that finds the port still answering takes the cloud for
         # running (deploy would deploy into one about to end).
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
         self.scheduler.stop()
         self.streams.stop()
         self.expiry.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         streams.uninstall()
         if self.lambda_runtime is not None:
             self.lambda_runtime.stop()

@@ -97,7 +97,11 @@ def build() -> dict[str, Any]:
             "subject.$": "$.signals.Payload.subject",
             "text_key.$": "$.signals.Payload.text_key",
         },
-        result_selector={"message_id.$": "$.Payload.message_id", "sent_at.$": "$.Payload.sent_at"},
+        result_selector={
+            "message_id.$": "$.Payload.message_id",
+            "sent_at.$": "$.Payload.sent_at",
+            "already_sent.$": "$.Payload.already_sent",
+        },
         result_path="$.sent",
         extra_retries=[
             # Another attempt of the same day is publishing right now: wait for it to finish.
@@ -118,6 +122,7 @@ def build() -> dict[str, Any]:
             "missing.$": "$.signals.Payload.missing",
             "message_id.$": "$.sent.message_id",
             "sent_at.$": "$.sent.sent_at",
+            "already_sent.$": "$.sent.already_sent",
         },
     )
     closed = asl.Pass("Market Closed", parameters={"date.$": "$.day.date", "market_open": False})

@@ -1,6 +1,7 @@
 """Ride request: a signed-in rider asks for a unicorn; the ride is found, priced, recorded, returned.
 
-    Validate Request -> Find Ride:
+    Validate Request -> Find Recorded Ride -> Already Recorded? yes -> output: the recorded ride
+    -> Find Ride:
         || Find Unicorn
         || Get Discount (short retry; failure or timeout -> Full Fare, the ride goes on)
     -> Apply Discount -> Record Ride (once per request id) -> output: the ride
@@ -15,6 +16,8 @@ optional, and a ride is recorded once per request id.
 from __future__ import annotations
 
 from typing import Any
+
+from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.ride_request.schemas import RIDE_REQUEST
 from workflows import asl
@@ -113,6 +116,16 @@ def build() -> dict[str, Any]:
             "fingerprint.$": "$.Payload.fingerprint",
         },
     )
+    # a replay or a reused request id is answered from the rides table, before any unicorn is
+    # looked for: a replay needs none, and a conflict is a conflict wherever its pickup is
+    find_recorded = lambda_task(
+        "Find Recorded Ride",
+        "FindRecordedRideFunctionArn",
+        {f"{k}.$": f"$.{k}" for k in ("ride_id", "request_id", "rider", "fingerprint")},
+        result_selector={"ride.$": "$.Payload.ride"},
+        result_path="$.recorded",
+    )
+    already = asl.Choice("Already Recorded?")
     found = find_ride()
     apply = lambda_task(
         "Apply Discount",
@@ -135,27 +148,31 @@ def build() -> dict[str, Any]:
             "fare.$": "$.priced.fare",
         },
         result_selector={"ride.$": "$.Payload"},
+        result_path="$.recorded",
         comment="Conditional write: one ride per request id",
     )
     ride = asl.Pass(
         "Ride Recorded",
         parameters={
-            "ride_id.$": "$.ride.ride_id",
-            "request_id.$": "$.ride.request_id",
-            "rider.$": "$.ride.rider",
-            "pickup.$": "$.ride.pickup",
-            "unicorn.$": "$.ride.unicorn",
-            "discount.$": "$.ride.discount",
-            "fare.$": "$.ride.fare",
-            "recorded_at.$": "$.ride.recorded_at",
-            "replayed.$": "$.ride.replayed",
+            "ride_id.$": "$.recorded.ride.ride_id",
+            "request_id.$": "$.recorded.ride.request_id",
+            "rider.$": "$.recorded.ride.rider",
+            "pickup.$": "$.recorded.ride.pickup",
+            "unicorn.$": "$.recorded.ride.unicorn",
+            "discount.$": "$.recorded.ride.discount",
+            "fare.$": "$.recorded.ride.fare",
+            "recorded_at.$": "$.recorded.ride.recorded_at",
+            "replayed.$": "$.recorded.ride.replayed",
         },
     )
 
-    for state in (validate, found, apply, record):
+    already.add_choice(ChoiceRule.IsNull(variable="$.recorded.ride", value=False), next_step=ride)
+    already.default_choice(asl.Chain([found, apply, record, ride]))
+
+    for state in (validate, find_recorded, found, apply, record):
         state.add_catch(asl.Catch(error_equals=REJECTIONS, next_step=rejected, result_path=ERROR_PATH))
         catch_to(state, alert)
-    chain = asl.Chain([validate, found, apply, record, ride])
+    chain = asl.Chain([validate, find_recorded, already])
     comment = "Ride request: find a unicorn and a promo, record the ride once"
     return asl.Graph(chain, comment=comment).to_dict()
 
@@ -176,6 +193,13 @@ WORKFLOW = Workflow(
             name="validate-request",
             handler="tasks.ride_request.validate_request.handler",
             description="Checks a ride request and gives it its ride id and fingerprint",
+        ),
+        Function(
+            name="find-recorded-ride",
+            handler="tasks.ride_request.find_recorded_ride.handler",
+            description="Answers a replayed request id with its recorded ride; another body conflicts",
+            access=(Access("rides", ("dynamodb:GetItem",)),),
+            environment={"RIDES_TABLE": "rides"},
         ),
         Function(
             name="find-unicorn",

@@ -1,8 +1,8 @@
 """Send Report: publish the day's report to the subscribers' topic, once per trading day.
 
 An idempotency record keyed on the date (Powertools idempotency, DynamoDB) makes a retry, a
-redrive or a second run of the same day return the first publish instead of emailing again.
-A publish that fails leaves no record, so the next attempt sends.
+redrive or a second run of the same day return the first publish instead of emailing again, and
+say so (`already_sent`). A publish that fails leaves no record, so the next attempt sends.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ def publish_once(report: dict[str, Any]) -> dict[str, Any]:
             "date": report["date"],
         }
 
+    called_at = datetime.now(UTC).isoformat()
     result: dict[str, Any] = publish(report=report)
-    return result
+    # a remembered publish was sent before this call began
+    return {**result, "already_sent": result["sent_at"] < called_at}
 
 
 @task(SEND)

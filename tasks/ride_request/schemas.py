@@ -59,6 +59,18 @@ APPLY: dict[str, Any] = {
     "required": ["base_cents", "discount"],
 }
 
+# the request's identity, as Validate Request gives it
+IDENTITY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ride_id": {"type": "string", "minLength": 1},
+        "request_id": RIDE_BODY["properties"]["request_id"],
+        "rider": RIDE_REQUEST["properties"]["rider"],
+        "fingerprint": {"type": "string", "minLength": 1},
+    },
+    "required": ["ride_id", "request_id", "rider", "fingerprint"],
+}
+
 RECORD: dict[str, Any] = {
     "type": "object",
     "properties": {

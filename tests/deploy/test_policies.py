@@ -126,7 +126,7 @@ def test_every_topic_a_definition_publishes_to_is_granted_to_its_state_machine(n
     assert published >= 5  # every workflow's alert, and the announcements
 
 
-def test_ride_requests_machine_invokes_its_five_tasks_and_not_the_function_behind_its_route(
+def test_ride_requests_machine_invokes_its_six_tasks_and_not_the_function_behind_its_route(
     names: Names,
 ) -> None:
     policy = iam.state_machine_policy(names, WORKFLOWS["ride-request"])
@@ -136,7 +136,14 @@ def test_ride_requests_machine_invokes_its_five_tasks_and_not_the_function_behin
         if "lambda:InvokeFunction" in actions
         for r in resources
     }
-    tasks = ("validate-request", "find-unicorn", "get-discount", "apply-discount", "record-ride")
+    tasks = (
+        "validate-request",
+        "find-recorded-ride",
+        "find-unicorn",
+        "get-discount",
+        "apply-discount",
+        "record-ride",
+    )
     assert invoked == {
         names.arn("lambda", f"function:{names.env.resource_name('ride-request', t)}:{names.env.name}")
         for t in tasks

@@ -97,3 +97,34 @@ def test_a_fake_whose_port_is_taken_is_named_with_its_port() -> None:
         finally:
             for fake in started.values():
                 fake.stop()
+
+
+def test_a_background_tick_in_flight_ends_before_the_local_cloud_stops_answering() -> None:
+    """Closed under it, a scheduler tick would fail with a connection refused and log a traceback."""
+    script = """
+import threading, time
+from localcloud import LocalCloud
+cloud = LocalCloud(port=0).start(background=True)
+ticking, answers = threading.Event(), []
+def tick():
+    ticking.set()
+    time.sleep(0.3)  # still firing when stop() is called
+    try:
+        answers.append(len(cloud.client("stepfunctions").list_state_machines()["stateMachines"]))
+    except Exception as exc:
+        answers.append(type(exc).__name__)
+cloud.scheduler._ticker._tick = tick
+assert ticking.wait(10)
+cloud.stop()
+print(answers)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[0]"]

@@ -155,7 +155,8 @@ def test_a_normal_day_writes_the_report_and_emails_it_once(
     first = send_report.handler(envelope(request), context)
     again = send_report.handler(envelope(request), context)
 
-    assert again == first  # the stored result of the first publish
+    # the stored result of the first publish, which says it was sent before
+    assert again == {**first, "already_sent": True} and first["already_sent"] is False
     messages = published(aws_env["queue"])
     assert len(messages) == 1
     assert messages[0]["Subject"] == day["subject"] and f"ETF signals for {DAY}" in messages[0]["Message"]

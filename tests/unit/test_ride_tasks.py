@@ -8,7 +8,14 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tasks.ride_request import apply_discount, find_unicorn, get_discount, record_ride, validate_request
+from tasks.ride_request import (
+    apply_discount,
+    find_recorded_ride,
+    find_unicorn,
+    get_discount,
+    record_ride,
+    validate_request,
+)
 from tasks.ride_request.rides import NoUnicornAvailable
 from tasks.shared.errors import InvalidInput
 from tasks.shared.numbers import to_dynamo
@@ -79,6 +86,31 @@ def test_a_replay_returns_the_recorded_ride_and_another_body_conflicts(
     assert len(tables["rides"].scan()["Items"]) == 1
     other_rider = ride_of({**REQUEST, "rider": "bob"}, context)
     assert record_ride.handler(envelope(other_rider), context)["replayed"] is False
+
+
+def test_a_used_request_id_is_found_before_a_unicorn_is_looked_for(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    def identity(request: dict[str, Any]) -> dict[str, Any]:
+        checked = validate_request.handler(envelope(request), context)
+        return {k: checked[k] for k in ("ride_id", "request_id", "rider", "fingerprint")}
+
+    assert find_recorded_ride.handler(envelope(identity(REQUEST)), context) == {"ride": None}
+    first = record_ride.handler(envelope(ride_of(REQUEST, context)), context)
+    assert find_recorded_ride.handler(envelope(identity(REQUEST)), context) == {
+        "ride": {**first, "replayed": True}
+    }
+    # no unicorn serves New York: a conflict is still a conflict, found without looking for one
+    far = {**REQUEST, "pickup": {"latitude": 40.7128, "longitude": -74.006}}
+    with pytest.raises(record_ride.RequestIdConflict, match="req-0000001"):
+        find_recorded_ride.handler(envelope(identity(far)), context)
+    assert find_recorded_ride.handler(envelope(identity({**REQUEST, "rider": "bob"})), context) == {
+        "ride": None
+    }
+    with pytest.raises(InvalidInput, match="fingerprint"):
+        find_recorded_ride.handler(
+            envelope({"ride_id": "x", "request_id": "req-0000001", "rider": "ann"}), context
+        )
 
 
 def test_bad_requests_and_remote_pickups_are_named_errors(

@@ -118,6 +118,7 @@ def test_re_running_the_same_day_does_not_email_twice(etf: Deployed, subscribers
     assert first.status == again.status == "SUCCEEDED"
     assert top_level(again) == [*PLAN, *REPORTED]
     assert again.output["message_id"] == first.output["message_id"]  # the first publish, remembered
+    assert (first.output["already_sent"], again.output["already_sent"]) == (False, True)
     assert len(subscribers.messages()) == 1
 
 

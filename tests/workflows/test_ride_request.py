@@ -33,7 +33,16 @@ ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (
 USER_POOL_VERIFIER = authorizer.user_pool_verifier
 DOWNTOWN = {"latitude": 47.6062, "longitude": -122.3321}  # Rocinante's corner, 1200 cents
 _deserialize = TypeDeserializer().deserialize
-FOUND = ["Validate Request", "Find Ride", "Find Unicorn", "Get Discount", "Apply Discount", "Record Ride"]
+FOUND = [
+    "Validate Request",
+    "Find Recorded Ride",
+    "Already Recorded?",
+    "Find Ride",
+    "Find Unicorn",
+    "Get Discount",
+    "Apply Discount",
+    "Record Ride",
+]
 
 
 def post(url: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -158,17 +167,32 @@ def test_a_replayed_request_id_returns_the_ride_and_another_body_is_409(app: Dep
     moved = post(
         rides, body("req-replayed-1", {"latitude": 47.62, "longitude": -122.349}), ISSUER.token("ann")
     )
+    far_away = post(
+        rides, body("req-replayed-1", {"latitude": 40.7128, "longitude": -74.006}), ISSUER.token("ann")
+    )
     other_rider = post(rides, request, ISSUER.token("bob"))
 
     assert first[0] == again[0] == 201 and again[1] == {**first[1], "replayed": True}
-    assert (
-        moved[0] == 409
-        and moved[1]["error"] == "RequestIdConflict"
-        and "req-replayed-1" in moved[1]["message"]
-    )
+    # the replay is answered from the rides table: no unicorn is looked for, none is needed
+    assert states(history(app, f"ride-{again[2]['X-Request-Id']}")) == [
+        "Validate Request",
+        "Find Recorded Ride",
+        "Already Recorded?",
+        "Ride Recorded",
+    ]
+    # another body with the id conflicts, even where no unicorn could have come (not 503)
+    for other in (moved, far_away):
+        assert (
+            other[0] == 409
+            and other[1]["error"] == "RequestIdConflict"
+            and "req-replayed-1" in other[1]["message"]
+        )
+        assert states(history(app, f"ride-{other[2]['X-Request-Id']}"))[-2:] == [
+            "Find Recorded Ride",
+            "Request Rejected",
+        ]
     assert other_rider[0] == 201  # request ids are per rider
     assert sorted(r["rider"] for r in recorded(app)) == ["ann", "bob"]
-    assert states(history(app, f"ride-{moved[2]['X-Request-Id']}"))[-1] == "Request Rejected"
 
 
 def test_a_pickup_far_from_every_unicorn_is_503(app: Deployed, rides: str, alerts: Inbox) -> None:
@@ -254,7 +278,7 @@ def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides:
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deployed, rides: str) -> None:
-    for name in ("validate-request", "find-unicorn", "apply-discount", "record-ride"):
+    for name in ("validate-request", "find-recorded-ride", "find-unicorn", "apply-discount", "record-ride"):
         app.inject(WF, name, "service_error", times=1)
         app.inject(WF, name, "throttle", times=1)
 
@@ -262,7 +286,7 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deploy
 
     assert status == 201 and len(recorded(app)) == 1
     events = history(app, f"ride-{headers['X-Request-Id']}")
-    assert sum(e["type"] == "TaskFailed" for e in events) == 8
+    assert sum(e["type"] == "TaskFailed" for e in events) == 10
 
 
 def test_one_hundred_concurrent_requests_are_each_recorded_once(app: Deployed, rides: str) -> None:
@@ -341,6 +365,9 @@ MOCKS = {
         "pyflows-local-ride-request": {
             "TestCases": {
                 "ValidateCrashes": {"Validate Request": "Crash"},
+                "FindRecordedCrashes": {"Find Recorded Ride": "Crash"},
+                # another body with the same id, recorded between Find Recorded Ride and the put
+                "RecordConflicts": {"Record Ride": "Conflict"},
                 "FindUnicornCrashes": {"Find Unicorn": "Crash"},
                 "ApplyCrashes": {"Apply Discount": "Crash"},
                 "ApplyRejects": {"Apply Discount": "Invalid"},
@@ -351,6 +378,7 @@ MOCKS = {
     "MockedResponses": {
         "Crash": {"0": {"Throw": {"Error": "Crash", "Cause": "bug"}}},
         "Invalid": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "base_cents: -1 is less than 0"}}},
+        "Conflict": {"0": {"Throw": {"Error": "RequestIdConflict", "Cause": "request_id used"}}},
         "SnsDown": {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
             "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
@@ -372,6 +400,8 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
     ("case", "error", "tail"),
     [
         ("ValidateCrashes", "Crash", ["Validate Request", "Alert Failure", "Failed"]),
+        ("FindRecordedCrashes", "Crash", ["Find Recorded Ride", "Alert Failure", "Failed"]),
+        ("RecordConflicts", "RequestIdConflict", ["Record Ride", "Request Rejected"]),
         ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
         ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
         ("ApplyRejects", "InvalidInput", ["Apply Discount", "Request Rejected"]),
