@@ -183,16 +183,21 @@ def _print_error(execution: dict[str, Any]) -> None:
         print(f"error: {execution['error']}: {cause_message(execution.get('cause'))}", file=sys.stderr)
 
 
+_SDK_METADATA = ("SdkHttpMetadata", "SdkResponseMetadata")
+
+
 def _shown(text: Any) -> str:
-    """An event's input or output as the history table shows it: a Lambda Task's result is its
-    Payload (the SDK metadata beside it would fill the column)."""
+    """An event's input or output as the history table shows it: a Task's result without the SDK
+    metadata AWS adds (it would fill the column), a Lambda Task's as its Payload."""
     try:
         document = json.loads(text)
     except (TypeError, ValueError):
         return str(text)
-    if isinstance(document, dict) and "Payload" in document and "SdkHttpMetadata" in document:
+    if not (isinstance(document, dict) and "SdkHttpMetadata" in document):
+        return str(text)
+    if "Payload" in document:
         return json.dumps(document["Payload"], separators=(",", ":"))
-    return str(text)
+    return json.dumps({k: v for k, v in document.items() if k not in _SDK_METADATA}, separators=(",", ":"))
 
 
 def _exit_code(execution: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@
 - context_object: `$$` holds JSON values (AWS's timestamp text, RedriveCount)
 - clients: Task states share one client per service, answered in-process by moto's backends
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
+- response_metadata: sns, sqs, dynamodb and states:startExecution answer with AWS's HTTP metadata
 - error_texts: AWS's wording where moto words a failure differently
 - execution_output: DescribeExecution's output is JSON text even when it is a string
 - execution_history: GetExecutionHistory in pages (maxResults, nextToken, reverseOrder,
@@ -60,6 +61,7 @@ def install() -> None:
             lambda_integration,
             map_workers,
             parsing,
+            response_metadata,
             service_shapes,
             speed,
             stop_execution,
@@ -76,6 +78,7 @@ def install() -> None:
         context_object.install()
         clients.install()
         lambda_integration.install()
+        response_metadata.install()
         error_texts.install()
         service_shapes.install()
         execution_output.install()

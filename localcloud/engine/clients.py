@@ -26,7 +26,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from localcloud import execution_roles
-from localcloud.engine import _hooks
+from localcloud.engine import _hooks, response_metadata
 
 _ASL = "moto.stepfunctions.parser.asl"
 # Every module that did `from ...boto_client import boto_client_for` holds its own reference.
@@ -111,6 +111,7 @@ def _make_client(region: str, service: str, role_arn: str | None) -> Any:
         authorization = execution_roles.state_machine_authorization(role_arn, region, signing_name)
     client.meta.events.register_first("before-send", _in_process_sender(authorization))
     client.meta.events.register("before-parameter-build", _leave_out_nulls)
+    client.meta.events.register("after-call", response_metadata.remember_response)
     # botocore rebuilds the User-Agent text on every request (a tenth of a millisecond); the
     # one built with the client is as good
     rebuild = getattr(

@@ -16,6 +16,7 @@ Tests use::
 from __future__ import annotations
 
 import datetime as _dt
+import email.utils
 import math
 import threading
 import time
@@ -188,6 +189,20 @@ def iso_millis(value: _dt.datetime | float | None = None) -> str:
         return _epoch_text(CLOCK.time() if value is None else value)
     # isoformat's first 23 characters are YYYY-MM-DDTHH:MM:SS.mmm, with or without a tzinfo
     return _dt.datetime.isoformat(value, timespec="milliseconds")[:23] + "Z"
+
+
+_date_text: tuple[int, str] = (-1, "")  # the last second written as an HTTP date, and its text
+
+
+def http_date(now: float) -> str:
+    """The Date header's text (Sun, 06 Dec 2026 06:54:28 GMT), made once a second."""
+    global _date_text
+    known, text = _date_text
+    second = int(now)
+    if known != second:
+        text = email.utils.formatdate(second, usegmt=True)
+        _date_text = (second, text)
+    return text
 
 
 _second_text: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text

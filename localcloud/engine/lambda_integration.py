@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from localcloud.engine import _hooks, lambda_invoke
-from localcloud.engine.clock import CLOCK
+from localcloud.engine.clock import CLOCK, http_date
 
 _TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 
@@ -45,7 +44,7 @@ def _sdk_metadata(
         "Connection": "keep-alive",
         "Content-Length": str(len(raw)),
         "Content-Type": "application/json",
-        "Date": _http_date(CLOCK.time()),
+        "Date": http_date(CLOCK.time()),
         "X-Amz-Executed-Version": version,
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
@@ -57,20 +56,6 @@ def _sdk_metadata(
         "HttpStatusCode": meta.get("HTTPStatusCode", 200),
     }
     return http, {"RequestId": request_id}
-
-
-_date_text: tuple[int, str] = (-1, "")  # the last second written as an HTTP date, and its text
-
-
-def _http_date(now: float) -> str:
-    """The Date header's text (Sun, 06 Dec 2026 06:54:28 GMT), made once a second."""
-    global _date_text
-    known, text = _date_text
-    second = int(now)
-    if known != second:
-        text = email.utils.formatdate(second, usegmt=True)
-        _date_text = (second, text)
-    return text
 
 
 def _integration(original: Callable[..., None]) -> Callable[..., None]:

@@ -44,6 +44,51 @@ def test_states_start_execution_uses_step_functions_field_names(
     assert isinstance(run.output["StartDate"], str)
 
 
+def test_optimized_integrations_answer_with_the_http_metadata_aws_adds(
+    local_cloud: LocalCloud, run_definition: Runner
+) -> None:
+    """sns, dynamodb and states:startExecution (request-response) add SdkHttpMetadata and
+    SdkResponseMetadata to the service's answer; aws-sdk Tasks do not."""
+    topic = local_cloud.client("sns").create_topic(Name="engine-metadata")["TopicArn"]
+    target = local_cloud.client("stepfunctions").create_state_machine(
+        name="engine-metadata-target",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=ROLE_ARN,
+    )["stateMachineArn"]
+    tasks = {
+        "Publish": ("sns:publish", {"TopicArn": topic, "Message": "hello"}),
+        "Start": ("states:startExecution", {"StateMachineArn": target}),
+        "SdkPublish": ("aws-sdk:sns:publish", {"TopicArn": topic, "Message": "hello"}),
+    }
+    names = list(tasks)
+    states = {
+        name: {
+            "Type": "Task",
+            "Resource": f"arn:aws:states:::{resource}",
+            "Parameters": parameters,
+            "ResultPath": f"$.{name}",
+            **({"Next": names[i + 1]} if i + 1 < len(names) else {"End": True}),
+        }
+        for i, (name, (resource, parameters)) in enumerate(tasks.items())
+    }
+    run = run_definition({"StartAt": names[0], "States": states})
+
+    assert run.status == "SUCCEEDED", run.cause
+    for name, body_type in (("Publish", "text/xml"), ("Start", "application/x-amz-json-1.0")):
+        http = run.output[name]["SdkHttpMetadata"]
+        assert http["HttpStatusCode"] == 200
+        assert http["HttpHeaders"]["Content-Type"] == body_type
+        assert int(http["HttpHeaders"]["Content-Length"]) > 0
+        assert http["AllHttpHeaders"] == {k: [v] for k, v in http["HttpHeaders"].items()}
+        assert (
+            run.output[name]["SdkResponseMetadata"]["RequestId"]
+            == http["HttpHeaders"]["x-amzn-RequestId"]
+            != ""
+        )
+    assert "MessageId" in run.output["Publish"] and "ExecutionArn" in run.output["Start"]
+    assert set(run.output["SdkPublish"]) == {"MessageId"}
+
+
 def test_lambda_invoke_returns_aws_response_fields(
     deploy_function: Callable[[str], str], run_definition: Runner
 ) -> None:
@@ -268,7 +313,7 @@ def test_a_tasks_invoke_answers_what_the_invoke_api_answers(
 
 
 def test_the_date_header_is_made_once_a_second_and_stays_right() -> None:
-    from localcloud.engine.lambda_integration import _http_date
+    from localcloud.engine.clock import http_date
 
     readings = [1_733_400_000.1, 1_733_400_000.9, 1_733_400_001.0, 1_733_399_999.5, 1_733_400_000.2]
-    assert [_http_date(t) for t in readings] == [email.utils.formatdate(t, usegmt=True) for t in readings]
+    assert [http_date(t) for t in readings] == [email.utils.formatdate(t, usegmt=True) for t in readings]
