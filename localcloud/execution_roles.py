@@ -56,6 +56,8 @@ _roles_seen: set[str] = set()
 _QUERY_DENIAL = {"sns": "AuthorizationError"}
 _JSON_DENIAL_STATUS = {"lambda": 403}  # the others answer AccessDeniedException with 400
 _SHOWN_SERVICE = {"sns": "SNS"}  # how a service writes its actions in a refusal
+# services that sign requests under another name than IAM's for their actions
+_IAM_NAME = {"monitoring": "cloudwatch", "tagging": "tag", "iotdata": "iot"}
 
 
 def unrestricted_role(iam: Any, name: str) -> str:
@@ -298,7 +300,8 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
         caller = _caller(self.headers)
         if caller is None:
             return authorize(self, iam_request_cls, resource)
-        key, service, region = caller
+        key, signing_name, region = caller
+        service = _IAM_NAME.get(signing_name, signing_name)
         session = _sessions[key]
         operation, account = self._get_action(), _account(session.role_arn)
         if resource != "*":  # moto names S3's bucket or object, and its IAM action (ListBucket...)

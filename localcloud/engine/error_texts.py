@@ -196,6 +196,17 @@ _SDK_SERVICE_NAMES = {
     "secretsmanager": "SecretsManager",
     "kinesis": "Kinesis",
     "eventbridge": "EventBridge",
+    "cloudwatch": "CloudWatch",
+    "cloudwatchlogs": "CloudWatchLogs",
+    "sts": "Sts",
+    "iam": "Iam",
+    "kms": "Kms",
+    "ec2": "Ec2",
+    "ecs": "Ecs",
+    "athena": "Athena",
+    "glue": "Glue",
+    "firehose": "Firehose",
+    "apigateway": "ApiGateway",
 }
 
 

@@ -128,7 +128,7 @@ FUNCTION = ACCOUNT.format(service="lambda") + ":function:{}"
 def machine(cloud: LocalCloud) -> Any:
     """Runs one Task in a state machine whose role may invoke `granted` (any version or alias),
     `plain` (unqualified only) and `aliased` (its alias `live` only), and publish to the topic
-    `granted`, and nothing else; answers the execution as DescribeExecution does."""
+    `granted`, and put CloudWatch metrics, and nothing else; answers the execution as DescribeExecution does."""
     lam = cloud.client("lambda")
     for name in ("granted", "other", "plain", "aliased"):
         deploy(cloud, name, "echo")
@@ -153,6 +153,7 @@ def machine(cloud: LocalCloud) -> Any:
                 "Action": "sns:Publish",
                 "Resource": ACCOUNT.format(service="sns") + ":granted",
             },
+            {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"},
         ],
     }
     iam = cloud.client("iam")
@@ -241,6 +242,16 @@ def test_an_aws_sdk_task_its_role_does_not_allow_is_named_by_the_sdk(machine: An
     )
     assert invoked["error"] == "Lambda.LambdaException"
     assert "lambda:InvokeFunction on resource: " + FUNCTION.format("other") in invoked["cause"]
+
+
+def test_an_aws_sdk_task_is_checked_under_the_services_iam_name(machine: Any) -> None:
+    """CloudWatch signs its requests as `monitoring` and names its IAM actions `cloudwatch:`."""
+    metric = {"Namespace": "pyflows", "MetricData": [{"MetricName": "Runs", "Value": 1}]}
+    put = {"Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricData", "Parameters": metric}
+    assert machine(put)["status"] == "SUCCEEDED"
+    listed = machine({"Resource": "arn:aws:states:::aws-sdk:cloudwatch:listMetrics", "Parameters": {}})
+    assert listed["error"] == "CloudWatch.CloudWatchException"  # the Java SDK's base class
+    assert "is not authorized to perform: cloudwatch:ListMetrics" in listed["cause"]
 
 
 def test_a_task_with_credentials_acts_as_their_role(machine: Any) -> None:
