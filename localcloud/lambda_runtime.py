@@ -69,6 +69,8 @@ def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
     parts = function_name.split(":")
     if function_name.startswith("arn:"):
         return parts[7] if len(parts) > 7 else None
+    if parts[1:2] == ["function"]:  # a partial ARN: ACCOUNT:function:NAME[:QUALIFIER]
+        return parts[3] if len(parts) > 3 else None
     return parts[1] if len(parts) == 2 else None
 
 

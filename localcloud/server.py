@@ -31,6 +31,7 @@ from localcloud import (
     dynamodb_ttl,
     event_details,
     execution_roles,
+    lambda_names,
     metering,
     mock_config,
     pins,
@@ -117,6 +118,7 @@ class LocalCloud:
         mock_config.install()
         metering.install()
         execution_roles.install()
+        lambda_names.install()
         serial_backends.install()
         redrive.install()
         untracked.install()

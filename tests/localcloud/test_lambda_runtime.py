@@ -13,7 +13,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import HANDLERS, deploy, deploy_source, invoke, on_demand_table, zip_of
+from tests.localcloud.helpers import (
+    HANDLERS,
+    deploy,
+    deploy_source,
+    invoke,
+    on_demand_table,
+    run,
+    state_machine,
+    zip_of,
+)
 
 
 def test_payload_round_trip_context_and_environment(cloud: LocalCloud) -> None:
@@ -40,6 +49,29 @@ def test_any_json_payload_round_trips(cloud: LocalCloud, event: object) -> None:
     response = client.invoke(FunctionName="echo", Payload=json.dumps(event))
 
     assert json.loads(response["Payload"].read())["event"] == event
+
+
+def test_a_function_is_found_by_a_partial_arn_as_lambda_finds_it(cloud: LocalCloud) -> None:
+    arn = deploy(cloud, "echo", "echo")
+    lam = cloud.client("lambda")
+    lam.create_alias(
+        FunctionName="echo", Name="live", FunctionVersion=lam.publish_version(FunctionName="echo")["Version"]
+    )
+    partial = arn.split(":", 4)[4]  # 123456789012:function:echo
+
+    assert invoke(cloud, partial, {"n": 1})[0]["event"] == {"n": 1}
+    assert invoke(cloud, f"{partial}:live", {"n": 2})[0]["arn"] == f"{arn}:live"
+    assert lam.get_function(FunctionName=partial)["Configuration"]["FunctionArn"] == arn
+    with pytest.raises(ClientError) as missing:
+        lam.invoke(FunctionName=partial.replace("echo", "absent"))
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {**task, "Parameters": {"FunctionName": partial, "Payload.$": "$"}}},
+    }
+    ran = run(cloud, state_machine(cloud, f"partial-{uuid.uuid4().hex[:6]}", definition), {"n": 3})
+    assert ran["status"] == "SUCCEEDED" and json.loads(ran["output"])["Payload"]["event"] == {"n": 3}
 
 
 def test_second_invoke_reuses_the_warm_worker(cloud: LocalCloud) -> None:
