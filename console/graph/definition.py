@@ -125,6 +125,38 @@ def _walk(graph: dict[str, Any], scope: Scope, start: str, end: str, shape: Shap
             shape.edges.append(Edge(source, catcher["Next"], "catch", label))
 
 
+def flow_order(definition: dict[str, Any]) -> list[str]:
+    """The states in the order the workflow runs them: StartAt first, then depth first along
+    Parallel branches and the Map iterator, Choice rules, Default and Next; a scope's Catch
+    targets after its own flow. States nothing reaches come last, in definition order."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def walk(graph: dict[str, Any]) -> None:
+        states = graph.get("States", {})
+        stack: list[str] = [graph["StartAt"]]
+        caught: list[str] = []
+        while stack or caught:
+            name = stack.pop() if stack else caught.pop(0)
+            if name in seen or name not in states:
+                continue
+            seen.add(name)
+            order.append(name)
+            state = states[name]
+            for branch in state.get("Branches", []):
+                walk(branch)
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if processor:
+                walk(processor)
+            after = [rule.get("Next") for rule in state.get("Choices", [])]
+            after += [state.get("Default"), state.get("Next")]
+            stack.extend(reversed([n for n in after if n]))
+            caught.extend(catcher["Next"] for catcher in state.get("Catch", []))
+
+    walk(definition)
+    return order + [name for name in shape_of(definition).states if name not in seen]
+
+
 def shape_of(definition: dict[str, Any]) -> Shape:
     shape = Shape(states={}, edges=[], root=Scope("root", "", None))
     _walk(definition, shape.root, START, END, shape)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.graph import runs as history
-from console.graph.definition import END, START, Scope, Shape, join_id, shape_of
+from console.graph.definition import END, START, Scope, Shape, flow_order, join_id, shape_of
 
 STATUSES = ("succeeded", "failed", "caught", "retried", "running", "aborted", "cancelled", "not_reached")
 _MAX_RUNS = 50  # per state: enough to read loops and Map iterations, small enough to send
@@ -112,6 +112,7 @@ def build(
     return {
         "comment": definition.get("Comment"),
         "startAt": definition.get("StartAt"),
+        "order": flow_order(definition),
         "start": START,
         "end": END,
         "joins": joins,

@@ -49,7 +49,9 @@ async function api(path, options = {}) {
 
 const enc = encodeURIComponent;
 const execPath = (arn) => `api/executions/${enc(arn)}`;
-const execLink = (arn) => `#/executions/${enc(arn)}`;
+// An execution opened from a filtered list carries the filters, for its breadcrumb back to it.
+const execLink = (arn, filters = "") => `#/executions/${enc(arn)}${filters ? "?" + filters : ""}`;
+const listLink = (filters = "") => `#/executions${filters ? "?" + filters : ""}`;
 
 function toast(message, isError = false) {
   const el = document.getElementById("toast");
@@ -126,9 +128,11 @@ function failure(error) {
 
 function mountGraph(box, svgText, graph, onSelect, selected) {
   box.innerHTML = svgText;
+  const nodes = {};
   for (const [name, id] of Object.entries(graph.svgIds || {})) {
     const node = box.querySelector(`#${CSS.escape(id)}`);
     if (!node) continue;
+    nodes[name] = node;
     node.dataset.state = name;
     node.querySelectorAll("title").forEach((t) => (t.textContent = name));
     if (onSelect) {
@@ -140,9 +144,33 @@ function mountGraph(box, svgText, graph, onSelect, selected) {
     }
     if (name === selected) node.classList.add("selected");
   }
+  // Tab goes through the states as the workflow runs them, not in the order Graphviz wrote them:
+  // the nodes are moved, in flow order, to the end of their group (drawn over the edges).
+  for (const name of graph.order || []) if (nodes[name]) nodes[name].parentNode.append(nodes[name]);
 }
 
 /* ---------- workflows ---------- */
+
+// Graphviz writes state names at 11 pt: at 0.7 of its size they are still 10 px, which can be read.
+const THUMB_SCALE = 0.75;
+const THUMB_MIN_SCALE = 0.7;
+
+// A workflow's graph in the list, sized by the graph: narrower only down to the scale its names
+// can be read at, then it scrolls sideways in its box (a phone), shown from its Start.
+function showThumb(thumb, svgText) {
+  thumb.innerHTML = svgText;
+  const svg = thumb.querySelector("svg");
+  if (!svg) return;
+  const width = svg.width.baseVal.value;
+  svg.style.width = `${Math.round(width * THUMB_SCALE)}px`;
+  svg.style.minWidth = `${Math.round(width * THUMB_MIN_SCALE)}px`;
+  const start = svg.querySelector("#start");
+  if (start && thumb.scrollWidth > thumb.clientWidth) {
+    const node = start.getBoundingClientRect();
+    const frame = thumb.getBoundingClientRect();
+    thumb.scrollLeft = node.left + node.width / 2 - frame.left - thumb.clientWidth / 2;
+  }
+}
 
 async function workflowsView() {
   setNav("workflows");
@@ -151,28 +179,29 @@ async function workflowsView() {
   if (gone(token)) return;
   const cards = workflows.map((wf) => {
     const thumb = h("div", { class: "thumb" }, h("span", { class: "placeholder" }, "drawing…"));
-    api(`api/workflows/${enc(wf.name)}/graph.svg`).then((svg) => (thumb.innerHTML = svg)).catch(() => {});
+    api(`api/workflows/${enc(wf.name)}/graph.svg`).then((svg) => { if (!gone(token)) showThumb(thumb, svg); }).catch(() => {});
     const triggers = wf.triggers.map((t) =>
       h("span", { class: "tag" }, t.kind === "http" ? `${t.method} ${t.path}` : t.kind === "schedule" ? `${t.expression}${t.enabled ? "" : " (off here)"}` : `stream ${t.stream}`),
     ).concat(wf.routes.map((r) => h("span", { class: "tag" }, `${r.method} ${r.path}`)));
     return h(
       "article",
       { class: "panel card", "data-workflow": wf.name },
-      h("header", {}, h("h2", {}, h("a", { href: `#/workflows/${enc(wf.name)}` }, wf.name)),
-        h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type),
-          wf.deployed ? null : h("span", { class: "tag warn" }, "not deployed"))),
-      h("p", {}, wf.description),
-      triggers.length ? h("div", { class: "tags" }, triggers) : null,
-      h("a", { href: `#/workflows/${enc(wf.name)}`, class: "thumb-link" }, thumb),
-      h("div", { class: "actions" },
-        h("a", { class: "btn primary", href: `#/workflows/${enc(wf.name)}` }, "Start execution"),
-        h("a", { class: "btn", href: `#/executions?workflow=${enc(wf.name)}` }, "Executions")),
+      h("div", { class: "about" },
+        h("header", {}, h("h2", {}, h("a", { href: `#/workflows/${enc(wf.name)}` }, wf.name)),
+          h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type),
+            wf.deployed ? null : h("span", { class: "tag warn" }, "not deployed"))),
+        h("p", {}, wf.description),
+        triggers.length ? h("div", { class: "tags" }, triggers) : null,
+        h("div", { class: "actions" },
+          h("a", { class: "btn primary", href: `#/workflows/${enc(wf.name)}` }, "Start execution"),
+          h("a", { class: "btn", href: `#/executions?workflow=${enc(wf.name)}` }, "Executions"))),
+      h("a", { href: `#/workflows/${enc(wf.name)}`, class: "thumb-link", "aria-label": `${wf.name}: its graph` }, thumb),
     );
   });
   view.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Workflows"),
       h("p", {}, "Business processes as Step Functions state machines."))),
-    h("div", { class: "grid" }, cards),
+    h("div", { class: "workflow-list" }, cards),
   );
 }
 
@@ -379,13 +408,14 @@ async function workflowView(name) {
 
 /* ---------- executions list ---------- */
 
-function executionsTable(executions, withWorkflow = true, filtered = false) {
+// `filters`: the list's query, which each execution's link carries
+function executionsTable(executions, withWorkflow = true, filtered = false, filters = "") {
   if (!executions.length) return h("p", { class: "empty" }, filtered ? "No executions match these filters." : "No executions yet.");
   return scrolling(h("table", { class: "data", "data-testid": "executions" },
     h("thead", {}, h("tr", {}, h("th", {}, "Name"), withWorkflow ? h("th", {}, "Workflow") : null,
       h("th", {}, "Status"), h("th", {}, "Started"), h("th", {}, "Duration"))),
     h("tbody", {}, executions.map((e) => h("tr", { "data-arn": e.executionArn },
-      h("td", {}, h("a", { href: execLink(e.executionArn) }, e.name)),
+      h("td", {}, h("a", { href: execLink(e.executionArn, filters) }, e.name)),
       withWorkflow ? h("td", {}, e.workflow) : null,
       h("td", {}, statusBadge(e.status)),
       h("td", {}, when(e.startDate)),
@@ -408,25 +438,24 @@ async function executionsView(params) {
   const search = h("input", { type: "search", placeholder: "Filter by name…", value: params.get("q") || "", "aria-label": "name" });
   const results = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
   let rows = [];
+  // The filters as a query: the page's own URL, and its rows' links (for their way back)
+  const filters = (withName = true) => {
+    const query = new URLSearchParams();
+    if (workflow.value) query.set("workflow", workflow.value);
+    if (status.value) query.set("status", status.value);
+    if (withName && search.value) query.set("q", search.value);
+    return query.toString();
+  };
   const render = () => {
     const q = search.value.trim().toLowerCase();
     const filtered = Boolean(q || workflow.value || status.value);
-    results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q)), true, filtered));
+    results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q)), true, filtered, filters()));
   };
   const load = async () => {
-    const query = new URLSearchParams();
-    if (workflow.value) query.set("workflow", workflow.value);
-    if (status.value) query.set("status", status.value);
-    rows = (await api(`api/executions?${query}`)).executions;
+    rows = (await api(`api/executions?${filters(false)}`)).executions;
     render();
   };
-  const refilter = () => {
-    const query = new URLSearchParams();
-    if (workflow.value) query.set("workflow", workflow.value);
-    if (status.value) query.set("status", status.value);
-    if (search.value) query.set("q", search.value);
-    history.replaceState(null, "", `#/executions${query.toString() ? "?" + query : ""}`);
-  };
+  const refilter = () => history.replaceState(null, "", listLink(filters()));
   workflow.addEventListener("change", () => { refilter(); load(); });
   status.addEventListener("change", () => { refilter(); load(); });
   search.addEventListener("input", () => { refilter(); render(); });
@@ -491,12 +520,13 @@ function eventsTable(events, startDate, onSelect) {
     }))));
 }
 
-async function executionView(arn) {
+async function executionView(arn, params) {
   setNav("executions");
   const token = routeToken;
   let selected = null;
   let drawn = null; // the SVG on the page: redrawn only when it changes, so focus stays where it is
   let current = null;
+  let redriven = null; // the redriveCount of a redrive this page started, until its run ends
   const head = h("div");
   const banner = h("div");
   const box = h("div", { class: "graph-box", "data-testid": "graph" });
@@ -523,18 +553,31 @@ async function executionView(arn) {
   const action = async (verb, question) => {
     if (question && !confirm(question)) return;
     try {
-      await api(`${execPath(arn)}/${verb}`, { json: {} });
-      toast(verb === "stop" ? "Execution stopped" : "Execution redriven");
+      const answered = await api(`${execPath(arn)}/${verb}`, { json: {} });
+      if (verb === "stop") toast("Execution stopped");
+      else {
+        // started, not done: how the redriven run ends is told when it ends (often at once)
+        toast("Redrive started");
+        redriven = answered.redriveCount || 1;
+      }
       await refresh();
       poll();
     } catch (error) { toast(error.message, true); }
+  };
+  // The end of the run a redrive started, once the page sees it.
+  const tellRedrive = (e) => {
+    if (redriven === null || (e.redriveCount || 0) < redriven || !CLOSED.includes(e.status)) return;
+    redriven = null;
+    if (e.status === "SUCCEEDED") toast("The redriven execution succeeded");
+    else if (e.status === "ABORTED") toast("The redriven execution was stopped", true);
+    else toast(`The redriven execution ${e.status === "TIMED_OUT" ? "timed out" : "failed"} again${e.error ? ": " + e.error : ""}`, true);
   };
   const drawHead = (e) => {
     const buttons = [];
     if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: () => action("stop", "Stop this execution?") }, "Stop"));
     if (REDRIVABLE.includes(e.status)) buttons.push(h("button", { class: "btn", "data-testid": "redrive", onclick: () => action("redrive", "Redrive this execution from where it failed?") }, "Redrive"));
     head.replaceChildren(
-      h("div", { class: "crumbs" }, h("a", { href: "#/executions" }, "Executions"), " / ",
+      h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",
         e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),
       h("div", { class: "page-head" }, h("div", {}, h("h1", {}, e.name), h("p", { class: "mono" }, e.executionArn)),
         h("div", { class: "actions", style: "display:flex;gap:8px;align-items:center" }, statusBadge(e.status, "execution-status"), buttons)),
@@ -551,6 +594,7 @@ async function executionView(arn) {
     if (gone(token)) return execution;
     current = { execution, graph, events: history.events };
     drawHead(execution);
+    tellRedrive(execution);
     if (svg !== drawn) { mountGraph(box, svg, graph, select, selected); drawn = svg; }
     if (selected) select(selected); else panel.replaceChildren(statePanel(null));
     drawTab();
@@ -584,7 +628,7 @@ async function route() {
   const parts = path.split("/").filter(Boolean);
   try {
     if (parts[0] === "workflows" && parts[1]) await workflowView(decodeURIComponent(parts[1]));
-    else if (parts[0] === "executions" && parts[1]) await executionView(decodeURIComponent(parts.slice(1).join("/")));
+    else if (parts[0] === "executions" && parts[1]) await executionView(decodeURIComponent(parts.slice(1).join("/")), params);
     else if (parts[0] === "executions") await executionsView(params);
     else await workflowsView();
   } catch (error) {

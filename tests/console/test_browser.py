@@ -1,6 +1,8 @@
 """The web console in headless Chromium (Debian's, driven by Playwright): start the lottery from
 the form, read the coloured graph and a state's output, see field errors and a failed execution,
-and an Express start's end on the form. Writes test-output/execution-page.png for a reviewer."""
+and an Express start's end on the form; the list's graphs can be read, Tab follows the flow, a
+redrive tells how it ended, the breadcrumb keeps the list's filters. Writes
+test-output/execution-page.png for a reviewer."""
 
 from __future__ import annotations
 
@@ -358,3 +360,108 @@ def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str)
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("TooMany")
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("count is above 3")
     sync_api.expect(result.locator("[data-testid=run-output]")).to_have_count(0)
+
+
+READABLE_PX = 10  # a state name smaller than this on the screen is hard to read
+
+
+def test_the_workflow_list_draws_each_graph_with_readable_state_names(browser: Any, console_url: str) -> None:
+    """Each workflow's graph in the list is sized by the graph, never shrunk below readable names;
+    on a phone it scrolls inside its box (the page stays as wide as the screen)."""
+    for width, height in ((1400, 1000), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        try:
+            page.goto(console_url)
+            for name in WORKFLOWS:
+                texts = page.locator(f"[data-workflow='{name}'] .thumb g.node.state text")
+                texts.first.wait_for()
+                sizes = texts.evaluate_all(
+                    "els => els.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
+                )
+                assert min(sizes) >= READABLE_PX, f"{name} at {width} px: names {min(sizes):.1f} px high"
+            sync_api.expect(page.locator("[data-workflow=lottery] .thumb")).to_contain_text(
+                "Check Past Winners"
+            )
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+        finally:
+            context.close()
+
+
+def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, lottery: Environment) -> None:
+    """StartAt first, then along the transitions (Parallel branches before its Next, Choice rules
+    before Default), not in the order the states are written; Enter and Space still select."""
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 99})  # fails
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
+        re.compile("FAILED"), timeout=TIMEOUT
+    )
+    page.locator("[data-testid=graph] g.node.state").first.wait_for()
+    page.locator(".graph-tools").focus()  # just before the graph
+    focused = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.dataset.state || null"))
+    assert focused == [
+        "Validate Request",
+        "Draw Winners",
+        "Check Past Winners",
+        "Any Past Winner?",
+        "Announce And Record",
+        "Notify Winners",
+        "Record Winners",
+        "Draw Complete",
+        "Redraw Limit Reached",
+        "Alert Failure",
+        "Failed",
+        "Count Redraw",
+    ]
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Count Redraw")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press(" ")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Failed")
+
+
+def test_a_redrive_that_fails_again_says_so(page: Any, console_url: str, lottery: Environment) -> None:
+    """The lottery's redrive restarts at its Fail state, so the run fails again at once: no message
+    may say it was redriven as if that had worked."""
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 97})  # fails
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+    sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible(timeout=TIMEOUT)
+    page.evaluate(
+        """() => {
+          const toast = document.getElementById("toast");
+          window.toasts = [];
+          new MutationObserver(() => { if (!toast.hidden) window.toasts.push(toast.textContent); })
+            .observe(toast, { childList: true, characterData: true, subtree: true, attributes: true });
+        }"""
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-testid=redrive]").click()
+    sync_api.expect(page.locator("#toast")).to_contain_text("failed again", timeout=TIMEOUT)
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("FAILED"))
+    shown = page.evaluate("window.toasts")
+    assert shown and all(text == "Redrive started" or "failed again" in text for text in shown), shown
+
+
+def test_the_breadcrumb_goes_back_to_the_filtered_list(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    failed, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 96})
+    page.goto(f"{console_url}#/executions?workflow=lottery&status=FAILED")
+    rows = page.locator("[data-testid=executions] tbody tr")
+    sync_api.expect(rows.filter(has_text=failed["name"])).to_have_count(1, timeout=TIMEOUT)
+    page.locator("input[type=search]").fill(failed["name"][:8])
+    rows.filter(has_text=failed["name"]).locator("a").click()
+    sync_api.expect(page.locator("h1")).to_have_text(failed["name"])
+
+    page.locator(".crumbs a", has_text="Executions").click()
+    sync_api.expect(page.locator("h1")).to_have_text("Executions")
+    sync_api.expect(page.locator("select[aria-label=workflow]")).to_have_value("lottery")
+    sync_api.expect(page.locator("select[aria-label=status]")).to_have_value("FAILED")
+    sync_api.expect(page.locator("input[type=search]")).to_have_value(failed["name"][:8])
+    sync_api.expect(rows.filter(has_text=failed["name"])).to_have_count(1)
+    sync_api.expect(rows.filter(has_text="SUCCEEDED")).to_have_count(0)
+    assert "status=FAILED" in page.url and "workflow=lottery" in page.url

@@ -91,6 +91,26 @@ def test_workflow_graph_has_every_state_not_reached_and_its_edges() -> None:
     assert [s["label"] for s in graph["scopes"]["scopes"]] == ["Branch 1", "Branch 2", "Iterator"]
 
 
+def test_flow_order_follows_the_transitions_not_the_definition() -> None:
+    """Branches before the Parallel's Next, Choice rules then Default, Catch targets last; a state
+    nothing reaches still has a place."""
+    choice = {
+        "StartAt": "Ask",
+        "States": {
+            "Fallback": {"Type": "Pass", "End": True},
+            "Ask": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.a", "BooleanEquals": True, "Next": "Yes"}],
+                "Default": "Fallback",
+            },
+            "Orphan": {"Type": "Pass", "End": True},
+            "Yes": {"Type": "Pass", "Next": "Fallback"},
+        },
+    }
+    assert build(DEFINITION)["order"] == ["Fetch", "Both", "Left", "Right", "Each", "Item", "Done", "Recover"]
+    assert build(choice)["order"] == ["Ask", "Yes", "Fallback", "Orphan"]
+
+
 def test_retried_task_then_caught_parallel_branch_failure() -> None:
     h = History()
     h.add("ExecutionStarted", 0)
