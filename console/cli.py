@@ -136,6 +136,15 @@ def cmd_describe(args: argparse.Namespace) -> int:
         failed_in = _failed_state(svc.history(execution["executionArn"]))
         if failed_in:
             print(f"{'failed in':<10} {failed_in}")
+    if (
+        execution["status"] in CLOSED
+        and execution["status"] != "SUCCEEDED"
+        and execution.get("redriveStatus")
+    ):
+        redrivable = execution["redriveStatus"] == "REDRIVABLE"
+        print(
+            f"{'redrive':<10} {'possible' if redrivable else execution.get('redriveStatusReason', 'not possible')}"
+        )
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
         print(f"{key}:")

@@ -5,7 +5,9 @@ As on AWS, a redrive reuses the execution: same ARN, same input, the history goe
 succeeded are not run again: the run restarts at the top-level state that did not succeed, with
 the input that state had. Differences, documented: a Parallel or Map state is redriven whole
 (AWS reruns only its failed branches or iterations, which idempotent tasks make equivalent here),
-and variables set by `Assign` before the failure are not restored.
+and variables set by `Assign` before the failure are not restored. An Express execution does not
+redrive (ExecutionNotRedrivable), as on AWS. DescribeExecution says whether an execution can be
+redriven (`redriveStatus`, and `redriveStatusReason` when it cannot), as AWS does.
 
 `install()` patches moto in this process, so it must run where the local cloud's moto server
 runs (LocalCloud.start() or a test fixture); it is idempotent.
@@ -46,6 +48,22 @@ def restart_point(definition: dict[str, Any], events: list[dict[str, Any]]) -> t
     for event_id, name, text in reversed(entered):
         if event_id not in exited:
             return name, json.loads(text) if isinstance(text, str) else text
+    return None
+
+
+def refusal(execution: Any) -> str | None:
+    """Why the execution cannot be redriven; None when it can."""
+    status = str(getattr(execution.status, "value", execution.status))
+    if getattr(execution.state_machine, "type", "STANDARD") == "EXPRESS":  # moto keeps sm_type STANDARD
+        return "Redrive is not supported for executions of EXPRESS state machines"
+    if status not in _REDRIVABLE:
+        return f"Execution is {status}: only FAILED, ABORTED or TIMED_OUT executions redrive"
+    worker = execution.exec_worker
+    if worker is None or worker.env is None:
+        return "Execution has no record of where it stopped"
+    definition = json.loads(execution.state_machine.definition)
+    if restart_point(definition, worker.env.event_manager.get_event_history()) is None:
+        return "Execution has no unsuccessful state to redrive"
     return None
 
 
@@ -94,14 +112,13 @@ def install() -> None:
 
         def redrive(backend: Any, execution_arn: str) -> datetime.datetime:
             execution = backend.describe_execution(execution_arn)
-            status = str(getattr(execution.status, "value", execution.status))
-            worker = execution.exec_worker
-            if status not in _REDRIVABLE or worker is None or worker.env is None:
-                raise not_redrivable(f"Execution is {status}: only FAILED, ABORTED or TIMED_OUT redrive")
+            reason, worker = refusal(execution), execution.exec_worker
             definition = json.loads(execution.state_machine.definition)
-            found = restart_point(definition, worker.env.event_manager.get_event_history())
+            found = (
+                None if reason else restart_point(definition, worker.env.event_manager.get_event_history())
+            )
             if found is None:
-                raise not_redrivable("Execution has no unsuccessful state to redrive")
+                raise not_redrivable(reason or "Execution has no unsuccessful state to redrive")
             state, state_input = found
             details = copy.copy(worker._evaluation_details)
             details.state_machine_details = copy.copy(details.state_machine_details)
@@ -129,9 +146,14 @@ def install() -> None:
         def describe_execution(response: Any) -> Any:
             result = original_describe(response)
             execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
-            if getattr(execution, "redrive_count", 0) and isinstance(result.result, dict):
-                result.result["redriveCount"] = execution.redrive_count
-                result.result["redriveDate"] = execution.redrive_date
+            if isinstance(result.result, dict):
+                if getattr(execution, "redrive_count", 0):
+                    result.result["redriveCount"] = execution.redrive_count
+                    result.result["redriveDate"] = execution.redrive_date
+                reason = refusal(execution)
+                result.result["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+                if reason is not None:
+                    result.result["redriveStatusReason"] = reason
             return result
 
         backend_cls.redrive_execution = redrive

@@ -575,7 +575,8 @@ async function executionView(arn, params) {
   const drawHead = (e) => {
     const buttons = [];
     if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: () => action("stop", "Stop this execution?") }, "Stop"));
-    if (REDRIVABLE.includes(e.status)) buttons.push(h("button", { class: "btn", "data-testid": "redrive", onclick: () => action("redrive", "Redrive this execution from where it failed?") }, "Redrive"));
+    // redriveStatus says (an Express execution never redrives); without it, the status does
+    if (e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status)) buttons.push(h("button", { class: "btn", "data-testid": "redrive", onclick: () => action("redrive", "Redrive this execution from where it failed?") }, "Redrive"));
     head.replaceChildren(
       h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",
         e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),

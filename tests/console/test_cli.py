@@ -86,8 +86,11 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     assert lines["error"] == "NotEnoughEligibleEmployees"
     assert lines["cause"].startswith("99 winners requested but only ") and "Traceback" not in out
     assert "failed in  Validate Request" in out
+    assert lines["redrive"] == "possible"
     code, out, err = run(capsys, "redrive", name, "--wait")  # it fails again, and says why
     assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
+    code, out, _ = run(capsys, "describe", name)
+    assert "redrive    possible" in out  # failed again: it may be redriven again
 
 
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:

@@ -265,3 +265,31 @@ def test_an_execution_name_aws_would_refuse_is_refused(cloud: LocalCloud, name: 
             start(stateMachineArn=arn if start == sfn.start_execution else express, name=name, input="{}")
         assert refused.value.response["Error"]["Code"] in ("InvalidName", "ValidationException"), name
     assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
+
+
+def test_describe_says_whether_an_execution_redrives_and_express_ones_never_do(cloud: LocalCloud) -> None:
+    failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Broken"}}}
+    sfn = cloud.client("stepfunctions")
+    standard = state_machine(cloud, f"redrivable-{uuid.uuid4().hex[:6]}", failing)
+    express = state_machine(cloud, f"express-redrive-{uuid.uuid4().hex[:6]}", failing, kind="EXPRESS")
+    passed = state_machine(
+        cloud,
+        f"passing-{uuid.uuid4().hex[:6]}",
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+    )
+
+    failed, succeeded = run(cloud, standard), run(cloud, passed)
+    express_run = run(cloud, express)
+
+    assert failed["status"] == express_run["status"] == "FAILED"
+    assert failed["redriveStatus"] == "REDRIVABLE" and "redriveStatusReason" not in failed
+    assert succeeded["redriveStatus"] == "NOT_REDRIVABLE"
+    assert "SUCCEEDED" in succeeded["redriveStatusReason"]
+    assert express_run["redriveStatus"] == "NOT_REDRIVABLE"
+    assert "EXPRESS" in express_run["redriveStatusReason"]
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=express_run["executionArn"])
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert "EXPRESS" in refused.value.response["Error"]["Message"]
+    assert sfn.describe_execution(executionArn=express_run["executionArn"]).get("redriveCount", 0) == 0
+    sfn.redrive_execution(executionArn=failed["executionArn"])  # a Standard one does
