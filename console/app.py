@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Flask, Response, jsonify, send_from_directory
+from flask import Flask, Response, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from console import routes
 from console.api import api
@@ -47,6 +48,19 @@ def create_app(
     def external_error(error: Exception) -> tuple[Response, int]:
         found = from_aws(error)
         return jsonify(found.body()), found.status
+
+    # a wrong method or path gets JSON too (clients of the routes and the API read JSON), not Flask's page
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        allowed = error.valid_methods if isinstance(error, MethodNotAllowed) else None
+        message = error.description or error.name
+        if allowed:
+            shown = [m for m in allowed if m not in ("HEAD", "OPTIONS")]
+            message = f"{request.method} is not allowed on {request.path}: use {' or '.join(shown)}"
+        response = jsonify({"error": type(error).__name__, "message": message})
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response, error.code or 500
 
     @app.get("/openapi.json")
     def openapi() -> Response:

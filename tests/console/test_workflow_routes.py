@@ -54,6 +54,17 @@ def test_post_ride_without_a_token_or_with_bad_input(client: FlaskClient, rider_
     assert bad.status_code == 400
 
 
+def test_a_wrong_method_or_path_is_answered_in_json(client: FlaskClient) -> None:
+    wrong = client.get("/ride")
+    assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
+    assert wrong.get_json() == {
+        "error": "MethodNotAllowed",
+        "message": "GET is not allowed on /ride: use POST",
+    }
+    missing = client.get("/no-such-route")
+    assert missing.status_code == 404 and missing.get_json()["error"] == "NotFound"
+
+
 def test_etf_routes_are_answered_by_the_deployed_functions(client: FlaskClient) -> None:
     assert client.get("/etf/signals").get_json() == {"dates": []}
     subscribed = client.post("/etf/subscriptions", json={"email": "ada@example.com"})
