@@ -2,17 +2,19 @@
 
 --plan       print what would change, change nothing
 --destroy    delete every resource tagged for the environment (asks unless --yes)
---seed-only  load the demo data (tables with a `seed` in the registry) and stop
+--seed-only  local only: load the demo data (tables with a `seed` in the registry) and stop
 --yes        answer yes: prod deploys and destroys ask for confirmation otherwise
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 import infra
-from infra.localstart import ensure_running
+from infra.localstart import ensure_running, one_at_a_time
+from workflows.registry import Workflow
 
 
 def confirm(question: str, yes: bool) -> bool:
@@ -39,24 +41,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         env = infra.load(args.env)
-        if env.is_local and not (args.plan or args.destroy):
-            ensure_running(env)
         chosen = infra.selected(args.workflow)
-        if args.seed_only:
-            infra.seed(env, chosen)
-        elif args.destroy:
-            if not confirm(f"Delete every resource of {env.app}-{env.name} in {env.region}?", args.yes):
-                return 1
-            infra.destroy(env)
-        else:
-            if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes):
-                return 1
-            infra.deploy(env, plan=args.plan, only=args.workflow)
-            if env.is_local and not (args.plan or args.no_seed):
-                infra.seed(env, chosen)
+        if args.seed_only and not env.is_local:
+            raise infra.ConfigError(
+                f"--seed-only loads the demo data into the local cloud only (--env local), not {env.name}"
+            )
+        with one_at_a_time(env) if env.is_local else contextlib.nullcontext():
+            return _run(args, env, chosen)
     except infra.ConfigError as error:
         print(f"deploy: {error}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow]) -> int:
+    if env.is_local and not (args.plan or args.destroy):
+        ensure_running(env)
+    if args.seed_only:
+        infra.seed(env, chosen)
+    elif args.destroy:
+        if not confirm(f"Delete every resource of {env.app}-{env.name} in {env.region}?", args.yes):
+            return 1
+        infra.destroy(env)
+    else:
+        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes):
+            return 1
+        infra.deploy(env, plan=args.plan, only=args.workflow)
+        if env.is_local and not (args.plan or args.no_seed):
+            infra.seed(env, chosen)
     return 0
 
 

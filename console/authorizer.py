@@ -131,11 +131,11 @@ def user_pool(env: Any) -> tuple[str, str]:
     cognito = env.client("cognito-idp")
     pool = auth.find_pool(cognito, auth.pool_name(env))
     if pool is None:
-        raise NotDeployed(f"no user pool {auth.pool_name(env)} in {env.name}: deploy the environment first")
+        raise NotDeployed(f"no user pool {auth.pool_name(env)} in {env.name}: run {env.deploy_command}")
     client_id = auth.find_client(cognito, pool, auth.client_name(env))
     if client_id is None:
         raise NotDeployed(
-            f"user pool {pool} has no app client {auth.client_name(env)}: deploy the environment first"
+            f"user pool {pool} has no app client {auth.client_name(env)}: run {env.deploy_command}"
         )
     return pool, client_id
 

@@ -2,8 +2,9 @@
 list|start|executions|describe|history|graph|stop|redrive|example|token`.
 
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
-name. `start --wait` exits non-zero when the execution does not succeed; invalid input exits 2
-naming the field.
+name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
+the output or the error and exits non-zero when the execution does not succeed; invalid input
+exits 2 naming the field.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
-from console.errors import ConsoleError, InvalidInput, NotFound, from_aws
+from console.errors import BadRequest, ConsoleError, InvalidInput, NotFound, from_aws
+from console.graph.definition import join_id
 from console.graph.render import to_svg
 from console.graph.runs import CLOSED, event_details
 from console.service import ExecutionService
@@ -51,8 +53,9 @@ def _duration(execution: dict[str, Any]) -> str:
     return f"{(stop - start).total_seconds():.2f}s"
 
 
-class BadInput(ConsoleError):
-    """--input that cannot be read or is not JSON: invalid input, exit 2."""
+class BadInput(BadRequest):
+    """An option's value that cannot be used (--input not readable or not JSON, --out not
+    writable): invalid input, exit 2."""
 
 
 def _read_input(text: str) -> Any:
@@ -94,7 +97,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     arn = execution["executionArn"]
     if not args.json:
         print(f"{'started' if created else 'already started'} {arn}")
-    if args.wait:
+    # An Express start (StartSyncExecution) returns once the execution has ended, and a named one
+    # may have ended before: say how, as --wait does, rather than exit 1 silently.
+    if args.wait or execution["status"] in CLOSED:
         execution = _until_done(svc, execution, args.poll)
         if not args.json:
             print(f"{execution['status']} in {_duration(execution)}")
@@ -236,16 +241,54 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
         execution = svc.describe(arn)
         built = graph.build(svc.execution_definition(execution), execution, svc.history(arn))
+    if args.out:
+        _write(args.out, to_svg(built))  # before any output: a path that fails leaves nothing printed
     if args.json:
         _print_json(built)
-    if args.out:
-        Path(args.out).write_text(to_svg(built))
-        if not args.json:
-            print(f"wrote {args.out}")
-    elif not args.json:
-        for name, state in built["states"].items():
-            print(f"{state['status']:<12} {name}")
+    elif args.out:
+        print(f"wrote {args.out}")
+    elif built["execution"] is None:
+        _table([["state", "type", "transitions"], *_transitions(built)])
+    else:
+        for name in built["order"]:
+            print(f"{built['states'][name]['status']:<12} {name}")
     return 0
+
+
+def _write(path: str, text: str) -> None:
+    """`text` into the file at `path`, whole or not at all (written beside it, then renamed)."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(text)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise BadInput(f"--out {path}: {error.strerror or error}") from None
+
+
+def _transitions(built: dict[str, Any]) -> list[list[str]]:
+    """Each state of a workflow's graph in flow order, with where it goes: Next, Choice rules and
+    Default, Parallel branches and Map iterators, Catch (a container's own transitions leave its
+    join node)."""
+    owner = {join_id(name): name for name in built["states"]}
+    leaving: dict[str, list[str]] = {name: [] for name in built["states"]}
+    for edge in built["edges"]:
+        source = owner.get(edge["from"], edge["from"])
+        if source not in leaving:
+            continue  # from the start node
+        target = {built["end"]: "end"}.get(edge["to"], edge["to"])
+        kind = edge["kind"]
+        in_map = built["states"][owner.get(edge["to"], source)]["type"] == "Map"
+        if kind == "join":
+            leaving[source].append("end of iteration" if in_map else "end of branch")
+        elif kind == "branch":
+            leaving[source].append(f"{'iterator' if in_map else 'branch'} {target}")
+        elif kind in ("choice", "default", "catch"):
+            leaving[source].append(f"{'catch ' if kind == 'catch' else ''}{edge['label']} -> {target}")
+        else:
+            leaving[source].append(f"-> {target}")
+    return [[name, built["states"][name]["type"], "; ".join(leaving[name])] for name in built["order"]]
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -311,7 +354,11 @@ def register(sub: Any) -> None:
     start.add_argument("workflow")
     start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
     start.add_argument("--name", help="execution name: the same name and input start once")
-    start.add_argument("--wait", action="store_true", help="wait for the end; exit 1 unless it succeeded")
+    start.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the end; exit 1 unless it succeeded (an Express workflow's start always does)",
+    )
     start.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
     executions = add("executions", cmd_executions, "a workflow's executions, newest first")
     executions.add_argument("workflow")
@@ -323,11 +370,16 @@ def register(sub: Any) -> None:
         "execution", **execution
     )
     add("history", cmd_history, "an execution's event history").add_argument("execution", **execution)
-    drawn = add("graph", cmd_graph, "a workflow's or an execution's graph, as SVG (--out) or JSON")
+    drawn = add(
+        "graph",
+        cmd_graph,
+        "a workflow's states and transitions, or an execution's states and how each ended; "
+        "as SVG with --out, as JSON with --json",
+    )
     drawn.add_argument(
         "target", metavar="WORKFLOW|EXECUTION", help="a workflow, or an execution's name or ARN"
     )
-    drawn.add_argument("--out", help="write the SVG here")
+    drawn.add_argument("--out", metavar="FILE.svg", help="write the graph as SVG into this file")
     stop = add("stop", cmd_stop, "stop a running execution")
     stop.add_argument("execution", **execution)
     stop.add_argument("--error")
@@ -363,7 +415,7 @@ def _guarded(run: Any) -> Any:
         try:
             code: int = run(args)
             return code
-        except (ConfigError, BadInput) as error:
+        except (ConfigError, BadRequest) as error:  # the command's input: a name AWS refuses too
             return _failed(args, error, 2)
         except ConsoleError as error:
             return _failed(args, error, 1)

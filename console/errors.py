@@ -53,12 +53,13 @@ class Unavailable(ConsoleError):
 
 def from_aws(error: Exception) -> ConsoleError:
     """An AWS client error as a console error: 4xx keep their code and status, the rest is 502."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+    from botocore.exceptions import ClientError
 
-    if isinstance(error, EndpointConnectionError):
-        return Unavailable(f"cannot reach {error.kwargs.get('endpoint_url')}: is the local cloud running?")
-    if isinstance(error, NoCredentialsError):
-        return Unavailable("no AWS credentials: configure a profile or the AWS_* variables")
+    from infra.environments import access_problem
+
+    problem = access_problem(error)
+    if problem is not None:
+        return Unavailable(problem)
     if isinstance(error, ClientError):
         found = ConsoleError(error.response["Error"].get("Message") or str(error))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 502)

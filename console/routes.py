@@ -136,7 +136,8 @@ class RouteHandler:
                 answer = client.invoke(FunctionName=name, Payload=payload)
             except client.exceptions.ResourceNotFoundException:
                 raise NotDeployed(
-                    f"workflow {self.workflow.name!r} is not deployed in {env.name} (no function {name})"
+                    f"workflow {self.workflow.name!r} is not deployed in {env.name} (no function {name}): "
+                    f"run {env.deploy_command}"
                 ) from None
         result = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):

@@ -150,7 +150,8 @@ class ExecutionService:
         if arn is None:
             name = self.state_machine_name(workflow)
             raise NotDeployed(
-                f"workflow {workflow!r} is not deployed in {self.env.name} (no state machine {name})"
+                f"workflow {workflow!r} is not deployed in {self.env.name} (no state machine {name}): "
+                f"run {self.env.deploy_command}"
             )
         return arn
 

@@ -9,17 +9,42 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "environments.toml"
 # Credentials the local cloud accepts; never used against AWS.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class ConfigError(Exception):
     """The environment configuration is wrong; the message names what."""
+
+
+def access_problem(error: Exception) -> str | None:
+    """Why an environment cannot be used, with what to do, in one line (the same for deploy, the
+    CLI, the console and the producer): no AWS credentials, or nothing answering at its endpoint;
+    None for any other error."""
+    if isinstance(error, NoCredentialsError):
+        return (
+            "no AWS credentials: configure them with aws configure (a named profile: set AWS_PROFILE), "
+            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(error, EndpointConnectionError):
+        url = str(error.kwargs.get("endpoint_url"))
+        where = urlparse(url)
+        if where.hostname in LOOPBACK:
+            return (
+                f"cannot reach {url}: is the local cloud running? Start it with "
+                f"python -m localcloud --port {where.port or 80}, or python deploy.py --env local "
+                "(which starts one and deploys)"
+            )
+        return f"cannot reach {url}: {error}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,11 @@ class Environment:
     def give_settings(self, values: Mapping[str, str]) -> None:
         """Values deploy writes for these settings (named as in the registry)."""
         self.parameters.update({self.setting_name(k): str(v) for k, v in values.items()})
+
+    @property
+    def deploy_command(self) -> str:
+        """What deploys this environment, for messages that say to deploy first."""
+        return f"python deploy.py --env {self.name}"
 
     def tags(self) -> dict[str, str]:
         return {"app": self.app, "env": self.name}

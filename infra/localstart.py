@@ -1,19 +1,24 @@
-"""`--env local`: start the local cloud in the background when nothing answers at its endpoint."""
+"""`--env local`: start the local cloud in the background when nothing answers at its endpoint,
+and let one deploy at a time into it."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from infra.environments import ConfigError, Environment
+from infra.environments import LOOPBACK, ConfigError, Environment
 from workflows.registry import ROOT
 
-LOG = ROOT / ".localcloud" / "localcloud.log"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+RUN_DIR = ROOT / ".localcloud"
+LOG = RUN_DIR / "localcloud.log"
+COMMAND = [sys.executable, "-m", "localcloud"]  # and --port
 
 
 def answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -24,10 +29,48 @@ def answers(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
+def _host_port(env: Environment) -> tuple[str, int]:
+    url = urlparse(env.endpoint or "")
+    return url.hostname or "", url.port or 80
+
+
+@contextmanager
+def one_at_a_time(env: Environment, out: Callable[[str], None] = print) -> Iterator[None]:
+    """Hold the local environment while deploying (or destroying, or seeding) it: another deploy
+    waits here until this one ends, then finds the local cloud up and nothing left to change.
+    Side by side, both would start a local cloud and create the same resources."""
+    RUN_DIR.mkdir(exist_ok=True)
+    with (RUN_DIR / f"deploy-{_host_port(env)[1]}.lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip()
+            by = f" (pid {holder})" if holder else ""
+            out(f"Another deploy into {env.endpoint} is running{by}: waiting for it to end")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)  # released when closed
+
+
+def _serving(pid: int, port: int) -> bool:
+    """Whether the local cloud `pid` serves `port`: it notes its pid once it has the port."""
+    from localcloud.__main__ import pid_file  # here: the local cloud's modules load moto
+
+    try:
+        return pid_file(port).read_text().strip() == str(pid)
+    except OSError:
+        return False
+
+
 def ensure_running(env: Environment, out: Callable[[str], None] = print, timeout: float = 60.0) -> int | None:
     """The pid of the local cloud it had to start (detached: it outlives this command), else None."""
-    url = urlparse(env.endpoint or "")
-    host, port = url.hostname or "", url.port or 80
+    host, port = _host_port(env)
     if answers(host, port):
         return None
     if host not in LOOPBACK:
@@ -35,7 +78,7 @@ def ensure_running(env: Environment, out: Callable[[str], None] = print, timeout
     LOG.parent.mkdir(exist_ok=True)
     with LOG.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "--port", str(port)],
+            [*COMMAND, "--port", str(port)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -45,8 +88,14 @@ def ensure_running(env: Environment, out: Callable[[str], None] = print, timeout
     shown = LOG.relative_to(ROOT) if LOG.is_relative_to(ROOT) else LOG
     out(f"Starting the local cloud at {env.endpoint} (pid {process.pid}, log {shown})")
     deadline = time.monotonic() + timeout
-    while not answers(host, port):
+    # What answers may be another local cloud that took the port first (ours then exits).
+    while not (answers(host, port) and _serving(process.pid, port)):
         if process.poll() is not None:
+            if answers(host, port):
+                out(
+                    f"Another local cloud took port {port} first and serves {env.endpoint}: deploying into it."
+                )
+                return None
             raise ConfigError(f"the local cloud exited with status {process.returncode}; see {LOG}")
         if time.monotonic() > deadline:
             raise ConfigError(

@@ -26,7 +26,7 @@ from infra import (
     tables,
     topics,
 )
-from infra.environments import ConfigError, Environment
+from infra.environments import ConfigError, Environment, access_problem
 from infra.names import Names
 from infra.plan import Action, Change, Context
 from workflows import WORKFLOWS
@@ -59,7 +59,8 @@ def names_for(env: Environment) -> Names:
         return Names(env, env.account_id())
     except Exception as error:
         where = env.endpoint or f"AWS in {env.region}"
-        raise ConfigError(f"environment {env.name!r}: cannot reach {where}: {error}") from None
+        problem = access_problem(error)  # worded as the CLI and the console word it
+        raise ConfigError(problem or f"environment {env.name!r}: cannot reach {where}: {error}") from None
 
 
 def selected(only: Iterable[str] | None) -> list[Workflow]:
@@ -190,13 +191,14 @@ def destroy(
     return ctx.changes
 
 
-# Locally the web console (which also serves the workflows' HTTP routes) is its own server.
-LOCAL_CONSOLE = "http://127.0.0.1:8080/  (start it: python -m console --env {env})"
+# Locally the web console is its own server, and it serves the workflows' HTTP routes too: the
+# local cloud's API Gateway has an address but answers nothing there.
+LOCAL_CONSOLE = "http://127.0.0.1:8080/"
 
 
 def console_url(env: Environment) -> str:
     if env.endpoint:
-        return LOCAL_CONSOLE.format(env=env.name)
+        return f"{LOCAL_CONSOLE}  (start it: python -m console --env {env.name})"
     return f"https://{env.region}.console.aws.amazon.com/states/home?region={env.region}#/statemachines"
 
 
@@ -225,6 +227,7 @@ def summary(result: Result, out: Callable[[str], None], seconds: float) -> None:
         out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     out("")
     out(f"Console: {result.console_url}")
-    if result.api_url:
-        served = "  (locally the console serves these routes)" if result.env.is_local else ""
-        out(f"API:     {result.api_url}{served}")
+    if result.api_url and result.env.is_local:
+        out(f"API:     {LOCAL_CONSOLE}  (the workflows' routes, served by the console)")
+    elif result.api_url:
+        out(f"API:     {result.api_url}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import threading
@@ -69,7 +70,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cloud = LocalCloud(port=args.port, verbose=args.verbose).start(background=True)
     except OSError as exc:
-        raise SystemExit(f"{exc} (is a local cloud already running? try another --port)") from exc
+        hint = (
+            f" (is a local cloud already running? stop it with python -m localcloud --stop --port "
+            f"{args.port}, or serve on another --port)"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise SystemExit(f"{exc}{hint}") from exc
     fakes = {} if args.no_fakes else start_local()
     served = pid_file(cloud.port)
     RUN_DIR.mkdir(exist_ok=True)

@@ -96,18 +96,43 @@ def install() -> None:
     _dispatcher.get_backend_for_host = _host_once(pins.original(_dispatcher.get_backend_for_host))
 
 
+class _BindFailed(Exception):
+    """The server's port could not be bound (the OSError is its argument)."""
+
+
 class _PooledWSGIServer(ThreadedWSGIServer):
+    def server_bind(self) -> None:
+        # werkzeug prints an OSError here and exits the thread, which moto's start() then waits
+        # for for ever: raised as another exception, it reaches MotoServer.
+        try:
+            super().server_bind()
+        except OSError as error:
+            raise _BindFailed(error) from error
+
     def process_request(self, request: Any, client_address: Any) -> None:
         PooledThread(target=self.process_request_thread, args=(request, client_address)).start()
 
 
 class MotoServer(ThreadedMotoServer):
-    """moto's ThreadedMotoServer: the same application and request handler, pooled connections."""
+    """moto's ThreadedMotoServer: the same application and request handler, pooled connections;
+    a port it cannot bind (another server took it) fails start() with the OSError."""
+
+    _bind_error: OSError | None = None
+
+    def start(self) -> None:
+        super().start()
+        if self._bind_error is not None:
+            raise self._bind_error
 
     def _server_entry(self) -> None:
         app = _werkzeug_app.DomainDispatcherApplication(_werkzeug_app.create_backend_app)
-        self._server = _PooledWSGIServer(
-            self._ip_address, self._port, app, handler=_werkzeug_app.MotoRequestHandler
-        )
-        self._server_ready_event.set()
+        try:
+            self._server = _PooledWSGIServer(
+                self._ip_address, self._port, app, handler=_werkzeug_app.MotoRequestHandler
+            )
+        except _BindFailed as failed:
+            self._bind_error = failed.args[0]
+            return
+        finally:
+            self._server_ready_event.set()
         self._server.serve_forever()

@@ -68,14 +68,20 @@ def _install_engine() -> None:
         engine.install()
 
 
+def _cannot_serve(host: str, port: int, exc: OSError) -> OSError:
+    error = OSError(f"cannot serve the local cloud on {host}:{port}: {exc.strerror}")
+    error.errno = exc.errno  # EADDRINUSE: another server has the port
+    return error
+
+
 def _check_free(host: str, port: int) -> None:
-    # moto's server thread would die on a busy port and leave start() waiting forever.
+    # Before the hooks are installed: a busy port fails at once.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise OSError(f"cannot serve the local cloud on {host}:{port}: {exc.strerror}") from exc
+            raise _cannot_serve(host, port, exc) from exc
 
 
 class LocalCloud:
@@ -126,7 +132,11 @@ class LocalCloud:
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         self._server = dispatch.MotoServer(ip_address=self.host, port=self.requested_port, verbose=False)
-        self._server.start()
+        try:
+            self._server.start()
+        except OSError as exc:  # bound by another server since the check
+            self._server = None
+            raise _cannot_serve(self.host, self.requested_port, exc) from exc
         self.port = self._server.get_host_and_port()[1]
         # moto's Step Functions tasks call the other services at localhost:$MOTO_PORT.
         self._previous_moto_port = os.environ.get("MOTO_PORT")

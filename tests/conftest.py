@@ -40,6 +40,16 @@ def cloud(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> LocalClou
     return local_cloud
 
 
+@pytest.fixture
+def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """No AWS credentials anywhere boto3 looks (nor the instance metadata service, which would wait)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The bad-input and fault counts of the session (tests/counters.py)."""
     if counters.inputs_tried or counters.faults_injected or counters.loss_checks:

@@ -23,6 +23,7 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -101,10 +102,12 @@ class FakeAviasales(FakeServer):
         ):
             if not ok:
                 return 400, {"success": False, "data": None, "error": f"{name}: invalid value {value!r}"}
-        month = _MONTH.match(query.get("month", "2026-12"))
+        text = query.get("month", "2026-12")
+        month = _month(text)
         if month is None:
-            return 400, {"success": False, "data": None, "error": "month: expected YYYY-MM-DD"}
-        data = self.month_matrix(origin, destination, int(month[1]), int(month[2]), currency)
+            error = f"month: invalid value {text!r}, expected YYYY-MM or YYYY-MM-DD"
+            return 400, {"success": False, "data": None, "error": error}
+        data = self.month_matrix(origin, destination, *month, currency)
         return 200, {"success": True, "data": data, "error": None}
 
     def month_matrix(
@@ -139,6 +142,19 @@ class FakeAviasales(FakeServer):
                     }
                 )
         return data
+
+
+def _month(text: str) -> tuple[int, int] | None:
+    """(year, month) of a YYYY-MM or YYYY-MM-DD that is a real date, else None."""
+    found = _MONTH.match(text)
+    if found is None:
+        return None
+    year, month = int(found[1]), int(found[2])
+    try:
+        date(year, month, int(found[3][1:]) if found[3] else 1)
+    except ValueError:
+        return None
+    return year, month
 
 
 def _distance(origin: str, destination: str) -> int:

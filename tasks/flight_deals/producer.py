@@ -15,12 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from tasks.flight_deals.aviasales import DEFAULT_URL, AviasalesClient
+from tasks.flight_deals.aviasales import (
+    DEFAULT_URL,
+    AviasalesClient,
+    AviasalesRejected,
+    AviasalesUnavailable,
+)
 from tasks.flight_deals.records import from_month_matrix
 
 WORKFLOW = "flight-deals"
@@ -74,6 +80,13 @@ def route(text: str) -> tuple[str, str]:
     return origin, destination
 
 
+def month(text: str) -> str:
+    """--month: a month as YYYY-MM (what the API is asked for is its first day)."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM like 2026-12, got {text!r}")
+    return text
+
+
 def _token(env: Any, fake_token: str | None) -> str:
     """The API token from Secrets Manager; the local fake's own (a test value, not a secret) when
     the local environment has none."""
@@ -91,12 +104,30 @@ def _token(env: Any, fake_token: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from infra.environments import load  # the operator's side only: not packaged with the Lambdas
+    """Errors print one line, not a traceback: exit 2 for bad options or environment, else 1."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    # the operator's side only: not packaged with the Lambdas
+    from infra.environments import ConfigError, access_problem
+
+    try:
+        return _produce(argv)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:  # e.g. no credentials: the same words as deploy's
+        raise SystemExit(access_problem(error) or str(error)) from None
+    except (AviasalesRejected, AviasalesUnavailable) as error:
+        raise SystemExit(f"the Aviasales API: {error}") from None
+
+
+def _produce(argv: list[str] | None) -> int:
+    from infra.environments import load
 
     parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.producer", description=__doc__)
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
     parser.add_argument("--route", action="append", type=route, required=True, help="e.g. LED-KZN")
-    parser.add_argument("--month", action="append", required=True, help="YYYY-MM")
+    parser.add_argument("--month", action="append", type=month, required=True, help="YYYY-MM")
     parser.add_argument("--currency", default="rub")
     parser.add_argument(
         "--api-url", help=f"the Aviasales API: {DEFAULT_URL}, or the local cloud's fake one locally"
@@ -117,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         put = put_records(kinesis, stream, encode(records))
     except kinesis.exceptions.ResourceNotFoundException:
         raise SystemExit(
-            f"no stream {stream} in {env.name}: deploy flight-deals first (python deploy.py --env {env.name})"
+            f"no stream {stream} in {env.name}: deploy flight-deals first ({env.deploy_command})"
         ) from None
     print(f"put {put} records on {stream}")
     return 0

@@ -67,6 +67,44 @@ def test_start_wait_describe_history_graph(
     assert code == 0 and svg.read_text().startswith("<svg")
     code, out, _ = run(capsys, "graph", "lottery", "--json")
     assert json.loads(out)["states"]["Draw Winners"]["status"] == "not_reached"
+    code, out, _ = run(capsys, "graph", arn)  # an execution: how each state ended, in flow order
+    assert out.splitlines()[:2] == ["succeeded    Validate Request", "succeeded    Draw Winners"]
+
+
+def test_a_workflows_graph_as_text_is_its_states_and_transitions(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "graph", "lottery")
+    rows = [re.split(r"\s{2,}", line) for line in out.splitlines()]
+    assert code == 0 and rows[0] == ["state", "type", "transitions"]
+    transitions = {row[0]: row[1:] for row in rows[1:]}
+    assert transitions["Validate Request"] == ["Task", "-> Draw Winners; catch States.ALL -> Alert Failure"]
+    assert transitions["Any Past Winner?"] == [
+        "Choice",
+        "$.check.eligible == true -> Announce And Record; $.draw.attempt >= 5 -> Redraw Limit Reached; "
+        "Default -> Count Redraw",
+    ]
+    assert transitions["Announce And Record"] == [
+        "Parallel",
+        "branch Notify Winners; branch Record Winners; -> Draw Complete; catch States.ALL -> Alert Failure",
+    ]
+    assert transitions["Record Winners"] == ["Task", "end of branch"]
+    assert transitions["Draw Complete"] == ["Pass", "-> end"]
+    assert "not_reached" not in out  # nothing ran: a workflow has no status
+
+
+def test_a_graph_that_cannot_be_written_is_invalid_input_and_prints_nothing(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-dir" / "x.svg"
+    code, out, err = run(capsys, "graph", "lottery", "--out", str(missing))
+    assert (code, out, err.strip()) == (2, "", f"error: --out {missing}: No such file or directory")
+    code, out, _ = run(capsys, "graph", "lottery", "--out", str(missing), "--json")
+    assert code == 2 and json.loads(out) == {
+        "error": "BadInput",
+        "message": f"--out {missing}: No such file or directory",
+    }  # the error only, not the graph before it
+    assert not missing.parent.exists()
 
 
 def test_start_from_a_file_that_fails_exits_non_zero(
@@ -101,6 +139,8 @@ def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.Capt
     assert code == 2 and "not JSON" in err
     code, _, err = run(capsys, "start", "lottery", "--input", "@/no/such/input.json")
     assert code == 2 and err.strip() == "error: --input @/no/such/input.json: No such file or directory"
+    code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", "bad name!")
+    assert code == 2 and err.strip() == "error: Invalid Name: 'bad name!'"  # refused by Step Functions
 
 
 def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,7 +194,10 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
         lambda svc, wf: None if wf == "etf-signal" else deployed(svc, wf),
     )
     code, _, err = run(capsys, "executions", "etf-signal")
-    assert code == 1 and "workflow 'etf-signal' is not deployed in local" in err
+    assert code == 1 and err.strip() == (
+        "error: workflow 'etf-signal' is not deployed in local (no state machine pyflows-local-etf-signal): "
+        "run python deploy.py --env local"
+    )
     with pytest.raises(SystemExit) as refused:
         run(capsys, "executions", "lottery", "--status", "FAIL")
     assert refused.value.code == 2 and "invalid choice: 'FAIL'" in capsys.readouterr().err
@@ -190,7 +233,10 @@ def test_an_unreachable_local_cloud_is_one_line(
     monkeypatch.setenv("PYFLOWS_ENDPOINT", "http://127.0.0.1:9")
     code, _, err = run(capsys, "list")
     assert code == 1
-    assert err.startswith("error: cannot reach http://127.0.0.1:9")
+    assert err.strip() == (
+        "error: cannot reach http://127.0.0.1:9/: is the local cloud running? Start it with "
+        "python -m localcloud --port 9, or python deploy.py --env local (which starts one and deploys)"
+    )
 
 
 def test_output_into_a_reader_that_went_away_ends_quietly() -> None:
@@ -218,3 +264,13 @@ def test_python_m_console_serves_and_prints_its_url(lottery: Environment) -> Non
                 assert b"pyflows console" in page.read()
         finally:
             server.terminate()
+
+
+def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_by_git() -> None:
+    texts = (ROOT / "README.md").read_text() + (ROOT / "Makefile").read_text()
+    written = sorted(set(re.findall(r"(?:--out |> )([\w.-]+\.(?:svg|json))\b", texts)))
+    assert {"day.json", "run.svg", "lottery.svg"} <= set(written)
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", *written], cwd=ROOT, capture_output=True, text=True)
+    assert ignored.stdout.split() == written

@@ -13,7 +13,7 @@ import infra
 from infra.environments import ConfigError, load
 from tests.deploy.conftest import environment
 from tests.deploy.probe import probe
-from workflows import WORKFLOWS
+from workflows import WORKFLOWS, cli
 
 
 def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,3 +72,38 @@ def test_a_name_aws_would_reject_stops_before_any_change(local_cloud: Any, tmp_p
     assert not [
         r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-longname")
     ]
+
+
+def test_seeding_before_the_tables_are_deployed_says_to_deploy_and_loads_nothing(local_cloud: Any) -> None:
+    env = environment(local_cloud.endpoint, "unseeded")
+    dynamodb = env.client("dynamodb")
+    dynamodb.create_table(  # one table of the two: neither is loaded
+        TableName="pyflows-unseeded-lottery-employees",
+        KeySchema=[{"AttributeName": "employee_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "employee_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(ConfigError) as refused:
+        infra.seed(env, [WORKFLOWS["lottery"], WORKFLOWS["ride-request"]], out=lambda line: None)
+    assert str(refused.value) == (
+        "the demo data's tables are not deployed in unseeded (pyflows-unseeded-ride-request-unicorns): "
+        "run python deploy.py --env unseeded first"
+    )
+    assert dynamodb.scan(TableName="pyflows-unseeded-lottery-employees", Select="COUNT")["Count"] == 0
+
+
+def test_seed_only_is_refused_outside_the_local_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert deploy.main(["--env", "staging", "--seed-only"]) == 2  # before any AWS call
+    assert capsys.readouterr().err == (
+        "deploy: --seed-only loads the demo data into the local cloud only (--env local), not staging\n"
+    )
+
+
+def test_missing_credentials_are_worded_as_the_cli_words_them(
+    capsys: pytest.CaptureFixture[str], no_aws_credentials: None
+) -> None:
+    assert deploy.main(["--env", "staging"]) == 2
+    deployed = capsys.readouterr().err
+    assert deployed.startswith("deploy: no AWS credentials: configure them with aws configure")
+    assert cli.main(["--env", "staging", "list"]) == 1
+    assert capsys.readouterr().err.removeprefix("error: ") == deployed.removeprefix("deploy: ")

@@ -128,6 +128,9 @@ def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: De
     result, output = deployment.deploy()
     assert result.changed == []
     assert "No changes" in output
+    # locally the console serves the routes: the API Gateway address answers nothing here
+    assert "API:     http://127.0.0.1:8080/  (the workflows' routes, served by the console)" in output
+    assert "execute-api" not in output and result.api_url
     assert len(result.changes) == len(deployment.first.changes)
     assert versions(deployment, DRAW) == before
     assert layer_versions(deployment) == layer_before  # no new layer version either

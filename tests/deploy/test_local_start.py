@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 
 from infra import localstart
 from infra.environments import ConfigError, load
+from workflows.registry import ROOT
 
 
 def free_port() -> int:
@@ -31,6 +35,7 @@ def test_a_silent_loopback_endpoint_gets_a_local_cloud(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(localstart, "LOG", tmp_path / "localcloud.log")
+    monkeypatch.setattr(localstart, "COMMAND", [*localstart.COMMAND, "--no-fakes"])  # their ports are fixed
     port = free_port()
     env = dataclasses.replace(load("local"), endpoint=f"http://127.0.0.1:{port}")
     lines: list[str] = []
@@ -39,9 +44,72 @@ def test_a_silent_loopback_endpoint_gets_a_local_cloud(
     try:
         assert localstart.answers("127.0.0.1", port)
         assert f"Starting the local cloud at http://127.0.0.1:{port}" in lines[0]
+        assert lines[1:] == ["Local cloud is up."]
         assert env.client("sts").get_caller_identity()["Account"]
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+def test_a_local_cloud_that_another_one_beat_to_the_port_is_not_said_to_be_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another one takes the port between the check and the start: ours exits, the other serves."""
+    monkeypatch.setattr(localstart, "LOG", tmp_path / "localcloud.log")
+    monkeypatch.setattr(localstart, "COMMAND", [sys.executable, "-c", "raise SystemExit(1)"])  # port taken
+    real_answers, asked = localstart.answers, []
+
+    def answers(host: str, port: int) -> bool:  # nothing when first asked; then the other one
+        asked.append(port)
+        return len(asked) > 1 and real_answers(host, port)
+
+    monkeypatch.setattr(localstart, "answers", answers)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = dataclasses.replace(load("local"), endpoint=f"http://127.0.0.1:{port}")
+        lines: list[str] = []
+        assert localstart.ensure_running(env, out=lines.append) is None
+    assert lines[0].startswith(f"Starting the local cloud at http://127.0.0.1:{port} (pid ")
+    assert lines[1:] == [
+        f"Another local cloud took port {port} first and serves http://127.0.0.1:{port}: deploying into it."
+    ]
+
+
+# deploy.py, starting its local cloud without the fakes (their ports are fixed: the user's cloud's)
+DEPLOY = """
+import sys
+import deploy
+from infra import localstart
+localstart.COMMAND = [*localstart.COMMAND, "--no-fakes"]
+sys.exit(deploy.main(sys.argv[1:]))
+"""
+
+
+def test_two_deploys_at_once_into_a_stopped_local_cloud_start_it_once_and_deploy_once() -> None:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYFLOWS_ENDPOINT": endpoint, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", DEPLOY, "--env", "local", "--workflow", "lottery"]
+    deploys = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        outputs = [deploy.communicate(timeout=600) for deploy in deploys]
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((ROOT / ".localcloud" / f"localcloud-{port}.pid").read_text()), signal.SIGTERM)
+    assert [deploy.returncode for deploy in deploys] == [0, 0], outputs
+    assert [err for _, err in outputs] == ["", ""]
+    started = [out for out, _ in outputs if "Starting the local cloud" in out]
+    [first] = started
+    [second] = [out for out, _ in outputs if out is not first]
+    assert "Local cloud is up." in first and "Another local cloud" not in first
+    assert second.startswith(f"Another deploy into {endpoint} is running (pid ")  # it waited
+    assert "No changes: " in second and "seeded" in second
 
 
 def test_a_remote_endpoint_is_never_started() -> None:

@@ -1,6 +1,9 @@
 """The server's request path reads moto's module list once, and answers the same."""
 
+import errno
 import os
+import socket
+import threading
 from unittest import mock
 
 import moto.backends
@@ -68,3 +71,24 @@ def test_member_names_found_once_are_those_of_each_class_and_alias() -> None:
     assert answers == moto_answers + moto_answers
     assert [answer.get("executionArn") for answer in answers[:4]] == ["arn:b", "arn:a", "arn:c", "arn:d"]
     assert [answer.get("status") for answer in answers[:3]] == ["SUCCEEDED", "RUNNING", "FAILED"]
+
+
+def test_a_port_another_server_took_fails_the_start_instead_of_waiting_for_ever() -> None:
+    """Two local clouds started at once both find the port free; the second to bind must fail."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        server = dispatch.MotoServer(ip_address="127.0.0.1", port=other.getsockname()[1], verbose=False)
+        failed: list[OSError] = []
+
+        def start() -> None:
+            try:
+                server.start()
+            except OSError as error:
+                failed.append(error)
+
+        starting = threading.Thread(target=start, daemon=True)
+        starting.start()
+        starting.join(timeout=30)
+    assert not starting.is_alive(), "start() still waits"
+    assert [error.errno for error in failed] == [errno.EADDRINUSE]

@@ -128,3 +128,21 @@ print(answers)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[0]"]
+
+
+def test_a_port_in_use_says_how_to_stop_what_serves_it_or_to_take_another() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = subprocess.run(
+            [sys.executable, "-m", "localcloud", "--port", str(port), "--no-fakes"],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"cannot serve the local cloud on 127.0.0.1:{port}: Address already in use (is a local cloud "
+        f"already running? stop it with python -m localcloud --stop --port {port}, or serve on another --port)"
+    )

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import NoCredentialsError
 
+from infra.environments import access_problem
 from localcloud.fakes.aviasales import FakeAviasales
+from tasks.flight_deals import producer
 from tasks.flight_deals.aviasales import AviasalesClient, AviasalesRejected, AviasalesUnavailable
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import decode, from_month_matrix
@@ -46,6 +50,40 @@ def test_the_fake_answers_gzip_and_the_token_as_a_query_parameter(api: FakeAvias
         assert answer.headers["Content-Encoding"] == "gzip"
         body = json.loads(gzip.decompress(answer.read()))
     assert body["success"] is True and body["error"] is None and body["data"]
+
+
+@pytest.mark.parametrize("month", ["2026-13-01", "2026-1-01", "2026-02-30", "december"])
+def test_the_fake_answers_a_month_that_is_not_one_with_a_400_as_the_api_does(
+    api: FakeAviasales, month: str
+) -> None:
+    url = f"{api.url}/v2/prices/month-matrix?origin=LED&destination=KZN&month={month}&token={TOKEN}"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read()) == {
+        "success": False,
+        "data": None,
+        "error": f"month: invalid value {month!r}, expected YYYY-MM or YYYY-MM-DD",
+    }
+
+
+def test_the_producer_takes_a_month_as_yyyy_mm_only(capsys: pytest.CaptureFixture[str]) -> None:
+    for month in ("2026-13", "2026-1", "2026-12-01"):
+        with pytest.raises(SystemExit) as refused:
+            producer.main(["--env", "local", "--route", "LED-KZN", "--month", month])
+        assert refused.value.code == 2
+        assert (
+            capsys.readouterr()
+            .err.splitlines()[-1]
+            .endswith(f"error: argument --month: expected a month as YYYY-MM like 2026-12, got {month!r}")
+        )
+
+
+def test_the_producer_without_aws_credentials_says_what_to_configure(no_aws_credentials: None) -> None:
+    with pytest.raises(SystemExit) as refused:
+        producer.main(["--env", "staging", "--route", "LED-KZN", "--month", "2026-12"])
+    assert str(refused.value) == access_problem(NoCredentialsError())  # as deploy and the CLI say it
+    assert str(refused.value).startswith("no AWS credentials: ")
 
 
 def test_answers_become_named_errors(api: FakeAviasales) -> None:
@@ -119,8 +157,6 @@ def test_the_token_comes_from_secrets_manager_else_locally_the_fakes_else_an_err
     aws: None,
 ) -> None:
     from types import SimpleNamespace
-
-    from tasks.flight_deals import producer
 
     # the environment's parts _token uses, with moto's in-memory Secrets Manager
     env = SimpleNamespace(

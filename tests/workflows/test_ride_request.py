@@ -359,6 +359,33 @@ def test_a_local_riders_token_from_the_cli_books_a_ride(
     assert status == 201 and ride["rider"] == "dave"
 
 
+def test_an_express_start_from_the_cli_prints_its_output_or_its_error(
+    app: Deployed, rides: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """StartSyncExecution returns the ended execution: without --wait, `start` says how it ended."""
+    ride = {"request_id": f"cli-{uuid.uuid4().hex[:12]}", "rider": "ann", "pickup": DOWNTOWN}
+    assert cli.main(["start", WF, "--input", json.dumps(ride)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("started arn:") and lines[1].startswith("SUCCEEDED in ") and err == ""
+    output = json.loads("\n".join(lines[2:]))
+    assert (output["request_id"], output["rider"], output["unicorn"]["base_cents"]) == (
+        ride["request_id"],
+        "ann",
+        1200,
+    )
+
+    far = {
+        **ride,
+        "request_id": f"cli-{uuid.uuid4().hex[:12]}",
+        "pickup": {"latitude": 40.7, "longitude": -74.0},
+    }
+    assert cli.main(["start", WF, "--input", json.dumps(far)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[1].startswith("FAILED in ")
+    assert err.strip() == "error: NoUnicornAvailable: no unicorn available within 25 km of the pickup"
+
+
 # Failures of tasks that cannot fail for real (pure functions) or of SNS itself: mocked test cases.
 MOCKS = {
     "StateMachines": {
