@@ -201,17 +201,15 @@ _SDK_METADATA = ("SdkHttpMetadata", "SdkResponseMetadata")
 
 
 def _shown(text: Any) -> str:
-    """An event's input or output as the history table shows it: a Task's result without the SDK
-    metadata AWS adds (it would fill the column), a Lambda Task's as its Payload."""
+    """An event's input or output as the history table shows it: compact JSON, a Task's result
+    without the SDK metadata AWS adds (it would fill the column), a Lambda Task's as its Payload."""
     try:
         document = json.loads(text)
     except (TypeError, ValueError):
         return str(text)
-    if not (isinstance(document, dict) and "SdkHttpMetadata" in document):
-        return str(text)
-    if "Payload" in document:
-        return json.dumps(document["Payload"], separators=(",", ":"))
-    return json.dumps({k: v for k, v in document.items() if k not in _SDK_METADATA}, separators=(",", ":"))
+    if isinstance(document, dict) and "SdkHttpMetadata" in document:
+        document = document.get("Payload", {k: v for k, v in document.items() if k not in _SDK_METADATA})
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _exit_code(execution: dict[str, Any]) -> int:
