@@ -6,6 +6,7 @@ test compares with these routes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -106,7 +107,7 @@ def start_execution(name: str) -> tuple[Response, int]:
     body = _body()
     unknown = sorted(set(body) - {"input", "name"})
     if unknown:
-        raise BadRequest(f"unknown field {unknown[0]!r}: the body holds input and name")
+        raise BadRequest(f"unknown field {json.dumps(unknown[0])}: the body holds input and name")
     execution_name = body.get("name")
     if execution_name is not None and not isinstance(execution_name, str):
         raise BadRequest("name must be a string")

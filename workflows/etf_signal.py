@@ -10,11 +10,12 @@
          suspended fund beside an outage included), or an input Plan Day refuses (InvalidInput)
 
 One fund failing does not stop the day: the report lists it as missing, and the subject says
-how many are missing. The console, API and CLI refuse a malformed date or a fund that is not
-configured before anything starts; a run started directly (StartExecution) is refused by Plan
-Day, naming the field, and alerts like any other failure. A date not on the calendar
-(2026-02-30) has the right shape, so Plan Day is where it is refused, before any provider call.
-The provider's token comes from Secrets Manager, and a re-run of the same day emails nobody.
+how many are missing. The console, API and CLI refuse a malformed date, one not on the calendar
+(2026-02-30) or a fund that is not configured before anything starts; a run started directly
+(StartExecution) is refused by Plan Day, naming the field, and alerts like any other failure.
+Plan Day also refuses a day still to come (Tushare has no prices for it, and calling it closed
+would mislead), before any provider call. The provider's token comes from Secrets Manager, and
+a re-run of the same day emails nobody.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     Fetch Inventory (raw listings to S3; broker outages and throttling retried with jitter)
     -> Rank Performances (Map, bounded concurrency): Rank Performance -> Store Ranking
-    -> Mark Current (this run's rankings become the ones readers see)
+    -> Mark Current (this run's rankings become the ones readers see, for the dates it covered)
     -> Find New Deals -> Any New Deals?
          yes -> Notify Subscribers (SNS) -> Record Deals Told -> Deals Announced
          no  -> No New Deals
@@ -65,6 +65,7 @@ def build() -> dict[str, Any]:
             "run_id.$": "$.Payload.run_id",
             "show.$": "$.Payload.show",
             "fetched_at.$": "$.Payload.fetched_at",
+            "dates.$": "$.Payload.dates",
             "listings.$": "$.Payload.listings",
             "performances.$": "$.Payload.performances",
             "skipped_theatres.$": "$.Payload.skipped_theatres",
@@ -85,13 +86,10 @@ def build() -> dict[str, Any]:
     mark = lambda_task(
         "Mark Current",
         "MarkCurrentFunctionArn",
-        {
-            **RUN,
-            "fetched_at.$": "$.inventory.fetched_at",
-            "performances.$": "States.ArrayLength($.inventory.performances)",
-        },
+        {**RUN, "fetched_at.$": "$.inventory.fetched_at", "dates.$": "$.inventory.dates"},
         result_selector={"current.$": "$.Payload.current"},
         result_path="$.marked",
+        comment="Current for the dates the run covered, unless a newer run covered them",
     )
     find = lambda_task(
         "Find New Deals",
@@ -200,8 +198,8 @@ WORKFLOW = Workflow(
         _fn(
             "mark-current",
             "mark_current",
-            "Makes the run's rankings current unless a newer run already is",
-            Access("state", ("dynamodb:PutItem",)),
+            "Makes the run's rankings current for the dates it covered, unless a newer run covered them",
+            Access("state", ("dynamodb:GetItem", "dynamodb:PutItem")),
             STATE_TABLE="state",
         ),
         _fn(

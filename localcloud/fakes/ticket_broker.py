@@ -117,11 +117,13 @@ class FakeTicketBroker(FakeServer):
         page = max(int(query.get("page", "1") or 1), 1)
         parts = [p for p in path.split("/") if p]
         if parts == ["v1", "events"]:
+            performer = query.get("performer", self.show)
+            if performer != self.show:
+                return 404, {"error": "not_found", "message": f"no performer {performer}"}, {}
             events = [
                 e
                 for e in self.events
-                if query.get("performer", self.show) == self.show
-                and query.get("from", "0000") <= e["starts_at"][:10] <= query.get("to", "9999")
+                if query.get("from", "0000") <= e["starts_at"][:10] <= query.get("to", "9999")
             ]
             return 200, _page("events", events, page, EVENTS_PER_PAGE), {}
         if len(parts) == 4 and parts[:2] == ["v1", "events"] and parts[3] == "listings":

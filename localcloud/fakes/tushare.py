@@ -7,7 +7,8 @@
         tushare.holiday(date(2026, 11, 20))  # no bars that day
 
 Prices are a seeded random walk per fund from a fixed anchor, on a weekday calendar minus the
-holidays, so the same seed always serves the same bars (`fund_daily` only; `trade_cal` too).
+holidays, so the same seed always serves the same bars (`fund_daily` only; `trade_cal` too). As on
+Tushare, there are no bars after today (Asia/Shanghai); the calendar is known ahead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.fakes.server import FakeServer
-from tasks.etf_signal.tushare import FUND_DAILY_FIELDS  # the same wire format
+from tasks.etf_signal.tushare import FUND_DAILY_FIELDS, today  # the same wire format and calendar
 
 FUNDS_FILE = Path(__file__).resolve().parents[2] / "tasks" / "etf_signal" / "data" / "funds.json"
 ANCHOR = date(2024, 1, 2)
@@ -49,7 +50,7 @@ class FakeTushare(FakeServer):
         self._lock = threading.Lock()
         self._fail: dict[str | None, int | None] = {}  # ts_code (None: every call) -> remaining
         self._throttle: int | None = 0
-        self._series: dict[str, dict[date, dict[str, Any]]] = {}
+        self._series: dict[str, tuple[date, dict[date, dict[str, Any]]]] = {}  # walked up to a day
 
     # -- control ------------------------------------------------------------------------------
 
@@ -116,13 +117,13 @@ class FakeTushare(FakeServer):
         code = params.get("ts_code")
         if code not in self.funds:
             return _ok(names, [])
-        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), date.today())
-        bars = self._bars(code, end)
+        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), today())
+        bars = self._bars(code)
         rows = [bars[d] for d in sorted(bars, reverse=True) if start <= d <= end][:MAX_ROWS]  # newest first
         return _ok(names, [[row[n] for n in names] for row in rows])
 
     def _trade_cal(self, params: dict[str, Any]) -> dict[str, Any]:
-        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), date.today())
+        start, end = _day(params.get("start_date"), ANCHOR), _day(params.get("end_date"), today())
         open_days = set(self.trading_days(start, end))
         items, day = [], start
         while day <= end:
@@ -130,12 +131,14 @@ class FakeTushare(FakeServer):
             day += timedelta(days=1)
         return _ok(["exchange", "cal_date", "is_open"], items)
 
-    def _bars(self, code: str, end: date) -> dict[date, dict[str, Any]]:
+    def _bars(self, code: str) -> dict[date, dict[str, Any]]:
+        """The fund's bars up to today: none for a day to come, whatever end_date asks."""
         with self._lock:
-            series = self._series.get(code)
-            if series is None or max(series, default=ANCHOR) < end:
-                series = self._series[code] = self._walk(code, max(end, date.today()))
-            return series
+            day = today()
+            walked = self._series.get(code)
+            if walked is None or walked[0] != day:
+                walked = self._series[code] = (day, self._walk(code, day))
+            return walked[1]
 
     def _walk(self, code: str, end: date) -> dict[date, dict[str, Any]]:
         rng = random.Random(f"{self.seed}:{code}")

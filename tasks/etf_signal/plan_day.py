@@ -1,36 +1,27 @@
 """Plan Day: which trading day (Asia/Shanghai) and which of the configured funds to signal.
 
-The console, API and CLI check the request's shape at the door, but a run can be started
-directly (StartExecution), and a date of the right shape may not be on the calendar
-(2026-02-30): both are refused here, naming the field, before any provider is called.
+The console, API and CLI check the request at the door (a malformed date, one not on the
+calendar such as 2026-02-30, a fund not configured), but a run can be started directly
+(StartExecution): the schema refuses it here too, naming the field. A day still to come is
+refused as well: Tushare has no prices for it, and the day is not closed either.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from tasks.etf_signal import config
+from tasks.etf_signal import config, tushare
 from tasks.etf_signal.schemas import PLAN
 from tasks.shared.errors import InvalidInput
 from tasks.shared.handler import task
 
-SHANGHAI = timezone(timedelta(hours=8))  # no daylight saving in China
-
-
-def calendar_day(text: str) -> str:
-    """The date as given, once it is known to be a real calendar day (the schema checked its shape)."""
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"date: {text} is not a calendar date") from None
-    return text
-
 
 @task(PLAN)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    request = event["request"]
-    day = calendar_day(request.get("date") or datetime.now(UTC).astimezone(SHANGHAI).date().isoformat())
+    request, today = event["request"], tushare.today().isoformat()
+    day = request.get("date") or today
+    if day > today:
+        raise InvalidInput(f"date: {day} is in the future (today is {today} in Asia/Shanghai)")
     configured = config.funds()
     wanted = request.get("funds")
     if wanted:

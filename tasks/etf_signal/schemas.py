@@ -5,7 +5,8 @@ from typing import Any
 from tasks.etf_signal import config
 
 MAX_FUNDS = 50
-DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# The pattern shows the shape; the format is checked against the calendar (2026-02-30 is refused).
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 TS_CODE = {"type": "string", "pattern": r"^\d{6}\.(SH|SZ)$"}
 FUND = {
     "type": "object",
@@ -41,8 +42,7 @@ def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
 DAY_REQUEST: dict[str, Any] = _day_request(CONFIGURED_TS_CODE)
 
 # Plan Day checks the codes against the configuration itself, to name every unknown one in a
-# single message (a schema enum names one code at a time); it also parses the date, which no
-# pattern can check against the calendar.
+# single message (a schema enum names one code at a time), and refuses a day still to come.
 PLAN: dict[str, Any] = {
     "type": "object",
     "properties": {"request": _day_request(TS_CODE)},

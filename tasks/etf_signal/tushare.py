@@ -12,11 +12,13 @@ is a business error.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from tasks.shared.errors import TaskError
 from tasks.shared.http import HttpUnreachable, request_json
 
+SHANGHAI = timezone(timedelta(hours=8))  # trading days are China's; no daylight saving there
 RATE_LIMIT_CODE = 40203
 RATE_LIMIT_WORDS = ("最多访问", "频率超限")
 FUND_DAILY_FIELDS = (
@@ -32,6 +34,11 @@ FUND_DAILY_FIELDS = (
     "vol",
     "amount",
 )
+
+
+def today() -> date:
+    """The trading calendar's today (Asia/Shanghai): Tushare has no bar for a later day."""
+    return datetime.now(UTC).astimezone(SHANGHAI).date()
 
 
 class TushareUnavailable(Exception):

@@ -54,7 +54,7 @@ def parse_rules(text: str) -> list[DealRule]:
             raise ValueError(f"deal rules[{i}]: max_cost is required")
         unknown = item.keys() - {"name", "max_cost", "airline", "origin", "destination", "currency"}
         if unknown:
-            raise ValueError(f"deal rules[{i}]: unknown fields {sorted(unknown)}")
+            raise ValueError(f"deal rules[{i}]: unknown fields {json.dumps(sorted(unknown))}")
         max_cost = Decimal(str(item["max_cost"]))
         if max_cost <= 0:
             raise ValueError(f"deal rules[{i}].max_cost: must be positive")

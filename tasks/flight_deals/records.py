@@ -17,6 +17,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
 from tasks.flight_deals.schemas import FLIGHT_RECORD
+from tasks.shared.documents import field_of, message_of
 
 _VALIDATOR = Draft7Validator(FLIGHT_RECORD)
 # Fields that identify a price: the same price found twice is the same record (and item).
@@ -60,12 +61,16 @@ def from_month_matrix(entry: dict[str, Any], currency: str) -> dict[str, Any]:
 
 
 def batch_id(pipe_records: list[dict[str, Any]]) -> str:
-    """Stable id of a delivered batch: the same records redelivered give the same id."""
+    """Stable id of a delivered batch: the same records redelivered give the same id.
+
+    Each record's data is hashed with its stream position: a batch started by hand (the CLI, the
+    console) has no stream ARN or event id and numbers its records from "1", so only the content
+    tells two such batches apart, and with it their alerts and rejected records.
+    """
     digest = hashlib.sha256()
     for r in pipe_records:
-        digest.update(
-            f"{r.get('eventSourceARN', '')}|{r.get('eventID', '')}|{r['sequenceNumber']}\n".encode()
-        )
+        position = f"{r.get('eventSourceARN', '')}|{r.get('eventID', '')}|{r['sequenceNumber']}"
+        digest.update(json.dumps([position, r.get("partitionKey", ""), r.get("data", "")]).encode() + b"\n")
     return digest.hexdigest()[:32]
 
 
@@ -81,8 +86,8 @@ def decode(pipe_record: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"data: not JSON ({error})") from None
     problem = best_match(_VALIDATOR.iter_errors(record))
     if problem is not None:
-        field = ".".join(str(p) for p in problem.absolute_path) or "record"
-        raise ValueError(f"{field}: {problem.message}")
+        field = field_of(problem)
+        raise ValueError(f"{'record' if field == '$' else field}: {message_of(problem)}")
     return dict(record)
 
 

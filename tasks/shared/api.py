@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tasks.shared.documents import NotJson, errors, loads
+from tasks.shared.documents import NotJson, described, errors, loads
 
 
 def response(status: int, body: Any) -> dict[str, Any]:
@@ -39,8 +39,7 @@ def invalid(schema: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
     found = errors(schema, document)
     if not found:
         return None
-    message = "; ".join(f"{e['field']}: {e['message']}" for e in found)
-    return error(400, "InvalidInput", message, fields=found)
+    return error(400, "InvalidInput", described(found), fields=found)
 
 
 def json_body(event: Mapping[str, Any]) -> Any:

@@ -17,6 +17,9 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 MAX_INPUT_BYTES = 262_144  # Step Functions' limit for an execution's input
+FORMATS = Draft7Validator.FORMAT_CHECKER  # without it "format" is only a note: 2026-02-30 passed
+FORMAT_NAMES = {"date": "calendar date"}
+SHOWN_CHARS = 120  # of a wrong value in a message: the field is named, a whole batch need not be
 
 
 class NotJson(ValueError):
@@ -48,24 +51,74 @@ def _not_numbers(document: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
             yield from _not_numbers(value, (*path, str(index)))
 
 
+def _json(value: Any, limit: int | None = None) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = text.encode("utf-8", "backslashreplace").decode()  # a lone surrogate as JSON escapes it
+    return text if limit is None or len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _missing(error: ValidationError) -> str | None:
+    """The property a "required" error is about: one error per missing property, which
+    jsonschema's message names ("'to' is a required property")."""
+    missing = [name for name in error.validator_value if name not in error.instance]
+    named = [name for name in missing if error.message.startswith(repr(name))]
+    return (named or missing or [None])[0]
+
+
+def _unexpected(error: ValidationError) -> list[str]:
+    return sorted(name for name in error.instance if name not in error.schema.get("properties", {}))
+
+
 def field_of(error: ValidationError) -> str:
     """The dotted path of the offending field; a missing required property names itself."""
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
-        # one error per missing property, which its message names ("'to' is a required property")
-        missing = [name for name in error.validator_value if name not in error.instance]
-        named = [name for name in missing if error.message.startswith(repr(name))]
-        path += (named or missing)[:1]
+        path += [name for name in [_missing(error)] if name is not None]
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        path += sorted(name for name in error.instance if name not in error.schema.get("properties", {}))[:1]
+        path += _unexpected(error)[:1]
     return ".".join(path) or "$"
 
 
 def message_of(error: ValidationError) -> str:
-    """jsonschema's message, but a pattern as it is written, not as a Python repr ('^\\d{4}')."""
+    """jsonschema's message with values written as JSON, as they were sent (true, "two", null),
+    not as Python (True, 'two', None); a pattern as it is written, not as a Python repr ('^\\d{4}')."""
+    value, expected = _json(error.instance, SHOWN_CHARS), error.validator_value
+    if error.validator == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        return f"{value} is not of type {', '.join(_json(t) for t in types)}"
+    if error.validator == "enum":
+        return f"{value} is not one of {_json(expected)}"
+    if error.validator == "const":
+        return f"{_json(expected)} was expected"
     if error.validator == "pattern":
-        return f"{error.instance!r} does not match the pattern {error.validator_value}"
-    return error.message
+        return f"{value} does not match the pattern {expected}"
+    if error.validator == "format":
+        return f"{value} is not a {FORMAT_NAMES.get(expected, expected)}"
+    if error.validator == "not":
+        return f"{value} should not be valid under {_json(expected)}"
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return f"{_json(_missing(error))} is a required property"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = _unexpected(error)
+        were = "was" if len(extra) == 1 else "were"
+        return f"Additional properties are not allowed ({', '.join(map(_json, extra))} {were} unexpected)"
+    python = repr(error.instance)  # the other messages start with the value ("[] is too short")
+    return value + error.message[len(python) :] if error.message.startswith(python) else error.message
+
+
+def schema_errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
+    """[{field, message}] of every way `document` breaks `schema`, formats ("date") checked too.
+
+    A value that breaks its pattern is not also said to break its format: one is enough."""
+    found = list(Draft7Validator(schema, format_checker=FORMATS).iter_errors(document))
+    shaped = {tuple(e.absolute_path) for e in found if e.validator == "pattern"}
+    kept = [e for e in found if not (e.validator == "format" and tuple(e.absolute_path) in shaped)]
+    return sorted(({"field": field_of(e), "message": message_of(e)} for e in kept), key=lambda e: e["field"])
+
+
+def described(found: list[dict[str, str]]) -> str:
+    """Errors as one line: "field: message; field: message"."""
+    return "; ".join(f"{e['field']}: {e['message']}" for e in found)
 
 
 def errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
@@ -76,10 +129,7 @@ def errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
         found = [
             {"field": p, "message": "not a JSON number (NaN or infinite)"} for p in _not_numbers(document)
         ]
-        found += [
-            {"field": field_of(e), "message": message_of(e)}
-            for e in Draft7Validator(schema).iter_errors(document)
-        ]
+        found += schema_errors(schema, document)
         if not found and too_large(document):
             found = [{"field": "$", "message": f"the input is larger than {MAX_INPUT_BYTES // 1024} KB"}]
     except RecursionError:

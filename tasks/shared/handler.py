@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
+from tasks.shared.documents import described, schema_errors
 from tasks.shared.errors import InvalidInput
 from tasks.shared.powertools import logger, metrics, tracer
 
@@ -23,11 +23,10 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def validated(payload: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        validate(event=payload, schema=dict(schema))
-    except SchemaValidationError as error:
-        field = ".".join(str(p) for p in (error.path or [])[1:]) or "input"
-        raise InvalidInput(f"{field}: {error.validation_message}") from None
+    """The payload, once it matches `schema`; InvalidInput words what is wrong as the door does."""
+    found = schema_errors(schema, payload)
+    if found:
+        raise InvalidInput(described(found))
     return dict(payload)
 
 

@@ -1,7 +1,8 @@
 """GET /tickets/search: the best tickets over a date range and a price cap, across performances.
 
 The feature no resale site had: `from`, `to` (dates), optional `max_price`, `quantity`, `show`
-and `limit`. Reads the current run's rankings (each performance's top listings) from DynamoDB.
+and `limit`. Reads, for each date, the rankings (each performance's top listings) of the latest
+run that covered it, from DynamoDB; `run_id` names the latest run read.
 An API Gateway HTTP API (payload 2.0) route handler: event in, {statusCode, headers, body} out.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.shared.api import error, invalid, response
-from tasks.ticket_ranking import store
+from tasks.ticket_ranking import coverage, store
 from tasks.ticket_ranking.schemas import DEFAULT_SHOW
 
 QUERY: dict[str, Any] = {
@@ -36,17 +37,20 @@ SHOWN = (
 
 def search(query: dict[str, str]) -> dict[str, Any]:
     current = store.current_run(query.get("show", DEFAULT_SHOW))
-    if current is None:
+    read = coverage.within(store.spans_of(current), query["from"], query["to"])
+    if not read:
         return {"run_id": None, "tickets": []}
     cap = float(query.get("max_price", "inf"))
     quantity, limit = int(query.get("quantity", "1")), int(query.get("limit", "20"))
     found = [
         t
-        for t in store.run_by_dates(current["run_id"], query["from"], query["to"])
+        for span in read
+        for t in store.run_by_dates(span["run_id"], span["from"], span["to"])
         if t["price"] <= cap and t["quantity"] >= quantity
     ]
     found.sort(key=lambda t: (-t["score"], t["price"], t["listing_id"]))
-    return {"run_id": current["run_id"], "tickets": [{k: t[k] for k in SHOWN} for t in found[:limit]]}
+    latest = max(read, key=lambda s: s["fetched_at"])["run_id"]
+    return {"run_id": latest, "tickets": [{k: t[k] for k in SHOWN} for t in found[:limit]]}
 
 
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:

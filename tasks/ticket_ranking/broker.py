@@ -2,23 +2,26 @@
 
     GET {base}/v1/events?performer=<show>&from=<date>&to=<date>&page=<n>
         -> {"events": [{"id", "name", "starts_at", "venue": {"id", "name", "city"}}], "page", "total_pages"}
+           404 {"error": "not_found", ...} for a performer the broker does not know
     GET {base}/v1/events/<id>/listings?page=<n>
         -> {"listings": [{"id", "section", "row", "seats", "quantity", "price", "face_value",
                           "currency", "notes"}], "page", "total_pages"}
 
 The API key travels in `X-Api-Key`. Answers become named errors the workflow's Retry matches:
 BrokerUnavailable (5xx, no answer) and BrokerThrottled (429) are retried with backoff and
-jitter; a refused key or request is a business error and goes to the alert at once.
+jitter; a refused key or request is a business error and goes to the alert at once, and a show
+the broker does not know is the request's error (InvalidInput naming it), not an empty ranking.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.shared.errors import TaskError
+from tasks.shared.errors import InvalidInput, TaskError
 from tasks.shared.http import HttpUnreachable, Response, request_json
 
 MAX_PAGES = 100  # a runaway paginator must not keep a Lambda busy until its timeout; more is refused
@@ -34,6 +37,10 @@ class BrokerThrottled(Exception):
 
 class BrokerRejected(TaskError):
     """The broker refused the request (bad key, bad parameters) or answered nonsense."""
+
+
+class BrokerNotFound(BrokerRejected):
+    """The broker has no such performer or event (404)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,11 @@ class BrokerClient:
             page += 1
 
     def performances(self, show: str, date_from: str, date_to: str) -> list[dict[str, Any]]:
-        events = self._pages("/v1/events", "events", performer=show, **{"from": date_from, "to": date_to})
-        return [_performance(e) for e in events]
+        dates = {"from": date_from, "to": date_to}
+        try:
+            return [_performance(e) for e in self._pages("/v1/events", "events", performer=show, **dates)]
+        except BrokerNotFound:
+            raise InvalidInput(f"show: the broker has no show {json.dumps(show)}") from None
 
     def listings(self, performance_id: str) -> list[dict[str, Any]]:
         path = f"/v1/events/{urllib.parse.quote(performance_id, safe='')}/listings"
@@ -76,6 +86,8 @@ def _checked(answer: Response, path: str) -> dict[str, Any]:
         raise BrokerThrottled(f"{path}: throttled (Retry-After {answer.header('Retry-After') or '?'})")
     if answer.status >= 500:
         raise BrokerUnavailable(f"{path}: HTTP {answer.status}")
+    if answer.status == 404:
+        raise BrokerNotFound(f"{path}: HTTP 404: {str(answer.body)[:200]}")
     if answer.status >= 400 or not isinstance(answer.body, dict):
         raise BrokerRejected(f"{path}: HTTP {answer.status}: {str(answer.body)[:200]}")
     return answer.body

@@ -37,8 +37,9 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     show = event["request"].get("show", DEFAULT_SHOW)
     now = datetime.now(UTC)
     until = now + timedelta(days=event["request"].get("days_ahead", DEFAULT_DAYS_AHEAD))
+    dates = {"from": now.date().isoformat(), "to": until.date().isoformat()}
     client, theatres = broker(), known_theatres()
-    found = client.performances(show, now.date().isoformat(), until.date().isoformat())
+    found = client.performances(show, dates["from"], dates["to"])
     wanted = [p for p in found if p["theatre_id"] in theatres]
     if len(wanted) > MAX_PERFORMANCES:
         raise TooManyPerformances(f"{len(wanted)} performances, at most {MAX_PERFORMANCES} per run")
@@ -56,6 +57,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         "run_id": event["run_id"],
         "show": show,
         "fetched_at": now.isoformat(),
+        "dates": dates,
         "listings": listings,
         "performances": [
             {k: p[k] for k in ("performance_id", "date", "theatre_id", "theatre_name", "key")} for p in wanted

@@ -57,15 +57,23 @@ STORE: dict[str, Any] = {
     "required": ["run_id", "performance", "ranked_key"],
 }
 
+# The dates a run asked the broker for, both included: what it may become current for.
+DATES = {
+    "type": "object",
+    "properties": {"from": DATE, "to": DATE},
+    "required": ["from", "to"],
+    "additionalProperties": False,
+}
+
 MARK_CURRENT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "run_id": ID,
         "show": {"type": "string", "minLength": 1},
         "fetched_at": {"type": "string", "minLength": 1},
-        "performances": {"type": "integer", "minimum": 0},
+        "dates": DATES,
     },
-    "required": ["run_id", "show", "fetched_at", "performances"],
+    "required": ["run_id", "show", "fetched_at", "dates"],
 }
 
 FIND_DEALS: dict[str, Any] = {

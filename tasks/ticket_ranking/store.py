@@ -5,7 +5,8 @@ rankings table (top listings of each performance, per run):
     index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<rank>": a date range
     index run-score: run_id (PK), score: the best tickets of a run
 state table (key):
-    "current#<show>" -> the run whose rankings are current (set only after the whole run stored)
+    "current#<show>" -> spans: for each date, the latest run that covered it (see coverage.py;
+        a run is added only after it is stored whole); run_id: the latest of them; version
     "told#<performance_id>" -> the best score subscribers were last told for that performance
 """
 
@@ -65,6 +66,14 @@ def expires(seconds: int) -> int:
 def current_run(show: str) -> dict[str, Any] | None:
     item = state_table().get_item(Key={"key": f"current#{show}"}, ConsistentRead=True).get("Item")
     return from_dynamo(item) if item else None
+
+
+def spans_of(current: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if current is None:
+        return []
+    # an item written before spans were kept: its run stands for every date until the next one
+    whole = {"run_id": current["run_id"], "fetched_at": current["fetched_at"], "from": "0001-01-01"}
+    return list(current.get("spans") or [{**whole, "to": "9999-12-31"}])
 
 
 def query_all(table: Any, **query: Any) -> Iterator[dict[str, Any]]:

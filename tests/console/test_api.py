@@ -90,8 +90,11 @@ def test_bad_input_is_400_naming_the_field(client: FlaskClient) -> None:
         assert body["error"] == "InvalidInput"
         assert [f["field"] for f in body["fields"]] == [field]
     missing = start(client, "shapes", {}).get_json()
-    assert missing["fields"][0]["field"] == "count"
-    assert "required" in missing["fields"][0]["message"]
+    assert missing["fields"] == [{"field": "count", "message": '"count" is a required property'}]
+    # values as they were sent, in JSON, not as Python would print them (True, 'three')
+    for sent, said in ((True, "true"), ("three", '"three"'), (None, "null")):
+        body = start(client, "shapes", {"count": sent}).get_json()
+        assert body["message"] == f'count: {said} is not of type "integer"'
     assert (
         client.post(
             "/api/workflows/shapes/executions", data="not json", content_type="application/json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import boto3
@@ -22,7 +22,13 @@ from tasks.etf_signal import (
     send_report,
 )
 from tasks.etf_signal.compute_signals import NoPrices
-from tasks.etf_signal.tushare import TushareError, TushareRateLimited, TushareUnavailable
+from tasks.etf_signal.tushare import (
+    TushareClient,
+    TushareError,
+    TushareRateLimited,
+    TushareUnavailable,
+    today,
+)
 from tasks.shared import documents, parameters
 from tasks.shared.errors import InvalidInput
 from tests.unit.conftest import create_table, envelope
@@ -112,11 +118,34 @@ def test_plan_day_refuses_a_date_that_is_not_on_the_calendar_naming_the_field(
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
         plan_day.handler(envelope({"request": {"date": day}}), context)
-    assert str(refused.value) == f"date: {day} is not a calendar date"
+    assert str(refused.value) == f'request.date: "{day}" is not a calendar date'
+    # the door (console, API, CLI) refuses it first, with the same words
+    assert documents.errors(WORKFLOW.input_schema, {"date": day}) == [
+        {"field": "date", "message": f'"{day}" is not a calendar date'}
+    ]
 
 
 def test_plan_day_takes_a_leap_day(context: LambdaContext) -> None:
-    assert plan_day.handler(envelope({"request": {"date": "2028-02-29"}}), context)["date"] == "2028-02-29"
+    assert plan_day.handler(envelope({"request": {"date": "2024-02-29"}}), context)["date"] == "2024-02-29"
+
+
+def test_plan_day_refuses_a_day_still_to_come_and_takes_today(context: LambdaContext) -> None:
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidInput) as refused:
+        plan_day.handler(envelope({"request": {"date": tomorrow}}), context)
+    assert str(refused.value) == f"date: {tomorrow} is in the future (today is {today()} in Asia/Shanghai)"
+    assert plan_day.handler(envelope({"request": {}}), context)["date"] == today().isoformat()
+
+
+def test_tushare_has_no_bars_for_days_to_come(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    weekday = next(d for d in (today() + timedelta(days=n) for n in range(1, 8)) if d.weekday() < 5)
+    assert {f["status"] for f in fetch(weekday.isoformat(), context)} == {"no_data"}
+    rows = TushareClient(tushare.url, tushare.token).fund_daily(
+        config.funds()[0]["ts_code"], "20240101", "20301231"
+    )
+    assert rows and max(r["trade_date"] for r in rows) <= today().strftime("%Y%m%d")
 
 
 def test_the_door_refuses_a_fund_that_is_not_configured_naming_the_field_and_the_code() -> None:
@@ -132,7 +161,7 @@ def test_a_date_that_is_not_one_names_the_pattern_as_it_is_written() -> None:
     [problem] = documents.errors(WORKFLOW.input_schema, {"date": "29/11/2026"})
     assert problem == {
         "field": "date",
-        "message": r"'29/11/2026' does not match the pattern ^\d{4}-\d{2}-\d{2}$",
+        "message": r'"29/11/2026" does not match the pattern ^\d{4}-\d{2}-\d{2}$',
     }
 
 

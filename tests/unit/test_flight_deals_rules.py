@@ -67,7 +67,7 @@ def test_rules_filter_on_threshold_airline_and_route() -> None:
         ("[]", "non-empty JSON array"),
         ('[{"airline": "S7"}]', "deal rules[0]: max_cost is required"),
         ('[{"max_cost": 0}]', "deal rules[0].max_cost: must be positive"),
-        ('[{"max_cost": 10, "airlines": "S7"}]', "unknown fields ['airlines']"),
+        ('[{"max_cost": 10, "airlines": "S7"}]', 'unknown fields ["airlines"]'),
     ],
 )
 def test_bad_rules_are_refused_with_the_rule_and_field(text: str, message: str) -> None:

@@ -52,12 +52,12 @@ def test_decode_returns_the_record_or_names_what_is_wrong() -> None:
     assert decode(pipe_record(json.dumps(record), 1)) == record
     cases = {
         b"\xff\xfe not json": "data: not JSON",
-        b"[1, 2]": "record: [1, 2] is not of type 'object'",
+        b"[1, 2]": 'record: [1, 2] is not of type "object"',
         json.dumps({**record, "cost": -5}).encode(): "cost:",
         json.dumps({**record, "origin": "Leningrad"}).encode(): "origin:",
         json.dumps(
             {k: v for k, v in record.items() if k != "gate"}
-        ).encode(): "'gate' is a required property",
+        ).encode(): 'gate: "gate" is a required property',
     }
     for data, reason in cases.items():
         try:
@@ -94,3 +94,14 @@ def test_batch_id_is_stable_for_a_redelivered_batch_and_differs_otherwise() -> N
     assert batch_id(batch) == batch_id([dict(r) for r in batch])
     assert batch_id(batch) != batch_id(batch[:1])
     assert batch_id(batch) != batch_id([pipe_record("a", 1, "shardId-000000000001"), pipe_record("b", 2)])
+
+
+def test_hand_made_batches_numbered_alike_get_their_own_ids_and_keep_them() -> None:
+    """Started from the CLI or the console: no stream ARN, no event id, every record numbered "1"."""
+
+    def by_hand(data: str) -> list[dict[str, Any]]:
+        return [{"data": base64.b64encode(data.encode()).decode(), "sequenceNumber": "1"}]
+
+    assert batch_id(by_hand("a")) == batch_id(by_hand("a"))
+    assert batch_id(by_hand("a")) != batch_id(by_hand("b"))
+    assert batch_id([pipe_record("a", 1)]) != batch_id([pipe_record("b", 1)])

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.lottery import check_winners, draw_winners, record_winners, validate_request, winners
 from tasks.lottery.draw import NotEnoughEligibleEmployees
+from tasks.shared import documents
 from tasks.shared.errors import InvalidInput
 from tests.unit.conftest import create_table, envelope, seed_items
 from workflows.lottery import WORKFLOW
@@ -98,9 +99,9 @@ def test_an_empty_employee_table_is_refused(tables: dict[str, Any], context: Lam
     ("request_body", "field"),
     [
         ({"winners": "two"}, "winners"),
-        ({}, "input"),
+        ({}, "winners"),
         ({"winners": 0}, "winners"),
-        ({"winners": 1, "x": 1}, "input"),
+        ({"winners": 1, "x": 1}, "x"),
     ],
 )
 def test_a_malformed_request_names_the_field(
@@ -108,6 +109,26 @@ def test_a_malformed_request_names_the_field(
 ) -> None:
     with pytest.raises(InvalidInput, match=f"^{field}"):
         validate_request.handler(envelope(request_body), context)
+
+
+@pytest.mark.parametrize(
+    ("request_body", "message"),
+    [
+        ({"winners": True}, 'winners: true is not of type "integer"'),
+        ({"winners": "two"}, 'winners: "two" is not of type "integer"'),
+        ({"winners": None}, 'winners: null is not of type "integer"'),
+        ({}, 'winners: "winners" is a required property'),
+        ({"winners": 1, "x": 1}, 'x: Additional properties are not allowed ("x" was unexpected)'),
+    ],
+)
+def test_the_task_and_the_door_show_the_values_as_json_as_they_were_sent(
+    tables: dict[str, Any], context: LambdaContext, request_body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_request.handler(envelope(request_body), context)
+    assert str(refused.value) == message
+    field, _, said = message.partition(": ")
+    assert documents.errors(WORKFLOW.input_schema, request_body) == [{"field": field, "message": said}]
 
 
 WINNERS_OF_DRAW = [

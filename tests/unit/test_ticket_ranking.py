@@ -1,4 +1,5 @@
-"""Ticket ranking's pure logic: seat quality, scores, the order of a ranking, new deals."""
+"""Ticket ranking's pure logic: seat quality, scores, the order of a ranking, new deals, which run
+is current for which dates."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tasks.ticket_ranking import coverage
 from tasks.ticket_ranking.ranking import (
     DEAL_MIN_SCORE,
     THEATRES_DIR,
@@ -167,3 +169,38 @@ def test_every_theatre_data_file_is_consistent(path: Any) -> None:
             assert obstruction.rows <= set(section.rows), f"{section.name}: {obstruction.reason}"
             assert max(obstruction.seats) <= section.seats_per_row
             assert 0 < obstruction.penalty < 1
+
+
+def span(run_id: str, fetched_at: str, first: str, last: str) -> dict[str, Any]:
+    return {"run_id": run_id, "fetched_at": fetched_at, "from": first, "to": last}
+
+
+def test_a_run_is_current_for_the_dates_it_covered_and_no_newer_run_did() -> None:
+    wide = span("wide", "2026-12-06T10:00", "2026-12-06", "2027-04-05")
+    spans, won = coverage.merge([], wide)
+    assert (spans, won) == ([wide], True)
+
+    narrow = span("narrow", "2026-12-06T11:00", "2026-12-06", "2026-12-07")
+    spans, won = coverage.merge(spans, narrow)
+    assert won and spans == [narrow, {**wide, "from": "2026-12-08"}]
+
+    # A slow run fetched before the narrow one keeps none of the narrow run's dates.
+    slow = span("slow", "2026-12-06T10:30", "2026-12-06", "2027-04-05")
+    spans, won = coverage.merge(spans, slow)
+    assert won and spans == [narrow, {**slow, "from": "2026-12-08"}]
+    assert coverage.merge(spans, {**wide, "to": "2026-12-07"}) == (spans, False)  # older, fully covered
+
+    # The same run marked again (a retry) changes nothing; a later run drops the days now past.
+    assert coverage.merge(spans, narrow) == (spans, True)
+    tomorrow = span("tomorrow", "2026-12-07T09:00", "2026-12-07", "2026-12-08")
+    spans, _ = coverage.merge(spans, tomorrow)
+    assert spans == [tomorrow, {**slow, "from": "2026-12-09"}]
+
+
+def test_a_search_reads_each_date_from_the_run_current_for_it() -> None:
+    spans = [span("a", "t2", "2026-12-06", "2026-12-07"), span("b", "t1", "2026-12-08", "2027-04-05")]
+    assert coverage.within(spans, "2026-12-07", "2026-12-10") == [
+        span("a", "t2", "2026-12-07", "2026-12-07"),
+        span("b", "t1", "2026-12-08", "2026-12-10"),
+    ]
+    assert coverage.within(spans, "2027-05-01", "2027-06-01") == []

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from localcloud.fakes import ticket_broker
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared import parameters
+from tasks.shared.errors import InvalidInput
 from tasks.ticket_ranking import (
     api_search,
     fetch_inventory,
@@ -57,9 +58,9 @@ def aws_env(aws: None, broker: FakeTicketBroker, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv(variable, value)
 
 
-def run(run_id: str, context: LambdaContext) -> dict[str, Any]:
+def run(run_id: str, context: LambdaContext, request: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the workflow does, handler by handler (the workflow tests run the real definition)."""
-    inventory = fetch_inventory.handler(envelope({"run_id": run_id, "request": {}}), context)
+    inventory = fetch_inventory.handler(envelope({"run_id": run_id, "request": request or {}}), context)
     for performance in inventory["performances"]:
         ranked = rank_performance.handler(envelope({"run_id": run_id, "performance": performance}), context)
         item = {"run_id": run_id, "performance": performance, "ranked_key": ranked["ranked_key"]}
@@ -70,7 +71,7 @@ def run(run_id: str, context: LambdaContext) -> dict[str, Any]:
                 "run_id": run_id,
                 "show": inventory["show"],
                 "fetched_at": inventory["fetched_at"],
-                "performances": len(inventory["performances"]),
+                "dates": inventory["dates"],
             }
         ),
         context,
@@ -133,9 +134,9 @@ def test_an_older_run_never_replaces_a_newer_current_one(aws_env: None, context:
         "run_id": "new",
         "show": "hamilton",
         "fetched_at": "2026-11-23T10:00:00+00:00",
-        "performances": 1,
+        "dates": {"from": "2026-11-23", "to": "2027-03-23"},
     }
-    older = {**newer, "run_id": "old", "fetched_at": "2026-11-23T09:00:00+00:00"}
+    older = {**newer, "run_id": "old", "fetched_at": "2026-11-23T09:00:00+00:00"}  # the same dates
     assert mark_current.handler(envelope(newer), context) == {"current": True}
     assert mark_current.handler(envelope(older), context) == {"current": False}
     assert store.current_run("hamilton")["run_id"] == "new"  # type: ignore[index]
@@ -145,6 +146,39 @@ def test_an_older_run_never_replaces_a_newer_current_one(aws_env: None, context:
         ]
         == 0
     )
+
+
+def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
+    aws_env: None, context: LambdaContext
+) -> None:
+    wide = run("wide", context)
+    everything = {"from": "2000-01-01", "to": "2100-01-01", "limit": "100"}
+    before = search(everything)[1]["tickets"]
+    assert len({t["date"] for t in before}) > 1
+
+    narrow = run("narrow", context, {"days_ahead": 1})
+    assert narrow["marked"] == {"current": True}
+    covered = narrow["inventory"]["dates"]
+    assert narrow["inventory"]["performances"]  # the fake's first performances are tomorrow's
+
+    status, body = search(everything)
+    assert status == 200 and body["run_id"] == "narrow"
+    assert body["tickets"] == before  # the same inventory, ranked again: nothing hidden
+    status, body = search({**everything, "to": covered["to"]})
+    assert status == 200 and body["run_id"] == "narrow" and body["tickets"]
+    later = {**everything, "from": max(p["date"] for p in wide["inventory"]["performances"])}
+    assert (
+        later["from"] > covered["to"] and search(later)[1]["run_id"] == "wide"
+    )  # dates the narrow run did not ask for
+
+
+def test_an_unknown_show_is_refused_naming_it_not_ranked_empty(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        fetch_inventory.handler(envelope({"run_id": "r", "request": {"show": "nosuchshow"}}), context)
+    assert str(refused.value) == 'show: the broker has no show "nosuchshow"'
+    assert store.current_run("nosuchshow") is None
 
 
 def test_broker_outages_throttling_and_refusals_are_named(
@@ -233,6 +267,6 @@ def test_every_missing_query_parameter_is_named_by_its_own_field(aws_env: None) 
     answer = api_search.handler({"version": "2.0", "queryStringParameters": None}, None)
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"])["fields"] == [
-        {"field": "from", "message": "'from' is a required property"},
-        {"field": "to", "message": "'to' is a required property"},
+        {"field": "from", "message": '"from" is a required property'},
+        {"field": "to", "message": '"to" is a required property'},
     ]

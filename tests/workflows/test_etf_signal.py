@@ -16,6 +16,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.fakes.tushare import FakeTushare
 from tasks.etf_signal import config
+from tasks.shared.errors import cause_message
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows import cli as workflows_cli
@@ -228,13 +229,40 @@ def test_a_date_not_on_the_calendar_fails_naming_the_field_before_any_fetch(
     run = etf.run(NAME, {"date": "2026-02-30"})
 
     assert run.status == "FAILED" and run.error == "InvalidInput"
-    refusal = "date: 2026-02-30 is not a calendar date"
-    assert refusal in (run.cause or "")
+    refusal = 'request.date: "2026-02-30" is not a calendar date'
+    assert cause_message(run.cause) == refusal
     assert run.states == ["Plan Day", *ALERT]
     assert len(tushare.calls) == calls  # the provider is never blamed: it is never called
     [alert] = alerts.messages()
-    assert refusal in alert and "NoPrices" not in alert
+    assert json.dumps(refusal)[1:-1] in alert and "NoPrices" not in alert  # the cause, as JSON
     assert subscribers.messages() == []
+
+
+def test_a_day_to_come_fails_in_plan_day_and_emails_nobody(
+    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
+) -> None:
+    calls = len(tushare.calls)
+
+    run = etf.run(NAME, {"date": "2030-01-02"})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    assert "date: 2030-01-02 is in the future (today is " in (run.cause or "")
+    assert run.states == ["Plan Day", *ALERT]
+    assert len(tushare.calls) == calls
+    assert subscribers.messages() == [] and len(alerts.messages()) == 1
+
+
+def test_the_door_refuses_a_date_not_on_the_calendar_before_starting(
+    etf: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sfn, machine = etf.client("stepfunctions"), etf.outputs[NAME]["state_machine_arn"]
+    started = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+
+    code = workflows_cli.main(["start", NAME, '--input={"date": "2026-02-30"}'])
+
+    assert code == 2
+    assert capsys.readouterr().err == 'invalid input: date: "2026-02-30" is not a calendar date\n'
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == started
 
 
 def test_the_door_refuses_a_fund_outside_the_configured_list_before_starting(

@@ -22,7 +22,7 @@ from localcloud.fakes.aviasales import FakeAviasales
 from tasks.flight_deals import producer
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
-from tasks.flight_deals.records import batch_id
+from tasks.flight_deals.records import batch_id, from_month_matrix
 from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
 from workflows import WORKFLOWS
 
@@ -384,6 +384,35 @@ def test_the_example_batch_the_console_offers_stores_its_record_and_alerts_its_d
     assert run.output is not None and (run.output["stored"], run.output["deals"]) == (1, 1)
     [alert] = deals_inbox.messages()
     assert "LED" in alert and "KZN" in alert and "3890" in alert
+
+
+def test_hand_made_batches_numbered_alike_each_alert_and_one_started_twice_alerts_once(
+    flights: Deployed, deals_inbox: Inbox
+) -> None:
+    """Batches started from the CLI or the console have no stream identity: every record is
+    sequenceNumber "1" (as in the example). Their content tells them apart."""
+
+    def by_hand(cost: int, junk: bytes) -> list[dict[str, Any]]:
+        fare = {"origin": "LED", "destination": "KZN", "depart_date": "2026-12-14", "value": cost}
+        entry = {**fare, "gate": "Aeroflot", "found_at": "2026-12-01T09:30:00"}
+        record = json.dumps(from_month_matrix(entry, "RUB")).encode()
+        return [{"data": base64.b64encode(data).decode(), "sequenceNumber": "1"} for data in (record, junk)]
+
+    first, second = by_hand(3890, b"not json"), by_hand(4120, b"not json either")
+    runs = [flights.run(WF, batch) for batch in (first, second, first)]
+
+    assert [r.status for r in runs] == ["SUCCEEDED"] * 3
+    outputs = [r.output for r in runs]
+    assert [o["alerted"] for o in outputs] == [True] * 3
+    assert outputs[0]["batch_id"] != outputs[1]["batch_id"] and outputs[2] == outputs[0]
+    alerted = alerted_batches(deals_inbox)
+    assert sorted(alerted) == sorted([outputs[0]["batch_id"], outputs[1]["batch_id"]])  # the same batch: once
+    rejected = s3_documents(flights, "rejected/")
+    assert sorted(rejected) == sorted(f"rejected/{o['batch_id']}.json" for o in outputs[:2])
+    assert {base64.b64decode(d["rejected"][0]["data"]) for d in rejected.values()} == {
+        b"not json",
+        b"not json either",
+    }
 
 
 def test_the_producer_without_its_stream_says_to_deploy_first(

@@ -33,6 +33,7 @@ INVENTORY = {
     "run_id": "mocked-run",
     "show": "hamilton",
     "fetched_at": "2026-11-23T12:00:00Z",
+    "dates": {"from": "2026-11-23", "to": "2027-03-23"},
     "listings": 0,
     "performances": [],
     "skipped_theatres": [],

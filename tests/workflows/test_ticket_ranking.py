@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from localcloud import LocalCloud
 from localcloud.fakes.ticket_broker import FakeTicketBroker
+from tasks.shared.errors import cause_message
 from tasks.ticket_ranking import store
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
@@ -307,6 +308,39 @@ def test_cross_date_search_reads_the_current_rankings(ranking: Deployed) -> None
     assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)
     status, body = search(ranking, {"from": "2000-01-01"})
     assert status == 400 and body["fields"][0]["field"] == "to"
+
+
+def test_a_run_of_fewer_days_ahead_hides_no_result_of_a_wider_one(
+    ranking: Deployed, broker: FakeTicketBroker
+) -> None:
+    wide = ranking.run(NAME, {}, name="rank-wide")
+    everything = {"from": "2000-01-01", "to": "2100-01-01", "limit": "100"}
+    before = search(ranking, everything)[1]["tickets"]
+    assert len({t["date"] for t in before}) > 1
+    first = min(date.fromisoformat(e["starts_at"][:10]) for e in broker.events)
+
+    narrow = ranking.run(NAME, {"days_ahead": (first - datetime.now(UTC).date()).days}, name="rank-narrow")
+
+    assert narrow.status == "SUCCEEDED" and narrow.output["current"] is True
+    assert narrow.output["performances"] > 0  # it ranked the first day's performances again
+    status, body = search(ranking, everything)
+    assert status == 200 and body["run_id"] == "rank-narrow"
+    assert body["tickets"] == before  # the same inventory: nothing the narrow run did not cover is lost
+    last = max(t["date"] for t in before)
+    assert search(ranking, {**everything, "from": last})[1]["run_id"] == wide.output["run_id"]
+
+
+def test_an_unknown_show_fails_naming_it_and_is_never_current(ranking: Deployed, alerts: Inbox) -> None:
+    run = ranking.run(NAME, {"show": "nosuchshow"})
+
+    assert run.status == "FAILED" and run.error == "InvalidInput"
+    assert cause_message(run.cause) == 'show: the broker has no show "nosuchshow"'
+    assert run.states == ["Fetch Inventory", *ALERT]
+    state = ranking.client("dynamodb").get_item(
+        TableName=ranking.resource(NAME, "state"), Key={"key": {"S": "current#nosuchshow"}}
+    )
+    assert "Item" not in state
+    assert len(alerts.messages()) == 1
 
 
 def test_the_schedule_starts_a_run(ranking: Deployed, deals: Inbox) -> None:
