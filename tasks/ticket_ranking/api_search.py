@@ -19,8 +19,8 @@ from tasks.ticket_ranking.schemas import DEFAULT_SHOW
 QUERY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "from": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-        "to": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "from": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+        "to": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
         "max_price": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
         "quantity": {"type": "string", "pattern": r"^[1-9]\d?$"},
         "limit": {"type": "string", "pattern": r"^([1-9]|[1-9]\d|100)$"},

@@ -243,6 +243,8 @@ def test_search_rejects_a_bad_query_naming_the_field(aws_env: None) -> None:
     assert status == 400 and body["fields"][0]["field"] == "from"
     status, body = search({"from": "2026-12-02", "to": "2026-12-01"})
     assert status == 400 and body["fields"] == [{"field": "to", "message": "is before from"}]
+    status, body = search({"from": "2026-13-45", "to": "2027-01-01"})  # the shape of a date, not one
+    assert status == 400 and body["fields"][0]["field"] == "from" and "calendar date" in body["message"]
 
 
 def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
