@@ -330,7 +330,9 @@ class ExecutionService:
 
     def redrive(self, arn: str) -> dict[str, Any]:
         execution = self.describe(arn)
-        if execution["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
+        if execution.get("redriveStatus") == "NOT_REDRIVABLE":
+            raise Conflict(execution.get("redriveStatusReason") or "execution cannot be redriven")
+        if execution["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):  # a cloud without redriveStatus
             raise Conflict(
                 f"execution is {execution['status']}: only a failed, aborted or timed-out one redrives"
             )

@@ -30,15 +30,15 @@ from workflows.registry import ROOT
 # What the python3.11 runtime provides: AWS documents that its Python runtimes include the SDK
 # for Python (Boto3), which brings botocore, s3transfer, jmespath, dateutil, six and urllib3.
 RUNTIME_MODULES = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"})
-# What the public Powertools layer provides: Powertools documents its layer as built with its
-# extras (tracer: aws_xray_sdk; validation: fastjsonschema; parser: pydantic) and their dependencies
-# (its own jmespath is the runtime's too).
+# What the public Powertools layer provides, of what the functions may import: Powertools
+# documents its layer as built with its extras (tracer: aws_xray_sdk; parser: pydantic; and
+# validation's fastjsonschema, which nothing here uses) and their dependencies (its own jmespath
+# is the runtime's too).
 POWERTOOLS_MODULES = frozenset(
     {
         "aws_lambda_powertools",
         "aws_xray_sdk",
         "wrapt",
-        "fastjsonschema",
         "pydantic",
         "pydantic_core",
         "annotated_types",

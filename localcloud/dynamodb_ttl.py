@@ -43,6 +43,9 @@ class Expiry:
     def start(self, interval: float = 60.0) -> None:
         self._ticker.start(interval)
 
+    def halt(self) -> None:
+        self._ticker.halt()
+
     def stop(self) -> None:
         self._ticker.stop()
 

@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 from localcloud import pins
+from localcloud.sync_execution import is_express
 
 _lock = threading.Lock()
 _installed = False
@@ -51,20 +52,45 @@ def restart_point(definition: dict[str, Any], events: list[dict[str, Any]]) -> t
     return None
 
 
-def refusal(execution: Any) -> str | None:
-    """Why the execution cannot be redriven; None when it can."""
+Restart = tuple[str, Any]  # the state a redrive restarts at, and its input
+
+
+def redrivability(execution: Any) -> tuple[str | None, Restart | None]:
+    """(why it cannot be redriven, None) or (None, where it restarts). A long history is read
+    once for each length it reaches, not for every DescribeExecution of it."""
     status = str(getattr(execution.status, "value", execution.status))
-    if getattr(execution.state_machine, "type", "STANDARD") == "EXPRESS":  # moto keeps sm_type STANDARD
-        return "Redrive is not supported for executions of EXPRESS state machines"
+    if is_express(execution.state_machine):
+        return "Redrive is not supported for executions of EXPRESS state machines.", None
     if status not in _REDRIVABLE:
-        return f"Execution is {status}: only FAILED, ABORTED or TIMED_OUT executions redrive"
+        return f"Execution is {status} and cannot be redriven.", None
     worker = execution.exec_worker
     if worker is None or worker.env is None:
-        return "Execution has no record of where it stopped"
-    definition = json.loads(execution.state_machine.definition)
-    if restart_point(definition, worker.env.event_manager.get_event_history()) is None:
-        return "Execution has no unsuccessful state to redrive"
-    return None
+        return "Execution has no record of where it stopped.", None
+    events = worker.env.event_manager.get_event_history()
+    known = getattr(execution, "_localcloud_restart", None)
+    if known is None or known[0] != len(events):
+        found = restart_point(json.loads(execution.state_machine.definition), events)
+        execution._localcloud_restart = known = (len(events), found)
+    if known[1] is None:
+        return "Execution has no unsuccessful state to redrive.", None
+    return None, known[1]
+
+
+def _describe_with_redrive_status(original_describe: Any) -> Any:
+    def describe_execution(response: Any) -> Any:
+        result = original_describe(response)
+        execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+        if isinstance(result.result, dict):
+            if getattr(execution, "redrive_count", 0):
+                result.result["redriveCount"] = execution.redrive_count
+                result.result["redriveDate"] = execution.redrive_date
+            reason, _ = redrivability(execution)
+            result.result["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+            if reason is not None:
+                result.result["redriveStatusReason"] = reason
+        return result
+
+    return describe_execution
 
 
 def install() -> None:
@@ -112,14 +138,11 @@ def install() -> None:
 
         def redrive(backend: Any, execution_arn: str) -> datetime.datetime:
             execution = backend.describe_execution(execution_arn)
-            reason, worker = refusal(execution), execution.exec_worker
-            definition = json.loads(execution.state_machine.definition)
-            found = (
-                None if reason else restart_point(definition, worker.env.event_manager.get_event_history())
-            )
+            reason, found = redrivability(execution)
             if found is None:
-                raise not_redrivable(reason or "Execution has no unsuccessful state to redrive")
+                raise not_redrivable(reason)
             state, state_input = found
+            worker, definition = execution.exec_worker, json.loads(execution.state_machine.definition)
             details = copy.copy(worker._evaluation_details)
             details.state_machine_details = copy.copy(details.state_machine_details)
             details.state_machine_details.definition = json.dumps({**definition, "StartAt": state})
@@ -143,20 +166,7 @@ def install() -> None:
             date = redrive(response.stepfunction_backend, response._get_param("executionArn"))
             return action_result({"redriveDate": date})
 
-        def describe_execution(response: Any) -> Any:
-            result = original_describe(response)
-            execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
-            if isinstance(result.result, dict):
-                if getattr(execution, "redrive_count", 0):
-                    result.result["redriveCount"] = execution.redrive_count
-                    result.result["redriveDate"] = execution.redrive_date
-                reason = refusal(execution)
-                result.result["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
-                if reason is not None:
-                    result.result["redriveStatusReason"] = reason
-            return result
-
         backend_cls.redrive_execution = redrive
         response_cls.redrive_execution = redrive_execution
-        response_cls.describe_execution = describe_execution
+        response_cls.describe_execution = _describe_with_redrive_status(original_describe)
         _installed = True

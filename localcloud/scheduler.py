@@ -54,6 +54,9 @@ class Scheduler:
     def start(self, interval: float = 1.0) -> None:
         self._ticker.start(interval)
 
+    def halt(self) -> None:
+        self._ticker.halt()
+
     def stop(self) -> None:
         self._ticker.stop()
 

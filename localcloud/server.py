@@ -150,13 +150,15 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        # The background ticks first: one in flight (a schedule firing, a pipe delivering) ends
-        # against a server still answering, not in a connection refused. Then stop answering,
-        # before anything else: a client that finds the port still answering takes the cloud for
-        # running (deploy would deploy into one about to end).
-        self.scheduler.stop()
-        self.streams.stop()
-        self.expiry.stop()
+        # A background tick in flight (a schedule firing, a pipe delivering) ends against a server
+        # still answering, not in a connection refused; all are halted at once, so the port
+        # answers only as long as the longest tick in flight. Then stop answering, before the rest:
+        # a client that finds the port answering takes the cloud for running.
+        background = (self.scheduler, self.streams, self.expiry)
+        for part in background:
+            part.halt()
+        for part in background:
+            part.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -102,6 +102,9 @@ class Streams:
     def start(self, interval: float = 0.5) -> None:
         self._ticker.start(interval)
 
+    def halt(self) -> None:
+        self._ticker.halt()
+
     def stop(self) -> None:
         self._ticker.stop()
 

@@ -113,6 +113,11 @@ def install() -> None:
     _installed = True
 
 
+def is_express(state_machine: Any) -> bool:
+    """moto's parser keeps every machine's sm_type STANDARD; its `type` is the one created."""
+    return getattr(state_machine, "type", "STANDARD") == "EXPRESS"
+
+
 def _is_qualified(arn: str) -> bool:
     parts = arn.split(":")
     return len(parts) == 8 and parts[5] == "stateMachine"
@@ -150,7 +155,7 @@ def _run_sync(
     arn = _resolve_alias(backend, arn)
     _attach_backend(backend, arn)
     state_machine = backend.describe_state_machine(arn)
-    if getattr(state_machine, "type", "STANDARD") != "EXPRESS":  # moto keeps sm_type at STANDARD
+    if not is_express(state_machine):
         raise _api_error(
             "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
         )

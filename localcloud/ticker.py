@@ -26,6 +26,10 @@ class Ticker:
         self._thread = threading.Thread(target=self._run, args=(interval,), name=self._name, daemon=True)
         self._thread.start()
 
+    def halt(self) -> None:
+        """No tick starts after this; one in flight goes on (stop() waits for it)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -97,6 +97,7 @@ def build() -> dict[str, Any]:
             "date.$": "$.day.date",
             "subject.$": "$.signals.Payload.subject",
             "text_key.$": "$.signals.Payload.text_key",
+            "run.$": "$$.Execution.Id",
         },
         result_selector={
             "message_id.$": "$.Payload.message_id",

@@ -552,13 +552,15 @@ async function executionView(arn, params) {
   };
   const action = async (verb, question) => {
     if (question && !confirm(question)) return;
+    // the count the redriven run will have, known before the answer (a describe may lag behind it)
+    const count = (current.execution.redriveCount || 0) + 1;
     try {
-      const answered = await api(`${execPath(arn)}/${verb}`, { json: {} });
+      await api(`${execPath(arn)}/${verb}`, { json: {} });
       if (verb === "stop") toast("Execution stopped");
       else {
         // started, not done: how the redriven run ends is told when it ends (often at once)
         toast("Redrive started");
-        redriven = answered.redriveCount || 1;
+        redriven = count;
       }
       await refresh();
       poll();
@@ -605,7 +607,9 @@ async function executionView(arn, params) {
     stopPolling();
     let live = true;
     const timer = setInterval(async () => {
-      if (!live || CLOSED.includes(current.execution.status)) { clearInterval(timer); return; }
+      // ended, unless a redrive this page started is not yet seen
+      const waiting = redriven !== null && (current.execution.redriveCount || 0) < redriven;
+      if (!live || (CLOSED.includes(current.execution.status) && !waiting)) { clearInterval(timer); return; }
       try { await refresh(); } catch (error) { /* a blip: keep polling */ }
     }, 1000);
     stopPolling = () => { live = false; clearInterval(timer); };

@@ -12,9 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.etf_signal import storage
 from tasks.shared import clients
-from tasks.shared.api import error, response
+from tasks.shared.api import error, invalid, response
+from tasks.shared.documents import DATE
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # signals/<date>/
+PATH = {"type": "object", "properties": {"date": DATE}}
 MAX_DATES = 366
 
 
@@ -29,20 +31,16 @@ def signal_dates() -> list[str]:
         for page in pages
         for p in page.get("CommonPrefixes", [])
     ]
-    return sorted((d for d in found if DATE.match(d)), reverse=True)[:MAX_DATES]
+    return sorted((d for d in found if DAY_FOLDER.match(d)), reverse=True)[:MAX_DATES]
 
 
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     day = (event.get("pathParameters") or {}).get("date")
     if day is None:
         return response(200, {"dates": signal_dates()})
-    if not DATE.match(day):
-        return error(
-            400,
-            "InvalidInput",
-            "date: expected YYYY-MM-DD",
-            fields=[{"field": "date", "message": "expected YYYY-MM-DD"}],
-        )
+    rejected = invalid(PATH, {"date": day})
+    if rejected:
+        return rejected
     s3 = clients.client("s3")
     try:
         report = storage.get_json(storage.report_key(day, "json"))

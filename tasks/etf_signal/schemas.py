@@ -3,10 +3,9 @@
 from typing import Any
 
 from tasks.etf_signal import config
+from tasks.shared.documents import DATE
 
 MAX_FUNDS = 50
-# The pattern shows the shape; the format is checked against the calendar (2026-02-30 is refused).
-DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 TS_CODE = {"type": "string", "pattern": r"^\d{6}\.(SH|SZ)$"}
 FUND = {
     "type": "object",
@@ -82,6 +81,7 @@ SEND: dict[str, Any] = {
         "date": DATE,
         "subject": {"type": "string", "minLength": 1, "maxLength": 100},
         "text_key": {"type": "string", "minLength": 1},
+        "run": {"type": "string", "minLength": 1, "description": "the execution sending it"},
     },
-    "required": ["date", "subject", "text_key"],
+    "required": ["date", "subject", "text_key", "run"],
 }

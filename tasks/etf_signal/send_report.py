@@ -1,8 +1,8 @@
 """Send Report: publish the day's report to the subscribers' topic, once per trading day.
 
 An idempotency record keyed on the date (Powertools idempotency, DynamoDB) makes a retry, a
-redrive or a second run of the same day return the first publish instead of emailing again, and
-say so (`already_sent`). A publish that fails leaves no record, so the next attempt sends.
+redrive or a second run of the same day return the first publish instead of emailing again; a
+run other than the one that sent it is told so (`already_sent`). A publish that fails leaves no record, so the next attempt sends.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def publish_once(report: dict[str, Any]) -> dict[str, Any]:
             "message_id": answer["MessageId"],
             "sent_at": datetime.now(UTC).isoformat(),
             "date": report["date"],
+            "sent_by": report["run"],
         }
 
-    called_at = datetime.now(UTC).isoformat()
     result: dict[str, Any] = publish(report=report)
-    # a remembered publish was sent before this call began
-    return {**result, "already_sent": result["sent_at"] < called_at}
+    # another run's publish, remembered; a retry or redrive of the one that sent it is not told so
+    return {**result, "already_sent": result.get("sent_by") != report["run"]}
 
 
 @task(SEND)

@@ -7,8 +7,9 @@ content hash the producer computes so that the same price is the same DynamoDB i
 
 from typing import Any
 
+from tasks.shared.documents import DATE
+
 IATA = {"type": "string", "pattern": "^[A-Z]{3}$"}
-DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 FLIGHT_RECORD: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",

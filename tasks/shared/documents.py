@@ -17,7 +17,9 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 MAX_INPUT_BYTES = 262_144  # Step Functions' limit for an execution's input
-FORMATS = Draft7Validator.FORMAT_CHECKER  # without it "format" is only a note: 2026-02-30 passed
+FORMATS = Draft7Validator.FORMAT_CHECKER  # without it "format" is only a note: 2026-02-30 would pass
+# a calendar date: its shape, then the calendar (2026-02-30 has the shape)
+DATE: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 FORMAT_NAMES = {"date": "calendar date"}
 SHOWN_CHARS = 120  # of a wrong value in a message: the field is named, a whole batch need not be
 

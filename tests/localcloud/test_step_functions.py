@@ -284,7 +284,7 @@ def test_describe_says_whether_an_execution_redrives_and_express_ones_never_do(c
     assert failed["status"] == express_run["status"] == "FAILED"
     assert failed["redriveStatus"] == "REDRIVABLE" and "redriveStatusReason" not in failed
     assert succeeded["redriveStatus"] == "NOT_REDRIVABLE"
-    assert "SUCCEEDED" in succeeded["redriveStatusReason"]
+    assert succeeded["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven."
     assert express_run["redriveStatus"] == "NOT_REDRIVABLE"
     assert "EXPRESS" in express_run["redriveStatusReason"]
     with pytest.raises(ClientError) as refused:

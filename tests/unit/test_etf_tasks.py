@@ -180,12 +180,14 @@ def test_a_normal_day_writes_the_report_and_emails_it_once(
     )
     assert report["date"] == DAY and len(report["signals"]) == len(config.funds())
 
-    request = {"date": DAY, "subject": day["subject"], "text_key": day["text_key"]}
+    request = {"date": DAY, "subject": day["subject"], "text_key": day["text_key"], "run": "run-1"}
     first = send_report.handler(envelope(request), context)
-    again = send_report.handler(envelope(request), context)
+    retried = send_report.handler(envelope(request), context)
+    again = send_report.handler(envelope({**request, "run": "run-2"}), context)
 
-    # the stored result of the first publish, which says it was sent before
-    assert again == {**first, "already_sent": True} and first["already_sent"] is False
+    # the stored result of the first publish: the run that sent it is not told it was sent before
+    assert retried == first and first["already_sent"] is False
+    assert again == {**first, "already_sent": True}
     messages = published(aws_env["queue"])
     assert len(messages) == 1
     assert messages[0]["Subject"] == day["subject"] and f"ETF signals for {DAY}" in messages[0]["Message"]
@@ -302,4 +304,6 @@ def test_past_signals_are_listed_and_fetched(aws_env: dict[str, Any], context: L
     assert status == 200 and report["date"] == DAY
     assert api(api_signals.handler, {"pathParameters": {"date": "2026-11-21"}})[0] == 404
     assert api(api_signals.handler, {"pathParameters": {"date": "yesterday"}})[0] == 400
+    status, refused = api(api_signals.handler, {"pathParameters": {"date": "2026-02-30"}})
+    assert status == 400 and refused["fields"][0]["field"] == "date"  # the shape of a date, not one
     assert date.fromisoformat(DAY).weekday() == 4
