@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"localcloud serving on {cloud.endpoint} (region {cloud.region})\n"
         f"Point boto3 or the AWS CLI at it:\n{exports}\n"
+        # pyflows' own commands take the local endpoint from environments.toml, unless told
+        f"Point deploy.py --env local, python -m workflows and python -m console at it:\n"
+        f"  export PYFLOWS_ENDPOINT={cloud.endpoint}   (needed on a port other than environments.toml's)\n"
         + "".join(f"Fake {name} API on {fake.url}\n" for name, fake in fakes.items())
         + "".join(
             f"Fake {name} API not started: port {port} is in use (another local cloud's?)\n"

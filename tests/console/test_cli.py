@@ -15,6 +15,7 @@ import pytest
 
 from console.service import ExecutionService
 from infra.environments import Environment
+from workflows import WORKFLOWS
 from workflows.cli import main
 from workflows.registry import ROOT
 
@@ -149,7 +150,7 @@ def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.Cap
     )
     assert code == 1 and "error:" in err
     code, _, err = run(capsys, "executions", "nope")
-    assert code == 1 and "unknown workflow 'nope'; the workflows: etf-signal, flight-deals, lottery," in err
+    assert code == 1 and f"unknown workflow 'nope'; the workflows: {', '.join(sorted(WORKFLOWS))}" in err
     code, _, err = run(capsys, "start", "lotery")
     assert code == 1 and err.strip() == "error: unknown workflow 'lotery'; did you mean 'lottery'?"
     code, _, err = run(capsys, "describe", "no-such-execution")

@@ -32,6 +32,9 @@ def test_serves_prints_the_endpoint_and_stops_on_ctrl_c(verbose: bool) -> None:
         endpoint = banner[0].split()[3]
         assert endpoint.startswith("http://127.0.0.1:")
         assert f"export AWS_ENDPOINT_URL={endpoint}" in banner[2]
+        while "Ctrl-C" not in banner[-1] and banner[-1]:  # the banner's last line
+            banner.append(proc.stdout.readline())
+        assert any(f"export PYFLOWS_ENDPOINT={endpoint}" in line for line in banner)
         sfn = boto3.client(
             "stepfunctions",
             endpoint_url=endpoint,
