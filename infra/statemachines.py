@@ -9,6 +9,7 @@ from infra.environments import ConfigError
 from infra.names import Names
 from infra.plan import Action, Context, owned, tag_dict, tag_list
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from workflows import definitions
 from workflows.definitions import TOKEN
 from workflows.registry import Workflow
 
@@ -20,6 +21,10 @@ def render(names: Names, wf: Workflow) -> str:
         text = path.read_text()
     except OSError:
         raise ConfigError(f"workflow {wf.name}: {path} is missing; run `python -m workflows build`") from None
+    if text != definitions.render(wf):  # deploy what the builder builds, not a file it no longer makes
+        raise ConfigError(
+            f"{path.name} is stale: {wf.name}'s builder builds another; run `python -m workflows build`"
+        )
     values = names.tokens(wf)
     unknown = sorted({t for t in TOKEN.findall(text) if t not in values})
     if unknown:

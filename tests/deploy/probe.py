@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflows import asl
+from workflows import asl, definitions
 from workflows.registry import (
     Access,
     Bucket,
@@ -54,8 +53,7 @@ class ProbeWorkflow(Workflow):
 
 def probe(folder: Path, name: str = "probe", extra_token: str | None = None) -> ProbeWorkflow:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.asl.json").write_text(json.dumps(definition(extra_token), indent=2))
-    return ProbeWorkflow(
+    workflow = ProbeWorkflow(
         folder=folder,
         name=name,
         description="deploy test workflow",
@@ -94,3 +92,5 @@ def probe(folder: Path, name: str = "probe", extra_token: str | None = None) -> 
         ),
         integrations=(Access("news", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
     )
+    workflow.definition_path.write_text(definitions.render(workflow))
+    return workflow

@@ -30,6 +30,15 @@ def test_missing_region_is_named(tmp_path: Path) -> None:
         load("staging", config)
 
 
+def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, tmp_path: Path) -> None:
+    """Deploy and the workflow tests read definitions/: a builder changed without a build is refused."""
+    env = environment(local_cloud.endpoint, "stale")
+    changed = probe(tmp_path)
+    changed.definition_path.write_text(changed.definition_path.read_text().replace('"Done"', '"Finished"'))
+    with pytest.raises(ConfigError, match=r"probe.asl.json is stale: .*python -m workflows build"):
+        infra.deploy(env, workflows=[changed], out=lambda line: None)
+
+
 def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_path: Path) -> None:
     env = environment(local_cloud.endpoint, "badtoken")
     broken = probe(tmp_path, extra_token="GhostTableName")
