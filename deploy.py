@@ -12,7 +12,10 @@ import argparse
 import contextlib
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 import infra
+from infra.environments import access_problem
 from infra.localstart import ensure_running, one_at_a_time
 from workflows.registry import Workflow
 
@@ -51,10 +54,17 @@ def main(argv: list[str] | None = None) -> int:
     except infra.ConfigError as error:
         print(f"deploy: {error}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as error:
+        problem = access_problem(error)  # nothing answering, or no credentials: said as elsewhere
+        if problem is None:
+            raise
+        print(f"deploy: {problem}", file=sys.stderr)
+        return 2
 
 
 def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow]) -> int:
-    if env.is_local and not (args.plan or args.destroy):
+    # a local cloud started here would be empty: seeding needs the one the tables were deployed to
+    if env.is_local and not (args.plan or args.destroy or args.seed_only):
         ensure_running(env)
     if args.seed_only:
         infra.seed(env, chosen)

@@ -101,6 +101,17 @@ def test_seeding_before_the_tables_are_deployed_says_to_deploy_and_loads_nothing
     assert dynamodb.scan(TableName="pyflows-unseeded-lottery-employees", Select="COUNT")["Count"] == 0
 
 
+def test_seeding_a_local_cloud_that_is_not_running_says_so_and_starts_none(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A local cloud started for it would be empty: seeding says to start or deploy instead."""
+    monkeypatch.setenv("PYFLOWS_ENDPOINT", "http://127.0.0.1:9")
+    assert deploy.main(["--env", "local", "--seed-only"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("deploy: cannot reach http://127.0.0.1:9/: is the local cloud running?")
+    assert "Starting the local cloud" not in out
+
+
 def test_seed_only_is_refused_outside_the_local_environment(capsys: pytest.CaptureFixture[str]) -> None:
     assert deploy.main(["--env", "staging", "--seed-only"]) == 2  # before any AWS call
     assert capsys.readouterr().err == (
