@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.shared.documents import described
+
 
 class ConsoleError(Exception):
     status = 500
@@ -38,7 +40,7 @@ class BadRequest(ConsoleError):
 
 class InvalidInput(BadRequest):
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        super().__init__(described(errors))
         self.errors = errors
 
     def body(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from localcloud import pins
+from localcloud.lambda_names import whole_arn
 
 _BaseResponse = pins.resolve("moto.core.responses", "BaseResponse")
 pins.resolve("moto.core.responses", "BaseResponse", "_authenticate_and_authorize_action")
@@ -194,12 +195,7 @@ def _asked(service: str, operation: str, response: Any, region: str, account: st
 def function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
     """The ARN IAM authorises an Invoke of `name` (a name, `name:alias`, a partial or a whole ARN)
     against."""
-    if name.startswith("arn:"):
-        arn = name
-    elif ":function:" in name:
-        arn = f"arn:aws:lambda:{region}:{name}"
-    else:
-        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    arn = whole_arn(name, region, account)
     return f"{arn}:{qualifier}" if qualifier and arn.count(":") == 6 else arn
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import execution_roles, pins
+from localcloud.lambda_names import qualifier_of
 
 LOG = logging.getLogger(__name__)
 _WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_worker.py")
@@ -64,14 +65,7 @@ _invoked = threading.local()
 
 
 def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
-    if qualifier:
-        return qualifier
-    parts = function_name.split(":")
-    if function_name.startswith("arn:"):
-        return parts[7] if len(parts) > 7 else None
-    if parts[1:2] == ["function"]:  # a partial ARN: ACCOUNT:function:NAME[:QUALIFIER]
-        return parts[3] if len(parts) > 3 else None
-    return parts[1] if len(parts) == 2 else None
+    return qualifier or qualifier_of(function_name)
 
 
 _DEFAULT_ACCOUNT = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")

@@ -8,11 +8,11 @@ import os
 from typing import Any
 
 from tasks.ride_request.record_ride import recorded
-from tasks.ride_request.schemas import IDENTITY
+from tasks.ride_request.schemas import REQUEST_IDENTITY
 from tasks.shared import clients
 from tasks.shared.handler import task
 
 
-@task(IDENTITY)
+@task(REQUEST_IDENTITY)
 def handler(request: dict[str, Any]) -> dict[str, Any]:
     return {"ride": recorded(clients.table(os.environ["RIDES_TABLE"]), request)}

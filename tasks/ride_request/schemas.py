@@ -60,7 +60,7 @@ APPLY: dict[str, Any] = {
 }
 
 # the request's identity, as Validate Request gives it
-IDENTITY: dict[str, Any] = {
+REQUEST_IDENTITY: dict[str, Any] = {
     "type": "object",
     "properties": {
         "ride_id": {"type": "string", "minLength": 1},
@@ -74,14 +74,11 @@ IDENTITY: dict[str, Any] = {
 RECORD: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "ride_id": {"type": "string", "minLength": 1},
-        "request_id": RIDE_BODY["properties"]["request_id"],
-        "rider": RIDE_REQUEST["properties"]["rider"],
-        "fingerprint": {"type": "string", "minLength": 1},
+        **REQUEST_IDENTITY["properties"],
         "pickup": PICKUP,
         "unicorn": {"type": "object", "required": ["name"]},
         "discount": DISCOUNT,
         "fare": {"type": "object", "required": ["total_cents", "currency"]},
     },
-    "required": ["ride_id", "request_id", "rider", "fingerprint", "pickup", "unicorn", "discount", "fare"],
+    "required": [*REQUEST_IDENTITY["required"], "pickup", "unicorn", "discount", "fare"],
 }

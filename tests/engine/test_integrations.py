@@ -47,9 +47,16 @@ def test_states_start_execution_uses_step_functions_field_names(
 def test_optimized_integrations_answer_with_the_http_metadata_aws_adds(
     local_cloud: LocalCloud, run_definition: Runner
 ) -> None:
-    """sns, dynamodb and states:startExecution (request-response) add SdkHttpMetadata and
+    """sns, sqs, dynamodb and states:startExecution (request-response) add SdkHttpMetadata and
     SdkResponseMetadata to the service's answer; aws-sdk Tasks do not."""
     topic = local_cloud.client("sns").create_topic(Name="engine-metadata")["TopicArn"]
+    queue = local_cloud.client("sqs").create_queue(QueueName="engine-metadata")["QueueUrl"]
+    local_cloud.client("dynamodb").create_table(
+        TableName="engine-metadata",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     target = local_cloud.client("stepfunctions").create_state_machine(
         name="engine-metadata-target",
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
@@ -58,6 +65,8 @@ def test_optimized_integrations_answer_with_the_http_metadata_aws_adds(
     tasks = {
         "Publish": ("sns:publish", {"TopicArn": topic, "Message": "hello"}),
         "Start": ("states:startExecution", {"StateMachineArn": target}),
+        "Send": ("sqs:sendMessage", {"QueueUrl": queue, "MessageBody": "hello"}),
+        "Put": ("dynamodb:putItem", {"TableName": "engine-metadata", "Item": {"k": {"S": "1"}}}),
         "SdkPublish": ("aws-sdk:sns:publish", {"TopicArn": topic, "Message": "hello"}),
     }
     names = list(tasks)
@@ -74,10 +83,10 @@ def test_optimized_integrations_answer_with_the_http_metadata_aws_adds(
     run = run_definition({"StartAt": names[0], "States": states})
 
     assert run.status == "SUCCEEDED", run.cause
-    for name, body_type in (("Publish", "text/xml"), ("Start", "application/x-amz-json-1.0")):
+    for name in ("Publish", "Start", "Send", "Put"):
         http = run.output[name]["SdkHttpMetadata"]
         assert http["HttpStatusCode"] == 200
-        assert http["HttpHeaders"]["Content-Type"] == body_type
+        assert http["HttpHeaders"]["Content-Type"].startswith(("text/xml", "application/"))
         assert int(http["HttpHeaders"]["Content-Length"]) > 0
         assert http["AllHttpHeaders"] == {k: [v] for k, v in http["HttpHeaders"].items()}
         assert (
@@ -86,6 +95,7 @@ def test_optimized_integrations_answer_with_the_http_metadata_aws_adds(
             != ""
         )
     assert "MessageId" in run.output["Publish"] and "ExecutionArn" in run.output["Start"]
+    assert "MD5OfMessageBody" in run.output["Send"]
     assert set(run.output["SdkPublish"]) == {"MessageId"}
 
 
