@@ -55,6 +55,19 @@ def provider_retries(unavailable: list[str], throttled: list[str]) -> list[asl.R
     return [outage, throttle_retry(throttled)]
 
 
+def contention_retry(errors: list[str]) -> asl.Retry:
+    """A write refused because another execution changed the item since it was read: the task
+    reads and writes again, after a jittered backoff so that the executions that collided spread out."""
+    return asl.Retry(
+        error_equals=errors,
+        interval_seconds=1,
+        max_attempts=5,
+        backoff_rate=2.0,
+        max_delay_seconds=10,
+        jitter_strategy="FULL",
+    )
+
+
 def lambda_task(
     state_id: str,
     function_token: str,

@@ -3,7 +3,7 @@
     Fetch Inventory (raw listings to S3; broker outages and throttling retried with jitter)
     -> Rank Performances (Map, bounded concurrency): Rank Performance -> Store Ranking
     -> Mark Current (this run's rankings become the ones readers see, for the dates it covered)
-    -> Find New Deals -> Any New Deals?
+    -> Find New Deals (on the dates the run is current for) -> Any New Deals?
          yes -> Notify Subscribers (SNS) -> Record Deals Told -> Deals Announced
          no  -> No New Deals
     any error not retried away -> Alert Failure -> Failed
@@ -25,6 +25,7 @@ from workflows.policies import (
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
+    contention_retry,
     lambda_task,
     provider_retries,
     sns_publish,
@@ -87,14 +88,15 @@ def build() -> dict[str, Any]:
         "Mark Current",
         "MarkCurrentFunctionArn",
         {**RUN, "fetched_at.$": "$.inventory.fetched_at", "dates.$": "$.inventory.dates"},
-        result_selector={"current.$": "$.Payload.current"},
+        result_selector={"current.$": "$.Payload.current", "dates.$": "$.Payload.dates"},
         result_path="$.marked",
+        extra_retries=[contention_retry(["CurrentContended"])],
         comment="Current for the dates the run covered, unless a newer run covered them",
     )
     find = lambda_task(
         "Find New Deals",
         "FindDealsFunctionArn",
-        {**RUN, "current.$": "$.marked.current"},
+        {**RUN, "dates.$": "$.marked.dates"},
         result_selector={
             "count.$": "$.Payload.count",
             "deals.$": "$.Payload.deals",

@@ -27,19 +27,22 @@ def _outside(span: Span, first: str, last: str) -> list[Span]:
     return before + after
 
 
-def merge(spans: list[Span], run: Span) -> tuple[list[Span], bool]:
-    """The spans once `run` is stored, and whether it is current for any date. A newer run keeps
-    its dates (a slow run finishing late brings back nothing it replaced); days before the run's
-    first one are past, and dropped."""
+def merge(spans: list[Span], run: Span, expired_before: str = "") -> tuple[list[Span], list[Span]]:
+    """The spans once `run` is stored, and the spans it is current for (none: newer runs cover
+    all its dates). A newer run keeps its dates (a slow run finishing late brings back nothing it
+    replaced); days before the run's first one are past, and dropped; so are the spans of runs
+    fetched before `expired_before`, whose rankings have expired: their dates read no run."""
     kept, won = [], [run]
     for span in spans:
+        if span["fetched_at"] < expired_before:
+            continue
         if span["fetched_at"] > run["fetched_at"]:
             kept.append(span)
             won = [part for mine in won for part in _outside(mine, span["from"], span["to"])]
         else:
             kept += _outside(span, run["from"], run["to"])
     ahead = [{**s, "from": max(s["from"], run["from"])} for s in kept + won if s["to"] >= run["from"]]
-    return sorted(ahead, key=lambda s: s["from"]), bool(won)
+    return sorted(ahead, key=lambda s: s["from"]), won
 
 
 def within(spans: list[Span], first: str, last: str) -> list[Span]:

@@ -1,4 +1,8 @@
-"""Find New Deals: the run's best ticket per performance, kept when better than what was told."""
+"""Find New Deals: the run's best ticket per performance, kept when better than what was told.
+
+Only performances on the dates the run is current for: a newer run owns the others, and a
+deal it no longer sees (sold) must not be announced by a slow run that saw it.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +30,14 @@ SHOWN = (
 )
 
 
-def best_per_performance(run_id: str) -> list[dict[str, Any]]:
+def best_per_performance(run_id: str, dates: list[dict[str, str]]) -> list[dict[str, Any]]:
     query = {
         "IndexName": store.RUN_SCORE_INDEX,
         "KeyConditionExpression": Key("run_id").eq(run_id),
         "FilterExpression": Attr("rank").eq(1),
     }
-    return list(store.query_all(store.rankings_table(), **query))
+    best = store.query_all(store.rankings_table(), **query)
+    return [b for b in best if any(d["from"] <= b["date"] <= d["to"] for d in dates)]
 
 
 def told_scores() -> dict[str, float]:
@@ -48,9 +53,9 @@ def told_scores() -> dict[str, float]:
 
 @task(FIND_DEALS)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    if not event["current"]:
+    if not event["dates"]:
         return {"count": 0, "deals": [], "subject": "", "message": ""}
-    deals = new_deals(best_per_performance(event["run_id"]), told_scores())[:MAX_DEALS]
+    deals = new_deals(best_per_performance(event["run_id"], event["dates"]), told_scores())[:MAX_DEALS]
     subject, message = deals_message(deals, event["show"])
     return {
         "count": len(deals),

@@ -76,10 +76,15 @@ MARK_CURRENT: dict[str, Any] = {
     "required": ["run_id", "show", "fetched_at", "dates"],
 }
 
+# The dates the run is current for (Mark Current's): its deals on other dates are another run's.
 FIND_DEALS: dict[str, Any] = {
     "type": "object",
-    "properties": {"run_id": ID, "show": {"type": "string"}, "current": {"type": "boolean"}},
-    "required": ["run_id", "show", "current"],
+    "properties": {
+        "run_id": ID,
+        "show": {"type": "string"},
+        "dates": {"type": "array", "items": DATES},
+    },
+    "required": ["run_id", "show", "dates"],
 }
 
 DEAL = {

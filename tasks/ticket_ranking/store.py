@@ -6,7 +6,8 @@ rankings table (top listings of each performance, per run):
     index run-score: run_id (PK), score: the best tickets of a run
 state table (key):
     "current#<show>" -> spans: for each date, the latest run that covered it (see coverage.py;
-        a run is added only after it is stored whole); run_id: the latest of them; version
+        a run is added only after it is stored whole, dropped once its rankings expire); run_id:
+        the latest of them; version
     "told#<performance_id>" -> the best score subscribers were last told for that performance
 """
 
@@ -16,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -63,6 +65,12 @@ def expires(seconds: int) -> int:
     return int(time.time()) + seconds
 
 
+def expired_before() -> str:
+    """Runs fetched before this are gone: their rankings expire RANKING_TTL_SECONDS after being
+    stored, moments after the fetch."""
+    return (datetime.now(UTC) - timedelta(seconds=RANKING_TTL_SECONDS)).isoformat()
+
+
 def current_run(show: str) -> dict[str, Any] | None:
     item = state_table().get_item(Key={"key": f"current#{show}"}, ConsistentRead=True).get("Item")
     return from_dynamo(item) if item else None
@@ -71,7 +79,7 @@ def current_run(show: str) -> dict[str, Any] | None:
 def spans_of(current: dict[str, Any] | None) -> list[dict[str, Any]]:
     if current is None:
         return []
-    # an item written before spans were kept: its run stands for every date until the next one
+    # an item without spans stands for every date
     whole = {"run_id": current["run_id"], "fetched_at": current["fetched_at"], "from": "0001-01-01"}
     return list(current.get("spans") or [{**whole, "to": "9999-12-31"}])
 

@@ -178,23 +178,35 @@ def span(run_id: str, fetched_at: str, first: str, last: str) -> dict[str, Any]:
 def test_a_run_is_current_for_the_dates_it_covered_and_no_newer_run_did() -> None:
     wide = span("wide", "2026-12-06T10:00", "2026-12-06", "2027-04-05")
     spans, won = coverage.merge([], wide)
-    assert (spans, won) == ([wide], True)
+    assert (spans, won) == ([wide], [wide])
 
     narrow = span("narrow", "2026-12-06T11:00", "2026-12-06", "2026-12-07")
     spans, won = coverage.merge(spans, narrow)
-    assert won and spans == [narrow, {**wide, "from": "2026-12-08"}]
+    assert (spans, won) == ([narrow, {**wide, "from": "2026-12-08"}], [narrow])
 
     # A slow run fetched before the narrow one keeps none of the narrow run's dates.
     slow = span("slow", "2026-12-06T10:30", "2026-12-06", "2027-04-05")
     spans, won = coverage.merge(spans, slow)
-    assert won and spans == [narrow, {**slow, "from": "2026-12-08"}]
-    assert coverage.merge(spans, {**wide, "to": "2026-12-07"}) == (spans, False)  # older, fully covered
+    assert won == [{**slow, "from": "2026-12-08"}]  # what its deals may be announced for
+    assert spans == [narrow, {**slow, "from": "2026-12-08"}]
+    assert coverage.merge(spans, {**wide, "to": "2026-12-07"}) == (spans, [])  # older, fully covered
 
     # The same run marked again (a retry) changes nothing; a later run drops the days now past.
-    assert coverage.merge(spans, narrow) == (spans, True)
+    assert coverage.merge(spans, narrow) == (spans, [narrow])
     tomorrow = span("tomorrow", "2026-12-07T09:00", "2026-12-07", "2026-12-08")
     spans, _ = coverage.merge(spans, tomorrow)
     assert spans == [tomorrow, {**slow, "from": "2026-12-09"}]
+
+
+def test_the_spans_of_runs_whose_rankings_expired_are_dropped() -> None:
+    gone = span("gone", "2026-11-20T10:00", "2026-12-06", "2026-12-20")
+    live = span("live", "2026-12-01T10:00", "2026-12-21", "2027-04-05")
+    narrow = span("narrow", "2026-12-06T11:00", "2026-12-06", "2026-12-07")
+    week_ago = "2026-11-29T11:00"
+    assert coverage.merge([gone, live], narrow, week_ago) == ([narrow, live], [narrow])
+    assert coverage.merge([gone, live], narrow)[0] == [narrow, {**gone, "from": "2026-12-08"}, live]
+    every_date = span("gone", "2026-11-20T10:00", "0001-01-01", "9999-12-31")  # an item without spans
+    assert coverage.merge([every_date], narrow, week_ago) == ([narrow], [narrow])
 
 
 def test_a_search_reads_each_date_from_the_run_current_for_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -58,28 +59,37 @@ def aws_env(aws: None, broker: FakeTicketBroker, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv(variable, value)
 
 
-def run(run_id: str, context: LambdaContext, request: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the workflow does, handler by handler (the workflow tests run the real definition)."""
+def fetch_and_store(
+    run_id: str, context: LambdaContext, request: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A run's rankings stored, not yet current: its inventory."""
     inventory = fetch_inventory.handler(envelope({"run_id": run_id, "request": request or {}}), context)
     for performance in inventory["performances"]:
         ranked = rank_performance.handler(envelope({"run_id": run_id, "performance": performance}), context)
         item = {"run_id": run_id, "performance": performance, "ranked_key": ranked["ranked_key"]}
         store_ranking.handler(envelope(item), context)
-    marked = mark_current.handler(
-        envelope(
-            {
-                "run_id": run_id,
-                "show": inventory["show"],
-                "fetched_at": inventory["fetched_at"],
-                "dates": inventory["dates"],
-            }
-        ),
-        context,
+    return inventory
+
+
+def mark(inventory: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    marked = {k: inventory[k] for k in ("run_id", "show", "fetched_at", "dates")}
+    return mark_current.handler(envelope(marked), context)
+
+
+def announce(run_id: str, marked: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deals = find_deals.handler(
+        envelope({"run_id": run_id, "show": "hamilton", "dates": marked["dates"]}), context
     )
-    deals = find_deals.handler(envelope({"run_id": run_id, "show": "hamilton", **marked}), context)
     if deals["count"]:
         record_deals.handler(envelope({"run_id": run_id, "deals": deals["deals"]}), context)
-    return {"inventory": inventory, "marked": marked, "deals": deals}
+    return deals
+
+
+def run(run_id: str, context: LambdaContext, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the workflow does, handler by handler (the workflow tests run the real definition)."""
+    inventory = fetch_and_store(run_id, context, request)
+    marked = mark(inventory, context)
+    return {"inventory": inventory, "marked": marked, "deals": announce(run_id, marked, context)}
 
 
 def test_fetch_stores_raw_listings_in_s3_and_passes_only_pointers(
@@ -100,7 +110,7 @@ def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
     aws_env: None, context: LambdaContext
 ) -> None:
     first = run("run-1", context)
-    assert first["marked"] == {"current": True}
+    assert first["marked"] == {"current": True, "dates": [first["inventory"]["dates"]]}
     assert first["deals"]["count"] > 0
     assert store.current_run("hamilton")["run_id"] == "run-1"  # type: ignore[index]
 
@@ -111,7 +121,7 @@ def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
     assert len(ranking) <= store.TOP_PER_PERFORMANCE
 
     second = run("run-2", context)
-    assert second["marked"] == {"current": True}
+    assert second["marked"] == {"current": True, "dates": [second["inventory"]["dates"]]}
     assert second["deals"]["count"] == 0
 
 
@@ -129,23 +139,84 @@ def test_a_better_ticket_on_sale_is_announced_again(
     assert "Orchestra row E, 2 x $99.00" in deals["message"]
 
 
-def test_an_older_run_never_replaces_a_newer_current_one(aws_env: None, context: LambdaContext) -> None:
-    newer = {
-        "run_id": "new",
+def ago(hours: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
+
+
+def day(ahead: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=ahead)).isoformat()
+
+
+def marking(run_id: str, fetched_at: str, first: str, last: str) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
         "show": "hamilton",
-        "fetched_at": "2026-11-23T10:00:00+00:00",
-        "dates": {"from": "2026-11-23", "to": "2027-03-23"},
+        "fetched_at": fetched_at,
+        "dates": {"from": first, "to": last},
     }
-    older = {**newer, "run_id": "old", "fetched_at": "2026-11-23T09:00:00+00:00"}  # the same dates
-    assert mark_current.handler(envelope(newer), context) == {"current": True}
-    assert mark_current.handler(envelope(older), context) == {"current": False}
+
+
+def test_an_older_run_never_replaces_a_newer_current_one(aws_env: None, context: LambdaContext) -> None:
+    newer = marking("new", ago(1), day(0), day(120))
+    older = {**newer, "run_id": "old", "fetched_at": ago(2)}  # the same dates
+    assert mark_current.handler(envelope(newer), context) == {"current": True, "dates": [newer["dates"]]}
+    assert mark_current.handler(envelope(older), context) == {"current": False, "dates": []}
     assert store.current_run("hamilton")["run_id"] == "new"  # type: ignore[index]
     assert (
-        find_deals.handler(envelope({"run_id": "old", "show": "hamilton", "current": False}), context)[
-            "count"
-        ]
+        find_deals.handler(envelope({"run_id": "old", "show": "hamilton", "dates": []}), context)["count"]
         == 0
     )
+
+
+def test_a_pointer_changed_between_read_and_write_is_merged_again_losing_nothing(
+    aws_env: None, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wide, mine = marking("wide", ago(3), day(0), day(120)), marking("mine", ago(2), day(0), day(10))
+    newer = marking("newer", ago(1), day(0), day(1))
+    mark_current.handler(envelope(wide), context)
+    read = store.current_run
+
+    def read_then_a_newer_run_marks(show: str) -> dict[str, Any] | None:
+        current = read(show)
+        monkeypatch.setattr(store, "current_run", read)
+        mark_current.handler(envelope(newer), context)  # bumps the version after this read
+        return current
+
+    monkeypatch.setattr(store, "current_run", read_then_a_newer_run_marks)
+    with pytest.raises(mark_current.CurrentContended):
+        mark_current.handler(envelope(mine), context)
+    spans = store.current_run("hamilton")["spans"]  # type: ignore[index]
+    assert [s["run_id"] for s in spans] == ["newer", "wide"]  # the stale merge was not written
+
+    # The workflow's Retry: read again, merge again.
+    assert mark_current.handler(envelope(mine), context) == {
+        "current": True,
+        "dates": [{"from": day(2), "to": day(10)}],
+    }
+    spans = store.current_run("hamilton")["spans"]  # type: ignore[index]
+    assert [(s["run_id"], s["from"], s["to"]) for s in spans] == [
+        ("newer", day(0), day(1)),
+        ("mine", day(2), day(10)),
+        ("wide", day(11), day(120)),
+    ]
+
+
+def test_a_run_whose_rankings_expired_is_current_for_no_date_any_longer(
+    aws_env: None, context: LambdaContext
+) -> None:
+    expired = ago(store.RANKING_TTL_SECONDS / 3600 + 1)
+    # without spans: current for every date
+    store.state_table().put_item(
+        Item={"key": "current#hamilton", "run_id": "gone", "fetched_at": expired, "version": 1}
+    )
+    assert search({"from": day(30), "to": day(40)}) == (200, {"run_id": "gone", "tickets": []})
+
+    narrow = run("narrow", context, {"days_ahead": 1})
+
+    assert narrow["marked"] == {"current": True, "dates": [narrow["inventory"]["dates"]]}
+    spans = store.current_run("hamilton")["spans"]  # type: ignore[index]
+    assert [s["run_id"] for s in spans] == ["narrow"]
+    assert search({"from": day(30), "to": day(40)}) == (200, {"run_id": None, "tickets": []})
 
 
 def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
@@ -157,7 +228,7 @@ def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
     assert len({t["date"] for t in before}) > 1
 
     narrow = run("narrow", context, {"days_ahead": 1})
-    assert narrow["marked"] == {"current": True}
+    assert narrow["marked"] == {"current": True, "dates": [narrow["inventory"]["dates"]]}
     covered = narrow["inventory"]["dates"]
     assert narrow["inventory"]["performances"]  # the fake's first performances are tomorrow's
 
@@ -170,6 +241,28 @@ def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
     assert (
         later["from"] > covered["to"] and search(later)[1]["run_id"] == "wide"
     )  # dates the narrow run did not ask for
+
+
+def test_a_slow_run_announces_deals_only_for_the_dates_it_is_current_for(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    target = next(e for e in broker.events if e["venue"]["id"] != "saenger-nola")
+    first = date.fromisoformat(target["starts_at"][:10])
+    bargain = {**broker.inventory[target["id"]][0], "id": "bargain", "price": 5.0}
+    broker.add_listing(target["id"], bargain)
+    slow = fetch_and_store("slow", context)  # fetched with the bargain, marked late
+    broker.inventory[target["id"]].remove(bargain)  # sold
+    narrow = run("narrow", context, {"days_ahead": (first - datetime.now(UTC).date()).days})
+    assert narrow["inventory"]["dates"]["to"] == first.isoformat()
+
+    marked = mark(slow, context)
+    deals = announce("slow", marked, context)
+
+    after = (first + timedelta(days=1)).isoformat()
+    assert deals["count"] > 0 and all(d["date"] >= after for d in deals["deals"])  # not the bargain
+    status, body = search({"from": first.isoformat(), "to": first.isoformat()})
+    assert status == 200 and body["tickets"] and "bargain" not in {t["listing_id"] for t in body["tickets"]}
+    assert marked == {"current": True, "dates": [{"from": after, "to": slow["dates"]["to"]}]}
 
 
 def test_an_unknown_show_is_refused_naming_it_not_ranked_empty(

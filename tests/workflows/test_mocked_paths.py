@@ -67,7 +67,7 @@ MOCKS = {
     },
     "MockedResponses": {
         "Inventory": returns(INVENTORY),
-        "Marked": returns({"current": "mocked-run"}),
+        "Marked": returns({"current": True, "dates": [INVENTORY["dates"]]}),
         "OneDeal": returns(
             {"count": 1, "deals": [{"listing_id": "L1"}], "subject": "1 deal", "message": "L1"}
         ),

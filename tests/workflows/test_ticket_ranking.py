@@ -272,6 +272,19 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(ranking: De
     )
 
 
+def test_a_pointer_another_run_changed_meanwhile_is_marked_again_after_a_backoff(
+    ranking: Deployed, alerts: Inbox
+) -> None:
+    ranking.inject(NAME, "mark-current", "error", times=1, error_type="CurrentContended")
+
+    run = ranking.run(NAME, {}, name="rank-contended")
+
+    assert run.status == "SUCCEEDED" and run.output["current"] is True
+    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert failures == ["CurrentContended"] and run.states.count("Mark Current") == 1
+    assert current_run(ranking) == "rank-contended" and alerts.messages() == []
+
+
 def test_a_bad_request_fails_in_the_first_task_naming_the_field(ranking: Deployed, alerts: Inbox) -> None:
     run = ranking.run(NAME, {"days_ahead": 0})
 
@@ -328,6 +341,42 @@ def test_a_run_of_fewer_days_ahead_hides_no_result_of_a_wider_one(
     assert body["tickets"] == before  # the same inventory: nothing the narrow run did not cover is lost
     last = max(t["date"] for t in before)
     assert search(ranking, {**everything, "from": last})[1]["run_id"] == wide.output["run_id"]
+
+
+def wait_for_task(app: Deployed, execution: str, state: str) -> None:
+    """Until `state` of the running execution has invoked its task."""
+    sfn, deadline = app.client("stepfunctions"), time.monotonic() + 30
+    while time.monotonic() < deadline:
+        events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        names = [e.get("stateEnteredEventDetails", {}).get("name") for e in events]
+        if state in names and "TaskStarted" in [e["type"] for e in events[names.index(state) :]]:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{state} never started")
+
+
+def test_a_slow_run_announces_no_deal_on_the_dates_a_newer_run_covered(
+    ranking: Deployed, broker: FakeTicketBroker, deals: Inbox
+) -> None:
+    target = next(e for e in broker.events if e["venue"]["id"] != "saenger-nola")
+    first = date.fromisoformat(target["starts_at"][:10])
+    bargain = {**broker.inventory[target["id"]][0], "id": "bargain", "price": 5.0}
+    broker.add_listing(target["id"], bargain)
+    ranking.inject(NAME, "mark-current", "latency", times=1, latency=3.0)
+    slow = ranking.start(NAME, {}, name="rank-slow")  # fetches the bargain, then is slow to mark
+    wait_for_task(ranking, slow, "Mark Current")
+    broker.inventory[target["id"]].remove(bargain)  # sold
+
+    narrow = ranking.run(NAME, {"days_ahead": (first - datetime.now(UTC).date()).days}, name="rank-soon")
+
+    assert narrow.status == "SUCCEEDED" and deals.messages()
+    status = ranking.client("stepfunctions").describe_execution(executionArn=slow)["status"]
+    assert status == "RUNNING"  # still marking: the narrow run was fetched and marked meanwhile
+    late = ranking.wait(slow, NAME)
+    assert late.status == "SUCCEEDED" and late.output["current"] is True and late.output["new_deals"] > 0
+    [message] = deals.messages()
+    announced = [line[2:12] for line in message.splitlines() if line.startswith("- ")]
+    assert min(announced) > first.isoformat()  # none on the narrow run's dates: not the bargain sold
 
 
 def test_an_unknown_show_fails_naming_it_and_is_never_current(ranking: Deployed, alerts: Inbox) -> None:
