@@ -13,14 +13,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.shared.api import error, invalid, response
+from tasks.shared.documents import DATE
 from tasks.ticket_ranking import coverage, store
 from tasks.ticket_ranking.schemas import DEFAULT_SHOW
 
 QUERY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "from": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
-        "to": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+        "from": DATE,
+        "to": DATE,
         "max_price": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
         "quantity": {"type": "string", "pattern": r"^[1-9]\d?$"},
         "limit": {"type": "string", "pattern": r"^([1-9]|[1-9]\d|100)$"},

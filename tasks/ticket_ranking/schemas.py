@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from tasks.shared.documents import DATE
+
 MAX_PERFORMANCES = 200  # bounds the Map (and the history the linter computes for it)
 DEFAULT_SHOW = "hamilton"
 ID = {"type": "string", "minLength": 1, "maxLength": 128}
-DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 RUN_REQUEST: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
