@@ -1,6 +1,6 @@
 """Command line: `python -m workflows <command>`.
 
-build / check work on the definition files; the other commands talk to an environment.
+build / check / lint work on the definition files; the other commands talk to an environment.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from workflows import WORKFLOWS, definitions
 
@@ -30,6 +31,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Each file on its own; a file named as a registered workflow's is linted as that workflow
+    (its type, its Maps' item count) unless --type or --map-items say otherwise."""
+    code = 0
+    for name in args.files:
+        path = Path(name)
+        known = next((w for w in WORKFLOWS.values() if w.definition_path.name == path.name), None)
+        kind = args.type or (known.type if known else "STANDARD")
+        map_items = args.map_items if args.map_items is not None else known.max_map_items if known else 1
+        try:
+            text = path.read_text()
+        except OSError as error:
+            print(f"{name}: cannot read: {error.strerror}", file=sys.stderr)
+            code = 2
+            continue
+        problems = definitions.file_problems(text, standard=kind == "STANDARD", map_items=map_items)
+        for problem in problems:
+            print(f"{name}: {problem}", file=sys.stderr)
+        if problems:
+            code = max(code, 1)
+        else:
+            print(f"{name}: no problems")
+    return code
+
+
 def parser() -> argparse.ArgumentParser:
     from console import cli as executions  # the execution commands (list, start, describe...)
 
@@ -42,6 +68,19 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="fail when a definition file is stale or invalid").set_defaults(
         run=cmd_check
     )
+    lint_parser = sub.add_parser(
+        "lint", help="check definition files (FILE.asl.json) on their own: graph, grammar, error policy"
+    )
+    lint_parser.add_argument("files", nargs="+", metavar="FILE")
+    lint_parser.add_argument(
+        "--type", choices=("STANDARD", "EXPRESS"), help="default: the registered workflow's, else STANDARD"
+    )
+    lint_parser.add_argument(
+        "--map-items",
+        type=int,
+        help="the most items a Map iterates (default: the registered workflow's, else 1)",
+    )
+    lint_parser.set_defaults(run=cmd_lint)
     executions.register(sub)
     return root
 

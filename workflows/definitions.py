@@ -129,20 +129,30 @@ def parse_problems(text: str) -> list[str]:
     return []
 
 
+def file_problems(text: str, *, standard: bool = True, map_items: int = 1) -> list[str]:
+    """Problems of a definition's text on its own: its graph, its grammar, then the linter (which
+    follows the graph's edges, so only once the graph is sound)."""
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [f"not JSON: {error}"]
+    if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
+        return ["not a state machine definition: no States"]
+    structure = graph_problems(definition)
+    problems = structure + parse_problems(text)
+    if not structure:
+        problems += lint(definition, standard=standard, map_items=map_items)
+    return problems
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`"]
     text = path.read_text()
-    problems = []
-    if text != render(workflow):
-        problems.append(f"{path.name}: stale; run `python -m workflows build`")
-    definition = json.loads(text)
-    problems += [f"{path.name}: {p}" for p in graph_problems(definition)]
-    problems += [f"{path.name}: {p}" for p in token_problems(workflow, text)]
-    problems += [f"{path.name}: {p}" for p in parse_problems(text)]
+    problems = [f"{path.name}: stale; run `python -m workflows build`"] if text != render(workflow) else []
     standard = workflow.type == StateMachineType.STANDARD
-    problems += [
-        f"{path.name}: {p}" for p in lint(definition, standard=standard, map_items=workflow.max_map_items)
-    ]
-    return problems
+    found = token_problems(workflow, text) + file_problems(
+        text, standard=standard, map_items=workflow.max_map_items
+    )
+    return problems + [f"{path.name}: {p}" for p in found]

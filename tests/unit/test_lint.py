@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflows import WORKFLOWS, definitions, lint
+from workflows import WORKFLOWS, cli, definitions, lint
 from workflows.lottery import WORKFLOW as LOTTERY
 
 LOTTERY_DEFINITION = json.loads(definitions.render(LOTTERY))
@@ -89,3 +89,224 @@ def test_a_history_over_the_limit_is_reported() -> None:
     definition["States"]["Any Past Winner?"]["Choices"][1]["NumericGreaterThanEquals"] = 5000
     assert any("history events, over AWS's limit of 25000" in p for p in lint.lint(definition))
     assert not any("history events" in p for p in lint.lint(definition, standard=False))
+
+
+def etf_signal() -> dict[str, Any]:
+    return copy.deepcopy(json.loads(definitions.render(WORKFLOWS["etf-signal"])))
+
+
+def loop_problems(definition: dict[str, Any]) -> list[str]:
+    return [p for p in lint.lint(definition) if "loop" in p]
+
+
+def test_a_counter_written_elsewhere_is_reported() -> None:
+    definition = lottery()
+    definition["States"]["Count Redraw"]["ResultPath"] = "$.unused"
+    assert loop_problems(definition) == [
+        "loop Draw Winners → Check Past Winners → Any Past Winner? → Count Redraw has no counter that"
+        " ends it: Count Redraw writes States.MathAdd($.draw.attempt, 1) to $.unused.attempt, not back to"
+        " $.draw.attempt, which Any Past Winner? leaves the loop on: write it back (ResultPath/Parameters)"
+    ]
+
+
+def test_a_counter_that_goes_down_is_reported() -> None:
+    definition = lottery()
+    definition["States"]["Count Redraw"]["Parameters"]["attempt.$"] = "States.MathAdd($.draw.attempt, -1)"
+    assert loop_problems(definition) == [
+        "loop Draw Winners → Check Past Winners → Any Past Winner? → Count Redraw has no counter that"
+        " ends it: Count Redraw sets $.draw.attempt to States.MathAdd($.draw.attempt, -1), so it does not"
+        " grow: set it to States.MathAdd($.draw.attempt, 1)"
+    ]
+
+
+def test_a_loop_through_a_catch_is_reported() -> None:
+    definition = lottery()
+    draw = definition["States"]["Draw Winners"]
+    draw["Catch"].insert(
+        0, {"ErrorEquals": ["EmployeeNotFound"], "ResultPath": "$.draw_error", "Next": "Draw Again"}
+    )
+    definition["States"]["Draw Again"] = {"Type": "Pass", "Next": "Draw Winners"}
+    problems = loop_problems(definition)
+    assert len(problems) == 1
+    assert problems[0].startswith("loop Draw Winners (Catch) → Draw Again has no counter that ends it: ")
+
+
+def test_a_loop_through_a_catch_and_a_counted_choice_is_bounded() -> None:
+    definition = lottery()
+    draw = definition["States"]["Draw Winners"]
+    draw["Catch"].insert(
+        0, {"ErrorEquals": ["EmployeeNotFound"], "ResultPath": "$.draw_error", "Next": "Any Past Winner?"}
+    )
+    assert lint.lint(definition) == []
+    assert lint.worst_case_events(definition, 1) == lint.worst_case_events(lottery(), 1)
+
+
+def test_a_loop_inside_a_map_is_reported() -> None:
+    definition = etf_signal()
+    processor = definition["States"]["Fetch Prices"]["ItemProcessor"]["States"]
+    del processor["Fund Missing"]["End"]
+    processor["Fund Missing"]["Next"] = "Fetch Fund Prices"
+    problems = loop_problems(definition)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "Fetch Prices/item: loop Fetch Fund Prices (Catch) → Fund Missing has no counter that ends it: "
+    )
+
+
+def counted_map(limit: int) -> dict[str, Any]:
+    """A Map whose every item goes round a loop counted by $.n until $.n >= limit."""
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "Start",
+                    "States": {
+                        "Start": {"Type": "Pass", "Result": 0, "ResultPath": "$.n", "Next": "Again?"},
+                        "Again?": {
+                            "Type": "Choice",
+                            "Choices": [
+                                {"Variable": "$.n", "NumericGreaterThanEquals": limit, "Next": "Done"}
+                            ],
+                            "Default": "Count",
+                        },
+                        "Count": {
+                            "Type": "Pass",
+                            "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                            "Next": "Again?",
+                        },
+                        "Done": {"Type": "Succeed"},
+                    },
+                },
+            }
+        },
+    }
+
+
+def test_a_loop_inside_a_map_counts_its_rounds_for_every_item() -> None:
+    # Map 4 + 10 items x (Start 2 + 4 rounds x (Again? 2 + Count 2) + Done 2)
+    assert lint.worst_case_events(counted_map(3), 10) == 4 + 10 * (2 + 4 * 4 + 2)
+    assert not any("loop" in p for p in lint.lint(counted_map(3)))
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"Not": {"Variable": "$.draw.attempt", "NumericLessThan": 5}},
+        {
+            "And": [
+                {"Variable": "$.draw.attempt", "IsNumeric": True},
+                {"Variable": "$.draw.attempt", "NumericGreaterThanEquals": 5},
+            ]
+        },
+        {
+            "Or": [
+                {"Variable": "$.check.past_winners", "IsPresent": False},
+                {"Variable": "$.draw.attempt", "NumericGreaterThanEquals": 5},
+            ]
+        },
+    ],
+    ids=["Not", "And", "Or"],
+)
+def test_a_counter_rule_inside_and_or_not_ends_the_loop(rule: dict[str, Any]) -> None:
+    definition = lottery()
+    definition["States"]["Any Past Winner?"]["Choices"][1] = {**rule, "Next": "Redraw Limit Reached"}
+    assert lint.lint(definition) == []
+    assert lint.worst_case_events(definition, 1) == lint.worst_case_events(lottery(), 1)
+
+
+def test_a_choice_that_stays_in_the_loop_before_its_counter_rule_is_reported() -> None:
+    definition = lottery()
+    definition["States"]["Any Past Winner?"]["Choices"].insert(
+        1, {"Variable": "$.check.eligible", "BooleanEquals": False, "Next": "Count Redraw"}
+    )
+    assert any(
+        "Any Past Winner? can go round again however large $.draw.attempt grows" in p
+        for p in loop_problems(definition)
+    )
+
+
+def test_a_transient_retry_of_no_attempts_is_reported_as_no_retry() -> None:
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Retry"][0]["MaxAttempts"] = 0
+    problems = lint.lint(definition)
+    assert not any("without backoff" in p for p in problems)
+    assert any(p.startswith("Draw Winners: never retries AWS's transient Lambda errors") for p in problems)
+
+
+def test_a_throttling_retry_of_no_attempts_is_reported_as_no_retry() -> None:
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Retry"][1]["MaxAttempts"] = 0
+    assert any(p.startswith("Draw Winners: never retries throttling") for p in lint.lint(definition))
+
+
+def test_a_catch_that_puts_the_error_where_the_alert_does_not_read_it_is_reported() -> None:
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$.errors"
+    assert lint.lint(definition) == [
+        "Draw Winners: Catch of States.ALL writes the error to '$.errors', but Alert Failure and Failed"
+        " read $.error (its Error and Cause): set the Catch's ResultPath to '$.error'"
+    ]
+
+
+def test_a_catch_under_a_caught_error_is_accepted_only_after_one() -> None:
+    """flight-deals' Park Batch writes its own error under the one it is parking, which exists
+    there; a Catch on the normal path writing under $.error leaves $.error.Error unset."""
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$.error.parking"
+    assert any(p.startswith("Draw Winners: Catch of States.ALL writes") for p in lint.lint(definition))
+
+
+def test_a_choice_without_default_is_reported() -> None:
+    definition = etf_signal()
+    del definition["States"]["Market Open?"]["Default"]
+    assert any(p.startswith("Market Open?: Choice without Default") for p in lint.lint(definition))
+
+
+def test_one_file_is_linted_from_the_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "lottery.asl.json"
+    good.write_text(json.dumps(lottery()))
+    assert cli.main(["lint", str(good)]) == 0
+    assert capsys.readouterr().out == f"{good}: no problems\n"
+
+    definition = lottery()
+    definition["States"]["Count Redraw"]["ResultPath"] = "$.unused"
+    bad = tmp_path / "redraw.asl.json"
+    bad.write_text(json.dumps(definition))
+    assert cli.main(["lint", str(good), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}: loop Draw Winners → Check Past Winners → Any Past Winner? → Count Redraw")
+    assert str(good) not in err
+
+    assert cli.main(["lint", str(tmp_path / "missing.asl.json")]) == 2
+    assert "missing.asl.json: cannot read" in capsys.readouterr().err
+
+
+def test_the_command_line_lints_an_express_file_without_the_history_limit(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = lottery()
+    definition["States"]["Any Past Winner?"]["Choices"][1]["NumericGreaterThanEquals"] = 5000
+    path = tmp_path / "big.asl.json"
+    path.write_text(json.dumps(definition))
+    assert cli.main(["lint", str(path)]) == 1
+    assert "history events, over AWS's limit" in capsys.readouterr().err
+    assert cli.main(["lint", "--type", "EXPRESS", str(path)]) == 0
+
+
+def test_a_file_that_is_no_definition_is_reported(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "broken.asl.json"
+    path.write_text("{")
+    assert cli.main(["lint", str(path)]) == 1
+    assert capsys.readouterr().err.startswith(f"{path}: not JSON: ")
+
+
+def test_an_error_built_where_the_alert_does_not_read_it_is_reported() -> None:
+    definition = lottery()
+    definition["States"]["Redraw Limit Reached"]["ResultPath"] = "$.limit_error"
+    assert lint.lint(definition) == [
+        "Alert Failure and Failed read $.error (Error and Cause), which no state on the way from"
+        " Validate Request sets: have the Pass before them set it (ResultPath '$.error')"
+    ]
