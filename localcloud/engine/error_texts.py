@@ -16,6 +16,11 @@
 - An aws-sdk Task's error is named by the AWS SDK for Java v2's name of the service (Sns.,
   Lambda., SecretsManager., ...); moto knows only DynamoDb and Sfn, and uses the lower-case
   resource name for the others.
+- A state that fails evaluating its own fields (an intrinsic function given bad arguments:
+  `States.StringToJson('{')`, `States.MathAdd` of a string) fails with States.Runtime and a cause
+  naming the state and the call, as AWS words its runtime errors ("An error occurred while
+  executing the state 'X' (entered at the event id #N). ..."); moto gave the Python exception
+  alone (`JSONDecodeError(...)`), and inside a Map named the state 'None'.
 """
 
 from __future__ import annotations
@@ -114,6 +119,58 @@ def _error_name(error_name: str | None) -> Any:
         except Exception:  # not a predefined States.* name: let moto refuse it as before
             pass
     return CustomErrorName(error_name=error_name)
+
+
+class IntrinsicFailed(Exception):
+    """An intrinsic function given arguments it cannot take; the message names the call."""
+
+
+def _named_intrinsic(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def _eval_body(self: Any, env: Any) -> None:
+        try:
+            eval_body(self, env)
+        except IntrinsicFailed:
+            raise
+        except Exception as error:
+            raise IntrinsicFailed(f"{self.intrinsic_function_derivation} failed: {error}") from error
+
+    return _eval_body
+
+
+def _runtime_failure(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    runtime = StatesErrorNameType.StatesRuntime
+
+    def _eval_body(self: Any, env: Any) -> None:
+        try:
+            eval_body(self, env)
+        except FailureEventException:
+            raise
+        except Exception as error:
+            if not env.is_running():  # stopped or timed out meanwhile: not this state's failure
+                raise
+            # the details moto records for a JSONPath that selects nothing, a runtime failure too
+            failed: Any = {
+                "taskFailedEventDetails": TaskFailedEventDetails(error=runtime.to_name(), cause=str(error))
+            }
+            event = FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=runtime),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=failed,
+            )
+            raise FailureEventException(failure_event=event) from error
+
+    return _eval_body
 
 
 _PREFIX = "An error occurred while executing the state '"
@@ -233,6 +290,12 @@ def install() -> None:
     for module in ("exec.state_map.iteration.iteration_worker", "exec.state_parallel.branches_decl"):
         _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
     _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
+    _hooks.patch(f"{_STATE}.state:CommonStateField._eval_body", _runtime_failure)
+    _hooks.patch(
+        "moto.stepfunctions.parser.asl.component.common.string.string_expression:"
+        "StringIntrinsicFunction._eval_body",
+        _named_intrinsic,
+    )
     _hooks.patch(f"{_DYNAMODB_TASK}._error_cause_from_client_error", _sdk_class_names)
     _hooks.patch(f"{_SFN_TASK}._from_error", _sfn_denial)
     _, _, names = _hooks.resolve(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.engine.conftest import Runner
 
 
@@ -78,3 +80,26 @@ def test_a_dynamodb_error_without_an_sdk_class_is_named_by_the_base_class(run_de
         "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
         "Member must not be null (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException"
     )
+
+
+@pytest.mark.parametrize("in_map", [False, True], ids=["top-level", "in-a-map"])
+def test_an_intrinsic_function_that_fails_names_the_state_and_the_call(
+    run_definition: Runner, in_map: bool
+) -> None:
+    bad = {"Type": "Pass", "Parameters": {"x.$": "States.MathAdd($.a, 1)"}, "End": True}
+    graph = {"StartAt": "Add One", "States": {"Add One": bad}}
+    definition = (
+        {
+            "StartAt": "M",
+            "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": graph, "End": True}},
+        }
+        if in_map
+        else graph
+    )
+    run = run_definition(definition, {"items": [{"a": "x"}]} if in_map else {"a": "x"})
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert run.cause.startswith(
+        "An error occurred while executing the state 'Add One' (entered at the event id #"
+    )
+    assert run.cause.endswith("States.MathAdd($.a, 1) failed: Expected integer value, but got: 'x'.")
