@@ -117,6 +117,38 @@ def token_problems(workflow: Workflow, text: str) -> list[str]:
     return [f"unknown token ${{{t}}}" for t in sorted(set(TOKEN.findall(text)) - known)]
 
 
+# optimized integrations a state machine calls itself: resource -> (the parameter naming what it
+# acts on, the IAM action its role needs on it)
+INTEGRATION_ACTIONS = {
+    "arn:aws:states:::sns:publish": ("TopicArn", "sns:Publish"),
+    "arn:aws:states:::sqs:sendMessage": ("QueueUrl", "sqs:SendMessage"),
+    "arn:aws:states:::dynamodb:getItem": ("TableName", "dynamodb:GetItem"),
+    "arn:aws:states:::dynamodb:putItem": ("TableName", "dynamodb:PutItem"),
+    "arn:aws:states:::dynamodb:updateItem": ("TableName", "dynamodb:UpdateItem"),
+    "arn:aws:states:::dynamodb:deleteItem": ("TableName", "dynamodb:DeleteItem"),
+}
+
+
+def grant_problems(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
+    """Integrations the definition calls that the workflow's `integrations` do not grant: deploy
+    would give its role no such right, and the call would fail at run time."""
+    by_token = {resource.token: name for name, resource in workflow.resources().items()}
+    granted = {(a.resource, action) for a in workflow.integrations for action in a.actions}
+    problems = []
+    for where, graph in _graphs(definition):
+        for name, state in graph.get("States", {}).items():
+            parameter, action = INTEGRATION_ACTIONS.get(state.get("Resource", ""), (None, None))
+            value = str((state.get("Parameters") or {}).get(parameter, ""))
+            found = TOKEN.fullmatch(value)
+            resource = by_token.get(found.group(1)) if found else None
+            if resource is not None and (resource, action) not in granted:
+                problems.append(
+                    f"{where}{name}: calls {action} on {value}, which the workflow's integrations do not "
+                    f'grant: add Access("{resource}", ("{action}",))'
+                )
+    return problems
+
+
 def parse_problems(text: str) -> list[str]:
     """Run the definition through moto's ASL parser (the grammar the local cloud executes)."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -155,4 +187,6 @@ def check(workflow: Workflow) -> list[str]:
     found = token_problems(workflow, text) + file_problems(
         text, standard=standard, map_items=workflow.max_map_items
     )
+    if not found:  # the graph is sound: its Tasks can be read
+        found = grant_problems(workflow, json.loads(text))
     return problems + [f"{path.name}: {p}" for p in found]

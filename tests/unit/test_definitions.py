@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -68,3 +69,17 @@ def test_a_stale_file_is_reported(tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     stale.write_text(stale.read_text().replace('"MaxAttempts": 3', '"MaxAttempts": 4', 1))
     monkeypatch.setattr(type(LOTTERY), "definition_path", property(lambda self: stale))
     assert any("stale" in p for p in definitions.check(LOTTERY))
+
+
+def test_an_integration_the_workflow_does_not_grant_is_named_with_the_grant_to_add() -> None:
+    """Without the alerts grant, deploy gives the role no sns:Publish on it: every alert would fail."""
+    lottery = WORKFLOWS["lottery"]
+    assert definitions.grant_problems(lottery, definitions.load(lottery)) == []
+    ungranted = dataclasses.replace(
+        lottery, integrations=tuple(a for a in lottery.integrations if a.resource != "alerts")
+    )
+    problems = definitions.grant_problems(ungranted, definitions.load(lottery))
+    assert problems == [
+        "Alert Failure: calls sns:Publish on ${AlertsTopicArn}, which the workflow's integrations do not "
+        'grant: add Access("alerts", ("sns:Publish",))'
+    ]
