@@ -182,14 +182,21 @@ def _until_done(svc: ExecutionService, execution: dict[str, Any], poll: float = 
 
 
 def _failed_state(events: list[dict[str, Any]]) -> str | None:
-    """The state where the execution first failed (a Catch may have led it on to a Fail state)."""
-    entered = None
-    for event in events:
-        if event["type"].endswith("StateEntered"):
-            entered = event_details(event).get("name")
-        elif event["type"].endswith("Failed"):
-            return entered
-    return None
+    """The state where the execution first failed (a Catch may have led it on to a Fail state),
+    and in a Map, the item: found by following the failure's previous events back, since a Map's
+    items run side by side and their events interleave."""
+    first = next((e for e in events if e["type"].endswith("Failed")), None)
+    by_id = {e["id"]: e for e in events}
+    state = item = None
+    event = first
+    while event is not None and item is None:
+        details = event_details(event)
+        if state is None and event["type"].endswith("StateEntered"):
+            state = details.get("name")
+        elif event["type"] == "MapIterationStarted" and state is not None:
+            item = f"{state} (item {details.get('index')} of the Map {details.get('name')})"
+        event = by_id.get(event.get("previousEventId", 0))
+    return item or state
 
 
 def _print_error(execution: dict[str, Any]) -> None:

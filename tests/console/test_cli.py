@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from console.service import ExecutionService
 from infra.environments import Environment
+from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
 from workflows.cli import main
 from workflows.registry import ROOT
@@ -275,3 +277,36 @@ def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_
         pytest.skip("not a git checkout")
     ignored = subprocess.run(["git", "check-ignore", *written], cwd=ROOT, capture_output=True, text=True)
     assert ignored.stdout.split() == written
+
+
+def test_describe_names_the_map_item_a_run_failed_in(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Map's items run side by side, their events interleaved: the failure's own events say which."""
+    item = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Parse"}],
+                "Default": "Fine",
+            },
+            "Parse": {"Type": "Pass", "Parameters": {"x.$": "States.StringToJson('{')"}, "End": True},
+            "Fine": {"Type": "Pass", "End": True},
+        },
+    }
+    definition = {
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "MaxConcurrency": 4, "ItemProcessor": item, "End": True}},
+    }
+    sfn = lottery.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"cli-map-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="[0, 1, 2, 3]")["executionArn"]
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        time.sleep(0.05)
+
+    code, out, _ = run(capsys, "describe", arn)
+
+    assert code == 0 and "failed in  Parse (item 2 of the Map Each)" in out
