@@ -13,12 +13,20 @@ from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "environments.toml"
 # Credentials the local cloud accepts; never used against AWS.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# what AWS answers to credentials it does not accept (expired, revoked, mistyped)
+_REFUSED_CREDENTIALS = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+}
 
 
 class ConfigError(Exception):
@@ -34,6 +42,11 @@ def access_problem(error: Exception) -> str | None:
             "no AWS credentials: configure them with aws configure (a named profile: set AWS_PROFILE), "
             "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         )
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: name a profile of ~/.aws/config in AWS_PROFILE, or unset it"
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    if code in _REFUSED_CREDENTIALS:
+        return f"AWS refused the credentials ({code}): renew them (aws sso login, or aws configure)"
     if isinstance(error, EndpointConnectionError):
         url = str(error.kwargs.get("endpoint_url"))
         where = urlparse(url)

@@ -21,10 +21,13 @@ def render(names: Names, wf: Workflow) -> str:
         text = path.read_text()
     except OSError:
         raise ConfigError(f"workflow {wf.name}: {path} is missing; run `python -m workflows build`") from None
-    if text != definitions.render(wf):  # deploy what the builder builds, not a file it no longer makes
+    if definitions.is_stale(wf, text):  # deploy what the builder builds, not a file it no longer makes
         raise ConfigError(
             f"{path.name} is stale: {wf.name}'s builder builds another; run `python -m workflows build`"
         )
+    ungranted = definitions.grant_problems(wf, json.loads(text))
+    if ungranted:  # the role deploy makes would lack them: the calls would fail at run time
+        raise ConfigError(f"{path.name}: " + "; ".join(ungranted))
     values = names.tokens(wf)
     unknown = sorted({t for t in TOKEN.findall(text) if t not in values})
     if unknown:

@@ -121,7 +121,6 @@ def token_problems(workflow: Workflow, text: str) -> list[str]:
 # acts on, the IAM action its role needs on it)
 INTEGRATION_ACTIONS = {
     "arn:aws:states:::sns:publish": ("TopicArn", "sns:Publish"),
-    "arn:aws:states:::sqs:sendMessage": ("QueueUrl", "sqs:SendMessage"),
     "arn:aws:states:::dynamodb:getItem": ("TableName", "dynamodb:GetItem"),
     "arn:aws:states:::dynamodb:putItem": ("TableName", "dynamodb:PutItem"),
     "arn:aws:states:::dynamodb:updateItem": ("TableName", "dynamodb:UpdateItem"),
@@ -129,24 +128,40 @@ INTEGRATION_ACTIONS = {
 }
 
 
+def _grants(granted: set[tuple[str, str]], resource: str, action: str) -> bool:
+    """As IAM reads an action: case aside, and `service:*` or `*` for every action."""
+    service = action.split(":", 1)[0]
+    return any((resource, a) in granted for a in (action.lower(), f"{service}:*", "*"))
+
+
 def grant_problems(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
-    """Integrations the definition calls that the workflow's `integrations` do not grant: deploy
-    would give its role no such right, and the call would fail at run time."""
+    """Integrations the definition calls, on resources it names by token, that the workflow's
+    `integrations` do not grant: deploy would give its role no such right, and the call would fail
+    at run time."""
     by_token = {resource.token: name for name, resource in workflow.resources().items()}
-    granted = {(a.resource, action) for a in workflow.integrations for action in a.actions}
+    granted = {(a.resource, action.lower()) for a in workflow.integrations for action in a.actions}
     problems = []
     for where, graph in _graphs(definition):
         for name, state in graph.get("States", {}).items():
-            parameter, action = INTEGRATION_ACTIONS.get(state.get("Resource", ""), (None, None))
-            value = str((state.get("Parameters") or {}).get(parameter, ""))
+            base = str(state.get("Resource", "")).split(".", 1)[0]  # .waitForTaskToken calls it too
+            parameter, action = INTEGRATION_ACTIONS.get(base, (None, None))
+            if parameter is None or action is None:
+                continue
+            arguments = state.get("Parameters") or state.get("Arguments") or {}
+            value = str(arguments.get(parameter, ""))
             found = TOKEN.fullmatch(value)
             resource = by_token.get(found.group(1)) if found else None
-            if resource is not None and (resource, action) not in granted:
+            if resource is not None and not _grants(granted, resource, action):
                 problems.append(
                     f"{where}{name}: calls {action} on {value}, which the workflow's integrations do not "
                     f'grant: add Access("{resource}", ("{action}",))'
                 )
     return problems
+
+
+def is_stale(workflow: Workflow, text: str) -> bool:
+    """Whether a definition file's text is not what the workflow's builder builds now."""
+    return text != render(workflow)
 
 
 def parse_problems(text: str) -> list[str]:
@@ -177,16 +192,24 @@ def file_problems(text: str, *, standard: bool = True, map_items: int = 1) -> li
     return problems
 
 
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`"]
     text = path.read_text()
-    problems = [f"{path.name}: stale; run `python -m workflows build`"] if text != render(workflow) else []
+    problems = [f"{path.name}: stale; run `python -m workflows build`"] if is_stale(workflow, text) else []
     standard = workflow.type == StateMachineType.STANDARD
     found = token_problems(workflow, text) + file_problems(
         text, standard=standard, map_items=workflow.max_map_items
     )
-    if not found:  # the graph is sound: its Tasks can be read
-        found = grant_problems(workflow, json.loads(text))
+    definition = _json_or_none(text)
+    if isinstance(definition, dict):
+        found += grant_problems(workflow, definition)
     return problems + [f"{path.name}: {p}" for p in found]

@@ -16,11 +16,11 @@
 - An aws-sdk Task's error is named by the AWS SDK for Java v2's name of the service (Sns.,
   Lambda., SecretsManager., ...); moto knows only DynamoDb and Sfn, and uses the lower-case
   resource name for the others.
-- A state that fails evaluating its own fields (an intrinsic function given bad arguments:
-  `States.StringToJson('{')`, `States.MathAdd` of a string) fails with States.Runtime and a cause
-  naming the state and the call, as AWS words its runtime errors ("An error occurred while
-  executing the state 'X' (entered at the event id #N). ..."); moto gave the Python exception
-  alone (`JSONDecodeError(...)`), and inside a Map named the state 'None'.
+- An intrinsic function given arguments it cannot take (`States.StringToJson('{')`,
+  `States.MathAdd` of a string) fails its state with States.Runtime, the cause prefixed as AWS
+  prefixes runtime errors ("An error occurred while executing the state 'X' (entered at the event
+  id #N). ...") and naming the call, then the interpreter's reason. Unpatched, moto gives the
+  Python exception alone (`JSONDecodeError(...)`), and in a Map names the state 'None'.
 """
 
 from __future__ import annotations
@@ -125,13 +125,18 @@ class IntrinsicFailed(Exception):
     """An intrinsic function given arguments it cannot take; the message names the call."""
 
 
+# what moto's intrinsic functions raise for arguments they cannot take (JSONDecodeError is a
+# ValueError); its own failures (a JSONata or JSONPath error inside) keep their names
+_BAD_ARGUMENTS = (ValueError, TypeError, IndexError, KeyError)
+
+
 def _named_intrinsic(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     def _eval_body(self: Any, env: Any) -> None:
         try:
             eval_body(self, env)
         except IntrinsicFailed:
             raise
-        except Exception as error:
+        except _BAD_ARGUMENTS as error:
             raise IntrinsicFailed(f"{self.intrinsic_function_derivation} failed: {error}") from error
 
     return _eval_body
@@ -153,9 +158,7 @@ def _runtime_failure(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, An
     def _eval_body(self: Any, env: Any) -> None:
         try:
             eval_body(self, env)
-        except FailureEventException:
-            raise
-        except Exception as error:
+        except IntrinsicFailed as error:
             if not env.is_running():  # stopped or timed out meanwhile: not this state's failure
                 raise
             # the details moto records for a JSONPath that selects nothing, a runtime failure too

@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,10 +283,12 @@ def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_
 def test_describe_names_the_map_item_a_run_failed_in(
     lottery: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A Map's items run side by side, their events interleaved: the failure's own events say which."""
+    """A Map's items run side by side (a Wait makes them), their events interleaved: the failure's
+    own events say which item; a failure after the Map is in no item."""
     item = {
-        "StartAt": "Check",
+        "StartAt": "Pause",
         "States": {
+            "Pause": {"Type": "Wait", "Seconds": 0, "Next": "Check"},
             "Check": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Parse"}],
@@ -295,18 +298,21 @@ def test_describe_names_the_map_item_a_run_failed_in(
             "Fine": {"Type": "Pass", "End": True},
         },
     }
-    definition = {
-        "StartAt": "Each",
-        "States": {"Each": {"Type": "Map", "MaxConcurrency": 4, "ItemProcessor": item, "End": True}},
-    }
+    each = {"Type": "Map", "MaxConcurrency": 4, "ItemProcessor": item}
+    after = {"Type": "Pass", "Parameters": {"x.$": "States.StringToJson('{')"}, "End": True}
     sfn = lottery.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"cli-map-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine, input="[0, 1, 2, 3]")["executionArn"]
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        time.sleep(0.05)
 
-    code, out, _ = run(capsys, "describe", arn)
+    def described(definition: dict[str, Any], items: list[int]) -> str:
+        machine = sfn.create_state_machine(
+            name=f"cli-map-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+        deadline = time.monotonic() + 30
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return run(capsys, "describe", arn)[1]
 
-    assert code == 0 and "failed in  Parse (item 2 of the Map Each)" in out
+    in_item = described({"StartAt": "Each", "States": {"Each": {**each, "End": True}}}, [0, 1, 2, 3])
+    assert "failed in  Parse (item 2 of the Map Each)" in in_item
+    passed_map = {"StartAt": "Each", "States": {"Each": {**each, "Next": "After"}, "After": after}}
+    assert "failed in  After\n" in described(passed_map, [0, 1, 3])

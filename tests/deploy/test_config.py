@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, ProfileNotFound
 
 import deploy
 import infra
-from infra.environments import ConfigError, load
+from infra.environments import ConfigError, access_problem, load
 from tests.deploy.conftest import environment
 from tests.deploy.probe import probe
 from workflows import WORKFLOWS, cli
+from workflows.registry import Access
 
 
 def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,6 +40,16 @@ def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, 
     changed.definition_path.write_text(changed.definition_path.read_text().replace('"Done"', '"Finished"'))
     with pytest.raises(ConfigError, match=r"probe.asl.json is stale: .*python -m workflows build"):
         infra.deploy(env, workflows=[changed], out=lambda line: None)
+
+
+def test_a_call_the_workflow_does_not_grant_stops_the_deploy(local_cloud: Any, tmp_path: Path) -> None:
+    """Its role would lack the right: the publish would fail at run time."""
+    env = environment(local_cloud.endpoint, "ungranted")
+    ungranted = dataclasses.replace(probe(tmp_path), integrations=(Access("alerts", ("sns:Publish",)),))
+    with pytest.raises(
+        ConfigError, match=r'probe.asl.json: Notify: calls sns:Publish on \$\{NewsTopicArn\}.*Access\("news"'
+    ):
+        infra.deploy(env, workflows=[ungranted], out=lambda line: None)
 
 
 def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_path: Path) -> None:
@@ -127,3 +140,26 @@ def test_missing_credentials_are_worded_as_the_cli_words_them(
     assert deployed.startswith("deploy: no AWS credentials: configure them with aws configure")
     assert cli.main(["--env", "staging", "list"]) == 1
     assert capsys.readouterr().err.removeprefix("error: ") == deployed.removeprefix("deploy: ")
+
+
+def test_refused_credentials_and_a_missing_profile_say_what_to_do() -> None:
+    refused = ClientError(
+        {
+            "Error": {
+                "Code": "ExpiredToken",
+                "Message": "The security token included in the request is expired",
+            }
+        },
+        "GetCallerIdentity",
+    )
+    assert (
+        access_problem(refused)
+        == "AWS refused the credentials (ExpiredToken): renew them (aws sso login, or aws configure)"
+    )
+    assert access_problem(ProfileNotFound(profile="nope")) == (
+        "The config profile (nope) could not be found: name a profile of ~/.aws/config in AWS_PROFILE, or unset it"
+    )
+    other = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetCallerIdentity"
+    )
+    assert access_problem(other) is None

@@ -103,3 +103,28 @@ def test_an_intrinsic_function_that_fails_names_the_state_and_the_call(
         "An error occurred while executing the state 'Add One' (entered at the event id #"
     )
     assert run.cause.endswith("States.MathAdd($.a, 1) failed: Expected integer value, but got: 'x'.")
+
+
+def test_an_intrinsic_whose_argument_fails_to_evaluate_keeps_that_error(run_definition: Runner) -> None:
+    """A variable without the field asked of it is the query's error, which a Catch names, not a
+    failure of the function it is passed to."""
+    publish = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:none",
+            "Message.$": "States.Format('{}', $y.z)",
+        },
+        "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"y": 1}, "Next": "Publish"},
+            "Publish": publish,
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    run = run_definition(definition)
+    assert run.status == "SUCCEEDED", (run.error, run.cause)

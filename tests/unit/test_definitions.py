@@ -12,6 +12,7 @@ import pytest
 from console import validation
 from workflows import WORKFLOWS, definitions
 from workflows.lottery import WORKFLOW as LOTTERY
+from workflows.registry import Access
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -83,3 +84,14 @@ def test_an_integration_the_workflow_does_not_grant_is_named_with_the_grant_to_a
         "Alert Failure: calls sns:Publish on ${AlertsTopicArn}, which the workflow's integrations do not "
         'grant: add Access("alerts", ("sns:Publish",))'
     ]
+
+
+def test_a_grant_is_read_as_iam_reads_it_and_every_pattern_of_a_call_is_checked() -> None:
+    lottery = WORKFLOWS["lottery"]
+    definition = copy.deepcopy(definitions.load(lottery))
+    definition["States"]["Alert Failure"]["Resource"] = "arn:aws:states:::sns:publish.waitForTaskToken"
+    others = tuple(a for a in lottery.integrations if a.resource != "alerts")
+    wildcard = dataclasses.replace(lottery, integrations=(*others, Access("alerts", ("SNS:*",))))
+    assert definitions.grant_problems(wildcard, definition) == []
+    ungranted = dataclasses.replace(lottery, integrations=others)
+    assert [p.split(":")[0] for p in definitions.grant_problems(ungranted, definition)] == ["Alert Failure"]
