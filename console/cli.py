@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
 from console.errors import BadRequest, ConsoleError, InvalidInput, NotFound, from_aws
+from console.graph import runs
 from console.graph.definition import join_id
 from console.graph.render import to_svg
 from console.graph.runs import CLOSED, event_details
@@ -138,7 +139,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
             print(f"{key:<10} {execution[key]}")
     if execution.get("error"):
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
-        failed_in = _failed_state(svc.history(execution["executionArn"]))
+        failed_in = runs.failed_in(svc.history(execution["executionArn"]))
         if failed_in:
             print(f"{'failed in':<10} {failed_in}")
     if (
@@ -179,38 +180,6 @@ def _until_done(svc: ExecutionService, execution: dict[str, Any], poll: float = 
         time.sleep(poll)
         execution = svc.describe(execution["executionArn"])
     return execution
-
-
-_NOT_WHERE = ("ExecutionFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
-
-
-def _failed_state(events: list[dict[str, Any]]) -> str | None:
-    """The state the execution failed in (a Catch may have led it on to a Fail state), and in a
-    Map, the item. The failure is the last one that failed with the execution's error (retried and
-    caught failures before it are not it); its state and item are found by following its events
-    back, over the states that ended before it, since a Map's items interleave their events."""
-    failures = [e for e in events if e["type"].endswith("Failed") and e["type"] not in _NOT_WHERE]
-    ended = next((e for e in reversed(events) if e["type"] == "ExecutionFailed"), None)
-    error = event_details(ended).get("error") if ended else None
-    matching = [e for e in failures if event_details(e).get("error") == error]
-    start = (matching or failures)[-1] if failures else ended
-    by_id = {e["id"]: e for e in events}
-    event: dict[str, Any] | None = start
-    state, depth = None, 0
-    while event is not None:
-        kind, details = event["type"], event_details(event)
-        if kind.endswith("StateExited"):
-            depth += 1  # a state that ended before the failure: its own events are not the way back
-        elif kind.endswith("StateEntered"):
-            if depth:
-                depth -= 1
-            elif state is None:
-                state = details.get("name")
-        elif kind == "MapIterationStarted" and not depth and state is not None:
-            return f"{state} (item {details.get('index')} of the Map {details.get('name')})"
-        previous = event.get("previousEventId", 0)
-        event = by_id.get(previous) if previous < event["id"] else None
-    return state
 
 
 def _print_error(execution: dict[str, Any]) -> None:

@@ -122,7 +122,11 @@ def build(
         "execution": None
         if execution is None
         else {
-            k: execution.get(k)
-            for k in ("executionArn", "name", "status", "startDate", "stopDate", "error", "cause")
+            **{
+                k: execution.get(k)
+                for k in ("executionArn", "name", "status", "startDate", "stopDate", "error", "cause")
+            },
+            # where it failed: the state, and in a Map the item
+            "failedIn": history.failed_in(events) if events and execution.get("error") else None,
         },
     }

@@ -50,6 +50,38 @@ def event_details(event: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+_NOT_WHERE = ("ExecutionFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
+
+
+def failed_in(events: list[dict[str, Any]]) -> str | None:
+    """The state the execution failed in (a Catch may have led it on to a Fail state), and in a
+    Map, the item. The failure is the last one that failed with the execution's error (retried and
+    caught failures before it are not it); its state and item are found by following its events
+    back, over the states that ended before it, since a Map's items interleave their events."""
+    failures = [e for e in events if e["type"].endswith("Failed") and e["type"] not in _NOT_WHERE]
+    ended = next((e for e in reversed(events) if e["type"] == "ExecutionFailed"), None)
+    error = event_details(ended).get("error") if ended else None
+    matching = [e for e in failures if event_details(e).get("error") == error]
+    start = (matching or failures)[-1] if failures else ended
+    by_id = {e["id"]: e for e in events}
+    event: dict[str, Any] | None = start
+    state, depth = None, 0
+    while event is not None:
+        kind, details = event["type"], event_details(event)
+        if kind.endswith("StateExited"):
+            depth += 1  # a state that ended before the failure: its own events are not the way back
+        elif kind.endswith("StateEntered"):
+            if depth:
+                depth -= 1
+            elif state is None:
+                state = details.get("name")
+        elif kind == "MapIterationStarted" and not depth and state is not None:
+            return f"{state} (item {details.get('index')} of the Map {details.get('name')})"
+        previous = event.get("previousEventId", 0)
+        event = by_id.get(previous) if previous < event["id"] else None
+    return state
+
+
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text

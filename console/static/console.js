@@ -93,12 +93,13 @@ function jsonBlock(value, isError = false) {
 }
 
 // An execution's error and cause: the cause's errorMessage when it is a Lambda error document.
-function errorBanner(e) {
+function errorBanner(e, failedIn = null) {
   if (!e.error) return "";
   const cause = tryJson(e.cause);
   const message = cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
   return h("div", { class: "error-banner", "data-testid": "execution-error" },
     h("strong", {}, e.error), message ? h("div", {}, message) : null,
+    failedIn ? h("div", { "data-testid": "failed-in" }, `Failed in ${failedIn}`) : null,
     cause && typeof cause === "object" ? h("details", {}, h("summary", {}, "Cause"), h("pre", {}, pretty(cause))) : null);
 }
 
@@ -588,7 +589,7 @@ async function executionView(arn, params) {
         [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))));
-    banner.replaceChildren(errorBanner(e));
+    banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };
   const refresh = async () => {
     const [execution, graph, svg, history] = await Promise.all([

@@ -174,7 +174,7 @@ def test_execution_graph_json_and_svg(client: FlaskClient, finished: Callable[[s
     assert states["Left"]["status"] == states["Right"]["status"] == "succeeded"
     assert states["Each Item"]["iterations"] == {"started": 2, "succeeded": 2}
     assert states["Square"]["runs"] == 2
-    assert graph["execution"]["status"] == "SUCCEEDED"
+    assert graph["execution"]["status"] == "SUCCEEDED" and graph["execution"]["failedIn"] is None
     svg = client.get(f"/api/executions/{arn}/graph.svg")
     assert svg.mimetype == "image/svg+xml"
     text = svg.get_data(as_text=True)
@@ -366,8 +366,10 @@ def test_redrive_a_failed_execution_from_the_failed_state(
     sns.delete_topic(TopicArn=topic)
     arn = start(client, "flaky", {"count": 1}).get_json()["executionArn"]
     assert finished(arn)["status"] == "FAILED"
-    first = client.get(f"/api/executions/{arn}/graph").get_json()["states"]
+    failed = client.get(f"/api/executions/{arn}/graph").get_json()
+    first = failed["states"]
     assert (first["Prepare"]["status"], first["Announce"]["status"]) == ("succeeded", "failed")
+    assert failed["execution"]["failedIn"] == "Announce"
 
     sns.create_topic(Name=FLAKY_TOPIC)  # the cause is fixed: a redrive now finishes the execution
     try:

@@ -241,6 +241,8 @@ def test_a_failed_execution_shows_the_failed_state_and_the_error(
     sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text(
         "NotEnoughEligibleEmployees"
     )
+    # where it failed, not the Fail state the Catch led it on to
+    sync_api.expect(page.locator("[data-testid=failed-in]")).to_have_text("Failed in Validate Request")
     sync_api.expect(state(page, "Validate Request")).to_have_class(re.compile(r"\bcaught\b"))
     sync_api.expect(state(page, "Failed")).to_have_class(re.compile(r"\bfailed\b"))
     assert fill_of(page, "Failed") == COLOURS["failed"][0]
