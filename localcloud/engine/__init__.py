@@ -11,6 +11,7 @@
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - response_metadata: sns, sqs, dynamodb and states:startExecution answer with AWS's HTTP metadata
 - error_texts: AWS's wording where moto words a failure differently
+- terminal_errors: a Retry or Catch of States.ALL does not match States.Runtime
 - execution_output: DescribeExecution's output is JSON text even when it is a string
 - execution_history: GetExecutionHistory in pages (maxResults, nextToken, reverseOrder,
   includeExecutionData), written as JSON directly
@@ -65,6 +66,7 @@ def install() -> None:
             service_shapes,
             speed,
             stop_execution,
+            terminal_errors,
             threads,
             timeouts,
         )
@@ -80,6 +82,7 @@ def install() -> None:
         lambda_integration.install()
         response_metadata.install()
         error_texts.install()
+        terminal_errors.install()
         service_shapes.install()
         execution_output.install()
         execution_index.install()

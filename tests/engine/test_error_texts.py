@@ -128,3 +128,22 @@ def test_an_intrinsic_whose_argument_fails_to_evaluate_keeps_that_error(run_defi
     }
     run = run_definition(definition)
     assert run.status == "SUCCEEDED", (run.error, run.cause)
+
+
+def test_a_catch_of_states_all_does_not_catch_a_runtime_error(run_definition: Runner) -> None:
+    """As AWS documents States.Runtime: the execution fails; a catch-all's alert path does not run."""
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message.$": "$.missing"},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Alert"}],
+        "End": True,
+    }
+    run = run_definition(
+        {"StartAt": "Publish", "States": {"Publish": task, "Alert": {"Type": "Pass", "End": True}}}
+    )
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    entered = [e["stateEnteredEventDetails"]["name"] for e in run.events if "stateEnteredEventDetails" in e]
+    assert entered == ["Publish"] and run.types.count("TaskFailed") == 1  # not retried either
