@@ -11,7 +11,7 @@
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - response_metadata: sns, sqs, dynamodb and states:startExecution answer with AWS's HTTP metadata
 - error_texts: AWS's wording where moto words a failure differently
-- terminal_errors: a Retry or Catch of States.ALL does not match States.Runtime
+- terminal_errors: States.Runtime is never retried, nor caught by States.ALL
 - execution_output: DescribeExecution's output is JSON text even when it is a string
 - execution_history: GetExecutionHistory in pages (maxResults, nextToken, reverseOrder,
   includeExecutionData), written as JSON directly

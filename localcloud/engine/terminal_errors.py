@@ -1,7 +1,7 @@
 """States.Runtime ends the execution, as on AWS.
 
-AWS documents it as not retried and not caught by `States.ALL` (a JSONPath that selects nothing,
-an intrinsic function given bad arguments). moto's `States.ALL` matches every error, so a
+AWS documents it as not retriable, and not caught by `States.ALL` (a JSONPath that selects
+nothing, an intrinsic function given bad arguments): no Retrier retries it, even one naming it. moto's `States.ALL` matches every error, so a
 workflow whose catch-all leads to an alert looked, locally, as if it alerted on these too, where
 on AWS the execution fails without its Catch. (AWS documents States.DataLimitExceeded alike, but
 a recorded execution shows `States.ALL` catching it from a Task's result: it is left matched.)
@@ -30,6 +30,24 @@ def _wildcard_spares_terminal(eval_body: Callable[[Any, Any], None]) -> Callable
     return _eval_body
 
 
+def _never_retried(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierOutcome
+
+    def _eval_body(self: Any, env: Any) -> None:
+        if getattr(env.stack[-1], "error_name", None) in _TERMINAL:
+            env.stack.pop()
+            env.stack.append(RetrierOutcome.Skipped)
+            return
+        eval_body(self, env)
+
+    return _eval_body
+
+
 def install() -> None:
     _hooks.resolve(f"{_ERROR_NAME}.error_equals_decl:ErrorEqualsDecl._STATE_ALL_ERROR")
     _hooks.patch(f"{_ERROR_NAME}.error_equals_decl:ErrorEqualsDecl._eval_body", _wildcard_spares_terminal)
+    _hooks.resolve("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl:RetrierOutcome")
+    _hooks.patch(
+        "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl:RetrierDecl._eval_body",
+        _never_retried,
+    )

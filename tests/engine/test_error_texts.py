@@ -147,3 +147,17 @@ def test_a_catch_of_states_all_does_not_catch_a_runtime_error(run_definition: Ru
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
     entered = [e["stateEnteredEventDetails"]["name"] for e in run.events if "stateEnteredEventDetails" in e]
     assert entered == ["Publish"] and run.types.count("TaskFailed") == 1  # not retried either
+
+
+def test_a_retry_naming_a_runtime_error_does_not_retry_it(run_definition: Runner) -> None:
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message.$": "$.missing"},
+        "Retry": [{"ErrorEquals": ["States.Runtime"], "MaxAttempts": 3, "IntervalSeconds": 1}],
+        "End": True,
+    }
+    run = run_definition({"StartAt": "Publish", "States": {"Publish": task}})
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert run.types.count("TaskFailed") == 1
