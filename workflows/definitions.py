@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from workflows.asl import StateMachineType
-from workflows.lint import lint
+from workflows.lint import lint, nested
 from workflows.registry import Workflow
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -59,15 +59,17 @@ def load(workflow: Workflow) -> dict[str, Any]:
     return result
 
 
-def _graphs(graph: dict[str, Any], where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    yield where, graph
-    for name, state in graph.get("States", {}).items():
-        for i, branch in enumerate(state.get("Branches", [])):
-            yield from _graphs(branch, f"{where}{name}/branch {i + 1}: ")
-        if "ItemProcessor" in state:
-            yield from _graphs(state["ItemProcessor"], f"{where}{name}/item processor: ")
-        if "Iterator" in state:
-            yield from _graphs(state["Iterator"], f"{where}{name}/iterator: ")
+_GRAPH_NAMES = {"ItemProcessor": "item processor", "Iterator": "iterator"}
+
+
+def _graphs(graph: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(prefix of its problems, graph) for the definition and every graph nested in it."""
+    for at, inner in nested(graph):
+        where = (
+            f"{name}/{f'branch {i + 1}' if kind == 'branch' else _GRAPH_NAMES[kind]}: "
+            for name, kind, i in at
+        )
+        yield "".join(where), inner
 
 
 def _targets(state: dict[str, Any]) -> list[str]:

@@ -84,15 +84,26 @@ def number(value: Any) -> bool:
 # --- Graphs ---------------------------------------------------------------------------------
 
 
-def graphs(graph: dict[str, Any], where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """(prefix of its states' names, graph) for the definition and every graph nested in it."""
-    yield where, graph
-    for name, state in graph["States"].items():
+# where a graph sits: for each enclosing state, its name and which of its graphs it is
+# ("branch", index) for a Parallel's, ("ItemProcessor" or "Iterator", 0) for a Map's
+Nesting = tuple[tuple[str, str, int], ...]
+
+
+def nested(graph: dict[str, Any], at: Nesting = ()) -> Iterator[tuple[Nesting, dict[str, Any]]]:
+    """The definition and every graph nested in it, each with where it sits."""
+    yield at, graph
+    for name, state in graph.get("States", {}).items():
         for i, branch in enumerate(state.get("Branches", [])):
-            yield from graphs(branch, f"{where}{name}/{i + 1}/")
+            yield from nested(branch, (*at, (name, "branch", i)))
         for key in ("ItemProcessor", "Iterator"):
             if key in state:
-                yield from graphs(state[key], f"{where}{name}/item/")
+                yield from nested(state[key], (*at, (name, key, 0)))
+
+
+def graphs(graph: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(prefix of its states' names, graph) for the definition and every graph nested in it."""
+    for at, inner in nested(graph):
+        yield "".join(f"{name}/{i + 1 if kind == 'branch' else 'item'}/" for name, kind, i in at), inner
 
 
 def walk(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
