@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.engine.conftest import Runner
@@ -105,24 +107,25 @@ def test_an_intrinsic_function_that_fails_names_the_state_and_the_call(
     assert run.cause.endswith("States.MathAdd($.a, 1) failed: Expected integer value, but got: 'x'.")
 
 
+def publish(message_path: str, **fields: Any) -> dict[str, Any]:
+    """A Task publishing the value at `message_path`, which fails before any request is sent."""
+    parameters = {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message.$": message_path}
+    return {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": parameters, **fields}
+
+
 def test_an_intrinsic_whose_argument_fails_to_evaluate_keeps_that_error(run_definition: Runner) -> None:
     """A variable without the field asked of it is the query's error, which a Catch names, not a
     failure of the function it is passed to."""
-    publish = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {
-            "TopicArn": "arn:aws:sns:us-east-1:123456789012:none",
-            "Message.$": "States.Format('{}', $y.z)",
-        },
-        "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
-        "End": True,
-    }
+    caught = publish(
+        "States.Format('{}', $y.z)",
+        Catch=[{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+        End=True,
+    )
     definition = {
         "StartAt": "Set",
         "States": {
             "Set": {"Type": "Pass", "Assign": {"y": 1}, "Next": "Publish"},
-            "Publish": publish,
+            "Publish": caught,
             "Caught": {"Type": "Pass", "End": True},
         },
     }
@@ -132,14 +135,12 @@ def test_an_intrinsic_whose_argument_fails_to_evaluate_keeps_that_error(run_defi
 
 def test_a_catch_of_states_all_does_not_catch_a_runtime_error(run_definition: Runner) -> None:
     """As AWS documents States.Runtime: the execution fails; a catch-all's alert path does not run."""
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message.$": "$.missing"},
-        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Alert"}],
-        "End": True,
-    }
+    task = publish(
+        "$.missing",
+        Retry=[{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+        Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Alert"}],
+        End=True,
+    )
     run = run_definition(
         {"StartAt": "Publish", "States": {"Publish": task, "Alert": {"Type": "Pass", "End": True}}}
     )
@@ -150,13 +151,11 @@ def test_a_catch_of_states_all_does_not_catch_a_runtime_error(run_definition: Ru
 
 
 def test_a_retry_naming_a_runtime_error_does_not_retry_it(run_definition: Runner) -> None:
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message.$": "$.missing"},
-        "Retry": [{"ErrorEquals": ["States.Runtime"], "MaxAttempts": 3, "IntervalSeconds": 1}],
-        "End": True,
-    }
+    task = publish(
+        "$.missing",
+        Retry=[{"ErrorEquals": ["States.Runtime"], "MaxAttempts": 3, "IntervalSeconds": 1}],
+        End=True,
+    )
     run = run_definition({"StartAt": "Publish", "States": {"Publish": task}})
 
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
