@@ -168,10 +168,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     for event in events:
         details = event_details(event)
         shown = details.get("error") or _shown(details.get("input") or details.get("output") or "")
-        rows.append(
-            [str(event["id"]), event["type"], details.get("name", ""), event["timestamp"], _short(shown)]
-        )
+        state = details.get("name", "")
+        if event["type"].startswith("MapIteration"):  # which item: a Map's items interleave
+            state = f"{state} #{details.get('index')}"
+        rows.append([str(event["id"]), event["type"], state, event["timestamp"], _short(shown)])
     _table(rows)
+    if any(event["type"] == "ExecutionFailed" for event in events):
+        print(f"failed in {runs.failed_in(events)}")
     return 0
 
 

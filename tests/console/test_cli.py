@@ -310,9 +310,12 @@ def test_describe_names_the_map_item_a_run_failed_in(
         deadline = time.monotonic() + 30
         while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.05)
-        return run(capsys, "describe", arn)[1]
+        return run(capsys, "describe", arn)[1] + run(capsys, "history", arn)[1]
 
     in_item = described({"StartAt": "Each", "States": {"Each": {**each, "End": True}}}, [0, 1, 2, 3])
-    assert "failed in  Parse (item 2 of the Map Each)" in in_item
+    assert "failed in  Parse (item 2 of the Map Each)" in in_item  # describe
+    assert in_item.endswith("failed in Parse (item 2 of the Map Each)\n")  # history's last line
+    assert re.search(r"MapIterationFailed\s+Each #2 ", in_item)
     passed_map = {"StartAt": "Each", "States": {"Each": {**each, "Next": "After"}, "After": after}}
-    assert "failed in  After\n" in described(passed_map, [0, 1, 3])
+    after_map = described(passed_map, [0, 1, 3])
+    assert "failed in  After\n" in after_map and after_map.endswith("failed in After\n")
