@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from infra.environments import LOOPBACK, ConfigError, Environment
+from localcloud.run_files import LOG, RUN_DIR, pid_file
 from workflows.registry import ROOT
 
-RUN_DIR = ROOT / ".localcloud"
-LOG = RUN_DIR / "localcloud.log"
 COMMAND = [sys.executable, "-m", "localcloud"]  # and --port
 
 
@@ -60,8 +59,6 @@ def one_at_a_time(env: Environment, out: Callable[[str], None] = print) -> Itera
 
 def _serving(pid: int, port: int) -> bool:
     """Whether the local cloud `pid` serves `port`: it notes its pid once it has the port."""
-    from localcloud.__main__ import pid_file  # here: the local cloud's modules load moto
-
     try:
         return pid_file(port).read_text().strip() == str(pid)
     except OSError:

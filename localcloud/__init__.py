@@ -19,6 +19,20 @@ dynamodb_speed (moto's DynamoDB without its costs that grow with the table or th
 pins (the moto hook points, checked at import), engine (interpreter patches, built separately).
 """
 
-from localcloud.server import LocalCloud
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from localcloud.server import LocalCloud
 
 __all__ = ["LocalCloud"]
+
+
+def __getattr__(name: str) -> Any:
+    # loaded when first asked for: localcloud.run_files, which deploy reads, needs no moto
+    if name == "LocalCloud":
+        from localcloud.server import LocalCloud
+
+        return LocalCloud
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,14 +14,8 @@ import time
 from pathlib import Path
 
 from localcloud.fakes import skipped_local, start_local
+from localcloud.run_files import RUN_DIR, pid_file
 from localcloud.server import LocalCloud
-
-# where a serving local cloud notes its pid, by port (beside the log deploy.py keeps there)
-RUN_DIR = Path(__file__).resolve().parents[1] / ".localcloud"
-
-
-def pid_file(port: int) -> Path:
-    return RUN_DIR / f"localcloud-{port}.pid"
 
 
 def stop(port: int, timeout: float = 30.0) -> str:
