@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.environments import ConfigError
 from infra.plan import Action, Context, owned, tag_dict, tag_list
-from infra.waits import until
+from infra.waits import BACKUPS_NOT_READY, retry, until
 from workflows.registry import Index, Table
 
 
@@ -93,8 +93,12 @@ def _settings(
 ) -> None:
     dynamodb = ctx.client("dynamodb")
     if pitr:
-        dynamodb.update_continuous_backups(
-            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        retry(
+            lambda: dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            ),
+            BACKUPS_NOT_READY,
+            sleep=ctx.sleep,
         )
     if not ttl:
         return

@@ -13,16 +13,26 @@ from typing import Any, TypeVar
 from infra.plan import error_code
 
 T = TypeVar("T")
+# error code -> parts of its message, any of which makes it worth another attempt
+Retryable = dict[str, tuple[str, ...]]
 
-# A role created seconds ago is not yet visible to the service assuming it.
-ROLE_NOT_READY = {
-    "InvalidParameterValueException": "cannot be assumed",  # Lambda
-    "AccessDeniedException": "assume",  # Step Functions: "not authorized to assume the provided role"
-    "ValidationException": "assume",  # Scheduler, Pipes
-    "BadRequestException": "assume",  # API Gateway
+# A role created seconds ago, or its policy written seconds ago, is not yet visible to the service
+# assuming it: each code is retried only when its message says so (any of the parts).
+ROLE_NOT_READY: Retryable = {
+    # Lambda: the trust not yet seen, or the policy not yet seen while it checks the role can
+    # write X-Ray traces ("...does not have permissions to call PutTraceSegments on XRAY")
+    "InvalidParameterValueException": ("cannot be assumed", "execution role does not have permissions"),
+    # Step Functions: "not authorized to assume the provided role", and with logging on, the
+    # log-delivery grants not yet seen ("not authorized to access the Log Destination")
+    "AccessDeniedException": ("assume", "Log Destination"),
+    "ValidationException": ("assume",),  # Scheduler, Pipes
+    "BadRequestException": ("assume",),  # API Gateway
 }
 # Lambda refuses a change while another one is being applied.
-IN_PROGRESS = {"ResourceConflictException": "", "ConflictException": ""}
+IN_PROGRESS: Retryable = {"ResourceConflictException": ("",), "ConflictException": ("",)}
+# DynamoDB enables continuous backups on a new table in the background and refuses to turn on
+# point-in-time recovery until it has ("Backups are being enabled for the table").
+BACKUPS_NOT_READY: Retryable = {"ContinuousBackupsUnavailableException": ("",)}
 
 
 class WaitTimeout(Exception):
@@ -31,7 +41,7 @@ class WaitTimeout(Exception):
 
 def retry(
     call: Callable[[], T],
-    retryable: dict[str, str],
+    retryable: Retryable,
     *,
     attempts: int = 12,
     delay: float = 1.0,
@@ -43,8 +53,8 @@ def retry(
         try:
             return call()
         except Exception as error:
-            code = error_code(error)
-            if code not in retryable or retryable[code] not in str(error) or attempt == attempts - 1:
+            parts = retryable.get(error_code(error), ())
+            if not any(part in str(error) for part in parts) or attempt == attempts - 1:
                 raise
             sleep(min(delay * 2**attempt, max_delay))
     raise AssertionError("unreachable")

@@ -10,18 +10,22 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import functions, packaging, statemachines
+from infra import functions, packaging, statemachines, tables
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
 from workflows import WORKFLOWS
+from workflows.registry import Table
 
 LOTTERY = WORKFLOWS["lottery"]
 FN = LOTTERY.function("record-winners")
 NAME = "pyflows-staging-lottery-record-winners"
 ROLE = "arn:aws:iam::123456789012:role/pyflows-staging-lottery-record-winners"
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+# Lambda checks that the role may write traces when tracing is Active: the policy just written may
+# not be visible yet.
+NO_XRAY_YET = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
 
 
 @pytest.fixture
@@ -151,5 +155,91 @@ def test_state_machine_creation_waits_for_its_role(
 
 
 def test_role_errors_are_recognised_by_code_and_message() -> None:
-    assert ROLE_NOT_READY["InvalidParameterValueException"] in ROLE_NOT_ASSUMABLE
+    assert any(part in ROLE_NOT_ASSUMABLE for part in ROLE_NOT_READY["InvalidParameterValueException"])
     assert packaging.build(FN.handler).sha256 == packaging.build(FN.handler).sha256
+
+
+def test_create_retries_until_the_new_policy_lets_the_function_trace(
+    ctx: Context, slept: list[float], lam: Stubber
+) -> None:
+    lam.add_response("list_functions", {"Functions": []})
+    lam.add_client_error("create_function", "InvalidParameterValueException", NO_XRAY_YET, 400)
+    lam.add_response("create_function", config(State="Pending"))
+    lam.add_response("get_function_configuration", config(State="Active", LastUpdateStatus="Successful"))
+    lam.add_response("publish_version", config(Version="1"))
+    lam.add_response("get_function_configuration", config(State="Active", Version="1"))
+    lam.add_response("create_alias", {"Name": "staging", "FunctionVersion": "1"})
+    assert functions.configuration(ctx, LOTTERY, FN, ROLE)["TracingConfig"] == {"Mode": "Active"}
+    assert functions.ensure(ctx, LOTTERY, FN, ROLE).version == "1"
+    assert slept == [1.0]
+
+
+def test_state_machine_creation_waits_for_its_log_delivery_grants(ctx: Context, slept: list[float]) -> None:
+    client = boto3.client(
+        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    ctx._clients["stepfunctions"] = client
+    # Step Functions checks, with logging on, that the role may deliver logs: its policy is seconds old
+    message = "The state machine IAM Role is not authorized to access the Log Destination"
+    arn = ctx.names.state_machine_arn(LOTTERY)
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "no", 400)
+        stubber.add_client_error("create_state_machine", "AccessDeniedException", message, 400)
+        stubber.add_client_error("create_state_machine", "AccessDeniedException", message, 400)
+        stubber.add_response("create_state_machine", {"stateMachineArn": arn, "creationDate": "2026-01-01"})
+        definition = statemachines.render(ctx.names, LOTTERY)
+        assert statemachines.ensure(ctx, LOTTERY, definition, ROLE) == arn
+        stubber.assert_no_pending_responses()
+    assert slept == [1.0, 2.0]
+
+
+def test_a_state_machine_role_without_logging_grants_still_fails(ctx: Context, slept: list[float]) -> None:
+    client = boto3.client(
+        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    ctx._clients["stepfunctions"] = client
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "no", 400)
+        for _ in range(12):
+            stubber.add_client_error(
+                "create_state_machine",
+                "AccessDeniedException",
+                "not authorized to access the Log Destination",
+            )
+        with pytest.raises(client.exceptions.ClientError, match="Log Destination"):
+            statemachines.ensure(ctx, LOTTERY, statemachines.render(ctx.names, LOTTERY), ROLE)
+    assert len(slept) == 11  # bounded: a policy that really lacks them is named within two minutes
+    assert sum(slept) < 120
+
+
+def test_point_in_time_recovery_waits_until_dynamodb_has_enabled_backups(
+    ctx: Context, slept: list[float]
+) -> None:
+    client = boto3.client(
+        "dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    ctx._clients["dynamodb"] = client
+    table, name = Table("winners", ("id", "S"), ttl_attribute="expires"), "pyflows-staging-lottery-winners"
+    description = {"TableName": name, "TableStatus": "ACTIVE"}
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_table", "ResourceNotFoundException", "not found", 400)
+        stubber.add_response("create_table", {"TableDescription": {**description, "TableStatus": "CREATING"}})
+        stubber.add_response("describe_table", {"Table": description})
+        for _ in range(2):
+            stubber.add_client_error(
+                "update_continuous_backups",
+                "ContinuousBackupsUnavailableException",
+                f"Backups are being enabled for the table: {name}. Please retry later",
+                400,
+            )
+        stubber.add_response("update_continuous_backups", {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED"
+        }})  # fmt: skip
+        stubber.add_response(
+            "update_time_to_live",
+            {"TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires"}},
+            {"TableName": name, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires"}},
+        )
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert slept == [1.0, 2.0]
