@@ -46,14 +46,21 @@ def policy(statements: Iterable[Statement]) -> Policy:
     return {"Version": "2012-10-17", "Statement": [s for s in statements if s["Action"]]}
 
 
+# Services that assume a role without saying for which account: a condition on aws:SourceAccount
+# would never match and every assumption would be refused (API Gateway answers each request with
+# a 500, "API Gateway does not have permission to assume the provided role").
+NO_SOURCE_ACCOUNT = frozenset(("lambda", "apigateway"))
+
+
 def trust(service: str, names: Names) -> Policy:
-    """Who may assume the role; the account condition guards against a confused deputy."""
+    """Who may assume the role; the account condition guards against a confused deputy where
+    the service sets it."""
     principal: Statement = {
         "Effect": "Allow",
         "Principal": {"Service": f"{service}.amazonaws.com"},
         "Action": "sts:AssumeRole",
     }
-    if service != "lambda":
+    if service not in NO_SOURCE_ACCOUNT:
         principal["Condition"] = {"StringEquals": {"aws:SourceAccount": names.account}}
     return {"Version": "2012-10-17", "Statement": [principal]}
 

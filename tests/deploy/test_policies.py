@@ -179,6 +179,19 @@ def test_trust_policies_name_one_service(names: Names) -> None:
     assert document["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
 
 
+def test_the_apis_role_trusts_api_gateway_without_an_account_condition(names: Names) -> None:
+    # API Gateway sets no aws:SourceAccount when it assumes an integration's credentials role:
+    # with the condition, every request that starts a workflow would fail with a 500.
+    document = iam.trust("apigateway", names)
+    assert document["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    for service in ("states", "scheduler", "pipes"):  # these set it: the condition stays
+        assert iam.trust(service, names)["Statement"][0]["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT}
+        }
+
+
 def test_functions_get_the_dependencies_layer_and_on_aws_the_powertools_layer_of_their_region(
     names: Names, workflows: list[Workflow]
 ) -> None:
