@@ -33,6 +33,12 @@ def served(workflows: Iterable[Workflow]) -> list[tuple[Workflow, Route]]:
     return [(wf, r) for wf in workflows for r in wf.routes]
 
 
+def _items(api: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a listing: AWS answers in pages, and an API, route or stage past the first
+    page would be taken for missing (a second API of the same name created on every deploy)."""
+    return [item for page in api.get_paginator(operation).paginate(**kwargs) for item in page["Items"]]
+
+
 @dataclass(frozen=True)
 class Api:
     api_id: str
@@ -50,7 +56,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     role = ""  # only routes that start workflows need one; function routes use resource policies
     if starts:
         role = iam.ensure_role(ctx, name, "apigateway", policy(ctx, starts), "The HTTP API starts workflows")
-    existing = [a for a in api.get_apis()["Items"] if a["Name"] == name]
+    existing = [a for a in _items(api, "get_apis") if a["Name"] == name]
     if existing:
         ctx.same("http api", name)
         current = existing[0]
@@ -84,7 +90,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
             "PayloadFormatVersion": "2.0",
         }
         _route(ctx, api_id, route, integration, authorizer, f"function {fn.name}")
-    stages = [s["StageName"] for s in api.get_stages(ApiId=api_id)["Items"]]
+    stages = [s["StageName"] for s in _items(api, "get_stages", ApiId=api_id)]
     if "$default" in stages:
         ctx.same("stage", f"{name} $default")
     elif ctx.change("stage", f"{name} $default", Action.CREATE, "auto-deploy"):
@@ -103,7 +109,7 @@ def _authorizer(ctx: Context, api_id: str) -> str | None:
     issuer, audience = auth.ensure(ctx)
     desired = {"Issuer": issuer, "Audience": [audience]}
     # Found through the routes that use it: the local cloud (moto) has no GetAuthorizers.
-    used = {r["AuthorizerId"] for r in api.get_routes(ApiId=api_id)["Items"] if r.get("AuthorizerId")}
+    used = {r["AuthorizerId"] for r in _items(api, "get_routes", ApiId=api_id) if r.get("AuthorizerId")}
     found = [
         a
         for a in (api.get_authorizer(ApiId=api_id, AuthorizerId=i) for i in sorted(used))
@@ -138,7 +144,7 @@ def _route(
     authorizer = authorizer if route.auth else None
     api = ctx.client("apigatewayv2")
     current = ctx.inventory(
-        f"routes {api_id}", lambda: {r["RouteKey"]: r for r in api.get_routes(ApiId=api_id)["Items"]}
+        f"routes {api_id}", lambda: {r["RouteKey"]: r for r in _items(api, "get_routes", ApiId=api_id)}
     ).get(key)
     target_id = current["Target"].split("/", 1)[1] if current and current.get("Target") else None
     seen = api.get_integration(ApiId=api_id, IntegrationId=target_id) if target_id else {}
@@ -197,12 +203,12 @@ def _add_permission(ctx: Context, api_id: str, name: str, sid: str, route: Route
 
 def url(ctx: Context) -> str | None:
     api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
-    return next((str(a["ApiEndpoint"]) for a in api.get_apis()["Items"] if a["Name"] == name), None)
+    return next((str(a["ApiEndpoint"]) for a in _items(api, "get_apis") if a["Name"] == name), None)
 
 
 def destroy(ctx: Context) -> None:
     api = ctx.client("apigatewayv2")
-    for found in api.get_apis()["Items"]:
+    for found in _items(api, "get_apis"):
         mine = found["Name"].startswith(ctx.env.resource_name("")) and owned(ctx.env, found.get("Tags", {}))
         if mine and ctx.change("http api", found["Name"], Action.DELETE):
             api.delete_api(ApiId=found["ApiId"])

@@ -1,0 +1,90 @@
+"""What real AWS does that the local cloud does not, driven by botocore Stubber answers shaped as
+AWS's (no cloud, no sleeping): listings in pages, resources that fail after their create call
+returned."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from infra import api
+from infra.environments import load
+from infra.names import Names
+from infra.plan import Action, Context
+from workflows import WORKFLOWS
+
+ACCOUNT = "123456789012"
+TICKETS = WORKFLOWS["ticket-ranking"]
+
+
+@pytest.fixture
+def slept() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def ctx(slept: list[float]) -> Context:
+    env = dataclasses.replace(load("staging"), region="eu-west-1")
+    return Context(env, Names(env, ACCOUNT), out=lambda line: None, sleep=slept.append)
+
+
+def stubbed(ctx: Context, service: str) -> Iterator[Stubber]:
+    client = boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    ctx._clients[service] = client
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def apigw(ctx: Context) -> Iterator[Stubber]:
+    yield from stubbed(ctx, "apigatewayv2")
+
+
+def an_api(name: str, api_id: str) -> dict[str, Any]:
+    endpoint = f"https://{api_id}.example"
+    return {"Name": name, "ApiId": api_id, "ApiEndpoint": endpoint, "ProtocolType": "HTTP"} | {
+        "RouteSelectionExpression": "${request.method} ${request.path}"
+    }
+
+
+def test_the_environments_api_is_found_past_the_first_page_of_apis(ctx: Context, apigw: Stubber) -> None:
+    others = [an_api(f"someone-else-{i}", f"x{i}") for i in range(25)]
+    apigw.add_response("get_apis", {"Items": others, "NextToken": "page-2"})
+    apigw.add_response(
+        "get_apis", {"Items": [an_api("pyflows-staging-api", "ours")]}, {"NextToken": "page-2"}
+    )
+    assert api.url(ctx) == "https://ours.example"
+
+
+def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page(
+    ctx: Context, apigw: Stubber
+) -> None:
+    fn = TICKETS.function("api-search")
+    apigw.add_response("get_apis", {"Items": [an_api("someone-else", "x")], "NextToken": "p2"})
+    apigw.add_response("get_apis", {"Items": [an_api("pyflows-staging-api", "ours")]}, {"NextToken": "p2"})
+    route = {"RouteKey": "GET /tickets/search", "RouteId": "r1", "Target": "integrations/i1"}
+    route |= {"AuthorizationType": "NONE"}
+    apigw.add_response("get_routes", {"Items": [], "NextToken": "p2"})
+    apigw.add_response("get_routes", {"Items": [route]}, {"ApiId": "ours", "NextToken": "p2"})
+    apigw.add_response(
+        "get_integration",
+        {
+            "IntegrationId": "i1",
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": ctx.names.alias_arn(TICKETS, fn),
+            "PayloadFormatVersion": "2.0",
+        },
+    )
+    apigw.add_response("get_stages", {"Items": [], "NextToken": "p2"})
+    apigw.add_response(
+        "get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours", "NextToken": "p2"}
+    )
+    deployed = api.ensure(ctx, [TICKETS])
+    assert deployed == api.Api("ours", "https://ours.example")
+    assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
