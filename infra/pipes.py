@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from infra import iam
 from infra.plan import Action, Context, owned
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
 from workflows.registry import StreamTrigger, Workflow
+
+# Pipes applies a create or an update after its call has answered: the pipe is CREATING or
+# UPDATING, then RUNNING, or failed with a StateReason. A role whose policy IAM has not spread yet
+# fails it ("The provided customer role does not have permissions to call ... on Kinesis"), and
+# nothing else would say so: the stream's records would never start the workflow.
+SETTLING = frozenset(("CREATING", "UPDATING", "STARTING", "STOPPING", "DELETING"))
+ATTEMPTS = 4
 
 
 def ensure(ctx: Context, wf: Workflow) -> None:
@@ -39,23 +47,35 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
         "TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}},
         "DesiredState": "RUNNING",
     }
+
+    def create() -> None:
+        retry(
+            lambda: pipes.create_pipe(
+                Name=name,
+                Source=names.resource_arn(wf, trigger.stream),
+                SourceParameters=source,
+                Tags=ctx.env.tags(),
+                **desired,
+            ),
+            ROLE_NOT_READY,
+            sleep=ctx.sleep,
+        )
+
     try:
         current = pipes.describe_pipe(Name=name)
     except pipes.exceptions.NotFoundException:
         if ctx.change("pipe", name, Action.CREATE, f"{trigger.stream} -> {names.state_machine(wf)}"):
-            retry(
-                lambda: pipes.create_pipe(
-                    Name=name,
-                    Source=names.resource_arn(wf, trigger.stream),
-                    SourceParameters=source,
-                    Tags=ctx.env.tags(),
-                    **desired,
-                ),
-                ROLE_NOT_READY,
-                sleep=ctx.sleep,
-            )
+            _apply(ctx, name, create, create)
+        return
+    if current.get("CurrentState") == "CREATE_FAILED":  # left so by an earlier deploy: made anew
+        reason = f"{current['CurrentState']}: {current.get('StateReason', '')}"
+        if ctx.change("pipe", name, Action.UPDATE, reason):
+            _delete(ctx, name)
+            _apply(ctx, name, create, create)
         return
     drift = [k for k, v in desired.items() if current.get(k) != v]
+    if str(current.get("CurrentState", "")).endswith("FAILED"):
+        drift.append(str(current["CurrentState"]))
     batching = current.get("SourceParameters", {}).get("KinesisStreamParameters", {})
     if any(
         batching.get(k) != v for k, v in source["KinesisStreamParameters"].items() if k != "StartingPosition"
@@ -69,11 +89,55 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
                 k: v for k, v in source["KinesisStreamParameters"].items() if k != "StartingPosition"
             }
         }
-        retry(
-            lambda: pipes.update_pipe(Name=name, SourceParameters=update, **desired),
-            {**ROLE_NOT_READY, **IN_PROGRESS},
+        _apply(
+            ctx,
+            name,
+            lambda: retry(
+                lambda: pipes.update_pipe(Name=name, SourceParameters=update, **desired),
+                {**ROLE_NOT_READY, **IN_PROGRESS},
+                sleep=ctx.sleep,
+            ),
+            create,
+        )
+
+
+def _apply(ctx: Context, name: str, write: Callable[[], None], create: Callable[[], None]) -> None:
+    """`write()` (a create or an update), then wait for Pipes to apply it; a failed pipe is
+    written again after a pause, one that failed to create deleted and created anew, a few
+    times, and then the deploy stops with Pipes' reason."""
+    for attempt in range(ATTEMPTS):
+        write()
+        pipe = until(
+            lambda: ctx.client("pipes").describe_pipe(Name=name),
+            lambda p: p.get("CurrentState") not in SETTLING,
+            f"pipe {name}",
+            interval=5.0,
+            timeout=600.0,
             sleep=ctx.sleep,
         )
+        state = str(pipe.get("CurrentState", ""))
+        if not state.endswith("FAILED"):
+            return
+        if attempt == ATTEMPTS - 1:
+            raise RuntimeError(f"pipe {name} failed to deploy: {state}: {pipe.get('StateReason', '')}")
+        if state == "CREATE_FAILED":  # nothing starts a pipe that failed to create
+            _delete(ctx, name)
+            write = create
+        ctx.sleep(10.0 * 2**attempt)
+
+
+def _delete(ctx: Context, name: str) -> None:
+    pipes = ctx.client("pipes")
+    pipes.delete_pipe(Name=name)
+
+    def gone() -> bool:
+        try:
+            pipes.describe_pipe(Name=name)
+        except pipes.exceptions.NotFoundException:
+            return True
+        return False
+
+    until(gone, bool, f"pipe {name} deleted", interval=5.0, sleep=ctx.sleep)
 
 
 def destroy(ctx: Context) -> None:

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from infra import api
+from infra import pipes as infra_pipes
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Action, Context
@@ -88,3 +89,67 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
     deployed = api.ensure(ctx, [TICKETS])
     assert deployed == api.Api("ours", "https://ours.example")
     assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
+
+
+DEALS = WORKFLOWS["flight-deals"]
+PIPE = "pyflows-staging-flight-deals-price-records"
+PIPE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/pyflows-staging-flight-deals-price-records-pipe"
+# What Pipes records when the role's policy was not yet visible to it as it started reading.
+NOT_PERMITTED_YET = (
+    "Input parameter is invalid from the request due to : The provided customer role does not have "
+    "permissions to call GetShardIterator on Kinesis"
+)
+
+
+@pytest.fixture
+def pipes(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    monkeypatch.setattr(infra_pipes.iam, "ensure_role", lambda *args: PIPE_ROLE)
+    yield from stubbed(ctx, "pipes")
+
+
+def pipe(state: str, reason: str = "") -> dict[str, Any]:
+    return {"Name": PIPE, "CurrentState": state, **({"StateReason": reason} if reason else {})}
+
+
+def test_a_pipe_that_failed_to_create_is_created_again_until_it_runs(
+    ctx: Context, slept: list[float], pipes: Stubber
+) -> None:
+    pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    pipes.add_response("create_pipe", pipe("CREATING"))
+    pipes.add_response("describe_pipe", pipe("CREATING"))
+    pipes.add_response("describe_pipe", pipe("CREATE_FAILED", NOT_PERMITTED_YET))
+    pipes.add_response("delete_pipe", pipe("DELETING"), {"Name": PIPE})
+    pipes.add_response("describe_pipe", pipe("DELETING"))
+    pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    pipes.add_response("create_pipe", pipe("CREATING"))
+    pipes.add_response("describe_pipe", pipe("RUNNING"))
+    infra_pipes.ensure(ctx, DEALS)
+    assert slept == [5.0, 5.0, 10.0]  # polled while creating, while deleting; a pause before anew
+
+
+def test_a_pipe_that_keeps_failing_stops_the_deploy_with_pipes_reason(
+    ctx: Context, slept: list[float], pipes: Stubber
+) -> None:
+    pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    for attempt in range(infra_pipes.ATTEMPTS):
+        pipes.add_response("create_pipe", pipe("CREATING"))
+        pipes.add_response("describe_pipe", pipe("CREATE_FAILED", NOT_PERMITTED_YET))
+        if attempt < infra_pipes.ATTEMPTS - 1:
+            pipes.add_response("delete_pipe", pipe("DELETING"), {"Name": PIPE})
+            pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    with pytest.raises(RuntimeError, match=r"CREATE_FAILED: .*GetShardIterator on Kinesis"):
+        infra_pipes.ensure(ctx, DEALS)
+    assert sum(slept) < 600
+
+
+def test_a_pipe_an_earlier_deploy_left_failed_is_made_anew(
+    ctx: Context, slept: list[float], pipes: Stubber
+) -> None:
+    pipes.add_response("describe_pipe", pipe("CREATE_FAILED", NOT_PERMITTED_YET))
+    pipes.add_response("delete_pipe", pipe("DELETING"), {"Name": PIPE})
+    pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    pipes.add_response("create_pipe", pipe("CREATING"))
+    pipes.add_response("describe_pipe", pipe("RUNNING"))
+    infra_pipes.ensure(ctx, DEALS)
+    assert [(c.kind, c.action) for c in ctx.changes] == [("pipe", Action.UPDATE)]
+    assert "CREATE_FAILED" in ctx.changes[0].detail
