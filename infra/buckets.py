@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.environments import ConfigError
 from infra.plan import Action, Context, error_code, owned, tag_dict, tag_list
 from workflows.registry import Bucket
 
@@ -32,16 +33,31 @@ def _read(call: Any, key: str, **kwargs: Any) -> Any:
         raise
 
 
+def taken(name: str) -> str:
+    return (
+        f"bucket {name}: S3 answers 403 for this account: the name belongs to another AWS account "
+        "(bucket names are global), or these credentials may not list it; another `app` in "
+        "environments.toml (every name starts with it) gives the environment names of its own"
+    )
+
+
 def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
     s3 = ctx.client("s3")
     try:
-        s3.head_bucket(Bucket=name)
+        # A bucket of that name in another account answers 403: never taken for ours, or the
+        # functions would write to it.
+        s3.head_bucket(Bucket=name, ExpectedBucketOwner=ctx.names.account)
     except Exception as error:
+        if error_code(error) == "403":
+            raise ConfigError(taken(name)) from None
         if error_code(error) not in ("404", "NoSuchBucket"):
             raise
         if ctx.change("bucket", name, Action.CREATE):
             where = {} if ctx.env.region == "us-east-1" else {"LocationConstraint": ctx.env.region}
-            s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
+            try:
+                s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
+            except s3.exceptions.BucketAlreadyExists:  # taken between the two calls
+                raise ConfigError(taken(name)) from None
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(ctx.env.tags())})
             _settings(ctx, bucket, name, ["public access", "encryption", "lifecycle"])
         return

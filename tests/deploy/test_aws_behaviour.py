@@ -12,12 +12,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import api
+from infra import api, buckets
 from infra import pipes as infra_pipes
-from infra.environments import load
+from infra.environments import ConfigError, load
 from infra.names import Names
 from infra.plan import Action, Context
 from workflows import WORKFLOWS
+from workflows.registry import Bucket
 
 ACCOUNT = "123456789012"
 TICKETS = WORKFLOWS["ticket-ranking"]
@@ -153,3 +154,31 @@ def test_a_pipe_an_earlier_deploy_left_failed_is_made_anew(
     infra_pipes.ensure(ctx, DEALS)
     assert [(c.kind, c.action) for c in ctx.changes] == [("pipe", Action.UPDATE)]
     assert "CREATE_FAILED" in ctx.changes[0].detail
+
+
+REPORTS = "pyflows-staging-etf-signal-reports"
+
+
+def test_a_bucket_name_another_account_owns_stops_the_deploy(ctx: Context) -> None:
+    # S3 names are global: a bucket of this name elsewhere answers 403 to our account, and
+    # must never be taken for ours (the functions' grants name the bucket, not its owner).
+    for s3 in stubbed(ctx, "s3"):
+        s3.add_client_error(
+            "head_bucket",
+            "403",
+            "Forbidden",
+            403,
+            expected_params={"Bucket": REPORTS, "ExpectedBucketOwner": ACCOUNT},
+        )
+        with pytest.raises(ConfigError, match="another AWS account"):
+            buckets.ensure(ctx, Bucket("reports"), REPORTS)
+
+
+def test_a_bucket_name_taken_as_it_is_created_stops_the_deploy(ctx: Context) -> None:
+    for s3 in stubbed(ctx, "s3"):
+        s3.add_client_error("head_bucket", "404", "Not Found", 404)
+        s3.add_client_error(
+            "create_bucket", "BucketAlreadyExists", "The requested bucket name is not available", 409
+        )
+        with pytest.raises(ConfigError, match="another AWS account"):
+            buckets.ensure(ctx, Bucket("reports"), REPORTS)
