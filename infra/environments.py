@@ -104,7 +104,8 @@ class Environment:
 
     def client(self, service: str, **config: Any) -> Any:
         # StartSyncExecution's host prefix ("sync-") cannot resolve on a loopback endpoint.
-        cfg = Config(inject_host_prefix=not self.is_local, retries={"mode": "standard"}, **config)
+        config.setdefault("retries", {"mode": "standard"})
+        cfg = Config(inject_host_prefix=not self.is_local, **config)
         return self.session.client(service, endpoint_url=self.endpoint, config=cfg)
 
     def account_id(self) -> str:

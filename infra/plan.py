@@ -37,6 +37,14 @@ class Change:
         return f"  {verb:<16} {self.kind:<14} {self.name}{detail}"
 
 
+# AWS throttles control-plane calls per account (Lambda's and IAM's limits are a few to tens of
+# calls a second) and a deploy makes many at once, polling too: botocore's default 3 attempts give
+# up within seconds and stop the deploy half done. The local cloud does not throttle, and a local
+# cloud that is not running should be said at once.
+AWS_RETRIES = {"mode": "standard", "max_attempts": 10}
+LOCAL_RETRIES = {"mode": "standard"}
+
+
 @dataclass
 class Context:
     """What every resource step needs: the environment, its names, clients, and where changes go."""
@@ -68,7 +76,8 @@ class Context:
         # Workflows deploy in parallel: clients are thread-safe, creating them is not.
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.env.client(service)
+                retries = LOCAL_RETRIES if self.env.is_local else AWS_RETRIES
+                self._clients[service] = self.env.client(service, retries=retries)
             return self._clients[service]
 
     def change(self, kind: str, name: str, action: Action, detail: str = "") -> bool:

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from infra import api, buckets
@@ -182,3 +184,36 @@ def test_a_bucket_name_taken_as_it_is_created_stops_the_deploy(ctx: Context) -> 
         )
         with pytest.raises(ConfigError, match="another AWS account"):
             buckets.ensure(ctx, Bucket("reports"), REPORTS)
+
+
+def test_throttled_control_plane_calls_are_retried_past_botocores_default_three_attempts(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, no_aws_credentials: None
+) -> None:
+    """Lambda's control plane answers 429 TooManyRequestsException when many calls arrive at
+    once, as a parallel deploy's do: the deploy's clients keep trying (backing off) for longer."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+    sent: list[str] = []
+
+    def answer(request: Any, **kwargs: Any) -> AWSResponse:
+        sent.append(request.url)
+        if len(sent) <= 5:
+            body = b'{"Type": "User", "message": "Rate exceeded", "Reason": "CallerRateLimitExceeded"}'
+            headers = {"x-amzn-ErrorType": "TooManyRequestsException", "Content-Type": "application/json"}
+            return AWSResponse(request.url, 429, headers, FakeRaw(body))
+        body = b'{"Name": "staging", "FunctionVersion": "4", "Description": "deploy x"}'
+        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, FakeRaw(body))
+
+    lam = ctx.client("lambda")
+    lam.meta.events.register("before-send.lambda.GetAlias", answer)
+    assert lam.get_alias(FunctionName="f", Name="staging")["FunctionVersion"] == "4"
+    assert len(sent) == 6
+
+
+class FakeRaw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **kwargs: Any) -> Iterator[bytes]:
+        yield self.body
