@@ -109,7 +109,13 @@ class Environment:
         return self.session.client(service, endpoint_url=self.endpoint, config=cfg)
 
     def account_id(self) -> str:
-        return str(self.client("sts").get_caller_identity()["Account"])
+        return self.identity()[0]
+
+    def identity(self) -> tuple[str, str]:
+        """(account, partition) of the credentials in use: every ARN deploy builds names both
+        (the partition is `aws` but in China, `aws-cn`, and GovCloud, `aws-us-gov`)."""
+        caller = self.client("sts").get_caller_identity()
+        return str(caller["Account"]), str(caller["Arn"]).split(":")[1]
 
 
 def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:

@@ -56,7 +56,7 @@ class Result:
 
 def names_for(env: Environment) -> Names:
     try:
-        return Names(env, env.account_id())
+        return Names(env, *env.identity())
     except Exception as error:
         where = env.endpoint or f"AWS in {env.region}"
         problem = access_problem(error)  # worded as the CLI and the console word it

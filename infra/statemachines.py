@@ -34,6 +34,8 @@ def render(names: Names, wf: Workflow) -> str:
         listed = ", ".join("${" + t + "}" for t in unknown)
         raise ConfigError(f"{path.name}: no value for {listed} (not a function or resource of {wf.name})")
     rendered = TOKEN.sub(lambda m: values[m.group(1)], text)
+    if names.partition != "aws":  # definitions name service integrations in AWS's main partition
+        rendered = rendered.replace('"arn:aws:states:::', f'"arn:{names.partition}:states:::')
     if "${" in rendered:
         raise ConfigError(f"{path.name}: a placeholder is left after substitution: {_around(rendered)}")
     json.loads(rendered)  # a value that broke the JSON would fail here, before any change

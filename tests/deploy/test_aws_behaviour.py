@@ -5,6 +5,7 @@ returned."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +15,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from infra import api, buckets
+from infra import api, buckets, iam, statemachines
 from infra import pipes as infra_pipes
-from infra.environments import ConfigError, load
+from infra.environments import ConfigError, Environment, load
 from infra.names import Names
 from infra.plan import Action, Context
+from infra.runner import names_for
 from workflows import WORKFLOWS
 from workflows.registry import Bucket
 
@@ -217,3 +219,22 @@ class FakeRaw:
 
     def stream(self, **kwargs: Any) -> Iterator[bytes]:
         yield self.body
+
+
+def test_arns_are_built_in_the_partition_of_the_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In China (aws-cn) and GovCloud (aws-us-gov) an ARN of the `aws` partition names nothing:
+    policies would grant nothing and definitions would call no service."""
+    env = dataclasses.replace(load("staging"), region="cn-north-1")
+    sts = boto3.client("sts", region_name="cn-north-1", aws_access_key_id="x", aws_secret_access_key="y")
+    monkeypatch.setattr(Environment, "client", lambda self, service, **config: sts)
+    with Stubber(sts) as stubber:
+        caller = {"UserId": "AIDA", "Account": ACCOUNT, "Arn": f"arn:aws-cn:iam::{ACCOUNT}:user/deployer"}
+        stubber.add_response("get_caller_identity", caller)
+        names = names_for(env)
+    assert (names.account, names.partition) == (ACCOUNT, "aws-cn")
+    for wf in WORKFLOWS.values():
+        rendered = statemachines.render(names, wf)
+        assert '"arn:aws-cn:states:::lambda:invoke"' in rendered
+        built = [rendered, statemachines.logging_config(names, wf), iam.state_machine_policy(names, wf)]
+        built += [iam.function_policy(names, wf, fn) for fn in wf.functions]
+        assert not [b for b in built if "arn:aws:" in json.dumps(b)], wf.name
