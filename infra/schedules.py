@@ -7,6 +7,7 @@ Schedules cannot be tagged, so they live in a schedule group per environment, wh
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra import iam
@@ -35,6 +36,7 @@ def ensure_group(ctx: Context) -> None:
 
 def ensure(ctx: Context, wf: Workflow) -> None:
     found = schedules(wf)
+    _remove_dropped(ctx, wf, len(found))
     if not found:
         return
     role = iam.ensure_role(
@@ -75,6 +77,24 @@ def _ensure_one(ctx: Context, wf: Workflow, name: str, schedule: Schedule, role:
     detail = f"{schedule.expression} {desired['State'].lower()}"
     if ctx.change("schedule", name, action, detail):
         retry(lambda: call(Name=name, GroupName=group(ctx), **desired), ROLE_NOT_READY, sleep=ctx.sleep)
+
+
+def _remove_dropped(ctx: Context, wf: Workflow, kept: int) -> None:
+    """Delete the workflow's schedules numbered past the registry's: a schedule the registry no
+    longer has would go on starting the workflow (on AWS, where schedules are enabled)."""
+    scheduler = ctx.client("scheduler")
+    numbered = re.compile(rf"{re.escape(wf.name)}-(\d+)")
+    try:
+        pages = scheduler.get_paginator("list_schedules").paginate(
+            GroupName=group(ctx), NamePrefix=f"{wf.name}-"
+        )
+        names = [s["Name"] for page in pages for s in page["Schedules"]]
+    except scheduler.exceptions.ResourceNotFoundException:
+        return  # no group yet: nothing to remove
+    for name in sorted(names):
+        match = numbered.fullmatch(name)
+        if match and int(match.group(1)) > kept and ctx.change("schedule", name, Action.DELETE, "dropped"):
+            scheduler.delete_schedule(Name=name, GroupName=group(ctx))
 
 
 def _seen(current: dict[str, Any], key: str) -> Any:

@@ -212,6 +212,22 @@ def test_drift_of_data_and_state_machines_is_put_back(deployment: Deployment) ->
     assert deployment.deploy()[0].changed == []
 
 
+def test_a_schedule_the_registry_no_longer_has_is_deleted(deployment: Deployment) -> None:
+    # The probe once had a second schedule: left in place it would go on starting the workflow
+    # wherever schedules are enabled. Another workflow's schedule of a like name stays.
+    scheduler, group = deployment.client("scheduler"), "pyflows-dtest-schedules"
+    kept = scheduler.get_schedule(Name="probe-1", GroupName=group)
+    fields = {k: kept[k] for k in ("ScheduleExpression", "FlexibleTimeWindow", "State")}
+    target = {k: kept["Target"][k] for k in ("Arn", "RoleArn")}
+    for name in ("probe-2", "probe-extra-1"):
+        scheduler.create_schedule(Name=name, GroupName=group, Target=target, **fields)
+    result, _ = deployment.deploy()
+    assert [(c.kind, c.name, c.action) for c in result.changed] == [("schedule", "probe-2", Action.DELETE)]
+    listed = {s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]}
+    assert "probe-2" not in listed and {"probe-1", "probe-extra-1"} <= listed
+    scheduler.delete_schedule(Name="probe-extra-1", GroupName=group)
+
+
 def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:
     outputs = infra.outputs(deployment.env)
     lottery = outputs["lottery"]
