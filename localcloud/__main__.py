@@ -24,7 +24,9 @@ def stop(port: int, timeout: float = 30.0) -> str:
     try:
         pid = int(path.read_text())
     except (OSError, ValueError):
-        raise SystemExit(f"no local cloud of this checkout serves port {port} (no {path})") from None
+        raise SystemExit(
+            f"no local cloud of this checkout serves port {port} (no {path}){_served_hint(port)}"
+        ) from None
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists() and b"localcloud" not in cmdline.read_bytes():
         path.unlink(missing_ok=True)  # the pid is another process's now
@@ -38,6 +40,20 @@ def stop(port: int, timeout: float = 30.0) -> str:
         time.sleep(0.1)
     path.unlink(missing_ok=True)
     return f"stopped the local cloud on port {port} (pid {pid})"
+
+
+def _served_hint(port: int) -> str:
+    """Which other ports this checkout's local clouds serve, with the command that stops each:
+    --port defaults to 4566 whatever PYFLOWS_ENDPOINT says."""
+    served = []
+    for path in sorted(pid_file(port).parent.glob("localcloud-*.pid")):
+        try:
+            other, pid = int(path.stem.rsplit("-", 1)[1]), int(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if other != port and _running(pid):
+            served.append(f"python -m localcloud --stop --port {other}")
+    return f"; it serves another port: {' or '.join(served)}" if served else ""
 
 
 def _running(pid: int) -> bool:

@@ -74,7 +74,8 @@ def test_stop_ends_the_local_cloud_this_checkout_serves_on_a_port() -> None:
             capture_output=True, text=True, cwd=ROOT, timeout=60,
         )  # fmt: skip
         assert again.returncode == 1
-        assert again.stderr.strip() == f"no local cloud of this checkout serves port {port} (no {pid_file})"
+        # (then the ports its other local clouds serve, a demo's among them)
+        assert again.stderr.startswith(f"no local cloud of this checkout serves port {port} (no {pid_file})")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -148,4 +149,22 @@ def test_a_port_in_use_says_how_to_stop_what_serves_it_or_to_take_another() -> N
     assert refused.stderr.strip() == (
         f"cannot serve the local cloud on 127.0.0.1:{port}: Address already in use (is a local cloud "
         f"already running? stop it with python -m localcloud --stop --port {port}, or serve on another --port)"
+    )
+
+
+def test_stop_on_a_port_not_served_names_the_ports_this_checkout_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--stop` without --port means 4566, even with PYFLOWS_ENDPOINT exported for another port."""
+    import localcloud.__main__ as main
+    from localcloud import run_files
+
+    monkeypatch.setattr(run_files, "RUN_DIR", tmp_path)
+    (tmp_path / "localcloud-4600.pid").write_text(str(os.getpid()))  # a process that runs
+    (tmp_path / "localcloud-4601.pid").write_text("999999999")  # left behind: no such process
+    with pytest.raises(SystemExit) as refused:
+        main.stop(4566)
+    assert str(refused.value) == (
+        f"no local cloud of this checkout serves port 4566 (no {tmp_path / 'localcloud-4566.pid'}); "
+        "it serves another port: python -m localcloud --stop --port 4600"
     )
