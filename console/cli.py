@@ -10,6 +10,7 @@ exits 2 naming the field.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -96,8 +97,12 @@ def cmd_start(args: argparse.Namespace) -> int:
             print(f"invalid input: {problem['field']}: {problem['message']}", file=sys.stderr)
         return 2
     arn = execution["executionArn"]
-    if not args.json:
-        print(f"{'started' if created else 'already started'} {arn}")
+    if not args.json and created:
+        print(f"started {arn}")
+    elif not args.json:  # what follows is that run's end, not a new run's
+        print(
+            f"already started {arn} (by an earlier start with this name and input; another --name starts a new one)"
+        )
     # An Express start (StartSyncExecution) returns once the execution has ended, and a named one
     # may have ended before: say how, as --wait does, rather than exit 1 silently.
     if args.wait or execution["status"] in CLOSED:
@@ -134,12 +139,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(execution)
         return 0
+    history = functools.cache(lambda: svc.history(execution["executionArn"]))  # read once, if at all
     for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
     if execution.get("error"):
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
-        failed_in = runs.failed_in(svc.history(execution["executionArn"]))
+        failed_in = runs.failed_in(history())
         if failed_in:
             print(f"{'failed in':<10} {failed_in}")
     if (
@@ -148,9 +154,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
         and execution.get("redriveStatus")
     ):
         redrivable = execution["redriveStatus"] == "REDRIVABLE"
-        print(
-            f"{'redrive':<10} {'possible' if redrivable else execution.get('redriveStatusReason', 'not possible')}"
-        )
+        shown = "possible" if redrivable else execution.get("redriveStatusReason", "not possible")
+        fail_state = runs.ended_in_fail_state(history()) if redrivable else None
+        if fail_state:
+            shown += f", but it would only run {fail_state} again: start it afresh once the cause is fixed"
+        print(f"{'redrive':<10} {shown}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
         print(f"{key}:")

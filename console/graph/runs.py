@@ -82,6 +82,15 @@ def failed_in(events: list[dict[str, Any]]) -> str | None:
     return state
 
 
+def ended_in_fail_state(events: list[dict[str, Any]]) -> str | None:
+    """The top-level Fail state the execution ended in (a caught error led it there), or None: a
+    redrive restarts there, so it only fails again."""
+    if len(events) < 2 or events[-1]["type"] != "ExecutionFailed" or events[-2]["type"] != "FailStateEntered":
+        return None
+    name = event_details(events[-2]).get("name")
+    return str(name) if name else None
+
+
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text

@@ -128,11 +128,18 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     assert lines["error"] == "NotEnoughEligibleEmployees"
     assert lines["cause"].startswith("99 winners requested but only ") and "Traceback" not in out
     assert "failed in  Validate Request" in out
-    assert lines["redrive"] == "possible"
+    # caught, alerted and ended in Failed: a redrive restarts there, which describe says
+    only_failed = "possible, but it would only run Failed again: start it afresh once the cause is fixed"
+    assert lines["redrive"] == only_failed
     code, out, err = run(capsys, "redrive", name, "--wait")  # it fails again, and says why
     assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
     code, out, _ = run(capsys, "describe", name)
-    assert "redrive    possible" in out  # failed again: it may be redriven again
+    assert f"redrive    {only_failed}" in out  # failed again: it may be redriven again, as uselessly
+    # started again under its name once the cause is fixed: the same execution, which says so
+    code, out, _ = run(capsys, "start", "lottery", "--input", f"@{request}", "--wait", "--name", name)
+    assert code == 1 and out.splitlines()[0].endswith(
+        f":{name} (by an earlier start with this name and input; another --name starts a new one)"
+    )
 
 
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
@@ -316,6 +323,7 @@ def test_describe_names_the_map_item_a_run_failed_in(
     assert "failed in  Parse (item 2 of the Map Each)" in in_item  # describe
     assert in_item.endswith("failed in Parse (item 2 of the Map Each)\n")  # history's last line
     assert re.search(r"MapIterationFailed\s+Each #2 ", in_item)
+    assert "would only run" not in in_item  # it did not end in a Fail state: a redrive reruns the Map
     passed_map = {"StartAt": "Each", "States": {"Each": {**each, "Next": "After"}, "After": after}}
     after_map = described(passed_map, [0, 1, 3])
     assert "failed in  After\n" in after_map and after_map.endswith("failed in After\n")
