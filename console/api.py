@@ -139,18 +139,25 @@ def list_executions() -> Response:
     return jsonify({"executions": found[:limit]})
 
 
+def _arn(execution: str) -> str:
+    """An execution's ARN from its ARN or, as the CLI takes it, its name (not taken for an ARN that
+    then does not exist)."""
+    return service().execution_arn(execution)
+
+
 @api.get("/executions/<path:arn>")
 def describe_execution(arn: str) -> Response:
-    return jsonify(service().describe(arn))
+    return jsonify(service().describe(_arn(arn)))
 
 
 @api.get("/executions/<path:arn>/history")
 def execution_history(arn: str) -> Response:
-    return jsonify({"events": service().history(arn)})
+    return jsonify({"events": service().history(_arn(arn))})
 
 
 def _execution_graph(arn: str) -> dict[str, Any]:
     svc = service()
+    arn = _arn(arn)
     execution = svc.describe(arn)
     events = svc.history(arn)
     definition = svc.execution_definition(execution)
@@ -170,9 +177,9 @@ def execution_graph_svg(arn: str) -> Response:
 @api.post("/executions/<path:arn>/stop")
 def stop_execution(arn: str) -> Response:
     body = _body()
-    return jsonify(service().stop(arn, body.get("error"), body.get("cause")))
+    return jsonify(service().stop(_arn(arn), body.get("error"), body.get("cause")))
 
 
 @api.post("/executions/<path:arn>/redrive")
 def redrive_execution(arn: str) -> Response:
-    return jsonify(service().redrive(arn))
+    return jsonify(service().redrive(_arn(arn)))

@@ -77,6 +77,31 @@ def test_start_describe_and_history(client: FlaskClient, finished: Callable[[str
     assert entered[:3] == ["Prepare", "Route", "Fan Out"]
 
 
+def test_an_execution_is_named_by_its_name_as_well_as_its_arn(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    """As in the CLI: the executions list shows names, and an execution's URL may use one."""
+    name = f"by-name-{uuid.uuid4().hex[:8]}"
+    arn = start(client, "shapes", {"count": 1}, name=name).get_json()["executionArn"]
+    finished(arn)
+    assert client.get(f"/api/executions/{name}").get_json()["executionArn"] == arn
+    assert client.get(f"/api/executions/{name}/history").get_json()["events"][-1]["type"] == (
+        "ExecutionSucceeded"
+    )
+    assert (
+        client.get(f"/api/executions/{name}/graph").get_json()["states"]["Prepare"]["status"] == "succeeded"
+    )
+    assert (
+        client.post(f"/api/executions/{name}/stop").get_json()["message"]
+        == "execution is SUCCEEDED, not RUNNING"
+    )
+    unknown = client.get("/api/executions/no-such-name")
+    assert (unknown.status_code, unknown.get_json()["message"]) == (
+        404,
+        "no execution named 'no-such-name' in local",
+    )
+
+
 def test_bad_input_is_400_naming_the_field(client: FlaskClient) -> None:
     cases = {
         "count": {"count": "three"},
