@@ -7,6 +7,7 @@ broken (a `Next` to no state, a state nothing reaches, a path with no end).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -174,8 +175,24 @@ def parse_problems(text: str) -> list[str]:
     try:
         AmazonStateLanguageParser.parse(concrete)
     except Exception as error:  # the parser raises several exception types; any is a problem
-        return [f"ASL parser: {error}"]
+        return [f"ASL parser: {_expecting_few(str(error))}"]
     return []
+
+
+_EXPECTING = re.compile(r"expecting \{([^{}]*)\}")
+
+
+def _expecting_few(message: str, most: int = 10) -> str:
+    """The parser's message with its list of expected tokens (up to every field name of the
+    grammar, thousands of characters) cut to the few closest to the input it refused."""
+    found = _EXPECTING.search(message)
+    tokens = found.group(1).split(", ") if found else []
+    if not found or len(tokens) <= most:
+        return message
+    given = re.search(r"input (.*?) expecting", message)
+    close = difflib.get_close_matches(given.group(1), tokens, n=3, cutoff=0.6) if given else []
+    like = f", such as {', '.join(close)}" if close else ""
+    return f"{message[: found.start()]}expecting one of {len(tokens)} tokens{like}{message[found.end() :]}"
 
 
 def file_problems(text: str, *, standard: bool = True, map_items: int = 1) -> list[str]:

@@ -64,6 +64,16 @@ def test_invalid_asl_is_rejected_by_the_parser() -> None:
     assert definitions.parse_problems(json.dumps(definition))
 
 
+def test_the_parsers_list_of_expected_tokens_is_cut_to_the_closest() -> None:
+    """The grammar's every field name would follow a misspelt one: the problem names the likely one."""
+    misspelt = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Nxt": "B", "End": True}}}
+    (problem,) = definitions.parse_problems(json.dumps(misspelt))
+    assert problem.startswith("ASL parser: ") and len(problem) < 300, problem
+    assert "mismatched input '\"Nxt\"' expecting one of " in problem and "such as '\"Next\"'" in problem
+    (few,) = definitions.parse_problems(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Taks"}}}))
+    assert few.endswith("'\"Parallel\"', '\"Map\"'}")  # eight: all named
+
+
 def test_a_stale_file_is_reported(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     stale = tmp_path / "lottery.asl.json"
     stale.write_text(definitions.render(LOTTERY).replace("Lucky", "Lucky"))
