@@ -5,7 +5,8 @@ moto checks no permissions (its IAM enforcement authenticates IAM users against 
 and checks actions only against resource "*"). Here a function's worker signs its requests with
 credentials of its own role session (`credentials`), and every request made with them is checked
 against the role's inline and attached policies (Allow and Deny by action and resource), for the
-resource the request names (a table, index, topic, object, parameter...). A grant that deploy
+resource the request names (a table, index, topic, object, parameter...), and a GetObject of a
+missing key is refused, as S3 refuses it, to a role that may not list the bucket. A grant that deploy
 forgot then fails in the local cloud's tests as it would on AWS, instead of after the deploy.
 The engine's Tasks act as their state machine's role, or their own Credentials' role
 (`state_machine_authorization`, and `state_machine_refusal` for the Lambda Invoke it makes without
@@ -39,6 +40,7 @@ _iam_backends = pins.resolve("moto.iam.models", "iam_backends")
 _XmlError = pins.resolve("moto.core.exceptions", "_RESTError")
 _JsonError = pins.resolve("moto.core.exceptions", "JsonRESTError")
 _S3AccessDenied = pins.resolve("moto.s3.exceptions", "S3AccessDeniedError")
+_s3_backends = pins.resolve("moto.s3.models", "s3_backends")
 
 LOG = logging.getLogger(__name__)
 
@@ -291,6 +293,20 @@ def _refuse(service: str, message: str) -> Exception:
     return error
 
 
+def _unlisted_missing_key(session: _Session, action: str, arn: str, account: str) -> str | None:
+    """S3 answers a GetObject of a key that does not exist 403, not NoSuchKey, to a caller that may
+    not list the bucket (it would tell what the bucket holds): a task that expects NoSuchKey needs
+    s3:ListBucket too."""
+    if action != "s3:GetObject":
+        return None
+    bucket, _, key = arn.split(":::", 1)[-1].partition("/")
+    try:
+        found = _s3_backends[account]["global"].get_object(bucket, key)
+    except Exception:  # no such bucket: S3 says so, whoever asks
+        return None
+    return None if found is not None else _refusal(session, "s3:ListBucket", f"{arn.split('/', 1)[0]}")
+
+
 def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
     def authorize_as_role(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         caller = _caller(self.headers)
@@ -305,7 +321,7 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
         else:
             asked = _asked(service, operation, self, region, account)
         for action, arn in asked:
-            message = _refusal(session, action, arn)
+            message = _refusal(session, action, arn) or _unlisted_missing_key(session, action, arn, account)
             if message is not None:
                 raise _refuse(service, message)
         return None

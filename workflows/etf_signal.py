@@ -176,7 +176,8 @@ WORKFLOW = Workflow(
             name="compute-signals",
             handler="tasks.etf_signal.compute_signals.handler",
             description="Computes the day's signals and writes the report (JSON and text)",
-            access=(Access("reports", ("s3:GetObject", "s3:PutObject")),),
+            # ListBucket: without it S3 answers a day with no report yet 403, not NoSuchKey
+            access=(Access("reports", ("s3:ListBucket", "s3:GetObject", "s3:PutObject")),),
             environment={"REPORTS_BUCKET": "reports"},
             timeout=30,
         ),

@@ -1,7 +1,8 @@
 """Compute Signals: the day's signals from the prices in S3, and the report (JSON and text) beside them.
 
 A fund whose prices could not be fetched is listed as missing in the report: a partial report
-is worth more to subscribers than none. The day is closed (nothing written, nothing sent) only
+is worth more to subscribers than none. Another run of the same day adds to the day's report:
+funds it did not signal keep what an earlier run found (signals.report). The day is closed (nothing written, nothing sent) only
 when every fund answered that it has no bar for it. When no fund could be signalled and at least
 one failed (every fund failing, or some failing and the rest without a bar: a suspended fund
 during a provider outage is no holiday), the run fails and alerts, naming the failed funds.
@@ -58,11 +59,10 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         for code, f in sorted(fetched.items())
         if f["status"] != "ok"
     ]
-    day_report = signals.report(day, found, missing, asdict(strategy))
-    text_key = storage.report_key(day, "txt")
-    storage.put(
-        storage.report_key(day, "json"), json.dumps(day_report, ensure_ascii=False), "application/json"
-    )
+    json_key, text_key = storage.report_key(day, "json"), storage.report_key(day, "txt")
+    earlier = storage.find_json(json_key)
+    day_report = signals.report(day, found, missing, asdict(strategy), earlier)
+    storage.put(json_key, json.dumps(day_report, ensure_ascii=False), "application/json")
     storage.put(text_key, signals.text(day_report), "text/plain; charset=utf-8")
     metrics.add_metric(name="FundsMissing", unit=MetricUnit.Count, value=len(missing))
     return {
@@ -71,5 +71,5 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         "subject": signals.subject(day_report),
         "text_key": text_key,
         "summary": day_report["summary"],
-        "missing": [m["ts_code"] for m in missing],
+        "missing": [m["ts_code"] for m in day_report["missing"]],
     }

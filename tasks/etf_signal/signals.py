@@ -87,7 +87,22 @@ def report(
     signals: Sequence[Mapping[str, Any]],
     missing: Sequence[Mapping[str, str]],
     strategy: Mapping[str, int],
+    earlier: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The day's report. An `earlier` report of the same day and strategy keeps the funds this run
+    did not signal: a second run (for fewer funds, or with a fund failing now) adds to what
+    subscribers were sent instead of taking it away."""
+    if earlier and earlier.get("strategy") == dict(strategy):
+        signalled = {s["ts_code"] for s in signals}
+        kept = [s for s in earlier["signals"] if s["ts_code"] not in signalled]
+        signals = [*signals, *kept]
+        signalled |= {s["ts_code"] for s in kept}
+        missing = [m for m in missing if m["ts_code"] not in signalled]
+        named = signalled | {m["ts_code"] for m in missing}
+        missing = sorted(
+            [*missing, *(m for m in earlier["missing"] if m["ts_code"] not in named)],
+            key=lambda m: m["ts_code"],
+        )
     counts = {a: sum(1 for s in signals if s["action"] == a) for a in ("BUY", "SELL", "HOLD")}
     return {
         "date": date,

@@ -33,3 +33,12 @@ def get_text(key: str) -> str:
 
 def get_json(key: str) -> Any:
     return json.loads(get_text(key))
+
+
+def find_json(key: str) -> Any:
+    """The document at `key`, or None when there is none."""
+    s3 = clients.client("s3")
+    try:
+        return json.loads(s3.get_object(Bucket=bucket(), Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None

@@ -94,6 +94,20 @@ def test_anything_else_is_access_denied_naming_the_action_and_resource(caller: A
     assert publish["error"] == "AuthorizationError"
     assert caller("s3", "get_object", Bucket="other-bucket", Key="k")["error"] == "AccessDenied"
     assert caller("s3", "put_object", Bucket="granted-bucket", Key="k", Body="x")["error"] == "AccessDenied"
+    # a key that is not there, to a role that may read objects but not list the bucket: 403, as S3
+    assert caller("s3", "get_object", Bucket="granted-bucket", Key="nothing")["error"] == "AccessDenied"
+
+
+def test_a_missing_key_is_no_such_key_to_a_role_that_may_list_the_bucket(
+    caller: Any, cloud: LocalCloud
+) -> None:
+    listing = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::granted-bucket"}
+    policy = {"Version": "2012-10-17", "Statement": [listing]}
+    cloud.client("iam").put_role_policy(
+        RoleName="caller-role", PolicyName="list", PolicyDocument=json.dumps(policy)
+    )
+    assert caller("s3", "get_object", Bucket="granted-bucket", Key="nothing")["error"] == "NoSuchKey"
+    assert caller("s3", "get_object", Bucket="granted-bucket", Key="k") == {"error": None}
 
 
 def test_a_refused_request_changes_nothing_and_other_callers_are_not_checked(

@@ -220,6 +220,29 @@ def test_a_failing_fund_is_named_missing_in_the_report(
     ]
 
 
+def test_another_run_of_the_day_adds_to_its_report_without_taking_away(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    """A second run for fewer funds, or with a fund failing now, keeps what the first run signalled
+    (and emailed); a fund missing from the first that the second signals is no longer missing."""
+    funds = config.funds()
+    late, failing = funds[0], funds[1]
+    tushare.fail(ts_code=late["ts_code"])
+    first = compute(DAY, fetch(DAY, context), context)
+    assert first["missing"] == [late["ts_code"]]
+
+    tushare.recover()
+    tushare.fail(ts_code=failing["ts_code"])
+    again = compute(DAY, fetch(DAY, context, [late, failing]), context)
+
+    report = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.json")["Body"].read()
+    )
+    assert sorted(s["ts_code"] for s in report["signals"]) == sorted(f["ts_code"] for f in funds)
+    assert report["missing"] == [] and again["missing"] == []
+    assert sum(again["summary"].values()) == len(funds)
+
+
 def test_every_fund_failing_is_an_error_not_a_holiday(
     aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
 ) -> None:
