@@ -175,7 +175,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
     for event in events:
         details = event_details(event)
-        shown = details.get("error") or _shown(details.get("input") or details.get("output") or "")
+        shown = _shown(details.get("input") or details.get("output") or "")
+        if details.get("error"):  # the reason beside the name: what --json would be read for
+            cause = cause_message(details.get("cause"))
+            shown = f"{details['error']}: {cause}" if cause else details["error"]
         state = details.get("name", "")
         if event["type"].startswith("MapIteration"):  # which item: a Map's items interleave
             state = f"{state} #{details.get('index')}"

@@ -15,12 +15,16 @@ class NotEnoughEligibleEmployees(TaskError):
     """More winners were asked for than employees who have not won yet."""
 
 
+def _winners(count: int) -> str:
+    return f"{count} winner{'' if count == 1 else 's'}"
+
+
 def check_enough(winners: int, employees: int, past_winners: int) -> int:
     """How many employees can still win; raises when fewer than `winners`."""
     eligible = employees - past_winners
     if winners > eligible:
         raise NotEnoughEligibleEmployees(
-            f"{winners} winners requested but only {max(eligible, 0)} of {employees} employees can still win"
+            f"{_winners(winners)} requested but only {max(eligible, 0)} of {employees} employees can still win"
         )
     return eligible
 
@@ -46,7 +50,7 @@ def first_eligible(order: Iterable[T], winners: int, eligible: Callable[[T], boo
             picked.append(candidate)
             if len(picked) == winners:
                 return picked
-    raise NotEnoughEligibleEmployees(f"{winners} winners requested but only {len(picked)} can still win")
+    raise NotEnoughEligibleEmployees(f"{_winners(winners)} requested but only {len(picked)} can still win")
 
 
 def announcement(names: Iterable[str]) -> str:

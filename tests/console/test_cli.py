@@ -128,6 +128,9 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     assert lines["error"] == "NotEnoughEligibleEmployees"
     assert lines["cause"].startswith("99 winners requested but only ") and "Traceback" not in out
     assert "failed in  Validate Request" in out
+    code, out, _ = run(capsys, "history", name)  # each failure with its reason, not its name alone
+    failed = next(line for line in out.splitlines() if "LambdaFunctionFailed" in line or "TaskFailed" in line)
+    assert "NotEnoughEligibleEmployees: 99 winners requested but only" in failed
     # caught, alerted and ended in Failed: a redrive restarts there, which describe says
     only_failed = "possible, but it would only run Failed again: start it afresh once the cause is fixed"
     assert lines["redrive"] == only_failed
