@@ -23,6 +23,7 @@ SUBSCRIBE: dict[str, Any] = {
             "type": "string",
             "maxLength": 254,
             "pattern": r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+            "x-pattern": "an email address",
         }
     },
     "required": ["email"],

@@ -6,7 +6,7 @@ from tasks.etf_signal import config
 from tasks.shared.documents import DATE
 
 MAX_FUNDS = 50
-TS_CODE = {"type": "string", "pattern": r"^\d{6}\.(SH|SZ)$"}
+TS_CODE = {"type": "string", "pattern": r"^\d{6}\.(SH|SZ)$", "x-pattern": "a fund code such as 510300.SH"}
 FUND = {
     "type": "object",
     "properties": {"ts_code": TS_CODE, "name": {"type": "string"}},

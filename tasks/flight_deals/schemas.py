@@ -9,7 +9,7 @@ from typing import Any
 
 from tasks.shared.documents import DATE
 
-IATA = {"type": "string", "pattern": "^[A-Z]{3}$"}
+IATA = {"type": "string", "pattern": "^[A-Z]{3}$", "x-pattern": "an IATA code of three capital letters"}
 
 FLIGHT_RECORD: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",

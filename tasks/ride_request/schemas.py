@@ -22,6 +22,7 @@ RIDE_BODY: dict[str, Any] = {
         "request_id": {
             "type": "string",
             "pattern": "^[A-Za-z0-9_-]{8,64}$",
+            "x-pattern": '8 to 64 letters, digits, "_" or "-"',
             "description": "Chosen by the client; a retry with the same id never records a second ride",
         },
         "pickup": PICKUP,

@@ -19,7 +19,12 @@ from jsonschema.exceptions import ValidationError
 MAX_INPUT_BYTES = 262_144  # Step Functions' limit for an execution's input
 FORMATS = Draft7Validator.FORMAT_CHECKER  # without it "format" is only a note: 2026-02-30 would pass
 # a calendar date: its shape, then the calendar (2026-02-30 has the shape)
-DATE: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+DATE: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "x-pattern": "a date written YYYY-MM-DD",
+    "format": "date",
+}
 FORMAT_NAMES = {"date": "calendar date"}
 SHOWN_CHARS = 120  # of a wrong value in a message: the field is named, a whole batch need not be
 
@@ -83,7 +88,8 @@ def field_of(error: ValidationError) -> str:
 
 def message_of(error: ValidationError) -> str:
     """jsonschema's message with values written as JSON, as they were sent (true, "two", null),
-    not as Python (True, 'two', None); a pattern as it is written, not as a Python repr ('^\\d{4}')."""
+    not as Python (True, 'two', None); a pattern as it is written, not as a Python repr ('^\\d{4}'),
+    after what it means when the schema says so in `x-pattern` (jsonschema ignores the keyword)."""
     value, expected = _json(error.instance, SHOWN_CHARS), error.validator_value
     if error.validator == "type":
         types = [expected] if isinstance(expected, str) else expected
@@ -92,8 +98,13 @@ def message_of(error: ValidationError) -> str:
         return f"{value} is not one of {_json(expected)}"
     if error.validator == "const":
         return f"{_json(expected)} was expected"
-    if error.validator == "pattern":
-        return f"{value} does not match the pattern {expected}"
+    if error.validator == "pattern":  # in words where the schema gives them ("x-pattern")
+        said = error.schema.get("x-pattern")
+        return (
+            f"{value} is not {said} (the pattern {expected})"
+            if said
+            else f"{value} does not match the pattern {expected}"
+        )
     if error.validator == "format":
         return f"{value} is not a {FORMAT_NAMES.get(expected, expected)}"
     if error.validator == "not":

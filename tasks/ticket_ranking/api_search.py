@@ -22,10 +22,22 @@ QUERY: dict[str, Any] = {
     "properties": {
         "from": DATE,
         "to": DATE,
-        "max_price": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
-        "quantity": {"type": "string", "pattern": r"^[1-9]\d?$"},
-        "limit": {"type": "string", "pattern": r"^([1-9]|[1-9]\d|100)$"},
-        "show": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
+        "max_price": {
+            "type": "string",
+            "pattern": r"^\d+(\.\d+)?$",
+            "x-pattern": "a price such as 120 or 99.50",
+        },
+        "quantity": {"type": "string", "pattern": r"^[1-9]\d?$", "x-pattern": "a whole number from 1 to 99"},
+        "limit": {
+            "type": "string",
+            "pattern": r"^([1-9]|[1-9]\d|100)$",
+            "x-pattern": "a whole number from 1 to 100",
+        },
+        "show": {
+            "type": "string",
+            "pattern": "^[a-z0-9-]{1,64}$",
+            "x-pattern": 'a show\'s slug: lowercase letters, digits and "-"',
+        },
     },
     "required": ["from", "to"],
     "additionalProperties": False,

@@ -13,7 +13,12 @@ RUN_REQUEST: dict[str, Any] = {
     "title": "Ticket ranking run",
     "type": "object",
     "properties": {
-        "show": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$", "description": "Broker performer slug"},
+        "show": {
+            "type": "string",
+            "pattern": "^[a-z0-9-]{1,64}$",
+            "x-pattern": 'a show\'s slug: lowercase letters, digits and "-"',
+            "description": "Broker performer slug",
+        },
         "days_ahead": {
             "type": "integer",
             "minimum": 1,

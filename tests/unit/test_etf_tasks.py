@@ -161,7 +161,7 @@ def test_a_date_that_is_not_one_names_the_pattern_as_it_is_written() -> None:
     [problem] = documents.errors(WORKFLOW.input_schema, {"date": "29/11/2026"})
     assert problem == {
         "field": "date",
-        "message": r'"29/11/2026" does not match the pattern ^\d{4}-\d{2}-\d{2}$',
+        "message": r'"29/11/2026" is not a date written YYYY-MM-DD (the pattern ^\d{4}-\d{2}-\d{2}$)',
     }
 
 

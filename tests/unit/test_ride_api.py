@@ -119,6 +119,14 @@ def test_an_invalid_body_is_400_naming_the_field_and_nothing_starts(body: Any, f
     assert answer_body["fields"][0]["field"] == field and recorder.calls == []
 
 
+def test_a_pattern_broken_is_said_in_words_with_the_pattern() -> None:
+    status, body, _ = answer(Recorder(succeeded()).api(), event({**BODY, "request_id": "r-9"}))
+    assert status == 400
+    assert body["fields"][0]["message"] == (
+        '"r-9" is not 8 to 64 letters, digits, "_" or "-" (the pattern ^[A-Za-z0-9_-]{8,64}$)'
+    )
+
+
 @pytest.mark.parametrize(
     ("request_event", "reason"),
     [
