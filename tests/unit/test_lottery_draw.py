@@ -21,7 +21,7 @@ def test_more_winners_than_eligible_employees_is_refused_with_the_numbers() -> N
 
 
 def test_every_employee_already_won_is_refused_instead_of_looping() -> None:
-    with pytest.raises(NotEnoughEligibleEmployees, match="^1 winner requested but only 0 of 5"):
+    with pytest.raises(NotEnoughEligibleEmployees, match=r"^1 winner requested but only 0 of 5"):
         check_enough(winners=1, employees=5, past_winners=5)
 
 
