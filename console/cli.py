@@ -184,8 +184,10 @@ def cmd_history(args: argparse.Namespace) -> int:
             state = f"{state} #{details.get('index')}"
         rows.append([str(event["id"]), event["type"], state, event["timestamp"], _short(shown)])
     _table(rows)
-    if any(event["type"] == "ExecutionFailed" for event in events):
-        print(f"failed in {runs.failed_in(events)}")
+    # only when it ended so: a redrive may have run it on to success since
+    failed_in = runs.failed_in(events) if events and events[-1]["type"] == "ExecutionFailed" else None
+    if failed_in:
+        print(f"failed in {failed_in}")
     return 0
 
 

@@ -145,6 +145,46 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     )
 
 
+def test_history_says_where_it_failed_only_of_a_run_that_ended_failed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Redriven to success, a run's history still holds its ExecutionFailed; one that failed before
+    any state ran has no state to name."""
+
+    def event(id: int, kind: str, **details: Any) -> dict[str, Any]:
+        key = kind[0].lower() + kind[1:] + "EventDetails"
+        return {"id": id, "type": kind, "timestamp": "t", "previousEventId": id - 1, key: details}
+
+    failed = [
+        event(1, "ExecutionStarted", input="{}"),
+        event(2, "TaskStateEntered", name="Work", input="{}"),
+        event(3, "ExecutionFailed", error="Boom", cause="it broke"),
+    ]
+    redriven = [
+        *failed,
+        event(4, "ExecutionRedriven"),
+        event(5, "TaskStateEntered", name="Work", input="{}"),
+        event(6, "TaskStateExited", name="Work", output="{}"),
+        event(7, "ExecutionSucceeded", output="{}"),
+    ]
+    at_once = [event(1, "ExecutionStarted", input="{}"), event(2, "ExecutionFailed", error="Boom")]
+
+    class Recorded:
+        def __init__(self, events: list[dict[str, Any]]) -> None:
+            self.events = events
+
+        def execution_arn(self, execution: str) -> str:
+            return execution
+
+        def history(self, arn: str) -> list[dict[str, Any]]:
+            return self.events
+
+    for events, last in ((failed, "failed in Work"), (redriven, "7"), (at_once, "2")):
+        monkeypatch.setattr("console.cli._service", lambda args, events=events: Recorded(events))
+        code, out, _ = run(capsys, "history", "some-run")
+        assert code == 0 and out.splitlines()[-1].startswith(last), out
+
+
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": "two"}')
     assert code == 2
