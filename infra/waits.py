@@ -22,9 +22,11 @@ ROLE_NOT_READY: Retryable = {
     # Lambda: the trust not yet seen, or the policy not yet seen while it checks the role can
     # write X-Ray traces ("...does not have permissions to call PutTraceSegments on XRAY")
     "InvalidParameterValueException": ("cannot be assumed", "execution role does not have permissions"),
-    # Step Functions: "not authorized to assume the provided role", and with logging on, the
-    # log-delivery grants not yet seen ("not authorized to access the Log Destination")
-    "AccessDeniedException": ("assume", "Log Destination"),
+    # Step Functions: "...is authorized to assume the provided role", and with logging on, the
+    # log-delivery grants not yet seen ("not authorized to access the Log Destination"); not a bare
+    # "assume", which the deployer's own refusals hold ("User: ...:assumed-role/ci/... is not
+    # authorized to perform ...") and would be retried for a minute and a half
+    "AccessDeniedException": ("authorized to assume", "Log Destination"),
     "ValidationException": ("assume",),  # Scheduler, Pipes
     "BadRequestException": ("assume",),  # API Gateway
 }

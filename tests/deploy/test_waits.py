@@ -154,6 +154,24 @@ def test_state_machine_creation_waits_for_its_role(
     assert slept == [1.0]
 
 
+def test_the_deployers_own_refusal_is_not_waited_out(ctx: Context, slept: list[float]) -> None:
+    # a deployer acting as a role is named by its assumed-role ARN: no propagation to wait for
+    client = boto3.client(
+        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    ctx._clients["stepfunctions"] = client
+    message = (
+        "User: arn:aws:sts::123456789012:assumed-role/ci-deployer/run-42 is not authorized to perform: "
+        "states:CreateStateMachine on resource: arn:aws:states:eu-west-1:123456789012:stateMachine:x"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "no", 400)
+        stubber.add_client_error("create_state_machine", "AccessDeniedException", message, 400)
+        with pytest.raises(client.exceptions.ClientError, match="not authorized to perform"):
+            statemachines.ensure(ctx, LOTTERY, statemachines.render(ctx.names, LOTTERY), ROLE)
+    assert slept == []
+
+
 def test_role_errors_are_recognised_by_code_and_message() -> None:
     assert any(part in ROLE_NOT_ASSUMABLE for part in ROLE_NOT_READY["InvalidParameterValueException"])
     assert packaging.build(FN.handler).sha256 == packaging.build(FN.handler).sha256
