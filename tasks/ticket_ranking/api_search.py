@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tasks.shared.api import error, invalid, response
 from tasks.shared.documents import DATE
 from tasks.ticket_ranking import coverage, store
-from tasks.ticket_ranking.schemas import DEFAULT_SHOW
+from tasks.ticket_ranking.schemas import DEFAULT_SHOW, SHOW
 
 QUERY: dict[str, Any] = {
     "type": "object",
@@ -33,11 +33,7 @@ QUERY: dict[str, Any] = {
             "pattern": r"^([1-9]|[1-9]\d|100)$",
             "x-pattern": "a whole number from 1 to 100",
         },
-        "show": {
-            "type": "string",
-            "pattern": "^[a-z0-9-]{1,64}$",
-            "x-pattern": 'a show\'s slug: lowercase letters, digits and "-"',
-        },
+        "show": SHOW,
     },
     "required": ["from", "to"],
     "additionalProperties": False,

@@ -7,18 +7,19 @@ from tasks.shared.documents import DATE
 MAX_PERFORMANCES = 200  # bounds the Map (and the history the linter computes for it)
 DEFAULT_SHOW = "hamilton"
 ID = {"type": "string", "minLength": 1, "maxLength": 128}
+# a broker performer slug: the run request's show and GET /tickets/search's
+SHOW: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[a-z0-9-]{1,64}$",
+    "x-pattern": 'a show\'s slug: 1 to 64 lowercase letters, digits or "-"',
+}
 
 RUN_REQUEST: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "Ticket ranking run",
     "type": "object",
     "properties": {
-        "show": {
-            "type": "string",
-            "pattern": "^[a-z0-9-]{1,64}$",
-            "x-pattern": 'a show\'s slug: lowercase letters, digits and "-"',
-            "description": "Broker performer slug",
-        },
+        "show": {**SHOW, "description": "Broker performer slug"},
         "days_ahead": {
             "type": "integer",
             "minimum": 1,

@@ -338,6 +338,11 @@ def test_search_rejects_a_bad_query_naming_the_field(aws_env: None) -> None:
     assert status == 400 and body["fields"] == [{"field": "to", "message": "is before from"}]
     status, body = search({"from": "2026-13-45", "to": "2027-01-01"})  # the shape of a date, not one
     assert status == 400 and body["fields"][0]["field"] == "from" and "calendar date" in body["message"]
+    status, body = search({"from": "2026-12-01", "to": "2026-12-02", "show": "a" * 65})  # only too long
+    assert (
+        body["fields"][0]["message"].startswith('"aaa')
+        and "is not a show's slug: 1 to 64 " in body["message"]
+    )
 
 
 def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
