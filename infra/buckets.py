@@ -33,11 +33,13 @@ def _read(call: Any, key: str, **kwargs: Any) -> Any:
         raise
 
 
-def taken(name: str) -> str:
-    return (
-        f"bucket {name}: S3 answers 403 for this account: the name belongs to another AWS account "
-        "(bucket names are global), or these credentials may not list it; another `app` in "
-        "environments.toml (every name starts with it) gives the environment names of its own"
+def _not_ours(name: str, answer: str) -> ConfigError:
+    """A bucket name deploy may not use, with S3's `answer` and the way out."""
+    also = ", or these credentials may not list it" if answer == "403" else ""
+    return ConfigError(
+        f"bucket {name}: S3 answers {answer}: the name belongs to another AWS account (bucket names "
+        f"are global){also}; another `app` in environments.toml (every name starts with it) gives "
+        "the environment names of its own"
     )
 
 
@@ -49,7 +51,7 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
         s3.head_bucket(Bucket=name, ExpectedBucketOwner=ctx.names.account)
     except Exception as error:
         if error_code(error) == "403":
-            raise ConfigError(taken(name)) from None
+            raise _not_ours(name, "403") from None
         if error_code(error) not in ("404", "NoSuchBucket"):
             raise
         if ctx.change("bucket", name, Action.CREATE):
@@ -57,7 +59,7 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
             try:
                 s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": where} if where else {}))
             except s3.exceptions.BucketAlreadyExists:  # taken between the two calls
-                raise ConfigError(taken(name)) from None
+                raise _not_ours(name, "BucketAlreadyExists") from None
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(ctx.env.tags())})
             _settings(ctx, bucket, name, ["public access", "encryption", "lifecycle"])
         return

@@ -184,8 +184,11 @@ def test_a_bucket_name_taken_as_it_is_created_stops_the_deploy(ctx: Context) -> 
         s3.add_client_error(
             "create_bucket", "BucketAlreadyExists", "The requested bucket name is not available", 409
         )
-        with pytest.raises(ConfigError, match="another AWS account"):
+        with pytest.raises(
+            ConfigError, match=r"answers BucketAlreadyExists: .*another AWS account"
+        ) as refused:
             buckets.ensure(ctx, Bucket("reports"), REPORTS)
+        assert "403" not in str(refused.value) and "may not list" not in str(refused.value)
 
 
 def test_throttled_control_plane_calls_are_retried_past_botocores_default_three_attempts(
