@@ -41,9 +41,7 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
     rejected = invalid(PATH, {"date": day})
     if rejected:
         return rejected
-    s3 = clients.client("s3")
-    try:
-        report = storage.get_json(storage.report_key(day, "json"))
-    except s3.exceptions.NoSuchKey:
+    report = storage.find_json(storage.report_key(day, "json"))
+    if report is None:
         return error(404, "NotFound", f"no signals for {day}")
     return response(200, report)
