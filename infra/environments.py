@@ -108,9 +108,6 @@ class Environment:
         cfg = Config(inject_host_prefix=not self.is_local, **config)
         return self.session.client(service, endpoint_url=self.endpoint, config=cfg)
 
-    def account_id(self) -> str:
-        return self.identity()[0]
-
     def identity(self) -> tuple[str, str]:
         """(account, partition) of the credentials in use: every ARN deploy builds names both
         (the partition is `aws` but in China, `aws-cn`, and GovCloud, `aws-us-gov`)."""

@@ -40,9 +40,8 @@ class Change:
 # AWS throttles control-plane calls per account (Lambda's and IAM's limits are a few to tens of
 # calls a second) and a deploy makes many at once, polling too: botocore's default 3 attempts give
 # up within seconds and stop the deploy half done. The local cloud does not throttle, and a local
-# cloud that is not running should be said at once.
+# cloud that is not running should be said at once (Environment.client's default).
 AWS_RETRIES = {"mode": "standard", "max_attempts": 10}
-LOCAL_RETRIES = {"mode": "standard"}
 
 
 @dataclass
@@ -76,8 +75,8 @@ class Context:
         # Workflows deploy in parallel: clients are thread-safe, creating them is not.
         with self._lock:
             if service not in self._clients:
-                retries = LOCAL_RETRIES if self.env.is_local else AWS_RETRIES
-                self._clients[service] = self.env.client(service, retries=retries)
+                config = {} if self.env.is_local else {"retries": AWS_RETRIES}
+                self._clients[service] = self.env.client(service, **config)
             return self._clients[service]
 
     def change(self, kind: str, name: str, action: Action, detail: str = "") -> bool:
