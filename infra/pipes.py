@@ -65,13 +65,13 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
         current = pipes.describe_pipe(Name=name)
     except pipes.exceptions.NotFoundException:
         if ctx.change("pipe", name, Action.CREATE, f"{trigger.stream} -> {names.state_machine(wf)}"):
-            _apply(ctx, name, create, create)
+            _apply(ctx, name, create)
         return
     if current.get("CurrentState") == "CREATE_FAILED":  # left so by an earlier deploy: made anew
         reason = f"{current['CurrentState']}: {current.get('StateReason', '')}"
         if ctx.change("pipe", name, Action.UPDATE, reason):
             _delete(ctx, name)
-            _apply(ctx, name, create, create)
+            _apply(ctx, name, create)
         return
     drift = [k for k, v in desired.items() if current.get(k) != v]
     if str(current.get("CurrentState", "")).endswith("FAILED"):
@@ -97,14 +97,13 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
                 {**ROLE_NOT_READY, **IN_PROGRESS},
                 sleep=ctx.sleep,
             ),
-            create,
         )
 
 
-def _apply(ctx: Context, name: str, write: Callable[[], None], create: Callable[[], None]) -> None:
+def _apply(ctx: Context, name: str, write: Callable[[], None]) -> None:
     """`write()` (a create or an update), then wait for Pipes to apply it; a failed pipe is
-    written again after a pause, one that failed to create deleted and created anew, a few
-    times, and then the deploy stops with Pipes' reason."""
+    written again after a pause (one that failed to create deleted first: only a create follows
+    CREATE_FAILED), a few times, and then the deploy stops with Pipes' reason."""
     for attempt in range(ATTEMPTS):
         write()
         pipe = until(
@@ -122,7 +121,6 @@ def _apply(ctx: Context, name: str, write: Callable[[], None], create: Callable[
             raise RuntimeError(f"pipe {name} failed to deploy: {state}: {pipe.get('StateReason', '')}")
         if state == "CREATE_FAILED":  # nothing starts a pipe that failed to create
             _delete(ctx, name)
-            write = create
         ctx.sleep(10.0 * 2**attempt)
 
 
