@@ -26,7 +26,14 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.etf_signal.schemas import DAY_REQUEST, MAX_FUNDS
 from workflows import asl
-from workflows.policies import SETTING_UNAVAILABLE, alert_and_fail, catch_to, lambda_task, provider_retries
+from workflows.policies import (
+    SETTING_UNAVAILABLE,
+    alert_and_fail,
+    catch_to,
+    contention_retry,
+    lambda_task,
+    provider_retries,
+)
 from workflows.registry import Access, Bucket, Function, Route, Schedule, Table, Topic, Workflow
 
 NAME = "etf-signal"
@@ -88,6 +95,7 @@ def build() -> dict[str, Any]:
         {"date.$": "$.day.date", "funds.$": "$.day.funds", "fetched.$": "$.fetched"},
         result_selector={"Payload.$": "$.Payload"},
         result_path="$.signals",
+        extra_retries=[contention_retry(["ReportContended"])],
         comment="Writes signals/<date>/report.json and report.txt",
     )
     send = lambda_task(

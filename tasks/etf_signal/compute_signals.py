@@ -2,7 +2,8 @@
 
 A fund whose prices could not be fetched is listed as missing in the report: a partial report
 is worth more to subscribers than none. Another run of the same day adds to the day's report:
-funds it did not signal keep what an earlier run found (signals.report). The day is closed (nothing written, nothing sent) only
+funds it did not signal keep what an earlier run found (signals.report); two runs at once do not
+overwrite each other (the report is written only if unchanged since it was read). The day is closed (nothing written, nothing sent) only
 when every fund answered that it has no bar for it. When no fund could be signalled and at least
 one failed (every fund failing, or some failing and the rest without a bar: a suspended fund
 during a provider outage is no holiday), the run fails and alerts, naming the failed funds.
@@ -25,6 +26,11 @@ from tasks.shared.powertools import metrics
 
 class NoPrices(TaskError):
     """No fund could be signalled and some failed: there is nothing to report and someone should look."""
+
+
+class ReportContended(Exception):
+    """Another run of the day wrote its report between this one's read and write; retryable (not
+    a TaskError): the workflow runs the task again, which reads the report and merges anew."""
 
 
 @task(COMPUTE)
@@ -60,10 +66,13 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         if f["status"] != "ok"
     ]
     json_key, text_key = storage.report_key(day, "json"), storage.report_key(day, "txt")
-    earlier = storage.find_json(json_key)
+    earlier, version = storage.find_json_tagged(json_key)
     day_report = signals.report(day, found, missing, asdict(strategy), earlier)
-    storage.put(json_key, json.dumps(day_report, ensure_ascii=False), "application/json")
+    # the text first: the run whose JSON lands last has written its text before it
     storage.put(text_key, signals.text(day_report), "text/plain; charset=utf-8")
+    report_text = json.dumps(day_report, ensure_ascii=False)
+    if not storage.put_unless_changed(json_key, report_text, "application/json", version):
+        raise ReportContended(f"the report of {day} changed while this run merged into it")
     metrics.add_metric(name="FundsMissing", unit=MetricUnit.Count, value=len(missing))
     return {
         "market_open": True,

@@ -20,8 +20,9 @@ from tasks.etf_signal import (
     fetch_prices,
     plan_day,
     send_report,
+    signals,
 )
-from tasks.etf_signal.compute_signals import NoPrices
+from tasks.etf_signal.compute_signals import NoPrices, ReportContended
 from tasks.etf_signal.tushare import (
     TushareClient,
     TushareError,
@@ -241,6 +242,33 @@ def test_another_run_of_the_day_adds_to_its_report_without_taking_away(
     assert sorted(s["ts_code"] for s in report["signals"]) == sorted(f["ts_code"] for f in funds)
     assert report["missing"] == [] and again["missing"] == []
     assert sum(again["summary"].values()) == len(funds)
+
+
+def test_a_report_written_by_another_run_meanwhile_is_not_overwritten(
+    aws_env: dict[str, Any], context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of the day at once: the one whose write finds the report changed since it read it
+    writes nothing and raises ReportContended; run again (the workflow's retry), it merges."""
+    funds = config.funds()
+    mine, theirs = fetch(DAY, context, funds[:1]), fetch(DAY, context, funds[1:])
+    merge = signals.report
+
+    def another_run_writes_first(*args: Any) -> dict[str, Any]:
+        monkeypatch.setattr(signals, "report", merge)
+        compute(DAY, theirs, context)  # between this run's read and its write
+        return merge(*args)
+
+    monkeypatch.setattr(signals, "report", another_run_writes_first)
+    with pytest.raises(ReportContended):
+        compute(DAY, mine, context)
+    compute(DAY, mine, context)
+
+    report = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.json")["Body"].read()
+    )
+    assert sorted(s["ts_code"] for s in report["signals"]) == sorted(f["ts_code"] for f in funds)
+    text = boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.txt")["Body"].read()
+    assert all(f["ts_code"] in text.decode() for f in funds)
 
 
 def test_every_fund_failing_is_an_error_not_a_holiday(

@@ -123,6 +123,31 @@ def test_re_running_the_same_day_does_not_email_twice(etf: Deployed, subscribers
     assert len(subscribers.messages()) == 1
 
 
+def test_two_runs_of_a_day_at_once_keep_each_others_funds(etf: Deployed, subscribers: Inbox) -> None:
+    """Each for half the funds, side by side: the day's report ends with every fund, whichever
+    wrote first (a write that finds the report changed since it read it is retried and merges)."""
+    codes = [f["ts_code"] for f in config.funds()]
+    halves = [codes[: FUNDS // 2], codes[FUNDS // 2 :]]
+    started = [etf.start(NAME, {"date": DAY, "funds": half}) for half in halves]
+    runs = [etf.wait(arn, NAME) for arn in started]
+
+    assert [r.status for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
+    day = report(etf, DAY)
+    assert sorted(s["ts_code"] for s in day["signals"]) == sorted(codes) and day["missing"] == []
+    assert len(subscribers.messages()) == 1
+
+
+def test_a_report_another_run_changed_meanwhile_is_merged_again_after_a_backoff(
+    etf: Deployed, alerts: Inbox
+) -> None:
+    etf.inject(NAME, "compute-signals", "error", times=1, error_type="ReportContended")
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED" and failures(run) == ["ReportContended"]
+    assert run.states.count("Compute Signals") == 1 and alerts.messages() == []
+
+
 def test_a_holiday_succeeds_without_sending(etf: Deployed, subscribers: Inbox, alerts: Inbox) -> None:
     run = etf.run(NAME, {"date": HOLIDAY})
 
