@@ -72,6 +72,8 @@ class Environment:
     confirm: bool
     # parameter/secret name -> value deploy writes; only for settings that are not secret
     parameters: dict[str, str] = field(default_factory=dict)
+    # AWS's Powertools layer, when not the one of AWS's main partition (`{region}` is filled in)
+    powertools_layer: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -142,6 +144,7 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         schedules=bool(env.get("schedules", False)),
         alert_email=env.get("alert_email"),
         confirm=bool(env.get("confirm", False)),
+        powertools_layer=env.get("powertools_layer"),
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment

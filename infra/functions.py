@@ -19,13 +19,10 @@ from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
 from workflows.registry import Function, Workflow
 
 RUNTIME = "python3.11"
-# Powertools and its extras come from AWS's public Powertools layer, the other third-party
-# packages the handlers import from the environment's dependencies layer (infra/layers.py).
-# Locally only the Powertools layer is left out: it is AWS's, and the local cloud's workers run
-# with the venv's packages; the dependencies layer is published there too, by the same code.
-POWERTOOLS_LAYER = (
-    "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
-)
+# Powertools and its extras come from AWS's public Powertools layer (Names.powertools_layer), the
+# other third-party packages the handlers import from the environment's dependencies layer
+# (infra/layers.py). Locally only the Powertools layer is left out: it is AWS's, and the local
+# cloud's workers run with the venv's packages; the dependencies layer is published there too.
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ def configuration(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> di
         "Environment": {"Variables": variables},
         "TracingConfig": {"Mode": "PassThrough" if env.is_local else "Active"},
         "Layers": [
-            *([] if env.is_local else [POWERTOOLS_LAYER.format(region=env.region)]),
+            *([] if env.is_local else [names.powertools_layer()]),
             *([ctx.dependencies_layer] if ctx.dependencies_layer else []),
         ],
     }

@@ -23,6 +23,10 @@ from workflows.registry import (
 
 # AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
 MAX_NAME = 64
+# AWS's Powertools layer in its main partition; China and GovCloud publish it under other accounts
+POWERTOOLS_LAYER = (
+    "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,19 @@ class Names:
     env: Environment
     account: str
     partition: str = "aws"
+
+    def powertools_layer(self) -> str:
+        """The environment's `powertools_layer`, else AWS's in its main partition; in another
+        partition it must be set, or every function would name a layer that is not there."""
+        if self.env.powertools_layer:
+            return self.env.powertools_layer.format(region=self.env.region)
+        if self.partition != "aws":
+            raise ConfigError(
+                f"environment {self.env.name!r} deploys to the {self.partition} partition, where AWS "
+                "publishes its Powertools layer under another ARN: set powertools_layer in "
+                "environments.toml (Powertools' documentation lists it per partition)"
+            )
+        return POWERTOOLS_LAYER.format(region=self.env.region)
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.env.region if regional else ""

@@ -84,6 +84,8 @@ def check(names: Names, workflows: list[Workflow]) -> Checked:
     with their tokens substituted, names AWS would reject, the code of every handler and the
     dependencies layer."""
     rendered, packages = {}, {}
+    if not names.env.is_local:
+        names.powertools_layer()
     for wf in workflows:
         names.check(wf)
         rendered[wf.name] = statemachines.render(names, wf)

@@ -20,7 +20,7 @@ from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
 from infra.plan import Action, Context
-from infra.runner import names_for
+from infra.runner import check, names_for
 from workflows import WORKFLOWS
 from workflows.registry import Bucket
 
@@ -241,3 +241,19 @@ def test_arns_are_built_in_the_partition_of_the_credentials(monkeypatch: pytest.
         built = [rendered, statemachines.logging_config(names, wf), iam.state_machine_policy(names, wf)]
         built += [iam.function_policy(names, wf, fn) for fn in wf.functions]
         assert not [b for b in built if "arn:aws:" in json.dumps(b)], wf.name
+
+
+def test_another_partitions_powertools_layer_is_asked_for_before_any_change() -> None:
+    """AWS publishes its Powertools layer in China and GovCloud under other accounts: without the
+    environment's own, the check before any change says what to set."""
+    env = dataclasses.replace(load("staging"), region="cn-north-1")
+    with pytest.raises(ConfigError, match="aws-cn partition.*set powertools_layer in environments.toml"):
+        check(Names(env, ACCOUNT, "aws-cn"), list(WORKFLOWS.values()))
+    layer = "arn:aws-cn:lambda:{region}:498634801083:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+    names = Names(dataclasses.replace(env, powertools_layer=layer), ACCOUNT, "aws-cn")
+    assert names.powertools_layer() == layer.format(region="cn-north-1")
+    assert (
+        Names(load("staging"), ACCOUNT)
+        .powertools_layer()
+        .startswith("arn:aws:lambda:eu-west-1:017000801446:")
+    )
