@@ -247,7 +247,7 @@ def test_another_partitions_powertools_layer_is_asked_for_before_any_change() ->
     """AWS publishes its Powertools layer in China and GovCloud under other accounts: without the
     environment's own, the check before any change says what to set."""
     env = dataclasses.replace(load("staging"), region="cn-north-1")
-    with pytest.raises(ConfigError, match="aws-cn partition.*set powertools_layer in environments.toml"):
+    with pytest.raises(ConfigError, match=r"aws-cn partition.*set powertools_layer in environments\.toml"):
         check(Names(env, ACCOUNT, "aws-cn"), list(WORKFLOWS.values()))
     layer = "arn:aws-cn:lambda:{region}:498634801083:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
     names = Names(dataclasses.replace(env, powertools_layer=layer), ACCOUNT, "aws-cn")
