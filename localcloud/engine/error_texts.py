@@ -21,6 +21,10 @@
   prefixes runtime errors ("An error occurred while executing the state 'X' (entered at the event
   id #N). ...") and naming the call, then the interpreter's reason. Unpatched, moto gives the
   Python exception alone (`JSONDecodeError(...)`), and in a Map names the state 'None'.
+- A Choice rule whose Variable selects nothing fails its state with States.Runtime ("Invalid path
+  '$.x': The choice state's condition path references an invalid value."); only IsPresent may ask
+  about an absent field. moto took it for a rule that does not match, so a misspelt path went to
+  the Default without a word.
 """
 
 from __future__ import annotations
@@ -176,6 +180,48 @@ def _runtime_failure(eval_body: Callable[[Any, Any], None]) -> Callable[[Any, An
     return _eval_body
 
 
+def _absent_choice_variable(_moto: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Replaces moto's body (the Variable, then the operator on it) to look between the two."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (
+        ComparisonOperatorType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
+
+    runtime = StatesErrorNameType.StatesRuntime
+
+    def _eval_body(self: Any, env: Any) -> None:
+        self.variable.eval(env)
+        if (
+            isinstance(env.stack[-1], NoSuchVariable)
+            and self.comparison_function.operator_type != ComparisonOperatorType.IsPresent
+        ):
+            path = self.variable.string_sampler.literal_value
+            cause = f"Invalid path '{path}': The choice state's condition path references an invalid value."
+            failed: Any = {
+                "taskFailedEventDetails": TaskFailedEventDetails(error=runtime.to_name(), cause=cause)
+            }
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=runtime),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=failed,
+                )
+            )
+        self.comparison_function.eval(env)
+
+    return _eval_body
+
+
 _PREFIX = "An error occurred while executing the state '"
 _DYNAMODB_TASK = f"{_STATE}.exec.state_task.service.state_task_service_dynamodb:StateTaskServiceDynamoDB"
 # the DynamoDB errors that the AWS SDK for Java (v1, which Step Functions reports in) has a class for
@@ -293,6 +339,10 @@ def install() -> None:
     for module in ("exec.state_map.iteration.iteration_worker", "exec.state_parallel.branches_decl"):
         _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
     _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
+    _hooks.patch(
+        f"{_STATE}.choice.comparison.comparison_variable:ComparisonVariable._eval_body",
+        _absent_choice_variable,
+    )
     _hooks.patch(f"{_STATE}.state:CommonStateField._eval_body", _runtime_failure)
     _hooks.patch(
         "moto.stepfunctions.parser.asl.component.common.string.string_expression:"

@@ -160,3 +160,60 @@ def test_a_retry_naming_a_runtime_error_does_not_retry_it(run_definition: Runner
 
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
     assert run.types.count("TaskFailed") == 1
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [{"NumericGreaterThan": 5}, {"IsNull": False}, {"StringEqualsPath": "$.name"}],
+    ids=["numeric", "is-null", "path-operator"],
+)
+def test_a_choice_rule_on_an_absent_field_fails_with_a_runtime_error(
+    run_definition: Runner, rule: dict[str, Any]
+) -> None:
+    """AWS fails the execution (a misspelt path would otherwise go to the Default unnoticed);
+    only IsPresent may ask about a field that is not there."""
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.a.eta", **rule, "Next": "Rule"}],
+        "Default": "Default",
+    }
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": choice,
+            "Rule": {"Type": "Pass", "End": True},
+            "Default": {"Type": "Pass", "End": True},
+        },
+    }
+    run = run_definition(definition, {"a": {"eta_seconds": 9}, "name": "x"})
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert run.cause.startswith(
+        "An error occurred while executing the state 'Check' (entered at the event id #2)."
+    )
+    assert run.cause.endswith(
+        "Invalid path '$.a.eta': The choice state's condition path references an invalid value."
+    )
+
+
+def test_is_present_may_ask_about_an_absent_field(run_definition: Runner) -> None:
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Not": {"Variable": "$.a.eta", "IsPresent": True}, "Next": "Absent"}],
+        "Default": "Present",
+    }
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": choice,
+            "Absent": {"Type": "Pass", "End": True},
+            "Present": {"Type": "Pass", "End": True},
+        },
+    }
+    run = run_definition(definition, {"a": {}})
+
+    assert run.status == "SUCCEEDED"
+    assert [e["stateEnteredEventDetails"]["name"] for e in run.events if "stateEnteredEventDetails" in e] == [
+        "Check",
+        "Absent",
+    ]
