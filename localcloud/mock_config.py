@@ -3,10 +3,11 @@
     {"StateMachines": {"<state machine name>": {"TestCases": {"<case>": {"<state>": "<response>"}}}},
      "MockedResponses": {"<response>": {"0": {"Return": {...}}, "1-2": {"Throw": {"Error": ..., "Cause": ...}}}}}
 
-An execution started on `<state machine ARN>#<case>` answers the named Task states with the
-mocked responses (one per attempt, so Retry paths can be forced) and runs the others for
-real. moto's interpreter already evaluates mocked responses; what it lacks is reading the
-configuration and handing the test case to the execution, which this module does.
+An execution started on `<state machine ARN>#<case>` (StartExecution, or StartSyncExecution for an
+Express state machine) answers the named Task states with the mocked responses (one per attempt,
+so Retry paths can be forced) and runs the others for real. moto's interpreter already evaluates
+mocked responses; what it lacks is reading the configuration and handing the test case to the
+execution, which this module does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ MockedResponseReturn = pins.resolve(_config_module, "MockedResponseReturn")
 MockedResponseThrow = pins.resolve(_config_module, "MockedResponseThrow")
 _Backend = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend")
 _Execution = pins.resolve("moto.stepfunctions.parser.backend.execution", "Execution")
+_SyncExecution = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
 _ExecutionWorker = pins.resolve("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker")
+_JsonRESTError = pins.resolve("moto.core.exceptions", "JsonRESTError")
 
 ENV_VAR = "SFN_MOCK_CONFIG"  # the variable Step Functions Local reads the file from
 
@@ -86,31 +89,44 @@ def test_case(state_machine: str, case: str) -> Any:
 
 
 def install() -> None:
-    """Route `arn#case` starts to the mocked test case (idempotent)."""
+    """Route `arn#case` starts to the mocked test case (idempotent). StartSyncExecution is routed
+    when the local cloud has added it (localcloud.sync_execution, installed first)."""
     if getattr(_Backend.start_execution, "_mocks_installed", False):
         return
     if os.environ.get(ENV_VAR):
         load(os.environ[ENV_VAR])
-    original_start = _Backend.start_execution
-    original_worker = _Execution._get_start_execution_worker
 
-    def start_execution(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
-        base_arn, _, case = state_machine_arn.partition("#")
-        if not case:
-            return original_start(self, state_machine_arn, *args, **kwargs)
-        _pending.case = test_case(base_arn.rsplit(":", 1)[-1], case)
-        try:
-            return original_start(self, base_arn, *args, **kwargs)
-        finally:
-            _pending.case = None
+    def routed(start: Any) -> Any:
+        def start_case(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+            base_arn, _, case = state_machine_arn.partition("#")
+            if not case:
+                return start(self, state_machine_arn, *args, **kwargs)
+            try:
+                _pending.case = test_case(base_arn.rsplit(":", 1)[-1], case)
+            except MockConfigError as error:
+                # a client error the caller reads, not a 500 that the SDK retries
+                raise _JsonRESTError("ValidationException", str(error)) from None
+            try:
+                return start(self, base_arn, *args, **kwargs)
+            finally:
+                _pending.case = None
 
-    def get_start_execution_worker(self: Any) -> Any:
-        worker = original_worker(self)
-        case = getattr(_pending, "case", None)
-        if case is not None:
-            worker._mock_test_case = case
-        return worker
+        start_case._mocks_installed = True  # type: ignore[attr-defined]
+        return start_case
 
-    start_execution._mocks_installed = True  # type: ignore[attr-defined]
-    _Backend.start_execution = start_execution
-    _Execution._get_start_execution_worker = get_start_execution_worker
+    def with_case(get_worker: Any) -> Any:
+        def get_start_execution_worker(self: Any) -> Any:
+            worker = get_worker(self)
+            case = getattr(_pending, "case", None)
+            if case is not None:
+                worker._mock_test_case = case
+            return worker
+
+        return get_start_execution_worker
+
+    _Backend.start_execution = routed(_Backend.start_execution)
+    if hasattr(_Backend, "start_sync_execution"):
+        _Backend.start_sync_execution = routed(_Backend.start_sync_execution)
+    # SyncExecution makes its worker in its own override of the method
+    for execution in (_Execution, _SyncExecution):
+        execution._get_start_execution_worker = with_case(execution.__dict__["_get_start_execution_worker"])

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
@@ -47,6 +48,21 @@ CONFIG = {
         "AlwaysFails": {"0": {"Throw": {"Error": "BrokenThing", "Cause": "it broke"}}},
     },
 }
+
+
+@pytest.fixture
+def express(cloud: LocalCloud) -> Any:
+    mock_config.install()
+    mock_config.load(CONFIG)
+    sfn = cloud.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="mocked",
+        definition=json.dumps(DEFINITION),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+        type="EXPRESS",
+    )["stateMachineArn"]
+    yield sfn, arn
+    mock_config.clear()
 
 
 @pytest.fixture
@@ -98,3 +114,22 @@ def test_an_unknown_test_case_is_refused_by_name() -> None:
     ):
         mock_config.test_case("mocked", "Nope")
     mock_config.clear()
+
+
+def test_an_express_workflow_started_synchronously_runs_its_test_case(express: Any) -> None:
+    """Express workflows are started synchronously by their callers: a test case must run so too."""
+    sfn, arn = express
+    with clock.instant():
+        ended = sfn.start_sync_execution(stateMachineArn=f"{arn}#ThrottledTwice", input="{}")
+    assert ended["status"] == "SUCCEEDED" and json.loads(ended["output"]) == {"value": 2}
+
+
+@pytest.mark.parametrize("start", ["start_execution", "start_sync_execution"])
+def test_a_misspelt_test_case_is_a_client_error_naming_it(express: Any, start: str) -> None:
+    """Not a server error's HTML page, retried by the SDK, with the reason only in the server's log."""
+    sfn, arn = express
+    with pytest.raises(ClientError) as refused:
+        getattr(sfn, start)(stateMachineArn=f"{arn}#HapyPath", input="{}")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "no mocked test case 'HapyPath' for state machine 'mocked'" in str(refused.value)
+    assert refused.value.response["ResponseMetadata"]["RetryAttempts"] == 0
