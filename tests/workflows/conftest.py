@@ -7,6 +7,8 @@
     def test_x(app):
         run = app.run("lottery", {"winners": 2})           # -> Run (status, output, states, ...)
 
+A failing `assert run.status == "SUCCEEDED"` says the state the execution failed in, its error and cause.
+
 Every execution a test finishes is kept, so that the session can report the path coverage of
 each workflow (states, Choice branches, Catch and Retry edges) and fail on an edge no test reached.
 """
@@ -25,6 +27,7 @@ from typing import Any
 import pytest
 
 import infra
+from console.graph.runs import failed_in
 from infra.environments import Environment
 from localcloud import LocalCloud
 from localcloud.engine import clock
@@ -35,6 +38,13 @@ from workflows import WORKFLOWS
 HISTORIES: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
 
 
+class Status(str):
+    """An execution's status that knows where and why the execution failed: a failing
+    `assert run.status == "SUCCEEDED"` says so (pytest_assertrepr_compare), not only 'FAILED'."""
+
+    why: str = ""
+
+
 @dataclass
 class Run:
     arn: str
@@ -43,6 +53,13 @@ class Run:
     error: str | None
     cause: str | None
     events: list[dict[str, Any]] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        status = Status(self.status)
+        if status != "SUCCEEDED":
+            where = failed_in(self.events) if status == "FAILED" else None
+            status.why = f"{status}{f' in {where!r}' if where else ''}: {self.error}: {self.cause}"
+        self.status = status
 
     @property
     def states(self) -> list[str]:
@@ -160,6 +177,13 @@ def deploy_workflows(cloud: LocalCloud, *names: str, settings: dict[str, str] | 
     infra.deploy(env, workflows=workflows, out=lambda line: None)
     infra.seed(env, workflows, out=lambda line: None)
     return Deployed(cloud, env, infra.outputs(env))
+
+
+def pytest_assertrepr_compare(op: str, left: Any, right: Any) -> list[str] | None:
+    status = next((side for side in (left, right) if isinstance(side, Status) and side.why), None)
+    if op != "==" or status is None:
+        return None
+    return [f"{left!r} == {right!r}", f"the execution ended {status.why}"]
 
 
 @pytest.fixture
