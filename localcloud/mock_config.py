@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,20 @@ def load(config: dict[str, Any] | str | Path) -> None:
 
 def clear() -> None:
     _config.clear()
+
+
+@contextmanager
+def loaded(config: dict[str, Any] | str | Path) -> Iterator[None]:
+    """`load(config)` for the block (installing the routing first), then the configuration there
+    was before it (one loaded from SFN_MOCK_CONFIG stays)."""
+    install()
+    before = dict(_config)
+    load(config)
+    try:
+        yield
+    finally:
+        _config.clear()
+        _config.update(before)
 
 
 def _range(text: str) -> tuple[int, int]:

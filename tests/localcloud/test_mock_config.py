@@ -52,8 +52,6 @@ CONFIG = {
 
 @pytest.fixture
 def express(cloud: LocalCloud) -> Any:
-    mock_config.install()
-    mock_config.load(CONFIG)
     sfn = cloud.client("stepfunctions")
     arn = sfn.create_state_machine(
         name="mocked",
@@ -61,14 +59,12 @@ def express(cloud: LocalCloud) -> Any:
         roleArn="arn:aws:iam::123456789012:role/sfn",
         type="EXPRESS",
     )["stateMachineArn"]
-    yield sfn, arn
-    mock_config.clear()
+    with mock_config.loaded(CONFIG):
+        yield sfn, arn
 
 
 @pytest.fixture
 def machine(cloud: LocalCloud) -> Any:
-    mock_config.install()  # the local cloud installs it at start too; installing twice is harmless
-    mock_config.load(CONFIG)
     sfn = cloud.client("stepfunctions")
     arn = sfn.create_state_machine(
         name="mocked", definition=json.dumps(DEFINITION), roleArn="arn:aws:iam::123456789012:role/sfn"
@@ -83,8 +79,8 @@ def machine(cloud: LocalCloud) -> Any:
         events = [event for page in pages for event in page["events"]]
         return described, [e["type"] for e in events]
 
-    yield run
-    mock_config.clear()
+    with mock_config.loaded(CONFIG):  # installing again (the local cloud did at start) is harmless
+        yield run
 
 
 def test_a_mocked_return_replaces_the_call(machine: Any) -> None:
@@ -108,12 +104,27 @@ def test_a_mocked_error_drives_the_catch_path(machine: Any) -> None:
 
 
 def test_an_unknown_test_case_is_refused_by_name() -> None:
-    mock_config.load(CONFIG)
-    with pytest.raises(
-        mock_config.MockConfigError, match="no mocked test case 'Nope' for state machine 'mocked'"
+    with (
+        mock_config.loaded(CONFIG),
+        pytest.raises(
+            mock_config.MockConfigError, match="no mocked test case 'Nope' for state machine 'mocked'"
+        ),
     ):
         mock_config.test_case("mocked", "Nope")
-    mock_config.clear()
+
+
+def test_a_configuration_loaded_for_a_block_gives_back_the_one_before() -> None:
+    """A test's own cases do not wipe those SFN_MOCK_CONFIG loaded for the whole local cloud."""
+    mine = {"StateMachines": {"other": {"TestCases": {"Only": {}}}}, "MockedResponses": {}}
+    mock_config.load(CONFIG)
+    try:
+        with mock_config.loaded(mine):
+            assert mock_config.test_case("other", "Only").test_case_name == "Only"
+            with pytest.raises(mock_config.MockConfigError):
+                mock_config.test_case("mocked", "HappyPath")
+        assert mock_config.test_case("mocked", "HappyPath").test_case_name == "HappyPath"
+    finally:
+        mock_config.clear()
 
 
 def test_an_express_workflow_started_synchronously_runs_its_test_case(express: Any) -> None:

@@ -462,10 +462,8 @@ MOCKS = {
 
 @pytest.fixture
 def mocked(flights: Deployed) -> Iterator[Deployed]:
-    mock_config.install()
-    mock_config.load(MOCKS)
-    yield flights
-    mock_config.clear()
+    with mock_config.loaded(MOCKS):
+        yield flights
 
 
 def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) -> None:

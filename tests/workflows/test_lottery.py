@@ -299,10 +299,8 @@ SNS_MOCKS = {
 
 @pytest.fixture
 def sns_mocks(lottery: Deployed) -> Iterator[Deployed]:
-    mock_config.install()
-    mock_config.load(SNS_MOCKS)
-    yield lottery
-    mock_config.clear()
+    with mock_config.loaded(SNS_MOCKS):
+        yield lottery
 
 
 def test_a_flaky_sns_publish_is_retried_and_the_draw_succeeds(sns_mocks: Deployed) -> None:

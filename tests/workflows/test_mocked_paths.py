@@ -92,9 +92,8 @@ MOCKS = {
 @pytest.fixture(scope="module")
 def app(local_cloud: LocalCloud) -> Iterator[Deployed]:
     deployed = deploy_workflows(local_cloud, "ticket-ranking", "etf-signal", "flight-deals")
-    mock_config.load(MOCKS)
-    yield deployed
-    mock_config.clear()
+    with mock_config.loaded(MOCKS):
+        yield deployed
 
 
 def failed_errors(run: Any) -> list[str]:

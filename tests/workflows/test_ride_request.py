@@ -417,10 +417,8 @@ MOCKS = {
 
 @pytest.fixture
 def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
-    mock_config.install()
-    mock_config.load(MOCKS)
-    yield app
-    mock_config.clear()
+    with mock_config.loaded(MOCKS):
+        yield app
 
 
 @pytest.mark.parametrize(
