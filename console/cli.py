@@ -89,7 +89,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_start(args: argparse.Namespace) -> int:
     svc = _service(args)
     try:
-        execution, created = svc.start(args.workflow, _read_input(args.input), args.name)
+        execution, created = svc.start(args.workflow, _read_input(args.input), args.name, args.case)
     except InvalidInput as error:
         if args.json:
             _print_json(error.body())
@@ -358,6 +358,9 @@ def register(sub: Any) -> None:
     start.add_argument("workflow")
     start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
     start.add_argument("--name", help="execution name: the same name and input start once")
+    start.add_argument(
+        "--case", help="local cloud only: run this test case of its mock configuration (SFN_MOCK_CONFIG)"
+    )
     start.add_argument(
         "--wait",
         action="store_true",

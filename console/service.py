@@ -217,14 +217,23 @@ class ExecutionService:
             raise InvalidInput(found)
 
     def start(
-        self, name: str, document: Any, execution_name: str | None = None
+        self, name: str, document: Any, execution_name: str | None = None, case: str | None = None
     ) -> tuple[dict[str, Any], bool]:
         """Start `name` with `document`; (execution, created). A client-supplied name makes it
-        idempotent: the same name and input give back the execution, a different input is a conflict."""
+        idempotent: the same name and input give back the execution, a different input is a conflict.
+        `case` runs a mocked test case of the local cloud's mock configuration (Step Functions
+        Local's `arn#case`)."""
         self.validate(name, document)
+        if case and not self.env.is_local:
+            raise BadRequest("a mocked test case runs on the local cloud only (its SFN_MOCK_CONFIG)")
         arn = self.require_arn(name)
         text = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        args = {"stateMachineArn": arn, "input": text, **({"name": execution_name} if execution_name else {})}
+        started_on = f"{arn}#{case}" if case else arn
+        args = {
+            "stateMachineArn": started_on,
+            "input": text,
+            **({"name": execution_name} if execution_name else {}),
+        }
         if self.workflow(name).type == StateMachineType.EXPRESS:
             return self._run_express(name, args), True
         if execution_name:

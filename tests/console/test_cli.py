@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from console.errors import BadRequest
 from console.service import ExecutionService
 from infra.environments import Environment
+from localcloud import mock_config
 from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
 from workflows.cli import main
@@ -109,6 +112,28 @@ def test_a_graph_that_cannot_be_written_is_invalid_input_and_prints_nothing(
         "message": f"--out {missing}: No such file or directory",
     }  # the error only, not the graph before it
     assert not missing.parent.exists()
+
+
+def test_start_runs_a_mocked_test_case_by_name(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--case runs one of the local cloud's mocked test cases; a misspelt one is named, exit 2."""
+    machine = ExecutionService(lottery, WORKFLOWS).state_machine_name("lottery")
+    request = '{"winners": 1}'
+    config = {
+        "StateMachines": {machine: {"TestCases": {"NobodyLeft": {"Validate Request": "NoneEligible"}}}},
+        "MockedResponses": {
+            "NoneEligible": {"0": {"Throw": {"Error": "NotEnoughEligibleEmployees", "Cause": "mocked"}}}
+        },
+    }
+    with mock_config.loaded(config):
+        code, out, err = run(capsys, "start", "lottery", "--input", request, "--case", "NobodyLeft", "--wait")
+        assert code == 1 and "FAILED" in out and "error: NotEnoughEligibleEmployees: mocked" in err
+        code, _, err = run(capsys, "start", "lottery", "--input", request, "--case", "NobodyLfet")
+    assert code == 2 and "no mocked test case 'NobodyLfet'" in err
+    on_aws = ExecutionService(dataclasses.replace(lottery, endpoint=None), WORKFLOWS)
+    with pytest.raises(BadRequest, match="runs on the local cloud only"):
+        on_aws.start("lottery", {"winners": 1}, case="NobodyLeft")
 
 
 def test_start_from_a_file_that_fails_exits_non_zero(
