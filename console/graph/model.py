@@ -63,13 +63,14 @@ def _state_json(node: Any, runs: list[history.Run], now: datetime | None) -> dic
         "retries": sum(r.retries for r in runs),
     }
     if runs:
-        last = runs[-1]
-        failed = next((r for r in reversed(runs) if r.error), None)
-        state |= _run_json(last, now)
-        state["status"] = history.worst([r.status for r in runs])
+        status = history.worst([r.status for r in runs])
+        # The run whose error is shown gives the input, output and duration beside it: those of
+        # another run (a Map's next item) would name the wrong item as the one that failed.
+        failed = next((r for r in reversed(runs) if r.error and r.status == status), None)
+        failed = failed or next((r for r in reversed(runs) if r.error), None)
+        state |= _run_json(failed or runs[-1], now)
+        state["status"] = status
         state["retries"] = sum(r.retries for r in runs)
-        state["error"] = failed.error if failed else None
-        state["cause"] = failed.cause if failed else None
         state["history"] = [_run_json(r, now) for r in runs[:_MAX_RUNS]]
     if node.type == "Fail" and state["status"] == "failed" and not state.get("error"):
         state["error"], state["cause"] = node.definition.get("Error"), node.definition.get("Cause")

@@ -174,6 +174,31 @@ def test_map_iterations_and_a_running_state() -> None:
     assert found["Done"] == "not_reached"
 
 
+def test_a_state_that_ran_often_shows_the_input_of_the_run_whose_error_it_shows() -> None:
+    """A Map item's Task that failed for one item and succeeded for the next: the state's error,
+    input, output and duration are all the failed item's, not the error of one item beside the
+    input of another (which would name the wrong fund, performance...)."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("MapStateEntered", name="Each", input="[1, 2]")
+    started = h.add("MapStateStarted")
+    h.add("MapIterationStarted", started, name="Each", index=0)
+    h.add("TaskStateEntered", name="Item", input='{"item": "broken"}')
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="Unavailable", cause="HTTP 503")
+    h.add("TaskStateExited", name="Item", output='{"item": "broken", "missing": true}')
+    h.add("MapIterationSucceeded", name="Each", index=0)
+    h.add("MapIterationStarted", name="Each", index=1)
+    h.task("Item", [])
+    h.add("MapIterationSucceeded", name="Each", index=1)
+    graph = build(DEFINITION, {"status": "RUNNING"}, h.events)
+    item = graph["states"]["Item"]
+    assert (item["status"], item["error"], item["runs"]) == ("caught", "Unavailable", 2)
+    assert item["input"] == {"item": "broken"}
+    assert item["output"] == {"item": "broken", "missing": True}
+    assert (item["enteredAt"], item["durationMs"]) == ("2026-01-01T00:00:05+00:00", 3000)
+
+
 def test_failed_execution_marks_the_state_that_failed_it() -> None:
     h = History()
     h.add("ExecutionStarted", 0)
