@@ -383,11 +383,14 @@ function startForm(wf) {
   return form;
 }
 
-async function workflowView(name) {
+async function workflowView(name, params) {
   setNav("workflows");
   const token = routeToken;
-  const [wf, graph, svg] = await Promise.all([
+  // `from`: an execution whose input the form starts with (to start it afresh)
+  const from = params.get("from");
+  const [wf, graph, svg, earlier] = await Promise.all([
     api(`api/workflows/${enc(name)}`), api(`api/workflows/${enc(name)}/graph`), api(`api/workflows/${enc(name)}/graph.svg`),
+    from ? api(execPath(from)) : null,
   ]);
   if (gone(token)) return;
   const box = h("div", { class: "graph-box", "data-testid": "graph" });
@@ -399,7 +402,9 @@ async function workflowView(name) {
       h("div", { class: "tags" }, h("span", { class: "tag" }, wf.type), h("span", { class: "tag" }, wf.stateMachineName))),
     h("div", { class: "split" },
       h("section", { class: "panel" }, graphHeading(box), box),
-      h("section", { class: "panel" }, h("h2", {}, "Start an execution"), startForm(wf))),
+      h("section", { class: "panel" }, h("h2", {}, "Start an execution"),
+        earlier ? h("p", { class: "hint", "data-testid": "started-from" }, `With the input of ${earlier.name}`) : null,
+        startForm(earlier ? { ...wf, exampleInput: earlier.input } : wf))),
     h("section", { class: "panel", style: "margin-top:18px" },
       h("h2", {}, "Recent executions ", h("a", { href: `#/executions?workflow=${enc(name)}`, style: "font-weight:400;font-size:13px" }, "all")), recent),
   );
@@ -579,7 +584,12 @@ async function executionView(arn, params) {
     const buttons = [];
     if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: () => action("stop", "Stop this execution?") }, "Stop"));
     // redriveStatus says (an Express execution never redrives); without it, the status does
-    if (e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status)) buttons.push(h("button", { class: "btn", "data-testid": "redrive", onclick: () => action("redrive", "Redrive this execution from where it failed?") }, "Redrive"));
+    // A Catch led it to its Fail state, where a redrive restarts: it would only fail again.
+    const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;
+    const futile = rerunsOnly ? `A redrive would only run ${rerunsOnly} again: start it afresh once the cause is fixed.` : null;
+    const redrivable = e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status);
+    if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?") }, "Redrive"));
+    if (e.workflow && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));
     head.replaceChildren(
       h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",
         e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),
@@ -588,7 +598,8 @@ async function executionView(arn, params) {
       h("dl", { class: "summary" },
         [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
-          .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))));
+          .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))),
+      futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : null);
     banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };
   const refresh = async () => {
@@ -633,7 +644,7 @@ async function route() {
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);
   try {
-    if (parts[0] === "workflows" && parts[1]) await workflowView(decodeURIComponent(parts[1]));
+    if (parts[0] === "workflows" && parts[1]) await workflowView(decodeURIComponent(parts[1]), params);
     else if (parts[0] === "executions" && parts[1]) await executionView(decodeURIComponent(parts.slice(1).join("/")), params);
     else if (parts[0] === "executions") await executionsView(params);
     else await workflowsView();

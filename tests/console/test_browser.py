@@ -311,6 +311,8 @@ def test_stop_a_running_execution(
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("ABORTED"))
     sync_api.expect(state(page, "Draw Complete")).to_have_class(re.compile(r"\bnot_reached\b"))
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
+    # a stopped run redrives from the state it was in: nothing to warn about
+    sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_count(0)
 
 
 CAPPED = {  # an Express machine: doubles `count`, and fails above 3
@@ -446,6 +448,29 @@ def test_a_redrive_that_fails_again_says_so(page: Any, console_url: str, lottery
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("FAILED"))
     shown = page.evaluate("window.toasts")
     assert shown and all(text == "Redrive started" or "failed again" in text for text in shown), shown
+
+
+def test_a_run_that_ended_in_its_fail_state_says_a_redrive_would_fail_again_and_starts_afresh(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    """Before the redrive, not after it: the Catch led the run to its Fail state, where a redrive
+    restarts, so only a new execution can succeed; Start again fills the form with its input."""
+    execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 94})  # fails
+    page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+    sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_text(
+        "A redrive would only run Failed again: start it afresh once the cause is fixed.", timeout=TIMEOUT
+    )
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("[data-testid=redrive]").click()
+    sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("0")
+    assert asked and "would only run Failed again" in asked[0], asked
+
+    page.locator("[data-testid=start-afresh]").click()
+    sync_api.expect(page.locator("[data-testid=started-from]")).to_have_text(
+        f"With the input of {execution['name']}"
+    )
+    sync_api.expect(page.locator("[data-testid=start-form] #field-winners")).to_have_value("94")
 
 
 def test_the_breadcrumb_goes_back_to_the_filtered_list(
