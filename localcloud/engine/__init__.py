@@ -24,8 +24,8 @@
   an attempt with no TimeoutSeconds, and branches and Map iterations that never wait, run in the
   caller's thread
 - map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
-- stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted), and the states
-  it stops fire no Retry or Catch
+- stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted with the stop's
+  error and cause), and the states it stops fire no Retry or Catch
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """

@@ -7,7 +7,9 @@ answered (0.2-0.8 s for a Lambda): DescribeExecution said RUNNING meanwhile, Sto
 without a stopDate, and a stop that came before the first state recorded no `ExecutionAborted` at
 all. Here the stop records `ExecutionAborted` and the ABORTED status at once,
 stamped with the date StopExecution returns; what the program records after it is dropped (see
-`timeouts`: nothing is recorded after an execution's last event).
+`timeouts`: nothing is recorded after an execution's last event). The error and cause the caller
+gave go into `ExecutionAborted`'s details, as on AWS: moto's StopExecution read neither and
+stopped every execution with error "" and cause "", so the reason for a stop was lost.
 
 A Map state whose execution was stopped handled its aborted iterations as a failure of its own:
 moto's iteration worker puts the stop's error (the text "" from StopExecution, None for a Parallel
@@ -20,6 +22,7 @@ attempt that fails in a stopped frame ends the state without a failure: no Retry
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +35,10 @@ _ATTEMPT = f"{_PARSER}.asl.component.state.exec.execute_state:ExecutionState._ev
 _STOP = f"{_PARSER}.backend.execution:Execution.stop"
 _STOPPED = f"{_PARSER}.asl.eval.program_state:ProgramStopped"
 _START_WAIT_SECONDS = 5.0  # how long a stop waits for an execution just started to begin its program
+_RESPONSE = "moto.stepfunctions.responses:StepFunctionResponse.stop_execution"
+# The error and cause of the StopExecution request this thread serves: moto's backend passes
+# neither on to the execution it stops.
+_requested = threading.local()
 
 
 def _quiet_when_stopped(evaluate: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -67,6 +74,8 @@ def _aborted_now(_stop: Any) -> Any:
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
 
     def stop(self: Any, stop_date: _dt.datetime, error: str | None, cause: str | None) -> None:
+        error = error or getattr(_requested, "error", None)
+        cause = cause or getattr(_requested, "cause", None)
         env = _started_env(self)
         if env is None:
             return
@@ -92,8 +101,20 @@ def _aborted_now(_stop: Any) -> Any:
     return stop
 
 
+def _with_error_and_cause(respond: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def stop_execution(self: Any) -> Any:
+        _requested.error, _requested.cause = self._get_param("error"), self._get_param("cause")
+        try:
+            return respond(self)
+        finally:
+            _requested.error = _requested.cause = None
+
+    return stop_execution
+
+
 def install() -> None:
     _hooks.resolve(f"{_PARSER}.api:HistoryEventType.ExecutionAborted")
     _hooks.resolve(f"{_PARSER}.asl.eval.event.event_manager:EventHistoryContext.of_program_start")
     _hooks.patch(_ATTEMPT, _quiet_when_stopped)
     _hooks.patch(_STOP, _aborted_now)
+    _hooks.patch(_RESPONSE, _with_error_and_cause)

@@ -190,3 +190,29 @@ def test_a_redrive_right_after_a_stop_records_only_its_own_run(
         "SucceedStateExited",
         "ExecutionSucceeded",
     ]
+
+
+def test_the_error_and_cause_of_a_stop_are_in_its_execution_aborted_event(
+    local_cloud: LocalCloud, deploy_function: Callable[[str], str], tmp_path: Path
+) -> None:
+    """As on AWS: whoever looks at the stopped run later reads why it was stopped (moto dropped
+    both, and stopped every execution with error "" and cause ""). A Map's iterations stop too."""
+    sfn = local_cloud.client("stepfunctions")
+    item = {"seconds": 0.3, "marks": str(tmp_path)}
+    for definition, payload in ((_one_task, item), (_map_of_tasks, {"items": [item] * 3})):
+        machine = _machine(sfn, definition(deploy_function(SLEEPS)))
+        arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
+        time.sleep(0.1)
+        sfn.stop_execution(executionArn=arn, error="Oncall.Stopped", cause="stuck on the broker")
+        _tasks_ended(tmp_path)
+        assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+        events = _history(sfn, arn)
+        assert events[-1]["type"] == "ExecutionAborted"
+        assert events[-1]["executionAbortedEventDetails"] == {
+            "error": "Oncall.Stopped",
+            "cause": "stuck on the broker",
+        }
+    # the next stop without them records none
+    [(arn, _, _)] = _stop_at_several_moments(sfn, machine, payload, [0.1])
+    _tasks_ended(tmp_path)
+    assert _history(sfn, arn)[-1]["executionAbortedEventDetails"] == {}
