@@ -173,15 +173,16 @@ def cmd_history(args: argparse.Namespace) -> int:
         _print_json(events)
         return 0
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
+    where = runs.places(events)
     for event in events:
         details = event_details(event)
         shown = _shown(details.get("input") or details.get("output") or "")
         if details.get("error"):  # the reason beside the name: what --json would be read for
             cause = cause_message(details.get("cause"))
             shown = f"{details['error']}: {cause}" if cause else details["error"]
-        state = details.get("name", "")
-        if event["type"].startswith("MapIteration"):  # which item: a Map's items interleave
-            state = f"{state} #{details.get('index')}"
+        # which item, on every event of it: a Map's items interleave
+        state, item = where[event["id"]]
+        state = f"{state or ''} #{item}" if item else state or ""
         rows.append([str(event["id"]), event["type"], state, event["timestamp"], _short(shown)])
     _table(rows)
     # only when it ended so: a redrive may have run it on to success since

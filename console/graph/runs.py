@@ -82,6 +82,42 @@ def failed_in(events: list[dict[str, Any]]) -> str | None:
     return state
 
 
+_OWN_STATE = ("Task", "LambdaFunction", "Activity")  # events of the state whose StateEntered led to them
+
+
+def places(events: list[dict[str, Any]]) -> dict[int, tuple[str | None, str | None]]:
+    """Each event's id -> (the state it belongs to, the Map item it happened in: "2", or "2.0"
+    for an item of a Map inside item 2). A Map's items interleave their events, so the row before
+    an event is not where it happened: its previousEventId is."""
+    kinds: dict[int, str] = {}
+    found: dict[int, tuple[str | None, tuple[tuple[str, int], ...]]] = {}  # items: (Map, index)...
+    entered_at: dict[str, tuple[tuple[str, int], ...]] = {}  # a Map's name -> the items it runs in
+    for event in events:
+        kind, details = event["type"], event_details(event)
+        previous = event.get("previousEventId", 0)
+        state, items = found.get(previous, (None, ()))
+        name: str | None = details.get("name")
+        if kind.startswith("MapIteration"):
+            items = (*entered_at.get(str(name), ()), (str(name), int(details.get("index", -1))))
+        elif kind == "MapStateEntered":
+            entered_at[str(name)] = items
+        elif kind == "MapStateExited":
+            items = entered_at.get(str(name), items)
+        elif kind in ("MapStateSucceeded", "MapStateFailed", "MapStateAborted"):
+            # it follows an event of one of its items (none when it had no item): outside them
+            if items and kinds.get(previous) != "MapStateStarted":
+                name, items = items[-1][0], items[:-1]
+            else:
+                name = state
+        elif name is None and kind.startswith((*_OWN_STATE, "MapState")):
+            name = state
+        kinds[event["id"]], found[event["id"]] = kind, (name, items)
+    return {
+        event_id: (name, ".".join(str(index) for _, index in items) if items else None)
+        for event_id, (name, items) in found.items()
+    }
+
+
 def ended_in_fail_state(events: list[dict[str, Any]]) -> str | None:
     """The top-level Fail state the execution ended in (a caught error led it there), or None: a
     redrive restarts there, so it only fails again."""

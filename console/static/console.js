@@ -514,11 +514,13 @@ function eventsTable(events, startDate, onSelect) {
     h("tbody", {}, events.map((e) => {
       const details = Object.entries(e).find(([k]) => k.endsWith("EventDetails"));
       const d = details ? details[1] : {};
-      const name = d.name && e.type.includes("State") ? d.name : "";
+      // the state and Map item the API places it in (a Map's items interleave their events)
+      const name = e.state || "";
       const detail = d.error ? `${d.error}${d.cause ? ": " + String(d.cause).slice(0, 160) : ""}`
         : d.output ?? d.input ?? (d.index !== undefined ? `index ${d.index}` : "");
       const row = h("tr", { "data-type": e.type },
-        h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : ""),
+        h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : "",
+          e.mapItem ? h("span", { class: "item", "data-testid": "map-item" }, ` #${e.mapItem}`) : ""),
         h("td", {}, start ? duration(new Date(e.timestamp) - start) : ""), h("td", { title: when(e.timestamp) }, clock(e.timestamp)),
         h("td", { class: "mono" }, String(detail).slice(0, 240)));
       if (name) row.querySelector("a").addEventListener("click", () => onSelect(name, true));

@@ -473,6 +473,38 @@ def test_a_run_that_ended_in_its_fail_state_says_a_redrive_would_fail_again_and_
     sync_api.expect(page.locator("[data-testid=start-form] #field-winners")).to_have_value("94")
 
 
+def test_the_event_history_says_which_map_item_each_event_is_in(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    """A Map's items interleave their events: each row of an item says its number, the rows of a
+    Task's attempts their state too (their events name none)."""
+    each = {
+        "Type": "Map",
+        "MaxConcurrency": 3,
+        "ItemProcessor": {"StartAt": "Look", "States": {"Look": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    sfn = lottery.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"console-map-{time.monotonic_ns()}",
+        definition=json.dumps({"StartAt": "Each", "States": {"Each": each}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="[0, 1, 2]")["executionArn"]
+    page.goto(f"{console_url}#/executions/{arn}")
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
+        re.compile("SUCCEEDED"), timeout=TIMEOUT
+    )
+    rows = page.locator("[data-testid=events] tbody tr")
+    for index in range(3):
+        entered = rows.filter(has_text="PassStateEntered").filter(has_text=f"Look #{index}")
+        sync_api.expect(entered).to_have_count(1)
+    sync_api.expect(rows.filter(has_text="MapIterationSucceeded").filter(has_text="Each #2")).to_have_count(1)
+    sync_api.expect(
+        page.locator("[data-testid=events] tr[data-type=MapStateExited] [data-testid=map-item]")
+    ).to_have_count(0)
+
+
 def test_the_breadcrumb_goes_back_to_the_filtered_list(
     page: Any, console_url: str, lottery: Environment
 ) -> None:

@@ -210,6 +210,45 @@ def test_history_says_where_it_failed_only_of_a_run_that_ended_failed(
         assert code == 0 and out.splitlines()[-1].startswith(last), out
 
 
+def test_history_puts_every_event_of_a_map_item_in_its_item(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 0's failure is recorded after item 1 began (etf-signal, one fund's prices failing): its
+    row says item 0, not only the rows of the Map's own iteration events, so that it is not read as
+    item 1's."""
+
+    def event(id: int, kind: str, previous: int, **details: Any) -> dict[str, Any]:
+        key = kind[0].lower() + kind[1:] + "EventDetails"
+        return {"id": id, "type": kind, "timestamp": "t", "previousEventId": previous, key: details}
+
+    events = [
+        event(1, "ExecutionStarted", 0, input="{}"),
+        event(2, "MapStateEntered", 1, name="Fetch Prices", input="{}"),
+        event(3, "MapStateStarted", 2),
+        event(4, "MapIterationStarted", 3, name="Fetch Prices", index=0),
+        event(5, "TaskStateEntered", 4, name="Fetch Fund Prices", input="{}"),
+        event(6, "TaskScheduled", 5),
+        event(7, "MapIterationStarted", 3, name="Fetch Prices", index=1),
+        event(8, "TaskStateEntered", 7, name="Fetch Fund Prices", input="{}"),
+        event(9, "TaskFailed", 6, error="TushareUnavailable", cause="fund_daily: HTTP 503"),
+    ]
+
+    class Recorded:
+        def execution_arn(self, execution: str) -> str:
+            return execution
+
+        def history(self, arn: str) -> list[dict[str, Any]]:
+            return events
+
+    monkeypatch.setattr("console.cli._service", lambda args: Recorded())
+    code, out, _ = run(capsys, "history", "some-run")
+    assert code == 0
+    assert re.search(r"TaskFailed\s+Fetch Fund Prices #0\s", out), out
+    assert re.search(r"TaskScheduled\s+Fetch Fund Prices #0\s", out), out
+    assert re.search(r"MapIterationStarted\s+Fetch Prices #1\s", out), out
+    assert re.search(r"MapStateStarted\s+Fetch Prices\s", out), out
+
+
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": "two"}')
     assert code == 2

@@ -8,6 +8,7 @@ from typing import Any
 from console.graph import build
 from console.graph.definition import rule_label
 from console.graph.render import COLOURS, to_svg
+from console.graph.runs import places
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Fetch",
@@ -248,3 +249,37 @@ def test_svg_draws_clusters_labels_and_colours() -> None:
     assert "Branch 1" in svg and "Iterator" in svg and "States.ALL" in svg
     assert COLOURS["retried"][0] in svg and COLOURS["not_reached"][1] in svg
     assert "1 retry" in svg
+
+
+def test_places_puts_each_event_in_its_state_and_map_item() -> None:
+    """Item 0's retries come after item 1 began, and a Map's end follows a Task's failure in an
+    item (as moto chains them): each event is placed by previousEventId, not by the row above it;
+    a Map inside an item numbers its items under it."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("MapStateEntered", name="Each", input="[1, 2]")
+    started = h.add("MapStateStarted")
+    h.add("MapIterationStarted", started, name="Each", index=0)
+    h.add("TaskStateEntered", name="Item", input="{}")
+    first = h.add("TaskScheduled")
+    h.add("MapIterationStarted", started, name="Each", index=1)
+    h.add("TaskStateEntered", name="Item", input="{}")
+    failed = h.add("TaskFailed", first, error="Unavailable", cause="HTTP 503")  # item 0's
+    h.add("TaskScheduled", failed)
+    h.add("MapStateEntered", failed + 1, name="Inner", input="[1]")
+    inner = h.add("MapStateStarted")
+    h.add("MapIterationStarted", inner, name="Inner", index=0)
+    h.add("TaskStateEntered", name="Item", input="{}")
+    broken = h.add("TaskFailed", error="Broken", cause="no")
+    map_failed = h.add("MapStateFailed")
+    h.add("MapStateExited", name="Inner", output="{}")
+    h.add("MapStateSucceeded", started)  # no item ran to the end: outside the items
+    h.add("MapStateExited", name="Each", output="{}")
+    h.add("ExecutionSucceeded")
+    where = places(h.events)
+    assert where[failed] == ("Item", "0") and where[failed + 1] == ("Item", "0")
+    assert where[7] == ("Each", "1") and where[8] == ("Item", "1")
+    assert where[inner + 1] == ("Inner", "0.0") and where[broken] == ("Item", "0.0")
+    assert where[map_failed] == ("Inner", "0") and where[map_failed + 1] == ("Inner", "0")
+    assert where[map_failed + 2] == ("Each", None) and where[map_failed + 3] == ("Each", None)
+    assert where[1] == where[len(h.events)] == (None, None)
