@@ -92,11 +92,17 @@ function jsonBlock(value, isError = false) {
   return h("pre", { class: "json" + (isError ? " error" : "") }, pretty(value));
 }
 
+// What a person reads of a cause: a Lambda error document's errorMessage, else the text.
+function causeMessage(text) {
+  const cause = tryJson(text);
+  return cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
+}
+
 // An execution's error and cause: the cause's errorMessage when it is a Lambda error document.
 function errorBanner(e, failedIn = null) {
   if (!e.error) return "";
   const cause = tryJson(e.cause);
-  const message = cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
+  const message = causeMessage(e.cause);
   return h("div", { class: "error-banner", "data-testid": "execution-error" },
     h("strong", {}, e.error), message ? h("div", {}, message) : null,
     failedIn ? h("div", { "data-testid": "failed-in" }, `Failed in ${failedIn}`) : null,
@@ -516,7 +522,8 @@ function eventsTable(events, startDate, onSelect) {
       const d = details ? details[1] : {};
       // the state and Map item the API places it in (a Map's items interleave their events)
       const name = e.state || "";
-      const detail = d.error ? `${d.error}${d.cause ? ": " + String(d.cause).slice(0, 160) : ""}`
+      const reason = d.error ? causeMessage(d.cause) : "";  // the message, not the stack trace
+      const detail = d.error ? `${d.error}${reason ? ": " + reason.slice(0, 160) : ""}`
         : d.output ?? d.input ?? (d.index !== undefined ? `index ${d.index}` : "");
       const row = h("tr", { "data-type": e.type },
         h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : "",

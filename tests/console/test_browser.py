@@ -254,6 +254,12 @@ def test_a_failed_execution_shows_the_failed_state_and_the_error(
     sync_api.expect(page.locator("[data-testid=state-error]")).to_contain_text("NotEnoughEligibleEmployees")
     state(page, "Validate Request").click()
     sync_api.expect(page.locator("[data-testid=state-error]")).to_contain_text("99 winners requested")
+    # the history reads the Lambda's message, not its error document
+    failed = page.locator(
+        "[data-testid=events] tr[data-type=LambdaFunctionFailed], [data-testid=events] tr[data-type=TaskFailed]"
+    )
+    sync_api.expect(failed.first).to_contain_text("NotEnoughEligibleEmployees: 99 winners requested")
+    sync_api.expect(failed.first).not_to_contain_text("stackTrace")
 
     # Redrive restarts at the state that failed (the Fail state here), so it fails again: once more.
     page.once("dialog", lambda dialog: dialog.accept())
