@@ -143,8 +143,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
-    if execution.get("error"):
+    if execution.get("cause"):
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
+    if execution["status"] == "FAILED":
         failed_in = runs.failed_in(history())
         if failed_in:
             print(f"{'failed in':<10} {failed_in}")

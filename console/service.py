@@ -284,7 +284,18 @@ class ExecutionService:
             raise
 
     def describe(self, arn: str) -> dict[str, Any]:
-        return _shaped(self._call("describe_execution", executionArn=arn), self.workflow_of(arn))
+        found = _shaped(self._call("describe_execution", executionArn=arn), self.workflow_of(arn))
+        if found["status"] == "ABORTED" and not found.get("error"):
+            found.update(self._stop_reason(arn))
+        return found
+
+    def _stop_reason(self, arn: str) -> dict[str, str]:
+        """The error and cause a stop was given, which its ExecutionAborted event keeps (the last)."""
+        [last] = self._call("get_execution_history", executionArn=arn, reverseOrder=True, maxResults=1)[
+            "events"
+        ]
+        details = last.get("executionAbortedEventDetails", {})
+        return {key: details[key] for key in ("error", "cause") if details.get(key)}
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         self.describe(arn)  # a clean 404 for an unknown execution, whatever the backend says

@@ -128,7 +128,7 @@ def build(
                 for k in ("executionArn", "name", "status", "startDate", "stopDate", "error", "cause")
             },
             # where it failed: the state, and in a Map the item
-            "failedIn": history.failed_in(events) if events and execution.get("error") else None,
+            "failedIn": history.failed_in(events) if events and execution.get("status") == "FAILED" else None,
             # the Fail state a Catch led it to, where a redrive restarts: it would only fail again
             "redriveRerunsOnly": history.ended_in_fail_state(events) if events else None,
         },

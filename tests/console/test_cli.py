@@ -434,3 +434,23 @@ def test_describe_names_the_map_item_a_run_failed_in(
     passed_map = {"StartAt": "Each", "States": {"Each": {**each, "Next": "After"}, "After": after}}
     after_map = described(passed_map, [0, 1, 3])
     assert "failed in  After\n" in after_map and after_map.endswith("failed in After\n")
+
+
+def test_describe_says_why_a_run_was_stopped(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error and cause a stop was given (kept by its ExecutionAborted event), not a failure."""
+    sfn = lottery.client("stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    machine = sfn.create_state_machine(
+        name=f"cli-stop-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    code, _, _ = run(capsys, "stop", arn, "--error", "Cancelled", "--cause", "a duplicate of run 7")
+    assert code == 0
+    code, out, _ = run(capsys, "describe", arn)
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
+    assert lines["status"] == "ABORTED"
+    assert (lines["error"], lines["cause"]) == ("Cancelled", "a duplicate of run 7")
+    assert "failed in" not in out
