@@ -565,12 +565,12 @@ async function executionView(arn, params) {
       : h("div", { class: "split" }, h("div", {}, h("h3", {}, "Input"), jsonBlock(e.input)),
         h("div", {}, h("h3", {}, "Output"), jsonBlock(e.output))));
   };
-  const action = async (verb, question) => {
+  const action = async (verb, question, body = {}) => {
     if (question && !confirm(question)) return;
     // the count the redriven run will have, known before the answer (a describe may lag behind it)
     const count = (current.execution.redriveCount || 0) + 1;
     try {
-      await api(`${execPath(arn)}/${verb}`, { json: {} });
+      await api(`${execPath(arn)}/${verb}`, { json: body });
       if (verb === "stop") toast("Execution stopped");
       else {
         // started, not done: how the redriven run ends is told when it ends (often at once)
@@ -591,7 +591,12 @@ async function executionView(arn, params) {
   };
   const drawHead = (e) => {
     const buttons = [];
-    if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: () => action("stop", "Stop this execution?") }, "Stop"));
+    // why, optional: kept in the run's history and shown on its page, for whoever looks next
+    const stop = () => {
+      const why = prompt("Stop this execution? Why (optional, kept with it):", "");
+      if (why !== null) action("stop", null, why.trim() ? { error: "Stopped", cause: why.trim() } : {});
+    };
+    if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: stop }, "Stop"));
     // redriveStatus says (an Express execution never redrives); without it, the status does
     // A Catch led it to its Fail state, where a redrive restarts: it would only fail again.
     const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;
