@@ -316,7 +316,9 @@ def test_stop_a_running_execution(
     page.locator("[data-testid=stop]").click()
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("ABORTED"))
     # the reason given is kept with the run and shown to whoever opens it
-    sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text("a duplicate of another draw")
+    sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text(
+        "a duplicate of another draw"
+    )
     sync_api.expect(state(page, "Draw Complete")).to_have_class(re.compile(r"\bnot_reached\b"))
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
     # a stopped run redrives from the state it was in: nothing to warn about
