@@ -3,13 +3,16 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: demo test lint typecheck definitions check bench clean
+.PHONY: demo test venv lint typecheck definitions check bench clean
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(VENV_STAMP)
+
+# The virtualenv alone, for working in it (`make demo` and `make test` make it too).
+venv: $(VENV_STAMP)
 
 DEMO := demo-$(shell date +%Y%m%d-%H%M%S)
 
