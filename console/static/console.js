@@ -264,7 +264,8 @@ function writeField(el, value) {
   else el.value = value ?? "";
 }
 
-function startForm(wf) {
+// `onEnded`: called once an Express start has answered (the page's list of runs has a new one)
+function startForm(wf, onEnded = null) {
   const schema = wf.inputSchema || {};
   const props = schema.properties || {};
   const required = new Set(schema.required || []);
@@ -369,7 +370,7 @@ function startForm(wf) {
       if (!check.valid) { showErrors(check.fields); return; }
       const name = form.querySelector('[name="__name"]').value.trim();
       const started = await api(`api/workflows/${enc(wf.name)}/executions`, { json: { input, ...(name ? { name } : {}) } });
-      if (express) showResult(started);
+      if (express) { showResult(started); if (onEnded) onEnded(); }
       else location.hash = execLink(started.executionArn);
     } catch (error) {
       if (error.body && error.body.fields) showErrors(error.body.fields);
@@ -410,12 +411,15 @@ async function workflowView(name, params) {
       h("section", { class: "panel" }, graphHeading(box), box),
       h("section", { class: "panel" }, h("h2", {}, "Start an execution"),
         earlier ? h("p", { class: "hint", "data-testid": "started-from" }, `With the input of ${earlier.name}`) : null,
-        startForm(earlier ? { ...wf, exampleInput: earlier.input } : wf))),
+        startForm(earlier ? { ...wf, exampleInput: earlier.input } : wf, () => loadRecent()))),
     h("section", { class: "panel", style: "margin-top:18px" },
       h("h2", {}, "Recent executions ", h("a", { href: `#/executions?workflow=${enc(name)}`, style: "font-weight:400;font-size:13px" }, "all")), recent),
   );
-  const { executions } = await api(`api/workflows/${enc(name)}/executions?limit=10`);
-  recent.replaceChildren(executionsTable(executions, false));
+  const loadRecent = async () => {
+    const { executions } = await api(`api/workflows/${enc(name)}/executions?limit=10`);
+    if (!gone(token)) recent.replaceChildren(executionsTable(executions, false));
+  };
+  await loadRecent();
 }
 
 /* ---------- executions list ---------- */

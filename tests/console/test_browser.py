@@ -374,6 +374,8 @@ def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str)
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("TooMany")
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("count is above 3")
     sync_api.expect(result.locator("[data-testid=run-output]")).to_have_count(0)
+    # both runs are in the page's recent executions (the local cloud keeps Express runs to inspect)
+    sync_api.expect(page.locator("[data-testid=executions] tbody tr")).to_have_count(2)
 
 
 READABLE_PX = 10  # a state name smaller than this on the screen is hard to read
