@@ -14,7 +14,9 @@ import pytest
 import infra
 from infra import packaging
 from infra.environments import Environment
+from infra.plan import Context
 from tests.deploy.probe import probe
+from tests.deploy.stubs import staging_context
 from workflows import WORKFLOWS
 from workflows.registry import Workflow
 
@@ -62,3 +64,14 @@ def deployment(local_cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> It
         copy_of_tasks(root, patch)
         first = infra.deploy(env, workflows=workflows, out=lambda line: None)
         yield Deployment(env, workflows, first, root / "tasks", local_cloud)
+
+
+@pytest.fixture
+def slept() -> list[float]:
+    """The waits a deploy step asked for, instead of sleeping them."""
+    return []
+
+
+@pytest.fixture
+def ctx(slept: list[float]) -> Context:
+    return staging_context(slept)

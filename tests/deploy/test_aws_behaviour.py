@@ -21,30 +21,11 @@ from infra.environments import ConfigError, Environment, load
 from infra.names import Names
 from infra.plan import Action, Context
 from infra.runner import check, names_for
+from tests.deploy.stubs import ACCOUNT, stubbed
 from workflows import WORKFLOWS
 from workflows.registry import Bucket
 
-ACCOUNT = "123456789012"
 TICKETS = WORKFLOWS["ticket-ranking"]
-
-
-@pytest.fixture
-def slept() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def ctx(slept: list[float]) -> Context:
-    env = dataclasses.replace(load("staging"), region="eu-west-1")
-    return Context(env, Names(env, ACCOUNT), out=lambda line: None, sleep=slept.append)
-
-
-def stubbed(ctx: Context, service: str) -> Iterator[Stubber]:
-    client = boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
-    ctx._clients[service] = client
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,10 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from infra import functions, packaging, statemachines, tables
-from infra.environments import load
-from infra.names import Names
 from infra.plan import Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from tests.deploy.stubs import client_for, stubbed
 from workflows import WORKFLOWS
 from workflows.registry import Table
 
@@ -29,23 +27,8 @@ NO_XRAY_YET = "The provided execution role does not have permissions to call Put
 
 
 @pytest.fixture
-def slept() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def ctx(slept: list[float]) -> Context:
-    env = dataclasses.replace(load("staging"), region="eu-west-1")
-    return Context(env, Names(env, "123456789012"), out=lambda line: None, sleep=slept.append)
-
-
-@pytest.fixture
 def lam(ctx: Context) -> Iterator[Stubber]:
-    client = boto3.client("lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
-    ctx._clients["lambda"] = client
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed(ctx, "lambda")
 
 
 def config(**fields: Any) -> dict[str, Any]:
@@ -138,10 +121,7 @@ def test_retry_gives_up_after_its_attempts() -> None:
 def test_state_machine_creation_waits_for_its_role(
     ctx: Context, slept: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = boto3.client(
-        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    ctx._clients["stepfunctions"] = client
+    client = client_for(ctx, "stepfunctions")
     message = "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume the provided role."
     arn = ctx.names.state_machine_arn(LOTTERY)
     with Stubber(client) as stubber:
@@ -156,10 +136,7 @@ def test_state_machine_creation_waits_for_its_role(
 
 def test_the_deployers_own_refusal_is_not_waited_out(ctx: Context, slept: list[float]) -> None:
     # a deployer acting as a role is named by its assumed-role ARN: no propagation to wait for
-    client = boto3.client(
-        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    ctx._clients["stepfunctions"] = client
+    client = client_for(ctx, "stepfunctions")
     message = (
         "User: arn:aws:sts::123456789012:assumed-role/ci-deployer/run-42 is not authorized to perform: "
         "states:CreateStateMachine on resource: arn:aws:states:eu-west-1:123456789012:stateMachine:x"
@@ -193,10 +170,7 @@ def test_create_retries_until_the_new_policy_lets_the_function_trace(
 
 
 def test_state_machine_creation_waits_for_its_log_delivery_grants(ctx: Context, slept: list[float]) -> None:
-    client = boto3.client(
-        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    ctx._clients["stepfunctions"] = client
+    client = client_for(ctx, "stepfunctions")
     # Step Functions checks, with logging on, that the role may deliver logs: its policy is seconds old
     message = "The state machine IAM Role is not authorized to access the Log Destination"
     arn = ctx.names.state_machine_arn(LOTTERY)
@@ -212,10 +186,7 @@ def test_state_machine_creation_waits_for_its_log_delivery_grants(ctx: Context, 
 
 
 def test_a_state_machine_role_without_logging_grants_still_fails(ctx: Context, slept: list[float]) -> None:
-    client = boto3.client(
-        "stepfunctions", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    ctx._clients["stepfunctions"] = client
+    client = client_for(ctx, "stepfunctions")
     with Stubber(client) as stubber:
         stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "no", 400)
         for _ in range(12):
@@ -233,10 +204,7 @@ def test_a_state_machine_role_without_logging_grants_still_fails(ctx: Context, s
 def test_point_in_time_recovery_waits_until_dynamodb_has_enabled_backups(
     ctx: Context, slept: list[float]
 ) -> None:
-    client = boto3.client(
-        "dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    ctx._clients["dynamodb"] = client
+    client = client_for(ctx, "dynamodb")
     table, name = Table("winners", ("id", "S"), ttl_attribute="expires"), "pyflows-staging-lottery-winners"
     description = {"TableName": name, "TableStatus": "ACTIVE"}
     with Stubber(client) as stubber:
