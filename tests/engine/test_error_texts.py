@@ -162,6 +162,13 @@ def test_a_retry_naming_a_runtime_error_does_not_retry_it(run_definition: Runner
     assert run.types.count("TaskFailed") == 1
 
 
+def choosing(rule: dict[str, Any], then: str, otherwise: str) -> dict[str, Any]:
+    """A Choice state `Check` with one rule, going to the Pass state `then` or `otherwise`."""
+    choice = {"Type": "Choice", "Choices": [{**rule, "Next": then}], "Default": otherwise}
+    passes = {name: {"Type": "Pass", "End": True} for name in (then, otherwise)}
+    return {"StartAt": "Check", "States": {"Check": choice, **passes}}
+
+
 @pytest.mark.parametrize(
     "rule",
     [{"NumericGreaterThan": 5}, {"IsNull": False}, {"StringEqualsPath": "$.name"}],
@@ -172,19 +179,7 @@ def test_a_choice_rule_on_an_absent_field_fails_with_a_runtime_error(
 ) -> None:
     """AWS fails the execution (a misspelt path would otherwise go to the Default unnoticed);
     only IsPresent may ask about a field that is not there."""
-    choice = {
-        "Type": "Choice",
-        "Choices": [{"Variable": "$.a.eta", **rule, "Next": "Rule"}],
-        "Default": "Default",
-    }
-    definition = {
-        "StartAt": "Check",
-        "States": {
-            "Check": choice,
-            "Rule": {"Type": "Pass", "End": True},
-            "Default": {"Type": "Pass", "End": True},
-        },
-    }
+    definition = choosing({"Variable": "$.a.eta", **rule}, then="Rule", otherwise="Default")
     run = run_definition(definition, {"a": {"eta_seconds": 9}, "name": "x"})
 
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
@@ -197,19 +192,9 @@ def test_a_choice_rule_on_an_absent_field_fails_with_a_runtime_error(
 
 
 def test_is_present_may_ask_about_an_absent_field(run_definition: Runner) -> None:
-    choice = {
-        "Type": "Choice",
-        "Choices": [{"Not": {"Variable": "$.a.eta", "IsPresent": True}, "Next": "Absent"}],
-        "Default": "Present",
-    }
-    definition = {
-        "StartAt": "Check",
-        "States": {
-            "Check": choice,
-            "Absent": {"Type": "Pass", "End": True},
-            "Present": {"Type": "Pass", "End": True},
-        },
-    }
+    definition = choosing(
+        {"Not": {"Variable": "$.a.eta", "IsPresent": True}}, then="Absent", otherwise="Present"
+    )
     run = run_definition(definition, {"a": {}})
 
     assert run.status == "SUCCEEDED"
