@@ -18,11 +18,12 @@ import json
 import random
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from localcloud.fakes.server import FakeServer
 
@@ -31,6 +32,13 @@ UNMAPPED = {"id": "saenger-nola", "name": "Saenger Theatre", "city": "New Orlean
 EVENTS_PER_PAGE = 25
 LISTINGS_PER_PAGE = 100
 TIMEZONES = {"New York, NY": "-05:00", "Chicago, IL": "-06:00"}
+
+
+class Bargain(NamedTuple):
+    """A listing far below the others, on sale (FakeTicketBroker.add_bargain)."""
+
+    date: date  # of its performance
+    sell: Callable[[], None]  # takes it off sale
 
 
 @dataclass
@@ -89,6 +97,16 @@ class FakeTicketBroker(FakeServer):
     def add_listing(self, performance_id: str, listing: dict[str, Any]) -> None:
         """Put a listing on sale (tests: a new great deal appears)."""
         self.inventory[performance_id].append(listing)
+
+    def add_bargain(self) -> Bargain:
+        """Put a listing far below the others (5.00, id "bargain") on sale at the first performance
+        of a theatre whose seats are mapped, so that it is ranked (tests: the best deal of its date)."""
+        target = next(e for e in self.events if e["venue"]["id"] != UNMAPPED["id"])
+        listing = {**self.inventory[target["id"]][0], "id": "bargain", "price": 5.0}
+        self.add_listing(target["id"], listing)
+        return Bargain(
+            date.fromisoformat(target["starts_at"][:10]), lambda: self.inventory[target["id"]].remove(listing)
+        )
 
     # -- server -------------------------------------------------------------------------------
 

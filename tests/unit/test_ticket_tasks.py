@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -246,12 +246,10 @@ def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
 def test_a_slow_run_announces_deals_only_for_the_dates_it_is_current_for(
     aws_env: None, broker: FakeTicketBroker, context: LambdaContext
 ) -> None:
-    target = next(e for e in broker.events if e["venue"]["id"] != "saenger-nola")
-    first = date.fromisoformat(target["starts_at"][:10])
-    bargain = {**broker.inventory[target["id"]][0], "id": "bargain", "price": 5.0}
-    broker.add_listing(target["id"], bargain)
+    bargain = broker.add_bargain()
+    first = bargain.date
     slow = fetch_and_store("slow", context)  # fetched with the bargain, marked late
-    broker.inventory[target["id"]].remove(bargain)  # sold
+    bargain.sell()
     narrow = run("narrow", context, {"days_ahead": (first - datetime.now(UTC).date()).days})
     assert narrow["inventory"]["dates"]["to"] == first.isoformat()
 

@@ -358,14 +358,12 @@ def wait_for_task(app: Deployed, execution: str, state: str) -> None:
 def test_a_slow_run_announces_no_deal_on_the_dates_a_newer_run_covered(
     ranking: Deployed, broker: FakeTicketBroker, deals: Inbox
 ) -> None:
-    target = next(e for e in broker.events if e["venue"]["id"] != "saenger-nola")
-    first = date.fromisoformat(target["starts_at"][:10])
-    bargain = {**broker.inventory[target["id"]][0], "id": "bargain", "price": 5.0}
-    broker.add_listing(target["id"], bargain)
+    bargain = broker.add_bargain()
+    first = bargain.date
     ranking.inject(NAME, "mark-current", "latency", times=1, latency=3.0)
     slow = ranking.start(NAME, {}, name="rank-slow")  # fetches the bargain, then is slow to mark
     wait_for_task(ranking, slow, "Mark Current")
-    broker.inventory[target["id"]].remove(bargain)  # sold
+    bargain.sell()
 
     narrow = ranking.run(NAME, {"days_ahead": (first - datetime.now(UTC).date()).days}, name="rank-soon")
 
