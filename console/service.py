@@ -298,7 +298,9 @@ class ExecutionService:
         return {key: details[key] for key in ("error", "cause") if details.get(key)}
 
     def history(self, arn: str) -> list[dict[str, Any]]:
-        self.describe(arn)  # a clean 404 for an unknown execution, whatever the backend says
+        # a clean 404 for an unknown execution, whatever the backend says (the bare call: a
+        # stopped run's describe would read the history for its reason)
+        self._call("describe_execution", executionArn=arn)
         events: list[dict[str, Any]] = []
         token: str | None = None
         while True:
