@@ -6,13 +6,16 @@ The tests share one deployment and run in file order: each starts from what the 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 import infra
-from infra import layers
+from infra import iam, layers
 from infra.plan import Action
+from infra.runner import names_for
 from tests.deploy.conftest import Deployment
 
 RECORD = "pyflows-dtest-lottery-record-winners"
@@ -123,6 +126,19 @@ def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
     assert timed_out["MetricName"] == "ExecutionsTimedOut"
 
 
+def test_the_api_may_invoke_each_function_behind_a_route_on_that_route_only(deployment: Deployment) -> None:
+    """API Gateway calls a route's function only when the function's policy lets it (else a 500)."""
+    api = deployment.client("apigatewayv2")
+    api_id = next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == "pyflows-dtest-api")
+    lam = deployment.client("lambda")
+    policy = lam.get_policy(FunctionName="pyflows-dtest-ticket-ranking-api-search", Qualifier="dtest")
+    [statement] = json.loads(policy["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"].endswith(":function:pyflows-dtest-ticket-ranking-api-search:dtest")
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(f":{api_id}/*/GET/tickets/search")
+
+
 def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: Deployment) -> None:
     before, layer_before = versions(deployment, DRAW), layer_versions(deployment)
     result, output = deployment.deploy()
@@ -212,6 +228,53 @@ def test_drift_of_data_and_state_machines_is_put_back(deployment: Deployment) ->
     assert deployment.deploy()[0].changed == []
 
 
+def test_a_state_machines_definition_and_logging_changed_by_hand_are_put_back(deployment: Deployment) -> None:
+    sfn = deployment.client("stepfunctions")
+    machine = deployment.first.workflows[0].state_machine_arn
+    before = sfn.describe_state_machine(stateMachineArn=machine)
+    sfn.update_state_machine(
+        stateMachineArn=machine,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        loggingConfiguration={"level": "OFF"},
+    )
+    result, _ = deployment.deploy()
+    assert [(c.kind, c.detail) for c in result.changed] == [
+        ("state machine", "definition, loggingConfiguration")
+    ]
+    after = sfn.describe_state_machine(stateMachineArn=machine)
+    assert json.loads(after["definition"]) == json.loads(before["definition"])
+    assert after["loggingConfiguration"] == before["loggingConfiguration"]
+    assert deployment.deploy()[0].changed == []
+
+
+def _document(value: Any) -> Any:
+    return json.loads(unquote(value)) if isinstance(value, str) else value
+
+
+def test_a_roles_policy_or_trust_changed_by_hand_is_put_back(deployment: Deployment) -> None:
+    """A policy widened by hand goes back to least privilege; a trust changed by hand goes back
+    to the one service that runs the function."""
+    client = deployment.client("iam")
+    anything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    client.put_role_policy(RoleName=DRAW, PolicyName=iam.POLICY_NAME, PolicyDocument=json.dumps(anything))
+    ec2 = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    client.update_assume_role_policy(
+        RoleName=RECORD, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [ec2]})
+    )
+    result, _ = deployment.deploy()
+    assert sorted((c.kind, c.name, c.detail) for c in result.changed) == [
+        ("role", DRAW, "policy"),
+        ("role", RECORD, "trust"),
+    ]
+    names = names_for(deployment.env)
+    lottery = deployment.workflows[0]
+    policy = client.get_role_policy(RoleName=DRAW, PolicyName=iam.POLICY_NAME)["PolicyDocument"]
+    assert _document(policy) == iam.function_policy(names, lottery, lottery.function("draw-winners"))
+    trust = client.get_role(RoleName=RECORD)["Role"]["AssumeRolePolicyDocument"]
+    assert _document(trust) == iam.trust("lambda", names)
+    assert deployment.deploy()[0].changed == []
+
+
 def test_a_schedule_the_registry_no_longer_has_is_deleted(deployment: Deployment) -> None:
     # The probe once had a second schedule: left in place it would go on starting the workflow
     # wherever schedules are enabled. Another workflow's schedule of a like name stays.
@@ -281,8 +344,9 @@ def tagged(deployment: Deployment) -> list[str]:
 
 
 def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> None:
+    # Another environment whose names start with this one's: its resources match the name prefix.
     other = infra.deploy(
-        dataclasses.replace(deployment.env, name="other"),
+        dataclasses.replace(deployment.env, name="dtest-eu"),
         workflows=deployment.workflows[:1],
         out=lambda line: None,
     )
@@ -300,4 +364,8 @@ def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> Non
         deployment.client("stepfunctions").describe_state_machine(stateMachineArn=machine)["status"]
         == "ACTIVE"
     )
+    roles = [r["RoleName"] for r in deployment.client("iam").list_roles()["Roles"]]
+    assert "pyflows-dtest-eu-lottery-sfn" in roles and "pyflows-dtest-eu-lottery-draw-winners" in roles
+    tables = deployment.client("dynamodb").list_tables()["TableNames"]
+    assert "pyflows-dtest-eu-lottery-winners" in tables
     infra.destroy(other.env, out=lambda line: None)

@@ -208,3 +208,26 @@ def test_functions_get_the_dependencies_layer_and_on_aws_the_powertools_layer_of
         assert listed_dependencies == dependencies
         assert config["TracingConfig"] == {"Mode": "Active"}
         assert "POWERTOOLS_TRACE_DISABLED" not in config["Environment"]["Variables"]
+
+
+def test_state_machines_may_deliver_the_logs_and_traces_they_are_configured_to_write(
+    names: Names, workflows: list[Workflow]
+) -> None:
+    """Logging and X-Ray are on for every state machine: AWS refuses to create one whose role
+    may not deliver its logs, and drops the traces of one that may not write them."""
+    for wf in workflows:
+        granted = {a for actions, _ in statements(iam.state_machine_policy(names, wf)) for a in actions}
+        assert set(iam.LOG_DELIVERY) <= granted, wf.name
+        assert {*iam.XRAY, *iam.XRAY_SAMPLING} <= granted, wf.name
+
+
+def test_prod_logs_no_execution_data_and_only_errors_while_other_environments_log_everything(
+    names: Names,
+) -> None:
+    """Inputs and outputs may hold personal data: prod's logs keep them out."""
+    wf = WORKFLOWS["lottery"]
+    assert statemachines.logging_config(names, wf)["level"] == "ALL"
+    assert statemachines.logging_config(names, wf)["includeExecutionData"] is True
+    prod = Names(dataclasses.replace(names.env, name="prod"), ACCOUNT)
+    assert statemachines.logging_config(prod, wf)["level"] == "ERROR"
+    assert statemachines.logging_config(prod, wf)["includeExecutionData"] is False
