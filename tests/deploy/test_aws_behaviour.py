@@ -8,6 +8,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import botocore.endpoint
@@ -75,6 +76,34 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
     deployed = api.ensure(ctx, [TICKETS])
     assert deployed == api.Api("ours", "https://ours.example")
     assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
+
+
+def test_a_role_past_the_first_page_of_iams_answer_is_found_and_not_created_again(ctx: Context) -> None:
+    """IAM answers GetAccountAuthorizationDetails 100 roles at a time: a role on a later page
+    taken for missing would be created again, and AWS would refuse (EntityAlreadyExists)."""
+    lottery = WORKFLOWS["lottery"]
+    fn = lottery.function("draw-winners")
+    name, document = ctx.names.function(lottery, fn), iam.function_policy(ctx.names, lottery, fn)
+    ours = {
+        "RoleName": name,
+        "Arn": ctx.names.role_arn(name),
+        "AssumeRolePolicyDocument": quote(json.dumps(iam.trust("lambda", ctx.names))),  # as AWS encodes it
+        "RolePolicyList": [{"PolicyName": iam.POLICY_NAME, "PolicyDocument": quote(json.dumps(document))}],
+    }
+    others = [{"RoleName": f"someone-else-{i}"} for i in range(100)]
+    for stub in stubbed(ctx, "iam"):
+        stub.add_response(
+            "get_account_authorization_details",
+            {"RoleDetailList": others, "IsTruncated": True, "Marker": "page-2"},
+            {"Filter": ["Role"]},
+        )
+        stub.add_response(
+            "get_account_authorization_details",
+            {"RoleDetailList": [ours], "IsTruncated": False},
+            {"Filter": ["Role"], "Marker": "page-2"},
+        )
+        assert iam.ensure_role(ctx, name, "lambda", document, "Lambda draw-winners") == ours["Arn"]
+    assert [(c.kind, c.name, c.action) for c in ctx.changes] == [("role", name, Action.UNCHANGED)]
 
 
 DEALS = WORKFLOWS["flight-deals"]
@@ -195,6 +224,32 @@ def test_throttled_control_plane_calls_are_retried_past_botocores_default_three_
     lam.meta.events.register("before-send.lambda.GetAlias", answer)
     assert lam.get_alias(FunctionName="f", Name="staging")["FunctionVersion"] == "4"
     assert len(sent) == 6
+
+
+def test_express_starts_go_to_a_local_endpoint_itself_and_on_aws_to_the_sync_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """StartSyncExecution's `sync-` host prefix cannot resolve on a loopback endpoint: the local
+    environment's clients leave it out, without the variable that the local cloud's tests set."""
+    for name in ("AWS_DISABLE_HOST_PREFIX_INJECTION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    sent: list[str] = []
+
+    def answer(request: Any, **kwargs: Any) -> AWSResponse:
+        sent.append(request.url)
+        body = b'{"executionArn": "arn:aws:states:eu-west-1:1:express:m:e:x", "startDate": 0, "status": "SUCCEEDED"}'
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, FakeRaw(body))
+
+    machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:m"
+    local = dataclasses.replace(load("local"), endpoint="http://127.0.0.1:9", region="eu-west-1")
+    staging = dataclasses.replace(load("staging"), region="eu-west-1")
+    for env in (local, staging):
+        sfn = env.client("stepfunctions")
+        sfn.meta.events.register("before-send.sfn.StartSyncExecution", answer)
+        sfn.start_sync_execution(stateMachineArn=machine)
+    assert sent == ["http://127.0.0.1:9/", "https://sync-states.eu-west-1.amazonaws.com/"]
 
 
 class FakeRaw:

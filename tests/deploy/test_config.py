@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from botocore.exceptions import ClientError, ProfileNotFound
 import deploy
 import infra
 from infra.environments import ConfigError, access_problem, load
+from infra.names import Names
 from tests.deploy.conftest import environment
 from tests.deploy.probe import probe
 from workflows import WORKFLOWS, cli
-from workflows.registry import Access
+from workflows.asl import StateMachineType
+from workflows.registry import Access, Bucket, Function, Stream, StreamTrigger, Workflow
 
 
 def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,10 +29,15 @@ def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> Non
     assert "unknown environment 'qa'" in capsys.readouterr().err
 
 
-def test_missing_region_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["region", "log_level"])
+def test_a_missing_region_or_log_level_is_named(tmp_path: Path, key: str) -> None:
+    settings = {"region": "eu-west-1", "log_level": "INFO"}
+    del settings[key]
     config = tmp_path / "environments.toml"
-    config.write_text('app = "pyflows"\n[environments.staging]\nlog_level = "INFO"\n')
-    with pytest.raises(ConfigError, match="environment 'staging': region is missing"):
+    config.write_text(
+        'app = "pyflows"\n[environments.staging]\n' + "".join(f'{k} = "{v}"\n' for k, v in settings.items())
+    )
+    with pytest.raises(ConfigError, match=f"environment 'staging': {key} is missing in environments.toml"):
         load("staging", config)
 
 
@@ -93,6 +101,59 @@ def test_a_name_aws_would_reject_stops_before_any_change(local_cloud: Any, tmp_p
         infra.deploy(env, workflows=[long], out=lambda line: None)
     assert not [
         r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-longname")
+    ]
+
+
+def _workflow(name: str = "w", **fields: Any) -> Workflow:
+    return Workflow(name, "names at AWS's limits", StateMachineType.STANDARD, dict, {}, **fields)
+
+
+# what is named -> (AWS's limit, what comes before and after the part the test sizes, the workflow)
+NAMED: dict[str, tuple[int, str, str, Callable[[str], Workflow]]] = {
+    "scheduler role": (64, "pyflows-staging-", "-scheduler", _workflow),
+    "function": (
+        64,
+        "pyflows-staging-w-",
+        "",
+        lambda part: _workflow(functions=(Function(part, "tasks.lottery.draw_winners.handler", ""),)),
+    ),
+    "pipe role": (
+        64,
+        "pyflows-staging-w-",
+        "-pipe",
+        lambda part: _workflow(streams=(Stream(part),), triggers=(StreamTrigger(part),)),
+    ),
+    "bucket": (63, "pyflows-staging-w-", "", lambda part: _workflow(buckets=(Bucket(part),))),
+}
+
+
+@pytest.mark.parametrize("named", sorted(NAMED))
+def test_a_name_at_awss_limit_passes_and_one_character_more_stops_before_any_change(named: str) -> None:
+    limit, before, after, workflow = NAMED[named]
+    names = Names(load("staging"), "123456789012")
+
+    def part(length: int) -> str:
+        return "x" * (length - len(before) - len(after))
+
+    names.check(workflow(part(limit)))
+    too_long = before + part(limit + 1) + after
+    with pytest.raises(
+        ConfigError, match=re.escape(f"name {too_long!r} is {limit + 1} characters, AWS allows {limit}")
+    ):
+        names.check(workflow(part(limit + 1)))
+
+
+def test_a_function_granted_a_resource_its_workflow_lacks_stops_before_any_change(
+    local_cloud: Any, tmp_path: Path
+) -> None:
+    env = environment(local_cloud.endpoint, "ghostgrant")
+    base = probe(tmp_path)
+    [draw] = base.functions
+    granted = dataclasses.replace(draw, access=(*draw.access, Access("ghost", ("dynamodb:GetItem",))))
+    with pytest.raises(ConfigError, match=r"workflow probe: no resource named 'ghost'"):
+        infra.deploy(env, workflows=[dataclasses.replace(base, functions=(granted,))], out=lambda line: None)
+    assert not [
+        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-ghostgrant")
     ]
 
 

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import functions, packaging, statemachines, tables
+from infra import functions, packaging, schedules, statemachines, tables
 from infra.plan import Context
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, WaitTimeout, retry, until
 from tests.deploy.stubs import client_for, stubbed
 from workflows import WORKFLOWS
 from workflows.registry import Table
@@ -229,3 +229,48 @@ def test_point_in_time_recovery_waits_until_dynamodb_has_enabled_backups(
         tables.ensure(ctx, table, name)
         stubber.assert_no_pending_responses()
     assert slept == [1.0, 2.0]
+
+
+def test_a_wait_gives_up_after_its_timeout_naming_what_it_waited_for() -> None:
+    slept: list[float] = []
+    with pytest.raises(WaitTimeout, match=r"^function f active: still not ready after 5s$"):
+        until(
+            lambda: "Pending",
+            lambda state: state == "Active",
+            "function f active",
+            timeout=5,
+            sleep=slept.append,
+        )
+    assert slept == [1.0] * 5
+
+
+def test_a_schedule_waits_for_its_new_role_but_a_bad_expression_is_not_waited_out(
+    ctx: Context, slept: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scheduler answers ValidationException both while the role is not yet assumable and for a
+    schedule it will never take: only the first is worth another attempt."""
+    monkeypatch.setattr(schedules.iam, "ensure_role", lambda *args: ROLE)
+    etf = WORKFLOWS["etf-signal"]
+    not_assumable = "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
+    client = client_for(ctx, "scheduler")
+    arn = {"ScheduleArn": "arn:aws:scheduler:eu-west-1:123456789012:schedule/pyflows-staging-schedules/x"}
+    with Stubber(client) as stubber:
+        stubber.add_response("list_schedules", {"Schedules": []})
+        stubber.add_client_error("get_schedule", "ResourceNotFoundException", "not found", 404)
+        stubber.add_client_error("create_schedule", "ValidationException", not_assumable, 400)
+        stubber.add_response("create_schedule", arn)
+        schedules.ensure(ctx, etf)
+        stubber.assert_no_pending_responses()
+    assert slept == [1.0]
+    with Stubber(client) as stubber:
+        stubber.add_response("list_schedules", {"Schedules": []})
+        stubber.add_client_error("get_schedule", "ResourceNotFoundException", "not found", 404)
+        stubber.add_client_error(
+            "create_schedule",
+            "ValidationException",
+            "Invalid Schedule Expression cron(30 17 ? * MON-FRI).",
+            400,
+        )
+        with pytest.raises(client.exceptions.ValidationException, match="Invalid Schedule Expression"):
+            schedules.ensure(ctx, etf)
+    assert slept == [1.0]
