@@ -181,6 +181,23 @@ def test_one_fund_failing_is_reported_missing_and_the_day_is_still_sent(
     assert alerts.messages() == []
 
 
+def test_at_most_two_funds_are_fetched_at_once(etf: Deployed) -> None:
+    """Tushare counts a token's calls per minute: the funds are fetched two at a time."""
+    etf.inject(NAME, "fetch-prices", "latency", latency=0.2)  # each item lasts long enough to overlap
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    running, most = 0, 0
+    for event in run.events:
+        if event["type"] == "MapIterationStarted":
+            running += 1
+            most = max(most, running)
+        elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed"):
+            running -= 1
+    assert most == 2 < FUNDS
+
+
 def test_throttling_is_absorbed_by_retry(etf: Deployed, tushare: FakeTushare, subscribers: Inbox) -> None:
     tushare.throttle(times=3)
 
@@ -190,6 +207,36 @@ def test_throttling_is_absorbed_by_retry(etf: Deployed, tushare: FakeTushare, su
     assert failures(run) == ["TushareRateLimited"] * 3
     assert "Fund Missing" not in run.states and run.output["missing"] == []
     assert len(subscribers.messages()) == 1
+
+
+def test_settings_unreadable_for_a_moment_are_retried_and_no_fund_goes_missing(
+    etf: Deployed, subscribers: Inbox
+) -> None:
+    """SSM or Secrets Manager failing briefly (SettingUnavailable) is an outage, retried as Tushare's."""
+    etf.inject(NAME, "fetch-prices", "error", times=1, error_type="SettingUnavailable")
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    assert failures(run) == ["SettingUnavailable"]
+    assert "Fund Missing" not in run.states and run.output["missing"] == []
+    assert len(subscribers.messages()) == 1
+
+
+def test_a_fund_whose_fetch_fails_for_another_reason_is_reported_missing_with_it(
+    etf: Deployed, subscribers: Inbox, alerts: Inbox
+) -> None:
+    etf.inject(NAME, "fetch-prices", "error", times=1, error_type="UnexpectedAnswer")
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "SUCCEEDED"
+    assert failures(run) == ["UnexpectedAnswer"]  # not retried: it would fail again
+    assert run.states.count("Fund Missing") == 1 and len(run.output["missing"]) == 1
+    [missing] = report(etf, DAY)["missing"]
+    assert missing["reason"] == "UnexpectedAnswer"
+    assert len(report(etf, DAY)["signals"]) == FUNDS - 1
+    assert len(subscribers.messages()) == 1 and alerts.messages() == []
 
 
 def test_every_fund_failing_alerts_and_sends_nothing(

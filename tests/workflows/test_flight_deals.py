@@ -290,6 +290,30 @@ def test_throttled_dynamodb_writes_lose_no_record(flights: Deployed, aviasales: 
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in records)
 
 
+def test_writes_left_unprocessed_are_written_again_by_the_workflow_and_lose_no_record(
+    flights: Deployed, aviasales: FakeAviasales, alerts: Inbox
+) -> None:
+    """RecordsNotStored (DynamoDB left items unprocessed past the handler's rounds): the workflow
+    runs the whole, idempotent, write again after a backoff instead of failing the batch."""
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
+    flights.inject(WF, "store-records", "error", times=2, error_type="RecordsNotStored")
+    sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
+    batch = [
+        {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
+        for i, (d, k) in enumerate(encode(records[:20]))
+    ]
+
+    with clock.instant():
+        result = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(batch))
+    run = run_of(flights, result["executionArn"])
+
+    assert run["status"] == "SUCCEEDED"
+    failed = [e["taskFailedEventDetails"]["error"] for e in run["events"] if e["type"] == "TaskFailed"]
+    assert failed == ["RecordsNotStored", "RecordsNotStored"]
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:20])
+    assert alerts.messages() == []
+
+
 def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
     flights: Deployed, aviasales: FakeAviasales, alerts: Inbox
 ) -> None:

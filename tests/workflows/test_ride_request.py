@@ -27,6 +27,7 @@ from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
 from workflows import cli
+from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
 
 WF = "ride-request"
 ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (but in the Cognito test)
@@ -261,6 +262,23 @@ def test_a_discount_that_times_out_gives_a_full_fare_ride(app: Deployed, rides: 
     assert status == 201 and ride["discount"]["status"] == "unavailable"
     assert ride["fare"]["total_cents"] == 1200
     assert "Full Fare" in states(history(app, f"ride-{headers['X-Request-Id']}"))
+
+
+def test_a_discount_slower_than_its_timeout_is_tried_once_more_then_the_ride_goes_at_full_fare(
+    app: Deployed, rides: str
+) -> None:
+    """A rider waits for a unicorn, not for a promo: past the discount's own timeout the task is
+    tried once more, then the ride goes on without it."""
+    app.inject(WF, "get-discount", "latency", latency=DISCOUNT_TIMEOUT_SECONDS + 1.0)
+
+    status, ride, headers = post(rides, body(), ISSUER.token("ann"))
+
+    assert status == 201 and ride["discount"]["status"] == "unavailable"
+    assert "States.Timeout" in ride["discount"]["reason"] and ride["fare"]["total_cents"] == 1200
+    events = history(app, f"ride-{headers['X-Request-Id']}")
+    timed_out = [e["taskTimedOutEventDetails"]["error"] for e in events if e["type"] == "TaskTimedOut"]
+    assert timed_out == ["States.Timeout", "States.Timeout"]
+    assert "Full Fare" in states(events) and states(events)[-1] == "Ride Recorded"
 
 
 def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides: str) -> None:

@@ -180,6 +180,20 @@ def test_broker_throttling_is_absorbed_by_retry(ranking: Deployed, broker: FakeT
     assert failures == ["BrokerThrottled"] * 3
 
 
+def test_settings_unreadable_for_a_moment_are_retried_like_a_broker_outage(
+    ranking: Deployed, alerts: Inbox
+) -> None:
+    """The broker's URL or key could not be read from SSM or Secrets Manager (SettingUnavailable)."""
+    ranking.inject(NAME, "fetch-inventory", "error", times=2, error_type="SettingUnavailable")
+
+    run = ranking.run(NAME, {})
+
+    assert run.status == "SUCCEEDED"
+    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    assert failures == ["SettingUnavailable", "SettingUnavailable"]
+    assert run.states.count("Fetch Inventory") == 1 and alerts.messages() == []
+
+
 def test_a_broker_down_for_good_alerts_and_leaves_the_previous_rankings_current(
     ranking: Deployed, broker: FakeTicketBroker, deals: Inbox, alerts: Inbox
 ) -> None:
