@@ -53,6 +53,21 @@ RETRIED_TASK = {
     },
 }
 
+# Step Functions uses the first retrier whose ErrorEquals matches, and only that one.
+OVERLAPPING_RETRIERS = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            **RETRIED_TASK["States"]["T"],
+            "Retry": [
+                {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1},
+                {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1},
+            ],
+        },
+        "Caught": {"Type": "Succeed"},
+    },
+}
+
 
 @pytest.fixture
 def run() -> Iterator[Any]:
@@ -101,6 +116,13 @@ def test_a_retry_is_attributed_to_the_retrier_that_matched(run: Any) -> None:
     assert Edge("catch", "T", "Caught") in result.hit
     assert result.missed == [Edge("retry", "T", "Lambda.TooManyRequestsException")]
     assert result.line().split() == ["t", "state", "2/2", "choice", "0/0", "catch", "1/1", "retry", "1/2"]
+
+
+def test_a_retry_counts_only_for_the_first_retrier_that_matches(run: Any) -> None:
+    """A later retrier that would match as well never ran: the gate must not count it as reached."""
+    result = coverage("t", OVERLAPPING_RETRIERS, [run(OVERLAPPING_RETRIERS)])
+    assert Edge("retry", "T", "States.TaskFailed") in result.hit
+    assert result.missed == [Edge("retry", "T", "States.ALL")]
 
 
 def test_edges_declared_unreachable_are_excused_and_must_exist() -> None:

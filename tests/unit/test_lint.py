@@ -31,9 +31,10 @@ def test_a_lambda_task_without_transient_retries_is_reported() -> None:
     assert "Draw Winners: does not retry AWS's transient Lambda errors" in lint.lint(definition)
 
 
-def test_throttling_without_jitter_is_reported() -> None:
+@pytest.mark.parametrize("field", ["JitterStrategy", "MaxDelaySeconds"])
+def test_throttling_without_jitter_or_a_delay_cap_is_reported(field: str) -> None:
     definition = lottery()
-    del definition["States"]["Check Past Winners"]["Retry"][1]["JitterStrategy"]
+    del definition["States"]["Check Past Winners"]["Retry"][1][field]
     assert "Check Past Winners: does not retry throttling with jitter and a delay cap" in lint.lint(
         definition
     )
@@ -52,16 +53,33 @@ def test_a_task_without_catch_is_reported() -> None:
     assert "Announce And Record: no Catch for States.ALL leading to the alert" in lint.lint(definition)
 
 
-def test_a_catch_that_drops_the_input_is_reported() -> None:
+@pytest.mark.parametrize("result_path", ["$", None])
+def test_a_catch_that_drops_the_input_is_reported(result_path: str | None) -> None:
+    """ResultPath "$", or none (which is "$"): the error replaces the input."""
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$"
-    assert "Draw Winners: Catch does not keep the input (ResultPath '$')" in lint.lint(definition)
+    catch = definition["States"]["Draw Winners"]["Catch"][0]
+    if result_path is None:
+        del catch["ResultPath"]
+    else:
+        catch["ResultPath"] = result_path
+    assert f"Draw Winners: Catch does not keep the input (ResultPath {result_path!r})" in lint.lint(
+        definition
+    )
 
 
 def test_a_catch_that_skips_the_alert_is_reported() -> None:
     definition = lottery()
     definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Failed"
     assert "Draw Winners: Catch goes to 'Failed', which does not lead to the alert" in lint.lint(definition)
+
+
+def test_a_catch_that_runs_another_task_before_the_alert_is_reported() -> None:
+    """That task could fail too, or do what the failure should have stopped."""
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Check Past Winners"
+    assert "Draw Winners: Catch goes to 'Check Past Winners', which does not lead to the alert" in lint.lint(
+        definition
+    )
 
 
 def test_a_fail_state_without_cause_is_reported() -> None:
@@ -234,6 +252,34 @@ def test_a_transient_retry_of_no_attempts_is_reported_as_no_retry() -> None:
     problems = lint.lint(definition)
     assert not any("without backoff" in p for p in problems)
     assert any(p.startswith("Draw Winners: never retries AWS's transient Lambda errors") for p in problems)
+
+
+def test_a_transient_error_whose_own_retrier_makes_no_attempt_is_reported() -> None:
+    """The transient errors split over two retriers: one of no attempts leaves its errors unretried."""
+    definition = lottery()
+    retries = definition["States"]["Draw Winners"]["Retry"]
+    errors = retries[0]["ErrorEquals"]
+    retries[0]["ErrorEquals"] = errors[:2]
+    retries.insert(1, {**retries[0], "ErrorEquals": errors[2:], "MaxAttempts": 0})
+    problems = lint.lint(definition)
+    assert any(p.startswith("Draw Winners: never retries AWS's transient Lambda errors") for p in problems)
+
+
+def test_transient_retries_without_backoff_are_reported() -> None:
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Retry"][0]["BackoffRate"] = 1.0
+    assert (
+        "Draw Winners: retries transient Lambda errors without backoff: give their Retry a BackoffRate above 1"
+        in lint.lint(definition)
+    )
+
+
+def test_every_retrier_counts_toward_the_history_limit_at_its_most_attempts() -> None:
+    """Each retrier keeps its own count: error A three times, then error B six times."""
+    retries = [{"ErrorEquals": ["A"], "MaxAttempts": 3}, {"ErrorEquals": ["B"], "MaxAttempts": 6}]
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Retry": retries, "End": True}
+    # a Task's five events when it runs once, and three (scheduled, started, failed) per retry
+    assert lint.worst_case_events({"StartAt": "T", "States": {"T": task}}, map_items=1) == 5 + 3 * (3 + 6)
 
 
 def test_a_throttling_retry_of_no_attempts_is_reported_as_no_retry() -> None:
