@@ -7,10 +7,13 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import NotFound as NotFoundApp
@@ -22,10 +25,11 @@ from console.app import create_app
 from console.authorizer import LocalIssuer
 from console.errors import Conflict, NotFound
 from console.service import ExecutionService
-from infra.environments import Environment
+from infra.environments import Environment, load
 from tests.console import workflows as test_workflows
 from tests.console.conftest import ROLE, wait_for
 from tests.console.workflows import FLAKY_TOPIC
+from workflows import WORKFLOWS
 from workflows.asl import StateMachineType
 from workflows.registry import Function, HttpRoute, Route
 
@@ -132,6 +136,19 @@ def test_bad_input_is_400_naming_the_field(client: FlaskClient) -> None:
     )
 
 
+def test_a_body_that_is_not_an_object_or_a_name_that_is_not_a_string_is_400(client: FlaskClient) -> None:
+    for body in ([{"count": 1}], "count", 3):
+        response = client.post("/api/workflows/shapes/executions", json=body)
+        assert response.status_code == 400, body
+        assert response.get_json() == {
+            "error": "BadRequest",
+            "message": "the request body must be a JSON object",
+        }
+    named = client.post("/api/workflows/shapes/executions", json={"input": {"count": 1}, "name": 7})
+    assert named.status_code == 400
+    assert named.get_json() == {"error": "BadRequest", "message": "name must be a string"}
+
+
 def test_an_execution_is_found_by_its_name_unless_two_workflows_have_one_of_that_name(
     service: ExecutionService,
 ) -> None:
@@ -176,6 +193,83 @@ def test_executions_are_listed_and_filtered(client: FlaskClient, finished: Calla
     assert {e["workflow"] for e in only} == {"broken"}
     assert client.get("/api/executions?status=nonsense").status_code == 400
     assert client.get("/api/executions?limit=x").status_code == 400
+
+
+def test_every_workflows_executions_are_listed_together_newest_first_up_to_the_limit(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    earlier = start(client, "broken", {"count": 1}).get_json()["executionArn"]
+    later = start(client, "shapes", {"count": 1}).get_json()["executionArn"]
+    finished(earlier), finished(later)
+    listed = client.get("/api/executions?limit=2").get_json()["executions"]
+    assert [e["executionArn"] for e in listed] == [later, earlier]
+
+
+MACHINES = "arn:aws:states:us-east-1:123456789012:stateMachine:pyflows-local-"
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def aws_service() -> tuple[ExecutionService, Any]:
+    """The console's service over a Step Functions client that a Stubber answers as AWS does."""
+    sfn = boto3.client(
+        "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    return ExecutionService(load("local"), WORKFLOWS, client=sfn), sfn
+
+
+def machine(name: str) -> dict[str, Any]:
+    return {"name": name, "stateMachineArn": MACHINES + name, "type": "STANDARD", "creationDate": CREATED}
+
+
+def described(arn: str) -> dict[str, Any]:
+    state_machine = arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+    return {
+        "executionArn": arn,
+        "stateMachineArn": state_machine,
+        "status": "SUCCEEDED",
+        "startDate": CREATED,
+    }
+
+
+def test_every_page_of_aws_listings_and_histories_is_read() -> None:
+    """AWS lists state machines (100 a call by default) and history events (1,000 at most) in
+    pages: a workflow past the first page is deployed, and a long run's history is whole."""
+    service, sfn = aws_service()
+    others = [machine(f"other-{i}") for i in range(100)]
+    ours = {**machine("lottery"), "name": "pyflows-local-lottery"}
+    arn = f"{MACHINES}lottery:long".replace(":stateMachine:", ":execution:")
+    events = [{"id": i, "type": "PassStateEntered", "timestamp": CREATED} for i in range(1, 1201)]
+    with Stubber(sfn) as stubber:
+        stubber.add_response("list_state_machines", {"stateMachines": others, "nextToken": "p2"})
+        stubber.add_response("list_state_machines", {"stateMachines": [ours]}, {"nextToken": "p2"})
+        stubber.add_response("describe_execution", described(arn))
+        asked = {"executionArn": arn, "maxResults": 1000}
+        stubber.add_response("get_execution_history", {"events": events[:1000], "nextToken": "h2"}, asked)
+        stubber.add_response("get_execution_history", {"events": events[1000:]}, {**asked, "nextToken": "h2"})
+        assert service.state_machine_arn("lottery") == MACHINES + "lottery"
+        assert [e["id"] for e in service.history(arn)] == list(range(1, 1201))
+        stubber.assert_no_pending_responses()
+
+
+def test_an_execution_is_found_by_its_name_on_aws_which_describes_no_express_execution() -> None:
+    """AWS refuses DescribeExecution for an Express machine (StateMachineTypeNotSupported): the
+    name is looked for among the other machines' executions, not refused."""
+    service, sfn = aws_service()
+    machines = [{**machine(name), "name": f"pyflows-local-{name}"} for name in sorted(WORKFLOWS)]
+    with Stubber(sfn) as stubber:
+        stubber.add_response("list_state_machines", {"stateMachines": machines})
+        for name in sorted(WORKFLOWS):
+            arn = f"{MACHINES}{name}:day-1".replace(":stateMachine:", ":execution:")
+            if name == "lottery":
+                stubber.add_response("describe_execution", described(arn), {"executionArn": arn})
+            else:
+                express = WORKFLOWS[name].type == StateMachineType.EXPRESS
+                code = "StateMachineTypeNotSupported" if express else "ExecutionDoesNotExist"
+                stubber.add_client_error("describe_execution", code, "no", 400, {"executionArn": arn})
+        assert service.execution_arn("day-1") == f"{MACHINES}lottery:day-1".replace(
+            ":stateMachine:", ":execution:"
+        )
+        stubber.assert_no_pending_responses()
 
 
 def test_unknown_execution_is_404_everywhere(client: FlaskClient) -> None:

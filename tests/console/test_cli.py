@@ -454,3 +454,38 @@ def test_describe_says_why_a_run_was_stopped(
     assert lines["status"] == "ABORTED"
     assert (lines["error"], lines["cause"]) == ("Cancelled", "a duplicate of run 7")
     assert "failed in" not in out
+
+
+def test_a_run_that_timed_out_is_not_said_to_have_failed_in_a_state_and_its_redrive_exits_1(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A caught failure before the run timed out is not where it ended; a redrive that times out
+    again is no success for a script waiting on it."""
+    sfn = lottery.client("stepfunctions")
+    definition = {
+        "TimeoutSeconds": 1,
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "no-such-function", "Payload": {}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Wait"}],
+                "Next": "Wait",
+            },
+            "Wait": {"Type": "Wait", "Seconds": 60, "End": True},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=f"cli-timeout-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    code, out, _ = run(capsys, "describe", arn)
+    assert code == 0 and re.search(r"^status\s+TIMED_OUT$", out, re.MULTILINE)
+    assert "failed in" not in out
+    code, out, _ = run(capsys, "redrive", arn, "--wait")
+    assert code == 1 and out.startswith(f"TIMED_OUT {arn} (redrive 1)")

@@ -145,6 +145,7 @@ def test_retried_task_then_caught_parallel_branch_failure() -> None:
     assert fetch["error"] == "Lambda.ServiceException"
     assert fetch["durationMs"] == 5000
     assert graph["states"]["Right"]["error"] == "Oops"
+    assert graph["execution"]["failedIn"] is None  # it succeeded: the caught failure is not where it failed
 
 
 def test_map_iterations_and_a_running_state() -> None:
@@ -211,6 +212,93 @@ def test_failed_execution_marks_the_state_that_failed_it() -> None:
     fetch = graph["states"]["Fetch"]
     assert fetch["status"] == "failed"
     assert fetch["error"] == "States.Runtime"
+
+
+def test_the_run_failed_in_the_state_that_failed_with_its_error_not_in_the_alert_that_failed_after() -> None:
+    """A Task failed and was caught; sending the alert failed too and was caught, so as not to hide
+    the first failure: the run failed with the Task's error, in the Task."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("TaskStateEntered", name="Fetch", input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="Boom", cause="it broke")
+    h.add("TaskStateExited", name="Fetch", output="{}")
+    h.add("TaskStateEntered", name="Alert Failure", input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="SNS.AuthorizationErrorException", cause="not allowed")
+    h.add("TaskStateExited", name="Alert Failure", output="{}")
+    h.add("FailStateEntered", name="Failed", input="{}")
+    h.add("ExecutionFailed", error="Boom", cause="it broke")
+    graph = build(DEFINITION, {"status": "FAILED"}, h.events)
+    assert graph["execution"]["failedIn"] == "Fetch"
+
+
+SIBLINGS: dict[str, Any] = {
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "x", "End": True}}},
+                {"StartAt": "Broken", "States": {"Broken": {"Type": "Task", "Resource": "x", "End": True}}},
+            ],
+            "End": True,
+        }
+    },
+}
+
+
+def _slow_beside(h: History) -> None:
+    h.add("ExecutionStarted", 0)
+    h.add("ParallelStateEntered", name="Both", input="{}")
+    started = h.add("ParallelStateStarted")
+    h.add("TaskStateEntered", started, name="Slow", input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskStateEntered", started, name="Broken", input="{}")
+    h.add("TaskScheduled")
+
+
+def test_a_state_cut_short_by_its_siblings_failure_is_cancelled_and_by_a_stop_aborted() -> None:
+    failed = History()
+    _slow_beside(failed)
+    failed.add("TaskFailed", error="Boom", cause="it broke")
+    failed.add("ParallelStateFailed")
+    failed.add("ExecutionFailed", error="Boom", cause="it broke")
+    assert statuses(build(SIBLINGS, {"status": "FAILED"}, failed.events)) == {
+        "Both": "failed",
+        "Slow": "cancelled",
+        "Broken": "failed",
+    }
+    stopped = History()
+    _slow_beside(stopped)
+    stopped.add("ExecutionAborted")
+    stop = {"status": "ABORTED", "stopDate": "2026-01-01T00:00:09+00:00"}
+    graph = build(SIBLINGS, stop, stopped.events)
+    assert statuses(graph) == {"Both": "aborted", "Slow": "aborted", "Broken": "aborted"}
+    # how long it ran: until the stop, not until whenever the page is looked at
+    assert graph["states"]["Slow"]["durationMs"] == 5000  # entered at 00:00:04
+
+
+def test_a_state_shows_the_run_that_failed_the_execution_not_a_later_caught_one() -> None:
+    """Item 0's Task failed the Map; item 1's failed afterwards and was caught: the state's error,
+    input and status are item 0's."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("MapStateEntered", name="Each", input="[0, 1]")
+    started = h.add("MapStateStarted")
+    h.add("MapIterationStarted", started, name="Each", index=0)
+    h.add("TaskStateEntered", name="Item", input='{"item": 0}')
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="Fatal", cause="no such fund")
+    h.add("MapIterationStarted", started, name="Each", index=1)
+    h.add("TaskStateEntered", name="Item", input='{"item": 1}')
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="Unavailable", cause="HTTP 503")
+    h.add("TaskStateExited", name="Item", output='{"item": 1, "missing": true}')
+    h.add("MapStateFailed")
+    h.add("ExecutionFailed", error="Fatal", cause="no such fund")
+    item = build(DEFINITION, {"status": "FAILED"}, h.events)["states"]["Item"]
+    assert (item["status"], item["error"], item["input"]) == ("failed", "Fatal", {"item": 0})
 
 
 def test_aborted_execution_and_a_redrive() -> None:
