@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.lottery import check_winners, draw_winners, record_winners, validate_request, winners
 from tasks.lottery.draw import NotEnoughEligibleEmployees
-from tasks.shared import documents
+from tasks.shared import clients, documents
 from tasks.shared.errors import InvalidInput
 from tests.unit.conftest import create_table, envelope, seed_items
 from workflows.lottery import WORKFLOW
@@ -191,3 +191,41 @@ def test_claim_and_record_of_a_draw_named_by_a_uuid_never_share_a_request_token(
     assert len({claim, record, redraw}) == 3
     assert all(1 <= len(token) <= 36 for token in (claim, record, redraw))
     assert winners.request_token(draw, list(reversed(WINNERS_OF_DRAW)), "claimed_at") == claim  # a retry
+
+
+class Conflicting:
+    """A DynamoDB client whose transactions another transaction on the same items cancels."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        reasons = [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}]
+        response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+        raise self.real.exceptions.TransactionCanceledException(response, "TransactWriteItems")
+
+
+def test_a_claim_cancelled_by_a_concurrent_transaction_is_not_eligible(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    clients.override("dynamodb", Conflicting(boto3.client("dynamodb")))
+    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+
+    check = check_winners.handler(event, context)
+    assert check["eligible"] is False and check["past_winners"]  # the workflow redraws
+    with pytest.raises(record_winners.WinnerAlreadyRecorded):
+        record_winners.handler(event, context)
+    assert winners_in_table() == {}
+
+
+def test_a_lottery_serial_without_an_employee_is_a_named_error(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    tables["employees"].put_item(
+        Item={"employee_id": "E001", "employee_name": "Amelia Hart", "lottery_serial": 1}
+    )
+    with pytest.raises(draw_winners.EmployeeNotFound, match="no employee has lottery_serial 2"):
+        draw_winners.handler(envelope({"winners": 2, "employees": 2, "attempt": 0}), context)
