@@ -174,6 +174,7 @@ def test_workflow_failures_map_to_their_status(result: dict[str, Any], status: i
     [
         (RuntimeError("Step Functions unreachable"), 502),
         ({"status": "TIMED_OUT", "executionArn": "arn:x"}, 504),
+        ({"status": "ABORTED", "executionArn": "arn:x"}, 504),  # stopped: its alert never ran either
     ],
 )
 def test_the_apis_own_failures_are_5xx_with_the_request_id_and_alerted(result: Any, status: int) -> None:

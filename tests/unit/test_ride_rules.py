@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
 import pytest
 
 from tasks.ride_request.rides import (
+    CAMPAIGN,
     NoUnicornAvailable,
     distance_km,
     fare,
@@ -69,3 +71,31 @@ def test_the_fare_is_in_cents_with_the_discount_rounded_half_up() -> None:
     }
     assert fare(1255, 10)["discount_cents"] == 126  # 125.5 -> 126
     assert fare(999, 50)["total_cents"] == 499
+
+
+def test_an_unavailable_unicorn_is_never_sent_even_to_its_own_stable() -> None:
+    binky = next(u for u in STABLE if u["name"] == "Binky")
+    assert binky["available"] is False
+    at_its_stable = {"latitude": binky["latitude"], "longitude": binky["longitude"]}
+    assert nearest_unicorn(STABLE, at_its_stable)["name"] == "Pegasus"  # 24 km away, Binky 0 km
+    with pytest.raises(NoUnicornAvailable):
+        nearest_unicorn([binky], at_its_stable)
+
+
+def _bucket(rider: str, place: dict[str, float]) -> int:
+    """The documented hash bucket of (campaign, rider, pickup rounded to 0.01 degree)."""
+    key = f"{CAMPAIGN}:{rider}:{place['latitude']:.2f},{place['longitude']:.2f}"
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 100
+
+
+@pytest.mark.parametrize(
+    ("bucket", "percent_off", "code"),
+    [(0, 0, None), (49, 0, None), (50, 10, "RIDE10"), (74, 10, "RIDE10"), (75, 20, "RIDE20"),
+     (89, 20, "RIDE20"), (90, 50, "HALFOFF"), (99, 50, "HALFOFF")],
+)  # fmt: skip
+def test_each_promo_tier_starts_and_ends_at_its_documented_bucket(
+    bucket: int, percent_off: int, code: str | None
+) -> None:
+    rider = next(f"rider-{i}" for i in range(10_000) if _bucket(f"rider-{i}", PIKE_PLACE) == bucket)
+    offer = promo(rider, PIKE_PLACE)
+    assert (offer["percent_off"], offer["code"]) == (percent_off, code)
