@@ -52,6 +52,19 @@ def test_a_steady_trend_is_no_crossover() -> None:
     assert crossover([1, 2, 3, 4, 5, 6], 2, 3)["trend"] == "up"
 
 
+def test_averages_equal_yesterday_and_apart_today_have_crossed() -> None:
+    # SMA2/SMA3 yesterday both 5.0; today 6.5 > 5.67 (golden) or 3.5 < 3.67 (death)
+    assert crossover([5, 5, 4, 6, 7], 2, 3)["cross"] == "golden"
+    assert crossover([5, 5, 4, 6, 1], 2, 3)["cross"] == "death"
+
+
+def test_the_macd_histogram_is_positive_as_a_rise_gathers_pace_and_negative_as_a_fall_does() -> None:
+    fund = {"ts_code": "510300.SH", "name": "CSI 300 ETF"}
+    rising = fund_signal(fund, rows([100 + 0.05 * i * i for i in range(60)]), 11, 22, 14)
+    falling = fund_signal(fund, rows([100 - 0.05 * i * i for i in range(60)]), 11, 22, 14)
+    assert rising["macd_histogram"] > 0 > falling["macd_histogram"]
+
+
 def test_too_short_a_history_gives_no_signal() -> None:
     assert crossover([1, 2], 2, 3) == {"ma_short": 1.5, "ma_long": None, "cross": None, "trend": None}
 
@@ -65,6 +78,10 @@ def test_too_short_a_history_gives_no_signal() -> None:
         ("death", 25.0, "HOLD"),  # oversold
         (None, 80.0, "HOLD"),
         ("golden", None, "BUY"),
+        ("golden", 70.0, "HOLD"),  # overbought from 70 up
+        ("golden", 69.99, "BUY"),
+        ("death", 30.0, "HOLD"),  # oversold from 30 down
+        ("death", 30.01, "SELL"),
     ],
 )
 def test_rsi_guards_the_crossover(cross: str | None, rsi_value: float | None, action: str) -> None:
@@ -97,3 +114,48 @@ def test_the_configured_funds_and_strategy_are_sane() -> None:
     funds, strategy = config.funds(), config.strategy()
     assert len({f["ts_code"] for f in funds}) == len(funds) >= 1
     assert strategy.short_window < strategy.long_window < strategy.history_days
+
+
+def test_a_funds_signal_carries_the_days_change_not_an_earlier_one() -> None:
+    days = [{"close": c, "pct_chg": float(i)} for i, c in enumerate([5, 5, 5, 4, 7])]
+    assert fund_signal({"ts_code": "510300.SH", "name": "CSI 300 ETF"}, days, 2, 3, 14)["pct_chg"] == 4.0
+
+
+STRATEGY = {"short_window": 2, "long_window": 3, "rsi_period": 14, "history_days": 30}
+
+
+def signal(ts_code: str, action: str) -> dict[str, object]:
+    return {"ts_code": ts_code, "name": ts_code, "action": action}
+
+
+def gone(ts_code: str, reason: str = "TushareUnavailable") -> dict[str, str]:
+    return {"ts_code": ts_code, "name": ts_code, "reason": reason}
+
+
+def test_the_report_lists_buys_then_sells_then_holds_whatever_the_codes() -> None:
+    day = report("2026-11-20", [signal("159915.SZ", "HOLD"), signal("510500.SH", "SELL"),
+                                signal("512880.SH", "BUY")], [], STRATEGY)  # fmt: skip
+    assert [s["action"] for s in day["signals"]] == ["BUY", "SELL", "HOLD"]
+
+
+def test_a_second_run_replaces_the_funds_it_signals_again_and_keeps_the_rest() -> None:
+    earlier = report("2026-11-20", [signal("510300.SH", "HOLD"), signal("510500.SH", "BUY")],
+                     [gone("159915.SZ"), gone("512880.SH")], STRATEGY)  # fmt: skip
+
+    again = report("2026-11-20", [signal("510300.SH", "SELL")], [gone("510500.SH")], STRATEGY, earlier)
+
+    assert sorted((s["ts_code"], s["action"]) for s in again["signals"]) == [
+        ("510300.SH", "SELL"),  # this run's signal, once
+        ("510500.SH", "BUY"),  # signalled before, failing now: kept
+    ]
+    assert again["summary"] == {"BUY": 1, "SELL": 1, "HOLD": 0}
+    assert [m["ts_code"] for m in again["missing"]] == ["159915.SZ", "512880.SH"]  # still missing
+
+
+def test_a_report_of_another_strategy_is_replaced_not_merged() -> None:
+    earlier = report("2026-11-20", [signal("510500.SH", "BUY")], [gone("159915.SZ")], STRATEGY)
+    other = {**STRATEGY, "short_window": 5}
+
+    again = report("2026-11-20", [signal("510300.SH", "HOLD")], [], other, earlier)
+
+    assert [s["ts_code"] for s in again["signals"]] == ["510300.SH"] and again["missing"] == []

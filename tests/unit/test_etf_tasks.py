@@ -22,6 +22,7 @@ from tasks.etf_signal import (
     send_report,
     signals,
 )
+from tasks.etf_signal import tushare as tushare_module
 from tasks.etf_signal.compute_signals import NoPrices, ReportContended
 from tasks.etf_signal.tushare import (
     TushareClient,
@@ -32,6 +33,7 @@ from tasks.etf_signal.tushare import (
 )
 from tasks.shared import documents, parameters
 from tasks.shared.errors import InvalidInput
+from tasks.shared.http import Response
 from tests.unit.conftest import create_table, envelope
 from workflows.etf_signal import WORKFLOW
 
@@ -295,6 +297,7 @@ def test_a_suspended_fund_during_an_outage_is_an_error_not_a_holiday(
     message = str(failed.value)
     assert all(f"{f['ts_code']} (TushareUnavailable)" in message for f in others)
     assert message.endswith(f"no bar for the day: {suspended['ts_code']}")
+    assert f"{suspended['ts_code']} (" not in message  # not among the funds that could not be fetched
     assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="signals/")
 
 
@@ -358,3 +361,23 @@ def test_past_signals_are_listed_and_fetched(aws_env: dict[str, Any], context: L
     status, refused = api(api_signals.handler, {"pathParameters": {"date": "2026-02-30"}})
     assert status == 400 and refused["fields"][0]["field"] == "date"  # the shape of a date, not one
     assert date.fromisoformat(DAY).weekday() == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, {"code": 40203, "msg": "rate limited"}, TushareRateLimited),
+        (200, {"code": -2001, "msg": "每分钟最多访问该接口500次"}, TushareRateLimited),  # said in words
+        (200, {"code": -1, "msg": "接口访问频率超限"}, TushareRateLimited),
+        (500, "Internal Server Error", TushareUnavailable),
+        (503, "Service Unavailable", TushareUnavailable),
+        (200, {"code": 40101, "msg": "token invalid"}, TushareError),
+        (403, {"code": 0}, TushareError),
+    ],
+)
+def test_tushares_answers_become_the_errors_the_workflow_retries_or_not(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: Any, error: type[Exception]
+) -> None:
+    monkeypatch.setattr(tushare_module, "request_json", lambda *args, **kwargs: Response(status, {}, body))
+    with pytest.raises(error):
+        TushareClient("http://tushare.invalid", "token").fund_daily("510300.SH", "20261101", "20261120")
