@@ -86,3 +86,23 @@ def test_the_summary_lists_the_cheapest_deals_and_counts_the_rest() -> None:
     assert lines[1] == "- LED->KZN 2026-12-03 Aeroflot 1000 RUB (direct; aeroflot-under-5000)"
     assert lines[-1] == "... and 5 more"
     assert summary("b", deals[:1])[0] == "1 flight deal found"
+
+
+def test_a_route_rule_needs_both_its_origin_and_its_destination() -> None:
+    [rule] = parse_rules('[{"name": "led-kzn", "max_cost": 3000, "origin": "LED", "destination": "KZN"}]')
+    assert rule.matches(record(1, 2500))
+    assert not rule.matches(record(2, 2500, route="MOW-KZN"))  # another origin
+    assert not rule.matches(record(3, 2500, route="LED-MOW"))  # another destination
+
+
+def test_a_deal_matching_several_rules_is_named_after_the_first() -> None:
+    rules = parse_rules(
+        '[{"name": "kzn", "max_cost": 3000, "destination": "KZN"}, {"name": "cheap", "max_cost": 5000}]'
+    )
+    assert [d["rule"] for d in find_deals([record(1, 2500), record(2, 4000)], rules)] == ["kzn", "cheap"]
+
+
+def test_a_summary_of_exactly_the_deals_shown_promises_no_more() -> None:
+    deals = find_deals([record(n, 1000 + n) for n in range(SHOWN_IN_ALERT)], parse_rules(DEFAULT_RULES_JSON))
+    lines = summary("batch-1", deals)[1].splitlines()
+    assert len(lines) == 1 + SHOWN_IN_ALERT and "more" not in lines[-1]

@@ -105,3 +105,19 @@ def test_hand_made_batches_numbered_alike_get_their_own_ids_and_keep_them() -> N
     assert batch_id(by_hand("a")) == batch_id(by_hand("a"))
     assert batch_id(by_hand("a")) != batch_id(by_hand("b"))
     assert batch_id([pipe_record("a", 1)]) != batch_id([pipe_record("b", 1)])
+
+
+def test_prices_that_differ_in_any_identity_field_are_distinct_records() -> None:
+    """The record id keys the stored item: two prices sharing one would keep only the later."""
+    others: list[dict[str, Any]] = [
+        {"origin": "MOW"},
+        {"destination": "AER"},
+        {"depart_date": "2026-12-04"},
+        {"return_date": "2026-12-10"},
+        {"gate": "S7"},
+        {"found_at": "2026-12-01T11:00:00+03:00"},
+        {"value": 4591},
+        {"trip_class": 1},
+    ]
+    ids = {from_month_matrix({**ENTRY, **change}, "rub")["record_id"] for change in others}
+    assert len(ids | {from_month_matrix(ENTRY, "rub")["record_id"]}) == len(others) + 1

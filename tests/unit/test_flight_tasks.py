@@ -100,6 +100,7 @@ def test_store_writes_each_record_once_even_when_the_batch_comes_twice(
     store_records.handler(envelope(batch), context)
     items = resources["prices"].scan()["Items"]
     assert sorted(i["record_id"] for i in items) == sorted(r["record_id"] for r in batch["records"])
+    assert {i["batch_id"] for i in items} == {"b1"}  # each price says which batch brought it
 
 
 class Throttling:
@@ -145,6 +146,21 @@ def test_writes_refused_every_time_raise_a_retryable_error(
             store_records.handler(envelope({"batch_id": "b3", "records": records(3)}), context)
     finally:
         store_records.MAX_ROUNDS = saved
+
+
+def test_a_write_refused_for_another_reason_than_throttling_fails_at_once(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    class Refusing(Throttling):
+        def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+            self.calls += 1
+            raise ClientError({"Error": {"Code": "ValidationException"}}, "BatchWriteItem")
+
+    refusing = Refusing(boto3.client("dynamodb"))
+    clients.override("dynamodb", refusing)
+    with pytest.raises(ClientError, match="ValidationException"):
+        store_records.handler(envelope({"batch_id": "b8", "records": records(3)}), context)
+    assert refusing.calls == 1  # not retried as if throttled: the workflow decides
 
 
 def test_find_deals_uses_the_configured_rules_or_the_seeds_rule(
