@@ -107,6 +107,61 @@ def test_ties_are_broken_by_price_then_quality_then_listing_id() -> None:
     assert [r["rank"] for r in rank(same, THEATRE)] == [1, 2]
 
 
+def test_equal_scores_go_to_the_cheaper_ticket_then_the_better_seat() -> None:
+    # Row C (0.8) at $128 and row A (0.9) at $162 both score 100.0: the cheaper one first.
+    same_score = [listing("a", "A", [5], 162.0), listing("c", "C", [5], 128.0)]
+    assert [(r["listing_id"], r["score"]) for r in rank(same_score, THEATRE)] == [("c", 100.0), ("a", 100.0)]
+    # Rows B (0.85) and A (0.9) at the same price whose scores round alike (0.04): the better seat first.
+    same_price = [listing("a", "B", [5], 400_000.0), listing("b", "A", [5], 400_000.0)]
+    assert [(r["listing_id"], r["score"]) for r in rank(same_price, THEATRE)] == [("b", 0.04), ("a", 0.04)]
+
+
+def test_a_listing_is_obstructed_when_any_of_its_seats_is_and_the_worst_penalty_applies() -> None:
+    # Row D, seats 2-3: seat 2 is behind the pillar (0.35); a broker's note (0.25) does not add to it.
+    quality = seat_quality(THEATRE, "Orchestra", "D", [2, 3], ["Obstructed view"])
+    assert quality.obstructed is True
+    assert quality.value == pytest.approx(0.75 - 0.35)
+    assert quality.reasons == ("pillar", "Obstructed view")
+
+
+# The same house with a side penalty: a seat at either end of a row loses 0.2, the centre nothing.
+SIDED = parse_theatre(
+    {
+        "theatre_id": "sided-house",
+        "name": "Sided House",
+        "reference_price": 200,
+        "sections": [
+            {"name": "Orchestra", "rows": "A-E", "seats_per_row": 11, "front_quality": 0.9,
+             "back_quality": 0.7, "side_penalty": 0.2, "obstructions": []},
+        ],
+    }
+)  # fmt: skip
+
+
+def test_seats_lose_quality_towards_either_end_of_the_row_alike() -> None:
+    def quality(seat: int) -> float:
+        return seat_quality(SIDED, "Orchestra", "A", [seat], []).value
+
+    assert quality(6) == pytest.approx(0.9)  # the centre of 11 seats
+    assert quality(1) == quality(11) == pytest.approx(0.7)
+    assert quality(3) == quality(9) < quality(6)
+
+
+def test_undisclosed_seats_are_taken_to_be_in_the_middle_of_the_row() -> None:
+    assert seat_quality(SIDED, "Orchestra", "A", [], []).value == pytest.approx(0.9)
+    middle_of_d = seat_quality(THEATRE, "Orchestra", "D", [], [])  # seats 1-2 of row D are behind a pillar
+    assert middle_of_d.obstructed is False and middle_of_d.value == pytest.approx(0.75)
+
+
+def test_a_row_our_map_lacks_is_ranked_as_poor_not_refused() -> None:
+    quality = seat_quality(THEATRE, "Orchestra", "Z", [5], [])
+    assert quality.value == pytest.approx(0.4)
+    assert quality.reasons == ("unmapped seat Orchestra Z",)
+    noted = seat_quality(THEATRE, "Standing Room", "Z", [], ["Restricted view"])
+    assert noted.obstructed is True and noted.value == pytest.approx(0.4 - 0.25)
+    assert noted.reasons == ("unmapped seat Standing Room Z", "Restricted view")
+
+
 def test_a_free_or_broken_price_never_tops_the_ranking() -> None:
     assert score(0.9, 0.0, 200) == 0.0
 
@@ -123,6 +178,10 @@ def best(performance_id: str, score_: float, price: float = 100.0) -> dict[str, 
 def test_the_first_run_announces_every_deal_best_first() -> None:
     found = new_deals([best("p1", 70), best("p2", 90), best("p3", DEAL_MIN_SCORE - 1)], told={})
     assert [d["performance_id"] for d in found] == ["p2", "p1"]
+
+
+def test_a_best_ticket_scoring_exactly_the_threshold_is_a_deal() -> None:
+    assert [d["performance_id"] for d in new_deals([best("p1", DEAL_MIN_SCORE)], told={})] == ["p1"]
 
 
 def test_an_identical_run_announces_nothing() -> None:
@@ -150,6 +209,8 @@ def test_the_message_names_each_deal() -> None:
     subject, text = deals_message([deal], "hamilton")
     assert subject == "1 new hamilton ticket deal"
     assert "2026-12-01 at Test House: Orchestra row D, 2 x $240.00 (clear view, score 46.9)" in text
+    _, text = deals_message([{**deal, "obstructed": True}], "hamilton")
+    assert "(obstructed view, score 46.9)" in text
 
 
 @pytest.mark.parametrize("theatre_id", ["nowhere", "../../etc/passwd", ""])

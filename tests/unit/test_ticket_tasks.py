@@ -125,6 +125,34 @@ def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
     assert second["deals"]["count"] == 0
 
 
+def test_the_stored_rankings_are_the_runs_ranking_obstructions_included(
+    aws_env: None, context: LambdaContext
+) -> None:
+    inventory = fetch_and_store("run-1", context)
+    fields = ("listing_id", "rank", "score", "quality", "obstructed", "reasons", "price", "quantity")
+    obstructed = 0
+    for performance in inventory["performances"]:
+        ranked = store.get_json(store.ranked_key("run-1", performance["performance_id"]))["ranking"]
+        stored = store.performance_ranking("run-1", performance["performance_id"])
+        expected = [{k: r[k] for k in fields} for r in ranked[: store.TOP_PER_PERFORMANCE]]
+        assert [{k: r[k] for k in fields} for r in stored] == expected
+        obstructed += sum(r["obstructed"] for r in stored)
+    assert obstructed > 0  # the fake sells obstructed seats: the comparison covers them
+
+
+def test_deals_beyond_one_message_go_out_with_the_next_run(
+    aws_env: None, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(find_deals, "MAX_DEALS", 2)
+    first = run("run-1", context)["deals"]
+    second = run("run-2", context)["deals"]
+
+    assert first["count"] == len(first["deals"]) == 2 and first["subject"] == "2 new hamilton ticket deals"
+    assert second["count"] == 2  # the same inventory: the deals the first message had no room for
+    told = {d["performance_id"] for d in first["deals"]}
+    assert told.isdisjoint(d["performance_id"] for d in second["deals"])
+
+
 def test_a_better_ticket_on_sale_is_announced_again(
     aws_env: None, broker: FakeTicketBroker, context: LambdaContext
 ) -> None:
@@ -368,3 +396,24 @@ def test_every_missing_query_parameter_is_named_by_its_own_field(aws_env: None) 
         {"field": "from", "message": '"from" is a required property'},
         {"field": "to", "message": '"to" is a required property'},
     ]
+
+
+def test_a_price_cap_keeps_tickets_at_exactly_that_price(aws_env: None, context: LambdaContext) -> None:
+    run("run-1", context)
+    everything = {"from": "2000-01-01", "to": "2100-01-01", "limit": "100"}
+    price = search(everything)[1]["tickets"][0]["price"]
+
+    status, body = search({**everything, "max_price": str(price)})
+
+    assert status == 200 and body["tickets"] and max(t["price"] for t in body["tickets"]) == price
+
+
+def test_a_search_names_the_latest_of_the_runs_it_read(aws_env: None, context: LambdaContext) -> None:
+    # fetched before midnight and marked after a run fetched since: still current for yesterday
+    mark_current.handler(envelope(marking("newer", ago(1), day(0), day(1))), context)
+    mark_current.handler(envelope(marking("slow", ago(2), day(-1), day(120))), context)
+    spans = store.current_run("hamilton")["spans"]  # type: ignore[index]
+    assert [s["run_id"] for s in spans] == ["slow", "newer", "slow"]
+
+    assert search({"from": day(-1), "to": day(5)}) == (200, {"run_id": "newer", "tickets": []})
+    assert search({"from": day(-1), "to": day(-1)}) == (200, {"run_id": "slow", "tickets": []})
