@@ -131,6 +131,21 @@ def test_the_task_and_the_door_show_the_values_as_json_as_they_were_sent(
     assert documents.errors(WORKFLOW.input_schema, request_body) == [{"field": field, "message": said}]
 
 
+def test_a_long_wrong_value_is_cut_short_in_the_message(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_request.handler(envelope({"winners": "x" * 10_000}), context)
+    message = str(refused.value)
+    assert message.startswith('winners: "xxx') and message.endswith('... is not of type "integer"')
+    assert len(message) < 200
+
+
+def test_an_event_without_the_task_envelope_is_refused_saying_so(context: LambdaContext) -> None:
+    with pytest.raises(InvalidInput, match=r"^event: expected \{'execution': \.\.\., 'input'"):
+        validate_request.handler({"winners": 2}, context)
+
+
 WINNERS_OF_DRAW = [
     {"employee_id": "E001", "employee_name": "Amelia Hart", "lottery_serial": 1},
     {"employee_id": "E002", "employee_name": "Bruno Costa", "lottery_serial": 2},
