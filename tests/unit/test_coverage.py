@@ -19,9 +19,15 @@ CAUGHT_PARALLEL = {
         "A": {"Type": "Pass", "Result": {"x": 1}, "Next": "P"},
         "P": {
             "Type": "Parallel",
+            # one branch, B1 then B2: a sibling branch's Fail may cancel B1 before it is entered
             "Branches": [
-                {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "End": True}}},
-                {"StartAt": "B2", "States": {"B2": {"Type": "Fail", "Error": "Boom", "Cause": "c"}}},
+                {
+                    "StartAt": "B1",
+                    "States": {
+                        "B1": {"Type": "Pass", "Next": "B2"},
+                        "B2": {"Type": "Fail", "Error": "Boom", "Cause": "c"},
+                    },
+                },
             ],
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "C"}],
             "Next": "D",
