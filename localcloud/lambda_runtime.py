@@ -71,6 +71,25 @@ def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
 _DEFAULT_ACCOUNT = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
 
 FAULTS = ("error", "service_error", "throttle", "timeout", "latency")
+# How Lambda (Go's os/exec) names the signal that ended a process: an out-of-memory kill is
+# "signal: killed", a crash in native code "signal: segmentation fault".
+_SIGNAL_NAMES = {
+    1: "hangup",
+    2: "interrupt",
+    3: "quit",
+    4: "illegal instruction",
+    5: "trace/breakpoint trap",
+    6: "aborted",
+    7: "bus error",
+    8: "floating point exception",
+    9: "killed",
+    10: "user defined signal 1",
+    11: "segmentation fault",
+    12: "user defined signal 2",
+    13: "broken pipe",
+    14: "alarm clock",
+    15: "terminated",
+}
 
 
 class WorkerTimeout(Exception):
@@ -182,11 +201,12 @@ class _Worker:
         self._buf += chunk
 
     def _exit_status(self) -> str:
+        """As Lambda's runtime reports a process's end ("exit status 3", "signal: killed")."""
         try:
             code = self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             return "unknown"
-        return f"signal: {-code}" if code < 0 else f"exit status {code}"
+        return f"signal: {_SIGNAL_NAMES.get(-code, f'signal {-code}')}" if code < 0 else f"exit status {code}"
 
     def kill(self) -> None:
         if self.proc.poll() is None:

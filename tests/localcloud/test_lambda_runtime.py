@@ -412,3 +412,25 @@ def test_each_invocation_has_its_own_x_ray_trace_header(cloud: LocalCloud) -> No
     assert len(set(headers)) == 3
     seconds = int(pattern.fullmatch(headers[0]).group(1), 16)  # type: ignore[union-attr]
     assert abs(seconds - time.time()) < 60  # the root's time: epoch seconds in hex
+
+
+def test_a_handler_killed_by_a_signal_is_reported_with_the_signal_s_name(cloud: LocalCloud) -> None:
+    """As Lambda words it ("signal: killed" for an out-of-memory kill), not by the signal's number."""
+    source = """
+        import os, signal
+
+        def handler(event, context):
+            os.kill(os.getpid(), getattr(signal, event["signal"]))
+    """
+    deploy_source(cloud, "killed", source)
+    client = cloud.client("lambda", retries={"max_attempts": 0})
+
+    for name, shown in (("SIGKILL", "killed"), ("SIGTERM", "terminated")):
+        response = client.invoke(FunctionName="killed", Payload=json.dumps({"signal": name}))
+
+        request_id = response["ResponseMetadata"]["RequestId"]
+        assert "FunctionError" in response
+        assert json.loads(response["Payload"].read()) == {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: {shown}",
+        }
