@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -118,6 +120,18 @@ def test_exception_is_returned_in_lambda_error_format(cloud: LocalCloud) -> None
     assert payload["errorType"] == "MyCustomError"
     assert payload["errorMessage"] == "no good: testing"
     assert any("raise MyCustomError" in frame for frame in payload["stackTrace"])
+    # the frames name the user's file where Lambda unpacks the zip
+    assert payload["stackTrace"][-1].startswith('  File "/var/task/app.py", line ')
+
+
+def test_an_unhandled_error_is_logged_as_the_function_s_last_words(cloud: LocalCloud) -> None:
+    deploy(cloud, "raises", "raises")
+
+    response = cloud.client("lambda").invoke(
+        FunctionName="raises", Payload=json.dumps({"why": "logged"}), LogType="Tail"
+    )
+
+    assert "[ERROR] MyCustomError: no good: logged" in _tail(response)
 
 
 def test_logs_go_to_cloudwatch_with_start_end_report(cloud: LocalCloud) -> None:
@@ -213,6 +227,41 @@ def test_import_error_is_reported(cloud: LocalCloud) -> None:
 
     assert error is not None
     assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == "Unable to import module 'missing': No module named 'missing'"
+
+
+def test_a_handler_missing_from_its_module_is_reported_as_lambda_reports_it(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    cloud.client("lambda").update_function_configuration(FunctionName="echo", Handler="app.absent")
+
+    payload, error = invoke(cloud, "echo")
+
+    assert error is not None
+    assert payload["errorType"] == "Runtime.HandlerNotFound"
+    assert payload["errorMessage"] == "Handler 'absent' missing on module 'app'"
+
+
+def test_what_a_handler_writes_to_file_descriptor_1_does_not_spoil_its_answer(cloud: LocalCloud) -> None:
+    source = """
+        import os
+
+        def handler(event, context):
+            os.write(1, b"written below Python's sys.stdout\\n")
+            return {"answered": True}
+    """
+    deploy_source(cloud, "raw-writer", source)
+
+    assert invoke(cloud, "raw-writer") == ({"answered": True}, None)
+
+
+def test_the_remaining_time_counts_down_from_the_function_s_timeout_in_milliseconds(
+    cloud: LocalCloud,
+) -> None:
+    deploy(cloud, "echo", "echo", timeout=60)
+
+    remaining = invoke(cloud, "echo")[0]["remaining"]
+
+    assert 30_000 < remaining <= 60_000
 
 
 @pytest.mark.parametrize(
@@ -240,6 +289,10 @@ def test_injected_error_and_timeout(cloud: LocalCloud) -> None:
     errors = [invoke(cloud, "echo")[0].get("errorType") for _ in range(3)]
 
     assert errors == ["Boom", "Sandbox.Timedout", None]
+    runtime.inject("echo", "error", error_type="Boom", message="as asked", times=1)
+    payload, error = invoke(cloud, "echo")
+    assert error is not None
+    assert payload == {"errorType": "Boom", "errorMessage": "as asked", "stackTrace": []}
     runtime.inject("echo", "error", rate=0.0)
     runtime.clear_faults()
     assert invoke(cloud, "echo")[1] is None
@@ -376,7 +429,7 @@ def test_handler_that_kills_its_process_is_reported_and_replaced(cloud: LocalClo
     after, after_error = invoke(cloud, "dies")
 
     assert error is not None and payload["errorType"] == "Runtime.ExitError"
-    assert "exit status 7" in payload["errorMessage"]
+    assert payload["errorMessage"].endswith(" Error: Runtime exited with error: exit status 7")
     assert after_error is None and after["pid"] != first["pid"]
 
 
@@ -414,6 +467,19 @@ def test_each_invocation_has_its_own_x_ray_trace_header(cloud: LocalCloud) -> No
     assert abs(seconds - time.time()) < 60  # the root's time: epoch seconds in hex
 
 
+def test_a_sandbox_error_names_the_invocation_s_request_id_as_lambda_does(cloud: LocalCloud) -> None:
+    deploy(cloud, "sleeper", "sleeps", timeout=1)
+    client = cloud.client("lambda", retries={"max_attempts": 0})
+
+    response = client.invoke(FunctionName="sleeper", Payload=json.dumps({"seconds": 30}))
+
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert json.loads(response["Payload"].read()) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds",
+    }
+
+
 def test_a_handler_killed_by_a_signal_is_reported_with_the_signal_s_name(cloud: LocalCloud) -> None:
     """As Lambda words it ("signal: killed" for an out-of-memory kill), not by the signal's number."""
     source = """
@@ -434,3 +500,87 @@ def test_a_handler_killed_by_a_signal_is_reported_with_the_signal_s_name(cloud: 
             "errorType": "Runtime.ExitError",
             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: {shown}",
         }
+
+
+def _tail(response: dict[str, Any]) -> list[str]:
+    """The log lines an invoke with LogType Tail answers with."""
+    return base64.b64decode(response["LogResult"]).decode().splitlines()
+
+
+def test_a_cold_start_logs_the_import_s_output_and_its_init_duration_and_a_warm_one_neither(
+    cloud: LocalCloud,
+) -> None:
+    source = """
+        print("imported once")
+
+        def handler(event, context):
+            print(f"handled {event['n']}")
+            return {}
+    """
+    deploy_source(cloud, "cold", source)
+    client = cloud.client("lambda")
+
+    cold, warm = (
+        _tail(client.invoke(FunctionName="cold", Payload=json.dumps({"n": n}), LogType="Tail"))
+        for n in (1, 2)
+    )
+
+    assert "imported once" in cold and "handled 1" in cold
+    assert warm[1:-2] == ["handled 2"]  # between START and END: its own output only
+    assert "\tInit Duration: " in cold[-1]
+    assert warm[-1].startswith("REPORT RequestId: ") and "Init Duration" not in warm[-1]
+
+
+def test_the_report_of_an_invocation_that_timed_out_or_crashed_says_so(cloud: LocalCloud) -> None:
+    source = """
+        import os, time
+
+        def handler(event, context):
+            if event.get("die"):
+                os._exit(1)
+            time.sleep(event.get("seconds", 0))
+            return {}
+    """
+    deploy_source(cloud, "ends-badly", source, timeout=1)
+    client = cloud.client("lambda", retries={"max_attempts": 0})
+
+    def report(event: dict[str, Any]) -> str:
+        response = client.invoke(FunctionName="ends-badly", Payload=json.dumps(event), LogType="Tail")
+        return _tail(response)[-1]
+
+    assert "Status:" not in report({})
+    assert report({"seconds": 30}).endswith("\tStatus: timeout")
+    assert report({"die": True}).endswith("\tStatus: error")
+
+
+def test_an_invoke_without_a_payload_gives_the_handler_an_empty_object(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+
+    response = cloud.client("lambda").invoke(FunctionName="echo")
+
+    assert json.loads(response["Payload"].read())["event"] == {}
+
+
+def test_reserved_concurrency_of_zero_throttles_every_invocation(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    cloud.client("lambda").put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=0)
+
+    with pytest.raises(ClientError) as throttled:
+        invoke(cloud, "echo")
+
+    assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+def test_a_module_whose_import_hangs_times_out_its_sandbox(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localcloud import lambda_runtime
+
+    monkeypatch.setattr(lambda_runtime, "_INIT_TIMEOUT", 0.5)
+    deploy_source(cloud, "hangs", "import time\ntime.sleep(60)\n")
+
+    payload, error = invoke(cloud, "hangs")
+
+    assert error is not None
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert payload["errorMessage"].endswith(" Error: Init timed out")
