@@ -13,13 +13,14 @@ bounded to `max_retries` here), then skipped, so one poison batch does not stop 
 from __future__ import annotations
 
 import base64
+import calendar
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import pins
@@ -167,7 +168,7 @@ class Streams:
                     target=esm["FunctionArn"],
                     batch_size=int(esm.get("BatchSize") or 100),
                     starting_position=esm.get("StartingPosition") or "TRIM_HORIZON",
-                    created=esm.get("LastModified"),
+                    created=_mapping_created(esm.get("LastModified")),
                     max_retries=self._bound(esm.get("MaximumRetryAttempts", -1)),
                     kind="esm",
                 )
@@ -271,6 +272,15 @@ class Streams:
             "awsRegion": arn.split(":")[3],
             "eventSourceARN": arn,
         }
+
+
+def _mapping_created(last_modified: datetime | None) -> datetime | None:
+    """When moto made (or last changed) a mapping. moto stamps it `time.mktime(utcnow().timetuple())`:
+    the UTC clock's reading taken for local time, to the second, hours off wherever local time is
+    not UTC (a LATEST mapping then skipped what came after it, or took what came before)."""
+    if last_modified is None:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(time.localtime(last_modified.timestamp())), UTC)
 
 
 def _lambda_record(flat: dict[str, Any]) -> dict[str, Any]:

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from localcloud import LocalCloud
-from tests.localcloud.helpers import deploy, role, state_machine
+from tests.localcloud.helpers import deploy, role, state_machine, wait
 
 
-def _stream(cloud: LocalCloud, name: str) -> str:
+def _stream(cloud: LocalCloud, name: str, shards: int = 2) -> str:
     kinesis = cloud.client("kinesis")
-    kinesis.create_stream(StreamName=name, ShardCount=2)
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
     arn: str = kinesis.describe_stream(StreamName=name)["StreamDescription"]["StreamARN"]
     return arn
 
 
-def _pipe(cloud: LocalCloud, name: str, source: str, target: str, **source_params: Any) -> None:
+def _pipe(
+    cloud: LocalCloud,
+    name: str,
+    source: str,
+    target: str,
+    invocation: str = "REQUEST_RESPONSE",
+    **source_params: Any,
+) -> None:
     cloud.client("pipes").create_pipe(
         Name=name,
         RoleArn=role(cloud),
@@ -26,14 +38,31 @@ def _pipe(cloud: LocalCloud, name: str, source: str, target: str, **source_param
             "KinesisStreamParameters": {"StartingPosition": "LATEST", "BatchSize": 10, **source_params}
         },
         Target=target,
-        TargetParameters={"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}},
+        TargetParameters={"StepFunctionStateMachineParameters": {"InvocationType": invocation}},
     )
 
 
-def _put(cloud: LocalCloud, stream: str, records: list[dict[str, Any]]) -> None:
+def _put(cloud: LocalCloud, stream: str, records: list[dict[str, Any]], key: str | None = None) -> None:
     kinesis = cloud.client("kinesis")
     for i, record in enumerate(records):
-        kinesis.put_record(StreamName=stream, Data=json.dumps(record).encode(), PartitionKey=f"key-{i}")
+        kinesis.put_record(
+            StreamName=stream, Data=json.dumps(record).encode(), PartitionKey=key or f"key-{i}"
+        )
+
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+def _inputs(cloud: LocalCloud, machine: str) -> list[list[dict[str, Any]]]:
+    """The batches the state machine's executions were started with, oldest first."""
+    sfn = cloud.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = [sfn.describe_execution(executionArn=e["executionArn"]) for e in executions]
+    return [json.loads(d["input"]) for d in sorted(described, key=lambda d: d["startDate"])]
+
+
+def _data(records: list[dict[str, Any]]) -> list[Any]:
+    return [json.loads(base64.b64decode(r["data"])) for r in records]
 
 
 def test_records_are_delivered_to_the_express_workflow(cloud: LocalCloud) -> None:
@@ -99,3 +128,164 @@ def test_lambda_event_source_mapping_gets_lambda_records(cloud: LocalCloud) -> N
     assert json.loads(base64.b64decode(event["Records"][0]["kinesis"]["data"])) == {"n": 1}
     logs = cloud.client("logs").filter_log_events(logGroupName="/aws/lambda/echo", filterPattern="START")
     assert len(logs["events"]) == 1  # delivered once: by the poller, not also by moto's PutRecord
+
+
+def test_a_batch_holds_at_most_batch_size_records_and_every_record_is_delivered_once_in_order(
+    cloud: LocalCloud,
+) -> None:
+    stream_arn = _stream(cloud, "busy", shards=1)
+    machine = state_machine(cloud, "batched", PASS, kind="EXPRESS")
+    _pipe(cloud, "busy-pipe", stream_arn, machine, BatchSize=10)
+    sent = [{"n": i} for i in range(25)]
+    _put(cloud, "busy", sent)
+
+    assert cloud.streams.drain() == 25
+
+    batches = _inputs(cloud, machine)
+    assert [len(batch) for batch in batches] == [10, 10, 5]
+    assert [record for batch in batches for record in _data(batch)] == sent
+
+
+def test_a_pipe_record_has_the_fields_aws_gives_it(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "shaped", shards=1)
+    machine = state_machine(cloud, "shaped", PASS, kind="EXPRESS")
+    _pipe(cloud, "shaped-pipe", stream_arn, machine)
+    _put(cloud, "shaped", [{"n": 1}], key="the-key")
+
+    cloud.streams.drain()
+
+    [[record]] = _inputs(cloud, machine)
+    shard = cloud.client("kinesis").list_shards(StreamARN=stream_arn)["Shards"][0]["ShardId"]
+    assert record == {
+        "kinesisSchemaVersion": "1.0",
+        "partitionKey": "the-key",
+        "sequenceNumber": record["sequenceNumber"],
+        "data": base64.b64encode(b'{"n": 1}').decode(),
+        "approximateArrivalTimestamp": record["approximateArrivalTimestamp"],
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard}:{record['sequenceNumber']}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": role(cloud),
+        "awsRegion": stream_arn.split(":")[3],
+        "eventSourceARN": stream_arn,
+    }
+
+
+def test_a_latest_pipe_skips_what_the_stream_held_before_it_was_made(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "old-news")
+    _put(cloud, "old-news", [{"n": "before"}])
+    machine = state_machine(cloud, "latest", PASS, kind="EXPRESS")
+    _pipe(cloud, "latest-pipe", stream_arn, machine, StartingPosition="LATEST")
+    _put(cloud, "old-news", [{"n": "after"}])
+
+    assert cloud.streams.drain() == 1
+    assert [_data(batch) for batch in _inputs(cloud, machine)] == [[{"n": "after"}]]
+
+
+def test_a_stopped_pipe_delivers_nothing_until_it_is_started_again(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "paused")
+    machine = state_machine(cloud, "paused", PASS, kind="EXPRESS")
+    _pipe(cloud, "paused-pipe", stream_arn, machine)
+    pipes = cloud.client("pipes")
+    pipes.stop_pipe(Name="paused-pipe")
+    _put(cloud, "paused", [{"n": 1}])
+
+    assert cloud.streams.drain() == 0
+    pipes.start_pipe(Name="paused-pipe")
+    assert cloud.streams.drain() == 1
+
+
+def test_a_fire_and_forget_pipe_starts_a_standard_workflow_without_waiting_for_it(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "async")
+    machine = state_machine(cloud, "standard", PASS)
+    _pipe(cloud, "async-pipe", stream_arn, machine, invocation="FIRE_AND_FORGET")
+    _put(cloud, "async", [{"n": 1}])
+
+    assert cloud.streams.drain() == 1
+
+    [delivery] = cloud.streams.deliveries
+    assert delivery.ok and delivery.attempts == 1
+    assert wait(cloud, delivery.detail)["status"] == "SUCCEEDED"
+    assert [_data(batch) for batch in _inputs(cloud, machine)] == [[{"n": 1}]]
+
+
+def _mapping(cloud: LocalCloud, stream_arn: str, function: str, **params: Any) -> str:
+    uuid: str = cloud.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName=function, **{"BatchSize": 10, **params}
+    )["UUID"]
+    return uuid
+
+
+def test_an_event_source_mapping_invokes_its_function_with_the_whole_batch(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "to-lambda", shards=1)
+    deploy(cloud, "echo", "echo")
+    _mapping(cloud, stream_arn, "echo", StartingPosition="TRIM_HORIZON")
+    _put(cloud, "to-lambda", [{"n": 1}, {"n": 2}, {"n": 3}])
+
+    assert cloud.streams.drain() == 3
+
+    [delivery] = cloud.streams.deliveries
+    records = json.loads(delivery.detail)["event"]["Records"]
+    assert [json.loads(base64.b64decode(r["kinesis"]["data"])) for r in records] == [
+        {"n": 1},
+        {"n": 2},
+        {"n": 3},
+    ]
+
+
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])
+def local_time_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The process's local time zone (the local cloud runs in it): the machine's need not be UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def test_an_event_source_mapping_starts_reading_where_its_starting_position_says(
+    cloud: LocalCloud, local_time_zone: str
+) -> None:
+    stream_arn = _stream(cloud, "to-lambda", shards=1)
+    deploy(cloud, "echo", "echo")
+    _put(cloud, "to-lambda", [{"n": "before"}])
+    time.sleep(1)  # moto stamps a mapping's creation in whole seconds
+    oldest = _mapping(cloud, stream_arn, "echo", StartingPosition="TRIM_HORIZON")
+    latest = _mapping(cloud, stream_arn, "echo", StartingPosition="LATEST")
+    _put(cloud, "to-lambda", [{"n": "after"}])
+
+    assert cloud.streams.drain() == 3
+
+    delivered = {d.consumer: d.records for d in cloud.streams.deliveries}
+    assert delivered == {oldest: 2, latest: 1}
+
+
+def test_a_disabled_event_source_mapping_delivers_nothing(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "to-lambda")
+    deploy(cloud, "echo", "echo")
+    _mapping(cloud, stream_arn, "echo", StartingPosition="TRIM_HORIZON", Enabled=False)
+    _put(cloud, "to-lambda", [{"n": 1}])
+
+    assert cloud.streams.drain() == 0
+    assert cloud.streams.deliveries == []
+
+
+def test_a_batch_the_function_fails_on_is_retried_then_skipped(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "to-lambda")
+    deploy(cloud, "raises", "raises")
+    _mapping(cloud, stream_arn, "raises", StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=1)
+    _put(cloud, "to-lambda", [{"n": 1}])
+
+    assert cloud.streams.drain() == 1
+
+    [delivery] = cloud.streams.deliveries
+    assert not delivery.ok and delivery.attempts == 2
+    assert "MyCustomError" in delivery.detail
+    assert cloud.streams.drain() == 0
