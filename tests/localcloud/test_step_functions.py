@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import deploy, role, run, state_machine, states_entered
+from localcloud.engine import clock
+from tests.localcloud.helpers import deploy, deploy_source, role, run, state_machine, states_entered, wait
 
 
 def _task_with_catch(
@@ -293,3 +294,110 @@ def test_describe_says_whether_an_execution_redrives_and_express_ones_never_do(c
     assert "EXPRESS" in refused.value.response["Error"]["Message"]
     assert sfn.describe_execution(executionArn=express_run["executionArn"]).get("redriveCount", 0) == 0
     sfn.redrive_execution(executionArn=failed["executionArn"])  # a Standard one does
+
+
+def _history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+    pages = (
+        cloud.client("stepfunctions")
+        .get_paginator("get_execution_history")
+        .paginate(executionArn=execution_arn)
+    )
+    return [event for page in pages for event in page["events"]]
+
+
+def test_a_redrive_reruns_only_the_state_that_failed_with_the_input_it_had(cloud: LocalCloud) -> None:
+    fails_twice = """
+        import json, os
+
+        def handler(event, context):
+            marker = "/tmp/" + context.function_name
+            calls = int(open(marker).read()) if os.path.exists(marker) else 0
+            open(marker, "w").write(str(calls + 1))
+            if calls < 2:
+                raise RuntimeError(f"call {calls + 1} fails")
+            return {"received": event}
+    """
+    function = deploy_source(cloud, f"fails-twice-{uuid.uuid4().hex[:8]}", fails_twice)
+    definition = {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Result": "done", "ResultPath": "$.prepared", "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": function, "End": True},
+        },
+    }
+    sfn = cloud.client("stepfunctions")
+    failed = run(cloud, state_machine(cloud, f"redriven-{uuid.uuid4().hex[:6]}", definition), {"n": 1})
+    arn = failed["executionArn"]
+    assert failed["status"] == "FAILED"
+
+    for count in (1, 2):
+        sfn.redrive_execution(executionArn=arn)
+        ended = wait(cloud, arn)
+        assert ended["redriveCount"] == count
+
+    assert ended["status"] == "SUCCEEDED"
+    assert json.loads(ended["output"]) == {"received": {"n": 1, "prepared": "done"}}
+    events = _history(cloud, arn)
+    redriven = [e for e in events if e["type"] == "ExecutionRedriven"]
+    assert [e["executionRedrivenEventDetails"]["redriveCount"] for e in redriven] == [1, 2]
+    after_first = events[events.index(redriven[0]) :]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in after_first if "stateEnteredEventDetails" in e]
+    assert entered == ["Call", "Call"]
+
+
+def test_an_execution_that_timed_out_can_be_redriven(cloud: LocalCloud) -> None:
+    definition = {
+        "TimeoutSeconds": 1,
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
+    }
+    with clock.instant():
+        timed_out = run(cloud, state_machine(cloud, f"timed-out-{uuid.uuid4().hex[:6]}", definition))
+
+    assert timed_out["status"] == "TIMED_OUT"
+    assert timed_out["redriveStatus"] == "REDRIVABLE"
+
+
+def test_an_alias_routes_executions_by_its_weights(cloud: LocalCloud) -> None:
+    sfn = cloud.client("stepfunctions")
+
+    def answering(result: str) -> str:
+        return json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": True}}})
+
+    created = sfn.create_state_machine(
+        name=f"routed-{uuid.uuid4().hex[:6]}",
+        definition=answering("first"),
+        roleArn=role(cloud),
+        publish=True,
+    )
+    second = sfn.update_state_machine(
+        stateMachineArn=created["stateMachineArn"], definition=answering("second"), publish=True
+    )
+    versions = [created["stateMachineVersionArn"], second["stateMachineVersionArn"]]
+    alias = sfn.create_state_machine_alias(
+        name="canary",
+        routingConfiguration=[
+            {"stateMachineVersionArn": versions[0], "weight": 0},
+            {"stateMachineVersionArn": versions[1], "weight": 100},
+        ],
+    )["stateMachineAliasArn"]
+
+    outputs = {json.loads(run(cloud, alias)["output"]) for _ in range(5)}
+
+    assert outputs == {"second"}
+
+
+def test_a_sync_execution_is_billed_in_100_ms_steps_of_64_mb(cloud: LocalCloud) -> None:
+    machine = state_machine(
+        cloud,
+        f"billed-{uuid.uuid4().hex[:6]}",
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}},
+        kind="EXPRESS",
+    )
+
+    with clock.speed(20):
+        billed = cloud.client("stepfunctions").start_sync_execution(stateMachineArn=machine)["billingDetails"]
+
+    assert billed["billedMemoryUsedInMB"] == 64
+    assert billed["billedDurationInMilliseconds"] >= 1000
+    assert billed["billedDurationInMilliseconds"] % 100 == 0
