@@ -292,3 +292,14 @@ def test_queries_answer_what_moto_answers_on_random_tables(hash_type: str, range
     assert answers == [_run_query(moto_query, table, case) for case in cases]
     assert sum(len(items) for answer in answers for items, _, _ in answer) > 300
     assert any(len(answer) > 1 for answer in answers)  # paginated ones among them
+
+
+def test_attribute_names_count_toward_the_item_size(cloud: LocalCloud) -> None:
+    """As DynamoDB counts them: 400 KB of values under a 10 KB name is over the limit."""
+    dynamodb = _table(cloud, "named")
+    item = {"pk": {"S": "long-name"}, "sk": {"N": "1"}, "n" * 10_000: {"S": "v" * 400_000}}
+
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName="named", Item=item)
+
+    assert refused.value.response["Error"]["Message"] == "Item size has exceeded the maximum allowed size"

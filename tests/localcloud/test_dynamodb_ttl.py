@@ -118,3 +118,17 @@ def test_the_background_sweep_deletes_on_the_wall_clock(cloud: LocalCloud) -> No
     finally:
         cloud.expiry.stop()
     assert _keys(dynamodb, "ttl-swept") == {"kept"}
+
+
+def test_every_table_with_ttl_is_swept(cloud: LocalCloud) -> None:
+    names = ["ttl-first", "ttl-second", "ttl-third"]
+    expired = {"N": str(int(NOW) - 60)}
+    for name in names:
+        _table(cloud, name).put_item(TableName=name, Item={"pk": {"S": "gone"}, "expires_at": expired})
+    _table(cloud, "ttl-off", ttl=False).put_item(
+        TableName="ttl-off", Item={"pk": {"S": "kept"}, "expires_at": expired}
+    )
+
+    deleted = cloud.expiry.expire(now=NOW)
+
+    assert sorted(deleted, key=str) == [(name, {"pk": {"S": "gone"}}) for name in names]

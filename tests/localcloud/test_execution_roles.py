@@ -21,7 +21,12 @@ def handler(event, context):
     try:
         getattr(client, event["operation"])(**event["args"])
     except client.exceptions.ClientError as error:
-        return {"error": error.response["Error"]["Code"], "message": error.response["Error"]["Message"]}
+        response = error.response
+        return {
+            "error": response["Error"]["Code"],
+            "message": response["Error"]["Message"],
+            "status": response["ResponseMetadata"]["HTTPStatusCode"],
+        }
     return {"error": None}
 """
 
@@ -94,6 +99,14 @@ def test_anything_else_is_access_denied_naming_the_action_and_resource(caller: A
     assert publish["error"] == "AuthorizationError"
     assert caller("s3", "get_object", Bucket="other-bucket", Key="k")["error"] == "AccessDenied"
     assert caller("s3", "put_object", Bucket="granted-bucket", Key="k", Body="x")["error"] == "AccessDenied"
+    # as each service answers a denial: DynamoDB with 400, Lambda with 403
+    assert denied["status"] == 400
+    invoked = caller("lambda", "invoke", FunctionName="caller")
+    assert (invoked["error"], invoked["status"]) == ("AccessDeniedException", 403)
+    assert (
+        "lambda:InvokeFunction on resource: " + ACCOUNT.format(service="lambda") + ":function:caller"
+        in (invoked["message"])
+    )
     # a key that is not there, to a role that may read objects but not list the bucket: 403, as S3
     assert caller("s3", "get_object", Bucket="granted-bucket", Key="nothing")["error"] == "AccessDenied"
 
@@ -131,6 +144,45 @@ def test_an_attached_managed_policy_allows_as_an_inline_one_does(caller: Any, cl
     policy = iam.create_policy(PolicyName="writes", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="caller-role", PolicyArn=policy)
     assert caller("dynamodb", "put_item", TableName="granted", Item=key("4")) == {"error": None}
+
+
+def _grant(cloud: LocalCloud, name: str, *statements: dict[str, Any]) -> None:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    cloud.client("iam").put_role_policy(
+        RoleName="caller-role", PolicyName=name, PolicyDocument=json.dumps(document)
+    )
+
+
+def test_an_explicit_deny_wins_over_an_allow(caller: Any, cloud: LocalCloud) -> None:
+    table = ACCOUNT.format(service="dynamodb") + ":table/granted"
+    _grant(cloud, "deny", {"Effect": "Deny", "Action": "dynamodb:GetItem", "Resource": table})
+
+    assert (
+        caller("dynamodb", "get_item", TableName="granted", Key=key("1"))["error"] == "AccessDeniedException"
+    )
+    assert caller("sns", "publish", TopicArn=caller.topics["granted"], Message="hi") == {"error": None}
+
+
+def test_a_policy_s_actions_match_whatever_their_case(caller: Any, cloud: LocalCloud) -> None:
+    table = ACCOUNT.format(service="dynamodb") + ":table/granted"
+    _grant(cloud, "lower", {"Effect": "Allow", "Action": "DynamoDB:putitem", "Resource": table})
+
+    assert caller("dynamodb", "put_item", TableName="granted", Item=key("5")) == {"error": None}
+
+
+def test_a_query_of_an_index_needs_a_grant_of_the_index(caller: Any, cloud: LocalCloud) -> None:
+    table = ACCOUNT.format(service="dynamodb") + ":table/granted"
+    _grant(cloud, "query", {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": table})
+    query = {
+        "TableName": "granted",
+        "KeyConditionExpression": "id = :id",
+        "ExpressionAttributeValues": {":id": {"S": "1"}},
+    }
+
+    assert caller("dynamodb", "query", **query) == {"error": None}
+    denied = caller("dynamodb", "query", IndexName="by-name", **query)
+    assert denied["error"] == "AccessDeniedException"
+    assert f"on resource: {table}/index/by-name " in denied["message"]
 
 
 # A state machine's Tasks act as the state machine's role.

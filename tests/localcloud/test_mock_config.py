@@ -144,3 +144,43 @@ def test_a_misspelt_test_case_is_a_client_error_naming_it(express: Any, start: s
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "no mocked test case 'HapyPath' for state machine 'mocked'" in str(refused.value)
     assert refused.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"StateMachines": {}}, "MockedResponses must be an object"),
+        ({"StateMachines": [], "MockedResponses": {}}, "StateMachines must be an object"),
+        (
+            {"StateMachines": {"m": {"TestCases": {"C": {"Call": "Missing"}}}}, "MockedResponses": {}},
+            "test case 'C': no mocked response named 'Missing'",
+        ),
+        (
+            {
+                "StateMachines": {"m": {"TestCases": {"C": {"Call": "Empty"}}}},
+                "MockedResponses": {"Empty": {"0": {"Returns": {}}}},
+            },
+            "mocked response 'Empty' attempt '0': needs Return or Throw",
+        ),
+        (
+            {
+                "StateMachines": {"m": {"TestCases": {"C": {"Call": "Odd"}}}},
+                "MockedResponses": {"Odd": {"first": {"Return": {}}}},
+            },
+            "mocked response range 'first' is not N or N-M",
+        ),
+    ],
+    ids=[
+        "no-responses",
+        "machines-not-an-object",
+        "missing-response",
+        "neither-return-nor-throw",
+        "bad-range",
+    ],
+)
+def test_a_malformed_configuration_is_refused_saying_what_is_wrong(
+    config: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(mock_config.MockConfigError) as refused, mock_config.loaded(config):
+        mock_config.test_case("m", "C")
+    assert str(refused.value).endswith(reason)
