@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
+from localcloud import LocalCloud
 from tests.engine.conftest import Runner
 
 
@@ -82,6 +84,44 @@ def test_a_dynamodb_error_without_an_sdk_class_is_named_by_the_base_class(run_de
         "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
         "Member must not be null (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException"
     )
+
+
+def test_a_dynamodb_error_the_sdk_has_a_class_for_keeps_its_name(
+    local_cloud: LocalCloud, run_definition: Runner
+) -> None:
+    """A Catch of DynamoDB.ConditionalCheckFailedException (a write that must not overwrite) works."""
+    table = f"engine-{uuid.uuid4().hex[:12]}"
+    dynamodb = local_cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+    put = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {
+            "TableName": table,
+            "Item": {"pk": {"S": "taken"}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        },
+        "End": True,
+    }
+    run = run_definition({"StartAt": "Put", "States": {"Put": put}})
+    assert (run.status, run.error) == ("FAILED", "DynamoDB.ConditionalCheckFailedException")
+
+
+def test_an_aws_sdk_task_s_error_is_named_by_the_sdk_s_service_name(run_definition: Runner) -> None:
+    read = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:secretsmanager:getSecretValue",
+        "Parameters": {"SecretId": f"no-such-secret-{uuid.uuid4().hex[:8]}"},
+        "End": True,
+    }
+    run = run_definition({"StartAt": "Read", "States": {"Read": read}})
+    assert (run.status, run.error) == ("FAILED", "SecretsManager.ResourceNotFoundException")
 
 
 @pytest.mark.parametrize("in_map", [False, True], ids=["top-level", "in-a-map"])

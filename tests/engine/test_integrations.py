@@ -181,6 +181,16 @@ def test_lambda_error_cause_keeps_the_integrations_formatting(
     assert run.cause == json.dumps(document, separators=separators)
 
 
+def test_a_response_over_lambda_s_6_mb_fails_the_task_as_lambda_refuses_it(
+    deploy_function: Callable[[str], str], run_definition: Runner
+) -> None:
+    arn = deploy_function("def handler(event, context):\n    return 'x' * 6_500_000\n")
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    run = run_definition({"StartAt": "T", "States": {"T": {**task, "Parameters": {"FunctionName": arn}}}})
+    assert (run.status, run.error) == ("FAILED", "Function.ResponseSizeTooLarge")
+    assert "Response payload size exceeded maximum allowed payload size" in str(run.cause)
+
+
 def test_missing_function_cause_names_the_version(run_definition: Runner) -> None:
     run = run_definition(
         {

@@ -25,3 +25,23 @@ def test_wildcard_selects_a_list(run_definition: Runner) -> None:
         [{"MessageId": "m-1"}],
     )
     assert run.output == {"ids": ["m-1"]}
+
+
+def test_slices_and_index_unions_select_lists_even_of_one_match(run_definition: Runner) -> None:
+    run = run_definition(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Pass",
+                    "Parameters": {
+                        "slice.$": "$.messages[0:1].MessageId",
+                        "union.$": "$.messages[0,5].MessageId",
+                    },
+                    "End": True,
+                }
+            },
+        },
+        {"messages": [{"MessageId": "m-1"}, {"MessageId": "m-2"}]},
+    )
+    assert run.output == {"slice": ["m-1"], "union": ["m-1"]}
