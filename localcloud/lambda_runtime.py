@@ -22,6 +22,7 @@ import os
 import random
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -71,25 +72,6 @@ def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
 _DEFAULT_ACCOUNT = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
 
 FAULTS = ("error", "service_error", "throttle", "timeout", "latency")
-# How Lambda (Go's os/exec) names the signal that ended a process: an out-of-memory kill is
-# "signal: killed", a crash in native code "signal: segmentation fault".
-_SIGNAL_NAMES = {
-    1: "hangup",
-    2: "interrupt",
-    3: "quit",
-    4: "illegal instruction",
-    5: "trace/breakpoint trap",
-    6: "aborted",
-    7: "bus error",
-    8: "floating point exception",
-    9: "killed",
-    10: "user defined signal 1",
-    11: "segmentation fault",
-    12: "user defined signal 2",
-    13: "broken pipe",
-    14: "alarm clock",
-    15: "terminated",
-}
 
 
 class WorkerTimeout(Exception):
@@ -206,7 +188,11 @@ class _Worker:
             code = self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             return "unknown"
-        return f"signal: {_SIGNAL_NAMES.get(-code, f'signal {-code}')}" if code < 0 else f"exit status {code}"
+        if code >= 0:
+            return f"exit status {code}"
+        # Go's names, which Lambda's runtime gives, are the C library's in lower case: an
+        # out-of-memory kill is "signal: killed", a crash in native code "signal: segmentation fault"
+        return f"signal: {(signal.strsignal(-code) or f'signal {-code}').lower()}"
 
     def kill(self) -> None:
         if self.proc.poll() is None:
