@@ -134,6 +134,22 @@ def run_of(app: Deployed, arn: str, history: bool = True, timeout: float = 600) 
     }
 
 
+def pipe_batch(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records as the pipe hands them to the workflow: Kinesis records, data in base64."""
+    return [
+        {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
+        for i, (d, k) in enumerate(encode(records))
+    ]
+
+
+def run_batch(app: Deployed, batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """The workflow run on one batch, synchronously as the pipe starts it; Retry backoff takes no time."""
+    sfn, machine = app.client("stepfunctions"), app.outputs[WF]["state_machine_arn"]
+    with clock.instant():
+        result = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(batch))
+    return run_of(app, result["executionArn"])
+
+
 def stored(app: Deployed) -> list[str]:
     pages = app.client("dynamodb").get_paginator("scan")
     table = app.resource(WF, "prices")
@@ -297,15 +313,9 @@ def test_writes_left_unprocessed_are_written_again_by_the_workflow_and_lose_no_r
     runs the whole, idempotent, write again after a backoff instead of failing the batch."""
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
     flights.inject(WF, "store-records", "error", times=2, error_type="RecordsNotStored")
-    sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
-    batch = [
-        {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
-        for i, (d, k) in enumerate(encode(records[:20]))
-    ]
+    batch = pipe_batch(records[:20])
 
-    with clock.instant():
-        result = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(batch))
-    run = run_of(flights, result["executionArn"])
+    run = run_batch(flights, batch)
 
     assert run["status"] == "SUCCEEDED"
     failed = [e["taskFailedEventDetails"]["error"] for e in run["events"] if e["type"] == "TaskFailed"]
@@ -319,15 +329,9 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
 ) -> None:
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-04"])
     flights.inject(WF, "store-records", "error", error_type="RecordsNotStored")
-    sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
-    batch = [
-        {"data": base64.b64encode(d).decode(), "partitionKey": k, "sequenceNumber": f"{i:056d}"}
-        for i, (d, k) in enumerate(encode(records[:20]))
-    ]
+    batch = pipe_batch(records[:20])
 
-    with clock.instant():
-        result = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(batch))
-    run = run_of(flights, result["executionArn"])
+    run = run_batch(flights, batch)
 
     assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
     assert run["states"][-3:] == ["Alert Failure", "Park Batch", "Failed"]
@@ -339,9 +343,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
 
     # Redrive: the parked batch, started again once the fault is gone, is stored in full.
     flights.clear_faults()
-    with clock.instant():
-        redriven = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps(parked["batch"]))
-    assert run_of(flights, redriven["executionArn"])["status"] == "SUCCEEDED"
+    assert run_batch(flights, parked["batch"])["status"] == "SUCCEEDED"
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:20])
 
 
