@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, metering
 from localcloud.engine import clients, lambda_invoke
-from tests.engine.conftest import ROLE_ARN, Runner
+from tests.engine.conftest import ROLE_ARN, Runner, only
 
 
 def test_states_start_execution_uses_step_functions_field_names(
@@ -185,8 +185,8 @@ def test_a_response_over_lambda_s_6_mb_fails_the_task_as_lambda_refuses_it(
     deploy_function: Callable[[str], str], run_definition: Runner
 ) -> None:
     arn = deploy_function("def handler(event, context):\n    return 'x' * 6_500_000\n")
-    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
-    run = run_definition({"StartAt": "T", "States": {"T": {**task, "Parameters": {"FunctionName": arn}}}})
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": arn}}
+    run = run_definition(only(task))
     assert (run.status, run.error) == ("FAILED", "Function.ResponseSizeTooLarge")
     assert "Response payload size exceeded maximum allowed payload size" in str(run.cause)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import Runner
+from tests.engine.conftest import Runner, only
 
 
 def test_index_then_field_selects_the_value(run_definition: Runner) -> None:
@@ -28,20 +28,9 @@ def test_wildcard_selects_a_list(run_definition: Runner) -> None:
 
 
 def test_slices_and_index_unions_select_lists_even_of_one_match(run_definition: Runner) -> None:
+    parameters = {"slice.$": "$.messages[0:1].MessageId", "union.$": "$.messages[0,5].MessageId"}
     run = run_definition(
-        {
-            "StartAt": "P",
-            "States": {
-                "P": {
-                    "Type": "Pass",
-                    "Parameters": {
-                        "slice.$": "$.messages[0:1].MessageId",
-                        "union.$": "$.messages[0,5].MessageId",
-                    },
-                    "End": True,
-                }
-            },
-        },
+        only({"Type": "Pass", "Parameters": parameters}),
         {"messages": [{"MessageId": "m-1"}, {"MessageId": "m-2"}]},
     )
     assert run.output == {"slice": ["m-1"], "union": ["m-1"]}
