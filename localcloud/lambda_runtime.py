@@ -312,6 +312,10 @@ class LambdaRuntime:
         def invoke(fn: Any, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
             if request_headers.get("x-amz-invocation-type") != "Event":
                 result: str | bytes = sync_invoke(fn, body, request_headers, response_headers)
+                # moto says Handled; Lambda's Python runtime reports every function error, a
+                # raised exception as much as a timeout, as Unhandled
+                if "x-amz-function-error" in response_headers:
+                    response_headers["x-amz-function-error"] = "Unhandled"
                 return result
             qualifier = getattr(_invoked, "qualifier", None)
             # the 202 answer names the request id the background invocation runs and logs with
