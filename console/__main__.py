@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(args.host, args.port, create_app(env), threaded=True)
+    server = make_server(args.host, args.port, create_app(env, listening_on=args.host), threaded=True)
     where = env.endpoint or f"AWS {env.region}"
     print(
         f"console for {env.app}-{env.name} ({where}) on http://{args.host}:{server.server_port}/", flush=True

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from console import graph, validation
-from console.errors import BadRequest, ConsoleError, from_aws
+from console.errors import BadRequest, ConsoleError, Forbidden, from_aws
 from console.graph.render import GraphvizMissing, node_ids, to_svg
 from console.graph.runs import places
 from console.service import ExecutionService
@@ -25,6 +26,20 @@ _STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_
 def service() -> ExecutionService:
     found: ExecutionService = current_app.extensions["console.service"]
     return found
+
+
+@api.before_request
+def from_this_console_only() -> None:
+    """A page of another site may POST here (a form, a no-cors fetch) and so start, stop or redrive
+    executions with the console's credentials; browsers name that page in Origin, and it is
+    refused. Clients that are not browsers (curl, scripts) send no Origin."""
+    origin = request.headers.get("Origin")
+    if request.method in ("GET", "HEAD", "OPTIONS") or origin is None:
+        return
+    if urlsplit(origin).netloc != request.host:
+        raise Forbidden(
+            f"a page of {origin} may not {request.method} {request.path}: only the console's own page may"
+        )
 
 
 @api.errorhandler(ConsoleError)

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, jsonify, request, send_from_directory
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from console import routes
 from console.api import api
@@ -30,10 +30,24 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
+def trusted_hosts(listening_on: str) -> list[str] | None:
+    """The host names the console answers to. A page of another site whose name was made to resolve
+    to this machine (DNS rebinding) sends its own name, and gets 400. Listening on every address,
+    the console is served to the network on purpose and answers to any name; so it does on an
+    IPv6 address, which Werkzeug's check cannot take."""
+    if listening_on in ("", "0.0.0.0") or ":" in listening_on:
+        return None
+    return sorted({"127.0.0.1", "localhost", listening_on})
+
+
 def create_app(
-    env: Environment, workflows: Mapping[str, Workflow] = WORKFLOWS, service: ExecutionService | None = None
+    env: Environment,
+    workflows: Mapping[str, Workflow] = WORKFLOWS,
+    service: ExecutionService | None = None,
+    listening_on: str = "127.0.0.1",
 ) -> Flask:
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(listening_on)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["console.service"] = service or ExecutionService(env, workflows)
     app.register_blueprint(api)
@@ -54,6 +68,9 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[Response, int]:
         allowed = error.valid_methods if isinstance(error, MethodNotAllowed) else None
         message = error.description or error.name
+        if isinstance(error, SecurityError) and app.config["TRUSTED_HOSTS"]:
+            names = " and ".join(app.config["TRUSTED_HOSTS"])
+            message += f" The console answers to {names}; `--host` adds the address it listens on."
         if allowed:
             shown = [m for m in allowed if m not in ("HEAD", "OPTIONS")]
             message = f"{request.method} is not allowed on {request.path}: use {' or '.join(shown)}"

@@ -38,6 +38,10 @@ class BadRequest(ConsoleError):
     status = 400
 
 
+class Forbidden(ConsoleError):
+    status = 403
+
+
 class InvalidInput(BadRequest):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__(described(errors))

@@ -582,3 +582,66 @@ def test_an_express_workflow_runs_to_its_end_in_the_start_without_describing_it(
     assert created and execution["status"] == "SUCCEEDED"
     assert execution["output"] == {"twice": 8} and execution["input"] == {"count": 4}
     assert execution["workflow"] == "quick"
+
+
+def test_a_page_of_another_site_can_neither_start_nor_stop_nor_redrive(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    """A form or a no-cors fetch on another site reaches the console with the user's credentials
+    behind it; the browser names that site in Origin, and nothing is done."""
+    foreign = {"Origin": "http://evil.example"}
+    name = f"foreign-{uuid.uuid4().hex[:8]}"
+    refused = client.post(
+        "/api/workflows/shapes/executions", json={"input": {"count": 1}, "name": name}, headers=foreign
+    )
+    assert refused.status_code == 403
+    assert refused.get_json() == {
+        "error": "Forbidden",
+        "message": "a page of http://evil.example may not POST /api/workflows/shapes/executions: "
+        "only the console's own page may",
+    }
+    assert client.get(f"/api/executions/{name}").status_code == 404  # nothing started
+    # a page on the same host and port under another name is another site too
+    assert start_with(client, {"Origin": "http://127.0.0.1"}, name).status_code == 403
+
+    arn = start_with(client, {"Origin": "http://localhost"}, name).get_json()["executionArn"]  # its own page
+    assert finished(arn)["status"] == "SUCCEEDED"
+    for action in ("stop", "redrive"):
+        assert client.post(f"/api/executions/{arn}/{action}", headers=foreign).status_code == 403
+    assert client.post("/api/workflows/shapes/validate", json={}, headers=foreign).status_code == 403
+    # reading stays open (a foreign page cannot read the answer without CORS headers, none are sent)
+    read = client.get(f"/api/executions/{arn}", headers=foreign)
+    assert read.status_code == 200 and "Access-Control-Allow-Origin" not in read.headers
+    # a workflow's own route is API Gateway's, guarded by its authorizer, not by the console's page
+    assert client.post("/shapes", json={"count": 2}, headers=foreign).status_code == 202
+
+
+def start_with(client: FlaskClient, headers: dict[str, str], name: str) -> Any:
+    return client.post(
+        "/api/workflows/shapes/executions", json={"input": {"count": 1}, "name": name}, headers=headers
+    )
+
+
+def test_the_console_answers_only_to_its_own_names(
+    console_env: Environment, service: ExecutionService
+) -> None:
+    """A site whose name was made to resolve to 127.0.0.1 (DNS rebinding) is a page of the same
+    origin as far as the browser knows, but it sends its own name as Host."""
+    local = create_app(console_env, test_workflows.WORKFLOWS, service).test_client()
+    rebound = local.get("/api/workflows", headers={"Host": "evil.example:8080"})
+    assert rebound.status_code == 400
+    assert rebound.get_json() == {
+        "error": "SecurityError",
+        "message": "Host 'evil.example:8080' is not trusted. The console answers to 127.0.0.1 and "
+        "localhost; `--host` adds the address it listens on.",
+    }
+    for host in ("127.0.0.1:8080", "localhost:8080", "localhost"):
+        assert local.get("/api/environment", headers={"Host": host}).status_code == 200
+    on_lan = create_app(console_env, test_workflows.WORKFLOWS, service, listening_on="10.1.2.3").test_client()
+    assert on_lan.get("/api/environment", headers={"Host": "10.1.2.3:8080"}).status_code == 200
+    assert on_lan.get("/api/environment", headers={"Host": "evil.example"}).status_code == 400
+    # served on every address on purpose: any name reaches it
+    everywhere = create_app(console_env, test_workflows.WORKFLOWS, service, listening_on="0.0.0.0")
+    assert (
+        everywhere.test_client().get("/api/environment", headers={"Host": "evil.example"}).status_code == 200
+    )
