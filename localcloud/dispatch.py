@@ -25,6 +25,7 @@ from typing import Any
 from werkzeug.serving import ThreadedWSGIServer
 
 from localcloud import pins
+from localcloud.loopback_only import LoopbackOnly
 from localcloud.thread_pool import PooledThread
 
 _backends = pins.resolve("moto.backends")
@@ -114,8 +115,9 @@ class _PooledWSGIServer(ThreadedWSGIServer):
 
 
 class MotoServer(ThreadedMotoServer):
-    """moto's ThreadedMotoServer: the same application and request handler, pooled connections;
-    a port it cannot bind (another server took it) fails start() with the OSError."""
+    """moto's ThreadedMotoServer: the same application and request handler, pooled connections,
+    no request from a web page of another site (localcloud.loopback_only); a port it cannot bind
+    (another server took it) fails start() with the OSError."""
 
     _bind_error: OSError | None = None
 
@@ -125,7 +127,9 @@ class MotoServer(ThreadedMotoServer):
             raise self._bind_error
 
     def _server_entry(self) -> None:
-        app = _werkzeug_app.DomainDispatcherApplication(_werkzeug_app.create_backend_app)
+        app = LoopbackOnly(
+            _werkzeug_app.DomainDispatcherApplication(_werkzeug_app.create_backend_app), self._ip_address
+        )
         try:
             self._server = _PooledWSGIServer(
                 self._ip_address, self._port, app, handler=_werkzeug_app.MotoRequestHandler
