@@ -9,6 +9,9 @@
   with that error; moto wraps it in a custom error name, which refuses the `States.` prefix,
   and the execution ends in States.Runtime instead. Its cause, already prefixed with the failing
   inner state ("An error occurred while executing the state 'X' ..."), is not prefixed again.
+- A Fail state whose Error (or ErrorPath) is a `States.*` name, as when a caught
+  States.TaskFailed or States.Timeout is raised again after an alert: the execution fails with
+  that error and cause; moto refused the name and ended it in States.Runtime.
 - A DynamoDB Task that DynamoDB refuses with an error the AWS SDK for Java has no class for (a
   ValidationException, say): AWS names it by the SDK's base class, DynamoDB.AmazonDynamoDBException;
   moto names it by its code. Likewise a Step Functions Task its role may not call:
@@ -117,12 +120,14 @@ def _error_name(error_name: str | None) -> Any:
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 
-    if error_name is not None and error_name.startswith("States."):
-        try:
-            return StatesErrorName.from_name(error_name)
-        except Exception:  # not a predefined States.* name: let moto refuse it as before
-            pass
-    return CustomErrorName(error_name=error_name)
+    if error_name is None or not error_name.startswith("States."):
+        return CustomErrorName(error_name=error_name)
+    try:
+        return StatesErrorName.from_name(error_name)
+    except Exception:  # not a predefined name, but a Fail state may give any
+        named = CustomErrorName(error_name=None)
+        named.error_name = error_name  # type: ignore[misc]  # moto checks the prefix only when made
+        return named
 
 
 class IntrinsicFailed(Exception):
@@ -336,7 +341,11 @@ def install() -> None:
         "FailureEventException.get_execution_failed_event_details",
         _decorate_once,
     )
-    for module in ("exec.state_map.iteration.iteration_worker", "exec.state_parallel.branches_decl"):
+    for module in (
+        "exec.state_map.iteration.iteration_worker",
+        "exec.state_parallel.branches_decl",
+        "fail.state_fail",
+    ):
         _hooks.patch(f"{_STATE}.{module}:CustomErrorName", lambda _orig: _error_name)
     _hooks.patch(f"{_STATE}.exec.state_map.state_map:StateMap._eval_execution", _map_input_as_json)
     _hooks.patch(

@@ -69,6 +69,44 @@ def test_a_states_error_in_a_map_iteration_fails_the_map_with_that_error(run_def
     )
 
 
+@pytest.mark.parametrize(
+    "error", ["States.TaskFailed", "States.Timeout", "States.Permissions", "States.Mine"]
+)
+def test_a_fail_state_raises_a_caught_states_error_again(run_definition: Runner, error: str) -> None:
+    """The alert-then-fail pattern: the execution ends with the error that was caught."""
+    definition = {
+        "StartAt": "F",
+        "States": {"F": {"Type": "Fail", "ErrorPath": "$.caught.Error", "CausePath": "$.caught.Cause"}},
+    }
+    run = run_definition(definition, {"caught": {"Error": error, "Cause": "the task's own words"}})
+    assert (run.status, run.error, run.cause) == ("FAILED", error, "the task's own words")
+    assert run.types == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+
+
+def test_a_states_error_a_fail_state_raises_in_a_map_item_is_caught_by_its_name(
+    run_definition: Runner,
+) -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "StartAt": "F",
+                    "States": {"F": {"Type": "Fail", "Error": "States.TaskFailed", "Cause": "item"}},
+                },
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.caught", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    run = run_definition(definition, {"items": [1]})
+    assert run.status == "SUCCEEDED"
+    assert run.output == {"items": [1], "caught": {"Error": "States.TaskFailed", "Cause": "item"}}
+
+
 def test_a_dynamodb_error_without_an_sdk_class_is_named_by_the_base_class(run_definition: Runner) -> None:
     """DynamoDB refuses the null Item (left out, as Step Functions' Java SDK leaves a null unset);
     the Java SDK has no ValidationException class, so AWS names it DynamoDB.AmazonDynamoDBException."""
