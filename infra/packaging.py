@@ -102,6 +102,12 @@ def _closure(module: str) -> set[Path]:
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages' __init__
         path = _module_path(current)
         if path is None:
+            folder = ROOT.joinpath(*parts)
+            if folder.is_dir():
+                raise FileNotFoundError(
+                    f"handler module {current}: {folder.relative_to(ROOT)}/ has no __init__.py "
+                    "(every folder of tasks/ is a package, which Lambda imports)"
+                )
             raise FileNotFoundError(f"handler module {current} not found under {TASKS}")
         todo += sorted(_imports(path))
     return {p for p in (_module_path(m) for m in seen) if p}
@@ -116,10 +122,30 @@ def skipped(path: Path) -> bool:
     return "__pycache__" in path.parts or path.suffix in SKIP_SUFFIXES
 
 
+def _defines(path: Path, name: str) -> bool:
+    """Whether a module binds `name` at its top level (a def, an assignment or an import)."""
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (a.asname or a.name.split(".")[0]) == name for a in node.names
+        ):
+            return True
+    return False
+
+
 def build(handler: str) -> Package:
     """The zip for a handler `tasks.<workflow>.<module>.handler`."""
-    module = handler.rsplit(".", 1)[0]
+    module, function = handler.rsplit(".", 1)
     files = _closure(module)
+    path = _module_path(module)
+    if path is not None and not _defines(path, function):
+        # Lambda would only say so when invoked (Runtime.HandlerNotFound), in the middle of a run.
+        raise FileNotFoundError(f"handler {handler}: {path.relative_to(ROOT)} defines no {function!r}")
     for folder in {path.parent for path in files} - {TASKS}:
         files |= _data_files(folder)
     names = sorted(str(p.relative_to(ROOT)) for p in files)

@@ -48,3 +48,15 @@ def test_changing_one_task_changes_only_its_package(tasks_copy: Path) -> None:
 def test_a_missing_handler_module_is_named() -> None:
     with pytest.raises(FileNotFoundError, match=r"tasks\.lottery\.nope"):
         packaging.build("tasks.lottery.nope.handler")
+
+
+def test_a_handler_its_module_does_not_define_is_named() -> None:
+    """Lambda would refuse it only when invoked, as Runtime.HandlerNotFound in the middle of a run."""
+    with pytest.raises(FileNotFoundError, match=r"record_winners\.py defines no 'handle'"):
+        packaging.build("tasks.lottery.record_winners.handle")
+
+
+def test_a_task_folder_without_init_is_named(tasks_copy: Path) -> None:
+    (tasks_copy / "lottery" / "__init__.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"tasks/lottery/ has no __init__\.py"):
+        packaging.build(RECORD)
