@@ -218,12 +218,22 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
+def example_problems(workflow: Workflow) -> list[str]:
+    """The example input is the console's start form and `python -m workflows example`: it must
+    start the workflow as it is."""
+    from tasks.shared.documents import described, errors
+
+    found = errors(workflow.input_schema, workflow.example_input)
+    return [f"{workflow.name}: example_input is not valid input: {described(found)}"] if found else []
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
     if not path.exists():
-        return [f"{path.name}: missing; run `python -m workflows build`"]
+        return [f"{path.name}: missing; run `python -m workflows build`", *example_problems(workflow)]
     text = path.read_text()
     problems = [f"{path.name}: stale; run `python -m workflows build`"] if is_stale(workflow, text) else []
+    problems += example_problems(workflow)
     standard = workflow.type == StateMachineType.STANDARD
     found = token_problems(workflow, text) + file_problems(
         text, standard=standard, map_items=workflow.max_map_items
@@ -232,3 +242,4 @@ def check(workflow: Workflow) -> list[str]:
     if isinstance(definition, dict):
         found += grant_problems(workflow, definition)
     return problems + [f"{path.name}: {p}" for p in found]
+

@@ -27,6 +27,13 @@ def test_every_example_input_is_valid_input(name: str) -> None:
     assert validation.errors(workflow.input_schema, workflow.example_input) == []
 
 
+def test_an_example_input_the_schema_refuses_is_named_by_check() -> None:
+    wrong = dataclasses.replace(LOTTERY, example_input={"winners": 0})
+    assert "lottery: example_input is not valid input: winners: 0 is less than the minimum of 1" in (
+        definitions.check(wrong)
+    )
+
+
 def _lottery() -> dict[str, Any]:
     return copy.deepcopy(json.loads(definitions.render(LOTTERY)))
 
