@@ -19,11 +19,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     for workflow in WORKFLOWS.values():
         changed = definitions.write(workflow)
         print(f"{'wrote' if changed else 'unchanged'} definitions/{workflow.definition_path.name}")
-    return 0
+    problems = definitions.registry_problems(WORKFLOWS)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     problems = [p for workflow in WORKFLOWS.values() for p in definitions.check(workflow)]
+    problems += definitions.registry_problems(WORKFLOWS)
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:

@@ -8,14 +8,16 @@ broken (a `Next` to no state, a state nothing reaches, a path with no end).
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
+import pkgutil
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from workflows.asl import StateMachineType
 from workflows.lint import lint, nested
-from workflows.registry import Workflow
+from workflows.registry import DEFINITIONS_DIR, Workflow
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _FIRST_KEYS = ("Type", "Comment")
@@ -243,3 +245,27 @@ def check(workflow: Workflow) -> list[str]:
         found += grant_problems(workflow, definition)
     return problems + [f"{path.name}: {p}" for p in found]
 
+
+def registry_problems(registered: Mapping[str, Workflow]) -> list[str]:
+    """A workflow module that `WORKFLOWS` does not list (build, check and deploy see only those it
+    lists), and a definition file no listed workflow builds."""
+    import workflows
+
+    problems = []
+    for module in pkgutil.iter_modules(workflows.__path__, "workflows."):
+        if module.name.rsplit(".", 1)[1].startswith("_"):
+            continue  # __main__ runs the command line when imported
+        declared = getattr(importlib.import_module(module.name), "WORKFLOW", None)
+        if isinstance(declared, Workflow) and registered.get(declared.name) is not declared:
+            problems.append(
+                f"{module.name} declares workflow {declared.name!r}, which WORKFLOWS "
+                "(workflows/__init__.py) does not list: add it there"
+            )
+    built = {workflow.definition_path.name for workflow in registered.values()}
+    for path in sorted(DEFINITIONS_DIR.glob("*.asl.json")):
+        if path.name not in built:
+            problems.append(
+                f"{path.name}: no workflow of WORKFLOWS builds it: list its workflow in "
+                "workflows/__init__.py, or delete the file"
+            )
+    return problems

@@ -34,6 +34,18 @@ def test_an_example_input_the_schema_refuses_is_named_by_check() -> None:
     )
 
 
+def test_a_workflow_module_that_workflows_does_not_list_is_named() -> None:
+    """build, check and deploy see only what WORKFLOWS lists: a forgotten entry is said, not skipped."""
+    assert definitions.registry_problems(WORKFLOWS) == []
+    problems = definitions.registry_problems({n: w for n, w in WORKFLOWS.items() if n != "lottery"})
+    assert problems == [
+        "workflows.lottery declares workflow 'lottery', which WORKFLOWS (workflows/__init__.py) does not "
+        "list: add it there",
+        "lottery.asl.json: no workflow of WORKFLOWS builds it: list its workflow in workflows/__init__.py, "
+        "or delete the file",
+    ]
+
+
 def _lottery() -> dict[str, Any]:
     return copy.deepcopy(json.loads(definitions.render(LOTTERY)))
 
