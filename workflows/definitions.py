@@ -118,8 +118,19 @@ def graph_problems(definition: dict[str, Any]) -> list[str]:
 
 
 def token_problems(workflow: Workflow, text: str) -> list[str]:
+    """Tokens the registry does not know, each with the known one it is closest to: a function's
+    is `<Name>FunctionArn`, its name in PascalCase, a resource's `<Name>TableName`, `TopicArn`..."""
     known = workflow.tokens()
-    return [f"unknown token ${{{t}}}" for t in sorted(set(TOKEN.findall(text)) - known)]
+    problems = []
+    for token in sorted(set(TOKEN.findall(text)) - known):
+        close = difflib.get_close_matches(token, sorted(known), n=1, cutoff=0.6)
+        hint = (
+            f"did you mean ${{{close[0]}}}?"
+            if close
+            else "known: " + ", ".join(f"${{{k}}}" for k in sorted(known))
+        )
+        problems.append(f"unknown token ${{{token}}}; {hint}")
+    return problems
 
 
 # optimized integrations a state machine calls itself: resource -> (the parameter naming what it

@@ -74,7 +74,15 @@ def test_a_dangling_state_inside_a_parallel_branch_is_reported() -> None:
 
 def test_an_unknown_token_is_reported() -> None:
     text = definitions.render(LOTTERY).replace("${AlertsTopicArn}", "${AlertTopicArn}")
-    assert definitions.token_problems(LOTTERY, text) == ["unknown token ${AlertTopicArn}"]
+    assert definitions.token_problems(LOTTERY, text) == [
+        "unknown token ${AlertTopicArn}; did you mean ${AlertsTopicArn}?"
+    ]
+
+
+def test_an_unknown_token_like_none_is_reported_with_the_known_ones() -> None:
+    text = definitions.render(LOTTERY).replace("${AlertsTopicArn}", "${Pager}")
+    [problem] = definitions.token_problems(LOTTERY, text)
+    assert problem.startswith("unknown token ${Pager}; known: ${AlertsTopicArn}, ${AnnouncementsTopicArn}")
 
 
 def test_invalid_asl_is_rejected_by_the_parser() -> None:
