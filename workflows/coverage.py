@@ -189,3 +189,23 @@ def coverage(
         raise ValueError(f"{workflow}: declared unreachable edges that do not exist: {sorted(unknown)}")
     excused = {named[text]: why for text, why in (unreachable or {}).items()}
     return Coverage(workflow, every, reached(definition, histories) & every, excused)
+
+
+def gated(setting: str | None, known: Iterable[str]) -> frozenset[str]:
+    """The workflows the coverage gate (PYFLOWS_COVERAGE_GATE) holds to every edge: "1" every
+    known one (`make test`), a comma-separated list of names those alone (a workflow's own test
+    file run by itself), unset, empty or "0" none."""
+    value = (setting or "").strip()
+    if value in ("", "0"):
+        return frozenset()
+    known = frozenset(known)
+    if value == "1":
+        return known
+    names = frozenset(n.strip() for n in value.split(",") if n.strip())
+    unknown = sorted(names - known)
+    if unknown:
+        raise ValueError(
+            f"PYFLOWS_COVERAGE_GATE names unknown workflow(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))} (or 1 for all)"
+        )
+    return names

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workflows.coverage import Edge, coverage, edges
+from workflows.coverage import Edge, coverage, edges, gated
 
 CAUGHT_PARALLEL = {
     "StartAt": "A",
@@ -137,3 +137,12 @@ def test_edges_declared_unreachable_are_excused_and_must_exist() -> None:
     assert Edge("default", "C", "E") not in result.missed
     with pytest.raises(ValueError, match="do not exist"):
         coverage("t", CAUGHT_PARALLEL, [], {"default C -> Nowhere": "typo"})
+
+
+def test_the_gate_holds_every_workflow_or_the_named_ones() -> None:
+    known = ["lottery", "flight-deals", "ride-request"]
+    assert gated(None, known) == gated("", known) == gated("0", known) == frozenset()
+    assert gated("1", known) == frozenset(known)
+    assert gated("lottery, ride-request", known) == {"lottery", "ride-request"}
+    with pytest.raises(ValueError, match=r"unknown workflow.*lotery; known: flight-deals, lottery"):
+        gated("lotery", known)
