@@ -32,7 +32,7 @@ from infra.environments import Environment
 from localcloud import LocalCloud
 from localcloud.engine import clock
 from localcloud.lambda_runtime import LambdaRuntime
-from workflows import WORKFLOWS
+from workflows import WORKFLOWS, get
 
 # workflow name -> histories of every execution finished during the session
 HISTORIES: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
@@ -168,12 +168,12 @@ def deploy_workflows(cloud: LocalCloud, *names: str, settings: dict[str, str] | 
     """Deploy `names` into a clean local cloud with the project's own deploy code. `settings`
     (parameter names as in the registry, `{app}`/`{env}` included -> values) are written by deploy
     as the local environment's own are, e.g. to point a workflow at a test's fake API."""
+    workflows = [get(n) for n in names]  # an unknown name is said with the known ones, before any change
     cloud.reset()
     os.environ.update(cloud.env())
     os.environ["PYFLOWS_ENDPOINT"] = cloud.endpoint
     env = infra.load("local")
     env.give_settings(settings or {})
-    workflows = [WORKFLOWS[n] for n in names]
     infra.deploy(env, workflows=workflows, out=lambda line: None)
     infra.seed(env, workflows, out=lambda line: None)
     return Deployed(cloud, env, infra.outputs(env))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.workflows.conftest import Run, pytest_assertrepr_compare
+import pytest
+
+from tests.workflows.conftest import Run, deploy_workflows, pytest_assertrepr_compare
 
 EVENTS: list[dict[str, Any]] = [
     {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
@@ -54,3 +56,9 @@ def test_a_failed_run_compared_with_succeeded_names_the_state_error_and_cause() 
 def test_a_run_that_succeeded_is_compared_as_pytest_compares_strings() -> None:
     run = Run("arn:x", "SUCCEEDED", {}, None, None, EVENTS[:1])
     assert pytest_assertrepr_compare("==", run.status, "FAILED") is None
+
+
+def test_a_workflow_the_registry_does_not_list_is_named_with_those_it_does() -> None:
+    """Not a bare KeyError: a new workflow left out of WORKFLOWS is the likely cause."""
+    with pytest.raises(KeyError, match=r"unknown workflow 'greting'; known: .*lottery"):
+        deploy_workflows(None, "greting")  # never reaches a cloud
