@@ -7,6 +7,9 @@ does (console/authorizer.py): 401 without a valid one, else the claims go into t
 - a Route's `function` (a Function of its workflow): the deployed Lambda is invoked with a v2
   event and its {statusCode, headers, body} becomes the response, as API Gateway does;
 - an HttpRoute starts the workflow (sync: StartSyncExecution, answering its output).
+
+With the environment's `cors_origins`, preflight requests and the answers' CORS headers are
+API Gateway's for the CORS configuration deploy gives the API (`Cors`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from flask import Flask, Response, request
 from console import authorizer, validation
 from console.errors import InvalidInput, NotDeployed
 from console.service import ExecutionService
+from infra.api import cors_configuration
 from workflows.registry import Workflow
 
 # the OpenAPI security scheme of routes with auth: a user pool's ID or access token
@@ -98,14 +102,18 @@ def _json(status: int, body: Any) -> Response:
 
 class RouteHandler:
     def __init__(
-        self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys
+        self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys, cors: Cors
     ) -> None:
-        self.service, self.workflow, self.route, self.keys = service, workflow, route, keys
+        self.service, self.workflow, self.route, self.keys, self.cors = service, workflow, route, keys, cors
         self.route_key = f"{route.method.upper()} {route.path}"
+        self.path = flask_path(route.path)
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
     def __call__(self, **path_parameters: str) -> Response:
+        return self.cors.answer(self._answer(path_parameters))
+
+    def _answer(self, path_parameters: dict[str, str]) -> Response:
         event = event_of(self.route_key, path_parameters)
         if self.route.auth:
             try:
@@ -169,15 +177,62 @@ class RouteHandler:
         )
 
 
+class Cors:
+    """API Gateway's CORS for the routes, from the configuration deploy gives the API: a preflight
+    request is answered without reaching a route or its authorizer, and a route's answer to a page
+    of an allowed origin names that origin (or `*`), whatever headers its function set."""
+
+    def __init__(self, configuration: dict[str, Any] | None) -> None:
+        self.configuration = configuration or {}
+
+    def allowed(self, origin: str | None) -> str | None:
+        origins = self.configuration.get("AllowOrigins", [])
+        if origin is None or not origins:
+            return None
+        return "*" if "*" in origins else origin if origin in origins else None
+
+    def preflight(self, **_path_parameters: str) -> Response:
+        answer = Response(status=204)
+        origin = self.allowed(request.headers.get("Origin"))
+        if origin:
+            answer.headers.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": ",".join(self.configuration["AllowMethods"]),
+                    "Access-Control-Allow-Headers": ",".join(self.configuration["AllowHeaders"]),
+                    "Access-Control-Max-Age": str(self.configuration["MaxAge"]),
+                }
+            )
+        return answer
+
+    def answer(self, response: Response) -> Response:
+        if not self.configuration:
+            return response
+        for header in {k for k, _ in response.headers.items() if k.lower().startswith("access-control-")}:
+            del response.headers[header]
+        origin = self.allowed(request.headers.get("Origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+
 def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
-    """Add every workflow route to `app`."""
-    mounted = []
+    """Add every workflow route to `app`, with the CORS answers API Gateway would give."""
+    mounted: list[RouteHandler] = []
     keys = authorizer.PoolKeys(service.env)  # one user pool serves every route with auth
-    for workflow in service.workflows.values():
-        for route in routes_of(workflow):
-            handler = RouteHandler(service, workflow, route, keys)
-            app.add_url_rule(flask_path(route.path), view_func=handler, methods=[route.method.upper()])
-            mounted.append(handler)
+    found = [(workflow, route) for workflow in service.workflows.values() for route in routes_of(workflow)]
+    cors = Cors(cors_configuration(service.env.cors_origins, [route for _, route in found]))
+    for workflow, route in found:
+        handler = RouteHandler(service, workflow, route, keys, cors)
+        app.add_url_rule(
+            handler.path, view_func=handler, methods=[route.method.upper()], provide_automatic_options=False
+        )
+        if cors.configuration and handler.path not in {m.path for m in mounted}:
+            app.add_url_rule(
+                handler.path, f"{handler.__name__}_preflight", cors.preflight, methods=["OPTIONS"]
+            )
+        mounted.append(handler)
     return mounted
 
 

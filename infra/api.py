@@ -57,11 +57,17 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     if starts:
         role = iam.ensure_role(ctx, name, "apigateway", policy(ctx, starts), "The HTTP API starts workflows")
     existing = [a for a in _items(api, "get_apis") if a["Name"] == name]
+    cors = cors_configuration(ctx.env.cors_origins, [r for _, r in starts] + [r for _, r in functions])
     if existing:
-        ctx.same("http api", name)
         current = existing[0]
-    elif ctx.change("http api", name, Action.CREATE):
-        current = api.create_api(Name=name, ProtocolType="HTTP", Tags=ctx.env.tags())
+        _update_cors(ctx, api, current, cors)
+    elif ctx.change("http api", name, Action.CREATE, _cors_detail(cors)):
+        current = api.create_api(
+            Name=name,
+            ProtocolType="HTTP",
+            Tags=ctx.env.tags(),
+            **({"CorsConfiguration": cors} if cors else {}),
+        )
     else:
         for route in [r for _, r in starts] + [r for _, r in functions]:
             ctx.change("route", f"{route.method} {route.path}", Action.CREATE)
@@ -96,6 +102,43 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     elif ctx.change("stage", f"{name} $default", Action.CREATE, "auto-deploy"):
         api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.env.tags())
     return Api(api_id, str(current["ApiEndpoint"]))
+
+
+def cors_configuration(origins: tuple[str, ...], found: list[Any]) -> dict[str, Any] | None:
+    """The API's CORS configuration: which web pages' scripts may call its routes, with the
+    routes' methods and the headers they need (a bearer token, a JSON body). API Gateway then
+    answers their preflight requests itself, before any authorizer; locally the console does
+    (console/routes.py)."""
+    if not origins:
+        return None
+    return {
+        "AllowOrigins": list(origins),
+        "AllowMethods": sorted({r.method.upper() for r in found}),
+        "AllowHeaders": ["authorization", "content-type"],
+        "MaxAge": 300,
+    }
+
+
+def _cors_detail(cors: dict[str, Any] | None) -> str:
+    return f"CORS for {', '.join(cors['AllowOrigins'])}" if cors else ""
+
+
+def _update_cors(ctx: Context, api: Any, current: dict[str, Any], cors: dict[str, Any] | None) -> None:
+    name, now = current["Name"], current.get("CorsConfiguration") or None
+    if _comparable(now) == _comparable(cors):
+        ctx.same("http api", name)
+    elif ctx.change("http api", name, Action.UPDATE, _cors_detail(cors) or "no CORS"):
+        if cors:
+            api.update_api(ApiId=current["ApiId"], CorsConfiguration=cors)
+        else:
+            api.delete_cors_configuration(ApiId=current["ApiId"])
+
+
+def _comparable(cors: dict[str, Any] | None) -> Any:
+    # AWS may answer the lists in another order and header names in another case
+    if not cors:
+        return None
+    return {k: sorted(str(x).lower() for x in v) if isinstance(v, list) else v for k, v in cors.items()}
 
 
 def permit(ctx: Context, workflows: Iterable[Workflow], api: Api) -> None:

@@ -74,6 +74,8 @@ class Environment:
     parameters: dict[str, str] = field(default_factory=dict)
     # AWS's Powertools layer, when not the one of AWS's main partition (`{region}` is filled in)
     powertools_layer: str | None = None
+    # the web pages (origins, or "*") whose scripts may call the HTTP API's routes (CORS)
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -145,9 +147,30 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         alert_email=env.get("alert_email"),
         confirm=bool(env.get("confirm", False)),
         powertools_layer=env.get("powertools_layer"),
+        cors_origins=_origins(name, env.get("cors_origins", []), config_file.name),
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment
+
+
+def _origins(env: str, value: Any, config: str) -> tuple[str, ...]:
+    """`cors_origins`: "*" or web origins, `scheme://host[:port]`, as API Gateway takes them."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"environment {env!r}: cors_origins in {config} must be a list of origins")
+    for origin in value:
+        if origin == "*":
+            continue
+        parts = urlparse(origin)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or origin.rstrip("/") != (f"{parts.scheme}://{parts.netloc}")
+        ):
+            raise ConfigError(
+                f"environment {env!r}: cors_origins has {origin!r}, not an origin: a page's "
+                'scheme://host[:port], without a path, such as https://www.example.com (or "*": any)'
+            )
+    return tuple(origin.rstrip("/") for origin in value)
 
 
 def names() -> list[str]:

@@ -536,3 +536,58 @@ def test_the_breadcrumb_goes_back_to_the_filtered_list(
     sync_api.expect(rows.filter(has_text=failed["name"])).to_have_count(1)
     sync_api.expect(rows.filter(has_text="SUCCEEDED")).to_have_count(0)
     assert "status=FAILED" in page.url and "workflow=lottery" in page.url
+
+
+@pytest.fixture(scope="module")
+def front_end() -> Iterator[int]:
+    """A front end's page, served on this machine as app.localhost:<port> (and any other name)."""
+
+    def page_of(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<p>front end</p>"]
+
+    server = make_server("127.0.0.1", 0, page_of, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cors_url(
+    console_env: Environment, test_machines: dict[str, str], echo_function: str, front_end: int
+) -> Iterator[str]:
+    """The test workflows' routes served for the pages of http://app.localhost:<port> (cors_origins)."""
+    env = dataclasses.replace(console_env, cors_origins=(f"http://app.localhost:{front_end}",))
+    app = create_app(env, test_workflows.WORKFLOWS, ExecutionService(env, test_workflows.WORKFLOWS))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+FETCH = """async ([url, body]) => {
+  try {
+    const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body});
+    return [r.status, await r.json()];
+  } catch (e) { return [0, String(e)]; }
+}"""
+
+
+def test_a_page_cors_origins_names_calls_a_route_and_another_page_cannot(
+    page: Any, cors_url: str, front_end: int, service: ExecutionService
+) -> None:
+    """A front end's fetch with a JSON body: Chromium asks first (a preflight), the route answers
+    for http://app.localhost:<port>, and the execution starts; from another page the browser stops
+    at the preflight, so nothing is sent and nothing starts."""
+
+    def from_page(host: str, label: str) -> Any:
+        page.goto(f"http://{host}:{front_end}/")
+        return page.evaluate(FETCH, [f"{cors_url}shapes", json.dumps({"count": 1, "label": label})])
+
+    status, started = from_page("app.localhost", "from-the-front-end")
+    assert status == 202 and started["executionArn"].startswith("arn:aws:states:")
+    assert service.describe(started["executionArn"])["input"]["label"] == "from-the-front-end"
+
+    before = {e["executionArn"] for e in service.executions("shapes", None, 100)}
+    assert from_page("other.localhost", "from-another-page") == [0, "TypeError: Failed to fetch"]
+    assert {e["executionArn"] for e in service.executions("shapes", None, 100)} == before

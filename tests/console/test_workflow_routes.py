@@ -4,6 +4,7 @@ etf-signal's routes (answered by its deployed Lambda functions)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +92,50 @@ def test_schedules_and_routes_are_listed_and_a_schedule_off_here_says_so(client:
     assert found["ride-request"]["routes"] == [
         {"method": "POST", "path": "/ride", "function": "api-ride", "auth": True}
     ]
+
+
+def test_pages_that_cors_origins_names_may_call_the_routes_from_their_scripts(
+    routes_app: Flask, console_env: Environment, rider_token: str
+) -> None:
+    """As API Gateway with the API's CORS configuration: it answers the preflight itself (no token
+    needed), and names an allowed page's origin on the route's answer; another page gets no such
+    header, so its browser withholds the answer (and, after a failed preflight, sends nothing)."""
+    page = "https://rides.example.com"
+    app = create_app(dataclasses.replace(console_env, cors_origins=(page, "http://localhost:3000")))
+    client = app.test_client()
+    asked = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+
+    preflight = client.options("/ride", headers={"Origin": page, **asked})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == page
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET,POST"
+    assert preflight.headers["Access-Control-Allow-Headers"] == "authorization,content-type"
+    assert preflight.headers["Access-Control-Max-Age"] == "300"
+    other = client.options("/ride", headers={"Origin": "https://evil.example", **asked})
+    assert other.status_code == 204 and "Access-Control-Allow-Origin" not in other.headers
+
+    body = {"request_id": "console-ride-cors", "pickup": {"latitude": 47.6, "longitude": -122.3}}
+    ride = client.post("/ride", json=body, headers={"Origin": page, "Authorization": f"Bearer {rider_token}"})
+    assert ride.status_code == 201
+    assert (ride.headers["Access-Control-Allow-Origin"], ride.headers["Vary"]) == (page, "Origin")
+    unauthorised = client.post("/ride", json=body, headers={"Origin": page})
+    assert unauthorised.status_code == 401 and unauthorised.headers["Access-Control-Allow-Origin"] == page
+    signals = client.get("/etf/signals/2026-01-02", headers={"Origin": "https://evil.example"})
+    assert signals.status_code == 404 and "Access-Control-Allow-Origin" not in signals.headers
+
+    anyone = create_app(dataclasses.replace(console_env, cors_origins=("*",))).test_client()
+    assert anyone.get("/etf/signals", headers={"Origin": page}).headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_without_cors_origins_no_page_of_another_origin_may_read_a_route(client: FlaskClient) -> None:
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/etf/signals", headers={"Origin": "https://x.example"}).headers
+    )
+    preflight = client.options(
+        "/ride", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers

@@ -41,6 +41,37 @@ def test_a_missing_region_or_log_level_is_named(tmp_path: Path, key: str) -> Non
         load("staging", config)
 
 
+def staging_with(tmp_path: Path, line: str) -> Path:
+    config = tmp_path / "environments.toml"
+    config.write_text(
+        f'app = "pyflows"\n[environments.staging]\nregion = "eu-west-1"\nlog_level = "INFO"\n{line}\n'
+    )
+    return config
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://www.example.com/app", "www.example.com", "ftp://files.example.com", "https://"]
+)
+def test_a_cors_origin_that_is_not_an_origin_is_named(tmp_path: Path, origin: str) -> None:
+    config = staging_with(tmp_path, f'cors_origins = ["https://ok.example.com", "{origin}"]')
+    with pytest.raises(ConfigError) as refused:
+        load("staging", config)
+    assert str(refused.value) == (
+        f"environment 'staging': cors_origins has {origin!r}, not an origin: a page's scheme://host[:port], "
+        'without a path, such as https://www.example.com (or "*": any)'
+    )
+    with pytest.raises(ConfigError, match=r"cors_origins in environments\.toml must be a list of origins"):
+        load("staging", staging_with(tmp_path, 'cors_origins = "https://www.example.com"'))
+
+
+def test_cors_origins_are_read_as_api_gateway_takes_them(tmp_path: Path) -> None:
+    config = staging_with(
+        tmp_path, 'cors_origins = ["https://www.example.com/", "http://localhost:3000", "*"]'
+    )
+    assert load("staging", config).cors_origins == ("https://www.example.com", "http://localhost:3000", "*")
+    assert load("staging", staging_with(tmp_path, "")).cors_origins == ()
+
+
 def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, tmp_path: Path) -> None:
     """Deploy and the workflow tests read definitions/: a builder changed without a build is refused."""
     env = environment(local_cloud.endpoint, "stale")

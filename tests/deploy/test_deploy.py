@@ -152,6 +152,33 @@ def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: De
     assert layer_versions(deployment) == layer_before  # no new layer version either
 
 
+def test_the_apis_cors_follows_the_environment(deployment: Deployment) -> None:
+    """The web pages `cors_origins` names may call the routes from their scripts; API Gateway then
+    answers their preflight requests. Set, changed and removed by the next deploy."""
+    api = deployment.client("apigatewayv2")
+    api_id = next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == "pyflows-dtest-api")
+    assert "CorsConfiguration" not in api.get_api(ApiId=api_id)  # none unless the environment names pages
+
+    def deploy(*origins: str) -> list[tuple[str, str, str]]:
+        env = dataclasses.replace(deployment.env, cors_origins=origins)
+        result = infra.deploy(env, workflows=deployment.workflows, out=lambda line: None)
+        return [(c.kind, c.action, c.detail) for c in result.changed]
+
+    try:
+        assert deploy("https://www.example.com") == [
+            ("http api", "update", "CORS for https://www.example.com")
+        ]
+        cors = api.get_api(ApiId=api_id)["CorsConfiguration"]
+        assert cors["AllowOrigins"] == ["https://www.example.com"]
+        assert set(cors["AllowMethods"]) == {"GET", "POST"}  # the routes' methods
+        assert cors["AllowHeaders"] == ["authorization", "content-type"]  # a bearer token, a JSON body
+        assert deploy("https://www.example.com") == []
+        assert deploy("*") == [("http api", "update", "CORS for *")]
+    finally:
+        assert deploy() == [("http api", "update", "no CORS")]
+    assert "CorsConfiguration" not in api.get_api(ApiId=api_id)
+
+
 def test_plan_reports_new_dependencies_and_publishes_nothing(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
