@@ -3,8 +3,10 @@ of another site.
 
 It checks no credentials, and it runs the code of the functions deployed into it on this machine.
 A page of any site the user visits can send it requests: directly (a form, a `no-cors` fetch: the
-browser names the page in `Origin`), or as the same origin once its own name resolves to
-127.0.0.1 (DNS rebinding: the browser then sends the site's name as `Host`). Either is refused
+browser names the page in `Origin`; an image, a script or a link: a GET without `Origin`, which
+the browser marks `Sec-Fetch-Site: cross-site`, and moto acts on some, such as
+`/moto-api/recorder/replay-recording`), or as the same origin once its own name resolves to
+127.0.0.1 (DNS rebinding: the browser then sends the site's name as `Host`). Each is refused
 with 403 before moto sees it. moto's own answer to CORS (any origin allowed) then only ever
 reaches pages of this machine, such as a front end served from `localhost:3000`.
 """
@@ -29,9 +31,14 @@ def loopback_origin(origin: str) -> bool:
     return host in _LOOPBACK_ORIGIN_HOSTS or host.endswith(".localhost")
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
+
+
 class LoopbackOnly:
-    """WSGI middleware: a request whose Host is not one of this machine's names, or whose Origin is
-    a page of another site, is answered 403 and goes no further."""
+    """WSGI middleware: a request whose Host is not one of this machine's names, or whose Origin (a
+    cross-site GET's Referer) is a page of another site, is answered 403 and goes no further."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], listening_on: str) -> None:
         self.app = app
@@ -40,6 +47,9 @@ class LoopbackOnly:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
+        if origin is None and environ.get("HTTP_SEC_FETCH_SITE") == "cross-site":
+            # a GET of another site's page names it in Referer, unless that page hides it
+            origin = _origin_of(environ.get("HTTP_REFERER") or "null")
         try:
             get_host(environ, self.names)
         except SecurityError:

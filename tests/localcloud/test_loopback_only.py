@@ -76,6 +76,45 @@ def test_a_site_whose_name_resolves_to_this_machine_is_refused(cloud: LocalCloud
     assert name not in tables(cloud)
 
 
+def moto_api_get(cloud: LocalCloud, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    connection = http.client.HTTPConnection(cloud.host, cloud.port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": f"localhost:{cloud.port}", **headers})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # <img src="http://localhost:4566/moto-api/seed?a=1"> on https://evil.example: no Origin
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Referer": "https://evil.example/"},
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},  # a link, its Referer hidden
+    ],
+)
+def test_a_get_of_a_page_of_another_site_is_refused(cloud: LocalCloud, headers: dict[str, str]) -> None:
+    """moto acts on some GETs (its recorder's start and replay, its seed), which a page of any
+    site may send without Origin: an image, a script, a link."""
+    status, body = moto_api_get(cloud, "/moto-api/seed?a=1", headers)
+    assert status == 403
+    origin = "https://evil.example" if "Referer" in headers else "null"
+    assert body.startswith(f"a web page of {origin} may not use the local cloud")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "none"},  # typed into the address bar
+        {"Sec-Fetch-Site": "same-site"},  # a page of localhost, another port
+        {"Sec-Fetch-Site": "cross-site", "Referer": "http://127.0.0.1:3000/app"},  # localhost from 127.0.0.1
+    ],
+)
+def test_a_get_of_this_machine_s_pages_is_served(cloud: LocalCloud, headers: dict[str, str]) -> None:
+    assert moto_api_get(cloud, "/moto-api/seed?a=1", headers) == (200, "")
+
+
 @pytest.mark.parametrize(
     "headers",
     [
