@@ -123,17 +123,30 @@ def skipped(path: Path) -> bool:
 
 
 def _defines(path: Path, name: str) -> bool:
-    """Whether a module binds `name` at its top level (a def, an assignment or an import)."""
-    for node in ast.parse(path.read_text(), str(path)).body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+    """Whether a module may bind `name` at its top level: a def, an assignment or an import, also
+    under an `if`, a `try` or a `with` (an optional dependency's fallback); a `*` import or a
+    module `__getattr__` may give any name, so it is taken as given."""
+    return _binds(ast.parse(path.read_text(), str(path)).body, name)
+
+
+def _binds(body: list[ast.stmt], name: str) -> bool:
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in (
+            name,
+            "__getattr__",
+        ):
             return True
-        if isinstance(node, ast.Assign | ast.AnnAssign):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            if any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t)):
                 return True
         if isinstance(node, ast.Import | ast.ImportFrom) and any(
-            (a.asname or a.name.split(".")[0]) == name for a in node.names
+            a.name == "*" or (a.asname or a.name.split(".")[0]) == name for a in node.names
         ):
+            return True
+        nested = [getattr(node, field, []) for field in ("body", "orelse", "finalbody")]
+        nested += [handler.body for handler in getattr(node, "handlers", [])]
+        if isinstance(node, ast.If | ast.Try | ast.With) and any(_binds(b, name) for b in nested):
             return True
     return False
 

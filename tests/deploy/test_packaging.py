@@ -60,3 +60,19 @@ def test_a_task_folder_without_init_is_named(tasks_copy: Path) -> None:
     (tasks_copy / "lottery" / "__init__.py").unlink()
     with pytest.raises(FileNotFoundError, match=r"tasks/lottery/ has no __init__\.py"):
         packaging.build(RECORD)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tasks.lottery.record_winners import *\n",
+        "try:\n    from orjson import loads as handler\nexcept ImportError:\n    from json import loads as handler\n",
+        "import os\nif os.environ.get('X'):\n    def handler(event, context): ...\nelse:\n    handler = print\n",
+        "handler, other = print, print\n",
+        "def __getattr__(name):\n    return print\n",
+    ],
+    ids=["star import", "try import", "if def", "tuple assignment", "module getattr"],
+)
+def test_a_handler_defined_otherwise_than_by_a_def_is_taken(tasks_copy: Path, source: str) -> None:
+    (tasks_copy / "lottery" / "entry.py").write_text(source)
+    assert "tasks/lottery/entry.py" in packaging.build("tasks.lottery.entry.handler").files
