@@ -102,18 +102,15 @@ def _json(status: int, body: Any) -> Response:
 
 class RouteHandler:
     def __init__(
-        self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys, cors: Cors
+        self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys
     ) -> None:
-        self.service, self.workflow, self.route, self.keys, self.cors = service, workflow, route, keys, cors
+        self.service, self.workflow, self.route, self.keys = service, workflow, route, keys
         self.route_key = f"{route.method.upper()} {route.path}"
         self.path = flask_path(route.path)
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
     def __call__(self, **path_parameters: str) -> Response:
-        return self.cors.answer(self._answer(path_parameters))
-
-    def _answer(self, path_parameters: dict[str, str]) -> Response:
         event = event_of(self.route_key, path_parameters)
         if self.route.auth:
             try:
@@ -213,7 +210,7 @@ class Cors:
         origin = self.allowed(request.headers.get("Origin"))
         if origin:
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
+            response.vary.add("Origin")
         return response
 
 
@@ -224,7 +221,7 @@ def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
     found = [(workflow, route) for workflow in service.workflows.values() for route in routes_of(workflow)]
     cors = Cors(cors_configuration(service.env.cors_origins, [route for _, route in found]))
     for workflow, route in found:
-        handler = RouteHandler(service, workflow, route, keys, cors)
+        handler = RouteHandler(service, workflow, route, keys)
         app.add_url_rule(
             handler.path, view_func=handler, methods=[route.method.upper()], provide_automatic_options=False
         )
@@ -233,6 +230,13 @@ def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
                 handler.path, f"{handler.__name__}_preflight", cors.preflight, methods=["OPTIONS"]
             )
         mounted.append(handler)
+    routes = {handler.__name__ for handler in mounted}
+
+    @app.after_request
+    def cors_headers(response: Response) -> Response:
+        # every answer of a route, an error's (a 409 NotDeployed, AWS's) too: a front end reads it
+        return cors.answer(response) if request.endpoint in routes else response
+
     return mounted
 
 

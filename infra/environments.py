@@ -161,14 +161,17 @@ def _origins(env: str, value: Any, config: str) -> tuple[str, ...]:
         if origin == "*":
             continue
         parts = urlparse(origin)
+        default_port = parts.port == {"http": 80, "https": 443}.get(parts.scheme)  # browsers leave it out
         if (
             parts.scheme not in ("http", "https")
             or not parts.hostname
-            or origin.rstrip("/") != (f"{parts.scheme}://{parts.netloc}")
+            or default_port
+            or origin.rstrip("/") != f"{parts.scheme}://{parts.netloc}"
         ):
             raise ConfigError(
                 f"environment {env!r}: cors_origins has {origin!r}, not an origin: a page's "
-                'scheme://host[:port], without a path, such as https://www.example.com (or "*": any)'
+                "scheme://host[:port], without a path or a default port, such as https://www.example.com "
+                '(or "*": any)'
             )
     return tuple(origin.rstrip("/") for origin in value)
 

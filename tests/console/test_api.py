@@ -381,6 +381,8 @@ def test_workflow_route_answered_by_a_function(client: FlaskClient) -> None:
     response = client.post("/echo/42?verbose=yes", json={"hello": "world"})
     assert response.status_code == 201
     assert response.headers["x-echo"] == "1"
+    # without the API's CORS configuration the function's own CORS headers reach the page
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.get_json() == {
         "route": "POST /echo/{id}",
         "id": "42",
@@ -437,6 +439,33 @@ def test_a_route_whose_function_is_not_deployed_answers_409(
         answer = app.post("/missing", json={})
     assert answer.status_code == 409
     assert "(no function pyflows-local-shapes-missing)" in answer.get_json()["message"]
+
+
+def test_with_the_apis_cors_configuration_a_functions_own_cors_headers_are_ignored(
+    console_env: Environment, service: ExecutionService
+) -> None:
+    """As API Gateway: an allowed page's origin is named on every answer of a route, errors too,
+    whatever the function said; another page gets no such header, whatever the function said."""
+    shapes = test_workflows.WORKFLOWS["shapes"]
+    missing = dataclasses.replace(
+        shapes,
+        routes=(*shapes.routes, Route("POST", "/missing", "missing")),
+        functions=(*shapes.functions, Function("missing", "missing.handler", "never deployed")),
+    )
+    env = dataclasses.replace(console_env, cors_origins=("https://app.example.com",))
+    workflows = {**test_workflows.WORKFLOWS, "shapes": missing}
+    with create_app(env, workflows, ExecutionService(env, workflows)).test_client() as app:
+        allowed = app.post("/echo/42", json={}, headers={"Origin": "https://app.example.com"})
+        other = app.post("/echo/42", json={}, headers={"Origin": "https://other.example"})
+        not_deployed = app.post("/missing", json={}, headers={"Origin": "https://app.example.com"})
+    assert (
+        allowed.status_code == 201
+        and allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    )
+    assert allowed.headers["Vary"] == "Accept-Encoding, Origin"
+    assert other.status_code == 201 and "Access-Control-Allow-Origin" not in other.headers
+    assert not_deployed.status_code == 409
+    assert not_deployed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
 
 
 def test_a_replaced_user_pool_is_looked_up_again_but_bad_tokens_cause_no_lookups(

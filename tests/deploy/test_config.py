@@ -50,7 +50,14 @@ def staging_with(tmp_path: Path, line: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    "origin", ["https://www.example.com/app", "www.example.com", "ftp://files.example.com", "https://"]
+    "origin",
+    [
+        "https://www.example.com/app",
+        "www.example.com",
+        "ftp://files.example.com",
+        "https://",
+        "https://www.example.com:443",  # a browser's Origin never names the default port
+    ],
 )
 def test_a_cors_origin_that_is_not_an_origin_is_named(tmp_path: Path, origin: str) -> None:
     config = staging_with(tmp_path, f'cors_origins = ["https://ok.example.com", "{origin}"]')
@@ -58,7 +65,7 @@ def test_a_cors_origin_that_is_not_an_origin_is_named(tmp_path: Path, origin: st
         load("staging", config)
     assert str(refused.value) == (
         f"environment 'staging': cors_origins has {origin!r}, not an origin: a page's scheme://host[:port], "
-        'without a path, such as https://www.example.com (or "*": any)'
+        'without a path or a default port, such as https://www.example.com (or "*": any)'
     )
     with pytest.raises(ConfigError, match=r"cors_origins in environments\.toml must be a list of origins"):
         load("staging", staging_with(tmp_path, 'cors_origins = "https://www.example.com"'))
