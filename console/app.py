@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping
+from functools import cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, jsonify, request, send_from_directory
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from console import routes
 from console.api import api
-from console.errors import ConsoleError, from_aws
+from console.errors import ConsoleError, Misdirected, from_aws
 from console.graph.render import GraphvizMissing
 from console.service import ExecutionService
 from infra.environments import Environment
@@ -30,14 +34,28 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def trusted_hosts(listening_on: str) -> list[str] | None:
-    """The host names the console answers to. A page of another site whose name was made to resolve
-    to this machine (DNS rebinding) sends its own name, and gets 400. Listening on every address,
-    the console is served to the network on purpose and answers to any name; so it does on an
-    IPv6 address, which Werkzeug's check cannot take."""
-    if listening_on in ("", "0.0.0.0") or ":" in listening_on:
-        return None
-    return sorted({"127.0.0.1", "localhost", listening_on})
+@cache
+def _own_names() -> frozenset[str]:
+    # asked once: getfqdn asks the resolver
+    return frozenset({"localhost", socket.gethostname().lower(), socket.getfqdn().lower()})
+
+
+def this_machine(listening_on: str) -> Callable[[str], bool]:
+    """Whether a request's Host (`name[:port]`) names this machine. A page of another site whose
+    name was made to resolve to it (DNS rebinding) names its own site, and is refused; an address
+    (IPv4 or IPv6) cannot be rebound, and localhost, this machine's own names and the address the
+    console listens on are this machine's."""
+    names = {listening_on.lower(), *_own_names()}
+
+    def named(host: str) -> bool:
+        name = (urlsplit(f"//{host}").hostname or "").rstrip(".")
+        try:
+            ip_address(name)
+            return True
+        except ValueError:
+            return name in names or name.endswith(".localhost")
+
+    return named
 
 
 def create_app(
@@ -47,7 +65,17 @@ def create_app(
     listening_on: str = "127.0.0.1",
 ) -> Flask:
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    app.config["TRUSTED_HOSTS"] = trusted_hosts(listening_on)
+    named = this_machine(listening_on)
+
+    @app.before_request
+    def on_this_machine_only() -> None:
+        if not named(request.host):
+            raise Misdirected(
+                f"Host {request.host!r} is not this machine's name: the console answers to its "
+                "addresses, localhost and this machine's own names (a page whose name was made to "
+                "resolve to this machine?)"
+            )
+
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["console.service"] = service or ExecutionService(env, workflows)
     app.register_blueprint(api)
@@ -68,9 +96,6 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[Response, int]:
         allowed = error.valid_methods if isinstance(error, MethodNotAllowed) else None
         message = error.description or error.name
-        if isinstance(error, SecurityError) and app.config["TRUSTED_HOSTS"]:
-            names = " and ".join(app.config["TRUSTED_HOSTS"])
-            message += f" The console answers to {names}; `--host` adds the address it listens on."
         if allowed:
             shown = [m for m in allowed if m not in ("HEAD", "OPTIONS")]
             message = f"{request.method} is not allowed on {request.path}: use {' or '.join(shown)}"

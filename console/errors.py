@@ -42,6 +42,12 @@ class Forbidden(ConsoleError):
     status = 403
 
 
+class Misdirected(ConsoleError):
+    """A request naming a host that is not this machine (HTTP's 421 Misdirected Request)."""
+
+    status = 421
+
+
 class InvalidInput(BadRequest):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__(described(errors))

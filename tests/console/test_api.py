@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -654,23 +655,27 @@ def start_with(client: FlaskClient, headers: dict[str, str], name: str) -> Any:
 def test_the_console_answers_only_to_its_own_names(
     console_env: Environment, service: ExecutionService
 ) -> None:
-    """A site whose name was made to resolve to 127.0.0.1 (DNS rebinding) is a page of the same
-    origin as far as the browser knows, but it sends its own name as Host."""
-    local = create_app(console_env, test_workflows.WORKFLOWS, service).test_client()
-    rebound = local.get("/api/workflows", headers={"Host": "evil.example:8080"})
-    assert rebound.status_code == 400
-    assert rebound.get_json() == {
-        "error": "SecurityError",
-        "message": "Host 'evil.example:8080' is not trusted. The console answers to 127.0.0.1 and "
-        "localhost; `--host` adds the address it listens on.",
-    }
-    for host in ("127.0.0.1:8080", "localhost:8080", "localhost"):
-        assert local.get("/api/environment", headers={"Host": host}).status_code == 200
-    on_lan = create_app(console_env, test_workflows.WORKFLOWS, service, listening_on="10.1.2.3").test_client()
-    assert on_lan.get("/api/environment", headers={"Host": "10.1.2.3:8080"}).status_code == 200
-    assert on_lan.get("/api/environment", headers={"Host": "evil.example"}).status_code == 400
-    # served on every address on purpose: any name reaches it
-    everywhere = create_app(console_env, test_workflows.WORKFLOWS, service, listening_on="0.0.0.0")
+    """A site whose name was made to resolve to this machine (DNS rebinding) is a page of the same
+    origin as far as the browser knows, but it sends its own name as Host; wherever the console
+    listens, loopback, every address or IPv6."""
+    for listening_on in ("127.0.0.1", "0.0.0.0", "::1"):
+        app = create_app(
+            console_env, test_workflows.WORKFLOWS, service, listening_on=listening_on
+        ).test_client()
+        rebound = app.get("/api/workflows", headers={"Host": "evil.example:8080"})
+        assert rebound.status_code == 421
+        assert rebound.get_json() == {
+            "error": "Misdirected",
+            "message": "Host 'evil.example:8080' is not this machine's name: the console answers to its "
+            "addresses, localhost and this machine's own names (a page whose name was made to resolve "
+            "to this machine?)",
+        }
+        assert app.get("/", headers={"Host": "evil.example"}).status_code == 421  # the page too
+        for host in ("127.0.0.1:8080", "localhost", "app.localhost:8080", "10.1.2.3:8080", "[::1]:8080"):
+            assert app.get("/api/environment", headers={"Host": host}).status_code == 200, host
+        assert app.get("/api/environment", headers={"Host": socket.gethostname()}).status_code == 200
+    on_a_name = create_app(console_env, test_workflows.WORKFLOWS, service, listening_on="devbox.example")
     assert (
-        everywhere.test_client().get("/api/environment", headers={"Host": "evil.example"}).status_code == 200
+        on_a_name.test_client().get("/api/environment", headers={"Host": "devbox.example:8080"}).status_code
+        == 200
     )
