@@ -106,7 +106,6 @@ class RouteHandler:
     ) -> None:
         self.service, self.workflow, self.route, self.keys = service, workflow, route, keys
         self.route_key = f"{route.method.upper()} {route.path}"
-        self.path = flask_path(route.path)
         # Flask's endpoint name, and the operationId in the OpenAPI document
         self.__name__ = re.sub(r"\W+", "_", f"route_{workflow.name}_{route.method}_{route.path}").strip("_")
 
@@ -220,15 +219,15 @@ def mount(app: Flask, service: ExecutionService) -> list[RouteHandler]:
     keys = authorizer.PoolKeys(service.env)  # one user pool serves every route with auth
     found = [(workflow, route) for workflow in service.workflows.values() for route in routes_of(workflow)]
     cors = Cors(cors_configuration(service.env.cors_origins, [route for _, route in found]))
+    preflighted: set[str] = set()  # one preflight answer per path, whatever its methods
     for workflow, route in found:
-        handler = RouteHandler(service, workflow, route, keys)
+        handler, path = RouteHandler(service, workflow, route, keys), flask_path(route.path)
         app.add_url_rule(
-            handler.path, view_func=handler, methods=[route.method.upper()], provide_automatic_options=False
+            path, view_func=handler, methods=[route.method.upper()], provide_automatic_options=False
         )
-        if cors.configuration and handler.path not in {m.path for m in mounted}:
-            app.add_url_rule(
-                handler.path, f"{handler.__name__}_preflight", cors.preflight, methods=["OPTIONS"]
-            )
+        if cors.configuration and path not in preflighted:
+            app.add_url_rule(path, f"{handler.__name__}_preflight", cors.preflight, methods=["OPTIONS"])
+            preflighted.add(path)
         mounted.append(handler)
     routes = {handler.__name__ for handler in mounted}
 

@@ -57,7 +57,8 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     if starts:
         role = iam.ensure_role(ctx, name, "apigateway", policy(ctx, starts), "The HTTP API starts workflows")
     existing = [a for a in _items(api, "get_apis") if a["Name"] == name]
-    cors = cors_configuration(ctx.env.cors_origins, [r for _, r in starts] + [r for _, r in functions])
+    every_route = [r for _, r in starts] + [r for _, r in functions]
+    cors = cors_configuration(ctx.env.cors_origins, every_route)
     if existing:
         current = existing[0]
         _update_cors(ctx, api, current, cors)
@@ -69,7 +70,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
             **({"CorsConfiguration": cors} if cors else {}),
         )
     else:
-        for route in [r for _, r in starts] + [r for _, r in functions]:
+        for route in every_route:
             ctx.change("route", f"{route.method} {route.path}", Action.CREATE)
         return None
     api_id = current["ApiId"]
