@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from workflows import handlers
 from workflows.registry import ROOT
 
 TASKS = ROOT / "tasks"
@@ -45,12 +46,10 @@ _found: dict[tuple[Path, str], Path] = {}
 def _module_path(module: str) -> Path | None:
     if (ROOT, module) in _found:  # only hits are kept: a module may appear, none disappears mid-deploy
         return _found[ROOT, module]
-    base = ROOT.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            _found[ROOT, module] = candidate
-            return candidate
-    return None
+    path = handlers.module_path(module, ROOT)
+    if path is not None:
+        _found[ROOT, module] = path
+    return path
 
 
 _parsed: dict[tuple[Path, int, int], set[str]] = {}
@@ -102,13 +101,7 @@ def _closure(module: str) -> set[Path]:
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages' __init__
         path = _module_path(current)
         if path is None:
-            folder = ROOT.joinpath(*parts)
-            if folder.is_dir():
-                raise FileNotFoundError(
-                    f"handler module {current}: {folder.relative_to(ROOT)}/ has no __init__.py "
-                    "(every folder of tasks/ is a package, which Lambda imports)"
-                )
-            raise FileNotFoundError(f"handler module {current} not found under {TASKS}")
+            raise FileNotFoundError(handlers.module_missing(current, ROOT))
         todo += sorted(_imports(path))
     return {p for p in (_module_path(m) for m in seen) if p}
 
@@ -122,43 +115,14 @@ def skipped(path: Path) -> bool:
     return "__pycache__" in path.parts or path.suffix in SKIP_SUFFIXES
 
 
-def _defines(path: Path, name: str) -> bool:
-    """Whether a module may bind `name` at its top level: a def, an assignment or an import, also
-    under an `if`, a `try` or a `with` (an optional dependency's fallback); a `*` import or a
-    module `__getattr__` may give any name, so it is taken as given."""
-    return _binds(ast.parse(path.read_text(), str(path)).body, name)
-
-
-def _binds(body: list[ast.stmt], name: str) -> bool:
-    for node in body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in (
-            name,
-            "__getattr__",
-        ):
-            return True
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t)):
-                return True
-        if isinstance(node, ast.Import | ast.ImportFrom) and any(
-            a.name == "*" or (a.asname or a.name.split(".")[0]) == name for a in node.names
-        ):
-            return True
-        nested = [getattr(node, field, []) for field in ("body", "orelse", "finalbody")]
-        nested += [handler.body for handler in getattr(node, "handlers", [])]
-        if isinstance(node, ast.If | ast.Try | ast.With) and any(_binds(b, name) for b in nested):
-            return True
-    return False
-
-
 def build(handler: str) -> Package:
     """The zip for a handler `tasks.<workflow>.<module>.handler`."""
     module, function = handler.rsplit(".", 1)
     files = _closure(module)
     path = _module_path(module)
-    if path is not None and not _defines(path, function):
+    if path is not None and not handlers.defines(path, function):
         # Lambda would only say so when invoked (Runtime.HandlerNotFound), in the middle of a run.
-        raise FileNotFoundError(f"handler {handler}: {path.relative_to(ROOT)} defines no {function!r}")
+        raise FileNotFoundError(handlers.not_defined(handler, path, ROOT))
     for folder in {path.parent for path in files} - {TASKS}:
         files |= _data_files(folder)
     names = sorted(str(p.relative_to(ROOT)) for p in files)

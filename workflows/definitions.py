@@ -1,8 +1,9 @@
 """Render workflow definitions to `definitions/<name>.asl.json` and check them.
 
 A definition file is generated, never edited: `check` fails when a file differs from what
-the Python builds, when a `${Token}` is not one the registry knows, or when the graph is
-broken (a `Next` to no state, a state nothing reaches, a path with no end).
+the Python builds, when a `${Token}` is not one the registry knows, when the graph is
+broken (a `Next` to no state, a state nothing reaches, a path with no end), or when a function's
+handler is not where Lambda would look for it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from workflows import handlers
 from workflows.asl import StateMachineType
 from workflows.lint import lint, nested
 from workflows.registry import DEFINITIONS_DIR, Workflow
@@ -240,13 +242,20 @@ def example_problems(workflow: Workflow) -> list[str]:
     return [f"{workflow.name}: example_input is not valid input: {described(found)}"] if found else []
 
 
+def handler_problems(workflow: Workflow) -> list[str]:
+    """Each function's handler as Lambda would look for it."""
+    found = ((fn, handlers.handler_problem(fn.handler)) for fn in workflow.functions)
+    return [f"{workflow.name}: function {fn.name}: {problem}" for fn, problem in found if problem]
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
+    own = example_problems(workflow) + handler_problems(workflow)
     if not path.exists():
-        return [f"{path.name}: missing; run `python -m workflows build`", *example_problems(workflow)]
+        return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()
     problems = [f"{path.name}: stale; run `python -m workflows build`"] if is_stale(workflow, text) else []
-    problems += example_problems(workflow)
+    problems += own
     standard = workflow.type == StateMachineType.STANDARD
     found = token_problems(workflow, text) + file_problems(
         text, standard=standard, map_items=workflow.max_map_items

@@ -34,6 +34,24 @@ def test_an_example_input_the_schema_refuses_is_named_by_check() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("handler", "problem"),
+    [
+        ("tasks.lottery.record_winners.handle", "tasks/lottery/record_winners.py defines no 'handle'"),
+        ("tasks.lottery.record_winner.handler", "handler module tasks.lottery.record_winner not found"),
+        ("handler", "handler 'handler': not <module>.<function>"),
+    ],
+    ids=["function", "module", "no module"],
+)
+def test_a_handler_lambda_would_not_find_is_named_by_check(handler: str, problem: str) -> None:
+    """Lambda says so only when the function is invoked (Runtime.HandlerNotFound), mid-run."""
+    record = dataclasses.replace(LOTTERY.function("record-winners"), handler=handler)
+    functions = tuple(record if fn.name == "record-winners" else fn for fn in LOTTERY.functions)
+    found = definitions.check(dataclasses.replace(LOTTERY, functions=functions))
+    assert len(found) == 1, found
+    assert found[0].startswith("lottery: function record-winners: ") and problem in found[0]
+
+
 def test_a_workflow_module_that_workflows_does_not_list_is_named() -> None:
     """build, check and deploy see only what WORKFLOWS lists: a forgotten entry is said, not skipped."""
     assert definitions.registry_problems(WORKFLOWS) == []
