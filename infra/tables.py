@@ -48,7 +48,8 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
     pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
     drift += [] if pitr else ["point-in-time recovery"]
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
+    ttl_status = ttl.get("TimeToLiveStatus")
+    live_ttl = ttl.get("AttributeName") if ttl_status in ("ENABLED", "ENABLING") else None
     drift += [] if live_ttl == table.ttl_attribute else ["time to live"]
     if not drift:
         ctx.same("table", name)
@@ -62,7 +63,15 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
             GlobalSecondaryIndexUpdates=[{"Create": _index(index)}],
         )
         _wait_active(ctx, name)
-    _settings(ctx, table, name, pitr=not pitr, ttl=live_ttl != table.ttl_attribute, live_ttl=live_ttl)
+    _settings(
+        ctx,
+        table,
+        name,
+        pitr=not pitr,
+        ttl=live_ttl != table.ttl_attribute,
+        live_ttl=live_ttl,
+        ttl_status=ttl_status,
+    )
 
 
 def shape(table: Table, name: str) -> dict[str, Any]:
@@ -88,8 +97,22 @@ def _create(ctx: Context, table: Table, name: str) -> None:
     _settings(ctx, table, name, pitr=True, ttl=table.ttl_attribute is not None)
 
 
+# DynamoDB takes one TTL change per table and hour, refusing another (ValidationException) while
+# the last one is ENABLING or DISABLING, and enables TTL on one attribute only, refusing another
+# while it is on ("TimeToLive is active on a different AttributeName"): a renamed attribute takes
+# two deploys an hour apart, the first turning the old one off.
+TTL_SETTLING = frozenset(("ENABLING", "DISABLING"))
+
+
 def _settings(
-    ctx: Context, table: Table, name: str, *, pitr: bool, ttl: bool, live_ttl: str | None = None
+    ctx: Context,
+    table: Table,
+    name: str,
+    *,
+    pitr: bool,
+    ttl: bool,
+    live_ttl: str | None = None,
+    ttl_status: str | None = None,
 ) -> None:
     dynamodb = ctx.client("dynamodb")
     if pitr:
@@ -102,8 +125,20 @@ def _settings(
         )
     if not ttl:
         return
-    # DynamoDB allows one TTL change per table and hour: a renamed attribute may need a second deploy.
-    if table.ttl_attribute:
+    wanted = f"on for {table.ttl_attribute}" if table.ttl_attribute else "off"
+    if ttl_status in TTL_SETTLING:
+        ctx.say(
+            f"    {name}: time to live is still {ttl_status.lower()} (DynamoDB takes one change an "
+            f"hour): deploy again in an hour to turn it {wanted}"
+        )
+        return
+    if table.ttl_attribute and live_ttl:
+        spec = {"Enabled": False, "AttributeName": live_ttl}
+        ctx.say(
+            f"    {name}: time to live turned off for {live_ttl}; deploy again in an hour to turn it "
+            f"{wanted} (DynamoDB takes one change an hour, on one attribute)"
+        )
+    elif table.ttl_attribute:
         spec = {"Enabled": True, "AttributeName": table.ttl_attribute}
     elif live_ttl:
         spec = {"Enabled": False, "AttributeName": live_ttl}

@@ -274,3 +274,95 @@ def test_a_schedule_waits_for_its_new_role_but_a_bad_expression_is_not_waited_ou
         with pytest.raises(client.exceptions.ValidationException, match="Invalid Schedule Expression"):
             schedules.ensure(ctx, etf)
     assert slept == [1.0]
+
+
+def _deleting_machine(ctx: Context) -> dict[str, Any]:
+    arn = ctx.names.state_machine_arn(LOTTERY)
+    return {
+        "stateMachineArn": arn,
+        "name": "pyflows-staging-lottery",
+        "status": "DELETING",
+        "definition": "{}",
+        "roleArn": ROLE,
+        "type": "STANDARD",
+        "creationDate": "2026-01-01",
+    }
+
+
+def test_a_state_machine_still_being_deleted_is_waited_out_and_created_again(
+    ctx: Context, slept: list[float]
+) -> None:
+    """AWS deletes a state machine in the background: right after a --destroy it still answers,
+    DELETING, and refuses to create one of its name (StateMachineDeleting)."""
+    client = client_for(ctx, "stepfunctions")
+    arn = ctx.names.state_machine_arn(LOTTERY)
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_state_machine", _deleting_machine(ctx))
+        stubber.add_response("describe_state_machine", _deleting_machine(ctx))
+        stubber.add_client_error("describe_state_machine", "StateMachineDoesNotExist", "gone", 400)
+        stubber.add_response("create_state_machine", {"stateMachineArn": arn, "creationDate": "2026-01-01"})
+        assert statemachines.ensure(ctx, LOTTERY, statemachines.render(ctx.names, LOTTERY), ROLE) == arn
+        stubber.assert_no_pending_responses()
+    assert slept == [5.0]
+    assert [(c.kind, c.action) for c in ctx.changes] == [("state machine", "create")]
+
+
+def test_a_plan_shows_a_state_machine_being_deleted_as_created(ctx: Context) -> None:
+    client = client_for(ctx, "stepfunctions")
+    ctx.apply = False
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_state_machine", _deleting_machine(ctx))
+        statemachines.ensure(ctx, LOTTERY, statemachines.render(ctx.names, LOTTERY), ROLE)
+        stubber.assert_no_pending_responses()
+    assert [(c.kind, c.action) for c in ctx.changes] == [("state machine", "create")]
+
+
+def _existing_table(stubber: Stubber, name: str, ttl: dict[str, str]) -> None:
+    key = [{"AttributeName": "id", "KeyType": "HASH"}]
+    stubber.add_response("describe_table", {"Table": {"TableName": name, "KeySchema": key}})
+    stubber.add_response(
+        "describe_continuous_backups",
+        {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"},
+        }},
+    )  # fmt: skip
+    stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": ttl})
+
+
+def test_a_renamed_ttl_attribute_turns_the_old_one_off_first(ctx: Context) -> None:
+    """DynamoDB refuses TTL on a second attribute while it is on for another ("TimeToLive is active
+    on a different AttributeName"), and takes one change an hour: the old one is turned off now."""
+    said: list[str] = []
+    ctx.out = said.append
+    client = client_for(ctx, "dynamodb")
+    table, name = Table("winners", ("id", "S"), ttl_attribute="expires_at"), "pyflows-staging-lottery-winners"
+    with Stubber(client) as stubber:
+        _existing_table(stubber, name, {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"})
+        off = {"Enabled": False, "AttributeName": "expires"}
+        stubber.add_response(
+            "update_time_to_live",
+            {"TimeToLiveSpecification": off},
+            {"TableName": name, "TimeToLiveSpecification": off},
+        )
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert any("deploy again in an hour to turn it on for expires_at" in line for line in said)
+
+
+@pytest.mark.parametrize(
+    ("status", "live", "wanted"),
+    [("DISABLING", "expires", "expires"), ("ENABLING", "expires", None), ("ENABLING", "old", "expires")],
+)
+def test_a_ttl_change_still_settling_is_not_made_again_within_the_hour(
+    ctx: Context, status: str, live: str, wanted: str | None
+) -> None:
+    said: list[str] = []
+    ctx.out = said.append
+    client = client_for(ctx, "dynamodb")
+    table, name = Table("winners", ("id", "S"), ttl_attribute=wanted), "pyflows-staging-lottery-winners"
+    with Stubber(client) as stubber:  # no update_time_to_live: DynamoDB would refuse it
+        _existing_table(stubber, name, {"TimeToLiveStatus": status, "AttributeName": live})
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert any(f"time to live is still {status.lower()}" in line for line in said)
