@@ -200,7 +200,12 @@ def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str,
             runs.setdefault(name, []).append(run)
             order.append(run)
         elif kind.endswith("StateExited"):
-            run = _open_run(runs, details.get("name", "?"))
+            # the run its own events lead back to: a Map's items interleave, so the latest run of
+            # that name still open may be another item's
+            name = details.get("name", "?")
+            mine = owner.get(event.get("previousEventId", -1))
+            run = mine if mine is not None and mine.state == name and mine.exited is None else None
+            run = run or _open_run(runs, name)
             if run is not None:
                 run.exited = event
         elif kind.startswith(("Parallel", "Map")):

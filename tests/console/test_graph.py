@@ -371,3 +371,31 @@ def test_places_puts_each_event_in_its_state_and_map_item() -> None:
     assert where[map_failed] == ("Inner", "0") and where[map_failed + 1] == ("Inner", "0")
     assert where[map_failed + 2] == ("Each", None) and where[map_failed + 3] == ("Each", None)
     assert where[1] == where[len(h.events)] == (None, None)
+
+
+def test_interleaved_map_items_each_keep_their_own_input_output_and_duration() -> None:
+    """Item 0 enters, item 1 enters, then item 0 ends first: each run pairs its own input with its
+    own output (followed through previousEventId), not with the output of the item that entered
+    last, which would show one fund's input beside another's output and error."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("MapStateEntered", name="Each", input="[0, 1]")
+    started = h.add("MapStateStarted")
+    h.add("MapIterationStarted", started, name="Each", index=0)
+    entered0 = h.add("TaskStateEntered", name="Item", input='{"item": 0}')
+    scheduled0 = h.add("TaskScheduled")
+    h.add("MapIterationStarted", started, name="Each", index=1)
+    h.add("TaskStateEntered", name="Item", input='{"item": 1}')
+    scheduled1 = h.add("TaskScheduled")
+    failed0 = h.add("TaskFailed", scheduled0, error="Unavailable", cause="item 0: HTTP 503")
+    h.add("TaskStateExited", failed0, name="Item", output='{"item": 0, "missing": true}')
+    succeeded1 = h.add("TaskSucceeded", scheduled1)
+    h.add("TaskStateExited", succeeded1, name="Item", output='{"item": 1}')
+    graph = build(DEFINITION, {"status": "RUNNING"}, h.events)
+    item = graph["states"]["Item"]
+    runs = {run["input"]["item"]: run for run in item["history"]}
+    assert runs[0]["output"] == {"item": 0, "missing": True}
+    assert (runs[0]["status"], runs[0]["error"]) == ("caught", "Unavailable")
+    assert runs[1]["output"] == {"item": 1}
+    assert runs[1]["status"] == "succeeded"
+    assert runs[0]["durationMs"] == (failed0 + 1 - entered0) * 1000
