@@ -616,7 +616,8 @@ async function executionView(arn, params) {
         [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))),
-      futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : null);
+      // replaceChildren, unlike h(), writes a null as the text "null": nothing is ""
+      futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "");
     banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };
   const refresh = async () => {

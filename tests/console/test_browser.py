@@ -323,6 +323,9 @@ def test_stop_a_running_execution(
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
     # a stopped run redrives from the state it was in: nothing to warn about
     sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_count(0)
+    # and nothing in its place: no stray "null" under the summary
+    sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("0")
+    assert "null" not in page.locator("#view").inner_text().split("\n")
 
 
 CAPPED = {  # an Express machine: doubles `count`, and fails above 3
