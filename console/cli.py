@@ -170,11 +170,11 @@ def cmd_describe(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     svc = _service(args)
     events = svc.history(svc.execution_arn(args.execution))
-    if args.json:
-        _print_json(events)
+    where = runs.places(events)
+    if args.json:  # each event with its state and Map item, as GET .../history gives them
+        _print_json([{**e, "state": where[e["id"]][0], "mapItem": where[e["id"]][1]} for e in events])
         return 0
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
-    where = runs.places(events)
     for event in events:
         details = event_details(event)
         shown = _shown(details.get("input") or details.get("output") or "")

@@ -247,6 +247,11 @@ def test_history_puts_every_event_of_a_map_item_in_its_item(
     assert re.search(r"TaskScheduled\s+Fetch Fund Prices #0\s", out), out
     assert re.search(r"MapIterationStarted\s+Fetch Prices #1\s", out), out
     assert re.search(r"MapStateStarted\s+Fetch Prices\s", out), out
+    # --json too: the whole events, each with its state and item, as the HTTP API gives them
+    code, out, _ = run(capsys, "history", "some-run", "--json")
+    shown = {e["id"]: (e["state"], e["mapItem"]) for e in json.loads(out)}
+    assert shown[9] == ("Fetch Fund Prices", "0") and shown[8] == ("Fetch Fund Prices", "1")
+    assert shown[1] == (None, None)
 
 
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
