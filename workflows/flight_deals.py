@@ -5,6 +5,7 @@
         || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
     -> Batch Done
     any failure -> Alert Failure -> Park Batch (S3 parked/, for redrive) -> Failed
+    (Failed Without Alert when no alert could be sent)
 
 An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
 machine. Bad records are kept with their reason (one never costs the batch), writes are
@@ -40,9 +41,13 @@ BATCH_SIZE = 100  # ~1 KB per Pipe record: a batch stays far below the 256 KB pa
 
 def failure_path() -> asl.Task:
     """Alert first (the linter's rule: a caught error reaches the alert through Pass/Choice only),
-    then park; the batch is parked even when the alert cannot be sent."""
+    then park; the batch is parked even when the alert cannot be sent, and the execution then ends
+    in Failed Without Alert, as every workflow's does."""
     alert = alert_and_fail("flight-deals")
-    failed = alert.next_step
+    failed, unalerted = alert.next_step, alert.catches[0].next_step
+    ended = asl.Choice("Alert Sent?")
+    ended.add_choice(ChoiceRule.IsPresent(variable="$.alert_error", value=True), next_step=unalerted)
+    ended.default_choice(failed)
     park = lambda_task(
         "Park Batch",
         "ParkBatchFunctionArn",
@@ -64,13 +69,13 @@ def failure_path() -> asl.Task:
         comment="The batch is only in the stream now: redrive it from there",
     )
     park_failed.add_catch(
-        asl.Catch(error_equals=["States.ALL"], next_step=failed, result_path="$.alert_error")
+        asl.Catch(error_equals=["States.ALL"], next_step=ended, result_path="$.alert_error")
     )
-    park_failed.next(failed)
+    park_failed.next(ended)
     park.add_catch(
         asl.Catch(error_equals=["States.ALL"], next_step=park_failed, result_path="$.error.parking")
     )
-    park.next(failed)
+    park.next(ended)
     return alert
 
 

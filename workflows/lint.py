@@ -329,6 +329,21 @@ def errors_after(state: dict[str, Any], errors: frozenset[str]) -> frozenset[str
     return frozenset(e for e in errors if not covers(root, e))
 
 
+def flow_moves(state: dict[str, Any], errors: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+    """The states a state's Next and Choice edges lead to, each with the error objects there: a
+    Choice rule taken only when an object is there (`IsPresent: true`) holds it on its branch."""
+    if state["Type"] != "Choice":
+        return [(target, errors_after(state, errors)) for target in next_states(state)]
+    moves = [(rule["Next"], errors | present(rule)) for rule in state.get("Choices", [])]
+    return moves + ([(state["Default"], errors)] if "Default" in state else [])
+
+
+def present(rule: dict[str, Any]) -> frozenset[str]:
+    if rule.get("IsPresent") is True and isinstance(rule.get("Variable"), str):
+        return frozenset({rule["Variable"]})
+    return frozenset()
+
+
 def known_errors(
     graph: dict[str, Any], starts: dict[str, frozenset[str]], *, any_path: bool
 ) -> dict[str, frozenset[str]]:
@@ -342,7 +357,7 @@ def known_errors(
         state = states.get(name)
         if state is None:
             continue
-        moves = [(target, errors_after(state, known[name])) for target in next_states(state)]
+        moves = flow_moves(state, known[name])
         if any_path:
             moves += [
                 (c["Next"], with_error(known[name], c.get("ResultPath", "$"))) for c in state.get("Catch", [])

@@ -1,7 +1,7 @@
-"""Lottery: draw N winners among the employees, redraw past winners, announce and record.
+"""Lottery: draw N winners among the employees, redraw past winners, record and announce.
 
     Validate Request -> Draw Winners -> Check Past Winners -> Choice
-        all new winners       -> Announce And Record (SNS publish || record winners) -> Draw Complete
+        all new winners       -> Record Winners -> Notify Winners (SNS publish) -> Draw Complete
         past winner, attempts left -> Count Redraw -> Draw Winners
         past winner, no attempts   -> Redraw Limit Reached -> Alert Failure -> Failed
 
@@ -78,25 +78,20 @@ def build() -> dict[str, Any]:
         result_path="$.error",
     )
 
-    notify = sns_publish(
-        "Notify Winners",
-        "AnnouncementsTopicArn",
-        {"Subject": "Lottery winners", "Message.$": "$.check.message"},
-        result_path="$",
-    )
     record = lambda_task(
         "Record Winners",
         "RecordWinnersFunctionArn",
         {"draw_id.$": "$$.Execution.Name", "winners.$": "$.selection.winners"},
         result_selector={"recorded.$": "$.Payload.recorded"},
-    )
-    announce = asl.Parallel(
-        "Announce And Record",
-        result_selector={"message_id.$": "$[0].MessageId", "recorded.$": "$[1].recorded"},
         result_path="$.outcome",
+        comment="Before the announcement: no winner is told of a draw that was not recorded",
     )
-    announce.add_branch(notify)
-    announce.add_branch(record)
+    notify = sns_publish(
+        "Notify Winners",
+        "AnnouncementsTopicArn",
+        {"Subject": "Lottery winners", "Message.$": "$.check.message"},
+        result_path="$.announcement",
+    )
 
     complete = asl.Pass(
         "Draw Complete",
@@ -104,27 +99,28 @@ def build() -> dict[str, Any]:
             "draw_id.$": "$$.Execution.Name",
             "winners.$": "$.selection.winners",
             "message.$": "$.check.message",
-            "message_id.$": "$.outcome.message_id",
+            "message_id.$": "$.announcement.MessageId",
             "redraws.$": "$.draw.attempt",
         },
     )
 
     is_new = asl.Choice("Any Past Winner?")
-    is_new.add_choice(ChoiceRule.BooleanEquals(variable="$.check.eligible", value=True), next_step=announce)
+    is_new.add_choice(ChoiceRule.BooleanEquals(variable="$.check.eligible", value=True), next_step=record)
     is_new.add_choice(
         ChoiceRule.NumericGreaterThanEquals(variable="$.draw.attempt", value=MAX_REDRAWS),
         next_step=limit_reached,
     )
     is_new.default_choice(count_redraw)
 
-    for state in (validate, draw, check, announce):
+    for state in (validate, draw, check, record, notify):
         catch_to(state, alert)
     limit_reached.next(alert)
     count_redraw.next(draw)
-    announce.next(complete)
+    record.next(notify)
+    notify.next(complete)
 
     chain = asl.Chain([validate, draw, check, is_new])
-    graph = asl.Graph(chain, comment="Lottery: draw winners, redraw past winners, announce and record")
+    graph = asl.Graph(chain, comment="Lottery: draw winners, redraw past winners, record and announce")
     return graph.to_dict()
 
 

@@ -22,6 +22,8 @@ SNS_TRANSIENT = ["SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KM
 # A task's settings store (SSM, Secrets Manager) could not be read (tasks.shared.parameters).
 SETTING_UNAVAILABLE = "SettingUnavailable"
 ERROR_PATH = "$.error"
+# where a failure whose alert could not be sent ends (policies.alert_and_fail)
+UNALERTED = "Failed Without Alert"
 
 
 def transient_retry(errors: list[str] = LAMBDA_TRANSIENT) -> asl.Retry:
@@ -130,13 +132,22 @@ def alert_and_fail(workflow: str) -> asl.Task:
     """The tail every failure path ends in: publish to the alerts topic, then Fail.
 
     The caught error sits under `$.error` ({"Error", "Cause"}); the Fail state re-raises it, so
-    the execution's error is the original one, not "alert sent".
+    the execution's error is the original one, not "alert sent". An alert that cannot be sent
+    (its error under `$.alert_error`) ends in Failed Without Alert instead, whose cause says so:
+    that failure paged nobody, and the execution's cause is where it shows.
     """
     failed = asl.Fail(
         "Failed",
         comment="Ends the execution with the caught error",
         error_path="$.error.Error",
         cause_path="$.error.Cause",
+    )
+    unalerted = asl.Fail(
+        UNALERTED,
+        comment="Ends the execution with the caught error, saying that no alert was sent",
+        error_path="$.error.Error",
+        cause_path="States.Format('{} (the alert was not sent: {}: {})', $.error.Cause, "
+        "$.alert_error.Error, $.alert_error.Cause)",
     )
     alert = sns_publish(
         "Alert Failure",
@@ -150,7 +161,7 @@ def alert_and_fail(workflow: str) -> asl.Task:
         comment="Tell the on-call people, then fail with the original error",
     )
     # An alert that cannot be sent must not hide the failure it was reporting.
-    alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=failed, result_path="$.alert_error"))
+    alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=unalerted, result_path="$.alert_error"))
     alert.next(failed)
     return alert
 

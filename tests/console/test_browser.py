@@ -427,20 +427,20 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
         "Draw Winners",
         "Check Past Winners",
         "Any Past Winner?",
-        "Announce And Record",
-        "Notify Winners",
         "Record Winners",
+        "Notify Winners",
         "Draw Complete",
         "Redraw Limit Reached",
         "Alert Failure",
         "Failed",
         "Count Redraw",
+        "Failed Without Alert",
     ]
     page.keyboard.press("Enter")
-    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Count Redraw")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Failed Without Alert")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press(" ")
-    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Failed")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Count Redraw")
 
 
 def test_a_redrive_that_fails_again_says_so(page: Any, console_url: str, lottery: Environment) -> None:

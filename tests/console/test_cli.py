@@ -88,14 +88,14 @@ def test_a_workflows_graph_as_text_is_its_states_and_transitions(
     assert transitions["Validate Request"] == ["Task", "-> Draw Winners; catch States.ALL -> Alert Failure"]
     assert transitions["Any Past Winner?"] == [
         "Choice",
-        "$.check.eligible == true -> Announce And Record; $.draw.attempt >= 5 -> Redraw Limit Reached; "
+        "$.check.eligible == true -> Record Winners; $.draw.attempt >= 5 -> Redraw Limit Reached; "
         "Default -> Count Redraw",
     ]
-    assert transitions["Announce And Record"] == [
-        "Parallel",
-        "branch Notify Winners; branch Record Winners; -> Draw Complete; catch States.ALL -> Alert Failure",
+    assert transitions["Record Winners"] == ["Task", "-> Notify Winners; catch States.ALL -> Alert Failure"]
+    assert transitions["Alert Failure"] == [
+        "Task",
+        "-> Failed; catch States.ALL -> Failed Without Alert",
     ]
-    assert transitions["Record Winners"] == ["Task", "end of branch"]
     assert transitions["Draw Complete"] == ["Pass", "-> end"]
     assert "not_reached" not in out  # nothing ran: a workflow has no status
 

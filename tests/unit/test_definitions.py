@@ -83,11 +83,11 @@ def test_an_unreachable_state_is_reported() -> None:
 
 
 def test_a_dangling_state_inside_a_parallel_branch_is_reported() -> None:
-    definition = _lottery()
-    branch = definition["States"]["Announce And Record"]["Branches"][0]
-    del branch["States"]["Notify Winners"]["End"]
+    definition = json.loads(definitions.render(WORKFLOWS["flight-deals"]))
+    branch = definition["States"]["Process Records"]["Branches"][1]
+    del branch["States"]["Alert Deals"]["End"]
     problems = definitions.graph_problems(definition)
-    assert any("branch 1: Notify Winners: neither Next nor End" in p for p in problems)
+    assert any("branch 2: Alert Deals: neither Next nor End" in p for p in problems)
 
 
 def test_an_unknown_token_is_reported() -> None:

@@ -49,8 +49,8 @@ def test_retrying_a_business_error_is_reported(error: str) -> None:
 
 def test_a_task_without_catch_is_reported() -> None:
     definition = lottery()
-    del definition["States"]["Announce And Record"]["Catch"]
-    assert "Announce And Record: no Catch for States.ALL leading to the alert" in lint.lint(definition)
+    del definition["States"]["Record Winners"]["Catch"]
+    assert "Record Winners: no Catch for States.ALL leading to the alert" in lint.lint(definition)
 
 
 @pytest.mark.parametrize("result_path", ["$", None])
@@ -303,6 +303,17 @@ def test_a_catch_under_a_caught_error_is_accepted_only_after_one() -> None:
     definition = lottery()
     definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$.error.parking"
     assert any(p.startswith("Draw Winners: Catch of States.ALL writes") for p in lint.lint(definition))
+
+
+def test_a_choice_branch_taken_only_when_an_error_is_there_may_read_it() -> None:
+    """flight-deals ends in Failed Without Alert, which reads $.alert_error, only when Alert Sent?
+    finds it present; a branch taken without it would read nothing."""
+    flight_deals = WORKFLOWS["flight-deals"]
+    definition = copy.deepcopy(definitions.load(flight_deals))
+    assert lint.lint(definition, standard=False, map_items=flight_deals.max_map_items) == []
+    definition["States"]["Alert Sent?"]["Choices"][0]["IsPresent"] = False
+    problems = lint.lint(definition, standard=False, map_items=flight_deals.max_map_items)
+    assert problems and all("Failed Without Alert read $.alert_error" in p for p in problems)
 
 
 def test_a_choice_without_default_is_reported() -> None:

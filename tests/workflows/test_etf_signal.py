@@ -28,6 +28,7 @@ FUNDS = len(config.funds())
 PLAN = ["Plan Day", "Fetch Prices"]
 REPORTED = ["Compute Signals", "Market Open?", "Send Report", "Report Sent"]
 ALERT = ["Alert Failure", "Failed"]
+UNALERTED = ["Alert Failure", "Failed Without Alert"]
 
 
 @pytest.fixture(scope="module")
@@ -432,4 +433,5 @@ def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed, t
     finally:
         sns.create_topic(Name=topic.rsplit(":", 1)[1])
     assert run.status == "FAILED" and run.error == "NoPrices"
-    assert top_level(run)[-2:] == ALERT
+    assert top_level(run)[-2:] == UNALERTED
+    assert "(the alert was not sent: SNS.NotFoundException: " in str(run.cause)

@@ -334,7 +334,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
     run = run_batch(flights, batch)
 
     assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
-    assert run["states"][-3:] == ["Alert Failure", "Park Batch", "Failed"]
+    assert run["states"][-4:] == ["Alert Failure", "Park Batch", "Alert Sent?", "Failed"]
     [alert] = alerts.messages()
     assert "RecordsNotStored" in alert and run["arn"] in alert
     [(key, parked)] = s3_documents(flights, "parked/").items()
@@ -364,6 +364,7 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Depl
         "Alert Failure",
         "Park Batch",
         "Alert Parking Failed",
+        "Alert Sent?",
         "Failed",
     ]
     messages = alerts.messages()
@@ -498,7 +499,17 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) 
     run = mocked.run(f"{WF}#AlertUndeliverable", batch)
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states == ["Receive Batch", "Decode Batch", "Alert Failure", "Park Batch", "Failed"]
+    assert run.states == [
+        "Receive Batch",
+        "Decode Batch",
+        "Alert Failure",
+        "Park Batch",
+        "Alert Sent?",
+        "Failed Without Alert",
+    ]
+    assert run.cause == (
+        "decoder crashed (the alert was not sent: SNS.AuthorizationErrorException: topic policy denies)"
+    )
     [(key, parked)] = s3_documents(mocked, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
 
@@ -507,7 +518,7 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states[-3:] == ["Park Batch", "Alert Parking Failed", "Failed"]
+    assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed Without Alert"]
     errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
     assert errors == [
         "Broken",

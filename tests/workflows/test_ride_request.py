@@ -448,7 +448,7 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
         ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
         ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
         ("ApplyRejects", "InvalidInput", ["Apply Discount", "Request Rejected"]),
-        ("AlertUndeliverable", "Crash", ["Record Ride", "Alert Failure", "Failed"]),
+        ("AlertUndeliverable", "Crash", ["Record Ride", "Alert Failure", "Failed Without Alert"]),
     ],
 )
 def test_every_failure_ends_alerted_or_rejected(

@@ -26,6 +26,7 @@ FETCH_AND_RANK = ["Fetch Inventory", "Rank Performances"]
 AFTER_RANKING = ["Mark Current", "Find New Deals", "Any New Deals?"]
 ANNOUNCED = ["Notify Subscribers", "Record Deals Told", "Deals Announced"]
 ALERT = ["Alert Failure", "Failed"]
+UNALERTED = ["Alert Failure", "Failed Without Alert"]
 
 
 @pytest.fixture(scope="module")
@@ -424,4 +425,5 @@ def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(
     finally:
         sns.create_topic(Name=topic.rsplit(":", 1)[1])
     assert run.status == "FAILED" and run.error == "BrokerUnavailable"
-    assert run.states == ["Fetch Inventory", *ALERT]
+    assert run.states == ["Fetch Inventory", *UNALERTED]
+    assert "(the alert was not sent: SNS.NotFoundException: " in str(run.cause)
