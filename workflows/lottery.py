@@ -7,7 +7,9 @@
 
 The request is checked against the employees who can still win (NotEnoughEligibleEmployees),
 the draw takes only employees who have not won, and a redraw happens only when a draw running at
-the same time claimed one of them first; the redraw loop is bounded.
+the same time claimed one of them first; the redraw loop is bounded. Winners are recorded before
+they are announced; a claim never recorded (its draw failed or was stopped first) lapses after an
+hour (tasks.lottery.winners), so no employee is kept from winning by a draw that did not happen.
 """
 
 from __future__ import annotations

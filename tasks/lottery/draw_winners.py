@@ -1,5 +1,5 @@
 """Draw Winners: walk the lottery serials in the draw's random order, reading each employee, and
-take the first who have not won yet (the winners table, read once).
+take the first who have not won yet, nor are claimed by a draw (the winners table, read once).
 
 Check Past Winners still claims them atomically: a draw running at the same time may claim one
 in between, and then this draw redraws."""
@@ -11,6 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from tasks.lottery import winners
 from tasks.lottery.draw import draw_order, first_eligible
 from tasks.lottery.schemas import DRAW
 from tasks.shared import clients
@@ -35,17 +36,8 @@ def employee_by_serial(serial: int) -> dict[str, Any]:
     return {k: item[k] for k in ("employee_id", "employee_name", "lottery_serial")}
 
 
-def past_winner_ids() -> set[str]:
-    pages = (
-        clients.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(TableName=os.environ["WINNERS_TABLE"], ProjectionExpression="employee_id")
-    )
-    return {item["employee_id"]["S"] for page in pages for item in page["Items"]}
-
-
 @task(DRAW)
 def handler(draw: dict[str, Any]) -> dict[str, Any]:
-    past = past_winner_ids()
+    past = winners.taken_ids()
     employees = map(employee_by_serial, draw_order(draw["employees"], draw.get("seed"), draw["attempt"]))
     return {"winners": first_eligible(employees, draw["winners"], lambda e: e["employee_id"] not in past)}

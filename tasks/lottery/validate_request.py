@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tasks.lottery import winners
 from tasks.lottery.draw import check_enough
 from tasks.lottery.schemas import DRAW_REQUEST
 from tasks.shared import clients
@@ -19,5 +20,5 @@ def count_items(table_name: str) -> int:
 @task(DRAW_REQUEST)
 def handler(request: dict[str, Any]) -> dict[str, Any]:
     employees = count_items(os.environ["EMPLOYEES_TABLE"])
-    check_enough(request["winners"], employees, count_items(os.environ["WINNERS_TABLE"]))
+    check_enough(request["winners"], employees, winners.count_taken())
     return {"winners": request["winners"], "employees": employees, "seed": request.get("seed")}

@@ -4,31 +4,51 @@ An employee belongs to at most one draw. Check Past Winners claims the drawn emp
 draw in one transaction, so two draws running at once cannot both pick the same person; Record
 Winners then confirms the claim. Either write is conditional on the employee not belonging to
 another draw, and repeats for the same draw (retries, redrives) change nothing.
+
+A claim that was never confirmed (its draw failed, or was stopped, before Record Winners) lapses
+after CLAIM_LEASE: the employee can win again, in a draw that claims them afresh. A draw takes
+seconds, and Record Winners' retries under a minute.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tasks.shared import clients
 
-NOT_ANOTHER_DRAWS = "attribute_not_exists(employee_id) OR draw_id = :draw"
+CLAIM_LEASE = timedelta(hours=1)
+NOT_ANOTHER_DRAWS = (
+    "attribute_not_exists(employee_id) OR draw_id = :draw"
+    " OR (attribute_not_exists(won_at) AND claimed_at < :lapsed)"
+)
+# an item that keeps its employee from winning: a win, a claim still in its lease, or an item of
+# no known kind (written by hand, or by an older version)
+TAKEN = "attribute_exists(won_at) OR attribute_not_exists(claimed_at) OR claimed_at >= :lapsed"
 
 
-def _update(draw_id: str, winner: dict[str, Any], setting: str, stamp: str) -> dict[str, Any]:
+def lapsed(now: datetime) -> str:
+    """Claims made before this time, and never confirmed, have lapsed."""
+    return (now - CLAIM_LEASE).isoformat()
+
+
+def _update(draw_id: str, winner: dict[str, Any], now: datetime, stamp: str) -> dict[str, Any]:
+    # a claim of a lapsed claim is a claim of its own: it starts a lease of its own
+    stamping = ":now" if stamp == "claimed_at" else f"if_not_exists({stamp}, :now)"
     return {
         "Update": {
             "TableName": os.environ["WINNERS_TABLE"],
             "Key": {"employee_id": {"S": winner["employee_id"]}},
-            "UpdateExpression": f"SET draw_id = :draw, employee_name = :name, {stamp} = if_not_exists({stamp}, :now)",
+            "UpdateExpression": f"SET draw_id = :draw, employee_name = :name, {stamp} = {stamping}",
             "ConditionExpression": NOT_ANOTHER_DRAWS,
             "ExpressionAttributeValues": {
                 ":draw": {"S": draw_id},
                 ":name": {"S": winner["employee_name"]},
-                ":now": {"S": setting},
+                ":now": {"S": now.isoformat()},
+                ":lapsed": {"S": lapsed(now)},
             },
         }
     }
@@ -45,7 +65,7 @@ def request_token(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> st
 def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
     """Write every winner for `draw_id` in one transaction, setting `stamp` once; return the ids
     that belong to another draw (then nothing at all is written)."""
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
     dynamodb = clients.client("dynamodb")
     try:
         dynamodb.transact_write_items(
@@ -61,3 +81,31 @@ def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
         ]
         return sorted(taken) or ["unknown"]
     return []
+
+
+def _taken(**scan: Any) -> Iterator[dict[str, Any]]:
+    """The pages of a scan of the items that keep their employees from winning (TAKEN)."""
+    pages = (
+        clients.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=os.environ["WINNERS_TABLE"],
+            FilterExpression=TAKEN,
+            ExpressionAttributeValues={":lapsed": {"S": lapsed(datetime.now(UTC))}},
+            **scan,
+        )
+    )
+    yield from pages
+
+
+def taken_ids() -> set[str]:
+    """The employees who cannot win: past winners, and those a draw has claimed."""
+    return {
+        item["employee_id"]["S"]
+        for page in _taken(ProjectionExpression="employee_id")
+        for item in page["Items"]
+    }
+
+
+def count_taken() -> int:
+    return sum(page["Count"] for page in _taken(Select="COUNT"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -193,6 +194,53 @@ def test_recording_confirms_the_claim_of_the_same_draw(
     assert set(items) == {"E001", "E002"}
     assert all(
         item["draw_id"] == "draw-1" and item["claimed_at"] and item["won_at"] for item in items.values()
+    )
+
+
+def claimed(draw_id: str, employee_id: str, ago: timedelta, **more: str) -> dict[str, str]:
+    at = (datetime.now(UTC) - ago).isoformat()
+    return {"employee_id": employee_id, "draw_id": draw_id, "employee_name": "x", "claimed_at": at, **more}
+
+
+def test_a_claim_never_confirmed_lapses_and_its_employee_can_win_again(
+    seeded: dict[str, Any], context: LambdaContext
+) -> None:
+    """A draw that failed, or was stopped, between its claim and its record would otherwise keep
+    its employees from ever winning."""
+    lapsed = winners.CLAIM_LEASE + timedelta(minutes=1)
+    for i in range(1, 19):  # E001..E018 claimed by a draw that failed long ago
+        seeded["winners"].put_item(Item=claimed("failed-draw", f"E{i:03d}", lapsed))
+    seeded["winners"].put_item(Item=claimed("won-draw", "E019", lapsed, won_at="2026-01-01T00:00:00+00:00"))
+
+    assert validate_request.handler(envelope({"winners": 19}), context)["winners"] == 19
+    with pytest.raises(NotEnoughEligibleEmployees, match="20 winners requested but only 19 of 20"):
+        validate_request.handler(envelope({"winners": 20}), context)
+    drawn = draw_winners.handler(envelope({"winners": 19, "employees": 20, "attempt": 0}), context)["winners"]
+    assert "E019" not in {w["employee_id"] for w in drawn}
+
+    event = envelope({"draw_id": "new-draw", "winners": WINNERS_OF_DRAW})
+    assert check_winners.handler(event, context)["eligible"] is True
+    retaken = winners_in_table()["E001"]
+    assert retaken["draw_id"] == "new-draw"
+    assert (
+        retaken["claimed_at"] > (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    )  # a lease of its own
+    with pytest.raises(record_winners.WinnerAlreadyRecorded, match="E001, E002"):  # the failed draw, redriven
+        record_winners.handler(envelope({"draw_id": "failed-draw", "winners": WINNERS_OF_DRAW}), context)
+
+
+def test_a_claim_in_its_lease_keeps_its_employee_from_other_draws(
+    seeded: dict[str, Any], context: LambdaContext
+) -> None:
+    running = winners.CLAIM_LEASE - timedelta(minutes=1)
+    seeded["winners"].put_item(Item=claimed("running-draw", "E001", running))
+
+    with pytest.raises(NotEnoughEligibleEmployees, match="20 winners requested but only 19 of 20"):
+        validate_request.handler(envelope({"winners": 20}), context)
+    check = check_winners.handler(envelope({"draw_id": "other", "winners": WINNERS_OF_DRAW}), context)
+    assert check["eligible"] is False and check["past_winners"] == ["E001"]
+    assert record_winners.handler(
+        envelope({"draw_id": "running-draw", "winners": WINNERS_OF_DRAW[:1]}), context
     )
 
 
