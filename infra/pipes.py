@@ -7,7 +7,7 @@ from typing import Any
 
 from infra import iam
 from infra.plan import Action, Context, owned
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until, until_gone
 from workflows.registry import StreamTrigger, Workflow
 
 # Pipes applies a create or an update after its call has answered: the pipe is CREATING or
@@ -64,6 +64,14 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
     try:
         current = pipes.describe_pipe(Name=name)
     except pipes.exceptions.NotFoundException:
+        current = None
+    if current is not None and current.get("CurrentState") == "DELETING":
+        # Deleted moments ago (a --destroy): Pipes refuses a new pipe of its name until it is gone,
+        # and comparing it as a live one would update a pipe that is going away.
+        if ctx.apply:
+            _wait_deleted(ctx, name)
+        current = None
+    if current is None:
         if ctx.change("pipe", name, Action.CREATE, f"{trigger.stream} -> {names.state_machine(wf)}"):
             _apply(ctx, name, create)
         return
@@ -127,15 +135,17 @@ def _apply(ctx: Context, name: str, write: Callable[[], None]) -> None:
 def _delete(ctx: Context, name: str) -> None:
     pipes = ctx.client("pipes")
     pipes.delete_pipe(Name=name)
+    _wait_deleted(ctx, name)
 
-    def gone() -> bool:
-        try:
-            pipes.describe_pipe(Name=name)
-        except pipes.exceptions.NotFoundException:
-            return True
-        return False
 
-    until(gone, bool, f"pipe {name} deleted", interval=5.0, sleep=ctx.sleep)
+def _wait_deleted(ctx: Context, name: str) -> None:
+    pipes = ctx.client("pipes")
+    until_gone(
+        lambda: pipes.describe_pipe(Name=name),
+        pipes.exceptions.NotFoundException,
+        f"pipe {name} deleted",
+        sleep=ctx.sleep,
+    )
 
 
 def destroy(ctx: Context) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from infra.environments import ConfigError
 from infra.names import Names
 from infra.plan import Action, Context, owned, tag_dict, tag_list
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until_gone
 from workflows import definitions
 from workflows.definitions import TOKEN
 from workflows.registry import Workflow
@@ -80,7 +80,12 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
         # Deleted moments ago (a --destroy): AWS deletes a state machine in the background, answers
         # for it meanwhile and refuses to create one of its name (StateMachineDeleting).
         if ctx.apply:
-            _wait_deleted(ctx, arn, name)
+            until_gone(
+                lambda: sfn.describe_state_machine(stateMachineArn=arn),
+                sfn.exceptions.StateMachineDoesNotExist,
+                f"state machine {name} deleted",
+                sleep=ctx.sleep,
+            )
         current = None
     if current is None:
         if ctx.change("state machine", name, Action.CREATE, str(wf.type.value)):
@@ -102,18 +107,6 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
             sleep=ctx.sleep,
         )
     return arn
-
-
-def _wait_deleted(ctx: Context, arn: str, name: str) -> None:
-    sfn = ctx.client("stepfunctions")
-
-    def status() -> str:
-        try:
-            return str(sfn.describe_state_machine(stateMachineArn=arn).get("status", "ACTIVE"))
-        except sfn.exceptions.StateMachineDoesNotExist:
-            return "DELETED"
-
-    until(status, lambda s: s == "DELETED", f"state machine {name} deleted", interval=5.0, sleep=ctx.sleep)
 
 
 def _same(key: str, current: Any, desired: Any) -> bool:

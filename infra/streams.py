@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.plan import Action, Context, owned, tag_dict
-from infra.waits import until
+from infra.waits import until, until_gone
 from workflows.registry import Stream
 
 
@@ -12,6 +12,18 @@ def ensure(ctx: Context, stream: Stream, name: str) -> None:
     try:
         current = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
     except kinesis.exceptions.ResourceNotFoundException:
+        current = None
+    if current is not None and current.get("StreamStatus") == "DELETING":
+        # Deleted moments ago (a --destroy): Kinesis refuses a new stream of its name until it is gone.
+        if ctx.apply:
+            until_gone(
+                lambda: kinesis.describe_stream_summary(StreamName=name),
+                kinesis.exceptions.ResourceNotFoundException,
+                f"stream {name} deleted",
+                sleep=ctx.sleep,
+            )
+        current = None
+    if current is None:
         if ctx.change("stream", name, Action.CREATE, f"{stream.shards} shard(s)"):
             kinesis.create_stream(StreamName=name, ShardCount=stream.shards)
             _wait_active(ctx, name)

@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.environments import ConfigError
 from infra.plan import Action, Context, owned, tag_dict, tag_list
-from infra.waits import BACKUPS_NOT_READY, retry, until
+from infra.waits import BACKUPS_NOT_READY, retry, until, until_gone
 from workflows.registry import Index, Table
 
 
@@ -35,6 +35,19 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
     try:
         current = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
+        current = None
+    if current is not None and current.get("TableStatus") == "DELETING":
+        # Deleted moments ago (a --destroy): its backups and TTL calls would fail, and DynamoDB
+        # refuses a new table of its name until it is gone.
+        if ctx.apply:
+            until_gone(
+                lambda: dynamodb.describe_table(TableName=name),
+                dynamodb.exceptions.ResourceNotFoundException,
+                f"table {name} deleted",
+                sleep=ctx.sleep,
+            )
+        current = None
+    if current is None:
         if ctx.change("table", name, Action.CREATE):
             _create(ctx, table, name)
         return

@@ -81,3 +81,27 @@ def until(
             raise WaitTimeout(f"{what}: still not ready after {timeout:.0f}s")
         sleep(interval)
         waited += interval
+
+
+def until_gone(
+    describe: Callable[[], Any],
+    missing: type[Exception] | tuple[type[Exception], ...],
+    what: str,
+    *,
+    timeout: float = 600.0,
+    interval: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll `describe()` until it raises `missing`: AWS deletes tables, streams, pipes and state
+    machines in the background, answering for them (DELETING) and refusing a new one of the name.
+    Deploy waits out one it finds DELETING, rather than destroy waiting for its own deletions: that
+    covers a destroy stopped midway or run elsewhere, and a deletion by hand, too."""
+
+    def gone() -> bool:
+        try:
+            describe()
+        except missing:
+            return True
+        return False
+
+    until(gone, bool, what, timeout=timeout, interval=interval, sleep=sleep)

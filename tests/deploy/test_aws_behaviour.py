@@ -170,6 +170,21 @@ def test_a_pipe_an_earlier_deploy_left_failed_is_made_anew(
     assert "CREATE_FAILED" in ctx.changes[0].detail
 
 
+def test_a_pipe_still_being_deleted_is_waited_out_and_created_again(
+    ctx: Context, slept: list[float], pipes: Stubber
+) -> None:
+    """Right after a --destroy Pipes still answers for the pipe, DELETING: it is not compared
+    (nor updated) as a live one, but created again once gone."""
+    pipes.add_response("describe_pipe", pipe("DELETING"))
+    pipes.add_response("describe_pipe", pipe("DELETING"))
+    pipes.add_client_error("describe_pipe", "NotFoundException", "not found", 404)
+    pipes.add_response("create_pipe", pipe("CREATING"))
+    pipes.add_response("describe_pipe", pipe("RUNNING"))
+    infra_pipes.ensure(ctx, DEALS)
+    assert slept == [5.0]
+    assert [(c.kind, c.action) for c in ctx.changes] == [("pipe", Action.CREATE)]
+
+
 REPORTS = "pyflows-staging-etf-signal-reports"
 
 

@@ -9,12 +9,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import functions, packaging, schedules, statemachines, tables
+from infra import functions, packaging, schedules, statemachines, streams, tables
 from infra.plan import Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, WaitTimeout, retry, until
 from tests.deploy.stubs import client_for, stubbed
 from workflows import WORKFLOWS
-from workflows.registry import Table
+from workflows.registry import Stream, Table
 
 LOTTERY = WORKFLOWS["lottery"]
 FN = LOTTERY.function("record-winners")
@@ -315,6 +315,90 @@ def test_a_plan_shows_a_state_machine_being_deleted_as_created(ctx: Context) -> 
         statemachines.ensure(ctx, LOTTERY, statemachines.render(ctx.names, LOTTERY), ROLE)
         stubber.assert_no_pending_responses()
     assert [(c.kind, c.action) for c in ctx.changes] == [("state machine", "create")]
+
+
+WINNERS, WINNERS_NAME = (
+    Table("winners", ("id", "S"), ttl_attribute="expires"),
+    "pyflows-staging-lottery-winners",
+)
+
+
+def test_a_table_still_being_deleted_is_waited_out_and_created_again(
+    ctx: Context, slept: list[float]
+) -> None:
+    """Right after a --destroy DynamoDB still answers for the table, DELETING: its backups and TTL
+    are not read (they would fail) and it is created again once gone (DynamoDB refuses it before)."""
+    client = client_for(ctx, "dynamodb")
+    deleting = {"Table": {"TableName": WINNERS_NAME, "TableStatus": "DELETING"}}
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_table", deleting)
+        stubber.add_response("describe_table", deleting)
+        stubber.add_client_error("describe_table", "ResourceNotFoundException", "not found", 400)
+        stubber.add_response("create_table", {"TableDescription": {"TableName": WINNERS_NAME}})
+        stubber.add_response(
+            "describe_table", {"Table": {"TableName": WINNERS_NAME, "TableStatus": "ACTIVE"}}
+        )
+        stubber.add_response("update_continuous_backups", {"ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED"
+        }})  # fmt: skip
+        stubber.add_response("update_time_to_live", {"TimeToLiveSpecification": {
+            "Enabled": True, "AttributeName": "expires"
+        }})  # fmt: skip
+        tables.ensure(ctx, WINNERS, WINNERS_NAME)
+        stubber.assert_no_pending_responses()
+    assert slept == [5.0]
+    assert [(c.kind, c.action) for c in ctx.changes] == [("table", "create")]
+
+
+EVENTS = "pyflows-staging-flight-deals-price-records"
+
+
+def _stream(status: str) -> dict[str, Any]:
+    return {
+        "StreamDescriptionSummary": {
+            "StreamName": EVENTS,
+            "StreamARN": f"arn:aws:kinesis:eu-west-1:123456789012:stream/{EVENTS}",
+            "StreamStatus": status,
+            "RetentionPeriodHours": 24,
+            "StreamCreationTimestamp": "2026-01-01",
+            "EnhancedMonitoring": [],
+            "OpenShardCount": 1,
+        }
+    }
+
+
+def test_a_stream_still_being_deleted_is_waited_out_and_created_again(
+    ctx: Context, slept: list[float]
+) -> None:
+    """Kinesis answers for a stream it is deleting and refuses a new one of its name meanwhile:
+    it is not taken for the deployed stream."""
+    client = client_for(ctx, "kinesis")
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_stream_summary", _stream("DELETING"))
+        stubber.add_response("describe_stream_summary", _stream("DELETING"))
+        stubber.add_client_error("describe_stream_summary", "ResourceNotFoundException", "not found", 400)
+        stubber.add_response("create_stream", {}, {"StreamName": EVENTS, "ShardCount": 1})
+        stubber.add_response("describe_stream_summary", _stream("ACTIVE"))
+        stubber.add_response("add_tags_to_stream", {})
+        stubber.add_response("start_stream_encryption", {})
+        streams.ensure(ctx, Stream("price-records", shards=1), EVENTS)
+        stubber.assert_no_pending_responses()
+    assert slept == [5.0]
+    assert [(c.kind, c.action) for c in ctx.changes] == [("stream", "create")]
+
+
+def test_a_plan_shows_a_table_or_stream_being_deleted_as_created(ctx: Context) -> None:
+    ctx.apply = False
+    with Stubber(client_for(ctx, "dynamodb")) as dynamodb, Stubber(client_for(ctx, "kinesis")) as kinesis:
+        dynamodb.add_response(
+            "describe_table", {"Table": {"TableName": WINNERS_NAME, "TableStatus": "DELETING"}}
+        )
+        kinesis.add_response("describe_stream_summary", _stream("DELETING"))
+        tables.ensure(ctx, WINNERS, WINNERS_NAME)
+        streams.ensure(ctx, Stream("price-records", shards=1), EVENTS)
+        dynamodb.assert_no_pending_responses()
+        kinesis.assert_no_pending_responses()
+    assert [(c.kind, c.action) for c in ctx.changes] == [("table", "create"), ("stream", "create")]
 
 
 def _existing_table(stubber: Stubber, name: str, ttl: dict[str, str]) -> None:
