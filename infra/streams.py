@@ -51,7 +51,11 @@ def _wait_active(ctx: Context, name: str) -> None:
 
 def destroy(ctx: Context) -> None:
     kinesis, prefix = ctx.client("kinesis"), ctx.env.resource_name("")
-    for name in kinesis.list_streams().get("StreamNames", []):
+    # Kinesis lists 100 streams at most per call: one past them would be left behind.
+    names = [
+        n for page in kinesis.get_paginator("list_streams").paginate() for n in page.get("StreamNames", [])
+    ]
+    for name in names:
         if (
             name.startswith(prefix)
             and owned(ctx.env, tag_dict(kinesis.list_tags_for_stream(StreamName=name)["Tags"]))

@@ -16,7 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from infra import api, buckets, iam, statemachines
+from infra import api, buckets, iam, statemachines, streams
 from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
@@ -104,6 +104,30 @@ def test_a_role_past_the_first_page_of_iams_answer_is_found_and_not_created_agai
         )
         assert iam.ensure_role(ctx, name, "lambda", document, "Lambda draw-winners") == ours["Arn"]
     assert [(c.kind, c.name, c.action) for c in ctx.changes] == [("role", name, Action.UNCHANGED)]
+
+
+def test_destroy_deletes_a_stream_past_the_first_page_of_kinesis_answer(ctx: Context) -> None:
+    """Kinesis lists 100 streams at most per call, saying HasMoreStreams when there are more."""
+    others = [f"someone-else-{i}" for i in range(100)]
+    ours = "pyflows-staging-flight-deals-price-records"
+    for kinesis in stubbed(ctx, "kinesis"):
+        kinesis.add_response(
+            "list_streams", {"StreamNames": others, "HasMoreStreams": True, "NextToken": "p2"}
+        )
+        kinesis.add_response(
+            "list_streams", {"StreamNames": [ours], "HasMoreStreams": False}, {"NextToken": "p2"}
+        )
+        kinesis.add_response(
+            "list_tags_for_stream",
+            {
+                "Tags": [{"Key": "app", "Value": "pyflows"}, {"Key": "env", "Value": "staging"}],
+                "HasMoreTags": False,
+            },
+            {"StreamName": ours},
+        )
+        kinesis.add_response("delete_stream", {}, {"StreamName": ours, "EnforceConsumerDeletion": True})
+        streams.destroy(ctx)
+    assert [(c.kind, c.name, c.action) for c in ctx.changes] == [("stream", ours, Action.DELETE)]
 
 
 DEALS = WORKFLOWS["flight-deals"]
