@@ -152,13 +152,7 @@ def _authorizer(ctx: Context, api_id: str) -> str | None:
     api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("jwt")
     issuer, audience = auth.ensure(ctx)
     desired = {"Issuer": issuer, "Audience": [audience]}
-    # Found through the routes that use it: the local cloud (moto) has no GetAuthorizers.
-    used = {r["AuthorizerId"] for r in _items(api, "get_routes", ApiId=api_id) if r.get("AuthorizerId")}
-    found = [
-        a
-        for a in (api.get_authorizer(ApiId=api_id, AuthorizerId=i) for i in sorted(used))
-        if a["Name"] == name
-    ]
+    found = [a for a in _authorizers(ctx, api_id) if a["Name"] == name]
     fields: dict[str, Any] = {
         "AuthorizerType": "JWT",
         "IdentitySource": ["$request.header.Authorization"],
@@ -174,6 +168,16 @@ def _authorizer(ctx: Context, api_id: str) -> str | None:
     elif ctx.change("authorizer", name, Action.UPDATE, issuer):
         api.update_authorizer(ApiId=api_id, AuthorizerId=found[0]["AuthorizerId"], **fields)
     return str(found[0]["AuthorizerId"])
+
+
+def _authorizers(ctx: Context, api_id: str) -> list[dict[str, Any]]:
+    api = ctx.client("apigatewayv2")
+    if ctx.env.is_local:  # the local cloud (moto) has no GetAuthorizers: found through the routes
+        used = {r["AuthorizerId"] for r in _items(api, "get_routes", ApiId=api_id) if r.get("AuthorizerId")}
+        return [api.get_authorizer(ApiId=api_id, AuthorizerId=i) for i in sorted(used)]
+    # On AWS every one is listed: one a deploy stopped before its first route left would go unseen
+    # through the routes, and another would be made on every deploy (API Gateway allows 10 an API).
+    return _items(api, "get_authorizers", ApiId=api_id)
 
 
 def _route(

@@ -78,6 +78,43 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
     assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
 
 
+def test_an_authorizer_no_route_uses_yet_is_reused_on_aws_not_made_again(
+    ctx: Context, apigw: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy stopped between CreateAuthorizer and the first CreateRoute leaves an authorizer no
+    route names: the next deploy finds it by name (GetAuthorizers) and gives it the routes."""
+    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool"
+    monkeypatch.setattr(api.auth, "ensure", lambda ctx: (issuer, "client"))
+    ride = WORKFLOWS["ride-request"]
+    stray = {
+        "AuthorizerId": "stray",
+        "Name": "pyflows-staging-jwt",
+        "AuthorizerType": "JWT",
+        "IdentitySource": ["$request.header.Authorization"],
+        "JwtConfiguration": {"Issuer": issuer, "Audience": ["client"]},
+    }
+    apigw.add_response("get_apis", {"Items": [an_api("pyflows-staging-api", "ours")]})
+    apigw.add_response("get_authorizers", {"Items": [stray]}, {"ApiId": "ours"})
+    apigw.add_response("get_routes", {"Items": []}, {"ApiId": "ours"})
+    apigw.add_response("create_integration", {"IntegrationId": "i1"})
+    apigw.add_response(
+        "create_route",
+        {"RouteId": "r1"},
+        {
+            "ApiId": "ours",
+            "RouteKey": "POST /ride",
+            "AuthorizationType": "JWT",
+            "AuthorizerId": "stray",
+            "Target": "integrations/i1",
+        },
+    )
+    apigw.add_response("get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours"})
+    api.ensure(ctx, [ride])
+    assert ("authorizer", "pyflows-staging-jwt", Action.UNCHANGED) in [
+        (c.kind, c.name, c.action) for c in ctx.changes
+    ]
+
+
 def test_a_role_past_the_first_page_of_iams_answer_is_found_and_not_created_again(ctx: Context) -> None:
     """IAM answers GetAccountAuthorizationDetails 100 roles at a time: a role on a later page
     taken for missing would be created again, and AWS would refuse (EntityAlreadyExists)."""
