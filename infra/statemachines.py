@@ -63,6 +63,37 @@ def logging_config(names: Names, wf: Workflow) -> dict[str, Any]:
     }
 
 
+def check_types(ctx: Context, workflows: list[Workflow]) -> None:
+    """ConfigError, before any change, for a workflow whose deployed state machine is of another
+    type (STANDARD or EXPRESS): UpdateStateMachine cannot change it, and replacing the machine
+    would delete its execution history and stop its running executions, so the user chooses."""
+    sfn = ctx.client("stepfunctions")
+    problems = []
+    for wf in workflows:
+        try:
+            current = sfn.describe_state_machine(stateMachineArn=ctx.names.state_machine_arn(wf))
+        except sfn.exceptions.StateMachineDoesNotExist:
+            continue
+        problem = _type_changed(ctx, wf, current)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def _type_changed(ctx: Context, wf: Workflow, current: dict[str, Any]) -> str | None:
+    deployed, wanted = current.get("type"), wf.type.value
+    if current.get("status") == "DELETING" or deployed in (None, wanted):
+        return None
+    arn = ctx.names.state_machine_arn(wf)
+    return (
+        f"state machine {ctx.names.state_machine(wf)} is deployed as {deployed} but workflow {wf.name} "
+        f"is now {wanted}, and Step Functions cannot change a state machine's type: set the type back, "
+        f"rename the workflow, or once none of its executions runs delete it (its execution history "
+        f"goes with it: aws stepfunctions delete-state-machine --state-machine-arn {arn}) and deploy again"
+    )
+
+
 def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
     sfn, names = ctx.client("stepfunctions"), ctx.names
     name, arn = names.state_machine(wf), names.state_machine_arn(wf)
@@ -97,6 +128,9 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
                 sleep=ctx.sleep,
             )
         return arn
+    problem = _type_changed(ctx, wf, current)
+    if problem:  # check_types refuses it before any change; this is for one switched since
+        raise ConfigError(problem)
     drift = [key for key, value in desired.items() if not _same(key, current.get(key), value)]
     if not drift:
         ctx.same("state machine", name)

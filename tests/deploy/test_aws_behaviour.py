@@ -167,6 +167,33 @@ def test_destroy_deletes_a_stream_past_the_first_page_of_kinesis_answer(ctx: Con
     assert [(c.kind, c.name, c.action) for c in ctx.changes] == [("stream", ours, Action.DELETE)]
 
 
+def test_a_state_machine_of_another_type_is_refused_not_updated(ctx: Context) -> None:
+    """UpdateStateMachine cannot change STANDARD to EXPRESS or back: the deployed machine is named
+    with both types and what to do, and neither the check nor ensure changes it."""
+    lottery = WORKFLOWS["lottery"]
+    arn = ctx.names.state_machine_arn(lottery)
+    express = {
+        "stateMachineArn": arn,
+        "name": "pyflows-staging-lottery",
+        "status": "ACTIVE",
+        "definition": "{}",
+        "roleArn": "arn:aws:iam::123456789012:role/r",
+        "type": "EXPRESS",
+        "creationDate": "2026-01-01",
+    }
+    wanted = r"pyflows-staging-lottery is deployed as EXPRESS but workflow lottery is now STANDARD"
+    for sfn in stubbed(ctx, "stepfunctions"):
+        sfn.add_response("describe_state_machine", express, {"stateMachineArn": arn})
+        with pytest.raises(ConfigError, match=wanted) as refused:
+            statemachines.check_types(ctx, [lottery])
+        assert f"delete-state-machine --state-machine-arn {arn}" in str(refused.value)
+        sfn.add_response("describe_state_machine", express, {"stateMachineArn": arn})
+        definition = statemachines.render(ctx.names, lottery)
+        with pytest.raises(ConfigError, match=wanted):
+            statemachines.ensure(ctx, lottery, definition, "arn:aws:iam::123456789012:role/r")
+    assert ctx.changes == []
+
+
 DEALS = WORKFLOWS["flight-deals"]
 PIPE = "pyflows-staging-flight-deals-price-records"
 PIPE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/pyflows-staging-flight-deals-price-records-pipe"

@@ -17,6 +17,7 @@ from infra import iam, layers
 from infra.plan import Action
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
+from workflows import asl
 
 RECORD = "pyflows-dtest-lottery-record-winners"
 DRAW = "pyflows-dtest-lottery-draw-winners"
@@ -272,6 +273,39 @@ def test_a_state_machines_definition_and_logging_changed_by_hand_are_put_back(de
     assert json.loads(after["definition"]) == json.loads(before["definition"])
     assert after["loggingConfiguration"] == before["loggingConfiguration"]
     assert deployment.deploy()[0].changed == []
+
+
+def test_a_workflow_switched_to_another_type_stops_deploy_and_plan_before_any_change(
+    deployment: Deployment,
+) -> None:
+    """Step Functions cannot change a state machine's type, and replacing one deletes its history:
+    the deploy refuses, naming what to do, before putting anything back (the drift here)."""
+    table = "pyflows-dtest-probe-items"
+    dynamodb = deployment.client("dynamodb")
+    dynamodb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    *others, probe = deployment.workflows
+    switched = dataclasses.replace(probe, type=asl.StateMachineType.STANDARD)
+    for plan in (True, False):
+        lines: list[str] = []
+        with pytest.raises(infra.ConfigError) as refused:
+            infra.deploy(deployment.env, workflows=[*others, switched], plan=plan, out=lines.append)
+        assert (
+            "state machine pyflows-dtest-probe is deployed as EXPRESS but workflow probe is now STANDARD"
+            in str(refused.value)
+        )
+        assert "delete-state-machine" in str(refused.value)
+        assert lines == []
+    pitr = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    machine = deployment.client("stepfunctions").describe_state_machine(
+        stateMachineArn=deployment.first.workflows[-1].state_machine_arn
+    )
+    assert machine["type"] == "EXPRESS"
+    assert [(c.kind, c.detail) for c in deployment.deploy()[0].changed] == [
+        ("table", "point-in-time recovery")
+    ]
 
 
 def _document(value: Any) -> Any:
