@@ -4,7 +4,8 @@ list|start|executions|describe|history|graph|stop|redrive|example|token`.
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
 name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
 the output or the error and exits non-zero when the execution does not succeed; invalid input
-exits 2 naming the field.
+exits 2 naming the field. A redrive that would only run a Fail state again is refused (exit 3,
+nothing done) unless --force is given.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
-from console.errors import BadRequest, ConsoleError, InvalidInput, NotFound, from_aws
+from console.errors import BadRequest, Conflict, ConsoleError, InvalidInput, NotFound, from_aws
 from console.graph import runs
 from console.graph.definition import join_id
 from console.graph.render import to_svg
@@ -31,6 +32,16 @@ from infra.environments import ConfigError, load
 from tasks.shared.errors import cause_message
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+# not 1: a script can tell a refused redrive (nothing ran) from a run that failed
+FUTILE_REDRIVE_EXIT = 3
+
+
+def _only_fails_again(fail_state: str) -> str:
+    return f"it would only run {fail_state} again: start it afresh once the cause is fixed"
+
+
+class FutileRedrive(Conflict):
+    """A redrive that would only run the Fail state the execution ended in (see runs.futile_redrive)."""
 
 
 def _service(args: argparse.Namespace) -> ExecutionService:
@@ -156,9 +167,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     ):
         redrivable = execution["redriveStatus"] == "REDRIVABLE"
         shown = "possible" if redrivable else execution.get("redriveStatusReason", "not possible")
-        fail_state = runs.ended_in_fail_state(history()) if redrivable else None
+        fail_state = runs.futile_redrive(execution, history)
         if fail_state:
-            shown += f", but it would only run {fail_state} again: start it afresh once the cause is fixed"
+            shown += f", but {_only_fails_again(fail_state)}"
         print(f"{'redrive':<10} {shown}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
@@ -311,6 +322,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_redrive(args: argparse.Namespace) -> int:
     svc = _service(args)
     arn = svc.execution_arn(args.execution)
+    if not args.force:
+        fail_state = runs.futile_redrive(svc.describe(arn), lambda: svc.history(arn))
+        if fail_state:
+            refused = FutileRedrive(
+                f"not redriven: {_only_fails_again(fail_state)} (--force redrives it anyway)"
+            )
+            return _failed(args, refused, FUTILE_REDRIVE_EXIT)
     execution = svc.redrive(arn)
     if args.wait:
         execution = _until_done(svc, execution)
@@ -396,6 +414,12 @@ def register(sub: Any) -> None:
     redrive = add("redrive", cmd_redrive, "redrive a failed execution")
     redrive.add_argument("execution", **execution)
     redrive.add_argument("--wait", action="store_true", help="wait for the end; exit 1 unless it succeeded")
+    redrive.add_argument(
+        "--force",
+        action="store_true",
+        help=f"redrive even a run that ended in its Fail state, which would only fail again "
+        f"(refused otherwise, exit {FUTILE_REDRIVE_EXIT})",
+    )
     add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument("workflow")
     signed_in = add(
         "token", cmd_token, "local only: an ID token of a user of the user pool, for routes with auth"

@@ -130,6 +130,6 @@ def build(
             # where it failed: the state, and in a Map the item
             "failedIn": history.failed_in(events) if events and execution.get("status") == "FAILED" else None,
             # the Fail state a Catch led it to, where a redrive restarts: it would only fail again
-            "redriveRerunsOnly": history.ended_in_fail_state(events) if events else None,
+            "redriveRerunsOnly": history.futile_redrive(execution, lambda: events or []) if events else None,
         },
     }

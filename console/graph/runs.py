@@ -9,6 +9,7 @@ the state ran again after it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,16 @@ def ended_in_fail_state(events: list[dict[str, Any]]) -> str | None:
         return None
     name = event_details(events[-2]).get("name")
     return str(name) if name else None
+
+
+def futile_redrive(execution: dict[str, Any], events: Callable[[], list[dict[str, Any]]]) -> str | None:
+    """The Fail state a redrive of the execution would only run again, or None (it cannot be
+    redriven, or a redrive would run more). The one rule behind describe, the CLI's refusal to
+    redrive without --force and the console's warning (its graph's redriveRerunsOnly); `events`
+    is read only for a failed execution that can be redriven."""
+    if execution.get("status") != "FAILED" or execution.get("redriveStatus", "REDRIVABLE") != "REDRIVABLE":
+        return None
+    return ended_in_fail_state(events())
 
 
 def _json(text: Any) -> Any:

@@ -159,7 +159,20 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     # caught, alerted and ended in Failed: a redrive restarts there, which describe says
     only_failed = "possible, but it would only run Failed again: start it afresh once the cause is fixed"
     assert lines["redrive"] == only_failed
-    code, out, err = run(capsys, "redrive", name, "--wait")  # it fails again, and says why
+    code, out, _ = run(capsys, "graph", name, "--json")  # the console warns from the same rule
+    assert json.loads(out)["execution"]["redriveRerunsOnly"] == "Failed"
+    # refused, saying why, with an exit of its own: nothing ran, unlike a run that failed
+    code, out, err = run(capsys, "redrive", name, "--wait")
+    assert (code, out) == (3, "")
+    assert err == (
+        "error: not redriven: it would only run Failed again: start it afresh once the cause is fixed"
+        " (--force redrives it anyway)\n"
+    )
+    code, out, _ = run(capsys, "redrive", name, "--json")
+    assert code == 3 and json.loads(out)["error"] == "FutileRedrive"
+    code, out, _ = run(capsys, "describe", name, "--json")
+    assert "redriveCount" not in json.loads(out)  # not redriven
+    code, out, err = run(capsys, "redrive", name, "--wait", "--force")  # it fails again, and says why
     assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
     code, out, _ = run(capsys, "describe", name)
     assert f"redrive    {only_failed}" in out  # failed again: it may be redriven again, as uselessly
