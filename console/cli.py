@@ -160,6 +160,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
         failed_in = runs.failed_in(history())
         if failed_in:
             print(f"{'failed in':<10} {failed_in}")
+    count = execution.get("redriveCount") or 0
+    if count:  # --json has them too; the earlier runs' ends are only in the history
+        print(
+            f"{'redriven':<10} {count} time{'s' if count > 1 else ''}, last at {execution.get('redriveDate')}"
+        )
+        for before, error, cause in runs.stops_before_redrives(history()):
+            reason = ": ".join(part for part in (error, cause_message(cause)) if part)
+            print(f"{'stopped':<10} before redrive {before}{': ' + reason if reason else ''}")
     if (
         execution["status"] in CLOSED
         and execution["status"] != "SUCCEEDED"

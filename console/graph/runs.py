@@ -138,6 +138,24 @@ def futile_redrive(execution: dict[str, Any], events: Callable[[], list[dict[str
     return ended_in_fail_state(events())
 
 
+def stops_before_redrives(events: list[dict[str, Any]]) -> list[tuple[int, str | None, str | None]]:
+    """(the redrive that followed, error, cause) of each stop a redrive went on from: the
+    execution's description keeps only how its last run ended."""
+    found: list[tuple[int, str | None, str | None]] = []
+    stopped: dict[str, Any] | None = None
+    for event in events:
+        if event["type"] == "ExecutionAborted":
+            stopped = event_details(event)
+        elif event["type"] == "ExecutionRedriven":
+            if stopped is not None:
+                count = int(event_details(event).get("redriveCount") or len(found) + 1)
+                found.append((count, stopped.get("error"), stopped.get("cause")))
+            stopped = None
+        elif event["type"] in ("ExecutionFailed", "ExecutionTimedOut"):
+            stopped = None
+    return found
+
+
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text

@@ -474,6 +474,41 @@ def test_describe_says_why_a_run_was_stopped(
     assert "failed in" not in out
 
 
+def test_describe_of_a_redriven_run_says_how_often_and_why_it_was_stopped_before(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A redrive makes the execution run again: its description then tells only of that run, while
+    the stop it went on from is in the history."""
+    sfn = lottery.client("stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    machine = sfn.create_state_machine(
+        name=f"cli-redriven-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    run(capsys, "stop", arn, "--error", "Cancelled", "--cause", "a duplicate of run 7")
+    code, _, _ = run(capsys, "redrive", arn)
+    assert code == 0
+
+    code, out, _ = run(capsys, "describe", arn)
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
+    date = sfn.describe_execution(executionArn=arn)["redriveDate"].isoformat()
+    assert lines["status"] == "RUNNING" and "error" not in lines
+    assert lines["redriven"] == f"1 time, last at {date}"
+    assert lines["stopped"] == "before redrive 1: Cancelled: a duplicate of run 7"
+
+    # stopped again, with no reason, and redriven again: each stop stays, with its redrive
+    run(capsys, "stop", arn)
+    run(capsys, "redrive", arn)
+    run(capsys, "stop", arn, "--error", "Done")
+    code, out, _ = run(capsys, "describe", arn)
+    assert re.search(r"^redriven\s+2 times, last at ", out, re.MULTILINE)
+    assert [line.split(None, 1)[1] for line in out.splitlines() if line.startswith("stopped ")] == [
+        "before redrive 1: Cancelled: a duplicate of run 7",
+        "before redrive 2",
+    ]
+    assert re.search(r"^error\s+Done$", out, re.MULTILINE)  # the last stop's reason, as before
+
+
 def test_a_run_that_timed_out_is_not_said_to_have_failed_in_a_state_and_its_redrive_exits_1(
     lottery: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
