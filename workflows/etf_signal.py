@@ -3,6 +3,7 @@
     Plan Day (the day in Asia/Shanghai, the configured funds)
     -> Fetch Prices (Map, 2 at a time for Tushare's rate limit): Fetch Fund Prices -> S3
          throttling and outages retried with jitter; a fund still failing -> Fund Missing
+         (at once on a refusal or a malformed answer, TushareError/TushareMalformed: not retried)
     -> Compute Signals (report JSON + text to signals/<date>/) -> Market Open?
          no fund has a bar for the day (holiday) -> Market Closed (nothing written, nothing sent)
          otherwise -> Send Report (SNS, once per day: idempotency record) -> Report Sent

@@ -5,6 +5,7 @@
         tushare.throttle(times=2)            # the next 2 calls hit the per-minute limit (code 40203)
         tushare.fail(times=None, ts_code=X)  # calls for fund X answer HTTP 503 until recover()
         tushare.holiday(date(2026, 11, 20))  # no bars that day
+        tushare.leave_out("trade_date")      # fund_daily answers garbage: bars without it, until recover()
 
 Prices are a seeded random walk per fund from a fixed anchor, on a weekday calendar minus the
 holidays, so the same seed always serves the same bars (`fund_daily` only; `trade_cal` too). As on
@@ -50,6 +51,7 @@ class FakeTushare(FakeServer):
         self._lock = threading.Lock()
         self._fail: dict[str | None, int | None] = {}  # ts_code (None: every call) -> remaining
         self._throttle: int | None = 0
+        self._left_out: set[str] = set()  # fields fund_daily leaves out of its answers
         self._series: dict[str, tuple[date, dict[date, dict[str, Any]]]] = {}  # walked up to a day
 
     # -- control ------------------------------------------------------------------------------
@@ -62,10 +64,15 @@ class FakeTushare(FakeServer):
         with self._lock:
             self._throttle = times
 
+    def leave_out(self, field_name: str) -> None:
+        with self._lock:
+            self._left_out.add(field_name)
+
     def recover(self) -> None:
         with self._lock:
             self._fail.clear()
             self._throttle = 0
+            self._left_out.clear()
 
     def holiday(self, day: date) -> None:
         with self._lock:
@@ -114,6 +121,8 @@ class FakeTushare(FakeServer):
 
     def _fund_daily(self, params: dict[str, Any], fields: str) -> dict[str, Any]:
         names = [f for f in str(fields).split(",") if f in FUND_DAILY_FIELDS] or list(FUND_DAILY_FIELDS)
+        with self._lock:
+            names = [n for n in names if n not in self._left_out]
         code = params.get("ts_code")
         if code not in self.funds:
             return _ok(names, [])

@@ -6,7 +6,8 @@
 Tushare answers errors with HTTP 200 and a non-zero `code`: 40203 (or a message saying "最多访问"
 / "频率超限") is its per-minute rate limit, retried with jitter as TushareRateLimited; no answer
 or a 5xx is TushareUnavailable, retried with backoff; any other code (bad token, no permission)
-is a business error.
+is a business error, and so is an answer without the data asked for (TushareMalformed, naming
+what is missing): asked again, it would answer the same.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FUND_DAILY_FIELDS = (
     "vol",
     "amount",
 )
+FUND_DAILY_NEEDED = ("trade_date", "close")  # what the fetch and the signals read of each bar
 
 
 def today() -> date:
@@ -51,6 +53,11 @@ class TushareRateLimited(Exception):
 
 class TushareError(TaskError):
     """Tushare refused the call (token, permission, parameters) or answered nonsense."""
+
+
+class TushareMalformed(TushareError):
+    """Tushare said yes but its answer lacks what was asked for (a field, its rows): named, not a
+    KeyError further on, so that the fund's reason says the provider answered garbage."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class TushareClient:
         if result["code"] != 0:
             raise TushareError(f"{api_name}: code {result['code']}: {message}")
         data = result.get("data") or {}
+        if not isinstance(data, dict) or not all(isinstance(item, list) for item in data.get("items") or []):
+            raise TushareMalformed(f"{api_name}: data that are not fields and items: {str(data)[:200]}")
         names = data.get("fields") or []
         return [dict(zip(names, item, strict=False)) for item in data.get("items") or []]
 
@@ -84,4 +93,10 @@ class TushareClient:
         """Daily bars of an exchange-traded fund, oldest first (dates as YYYYMMDD)."""
         params = {"ts_code": ts_code, "start_date": start_date, "end_date": end_date}
         rows = self.query("fund_daily", params, FUND_DAILY_FIELDS)
+        for row in rows:
+            missing = [name for name in FUND_DAILY_NEEDED if row.get(name) is None]
+            if missing:
+                raise TushareMalformed(
+                    f"fund_daily {ts_code}: a bar without {', '.join(missing)}: {str(row)[:200]}"
+                )
         return sorted(rows, key=lambda r: str(r["trade_date"]))

@@ -27,6 +27,7 @@ from tasks.etf_signal.compute_signals import NoPrices, ReportContended
 from tasks.etf_signal.tushare import (
     TushareClient,
     TushareError,
+    TushareMalformed,
     TushareRateLimited,
     TushareUnavailable,
     today,
@@ -314,6 +315,45 @@ def test_tushare_throttling_and_refusals_are_named(
         fetch_prices.handler(event, context)
 
 
+@pytest.mark.parametrize("left_out", ["trade_date", "close"])
+def test_a_malformed_tushare_answer_is_named_not_retried_and_named_in_no_prices(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext, left_out: str
+) -> None:
+    """Bars without a field the fetch or the signals read: a named business error saying what is
+    missing (asked again, Tushare would answer the same), not a KeyError blamed on a later state."""
+    fund = config.funds()[0]
+    tushare.leave_out(left_out)
+    calls = len(tushare.calls)
+    with pytest.raises(TushareMalformed) as malformed:
+        fetch_prices.handler(envelope({"date": DAY, "fund": fund, "history_days": 120}), context)
+    assert str(malformed.value).startswith(f"fund_daily {fund['ts_code']}: a bar without {left_out}: {{")
+    assert len(tushare.calls) == calls + 1
+    fetch_retries = {
+        error
+        for retry in _state(WORKFLOW.build(), "Fetch Fund Prices")["Retry"]
+        for error in retry["ErrorEquals"]
+    }
+    assert not fetch_retries & {"TushareMalformed", "TushareError", "States.ALL", "States.TaskFailed"}
+
+    with pytest.raises(NoPrices) as failed:  # every fund's Catch keeps the error's name
+        compute(DAY, fetch(DAY, context), context)
+    assert all(f"{f['ts_code']} (TushareMalformed)" in str(failed.value) for f in config.funds())
+
+
+def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
+    """A state of the definition by its name, at any depth (a Map's processor, a Parallel's branch)."""
+    for state_name, state in definition["States"].items():
+        if state_name == name:
+            return dict(state)
+        for inner in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
+            if inner:
+                try:
+                    return _state(inner, name)
+                except KeyError:
+                    pass
+    raise KeyError(name)
+
+
 def api(handler: Any, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     answer = handler({"version": "2.0", **event}, None)
     return answer["statusCode"], json.loads(answer["body"])
@@ -373,6 +413,9 @@ def test_past_signals_are_listed_and_fetched(aws_env: dict[str, Any], context: L
         (503, "Service Unavailable", TushareUnavailable),
         (200, {"code": 40101, "msg": "token invalid"}, TushareError),
         (403, {"code": 0}, TushareError),
+        (200, {"code": 0, "data": {"fields": ["ts_code"], "items": [["510300.SH"]]}}, TushareMalformed),
+        (200, {"code": 0, "data": ["510300.SH"]}, TushareMalformed),
+        (200, {"code": 0, "data": {"fields": ["ts_code"], "items": ["510300.SH"]}}, TushareMalformed),
     ],
 )
 def test_tushares_answers_become_the_errors_the_workflow_retries_or_not(

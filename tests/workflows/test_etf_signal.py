@@ -255,6 +255,22 @@ def test_every_fund_failing_alerts_and_sends_nothing(
     assert "NoPrices" in alert and run.arn in alert
 
 
+def test_a_malformed_tushare_answer_is_not_retried_and_the_alert_names_it(
+    etf: Deployed, tushare: FakeTushare, alerts: Inbox
+) -> None:
+    tushare.leave_out("trade_date")
+
+    run = etf.run(NAME, {"date": DAY})
+
+    assert run.status == "FAILED" and run.error == "NoPrices"
+    assert failures(run) == ["TushareMalformed"] * FUNDS + ["NoPrices"]  # once each: asked again, the same
+    assert all(f"{f['ts_code']} (TushareMalformed)" in (run.cause or "") for f in config.funds())
+    fetch_failed = next(e for e in run.events if e["type"] == "TaskFailed")["taskFailedEventDetails"]
+    assert "a bar without trade_date" in cause_message(fetch_failed["cause"])  # what was missing
+    [alert] = alerts.messages()
+    assert "(TushareMalformed)" in alert
+
+
 def test_a_suspended_fund_during_an_outage_alerts_instead_of_closing_the_market(
     etf: Deployed,
     tushare: FakeTushare,
