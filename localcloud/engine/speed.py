@@ -317,6 +317,7 @@ def _lean_eval(moto_eval: Callable[[Any, Any], None]) -> Callable[[Any, Any], No
     log = _hooks.resolve(f"{_ASL}.component.eval_component:LOG")[2]
     failure = f"{_ASL}.component.common.error_name.failure_event:FailureEventException"
     failure_event = _hooks.resolve(failure)[2]
+    no_such_path = _hooks.resolve(f"{_ASL}.utils.json_path:NoSuchJsonPathError")[2]
 
     def lean_eval(self: Any, env: Any) -> None:
         if log.isEnabledFor(logging.DEBUG):
@@ -332,6 +333,10 @@ def _lean_eval(moto_eval: Callable[[Any, Any], None]) -> Callable[[Any, Any], No
         except failure_event:
             # a state's failure, caught or not, is the history's to record: moto logged it as an
             # ERROR at every level of the tree it crossed, each with the whole parsed state (KBs)
+            raise
+        except no_such_path:
+            # asked about a path that is not there: an IsPresent rule's false, or a failure its
+            # caller records as the state's (States.Runtime); moto logged an ERROR for either
             raise
         except Exception as exception:
             self._log_exception(exception=exception)

@@ -265,3 +265,26 @@ def test_a_frame_s_event_wakes_its_waiter_as_threading_s_event_does() -> None:
     event.clear()
     waiter.join(5)
     assert woken == [True] and not event.is_set()
+
+
+def test_a_path_that_is_not_there_logs_no_error_where_the_definition_asks_for_it(
+    run_definition: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An IsPresent rule on an absent field is its answer, false, not an error: moto logged one,
+    which `python -m localcloud` printed for every such Choice."""
+    definition = {
+        "StartAt": "Sent?",
+        "States": {
+            "Sent?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.alert_error", "IsPresent": True, "Next": "Unsent"}],
+                "Default": "Sent",
+            },
+            "Unsent": {"Type": "Fail", "Error": "Unsent"},
+            "Sent": {"Type": "Succeed"},
+        },
+    }
+    with caplog.at_level(logging.ERROR, logger="moto.stepfunctions"):
+        assert run_definition(definition, {}).status == "SUCCEEDED"
+        assert run_definition(definition, {"alert_error": {}}).error == "Unsent"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("moto.stepfunctions")] == []
