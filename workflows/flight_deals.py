@@ -4,7 +4,7 @@
         || Store Records (BatchWriteItem, unprocessed retried)
         || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
     -> Batch Done
-    any failure -> Alert Failure -> Park Batch (S3 parked/, for redrive) -> Failed
+    any failure -> Alert Failure -> Park Batch (S3 parked/, for python -m tasks.flight_deals.replay) -> Failed
     (Failed Without Alert when no alert could be sent)
 
 An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
@@ -54,7 +54,7 @@ def failure_path() -> asl.Task:
         {"batch.$": "$$.Execution.Input", "error.$": "$.error", "execution.$": "$$.Execution.Id"},
         result_selector={"bucket.$": "$.Payload.bucket", "key.$": "$.Payload.key"},
         result_path="$.parked",
-        comment="Keeps the batch as delivered, for redrive",
+        comment="Keeps the batch as delivered, to be replayed",
     )
     alert.catches = [asl.Catch(error_equals=["States.ALL"], next_step=park, result_path="$.alert_error")]
     alert.next(park)
@@ -220,7 +220,7 @@ WORKFLOW = Workflow(
         Function(
             name="park-batch",
             handler="tasks.flight_deals.park_batch.handler",
-            description="Keeps a batch that failed in S3 for redrive",
+            description="Keeps a batch that failed in S3, to be replayed",
             access=(Access("batches", ("s3:PutObject",)),),
             environment={"BATCHES_BUCKET": "batches"},
         ),

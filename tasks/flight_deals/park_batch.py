@@ -1,7 +1,8 @@
-"""Park Batch: keep a batch the workflow could not process in S3, for redrive.
+"""Park Batch: keep a batch the workflow could not process in S3, to be replayed.
 
-The object holds the execution's input as the Pipe delivered it: redriving is starting the state
-machine with `batch` as input (the workflow is idempotent, so a partly processed batch is safe).
+The object holds the execution's input as the Pipe delivered it: replaying is starting the state
+machine with `batch` as input (`python -m tasks.flight_deals.replay`; the workflow is idempotent,
+so a partly processed batch is safe).
 """
 
 from __future__ import annotations

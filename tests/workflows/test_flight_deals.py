@@ -1,6 +1,6 @@
 """flight-deals on the local cloud: the producer's records through Kinesis and the Pipe to the real
 definition and handlers. Asserts the prices table, the rejected records in S3, the deal alerts
-and the failure path (alert, then the batch parked for redrive)."""
+and the failure path (alert, then the batch parked to be replayed)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from moto.dynamodb.responses import DynamoHandler
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from localcloud.fakes.aviasales import FakeAviasales
-from tasks.flight_deals import producer
+from tasks.flight_deals import producer, replay
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id, from_month_matrix
@@ -324,8 +324,8 @@ def test_writes_left_unprocessed_are_written_again_by_the_workflow_and_lose_no_r
     assert alerts.messages() == []
 
 
-def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
-    flights: Deployed, aviasales: FakeAviasales, alerts: Inbox
+def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
+    flights: Deployed, aviasales: FakeAviasales, alerts: Inbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-04"])
     flights.inject(WF, "store-records", "error", error_type="RecordsNotStored")
@@ -341,10 +341,26 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_redrive(
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
     assert parked["error"]["Error"] == "RecordsNotStored"
 
-    # Redrive: the parked batch, started again once the fault is gone, is stored in full.
-    flights.clear_faults()
-    assert run_batch(flights, parked["batch"])["status"] == "SUCCEEDED"
+    # The operator's replay: while the fault lasts the batch fails again and stays parked; once it
+    # is gone, the batch is stored in full and leaves parked/.
+    with clock.instant():
+        assert replay.main(["--env", "local", "--list"]) == 0
+        assert replay.main(["--env", "local"]) == 1
+        flights.clear_faults()
+        assert replay.main(["--env", "local", "--key", key]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{key}  parked ") and out[0].endswith(
+        "RecordsNotStored: " + parked["error"]["Cause"]
+    )
+    assert out[1:] == [
+        f"1 batch(es) parked in {flights.resource(WF, 'batches')}",
+        f"{key}: failed again (RecordsNotStored: {parked['error']['Cause']}); parked again",
+        f"{key}: replayed, 20 records stored; no longer parked",
+    ]
+    assert len(alerts.messages()) == 1  # the replay that failed again alerted
+    assert s3_documents(flights, "parked/") == {}
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:20])
+    assert replay.main(["--env", "local"]) == 0  # nothing left to replay
 
 
 def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Deployed, alerts: Inbox) -> None:
