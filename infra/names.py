@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from infra.environments import ConfigError, Environment
 from workflows.registry import (
     ALERTS_TOPIC,
+    EXECUTION_LINK,
     Bucket,
     Function,
     StateMachine,
@@ -23,6 +24,14 @@ from workflows.registry import (
 
 # AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
 MAX_NAME = 64
+# The local environment's console (python -m console --env local)
+LOCAL_CONSOLE = "http://127.0.0.1:8080/"
+# The AWS console's domain in each partition
+CONSOLES = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
 # AWS's Powertools layer in its main partition; China and GovCloud publish it under other accounts
 POWERTOOLS_LAYER = (
     "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
@@ -122,7 +131,15 @@ class Names:
         """`${Token}` -> value for the workflow's definition."""
         values = {fn.token: self.alias_arn(wf, fn) for fn in wf.functions}
         values.update((r.token, self.value(wf, logical)) for logical, r in wf.resources().items())
+        values[EXECUTION_LINK] = self.execution_link()
         return values
+
+    def execution_link(self) -> str:
+        """The address of the page that shows an execution, its ARN to be appended."""
+        if self.env.endpoint:
+            return f"{LOCAL_CONSOLE}#/executions/"
+        console = CONSOLES.get(self.partition, CONSOLES["aws"])
+        return f"https://{console}/states/home?region={self.env.region}#/v2/executions/details/"
 
     def check(self, wf: Workflow) -> None:
         """Names AWS would reject stop the deploy before any change."""

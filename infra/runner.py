@@ -27,7 +27,7 @@ from infra import (
     topics,
 )
 from infra.environments import ConfigError, Environment, access_problem
-from infra.names import Names
+from infra.names import LOCAL_CONSOLE, Names
 from infra.plan import Action, Change, Context
 from workflows import WORKFLOWS
 from workflows.registry import ALERTS_TOPIC, Bucket, Stream, Table, Topic, Workflow
@@ -196,7 +196,6 @@ def destroy(
 
 # Locally the web console is its own server, and it serves the workflows' HTTP routes too: the
 # local cloud's API Gateway has an address but answers nothing there.
-LOCAL_CONSOLE = "http://127.0.0.1:8080/"
 
 
 def console_url(env: Environment) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflows import asl
+from workflows.registry import EXECUTION_LINK
 
 # Errors AWS documents as transient for Lambda invocations: always worth another attempt.
 LAMBDA_TRANSIENT = [
@@ -154,8 +155,9 @@ def alert_and_fail(workflow: str) -> asl.Task:
         "AlertsTopicArn",
         {
             "Subject": f"[{workflow}] execution failed",
-            "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}}', "
-            "$$.Execution.Id, $.error.Error, $.error.Cause)",
+            "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}} "
+            f"(see it: ${{{EXECUTION_LINK}}}{{}})', $$.Execution.Id, $.error.Error, $.error.Cause, "
+            "$$.Execution.Id)",
         },
         result_path=None,
         comment="Tell the on-call people, then fail with the original error",

@@ -23,6 +23,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 ALERTS_TOPIC = "alerts"
 # The workflow's own state machine, as a resource its API functions start.
 STATE_MACHINE = "state-machine"
+# The address of a page that shows an execution, less the execution's ARN: deploy gives it per
+# environment (the AWS console's, or the local console's), for the alert to link to the run.
+EXECUTION_LINK = "ExecutionLink"
 
 
 def pascal(name: str) -> str:
@@ -215,4 +218,5 @@ class Workflow:
 
     def tokens(self) -> set[str]:
         """Every `${Token}` its definition may contain."""
-        return {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
+        own = {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
+        return own | {EXECUTION_LINK}

@@ -396,3 +396,14 @@ def test_another_partitions_powertools_layer_is_asked_for_before_any_change() ->
         .powertools_layer()
         .startswith("arn:aws:lambda:eu-west-1:017000801446:")
     )
+
+
+def test_the_alert_links_to_the_execution_in_the_aws_console_of_its_partition() -> None:
+    staging = load("staging")
+    rendered = statemachines.render(Names(staging, ACCOUNT), WORKFLOWS["lottery"])
+    link = f"https://console.aws.amazon.com/states/home?region={staging.region}#/v2/executions/details/"
+    assert f"(see it: {link}{{}})', $$.Execution.Id" in rendered
+    china = dataclasses.replace(staging, region="cn-north-1")
+    assert Names(china, ACCOUNT, "aws-cn").execution_link() == (
+        "https://console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/"
+    )

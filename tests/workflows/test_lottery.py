@@ -234,7 +234,8 @@ def test_winners_are_announced_only_once_recorded(
     assert run.status == "FAILED" and run.error == "WinnerAlreadyRecorded"
     assert run.states == [*DRAW, "Record Winners", *ALERT]
     assert announcements.messages() == []
-    assert len(alerts.messages()) == 1
+    [alert] = alerts.messages()
+    assert alert.endswith(f"(see it: http://127.0.0.1:8080/#/executions/{run.arn})")  # the local console
 
 
 def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deployed, alerts: Inbox) -> None:
