@@ -32,6 +32,7 @@ from infra.environments import ConfigError, load
 from tasks.shared.errors import cause_message
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")  # `executions --status` these shows each one's error
 # not 1: a script can tell a refused redrive (nothing ran) from a run that failed
 FUTILE_REDRIVE_EXIT = 3
 
@@ -132,14 +133,21 @@ def cmd_executions(args: argparse.Namespace) -> int:
     svc = _service(args)
     svc.require_arn(svc.workflow(args.workflow).name)  # "not deployed", rather than "no executions"
     found = svc.executions(args.workflow, args.status, args.limit)
+    ended_badly = args.status in ENDED_BADLY
+    if ended_badly:  # asked for failures: why each ended, which ListExecutions does not say
+        for execution in found:
+            described = svc.describe(execution["executionArn"])
+            execution.update({k: described[k] for k in ("error", "cause") if described.get(k)})
     if args.json:
         _print_json(found)
         return 0
     if not found:
         print("no executions")
         return 0
-    rows = [["name", "status", "started", "duration"]]
-    rows += [[e["name"], e["status"], e["startDate"], _duration(e)] for e in found]
+    rows = [["name", "status", "started", "duration", *(["error"] if ended_badly else [])]]
+    for e in found:
+        why = ": ".join(p for p in (e.get("error"), cause_message(e.get("cause"))) if p)[:120]
+        rows.append([e["name"], e["status"], e["startDate"], _duration(e), *([why] if ended_badly else [])])
     _table(rows)
     return 0
 

@@ -339,8 +339,14 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
     assert refused.value.code == 2 and "invalid choice: 'FAIL'" in capsys.readouterr().err
     assert run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait")[0] == 1  # one that failed
     code, out, _ = run(capsys, "executions", "lottery", "--status", "failed")  # any case
-    rows = out.splitlines()[1:]
+    header, *rows = out.splitlines()
     assert code == 0 and rows and all(" FAILED " in row for row in rows), out
+    assert header.split() == ["name", "status", "started", "duration", "error"]  # why each failed
+    assert any("NotEnoughEligibleEmployees: 99 winners requested but only " in row for row in rows), out
+    code, out, _ = run(capsys, "executions", "lottery", "--status", "FAILED", "--json")
+    assert any(
+        e["error"] == "NotEnoughEligibleEmployees" and "99 winners" in e["cause"] for e in json.loads(out)
+    )
 
 
 def test_example_prints_input_that_starts_the_workflow(
