@@ -1,6 +1,8 @@
 """Deploy the workflows to an environment: `python deploy.py --env staging|prod|local`.
 
---plan       print what would change, change nothing
+A deploy of every workflow also removes what no workflow declares any more, but data (README).
+
+--plan       print what would change (removals too), change nothing
 --destroy    delete every resource tagged for the environment (asks unless --yes)
 --seed-only  local only: load the demo data (tables with a `seed` in the registry) and stop
 --yes        answer yes: prod deploys and destroys ask for confirmation otherwise
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
+from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,13 +24,23 @@ from infra.localstart import ensure_running, one_at_a_time
 from workflows.registry import Workflow
 
 
-def confirm(question: str, yes: bool) -> bool:
+def confirm(question: str, yes: bool, show: Callable[[], str] = lambda: "") -> bool:
+    """Ask `question` on a terminal, after `show()` has printed what it asks about (and said
+    what to add to the question)."""
     if yes:
         return True
     if not sys.stdin.isatty():
         print(f"{question} Refusing without a terminal; pass --yes.", file=sys.stderr)
         return False
-    return input(f"{question} Type 'yes' to go on: ").strip().lower() == "yes"
+    return input(f"{question}{show()} Type 'yes' to go on: ").strip().lower() == "yes"
+
+
+def show_removals(env: infra.Environment, only: list[str] | None) -> str:
+    """Print what the deploy would delete, before the user confirms it."""
+    if only:
+        return ""  # a --workflow deploy removes nothing
+    changes = infra.removals(env)
+    return f" It deletes {len(changes)} resource(s) no workflow declares (listed above)." if changes else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--plan", action="store_true", help="show what would change; change nothing")
     mode.add_argument("--destroy", action="store_true", help="delete the environment's resources")
     mode.add_argument("--seed-only", action="store_true", help="load demo data only (local)")
-    parser.add_argument("--workflow", action="append", help="deploy only this workflow (repeatable)")
+    parser.add_argument(
+        "--workflow", action="append", help="deploy only this workflow (repeatable); removes nothing"
+    )
     parser.add_argument("--no-seed", action="store_true", help="local: skip loading demo data")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
@@ -73,7 +89,8 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
             return 1
         infra.destroy(env)
     else:
-        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes):
+        show = functools.partial(show_removals, env, args.workflow)
+        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes, show):
             return 1
         infra.deploy(env, plan=args.plan, only=args.workflow)
         if env.is_local and not (args.plan or args.no_seed):

@@ -1,7 +1,9 @@
 """What deploy uses: environments, names, packaging and one module per kind of resource.
 
 Other code calls:
-    infra.deploy(env, plan=False, only=None) -> Result   create/update (or plan) everything
+    infra.deploy(env, plan=False, only=None) -> Result   create/update (or plan) everything, and
+                                                          remove what no workflow declares any more
+    infra.removals(env) -> list[Change]                   what that removal would delete (planned)
     infra.destroy(env) -> list[Change]                    delete what is tagged for env
     infra.outputs(env) -> dict                            state machine ARNs, function names/aliases
     infra.api_url(env) -> str | None                      the HTTP API's URL, once deployed
@@ -15,7 +17,7 @@ from typing import Any
 from infra import api
 from infra.environments import ConfigError, Environment, load
 from infra.plan import Context
-from infra.runner import Result, deploy, destroy, names_for, selected
+from infra.runner import Result, deploy, destroy, names_for, removals, selected
 from infra.seed import seed
 from workflows import WORKFLOWS
 
@@ -49,6 +51,7 @@ __all__ = [
     "destroy",
     "load",
     "outputs",
+    "removals",
     "seed",
     "selected",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.plan import Action, Context, owned, tag_dict, tag_list
+from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from workflows.registry import Workflow
 
 
@@ -52,6 +52,17 @@ def _alarms(ctx: Context) -> dict[str, Any]:
     return {
         a["AlarmName"]: a for page in pages.paginate(AlarmNamePrefix=prefix) for a in page["MetricAlarms"]
     }
+
+
+def remove_undeclared(ctx: Context, keep: set[str]) -> None:
+    """Delete the environment's alarms not in `keep`: one on a state machine deleted with them."""
+    cloudwatch = ctx.client("cloudwatch")
+    for name, alarm in sorted(ctx.inventory("alarms", lambda: _alarms(ctx)).items()):
+        if name in keep:
+            continue
+        tags = tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"])
+        if owned(ctx.env, tags) and ctx.change("alarm", name, Action.DELETE, UNDECLARED):
+            cloudwatch.delete_alarms(AlarmNames=[name])
 
 
 def destroy(ctx: Context) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import auth, iam
-from infra.plan import Action, Context, owned
+from infra.plan import UNDECLARED, Action, Context, owned
 from workflows.registry import Function, HttpRoute, Route, Workflow
 
 SUBTYPES = {True: "StepFunctions-StartSyncExecution", False: "StepFunctions-StartExecution"}
@@ -220,22 +220,28 @@ def _route(
 def _permission(ctx: Context, api_id: str, wf: Workflow, fn: Function, route: Route) -> None:
     """Let this API, on this route only, invoke the function's alias."""
     lam, name = ctx.client("lambda"), ctx.names.function(wf, fn)
-    sid = f"api-{api_id}-{route.method}-{route.path.strip('/').replace('/', '-')}".replace("{", "").replace(
-        "}", ""
-    )
-    try:
-        statements = json.loads(lam.get_policy(FunctionName=name, Qualifier=ctx.env.name)["Policy"])[
-            "Statement"
-        ]
-    except lam.exceptions.ResourceNotFoundException:
-        statements = []
-    if any(s.get("Sid") == sid for s in statements):
+    sid = _sid(api_id, route.method, route.path)
+    if sid in _sids(ctx, name):
         ctx.same("permission", sid)
     elif ctx.change("permission", sid, Action.CREATE, f"API may invoke {name}"):
         try:
             _add_permission(ctx, api_id, name, sid, route)
         except lam.exceptions.ResourceNotFoundException:  # `--workflow` left its workflow undeployed
             ctx.say(f"    {name} is not deployed yet: deploy {wf.name} to give it its route")
+
+
+def _sid(api_id: str, method: str, path: str) -> str:
+    return f"api-{api_id}-{method}-{path.strip('/').replace('/', '-')}".replace("{", "").replace("}", "")
+
+
+def _sids(ctx: Context, function: str) -> set[str]:
+    """The statement ids of the permissions on the function's alias."""
+    lam = ctx.client("lambda")
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function, Qualifier=ctx.env.name)["Policy"])
+    except lam.exceptions.ResourceNotFoundException:
+        return set()
+    return {str(s.get("Sid")) for s in policy["Statement"]}
 
 
 def _add_permission(ctx: Context, api_id: str, name: str, sid: str, route: Route) -> None:
@@ -252,6 +258,48 @@ def _add_permission(ctx: Context, api_id: str, name: str, sid: str, route: Route
 def url(ctx: Context) -> str | None:
     api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
     return next((str(a["ApiEndpoint"]) for a in _items(api, "get_apis") if a["Name"] == name), None)
+
+
+def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: set[str]) -> None:
+    """Delete the routes of the environment's API that no workflow declares, before their
+    functions or state machines go: each with its integration (unless another route shares it)
+    and, for a function that stays, the permission that let the route invoke it."""
+    api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
+    found = [a for a in _items(api, "get_apis") if a["Name"] == name and owned(ctx.env, a.get("Tags", {}))]
+    if not found:
+        return
+    api_id = found[0]["ApiId"]
+    workflows = list(workflows)
+    every: list[HttpRoute | Route] = [r for _, r in routes(workflows)] + [r for _, r in served(workflows)]
+    declared = {f"{r.method} {r.path}" for r in every}
+    listed = ctx.inventory(
+        f"routes {api_id}", lambda: {r["RouteKey"]: r for r in _items(api, "get_routes", ApiId=api_id)}
+    )
+    shared = {_target(r) for key, r in listed.items() if key in declared}
+    for key, route in sorted(listed.items()):
+        if key in declared:
+            continue
+        target = _target(route)
+        integration = api.get_integration(ApiId=api_id, IntegrationId=target) if target else {}
+        if ctx.change("route", key, Action.DELETE, UNDECLARED):
+            api.delete_route(ApiId=api_id, RouteId=route["RouteId"])
+            if target and target not in shared:
+                api.delete_integration(ApiId=api_id, IntegrationId=target)
+        # a function integration's URI is the alias ARN: ...:function:<name>:<alias>
+        uri = str(integration.get("IntegrationUri", "")).split(":")
+        function = uri[6] if len(uri) > 6 and uri[5] == "function" else None
+        if function in functions:
+            method, path = key.split(" ", 1)
+            sid = _sid(api_id, method, path)
+            if sid in _sids(ctx, function) and ctx.change("permission", sid, Action.DELETE, UNDECLARED):
+                ctx.client("lambda").remove_permission(
+                    FunctionName=function, Qualifier=ctx.env.name, StatementId=sid
+                )
+
+
+def _target(route: dict[str, Any]) -> str | None:
+    target = route.get("Target")
+    return str(target).split("/", 1)[1] if target else None
 
 
 def destroy(ctx: Context) -> None:

@@ -99,14 +99,25 @@ def _settings(ctx: Context, bucket: Bucket, name: str, which: list[str]) -> None
             s3.delete_bucket_lifecycle(Bucket=name)
 
 
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's buckets not in `keep`: data, which a deploy never deletes."""
+    s3, prefix = ctx.client("s3"), ctx.env.resource_name("")
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    return [n for n in names if n.startswith(prefix) and n not in keep and _owned(ctx, n)]
+
+
+def _owned(ctx: Context, name: str) -> bool:
+    tags = _read(ctx.client("s3").get_bucket_tagging, "TagSet", Bucket=name) or []
+    return owned(ctx.env, tag_dict(tags))
+
+
 def destroy(ctx: Context) -> None:
     s3, prefix = ctx.client("s3"), ctx.env.resource_name("")
     for found in s3.list_buckets()["Buckets"]:
         name = found["Name"]
         if not name.startswith(prefix):
             continue
-        tags = _read(s3.get_bucket_tagging, "TagSet", Bucket=name) or []
-        if owned(ctx.env, tag_dict(tags)) and ctx.change("bucket", name, Action.DELETE):
+        if _owned(ctx, name) and ctx.change("bucket", name, Action.DELETE):
             _empty(s3, name)
             s3.delete_bucket(Bucket=name)
 

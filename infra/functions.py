@@ -14,7 +14,7 @@ from typing import Any
 
 from infra import packaging
 from infra.iam import parameter_name
-from infra.plan import Action, Context, owned
+from infra.plan import UNDECLARED, Action, Context, owned
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
 from workflows.registry import Function, Workflow
 
@@ -180,6 +180,17 @@ def _wait_ready(ctx: Context, name: str) -> None:
     until(
         lambda: lam.get_function_configuration(FunctionName=name), ready, f"function {name}", sleep=ctx.sleep
     )
+
+
+def remove_undeclared(ctx: Context, keep: set[str]) -> None:
+    """Delete the environment's functions not in `keep`: its alias, versions and the permissions
+    given to the API go with each."""
+    lam = ctx.client("lambda")
+    for name, config in sorted(ctx.inventory("functions", lambda: _functions(ctx)).items()):
+        if name in keep or not owned(ctx.env, lam.list_tags(Resource=config["FunctionArn"])["Tags"]):
+            continue
+        if ctx.change("function", name, Action.DELETE, UNDECLARED):
+            lam.delete_function(FunctionName=name)
 
 
 def destroy(ctx: Context) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from infra.names import Names
-from infra.plan import Action, Context, error_code, owned, tag_dict, tag_list
+from infra.plan import UNDECLARED, Action, Context, error_code, owned, tag_dict, tag_list
 from workflows.registry import Access, Bucket, Function, Table, Workflow
 
 POLICY_NAME = "least-privilege"
@@ -189,6 +189,27 @@ def ensure_role(ctx: Context, name: str, service: str, document: Policy, descrip
     return arn
 
 
+def remove_undeclared(ctx: Context, keep: set[str]) -> None:
+    """Delete the environment's roles not in `keep`, once what assumed them is gone (runner)."""
+    iam = ctx.client("iam")
+    for name in sorted(ctx.inventory("roles", lambda: _roles(ctx))):
+        if name in keep or not owned(ctx.env, tag_dict(iam.list_role_tags(RoleName=name)["Tags"])):
+            continue
+        if ctx.change("role", name, Action.DELETE, UNDECLARED):
+            _delete_role(ctx, name)
+
+
+def _delete_role(ctx: Context, name: str) -> None:
+    iam = ctx.client("iam")
+    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+    try:
+        iam.delete_role(RoleName=name)
+    except Exception as error:  # already gone: destroy is idempotent
+        if error_code(error) != "NoSuchEntity":
+            raise
+
+
 def destroy(ctx: Context) -> None:
     iam, prefix = ctx.client("iam"), ctx.env.resource_name("")
     for page in iam.get_paginator("list_roles").paginate():
@@ -199,10 +220,4 @@ def destroy(ctx: Context) -> None:
             ):
                 continue
             if ctx.change("role", name, Action.DELETE):
-                for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                    iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
-                try:
-                    iam.delete_role(RoleName=name)
-                except Exception as error:  # already gone: destroy is idempotent
-                    if error_code(error) != "NoSuchEntity":
-                        raise
+                _delete_role(ctx, name)

@@ -40,6 +40,17 @@ def ensure(ctx: Context, name: str) -> None:
         logs.put_retention_policy(logGroupName=name, retentionInDays=days)
 
 
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's log groups not in `keep`: what removed functions and state machines
+    logged, kept by a deploy until they expire."""
+    logs, groups = ctx.client("logs"), ctx.inventory("log groups", lambda: _groups(ctx))
+    return [
+        name
+        for name in sorted(groups)
+        if name not in keep and owned(ctx.env, logs.list_tags_log_group(logGroupName=name)["tags"])
+    ]
+
+
 def destroy(ctx: Context) -> None:
     logs = ctx.client("logs")
     for name in _groups(ctx):

@@ -76,6 +76,15 @@ def set_command(env: Environment, name: str) -> str:
     """The command that sets setting `name` once, as printed: an SSM parameter (`/...`) for a
     setting that is not a secret, else a Secrets Manager secret, in the environment's region, and
     for the local cloud at its endpoint with the test credentials it takes."""
+    aws = aws_cli(env)
+    if name.startswith("/"):
+        return f"{aws} ssm put-parameter --name {name} --type String --value ..."
+    return f"{aws} secretsmanager create-secret --name {name} --secret-string ..."
+
+
+def aws_cli(env: Environment) -> str:
+    """The start of an AWS CLI command for `env`: its region, and for the local cloud its
+    endpoint with the test credentials it takes."""
     aws = f"aws --region {env.region}"
     if env.endpoint:
         keys = LOCAL_CREDENTIALS
@@ -83,9 +92,20 @@ def set_command(env: Environment, name: str) -> str:
             f"AWS_ACCESS_KEY_ID={keys['aws_access_key_id']} AWS_SECRET_ACCESS_KEY={keys['aws_secret_access_key']} "
             f"{aws} --endpoint-url {env.endpoint}"
         )
+    return aws
+
+
+def delete_command(env: Environment, name: str) -> str:
+    """The command that deletes setting `name` (see set_command)."""
     if name.startswith("/"):
-        return f"{aws} ssm put-parameter --name {name} --type String --value ..."
-    return f"{aws} secretsmanager create-secret --name {name} --secret-string ..."
+        return f"{aws_cli(env)} ssm delete-parameter --name {name}"
+    return f"{aws_cli(env)} secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery"
+
+
+def undeclared(ctx: Context, workflows: Iterable[Workflow]) -> list[str]:
+    """The values deploy wrote (those the environment gives) that no declared function reads."""
+    keep = set(wanted(ctx, workflows))
+    return [n for n in sorted(ctx.env.parameters) if n not in keep and _current(ctx, n) is not None]
 
 
 def destroy(ctx: Context) -> None:

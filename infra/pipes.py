@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infra import iam
-from infra.plan import Action, Context, owned
+from infra.plan import UNDECLARED, Action, Context, owned
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until, until_gone
 from workflows.registry import StreamTrigger, Workflow
 
@@ -148,10 +148,26 @@ def _wait_deleted(ctx: Context, name: str) -> None:
     )
 
 
-def destroy(ctx: Context) -> None:
-    pipes = ctx.client("pipes")
+def _owned(ctx: Context, keep: set[str]) -> list[str]:
+    pipes, found = ctx.client("pipes"), []
     for page in pipes.get_paginator("list_pipes").paginate(NamePrefix=ctx.env.resource_name("")):
         for pipe in page["Pipes"]:
-            tags = pipes.list_tags_for_resource(resourceArn=pipe["Arn"])["tags"]
-            if owned(ctx.env, tags) and ctx.change("pipe", pipe["Name"], Action.DELETE):
-                pipes.delete_pipe(Name=pipe["Name"])
+            if pipe["Name"] in keep:
+                continue
+            if owned(ctx.env, pipes.list_tags_for_resource(resourceArn=pipe["Arn"])["tags"]):
+                found.append(pipe["Name"])
+    return found
+
+
+def remove_undeclared(ctx: Context, keep: set[str]) -> None:
+    """Delete the environment's pipes not in `keep`, each waited for until it is gone: it stops
+    reading its stream before its state machine and its role go."""
+    for name in _owned(ctx, keep):
+        if ctx.change("pipe", name, Action.DELETE, UNDECLARED):
+            _delete(ctx, name)
+
+
+def destroy(ctx: Context) -> None:
+    for name in _owned(ctx, set()):
+        if ctx.change("pipe", name, Action.DELETE):
+            ctx.client("pipes").delete_pipe(Name=name)

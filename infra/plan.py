@@ -16,6 +16,9 @@ from typing import Any
 from infra.environments import Environment
 from infra.names import Names
 
+# The detail of a removal by a deploy: the registry no longer has it.
+UNDECLARED = "no workflow declares it"
+
 
 class Action(StrEnum):
     CREATE = "create"

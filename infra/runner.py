@@ -25,6 +25,7 @@ from infra import (
     streams,
     tables,
     topics,
+    undeclared,
 )
 from infra.environments import ConfigError, Environment, access_problem
 from infra.names import LOCAL_CONSOLE, Names
@@ -48,6 +49,8 @@ class Result:
     workflows: list[WorkflowResult]
     api_url: str | None
     console_url: str
+    # data no workflow declares any more, which a deploy keeps (and names)
+    kept: list[undeclared.Kept] = field(default_factory=list)
 
     @property
     def changed(self) -> list[Change]:
@@ -113,11 +116,15 @@ def deploy(
     plan: bool = False,
     only: Iterable[str] | None = None,
     workflows: Iterable[Workflow] | None = None,
+    complete: bool | None = None,
     out: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
     """Create or update everything `workflows` (default: the registry, or those named in `only`)
-    need; with `plan`, only read and report. ConfigError before any change when something is wrong."""
+    need; with `plan`, only read and report. ConfigError before any change when something is wrong.
+    When `complete` (default: deploying the whole registry), `workflows` are all the environment
+    runs: what else deploy made of it is removed (infra/undeclared.py)."""
+    complete = only is None and workflows is None if complete is None else complete
     workflows = list(workflows) if workflows is not None else selected(only)
     names = names_for(env)
     checked = check(names, workflows)
@@ -139,10 +146,20 @@ def deploy(
         deployed_api = http_api.result()
     if deployed_api:
         api.permit(ctx, workflows, deployed_api)  # others' were granted when they deployed
+    # Last: a state machine or route that used what goes (a renamed function) uses its successor by then.
+    kept = undeclared.remove(ctx, workflows) if complete else []
     api_url = deployed_api.url if deployed_api else None
-    result = Result(env, plan, ctx.changes, results, api_url, console_url(env))
+    result = Result(env, plan, ctx.changes, results, api_url, console_url(env), kept)
     summary(result, out, time.monotonic() - started)
     return result
+
+
+def removals(env: Environment, *, out: Callable[[str], None] = print) -> list[Change]:
+    """What a deploy of the registry would remove (planned, nothing changed), for a confirmation
+    to show; the data it would keep is said too."""
+    ctx = Context(env, names_for(env), apply=False, out=out)
+    undeclared.remove(ctx, WORKFLOWS.values())
+    return ctx.changed
 
 
 def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
@@ -219,6 +236,11 @@ def summary(result: Result, out: Callable[[str], None], seconds: float) -> None:
         }
         detail = ", ".join(f"{n} to {a}" if result.planned else f"{n} {a}d" for a, n in counts.items() if n)
         out(f"{len(changed)} of {total} resources {verb} ({detail}) in {seconds:.1f}s.")
+    if result.kept:
+        out(
+            f"Kept {len(result.kept)} resource(s) holding data that no workflow declares (named above); "
+            f"{result.env.deploy_command} --destroy deletes the whole environment."
+        )
     rows = [("workflow", "state machine ARN / function", "version", "alias")]
     for wf in result.workflows:
         rows.append((wf.name, wf.state_machine_arn, "", ""))

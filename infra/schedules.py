@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from infra import iam
-from infra.plan import Action, Context, error_code, owned, tag_dict, tag_list
+from infra.plan import UNDECLARED, Action, Context, error_code, owned, tag_dict, tag_list
 from infra.waits import ROLE_NOT_READY, retry
 from workflows.registry import Schedule, Workflow
 
@@ -82,19 +83,53 @@ def _ensure_one(ctx: Context, wf: Workflow, name: str, schedule: Schedule, role:
 def _remove_dropped(ctx: Context, wf: Workflow, kept: int) -> None:
     """Delete the workflow's schedules numbered past the registry's: a schedule the registry no
     longer has would go on starting the workflow (on AWS, where schedules are enabled)."""
+    numbered = _numbered(wf)
+    for name in _listed(ctx, f"{wf.name}-"):
+        match = numbered.fullmatch(name)
+        if match and int(match.group(1)) > kept:
+            _delete(ctx, name, "dropped")
+
+
+def remove_undeclared(ctx: Context, workflows: Iterable[Workflow]) -> None:
+    """Delete the schedules of workflows no longer declared (a declared one's dropped schedules
+    are its own ensure's): they would go on starting a state machine about to be deleted."""
+    if not _group_owned(ctx):
+        return
+    declared = [_numbered(wf) for wf in workflows]
+    for name in _listed(ctx):
+        if not any(numbered.fullmatch(name) for numbered in declared):
+            _delete(ctx, name, UNDECLARED)
+
+
+def _group_owned(ctx: Context) -> bool:
+    """Schedules cannot be tagged: their group is, and only this environment's is searched."""
     scheduler = ctx.client("scheduler")
-    numbered = re.compile(rf"{re.escape(wf.name)}-(\d+)")
+    try:
+        arn = scheduler.get_schedule_group(Name=group(ctx))["Arn"]
+    except scheduler.exceptions.ResourceNotFoundException:
+        return False
+    return owned(ctx.env, tag_dict(scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"]))
+
+
+def _numbered(wf: Workflow) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(wf.name)}-(\d+)")
+
+
+def _listed(ctx: Context, prefix: str = "") -> list[str]:
+    """The names of the environment's schedules starting with `prefix`, sorted."""
+    scheduler = ctx.client("scheduler")
     try:
         pages = scheduler.get_paginator("list_schedules").paginate(
-            GroupName=group(ctx), NamePrefix=f"{wf.name}-"
+            GroupName=group(ctx), **({"NamePrefix": prefix} if prefix else {})
         )
-        names = [s["Name"] for page in pages for s in page["Schedules"]]
+        return sorted(s["Name"] for page in pages for s in page["Schedules"])
     except scheduler.exceptions.ResourceNotFoundException:
-        return  # no group yet: nothing to remove
-    for name in sorted(names):
-        match = numbered.fullmatch(name)
-        if match and int(match.group(1)) > kept and ctx.change("schedule", name, Action.DELETE, "dropped"):
-            scheduler.delete_schedule(Name=name, GroupName=group(ctx))
+        return []  # no group yet: nothing to remove
+
+
+def _delete(ctx: Context, name: str, detail: str) -> None:
+    if ctx.change("schedule", name, Action.DELETE, detail):
+        ctx.client("scheduler").delete_schedule(Name=name, GroupName=group(ctx))
 
 
 def _seen(current: dict[str, Any], key: str) -> Any:
@@ -107,11 +142,7 @@ def _seen(current: dict[str, Any], key: str) -> Any:
 
 def destroy(ctx: Context) -> None:
     scheduler, name = ctx.client("scheduler"), group(ctx)
-    try:
-        arn = scheduler.get_schedule_group(Name=name)["Arn"]
-    except scheduler.exceptions.ResourceNotFoundException:
-        return
-    if not owned(ctx.env, tag_dict(scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"])):
+    if not _group_owned(ctx):
         return
     if ctx.change("schedule group", name, Action.DELETE, "and its schedules"):
         for page in scheduler.get_paginator("list_schedules").paginate(GroupName=name):

@@ -7,7 +7,7 @@ from typing import Any
 
 from infra.environments import ConfigError
 from infra.names import Names
-from infra.plan import Action, Context, owned, tag_dict, tag_list
+from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until_gone
 from workflows import definitions
 from workflows.definitions import TOKEN
@@ -151,13 +151,28 @@ def _same(key: str, current: Any, desired: Any) -> bool:
     return bool(current == desired)
 
 
-def destroy(ctx: Context) -> None:
-    sfn, prefix = ctx.client("stepfunctions"), ctx.env.resource_name("")
+def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str]]:
+    """(name, ARN) of the environment's state machines, but those in `keep`."""
+    sfn, prefix, found = ctx.client("stepfunctions"), ctx.env.resource_name(""), []
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
-            arn = machine["stateMachineArn"]
-            if not machine["name"].startswith(prefix):
+            name, arn = machine["name"], machine["stateMachineArn"]
+            if not name.startswith(prefix) or name in keep:
                 continue
             tags = tag_dict(sfn.list_tags_for_resource(resourceArn=arn)["tags"], "key", "value")
-            if owned(ctx.env, tags) and ctx.change("state machine", machine["name"], Action.DELETE):
-                sfn.delete_state_machine(stateMachineArn=arn)
+            if owned(ctx.env, tags):
+                found.append((name, arn))
+    return found
+
+
+def remove_undeclared(ctx: Context, keep: set[str]) -> None:
+    """Delete the environment's state machines not in `keep` (their running executions stop)."""
+    for name, arn in _owned(ctx, keep):
+        if ctx.change("state machine", name, Action.DELETE, UNDECLARED):
+            ctx.client("stepfunctions").delete_state_machine(stateMachineArn=arn)
+
+
+def destroy(ctx: Context) -> None:
+    for name, arn in _owned(ctx, set()):
+        if ctx.change("state machine", name, Action.DELETE):
+            ctx.client("stepfunctions").delete_state_machine(stateMachineArn=arn)

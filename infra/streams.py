@@ -49,16 +49,27 @@ def _wait_active(ctx: Context, name: str) -> None:
     )
 
 
-def destroy(ctx: Context) -> None:
+def _owned(ctx: Context, keep: set[str]) -> list[str]:
     kinesis, prefix = ctx.client("kinesis"), ctx.env.resource_name("")
     # Kinesis lists 100 streams at most per call: one past them would be left behind.
     names = [
         n for page in kinesis.get_paginator("list_streams").paginate() for n in page.get("StreamNames", [])
     ]
-    for name in names:
-        if (
-            name.startswith(prefix)
-            and owned(ctx.env, tag_dict(kinesis.list_tags_for_stream(StreamName=name)["Tags"]))
-            and ctx.change("stream", name, Action.DELETE)
-        ):
-            kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    return [
+        n
+        for n in names
+        if n.startswith(prefix)
+        and n not in keep
+        and owned(ctx.env, tag_dict(kinesis.list_tags_for_stream(StreamName=n)["Tags"]))
+    ]
+
+
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's streams not in `keep`: data, which a deploy never deletes."""
+    return _owned(ctx, keep)
+
+
+def destroy(ctx: Context) -> None:
+    for name in _owned(ctx, set()):
+        if ctx.change("stream", name, Action.DELETE):
+            ctx.client("kinesis").delete_stream(StreamName=name, EnforceConsumerDeletion=True)

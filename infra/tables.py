@@ -173,13 +173,24 @@ def _wait_active(ctx: Context, name: str) -> None:
     )
 
 
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's tables not in `keep`: data, which a deploy never deletes."""
+    dynamodb, prefix = ctx.client("dynamodb"), ctx.env.resource_name("")
+    names = [n for page in dynamodb.get_paginator("list_tables").paginate() for n in page["TableNames"]]
+    return [n for n in names if n.startswith(prefix) and n not in keep and _owned(ctx, n)]
+
+
+def _owned(ctx: Context, name: str) -> bool:
+    dynamodb = ctx.client("dynamodb")
+    arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    return owned(ctx.env, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])))
+
+
 def destroy(ctx: Context) -> None:
     dynamodb, prefix = ctx.client("dynamodb"), ctx.env.resource_name("")
     for page in dynamodb.get_paginator("list_tables").paginate():
         for name in page["TableNames"]:
             if not name.startswith(prefix):
                 continue
-            arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-            mine = owned(ctx.env, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])))
-            if mine and ctx.change("table", name, Action.DELETE):
+            if _owned(ctx, name) and ctx.change("table", name, Action.DELETE):
                 dynamodb.delete_table(TableName=name)

@@ -41,18 +41,30 @@ def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
         sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email)
 
 
-def destroy(ctx: Context) -> None:
-    sns, prefix = ctx.client("sns"), ctx.env.resource_name("")
+def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str]]:
+    """(name, ARN) of the environment's topics, but those in `keep`."""
+    sns, prefix, found = ctx.client("sns"), ctx.env.resource_name(""), []
     for page in sns.get_paginator("list_topics").paginate():
         for topic in page["Topics"]:
             arn = topic["TopicArn"]
             name = arn.rsplit(":", 1)[-1]
-            if (
-                name.startswith(prefix)
-                and owned(ctx.env, tag_dict(sns.list_tags_for_resource(ResourceArn=arn)["Tags"]))
-                and ctx.change("topic", name, Action.DELETE)
-            ):
-                for sub in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]:
-                    if sub["SubscriptionArn"].startswith("arn:"):
-                        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
-                sns.delete_topic(TopicArn=arn)
+            if not name.startswith(prefix) or name in keep:
+                continue
+            if owned(ctx.env, tag_dict(sns.list_tags_for_resource(ResourceArn=arn)["Tags"])):
+                found.append((name, arn))
+    return found
+
+
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's topics not in `keep`: kept by a deploy, as their subscribers are."""
+    return [name for name, _ in _owned(ctx, keep)]
+
+
+def destroy(ctx: Context) -> None:
+    sns = ctx.client("sns")
+    for name, arn in _owned(ctx, set()):
+        if ctx.change("topic", name, Action.DELETE):
+            for sub in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]:
+                if sub["SubscriptionArn"].startswith("arn:"):
+                    sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+            sns.delete_topic(TopicArn=arn)

@@ -34,7 +34,9 @@ class Deployment:
     cloud: Any
 
     def deploy(self, **kwargs: Any) -> tuple[infra.Result, str]:
+        """Deploy `workflows` as the whole of the environment (what else it holds is removed)."""
         lines: list[str] = []
+        kwargs.setdefault("complete", True)
         result = infra.deploy(self.env, workflows=self.workflows, out=lines.append, **kwargs)
         return result, "\n".join(lines)
 
@@ -56,9 +58,12 @@ def tasks_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def deployment(local_cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(
+    local_cloud: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Deployment]:
+    """Per test module, into the environment its ENVIRONMENT names (default dtest)."""
     root = tmp_path_factory.mktemp("src")
-    env = environment(local_cloud.endpoint, "dtest")
+    env = environment(local_cloud.endpoint, getattr(request.module, "ENVIRONMENT", "dtest"))
     workflows = [*WORKFLOWS.values(), probe(root / "definitions")]
     with pytest.MonkeyPatch.context() as patch:
         copy_of_tasks(root, patch)

@@ -14,7 +14,7 @@ import pytest
 
 import infra
 from infra import iam, layers
-from infra.plan import Action
+from infra.plan import UNDECLARED, Action
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
 from workflows import asl
@@ -338,18 +338,24 @@ def test_a_roles_policy_or_trust_changed_by_hand_is_put_back(deployment: Deploym
 
 def test_a_schedule_the_registry_no_longer_has_is_deleted(deployment: Deployment) -> None:
     # The probe once had a second schedule: left in place it would go on starting the workflow
-    # wherever schedules are enabled. Another workflow's schedule of a like name stays.
+    # wherever schedules are enabled. Another workflow's schedule of a like name stays while that
+    # workflow may be deployed (a deploy of some workflows), and goes once none declares it.
     scheduler, group = deployment.client("scheduler"), "pyflows-dtest-schedules"
     kept = scheduler.get_schedule(Name="probe-1", GroupName=group)
     fields = {k: kept[k] for k in ("ScheduleExpression", "FlexibleTimeWindow", "State")}
     target = {k: kept["Target"][k] for k in ("Arn", "RoleArn")}
     for name in ("probe-2", "probe-extra-1"):
         scheduler.create_schedule(Name=name, GroupName=group, Target=target, **fields)
-    result, _ = deployment.deploy()
+    result, _ = deployment.deploy(complete=False)
     assert [(c.kind, c.name, c.action) for c in result.changed] == [("schedule", "probe-2", Action.DELETE)]
     listed = {s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]}
     assert "probe-2" not in listed and {"probe-1", "probe-extra-1"} <= listed
-    scheduler.delete_schedule(Name="probe-extra-1", GroupName=group)
+    result, _ = deployment.deploy()
+    assert [(c.kind, c.name, c.action, c.detail) for c in result.changed] == [
+        ("schedule", "probe-extra-1", Action.DELETE, UNDECLARED)
+    ]
+    listed = {s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]}
+    assert "probe-extra-1" not in listed and "probe-1" in listed
 
 
 def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:

@@ -1,0 +1,132 @@
+"""What a deploy of every workflow does with what the registry no longer declares (a workflow, a
+function, a route, a trigger): the environment's resources (tagged with its app and env, as
+`--destroy` finds them) that hold no data are removed, consumers first; those that hold data
+(tables, buckets, streams, topics, log groups, settings) are kept and named, with the command
+that deletes each.
+
+A `--workflow` deploy removes nothing: it does not say what the other workflows need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from infra import (
+    alarms,
+    api,
+    buckets,
+    functions,
+    iam,
+    logs,
+    parameters,
+    pipes,
+    schedules,
+    statemachines,
+    streams,
+    tables,
+    topics,
+)
+from infra.names import Names
+from infra.plan import Context
+from workflows.registry import ALERTS_TOPIC, Bucket, Stream, StreamTrigger, Table, Topic, Workflow
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The names of what `workflows` need, per kind."""
+
+    functions: set[str]
+    state_machines: set[str]
+    pipes: set[str]
+    alarms: set[str]
+    roles: set[str]
+    tables: set[str]
+    buckets: set[str]
+    streams: set[str]
+    topics: set[str]
+    log_groups: set[str]
+
+
+def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
+    env, workflows = names.env, list(workflows)
+    found = Declared(*(set() for _ in range(10)))
+    found.topics.add(env.resource_name(ALERTS_TOPIC))
+    if api.routes(workflows):
+        found.roles.add(env.resource_name("api"))
+    for wf in workflows:
+        found.state_machines.add(names.state_machine(wf))
+        found.alarms.add(env.resource_name(wf.name, "timed-out"))
+        found.roles.add(names.role(wf.name, "sfn"))
+        found.log_groups.add(names.state_machine_log_group(wf))
+        if schedules.schedules(wf):
+            found.roles.add(names.role(wf.name, "scheduler"))
+        for fn in wf.functions:
+            found.functions.add(names.function(wf, fn))
+            found.roles.add(names.function(wf, fn))  # each function's role is named after it
+            found.log_groups.add(names.function_log_group(wf, fn))
+        for trigger in wf.triggers:
+            if isinstance(trigger, StreamTrigger):
+                found.pipes.add(env.resource_name(wf.name, trigger.stream))
+                found.roles.add(names.role(wf.name, trigger.stream, "pipe"))
+        for logical, resource in wf.resources().items():
+            kinds = {Table: found.tables, Bucket: found.buckets, Stream: found.streams, Topic: found.topics}
+            if logical != ALERTS_TOPIC and type(resource) in kinds:
+                kinds[type(resource)].add(names.resource(wf, logical))
+    return found
+
+
+@dataclass(frozen=True)
+class Kept:
+    kind: str
+    name: str
+    command: str  # what deletes it, for the user to run if it is not wanted
+
+    def line(self) -> str:
+        return f"  kept             {self.kind:<14} {self.name} (no workflow declares it; delete it: {self.command})"
+
+
+def remove(ctx: Context, workflows: Iterable[Workflow]) -> list[Kept]:
+    """Remove (or plan to) what no workflow of `workflows` declares and holds no data, each after
+    what uses it: routes and schedules before the state machines and functions they start, a pipe
+    before its state machine, roles last. Say and return the data kept."""
+    workflows = list(workflows)
+    keep = declared(ctx.names, workflows)
+    api.remove_undeclared(ctx, workflows, keep.functions)
+    schedules.remove_undeclared(ctx, workflows)
+    pipes.remove_undeclared(ctx, keep.pipes)
+    alarms.remove_undeclared(ctx, keep.alarms)
+    statemachines.remove_undeclared(ctx, keep.state_machines)
+    functions.remove_undeclared(ctx, keep.functions)
+    iam.remove_undeclared(ctx, keep.roles)
+    kept = _data(ctx, workflows, keep)
+    for item in kept:
+        ctx.say(item.line())
+    return kept
+
+
+def _data(ctx: Context, workflows: list[Workflow], keep: Declared) -> list[Kept]:
+    aws, names = parameters.aws_cli(ctx.env), ctx.names
+    return [
+        *(
+            Kept("table", n, f"{aws} dynamodb delete-table --table-name {n}")
+            for n in tables.undeclared(ctx, keep.tables)
+        ),
+        *(Kept("bucket", n, f"{aws} s3 rb s3://{n} --force") for n in buckets.undeclared(ctx, keep.buckets)),
+        *(
+            Kept("stream", n, f"{aws} kinesis delete-stream --stream-name {n} --enforce-consumer-deletion")
+            for n in streams.undeclared(ctx, keep.streams)
+        ),
+        *(
+            Kept("topic", n, f"{aws} sns delete-topic --topic-arn {names.arn('sns', n)}")
+            for n in topics.undeclared(ctx, keep.topics)
+        ),
+        *(
+            Kept("log group", n, f"{aws} logs delete-log-group --log-group-name {n}")
+            for n in logs.undeclared(ctx, keep.log_groups)
+        ),
+        *(
+            Kept("parameter", n, parameters.delete_command(ctx.env, n))
+            for n in parameters.undeclared(ctx, workflows)
+        ),
+    ]

@@ -1,0 +1,273 @@
+"""A deploy of every workflow removes what the registry no longer declares (the probe workflow
+here, which the registry never had), but for data, which it names; a deploy of some workflows
+removes nothing. Resources of another environment or app whose names start with this one's stay.
+
+The tests share one deployment and run in file order: each starts from what the previous left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import types
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import deploy
+import infra
+from infra.plan import UNDECLARED, Action, Change
+from tests.deploy.conftest import Deployment
+
+ENVIRONMENT = "utest"
+ACCOUNT = "123456789012"
+PROBE = "pyflows-utest-probe"
+REMOVED = {
+    ("route", "POST /probe"),
+    ("schedule", "probe-1"),
+    ("pipe", f"{PROBE}-events"),
+    ("alarm", f"{PROBE}-timed-out"),
+    ("state machine", PROBE),
+    ("function", f"{PROBE}-draw"),
+    ("role", f"{PROBE}-draw"),
+    ("role", f"{PROBE}-sfn"),
+    ("role", f"{PROBE}-scheduler"),
+    ("role", f"{PROBE}-events-pipe"),
+    ("role", "pyflows-utest-api"),  # the probe's was the only route that starts a workflow
+}
+KEPT = {
+    ("table", f"{PROBE}-items"),
+    ("bucket", f"{PROBE}-archive"),
+    ("stream", f"{PROBE}-events"),
+    ("topic", f"{PROBE}-news"),
+    ("log group", f"/aws/lambda/{PROBE}-draw"),
+    ("log group", f"/aws/vendedlogs/states/{PROBE}"),
+}
+# Named like this environment's resources, not tagged as them: another environment's
+# (pyflows-utest-eu-...), another app's (app pyflows-utest, env x) and one made by hand, untagged.
+OTHER_ENV = {"app": "pyflows", "env": "utest-eu"}
+OTHER_APP = {"app": "pyflows-utest", "env": "x"}
+
+
+def _zip() -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return data.getvalue()
+
+
+@pytest.fixture(scope="module")
+def strangers(deployment: Deployment) -> Iterator[dict[str, str]]:
+    """Resources of other environments and apps, named with this environment's prefix: kind -> name."""
+    lam, sfn, iam = deployment.client("lambda"), deployment.client("stepfunctions"), deployment.client("iam")
+    role = f"arn:aws:iam::{ACCOUNT}:role/pyflows-utest-lottery-draw-winners"
+    code = {"Runtime": "python3.11", "Handler": "index.handler", "Role": role, "Code": {"ZipFile": _zip()}}
+    lam.create_function(FunctionName="pyflows-utest-eu-gone", Tags=OTHER_ENV, **code)
+    lam.create_function(FunctionName="pyflows-utest-by-hand", **code)
+    sfn.create_state_machine(
+        name="pyflows-utest-x-gone",
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/pyflows-utest-lottery-sfn",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        tags=[{"key": k, "value": v} for k, v in OTHER_APP.items()],
+    )
+    trust = {"Version": "2012-10-17", "Statement": []}
+    iam.create_role(
+        RoleName="pyflows-utest-eu-gone",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[{"Key": k, "Value": v} for k, v in OTHER_ENV.items()],
+    )
+    deployment.client("cloudwatch").put_metric_alarm(
+        AlarmName="pyflows-utest-eu-gone-timed-out",
+        Namespace="AWS/States",
+        MetricName="ExecutionsTimedOut",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Tags=[{"Key": k, "Value": v} for k, v in OTHER_ENV.items()],
+    )
+    deployment.client("dynamodb").create_table(
+        TableName="pyflows-utest-x-kept",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        Tags=[{"Key": k, "Value": v} for k, v in OTHER_APP.items()],
+    )
+    yield {
+        "function": "pyflows-utest-eu-gone",
+        "untagged function": "pyflows-utest-by-hand",
+        "state machine": "pyflows-utest-x-gone",
+        "role": "pyflows-utest-eu-gone",
+        "alarm": "pyflows-utest-eu-gone-timed-out",
+        "table": "pyflows-utest-x-kept",
+    }
+    infra.destroy(deployment.env, out=lambda line: None)
+    for name in ("pyflows-utest-eu-gone", "pyflows-utest-by-hand"):
+        lam.delete_function(FunctionName=name)
+    sfn.delete_state_machine(
+        stateMachineArn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:pyflows-utest-x-gone"
+    )
+    iam.delete_role(RoleName="pyflows-utest-eu-gone")
+    deployment.client("cloudwatch").delete_alarms(AlarmNames=["pyflows-utest-eu-gone-timed-out"])
+    deployment.client("dynamodb").delete_table(TableName="pyflows-utest-x-kept")
+
+
+def exists(deployment: Deployment, kind: str, name: str) -> bool:
+    """Whether the resource is there, asked of its service."""
+    arn = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{name}"
+    calls: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "function": ("lambda", "get_function", {"FunctionName": name}),
+        "untagged function": ("lambda", "get_function", {"FunctionName": name}),
+        "state machine": ("stepfunctions", "describe_state_machine", {"stateMachineArn": arn}),
+        "pipe": ("pipes", "describe_pipe", {"Name": name}),
+        "role": ("iam", "get_role", {"RoleName": name}),
+        "schedule": ("scheduler", "get_schedule", {"Name": name, "GroupName": "pyflows-utest-schedules"}),
+        "table": ("dynamodb", "describe_table", {"TableName": name}),
+        "bucket": ("s3", "head_bucket", {"Bucket": name}),
+        "stream": ("kinesis", "describe_stream_summary", {"StreamName": name}),
+        "topic": ("sns", "get_topic_attributes", {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:{name}"}),
+    }
+    if kind == "alarm":
+        return bool(deployment.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"])
+    if kind == "route":
+        return name in _routes(deployment)
+    if kind == "log group":
+        groups = deployment.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        return any(g["logGroupName"] == name for g in groups)
+    service, operation, kwargs = calls[kind]
+    try:
+        found = getattr(deployment.client(service), operation)(**kwargs)
+    except Exception as error:
+        if "NotFound" in type(error).__name__ or "DoesNotExist" in type(error).__name__:
+            return False
+        if "NoSuchEntity" in type(error).__name__ or "404" in str(error):
+            return False
+        raise
+    return kind != "state machine" or found.get("status") != "DELETING"
+
+
+def _api_id(deployment: Deployment) -> str:
+    api = deployment.client("apigatewayv2")
+    return str(next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == "pyflows-utest-api"))
+
+
+def _routes(deployment: Deployment) -> set[str]:
+    api = deployment.client("apigatewayv2")
+    return {r["RouteKey"] for r in api.get_routes(ApiId=_api_id(deployment))["Items"]}
+
+
+def removals(changes: list[Change]) -> set[tuple[str, str]]:
+    assert all(c.action is Action.DELETE and c.detail == UNDECLARED for c in changes), changes
+    return {(c.kind, c.name) for c in changes}
+
+
+def deploy_registry(deployment: Deployment, **kwargs: Any) -> tuple[infra.Result, str]:
+    """Deploy as `python deploy.py` does: the registry, which has no probe."""
+    lines: list[str] = []
+    result = infra.deploy(deployment.env, out=lines.append, **kwargs)
+    return result, "\n".join(lines)
+
+
+def test_the_plan_lists_what_no_workflow_declares_and_changes_nothing(
+    deployment: Deployment, strangers: dict[str, str]
+) -> None:
+    result, output = deploy_registry(deployment, plan=True)
+    assert removals(result.changed) == REMOVED
+    assert {(k.kind, k.name) for k in result.kept} == KEPT
+    assert f"would delete     function       {PROBE}-draw (no workflow declares it)" in output
+    assert (
+        f"kept             table          {PROBE}-items (no workflow declares it; delete it: "
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region us-east-1 --endpoint-url "
+        f"{deployment.env.endpoint} dynamodb delete-table --table-name {PROBE}-items)"
+    ) in output
+    assert "python deploy.py --env utest --destroy deletes the whole environment" in output
+    assert all(exists(deployment, kind, name) for kind, name in REMOVED | KEPT)
+    assert all(exists(deployment, kind, name) for kind, name in strangers.items())
+
+
+def test_a_deploy_of_some_workflows_removes_nothing(deployment: Deployment) -> None:
+    result, output = deploy_registry(deployment, only=["lottery"])
+    assert result.changed == [] and result.kept == []
+    assert "kept" not in output
+    assert all(exists(deployment, kind, name) for kind, name in REMOVED)
+
+
+def test_prod_shows_what_the_deploy_deletes_before_asking(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(infra, "load", lambda name: dataclasses.replace(deployment.env, confirm=True))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "no")
+    assert deploy.main(["--env", "prod"]) == 1
+    assert asked == [
+        f"Deploy to utest? It deletes {len(REMOVED)} resource(s) no workflow declares (listed above). "
+        "Type 'yes' to go on: "
+    ]
+    assert f"would delete     state machine  {PROBE} (no workflow declares it)" in capsys.readouterr().out
+    # a --workflow deploy removes nothing: there is nothing to show
+    assert deploy.main(["--env", "prod", "--workflow", "lottery"]) == 1
+    assert asked[-1] == "Deploy to utest? Type 'yes' to go on: "
+    assert "would delete" not in capsys.readouterr().out
+    assert all(exists(deployment, kind, name) for kind, name in REMOVED)
+
+
+def test_the_deploy_removes_them_consumers_first_and_keeps_the_data(
+    deployment: Deployment, strangers: dict[str, str]
+) -> None:
+    result, output = deploy_registry(deployment)
+    assert removals(result.changed) == REMOVED
+    order = [(c.kind, c.name) for c in result.changed]
+
+    def at(kind: str, name: str) -> int:
+        return order.index((kind, name))
+
+    machine = at("state machine", PROBE)
+    assert at("route", "POST /probe") < machine and at("schedule", "probe-1") < machine
+    assert at("pipe", f"{PROBE}-events") < machine < at("role", f"{PROBE}-sfn")
+    assert at("function", f"{PROBE}-draw") < at("role", f"{PROBE}-draw")
+    assert at("pipe", f"{PROBE}-events") < at("role", f"{PROBE}-events-pipe")
+    assert not any(exists(deployment, kind, name) for kind, name in REMOVED)
+    assert {(k.kind, k.name) for k in result.kept} == KEPT
+    assert all(exists(deployment, kind, name) for kind, name in KEPT)
+    assert f"kept             bucket         {PROBE}-archive" in output
+    assert f"s3 rb s3://{PROBE}-archive --force" in output
+    assert all(exists(deployment, kind, name) for kind, name in strangers.items())
+    # nothing left to remove: a deploy again changes nothing, and names the data still kept
+    again, output = deploy_registry(deployment)
+    assert again.changed == []
+    assert {(k.kind, k.name) for k in again.kept} == KEPT and "No changes" in output
+
+
+def test_a_route_dropped_from_a_workflow_goes_and_its_function_may_no_longer_be_invoked_by_it(
+    deployment: Deployment,
+) -> None:
+    ranking = next(wf for wf in deployment.workflows if wf.name == "ticket-ranking")
+    function = "pyflows-utest-ticket-ranking-api-search"
+    sid = f"api-{_api_id(deployment)}-GET-tickets-search"
+    dropped = [dataclasses.replace(wf, routes=()) if wf is ranking else wf for wf in deployment.workflows]
+    lam = deployment.client("lambda")
+    assert "GET /tickets/search" in _routes(deployment)
+    result = infra.deploy(deployment.env, workflows=dropped[:-1], complete=True, out=lambda line: None)
+    assert removals(result.changed) == {("route", "GET /tickets/search"), ("permission", sid)}
+    assert "GET /tickets/search" not in _routes(deployment)
+    assert exists(deployment, "function", function)
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=function, Qualifier="utest")["Policy"])
+    except lam.exceptions.ResourceNotFoundException:  # its only statement was that one
+        policy = {"Statement": []}
+    assert sid not in {s["Sid"] for s in policy["Statement"]}
+
+
+def test_a_workflow_declared_again_is_made_again_with_its_data(deployment: Deployment) -> None:
+    result, _ = deployment.deploy()
+    assert {c.action for c in result.changed} == {Action.CREATE}
+    made = {(c.kind, c.name) for c in result.changed}
+    assert made >= REMOVED
+    assert ("route", "GET /tickets/search") in made
+    assert not made & KEPT  # the tables and the rest were kept: nothing to make
+    assert deployment.deploy()[0].changed == []
