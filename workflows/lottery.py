@@ -2,6 +2,7 @@
 
     Validate Request -> Draw Winners -> Check Past Winners -> Choice
         all new winners       -> Record Winners -> Notify Winners (SNS publish) -> Draw Complete
+                                 (not announced -> Not Announced -> Alert Failure -> Failed)
         past winner, attempts left -> Count Redraw -> Draw Winners
         past winner, no attempts   -> Redraw Limit Reached -> Alert Failure -> Failed
 
@@ -20,7 +21,7 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.lottery.schemas import DRAW_REQUEST
 from workflows import asl
-from workflows.policies import alert_and_fail, catch_to, lambda_task, sns_publish
+from workflows.policies import ERROR_PATH, alert_and_fail, catch_to, lambda_task, sns_publish
 from workflows.registry import Access, Function, Index, Table, Topic, Workflow
 
 MAX_REDRAWS = 5
@@ -94,6 +95,18 @@ def build() -> dict[str, Any]:
         {"Subject": "Lottery winners", "Message.$": "$.check.message"},
         result_path="$.announcement",
     )
+    # a failed announcement leaves the draw recorded: the alert says to announce it, since starting
+    # afresh would draw (and announce) others, and a redrive would only run Failed again
+    not_announced = asl.Pass(
+        "Not Announced",
+        parameters={
+            "Error.$": "$.error.Error",
+            "Cause.$": "States.Format('Draw {} is recorded, but its winners were not told ({}): announce "
+            "it by hand, do not start it afresh, which would draw others. The announcement: {}', "
+            "$$.Execution.Name, $.error.Cause, $.check.message)",
+        },
+        result_path="$.error",
+    )
 
     complete = asl.Pass(
         "Draw Complete",
@@ -114,8 +127,10 @@ def build() -> dict[str, Any]:
     )
     is_new.default_choice(count_redraw)
 
-    for state in (validate, draw, check, record, notify):
+    for state in (validate, draw, check, record):
         catch_to(state, alert)
+    notify.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=not_announced, result_path=ERROR_PATH))
+    not_announced.next(alert)
     limit_reached.next(alert)
     count_redraw.next(draw)
     record.next(notify)

@@ -434,10 +434,10 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
         "Alert Failure",
         "Failed",
         "Count Redraw",
-        "Failed Without Alert",
+        "Not Announced",
     ]
     page.keyboard.press("Enter")
-    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Failed Without Alert")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Not Announced")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press(" ")
     sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Count Redraw")

@@ -62,5 +62,5 @@ def test_a_retried_task_and_a_running_state(
     assert states["Check Past Winners"]["status"] == "succeeded"
     assert states["Check Past Winners"]["durationMs"] >= 2000
     assert states["Record Winners"]["status"] == states["Notify Winners"]["status"] == "succeeded"
-    for name in ("Count Redraw", "Redraw Limit Reached", "Alert Failure", "Failed", "Failed Without Alert"):
+    for name in ("Count Redraw", "Redraw Limit Reached", "Not Announced", "Alert Failure", "Failed"):
         assert states[name]["status"] == "not_reached", name

@@ -257,10 +257,15 @@ def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deploye
 
     assert run.status == "FAILED" and run.error == "SNS.AuthorizationErrorException"
     assert f"not authorized to perform: SNS:Publish on resource: {topic}" in str(run.cause)
-    assert run.states == [*DRAW, "Record Winners", "Notify Winners", *ALERT]
-    assert len(alerts.messages()) == 1
-    # the draw stands, recorded; the alert is how its winners get told
-    assert sorted(winners_table(lottery).values()) == [run.arn.rsplit(":", 1)[1]] * 2
+    assert run.states == [*DRAW, "Record Winners", "Notify Winners", "Not Announced", *ALERT]
+    # the draw stands, recorded: the alert says to announce it, not to draw others
+    name = run.arn.rsplit(":", 1)[1]
+    assert sorted(winners_table(lottery).values()) == [name] * 2
+    assert str(run.cause).startswith(f"Draw {name} is recorded, but its winners were not told (")
+    assert "announce it by hand, do not start it afresh, which would draw others" in str(run.cause)
+    assert "The announcement: Congrats! [" in str(run.cause)
+    [alert] = alerts.messages()
+    assert "announce it by hand" in alert
 
 
 # Paths that need AWS itself to misbehave (SNS failing), or draws racing without end, are forced
