@@ -72,6 +72,11 @@ def handler_problem(handler: str, root: Path = ROOT) -> str | None:
     module, _, function = handler.rpartition(".")
     if not module:
         return f"handler {handler!r}: not <module>.<function>"
+    parts = module.split(".")
+    # Packaging takes each parent package's __init__.py too, and refuses a folder without one.
+    for parent in (".".join(parts[:i]) for i in range(1, len(parts))):
+        if module_path(parent, root) is None:
+            return module_missing(parent, root)
     path = module_path(module, root)
     if path is None:
         return module_missing(module, root)

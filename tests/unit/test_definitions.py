@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from console import validation
-from workflows import WORKFLOWS, definitions
+from workflows import WORKFLOWS, definitions, handlers
 from workflows.lottery import WORKFLOW as LOTTERY
 from workflows.registry import Access
 
@@ -50,6 +51,22 @@ def test_a_handler_lambda_would_not_find_is_named_by_check(handler: str, problem
     found = definitions.check(dataclasses.replace(LOTTERY, functions=functions))
     assert len(found) == 1, found
     assert found[0].startswith("lottery: function record-winners: ") and problem in found[0]
+
+
+def test_a_handler_in_a_folder_without_init_is_named_by_check_as_deploy_refuses_it(tmp_path: Path) -> None:
+    """Packaging takes each parent package's __init__.py and refuses a folder without one:
+    check says so before the deploy does."""
+    (tmp_path / "tasks" / "newflow").mkdir(parents=True)
+    (tmp_path / "tasks" / "__init__.py").write_text("")
+    (tmp_path / "tasks" / "newflow" / "start.py").write_text(
+        "def handler(event, context):\n    return event\n"
+    )
+    assert handlers.handler_problem("tasks.newflow.start.handler", tmp_path) == (
+        "handler module tasks.newflow: tasks/newflow/ has no __init__.py "
+        "(every folder of tasks/ is a package, which Lambda imports)"
+    )
+    (tmp_path / "tasks" / "newflow" / "__init__.py").write_text("")
+    assert handlers.handler_problem("tasks.newflow.start.handler", tmp_path) is None
 
 
 def test_a_workflow_module_that_workflows_does_not_list_is_named() -> None:

@@ -41,12 +41,16 @@ def test_no_retrier_retries_business_errors() -> None:
 
 
 def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
+    """Notify Winners' error goes through Not Announced, which says the draw is recorded."""
     for name, state in DEFINITION["States"].items():
         if state["Type"] in ("Task", "Parallel") and name != "Alert Failure":
+            caught_by = "Not Announced" if name == "Notify Winners" else "Alert Failure"
             assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Alert Failure"}
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": caught_by}
             ]
+    assert DEFINITION["States"]["Not Announced"]["Next"] == "Alert Failure"
     assert DEFINITION["States"]["Alert Failure"]["Next"] == "Failed"
+    assert DEFINITION["States"]["Alert Failure"]["Catch"][0]["Next"] == policies.UNALERTED
     assert DEFINITION["States"]["Failed"] == {
         "Type": "Fail",
         "Comment": "Ends the execution with the caught error",
