@@ -21,13 +21,13 @@ from typing import Any
 from tasks.shared import clients
 
 CLAIM_LEASE = timedelta(hours=1)
-NOT_ANOTHER_DRAWS = (
-    "attribute_not_exists(employee_id) OR draw_id = :draw"
-    " OR (attribute_not_exists(won_at) AND claimed_at < :lapsed)"
-)
-# an item that keeps its employee from winning: a win, a claim still in its lease, or an item of
-# no known kind (written by hand, or by an older version)
-TAKEN = "attribute_exists(won_at) OR attribute_not_exists(claimed_at) OR claimed_at >= :lapsed"
+# a claim never confirmed, made before :lapsed (a claimed_at that is not a string compares false)
+LAPSED = "attribute_not_exists(won_at) AND claimed_at < :lapsed"
+NOT_ANOTHER_DRAWS = f"attribute_not_exists(employee_id) OR draw_id = :draw OR ({LAPSED})"
+# an item that keeps its employee from winning: any but a lapsed claim (a win, a claim in its
+# lease, an item of no known kind, written by hand or by an older version). Exactly what the
+# claim's condition refuses to another draw, so a draw never picks whom it cannot claim.
+TAKEN = f"NOT ({LAPSED})"
 
 
 def lapsed(now: datetime) -> str:
