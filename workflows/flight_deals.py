@@ -68,8 +68,10 @@ def failure_path() -> asl.Task:
         },
         comment="The batch is only in the stream now: redrive it from there",
     )
+    # Not $.alert_error: that says the failure's own alert was not sent, which Alert Sent? reads;
+    # this one only tells of the parking
     park_failed.add_catch(
-        asl.Catch(error_equals=["States.ALL"], next_step=ended, result_path="$.alert_error")
+        asl.Catch(error_equals=["States.ALL"], next_step=ended, result_path="$.error.parking_alert")
     )
     park_failed.next(ended)
     park.add_catch(

@@ -479,8 +479,14 @@ MOCKS = {
         "pyflows-local-flight-deals": {
             "TestCases": {
                 "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
+                "ParkingNotAlerted": {
+                    "Decode Batch": "Broken",
+                    "Park Batch": "LambdaFlakyThenBroken",
+                    "Alert Parking Failed": "SnsDown",
+                },
                 "NothingWorks": {
                     "Decode Batch": "Broken",
+                    "Alert Failure": "SnsDown",
                     "Park Batch": "LambdaFlakyThenBroken",
                     "Alert Parking Failed": "SnsDown",
                 },
@@ -530,14 +536,31 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) 
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
 
 
+def test_a_failure_alerted_whose_parking_alert_fails_is_not_said_unalerted(
+    mocked: Deployed, alerts: Inbox
+) -> None:
+    """The failure's own alert went out: only the parking's did not, which the cause must not
+    turn into 'the alert was not sent'."""
+    run = mocked.run(f"{WF}#ParkingNotAlerted", [{"data": "", "sequenceNumber": "1"}])
+
+    assert run.status == "FAILED" and run.error == "Broken" and run.cause == "decoder crashed"
+    assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed"]
+    [alert] = alerts.messages()
+    assert "failed with Broken: decoder crashed" in alert
+
+
 def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error(mocked: Deployed) -> None:
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
     assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed Without Alert"]
+    assert str(run.cause).startswith("decoder crashed (the alert was not sent: SNS.")
     errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
     assert errors == [
         "Broken",
+        "SNS.InternalErrorException",
+        "SNS.ThrottledException",
+        "SNS.AuthorizationErrorException",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",
         "S3Unavailable",
