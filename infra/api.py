@@ -289,7 +289,7 @@ def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: se
         uri = str(integration.get("IntegrationUri", "")).split(":")
         function = uri[6] if len(uri) > 6 and uri[5] == "function" else None
         if function in functions:
-            method, path = key.split(" ", 1)
+            method, _, path = key.partition(" ")  # "$default", added by hand, has no path
             sid = _sid(api_id, method, path)
             if sid in _sids(ctx, function) and ctx.change("permission", sid, Action.DELETE, UNDECLARED):
                 ctx.client("lambda").remove_permission(

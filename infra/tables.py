@@ -182,7 +182,10 @@ def undeclared(ctx: Context, keep: set[str]) -> list[str]:
 
 def _owned(ctx: Context, name: str) -> bool:
     dynamodb = ctx.client("dynamodb")
-    arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    try:
+        arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+    except dynamodb.exceptions.ResourceNotFoundException:  # deleted since it was listed
+        return False
     return owned(ctx.env, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])))
 
 

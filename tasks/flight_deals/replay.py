@@ -64,7 +64,7 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
             s3.delete_object(Bucket=bucket, Key=key)
             out(f"{key}: replayed, {run['output'].get('stored', '?')} records stored; no longer parked")
         else:
-            out(f"{key}: failed again ({run.get('error')}: {str(run.get('cause'))[:200]}); parked again")
+            out(f"{key}: failed again ({run.get('error')}: {str(run.get('cause'))[:200]}); still parked")
             failed += 1
     return failed
 

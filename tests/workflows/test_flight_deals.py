@@ -354,7 +354,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     )
     assert out[1:] == [
         f"1 batch(es) parked in {flights.resource(WF, 'batches')}",
-        f"{key}: failed again (RecordsNotStored: {parked['error']['Cause']}); parked again",
+        f"{key}: failed again (RecordsNotStored: {parked['error']['Cause']}); still parked",
         f"{key}: replayed, 20 records stored; no longer parked",
     ]
     assert len(alerts.messages()) == 1  # the replay that failed again alerted
