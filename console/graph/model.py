@@ -49,6 +49,7 @@ def _run_json(run: history.Run, now: datetime | None) -> dict[str, Any]:
         "error": run.error,
         "cause": run.cause,
         "retries": run.retries,
+        "mapItem": run.item,
     }
 
 

@@ -188,6 +188,7 @@ class Run:
     status: str = "running"
     error: str | None = None
     cause: str | None = None
+    item: str | None = None  # the Map item it ran in ("2", "2.0" in a nested Map), as places() says
 
     @property
     def retries(self) -> int:
@@ -218,6 +219,7 @@ def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str,
     order: list[Run] = []
     owner: dict[int, Run] = {}
     redriven_at = 0
+    where = places(events)
     for event in events:
         kind, details = event["type"], event_details(event)
         run: Run | None = None
@@ -226,6 +228,7 @@ def read(events: list[dict[str, Any]], types: dict[str, str], parents: dict[str,
             parent_name = parents.get(name)
             parent = _open_run(runs, parent_name) if parent_name else None
             run = Run(name, types.get(name, kind[: -len("StateEntered")]), event, parent)
+            run.item = where.get(event["id"], (None, None))[1]
             runs.setdefault(name, []).append(run)
             order.append(run)
         elif kind.endswith("StateExited"):

@@ -507,7 +507,8 @@ function statePanel(state) {
     h("h3", {}, "Input"), h("div", { "data-testid": "state-input" }, jsonBlock(state.input)),
     h("h3", {}, "Output"), h("div", { "data-testid": "state-output" }, jsonBlock(state.output)),
     state.runs > 1 && state.history ? [h("h3", {}, "Runs"), h("table", { class: "data runs" },
-      h("tbody", {}, state.history.map((run, i) => h("tr", {}, h("td", {}, `#${i + 1}`), h("td", {}, statusBadge(run.status)),
+      // a Map's runs by their item, numbered from 0 as the history numbers them
+      h("tbody", {}, state.history.map((run, i) => h("tr", {}, h("td", {}, run.mapItem != null ? `item ${run.mapItem}` : `#${i + 1}`), h("td", {}, statusBadge(run.status)),
         h("td", {}, duration(run.durationMs)), h("td", {}, run.error || "")))))] : null);
 }
 

@@ -518,6 +518,11 @@ def test_the_event_history_says_which_map_item_each_event_is_in(
     sync_api.expect(
         page.locator("[data-testid=events] tr[data-type=MapStateExited] [data-testid=map-item]")
     ).to_have_count(0)
+    # the state's runs are named by their items, as the rows are
+    rows.filter(has_text="PassStateEntered").filter(has_text="Look #0").locator("a").click()
+    named = page.locator("[data-testid=state-details] table.runs td:first-child")
+    sync_api.expect(named).to_have_count(3)
+    assert sorted(named.all_inner_texts()) == ["item 0", "item 1", "item 2"]
 
 
 def test_the_breadcrumb_goes_back_to_the_filtered_list(

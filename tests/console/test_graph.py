@@ -394,6 +394,7 @@ def test_interleaved_map_items_each_keep_their_own_input_output_and_duration() -
     graph = build(DEFINITION, {"status": "RUNNING"}, h.events)
     item = graph["states"]["Item"]
     runs = {run["input"]["item"]: run for run in item["history"]}
+    assert (runs[0]["mapItem"], runs[1]["mapItem"]) == ("0", "1")  # the console names each run by it
     assert runs[0]["output"] == {"item": 0, "missing": True}
     assert (runs[0]["status"], runs[0]["error"]) == ("caught", "Unavailable")
     assert runs[1]["output"] == {"item": 1}
