@@ -38,7 +38,9 @@ FUTILE_REDRIVE_EXIT = 3
 
 
 def _only_fails_again(fail_state: str) -> str:
-    return f"it would only run {fail_state} again: start it afresh once the cause is fixed"
+    # what to do instead is the cause's to say: most often start afresh, but not always (a
+    # lottery draw recorded and not announced is announced by hand)
+    return f"it would only run {fail_state} again, and fail as this run did"
 
 
 class FutileRedrive(Conflict):

@@ -604,7 +604,7 @@ async function executionView(arn, params) {
     // redriveStatus says (an Express execution never redrives); without it, the status does
     // A Catch led it to its Fail state, where a redrive restarts: it would only fail again.
     const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;
-    const futile = rerunsOnly ? `A redrive would only run ${rerunsOnly} again: start it afresh once the cause is fixed.` : null;
+    const futile = rerunsOnly ? `A redrive would only run ${rerunsOnly} again, and fail as this run did.` : null;
     const redrivable = e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status);
     if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?") }, "Redrive"));
     if (e.workflow && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));

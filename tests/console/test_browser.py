@@ -473,7 +473,7 @@ def test_a_run_that_ended_in_its_fail_state_says_a_redrive_would_fail_again_and_
     execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 94})  # fails
     page.goto(f"{console_url}#/executions/{execution['executionArn']}")
     sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_text(
-        "A redrive would only run Failed again: start it afresh once the cause is fixed.", timeout=TIMEOUT
+        "A redrive would only run Failed again, and fail as this run did.", timeout=TIMEOUT
     )
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))

@@ -157,7 +157,7 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     failed = next(line for line in out.splitlines() if "LambdaFunctionFailed" in line or "TaskFailed" in line)
     assert "NotEnoughEligibleEmployees: 99 winners requested but only" in failed
     # caught, alerted and ended in Failed: a redrive restarts there, which describe says
-    only_failed = "possible, but it would only run Failed again: start it afresh once the cause is fixed"
+    only_failed = "possible, but it would only run Failed again, and fail as this run did"
     assert lines["redrive"] == only_failed
     code, out, _ = run(capsys, "graph", name, "--json")  # the console warns from the same rule
     assert json.loads(out)["execution"]["redriveRerunsOnly"] == "Failed"
@@ -165,7 +165,7 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     code, out, err = run(capsys, "redrive", name, "--wait")
     assert (code, out) == (3, "")
     assert err == (
-        "error: not redriven: it would only run Failed again: start it afresh once the cause is fixed"
+        "error: not redriven: it would only run Failed again, and fail as this run did"
         " (--force redrives it anyway)\n"
     )
     code, out, _ = run(capsys, "redrive", name, "--json")
