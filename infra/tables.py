@@ -30,6 +30,13 @@ def _index(index: Index) -> dict[str, Any]:
     }
 
 
+# DynamoDB takes one TTL change per table and hour, refusing another (ValidationException) while
+# the last one is ENABLING or DISABLING, and enables TTL on one attribute only, refusing another
+# while it is on ("TimeToLive is active on a different AttributeName"): a renamed attribute takes
+# two deploys an hour apart, the first turning the old one off.
+TTL_SETTLING = frozenset(("ENABLING", "DISABLING"))
+
+
 def ensure(ctx: Context, table: Table, name: str) -> None:
     dynamodb = ctx.client("dynamodb")
     try:
@@ -63,7 +70,15 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     ttl_status = ttl.get("TimeToLiveStatus")
     live_ttl = ttl.get("AttributeName") if ttl_status in ("ENABLED", "ENABLING") else None
-    drift += [] if live_ttl == table.ttl_attribute else ["time to live"]
+    ttl_drift = live_ttl != table.ttl_attribute
+    if ttl_drift and ttl_status in TTL_SETTLING:  # no change DynamoDB would take now: said, not counted
+        wanted = f"on for {table.ttl_attribute}" if table.ttl_attribute else "off"
+        ctx.say(
+            f"    {name}: time to live is still {ttl_status.lower()} (DynamoDB takes one change an "
+            f"hour): deploy again in an hour to turn it {wanted}"
+        )
+        ttl_drift = False
+    drift += ["time to live"] if ttl_drift else []
     if not drift:
         ctx.same("table", name)
         return
@@ -81,9 +96,8 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
         table,
         name,
         pitr=not pitr,
-        ttl=live_ttl != table.ttl_attribute,
+        ttl=ttl_drift,
         live_ttl=live_ttl,
-        ttl_status=ttl_status,
     )
 
 
@@ -110,13 +124,6 @@ def _create(ctx: Context, table: Table, name: str) -> None:
     _settings(ctx, table, name, pitr=True, ttl=table.ttl_attribute is not None)
 
 
-# DynamoDB takes one TTL change per table and hour, refusing another (ValidationException) while
-# the last one is ENABLING or DISABLING, and enables TTL on one attribute only, refusing another
-# while it is on ("TimeToLive is active on a different AttributeName"): a renamed attribute takes
-# two deploys an hour apart, the first turning the old one off.
-TTL_SETTLING = frozenset(("ENABLING", "DISABLING"))
-
-
 def _settings(
     ctx: Context,
     table: Table,
@@ -125,7 +132,6 @@ def _settings(
     pitr: bool,
     ttl: bool,
     live_ttl: str | None = None,
-    ttl_status: str | None = None,
 ) -> None:
     dynamodb = ctx.client("dynamodb")
     if pitr:
@@ -138,18 +144,11 @@ def _settings(
         )
     if not ttl:
         return
-    wanted = f"on for {table.ttl_attribute}" if table.ttl_attribute else "off"
-    if ttl_status in TTL_SETTLING:
-        ctx.say(
-            f"    {name}: time to live is still {ttl_status.lower()} (DynamoDB takes one change an "
-            f"hour): deploy again in an hour to turn it {wanted}"
-        )
-        return
     if table.ttl_attribute and live_ttl:
         spec = {"Enabled": False, "AttributeName": live_ttl}
         ctx.say(
             f"    {name}: time to live turned off for {live_ttl}; deploy again in an hour to turn it "
-            f"{wanted} (DynamoDB takes one change an hour, on one attribute)"
+            f"on for {table.ttl_attribute} (DynamoDB takes one change an hour, on one attribute)"
         )
     elif table.ttl_attribute:
         spec = {"Enabled": True, "AttributeName": table.ttl_attribute}

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from infra import functions, packaging, schedules, statemachines, streams, tables
-from infra.plan import Context
+from infra.plan import Action, Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, WaitTimeout, retry, until
 from tests.deploy.stubs import client_for, stubbed
 from workflows import WORKFLOWS
@@ -450,3 +450,4 @@ def test_a_ttl_change_still_settling_is_not_made_again_within_the_hour(
         tables.ensure(ctx, table, name)
         stubber.assert_no_pending_responses()
     assert any(f"time to live is still {status.lower()}" in line for line in said)
+    assert [(c.kind, c.action) for c in ctx.changes] == [("table", Action.UNCHANGED)]  # nothing to do now
