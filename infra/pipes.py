@@ -7,7 +7,7 @@ from typing import Any
 
 from infra import iam
 from infra.plan import UNDECLARED, Action, Context, owned
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until, until_gone
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, live, retry, until, until_gone
 from workflows.registry import StreamTrigger, Workflow
 
 # Pipes applies a create or an update after its call has answered: the pipe is CREATING or
@@ -61,16 +61,16 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
             sleep=ctx.sleep,
         )
 
-    try:
-        current = pipes.describe_pipe(Name=name)
-    except pipes.exceptions.NotFoundException:
-        current = None
-    if current is not None and current.get("CurrentState") == "DELETING":
-        # Deleted moments ago (a --destroy): Pipes refuses a new pipe of its name until it is gone,
-        # and comparing it as a live one would update a pipe that is going away.
-        if ctx.apply:
-            _wait_deleted(ctx, name)
-        current = None
+    # one still DELETING counts as none: Pipes refuses a new pipe of its name until it is gone, and
+    # comparing it as a live one would update a pipe that is going away
+    current = live(
+        lambda: pipes.describe_pipe(Name=name),
+        pipes.exceptions.NotFoundException,
+        lambda found: found.get("CurrentState") == "DELETING",
+        f"pipe {name}",
+        apply=ctx.apply,
+        sleep=ctx.sleep,
+    )
     if current is None:
         if ctx.change("pipe", name, Action.CREATE, f"{trigger.stream} -> {names.state_machine(wf)}"):
             _apply(ctx, name, create)
@@ -135,11 +135,6 @@ def _apply(ctx: Context, name: str, write: Callable[[], None]) -> None:
 def _delete(ctx: Context, name: str) -> None:
     pipes = ctx.client("pipes")
     pipes.delete_pipe(Name=name)
-    _wait_deleted(ctx, name)
-
-
-def _wait_deleted(ctx: Context, name: str) -> None:
-    pipes = ctx.client("pipes")
     until_gone(
         lambda: pipes.describe_pipe(Name=name),
         pipes.exceptions.NotFoundException,

@@ -8,7 +8,7 @@ from typing import Any
 from infra.environments import ConfigError
 from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
-from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until_gone
+from infra.waits import IN_PROGRESS, ROLE_NOT_READY, live, retry
 from workflows import definitions
 from workflows.definitions import TOKEN
 from workflows.registry import Workflow
@@ -103,21 +103,15 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
         "loggingConfiguration": logging_config(names, wf),
         "tracingConfiguration": {"enabled": True},
     }
-    try:
-        current = sfn.describe_state_machine(stateMachineArn=arn)
-    except sfn.exceptions.StateMachineDoesNotExist:
-        current = None
-    if current is not None and current.get("status") == "DELETING":
-        # Deleted moments ago (a --destroy): AWS deletes a state machine in the background, answers
-        # for it meanwhile and refuses to create one of its name (StateMachineDeleting).
-        if ctx.apply:
-            until_gone(
-                lambda: sfn.describe_state_machine(stateMachineArn=arn),
-                sfn.exceptions.StateMachineDoesNotExist,
-                f"state machine {name} deleted",
-                sleep=ctx.sleep,
-            )
-        current = None
+    # one still DELETING (StateMachineDeleting refuses a new one of its name) counts as none
+    current = live(
+        lambda: sfn.describe_state_machine(stateMachineArn=arn),
+        sfn.exceptions.StateMachineDoesNotExist,
+        lambda found: found.get("status") == "DELETING",
+        f"state machine {name}",
+        apply=ctx.apply,
+        sleep=ctx.sleep,
+    )
     if current is None:
         if ctx.change("state machine", name, Action.CREATE, str(wf.type.value)):
             retry(

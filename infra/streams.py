@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from infra.plan import Action, Context, owned, tag_dict
-from infra.waits import until, until_gone
+from infra.waits import live, until
 from workflows.registry import Stream
 
 
 def ensure(ctx: Context, stream: Stream, name: str) -> None:
     kinesis = ctx.client("kinesis")
-    try:
-        current = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
-    except kinesis.exceptions.ResourceNotFoundException:
-        current = None
-    if current is not None and current.get("StreamStatus") == "DELETING":
-        # Deleted moments ago (a --destroy): Kinesis refuses a new stream of its name until it is gone.
-        if ctx.apply:
-            until_gone(
-                lambda: kinesis.describe_stream_summary(StreamName=name),
-                kinesis.exceptions.ResourceNotFoundException,
-                f"stream {name} deleted",
-                sleep=ctx.sleep,
-            )
-        current = None
+    # one still DELETING (Kinesis refuses a new stream of its name until it is gone) counts as none
+    current = live(
+        lambda: kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"],
+        kinesis.exceptions.ResourceNotFoundException,
+        lambda found: found.get("StreamStatus") == "DELETING",
+        f"stream {name}",
+        apply=ctx.apply,
+        sleep=ctx.sleep,
+    )
     if current is None:
         if ctx.change("stream", name, Action.CREATE, f"{stream.shards} shard(s)"):
             kinesis.create_stream(StreamName=name, ShardCount=stream.shards)

@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.environments import ConfigError
 from infra.plan import Action, Context, owned, tag_dict, tag_list
-from infra.waits import BACKUPS_NOT_READY, retry, until, until_gone
+from infra.waits import BACKUPS_NOT_READY, live, retry, until
 from workflows.registry import Index, Table
 
 
@@ -39,21 +39,16 @@ TTL_SETTLING = frozenset(("ENABLING", "DISABLING"))
 
 def ensure(ctx: Context, table: Table, name: str) -> None:
     dynamodb = ctx.client("dynamodb")
-    try:
-        current = dynamodb.describe_table(TableName=name)["Table"]
-    except dynamodb.exceptions.ResourceNotFoundException:
-        current = None
-    if current is not None and current.get("TableStatus") == "DELETING":
-        # Deleted moments ago (a --destroy): its backups and TTL calls would fail, and DynamoDB
-        # refuses a new table of its name until it is gone.
-        if ctx.apply:
-            until_gone(
-                lambda: dynamodb.describe_table(TableName=name),
-                dynamodb.exceptions.ResourceNotFoundException,
-                f"table {name} deleted",
-                sleep=ctx.sleep,
-            )
-        current = None
+    # one still DELETING counts as none: its backups and TTL calls would fail, and DynamoDB refuses
+    # a new table of its name until it is gone
+    current = live(
+        lambda: dynamodb.describe_table(TableName=name)["Table"],
+        dynamodb.exceptions.ResourceNotFoundException,
+        lambda found: found.get("TableStatus") == "DELETING",
+        f"table {name}",
+        apply=ctx.apply,
+        sleep=ctx.sleep,
+    )
     if current is None:
         if ctx.change("table", name, Action.CREATE):
             _create(ctx, table, name)

@@ -105,3 +105,26 @@ def until_gone(
         return False
 
     until(gone, bool, what, timeout=timeout, interval=interval, sleep=sleep)
+
+
+def live(
+    describe: Callable[[], Any],
+    missing: type[Exception],
+    deleting: Callable[[Any], bool],
+    what: str,
+    *,
+    apply: bool,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Any:
+    """What `describe()` answers, or None when there is none to update: also when AWS is still
+    deleting it (deleted moments ago, by a --destroy), which is waited out when applying (see
+    until_gone) and is to be created again."""
+    try:
+        current = describe()
+    except missing:
+        return None
+    if deleting(current):
+        if apply:
+            until_gone(describe, missing, f"{what} deleted", sleep=sleep)
+        return None
+    return current
