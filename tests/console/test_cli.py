@@ -460,16 +460,21 @@ def test_describe_names_the_map_item_a_run_failed_in(
     assert "failed in  After\n" in after_map and after_map.endswith("failed in After\n")
 
 
+def waiting_execution(lottery: Environment, prefix: str) -> str:
+    """A running execution of a new machine that waits a minute: one to stop, and redrive."""
+    sfn = lottery.client("stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    machine = sfn.create_state_machine(
+        name=f"cli-{prefix}-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
+    )["stateMachineArn"]
+    return str(sfn.start_execution(stateMachineArn=machine)["executionArn"])
+
+
 def test_describe_says_why_a_run_was_stopped(
     lottery: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The error and cause a stop was given (kept by its ExecutionAborted event), not a failure."""
-    sfn = lottery.client("stepfunctions")
-    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-    machine = sfn.create_state_machine(
-        name=f"cli-stop-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    arn = waiting_execution(lottery, "stop")
 
     code, _, _ = run(capsys, "stop", arn, "--error", "Cancelled", "--cause", "a duplicate of run 7")
     assert code == 0
@@ -485,19 +490,14 @@ def test_describe_of_a_redriven_run_says_how_often_and_why_it_was_stopped_before
 ) -> None:
     """A redrive makes the execution run again: its description then tells only of that run, while
     the stop it went on from is in the history."""
-    sfn = lottery.client("stepfunctions")
-    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
-    machine = sfn.create_state_machine(
-        name=f"cli-redriven-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    arn = waiting_execution(lottery, "redriven")
     run(capsys, "stop", arn, "--error", "Cancelled", "--cause", "a duplicate of run 7")
     code, _, _ = run(capsys, "redrive", arn)
     assert code == 0
 
     code, out, _ = run(capsys, "describe", arn)
     lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
-    date = sfn.describe_execution(executionArn=arn)["redriveDate"].isoformat()
+    date = lottery.client("stepfunctions").describe_execution(executionArn=arn)["redriveDate"].isoformat()
     assert lines["status"] == "RUNNING" and "error" not in lines
     assert lines["redriven"] == f"1 time, last at {date}"
     assert lines["stopped"] == "before redrive 1: Cancelled: a duplicate of run 7"
