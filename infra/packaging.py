@@ -117,12 +117,10 @@ def skipped(path: Path) -> bool:
 
 def build(handler: str) -> Package:
     """The zip for a handler `tasks.<workflow>.<module>.handler`."""
-    module, function = handler.rsplit(".", 1)
-    files = _closure(module)
-    path = _module_path(module)
-    if path is not None and not handlers.defines(path, function):
-        # Lambda would only say so when invoked (Runtime.HandlerNotFound), in the middle of a run.
-        raise FileNotFoundError(handlers.not_defined(handler, path, ROOT))
+    problem = handlers.handler_problem(handler, ROOT)
+    if problem:  # Lambda would only say so when invoked (Runtime.HandlerNotFound), in the middle of a run
+        raise FileNotFoundError(problem)
+    files = _closure(handler.rsplit(".", 1)[0])
     for folder in {path.parent for path in files} - {TASKS}:
         files |= _data_files(folder)
     names = sorted(str(p.relative_to(ROOT)) for p in files)

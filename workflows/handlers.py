@@ -63,7 +63,7 @@ def _binds(body: list[ast.stmt], name: str) -> bool:
     return False
 
 
-def not_defined(handler: str, path: Path, root: Path = ROOT) -> str:
+def _not_defined(handler: str, path: Path, root: Path) -> str:
     return f"handler {handler}: {path.relative_to(root)} defines no {handler.rsplit('.', 1)[-1]!r}"
 
 
@@ -84,4 +84,4 @@ def handler_problem(handler: str, root: Path = ROOT) -> str | None:
         found = defines(path, function)
     except SyntaxError as error:
         return f"handler {handler}: {path.relative_to(root)} line {error.lineno}: {error.msg}"
-    return None if found else not_defined(handler, path, root)
+    return None if found else _not_defined(handler, path, root)
