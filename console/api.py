@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from console import graph, validation
 from console.errors import BadRequest, ConsoleError, Forbidden, from_aws
 from console.graph.render import GraphvizMissing, node_ids, to_svg
-from console.graph.runs import places
+from console.graph.runs import placed
 from console.service import ExecutionService
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -168,12 +168,8 @@ def describe_execution(arn: str) -> Response:
 
 @api.get("/executions/<path:arn>/history")
 def execution_history(arn: str) -> Response:
-    events = service().history(_arn(arn))
-    where = places(events)
     # each event's state and Map item: a Map's items interleave their events
-    return jsonify(
-        {"events": [{**e, "state": where[e["id"]][0], "mapItem": where[e["id"]][1]} for e in events]}
-    )
+    return jsonify({"events": placed(service().history(_arn(arn)))})
 
 
 def _execution_graph(arn: str) -> dict[str, Any]:

@@ -37,6 +37,11 @@ ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")  # `executions --status` these 
 FUTILE_REDRIVE_EXIT = 3
 
 
+def _reason(error: str | None, cause: str | None) -> str:
+    """`error: message of the cause`, each part when there is one."""
+    return ": ".join(part for part in (error, cause_message(cause)) if part)
+
+
 def _only_fails_again(fail_state: str) -> str:
     # what to do instead is the cause's to say: most often start afresh, but not always (a
     # lottery draw recorded and not announced is announced by hand)
@@ -148,7 +153,7 @@ def cmd_executions(args: argparse.Namespace) -> int:
         return 0
     rows = [["name", "status", "started", "duration", *(["error"] if ended_badly else [])]]
     for e in found:
-        why = ": ".join(p for p in (e.get("error"), cause_message(e.get("cause"))) if p)[:120]
+        why = _reason(e.get("error"), e.get("cause"))[:120]
         rows.append([e["name"], e["status"], e["startDate"], _duration(e), *([why] if ended_badly else [])])
     _table(rows)
     return 0
@@ -176,7 +181,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
             f"{'redriven':<10} {count} time{'s' if count > 1 else ''}, last at {execution.get('redriveDate')}"
         )
         for before, error, cause in runs.stops_before_redrives(history()):
-            reason = ": ".join(part for part in (error, cause_message(cause)) if part)
+            reason = _reason(error, cause)
             print(f"{'stopped':<10} before redrive {before}{': ' + reason if reason else ''}")
     if (
         execution["status"] in CLOSED
@@ -198,20 +203,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     svc = _service(args)
-    events = svc.history(svc.execution_arn(args.execution))
-    where = runs.places(events)
+    events = runs.placed(svc.history(svc.execution_arn(args.execution)))
     if args.json:  # each event with its state and Map item, as GET .../history gives them
-        _print_json([{**e, "state": where[e["id"]][0], "mapItem": where[e["id"]][1]} for e in events])
+        _print_json(events)
         return 0
     rows = [["id", "type", "state", "timestamp", "input / output / error"]]
     for event in events:
         details = event_details(event)
         shown = _shown(details.get("input") or details.get("output") or "")
         if details.get("error"):  # the reason beside the name: what --json would be read for
-            cause = cause_message(details.get("cause"))
-            shown = f"{details['error']}: {cause}" if cause else details["error"]
+            shown = _reason(details["error"], details.get("cause"))
         # which item, on every event of it: a Map's items interleave
-        state, item = where[event["id"]]
+        state, item = event["state"], event["mapItem"]
         state = f"{state or ''} #{item}" if item else state or ""
         rows.append([str(event["id"]), event["type"], state, event["timestamp"], _short(shown)])
     _table(rows)

@@ -119,6 +119,13 @@ def places(events: list[dict[str, Any]]) -> dict[int, tuple[str | None, str | No
     }
 
 
+def placed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event with the state it belongs to and the Map item it happened in (see places), as
+    the HTTP API and `history --json` give them."""
+    where = places(events)
+    return [{**e, "state": where[e["id"]][0], "mapItem": where[e["id"]][1]} for e in events]
+
+
 def ended_in_fail_state(events: list[dict[str, Any]]) -> str | None:
     """The top-level Fail state the execution ended in (a caught error led it there), or None: a
     redrive restarts there, so it only fails again."""
