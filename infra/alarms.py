@@ -54,23 +54,25 @@ def _alarms(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _mine(ctx: Context, alarms: dict[str, Any], keep: set[str]) -> list[str]:
+    """The names of the environment's alarms among `alarms`, but those in `keep`."""
+    cloudwatch = ctx.client("cloudwatch")
+    return [
+        name
+        for name, alarm in sorted(alarms.items())
+        if name not in keep
+        and owned(ctx.env, tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]))
+    ]
+
+
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:
     """Delete the environment's alarms not in `keep`: one on a state machine deleted with them."""
-    cloudwatch = ctx.client("cloudwatch")
-    for name, alarm in sorted(ctx.inventory("alarms", lambda: _alarms(ctx)).items()):
-        if name in keep:
-            continue
-        tags = tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"])
-        if owned(ctx.env, tags) and ctx.change("alarm", name, Action.DELETE, UNDECLARED):
-            cloudwatch.delete_alarms(AlarmNames=[name])
+    for name in _mine(ctx, ctx.inventory("alarms", lambda: _alarms(ctx)), keep):
+        if ctx.change("alarm", name, Action.DELETE, UNDECLARED):
+            ctx.client("cloudwatch").delete_alarms(AlarmNames=[name])
 
 
 def destroy(ctx: Context) -> None:
-    cloudwatch = ctx.client("cloudwatch")
-    for page in cloudwatch.get_paginator("describe_alarms").paginate(
-        AlarmNamePrefix=ctx.env.resource_name("")
-    ):
-        for alarm in page["MetricAlarms"]:
-            tags = tag_dict(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"])
-            if owned(ctx.env, tags) and ctx.change("alarm", alarm["AlarmName"], Action.DELETE):
-                cloudwatch.delete_alarms(AlarmNames=[alarm["AlarmName"]])
+    for name in _mine(ctx, _alarms(ctx), set()):
+        if ctx.change("alarm", name, Action.DELETE):
+            ctx.client("cloudwatch").delete_alarms(AlarmNames=[name])

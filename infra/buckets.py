@@ -99,11 +99,16 @@ def _settings(ctx: Context, bucket: Bucket, name: str, which: list[str]) -> None
             s3.delete_bucket_lifecycle(Bucket=name)
 
 
-def undeclared(ctx: Context, keep: set[str]) -> list[str]:
-    """The environment's buckets not in `keep`: data, which a deploy never deletes."""
+def _mine(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's buckets, but those in `keep`."""
     s3, prefix = ctx.client("s3"), ctx.env.resource_name("")
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     return [n for n in names if n.startswith(prefix) and n not in keep and _owned(ctx, n)]
+
+
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's buckets not in `keep`: data, which a deploy never deletes."""
+    return _mine(ctx, keep)
 
 
 def _owned(ctx: Context, name: str) -> bool:
@@ -112,12 +117,9 @@ def _owned(ctx: Context, name: str) -> bool:
 
 
 def destroy(ctx: Context) -> None:
-    s3, prefix = ctx.client("s3"), ctx.env.resource_name("")
-    for found in s3.list_buckets()["Buckets"]:
-        name = found["Name"]
-        if not name.startswith(prefix):
-            continue
-        if _owned(ctx, name) and ctx.change("bucket", name, Action.DELETE):
+    s3 = ctx.client("s3")
+    for name in _mine(ctx, set()):
+        if ctx.change("bucket", name, Action.DELETE):
             _empty(s3, name)
             s3.delete_bucket(Bucket=name)
 

@@ -185,21 +185,22 @@ def _wait_ready(ctx: Context, name: str) -> None:
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:
     """Delete the environment's functions not in `keep`: its alias, versions and the permissions
     given to the API go with each."""
-    lam = ctx.client("lambda")
-    for name, config in sorted(ctx.inventory("functions", lambda: _functions(ctx)).items()):
-        if name in keep or not owned(ctx.env, lam.list_tags(Resource=config["FunctionArn"])["Tags"]):
-            continue
+    for name in _mine(ctx, ctx.inventory("functions", lambda: _functions(ctx)), keep):
         if ctx.change("function", name, Action.DELETE, UNDECLARED):
-            lam.delete_function(FunctionName=name)
+            ctx.client("lambda").delete_function(FunctionName=name)
+
+
+def _mine(ctx: Context, functions: dict[str, Any], keep: set[str]) -> list[str]:
+    """The names of the environment's functions among `functions`, but those in `keep`."""
+    lam = ctx.client("lambda")
+    return [
+        name
+        for name, config in sorted(functions.items())
+        if name not in keep and owned(ctx.env, lam.list_tags(Resource=config["FunctionArn"])["Tags"])
+    ]
 
 
 def destroy(ctx: Context) -> None:
-    lam, prefix = ctx.client("lambda"), ctx.env.resource_name("")
-    for page in lam.get_paginator("list_functions").paginate():
-        for fn in page["Functions"]:
-            name = fn["FunctionName"]
-            mine = name.startswith(prefix) and owned(
-                ctx.env, lam.list_tags(Resource=fn["FunctionArn"])["Tags"]
-            )
-            if mine and ctx.change("function", name, Action.DELETE):
-                lam.delete_function(FunctionName=name)
+    for name in _mine(ctx, _functions(ctx), set()):
+        if ctx.change("function", name, Action.DELETE):
+            ctx.client("lambda").delete_function(FunctionName=name)

@@ -191,12 +191,19 @@ def ensure_role(ctx: Context, name: str, service: str, document: Policy, descrip
 
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:
     """Delete the environment's roles not in `keep`, once what assumed them is gone (runner)."""
-    iam = ctx.client("iam")
-    for name in sorted(ctx.inventory("roles", lambda: _roles(ctx))):
-        if name in keep or not owned(ctx.env, tag_dict(iam.list_role_tags(RoleName=name)["Tags"])):
-            continue
+    for name in _mine(ctx, ctx.inventory("roles", lambda: _roles(ctx)), keep):
         if ctx.change("role", name, Action.DELETE, UNDECLARED):
             _delete_role(ctx, name)
+
+
+def _mine(ctx: Context, roles: dict[str, Any], keep: set[str]) -> list[str]:
+    """The names of the environment's roles among `roles`, but those in `keep`."""
+    iam = ctx.client("iam")
+    return [
+        name
+        for name in sorted(roles)
+        if name not in keep and owned(ctx.env, tag_dict(iam.list_role_tags(RoleName=name)["Tags"]))
+    ]
 
 
 def _delete_role(ctx: Context, name: str) -> None:
@@ -211,13 +218,6 @@ def _delete_role(ctx: Context, name: str) -> None:
 
 
 def destroy(ctx: Context) -> None:
-    iam, prefix = ctx.client("iam"), ctx.env.resource_name("")
-    for page in iam.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            name = role["RoleName"]
-            if not name.startswith(prefix) or not owned(
-                ctx.env, tag_dict(iam.list_role_tags(RoleName=name)["Tags"])
-            ):
-                continue
-            if ctx.change("role", name, Action.DELETE):
-                _delete_role(ctx, name)
+    for name in _mine(ctx, _roles(ctx), set()):
+        if ctx.change("role", name, Action.DELETE):
+            _delete_role(ctx, name)

@@ -43,7 +43,12 @@ def ensure(ctx: Context, name: str) -> None:
 def undeclared(ctx: Context, keep: set[str]) -> list[str]:
     """The environment's log groups not in `keep`: what removed functions and state machines
     logged, kept by a deploy until they expire."""
-    logs, groups = ctx.client("logs"), ctx.inventory("log groups", lambda: _groups(ctx))
+    return _mine(ctx, ctx.inventory("log groups", lambda: _groups(ctx)), keep)
+
+
+def _mine(ctx: Context, groups: dict[str, Any], keep: set[str]) -> list[str]:
+    """The names of the environment's log groups among `groups`, but those in `keep`."""
+    logs = ctx.client("logs")
     return [
         name
         for name in sorted(groups)
@@ -52,8 +57,6 @@ def undeclared(ctx: Context, keep: set[str]) -> list[str]:
 
 
 def destroy(ctx: Context) -> None:
-    logs = ctx.client("logs")
-    for name in _groups(ctx):
-        mine = owned(ctx.env, logs.list_tags_log_group(logGroupName=name)["tags"])
-        if mine and ctx.change("log group", name, Action.DELETE):
-            logs.delete_log_group(logGroupName=name)
+    for name in _mine(ctx, _groups(ctx), set()):
+        if ctx.change("log group", name, Action.DELETE):
+            ctx.client("logs").delete_log_group(logGroupName=name)

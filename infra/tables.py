@@ -167,11 +167,16 @@ def _wait_active(ctx: Context, name: str) -> None:
     )
 
 
-def undeclared(ctx: Context, keep: set[str]) -> list[str]:
-    """The environment's tables not in `keep`: data, which a deploy never deletes."""
+def _mine(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's tables, but those in `keep`."""
     dynamodb, prefix = ctx.client("dynamodb"), ctx.env.resource_name("")
     names = [n for page in dynamodb.get_paginator("list_tables").paginate() for n in page["TableNames"]]
     return [n for n in names if n.startswith(prefix) and n not in keep and _owned(ctx, n)]
+
+
+def undeclared(ctx: Context, keep: set[str]) -> list[str]:
+    """The environment's tables not in `keep`: data, which a deploy never deletes."""
+    return _mine(ctx, keep)
 
 
 def _owned(ctx: Context, name: str) -> bool:
@@ -184,10 +189,6 @@ def _owned(ctx: Context, name: str) -> bool:
 
 
 def destroy(ctx: Context) -> None:
-    dynamodb, prefix = ctx.client("dynamodb"), ctx.env.resource_name("")
-    for page in dynamodb.get_paginator("list_tables").paginate():
-        for name in page["TableNames"]:
-            if not name.startswith(prefix):
-                continue
-            if _owned(ctx, name) and ctx.change("table", name, Action.DELETE):
-                dynamodb.delete_table(TableName=name)
+    for name in _mine(ctx, set()):
+        if ctx.change("table", name, Action.DELETE):
+            ctx.client("dynamodb").delete_table(TableName=name)
