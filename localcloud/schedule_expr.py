@@ -32,6 +32,12 @@ class Rate:
         when = base + k * self.period
         return when if when > after else when + self.period
 
+    def last_until(self, after: datetime, until: datetime, base: datetime) -> datetime | None:
+        """The last time base + k*period (k >= 1) after `after` and at or before `until`."""
+        k = int((until - base) / self.period)
+        when = base + k * self.period
+        return when if k >= 1 and after < when <= until else None
+
 
 @dataclass(frozen=True)
 class At:
@@ -39,6 +45,9 @@ class At:
 
     def next_after(self, after: datetime, base: datetime) -> datetime | None:
         return self.when if self.when > after else None
+
+    def last_until(self, after: datetime, until: datetime, base: datetime) -> datetime | None:
+        return self.when if after < self.when <= until else None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,23 @@ class Cron:
                         if when > after:
                             return when
             day += timedelta(days=1)
+        return None
+
+    def last_until(self, after: datetime, until: datetime, base: datetime) -> datetime | None:
+        """The last occurrence after `after` and at or before `until`, searched backwards."""
+        day, first = until.astimezone(self.tz).date(), after.astimezone(self.tz).date()
+        while day >= first:
+            if (
+                (self.years is None or day.year in self.years)
+                and day.month in self.months
+                and self._day_ok(day)
+            ):
+                for hour in sorted(self.hours, reverse=True):
+                    for minute in sorted(self.minutes, reverse=True):
+                        when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.tz)
+                        if after < when <= until:
+                            return when
+            day -= timedelta(days=1)
         return None
 
     def _day_ok(self, day: date) -> bool:

@@ -3,7 +3,11 @@
 Reads them through the public APIs of the local cloud, so it needs no moto internals. Time is
 whatever the caller says: `fire_due(at=...)` runs every schedule due at `at`, which lets a test
 jump a day ahead; `start()` runs a background thread that calls it with the wall clock.
-Missed occurrences between two calls are coalesced into one firing, as a paused clock would.
+Missed occurrences between two calls (a machine asleep, a test's jump) are coalesced into one
+firing for the latest of them, as a paused clock would, with a warning naming the first one
+skipped. A schedule's target input gets Scheduler's context attributes filled in as AWS does,
+`<aws.scheduler.scheduled-time>` being that occurrence, not the time it was fired at: a run late
+for its occurrence still knows which one it stands for.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Firing:
     target: str
     at: datetime
     result: str  # execution ARN, "invoked", or an error text
+    scheduled: datetime | None = None  # the occurrence fired for (the latest one due at `at`)
 
 
 class Scheduler:
@@ -67,16 +72,20 @@ class Scheduler:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _due(self, key: str, expression: str, tz: str, base: datetime, at: datetime) -> bool:
+    def _due(self, key: str, expression: str, tz: str, base: datetime, at: datetime) -> datetime | None:
+        """The latest occurrence due since the last look, if any: the one to fire for."""
         since = self._last.get(key, base)
         self._last[key] = max(since, at)
         try:
             spec = parse(expression, tz)
         except ScheduleExpressionError:
             LOG.warning("%s: unsupported schedule expression %r", key, expression)
-            return False
-        when = spec.next_after(since, base)
-        return when is not None and when <= at
+            return None
+        latest = spec.last_until(since, at, base)
+        first = spec.next_after(since, base)
+        if latest is not None and first is not None and first < latest:
+            LOG.warning("%s: missed occurrences from %s on coalesced into the one of %s", key, first, latest)
+        return latest
 
     def _schedules(self, at: datetime) -> list[Firing]:
         scheduler = self._client("scheduler")
@@ -90,10 +99,12 @@ class Scheduler:
                 if end is not None and _aware(end) < at:
                     continue
                 expr, tz = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone", "UTC")
-                if not self._due(schedule["Arn"], expr, tz, base, at):
+                when = self._due(schedule["Arn"], expr, tz, base, at)
+                if when is None:
                     continue
                 target = schedule["Target"]
-                fired.append(self._fire(schedule["Arn"], target["Arn"], target.get("Input"), at))
+                payload = _with_context(target.get("Input"), schedule["Arn"], when)
+                fired.append(self._fire(schedule["Arn"], target["Arn"], payload, at, when))
                 if schedule.get("ActionAfterCompletion") == "DELETE" and expr.startswith("at("):
                     scheduler.delete_schedule(Name=summary["Name"], GroupName=group)
         return fired
@@ -110,14 +121,17 @@ class Scheduler:
             if rule["Arn"] not in self._last:
                 self._last[rule["Arn"]] = base
                 continue
-            if not self._due(rule["Arn"], expr, "UTC", base, at):
+            when = self._due(rule["Arn"], expr, "UTC", base, at)
+            if when is None:
                 continue
             for target in events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", []):
-                payload = target.get("Input") or json.dumps(_scheduled_event(rule, at))
-                fired.append(self._fire(rule["Arn"], target["Arn"], payload, at))
+                payload = target.get("Input") or json.dumps(_scheduled_event(rule, when))
+                fired.append(self._fire(rule["Arn"], target["Arn"], payload, at, when))
         return fired
 
-    def _fire(self, source: str, target: str, payload: str | None, at: datetime) -> Firing:
+    def _fire(
+        self, source: str, target: str, payload: str | None, at: datetime, scheduled: datetime
+    ) -> Firing:
         payload = payload or "{}"
         try:
             if ":states:" in target and ":stateMachine:" in target:
@@ -134,11 +148,30 @@ class Scheduler:
         except Exception as exc:  # record and go on, as the service does (it would retry, then drop)
             result = f"error: {exc}"
             LOG.warning("%s: firing %s failed: %s", source, target, exc)
-        return Firing(source, target, at, result)
+        return Firing(source, target, at, result, scheduled)
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _with_context(payload: str | None, schedule: str, scheduled: datetime) -> str | None:
+    """The target input with EventBridge Scheduler's context attributes replaced (one attempt)."""
+    if payload is None:
+        return None
+    values = {
+        "schedule-arn": schedule,
+        "scheduled-time": _utc_text(scheduled),
+        "execution-id": uuid.uuid4().hex[:16],
+        "attempt-number": "1",
+    }
+    for name, value in values.items():
+        payload = payload.replace(f"<aws.scheduler.{name}>", value)
+    return payload
+
+
+def _utc_text(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _scheduled_event(rule: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -149,7 +182,7 @@ def _scheduled_event(rule: dict[str, Any], at: datetime) -> dict[str, Any]:
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": arn.split(":")[4],
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": _utc_text(at),
         "region": arn.split(":")[3],
         "resources": [arn],
         "detail": {},

@@ -201,3 +201,46 @@ def test_rate_units_and_one_time_expressions_in_a_time_zone() -> None:
     assert parse("rate(2 days)") == Rate(timedelta(days=2))
     at = parse("at(2030-01-01T09:00:00)", "America/New_York")
     assert isinstance(at, At) and at.when == datetime(2030, 1, 1, 14, 0, tzinfo=UTC)
+
+
+def test_a_schedule_fires_once_for_the_latest_missed_occurrence_naming_it_in_its_input(
+    cloud: LocalCloud,
+) -> None:
+    # Scheduler's context attributes are filled in: the scheduled time is the occurrence's, not the
+    # time the local cloud got round to it (asleep over three of them).
+    machine = state_machine(cloud, "scheduled", PASS)
+    payload = '{"at": "<aws.scheduler.scheduled-time>", "attempt": "<aws.scheduler.attempt-number>"}'
+    _schedule(
+        cloud,
+        "weekdays",
+        "cron(30 17 ? * MON-FRI *)",
+        machine,
+        payload,
+        StartDate=START,
+        ScheduleExpressionTimezone="Asia/Shanghai",
+    )
+    monday = START + timedelta(days=(7 - START.weekday()) % 7)  # the first Monday from START
+    thursday_noon = monday + timedelta(days=3, hours=4)  # 12:00 in Shanghai
+
+    [firing] = cloud.scheduler.fire_due(at=thursday_noon)
+
+    wednesday = monday + timedelta(days=2, hours=9, minutes=30)  # 17:30 in Shanghai
+    assert firing.scheduled == wednesday
+    output = json.loads(wait(cloud, firing.result)["output"])
+    assert output == {"at": f"{wednesday:%Y-%m-%d}T09:30:00Z", "attempt": "1"}
+    assert cloud.scheduler.fire_due(at=thursday_noon + timedelta(hours=1)) == []
+
+
+def test_the_last_occurrence_up_to_a_time() -> None:
+    friday = datetime(2025, 1, 3, 18, 0, tzinfo=UTC)
+    monday_noon = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    weekdays_at_18 = parse("cron(0 18 ? * MON-FRI *)")
+    assert weekdays_at_18.last_until(friday - timedelta(days=2), monday_noon, friday) == friday
+    assert weekdays_at_18.last_until(friday, monday_noon, friday) is None  # the weekend has none
+    every_5 = parse("rate(5 minutes)")
+    assert every_5.last_until(friday, friday + timedelta(minutes=17), friday) == friday + timedelta(
+        minutes=15
+    )
+    assert every_5.last_until(friday, friday + timedelta(minutes=4), friday) is None
+    once = parse("at(2025-01-04T09:00:00)")
+    assert once.last_until(friday, monday_noon, friday) == datetime(2025, 1, 4, 9, 0, tzinfo=UTC)
