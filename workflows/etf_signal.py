@@ -35,7 +35,17 @@ from workflows.policies import (
     lambda_task,
     provider_retries,
 )
-from workflows.registry import Access, Bucket, Function, Route, Schedule, Table, Topic, Workflow
+from workflows.registry import (
+    SCHEDULED_TIME,
+    Access,
+    Bucket,
+    Function,
+    Route,
+    Schedule,
+    Table,
+    Topic,
+    Workflow,
+)
 
 NAME = "etf-signal"
 MAP_CONCURRENCY = 2  # Tushare counts calls per minute per token
@@ -226,8 +236,19 @@ WORKFLOW = Workflow(
     tables=(Table(name="idempotency", partition_key=("id", "S"), ttl_attribute="expiration"),),
     topics=(Topic("signals", "ETF signals"),),
     buckets=(Bucket("reports"),),
-    # After Tushare publishes the day's bars (Shanghai closes at 15:00).
-    triggers=(Schedule("cron(30 17 ? * MON-FRI *)", timezone="Asia/Shanghai"),),
+    triggers=(
+        Schedule(
+            # After Tushare publishes the day's bars (Shanghai closes at 15:00); a holiday ends in
+            # Market Closed. The run's day is the occurrence's, however late its start.
+            "cron(30 17 ? * MON-FRI *)",
+            input={"scheduled_time": SCHEDULED_TIME},
+            timezone="Asia/Shanghai",
+            # A start retried until 21:30 still emails the day's signals that evening; the day is
+            # idempotent (the report merges, the email goes once), so a start made twice is harmless.
+            max_event_age_seconds=4 * 3600,
+            retry_attempts=10,
+        ),
+    ),
     integrations=(Access("alerts", ("sns:Publish",)),),
     max_map_items=MAX_FUNDS,
     unreachable={

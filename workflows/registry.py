@@ -120,13 +120,33 @@ class Stream:
         return f"{pascal(self.name)}StreamArn"
 
 
+# In a schedule's input, replaced by EventBridge Scheduler (and the local cloud) with the time the
+# occurrence was scheduled for, in UTC (`2026-11-20T09:30:00Z`): the same for every retry of it.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """Start the workflow on an EventBridge Scheduler expression: `rate(...)` or `cron(...)`."""
+    """Start the workflow on an EventBridge Scheduler expression: `rate(...)` or `cron(...)`.
+
+    Scheduler retries a start that failed (throttled, Step Functions unavailable) with backoff,
+    by default 185 times over 24 hours: a start it retries may have happened already, and one a
+    day late runs when it no longer should. `max_event_age_seconds` (60 to 86,400) bounds how late
+    a retried start may be, and `retry_attempts` (0 to 185) how many are made; an occurrence that
+    runs out of both is dropped, and the environment's dropped-starts alarm tells the on-call.
+    """
 
     expression: str
     input: Mapping[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
+    max_event_age_seconds: int = 3600
+    retry_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if not 60 <= self.max_event_age_seconds <= 86_400:
+            raise ValueError(f"max_event_age_seconds must be 60 to 86400, not {self.max_event_age_seconds}")
+        if not 0 <= self.retry_attempts <= 185:
+            raise ValueError(f"retry_attempts must be 0 to 185, not {self.retry_attempts}")
 
 
 @dataclass(frozen=True)

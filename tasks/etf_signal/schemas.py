@@ -17,6 +17,13 @@ FUND = {
 # and the CLI refuse a code that is not configured, naming the field, before anything starts.
 CONFIGURED_TS_CODE = {**TS_CODE, "enum": [f["ts_code"] for f in config.funds()]}
 
+# What EventBridge Scheduler writes for `<aws.scheduler.scheduled-time>` (UTC, to the second).
+SCHEDULED_TIME = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+    "x-pattern": "a UTC time written YYYY-MM-DDTHH:MM:SSZ",
+}
+
 
 def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -24,7 +31,15 @@ def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
         "title": "ETF signal day",
         "type": "object",
         "properties": {
-            "date": {**DATE, "description": "Trading day (Asia/Shanghai); today when absent"},
+            "date": {
+                **DATE,
+                "description": "Trading day (Asia/Shanghai); when absent, the scheduled time's day, or today",
+            },
+            "scheduled_time": {
+                **SCHEDULED_TIME,
+                "description": "The occurrence a scheduled run stands for (set by the schedule): "
+                "its day in Asia/Shanghai is the trading day, however late the run starts",
+            },
             "funds": {
                 "type": "array",
                 "items": fund,

@@ -141,6 +141,28 @@ def test_plan_day_refuses_a_day_still_to_come_and_takes_today(context: LambdaCon
     assert plan_day.handler(envelope({"request": {}}), context)["date"] == today().isoformat()
 
 
+def test_a_scheduled_run_plans_the_day_it_was_scheduled_for_however_late_it_starts(
+    context: LambdaContext,
+) -> None:
+    # The day is the occurrence's in Shanghai (17:00 UTC is 01:00 there the next day), not today.
+    times = "2026-11-20T09:30:00Z", "2026-11-19T17:00:00Z"
+    assert [
+        plan_day.handler(envelope({"request": {"scheduled_time": t}}), context)["date"] for t in times
+    ] == [
+        "2026-11-20",
+        "2026-11-20",
+    ]
+    # a day asked for by hand wins
+    both = {"date": "2026-11-19", "scheduled_time": "2026-11-20T09:30:00Z"}
+    assert plan_day.handler(envelope({"request": both}), context)["date"] == "2026-11-19"
+    with pytest.raises(InvalidInput) as refused:
+        plan_day.handler(envelope({"request": {"scheduled_time": "2026-02-30T09:30:00Z"}}), context)
+    assert str(refused.value) == "scheduled_time: 2026-02-30T09:30:00Z is not a time on the calendar"
+    assert [e["field"] for e in documents.errors(WORKFLOW.input_schema, {"scheduled_time": "today"})] == [
+        "scheduled_time"
+    ]
+
+
 def test_tushare_has_no_bars_for_days_to_come(
     aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
 ) -> None:

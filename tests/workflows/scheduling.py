@@ -13,8 +13,9 @@ from tests.workflows.conftest import Deployed
 UPDATABLE = ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow", "Target")
 
 
-def fire_schedule(app: Deployed, workflow: str, at: datetime) -> list[str]:
-    """Execution ARNs the workflow's schedule started when the scheduler ran at `at`."""
+def fire_schedule(app: Deployed, workflow: str, at: datetime, start: datetime | None = None) -> list[str]:
+    """Execution ARNs the workflow's schedule started when the scheduler ran at `at` (counting
+    its occurrences from `start` when given, from its creation otherwise)."""
     scheduler, group = app.client("scheduler"), app.env.resource_name("schedules")
     machine = app.outputs[workflow]["state_machine_arn"]
     mine = [
@@ -23,6 +24,8 @@ def fire_schedule(app: Deployed, workflow: str, at: datetime) -> list[str]:
     ]
     [schedule] = [s for s in mine if s["Target"]["Arn"] == machine]
     fields = {k: schedule[k] for k in UPDATABLE if k in schedule}
+    if start is not None:
+        fields["StartDate"] = start
     scheduler.update_schedule(Name=schedule["Name"], GroupName=group, State="ENABLED", **fields)
     try:
         assert app.cloud.scheduler is not None

@@ -16,6 +16,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.fakes.tushare import FakeTushare
 from tasks.etf_signal import config
+from tasks.etf_signal.tushare import SHANGHAI
 from tasks.shared.errors import cause_message
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
@@ -429,15 +430,23 @@ def test_the_api_lists_past_signals_and_returns_a_days_report(etf: Deployed) -> 
     assert route(etf, "api-signals", {"pathParameters": {"date": "2026-11-22"}})[0] == 404
 
 
-def test_the_weekday_schedule_starts_the_day(etf: Deployed) -> None:
-    # A week ahead holds weekday 17:30 (Shanghai) occurrences: the missed ones fire once.
-    [execution] = fire_schedule(etf, NAME, datetime.now(UTC) + timedelta(days=7))
+def test_a_scheduled_run_signals_the_day_it_was_scheduled_for_however_late_it_starts(etf: Deployed) -> None:
+    # The scheduler looks three days ago, over a week of weekday 17:30 (Shanghai) occurrences: it
+    # starts one run, for the latest, now; its day is that occurrence's, not today.
+    looked = datetime.now(UTC) - timedelta(days=3)
+    [execution] = fire_schedule(etf, NAME, looked, start=looked - timedelta(days=7))
 
     run = etf.wait(execution, NAME)
 
-    # The day is the Lambda's today in Shanghai: a trading day reports, a weekend or holiday does not.
+    scheduled = looked.astimezone(SHANGHAI).replace(hour=17, minute=30, second=0, microsecond=0)
+    while scheduled.weekday() > 4 or scheduled > looked:
+        scheduled -= timedelta(days=1)
+    given = json.loads(etf.client("stepfunctions").describe_execution(executionArn=execution)["input"])
+    assert given == {"scheduled_time": f"{scheduled.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"}
     assert run.status == "SUCCEEDED"
-    assert top_level(run)[:4] == [*PLAN, "Compute Signals", "Market Open?"]
+    assert run.output["date"] == scheduled.date().isoformat()
+    # on-call starting it again by hand with the same input (the console's Start again) gets that day
+    assert etf.run(NAME, given).output["date"] == run.output["date"]
 
 
 def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed, tushare: FakeTushare) -> None:
