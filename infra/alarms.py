@@ -1,15 +1,21 @@
-"""A CloudWatch alarm per state machine: an execution that timed out alerts the environment's topic.
+"""A CloudWatch alarm per state machine: an execution that timed out alerts the environment's topic;
+and one on the environment's schedule group: a scheduled start that Scheduler gave up on.
 
 A failed execution has alerted already, from the workflow's own failure path (Alert Failure, with
 the error and cause), and some workflows end a rejected request in a Fail state on purpose; an
 alarm on ExecutionsFailed would page twice for the one and wrongly for the other. A timed-out
 execution runs no further state, so only this alarm reports it.
+
+A scheduled run whose start Scheduler dropped (its retry policy ran out: Step Functions throttled
+or unavailable, the role refused) never ran, so no failure path could tell anyone: Scheduler counts
+it as InvocationDroppedCount of the schedule group, and that alarm says so.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from infra.environments import Environment
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from workflows.registry import Workflow
 
@@ -31,9 +37,38 @@ def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
     }
 
 
+def dropped_name(env: Environment) -> str:
+    return env.resource_name("schedules", "dropped")
+
+
+def dropped(ctx: Context, group: str) -> dict[str, Any]:
+    return {
+        "AlarmName": dropped_name(ctx.env),
+        "AlarmDescription": f"A scheduled start of a workflow in {group} was dropped after its retries: "
+        "that run never started (python -m workflows start, as the README says, makes it good)",
+        "Namespace": "AWS/Scheduler",
+        "MetricName": "InvocationDroppedCount",
+        "Dimensions": [{"Name": "ScheduleGroup", "Value": group}],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+        "AlarmActions": [ctx.names.alerts_topic_arn()],
+    }
+
+
 def ensure(ctx: Context, wf: Workflow) -> None:
-    cloudwatch, alarm = ctx.client("cloudwatch"), desired(ctx, wf)
-    name = alarm["AlarmName"]
+    _ensure(ctx, desired(ctx, wf))
+
+
+def ensure_dropped(ctx: Context, group: str) -> None:
+    _ensure(ctx, dropped(ctx, group))
+
+
+def _ensure(ctx: Context, alarm: dict[str, Any]) -> None:
+    cloudwatch, name = ctx.client("cloudwatch"), alarm["AlarmName"]
     found = [a for a in [ctx.inventory("alarms", lambda: _alarms(ctx)).get(name)] if a]
     if not found:
         action = Action.CREATE

@@ -137,6 +137,7 @@ def deploy(
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
     if any(schedules.schedules(wf) for wf in workflows):
         schedules.ensure_group(ctx)
+        alarms.ensure_dropped(ctx, schedules.group(ctx))
     parameters.ensure(ctx, workflows)
     # One API serves every workflow: deploying a few of them must not drop the others' routes.
     routed = workflows if only is None else list(WORKFLOWS.values())

@@ -62,6 +62,11 @@ def _ensure_one(ctx: Context, wf: Workflow, name: str, schedule: Schedule, role:
             "Arn": ctx.names.state_machine_arn(wf),
             "RoleArn": role,
             "Input": json.dumps(dict(schedule.input), sort_keys=True),
+            # Scheduler's default, 185 attempts over a day, would start a run a day late
+            "RetryPolicy": {
+                "MaximumEventAgeInSeconds": schedule.max_event_age_seconds,
+                "MaximumRetryAttempts": schedule.retry_attempts,
+            },
         },
     }
     try:
@@ -134,7 +139,7 @@ def _delete(ctx: Context, name: str, detail: str) -> None:
 
 def _seen(current: dict[str, Any], key: str) -> Any:
     if key == "Target":
-        return {k: current["Target"].get(k) for k in ("Arn", "RoleArn", "Input")}
+        return {k: current["Target"].get(k) for k in ("Arn", "RoleArn", "Input", "RetryPolicy")}
     if key == "FlexibleTimeWindow":
         return {"Mode": current["FlexibleTimeWindow"]["Mode"]}
     return current.get(key)

@@ -54,6 +54,8 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     found.topics.add(env.resource_name(ALERTS_TOPIC))
     if api.routes(workflows):
         found.roles.add(env.resource_name("api"))
+    if any(schedules.schedules(wf) for wf in workflows):
+        found.alarms.add(alarms.dropped_name(env))
     for wf in workflows:
         found.state_machines.add(names.state_machine(wf))
         found.alarms.add(env.resource_name(wf.name, "timed-out"))

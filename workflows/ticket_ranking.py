@@ -245,7 +245,16 @@ WORKFLOW = Workflow(
     ),
     topics=(Topic("deals", "Ticket deals"),),
     buckets=(Bucket("inventory", expire_days=7),),
-    triggers=(Schedule("rate(30 minutes)", input={"show": "hamilton"}),),
+    triggers=(
+        Schedule(
+            "rate(30 minutes)",
+            input={"show": "hamilton"},
+            # A start later than this would run beside the next one; a dropped one is made good by
+            # the next run, which ranks the same inventory afresh.
+            max_event_age_seconds=15 * 60,
+            retry_attempts=3,
+        ),
+    ),
     integrations=(Access("deals", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
     max_map_items=MAX_PERFORMANCES,
     routes=(Route("GET", "/tickets/search", "api-search"),),

@@ -110,6 +110,15 @@ def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
     )
     assert schedule["Target"]["Arn"] == machine
     assert schedule["State"] == "DISABLED"  # schedules = false for local
+    # not Scheduler's default (185 attempts over a day), which would start a run a day late
+    assert schedule["Target"]["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3}
+    [dropped] = deployment.client("cloudwatch").describe_alarms(
+        AlarmNames=["pyflows-dtest-schedules-dropped"]
+    )["MetricAlarms"]
+    # a start Scheduler gave up on never ran, so no failure path could alert: this does
+    assert (dropped["Namespace"], dropped["MetricName"]) == ("AWS/Scheduler", "InvocationDroppedCount")
+    assert dropped["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "pyflows-dtest-schedules"}]
+    assert dropped["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:pyflows-dtest-alerts"]
     pipe = deployment.client("pipes").describe_pipe(Name="pyflows-dtest-probe-events")
     assert pipe["Target"] == machine and pipe["Source"].endswith("stream/pyflows-dtest-probe-events")
     api = deployment.client("apigatewayv2")
