@@ -18,7 +18,8 @@
 - execution_index: executions found by ARN and by name without scanning them all
 - json_paths: a definite JSONPath selects a value, not a one-item list
 - speed: each JSONPath parsed once, fewer and faster copies of the state data, output serialised once
-- aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted)
+- aborted_states: a Task failing a Parallel branch is recorded as aborted (TaskStateAborted); when a
+  Parallel or Map fails, the branches and iterations still running are aborted and record nothing after
 - service_shapes: service integrations map Step Functions' field names to the SDK's and back
 - threads: engine threads (executions, Task attempts, branches, Map workers) reused, not started per use;
   an attempt with no TimeoutSeconds, and branches and Map iterations that never wait, run in the
