@@ -19,8 +19,10 @@ import pytest
 
 import deploy
 import infra
-from infra.plan import UNDECLARED, Action, Change
+from infra import tables
+from infra.plan import UNDECLARED, Action, Change, Context
 from tests.deploy.conftest import Deployment
+from tests.deploy.stubs import stubbed
 
 ENVIRONMENT = "utest"
 ACCOUNT = "123456789012"
@@ -271,3 +273,45 @@ def test_a_workflow_declared_again_is_made_again_with_its_data(deployment: Deplo
     assert ("route", "GET /tickets/search") in made
     assert not made & KEPT  # the tables and the rest were kept: nothing to make
     assert deployment.deploy()[0].changed == []
+
+
+def test_a_table_deleted_between_the_listing_and_its_description_is_skipped(ctx: Context) -> None:
+    """ListTables may name a table someone deletes before DescribeTable asks for its ARN (its tags
+    are read by ARN): the removal's listing and --destroy go on without it."""
+    staging = [{"Key": k, "Value": v} for k, v in ctx.env.tags().items()]
+    arn = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/pyflows-staging-old"
+    for dynamodb in stubbed(ctx, "dynamodb"):
+        for _ in range(2):  # the removal's listing, then --destroy's
+            dynamodb.add_response(
+                "list_tables", {"TableNames": ["pyflows-staging-gone", "pyflows-staging-old"]}
+            )
+            gone = {"TableName": "pyflows-staging-gone"}
+            dynamodb.add_client_error("describe_table", "ResourceNotFoundException", expected_params=gone)
+            dynamodb.add_response(
+                "describe_table", {"Table": {"TableArn": arn}}, {"TableName": "pyflows-staging-old"}
+            )
+            dynamodb.add_response("list_tags_of_resource", {"Tags": staging}, {"ResourceArn": arn})
+        dynamodb.add_response("delete_table", {}, {"TableName": "pyflows-staging-old"})
+        assert tables.undeclared(ctx, set()) == ["pyflows-staging-old"]
+        tables.destroy(ctx)
+    assert [(c.kind, c.name, c.action) for c in ctx.changes] == [
+        ("table", "pyflows-staging-old", Action.DELETE)
+    ]
+
+
+def test_a_default_route_added_by_hand_does_not_stop_the_removal(deployment: Deployment) -> None:
+    """`$default`, the catch-all route, has neither method nor path, which the routes deploy makes are
+    matched by; one added by hand, here to a function of the environment that stays, is removed."""
+    api, api_id = deployment.client("apigatewayv2"), _api_id(deployment)
+    function = "pyflows-utest-ticket-ranking-api-search"
+    integration = api.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}:utest",
+        PayloadFormatVersion="2.0",
+    )["IntegrationId"]
+    api.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integration}")
+    result, _ = deployment.deploy()
+    assert removals(result.changed) == {("route", "$default")}
+    assert "$default" not in _routes(deployment) and "GET /tickets/search" in _routes(deployment)
+    assert exists(deployment, "function", function)
