@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import sys
 from collections.abc import Callable
 
@@ -35,12 +34,19 @@ def confirm(question: str, yes: bool, show: Callable[[], str] = lambda: "") -> b
     return input(f"{question}{show()} Type 'yes' to go on: ").strip().lower() == "yes"
 
 
-def show_removals(env: infra.Environment, only: list[str] | None) -> str:
-    """Print what the deploy would delete, before the user confirms it."""
-    if only:
-        return ""  # a --workflow deploy removes nothing
-    changes = infra.removals(env)
-    return f" It deletes {len(changes)} resource(s) no workflow declares (listed above)." if changes else ""
+class Removals:
+    """What a prod deploy deletes, listed before the user confirms it: the deploy then makes those
+    deletions only (not one that appeared since) and does not list them again."""
+
+    def __init__(self, env: infra.Environment, only: list[str] | None) -> None:
+        self.env, self.only = env, only
+        self.listed: list[infra.Change] | None = None  # None until shown
+
+    def show(self) -> str:
+        """Print them; what to add to the question."""
+        self.listed = [] if self.only else infra.removals(self.env)  # a --workflow deploy removes nothing
+        n = len(self.listed)
+        return f" It deletes {n} resource(s) no workflow declares (listed above)." if n else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,10 +95,10 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
             return 1
         infra.destroy(env)
     else:
-        show = functools.partial(show_removals, env, args.workflow)
-        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes, show):
+        removals = Removals(env, args.workflow)
+        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes, removals.show):
             return 1
-        infra.deploy(env, plan=args.plan, only=args.workflow)
+        infra.deploy(env, plan=args.plan, only=args.workflow, confirmed=removals.listed)
         if env.is_local and not (args.plan or args.no_seed):
             infra.seed(env, chosen)
     return 0

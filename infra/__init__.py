@@ -3,7 +3,8 @@
 Other code calls:
     infra.deploy(env, plan=False, only=None) -> Result   create/update (or plan) everything, and
                                                           remove what no workflow declares any more
-    infra.removals(env) -> list[Change]                   what that removal would delete (planned)
+    infra.removals(env) -> list[Change]                   what that removal would delete (planned), to
+                                                          confirm and pass to deploy as `confirmed`
     infra.destroy(env) -> list[Change]                    delete what is tagged for env
     infra.outputs(env) -> dict                            state machine ARNs, function names/aliases
     infra.api_url(env) -> str | None                      the HTTP API's URL, once deployed
@@ -16,7 +17,7 @@ from typing import Any
 
 from infra import api
 from infra.environments import ConfigError, Environment, load
-from infra.plan import Context
+from infra.plan import Change, Context
 from infra.runner import Result, deploy, destroy, names_for, removals, selected
 from infra.seed import seed
 from workflows import WORKFLOWS
@@ -43,6 +44,7 @@ def api_url(env: Environment) -> str | None:
 
 
 __all__ = [
+    "Change",
     "ConfigError",
     "Environment",
     "Result",

@@ -88,7 +88,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
             },
         }
         detail = f"{'sync ' if start.sync else ''}start {wf.name}"
-        _route(ctx, api_id, start, integration, authorizer, detail)
+        _route(ctx, api_id, wf, start, integration, authorizer, detail)
     for wf, route in functions:
         fn = wf.function(route.function)
         integration = {
@@ -96,7 +96,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
             "IntegrationUri": ctx.names.alias_arn(wf, fn),
             "PayloadFormatVersion": "2.0",
         }
-        _route(ctx, api_id, route, integration, authorizer, f"function {fn.name}")
+        _route(ctx, api_id, wf, route, integration, authorizer, f"function {fn.name}")
     stages = [s["StageName"] for s in _items(api, "get_stages", ApiId=api_id)]
     if "$default" in stages:
         ctx.same("stage", f"{name} $default")
@@ -180,9 +180,20 @@ def _authorizers(ctx: Context, api_id: str) -> list[dict[str, Any]]:
     return _items(api, "get_authorizers", ApiId=api_id)
 
 
+def mark(ctx: Context, wf: Workflow) -> str:
+    """The OperationName deploy gives each route it makes: API Gateway v2 routes carry no tags, and
+    only a route it made is one a workflow can stop declaring (another was added by hand)."""
+    return ctx.env.resource_name(wf.name)
+
+
+def made(ctx: Context, route: dict[str, Any]) -> bool:
+    return str(route.get("OperationName", "")).startswith(ctx.env.resource_name(""))
+
+
 def _route(
     ctx: Context,
     api_id: str,
+    wf: Workflow,
     route: HttpRoute | Route,
     integration: dict[str, Any],
     authorizer: str | None,
@@ -196,7 +207,7 @@ def _route(
     ).get(key)
     target_id = current["Target"].split("/", 1)[1] if current and current.get("Target") else None
     seen = api.get_integration(ApiId=api_id, IntegrationId=target_id) if target_id else {}
-    desired_route = {"AuthorizationType": "JWT" if authorizer else "NONE"}
+    desired_route = {"AuthorizationType": "JWT" if authorizer else "NONE", "OperationName": mark(ctx, wf)}
     if authorizer:
         desired_route["AuthorizerId"] = authorizer
     same_integration = all(seen.get(k) == v for k, v in integration.items())
@@ -260,14 +271,24 @@ def url(ctx: Context) -> str | None:
     return next((str(a["ApiEndpoint"]) for a in _items(api, "get_apis") if a["Name"] == name), None)
 
 
-def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: set[str]) -> None:
-    """Delete the routes of the environment's API that no workflow declares, before their
-    functions or state machines go: each with its integration (unless another route shares it)
-    and, for a function that stays, the permission that let the route invoke it."""
+@dataclass(frozen=True)
+class KeptRoute:
+    """A route of the environment's API that no workflow declares and deploy did not make."""
+
+    key: str
+    api_id: str
+    route_id: str
+
+
+def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: set[str]) -> list[KeptRoute]:
+    """Delete the routes deploy made on the environment's API that no workflow declares, before
+    their functions or state machines go: each with its integration (unless a route that stays
+    shares it) and, for a function that stays, the permission that let the route invoke it. A route
+    deploy did not make (added by hand) stays, and is returned."""
     api, name = ctx.client("apigatewayv2"), ctx.env.resource_name("api")
     found = [a for a in _items(api, "get_apis") if a["Name"] == name and owned(ctx.env, a.get("Tags", {}))]
     if not found:
-        return
+        return []
     api_id = found[0]["ApiId"]
     workflows = list(workflows)
     every: list[HttpRoute | Route] = [r for _, r in routes(workflows)] + [r for _, r in served(workflows)]
@@ -275,10 +296,9 @@ def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: se
     listed = ctx.inventory(
         f"routes {api_id}", lambda: {r["RouteKey"]: r for r in _items(api, "get_routes", ApiId=api_id)}
     )
-    shared = {_target(r) for key, r in listed.items() if key in declared}
-    for key, route in sorted(listed.items()):
-        if key in declared:
-            continue
+    going = {key: r for key, r in listed.items() if key not in declared and made(ctx, r)}
+    shared = {_target(r) for key, r in listed.items() if key not in going}
+    for key, route in sorted(going.items()):
         target = _target(route)
         integration = api.get_integration(ApiId=api_id, IntegrationId=target) if target else {}
         if ctx.change("route", key, Action.DELETE, UNDECLARED):
@@ -289,12 +309,17 @@ def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: se
         uri = str(integration.get("IntegrationUri", "")).split(":")
         function = uri[6] if len(uri) > 6 and uri[5] == "function" else None
         if function in functions:
-            method, _, path = key.partition(" ")  # "$default", added by hand, has no path
+            method, _, path = key.partition(" ")
             sid = _sid(api_id, method, path)
             if sid in _sids(ctx, function) and ctx.change("permission", sid, Action.DELETE, UNDECLARED):
                 ctx.client("lambda").remove_permission(
                     FunctionName=function, Qualifier=ctx.env.name, StatementId=sid
                 )
+    return [
+        KeptRoute(key, api_id, r["RouteId"])
+        for key, r in sorted(listed.items())
+        if key not in declared and key not in going
+    ]
 
 
 def _target(route: dict[str, Any]) -> str | None:

@@ -61,6 +61,9 @@ class Context:
     packages: dict[str, Any] = field(default_factory=dict)
     # the version ARN of the dependencies layer that every function lists, once ensured
     dependencies_layer: str = ""
+    # (kind, name) of the deletions the user confirmed, once listed to them: only those are made,
+    # and not said again; None when nothing was asked
+    confirmed: frozenset[tuple[str, str]] | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -84,9 +87,15 @@ class Context:
 
     def change(self, kind: str, name: str, action: Action, detail: str = "") -> bool:
         """Record a change; True when the caller should make it."""
+        asked = action is Action.DELETE and self.confirmed is not None
+        if asked and (kind, name) not in (self.confirmed or ()):
+            # it appeared after the user saw the list: nobody agreed to delete it
+            self.changes.append(Change(kind, name, Action.UNCHANGED))
+            self.say(f"  {'left':<16} {kind:<14} {name} ({detail}, but not listed when asked: deploy again)")
+            return False
         change = Change(kind, name, action, detail)
         self.changes.append(change)
-        if action is not Action.UNCHANGED:
+        if action is not Action.UNCHANGED and not asked:  # a confirmed deletion was listed already
             self.say(change.line(planned=not self.apply))
         return self.apply and action is not Action.UNCHANGED
 

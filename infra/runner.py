@@ -117,13 +117,15 @@ def deploy(
     only: Iterable[str] | None = None,
     workflows: Iterable[Workflow] | None = None,
     complete: bool | None = None,
+    confirmed: Iterable[Change] | None = None,
     out: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
     """Create or update everything `workflows` (default: the registry, or those named in `only`)
     need; with `plan`, only read and report. ConfigError before any change when something is wrong.
     When `complete` (default: deploying the whole registry), `workflows` are all the environment
-    runs: what else deploy made of it is removed (infra/undeclared.py)."""
+    runs: what else deploy made of it is removed (infra/undeclared.py). `confirmed`: the removals
+    (of `removals`) the user was shown and agreed to, which are the only ones made, said once."""
     complete = only is None and workflows is None if complete is None else complete
     workflows = list(workflows) if workflows is not None else selected(only)
     names = names_for(env)
@@ -148,16 +150,35 @@ def deploy(
     if deployed_api:
         api.permit(ctx, workflows, deployed_api)  # others' were granted when they deployed
     # Last: a state machine or route that used what goes (a renamed function) uses its successor by then.
-    kept = undeclared.remove(ctx, workflows) if complete else []
+    kept = _remove(ctx, workflows, confirmed) if complete else []
     api_url = deployed_api.url if deployed_api else None
     result = Result(env, plan, ctx.changes, results, api_url, console_url(env), kept)
     summary(result, out, time.monotonic() - started)
     return result
 
 
+def _remove(
+    ctx: Context, workflows: list[Workflow], confirmed: Iterable[Change] | None
+) -> list[undeclared.Kept]:
+    """Remove what no workflow declares (only what was `confirmed`, when a list was), then name
+    what is kept."""
+    listed = None if confirmed is None else frozenset((c.kind, c.name) for c in confirmed)
+    ctx.confirmed, start = listed, len(ctx.changes)
+    kept = undeclared.remove(ctx, workflows)
+    ctx.confirmed = None
+    if listed:  # said once, before the question: now only how many were deleted
+        done = sum(c.action is Action.DELETE for c in ctx.changes[start:])
+        which = f"the {done}" if done == len(listed) else f"{done} of the {len(listed)}"
+        gone = "" if done == len(listed) else f" (the other {len(listed) - done} were gone already)"
+        ctx.say(f"  {'deleted':<16} {which} resource(s) listed before the confirmation{gone}")
+    for item in kept:
+        ctx.say(item.line())
+    return kept
+
+
 def removals(env: Environment, *, out: Callable[[str], None] = print) -> list[Change]:
-    """What a deploy of the registry would remove (planned, nothing changed), for a confirmation
-    to show; the data it would keep is said too."""
+    """What a deploy of the registry would remove (planned, nothing changed), each said, for a
+    confirmation to show; pass them to `deploy` as `confirmed` once agreed to."""
     ctx = Context(env, names_for(env), apply=False, out=out)
     undeclared.remove(ctx, WORKFLOWS.values())
     return ctx.changed
@@ -239,8 +260,9 @@ def summary(result: Result, out: Callable[[str], None], seconds: float) -> None:
         out(f"{len(changed)} of {total} resources {verb} ({detail}) in {seconds:.1f}s.")
     if result.kept:
         out(
-            f"Kept {len(result.kept)} resource(s) holding data that no workflow declares (named above); "
-            f"{result.env.deploy_command} --destroy deletes the whole environment."
+            f"Kept {len(result.kept)} resource(s) that no workflow declares (named above): a deploy deletes "
+            f"no data, nor a route it did not make; {result.env.deploy_command} --destroy deletes the "
+            "whole environment."
         )
     rows = [("workflow", "state machine ARN / function", "version", "alias")]
     for wf in result.workflows:

@@ -145,8 +145,8 @@ def _same(key: str, current: Any, desired: Any) -> bool:
     return bool(current == desired)
 
 
-def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str]]:
-    """(name, ARN) of the environment's state machines, but those in `keep`."""
+def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str, str]]:
+    """(name, ARN, type) of the environment's state machines, but those in `keep`."""
     sfn, prefix, found = ctx.client("stepfunctions"), ctx.env.resource_name(""), []
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
@@ -155,18 +155,30 @@ def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str]]:
                 continue
             tags = tag_dict(sfn.list_tags_for_resource(resourceArn=arn)["tags"], "key", "value")
             if owned(ctx.env, tags):
-                found.append((name, arn))
+                found.append((name, arn, str(machine.get("type", "STANDARD"))))
     return found
 
 
+def stopped(ctx: Context, arn: str, kind: str) -> str:
+    """What deleting the machine stops: DeleteStateMachine stops its running executions, so the
+    plan and prod's confirmation say how many there are."""
+    if kind == "EXPRESS":  # ListExecutions refuses an Express machine's
+        return "stops any execution in flight, which AWS does not list for an Express machine"
+    pages = ctx.client("stepfunctions").get_paginator("list_executions")
+    running = sum(len(p["executions"]) for p in pages.paginate(stateMachineArn=arn, statusFilter="RUNNING"))
+    if not running:
+        return "none of its executions is running"
+    return f"stops its {running} running execution{'s' if running > 1 else ''}"
+
+
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:
-    """Delete the environment's state machines not in `keep` (their running executions stop)."""
-    for name, arn in _owned(ctx, keep):
-        if ctx.change("state machine", name, Action.DELETE, UNDECLARED):
+    """Delete the environment's state machines not in `keep`, saying what runs that it stops."""
+    for name, arn, kind in _owned(ctx, keep):
+        if ctx.change("state machine", name, Action.DELETE, f"{UNDECLARED}; {stopped(ctx, arn, kind)}"):
             ctx.client("stepfunctions").delete_state_machine(stateMachineArn=arn)
 
 
 def destroy(ctx: Context) -> None:
-    for name, arn in _owned(ctx, set()):
+    for name, arn, _ in _owned(ctx, set()):
         if ctx.change("state machine", name, Action.DELETE):
             ctx.client("stepfunctions").delete_state_machine(stateMachineArn=arn)

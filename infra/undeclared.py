@@ -2,7 +2,8 @@
 function, a route, a trigger): the environment's resources (tagged with its app and env, as
 `--destroy` finds them) that hold no data are removed, consumers first; those that hold data
 (tables, buckets, streams, topics, log groups, settings) are kept and named, with the command
-that deletes each.
+that deletes each. Routes carry no tags: only those deploy made (infra/api.py `mark`) are removed,
+and one added by hand on the environment's API is kept and named too.
 
 A `--workflow` deploy removes nothing: it does not say what the other workflows need.
 """
@@ -83,28 +84,40 @@ class Kept:
     kind: str
     name: str
     command: str  # what deletes it, for the user to run if it is not wanted
+    why: str = "no workflow declares it"
 
     def line(self) -> str:
-        return f"  kept             {self.kind:<14} {self.name} (no workflow declares it; delete it: {self.command})"
+        return f"  kept             {self.kind:<14} {self.name} ({self.why}; delete it: {self.command})"
+
+
+# why a route on the environment's API that no workflow declares is not removed
+BY_HAND = "no workflow declares it, and deploy did not make it: added by hand?"
 
 
 def remove(ctx: Context, workflows: Iterable[Workflow]) -> list[Kept]:
     """Remove (or plan to) what no workflow of `workflows` declares and holds no data, each after
     what uses it: routes and schedules before the state machines and functions they start, a pipe
-    before its state machine, roles last. Say and return the data kept."""
+    before its state machine, roles last. Return what is kept: data, and routes deploy did not
+    make, each with the command that deletes it."""
     workflows = list(workflows)
     keep = declared(ctx.names, workflows)
-    api.remove_undeclared(ctx, workflows, keep.functions)
+    aws = parameters.aws_cli(ctx.env)
+    routes = [
+        Kept(
+            "route",
+            r.key,
+            f"{aws} apigatewayv2 delete-route --api-id {r.api_id} --route-id {r.route_id}",
+            BY_HAND,
+        )
+        for r in api.remove_undeclared(ctx, workflows, keep.functions)
+    ]
     schedules.remove_undeclared(ctx, workflows)
     pipes.remove_undeclared(ctx, keep.pipes)
     alarms.remove_undeclared(ctx, keep.alarms)
     statemachines.remove_undeclared(ctx, keep.state_machines)
     functions.remove_undeclared(ctx, keep.functions)
     iam.remove_undeclared(ctx, keep.roles)
-    kept = _data(ctx, workflows, keep)
-    for item in kept:
-        ctx.say(item.line())
-    return kept
+    return [*routes, *_data(ctx, workflows, keep)]
 
 
 def _data(ctx: Context, workflows: list[Workflow], keep: Declared) -> list[Kept]:

@@ -57,7 +57,7 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
     apigw.add_response("get_apis", {"Items": [an_api("someone-else", "x")], "NextToken": "p2"})
     apigw.add_response("get_apis", {"Items": [an_api("pyflows-staging-api", "ours")]}, {"NextToken": "p2"})
     route = {"RouteKey": "GET /tickets/search", "RouteId": "r1", "Target": "integrations/i1"}
-    route |= {"AuthorizationType": "NONE"}
+    route |= {"AuthorizationType": "NONE", "OperationName": "pyflows-staging-ticket-ranking"}
     apigw.add_response("get_routes", {"Items": [], "NextToken": "p2"})
     apigw.add_response("get_routes", {"Items": [route]}, {"ApiId": "ours", "NextToken": "p2"})
     apigw.add_response(
@@ -76,6 +76,28 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
     deployed = api.ensure(ctx, [TICKETS])
     assert deployed == api.Api("ours", "https://ours.example")
     assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
+
+
+def test_a_route_made_before_deploy_named_its_routes_is_named_by_the_next_deploy(
+    ctx: Context, apigw: Stubber
+) -> None:
+    """Only a route named as deploy's is removed once no workflow declares it: one made by a deploy
+    that did not name them yet gets its name while still declared."""
+    fn = TICKETS.function("api-search")
+    apigw.add_response("get_apis", {"Items": [an_api("pyflows-staging-api", "ours")]})
+    route = {"RouteKey": "GET /tickets/search", "RouteId": "r1", "Target": "integrations/i1"}
+    apigw.add_response("get_routes", {"Items": [route | {"AuthorizationType": "NONE"}]}, {"ApiId": "ours"})
+    integration = {"IntegrationType": "AWS_PROXY", "IntegrationUri": ctx.names.alias_arn(TICKETS, fn)}
+    apigw.add_response("get_integration", integration | {"PayloadFormatVersion": "2.0"})
+    named = {"AuthorizationType": "NONE", "OperationName": "pyflows-staging-ticket-ranking"}
+    apigw.add_response(
+        "update_route", {}, {"ApiId": "ours", "RouteId": "r1", "Target": "integrations/i1", **named}
+    )
+    apigw.add_response("get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours"})
+    api.ensure(ctx, [TICKETS])
+    assert ("route", "GET /tickets/search", Action.UPDATE) in [
+        (c.kind, c.name, c.action) for c in ctx.changes
+    ]
 
 
 def test_an_authorizer_no_route_uses_yet_is_reused_on_aws_not_made_again(
@@ -105,6 +127,7 @@ def test_an_authorizer_no_route_uses_yet_is_reused_on_aws_not_made_again(
             "RouteKey": "POST /ride",
             "AuthorizationType": "JWT",
             "AuthorizerId": "stray",
+            "OperationName": "pyflows-staging-ride-request",
             "Target": "integrations/i1",
         },
     )

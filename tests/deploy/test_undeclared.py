@@ -12,14 +12,15 @@ import io
 import json
 import types
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 import deploy
 import infra
-from infra import tables
+from infra import statemachines, tables
 from infra.plan import UNDECLARED, Action, Change, Context
 from tests.deploy.conftest import Deployment
 from tests.deploy.stubs import stubbed
@@ -163,7 +164,7 @@ def _routes(deployment: Deployment) -> set[str]:
 
 
 def removals(changes: list[Change]) -> set[tuple[str, str]]:
-    assert all(c.action is Action.DELETE and c.detail == UNDECLARED for c in changes), changes
+    assert all(c.action is Action.DELETE and c.detail.startswith(UNDECLARED) for c in changes), changes
     return {(c.kind, c.name) for c in changes}
 
 
@@ -174,6 +175,32 @@ def deploy_registry(deployment: Deployment, **kwargs: Any) -> tuple[infra.Result
     return result, "\n".join(lines)
 
 
+def prod(deployment: Deployment, monkeypatch: pytest.MonkeyPatch, answer: Callable[[str], str]) -> None:
+    """`python deploy.py --env prod` asks on a terminal (this environment, made to ask), `answer`
+    answering it."""
+    monkeypatch.setattr(infra, "load", lambda name: dataclasses.replace(deployment.env, confirm=True))
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr("builtins.input", answer)
+
+
+def said(output: str, kind: str, name: str) -> list[str]:
+    """The lines of `output` that name the resource."""
+    return [line for line in output.splitlines() if f" {kind:<14} {name} " in f"{line} "]
+
+
+def standard_machine(deployment: Deployment, name: str, seconds: int = 0) -> str:
+    """A STANDARD state machine tagged as the environment's, which waits `seconds`: its ARN."""
+    machine = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": seconds, "End": True}}}
+    return str(
+        deployment.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=json.dumps(machine),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/pyflows-utest-lottery-sfn",
+            tags=[{"key": k, "value": v} for k, v in deployment.env.tags().items()],
+        )["stateMachineArn"]
+    )
+
+
 def test_the_plan_lists_what_no_workflow_declares_and_changes_nothing(
     deployment: Deployment, strangers: dict[str, str]
 ) -> None:
@@ -181,6 +208,11 @@ def test_the_plan_lists_what_no_workflow_declares_and_changes_nothing(
     assert removals(result.changed) == REMOVED
     assert {(k.kind, k.name) for k in result.kept} == KEPT
     assert f"would delete     function       {PROBE}-draw (no workflow declares it)" in output
+    # an Express machine's executions cannot be listed (ListExecutions refuses them)
+    assert (
+        f"would delete     state machine  {PROBE} (no workflow declares it; stops any execution in flight, "
+        "which AWS does not list for an Express machine)"
+    ) in output
     assert (
         f"kept             table          {PROBE}-items (no workflow declares it; delete it: "
         "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region us-east-1 --endpoint-url "
@@ -202,15 +234,16 @@ def test_prod_shows_what_the_deploy_deletes_before_asking(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(infra, "load", lambda name: dataclasses.replace(deployment.env, confirm=True))
-    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(isatty=lambda: True))
-    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "no")
+    prod(deployment, monkeypatch, lambda prompt: asked.append(prompt) or "no")
     assert deploy.main(["--env", "prod"]) == 1
     assert asked == [
         f"Deploy to utest? It deletes {len(REMOVED)} resource(s) no workflow declares (listed above). "
         "Type 'yes' to go on: "
     ]
-    assert f"would delete     state machine  {PROBE} (no workflow declares it)" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert f"would delete     state machine  {PROBE} (no workflow declares it; stops any" in shown
+    assert all(len(said(shown, kind, name)) == 1 for kind, name in REMOVED)
+    assert "kept" not in shown  # what the deploy keeps is not what is asked about: the deploy names it
     # a --workflow deploy removes nothing: there is nothing to show
     assert deploy.main(["--env", "prod", "--workflow", "lottery"]) == 1
     assert asked[-1] == "Deploy to utest? Type 'yes' to go on: "
@@ -218,10 +251,64 @@ def test_prod_shows_what_the_deploy_deletes_before_asking(
     assert all(exists(deployment, kind, name) for kind, name in REMOVED)
 
 
-def test_the_deploy_removes_them_consumers_first_and_keeps_the_data(
-    deployment: Deployment, strangers: dict[str, str]
+def test_the_plan_and_prods_question_say_how_many_executions_a_machine_removed_has_running(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result, output = deploy_registry(deployment)
+    """DeleteStateMachine stops the machine's running executions: nobody should learn it after."""
+    sfn, name = deployment.client("stepfunctions"), "pyflows-utest-waiting"
+    arn = standard_machine(deployment, name, seconds=3600)
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    line = f"would delete     state machine  {name} (no workflow declares it; stops its 1 running execution)"
+    try:
+        assert line in deploy_registry(deployment, plan=True)[1]
+        prod(deployment, monkeypatch, lambda prompt: "no")
+        assert deploy.main(["--env", "prod"]) == 1
+        assert line in capsys.readouterr().out
+        sfn.stop_execution(executionArn=execution)
+        idle = f"would delete     state machine  {name} (no workflow declares it; none of its executions is running)"
+        assert idle in deploy_registry(deployment, plan=True)[1]
+    finally:
+        sfn.delete_state_machine(stateMachineArn=arn)
+
+
+def test_prod_deletes_what_it_listed_once_consumers_first_and_keeps_the_data(
+    deployment: Deployment,
+    strangers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Listed before the question, each removal is then made, not listed again; one that appears
+    while the question waits is not among those agreed to: it is left, and said."""
+    deployed: list[infra.Result] = []
+    real = infra.deploy
+
+    def deploying(env: infra.Environment, **kwargs: Any) -> infra.Result:
+        deployed.append(real(env, **kwargs))
+        return deployed[-1]
+
+    monkeypatch.setattr(infra, "deploy", deploying)
+    late = "pyflows-utest-late"
+
+    def answer(prompt: str) -> str:
+        standard_machine(deployment, late)
+        print("-- answered --")
+        return "yes"
+
+    prod(deployment, monkeypatch, answer)
+    assert deploy.main(["--env", "prod", "--no-seed"]) == 0
+    output = capsys.readouterr().out
+    shown, after = output.split("-- answered --")
+    assert all(said(shown, kind, name) == said(output, kind, name) != [] for kind, name in REMOVED)
+    assert f"deleted          the {len(REMOVED)} resource(s) listed before the confirmation" in after
+    assert said(after, "state machine", late) == [
+        f"  left             state machine  {late} (no workflow declares it; none of its executions is "
+        "running, but not listed when asked: deploy again)"
+    ]
+    assert all(
+        len(said(after, kind, name)) == 1 and "kept" in said(after, kind, name)[0] for kind, name in KEPT
+    )
+    assert "Kept 6 resource(s) that no workflow declares (named above)" in after
+    result = deployed[0]
     assert removals(result.changed) == REMOVED
     order = [(c.kind, c.name) for c in result.changed]
 
@@ -236,10 +323,12 @@ def test_the_deploy_removes_them_consumers_first_and_keeps_the_data(
     assert not any(exists(deployment, kind, name) for kind, name in REMOVED)
     assert {(k.kind, k.name) for k in result.kept} == KEPT
     assert all(exists(deployment, kind, name) for kind, name in KEPT)
-    assert f"kept             bucket         {PROBE}-archive" in output
-    assert f"s3 rb s3://{PROBE}-archive --force" in output
+    assert f"s3 rb s3://{PROBE}-archive --force" in after
     assert all(exists(deployment, kind, name) for kind, name in strangers.items())
-    # nothing left to remove: a deploy again changes nothing, and names the data still kept
+    assert exists(deployment, "state machine", late)
+    # the next deploy removes it; then nothing is left to remove, and the data kept is named again
+    again, output = deploy_registry(deployment)
+    assert removals(again.changed) == {("state machine", late)}
     again, output = deploy_registry(deployment)
     assert again.changed == []
     assert {(k.kind, k.name) for k in again.kept} == KEPT and "No changes" in output
@@ -299,9 +388,43 @@ def test_a_table_deleted_between_the_listing_and_its_description_is_skipped(ctx:
     ]
 
 
-def test_a_default_route_added_by_hand_does_not_stop_the_removal(deployment: Deployment) -> None:
-    """`$default`, the catch-all route, has neither method nor path, which the routes deploy makes are
-    matched by; one added by hand, here to a function of the environment that stays, is removed."""
+def test_the_running_executions_of_a_machine_to_remove_are_counted_over_every_page(ctx: Context) -> None:
+    """ListExecutions answers in pages (100 by default): each counts."""
+    name = "pyflows-staging-gone"
+    arn = f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:{name}"
+    machine = {"name": name, "stateMachineArn": arn, "type": "STANDARD", "creationDate": datetime(2026, 1, 1)}
+    tags = [{"key": k, "value": v} for k, v in ctx.env.tags().items()]
+
+    def running(n: int) -> dict[str, Any]:
+        return {
+            "executionArn": f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:{name}:run-{n}",
+            "stateMachineArn": arn,
+            "name": f"run-{n}",
+            "status": "RUNNING",
+            "startDate": datetime(2026, 1, 1),
+        }
+
+    asked = {"stateMachineArn": arn, "statusFilter": "RUNNING"}
+    for sfn in stubbed(ctx, "stepfunctions"):
+        sfn.add_response("list_state_machines", {"stateMachines": [machine]})
+        sfn.add_response("list_tags_for_resource", {"tags": tags}, {"resourceArn": arn})
+        sfn.add_response(
+            "list_executions", {"executions": [running(1), running(2)], "nextToken": "p2"}, asked
+        )
+        sfn.add_response("list_executions", {"executions": [running(3)]}, {**asked, "nextToken": "p2"})
+        ctx.apply = False
+        statemachines.remove_undeclared(ctx, set())
+    assert ctx.changes == [
+        Change(
+            "state machine", name, Action.DELETE, "no workflow declares it; stops its 3 running executions"
+        )
+    ]
+
+
+def test_routes_deploy_did_not_make_are_kept_and_named(deployment: Deployment) -> None:
+    """Routes carry no tags, and are matched by method and path: one added by hand on the
+    environment's API, even to one of its functions, is not one a workflow stopped declaring. Nor
+    is `$default`, the catch-all route, which has neither method nor path."""
     api, api_id = deployment.client("apigatewayv2"), _api_id(deployment)
     function = "pyflows-utest-ticket-ranking-api-search"
     integration = api.create_integration(
@@ -310,8 +433,34 @@ def test_a_default_route_added_by_hand_does_not_stop_the_removal(deployment: Dep
         IntegrationUri=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}:utest",
         PayloadFormatVersion="2.0",
     )["IntegrationId"]
-    api.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integration}")
-    result, _ = deployment.deploy()
-    assert removals(result.changed) == {("route", "$default")}
-    assert "$default" not in _routes(deployment) and "GET /tickets/search" in _routes(deployment)
+    made = {
+        key: api.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")["RouteId"]
+        for key in ("$default", "GET /tickets/by-hand")
+    }
+    # with the routes of ticket-ranking dropped, the one deploy made goes, those added by hand stay
+    ranking = next(wf for wf in deployment.workflows if wf.name == "ticket-ranking")
+    dropped = [dataclasses.replace(wf, routes=()) if wf is ranking else wf for wf in deployment.workflows]
+    lines: list[str] = []
+    result = infra.deploy(deployment.env, workflows=dropped, complete=True, out=lines.append)
+    assert {(c.kind, c.name) for c in result.changed if c.kind == "route"} == {
+        ("route", "GET /tickets/search")
+    }
+    assert _routes(deployment) >= set(made) and "GET /tickets/search" not in _routes(deployment)
+    assert {(k.kind, k.name) for k in result.kept if k.kind == "route"} == {("route", key) for key in made}
+    command = (
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region us-east-1 --endpoint-url "
+        f"{deployment.env.endpoint} apigatewayv2 delete-route --api-id {api_id} --route-id {made['$default']}"
+    )
+    assert (
+        "  kept             route          $default (no workflow declares it, and deploy did not make it: "
+        f"added by hand?; delete it: {command})"
+    ) in lines
     assert exists(deployment, "function", function)
+    for route in made.values():
+        api.delete_route(ApiId=api_id, RouteId=route)
+    api.delete_integration(ApiId=api_id, IntegrationId=integration)
+    again, _ = deployment.deploy()
+    assert {(c.kind, c.name, c.action) for c in again.changed} >= {
+        ("route", "GET /tickets/search", Action.CREATE)
+    }
+    assert not [k for k in again.kept if k.kind == "route"]
