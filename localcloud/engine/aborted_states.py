@@ -24,12 +24,12 @@ A StopExecution aborts no state this way: AWS's history of a stopped execution e
 from __future__ import annotations
 
 import datetime as _dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from localcloud.engine import _hooks
 from localcloud.engine.clock import CLOCK
+from localcloud.engine.timeouts import ABORTED, recording
 
 _PARSER = "moto.stepfunctions.parser"
 _EXEC = f"{_PARSER}.asl.component.state.exec"
@@ -38,10 +38,6 @@ _ENV = f"{_PARSER}.asl.eval.environment:Environment"
 _BRANCH = "_localcloud_parallel_branch"  # on a Parallel branch's frame
 _IN_STATE = "_localcloud_in_state"  # on a frame: the state it is evaluating
 _MAP_ITEM = "_localcloud_map_item"  # on a Map iteration's frame: its Map's name and its index
-_ABORTED = "_localcloud_aborted"  # on a frame's event history context: nothing more is recorded
-# An abort records its events and marks its frames under this lock, and an event is checked and
-# recorded under it: a frame's event lands before its abort or not at all.
-_recording = threading.RLock()
 
 
 def _aborted_type(state: Any) -> Any | None:
@@ -71,32 +67,17 @@ def _abort_frame(frame: Any) -> None:
             event_details={"mapIterationAbortedEventDetails": item},
             update_source_event_id=False,
         )
-    frame.event_history_context.__dict__[_ABORTED] = True
+    frame.event_history_context.__dict__[ABORTED] = True
 
 
 def abort(frame: Any) -> None:
     """Abort a branch's or an iteration's frame: record the states it is in as aborted, stop it,
     and drop what it records from then on."""
-    with _recording:
+    # under the lock every event of the execution is checked and recorded under (timeouts, which
+    # drops an aborted frame's): a frame's event lands before its abort or not at all
+    with recording(frame.event_manager):
         _abort_frame(frame)
         frame.set_stop(stop_date=CLOCK.now(_dt.UTC), cause=None, error=None)
-
-
-def _dropped_once_aborted(add_event: Callable[..., int]) -> Callable[..., int]:
-    def _add_event(
-        self: Any,
-        context: Any,
-        event_type: Any,
-        event_details: Any = None,
-        timestamp: Any = None,
-        update_source_event_id: bool = True,
-    ) -> int:
-        with _recording:
-            if context.__dict__.get(_ABORTED):
-                return int(context.last_published_event_id or 0)
-            return add_event(self, context, event_type, event_details, timestamp, update_source_event_id)
-
-    return _add_event
 
 
 def _aborted_inside(open_frame: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,9 +85,13 @@ def _aborted_inside(open_frame: Callable[..., Any]) -> Callable[..., Any]:
     branch taking its next item)."""
 
     def open_frame_(self: Any, event_history_context: Any = None) -> Any:
-        frame = open_frame(self, event_history_context)
-        if self.event_history_context.__dict__.get(_ABORTED):
-            frame.event_history_context.__dict__[_ABORTED] = True
+        frame = open_frame(self, event_history_context)  # in self._frames from now on
+        # checked under the abort's lock, after the frame is listed: either the abort lists it,
+        # or it sees the abort's mark (open_frame takes the parent's state lock, which a stop
+        # holds while recording: taken inside this lock, the two could wait on each other)
+        with recording(self.event_manager):
+            if self.event_history_context.__dict__.get(ABORTED):
+                frame.event_history_context.__dict__[ABORTED] = True
         return frame
 
     return open_frame_
@@ -181,7 +166,6 @@ def install() -> None:
     for name in ("TaskStateAborted", "MapIterationAborted"):
         _hooks.resolve(f"{_PARSER}.api:HistoryEventType.{name}")
     _hooks.resolve(f"{_ENV}.set_stop")
-    _hooks.patch(f"{_PARSER}.asl.eval.event.event_manager:EventManager.add_event", _dropped_once_aborted)
     _hooks.patch(f"{_ENV}.open_frame", _aborted_inside)
     _hooks.patch(f"{_ENV}.open_inner_frame", _aborted_inside)
     _hooks.patch(f"{_PARSER}.asl.component.state.state:CommonStateField._eval_body", _in_state)

@@ -42,9 +42,10 @@ _EVENTS = f"{_PARSER}.asl.eval.event.event_manager:EventManager"
 _POLL_REAL_SECONDS = 0.05
 _LAST = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut")
 _ENDED = "_localcloud_history_ended"
-# an event recorded by moto's add_event (which takes the manager's lock itself) and the check
-# that the history has not ended, together
-_recording = threading.Lock()
+# on an event history context (a Parallel branch's or a Map iteration's frame) that was aborted:
+# nothing of it is recorded any more (aborted_states)
+ABORTED = "_localcloud_aborted"
+_LOCK = "_localcloud_recording"
 
 # id(the execution's $$.Execution dict, shared by every frame) -> virtual deadline
 _deadlines: dict[int, float] = {}
@@ -209,6 +210,15 @@ def wait_until_deadline(env: Any, seconds: float) -> None:
     CLOCK.wait(seconds, env.program_state_event, stop=stop)
 
 
+def recording(manager: Any) -> threading.RLock:
+    """The execution's lock that an event is checked and recorded under (moto's add_event takes
+    the manager's own lock inside it): held longer, several events and marks go in as one."""
+    lock: threading.RLock = manager.__dict__.get(_LOCK) or manager.__dict__.setdefault(
+        _LOCK, threading.RLock()
+    )
+    return lock
+
+
 def _nothing_after_the_end(add_event: Any) -> Any:
     from moto.stepfunctions.parser.api import HistoryEventType
 
@@ -232,16 +242,16 @@ def _nothing_after_the_end(add_event: Any) -> Any:
         update_source_event_id: bool = True,
     ) -> int:
         if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
-            with _recording:
-                if ended(self, event_type):
+            with recording(self):
+                if ended(self, event_type) or context.__dict__.get(ABORTED):
                     return int(context.last_published_event_id or 0)
                 return int(
                     add_event(self, context, event_type, event_details, timestamp, update_source_event_id)
                 )
         # moto's add_event without CloudWatch logging, in one call instead of four (its helpers
         # took a third of recording an event, and a Map records hundreds)
-        with self._mutex:
-            if ended(self, event_type):
+        with recording(self), self._mutex:
+            if ended(self, event_type) or context.__dict__.get(ABORTED):
                 return int(context.last_published_event_id or 0)
             event_id: int = self._event_id_gen.get()
             event = dict(event_details) if event_details else {}
