@@ -186,8 +186,23 @@ def mark(ctx: Context, wf: Workflow) -> str:
     return ctx.env.resource_name(wf.name)
 
 
-def made(ctx: Context, route: dict[str, Any]) -> bool:
-    return str(route.get("OperationName", "")).startswith(ctx.env.resource_name(""))
+def made(ctx: Context, api_id: str, key: str, route: dict[str, Any], integration: dict[str, Any]) -> bool:
+    """Deploy made the route: it carries deploy's mark or, made before deploy marked its routes,
+    what deploy gave it: the API's role to start a state machine, or its own permission on the
+    function it invokes."""
+    if route.get("OperationName"):
+        return str(route["OperationName"]).startswith(ctx.env.resource_name(""))
+    if str(integration.get("CredentialsArn", "")).endswith(f":role/{ctx.env.resource_name('api')}"):
+        return True
+    function = _function(integration)
+    method, _, path = key.partition(" ")  # "$default", added by hand, has no path
+    return function is not None and _sid(api_id, method, path) in _sids(ctx, function)
+
+
+def _function(integration: dict[str, Any]) -> str | None:
+    """The function a function integration invokes: its URI is the alias ARN, ...:function:<name>:<alias>."""
+    uri = str(integration.get("IntegrationUri", "")).split(":")
+    return uri[6] if len(uri) > 6 and uri[5] == "function" else None
 
 
 def _route(
@@ -296,18 +311,22 @@ def remove_undeclared(ctx: Context, workflows: Iterable[Workflow], functions: se
     listed = ctx.inventory(
         f"routes {api_id}", lambda: {r["RouteKey"]: r for r in _items(api, "get_routes", ApiId=api_id)}
     )
-    going = {key: r for key, r in listed.items() if key not in declared and made(ctx, r)}
+    integrations = {
+        key: api.get_integration(ApiId=api_id, IntegrationId=target) if (target := _target(r)) else {}
+        for key, r in listed.items()
+        if key not in declared
+    }
+    going = {
+        key: listed[key] for key, found in integrations.items() if made(ctx, api_id, key, listed[key], found)
+    }
     shared = {_target(r) for key, r in listed.items() if key not in going}
     for key, route in sorted(going.items()):
-        target = _target(route)
-        integration = api.get_integration(ApiId=api_id, IntegrationId=target) if target else {}
+        target, integration = _target(route), integrations[key]
         if ctx.change("route", key, Action.DELETE, UNDECLARED):
             api.delete_route(ApiId=api_id, RouteId=route["RouteId"])
             if target and target not in shared:
                 api.delete_integration(ApiId=api_id, IntegrationId=target)
-        # a function integration's URI is the alias ARN: ...:function:<name>:<alias>
-        uri = str(integration.get("IntegrationUri", "")).split(":")
-        function = uri[6] if len(uri) > 6 and uri[5] == "function" else None
+        function = _function(integration)
         if function in functions:
             method, _, path = key.partition(" ")
             sid = _sid(api_id, method, path)

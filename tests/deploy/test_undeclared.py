@@ -24,6 +24,7 @@ from infra import statemachines, tables
 from infra.plan import UNDECLARED, Action, Change, Context
 from tests.deploy.conftest import Deployment
 from tests.deploy.stubs import stubbed
+from workflows.registry import HttpRoute
 
 ENVIRONMENT = "utest"
 ACCOUNT = "123456789012"
@@ -464,3 +465,36 @@ def test_routes_deploy_did_not_make_are_kept_and_named(deployment: Deployment) -
         ("route", "GET /tickets/search", Action.CREATE)
     }
     assert not [k for k in again.kept if k.kind == "route"]
+
+
+def test_routes_made_before_deploy_marked_them_go_when_no_workflow_declares_them(
+    deployment: Deployment,
+) -> None:
+    """A route an earlier deploy made carries no mark (OperationName), but what deploy gave it: its
+    own permission on the function it invokes, or the API's role to start a state machine. Dropped
+    from its workflow, it goes with the rest, not kept as if added by hand."""
+    api, api_id = deployment.client("apigatewayv2"), _api_id(deployment)
+    unmarked = {}
+    for route in api.get_routes(ApiId=api_id)["Items"]:
+        if route["RouteKey"] in ("GET /tickets/search", "POST /ride"):
+            api.delete_route(ApiId=api_id, RouteId=route["RouteId"])
+            api.create_route(ApiId=api_id, RouteKey=route["RouteKey"], Target=route["Target"])
+            unmarked[route["RouteKey"]] = route["Target"]
+    assert set(unmarked) == {"GET /tickets/search", "POST /ride"}
+    # POST /ride starts ride-request (the API's role), GET /tickets/search invokes a function
+    dropped = [
+        dataclasses.replace(
+            wf, routes=(), triggers=tuple(t for t in wf.triggers if not isinstance(t, HttpRoute))
+        )
+        if wf.name in ("ticket-ranking", "ride-request")
+        else wf
+        for wf in deployment.workflows
+    ]
+    result = infra.deploy(deployment.env, workflows=dropped, complete=True, out=lambda line: None)
+    assert {c.name for c in result.changed if c.kind == "route"} == set(unmarked)
+    assert not _routes(deployment) & set(unmarked)
+    assert not [k for k in result.kept if k.kind == "route"]
+    again, _ = deployment.deploy()
+    assert {c.name for c in again.changed if c.kind == "route"} >= set(unmarked)
+    marked = {r["RouteKey"]: r.get("OperationName") for r in api.get_routes(ApiId=api_id)["Items"]}
+    assert marked["POST /ride"] == "pyflows-utest-ride-request"
