@@ -72,9 +72,21 @@ class Scheduler:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _due(self, key: str, expression: str, tz: str, base: datetime, at: datetime) -> datetime | None:
-        """The latest occurrence due since the last look, if any: the one to fire for."""
+    def _due(
+        self,
+        key: str,
+        expression: str,
+        tz: str,
+        base: datetime,
+        at: datetime,
+        changed: datetime | None = None,
+    ) -> datetime | None:
+        """The latest occurrence due since the last look, if any: the one to fire for. A schedule
+        enabled (or changed) since counts from then, as Scheduler does: what it missed while
+        disabled is not due (a test firing at a time before the change counts from `base`)."""
         since = self._last.get(key, base)
+        if changed is not None and changed <= at:
+            since = max(since, changed)
         self._last[key] = max(since, at)
         try:
             spec = parse(expression, tz)
@@ -99,7 +111,8 @@ class Scheduler:
                 if end is not None and _aware(end) < at:
                     continue
                 expr, tz = schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone", "UTC")
-                when = self._due(schedule["Arn"], expr, tz, base, at)
+                changed = schedule.get("LastModificationDate")
+                when = self._due(schedule["Arn"], expr, tz, base, at, _aware(changed) if changed else None)
                 if when is None:
                     continue
                 target = schedule["Target"]

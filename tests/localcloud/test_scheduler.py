@@ -61,6 +61,28 @@ def test_disabled_schedule_does_not_fire(cloud: LocalCloud) -> None:
     assert cloud.scheduler.fire_due(at=datetime.now(UTC) + timedelta(hours=1)) == []
 
 
+def test_a_schedule_enabled_fires_nothing_it_missed_while_disabled(cloud: LocalCloud) -> None:
+    # Scheduler invokes nothing for the time a schedule spent disabled: enabled, it waits for its
+    # next occurrence, where a look at it since its start would take one missed while disabled as due.
+    machine = state_machine(cloud, "scheduled", PASS)
+    now = datetime.now(UTC)
+    started = now - timedelta(hours=3, minutes=30)  # occurrences at -2:30, -1:30, -0:30, +0:30
+    _schedule(cloud, "hourly", "rate(1 hour)", machine, "{}", StartDate=started, State="DISABLED")
+    assert cloud.scheduler.fire_due(at=now) == []
+    cloud.client("scheduler").update_schedule(
+        Name="hourly",
+        ScheduleExpression="rate(1 hour)",
+        StartDate=started,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": machine, "RoleArn": role(cloud), "Input": "{}"},
+        State="ENABLED",
+    )
+
+    assert cloud.scheduler.fire_due(at=now + timedelta(minutes=1)) == []
+    [firing] = cloud.scheduler.fire_due(at=now + timedelta(minutes=31))
+    assert firing.scheduled == started + timedelta(hours=4)
+
+
 def test_scheduled_eventbridge_rule_fires_its_target(cloud: LocalCloud) -> None:
     machine = state_machine(cloud, "ruled", PASS)
     events = cloud.client("events")
