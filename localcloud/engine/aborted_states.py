@@ -168,7 +168,14 @@ def install() -> None:
     _hooks.resolve(f"{_ENV}.set_stop")
     _hooks.patch(f"{_ENV}.open_frame", _aborted_inside)
     _hooks.patch(f"{_ENV}.open_inner_frame", _aborted_inside)
-    _hooks.patch(f"{_PARSER}.asl.component.state.state:CommonStateField._eval_body", _in_state)
+    # only the states that have an aborted event (a Pass or Choice has none, and a Map's items are
+    # mostly those: marking every state cost map100 a twentieth); set on these classes, the
+    # wrapper shadows CommonStateField's _eval_body, so it is patched after error_texts wraps that
+    for abortable in (
+        f"{_EXEC}.execute_state:ExecutionState",
+        f"{_PARSER}.asl.component.state.wait.state_wait:StateWait",
+    ):
+        _hooks.patch(f"{abortable}._eval_body", _in_state)
     _hooks.patch(f"{_ITERATION}.iteration_worker:IterationWorker._eval_job", _map_item)
     _hooks.patch(f"{_EXEC}.state_parallel.branch_worker:BranchWorker.__init__", _mark_branch)
     _hooks.patch(f"{_EXEC}.execute_state:ExecutionState._handle_uncaught", _record_abort)

@@ -45,7 +45,6 @@ _ENDED = "_localcloud_history_ended"
 # on an event history context (a Parallel branch's or a Map iteration's frame) that was aborted:
 # nothing of it is recorded any more (aborted_states)
 ABORTED = "_localcloud_aborted"
-_LOCK = "_localcloud_recording"
 
 # id(the execution's $$.Execution dict, shared by every frame) -> virtual deadline
 _deadlines: dict[int, float] = {}
@@ -211,12 +210,21 @@ def wait_until_deadline(env: Any, seconds: float) -> None:
 
 
 def recording(manager: Any) -> threading.RLock:
-    """The execution's lock that an event is checked and recorded under (moto's add_event takes
-    the manager's own lock inside it): held longer, several events and marks go in as one."""
-    lock: threading.RLock = manager.__dict__.get(_LOCK) or manager.__dict__.setdefault(
-        _LOCK, threading.RLock()
-    )
+    """The execution's lock that an event is checked and recorded under: held longer, several
+    events and marks go in as one (aborted_states)."""
+    lock: threading.RLock = manager._mutex
     return lock
+
+
+def _reentrant(init: Any) -> Any:
+    """moto's event manager's own lock, made reentrant: moto's add_event takes it, and a caller
+    holding it to record several events as one calls add_event."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._mutex = threading.RLock()
+
+    return __init__
 
 
 def _nothing_after_the_end(add_event: Any) -> Any:
@@ -242,7 +250,7 @@ def _nothing_after_the_end(add_event: Any) -> Any:
         update_source_event_id: bool = True,
     ) -> int:
         if self._cloud_watch_logging_session is not None:  # moto's way also logs the event
-            with recording(self):
+            with self._mutex:
                 if ended(self, event_type) or context.__dict__.get(ABORTED):
                     return int(context.last_published_event_id or 0)
                 return int(
@@ -250,7 +258,7 @@ def _nothing_after_the_end(add_event: Any) -> Any:
                 )
         # moto's add_event without CloudWatch logging, in one call instead of four (its helpers
         # took a third of recording an event, and a Map records hundreds)
-        with recording(self), self._mutex:
+        with self._mutex:
             if ended(self, event_type) or context.__dict__.get(ABORTED):
                 return int(context.last_published_event_id or 0)
             event_id: int = self._event_id_gen.get()
@@ -331,6 +339,7 @@ def install() -> None:
         f"{_PARSER}.backend.execution_worker:ExecutionWorker._get_evaluation_environment",
         lambda make_env: _remember_execution(make_env, sync_worker),
     )
+    _hooks.patch(f"{_EVENTS}.__init__", _reentrant)
     _hooks.patch(f"{_EVENTS}.add_event", _nothing_after_the_end)
     _hooks.resolve(f"{_WAIT}.timestamp:Timestamp._from_timestamp_string")
     _hooks.patch(f"{_WAIT}.timestamp:Timestamp._get_wait_seconds", lambda _orig: _seconds_until_timestamp)
