@@ -74,7 +74,13 @@ def _trigger(trigger: Any, schedules_on: bool) -> dict[str, Any]:
         return {"kind": "http", "method": trigger.method, "path": trigger.path, "sync": trigger.sync}
     if isinstance(trigger, Schedule):
         # the environment's `schedules` setting: deploy creates them disabled when it is off
-        return {"kind": "schedule", "expression": trigger.expression, "enabled": schedules_on}
+        # with its time zone: etf-signal's 17:30 is Shanghai's, not UTC's
+        return {
+            "kind": "schedule",
+            "expression": trigger.expression,
+            "timezone": trigger.timezone,
+            "enabled": schedules_on,
+        }
     if isinstance(trigger, StreamTrigger):
         return {"kind": "stream", "stream": trigger.stream}
     return {"kind": type(trigger).__name__}

@@ -187,7 +187,7 @@ async function workflowsView() {
     const thumb = h("div", { class: "thumb" }, h("span", { class: "placeholder" }, "drawing…"));
     api(`api/workflows/${enc(wf.name)}/graph.svg`).then((svg) => { if (!gone(token)) showThumb(thumb, svg); }).catch(() => {});
     const triggers = wf.triggers.map((t) =>
-      h("span", { class: "tag" }, t.kind === "http" ? `${t.method} ${t.path}` : t.kind === "schedule" ? `${t.expression}${t.enabled ? "" : " (off here)"}` : `stream ${t.stream}`),
+      h("span", { class: "tag" }, t.kind === "http" ? `${t.method} ${t.path}` : t.kind === "schedule" ? `${t.expression} ${t.timezone}${t.enabled ? "" : " (off here)"}` : `stream ${t.stream}`),
     ).concat(wf.routes.map((r) => h("span", { class: "tag" }, `${r.method} ${r.path}`)));
     return h(
       "article",

@@ -87,8 +87,10 @@ def test_schedules_and_routes_are_listed_and_a_schedule_off_here_says_so(client:
     found = {w["name"]: w for w in client.get("/api/workflows").get_json()["workflows"]}
     # the local environment deploys its schedules disabled (environments.toml: schedules = false)
     assert found["ticket-ranking"]["triggers"] == [
-        {"kind": "schedule", "expression": "rate(30 minutes)", "enabled": False}
+        {"kind": "schedule", "expression": "rate(30 minutes)", "timezone": "UTC", "enabled": False}
     ]
+    [etf] = found["etf-signal"]["triggers"]
+    assert (etf["expression"], etf["timezone"]) == ("cron(30 17 ? * MON-FRI *)", "Asia/Shanghai")
     assert found["ride-request"]["routes"] == [
         {"method": "POST", "path": "/ride", "function": "api-ride", "auth": True}
     ]
