@@ -20,13 +20,16 @@ from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from workflows.registry import Workflow
 
 
-def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
+def _on_any(
+    ctx: Context, name: str, description: str, namespace: str, metric: str, dimension: tuple[str, str]
+) -> dict[str, Any]:
+    """An alarm that alerts the environment's topic when the metric counts one or more in five minutes."""
     return {
-        "AlarmName": ctx.env.resource_name(wf.name, "timed-out"),
-        "AlarmDescription": f"An execution of {ctx.names.state_machine(wf)} timed out",
-        "Namespace": "AWS/States",
-        "MetricName": "ExecutionsTimedOut",
-        "Dimensions": [{"Name": "StateMachineArn", "Value": ctx.names.state_machine_arn(wf)}],
+        "AlarmName": name,
+        "AlarmDescription": description,
+        "Namespace": namespace,
+        "MetricName": metric,
+        "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
         "Statistic": "Sum",
         "Period": 300,
         "EvaluationPeriods": 1,
@@ -35,6 +38,17 @@ def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
         "TreatMissingData": "notBreaching",
         "AlarmActions": [ctx.names.alerts_topic_arn()],
     }
+
+
+def desired(ctx: Context, wf: Workflow) -> dict[str, Any]:
+    return _on_any(
+        ctx,
+        ctx.env.resource_name(wf.name, "timed-out"),
+        f"An execution of {ctx.names.state_machine(wf)} timed out",
+        "AWS/States",
+        "ExecutionsTimedOut",
+        ("StateMachineArn", ctx.names.state_machine_arn(wf)),
+    )
 
 
 def dropped_name(env: Environment) -> str:
@@ -42,21 +56,15 @@ def dropped_name(env: Environment) -> str:
 
 
 def dropped(ctx: Context, group: str) -> dict[str, Any]:
-    return {
-        "AlarmName": dropped_name(ctx.env),
-        "AlarmDescription": f"A scheduled start of a workflow in {group} was dropped after its retries: "
+    return _on_any(
+        ctx,
+        dropped_name(ctx.env),
+        f"A scheduled start of a workflow in {group} was dropped after its retries: "
         "that run never started (python -m workflows start, as the README says, makes it good)",
-        "Namespace": "AWS/Scheduler",
-        "MetricName": "InvocationDroppedCount",
-        "Dimensions": [{"Name": "ScheduleGroup", "Value": group}],
-        "Statistic": "Sum",
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "Threshold": 1.0,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching",
-        "AlarmActions": [ctx.names.alerts_topic_arn()],
-    }
+        "AWS/Scheduler",
+        "InvocationDroppedCount",
+        ("ScheduleGroup", group),
+    )
 
 
 def ensure(ctx: Context, wf: Workflow) -> None:
