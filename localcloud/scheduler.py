@@ -33,7 +33,7 @@ class Firing:
     target: str
     at: datetime
     result: str  # execution ARN, "invoked", or an error text
-    scheduled: datetime | None = None  # the occurrence fired for (the latest one due at `at`)
+    scheduled: datetime  # the occurrence fired for (the latest one due at `at`)
 
 
 class Scheduler:
@@ -94,8 +94,9 @@ class Scheduler:
             LOG.warning("%s: unsupported schedule expression %r", key, expression)
             return None
         latest = spec.last_until(since, at, base)
-        first = spec.next_after(since, base)
-        if latest is not None and first is not None and first < latest:
+        # the first one only when one is due: every tick asks every schedule, and most have none
+        first = spec.next_after(since, base) if latest is not None else None
+        if first is not None and latest is not None and first < latest:
             LOG.warning("%s: missed occurrences from %s on coalesced into the one of %s", key, first, latest)
         return latest
 
