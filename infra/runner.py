@@ -164,8 +164,10 @@ def _remove(
     what is kept."""
     listed = None if confirmed is None else frozenset((c.kind, c.name) for c in confirmed)
     ctx.confirmed, start = listed, len(ctx.changes)
-    kept = undeclared.remove(ctx, workflows)
-    ctx.confirmed = None
+    try:
+        kept = undeclared.remove(ctx, workflows)
+    finally:
+        ctx.confirmed = None  # only the removal pass is bound by what was confirmed
     if listed:  # said once, before the question: now only how many were deleted
         done = sum(c.action is Action.DELETE for c in ctx.changes[start:])
         which = f"the {done}" if done == len(listed) else f"{done} of the {len(listed)}"
