@@ -3,14 +3,18 @@
     Fetch Inventory (raw listings to S3; broker outages and throttling retried with jitter)
     -> Rank Performances (Map, bounded concurrency): Rank Performance -> Store Ranking
     -> Mark Current (this run's rankings become the ones readers see, for the dates it covered)
-    -> Find New Deals (on the dates the run is current for) -> Any New Deals?
+    -> Find New Deals (on the dates the run is current for; each deal claimed for the run) -> Any New Deals?
          yes -> Notify Subscribers (SNS) -> Record Deals Told -> Deals Announced
          no  -> No New Deals
     any error not retried away -> Alert Failure -> Failed
 
 The broker's outages are retried by the workflow, rankings are stored per run and made current only once
 the whole run is stored (a failed run leaves no partial rankings), and subscribers hear about
-a deal once, until a better one appears.
+a deal once, until a better one appears, even from runs that overlap: a run claims each deal
+before it publishes it (a conditional write that another run's claim or a deal as good told
+refuses), publishes only what it claimed, and records it as told. A claim never recorded (its run
+failed or was stopped first) lapses after an hour, and a later run announces the deal
+(tasks.ticket_ranking.told).
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ def build() -> dict[str, Any]:
             "message.$": "$.Payload.message",
         },
         result_path="$.deals",
+        comment="Claims each new deal for the run: another run's claim, or a deal as good told, keeps it out",
     )
     notify = sns_publish(
         "Notify Subscribers",
@@ -207,17 +212,17 @@ WORKFLOW = Workflow(
         _fn(
             "find-deals",
             "find_deals",
-            "Finds each performance's best ticket that beats what subscribers were last told",
+            "Finds and claims each performance's best ticket that beats what subscribers were told or another run claimed",
             RANKINGS_READ,
-            Access("state", ("dynamodb:Scan",)),
+            Access("state", ("dynamodb:Scan", "dynamodb:UpdateItem")),
             RANKINGS_TABLE="rankings",
             STATE_TABLE="state",
         ),
         _fn(
             "record-deals",
             "record_deals",
-            "Remembers the deals announced, so that an identical run announces nothing",
-            Access("state", ("dynamodb:BatchWriteItem",)),  # batch_writer
+            "Confirms the deals announced as told, so that an identical run announces nothing",
+            Access("state", ("dynamodb:UpdateItem",)),
             STATE_TABLE="state",
         ),
         _fn(

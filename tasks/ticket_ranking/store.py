@@ -8,7 +8,9 @@ state table (key):
     "current#<show>" -> spans: for each date, the latest run that covered it (see coverage.py;
         a run is added only after it is stored whole, dropped once its rankings expire); run_id:
         the latest of them; version
-    "told#<performance_id>" -> the best score subscribers were last told for that performance
+    "told#<performance_id>" -> score, listing_id, run_id, told_at: the best deal subscribers were
+        told for that performance; claim_score, claim_listing, claim_run, claimed_at: the deal a
+        run claimed to announce (see told.py)
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from tasks.ticket_ranking import (
     record_deals,
     store,
     store_ranking,
+    told,
 )
 from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
@@ -165,6 +166,77 @@ def test_a_better_ticket_on_sale_is_announced_again(
     deals = run("run-2", context)["deals"]
     assert [(d["performance_id"], d["listing_id"]) for d in deals["deals"]] == [(target["id"], "bargain")]
     assert "Orchestra row E, 2 x $99.00" in deals["message"]
+
+
+def find(run_id: str, marked: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return find_deals.handler(
+        envelope({"run_id": run_id, "show": "hamilton", "dates": marked["dates"]}), context
+    )
+
+
+def test_a_run_finds_none_of_the_deals_another_run_claimed_and_has_not_recorded(
+    aws_env: None, context: LambdaContext
+) -> None:
+    older, newer = fetch_and_store("older", context), fetch_and_store("newer", context)
+    claimed = find("older", mark(older, context), context)  # published, not recorded yet
+    assert claimed["count"] > 0
+
+    assert find("newer", mark(newer, context), context)["count"] == 0
+    record_deals.handler(envelope({"run_id": "older", "deals": claimed["deals"]}), context)
+    assert find("newer", mark(newer, context), context)["count"] == 0  # told now
+
+
+def test_a_retry_of_a_runs_find_claims_the_same_deals_again(aws_env: None, context: LambdaContext) -> None:
+    marked = mark(fetch_and_store("run-1", context), context)
+
+    first, retried = find("run-1", marked, context), find("run-1", marked, context)
+
+    assert retried == first and first["count"] > 0
+
+
+def deal(score: float, listing_id: str = "L1") -> dict[str, Any]:
+    return {"performance_id": "p1", "listing_id": listing_id, "score": score}
+
+
+def test_a_better_deal_wins_over_another_runs_claim_and_an_equal_one_does_not(aws_env: None) -> None:
+    now = datetime.now(UTC)
+    assert told.claim("a", deal(80.0), now)
+
+    assert not told.claim("b", deal(80.0, "L2"), now) and not told.claim("b", deal(79.5), now)
+    assert told.bars("b", now) == {"p1": 80.0}
+    assert told.claim("b", deal(80.5, "L3"), now)
+    assert told.bars("a", now) == {"p1": 80.5} and told.bars("b", now) == {}
+
+
+def test_a_run_claims_its_own_deal_again_and_no_other_run_can(aws_env: None) -> None:
+    now = datetime.now(UTC)
+    assert told.claim("a", deal(80.0), now)
+
+    assert told.claim("a", deal(80.0), now + timedelta(seconds=30))  # a retry, or a redrive
+    assert told.bars("a", now) == {}  # its own claim is no bar to it
+    assert not told.claim("b", deal(80.0), now)
+
+
+def test_a_claim_never_recorded_lapses_and_what_was_told_before_it_stays(aws_env: None) -> None:
+    start = datetime.now(UTC) - told.CLAIM_LEASE - timedelta(minutes=10)
+    assert told.claim("a", deal(70.0), start) and told.record("a", deal(70.0), start)
+    assert told.claim("b", deal(80.0, "L2"), start + timedelta(minutes=1))  # then b fails
+
+    assert told.bars("c", start + timedelta(minutes=30)) == {"p1": 80.0}  # b's claim in its lease
+    now = datetime.now(UTC)
+    assert told.bars("c", now) == {"p1": 70.0}
+    assert not told.claim("c", deal(70.0), now)  # told already
+    assert told.claim("c", deal(80.0, "L2"), now)
+
+
+def test_a_record_never_lowers_what_was_told(aws_env: None) -> None:
+    now = datetime.now(UTC)
+    assert told.claim("a", deal(80.0), now) and told.claim("b", deal(90.0, "L2"), now)
+
+    assert told.record("b", deal(90.0, "L2"), now)
+    assert not told.record("a", deal(80.0), now)  # a better deal was told meanwhile
+    assert told.record("b", deal(90.0, "L2"), now)  # b's retry
+    assert told.bars("c", now + told.CLAIM_LEASE * 2) == {"p1": 90.0}
 
 
 def ago(hours: float) -> str:

@@ -17,7 +17,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared.errors import cause_message
-from tasks.ticket_ranking import store
+from tasks.ticket_ranking import store, told
 from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
@@ -390,6 +390,79 @@ def test_a_slow_run_announces_no_deal_on_the_dates_a_newer_run_covered(
     [message] = deals.messages()
     announced = [line[2:12] for line in message.splitlines() if line.startswith("- ")]
     assert min(announced) > first.isoformat()  # none on the narrow run's dates: not the bargain sold
+
+
+def claims_of(app: Deployed, run_id: str) -> list[str]:
+    """The told items holding a claim of `run_id`."""
+    pages = app.client("dynamodb").get_paginator("scan").paginate(TableName=app.resource(NAME, "state"))
+    items = [item for page in pages for item in page["Items"]]
+    return [i["key"]["S"] for i in items if i.get("claim_run", {}).get("S") == run_id]
+
+
+def test_a_run_started_before_another_records_its_deals_announces_none_of_them(
+    ranking: Deployed, deals: Inbox, alerts: Inbox
+) -> None:
+    ranking.inject(NAME, "record-deals", "latency", times=1, latency=3.0)
+    first = ranking.start(NAME, {}, name="rank-announcing")  # published, then slow to record
+    wait_for_task(ranking, first, "Record Deals Told")
+
+    second = ranking.run(NAME, {}, name="rank-overlapping")
+
+    assert second.status == "SUCCEEDED"
+    assert top_level(second) == [*FETCH_AND_RANK, *AFTER_RANKING, "No New Deals"]
+    status = ranking.client("stepfunctions").describe_execution(executionArn=first)["status"]
+    assert status == "RUNNING"  # still recording: the second run found the deals claimed, not told
+    announcing = ranking.wait(first, NAME)
+    assert announcing.status == "SUCCEEDED" and announcing.output["new_deals"] > 0
+    [message] = deals.messages()
+    assert message.count("\n- ") == announcing.output["new_deals"] and alerts.messages() == []
+
+
+def test_deals_a_run_published_but_could_not_record_are_not_announced_by_the_next_run(
+    ranking: Deployed, deals: Inbox, alerts: Inbox
+) -> None:
+    ranking.inject(NAME, "record-deals", "error", error_type="Boom")
+    failed = ranking.run(NAME, {}, name="rank-unrecorded")
+    assert failed.status == "FAILED" and top_level(failed)[-4:] == [*ANNOUNCED[:2], *ALERT]
+    assert len(deals.messages()) == 1 and len(alerts.messages()) == 1
+    ranking.clear_faults()
+
+    later = ranking.run(NAME, {}, name="rank-after-unrecorded")
+
+    assert later.status == "SUCCEEDED" and later.output["new_deals"] == 0
+    assert deals.messages() == []
+
+
+def test_the_claims_of_a_run_that_failed_before_publishing_lapse_and_a_later_run_announces_the_deals(
+    ranking: Deployed,
+) -> None:
+    sns, topic = ranking.client("sns"), ranking.resource(NAME, "deals")
+    sns.delete_topic(TopicArn=topic)
+    try:
+        failed = ranking.run(NAME, {}, name="rank-unpublished")
+    finally:
+        sns.create_topic(Name=topic.rsplit(":", 1)[1])
+    deals = ranking.inbox(topic)  # the topic made again has no subscriber
+    assert failed.status == "FAILED" and top_level(failed)[-3:] == ["Notify Subscribers", *ALERT]
+    claimed = claims_of(ranking, "rank-unpublished")
+    assert claimed
+    meanwhile = ranking.run(NAME, {}, name="rank-in-the-lease")
+    assert meanwhile.status == "SUCCEEDED" and meanwhile.output["new_deals"] == 0  # claimed: maybe announcing
+
+    lapsed = (datetime.now(UTC) - told.CLAIM_LEASE - timedelta(minutes=1)).isoformat()
+    for key in claimed:  # the lease has passed
+        ranking.client("dynamodb").update_item(
+            TableName=ranking.resource(NAME, "state"),
+            Key={"key": {"S": key}},
+            UpdateExpression="SET claimed_at = :lapsed",
+            ExpressionAttributeValues={":lapsed": {"S": lapsed}},
+        )
+    later = ranking.run(NAME, {}, name="rank-after-lapse")
+
+    assert later.status == "SUCCEEDED" and later.output["new_deals"] == len(claimed)
+    [message] = deals.messages()
+    assert message.count("\n- ") == len(claimed)
+    assert sorted(claims_of(ranking, "rank-after-lapse")) == sorted(claimed)
 
 
 def test_an_unknown_show_fails_naming_it_and_is_never_current(ranking: Deployed, alerts: Inbox) -> None:
