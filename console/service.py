@@ -113,20 +113,15 @@ class ExecutionService:
 
     def execution_arn(self, execution: str) -> str:
         """An execution's ARN, from its ARN or its name (looked for among the deployed workflows';
-        a name two of them have is refused, naming both)."""
+        a name two executions have, two workflows' or an Express workflow's started twice with it,
+        is refused, naming their ARNs)."""
         if execution.startswith("arn:"):
             return execution
         found = []
         for name in sorted(self.workflows):
             machine = self.state_machine_arn(name)
-            if machine is None:
-                continue
-            arn = _execution_arn(machine, execution)
-            try:
-                self._call("describe_execution", executionArn=arn)
-            except (NotFound, NotSupported):  # not there, or an Express machine's (none kept)
-                continue
-            found.append(arn)
+            if machine is not None:
+                found += self._named(name, machine, execution)
         if not found:
             raise NotFound(f"no execution named {execution!r} in {self.env.name}")
         if len(found) > 1:
@@ -134,6 +129,24 @@ class ExecutionService:
                 f"{len(found)} executions are named {execution!r}; give its ARN: {', '.join(found)}"
             )
         return found[0]
+
+    def _named(self, workflow: str, machine: str, execution: str) -> list[str]:
+        """The ARNs of the machine's executions named `execution`: a Standard one's ARN is made of
+        its name, an Express one's has an id of its own (its names may repeat), so those are listed."""
+        if self.workflow(workflow).type != StateMachineType.EXPRESS:
+            arn = _execution_arn(machine, execution)
+            try:
+                self._call("describe_execution", executionArn=arn)
+            except (NotFound, NotSupported):
+                return []
+            return [arn]
+        pages = self.sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+        try:
+            return [e["executionArn"] for page in pages for e in page["executions"] if e["name"] == execution]
+        except ClientError as error:  # AWS keeps no Express execution to list
+            if error.response["Error"]["Code"] == "StateMachineTypeNotSupported":
+                return []
+            raise
 
     def state_machine_name(self, workflow: str) -> str:
         return self.env.resource_name(workflow)
@@ -206,9 +219,10 @@ class ExecutionService:
             return self._file_definition(self.workflow(name))
 
     def workflow_of(self, execution_arn: str) -> str | None:
-        """arn:aws:states:region:account:execution:<app>-<env>-<workflow>:<name> -> workflow."""
+        """arn:aws:states:region:account:execution:<app>-<env>-<workflow>:<name> (Standard) or
+        ...:express:<app>-<env>-<workflow>:<name>:<id> (Express) -> workflow."""
         parts = execution_arn.split(":")
-        if len(parts) < 8 or parts[5] != "execution":
+        if len(parts) < 8 or parts[5] not in ("execution", "express"):
             return None
         prefix = self.env.resource_name("")
         machine = parts[6]
@@ -225,8 +239,9 @@ class ExecutionService:
     def start(
         self, name: str, document: Any, execution_name: str | None = None, case: str | None = None
     ) -> tuple[dict[str, Any], bool]:
-        """Start `name` with `document`; (execution, created). A client-supplied name makes it
-        idempotent: the same name and input give back the execution, a different input is a conflict.
+        """Start `name` with `document`; (execution, created). A client-supplied name makes a
+        Standard start idempotent: the same name and input give back the execution, a different
+        input is a conflict. An Express start is a new execution whatever its name, as on AWS.
         `case` runs a mocked test case of the local cloud's mock configuration (Step Functions
         Local's `arn#case`)."""
         self.validate(name, document)

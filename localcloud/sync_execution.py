@@ -6,6 +6,11 @@
 - start_execution on an alias ARN: resolved to a version by the alias's routing weights.
 - start_execution on a version ARN: moto files the execution under the version, where
   DescribeExecution cannot find it; we file it under the state machine too.
+- an Express execution's ARN is AWS's `express:<machine>:<name>:<id>`, its own whatever its name
+  (Express names need not be unique, and a start is never answered with an earlier execution);
+  moto gave every execution `execution:<machine>:<name>`, so a second Express start with a name
+  shared the first's ARN and could not be found. DescribeExecution and the APIs that take an
+  execution ARN accept both shapes.
 - start_execution without a name: AWS generates a UUID; moto would use the name "None". A name
   is checked as AWS checks it (no whitespace, brackets, wildcards or special characters, at most
   80 characters), which moto's parser backend skipped.
@@ -21,6 +26,7 @@ import copy
 import datetime
 import json
 import random
+import re
 import uuid
 from typing import Any
 
@@ -34,7 +40,10 @@ _BACKEND = pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParser
 pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "start_execution")
 pins.resolve("moto.stepfunctions.parser.models", "StepFunctionsParserBackend", "create_state_machine")
 pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "_validate_name")
+_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "Execution")
 _SYNC_EXECUTION = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
+_INVALID_INPUT = pins.resolve("moto.stepfunctions.parser.api", "InvalidExecutionInput")
+_EXECUTION_ARN = pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "accepted_exec_arn_format")
 pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution", "to_start_sync_execution_output")
 pins.resolve("moto.stepfunctions.models", "StepFunctionBackend", "describe_state_machine_alias")
 _VERSION = pins.resolve("moto.stepfunctions.models", "StateMachineVersion")
@@ -63,6 +72,8 @@ def install() -> None:
             backend._validate_name(name)
         arn = _resolve_alias(backend, state_machine_arn)
         _attach_backend(backend, arn)
+        if is_express(backend.describe_state_machine(arn)):
+            return _start(backend, _EXECUTION, arn, name, execution_input, kw.get("trace_header"))
         execution = original_start(backend, arn, name or str(uuid.uuid4()), execution_input, **kw)
         _file_under_base(backend, arn, execution)
         return execution
@@ -107,6 +118,10 @@ def install() -> None:
         return original_create(backend, name=name, definition=definition, **kw)
 
     _BACKEND.create_state_machine = create_state_machine
+    # moto's check of an execution ARN knows `execution:` only; an Express one is `express:`
+    _BACKEND.accepted_exec_arn_format = re.compile(
+        _EXECUTION_ARN.pattern.replace(":execution:", ":(?:execution|express):", 1)
+    )
     _BACKEND.start_execution = start_execution
     _BACKEND.start_sync_execution = start_sync_execution_backend
     _RESPONSE.start_sync_execution = start_sync_execution
@@ -151,39 +166,14 @@ def _file_under_base(backend: Any, arn: str, execution: Any) -> None:
 def _run_sync(
     backend: Any, sync_cls: Any, arn: str, name: str | None, execution_input: str
 ) -> dict[str, Any]:
-    """What the parser backend's start_execution does, with a SyncExecution that runs to its end."""
+    """An Express execution, run to its end in the call, answered as StartSyncExecution answers."""
     arn = _resolve_alias(backend, arn)
     _attach_backend(backend, arn)
-    state_machine = backend.describe_state_machine(arn)
-    if not is_express(state_machine):
+    if not is_express(backend.describe_state_machine(arn)):
         raise _api_error(
             "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
         )
-    json.loads(execution_input)
-    name = name or str(uuid.uuid4())
-    # The execution runs on a snapshot of the definition, sharing the backend (as moto does).
-    snapshot = copy.deepcopy(
-        state_machine, {id(state_machine.executions): [], id(state_machine.backend): state_machine.backend}
-    )
-    execution = sync_cls(
-        name=name,
-        sm_type=snapshot.sm_type,
-        role_arn=snapshot.roleArn,
-        exec_arn=f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:execution:"
-        f"{state_machine.name}:{name}",
-        account_id=backend.account_id,
-        region_name=backend.region_name,
-        state_machine=snapshot,
-        start_date=datetime.datetime.now(tz=datetime.UTC),
-        cloud_watch_logging_session=None,
-        input_data=execution_input,
-        trace_header=None,
-        activity_store={},
-    )
-    # Kept in the list so that GetExecutionHistory works for tests and the console.
-    state_machine.executions.append(execution)
-    _file_under_base(backend, arn, execution)
-    execution.start()
+    execution = _start(backend, sync_cls, arn, name, execution_input)
     output: dict[str, Any] = dict(execution.to_start_sync_execution_output())
     output["stateMachineArn"] = arn
     millis = int((execution.stop_date - execution.start_date).total_seconds() * 1000)
@@ -192,6 +182,50 @@ def _run_sync(
         "billedDurationInMilliseconds": max(100, -(-millis // 100) * 100),
     }
     return output
+
+
+def _start(
+    backend: Any,
+    execution_cls: Any,
+    arn: str,
+    name: str | None,
+    execution_input: str | None,
+    trace_header: str | None = None,
+) -> Any:
+    """What the parser backend's start_execution does, for an Express machine (`arn` resolved): no
+    name is looked up, and the execution gets an ARN of its own. A SyncExecution runs to its end in
+    `start`, an Execution in a thread of its own."""
+    state_machine = backend.describe_state_machine(arn)
+    execution_input = "{}" if execution_input is None else execution_input
+    try:
+        json.loads(execution_input)
+    except ValueError as error:
+        raise _INVALID_INPUT(str(error)) from None
+    name = name or str(uuid.uuid4())
+    # The execution runs on a snapshot of the definition, sharing the backend (as moto does).
+    snapshot = copy.deepcopy(
+        state_machine, {id(state_machine.executions): [], id(state_machine.backend): state_machine.backend}
+    )
+    execution = execution_cls(
+        name=name,
+        sm_type=snapshot.sm_type,
+        role_arn=snapshot.roleArn,
+        exec_arn=f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:express:"
+        f"{state_machine.name}:{name}:{uuid.uuid4()}",
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        state_machine=snapshot,
+        start_date=datetime.datetime.now(tz=datetime.UTC),
+        cloud_watch_logging_session=None,
+        input_data=execution_input,
+        trace_header=trace_header,
+        activity_store={},
+    )
+    # Kept in the list so that DescribeExecution and GetExecutionHistory work for tests and the console.
+    state_machine.executions.append(execution)
+    _file_under_base(backend, arn, execution)
+    execution.start()
+    return execution
 
 
 def _configuration(

@@ -252,8 +252,8 @@ def test_every_page_of_aws_listings_and_histories_is_read() -> None:
         stubber.assert_no_pending_responses()
 
 
-def test_an_execution_is_found_by_its_name_on_aws_which_describes_no_express_execution() -> None:
-    """AWS refuses DescribeExecution for an Express machine (StateMachineTypeNotSupported): the
+def test_an_execution_is_found_by_its_name_on_aws_which_lists_no_express_execution() -> None:
+    """AWS refuses ListExecutions for an Express machine (StateMachineTypeNotSupported): the
     name is looked for among the other machines' executions, not refused."""
     service, sfn = aws_service()
     machines = [{**machine(name), "name": f"pyflows-local-{name}"} for name in sorted(WORKFLOWS)]
@@ -261,11 +261,18 @@ def test_an_execution_is_found_by_its_name_on_aws_which_describes_no_express_exe
         stubber.add_response("list_state_machines", {"stateMachines": machines})
         for name in sorted(WORKFLOWS):
             arn = f"{MACHINES}{name}:day-1".replace(":stateMachine:", ":execution:")
-            if name == "lottery":
+            if WORKFLOWS[name].type == StateMachineType.EXPRESS:
+                stubber.add_client_error(
+                    "list_executions",
+                    "StateMachineTypeNotSupported",
+                    "no",
+                    400,
+                    {"stateMachineArn": MACHINES + name},
+                )
+            elif name == "lottery":
                 stubber.add_response("describe_execution", described(arn), {"executionArn": arn})
             else:
-                express = WORKFLOWS[name].type == StateMachineType.EXPRESS
-                code = "StateMachineTypeNotSupported" if express else "ExecutionDoesNotExist"
+                code = "ExecutionDoesNotExist"
                 stubber.add_client_error("describe_execution", code, "no", 400, {"executionArn": arn})
         assert service.execution_arn("day-1") == f"{MACHINES}lottery:day-1".replace(
             ":stateMachine:", ":execution:"
@@ -612,6 +619,53 @@ def test_an_express_workflow_runs_to_its_end_in_the_start_without_describing_it(
     assert created and execution["status"] == "SUCCEEDED"
     assert execution["output"] == {"twice": 8} and execution["input"] == {"count": 4}
     assert execution["workflow"] == "quick"
+
+
+def test_express_starts_with_one_name_are_distinct_executions_each_reachable(
+    console_env: Environment,
+) -> None:
+    """Express names need not be unique, as on AWS: each start with a name is a new execution with
+    an ARN of its own, which the API describes; the name alone, now ambiguous, is refused naming
+    both. (A Standard start with a name stays idempotent: test_start_is_idempotent_with_a_name.)"""
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    machine = console_env.client("stepfunctions").create_state_machine(
+        name=console_env.resource_name("again"),
+        definition=json.dumps(definition),
+        roleArn=ROLE,
+        type="EXPRESS",
+    )["stateMachineArn"]
+    again = dataclasses.replace(
+        test_workflows.WORKFLOWS["shapes"], name="again", type=StateMachineType.EXPRESS
+    )
+    service = ExecutionService(console_env, {"again": again})
+    client = create_app(console_env, service.workflows, service).test_client()
+    name, other = f"dup-{uuid.uuid4().hex[:8]}", f"once-{uuid.uuid4().hex[:8]}"
+
+    started = [start(client, "again", {"count": count}, name) for count in (1, 2)]
+
+    assert [response.status_code for response in started] == [201, 201]
+    arns = [response.get_json()["executionArn"] for response in started]
+    assert arns[0] != arns[1]
+    for count, arn in enumerate(arns, 1):
+        assert arn.startswith(machine.replace(":stateMachine:", ":express:") + f":{name}:")
+        described = client.get(f"/api/executions/{arn}").get_json()
+        assert (described["name"], described["input"], described["workflow"]) == (
+            name,
+            {"count": count},
+            "again",
+        )
+        events = client.get(f"/api/executions/{arn}/history").get_json()["events"]
+        assert [events[0]["type"], events[-1]["type"]] == ["ExecutionStarted", "ExecutionSucceeded"]
+        assert client.get(f"/api/executions/{arn}/graph").get_json()["states"]["P"]["status"] == "succeeded"
+        refused = client.post(f"/api/executions/{arn}/redrive")
+        assert refused.status_code == 409 and "EXPRESS" in refused.get_json()["message"]
+    listed = client.get("/api/executions?workflow=again&limit=500").get_json()["executions"]
+    assert set(arns) <= {e["executionArn"] for e in listed}
+    ambiguous = client.get(f"/api/executions/{name}")
+    assert ambiguous.status_code == 409
+    assert all(arn in ambiguous.get_json()["message"] for arn in arns)
+    once = start(client, "again", {"count": 3}, other).get_json()["executionArn"]
+    assert client.get(f"/api/executions/{other}").get_json()["executionArn"] == once
 
 
 def test_a_page_of_another_site_can_neither_start_nor_stop_nor_redrive(

@@ -181,6 +181,56 @@ def test_start_sync_execution_on_express(cloud: LocalCloud) -> None:
     assert "output" not in failed
 
 
+def test_express_executions_started_with_one_name_are_distinct_and_each_found(cloud: LocalCloud) -> None:
+    """Express names need not be unique: each start is a new execution, with AWS's ARN of its own
+    (express:<machine>:<name>:<id>), which DescribeExecution and GetExecutionHistory find."""
+    sfn = cloud.client("stepfunctions")
+    machine = state_machine(
+        cloud, "express-names", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "EXPRESS"
+    )
+    prefix = machine.replace(":stateMachine:", ":express:") + ":same1:"
+
+    synced = [
+        sfn.start_sync_execution(stateMachineArn=machine, name="same1", input=json.dumps({"n": n}))
+        for n in (1, 2)
+    ]
+    started = [
+        sfn.start_execution(stateMachineArn=machine, name="same1", input=json.dumps({"n": n})) for n in (3, 4)
+    ]
+
+    arns = [e["executionArn"] for e in synced + started]
+    assert len(set(arns)) == 4
+    for arn in arns:
+        assert arn.startswith(prefix)
+        uuid.UUID(arn.removeprefix(prefix))
+    for n, arn in enumerate(arns, 1):
+        described = wait(cloud, arn)
+        assert (described["name"], json.loads(described["input"])) == ("same1", {"n": n})
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        assert json.loads(events[0]["executionStartedEventDetails"]["input"]) == {"n": n}
+    listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert sorted(e["executionArn"] for e in listed) == sorted(arns)
+
+
+def test_a_standard_start_with_a_running_executions_name_and_input_is_that_execution(
+    cloud: LocalCloud,
+) -> None:
+    sfn = cloud.client("stepfunctions")
+    machine = state_machine(
+        cloud,
+        "standard-names",
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}},
+    )
+
+    first = sfn.start_execution(stateMachineArn=machine, name="same1", input="{}")["executionArn"]
+    again = sfn.start_execution(stateMachineArn=machine, name="same1", input="{}")["executionArn"]
+
+    assert first == again == machine.replace(":stateMachine:", ":execution:") + ":same1"
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=machine, name="same1", input='{"other": 1}')
+    sfn.stop_execution(executionArn=first)
+
+
 def test_start_sync_execution_refuses_standard(cloud: LocalCloud) -> None:
     machine = state_machine(
         cloud, "standard", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}

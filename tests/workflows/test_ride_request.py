@@ -100,7 +100,9 @@ def executions(app: Deployed) -> list[str]:
 
 
 def history(app: Deployed, execution_name: str) -> list[dict[str, Any]]:
-    arn = next(a for a in executions(app) if a.endswith(f":{execution_name}"))
+    sfn = app.client("stepfunctions")
+    found = sfn.list_executions(stateMachineArn=app.outputs[WF]["state_machine_arn"], maxResults=1000)
+    [arn] = [e["executionArn"] for e in found["executions"] if e["name"] == execution_name]
     pages = app.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=arn)
     events: list[dict[str, Any]] = [event for page in pages for event in page["events"]]
     HISTORIES[WF].append(events)
