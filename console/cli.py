@@ -398,7 +398,11 @@ def register(sub: Any) -> None:
     start = add("start", cmd_start, "start an execution (input validated with the workflow's schema)")
     start.add_argument("workflow")
     start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
-    start.add_argument("--name", help="execution name: the same name and input start once")
+    start.add_argument(
+        "--name",
+        help="execution name: for a Standard workflow the same name and input start once; "
+        "each Express start with a name is a new execution",
+    )
     start.add_argument(
         "--case", help="local cloud only: run this test case of its mock configuration (SFN_MOCK_CONFIG)"
     )

@@ -279,13 +279,15 @@ function startForm(wf, onEnded = null) {
   const advanced = h("details", { class: "advanced", open: fields.length === 0 }, h("summary", {}, "Edit the input as JSON instead"),
     h("div", { class: "field", "data-field": "$" }, raw, h("div", { class: "field-error", "data-testid": "error-$" })));
   const formError = h("div", { class: "form-error", hidden: true, "data-testid": "form-error" });
+  // An Express execution runs to its end in the start, and AWS keeps none to open later: its end shows here.
+  const express = wf.type === "EXPRESS";
+  // Express names need not be unique: only a Standard start is idempotent by its name.
+  const nameHint = express ? "(optional: each start with it is a new execution)" : "(optional: makes the start idempotent)";
   const nameField = h("div", { class: "field", "data-field": "__name" },
-    h("label", { for: "field-execution-name" }, "Execution name ", h("span", { class: "hint" }, "(optional: makes the start idempotent)")),
+    h("label", { for: "field-execution-name" }, "Execution name ", h("span", { class: "hint", "data-testid": "name-hint" }, nameHint)),
     h("input", { id: "field-execution-name", type: "text", name: "__name", placeholder: "generated when empty" }),
     h("div", { class: "field-error" }));
   const submit = h("button", { class: "btn primary", type: "submit", disabled: !wf.deployed }, "Start execution");
-  // An Express execution runs to its end in the start, and AWS keeps none to open later: its end shows here.
-  const express = wf.type === "EXPRESS";
   const result = h("div", { class: "run-result", hidden: true, "data-testid": "run-result" });
   const form = h("form", { novalidate: true, "data-testid": "start-form" }, formError, fields, advanced, nameField, submit,
     wf.deployed ? null : h("p", { class: "hint" }, "Deploy this workflow to start it: python deploy.py --env …"),

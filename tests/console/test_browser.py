@@ -94,6 +94,9 @@ def test_start_the_lottery_from_the_form_and_read_a_state(page: Any, console_url
     page.goto(console_url)
     page.locator("[data-workflow=lottery] a.btn.primary").click()
     form = page.locator("[data-testid=start-form]")
+    sync_api.expect(form.locator("[data-testid=name-hint]")).to_have_text(
+        "(optional: makes the start idempotent)"
+    )
     form.locator("#field-winners").fill("2")
     form.locator("#field-seed").fill("42")
     form.locator("button[type=submit]").click()
@@ -362,8 +365,13 @@ def express_url(console_env: Environment) -> Iterator[str]:
 
 
 def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str) -> None:
-    """AWS keeps no Express execution to open later: the start's answer is shown where it was made."""
+    """AWS keeps no Express execution to open later: the start's answer is shown where it was made.
+    Express names need not be unique: two starts with one name are two executions."""
     page.goto(f"{express_url}#/workflows/capped")
+    sync_api.expect(page.locator("[data-testid=name-hint]")).to_contain_text(
+        "each start with it is a new execution"
+    )
+    page.locator("#field-execution-name").fill("same1")
     page.locator("#field-count").fill("2")
     page.locator("[data-testid=start-form] button[type=submit]").click()
     result = page.locator("[data-testid=run-result]")
@@ -377,8 +385,16 @@ def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str)
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("TooMany")
     sync_api.expect(result.locator("[data-testid=execution-error]")).to_contain_text("count is above 3")
     sync_api.expect(result.locator("[data-testid=run-output]")).to_have_count(0)
-    # both runs are in the page's recent executions (the local cloud keeps Express runs to inspect)
-    sync_api.expect(page.locator("[data-testid=executions] tbody tr")).to_have_count(2)
+    # both runs are in the page's recent executions (the local cloud keeps Express runs to inspect),
+    # each opening its own page
+    rows = page.locator("[data-testid=executions] tbody tr")
+    sync_api.expect(rows).to_have_count(2)
+    links = [rows.nth(i).locator("a").get_attribute("href") for i in range(2)]
+    assert links[0] != links[1]
+    for link, status in zip(links, ("FAILED", "SUCCEEDED"), strict=True):  # newest first
+        page.goto(f"{express_url}{link}")
+        sync_api.expect(page.locator("h1")).to_have_text("same1")
+        sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile(status))
 
 
 READABLE_PX = 10  # a state name smaller than this on the screen is hard to read
