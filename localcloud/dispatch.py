@@ -14,6 +14,8 @@
   every request; the answer for a host does not change, so each host is matched once.
 - The server starts a thread per connection and waits until it runs, which under load waits for
   the GIL; here each connection is handled by a reused worker (localcloud.thread_pool).
+- The server closes the connection after every answer, so every request paid for a new one;
+  here a connection stays open for the client's next request (localcloud.keep_alive).
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from werkzeug.serving import ThreadedWSGIServer
-
 from localcloud import pins
+from localcloud.keep_alive import KeepAliveServer
 from localcloud.loopback_only import LoopbackOnly
 from localcloud.thread_pool import PooledThread
 
@@ -36,7 +37,6 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E4
 _responses = pins.resolve("moto.core.responses")
 _method_names_from_class = pins.resolve("moto.core.responses", "method_names_from_class")
 _werkzeug_app = pins.resolve("moto.moto_server.werkzeug_app")
-pins.resolve("moto.moto_server.werkzeug_app", "MotoRequestHandler")
 _dispatcher = pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication")
 pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication", "get_backend_for_host")
 _picker = pins.resolve("moto.core.serialize", "XFormedAttributePicker")
@@ -101,7 +101,7 @@ class _BindFailed(Exception):
     """The server's port could not be bound (the OSError is its argument)."""
 
 
-class _PooledWSGIServer(ThreadedWSGIServer):
+class _PooledWSGIServer(KeepAliveServer):
     def server_bind(self) -> None:
         # werkzeug prints an OSError here and exits the thread, which moto's start() then waits
         # for for ever: raised as another exception, it reaches MotoServer.
@@ -115,9 +115,10 @@ class _PooledWSGIServer(ThreadedWSGIServer):
 
 
 class MotoServer(ThreadedMotoServer):
-    """moto's ThreadedMotoServer: the same application and request handler, pooled connections,
-    no request from a web page of another site (localcloud.loopback_only); a port it cannot bind
-    (another server took it) fails start() with the OSError."""
+    """moto's ThreadedMotoServer: the same application and request handler, its connections kept
+    open and each served by a pooled worker, no request from a web page of another site
+    (localcloud.loopback_only); a port it cannot bind (another server took it) fails start() with
+    the OSError."""
 
     _bind_error: OSError | None = None
 
@@ -131,9 +132,7 @@ class MotoServer(ThreadedMotoServer):
             _werkzeug_app.DomainDispatcherApplication(_werkzeug_app.create_backend_app), self._ip_address
         )
         try:
-            self._server = _PooledWSGIServer(
-                self._ip_address, self._port, app, handler=_werkzeug_app.MotoRequestHandler
-            )
+            self._server = _PooledWSGIServer(self._ip_address, self._port, app)
         except _BindFailed as failed:
             self._bind_error = failed.args[0]
             return
