@@ -1,5 +1,5 @@
 """`--env local`: start the local cloud in the background when nothing answers at its endpoint,
-and let one deploy at a time into it."""
+let one deploy at a time into it, and point the settings at the fakes it serves."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from infra.environments import LOOPBACK, ConfigError, Environment
-from localcloud.run_files import LOG, RUN_DIR, pid_file
+from localcloud.fakes import LOCAL_PORTS, default_url
+from localcloud.run_files import LOG, RUN_DIR, fake_urls, pid_file
 from workflows.registry import ROOT
 
 COMMAND = [sys.executable, "-m", "localcloud"]  # and --port
@@ -31,6 +32,33 @@ def answers(host: str, port: int, timeout: float = 0.3) -> bool:
 def _host_port(env: Environment) -> tuple[str, int]:
     url = urlparse(env.endpoint or "")
     return url.hostname or "", url.port or 80
+
+
+def endpoint_port(env: Environment) -> int:
+    """The port of `env`'s endpoint, which its local cloud serves (and `--stop --port` names)."""
+    return _host_port(env)[1]
+
+
+def fake_url(env: Environment, name: str) -> str:
+    """Where the fake external API `name` serves `env`: where the local cloud at its endpoint
+    records it (another port, when its own was taken or chosen), else its default address."""
+    host, port = _host_port(env)
+    served = fake_urls(port) if env.is_local and host in LOOPBACK else {}
+    return served.get(name, default_url(name))
+
+
+def setting_values(env: Environment) -> dict[str, str]:
+    """The values deploy writes for `env`'s settings: environments.toml's, those that point at a
+    fake's default address pointed at where that fake serves."""
+    moved = {default_url(name): fake_url(env, name) for name in LOCAL_PORTS}
+    return {name: _moved(value, moved) for name, value in env.parameters.items()}
+
+
+def _moved(value: str, moved: dict[str, str]) -> str:
+    for default, actual in moved.items():
+        if value == default or value.startswith(f"{default}/"):
+            return actual + value[len(default) :]
+    return value
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 
 Values never sit in the registry, the definitions or a function's environment. An environment
 may give values in environments.toml (the local one points at the fake external APIs, whose
-keys are not secret); deploy writes those. Elsewhere an operator sets each value once, and
-deploy names every one still missing, with the command that sets it.
+keys are not secret); deploy writes those, the fakes' addresses moved to where the local cloud
+serves them (infra/localstart.py). Elsewhere an operator sets each value once, and deploy names
+every one still missing, with the command that sets it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 
 from infra.environments import LOCAL_CREDENTIALS, Environment
 from infra.iam import parameter_name
+from infra.localstart import setting_values
 from infra.plan import Action, Context, tag_list
 from workflows.registry import Workflow
 
@@ -56,9 +58,9 @@ def _write(ctx: Context, name: str, value: str, exists: bool) -> None:
 
 def ensure(ctx: Context, workflows: Iterable[Workflow]) -> list[str]:
     """Write the values the environment gives; return the names that have no value anywhere."""
-    missing = []
+    missing, given = [], setting_values(ctx.env)
     for name in wanted(ctx, workflows):
-        current, value = _current(ctx, name), ctx.env.parameters.get(name)
+        current, value = _current(ctx, name), given.get(name)
         if value is None:
             if current is None:
                 missing.append(name)

@@ -1,5 +1,9 @@
-"""`python -m localcloud [--port 4566]`: serve the local cloud until interrupted.
+"""`python -m localcloud [--port 4566] [--fakes-port 4571]`: serve the local cloud until interrupted.
 `python -m localcloud --stop [--port 4566]`: stop the one this checkout serves on that port.
+
+The fake external APIs (ticket broker, Tushare, Aviasales) listen on --fakes-port and the next two
+ports, or on free ones where those are taken; `python deploy.py --env local` into this local cloud
+points the local settings at them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from localcloud.fakes import skipped_local, start_local
-from localcloud.run_files import RUN_DIR, pid_file
+from localcloud.fakes import FIRST_PORT, start_local, wanted_ports
+from localcloud.run_files import RUN_DIR, fakes_file, pid_file, record_fakes
 from localcloud.server import LocalCloud
 
 
@@ -70,6 +74,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--fakes-port",
+        type=_fakes_port,
+        default=FIRST_PORT,
+        metavar="PORT",
+        help=f"first port of the fake external APIs, which take it and the next two (default {FIRST_PORT}; "
+        "0: any free ports); one that is taken gets a free port",
+    )
     parser.add_argument("--no-fakes", action="store_true", help="do not serve the fake external APIs")
     parser.add_argument("--stop", action="store_true", help="stop the one this checkout serves on --port")
     args = parser.parse_args(argv)
@@ -87,10 +99,13 @@ def main(argv: list[str] | None = None) -> None:
             else ""
         )
         raise SystemExit(f"{exc}{hint}") from exc
-    fakes = {} if args.no_fakes else start_local()
+    fakes = {} if args.no_fakes else start_local(args.fakes_port)
+    # before the pid, which a deploy waits for: by then it finds where the fakes listen
+    record_fakes(cloud.port, {name: fake.url for name, fake in fakes.items()})
     served = pid_file(cloud.port)
     RUN_DIR.mkdir(exist_ok=True)
     served.write_text(str(os.getpid()))
+    wanted = wanted_ports(args.fakes_port)
     env = cloud.env()
     exports = "\n".join(f"  export {k}={v}" for k, v in env.items())
     print(
@@ -99,11 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         # pyflows' own commands take the local endpoint from environments.toml, unless told
         f"Point deploy.py --env local, python -m workflows and python -m console at it:\n"
         f"  export PYFLOWS_ENDPOINT={cloud.endpoint}   (needed on a port other than environments.toml's)\n"
-        + "".join(f"Fake {name} API on {fake.url}\n" for name, fake in fakes.items())
         + "".join(
-            f"Fake {name} API not started: port {port} is in use (another local cloud's?)\n"
-            for name, port in ({} if args.no_fakes else skipped_local(fakes)).items()
+            f"Fake {name} API on {fake.url}{_moved(fake.url, wanted[name])}\n" for name, fake in fakes.items()
         )
+        + ("python deploy.py --env local into it points the local settings at them.\n" if fakes else "")
         + "Schedules fire and Kinesis pipes deliver in the background. "
         + f"Ctrl-C to stop (or python -m localcloud --stop --port {cloud.port}).",
         flush=True,
@@ -120,7 +134,20 @@ def main(argv: list[str] | None = None) -> None:
         for fake in fakes.values():
             fake.stop()
         served.unlink(missing_ok=True)
+        fakes_file(cloud.port).unlink(missing_ok=True)
         print("localcloud stopped", flush=True)
+
+
+def _fakes_port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535 - 2:
+        raise argparse.ArgumentTypeError(f"expected 0 or a port up to 65533, got {text}")
+    return port
+
+
+def _moved(url: str, wanted: int) -> str:
+    """Why a fake listens on another port than it asked for."""
+    return f" (port {wanted} is in use)" if wanted and not url.endswith(f":{wanted}") else ""
 
 
 if __name__ == "__main__":

@@ -1,20 +1,33 @@
 """Local fake servers for the external APIs, speaking their wire format over real HTTP.
 
-`python -m localcloud` serves them on fixed ports, where the local environment's settings
-(environments.toml) point the workflows; tests start their own on free ports.
+`python -m localcloud` serves them on 127.0.0.1, by default on 4571-4573 (`--fakes-port`), and
+records where (localcloud/run_files.py): a local deploy points the local environment's settings
+at them; tests start their own on free ports.
 """
 
 from __future__ import annotations
 
 from localcloud.fakes.server import FakeServer
 
-# name -> port of the fakes the local environment uses
-LOCAL_PORTS = {"ticket-broker": 4571, "tushare": 4572, "aviasales": 4573}
+# name -> offset from the first port of the fakes (`--fakes-port`, default FIRST_PORT)
+OFFSETS = {"ticket-broker": 0, "tushare": 1, "aviasales": 2}
+FIRST_PORT = 4571
+# name -> port of each fake by default, where environments.toml's local settings point
+LOCAL_PORTS = {name: FIRST_PORT + offset for name, offset in OFFSETS.items()}
 
 
-def start_local() -> dict[str, FakeServer]:
-    """Start every fake on its local port; a port in use is skipped (another local cloud has it):
-    `skipped_local()` names them."""
+def default_url(name: str) -> str:
+    return f"http://127.0.0.1:{LOCAL_PORTS[name]}"
+
+
+def wanted_ports(first: int = FIRST_PORT) -> dict[str, int]:
+    """name -> the port each fake asks for: `first` and the next ones; 0 for any free port."""
+    return {name: first + offset if first else 0 for name, offset in OFFSETS.items()}
+
+
+def start_local(first: int = FIRST_PORT) -> dict[str, FakeServer]:
+    """Start every fake on its port of `wanted_ports(first)`; one whose port is taken (another
+    local cloud's, another program's) takes a free port instead, as its `url` says."""
     from localcloud.fakes.aviasales import FakeAviasales
     from localcloud.fakes.ticket_broker import FakeTicketBroker
     from localcloud.fakes.tushare import FakeTushare
@@ -24,15 +37,9 @@ def start_local() -> dict[str, FakeServer]:
         "tushare": FakeTushare(),
         "aviasales": FakeAviasales(),
     }
-    started = {}
-    for name, fake in fakes.items():
+    for name, port in wanted_ports(first).items():
         try:
-            started[name] = fake.start(LOCAL_PORTS[name])
+            fakes[name].start(port)
         except OSError:
-            continue
-    return started
-
-
-def skipped_local(started: dict[str, FakeServer]) -> dict[str, int]:
-    """The fakes `start_local` could not start -> their ports."""
-    return {name: port for name, port in LOCAL_PORTS.items() if name not in started}
+            fakes[name].start(0)
+    return fakes

@@ -3,7 +3,9 @@
     python -m tasks.flight_deals.producer --env local --route LED-KZN --route LED-MOW \\
         --month 2026-12 --month 2027-01 [--api-url URL] [--currency rub]
 
-Locally it reads the local cloud's fake Aviasales API unless --api-url says otherwise.
+Locally it reads the fake Aviasales API of the local cloud at the local endpoint (where that
+local cloud says it listens) unless --api-url says otherwise, with the fake's test token unless
+the local environment has a token.
 
 The records go straight to the stream as JSON with PutRecords (failed records retried),
 each with a content-hash `record_id` so a re-run stores no duplicates. The API token is read
@@ -135,11 +137,11 @@ def _produce(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     env = load(args.env)
     api_url, fake_token = args.api_url or DEFAULT_URL, None
-    if env.is_local and not args.api_url:
-        from localcloud.fakes import LOCAL_PORTS
+    if env.is_local:  # the local cloud's fake, and its test token, unless the environment has one
+        from infra.localstart import fake_url
         from localcloud.fakes.aviasales import FakeAviasales
 
-        api_url, fake_token = f"http://127.0.0.1:{LOCAL_PORTS['aviasales']}", FakeAviasales.token
+        api_url, fake_token = args.api_url or fake_url(env, "aviasales"), FakeAviasales.token
     records = fetch_records(
         AviasalesClient(_token(env, fake_token), api_url), args.route, args.month, args.currency
     )

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import infra
 from infra import localstart
 from infra.environments import ConfigError, load
+from localcloud import run_files
+from localcloud.fakes import default_url
+from localcloud.run_files import fake_urls
+from workflows import WORKFLOWS
 from workflows.registry import ROOT
 
 
@@ -35,7 +42,7 @@ def test_a_silent_loopback_endpoint_gets_a_local_cloud(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(localstart, "LOG", tmp_path / "localcloud.log")
-    monkeypatch.setattr(localstart, "COMMAND", [*localstart.COMMAND, "--no-fakes"])  # their ports are fixed
+    monkeypatch.setattr(localstart, "COMMAND", [*localstart.COMMAND, "--no-fakes"])  # not needed here
     port = free_port()
     env = dataclasses.replace(load("local"), endpoint=f"http://127.0.0.1:{port}")
     lines: list[str] = []
@@ -76,7 +83,7 @@ def test_a_local_cloud_that_another_one_beat_to_the_port_is_not_said_to_be_up(
     ]
 
 
-# deploy.py, starting its local cloud without the fakes (their ports are fixed: the user's cloud's)
+# deploy.py, starting its local cloud without the fakes (by default on the user's cloud's ports)
 DEPLOY = """
 import sys
 import deploy
@@ -111,6 +118,73 @@ def test_two_deploys_at_once_into_a_stopped_local_cloud_start_it_once_and_deploy
     # it waited; the holder is named by pid once it has written it (it locks first, then writes)
     assert re.match(rf"Another deploy into {re.escape(endpoint)} is running( \(pid \d+\))?: waiting", second)
     assert "No changes: " in second and "seeded" in second
+
+
+def test_a_deploy_points_the_settings_at_the_fakes_its_local_cloud_serves_and_the_runs_use_them() -> None:
+    """Its fakes on other ports than environments.toml's 4571-4573 (here free ones, as when those
+    are taken): deploy writes where they serve, and ticket-ranking and etf-signal fetch from them."""
+    command = [sys.executable, "-m", "localcloud", "--port", "0", "--fakes-port", "0"]
+    cloud = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert cloud.stdout is not None
+        endpoint = cloud.stdout.readline().split()[3]  # said once it has recorded its fakes
+        served = fake_urls(int(endpoint.rsplit(":", 1)[1]))
+        assert set(served) == {"ticket-broker", "tushare", "aviasales"}
+        env = dataclasses.replace(load("local"), endpoint=endpoint)
+        chosen = [WORKFLOWS["ticket-ranking"], WORKFLOWS["etf-signal"]]
+        infra.deploy(env, workflows=chosen, out=lambda line: None)
+
+        ssm = env.client("ssm")
+        for fake in ("ticket-broker", "tushare"):
+            written = ssm.get_parameter(Name=f"/pyflows/local/{fake}/base-url")["Parameter"]["Value"]
+            assert written == served[fake] != default_url(fake)
+        sfn, names = env.client("stepfunctions"), infra.names_for(env)
+        for wf in chosen:
+            arn = sfn.start_execution(
+                stateMachineArn=names.state_machine_arn(wf), input=json.dumps(wf.example_input)
+            )["executionArn"]
+            while (run := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+                time.sleep(0.1)
+            assert (wf.name, run["status"], run.get("cause")) == (wf.name, "SUCCEEDED", None)
+    finally:
+        cloud.send_signal(signal.SIGINT)
+        cloud.communicate(timeout=60)
+
+
+def test_setting_values_point_at_the_fakes_the_local_cloud_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only settings at a fake's default address move (a path after it kept); others, and those of a
+    local cloud that records nothing (or was killed, leaving its files), stay as given."""
+    monkeypatch.setattr(run_files, "RUN_DIR", tmp_path)
+    env = dataclasses.replace(
+        load("local"),
+        endpoint="http://127.0.0.1:4600",
+        parameters={
+            "/a/tushare": "http://127.0.0.1:4572",
+            "/a/broker": "http://127.0.0.1:4571/v2",
+            "/a/other": "http://127.0.0.1:45720",
+            "a/token": "fake-tushare-token",
+        },
+    )
+    given = dict(env.parameters)
+    assert localstart.setting_values(env) == given
+
+    run_files.record_fakes(
+        4600, {"tushare": "http://127.0.0.1:5001", "ticket-broker": "http://127.0.0.1:5000"}
+    )
+    run_files.pid_file(4600).write_text(str(os.getpid()))
+    assert localstart.setting_values(env) == {
+        **given,
+        "/a/tushare": "http://127.0.0.1:5001",
+        "/a/broker": "http://127.0.0.1:5000/v2",
+    }
+    assert localstart.fake_url(env, "aviasales") == default_url("aviasales")  # it serves none
+
+    run_files.pid_file(4600).write_text("999999999")  # no such process: files left behind
+    assert localstart.setting_values(env) == given
+    staging = dataclasses.replace(env, endpoint=None)
+    assert localstart.setting_values(staging) == given
 
 
 def test_a_remote_endpoint_is_never_started() -> None:

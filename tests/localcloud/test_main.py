@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.run_files import fake_urls, fakes_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_serves_prints_the_endpoint_and_stops_on_ctrl_c(verbose: bool) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--port", "0", *(["--verbose"] if verbose else [])],
+        # the fakes on free ports too: 4571-4573 may be a user's local cloud's
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "--port",
+            "0",
+            "--fakes-port",
+            "0",
+            *(["--verbose"] if verbose else []),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,26 +94,45 @@ def test_stop_ends_the_local_cloud_this_checkout_serves_on_a_port() -> None:
             proc.kill()
 
 
-def test_a_fake_whose_port_is_taken_is_named_with_its_port() -> None:
+def test_a_fake_whose_port_is_taken_takes_a_free_one() -> None:
     import socket
 
-    from localcloud.fakes import LOCAL_PORTS, skipped_local, start_local
+    from localcloud.fakes import start_local
 
     with socket.socket() as taken:
-        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = start_local(port - 1)  # the ticket broker asks for port - 1, Tushare for port
         try:
-            taken.bind(("127.0.0.1", LOCAL_PORTS["tushare"]))
-            taken.listen()
-        except OSError:
-            pytest.skip("another local cloud serves the fakes here")
-        started = start_local()
-        try:
-            assert "tushare" not in started
-            assert skipped_local(started)["tushare"] == LOCAL_PORTS["tushare"]
-            assert set(skipped_local(started)) == set(LOCAL_PORTS) - set(started)
+            assert set(started) == {"ticket-broker", "tushare", "aviasales"}
+            tushare = int(started["tushare"].url.rsplit(":", 1)[1])
+            assert tushare not in (0, port)
+            with socket.create_connection(("127.0.0.1", tushare), timeout=10):
+                pass  # it listens there
         finally:
             for fake in started.values():
                 fake.stop()
+
+
+def test_the_fakes_ports_are_chosen_said_and_recorded_for_a_deploy_while_it_serves() -> None:
+    command = [sys.executable, "-m", "localcloud", "--port", "0", "--fakes-port", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        banner = [proc.stdout.readline()]
+        while "Ctrl-C" not in banner[-1] and banner[-1]:
+            banner.append(proc.stdout.readline())
+        port = int(banner[0].split()[3].rsplit(":", 1)[1])
+        said = dict(re.findall(r"^Fake (\S+) API on (http://127\.0\.0\.1:\d+)$", "".join(banner), re.M))
+        assert set(said) == {"ticket-broker", "tushare", "aviasales"}
+        assert not {url.rsplit(":", 1)[1] for url in said.values()} & {"4571", "4572", "4573"}
+        assert fake_urls(port) == said
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert fake_urls(port) == {} and not fakes_file(port).exists()
 
 
 def test_a_background_tick_in_flight_ends_before_the_local_cloud_stops_answering() -> None:

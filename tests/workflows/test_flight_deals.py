@@ -5,18 +5,21 @@ and the failure path (alert, then the batch parked to be replayed)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from moto.dynamodb.exceptions import DynamodbException
 from moto.dynamodb.responses import DynamoHandler
 
-from localcloud import LocalCloud, mock_config
+from localcloud import LocalCloud, mock_config, run_files
 from localcloud.engine import clock
 from localcloud.fakes.aviasales import FakeAviasales
 from tasks.flight_deals import producer, replay
@@ -417,6 +420,32 @@ def test_the_producer_command_reads_the_api_with_the_secret_token_and_feeds_the_
     runs = deliver(flights)
     assert sum(r["output"]["received"] for r in runs) == len(expected)
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in expected)
+
+
+def test_the_producer_locally_reads_the_fake_its_local_cloud_records_with_the_fakes_token(
+    flights: Deployed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No token in the local environment: the fake's own, with --api-url too; without --api-url, the
+    fake where the local cloud at the local endpoint says it serves (not its default port)."""
+    secrets = flights.client("secretsmanager")
+    with contextlib.suppress(secrets.exceptions.ResourceNotFoundException):
+        secrets.delete_secret(SecretId=producer_secret(flights), ForceDeleteWithoutRecovery=True)
+    monkeypatch.setattr(run_files, "RUN_DIR", tmp_path)
+    port = int(str(flights.env.endpoint).rsplit(":", 1)[1])
+    with FakeAviasales(seed=5) as recorded, FakeAviasales(seed=7) as named:
+        run_files.record_fakes(port, {"aviasales": recorded.url})
+        run_files.pid_file(port).write_text(str(os.getpid()))  # the local cloud's own: this process
+        expected = []
+        for fake, month, api_url in ((recorded, "2027-07", []), (named, "2027-08", ["--api-url", named.url])):
+            argv = ["--env", "local", "--route", "LED-AER", "--month", month, *api_url]
+            assert producer.main(argv) == 0
+            expected += fetch_records(AviasalesClient(fake.token, fake.url), [("LED", "AER")], [month])
+    deliver(flights)
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in expected)
+
+
+def producer_secret(app: Deployed) -> str:
+    return app.env.resource_name(WF, producer.TOKEN_SECRET)
 
 
 def test_the_example_batch_the_console_offers_stores_its_record_and_alerts_its_deal(
