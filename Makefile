@@ -15,22 +15,25 @@ $(VENV_STAMP): pyproject.toml
 venv: $(VENV_STAMP)
 
 DEMO := demo-$(shell date +%Y%m%d-%H%M%S)
+# The local environment's port and console (environments.toml's, or PYFLOWS_ENDPOINT's and
+# PYFLOWS_CONSOLE's), for the hints: read once, when demo first names it (the venv is there by then).
+LOCAL = $(eval LOCAL := $(shell $(PY) -c 'import infra, infra.localstart as l; e = infra.load("local"); print(l.endpoint_port(e), e.console)'))$(LOCAL)
 
 # Deploy everything into the local cloud (started in the background when none answers on
-# 127.0.0.1:4566), run the lottery end to end, then say how to look at what happened.
+# 127.0.0.1:4566, or PYFLOWS_ENDPOINT), run the lottery end to end, then say how to look at what happened.
 demo: $(VENV_STAMP)
 	@echo "== Deploying every workflow into the local cloud"
 	$(PY) deploy.py --env local
 	@echo "== Running the lottery: draw 2 winners among the seeded employees"
 	@$(PY) -m workflows start lottery --input '{"winners": 2}' --name $(DEMO) --wait || { \
 	  echo "== The draw failed: see where and why with  $(PY) -m workflows history $(DEMO)"; \
-	  echo "   (once every employee has won, start afresh: $(PY) -m localcloud --stop && make demo)"; \
+	  echo "   (once every employee has won, start afresh: $(PY) -m localcloud --stop --port $(word 1,$(LOCAL)) && make demo)"; \
 	  exit 1; }
 	@echo "== Inspect it"
 	@echo "  states run, with input and output:  $(PY) -m workflows history $(DEMO)"
 	@echo "  the execution graph as SVG:         $(PY) -m workflows graph $(DEMO) --out lottery.svg"
-	@echo "  the web console:                    $(PY) -m console --env local   (then http://127.0.0.1:8080/)"
-	@echo "  stop the local cloud:               $(PY) -m localcloud --stop"
+	@echo "  the web console:                    $(PY) -m console --env local   (then $(word 2,$(LOCAL)))"
+	@echo "  stop the local cloud:               $(PY) -m localcloud --stop --port $(word 1,$(LOCAL))"
 
 # The workflow tests fail the run when a state, Choice branch, Catch or Retry edge is never reached.
 test: $(VENV_STAMP) lint typecheck check

@@ -19,6 +19,8 @@ CONFIG_FILE = Path(__file__).resolve().parent.parent / "environments.toml"
 # Credentials the local cloud accepts; never used against AWS.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# The local web console's address when environments.toml gives none (python -m console's default)
+LOCAL_CONSOLE = "http://127.0.0.1:8080/"
 # what AWS answers to credentials it does not accept (expired, revoked, mistyped)
 _REFUSED_CREDENTIALS = {
     "ExpiredToken",
@@ -76,6 +78,8 @@ class Environment:
     powertools_layer: str | None = None
     # the web pages (origins, or "*") whose scripts may call the HTTP API's routes (CORS)
     cors_origins: tuple[str, ...] = ()
+    # locally, the web console's address, which deploy's links (alerts, summary) name
+    console: str = LOCAL_CONSOLE
 
     @property
     def is_local(self) -> bool:
@@ -120,7 +124,8 @@ class Environment:
 
 
 def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
-    """The environment `name`; `PYFLOWS_ENDPOINT` overrides the local endpoint (tests, other ports)."""
+    """The environment `name`; `PYFLOWS_ENDPOINT` overrides the local endpoint (tests, other ports),
+    `PYFLOWS_CONSOLE` the local console's address."""
     try:
         config = tomllib.loads(config_file.read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -136,6 +141,12 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
     endpoint = env.get("endpoint")
     if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
         endpoint = os.environ["PYFLOWS_ENDPOINT"]
+    console = (os.environ.get("PYFLOWS_CONSOLE") or env.get("console") if endpoint else None) or LOCAL_CONSOLE
+    if urlparse(console).scheme not in ("http", "https") or not urlparse(console).hostname:
+        raise ConfigError(
+            f"environment {name!r}: the console's address {console!r} (console in {config_file.name}, "
+            "or PYFLOWS_CONSOLE) is not an http:// URL such as http://127.0.0.1:8080/"
+        )
     app = config.get("app") or "pyflows"
     environment = Environment(
         app=app,
@@ -148,6 +159,7 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         confirm=bool(env.get("confirm", False)),
         powertools_layer=env.get("powertools_layer"),
         cors_origins=_origins(name, env.get("cors_origins", []), config_file.name),
+        console=console.rstrip("/") + "/",  # the page's routes follow it
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment

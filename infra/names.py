@@ -24,8 +24,6 @@ from workflows.registry import (
 
 # AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
 MAX_NAME = 64
-# The local environment's console (python -m console --env local)
-LOCAL_CONSOLE = "http://127.0.0.1:8080/"
 # The AWS console's domain in each partition
 CONSOLES = {
     "aws": "console.aws.amazon.com",
@@ -137,7 +135,7 @@ class Names:
     def execution_link(self) -> str:
         """The address of the page that shows an execution, its ARN to be appended."""
         if self.env.endpoint:
-            return f"{LOCAL_CONSOLE}#/executions/"
+            return f"{self.env.console}#/executions/"
         console = CONSOLES.get(self.partition, CONSOLES["aws"])
         return f"https://{console}/states/home?region={self.env.region}#/v2/executions/details/"
 

@@ -28,7 +28,7 @@ from infra import (
     undeclared,
 )
 from infra.environments import ConfigError, Environment, access_problem
-from infra.names import LOCAL_CONSOLE, Names
+from infra.names import Names
 from infra.plan import Action, Change, Context
 from workflows import WORKFLOWS
 from workflows.registry import ALERTS_TOPIC, Bucket, Stream, Table, Topic, Workflow
@@ -241,7 +241,7 @@ def destroy(
 
 def console_url(env: Environment) -> str:
     if env.endpoint:
-        return f"{LOCAL_CONSOLE}  (start it: python -m console --env {env.name})"
+        return f"{env.console}  (start it: python -m console --env {env.name})"
     return f"https://{env.region}.console.aws.amazon.com/states/home?region={env.region}#/statemachines"
 
 
@@ -277,6 +277,6 @@ def summary(result: Result, out: Callable[[str], None], seconds: float) -> None:
     out("")
     out(f"Console: {result.console_url}")
     if result.api_url and result.env.is_local:
-        out(f"API:     {LOCAL_CONSOLE}  (the workflows' routes, served by the console)")
+        out(f"API:     {result.env.console}  (the workflows' routes, served by the console)")
     elif result.api_url:
         out(f"API:     {result.api_url}")

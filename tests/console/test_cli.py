@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -406,6 +407,30 @@ def test_python_m_console_serves_and_prints_its_url(lottery: Environment) -> Non
                 assert b"pyflows console" in page.read()
         finally:
             server.terminate()
+
+
+def test_python_m_console_serves_on_the_port_of_the_address_deploys_links_name(lottery: Environment) -> None:
+    """PYFLOWS_CONSOLE names the console's address: without --port it serves there; on another
+    port it says how to make a deploy's links name that one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        named = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYFLOWS_ENDPOINT": str(lottery.endpoint),
+        "PYFLOWS_CONSOLE": f"http://127.0.0.1:{named}/",
+    }
+    for port, said in (([], f"on http://127.0.0.1:{named}/"), (["--port", "0"], "export PYFLOWS_CONSOLE=")):
+        command = [sys.executable, "-m", "console", "--env", "local", *port]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT) as server:
+            try:
+                assert server.stdout is not None
+                lines = [server.stdout.readline()]
+                if port:
+                    lines.append(server.stdout.readline())
+                assert said in lines[-1], lines
+            finally:
+                server.terminate()
 
 
 def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_by_git() -> None:

@@ -79,6 +79,24 @@ def test_cors_origins_are_read_as_api_gateway_takes_them(tmp_path: Path) -> None
     assert load("staging", staging_with(tmp_path, "")).cors_origins == ()
 
 
+def test_the_local_consoles_address_is_what_a_local_deploys_links_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """environments.toml's `console`, or PYFLOWS_CONSOLE: the console on another port than 8080."""
+    assert load("local").console == "http://127.0.0.1:8080/"
+    monkeypatch.setenv("PYFLOWS_CONSOLE", "http://127.0.0.1:8090")
+    local = load("local")
+    assert local.console == "http://127.0.0.1:8090/"
+    assert Names(local, "123456789012").execution_link() == "http://127.0.0.1:8090/#/executions/"
+    assert (
+        infra.runner.console_url(local) == "http://127.0.0.1:8090/  (start it: python -m console --env local)"
+    )
+    monkeypatch.setenv("PYFLOWS_CONSOLE", "127.0.0.1:8090")
+    with pytest.raises(ConfigError, match=r"the console's address '127\.0\.0\.1:8090' .*PYFLOWS_CONSOLE"):
+        load("local")
+    assert load("staging").name == "staging"  # the AWS console's links: it has no say
+
+
 def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, tmp_path: Path) -> None:
     """Deploy and the workflow tests read definitions/: a builder changed without a build is refused."""
     env = environment(local_cloud.endpoint, "stale")
