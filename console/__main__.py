@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from console.app import create_app
 from infra.environments import ConfigError, load, names
+from localcloud.run_files import port_number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         help="port (0: any free port); default the local console's address's (PYFLOWS_CONSOLE), else 8080",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")

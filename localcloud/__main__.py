@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from localcloud.fakes import FIRST_PORT, start_local, wanted_ports
-from localcloud.run_files import RUN_DIR, fakes_file, pid_file, record_fakes
+from localcloud.run_files import RUN_DIR, fakes_file, pid_file, port_number, record_fakes
 from localcloud.server import LocalCloud
 
 
@@ -72,7 +72,7 @@ def _running(pid: int) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
-    parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--port", type=port_number, default=4566, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
         "--fakes-port",
@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fakes_port(text: str) -> int:
-    port = int(text)
-    if not 0 <= port <= 65535 - 2:
+    port = port_number(text)
+    if port > 65535 - 2:
         raise argparse.ArgumentTypeError(f"expected 0 or a port up to 65533, got {text}")
     return port
 

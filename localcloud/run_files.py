@@ -1,10 +1,11 @@
 """Where a local cloud of this checkout keeps its files: `.localcloud/` beside the code, with its
 pid by port (what `--stop` reads and a deploy checks), where its fake external APIs listen (what a
-local deploy points the settings at) and the log of one a deploy started.
+local deploy points the settings at) and the log of one a deploy started; what a --port may be.
 Importing this loads nothing else of the local cloud (nor moto)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -40,3 +41,15 @@ def fake_urls(port: int) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in urls.items()} if isinstance(urls, dict) else {}
+
+
+def port_number(text: str) -> int:
+    """An argparse type for --port: 0 (any free port) to 65535, refused as bad usage (exit 2)
+    rather than by bind() with a traceback, or taken modulo 65536 by a server that does not check."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: 0 (any free port) to 65535")
+    return port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import signal
@@ -199,4 +200,26 @@ def test_stop_on_a_port_not_served_names_the_ports_this_checkout_serves(
     assert str(refused.value) == (
         f"no local cloud of this checkout serves port 4566 (no {tmp_path / 'localcloud-4566.pid'}); "
         "it serves another port: python -m localcloud --stop --port 4600"
+    )
+
+
+@pytest.mark.parametrize("command", ["localcloud", "console"])
+@pytest.mark.parametrize(
+    ("port", "refusal"),
+    [
+        ("99999", "99999 is not a port: 0 (any free port) to 65535"),
+        ("-1", "-1 is not a port: 0 (any free port) to 65535"),
+        ("x", "not a port number: 'x'"),
+    ],
+)
+def test_a_port_out_of_range_is_bad_usage_in_one_line(
+    command: str, port: str, refusal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not bind()'s OverflowError with a traceback, nor (the console's server) 99999 taken as 34463."""
+    main = importlib.import_module(f"{command}.__main__").main
+    with pytest.raises(SystemExit) as refused:
+        main([f"--port={port}"])
+    assert refused.value.code == 2
+    assert (
+        capsys.readouterr().err.splitlines()[-1] == f"python -m {command}: error: argument --port: {refusal}"
     )
