@@ -5,7 +5,11 @@ A deploy of every workflow also removes what no workflow declares any more, but 
 --plan       print what would change (removals too), change nothing
 --destroy    delete every resource tagged for the environment (asks unless --yes)
 --seed-only  local only: load the demo data (tables with a `seed` in the registry) and stop
---yes        answer yes: prod deploys and destroys ask for confirmation otherwise
+--yes        answer yes: prod deploys and destroys ask for confirmation otherwise (on a terminal;
+             without one they refuse, exit 2)
+
+Exit 0 when done, 1 when a deploy fails or the question is answered no, 2 for bad options or
+environment (no credentials, nothing answering, a question without a terminal).
 """
 
 from __future__ import annotations
@@ -25,12 +29,11 @@ from workflows.registry import Workflow
 
 def confirm(question: str, yes: bool, show: Callable[[], str] = lambda: "") -> bool:
     """Ask `question` on a terminal, after `show()` has printed what it asks about (and said
-    what to add to the question)."""
+    what to add to the question); ConfigError without a terminal to ask on."""
     if yes:
         return True
     if not sys.stdin.isatty():
-        print(f"{question} Refusing without a terminal; pass --yes.", file=sys.stderr)
-        return False
+        raise infra.ConfigError(f"{question} Refusing without a terminal; pass --yes.")
     return input(f"{question}{show()} Type 'yes' to go on: ").strip().lower() == "yes"
 
 
@@ -88,6 +91,9 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
     # a local cloud started here would be empty: seeding needs the one the tables were deployed to
     if env.is_local and not (args.plan or args.destroy or args.seed_only):
         ensure_running(env)
+    if not args.yes and (args.destroy or (env.confirm and not args.plan)):
+        # what needs no answer first (credentials, the endpoint): not learnt only after a yes
+        infra.names_for(env)
     if args.seed_only:
         infra.seed(env, chosen)
     elif args.destroy:

@@ -52,6 +52,7 @@ __all__ = [
     "deploy",
     "destroy",
     "load",
+    "names_for",
     "outputs",
     "removals",
     "seed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -139,10 +140,33 @@ def test_an_unreachable_endpoint_is_named(monkeypatch: pytest.MonkeyPatch) -> No
         infra.deploy(env, out=lambda line: None)
 
 
-def test_prod_asks_for_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
-    # No terminal and no --yes: nothing is deployed (and AWS is never called).
-    assert deploy.main(["--env", "prod"]) == 1
-    assert "pass --yes" in capsys.readouterr().err
+def test_prod_without_a_terminal_refuses_to_ask_as_bad_usage(
+    local_cloud: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an environment made to ask, as prod does, with credentials (the local cloud's) to ask with
+    asking = dataclasses.replace(environment(local_cloud.endpoint, "asking"), confirm=True)
+    monkeypatch.setattr(infra, "load", lambda name: asking)
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(isatty=lambda: False))
+    assert deploy.main(["--env", "asking"]) == 2  # --yes is missing: bad options, as the README's table
+    assert capsys.readouterr().err == "deploy: Deploy to asking? Refusing without a terminal; pass --yes.\n"
+    machines = asking.client("stepfunctions").list_state_machines()["stateMachines"]
+    assert not [m for m in machines if m["name"].startswith("pyflows-asking-")]  # nothing deployed
+
+
+@pytest.mark.parametrize("argv", [["--env", "prod"], ["--env", "staging", "--destroy"]])
+def test_missing_credentials_are_said_before_the_question(
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_aws_credentials: None,
+) -> None:
+    """Not learnt only after answering yes (or after --yes, without a terminal)."""
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(isatty=lambda: True))
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "no")
+    assert deploy.main(argv) == 2
+    assert capsys.readouterr().err.startswith("deploy: no AWS credentials: configure them with aws configure")
+    assert asked == []
 
 
 def test_unknown_workflow_is_named() -> None:
