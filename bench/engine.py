@@ -64,6 +64,15 @@ def _load(bench_dir: Path, name: str) -> tuple[str, str]:
     return (bench_dir / f"{name}.asl.json").read_text(), (bench_dir / f"{name}.input.json").read_text()
 
 
+def _missing(bench_dir: Path, names: list[str]) -> str | None:
+    """The first of the files the definitions `names` need that `bench_dir` lacks."""
+    for name in names:
+        for kind in ("asl", "input"):
+            if not (bench_dir / f"{name}.{kind}.json").is_file():
+                return f"{name}.{kind}.json"
+    return None
+
+
 def _executor(sfn: Any, arn: str, inpt: str) -> Execute:
     """Runs one execution, in seconds: polled, through the API and as the engine recorded it; or left
     alone until it should have ended, as recorded (and the time until the client saw it end)."""
@@ -374,10 +383,19 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     bench_dir = Path(args.bench_dir)
     names = args.only.split(",") if args.only else list(BENCHES)
-
-    if args.moto_alone:
+    if args.moto_alone:  # the child: given the names its parent checked, and the floor
         serve_moto_alone(bench_dir, names)
         return 0
+    unknown = [name for name in names if name not in BENCHES]
+    if unknown:
+        ap.error(f"--only: unknown definition {', '.join(unknown)}; the definitions: {', '.join(BENCHES)}")
+    missing = _missing(bench_dir, names)
+    if missing:  # before moto alone's process starts: its traceback, then ours, would say it less plainly
+        print(
+            f"no engine bench definitions at {bench_dir}: {missing} missing (set --bench-dir)",
+            file=sys.stderr,
+        )
+        return 2
 
     measured = [*names, "floor"]
     moto: Timings = {}

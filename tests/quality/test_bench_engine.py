@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 import engine  # noqa: E402 (bench/ is not a package)
@@ -80,3 +82,21 @@ def test_the_other_engines_are_read_from_the_shared_readme_table_of_figures(tmp_
     assert columns == ["engine A", "aws-local-stepfunctions (Node 20)"]
     assert quoted == {name: [1.5, 0.25] for name in engine.BENCHES}
     assert engine.quoted_engines(tmp_path / "elsewhere") == ([], {})
+
+
+def test_an_unknown_definition_or_a_bench_dir_without_them_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Said before any process starts, not as the tracebacks of the child and of its parent."""
+    with pytest.raises(SystemExit) as refused:
+        engine.main(["--runs", "1", "--only", "pass100,nope"])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python bench/engine.py: error: --only: unknown definition nope; "
+        "the definitions: pass100, choice-loop, parallel4, map100, task-chain"
+    )
+    (tmp_path / "pass100.asl.json").write_text("{}")  # its input is missing
+    assert engine.main(["--runs", "1", "--only", "pass100", "--bench-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"no engine bench definitions at {tmp_path}: pass100.input.json missing (set --bench-dir)\n"
+    )
