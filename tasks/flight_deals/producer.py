@@ -98,9 +98,10 @@ def _token(env: Any, fake_token: str | None) -> str:
     except secrets.exceptions.ResourceNotFoundException:
         if fake_token is not None:
             return fake_token
-        from infra.parameters import set_command  # the operator's side only, as in main
+        from infra.environments import ConfigError  # the operator's side only, as in main
+        from infra.parameters import set_command
 
-        raise SystemExit(
+        raise ConfigError(
             f"no Aviasales token in {env.name}: set it once with {set_command(env, name)}"
         ) from None
 
@@ -117,14 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError) as error:  # e.g. no credentials: the same words as deploy's
-        raise SystemExit(access_problem(error) or str(error)) from None
+    except (BotoCoreError, ClientError) as error:
+        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
+        print(problem or error, file=sys.stderr)
+        return 1 if problem is None else 2
     except (AviasalesRejected, AviasalesUnavailable) as error:
         raise SystemExit(f"the Aviasales API: {error}") from None
 
 
 def _produce(argv: list[str] | None) -> int:
-    from infra.environments import load
+    from infra.environments import ConfigError, load
 
     parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.producer", description=__doc__)
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
@@ -149,7 +152,7 @@ def _produce(argv: list[str] | None) -> int:
     try:
         put = put_records(kinesis, stream, encode(records))
     except kinesis.exceptions.ResourceNotFoundException:
-        raise SystemExit(
+        raise ConfigError(
             f"no stream {stream} in {env.name}: deploy flight-deals first ({env.deploy_command})"
         ) from None
     print(f"put {put} records on {stream}")

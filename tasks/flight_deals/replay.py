@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, NotDeployed) as error:
         print(error, file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError) as error:  # e.g. no credentials: the same words as deploy's
-        raise SystemExit(access_problem(error) or str(error)) from None
+    except (BotoCoreError, ClientError) as error:
+        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
+        print(problem or error, file=sys.stderr)
+        return 1 if problem is None else 2
 
 
 if __name__ == "__main__":

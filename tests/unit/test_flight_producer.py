@@ -14,9 +14,9 @@ import boto3
 import pytest
 from botocore.exceptions import NoCredentialsError
 
-from infra.environments import access_problem
+from infra.environments import ConfigError, access_problem
 from localcloud.fakes.aviasales import FakeAviasales
-from tasks.flight_deals import producer
+from tasks.flight_deals import producer, replay
 from tasks.flight_deals.aviasales import AviasalesClient, AviasalesRejected, AviasalesUnavailable
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import decode, from_month_matrix
@@ -79,11 +79,22 @@ def test_the_producer_takes_a_month_as_yyyy_mm_only(capsys: pytest.CaptureFixtur
         )
 
 
-def test_the_producer_without_aws_credentials_says_what_to_configure(no_aws_credentials: None) -> None:
-    with pytest.raises(SystemExit) as refused:
-        producer.main(["--env", "staging", "--route", "LED-KZN", "--month", "2026-12"])
-    assert str(refused.value) == access_problem(NoCredentialsError())  # as deploy and the CLI say it
-    assert str(refused.value).startswith("no AWS credentials: ")
+def test_the_producer_without_aws_credentials_says_what_to_configure(
+    no_aws_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # exit 2, as deploy's and the CLI's: the environment must change, nothing failed
+    assert producer.main(["--env", "staging", "--route", "LED-KZN", "--month", "2026-12"]) == 2
+    said = capsys.readouterr().err
+    assert said == access_problem(NoCredentialsError()) + "\n"  # as deploy and the CLI say it
+    assert said.startswith("no AWS credentials: ")
+
+
+@pytest.mark.parametrize("argv", [["--list"], []], ids=["list", "replay"])
+def test_the_replay_without_aws_credentials_exits_2_as_its_help_says(
+    argv: list[str], no_aws_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay.main(["--env", "staging", *argv]) == 2  # "2 for bad options or environment"
+    assert capsys.readouterr().err == access_problem(NoCredentialsError()) + "\n"
 
 
 def test_answers_become_named_errors(api: FakeAviasales) -> None:
@@ -167,7 +178,7 @@ def test_the_token_comes_from_secrets_manager_else_locally_the_fakes_else_an_err
         resource_name=lambda *parts: "-".join(("pyflows", "staging", *parts)),
     )
     assert producer._token(env, "fake-token") == "fake-token"
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(ConfigError) as refused:  # exit 2: the environment lacks it
         producer._token(env, None)
     assert str(refused.value) == (
         "no Aviasales token in staging: set it once with aws --region eu-west-1 secretsmanager create-secret "

@@ -488,16 +488,18 @@ def test_hand_made_batches_numbered_alike_each_alert_and_one_started_twice_alert
 
 
 def test_the_producer_without_its_stream_says_to_deploy_first(
-    flights: Deployed, aviasales: FakeAviasales, monkeypatch: pytest.MonkeyPatch
+    flights: Deployed,
+    aviasales: FakeAviasales,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(producer, "STREAM", "not-deployed")  # as before flight-deals is deployed
     monkeypatch.setattr(producer, "_token", lambda env, fake_token: aviasales.token)
     argv = ["--env", "local", "--route", "LED-AER", "--month", "2027-06", "--api-url", aviasales.url]
-    with pytest.raises(SystemExit) as refused:
-        producer.main(argv)
-    assert str(refused.value) == (
+    assert producer.main(argv) == 2  # the environment lacks it, as deploy's and the CLI's exit 2
+    assert capsys.readouterr().err == (
         "no stream pyflows-local-flight-deals-not-deployed in local: deploy flight-deals first "
-        "(python deploy.py --env local)"
+        "(python deploy.py --env local)\n"
     )
 
 
