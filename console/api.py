@@ -199,4 +199,12 @@ def stop_execution(arn: str) -> Response:
 
 @api.post("/executions/<path:arn>/redrive")
 def redrive_execution(arn: str) -> Response:
-    return jsonify(service().redrive(_arn(arn)))
+    body = _body()
+    unknown = sorted(set(body) - {"force"})
+    if unknown:
+        raise BadRequest(f"unknown field {json.dumps(unknown[0])}: the body holds force")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise BadRequest("force must be true or false")
+    # as the CLI's redrive: a run that would only fail again is redriven only when asked to be
+    return jsonify(service().redrive(_arn(arn), force=force, how_to_force='{"force": true} in the body'))

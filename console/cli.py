@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
-from console.errors import BadRequest, Conflict, ConsoleError, InvalidInput, NotFound, from_aws
+from console.errors import BadRequest, ConsoleError, FutileRedrive, InvalidInput, NotFound, from_aws
 from console.graph import runs
 from console.graph.definition import join_id
 from console.graph.render import to_svg
@@ -40,16 +40,6 @@ FUTILE_REDRIVE_EXIT = 3
 def _reason(error: str | None, cause: str | None) -> str:
     """`error: message of the cause`, each part when there is one."""
     return ": ".join(part for part in (error, cause_message(cause)) if part)
-
-
-def _only_fails_again(fail_state: str) -> str:
-    # what to do instead is the cause's to say: most often start afresh, but not always (a
-    # lottery draw recorded and not announced is announced by hand)
-    return f"it would only run {fail_state} again, and fail as this run did"
-
-
-class FutileRedrive(Conflict):
-    """A redrive that would only run the Fail state the execution ended in (see runs.futile_redrive)."""
 
 
 def _service(args: argparse.Namespace) -> ExecutionService:
@@ -192,7 +182,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
         shown = "possible" if redrivable else execution.get("redriveStatusReason", "not possible")
         fail_state = runs.futile_redrive(execution, history)
         if fail_state:
-            shown += f", but {_only_fails_again(fail_state)}"
+            shown += f", but {runs.only_fails_again(fail_state)}"
         print(f"{'redrive':<10} {shown}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
@@ -343,14 +333,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_redrive(args: argparse.Namespace) -> int:
     svc = _service(args)
     arn = svc.execution_arn(args.execution)
-    if not args.force:
-        fail_state = runs.futile_redrive(svc.describe(arn), lambda: svc.history(arn))
-        if fail_state:
-            refused = FutileRedrive(
-                f"not redriven: {_only_fails_again(fail_state)} (--force redrives it anyway)"
-            )
-            return _failed(args, refused, FUTILE_REDRIVE_EXIT)
-    execution = svc.redrive(arn)
+    try:
+        execution = svc.redrive(arn, force=args.force, how_to_force="--force")
+    except FutileRedrive as refused:
+        return _failed(args, refused, FUTILE_REDRIVE_EXIT)
     if args.wait:
         execution = _until_done(svc, execution)
     if args.json:

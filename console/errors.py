@@ -30,6 +30,11 @@ class Conflict(ConsoleError):
     status = 409
 
 
+class FutileRedrive(Conflict):
+    """A redrive that would only run again the Fail state the execution ended in
+    (runs.futile_redrive): refused, nothing done, unless forced."""
+
+
 class NotSupported(ConsoleError):
     status = 501
 

@@ -19,7 +19,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from console import validation
-from console.errors import BadRequest, Conflict, InvalidInput, NotDeployed, NotFound, NotSupported
+from console.errors import (
+    BadRequest,
+    Conflict,
+    FutileRedrive,
+    InvalidInput,
+    NotDeployed,
+    NotFound,
+    NotSupported,
+)
+from console.graph import runs
 from infra.environments import Environment
 from workflows import definitions
 from workflows.asl import StateMachineType
@@ -371,13 +380,20 @@ class ExecutionService:
         self._call("stop_execution", **args)
         return self.describe(arn)
 
-    def redrive(self, arn: str) -> dict[str, Any]:
+    def redrive(self, arn: str, force: bool = False, how_to_force: str = "force") -> dict[str, Any]:
+        """Redrive the execution; Conflict when nothing was redriven: it cannot be, or (unless
+        `force`) it would only run its Fail state again (FutileRedrive, saying `how_to_force`)."""
         execution = self.describe(arn)
         if execution.get("redriveStatus") == "NOT_REDRIVABLE":
             raise Conflict(execution.get("redriveStatusReason") or "execution cannot be redriven")
         if execution["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):  # a cloud without redriveStatus
             raise Conflict(
                 f"execution is {execution['status']}: only a failed, aborted or timed-out one redrives"
+            )
+        fail_state = None if force else runs.futile_redrive(execution, lambda: self.history(arn))
+        if fail_state:
+            raise FutileRedrive(
+                f"not redriven: {runs.only_fails_again(fail_state)} ({how_to_force} redrives it anyway)"
             )
         try:
             self.sfn.redrive_execution(executionArn=arn)

@@ -145,6 +145,14 @@ def futile_redrive(execution: dict[str, Any], events: Callable[[], list[dict[str
     return ended_in_fail_state(events())
 
 
+def only_fails_again(fail_state: str) -> str:
+    """Why a redrive of a run that ended in `fail_state` is futile, as describe, the CLI's and the
+    API's refusals and the console say it."""
+    # what to do instead is the cause's to say: most often start afresh, but not always (a
+    # lottery draw recorded and not announced is announced by hand)
+    return f"it would only run {fail_state} again, and fail as this run did"
+
+
 def stops_before_redrives(events: list[dict[str, Any]]) -> list[tuple[int, str | None, str | None]]:
     """(the redrive that followed, error, cause) of each stop a redrive went on from: the
     execution's description keeps only how its last run ended."""

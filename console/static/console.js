@@ -608,7 +608,8 @@ async function executionView(arn, params) {
     const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;
     const futile = rerunsOnly ? `A redrive would only run ${rerunsOnly} again, and fail as this run did.` : null;
     const redrivable = e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status);
-    if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?") }, "Redrive"));
+    // once told it would only fail again and asked for it anyway: the API refuses it without force
+    if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?", futile ? { force: true } : {}) }, "Redrive"));
     if (e.workflow && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));
     head.replaceChildren(
       h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",

@@ -376,6 +376,30 @@ def test_redrive_needs_a_failed_execution(client: FlaskClient, finished: Callabl
     assert "SUCCEEDED" in response.get_json()["message"]
 
 
+def test_a_redrive_that_would_only_fail_again_is_refused_unless_forced(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    """As the CLI refuses it without --force, and the console asks first."""
+    arn = start(client, "broken", {"count": 1}).get_json()["executionArn"]  # caught, then Give Up
+    assert finished(arn)["status"] == "FAILED"
+    for body in (None, {}, {"force": False}):
+        refused = client.post(f"/api/executions/{arn}/redrive", json=body)
+        assert refused.status_code == 409
+        assert refused.get_json() == {
+            "error": "FutileRedrive",
+            "message": "not redriven: it would only run Give Up again, and fail as this run did "
+            '({"force": true} in the body redrives it anyway)',
+        }
+    assert "redriveCount" not in client.get(f"/api/executions/{arn}").get_json()  # nothing was done
+    for body, why in (({"force": "yes"}, "force must be true or false"), ({"forse": True}, '"forse"')):
+        bad = client.post(f"/api/executions/{arn}/redrive", json=body)
+        assert bad.status_code == 400 and why in bad.get_json()["message"]
+    forced = client.post(f"/api/executions/{arn}/redrive", json={"force": True})
+    assert forced.status_code == 200
+    again = finished(arn)
+    assert (again["status"], again["redriveCount"]) == ("FAILED", 1)
+
+
 def test_workflow_route_starts_the_workflow(client: FlaskClient, finished: Callable[[str], Any]) -> None:
     response = client.post("/shapes", json={"count": 2})
     assert response.status_code == 202
