@@ -73,11 +73,19 @@ def _body() -> dict[str, Any]:
     return body
 
 
+MAX_LIMIT = 1000
+
+
 def _limit() -> int:
+    """?limit=, as documented (1 to 1000): refused, not clamped, as the CLI refuses --limit 0."""
+    text = request.args.get("limit", "100")
     try:
-        return max(1, min(int(request.args.get("limit", 100)), 1000))
+        limit: int | None = int(text)
     except ValueError:
-        raise BadRequest("limit must be an integer") from None
+        limit = None
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}, not {text!r}")
+    return limit
 
 
 def _status() -> str | None:

@@ -196,6 +196,16 @@ def test_executions_are_listed_and_filtered(client: FlaskClient, finished: Calla
     assert client.get("/api/executions?limit=x").status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/api/executions", "/api/workflows/shapes/executions"])
+def test_a_limit_out_of_its_range_is_refused_naming_it(client: FlaskClient, path: str) -> None:
+    """As documented (1 to 1000), and as the CLI refuses --limit 0: not taken for another limit."""
+    for limit in ("0", "-1", "1001", "x"):
+        answer = client.get(f"{path}?limit={limit}")
+        assert answer.status_code == 400
+        assert answer.get_json()["message"] == f"limit must be an integer from 1 to 1000, not {limit!r}"
+    assert client.get(f"{path}?limit=1000").status_code == 200
+
+
 def test_every_workflows_executions_are_listed_together_newest_first_up_to_the_limit(
     client: FlaskClient, finished: Callable[[str], Any]
 ) -> None:
