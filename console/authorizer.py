@@ -27,7 +27,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from console.errors import ConsoleError, NotDeployed
+from console.errors import BadRequest, NotDeployed
 from infra import auth
 from tasks.shared.http import request_json
 
@@ -147,12 +147,12 @@ def local_token(env: Any, username: str) -> str:
     """An ID token of `username` in the local environment's user pool (made a user, with
     LOCAL_PASSWORD, if need be), as the app's sign-in would give it."""
     if not env.is_local:
-        raise ConsoleError(
+        raise BadRequest(
             f"tokens are made here only for the local cloud; in {env.name}, sign in through the app"
         )
     if not 1 <= len(username) <= 128 or any(c.isspace() or not c.isprintable() for c in username):
         # Cognito's rule for user names, which the local cloud does not check
-        raise ConsoleError(f"invalid user name {username!r}: 1 to 128 characters, no spaces")
+        raise BadRequest(f"invalid user name {username!r}: 1 to 128 characters, no spaces")
     pool, client = user_pool(env)
     cognito = env.client("cognito-idp")
     with contextlib.suppress(cognito.exceptions.UsernameExistsException):

@@ -3,9 +3,10 @@ list|start|executions|describe|history|graph|stop|redrive|example|token`.
 
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
 name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
-the output or the error and exits non-zero when the execution does not succeed; invalid input
-exits 2 naming the field. A redrive that would only run a Fail state again is refused (exit 3,
-nothing done) unless --force is given.
+the output or the error. Exit codes, as the README's table has them: 1 when the execution (or what
+was asked of AWS) failed, 2 for bad options, input or environment (invalid input names the field;
+an unknown workflow or execution, no credentials, no Graphviz), 3 when nothing was redriven (a
+redrive that would only run a Fail state again is refused unless --force is given).
 """
 
 from __future__ import annotations
@@ -22,10 +23,19 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
-from console.errors import BadRequest, ConsoleError, FutileRedrive, InvalidInput, NotFound, from_aws
+from console.errors import (
+    BadRequest,
+    Conflict,
+    ConsoleError,
+    InvalidInput,
+    NotDeployed,
+    NotFound,
+    Unavailable,
+    from_aws,
+)
 from console.graph import runs
 from console.graph.definition import join_id
-from console.graph.render import to_svg
+from console.graph.render import GraphvizMissing, to_svg
 from console.graph.runs import CLOSED, event_details
 from console.service import ExecutionService
 from infra.environments import ConfigError, load
@@ -33,8 +43,13 @@ from tasks.shared.errors import cause_message
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")  # `executions --status` these shows each one's error
+# The exit codes of every command (the README's table): 1 is a run, or an AWS call, that failed.
+# 2, as argparse exits for bad options: the user's options, input or environment must change
+BAD_USAGE_EXIT = 2
 # not 1: a script can tell a refused redrive (nothing ran) from a run that failed
-FUTILE_REDRIVE_EXIT = 3
+NOTHING_REDRIVEN_EXIT = 3
+# what the user names or has that cannot be used, as opposed to an operation that failed
+_USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable)
 
 
 def _reason(error: str | None, cause: str | None) -> str:
@@ -335,8 +350,8 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     arn = svc.execution_arn(args.execution)
     try:
         execution = svc.redrive(arn, force=args.force, how_to_force="--force")
-    except FutileRedrive as refused:
-        return _failed(args, refused, FUTILE_REDRIVE_EXIT)
+    except Conflict as refused:  # it succeeded, is running, would only fail again...
+        return _failed(args, refused, NOTHING_REDRIVEN_EXIT)
     if args.wait:
         execution = _until_done(svc, execution)
     if args.json:
@@ -369,8 +384,24 @@ def add_common_options(parser: argparse.ArgumentParser, suppress: bool = False) 
     parser.add_argument("--json", action="store_true", default=json_, help="print JSON")
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def register(sub: Any) -> None:
     """Add the execution commands to `python -m workflows`'s subparsers."""
+    from workflows import WORKFLOWS  # here, not at import: workflows.cli imports this module
+
+    # the names in the usage line; not argparse's choices, whose refusal would lose the service's
+    # "did you mean" (an unknown name exits 2 all the same)
+    workflow: dict[str, Any] = {"metavar": "{" + ",".join(WORKFLOWS) + "}", "help": "the workflow"}
     # before or after the command: given after it, they win; not given, the root parser's stand
     common = argparse.ArgumentParser(add_help=False)
     add_common_options(common, suppress=True)
@@ -382,7 +413,7 @@ def register(sub: Any) -> None:
 
     add("list", cmd_list, "the workflows and their state machines")
     start = add("start", cmd_start, "start an execution (input validated with the workflow's schema)")
-    start.add_argument("workflow")
+    start.add_argument("workflow", **workflow)
     start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
     start.add_argument(
         "--name",
@@ -399,9 +430,11 @@ def register(sub: Any) -> None:
     )
     start.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
     executions = add("executions", cmd_executions, "a workflow's executions, newest first")
-    executions.add_argument("workflow")
+    executions.add_argument("workflow", **workflow)
     executions.add_argument("--status", type=str.upper, choices=STATUSES, help=", ".join(STATUSES))
-    executions.add_argument("--limit", type=int, default=50)
+    executions.add_argument(
+        "--limit", type=_at_least_one, default=50, help="list at most this many, 1 or more (default 50)"
+    )
     # an execution by its ARN, or by its name among the deployed workflows' executions
     execution: dict[str, Any] = {"metavar": "NAME|ARN", "help": "the execution's name or ARN"}
     add("describe", cmd_describe, "an execution's status, input and output").add_argument(
@@ -420,8 +453,8 @@ def register(sub: Any) -> None:
     drawn.add_argument("--out", metavar="FILE.svg", help="write the graph as SVG into this file")
     stop = add("stop", cmd_stop, "stop a running execution")
     stop.add_argument("execution", **execution)
-    stop.add_argument("--error")
-    stop.add_argument("--cause")
+    stop.add_argument("--error", help="an error name to stop it with, kept in its history (e.g. Cancelled)")
+    stop.add_argument("--cause", help="why it was stopped, kept in its history")
     redrive = add("redrive", cmd_redrive, "redrive a failed execution")
     redrive.add_argument("execution", **execution)
     redrive.add_argument("--wait", action="store_true", help="wait for the end; exit 1 unless it succeeded")
@@ -429,13 +462,15 @@ def register(sub: Any) -> None:
         "--force",
         action="store_true",
         help=f"redrive even a run that ended in its Fail state, which would only fail again "
-        f"(refused otherwise, exit {FUTILE_REDRIVE_EXIT})",
+        f"(refused otherwise, exit {NOTHING_REDRIVEN_EXIT})",
     )
-    add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument("workflow")
+    add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument(
+        "workflow", **workflow
+    )
     signed_in = add(
         "token", cmd_token, "local only: an ID token of a user of the user pool, for routes with auth"
     )
-    signed_in.add_argument("username", metavar="NAME")
+    signed_in.add_argument("username", metavar="NAME", help="the user's name in the user pool")
 
 
 def _failed(args: argparse.Namespace, error: Exception, code: int) -> int:
@@ -452,18 +487,23 @@ def _failed(args: argparse.Namespace, error: Exception, code: int) -> int:
 
 
 def _guarded(run: Any) -> Any:
-    """Errors the user can act on print one line (exit 1, or 2 for configuration or input), not a
-    traceback."""
+    """Errors the user can act on print one line, not a traceback: exit 2 for options, input or
+    environment (a name AWS refuses too, no credentials, no Graphviz), else 1."""
 
     def guarded(args: argparse.Namespace) -> int:
         try:
             code: int = run(args)
             return code
-        except (ConfigError, BadRequest) as error:  # the command's input: a name AWS refuses too
-            return _failed(args, error, 2)
+        except ConfigError as error:
+            return _failed(args, error, BAD_USAGE_EXIT)
         except ConsoleError as error:
-            return _failed(args, error, 1)
-        except (BotoCoreError, ClientError) as error:
-            return _failed(args, from_aws(error), 1)
+            return _failed(args, error, _exit_for(error))
+        except (BotoCoreError, ClientError, GraphvizMissing) as error:
+            found = from_aws(error)
+            return _failed(args, found, _exit_for(found))
 
     return guarded
+
+
+def _exit_for(error: ConsoleError) -> int:
+    return BAD_USAGE_EXIT if isinstance(error, _USAGE_ERRORS) else 1

@@ -1,6 +1,7 @@
 """Command line: `python -m workflows <command>`.
 
-build / check / lint work on the definition files; the other commands talk to an environment.
+build / check / lint work on the definition files (exit 1 when they find a problem); the other
+commands talk to an environment, and take --env and --json.
 """
 
 from __future__ import annotations
@@ -69,13 +70,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("build", help="write definitions/<name>.asl.json from the Python builders").set_defaults(
         run=cmd_build
     )
-    sub.add_parser("check", help="fail when a definition file is stale or invalid").set_defaults(
-        run=cmd_check
+    checked = (
+        "fail when a definition file is stale, invalid, or breaks the error policy, when a workflow "
+        "module is not in WORKFLOWS, an example input is not valid input, or a function's handler is "
+        "not where Lambda would look for it"
     )
+    sub.add_parser("check", help=checked, description=checked).set_defaults(run=cmd_check)
     lint_parser = sub.add_parser(
         "lint", help="check definition files (FILE.asl.json) on their own: graph, grammar, error policy"
     )
-    lint_parser.add_argument("files", nargs="+", metavar="FILE")
+    lint_parser.add_argument("files", nargs="+", metavar="FILE", help="a definition file (.asl.json)")
     lint_parser.add_argument(
         "--type", choices=("STANDARD", "EXPRESS"), help="default: the registered workflow's, else STANDARD"
     )

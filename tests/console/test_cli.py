@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -23,7 +24,7 @@ from infra.environments import Environment
 from localcloud import mock_config
 from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
-from workflows.cli import main
+from workflows.cli import main, parser
 from workflows.registry import ROOT
 
 
@@ -113,6 +114,19 @@ def test_a_graph_that_cannot_be_written_is_invalid_input_and_prints_nothing(
         "message": f"--out {missing}: No such file or directory",
     }  # the error only, not the graph before it
     assert not missing.parent.exists()
+
+
+def test_a_graph_without_graphviz_says_to_install_it_in_one_line(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    svg = tmp_path / "run.svg"
+    code, out, err = run(capsys, "graph", "lottery", "--out", str(svg))
+    assert (code, out) == (2, "")  # the machine lacks a program: bad environment, as the README's table
+    assert err == "error: Graphviz's dot is not installed (Debian: apt-get install graphviz)\n"
+    assert not svg.exists()
+    code, _, _ = run(capsys, "graph", "lottery")  # as text, the graph needs no Graphviz
+    assert code == 0
 
 
 def test_start_runs_a_mocked_test_case_by_name(
@@ -284,20 +298,22 @@ def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.Cap
     code, _, err = run(
         capsys, "describe", "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-lottery:nope"
     )
-    assert code == 1 and "error:" in err
+    assert code == 2 and "error:" in err  # a name that names nothing: bad usage, as the README's table
     code, _, err = run(capsys, "executions", "nope")
-    assert code == 1 and f"unknown workflow 'nope'; the workflows: {', '.join(sorted(WORKFLOWS))}" in err
+    assert code == 2 and f"unknown workflow 'nope'; the workflows: {', '.join(sorted(WORKFLOWS))}" in err
+    code, _, err = run(capsys, "start", "nope")
+    assert code == 2 and f"unknown workflow 'nope'; the workflows: {', '.join(sorted(WORKFLOWS))}" in err
     code, _, err = run(capsys, "start", "lotery")
-    assert code == 1 and err.strip() == "error: unknown workflow 'lotery'; did you mean 'lottery'?"
+    assert code == 2 and err.strip() == "error: unknown workflow 'lotery'; did you mean 'lottery'?"
     code, _, err = run(capsys, "describe", "no-such-execution")
-    assert code == 1 and err.strip() == "error: no execution named 'no-such-execution' in local"
+    assert code == 2 and err.strip() == "error: no execution named 'no-such-execution' in local"
     code, out, _ = run(capsys, "--json", "describe", "no-such-execution")  # for scripts: JSON too
     assert json.loads(out) == {
         "error": "NotFound",
         "message": "no execution named 'no-such-execution' in local",
     }
     code, _, err = run(capsys, "graph", "no-such-execution")
-    assert err.strip() == "error: no workflow or execution named 'no-such-execution' in local"
+    assert code == 2 and err.strip() == "error: no workflow or execution named 'no-such-execution' in local"
     code, _, err = run(capsys, "graph", "lotery")
     assert (
         err.strip()
@@ -331,7 +347,7 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
         lambda svc, wf: None if wf == "etf-signal" else deployed(svc, wf),
     )
     code, _, err = run(capsys, "executions", "etf-signal")
-    assert code == 1 and err.strip() == (
+    assert code == 2 and err.strip() == (
         "error: workflow 'etf-signal' is not deployed in local (no state machine pyflows-local-etf-signal): "
         "run python deploy.py --env local"
     )
@@ -361,9 +377,9 @@ def test_example_prints_input_that_starts_the_workflow(
 
 def test_tokens_are_made_only_for_the_local_cloud(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "token", "bad name")
-    assert (code, err.strip()) == (1, "error: invalid user name 'bad name': 1 to 128 characters, no spaces")
+    assert (code, err.strip()) == (2, "error: invalid user name 'bad name': 1 to 128 characters, no spaces")
     code, _, err = run(capsys, "token", "ann", "--env", "staging")
-    assert code == 1
+    assert code == 2
     assert (
         err.strip()
         == "error: tokens are made here only for the local cloud; in staging, sign in through the app"
@@ -375,11 +391,51 @@ def test_an_unreachable_local_cloud_is_one_line(
 ) -> None:
     monkeypatch.setenv("PYFLOWS_ENDPOINT", "http://127.0.0.1:9")
     code, _, err = run(capsys, "list")
-    assert code == 1
+    assert code == 2  # the environment, not a run, is what failed
     assert err.strip() == (
         "error: cannot reach http://127.0.0.1:9/: is the local cloud running? Start it with "
         "python -m localcloud --port 9, or python deploy.py --env local (which starts one and deploys)"
     )
+
+
+def test_a_redrive_of_a_run_that_succeeded_redrives_nothing_exit_3(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"done-{uuid.uuid4().hex[:6]}"
+    assert run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", name, "--wait")[0] == 0
+    code, out, err = run(capsys, "redrive", name)
+    assert (code, out) == (3, "")  # as a futile redrive: nothing ran, unlike a run that failed (1)
+    assert err.startswith("error: ") and "SUCCEEDED" in err
+    code, out, _ = run(capsys, "describe", name, "--json")
+    assert "redriveCount" not in json.loads(out)
+
+
+def test_a_limit_below_1_is_refused_naming_the_range(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not "no executions" for 0, nor one fewer for -1 (a slice's end), nor the API's 1."""
+    refusals = {
+        "0": "must be 1 or more, not 0",
+        "-1": "must be 1 or more, not -1",
+        "two": "must be a whole number, 1 or more, not 'two'",
+    }
+    for limit, refusal in refusals.items():
+        with pytest.raises(SystemExit) as refused:
+            main(["executions", "lottery", "--limit", limit])
+        assert refused.value.code == 2
+        said = capsys.readouterr().err.splitlines()[-1]
+        assert said == f"python -m workflows executions: error: argument --limit: {refusal}"
+
+
+def test_the_help_names_the_workflows_and_what_each_option_is_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in ("start", "executions", "example"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "{" + ",".join(WORKFLOWS) + "}" in capsys.readouterr().out
+    [commands] = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.dest}"  # SUPPRESS, for an option kept out, is said
 
 
 def test_output_into_a_reader_that_went_away_ends_quietly() -> None:

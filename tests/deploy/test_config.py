@@ -279,7 +279,7 @@ def test_missing_credentials_are_worded_as_the_cli_words_them(
     assert deploy.main(["--env", "staging"]) == 2
     deployed = capsys.readouterr().err
     assert deployed.startswith("deploy: no AWS credentials: configure them with aws configure")
-    assert cli.main(["--env", "staging", "list"]) == 1
+    assert cli.main(["--env", "staging", "list"]) == 2  # both: the environment must change
     assert capsys.readouterr().err.removeprefix("error: ") == deployed.removeprefix("deploy: ")
 
 
