@@ -82,7 +82,11 @@ class Context:
         with self._lock:
             if service not in self._clients:
                 config = {} if self.env.is_local else {"retries": AWS_RETRIES}
-                self._clients[service] = self.env.client(service, **config)
+                client = self._clients[service] = self.env.client(service, **config)
+                # botocore makes a client's error classes when first asked, without a lock: two
+                # threads asking at once can each get their own classes, and an `except` naming
+                # one misses the other's error (a table's ResourceNotFound not caught as absent)
+                client.exceptions  # noqa: B018 (made here, under the lock)
             return self._clients[service]
 
     def change(self, kind: str, name: str, action: Action, detail: str = "") -> bool:

@@ -208,7 +208,9 @@ class LocalCloud:
         # The add-ons poll often: one client per service, not one per call (clients are thread-safe).
         with self._clients_lock:
             if service not in self._clients:
-                self._clients[service] = self.client(service, retries={"max_attempts": 0}, read_timeout=310)
+                client = self.client(service, retries={"max_attempts": 0}, read_timeout=310)
+                client.exceptions  # noqa: B018 (botocore makes them when first asked, without a lock)
+                self._clients[service] = client
             return self._clients[service]
 
     def env(self) -> dict[str, str]:

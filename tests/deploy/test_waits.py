@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 from botocore.stub import Stubber
 
 from infra import functions, packaging, schedules, statemachines, streams, tables
+from infra.environments import load
+from infra.names import Names
 from infra.plan import Action, Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, WaitTimeout, retry, until
 from tests.deploy.stubs import client_for, stubbed
@@ -451,3 +455,28 @@ def test_a_ttl_change_still_settling_is_not_made_again_within_the_hour(
         stubber.assert_no_pending_responses()
     assert any(f"time to live is still {status.lower()}" in line for line in said)
     assert [(c.kind, c.action) for c in ctx.changes] == [("table", Action.UNCHANGED)]  # nothing to do now
+
+
+def test_threads_sharing_a_deploy_client_catch_its_errors_by_one_set_of_classes() -> None:
+    """Workflows deploy in parallel on one client per service: an error one thread's call raises
+    must be the class another thread's `except client.exceptions.X` names."""
+    env = load("local")  # a session of its own: botocore makes its error classes once per service
+    ctx = Context(env, Names(env, "123456789012"))
+    barrier, seen = threading.Barrier(8), []
+
+    def catch_as() -> None:
+        client = ctx.client("dynamodb")
+        barrier.wait()
+        seen.append(client.exceptions.ResourceNotFoundException)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns within botocore's making of the classes
+    try:
+        threads = [threading.Thread(target=catch_as) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert len(seen) == 8 and len(set(map(id, seen))) == 1
