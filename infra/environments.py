@@ -142,11 +142,6 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
     if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
         endpoint = os.environ["PYFLOWS_ENDPOINT"]
     console = (os.environ.get("PYFLOWS_CONSOLE") or env.get("console") if endpoint else None) or LOCAL_CONSOLE
-    if urlparse(console).scheme not in ("http", "https") or not urlparse(console).hostname:
-        raise ConfigError(
-            f"environment {name!r}: the console's address {console!r} (console in {config_file.name}, "
-            "or PYFLOWS_CONSOLE) is not an http:// URL such as http://127.0.0.1:8080/"
-        )
     app = config.get("app") or "pyflows"
     environment = Environment(
         app=app,
@@ -159,10 +154,26 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         confirm=bool(env.get("confirm", False)),
         powertools_layer=env.get("powertools_layer"),
         cors_origins=_origins(name, env.get("cors_origins", []), config_file.name),
-        console=console.rstrip("/") + "/",  # the page's routes follow it
+        console=_console(name, console, config_file.name),
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment
+
+
+def _console(env: str, address: Any, config: str) -> str:
+    """The local console's address (`console`, or PYFLOWS_CONSOLE), ending in "/" as the page's
+    routes follow it. python -m console serves on its port: one that is no port is refused here."""
+    where = (
+        f"environment {env!r}: the console's address {address!r} (console in {config}, or PYFLOWS_CONSOLE)"
+    )
+    url = urlparse(address) if isinstance(address, str) else None
+    if url is None or url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"{where} is not an http:// URL such as http://127.0.0.1:8080/")
+    try:
+        url.port  # noqa: B018 (urllib checks the port when asked for it)
+    except ValueError as error:  # not a number, or out of 0-65535
+        raise ConfigError(f"{where} has no valid port: {error}") from None
+    return address.rstrip("/") + "/"
 
 
 def _origins(env: str, value: Any, config: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 import deploy
 import infra
+from console.__main__ import main as console_main
 from infra.environments import ConfigError, access_problem, load
 from infra.names import Names
 from tests.deploy.conftest import environment
@@ -96,6 +97,27 @@ def test_the_local_consoles_address_is_what_a_local_deploys_links_name(
     with pytest.raises(ConfigError, match=r"the console's address '127\.0\.0\.1:8090' .*PYFLOWS_CONSOLE"):
         load("local")
     assert load("staging").name == "staging"  # the AWS console's links: it has no say
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("http://127.0.0.1:abc/", "Port could not be cast to integer value as 'abc'"),
+        ("http://127.0.0.1:99999/", "Port out of range 0-65535"),
+    ],
+)
+def test_a_console_address_whose_port_is_no_port_is_refused_before_the_console_serves(
+    address: str, why: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """python -m console serves on the address's port: one that is not a port is said in one line
+    (exit 2), as an address that is no URL is, not met later as a traceback."""
+    monkeypatch.setenv("PYFLOWS_CONSOLE", address)
+    with pytest.raises(ConfigError, match=re.escape(f"the console's address {address!r}")):
+        load("local")
+    assert console_main(["--env", "local"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("error: environment 'local': the console's address") and said.count("\n") == 1
+    assert said.endswith(f"has no valid port: {why}\n")
 
 
 def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, tmp_path: Path) -> None:
