@@ -194,7 +194,7 @@ def test_an_idle_connection_is_closed_without_a_word_in_the_log(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(KeepAliveHandler, "timeout", 0.1)
+    monkeypatch.setattr(KeepAliveHandler, "timeout", 1.0)  # ample for the second request to come
     connection = served.connect()
     for _ in range(2):
         connection.request("GET", "/echo")
@@ -240,11 +240,12 @@ def test_a_request_that_outlasts_the_idle_timeout_is_answered_and_its_connection
     cloud: LocalCloud, connections: Connections, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deploy(cloud, "keep-alive-sleeps", "sleeps")
-    monkeypatch.setattr(KeepAliveHandler, "timeout", 0.1)
+    # the next request comes well within the idle timeout; each outlasts it
+    monkeypatch.setattr(KeepAliveHandler, "timeout", 1.0)
     lambda_ = cloud.client("lambda", retries={"max_attempts": 0})
     accepted = connections.accepted
     for _ in range(2):
-        response = lambda_.invoke(FunctionName="keep-alive-sleeps", Payload=b'{"seconds": 0.5}')
+        response = lambda_.invoke(FunctionName="keep-alive-sleeps", Payload=b'{"seconds": 1.5}')
         assert "pid" in response["Payload"].read().decode()
     assert connections.accepted == accepted + 1
 
