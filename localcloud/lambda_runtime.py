@@ -71,7 +71,10 @@ def _caller_qualifier(function_name: str, qualifier: str | None) -> str | None:
 
 _DEFAULT_ACCOUNT = pins.resolve("moto.core", "DEFAULT_ACCOUNT_ID")
 
-FAULTS = ("error", "service_error", "throttle", "timeout", "latency")
+FAULTS = ("error", "service_error", "throttle", "timeout", "latency", "hold")
+# how long a "hold" fault holds an invocation that nobody releases: a test that fails before
+# releasing it must not leave a worker waiting for ever
+HOLD_LIMIT_SECONDS = 300.0
 
 
 class WorkerTimeout(Exception):
@@ -103,6 +106,9 @@ class Fault:
     latency: float = 0.0
     error_type: str = "InjectedError"
     message: str = "Fault injected by localcloud"
+    # a "hold" fault's end: what it held, and would hold, runs on (set before an invocation comes
+    # to it, it holds nothing)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -424,7 +430,8 @@ class LambdaRuntime:
         fault: "error" (the handler fails with `error_type`), "service_error" (Invoke answers 500
         ServiceException: SFN sees Lambda.ServiceException), "throttle" (429
         TooManyRequestsException: Lambda.TooManyRequestsException), "timeout" (Sandbox.Timedout
-        at once, without waiting), "latency" (adds `latency` seconds, then runs normally)."""
+        at once, without waiting), "latency" (adds `latency` seconds, then runs normally), "hold"
+        (waits until release(), then runs normally: a test decides when, not a clock)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)}")
         with self._lock:
@@ -433,11 +440,21 @@ class LambdaRuntime:
             )
 
     def clear_faults(self, function_name: str | None = None) -> None:
+        """Inject no more faults (into `function_name`, or any); invocations held are released."""
+        self.release(function_name)
         with self._lock:
             if function_name is None:
                 self._faults.clear()
             else:
                 self._faults.pop(function_name, None)
+
+    def release(self, function_name: str | None = None) -> None:
+        """End the "hold" faults (of `function_name`, or any): what they hold runs on, and an
+        invocation that had yet to come to one is not held."""
+        with self._lock:
+            names = list(self._faults) if function_name is None else [function_name]
+            for fault in (f for name in names for f in self._faults.get(name, [])):
+                fault.released.set()
 
     def _draw_fault(self, name: str) -> Fault | None:
         with self._lock:
@@ -472,7 +489,9 @@ class LambdaRuntime:
             event = {}
         fault = self._draw_fault(spec.name)
         if fault is not None:
-            if fault.kind != "latency":
+            if fault.kind == "hold":
+                fault.released.wait(HOLD_LIMIT_SECONDS)
+            elif fault.kind != "latency":
                 return self._fault_result(spec, fault, request_id)
             time.sleep(fault.latency)
         pool = self._pool(spec)

@@ -13,7 +13,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -284,23 +284,24 @@ def test_executions_list_filters_by_status(page: Any, console_url: str, lottery:
 
 
 @pytest.fixture
-def slow_check(local_cloud: LocalCloud, lottery: Environment) -> Iterator[None]:
-    """Check Past Winners takes 3 s more, once: long enough to watch it run."""
-    runtime = local_cloud.lambda_runtime
+def held_check(local_cloud: LocalCloud, lottery: Environment) -> Iterator[Callable[[], None]]:
+    """Check Past Winners waits, once, until the test calls what this gives: time to watch it run."""
+    runtime, check = local_cloud.lambda_runtime, lottery.resource_name("lottery", "check-winners")
     assert runtime is not None
-    runtime.inject(lottery.resource_name("lottery", "check-winners"), "latency", times=1, latency=3.0)
-    yield
+    runtime.inject(check, "hold", times=1)
+    yield lambda: runtime.release(check)
     runtime.clear_faults()
 
 
 def test_the_execution_page_updates_live_while_it_runs(
-    page: Any, console_url: str, lottery: Environment, slow_check: None
+    page: Any, console_url: str, lottery: Environment, held_check: Callable[[], None]
 ) -> None:
     execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 1})
     page.goto(f"{console_url}#/executions/{execution['executionArn']}")
     sync_api.expect(state(page, "Check Past Winners")).to_have_class(re.compile(r"\brunning\b"))
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("RUNNING"))
     sync_api.expect(page.locator("[data-testid=stop]")).to_be_visible()
+    held_check()
     # no reload: the page polls until the execution ends
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(
         re.compile("SUCCEEDED"), timeout=TIMEOUT
@@ -310,7 +311,7 @@ def test_the_execution_page_updates_live_while_it_runs(
 
 
 def test_stop_a_running_execution(
-    page: Any, console_url: str, lottery: Environment, slow_check: None
+    page: Any, console_url: str, lottery: Environment, held_check: Callable[[], None]
 ) -> None:
     execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 1})
     page.goto(f"{console_url}#/executions/{execution['executionArn']}")

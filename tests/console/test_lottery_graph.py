@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ from flask.testing import FlaskClient
 from infra.environments import Environment
 from localcloud import LocalCloud
 from tests.console.conftest import wait_for
+
+HELD_SECONDS = 0.5  # how long Check Past Winners is held once seen running
 
 
 @pytest.fixture
@@ -36,7 +39,8 @@ def test_a_retried_task_and_a_running_state(
     runtime = local_cloud.lambda_runtime
     assert runtime is not None
     runtime.inject(lottery.resource_name("lottery", "draw-winners"), "service_error", times=1)
-    runtime.inject(lottery.resource_name("lottery", "check-winners"), "latency", times=1, latency=2.0)
+    check = lottery.resource_name("lottery", "check-winners")
+    runtime.inject(check, "hold", times=1)
     started = lottery_client.post(
         "/api/workflows/lottery/executions", json={"input": {"winners": 1, "seed": 5}}
     )
@@ -50,6 +54,8 @@ def test_a_retried_task_and_a_running_state(
     assert running["states"]["Validate Request"]["status"] == "succeeded"
     assert running["states"]["Draw Complete"]["status"] == "not_reached"
     assert running["execution"]["status"] == "RUNNING"
+    time.sleep(HELD_SECONDS)  # a span the state's duration must cover
+    runtime.release(check)
 
     done = wait_for(
         lambda: (g := graph_of(lottery_client, arn))["execution"]["status"] != "RUNNING" and g, timeout=60
@@ -60,7 +66,7 @@ def test_a_retried_task_and_a_running_state(
     assert (draw["status"], draw["retries"], draw["error"]) == ("retried", 1, "Lambda.ServiceException")
     assert len(draw["output"]["selection"]["winners"]) == 1
     assert states["Check Past Winners"]["status"] == "succeeded"
-    assert states["Check Past Winners"]["durationMs"] >= 2000
+    assert states["Check Past Winners"]["durationMs"] >= HELD_SECONDS * 1000
     assert states["Record Winners"]["status"] == states["Notify Winners"]["status"] == "succeeded"
     for name in ("Count Redraw", "Redraw Limit Reached", "Not Announced", "Alert Failure", "Failed"):
         assert states[name]["status"] == "not_reached", name

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any
 
 import pytest
@@ -295,6 +296,32 @@ def test_injected_error_and_timeout(cloud: LocalCloud) -> None:
     assert payload == {"errorType": "Boom", "errorMessage": "as asked", "stackTrace": []}
     runtime.inject("echo", "error", rate=0.0)
     runtime.clear_faults()
+    assert invoke(cloud, "echo")[1] is None
+
+
+@pytest.mark.parametrize("end", ["release", "clear_faults"])  # clear_faults: a test that ends early
+def test_a_held_invocation_runs_once_released(cloud: LocalCloud, end: str) -> None:
+    deploy(cloud, "echo", "echo")
+    runtime = cloud.lambda_runtime
+    assert runtime is not None
+    runtime.inject("echo", "hold", times=1)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(invoke, cloud, "echo")
+        while runtime._faults["echo"][0].times != 0:  # drawn: the invocation is held
+            time.sleep(0.01)
+        with pytest.raises(FuturesTimeout):
+            held.result(timeout=0.5)  # an invocation not held answers in milliseconds
+        getattr(runtime, end)("echo")
+        assert held.result(timeout=30)[1] is None  # then runs as usual
+
+
+def test_a_hold_released_before_the_invocation_comes_holds_nothing(cloud: LocalCloud) -> None:
+    deploy(cloud, "echo", "echo")
+    runtime = cloud.lambda_runtime
+    assert runtime is not None
+    runtime.inject("echo", "hold")  # every invocation, until ended
+    runtime.release("echo")  # as a test may, before the Task it holds is invoked
+
     assert invoke(cloud, "echo")[1] is None
 
 

@@ -118,6 +118,10 @@ class Deployed:
         """Make a deployed function fail (see LambdaRuntime.inject for the faults)."""
         self.runtime.inject(self.function(workflow, function), fault, **how)
 
+    def release(self, workflow: str, function: str) -> None:
+        """Let the invocations a "hold" fault holds run on."""
+        self.runtime.release(self.function(workflow, function))
+
     def clear_faults(self) -> None:
         self.runtime.clear_faults()
 

@@ -113,12 +113,13 @@ def test_past_winners_are_never_drawn(lottery: Deployed, announcements: Inbox) -
 def test_a_winner_claimed_by_another_draw_meanwhile_is_redrawn(
     lottery: Deployed, announcements: Inbox
 ) -> None:
-    # Check Past Winners waits a second: time for "another draw" to claim one of the drawn first
-    lottery.inject("lottery", "check-winners", "latency", latency=1.0, times=1)
+    # Check Past Winners waits until "another draw" has claimed one of the drawn first
+    lottery.inject("lottery", "check-winners", "hold", times=1)
     with clock.instant():
         arn = lottery.start("lottery", {"winners": 2, "seed": 5})
         first = drawn(lottery, arn)
         past_winners(lottery, first[0])
+        lottery.release("lottery", "check-winners")
         run = lottery.wait(arn, "lottery")
 
     assert run.status == "SUCCEEDED"

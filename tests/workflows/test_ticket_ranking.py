@@ -375,7 +375,7 @@ def test_a_slow_run_announces_no_deal_on_the_dates_a_newer_run_covered(
 ) -> None:
     bargain = broker.add_bargain()
     first = bargain.date
-    ranking.inject(NAME, "mark-current", "latency", times=1, latency=3.0)
+    ranking.inject(NAME, "mark-current", "hold", times=1)
     slow = ranking.start(NAME, {}, name="rank-slow")  # fetches the bargain, then is slow to mark
     wait_for_task(ranking, slow, "Mark Current")
     bargain.sell()
@@ -384,7 +384,8 @@ def test_a_slow_run_announces_no_deal_on_the_dates_a_newer_run_covered(
 
     assert narrow.status == "SUCCEEDED" and deals.messages()
     status = ranking.client("stepfunctions").describe_execution(executionArn=slow)["status"]
-    assert status == "RUNNING"  # still marking: the narrow run was fetched and marked meanwhile
+    assert status == "RUNNING"  # the narrow run was fetched and marked meanwhile
+    ranking.release(NAME, "mark-current")
     late = ranking.wait(slow, NAME)
     assert late.status == "SUCCEEDED" and late.output["current"] is True and late.output["new_deals"] > 0
     [message] = deals.messages()
@@ -402,7 +403,7 @@ def claims_of(app: Deployed, run_id: str) -> list[str]:
 def test_a_run_started_before_another_records_its_deals_announces_none_of_them(
     ranking: Deployed, deals: Inbox, alerts: Inbox
 ) -> None:
-    ranking.inject(NAME, "record-deals", "latency", times=1, latency=3.0)
+    ranking.inject(NAME, "record-deals", "hold", times=1)
     first = ranking.start(NAME, {}, name="rank-announcing")  # published, then slow to record
     wait_for_task(ranking, first, "Record Deals Told")
 
@@ -411,7 +412,8 @@ def test_a_run_started_before_another_records_its_deals_announces_none_of_them(
     assert second.status == "SUCCEEDED"
     assert top_level(second) == [*FETCH_AND_RANK, *AFTER_RANKING, "No New Deals"]
     status = ranking.client("stepfunctions").describe_execution(executionArn=first)["status"]
-    assert status == "RUNNING"  # still recording: the second run found the deals claimed, not told
+    assert status == "RUNNING"  # the second run found the deals claimed, not told
+    ranking.release(NAME, "record-deals")
     announcing = ranking.wait(first, NAME)
     assert announcing.status == "SUCCEEDED" and announcing.output["new_deals"] > 0
     [message] = deals.messages()
