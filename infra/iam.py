@@ -68,7 +68,8 @@ def trust(service: str, names: Names) -> Policy:
 def access_statements(names: Names, wf: Workflow, access: Iterable[Access]) -> list[Statement]:
     found = []
     for grant in access:
-        resource, arn = wf.resources()[grant.resource], names.resource_arn(wf, grant.resource)
+        arn = names.resource_arn(wf, grant.resource)  # a ConfigError naming the known ones, if none
+        resource = wf.resources()[grant.resource]
         if isinstance(resource, Bucket):
             on_objects = [a for a in grant.actions if "Object" in a or a == "s3:AbortMultipartUpload"]
             found.append(statement(on_objects, [f"{arn}/*"]))

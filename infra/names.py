@@ -14,12 +14,14 @@ from workflows.registry import (
     EXECUTION_LINK,
     Bucket,
     Function,
+    Resource,
     StateMachine,
     Stream,
     StreamTrigger,
     Table,
     Topic,
     Workflow,
+    unknown,
 )
 
 # AWS's limits on the names deploy builds (IAM roles and Lambda functions: 64).
@@ -67,7 +69,7 @@ class Names:
         return self.env.resource_name(wf.name, logical)
 
     def resource_arn(self, wf: Workflow, logical: str) -> str:
-        kind, name = wf.resources()[logical], self.resource(wf, logical)
+        kind, name = _declared(wf, logical), self.resource(wf, logical)
         if isinstance(kind, StateMachine):
             return self.state_machine_arn(wf)
         if isinstance(kind, Table):
@@ -80,9 +82,7 @@ class Names:
 
     def value(self, wf: Workflow, logical: str) -> str:
         """What code and definitions receive: table/bucket name, topic/stream ARN."""
-        if logical not in wf.resources():
-            raise ConfigError(f"workflow {wf.name}: no resource named {logical!r}")
-        kind = wf.resources()[logical]
+        kind = _declared(wf, logical)
         return (
             self.resource_arn(wf, logical)
             if isinstance(kind, Topic | Stream | StateMachine)
@@ -155,3 +155,10 @@ class Names:
                 raise ConfigError(
                     f"workflow {wf.name}: name {name!r} is {len(name)} characters, AWS allows {limit}"
                 )
+
+
+def _declared(wf: Workflow, logical: str) -> Resource:
+    resources = wf.resources()
+    if logical not in resources:
+        raise ConfigError(f"workflow {wf.name}: no resource named {unknown(logical, resources)}")
+    return resources[logical]

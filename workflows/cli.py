@@ -72,8 +72,9 @@ def parser() -> argparse.ArgumentParser:
     )
     checked = (
         "fail when a definition file is stale, invalid, or breaks the error policy, when a workflow "
-        "module is not in WORKFLOWS, an example input is not valid input, or a function's handler is "
-        "not where Lambda would look for it"
+        "module is not in WORKFLOWS, an example input is not valid input, a function's handler is "
+        "not where Lambda would look for it, or the registry names a resource, a seed file or an IAM "
+        "action that is not there"
     )
     sub.add_parser("check", help=checked, description=checked).set_defaults(run=cmd_check)
     lint_parser = sub.add_parser(

@@ -2,8 +2,9 @@
 
 A definition file is generated, never edited: `check` fails when a file differs from what
 the Python builds, when a `${Token}` is not one the registry knows, when the graph is
-broken (a `Next` to no state, a state nothing reaches, a path with no end), or when a function's
-handler is not where Lambda would look for it.
+broken (a `Next` to no state, a state nothing reaches, a path with no end), when a function's
+handler is not where Lambda would look for it, or when the registry names a resource, a seed file
+or an IAM action that is not there.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from workflows import handlers
+from workflows import actions, handlers
 from workflows.asl import StateMachineType
 from workflows.lint import lint, nested
-from workflows.registry import DEFINITIONS_DIR, Workflow
+from workflows.registry import DATA_DIR, DEFINITIONS_DIR, Access, Workflow, unknown
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _FIRST_KEYS = ("Type", "Comment")
@@ -248,9 +249,42 @@ def handler_problems(workflow: Workflow) -> list[str]:
     return [f"{workflow.name}: function {fn.name}: {problem}" for fn, problem in found if problem]
 
 
+def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
+    """(who, its grants): each function, and the state machine's integrations."""
+    yield from ((f"function {fn.name}: access", fn.access) for fn in workflow.functions)
+    yield "state machine: integrations", workflow.integrations
+
+
+def wiring_problems(workflow: Workflow) -> list[str]:
+    """What the registry names that is not there: a resource a grant or an environment value names
+    (deploy would stop on it), a seed file (deploy would fail after its changes), an IAM action
+    (IAM takes any name: the call would be denied at run time)."""
+    resources = workflow.resources()
+    problems = []
+    for who, grants in _grantees(workflow):
+        for grant in grants:
+            if grant.resource not in resources:
+                problems.append(f"{who}: no resource named {unknown(grant.resource, resources)}")
+            found = (actions.action_problem(action) for action in grant.actions)
+            problems += [f"{who} to {grant.resource!r}: {p}" for p in found if p]
+    for fn in workflow.functions:
+        for variable, logical in fn.environment.items():
+            if logical not in resources:
+                problems.append(
+                    f"function {fn.name}: environment {variable}: no resource named {unknown(logical, resources)}"
+                )
+    seeds = sorted(p.name for p in DATA_DIR.glob("*.json"))
+    for table in workflow.tables:
+        if table.seed and not (DATA_DIR / table.seed).is_file():
+            problems.append(
+                f"table {table.name}: seed: no file in workflows/data/ named {unknown(table.seed, seeds)}"
+            )
+    return [f"{workflow.name}: {p}" for p in problems]
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
-    own = example_problems(workflow) + handler_problems(workflow)
+    own = example_problems(workflow) + handler_problems(workflow) + wiring_problems(workflow)
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()

@@ -8,7 +8,8 @@ values substituted in the definition. The token naming rule lives here and only 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,15 @@ EXECUTION_LINK = "ExecutionLink"
 
 def pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+def unknown(value: str, known: Iterable[str]) -> str:
+    """A name that is none of `known`, with the one it is likely a typo of and the known ones:
+    `'customer' (did you mean 'customers'? known: alerts, customers)`."""
+    names = sorted(known)
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{value!r} ({hint}known: {', '.join(names) or 'none'})"
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,17 @@ def test_a_function_granted_a_resource_its_workflow_lacks_stops_before_any_chang
     ]
 
 
+def test_a_resource_the_workflow_lacks_is_named_with_the_ones_it_has() -> None:
+    names = Names(load("staging"), "123456789012")
+    known = re.escape(
+        "workflow lottery: no resource named 'winner' "
+        "(did you mean 'winners'? known: alerts, announcements, employees, state-machine, winners)"
+    )
+    for lookup in (names.value, names.resource_arn):
+        with pytest.raises(ConfigError, match=known):
+            lookup(WORKFLOWS["lottery"], "winner")
+
+
 def test_seeding_before_the_tables_are_deployed_says_to_deploy_and_loads_nothing(local_cloud: Any) -> None:
     env = environment(local_cloud.endpoint, "unseeded")
     dynamodb = env.client("dynamodb")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from console import validation
-from workflows import WORKFLOWS, definitions, handlers
+from workflows import WORKFLOWS, actions, definitions, handlers
 from workflows.lottery import WORKFLOW as LOTTERY
 from workflows.registry import Access
 
@@ -167,3 +167,83 @@ def test_a_grant_is_read_as_iam_reads_it_and_every_pattern_of_a_call_is_checked(
     assert definitions.grant_problems(wildcard, definition) == []
     ungranted = dataclasses.replace(lottery, integrations=others)
     assert [p.split(":")[0] for p in definitions.grant_problems(ungranted, definition)] == ["Alert Failure"]
+
+
+def _with_draw(**changes: Any) -> Any:
+    """The lottery with its draw-winners function changed."""
+    draw = dataclasses.replace(LOTTERY.function("draw-winners"), **changes)
+    return dataclasses.replace(
+        LOTTERY, functions=tuple(draw if fn.name == "draw-winners" else fn for fn in LOTTERY.functions)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_workflows_grants_resources_and_seeds_are_there(name: str) -> None:
+    assert definitions.wiring_problems(WORKFLOWS[name]) == []
+
+
+KNOWN = "known: alerts, announcements, employees, state-machine, winners"
+
+
+def test_a_grant_on_a_resource_the_workflow_does_not_declare_is_named_by_check() -> None:
+    """Deploy would stop on it, naming neither the function nor the field."""
+    draw = LOTTERY.function("draw-winners")
+    found = definitions.check(_with_draw(access=(*draw.access, Access("employee", ("dynamodb:GetItem",)))))
+    assert found == [
+        f"lottery: function draw-winners: access: no resource named 'employee' (did you mean 'employees'? {KNOWN})"
+    ]
+    integrations = (*LOTTERY.integrations, Access("pager", ("sns:Publish",)))
+    assert definitions.check(dataclasses.replace(LOTTERY, integrations=integrations)) == [
+        f"lottery: state machine: integrations: no resource named 'pager' ({KNOWN})"
+    ]
+
+
+def test_an_environment_value_naming_no_resource_is_named_by_check() -> None:
+    found = definitions.check(_with_draw(environment={"WINNERS_TABLE": "winner"}))
+    assert found == [
+        "lottery: function draw-winners: environment WINNERS_TABLE: no resource named 'winner' "
+        f"(did you mean 'winners'? {KNOWN})"
+    ]
+
+
+def test_a_seed_file_that_is_not_there_is_named_by_check() -> None:
+    """Deploy would find it missing only after making its changes."""
+    employees = dataclasses.replace(LOTTERY.tables[0], seed="lottery-employee.json")
+    found = definitions.check(dataclasses.replace(LOTTERY, tables=(employees, *LOTTERY.tables[1:])))
+    assert found == [
+        "lottery: table employees: seed: no file in workflows/data/ named 'lottery-employee.json' "
+        "(did you mean 'lottery-employees.json'? known: lottery-employees.json, ride-request-unicorns.json)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "problem"),
+    [
+        (
+            "dynamodb:GetItems",
+            "'dynamodb:GetItems' is not a dynamodb action; did you mean 'dynamodb:GetItem'?",
+        ),
+        ("lambda:InvokeFunctions", "did you mean 'lambda:InvokeFunction'?"),
+        ("s3:Gte*", "'s3:Gte*' matches no s3 action"),
+        ("dynamo:Scan", "'dynamo:Scan': no service 'dynamo'; did you mean 'dynamodb'?"),
+        ("Scan", "'Scan' is not <service>:<action>"),
+    ],
+    ids=["misspelt", "not an operation", "wildcard", "service", "no service"],
+)
+def test_an_iam_action_no_service_has_is_named_by_check(action: str, problem: str) -> None:
+    """IAM takes any name: the call would be denied at run time."""
+    draw = LOTTERY.function("draw-winners")
+    found = definitions.check(_with_draw(access=(*draw.access, Access("winners", (action,)))))
+    assert len(found) == 1, found
+    assert (
+        found[0].startswith("lottery: function draw-winners: access to 'winners': ") and problem in found[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["dynamodb:getitem", "SNS:*", "*", "s3:Get*", "dynamodb:?can", "lambda:InvokeFunction", "s3:ListBucket"],
+)
+def test_an_action_is_read_as_iam_reads_it(action: str) -> None:
+    """Case aside, wildcards matching some action, and the actions IAM names unlike their operation."""
+    assert actions.action_problem(action) is None
