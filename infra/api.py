@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from infra import auth, iam
+from infra import auth, functions, iam, statemachines
 from infra.plan import UNDECLARED, Action, Context, owned
 from workflows.registry import Function, HttpRoute, Route, Workflow
 
@@ -31,6 +31,17 @@ def policy(ctx: Context, found: list[tuple[Workflow, HttpRoute]]) -> iam.Policy:
 
 def served(workflows: Iterable[Workflow]) -> list[tuple[Workflow, Route]]:
     return [(wf, r) for wf in workflows for r in wf.routes]
+
+
+def deployed(ctx: Context, workflows: Iterable[Workflow]) -> list[Workflow]:
+    """Those of `workflows` whose routes lead to what is there: the functions that serve them and
+    the state machines they start."""
+    return [
+        wf
+        for wf in workflows
+        if all(functions.exists(ctx, ctx.names.function(wf, wf.function(r.function))) for r in wf.routes)
+        and (not routes([wf]) or statemachines.exists(ctx, wf))
+    ]
 
 
 def _items(api: Any, operation: str, **kwargs: Any) -> list[dict[str, Any]]:

@@ -121,6 +121,10 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
     return Deployed(name, _publish(ctx, name, package.sha256, mark, alias))
 
 
+def exists(ctx: Context, name: str) -> bool:
+    return name in ctx.inventory("functions", lambda: _functions(ctx))
+
+
 def _functions(ctx: Context) -> dict[str, Any]:
     """$LATEST configuration of the environment's functions, listed in a few calls."""
     prefix, pages = ctx.env.resource_name(""), ctx.client("lambda").get_paginator("list_functions").paginate()

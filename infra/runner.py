@@ -141,8 +141,10 @@ def deploy(
         schedules.ensure_group(ctx)
         alarms.ensure_dropped(ctx, schedules.group(ctx))
     parameters.ensure(ctx, workflows)
-    # One API serves every workflow: deploying a few of them must not drop the others' routes.
-    routed = workflows if only is None else list(WORKFLOWS.values())
+    # One API serves every workflow: deploying a few of them keeps the routes of the others that
+    # are deployed, and makes none for those that are not (they would lead nowhere).
+    others = [wf for wf in WORKFLOWS.values() if wf.name not in {w.name for w in workflows}]
+    routed = workflows if only is None else workflows + api.deployed(ctx, others)
     with ThreadPoolExecutor(max_workers=PARALLEL_WORKFLOWS) as pool:
         http_api = pool.submit(api.ensure, ctx, routed)
         results = list(pool.map(lambda wf: _workflow(ctx, wf, checked.definitions[wf.name]), workflows))

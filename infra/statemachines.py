@@ -63,6 +63,15 @@ def logging_config(names: Names, wf: Workflow) -> dict[str, Any]:
     }
 
 
+def exists(ctx: Context, wf: Workflow) -> bool:
+    sfn = ctx.client("stepfunctions")
+    try:
+        sfn.describe_state_machine(stateMachineArn=ctx.names.state_machine_arn(wf))
+    except sfn.exceptions.StateMachineDoesNotExist:
+        return False
+    return True
+
+
 def check_types(ctx: Context, workflows: list[Workflow]) -> None:
     """ConfigError, before any change, for a workflow whose deployed state machine is of another
     type (STANDARD or EXPRESS): UpdateStateMachine cannot change it, and replacing the machine
