@@ -12,10 +12,11 @@ execution, which this module does.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,14 @@ _Execution = pins.resolve("moto.stepfunctions.parser.backend.execution", "Execut
 _SyncExecution = pins.resolve("moto.stepfunctions.parser.backend.execution", "SyncExecution")
 _ExecutionWorker = pins.resolve("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker")
 _JsonRESTError = pins.resolve("moto.core.exceptions", "JsonRESTError")
+_ServiceException = pins.resolve("moto.core.exceptions", "ServiceException")
 
 ENV_VAR = "SFN_MOCK_CONFIG"  # the variable Step Functions Local reads the file from
 
 
 class MockConfigError(ValueError):
-    """The mock configuration is malformed or names a case it does not define."""
+    """The mock configuration is malformed, names a case it does not define, or a test case names
+    a state its state machine does not have."""
 
 
 _config: dict[str, Any] = {}
@@ -90,10 +93,29 @@ def _response(name: str, attempts: str, body: dict[str, Any]) -> Any:
     raise MockConfigError(f"mocked response {name!r} attempt {attempts!r}: needs Return or Throw")
 
 
-def test_case(state_machine: str, case: str) -> Any:
+def state_names(definition: dict[str, Any]) -> list[str]:
+    """The names of a definition's states, those of its Parallel branches and Map iterators too."""
+    found = []
+    for name, state in definition.get("States", {}).items():
+        found.append(name)
+        for inner in [*state.get("Branches", []), state.get("Iterator"), state.get("ItemProcessor")]:
+            found += state_names(inner) if isinstance(inner, dict) else []
+    return found
+
+
+def test_case(state_machine: str, case: str, known: Collection[str] | None = None) -> Any:
+    """The mocked test case `case` of `state_machine`; with `known` (its states), one naming a
+    state not among them is refused: the state would run for real, failing the test far from why."""
     cases = _config.get("StateMachines", {}).get(state_machine, {}).get("TestCases", {})
     if case not in cases:
         raise MockConfigError(f"no mocked test case {case!r} for state machine {state_machine!r}")
+    unknown = [state for state in cases[case] if known is not None and state not in known]
+    if unknown:
+        raise MockConfigError(
+            f"test case {case!r} of state machine {state_machine!r} names no state of it: "
+            f"{', '.join(_guess(state, known or ()) for state in unknown)}; "
+            f"its states: {', '.join(map(repr, known or ()))}"
+        )
     states = []
     for state, response_name in cases[case].items():
         responses = _config["MockedResponses"].get(response_name)
@@ -102,6 +124,19 @@ def test_case(state_machine: str, case: str) -> Any:
         mocked = [_response(response_name, attempts, body) for attempts, body in responses.items()]
         states.append(StateMockedResponses(state, response_name, mocked))
     return MockTestCase(state_machine, case, states)
+
+
+def _guess(state: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(state, known, n=1)
+    return f"{state!r} (did you mean {close[0]!r}?)" if close else repr(state)
+
+
+def _states_of(backend: Any, arn: str) -> list[str] | None:
+    """The state machine's states; None when there is no such machine, which the start then says."""
+    try:
+        return state_names(json.loads(backend.describe_state_machine(arn).definition))
+    except _ServiceException:
+        return None
 
 
 def install() -> None:
@@ -118,7 +153,8 @@ def install() -> None:
             if not case:
                 return start(self, state_machine_arn, *args, **kwargs)
             try:
-                _pending.case = test_case(base_arn.rsplit(":", 1)[-1], case)
+                known = _states_of(self, base_arn)
+                _pending.case = test_case(base_arn.rsplit(":", 1)[-1], case, known)
             except MockConfigError as error:
                 # a client error the caller reads, not a 500 that the SDK retries
                 raise _JsonRESTError("ValidationException", str(error)) from None

@@ -146,6 +146,70 @@ def test_a_misspelt_test_case_is_a_client_error_naming_it(express: Any, start: s
     assert refused.value.response["ResponseMetadata"]["RetryAttempts"] == 0
 
 
+@pytest.mark.parametrize("start", ["start_execution", "start_sync_execution"])
+def test_a_test_case_naming_a_state_the_machine_lacks_is_refused_naming_its_states(
+    express: Any, start: str
+) -> None:
+    """Unrefused, the state it meant would run for real and the test fail far from the misspelling."""
+    sfn, arn = express
+    config = {
+        "StateMachines": {"mocked": {"TestCases": {"Typo": {"call": "Answers"}}}},
+        "MockedResponses": CONFIG["MockedResponses"],
+    }
+    with mock_config.loaded(config), pytest.raises(ClientError) as refused:
+        getattr(sfn, start)(stateMachineArn=f"{arn}#Typo", input="{}")
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "test case 'Typo' of state machine 'mocked' names no state of it: "
+        "'call' (did you mean 'Call'?); its states: 'Call', 'Caught'",
+    }
+
+
+NESTED = {
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}}],
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemProcessor": {"StartAt": "One", "States": {"One": {"Type": "Pass", "End": True}}},
+            "Next": "Legacy",
+        },
+        "Legacy": {
+            "Type": "Map",
+            "Iterator": {"StartAt": "Old", "States": {"Old": {"Type": "Pass", "End": True}}},
+            "End": True,
+        },
+    },
+}
+
+
+def test_the_states_of_parallel_branches_and_map_iterators_are_the_machines_states() -> None:
+    assert mock_config.state_names(NESTED) == ["Both", "Left", "Each", "One", "Legacy", "Old"]
+
+
+def test_a_test_case_may_name_a_state_inside_a_parallel_or_map(cloud: LocalCloud) -> None:
+    sfn = cloud.client("stepfunctions")
+    definition = json.loads(json.dumps(NESTED))
+    definition["States"]["Each"]["ItemProcessor"]["States"]["One"] = DEFINITION["States"]["Call"] | {
+        "End": True
+    }
+    del definition["States"]["Each"]["ItemProcessor"]["States"]["One"]["Catch"]
+    arn = sfn.create_state_machine(
+        name="nested", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    config = {"StateMachines": {"nested": {"TestCases": {"Inner": {"One": "Answers", "Left": "Answers"}}}}}
+    with mock_config.loaded({**config, "MockedResponses": CONFIG["MockedResponses"]}), clock.instant():
+        execution = sfn.start_execution(stateMachineArn=f"{arn}#Inner", input="[1]")["executionArn"]
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            time.sleep(0.02)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"value": 1}]
+
+
 @pytest.mark.parametrize(
     ("config", "reason"),
     [

@@ -183,6 +183,18 @@ def deploy_workflows(cloud: LocalCloud, *names: str, settings: dict[str, str] | 
     return Deployed(cloud, env, infra.outputs(env))
 
 
+def mocks(test_cases: dict[str, dict[str, dict[str, str]]], responses: dict[str, Any]) -> dict[str, Any]:
+    """A mock configuration (localcloud.mock_config) whose test cases are keyed by workflow name
+    (an unknown one is said with the known ones): this fills in the local state machine's name."""
+    env = infra.load("local")
+    return {
+        "StateMachines": {
+            env.resource_name(get(wf).name): {"TestCases": cases} for wf, cases in test_cases.items()
+        },
+        "MockedResponses": responses,
+    }
+
+
 def pytest_assertrepr_compare(op: str, left: Any, right: Any) -> list[str] | None:
     status = next((side for side in (left, right) if isinstance(side, Status) and side.why), None)
     if op != "==" or status is None:

@@ -26,7 +26,7 @@ from tasks.flight_deals import producer, replay
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id, from_month_matrix
-from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows, mocks
 from workflows import WORKFLOWS
 
 WF = "flight-deals"
@@ -505,26 +505,24 @@ def test_the_producer_without_its_stream_says_to_deploy_first(
 
 # Paths that need AWS itself to misbehave (SNS failing, Park Batch's Lambda flaky) are forced with
 # mocked test cases; the other states run for real.
-MOCKS = {
-    "StateMachines": {
-        "pyflows-local-flight-deals": {
-            "TestCases": {
-                "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
-                "ParkingNotAlerted": {
-                    "Decode Batch": "Broken",
-                    "Park Batch": "LambdaFlakyThenBroken",
-                    "Alert Parking Failed": "SnsDown",
-                },
-                "NothingWorks": {
-                    "Decode Batch": "Broken",
-                    "Alert Failure": "SnsDown",
-                    "Park Batch": "LambdaFlakyThenBroken",
-                    "Alert Parking Failed": "SnsDown",
-                },
-            }
+MOCKS = mocks(
+    {
+        "flight-deals": {
+            "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
+            "ParkingNotAlerted": {
+                "Decode Batch": "Broken",
+                "Park Batch": "LambdaFlakyThenBroken",
+                "Alert Parking Failed": "SnsDown",
+            },
+            "NothingWorks": {
+                "Decode Batch": "Broken",
+                "Alert Failure": "SnsDown",
+                "Park Batch": "LambdaFlakyThenBroken",
+                "Alert Parking Failed": "SnsDown",
+            },
         }
     },
-    "MockedResponses": {
+    {
         "Broken": {"0": {"Throw": {"Error": "Broken", "Cause": "decoder crashed"}}},
         "SnsDown": {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
@@ -537,7 +535,7 @@ MOCKS = {
             "2": {"Throw": {"Error": "S3Unavailable", "Cause": "bucket unreachable"}},
         },
     },
-}
+)
 
 
 @pytest.fixture

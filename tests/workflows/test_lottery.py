@@ -16,7 +16,7 @@ from infra.iam import POLICY_NAME
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from tasks.lottery.draw import draw_order
-from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
+from tests.workflows.conftest import Deployed, Inbox, deploy_workflows, mocks
 from workflows.lottery import MAX_REDRAWS
 
 EMPLOYEES = 20
@@ -271,17 +271,15 @@ def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deploye
 
 # Paths that need AWS itself to misbehave (SNS failing), or draws racing without end, are forced
 # with mocked test cases.
-SNS_MOCKS = {
-    "StateMachines": {
-        "pyflows-local-lottery": {
-            "TestCases": {
-                "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
-                "AlertUndeliverable": {"Validate Request": "NotEnoughEmployees", "Alert Failure": "SnsDown"},
-                "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
-            }
+SNS_MOCKS = mocks(
+    {
+        "lottery": {
+            "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
+            "AlertUndeliverable": {"Validate Request": "NotEnoughEmployees", "Alert Failure": "SnsDown"},
+            "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
         }
     },
-    "MockedResponses": {
+    {
         "SnsFlakyThenDelivered": {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
             "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
@@ -304,7 +302,7 @@ SNS_MOCKS = {
             "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
         },
     },
-}
+)
 
 
 @pytest.fixture

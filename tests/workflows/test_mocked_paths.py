@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, mock_config
-from tests.workflows.conftest import Deployed, deploy_workflows
+from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 
 TRANSIENT_THEN_THROTTLED = [
     {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
@@ -38,34 +39,29 @@ INVENTORY = {
     "performances": [],
     "skipped_theatres": [],
 }
-MOCKS = {
-    "StateMachines": {
-        "pyflows-local-ticket-ranking": {
-            "TestCases": {
-                "DealsAnnouncedAfterFlakySns": {
-                    "Fetch Inventory": "Inventory",
-                    "Mark Current": "Marked",
-                    "Find New Deals": "OneDeal",
-                    "Notify Subscribers": "FlakyPublish",
-                    "Record Deals Told": "Recorded",
-                },
-                "BrokerDownAlertFlaky": {"Fetch Inventory": "BrokerDown", "Alert Failure": "FlakyPublish"},
+MOCKS = mocks(
+    {
+        "ticket-ranking": {
+            "DealsAnnouncedAfterFlakySns": {
+                "Fetch Inventory": "Inventory",
+                "Mark Current": "Marked",
+                "Find New Deals": "OneDeal",
+                "Notify Subscribers": "FlakyPublish",
+                "Record Deals Told": "Recorded",
+            },
+            "BrokerDownAlertFlaky": {"Fetch Inventory": "BrokerDown", "Alert Failure": "FlakyPublish"},
+            "MisspeltState": {"Fetch Inventory": "BrokerDown", "Alert failure": "FlakyPublish"},
+        },
+        "flight-deals": {
+            "DealRulesUnreadableOnce": {
+                "Decode Batch": "EmptyBatch",
+                "Store Records": "NothingStored",
+                "Find Deals": "RulesUnreadableThenNone",
             }
         },
-        "pyflows-local-flight-deals": {
-            "TestCases": {
-                "DealRulesUnreadableOnce": {
-                    "Decode Batch": "EmptyBatch",
-                    "Store Records": "NothingStored",
-                    "Find Deals": "RulesUnreadableThenNone",
-                }
-            }
-        },
-        "pyflows-local-etf-signal": {
-            "TestCases": {"PlanFailsAlertFlaky": {"Plan Day": "PlanBroken", "Alert Failure": "FlakyPublish"}}
-        },
+        "etf-signal": {"PlanFailsAlertFlaky": {"Plan Day": "PlanBroken", "Alert Failure": "FlakyPublish"}},
     },
-    "MockedResponses": {
+    {
         "Inventory": returns(INVENTORY),
         "Marked": returns({"current": True, "dates": [INVENTORY["dates"]]}),
         "OneDeal": returns(
@@ -86,7 +82,7 @@ MOCKS = {
         },
         "PlanBroken": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "date: not a trading day format"}}},
     },
-}
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +128,14 @@ def test_a_flaky_alert_is_retried_and_the_run_fails_with_the_original_error(
     assert run.status == "FAILED" and run.error == error
     assert failed_errors(run)[-3:] == [error, "SNS.InternalErrorException", "SNS.ThrottledException"]
     assert run.states[-2:] == ["Alert Failure", "Failed"]
+
+
+def test_a_test_case_naming_a_state_the_workflow_lacks_is_refused_at_the_start(app: Deployed) -> None:
+    """Not the real alert run in its place, failing the test far from the misspelling."""
+    with pytest.raises(ClientError) as refused:
+        app.start("ticket-ranking#MisspeltState", {})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    message = refused.value.response["Error"]["Message"]
+    assert "test case 'MisspeltState' of state machine 'pyflows-local-ticket-ranking'" in message
+    assert "'Alert failure' (did you mean 'Alert Failure'?)" in message
+    assert "its states: 'Fetch Inventory'," in message

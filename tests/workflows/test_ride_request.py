@@ -25,7 +25,7 @@ from localcloud.engine import clock
 from tasks.ride_request.api import RideApi, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
-from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows
+from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows, mocks
 from workflows import cli
 from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
 
@@ -407,22 +407,20 @@ def test_an_express_start_from_the_cli_prints_its_output_or_its_error(
 
 
 # Failures of tasks that cannot fail for real (pure functions) or of SNS itself: mocked test cases.
-MOCKS = {
-    "StateMachines": {
-        "pyflows-local-ride-request": {
-            "TestCases": {
-                "ValidateCrashes": {"Validate Request": "Crash"},
-                "FindRecordedCrashes": {"Find Recorded Ride": "Crash"},
-                # another body with the same id, recorded between Find Recorded Ride and the put
-                "RecordConflicts": {"Record Ride": "Conflict"},
-                "FindUnicornCrashes": {"Find Unicorn": "Crash"},
-                "ApplyCrashes": {"Apply Discount": "Crash"},
-                "ApplyRejects": {"Apply Discount": "Invalid"},
-                "AlertUndeliverable": {"Record Ride": "Crash", "Alert Failure": "SnsDown"},
-            }
+MOCKS = mocks(
+    {
+        "ride-request": {
+            "ValidateCrashes": {"Validate Request": "Crash"},
+            "FindRecordedCrashes": {"Find Recorded Ride": "Crash"},
+            # another body with the same id, recorded between Find Recorded Ride and the put
+            "RecordConflicts": {"Record Ride": "Conflict"},
+            "FindUnicornCrashes": {"Find Unicorn": "Crash"},
+            "ApplyCrashes": {"Apply Discount": "Crash"},
+            "ApplyRejects": {"Apply Discount": "Invalid"},
+            "AlertUndeliverable": {"Record Ride": "Crash", "Alert Failure": "SnsDown"},
         }
     },
-    "MockedResponses": {
+    {
         "Crash": {"0": {"Throw": {"Error": "Crash", "Cause": "bug"}}},
         "Invalid": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "base_cents: -1 is less than 0"}}},
         "Conflict": {"0": {"Throw": {"Error": "RequestIdConflict", "Cause": "request_id used"}}},
@@ -432,7 +430,7 @@ MOCKS = {
             "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
         },
     },
-}
+)
 
 
 @pytest.fixture
