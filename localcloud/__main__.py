@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from localcloud.fakes import FIRST_PORT, start_local, wanted_ports
+from localcloud.fakes import FIRST_PORT, FakeServer, start_local, wanted_ports
 from localcloud.run_files import RUN_DIR, fakes_file, pid_file, port_number, record_fakes
 from localcloud.server import LocalCloud
 
@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> None:
         print(stop(args.port))
         return
 
+    # Before anything is served: a stop asked for as soon as the banner shows (or sooner) must find
+    # the handlers in place, not end the process mid-print with its files left behind.
+    stopped = threading.Event()
+    # Set both explicitly: a shell that starts us in the background leaves SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     try:
         cloud = LocalCloud(port=args.port, verbose=args.verbose).start(background=True)
     except OSError as exc:
@@ -99,16 +105,29 @@ def main(argv: list[str] | None = None) -> None:
             else ""
         )
         raise SystemExit(f"{exc}{hint}") from exc
-    fakes = {} if args.no_fakes else start_local(args.fakes_port)
-    # before the pid, which a deploy waits for: by then it finds where the fakes listen
-    record_fakes(cloud.port, {name: fake.url for name, fake in fakes.items()})
     served = pid_file(cloud.port)
-    RUN_DIR.mkdir(exist_ok=True)
-    served.write_text(str(os.getpid()))
-    wanted = wanted_ports(args.fakes_port)
-    env = cloud.env()
-    exports = "\n".join(f"  export {k}={v}" for k, v in env.items())
-    print(
+    fakes: dict[str, FakeServer] = {}
+    try:  # from here on, whatever ends it stops what it started and removes its files
+        fakes = {} if args.no_fakes else start_local(args.fakes_port)
+        # before the pid, which a deploy waits for: by then it finds where the fakes listen
+        record_fakes(cloud.port, {name: fake.url for name, fake in fakes.items()})
+        RUN_DIR.mkdir(exist_ok=True)
+        served.write_text(str(os.getpid()))
+        print(_banner(cloud, fakes, wanted_ports(args.fakes_port)), flush=True)
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        cloud.stop()
+        for fake in fakes.values():
+            fake.stop()
+        served.unlink(missing_ok=True)
+        fakes_file(cloud.port).unlink(missing_ok=True)
+        print("localcloud stopped", flush=True)
+
+
+def _banner(cloud: LocalCloud, fakes: dict[str, FakeServer], wanted: dict[str, int]) -> str:
+    exports = "\n".join(f"  export {k}={v}" for k, v in cloud.env().items())
+    return (
         f"localcloud serving on {cloud.endpoint} (region {cloud.region})\n"
         f"Point boto3 or the AWS CLI at it:\n{exports}\n"
         # pyflows' own commands take the local endpoint from environments.toml, unless told
@@ -119,23 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         + ("python deploy.py --env local into it points the local settings at them.\n" if fakes else "")
         + "Schedules fire and Kinesis pipes deliver in the background. "
-        + f"Ctrl-C to stop (or python -m localcloud --stop --port {cloud.port}).",
-        flush=True,
+        + f"Ctrl-C to stop (or python -m localcloud --stop --port {cloud.port})."
     )
-    stopped = threading.Event()
-    # Set both explicitly: a shell that starts us in the background leaves SIGINT ignored.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    try:
-        while not stopped.wait(0.5):
-            pass
-    finally:
-        cloud.stop()
-        for fake in fakes.values():
-            fake.stop()
-        served.unlink(missing_ok=True)
-        fakes_file(cloud.port).unlink(missing_ok=True)
-        print("localcloud stopped", flush=True)
 
 
 def _fakes_port(text: str) -> int:
