@@ -72,8 +72,9 @@ def install() -> None:
             backend._validate_name(name)
         arn = _resolve_alias(backend, state_machine_arn)
         _attach_backend(backend, arn)
-        if is_express(backend.describe_state_machine(arn)):
-            return _start(backend, _EXECUTION, arn, name, execution_input, kw.get("trace_header"))
+        state_machine = backend.describe_state_machine(arn)
+        if is_express(state_machine):
+            return _start(backend, _EXECUTION, state_machine, name, execution_input, kw.get("trace_header"))
         execution = original_start(backend, arn, name or str(uuid.uuid4()), execution_input, **kw)
         _file_under_base(backend, arn, execution)
         return execution
@@ -119,9 +120,7 @@ def install() -> None:
 
     _BACKEND.create_state_machine = create_state_machine
     # moto's check of an execution ARN knows `execution:` only; an Express one is `express:`
-    _BACKEND.accepted_exec_arn_format = re.compile(
-        _EXECUTION_ARN.pattern.replace(":execution:", ":(?:execution|express):", 1)
-    )
+    _BACKEND.accepted_exec_arn_format = _both_arn_shapes(_EXECUTION_ARN)
     _BACKEND.start_execution = start_execution
     _BACKEND.start_sync_execution = start_sync_execution_backend
     _RESPONSE.start_sync_execution = start_sync_execution
@@ -163,17 +162,27 @@ def _file_under_base(backend: Any, arn: str, execution: Any) -> None:
         base.executions.append(execution)
 
 
+def _both_arn_shapes(execution_arn: re.Pattern[str]) -> re.Pattern[str]:
+    """moto's execution ARN pattern, accepting `express:` where it says `execution:`."""
+    if ":execution:" not in execution_arn.pattern:  # else Express ARNs would be refused as invalid
+        raise pins.MotoHookMissing(
+            f"moto's execution ARN pattern has no ':execution:': {execution_arn.pattern}"
+        )
+    return re.compile(execution_arn.pattern.replace(":execution:", ":(?:execution|express):", 1))
+
+
 def _run_sync(
     backend: Any, sync_cls: Any, arn: str, name: str | None, execution_input: str
 ) -> dict[str, Any]:
     """An Express execution, run to its end in the call, answered as StartSyncExecution answers."""
     arn = _resolve_alias(backend, arn)
     _attach_backend(backend, arn)
-    if not is_express(backend.describe_state_machine(arn)):
+    state_machine = backend.describe_state_machine(arn)
+    if not is_express(state_machine):
         raise _api_error(
             "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
         )
-    execution = _start(backend, sync_cls, arn, name, execution_input)
+    execution = _start(backend, sync_cls, state_machine, name, execution_input)
     output: dict[str, Any] = dict(execution.to_start_sync_execution_output())
     output["stateMachineArn"] = arn
     millis = int((execution.stop_date - execution.start_date).total_seconds() * 1000)
@@ -187,15 +196,14 @@ def _run_sync(
 def _start(
     backend: Any,
     execution_cls: Any,
-    arn: str,
+    state_machine: Any,
     name: str | None,
     execution_input: str | None,
     trace_header: str | None = None,
 ) -> Any:
-    """What the parser backend's start_execution does, for an Express machine (`arn` resolved): no
+    """What the parser backend's start_execution does, for an Express machine (aliases resolved): no
     name is looked up, and the execution gets an ARN of its own. A SyncExecution runs to its end in
     `start`, an Execution in a thread of its own."""
-    state_machine = backend.describe_state_machine(arn)
     execution_input = "{}" if execution_input is None else execution_input
     try:
         json.loads(execution_input)
@@ -223,7 +231,7 @@ def _start(
     )
     # Kept in the list so that DescribeExecution and GetExecutionHistory work for tests and the console.
     state_machine.executions.append(execution)
-    _file_under_base(backend, arn, execution)
+    _file_under_base(backend, state_machine.arn, execution)
     execution.start()
     return execution
 
