@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from functools import cache
 
 import botocore.session
+
+from workflows.registry import likely
 
 # IAM's service prefix -> botocore's service name, where they differ.
 SERVICES = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses"}
@@ -53,18 +54,16 @@ def action_problem(action: str) -> str | None:
     known = actions(prefix.lower())
     if not known:
         prefixes = sorted({*_services(), *SERVICES} - set(SERVICES.values()))
-        return f"{action!r}: no service {prefix!r}{_did_you_mean(prefix.lower(), prefixes)}"
+        return f"{action!r}: no service {prefix!r}{_did_you_mean(likely(prefix.lower(), prefixes))}"
     pattern = f"{prefix}:{name}".lower()
     if any(fnmatch.fnmatchcase(a.lower(), pattern) for a in known):
         return None
     if "*" in name or "?" in name:
         return f"{action!r} matches no {prefix} action"
     by_lower = {a.lower(): a for a in known}
-    close = difflib.get_close_matches(pattern, sorted(by_lower), n=1, cutoff=0.6)
-    hint = f"; did you mean {by_lower[close[0]]!r}?" if close else ""
-    return f"{action!r} is not a {prefix} action{hint}"
+    close = likely(pattern, by_lower)
+    return f"{action!r} is not a {prefix} action{_did_you_mean(close and by_lower[close])}"
 
 
-def _did_you_mean(value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+def _did_you_mean(close: str | None) -> str:
+    return f"; did you mean {close!r}?" if close else ""

@@ -20,7 +20,7 @@ from typing import Any
 from workflows import actions, handlers
 from workflows.asl import StateMachineType
 from workflows.lint import lint, nested
-from workflows.registry import DATA_DIR, DEFINITIONS_DIR, Access, Workflow, unknown
+from workflows.registry import DATA_DIR, DEFINITIONS_DIR, Access, Workflow, likely, unknown
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _FIRST_KEYS = ("Type", "Comment")
@@ -126,9 +126,9 @@ def token_problems(workflow: Workflow, text: str) -> list[str]:
     known = workflow.tokens()
     problems = []
     for token in sorted(set(TOKEN.findall(text)) - known):
-        close = difflib.get_close_matches(token, sorted(known), n=1, cutoff=0.6)
+        close = likely(token, known)
         hint = (
-            f"did you mean ${{{close[0]}}}?"
+            f"did you mean ${{{close}}}?"
             if close
             else "known: " + ", ".join(f"${{{k}}}" for k in sorted(known))
         )

@@ -33,12 +33,18 @@ def pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
 
 
+def likely(value: str, known: Iterable[str]) -> str | None:
+    """The one of `known` that `value` is likely a typo of, if any."""
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def unknown(value: str, known: Iterable[str]) -> str:
     """A name that is none of `known`, with the one it is likely a typo of and the known ones:
     `'customer' (did you mean 'customers'? known: alerts, customers)`."""
     names = sorted(known)
-    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    close = likely(value, names)
+    hint = f"did you mean {close!r}? " if close else ""
     return f"{value!r} ({hint}known: {', '.join(names) or 'none'})"
 
 
