@@ -12,8 +12,6 @@ from localcloud.fakes.server import FakeServer
 # name -> offset from the first port of the fakes (`--fakes-port`, default FIRST_PORT)
 OFFSETS = {"ticket-broker": 0, "tushare": 1, "aviasales": 2}
 FIRST_PORT = 4571
-# name -> port of each fake by default, where environments.toml's local settings point
-LOCAL_PORTS = {name: FIRST_PORT + offset for name, offset in OFFSETS.items()}
 
 
 def default_url(name: str) -> str:
@@ -23,6 +21,10 @@ def default_url(name: str) -> str:
 def wanted_ports(first: int = FIRST_PORT) -> dict[str, int]:
     """name -> the port each fake asks for: `first` and the next ones; 0 for any free port."""
     return {name: first + offset if first else 0 for name, offset in OFFSETS.items()}
+
+
+# name -> port of each fake by default, where environments.toml's local settings point
+LOCAL_PORTS = wanted_ports()
 
 
 def start_local(first: int = FIRST_PORT) -> dict[str, FakeServer]:
