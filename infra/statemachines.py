@@ -64,26 +64,27 @@ def logging_config(names: Names, wf: Workflow) -> dict[str, Any]:
 
 
 def exists(ctx: Context, wf: Workflow) -> bool:
+    return _deployed(ctx, wf) is not None
+
+
+def _deployed(ctx: Context, wf: Workflow) -> dict[str, Any] | None:
+    """The workflow's state machine as DescribeStateMachine gives it; None when there is none."""
     sfn = ctx.client("stepfunctions")
     try:
-        sfn.describe_state_machine(stateMachineArn=ctx.names.state_machine_arn(wf))
+        found: dict[str, Any] = sfn.describe_state_machine(stateMachineArn=ctx.names.state_machine_arn(wf))
     except sfn.exceptions.StateMachineDoesNotExist:
-        return False
-    return True
+        return None
+    return found
 
 
 def check_types(ctx: Context, workflows: list[Workflow]) -> None:
     """ConfigError, before any change, for a workflow whose deployed state machine is of another
     type (STANDARD or EXPRESS): UpdateStateMachine cannot change it, and replacing the machine
     would delete its execution history and stop its running executions, so the user chooses."""
-    sfn = ctx.client("stepfunctions")
     problems = []
     for wf in workflows:
-        try:
-            current = sfn.describe_state_machine(stateMachineArn=ctx.names.state_machine_arn(wf))
-        except sfn.exceptions.StateMachineDoesNotExist:
-            continue
-        problem = _type_changed(ctx, wf, current)
+        current = _deployed(ctx, wf)
+        problem = None if current is None else _type_changed(ctx, wf, current)
         if problem:
             problems.append(problem)
     if problems:
