@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     named = urlparse(env.console).port if env.is_local else None  # what deploy's links name
     port = args.port if args.port is not None else named or 8080
-    server = make_server(args.host, port, create_app(env, listening_on=args.host), threaded=True)
+    try:
+        server = make_server(args.host, port, create_app(env, listening_on=args.host), threaded=True)
+    except SystemExit:  # werkzeug's, having printed why it cannot listen there (a port in use...)
+        return 2  # nothing served: the command must change, as the README's table
     where = env.endpoint or f"AWS {env.region}"
     print(
         f"console for {env.app}-{env.name} ({where}) on http://{args.host}:{server.server_port}/", flush=True

@@ -21,6 +21,13 @@ from localcloud.fakes import FIRST_PORT, FakeServer, start_local, wanted_ports
 from localcloud.run_files import RUN_DIR, fakes_file, pid_file, port_number, record_fakes
 from localcloud.server import LocalCloud
 
+# the exit of a command that did nothing and must change (another port), as the README's table
+BAD_USAGE_EXIT = 2
+
+
+class NotServed(Exception):
+    """No local cloud of this checkout serves the port: nothing to stop."""
+
 
 def stop(port: int, timeout: float = 30.0) -> str:
     """Stop the local cloud this checkout serves on `port` (not another checkout's or user's)."""
@@ -28,13 +35,13 @@ def stop(port: int, timeout: float = 30.0) -> str:
     try:
         pid = int(path.read_text())
     except (OSError, ValueError):
-        raise SystemExit(
+        raise NotServed(
             f"no local cloud of this checkout serves port {port} (no {path}){_served_hint(port)}"
         ) from None
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists() and b"localcloud" not in cmdline.read_bytes():
         path.unlink(missing_ok=True)  # the pid is another process's now
-        raise SystemExit(f"the local cloud on port {port} (pid {pid}) had already stopped")
+        return f"the local cloud on port {port} (pid {pid}) had already stopped"
     with contextlib.suppress(ProcessLookupError):  # already gone: then it has stopped
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -86,7 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stop", action="store_true", help="stop the one this checkout serves on --port")
     args = parser.parse_args(argv)
     if args.stop:
-        print(stop(args.port))
+        try:
+            print(stop(args.port))
+        except NotServed as error:
+            parser.exit(BAD_USAGE_EXIT, f"{error}\n")
         return
 
     # Before anything is served: a stop asked for as soon as the banner shows (or sooner) must find
@@ -98,13 +108,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cloud = LocalCloud(port=args.port, verbose=args.verbose).start(background=True)
     except OSError as exc:
-        hint = (
-            f" (is a local cloud already running? stop it with python -m localcloud --stop --port "
-            f"{args.port}, or serve on another --port)"
-            if exc.errno == errno.EADDRINUSE
-            else ""
+        if exc.errno != errno.EADDRINUSE:
+            raise SystemExit(str(exc)) from exc
+        parser.exit(
+            BAD_USAGE_EXIT,
+            f"{exc} (is a local cloud already running? stop it with python -m localcloud --stop --port "
+            f"{args.port}, or serve on another --port)\n",
         )
-        raise SystemExit(f"{exc}{hint}") from exc
     served = pid_file(cloud.port)
     fakes: dict[str, FakeServer] = {}
     try:  # from here on, whatever ends it stops what it started and removes its files

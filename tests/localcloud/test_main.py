@@ -87,7 +87,7 @@ def test_stop_ends_the_local_cloud_this_checkout_serves_on_a_port() -> None:
             [sys.executable, "-m", "localcloud", "--stop", "--port", port],
             capture_output=True, text=True, cwd=ROOT, timeout=60,
         )  # fmt: skip
-        assert again.returncode == 1
+        assert again.returncode == 2  # nothing done: the command must change, as the README's table
         # (then the ports its other local clouds serve, a demo's among them)
         assert again.stderr.startswith(f"no local cloud of this checkout serves port {port} (no {pid_file})")
     finally:
@@ -178,7 +178,7 @@ def test_a_port_in_use_says_how_to_stop_what_serves_it_or_to_take_another() -> N
             [sys.executable, "-m", "localcloud", "--port", str(port), "--no-fakes"],
             capture_output=True, text=True, cwd=ROOT, timeout=60,
         )  # fmt: skip
-    assert refused.returncode == 1
+    assert refused.returncode == 2  # nothing served: the command must change
     assert refused.stderr.strip() == (
         f"cannot serve the local cloud on 127.0.0.1:{port}: Address already in use (is a local cloud "
         f"already running? stop it with python -m localcloud --stop --port {port}, or serve on another --port)"
@@ -195,12 +195,44 @@ def test_stop_on_a_port_not_served_names_the_ports_this_checkout_serves(
     monkeypatch.setattr(run_files, "RUN_DIR", tmp_path)
     (tmp_path / "localcloud-4600.pid").write_text(str(os.getpid()))  # a process that runs
     (tmp_path / "localcloud-4601.pid").write_text("999999999")  # left behind: no such process
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(main.NotServed) as refused:
         main.stop(4566)
     assert str(refused.value) == (
         f"no local cloud of this checkout serves port 4566 (no {tmp_path / 'localcloud-4566.pid'}); "
         "it serves another port: python -m localcloud --stop --port 4600"
     )
+
+
+def test_stop_of_a_local_cloud_that_had_stopped_removes_its_pid_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pid file left by a local cloud killed without its clean-up names another process now."""
+    import localcloud.__main__ as main
+    from localcloud import run_files
+
+    monkeypatch.setattr(run_files, "RUN_DIR", tmp_path)
+    left = tmp_path / "localcloud-4566.pid"
+    other = subprocess.Popen(["sleep", "60"])  # not a local cloud: not to be stopped
+    try:
+        left.write_text(str(other.pid))
+        assert main.stop(4566) == f"the local cloud on port 4566 (pid {other.pid}) had already stopped"
+        assert not left.exists() and other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_the_console_on_a_port_in_use_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from console.__main__ import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--env", "local", "--port", str(port)]) == 2
+    assert f"Port {port} is in use by another program" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["localcloud", "console"])
