@@ -12,6 +12,12 @@ CLAIM_LEASE: a later run announces the deal (once more, if the run had published
 not record it: better than a deal never announced). From claim to record a run takes seconds,
 and the publish's and the record's retries a few minutes at worst. What was told stays beside
 the claim, so a lapsed claim of a better deal brings back no deal told before it.
+
+A claim and a record both set the item's expires_at, the table's TTL, three days ahead
+(store.TOLD_TTL_SECONDS). DynamoDB deletes an expired item lazily, up to about two days late, and
+reads return it until then, so an expired item counts as absent wherever one is read or
+conditioned on: it bars no deal, a claim on it drops what it told (the claim's fresh expires_at
+would bring that back), and a record writes over it, a lower score included.
 """
 
 from __future__ import annotations
@@ -24,24 +30,33 @@ from tasks.ticket_ranking import store
 
 CLAIM_LEASE = timedelta(hours=1)
 PREFIX = "told#"
+# an item whose TTL has passed by :epoch (now, in epoch seconds), not yet deleted (a missing
+# expires_at compares false: the item lives)
+EXPIRED = "expires_at <= :epoch"
+LIVE = f"NOT ({EXPIRED})"
 # a claim of another run in its lease: that run may still announce its deal (a missing claimed_at
 # compares false)
 HELD = "claimed_at >= :lapsed AND claim_run <> :run"
-# what subscribers were told
+# what subscribers were told, and the attributes a record sets for it
 TOLD = "attribute_exists(score)"
-# a deal scoring :score that the run :run may announce: better than what was told, and than any
-# deal another run holds. Exactly what `bars` reads, so a run claims what it found new.
-CLAIMABLE = f"(NOT {TOLD} OR score < :score) AND (NOT ({HELD}) OR claim_score < :score)"
+TOLD_ATTRIBUTES = "score, listing_id, run_id, told_at"
+# a deal scoring :score that the run :run may announce on a live item: better than what was told,
+# and than any deal another run holds. Exactly what `bars` reads, so a run claims what it found new.
+CLAIMABLE = f"{LIVE} AND (NOT {TOLD} OR score < :score) AND (NOT ({HELD}) OR claim_score < :score)"
 # a told score is only ever raised: a run recording after one that told a better deal lowers nothing
-RECORDABLE = f"NOT {TOLD} OR score <= :score"
+RECORDABLE = f"{EXPIRED} OR NOT {TOLD} OR score <= :score"
 
 
 def key(performance_id: str) -> dict[str, str]:
     return {"key": f"{PREFIX}{performance_id}"}
 
 
+def epoch(now: datetime) -> int:
+    return int(now.timestamp())
+
+
 def expires(now: datetime) -> int:
-    return int(now.timestamp()) + store.TOLD_TTL_SECONDS
+    return epoch(now) + store.TOLD_TTL_SECONDS
 
 
 def lapsed(now: datetime) -> str:
@@ -49,15 +64,15 @@ def lapsed(now: datetime) -> str:
     return (now - CLAIM_LEASE).isoformat()
 
 
-def _scores(attribute: str, condition: str, values: dict[str, Any] | None = None) -> dict[str, float]:
-    """Per performance, `attribute` of the told items that meet `condition`."""
+def _scores(attribute: str, condition: str, values: dict[str, Any], now: datetime) -> dict[str, float]:
+    """Per performance, `attribute` of the told items live at `now` that meet `condition`."""
     table = store.state_table()
     scores: dict[str, float] = {}
     scan: dict[str, Any] = {
-        "FilterExpression": condition,
+        "FilterExpression": f"{LIVE} AND ({condition})",
         "ProjectionExpression": f"#k, {attribute}",
         "ExpressionAttributeNames": {"#k": "key"},  # a reserved word
-        **({"ExpressionAttributeValues": values} if values else {}),
+        "ExpressionAttributeValues": {":epoch": epoch(now), **values},
     }
     while True:
         page = table.scan(**scan)
@@ -71,8 +86,8 @@ def _scores(attribute: str, condition: str, values: dict[str, Any] | None = None
 def bars(run_id: str, now: datetime) -> dict[str, float]:
     """Per performance, the score a deal of `run_id` must beat: what subscribers were told, or
     the deal another run holds a claim on, whichever is better."""
-    bar = _scores("score", TOLD)
-    held = _scores("claim_score", HELD, {":run": run_id, ":lapsed": lapsed(now)})
+    bar = _scores("score", TOLD, {}, now)
+    held = _scores("claim_score", HELD, {":run": run_id, ":lapsed": lapsed(now)}, now)
     for performance_id, score in held.items():
         bar[performance_id] = max(score, bar.get(performance_id, score))
     return bar
@@ -103,10 +118,15 @@ def claim(run_id: str, deal: dict[str, Any], now: datetime) -> bool:
         ":listing": deal["listing_id"],
         ":run": run_id,
         ":now": now.isoformat(),
-        ":lapsed": lapsed(now),
         ":expires": expires(now),
+        ":epoch": epoch(now),
     }
-    return _write(deal, update, CLAIMABLE, values)
+    # An expired item is claimed as if absent, what it told dropped. That write goes first: should
+    # another run's write come between the two, the item is live again and CLAIMABLE weighs its deal.
+    forgetting = f"{update} REMOVE {TOLD_ATTRIBUTES}"
+    return _write(deal, forgetting, EXPIRED, values) or _write(
+        deal, update, CLAIMABLE, {**values, ":lapsed": lapsed(now)}
+    )
 
 
 def record(run_id: str, deal: dict[str, Any], now: datetime) -> bool:
@@ -117,5 +137,6 @@ def record(run_id: str, deal: dict[str, Any], now: datetime) -> bool:
         ":run": run_id,
         ":now": now.isoformat(),
         ":expires": expires(now),
+        ":epoch": epoch(now),
     }
     return _write(deal, update, RECORDABLE, values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -194,8 +195,8 @@ def test_a_retry_of_a_runs_find_claims_the_same_deals_again(aws_env: None, conte
     assert retried == first and first["count"] > 0
 
 
-def deal(score: float, listing_id: str = "L1") -> dict[str, Any]:
-    return {"performance_id": "p1", "listing_id": listing_id, "score": score}
+def deal(score: float, listing_id: str = "L1", performance_id: str = "p1") -> dict[str, Any]:
+    return {"performance_id": performance_id, "listing_id": listing_id, "score": score}
 
 
 def test_a_better_deal_wins_over_another_runs_claim_and_an_equal_one_does_not(aws_env: None) -> None:
@@ -237,6 +238,36 @@ def test_a_record_never_lowers_what_was_told(aws_env: None) -> None:
     assert not told.record("a", deal(80.0), now)  # a better deal was told meanwhile
     assert told.record("b", deal(90.0, "L2"), now)  # b's retry
     assert told.bars("c", now + told.CLAIM_LEASE * 2) == {"p1": 90.0}
+
+
+def told_before(performance_id: str, score: float, expires_at: int) -> None:
+    """A told item as a record an earlier run made leaves it, `expires_at` aside."""
+    item = told.key(performance_id) | {"score": Decimal(str(score)), "listing_id": "L0", "run_id": "earlier"}
+    store.state_table().put_item(Item=item | {"told_at": ago(72), "expires_at": expires_at})
+
+
+def told_scores() -> dict[str, tuple[float, str]]:
+    items = store.state_table().scan()["Items"]
+    return {i["key"].removeprefix(told.PREFIX): (float(i["score"]), i["run_id"]) for i in items}
+
+
+def test_a_told_item_past_its_ttl_bars_no_deal_until_deleted_and_is_recorded_over(aws_env: None) -> None:
+    now = datetime.now(UTC)
+    expired = int(now.timestamp())
+    unexpired = expired + 1
+    told_before("p1", 90.0, expired)  # DynamoDB deletes it up to two days late; moto, never
+    told_before("p2", 90.0, unexpired)
+    told_before("p3", 90.0, expired)
+    assert told_scores() == {p: (90.0, "earlier") for p in ("p1", "p2", "p3")}  # all still there
+
+    assert told.bars("a", now) == {"p2": 90.0}
+    assert told.claim("a", deal(80.0), now) and not told.claim("a", deal(80.0, "L1", "p2"), now)
+    assert told.bars("b", now) == {"p1": 80.0, "p2": 90.0}  # p1: a's claim, what was told gone with it
+    assert told.record("a", deal(80.0), now) and not told.record("a", deal(80.0, "L1", "p2"), now)
+    assert told.record("a", deal(70.0, "L1", "p3"), now)  # a record alone writes over one too
+
+    assert told_scores() == {"p1": (80.0, "a"), "p2": (90.0, "earlier"), "p3": (70.0, "a")}
+    assert told.bars("b", now + told.CLAIM_LEASE * 2) == {"p1": 80.0, "p3": 70.0}  # p2 expired since
 
 
 def ago(hours: float) -> str:

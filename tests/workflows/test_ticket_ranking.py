@@ -157,6 +157,36 @@ def test_deals_are_announced_again_once_what_was_told_expires(
     assert message.startswith("New best tickets for hamilton")
 
 
+def told_runs(app: Deployed) -> dict[str, str]:
+    """The told items: per key, the run that recorded it."""
+    pages = app.client("dynamodb").get_paginator("scan").paginate(TableName=app.resource(NAME, "state"))
+    items = [item for page in pages for item in page["Items"]]
+    return {i["key"]["S"]: i["run_id"]["S"] for i in items if i["key"]["S"].startswith(told.PREFIX)}
+
+
+def test_a_told_item_past_its_ttl_bars_no_deal_before_it_is_deleted(ranking: Deployed, deals: Inbox) -> None:
+    first = ranking.run(NAME, {}, name="rank-told")
+    assert first.output["new_deals"] > 1 and deals.messages()
+    recorded = told_runs(ranking)
+    expired = min(recorded)
+    # DynamoDB deletes it up to two days late; the tests' local cloud deletes only when a test
+    # calls expire(), so it stays for the next run to read
+    ranking.client("dynamodb").update_item(
+        TableName=ranking.resource(NAME, "state"),
+        Key={"key": {"S": expired}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 60)}},
+    )
+    assert told_runs(ranking) == recorded  # still there
+
+    again = ranking.run(NAME, {}, name="rank-after-expiry")
+
+    assert again.status == "SUCCEEDED" and again.output["new_deals"] == 1  # the others still bar their deals
+    [message] = deals.messages()
+    assert message.count("\n- ") == 1
+    assert told_runs(ranking) == recorded | {expired: "rank-after-expiry"}  # recorded anew
+
+
 def test_a_broker_failing_twice_then_answering_succeeds_through_retry(
     ranking: Deployed, broker: FakeTicketBroker, alerts: Inbox
 ) -> None:
