@@ -3,8 +3,9 @@
 A definition file is generated, never edited: `check` fails when a file differs from what
 the Python builds, when a `${Token}` is not one the registry knows, when the graph is
 broken (a `Next` to no state, a state nothing reaches, a path with no end), when a function's
-handler is not where Lambda would look for it, or when the registry names a resource, a seed file
-or an IAM action that is not there.
+handler is not where Lambda would look for it, when the registry names a resource, a function (a
+route's), a stream (a stream trigger's), a seed file or an IAM action that is not there, or when an
+alert's subject names another workflow.
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from typing import Any
 
 from workflows import actions, handlers
 from workflows.asl import StateMachineType
-from workflows.lint import lint, nested
-from workflows.registry import DATA_DIR, DEFINITIONS_DIR, Access, Workflow, likely, unknown
+from workflows.lint import is_alert, lint, nested
+from workflows.registry import (
+    DATA_DIR,
+    DEFINITIONS_DIR,
+    Access,
+    StreamTrigger,
+    Workflow,
+    likely,
+    unknown,
+)
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _FIRST_KEYS = ("Type", "Comment")
@@ -178,6 +187,31 @@ def grant_problems(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
     return problems
 
 
+_SUBJECT_WORKFLOW = re.compile(r"\[([^\]]*)\]")
+
+
+def alert_problems(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
+    """Alerts whose Subject does not begin with `[<this workflow>]`: every workflow of an
+    environment alerts on one topic, so the subject is how the on-call tells whose run failed, and
+    `policies.alert_and_fail` given another workflow's name tells them the wrong one."""
+    own = f"[{workflow.name}]"
+    problems = []
+    for where, graph in _graphs(definition):
+        for name, state in graph.get("States", {}).items():
+            subject = state.get("Parameters", {}).get("Subject") if is_alert(state) else None
+            if not isinstance(subject, str):
+                continue  # a Subject.$ is known only at run time
+            found = _SUBJECT_WORKFLOW.match(subject)
+            if found and found.group(1) == workflow.name:
+                continue
+            said = f"names workflow {found.group(1)!r}" if found else "names no workflow"
+            problems.append(
+                f"{where}{name}: alert Subject {subject!r} {said}: begin it with {own!r} "
+                f"(policies.alert_and_fail takes the workflow's own name)"
+            )
+    return problems
+
+
 def is_stale(workflow: Workflow, text: str) -> bool:
     """Whether a definition file's text is not what the workflow's builder builds now."""
     return text != render(workflow)
@@ -256,9 +290,10 @@ def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
 
 
 def wiring_problems(workflow: Workflow) -> list[str]:
-    """What the registry names that is not there: a resource a grant or an environment value names
-    (deploy would stop on it), a seed file (deploy would fail after its changes), an IAM action
-    (IAM takes any name: the call would be denied at run time)."""
+    """What the registry names that is not there: a resource a grant or an environment value names,
+    a function a route names, a stream a stream trigger names (deploy would stop on each), a seed
+    file (deploy would fail after its changes), an IAM action (IAM takes any name: the call would
+    be denied at run time)."""
     resources = workflow.resources()
     problems = []
     for who, grants in _grantees(workflow):
@@ -273,6 +308,16 @@ def wiring_problems(workflow: Workflow) -> list[str]:
                 problems.append(
                     f"function {fn.name}: environment {variable}: no resource named {unknown(logical, resources)}"
                 )
+    functions = [fn.name for fn in workflow.functions]
+    for route in workflow.routes:
+        if route.function not in functions:
+            problems.append(
+                f"route {route.method} {route.path}: no function named {unknown(route.function, functions)}"
+            )
+    streams = [stream.name for stream in workflow.streams]
+    for trigger in workflow.triggers:
+        if isinstance(trigger, StreamTrigger) and trigger.stream not in streams:
+            problems.append(f"stream trigger: no stream named {unknown(trigger.stream, streams)}")
     seeds = sorted(p.name for p in DATA_DIR.glob("*.json"))
     for table in workflow.tables:
         if table.seed and not (DATA_DIR / table.seed).is_file():
@@ -296,7 +341,7 @@ def check(workflow: Workflow) -> list[str]:
     )
     definition = _json_or_none(text)
     if isinstance(definition, dict):
-        found += grant_problems(workflow, definition)
+        found += grant_problems(workflow, definition) + alert_problems(workflow, definition)
     return problems + [f"{path.name}: {p}" for p in found]
 
 

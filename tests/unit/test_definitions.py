@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from console import validation
-from workflows import WORKFLOWS, actions, definitions, handlers
+from workflows import WORKFLOWS, actions, asl, definitions, handlers
 from workflows.lottery import WORKFLOW as LOTTERY
-from workflows.registry import Access
+from workflows.policies import alert_and_fail, catch_to, lambda_task
+from workflows.registry import Access, Route, StreamTrigger, Workflow
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -203,6 +204,76 @@ def test_an_environment_value_naming_no_resource_is_named_by_check() -> None:
     assert found == [
         "lottery: function draw-winners: environment WINNERS_TABLE: no resource named 'winner' "
         f"(did you mean 'winners'? {KNOWN})"
+    ]
+
+
+def test_a_route_naming_no_function_of_the_workflow_is_named_by_check() -> None:
+    """Deploy would stop on it while making the API, after its other changes."""
+    search = WORKFLOWS["ticket-ranking"]
+    wrong = dataclasses.replace(search, routes=(Route("GET", "/tickets/search", "api-serch"),))
+    found = definitions.check(wrong)
+    assert found == [
+        "ticket-ranking: route GET /tickets/search: no function named 'api-serch' (did you mean "
+        "'api-search'? known: api-search, fetch-inventory, find-deals, mark-current, rank-performance, "
+        "record-deals, store-ranking)"
+    ]
+
+
+def test_a_stream_trigger_naming_no_stream_of_the_workflow_is_named_by_check() -> None:
+    """A resource that is not a stream is no stream either: the pipe would read a Kinesis ARN of
+    that name."""
+    deals = WORKFLOWS["flight-deals"]
+    for stream, hint in (("price-record", "did you mean 'price-records'? "), ("deals", "")):
+        wrong = dataclasses.replace(deals, triggers=(StreamTrigger(stream=stream),))
+        assert definitions.check(wrong) == [
+            f"flight-deals: stream trigger: no stream named {stream!r} ({hint}known: price-records)"
+        ]
+
+
+def _alerting(name: str, alerted_as: str) -> Workflow:
+    """A workflow whose one task's failure is alerted by `alert_and_fail(alerted_as)`."""
+
+    def build() -> dict[str, Any]:
+        alert = alert_and_fail(alerted_as)
+        work = lambda_task("Work", "WorkFunctionArn")
+        catch_to(work, alert)
+        return asl.Graph(asl.Chain([work, asl.Succeed("Done")])).to_dict()
+
+    work = dataclasses.replace(LOTTERY.function("draw-winners"), name="work", access=(), environment={})
+    return Workflow(
+        name,
+        "one task",
+        asl.StateMachineType.STANDARD,
+        build,
+        {"type": "object"},
+        functions=(work,),
+        integrations=(Access("alerts", ("sns:Publish",)),),
+    )
+
+
+def test_an_alert_that_names_another_workflow_is_named_by_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every workflow alerts on one topic: the on-call would look at the wrong workflow's runs."""
+    monkeypatch.setattr(
+        Workflow, "definition_path", property(lambda self: tmp_path / f"{self.name}.asl.json")
+    )
+    own, other = _alerting("payroll", "payroll"), _alerting("payroll", "lottery")
+    definitions.write(own)
+    assert definitions.check(own) == []
+    definitions.write(other)
+    assert definitions.check(other) == [
+        "payroll.asl.json: Alert Failure: alert Subject '[lottery] execution failed' names workflow "
+        "'lottery': begin it with '[payroll]' (policies.alert_and_fail takes the workflow's own name)"
+    ]
+
+
+def test_an_alert_whose_subject_names_no_workflow_is_named() -> None:
+    definition = _lottery()
+    definition["States"]["Alert Failure"]["Parameters"]["Subject"] = "Execution failed"
+    assert definitions.alert_problems(LOTTERY, definition) == [
+        "Alert Failure: alert Subject 'Execution failed' names no workflow: begin it with '[lottery]' "
+        "(policies.alert_and_fail takes the workflow's own name)"
     ]
 
 
