@@ -1,7 +1,8 @@
 """Command line: `python -m workflows <command>`.
 
-build / check / lint work on the definition files (exit 1 when they find a problem); the other
-commands talk to an environment, and take --env and --json.
+build / check / lint work on the definition files (exit 1 when they find a problem; lint exits 2
+for a file it cannot read or a name that is neither a file nor a workflow); the other commands talk
+to an environment, and take --env and --json.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workflows import WORKFLOWS, definitions
+from workflows.registry import Workflow, unknown
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -36,13 +38,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _lint_target(name: str) -> tuple[Path, Workflow | None] | str:
+    """The file a lint argument names, and the registered workflow whose definition it is; or why
+    it names neither. A workflow's name (no folder, no suffix) that is no file here is its file."""
+    path = Path(name)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path, next((w for w in WORKFLOWS.values() if w.definition_path.name == path.name), None)
+    if name in WORKFLOWS:
+        return WORKFLOWS[name].definition_path, WORKFLOWS[name]
+    return f"no such file, and no workflow named {unknown(name, WORKFLOWS)}"
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
-    """Each file on its own; a file named as a registered workflow's is linted as that workflow
-    (its type, its Maps' item count) unless --type or --map-items say otherwise."""
+    """Each file on its own, or a registered workflow's definition file by the workflow's name; a
+    file named as a registered workflow's is linted as that workflow (its type, its Maps' item
+    count) unless --type or --map-items say otherwise."""
     code = 0
     for name in args.files:
-        path = Path(name)
-        known = next((w for w in WORKFLOWS.values() if w.definition_path.name == path.name), None)
+        target = _lint_target(name)
+        if isinstance(target, str):
+            print(f"{name}: {target}", file=sys.stderr)
+            code = 2
+            continue
+        path, known = target
         kind = args.type or (known.type if known else "STANDARD")
         map_items = args.map_items if args.map_items is not None else known.max_map_items if known else 1
         try:
@@ -73,14 +91,22 @@ def parser() -> argparse.ArgumentParser:
     checked = (
         "fail when a definition file is stale, invalid, or breaks the error policy, when a workflow "
         "module is not in WORKFLOWS, an example input is not valid input, a function's handler is "
-        "not where Lambda would look for it, or the registry names a resource, a seed file or an IAM "
-        "action that is not there"
+        "not where Lambda would look for it, the registry names a resource, a function (a route's), "
+        "a stream (a stream trigger's), a seed file or an IAM action that is not there, or an alert's "
+        "subject names another workflow"
     )
     sub.add_parser("check", help=checked, description=checked).set_defaults(run=cmd_check)
     lint_parser = sub.add_parser(
-        "lint", help="check definition files (FILE.asl.json) on their own: graph, grammar, error policy"
+        "lint",
+        help="check definition files (FILE.asl.json, or a workflow's by its name) on their own: graph, "
+        "grammar, error policy",
     )
-    lint_parser.add_argument("files", nargs="+", metavar="FILE", help="a definition file (.asl.json)")
+    lint_parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE|WORKFLOW",
+        help="a definition file (.asl.json), or a registered workflow's name for its definition file",
+    )
     lint_parser.add_argument(
         "--type", choices=("STANDARD", "EXPRESS"), help="default: the registered workflow's, else STANDARD"
     )

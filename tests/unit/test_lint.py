@@ -341,6 +341,24 @@ def test_one_file_is_linted_from_the_command_line(tmp_path: Any, capsys: pytest.
     assert "missing.asl.json: cannot read" in capsys.readouterr().err
 
 
+def test_a_workflow_is_linted_by_its_name_from_the_command_line(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its definition file, from wherever the command runs; a name that is neither a file nor a
+    workflow is said with the workflow it is likely a typo of (exit 2), and the others are linted."""
+    monkeypatch.chdir(tmp_path)  # not where the definitions are
+    assert cli.main(["lint", "lottery", "flight-deals"]) == 0
+    assert capsys.readouterr().out == "lottery: no problems\nflight-deals: no problems\n"
+
+    assert cli.main(["lint", "lotery", "lottery"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "lotery: no such file, and no workflow named 'lotery' (did you mean 'lottery'? known: etf-signal, "
+        "flight-deals, lottery, ride-request, ticket-ranking)\n"
+    )
+    assert captured.out == "lottery: no problems\n"
+
+
 def test_the_command_line_lints_an_express_file_without_the_history_limit(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
