@@ -92,8 +92,9 @@ def parser() -> argparse.ArgumentParser:
         "fail when a definition file is stale, invalid, or breaks the error policy, when a workflow "
         "module is not in WORKFLOWS, an example input is not valid input, a function's handler is "
         "not where Lambda would look for it, the registry names a resource, a function (a route's), "
-        "a stream (a stream trigger's), a seed file or an IAM action that is not there, or an alert's "
-        "subject names another workflow"
+        "a stream (a stream trigger's), a seed file or an IAM action that is not there, a sync route "
+        "starts a Standard workflow, two workflows declare one route, or an alert's subject names "
+        "another workflow"
     )
     sub.add_parser("check", help=checked, description=checked).set_defaults(run=cmd_check)
     lint_parser = sub.add_parser(

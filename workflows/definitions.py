@@ -4,8 +4,9 @@ A definition file is generated, never edited: `check` fails when a file differs 
 the Python builds, when a `${Token}` is not one the registry knows, when the graph is
 broken (a `Next` to no state, a state nothing reaches, a path with no end), when a function's
 handler is not where Lambda would look for it, when the registry names a resource, a function (a
-route's), a stream (a stream trigger's), a seed file or an IAM action that is not there, or when an
-alert's subject names another workflow.
+route's), a stream (a stream trigger's), a seed file or an IAM action that is not there, when a sync
+route starts a Standard workflow or two workflows declare one route, or when an alert's subject
+names another workflow.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from workflows.registry import (
     DATA_DIR,
     DEFINITIONS_DIR,
     Access,
+    HttpRoute,
+    Route,
     StreamTrigger,
     Workflow,
     likely,
@@ -293,7 +296,7 @@ def wiring_problems(workflow: Workflow) -> list[str]:
     """What the registry names that is not there: a resource a grant or an environment value names,
     a function a route names, a stream a stream trigger names (deploy would stop on each), a seed
     file (deploy would fail after its changes), an IAM action (IAM takes any name: the call would
-    be denied at run time)."""
+    be denied at run time); and a sync route of a Standard workflow (AWS refuses every request)."""
     resources = workflow.resources()
     problems = []
     for who, grants in _grantees(workflow):
@@ -318,6 +321,11 @@ def wiring_problems(workflow: Workflow) -> list[str]:
     for trigger in workflow.triggers:
         if isinstance(trigger, StreamTrigger) and trigger.stream not in streams:
             problems.append(f"stream trigger: no stream named {unknown(trigger.stream, streams)}")
+        if isinstance(trigger, HttpRoute) and trigger.sync and workflow.type != StateMachineType.EXPRESS:
+            problems.append(
+                f"route {trigger.method} {trigger.path}: sync, but StartSyncExecution starts only "
+                "EXPRESS state machines: make the workflow EXPRESS or the route not sync"
+            )
     seeds = sorted(p.name for p in DATA_DIR.glob("*.json"))
     for table in workflow.tables:
         if table.seed and not (DATA_DIR / table.seed).is_file():
@@ -347,7 +355,7 @@ def check(workflow: Workflow) -> list[str]:
 
 def registry_problems(registered: Mapping[str, Workflow]) -> list[str]:
     """A workflow module that `WORKFLOWS` does not list (build, check and deploy see only those it
-    lists), and a definition file no listed workflow builds."""
+    lists), a route two of them declare, and a definition file no listed workflow builds."""
     import workflows
 
     problems = []
@@ -359,6 +367,18 @@ def registry_problems(registered: Mapping[str, Workflow]) -> list[str]:
             problems.append(
                 f"{module.name} declares workflow {declared.name!r}, which WORKFLOWS "
                 "(workflows/__init__.py) does not list: add it there"
+            )
+    claimed: dict[str, list[str]] = {}
+    for workflow in registered.values():
+        routes: list[Route | HttpRoute] = [*workflow.routes]
+        routes += (t for t in workflow.triggers if isinstance(t, HttpRoute))
+        for route in routes:
+            claimed.setdefault(f"{route.method.upper()} {route.path}", []).append(workflow.name)
+    for key, claimants in claimed.items():
+        if len(claimants) > 1:
+            problems.append(
+                f"route {key}: declared by {' and '.join(claimants)}: the environment's one API has "
+                "one route per method and path"
             )
     built = {workflow.definition_path.name for workflow in registered.values()}
     for path in sorted(DEFINITIONS_DIR.glob("*.asl.json")):

@@ -14,7 +14,7 @@ from console import validation
 from workflows import WORKFLOWS, actions, asl, definitions, handlers
 from workflows.lottery import WORKFLOW as LOTTERY
 from workflows.policies import alert_and_fail, catch_to, lambda_task
-from workflows.registry import Access, Route, StreamTrigger, Workflow
+from workflows.registry import Access, HttpRoute, Route, StreamTrigger, Workflow
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -228,6 +228,26 @@ def test_a_stream_trigger_naming_no_stream_of_the_workflow_is_named_by_check() -
         assert definitions.check(wrong) == [
             f"flight-deals: stream trigger: no stream named {stream!r} ({hint}known: price-records)"
         ]
+
+
+def test_a_sync_route_of_a_standard_workflow_is_named_by_check() -> None:
+    """AWS refuses StartSyncExecution on a Standard state machine: every request would fail."""
+    lottery = dataclasses.replace(LOTTERY, triggers=(HttpRoute("POST", "/draw", sync=True),))
+    assert definitions.check(lottery) == [
+        "lottery: route POST /draw: sync, but StartSyncExecution starts only EXPRESS state machines: "
+        "make the workflow EXPRESS or the route not sync"
+    ]
+    assert definitions.check(dataclasses.replace(LOTTERY, triggers=(HttpRoute("POST", "/draw"),))) == []
+
+
+def test_a_route_two_workflows_declare_is_named() -> None:
+    """The environment's API has one route per method and path: one of them would not be served."""
+    lottery = dataclasses.replace(LOTTERY, routes=(Route("post", "/ride", "draw-winners"),))
+    problems = definitions.registry_problems({**WORKFLOWS, "lottery": lottery})
+    assert [p for p in problems if p.startswith("route ")] == [
+        "route POST /ride: declared by lottery and ride-request: the environment's one API has one route "
+        "per method and path"
+    ]
 
 
 def _alerting(name: str, alerted_as: str) -> Workflow:
