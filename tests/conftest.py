@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -48,6 +50,46 @@ def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+class Inbox:
+    """An SQS queue subscribed to an SNS topic: what a subscriber would have received.
+
+    `client` makes a boto3 client for a service: `LocalCloud.client`, or `boto3.client` under moto.
+    Raw delivery keeps each message as published; without it each comes in SNS's envelope, which
+    holds its Subject too.
+    """
+
+    def __init__(self, client: Callable[[str], Any], topic_arn: str, raw: bool = True) -> None:
+        self.sqs = client("sqs")
+        self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        # moto reads any value of RawMessageDelivery, "false" included, as raw: leave it out instead
+        client("sns").subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"} if raw else {},
+        )
+
+    def messages(self) -> list[str]:
+        """Every message delivered since the last read (SNS delivers to SQS before Publish returns)."""
+        received: list[str] = []
+        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            received += [m["Body"] for m in batch]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
+        return received
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every envelope (Subject, Message...) delivered since the last read, to an inbox that is not raw."""
+        return [json.loads(body) for body in self.messages()]
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -13,7 +13,8 @@ from bench.load import serve
 from console.app import create_app
 from console.authorizer import local_token
 from localcloud import LocalCloud
-from tests.workflows.conftest import Deployed, Inbox, deploy_workflows
+from tests.conftest import Inbox
+from tests.workflows.conftest import Deployed, deploy_workflows
 from workflows import WORKFLOWS
 
 

@@ -35,6 +35,7 @@ from tasks.etf_signal.tushare import (
 from tasks.shared import documents, parameters
 from tasks.shared.errors import InvalidInput
 from tasks.shared.http import Response
+from tests.conftest import Inbox
 from tests.unit.conftest import create_table, envelope
 from workflows.etf_signal import WORKFLOW
 
@@ -54,15 +55,8 @@ def tushare() -> Iterator[FakeTushare]:
 def aws_env(aws: None, tushare: FakeTushare, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     parameters.clear()
     create_table(WORKFLOW.tables[0], IDEMPOTENCY)
-    s3, sns, sqs = boto3.client("s3"), boto3.client("sns"), boto3.client("sqs")
-    s3.create_bucket(Bucket=BUCKET)
-    topic = sns.create_topic(Name="signals-test")["TopicArn"]
-    # An SQS subscriber stands for the email subscribers: it counts what was published.
-    queue = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    topic = boto3.client("sns").create_topic(Name="signals-test")["TopicArn"]
     boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=tushare.url, Type="String")
     boto3.client("secretsmanager").create_secret(Name=TOKEN_SECRET, SecretString=tushare.token)
     for variable, value in {
@@ -73,12 +67,8 @@ def aws_env(aws: None, tushare: FakeTushare, monkeypatch: pytest.MonkeyPatch) ->
         "TUSHARE_TOKEN_SECRET": TOKEN_SECRET,
     }.items():
         monkeypatch.setenv(variable, value)
-    return {"topic": topic, "queue": queue}
-
-
-def published(queue: str) -> list[dict[str, Any]]:
-    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
+    # An SQS subscriber stands for the email subscribers: it counts what was published.
+    return {"topic": topic, "inbox": Inbox(boto3.client, topic, raw=False)}
 
 
 def fetch(
@@ -214,7 +204,7 @@ def test_a_normal_day_writes_the_report_and_emails_it_once(
     # the stored result of the first publish: the run that sent it is not told it was sent before
     assert retried == first and first["already_sent"] is False
     assert again == {**first, "already_sent": True}
-    messages = published(aws_env["queue"])
+    messages = aws_env["inbox"].notifications()
     assert len(messages) == 1
     assert messages[0]["Subject"] == day["subject"] and f"ETF signals for {DAY}" in messages[0]["Message"]
 

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from tasks.flight_deals import alert_deals, decode_batch, find_deals, park_batch, store_records
 from tasks.flight_deals.records import from_month_matrix
 from tasks.shared import clients, parameters
+from tests.conftest import Inbox
 from tests.unit.conftest import create_table, envelope
 from tests.unit.test_flight_records import ENTRY, pipe_record
 from workflows.flight_deals import WORKFLOW
@@ -26,11 +27,6 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     spec = {t.name: t for t in WORKFLOW.tables}
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     topic = boto3.client("sns").create_topic(Name="deals-test")["TopicArn"]
-    queue = boto3.client("sqs").create_queue(QueueName="deals-test")["QueueUrl"]
-    queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-    boto3.client("sns").subscribe(
-        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
-    )
     for name, value in {
         "BATCHES_BUCKET": BUCKET,
         "PRICES_TABLE": PRICES,
@@ -44,7 +40,7 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {
         "prices": create_table(spec["prices"], PRICES),
         "idempotency": create_table(spec["idempotency"], IDEMPOTENCY),
-        "queue": queue,
+        "inbox": Inbox(boto3.client, topic, raw=False),
     }
 
 
@@ -60,12 +56,6 @@ def records(n: int, cheap_every: int = 4) -> list[dict[str, Any]]:
         )
         for i in range(n)
     ]
-
-
-def alerts_sent(queue: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
 
 
 def test_decode_keeps_rejected_records_in_s3_with_their_reason(
@@ -190,7 +180,7 @@ def test_a_batchs_alert_is_published_once(resources: dict[str, Any], context: La
     other = alert_deals.handler(envelope({**alert, "batch_id": "b6"}), context)
 
     assert first == again and first["alerted"] is True and other["message_id"] != first["message_id"]
-    sent = alerts_sent(resources["queue"])
+    sent = resources["inbox"].notifications()
     assert sorted(m["Subject"] for m in sent) == ["2 flight deals found"] * 2
 
 
@@ -206,7 +196,7 @@ def test_a_failed_publish_does_not_block_the_retry(resources: dict[str, Any], co
     clients.reset()
     alert_deals.publish_once.cache_clear()
     assert alert_deals.handler(envelope(alert), context)["alerted"] is True
-    assert len(alerts_sent(resources["queue"])) == 1
+    assert len(resources["inbox"].notifications()) == 1
 
 
 def test_park_keeps_the_batch_as_delivered_for_redrive(

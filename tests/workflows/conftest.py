@@ -32,6 +32,7 @@ from infra.environments import Environment
 from localcloud import LocalCloud
 from localcloud.engine import clock
 from localcloud.lambda_runtime import LambdaRuntime
+from tests.conftest import Inbox
 from workflows import WORKFLOWS, get
 
 # workflow name -> histories of every execution finished during the session
@@ -70,33 +71,6 @@ class Run:
         return [e["type"] for e in self.events]
 
 
-class Inbox:
-    """An SQS queue subscribed to a topic: what a subscriber would have received."""
-
-    def __init__(self, cloud: LocalCloud, topic_arn: str) -> None:
-        self.sqs = cloud.client("sqs")
-        self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        cloud.client("sns").subscribe(
-            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
-        )
-
-    def messages(self) -> list[str]:
-        """Every message delivered so far (SNS delivers to SQS before Publish returns)."""
-        received: list[str] = []
-        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            received += [m["Body"] for m in batch]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-        return received
-
-
 @dataclass
 class Deployed:
     cloud: LocalCloud
@@ -131,7 +105,7 @@ class Deployed:
         return self.cloud.lambda_runtime
 
     def inbox(self, topic_arn: str) -> Inbox:
-        return Inbox(self.cloud, topic_arn)
+        return Inbox(self.cloud.client, topic_arn)
 
     def definition(self, workflow: str) -> dict[str, Any]:
         arn = self.outputs[workflow]["state_machine_arn"]

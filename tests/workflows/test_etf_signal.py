@@ -18,7 +18,8 @@ from localcloud.fakes.tushare import FakeTushare
 from tasks.etf_signal import config
 from tasks.etf_signal.tushare import SHANGHAI
 from tasks.shared.errors import cause_message
-from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
+from tests.conftest import Inbox
+from tests.workflows.conftest import Deployed, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows import cli as workflows_cli
 from workflows.etf_signal import NAME, TUSHARE_PARAMETERS

@@ -26,7 +26,8 @@ from tasks.flight_deals import producer, replay
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id, from_month_matrix
-from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows, mocks
+from tests.conftest import Inbox
+from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
 from workflows import WORKFLOWS
 
 WF = "flight-deals"

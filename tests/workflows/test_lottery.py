@@ -16,7 +16,8 @@ from infra.iam import POLICY_NAME
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from tasks.lottery.draw import draw_order
-from tests.workflows.conftest import Deployed, Inbox, deploy_workflows, mocks
+from tests.conftest import Inbox
+from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from workflows.lottery import MAX_REDRAWS
 
 EMPLOYEES = 20

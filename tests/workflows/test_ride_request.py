@@ -25,7 +25,8 @@ from localcloud.engine import clock
 from tasks.ride_request.api import RideApi, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
-from tests.workflows.conftest import HISTORIES, Deployed, Inbox, deploy_workflows, mocks
+from tests.conftest import Inbox
+from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
 from workflows import cli
 from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
 

@@ -18,7 +18,8 @@ from localcloud import LocalCloud
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared.errors import cause_message
 from tasks.ticket_ranking import store, told
-from tests.workflows.conftest import Deployed, Inbox, Run, deploy_workflows
+from tests.conftest import Inbox
+from tests.workflows.conftest import Deployed, Run, deploy_workflows
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
 
