@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import boto3
@@ -12,8 +12,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from infra import tables
+from infra.environments import Environment
 from tasks.shared import clients
-from workflows.registry import DATA_DIR, Table
+from workflows.registry import DATA_DIR, Function, Table
+
+# The environment the handlers' run-time settings are named for (`/pyflows/test/...`).
+TEST_ENV = Environment(
+    app="pyflows",
+    name="test",
+    region="us-east-1",
+    endpoint=None,
+    log_level="INFO",
+    schedules=False,
+    alert_email=None,
+    confirm=False,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +49,24 @@ def aws() -> Iterator[None]:
 def create_table(table: Table, name: str) -> Any:
     """A moto table shaped like the registry's declaration, as deploy creates it."""
     return boto3.resource("dynamodb").create_table(**tables.shape(table, name))
+
+
+def handler_environment(
+    monkeypatch: pytest.MonkeyPatch, functions: Iterable[Function], resources: Mapping[str, str]
+) -> None:
+    """Sets the variables `functions` read, named as the registry declares them: each variable of a
+    resource in `resources` (logical name -> the test's name or ARN for it) to that value, and each
+    run-time setting to its name in TEST_ENV, as deploy names it."""
+    functions = tuple(functions)
+    variables = {var: logical for fn in functions for var, logical in fn.environment.items()}
+    unread = set(resources) - set(variables.values())
+    assert not unread, f"none of the functions reads {sorted(unread)}"
+    for var, logical in variables.items():
+        if logical in resources:
+            monkeypatch.setenv(var, resources[logical])
+    for fn in functions:
+        for var, template in fn.parameters.items():
+            monkeypatch.setenv(var, TEST_ENV.setting_name(template))
 
 
 def seed_items(table: Table) -> list[dict[str, Any]]:

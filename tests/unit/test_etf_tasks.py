@@ -36,11 +36,12 @@ from tasks.shared import documents, parameters
 from tasks.shared.errors import InvalidInput
 from tasks.shared.http import Response
 from tests.conftest import Inbox
-from tests.unit.conftest import create_table, envelope
-from workflows.etf_signal import WORKFLOW
+from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
+from workflows.etf_signal import TUSHARE_PARAMETERS, WORKFLOW
 
 BUCKET, IDEMPOTENCY = "reports-test", "idempotency-test"
-URL_PARAMETER, TOKEN_SECRET = "/pyflows/test/tushare/base-url", "pyflows/test/tushare/token"
+URL_PARAMETER = TEST_ENV.setting_name(TUSHARE_PARAMETERS["TUSHARE_URL_PARAMETER"])
+TOKEN_SECRET = TEST_ENV.setting_name(TUSHARE_PARAMETERS["TUSHARE_TOKEN_SECRET"])
 DAY = "2026-11-20"  # a Friday
 HOLIDAY = "2026-10-05"  # National Day week
 
@@ -59,14 +60,8 @@ def aws_env(aws: None, tushare: FakeTushare, monkeypatch: pytest.MonkeyPatch) ->
     topic = boto3.client("sns").create_topic(Name="signals-test")["TopicArn"]
     boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=tushare.url, Type="String")
     boto3.client("secretsmanager").create_secret(Name=TOKEN_SECRET, SecretString=tushare.token)
-    for variable, value in {
-        "REPORTS_BUCKET": BUCKET,
-        "IDEMPOTENCY_TABLE": IDEMPOTENCY,
-        "SIGNALS_TOPIC": topic,
-        "TUSHARE_URL_PARAMETER": URL_PARAMETER,
-        "TUSHARE_TOKEN_SECRET": TOKEN_SECRET,
-    }.items():
-        monkeypatch.setenv(variable, value)
+    names = {"reports": BUCKET, "idempotency": IDEMPOTENCY, "signals": topic}
+    handler_environment(monkeypatch, WORKFLOW.functions, names)
     # An SQS subscriber stands for the email subscribers: it counts what was published.
     return {"topic": topic, "inbox": Inbox(boto3.client, topic, raw=False)}
 

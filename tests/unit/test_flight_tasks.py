@@ -14,12 +14,12 @@ from tasks.flight_deals import alert_deals, decode_batch, find_deals, park_batch
 from tasks.flight_deals.records import from_month_matrix
 from tasks.shared import clients, parameters
 from tests.conftest import Inbox
-from tests.unit.conftest import create_table, envelope
+from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
 from tests.unit.test_flight_records import ENTRY, pipe_record
-from workflows.flight_deals import WORKFLOW
+from workflows.flight_deals import DEAL_RULES_PARAMETER, WORKFLOW
 
 BUCKET, PRICES, IDEMPOTENCY = "batches-test", "prices-test", "idempotency-test"
-RULES = "/pyflows/test/flight-deals/deal-rules"
+RULES = TEST_ENV.setting_name(DEAL_RULES_PARAMETER)
 
 
 @pytest.fixture
@@ -27,14 +27,8 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     spec = {t.name: t for t in WORKFLOW.tables}
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     topic = boto3.client("sns").create_topic(Name="deals-test")["TopicArn"]
-    for name, value in {
-        "BATCHES_BUCKET": BUCKET,
-        "PRICES_TABLE": PRICES,
-        "IDEMPOTENCY_TABLE": IDEMPOTENCY,
-        "DEALS_TOPIC_ARN": topic,
-        "DEAL_RULES_PARAMETER": RULES,
-    }.items():
-        monkeypatch.setenv(name, value)
+    names = {"batches": BUCKET, "prices": PRICES, "idempotency": IDEMPOTENCY, "deals": topic}
+    handler_environment(monkeypatch, WORKFLOW.functions, names)
     parameters.clear()
     alert_deals.publish_once.cache_clear()
     return {

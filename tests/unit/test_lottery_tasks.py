@@ -13,7 +13,7 @@ from tasks.lottery import check_winners, draw_winners, record_winners, validate_
 from tasks.lottery.draw import NotEnoughEligibleEmployees
 from tasks.shared import clients, documents
 from tasks.shared.errors import InvalidInput
-from tests.unit.conftest import create_table, envelope, seed_items
+from tests.unit.conftest import create_table, envelope, handler_environment, seed_items
 from workflows.lottery import WORKFLOW
 
 EMPLOYEES, WINNERS = "employees-test", "winners-test"
@@ -21,8 +21,7 @@ EMPLOYEES, WINNERS = "employees-test", "winners-test"
 
 @pytest.fixture
 def tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setenv("EMPLOYEES_TABLE", EMPLOYEES)
-    monkeypatch.setenv("WINNERS_TABLE", WINNERS)
+    handler_environment(monkeypatch, WORKFLOW.functions, {"employees": EMPLOYEES, "winners": WINNERS})
     spec = {t.name: t for t in WORKFLOW.tables}
     return {
         "employees": create_table(spec["employees"], EMPLOYEES),

@@ -19,7 +19,7 @@ from tasks.ride_request import (
 from tasks.ride_request.rides import NoUnicornAvailable
 from tasks.shared.errors import InvalidInput
 from tasks.shared.numbers import to_dynamo
-from tests.unit.conftest import create_table, envelope, seed_items
+from tests.unit.conftest import create_table, envelope, handler_environment, seed_items
 from workflows.ride_request import WORKFLOW
 
 RIDES, UNICORNS = "rides-test", "unicorns-test"
@@ -32,8 +32,7 @@ REQUEST: dict[str, Any] = {
 
 @pytest.fixture
 def tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setenv("RIDES_TABLE", RIDES)
-    monkeypatch.setenv("UNICORNS_TABLE", UNICORNS)
+    handler_environment(monkeypatch, WORKFLOW.functions, {"rides": RIDES, "unicorns": UNICORNS})
     spec = {t.name: t for t in WORKFLOW.tables}
     unicorns = create_table(spec["unicorns"], UNICORNS)
     with unicorns.batch_writer() as batch:

@@ -29,11 +29,12 @@ from tasks.ticket_ranking import (
 )
 from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
-from tests.unit.conftest import create_table, envelope
-from workflows.ticket_ranking import WORKFLOW
+from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
+from workflows.ticket_ranking import BROKER_PARAMETERS, WORKFLOW
 
 BUCKET, RANKINGS, STATE = "inventory-test", "rankings-test", "state-test"
-URL_PARAMETER, KEY_SECRET = "/pyflows/test/ticket-broker/base-url", "pyflows/test/ticket-broker/api-key"
+URL_PARAMETER = TEST_ENV.setting_name(BROKER_PARAMETERS["BROKER_URL_PARAMETER"])
+KEY_SECRET = TEST_ENV.setting_name(BROKER_PARAMETERS["BROKER_API_KEY_SECRET"])
 
 
 @pytest.fixture
@@ -51,14 +52,8 @@ def aws_env(aws: None, broker: FakeTicketBroker, monkeypatch: pytest.MonkeyPatch
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=broker.url, Type="String")
     boto3.client("secretsmanager").create_secret(Name=KEY_SECRET, SecretString=broker.api_key)
-    for variable, value in {
-        "INVENTORY_BUCKET": BUCKET,
-        "RANKINGS_TABLE": RANKINGS,
-        "STATE_TABLE": STATE,
-        "BROKER_URL_PARAMETER": URL_PARAMETER,
-        "BROKER_API_KEY_SECRET": KEY_SECRET,
-    }.items():
-        monkeypatch.setenv(variable, value)
+    names = {"inventory": BUCKET, "rankings": RANKINGS, "state": STATE}
+    handler_environment(monkeypatch, WORKFLOW.functions, names)
 
 
 def fetch_and_store(
@@ -441,9 +436,7 @@ def test_fifty_performances_of_thousands_of_listings_travel_as_pointers(
     aws: None, monkeypatch: pytest.MonkeyPatch, context: LambdaContext
 ) -> None:
     with FakeTicketBroker(seed=3, performances=60, listings=(60, 100), unmapped_theatre=False) as big:
-        monkeypatch.setenv("BROKER_URL_PARAMETER", URL_PARAMETER)
-        monkeypatch.setenv("BROKER_API_KEY_SECRET", KEY_SECRET)
-        monkeypatch.setenv("INVENTORY_BUCKET", BUCKET)
+        handler_environment(monkeypatch, [WORKFLOW.function("fetch-inventory")], {"inventory": BUCKET})
         parameters.clear()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=big.url, Type="String")
