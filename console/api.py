@@ -171,7 +171,7 @@ def _arn(execution: str) -> str:
 
 @api.get("/executions/<path:arn>")
 def describe_execution(arn: str) -> Response:
-    return jsonify(service().describe(_arn(arn)))
+    return jsonify(service().explain(_arn(arn)))
 
 
 @api.get("/executions/<path:arn>/history")

@@ -4,15 +4,16 @@ list|start|executions|describe|history|graph|stop|redrive|example|token`.
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
 name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
 the output or the error. Exit codes, as the README's table has them: 1 when the execution (or what
-was asked of AWS) failed, 2 for bad options, input or environment (invalid input names the field;
-an unknown workflow or execution, no credentials, no Graphviz), 3 when nothing was redriven (a
-redrive that would only run a Fail state again is refused unless --force is given).
+was asked of AWS) failed, 2 when nothing was done and the command must change (bad options, input or
+environment: invalid input names the field; an unknown workflow or execution, a --name Step
+Functions refuses, a stop of a run that is not running, no credentials, no Graphviz), 3 when
+nothing was redriven (a redrive that would only run a Fail state again is refused unless --force is
+given).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import time
@@ -28,6 +29,7 @@ from console.errors import (
     Conflict,
     ConsoleError,
     InvalidInput,
+    NameUsed,
     NotDeployed,
     NotFound,
     Unavailable,
@@ -49,7 +51,7 @@ BAD_USAGE_EXIT = 2
 # not 1: a script can tell a refused redrive (nothing ran) from a run that failed
 NOTHING_REDRIVEN_EXIT = 3
 # what the user names or has that cannot be used, as opposed to an operation that failed
-_USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable)
+_USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable, NameUsed)
 
 
 def _reason(error: str | None, cause: str | None) -> str:
@@ -112,8 +114,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_start(args: argparse.Namespace) -> int:
     svc = _service(args)
+    redrive = f"python -m workflows redrive {{name}}{'' if args.env == 'local' else ' --env ' + args.env}"
     try:
-        execution, created = svc.start(args.workflow, _read_input(args.input), args.name, args.case)
+        execution, created = svc.start(
+            args.workflow,
+            _read_input(args.input),
+            args.name,
+            args.case,
+            how_to_rename="another --name",
+            how_to_redrive=redrive,
+        )
     except InvalidInput as error:
         if args.json:
             _print_json(error.body())
@@ -123,10 +133,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     arn = execution["executionArn"]
     if not args.json and created:
         print(f"started {arn}")
-    elif not args.json:  # what follows is that run's end, not a new run's
-        print(
-            f"already started {arn} (by an earlier start with this name and input; another --name starts a new one)"
-        )
+    elif not args.json:  # Step Functions answers a start with the run of that name and input
+        print(f"already running {arn} (started earlier with this name and input; nothing new was started)")
     # An Express start (StartSyncExecution) returns once the execution has ended, and a named one
     # may have ended before: say how, as --wait does, rather than exit 1 silently.
     if args.wait or execution["status"] in CLOSED:
@@ -166,28 +174,25 @@ def cmd_executions(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     svc = _service(args)
-    execution = svc.describe(svc.execution_arn(args.execution))
+    execution = svc.explain(svc.execution_arn(args.execution))  # failedIn... as the API's
     if args.json:
         _print_json(execution)
         return 0
-    history = functools.cache(lambda: svc.history(execution["executionArn"]))  # read once, if at all
     for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
     if execution.get("cause"):
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
-    if execution["status"] == "FAILED":
-        failed_in = runs.failed_in(history())
-        if failed_in:
-            print(f"{'failed in':<10} {failed_in}")
+    if execution["failedIn"]:
+        print(f"{'failed in':<10} {execution['failedIn']}")
     count = execution.get("redriveCount") or 0
-    if count:  # --json has them too; the earlier runs' ends are only in the history
+    if count:
         print(
             f"{'redriven':<10} {count} time{'s' if count > 1 else ''}, last at {execution.get('redriveDate')}"
         )
-        for before, error, cause in runs.stops_before_redrives(history()):
-            reason = _reason(error, cause)
-            print(f"{'stopped':<10} before redrive {before}{': ' + reason if reason else ''}")
+        for stop in execution["stoppedBeforeRedrives"]:
+            reason = _reason(stop["error"], stop["cause"])
+            print(f"{'stopped':<10} before redrive {stop['redrive']}{': ' + reason if reason else ''}")
     if (
         execution["status"] in CLOSED
         and execution["status"] != "SUCCEEDED"
@@ -195,10 +200,12 @@ def cmd_describe(args: argparse.Namespace) -> int:
     ):
         redrivable = execution["redriveStatus"] == "REDRIVABLE"
         shown = "possible" if redrivable else execution.get("redriveStatusReason", "not possible")
-        fail_state = runs.futile_redrive(execution, history)
-        if fail_state:
-            shown += f", but {runs.only_fails_again(fail_state)}"
+        if execution["redriveRerunsOnly"]:
+            shown += f", but {runs.only_fails_again(execution['redriveRerunsOnly'])}"
         print(f"{'redrive':<10} {shown}")
+        replay = svc.workflows[execution["workflow"]].replay if execution.get("workflow") else None
+        if replay and not redrivable and execution["status"] == "FAILED":  # its work, kept to run again
+            print(f"{'replay':<10} {replay.format(env=svc.env.name)}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
         print(f"{key}:")
@@ -337,7 +344,10 @@ def _transitions(built: dict[str, Any]) -> list[list[str]]:
 def cmd_stop(args: argparse.Namespace) -> int:
     svc = _service(args)
     arn = svc.execution_arn(args.execution)
-    execution = svc.stop(arn, args.error, args.cause)
+    try:
+        execution = svc.stop(arn, args.error, args.cause)
+    except Conflict as refused:  # it has ended: nothing was stopped
+        return _failed(args, refused, BAD_USAGE_EXIT)
     if args.json:
         _print_json(execution)
     else:

@@ -30,6 +30,11 @@ class Conflict(ConsoleError):
     status = 409
 
 
+class NameUsed(Conflict):
+    """A Standard start named as an execution that ended, or that has another input: Step Functions
+    refuses the name, nothing was started (the same name and input while it runs is that run)."""
+
+
 class FutileRedrive(Conflict):
     """A redrive that would only run again the Fail state the execution ended in
     (runs.futile_redrive): refused, nothing done, unless forced."""

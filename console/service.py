@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import threading
 import time
@@ -24,6 +25,7 @@ from console.errors import (
     Conflict,
     FutileRedrive,
     InvalidInput,
+    NameUsed,
     NotDeployed,
     NotFound,
     NotSupported,
@@ -246,13 +248,21 @@ class ExecutionService:
             raise InvalidInput(found)
 
     def start(
-        self, name: str, document: Any, execution_name: str | None = None, case: str | None = None
+        self,
+        name: str,
+        document: Any,
+        execution_name: str | None = None,
+        case: str | None = None,
+        how_to_rename: str = "another name",
+        how_to_redrive: str = "POST /api/executions/{arn}/redrive",
     ) -> tuple[dict[str, Any], bool]:
         """Start `name` with `document`; (execution, created). A client-supplied name makes a
-        Standard start idempotent: the same name and input give back the execution, a different
-        input is a conflict. An Express start is a new execution whatever its name, as on AWS.
-        `case` runs a mocked test case of the local cloud's mock configuration (Step Functions
-        Local's `arn#case`)."""
+        Standard start idempotent, as on AWS: while the execution of that name runs with the same
+        input, it is that execution; one that ended, or has another input, is NameUsed (nothing
+        started; the message says `how_to_rename`, and `how_to_redrive`, with the execution's
+        {arn} and {name}, when a redrive would run it on). An Express start is a new execution
+        whatever its name, as on AWS. `case` runs a mocked test case of the local cloud's mock
+        configuration (Step Functions Local's `arn#case`)."""
         self.validate(name, document)
         if case and not self.env.is_local:
             raise BadRequest("a mocked test case runs on the local cloud only (its SFN_MOCK_CONFIG)")
@@ -266,15 +276,16 @@ class ExecutionService:
         }
         if self.workflow(name).type == StateMachineType.EXPRESS:
             return self._run_express(name, args), True
+        hints = (how_to_rename, how_to_redrive)
         if execution_name:
-            existing = self._existing(arn, execution_name, document)
+            existing = self._existing(arn, execution_name, document, *hints)
             if existing is not None:
                 return existing, False
         try:
             started = self.sfn.start_execution(**args)
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists" and execution_name:
-                existing = self._existing(arn, execution_name, document)
+                existing = self._existing(arn, execution_name, document, *hints)  # started meanwhile
                 if existing is not None:
                     return existing, False
             _raise_if_input_refused(error)
@@ -292,14 +303,34 @@ class ExecutionService:
             raise
         return _shaped(ended, name)
 
-    def _existing(self, machine_arn: str, execution_name: str, document: Any) -> dict[str, Any] | None:
+    def _existing(
+        self, machine_arn: str, execution_name: str, document: Any, how_to_rename: str, how_to_redrive: str
+    ) -> dict[str, Any] | None:
+        """The running execution of that name and input, which Step Functions answers a start
+        with; None when there is none; NameUsed when the name is not free (Step Functions refuses
+        a name it has used, for 90 days)."""
         arn = _execution_arn(machine_arn, execution_name)
         try:
             found = self.describe(arn)
         except NotFound:
             return None
+        status = found["status"]
+        if status in runs.CLOSED:
+            redrive = ""
+            if found.get("redriveStatus") == "REDRIVABLE" and not runs.futile_redrive(
+                found, lambda: self.history(arn)
+            ):
+                redrive = f", or redrive it ({how_to_redrive.format(arn=arn, name=execution_name)})"
+            raise NameUsed(
+                f"not started: the name {execution_name!r} was used by an execution that ended "
+                f"{status} at {found.get('stopDate')}, and Step Functions refuses a name it has used; "
+                f"give {how_to_rename}{redrive}"
+            )
         if found["input"] != document:
-            raise Conflict(f"execution {execution_name!r} already exists with a different input")
+            raise NameUsed(
+                f"not started: the name {execution_name!r} is used by an execution ({status}) with "
+                f"another input; give {how_to_rename}"
+            )
         return found
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
@@ -318,6 +349,12 @@ class ExecutionService:
         if found["status"] == "ABORTED" and not found.get("error"):
             found.update(self._stop_reason(arn))
         return found
+
+    def explain(self, arn: str) -> dict[str, Any]:
+        """The execution, with what its history says of it (runs.explained): as the HTTP API and
+        `describe --json` give it."""
+        execution = self.describe(arn)
+        return {**execution, **runs.explained(execution, functools.cache(lambda: self.history(arn)))}
 
     def _stop_reason(self, arn: str) -> dict[str, str]:
         """The error and cause a stop was given, which its ExecutionAborted event keeps (the last)."""

@@ -236,4 +236,6 @@ WORKFLOW = Workflow(
     streams=(Stream("price-records", shards=1),),
     triggers=(StreamTrigger(stream="price-records", batch_size=BATCH_SIZE, max_batching_window_seconds=1),),
     integrations=(Access("alerts", ("sns:Publish",)),),
+    replay="a batch that failed is parked to be replayed: python -m tasks.flight_deals.replay --env {env}"
+    " --list shows the parked batches with their errors",
 )

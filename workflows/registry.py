@@ -222,6 +222,9 @@ class Workflow:
     unreachable: Mapping[str, str] = field(default_factory=dict)
     # API routes answered by its functions (reading its data, subscribing...), beside its triggers
     routes: tuple[Route, ...] = ()
+    # where no redrive can run a failed execution on (Express), how to run again what it failed
+    # to do, as `describe` says it; `{env}` is the environment's name
+    replay: str | None = None
 
     @property
     def definition_path(self) -> Path:

@@ -128,9 +128,7 @@ def build(
                 k: execution.get(k)
                 for k in ("executionArn", "name", "status", "startDate", "stopDate", "error", "cause")
             },
-            # where it failed: the state, and in a Map the item
-            "failedIn": history.failed_in(events) if events and execution.get("status") == "FAILED" else None,
-            # the Fail state a Catch led it to, where a redrive restarts: it would only fail again
-            "redriveRerunsOnly": history.futile_redrive(execution, lambda: events or []) if events else None,
+            # where it failed, whether a redrive would only fail again, stops before redrives
+            **history.explained(execution, lambda: events or []),
         },
     }

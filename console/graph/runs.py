@@ -171,6 +171,23 @@ def stops_before_redrives(events: list[dict[str, Any]]) -> list[tuple[int, str |
     return found
 
 
+def explained(execution: dict[str, Any], events: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
+    """What the execution's description leaves to its history, as the HTTP API, the graph and
+    `describe` give it: failedIn (the state it failed in, in a Map with the item), redriveRerunsOnly
+    (the Fail state a redrive would only run again) and stoppedBeforeRedrives (each stop a redrive
+    went on from, which the description no longer says). `events` is read only when one needs it."""
+    return {
+        "failedIn": failed_in(events()) if execution.get("status") == "FAILED" else None,
+        "redriveRerunsOnly": futile_redrive(execution, events),
+        "stoppedBeforeRedrives": [
+            {"redrive": count, "error": error, "cause": cause}
+            for count, error, cause in (
+                stops_before_redrives(events()) if execution.get("redriveCount") else []
+            )
+        ],
+    }
+
+
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text

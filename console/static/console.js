@@ -108,6 +108,15 @@ function errorBanner(e, failedIn = null) {
     cause && typeof cause === "object" ? h("details", {}, h("summary", {}, "Cause"), h("pre", {}, pretty(cause))) : null);
 }
 
+// Why the run was stopped before each redrive: its error and cause are only its last run's.
+function stopsBefore(stops) {
+  if (!stops.length) return "";
+  return h("ul", { class: "hint stops", "data-testid": "stopped-before" }, stops.map((stop) => {
+    const reason = [stop.error, causeMessage(stop.cause)].filter(Boolean).join(": ");
+    return h("li", {}, `Stopped before redrive ${stop.redrive}${reason ? ": " + reason : ""}`);
+  }));
+}
+
 function graphHeading(box) {
   const zoom = h("button", { type: "button", class: "btn graph-tools", "aria-pressed": "false" }, "Actual size");
   zoom.addEventListener("click", () => {
@@ -621,7 +630,8 @@ async function executionView(arn, params) {
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))),
       // replaceChildren, unlike h(), writes a null as the text "null": nothing is ""
-      futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "");
+      futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "",
+      stopsBefore(e.stoppedBeforeRedrives || []));
     banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };
   const refresh = async () => {

@@ -167,18 +167,53 @@ def test_an_execution_is_found_by_its_name_unless_two_workflows_have_one_of_that
         service.execution_arn("nobody")
 
 
-def test_start_is_idempotent_with_a_name(client: FlaskClient, finished: Callable[[str], Any]) -> None:
+def test_start_is_idempotent_with_a_name_while_it_runs(
+    client: FlaskClient, service: ExecutionService
+) -> None:
+    """As StartExecution: the same name and input while it runs is that execution (200)."""
     name = f"idem-{uuid.uuid4().hex[:8]}"
-    first = start(client, "shapes", {"count": 1}, name)
+    first = start(client, "slow", {"count": 1}, name)
     assert first.status_code == 201
-    again = start(client, "shapes", {"count": 1}, name)
+    again = start(client, "slow", {"count": 1}, name)
     assert again.status_code == 200
     assert again.get_json()["executionArn"] == first.get_json()["executionArn"]
-    finished(first.get_json()["executionArn"])
-    assert start(client, "shapes", {"count": 1}, name).status_code == 200  # closed: still the same
-    conflict = start(client, "shapes", {"count": 2}, name)
+    conflict = start(client, "slow", {"count": 2}, name)
     assert conflict.status_code == 409
-    assert conflict.get_json()["error"] == "Conflict"
+    assert conflict.get_json() == {
+        "error": "NameUsed",
+        "message": f"not started: the name '{name}' is used by an execution (RUNNING) with another "
+        "input; give another name",
+    }
+    service.stop(first.get_json()["executionArn"])
+
+
+def test_a_name_used_by_an_execution_that_ended_is_refused_saying_how_it_ended(
+    client: FlaskClient, service: ExecutionService, finished: Callable[[str], Any]
+) -> None:
+    """Step Functions refuses a name it has used: the start is a 409 that says how and when that
+    execution ended, not that execution answered as if it had been started (200)."""
+    name = f"used-{uuid.uuid4().hex[:8]}"
+    arn = start(client, "shapes", {"count": 1}, name).get_json()["executionArn"]
+    ended = finished(arn)
+    for document in ({"count": 1}, {"count": 2}):  # the same input or another: refused alike
+        refused = start(client, "shapes", document, name)
+        assert refused.status_code == 409
+        assert refused.get_json() == {
+            "error": "NameUsed",
+            "message": f"not started: the name '{name}' was used by an execution that ended SUCCEEDED "
+            f"at {ended['stopDate']}, and Step Functions refuses a name it has used; give another name",
+        }
+    # stopped, it would run on from where it was: the refusal says it may be redriven instead
+    stopped = f"stopped-{uuid.uuid4().hex[:8]}"
+    arn = start(client, "slow", {"count": 1}, stopped).get_json()["executionArn"]
+    service.stop(arn, "Cancelled", "by a test")
+    message = start(client, "slow", {"count": 1}, stopped).get_json()["message"]
+    assert message.startswith(
+        f"not started: the name '{stopped}' was used by an execution that ended ABORTED"
+    )
+    assert message.endswith(f"give another name, or redrive it (POST /api/executions/{arn}/redrive)")
+    listed = client.get("/api/workflows/slow/executions?limit=1000").get_json()["executions"]
+    assert [e["executionArn"] for e in listed if e["name"] == stopped] == [arn]  # nothing else started
 
 
 def test_executions_are_listed_and_filtered(client: FlaskClient, finished: Callable[[str], Any]) -> None:
@@ -400,7 +435,11 @@ def test_a_redrive_that_would_only_fail_again_is_refused_unless_forced(
             "message": "not redriven: it would only run Give Up again, and fail as this run did "
             '({"force": true} in the body redrives it anyway)',
         }
-    assert "redriveCount" not in client.get(f"/api/executions/{arn}").get_json()  # nothing was done
+    described = client.get(f"/api/executions/{arn}").get_json()
+    assert "redriveCount" not in described  # nothing was done
+    # what describe --json and the graph say too: a script need not read redriveStatus alone
+    assert (described["redriveStatus"], described["redriveRerunsOnly"]) == ("REDRIVABLE", "Give Up")
+    assert (described["failedIn"], described["stoppedBeforeRedrives"]) == ("Publish", [])
     for body, why in (({"force": "yes"}, "force must be true or false"), ({"forse": True}, '"forse"')):
         bad = client.post(f"/api/executions/{arn}/redrive", json=body)
         assert bad.status_code == 400 and why in bad.get_json()["message"]

@@ -149,6 +149,30 @@ def test_bad_input_shows_the_field_error_and_starts_nothing(
     assert "#/workflows/lottery" in page.url
 
 
+def test_a_name_used_by_a_run_that_ended_is_refused_on_the_form(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    """Step Functions refuses the name: the form says so, rather than open the old run as if it
+    had just been started."""
+    service = ExecutionService(lottery, WORKFLOWS)
+    name = f"form-{time.monotonic_ns()}"
+    earlier, _ = service.start("lottery", {"winners": 99}, name)  # more than can win: it fails
+    while service.describe(earlier["executionArn"])["status"] == "RUNNING":
+        time.sleep(0.1)
+    before = len(service.executions("lottery", limit=1000))
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill("99")
+    page.locator("#field-execution-name").fill(name)
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("[data-testid=form-error]")).to_contain_text(
+        re.compile(
+            f"not started: the name '{name}' was used by an execution that ended FAILED at .*; give another name$"
+        )
+    )
+    assert "#/workflows/lottery" in page.url
+    assert len(service.executions("lottery", limit=1000)) == before
+
+
 def test_a_batch_input_is_edited_as_json_from_its_valid_example(page: Any, console_url: str) -> None:
     """flight-deals takes a stream's batch (an array), not fields: the form opens on the JSON editor."""
     page.goto(f"{console_url}#/workflows/flight-deals")
@@ -330,6 +354,31 @@ def test_stop_a_running_execution(
     # and nothing in its place: no stray "null" under the summary
     sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("0")
     assert "null" not in page.locator("#view").inner_text().split("\n")
+
+
+def test_a_redriven_run_shows_why_it_was_stopped_before(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    """After a redrive the execution's error is its last run's: the stops it went on from are
+    shown beside the count of redrives."""
+    sfn = lottery.client("stepfunctions")
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    machine = sfn.create_state_machine(
+        name=f"page-redriven-{time.monotonic_ns()}", definition=json.dumps(waiting), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    service = ExecutionService(lottery, WORKFLOWS)
+    service.stop(arn, "Cancelled", "a duplicate of run 7")
+    service.redrive(arn)
+    try:
+        page.goto(f"{console_url}#/executions/{arn}")
+        sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("RUNNING"))
+        sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("1")
+        sync_api.expect(page.locator("[data-testid=stopped-before]")).to_have_text(
+            "Stopped before redrive 1: Cancelled: a duplicate of run 7"
+        )
+    finally:
+        service.stop(arn)
 
 
 CAPPED = {  # an Express machine: doubles `count`, and fails above 3

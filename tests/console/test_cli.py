@@ -186,16 +186,54 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     code, out, _ = run(capsys, "redrive", name, "--json")
     assert code == 3 and json.loads(out)["error"] == "FutileRedrive"
     code, out, _ = run(capsys, "describe", name, "--json")
-    assert "redriveCount" not in json.loads(out)  # not redriven
+    described = json.loads(out)
+    assert "redriveCount" not in described  # not redriven
+    # what the text says, for scripts: where it failed, and that a redrive would only fail again
+    assert (described["failedIn"], described["redriveRerunsOnly"]) == ("Validate Request", "Failed")
     code, out, err = run(capsys, "redrive", name, "--wait", "--force")  # it fails again, and says why
     assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
     code, out, _ = run(capsys, "describe", name)
     assert f"redrive    {only_failed}" in out  # failed again: it may be redriven again, as uselessly
-    # started again under its name once the cause is fixed: the same execution, which says so
-    code, out, _ = run(capsys, "start", "lottery", "--input", f"@{request}", "--wait", "--name", name)
-    assert code == 1 and out.splitlines()[0].endswith(
-        f":{name} (by an earlier start with this name and input; another --name starts a new one)"
+    # started again under its name once the cause is fixed: Step Functions refuses a name it has
+    # used, so nothing starts (exit 2, with --wait or without), and the line says how that one ended
+    stop_date = json.loads(run(capsys, "describe", name, "--json")[1])["stopDate"]
+    for wait in ((), ("--wait",)):
+        code, out, err = run(capsys, "start", "lottery", "--input", f"@{request}", *wait, "--name", name)
+        assert (code, out) == (2, "")
+        assert err == (
+            f"error: not started: the name '{name}' was used by an execution that ended FAILED at "
+            f"{stop_date}, and Step Functions refuses a name it has used; give another --name\n"
+        )  # not "or redrive it": it would only fail again
+
+
+def test_a_name_in_use_starts_nothing_unless_it_runs_with_the_same_input(
+    service: ExecutionService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While it runs, the same name and input is that run (exit 0: it is started); another input,
+    or a name of a run that ended, starts nothing (exit 2), and a run that a redrive would run on
+    is named with the command that redrives it."""
+    monkeypatch.setattr("console.cli._service", lambda args: service)  # the slow test workflow
+    name = f"named-{uuid.uuid4().hex[:6]}"
+    code, out, _ = run(capsys, "start", "slow", "--input", '{"count": 1}', "--name", name)
+    assert code == 0 and out.startswith("started ")
+    arn = out.split()[1]
+    code, out, err = run(capsys, "start", "slow", "--input", '{"count": 1}', "--name", name)
+    assert (code, err) == (0, "")
+    assert (
+        out == f"already running {arn} (started earlier with this name and input; nothing new was started)\n"
     )
+    code, out, err = run(capsys, "start", "slow", "--input", '{"count": 2}', "--name", name)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: not started: the name '{name}' is used by an execution (RUNNING) with another input; "
+        "give another --name\n"
+    )
+    code, _, _ = run(capsys, "stop", name, "--error", "Cancelled")
+    assert code == 0
+    code, out, err = run(capsys, "start", "slow", "--input", '{"count": 1}', "--name", name, "--json")
+    assert code == 2 and json.loads(out)["error"] == "NameUsed"
+    assert "that ended ABORTED at " in err
+    assert err.endswith(f"give another --name, or redrive it (python -m workflows redrive {name})\n")
 
 
 def test_history_says_where_it_failed_only_of_a_run_that_ended_failed(
@@ -408,6 +446,8 @@ def test_a_redrive_of_a_run_that_succeeded_redrives_nothing_exit_3(
     assert err.startswith("error: ") and "SUCCEEDED" in err
     code, out, _ = run(capsys, "describe", name, "--json")
     assert "redriveCount" not in json.loads(out)
+    code, out, err = run(capsys, "stop", name)  # nothing to stop: nothing done, as the redrive
+    assert (code, out, err) == (2, "", "error: execution is SUCCEEDED, not RUNNING\n")
 
 
 def test_a_limit_below_1_is_refused_naming_the_range(capsys: pytest.CaptureFixture[str]) -> None:
@@ -582,6 +622,10 @@ def test_describe_of_a_redriven_run_says_how_often_and_why_it_was_stopped_before
     assert lines["status"] == "RUNNING" and "error" not in lines
     assert lines["redriven"] == f"1 time, last at {date}"
     assert lines["stopped"] == "before redrive 1: Cancelled: a duplicate of run 7"
+    code, out, _ = run(capsys, "describe", arn, "--json")  # the same, for scripts
+    assert json.loads(out)["stoppedBeforeRedrives"] == [
+        {"redrive": 1, "error": "Cancelled", "cause": "a duplicate of run 7"}
+    ]
 
     # stopped again, with no reason, and redriven again: each stop stays, with its redrive
     run(capsys, "stop", arn)
@@ -629,3 +673,36 @@ def test_a_run_that_timed_out_is_not_said_to_have_failed_in_a_state_and_its_redr
     assert "failed in" not in out
     code, out, _ = run(capsys, "redrive", arn, "--wait")
     assert code == 1 and out.startswith(f"TIMED_OUT {arn} (redrive 1)")
+
+
+def test_describe_of_a_failed_express_run_says_how_its_parked_work_is_replayed(
+    console_env: Environment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No redrive runs an Express execution on: a workflow whose failures park their input (the
+    registry says so, as flight-deals' does) has describe say what replays it; another says nothing."""
+    parks = dataclasses.replace(WORKFLOWS["flight-deals"], name=f"parks-{uuid.uuid4().hex[:6]}")
+    keeps = dataclasses.replace(parks, name=f"keeps-{uuid.uuid4().hex[:6]}", replay=None)
+    sfn = console_env.client("stepfunctions")
+    failing = {"StartAt": "Failed", "States": {"Failed": {"Type": "Fail", "Error": "Boom", "Cause": "bad"}}}
+    arns = {}
+    for workflow in (parks, keeps):
+        machine = sfn.create_state_machine(
+            name=console_env.resource_name(workflow.name),
+            definition=json.dumps(failing),
+            roleArn=ROLE,
+            type="EXPRESS",
+        )["stateMachineArn"]
+        arns[workflow.name] = sfn.start_sync_execution(stateMachineArn=machine, input="[]")["executionArn"]
+    service = ExecutionService(console_env, {parks.name: parks, keeps.name: keeps})
+    monkeypatch.setattr("console.cli._service", lambda args: service)
+
+    code, out, _ = run(capsys, "describe", arns[parks.name])
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
+    assert code == 0 and lines["status"] == "FAILED"
+    assert lines["redrive"] == "Redrive is not supported for executions of EXPRESS state machines."
+    assert lines["replay"] == (
+        "a batch that failed is parked to be replayed: python -m tasks.flight_deals.replay --env local"
+        " --list shows the parked batches with their errors"
+    )
+    code, out, _ = run(capsys, "describe", arns[keeps.name])
+    assert code == 0 and "redrive    Redrive is not supported" in out and "replay" not in out

@@ -88,7 +88,9 @@ def test_answers_match_the_documented_schemas(client: FlaskClient, finished: Cal
     check("Execution", started)
     finished(started["executionArn"])
     arn = started["executionArn"]
-    check("Execution", client.get(f"/api/executions/{arn}").get_json())
+    described = client.get(f"/api/executions/{arn}").get_json()
+    check("DescribedExecution", described)
+    assert described["failedIn"] == "Publish" and described["redriveRerunsOnly"] == "Give Up"
     check("Graph", client.get(f"/api/executions/{arn}/graph").get_json())
     check("ExecutionList", client.get("/api/executions").get_json())
     for event in client.get(f"/api/executions/{arn}/history").get_json()["events"]:
