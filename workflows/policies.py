@@ -25,6 +25,8 @@ SETTING_UNAVAILABLE = "SettingUnavailable"
 ERROR_PATH = "$.error"
 # where a failure whose alert could not be sent ends (policies.alert_and_fail)
 UNALERTED = "Failed Without Alert"
+# its cause: the alert's error and cause, then the failure's own cause
+UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
 
 
 def transient_retry(errors: list[str] = LAMBDA_TRANSIENT) -> asl.Retry:
@@ -134,8 +136,9 @@ def alert_and_fail(workflow: str) -> asl.Task:
 
     The caught error sits under `$.error` ({"Error", "Cause"}); the Fail state re-raises it, so
     the execution's error is the original one, not "alert sent". An alert that cannot be sent
-    (its error under `$.alert_error`) ends in Failed Without Alert instead, whose cause says so:
-    that failure paged nobody, and the execution's cause is where it shows.
+    (its error under `$.alert_error`) ends in Failed Without Alert instead, whose cause says so
+    first: that failure paged nobody, and a cause cut short (`executions --status FAILED`) must
+    still show it.
     """
     failed = asl.Fail(
         "Failed",
@@ -145,10 +148,10 @@ def alert_and_fail(workflow: str) -> asl.Task:
     )
     unalerted = asl.Fail(
         UNALERTED,
-        comment="Ends the execution with the caught error, saying that no alert was sent",
+        comment="Ends the execution with the caught error, saying first that no alert was sent",
         error_path="$.error.Error",
-        cause_path="States.Format('{} (the alert was not sent: {}: {})', $.error.Cause, "
-        "$.alert_error.Error, $.alert_error.Cause)",
+        cause_path=f"States.Format('{UNALERTED_CAUSE}', $.alert_error.Error, $.alert_error.Cause, "
+        "$.error.Cause)",
     )
     alert = sns_publish(
         "Alert Failure",

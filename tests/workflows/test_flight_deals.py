@@ -559,8 +559,9 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) 
         "Alert Sent?",
         "Failed Without Alert",
     ]
+    # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
     assert run.cause == (
-        "decoder crashed (the alert was not sent: SNS.AuthorizationErrorException: topic policy denies)"
+        "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
     )
     [(key, parked)] = s3_documents(mocked, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
@@ -584,7 +585,7 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
 
     assert run.status == "FAILED" and run.error == "Broken"
     assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed Without Alert"]
-    assert str(run.cause).startswith("decoder crashed (the alert was not sent: SNS.")
+    assert str(run.cause).startswith("the alert was not sent (SNS.")
     errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
     assert errors == [
         "Broken",

@@ -327,8 +327,8 @@ def test_an_alert_that_cannot_be_sent_still_fails_with_the_original_error(sns_mo
     assert run.status == "FAILED"
     assert run.error == "NotEnoughEligibleEmployees"
     assert run.cause == (
-        "2 winners requested but only 1 (the alert was not sent: SNS.AuthorizationErrorException: "
-        "topic policy denies)"
+        "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): "
+        "2 winners requested but only 1"
     )
     assert run.states == ["Validate Request", *UNALERTED]
     assert run.event_types().count("TaskFailed") == 4
