@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from infra.environments import ConfigError, Environment
 from workflows.registry import (
     ALERTS_TOPIC,
+    ENVIRONMENT,
     EXECUTION_LINK,
     Bucket,
     Function,
@@ -130,6 +131,7 @@ class Names:
         values = {fn.token: self.alias_arn(wf, fn) for fn in wf.functions}
         values.update((r.token, self.value(wf, logical)) for logical, r in wf.resources().items())
         values[EXECUTION_LINK] = self.execution_link()
+        values[ENVIRONMENT] = self.env.name
         return values
 
     def execution_link(self) -> str:

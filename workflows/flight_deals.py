@@ -4,7 +4,8 @@
         || Store Records (BatchWriteItem, unprocessed retried)
         || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
     -> Batch Done
-    any failure -> Alert Failure -> Park Batch (S3 parked/, for python -m tasks.flight_deals.replay) -> Failed
+    any failure -> Park Batch (S3 parked/, for python -m tasks.flight_deals.replay; Batch Not Parked
+    when it fails) -> Alert Failure (naming the parked key and the replay command) -> Failed
     (Failed Without Alert when no alert could be sent)
 
 An EventBridge Pipe delivers the Kinesis records in batches (a JSON array) to this Express state
@@ -28,57 +29,66 @@ from workflows.policies import (
     alert_and_fail,
     catch_to,
     lambda_task,
-    sns_publish,
     throttle_retry,
     transient_retry,
 )
-from workflows.registry import Access, Bucket, Function, Stream, StreamTrigger, Table, Topic, Workflow
+from workflows.registry import (
+    ENVIRONMENT,
+    Access,
+    Bucket,
+    Function,
+    Stream,
+    StreamTrigger,
+    Table,
+    Topic,
+    Workflow,
+)
 
 # SSM parameter holding the deal rules as JSON (tasks/flight_deals/deals.py); {app}/{env} filled by deploy.
 DEAL_RULES_PARAMETER = "/{app}/{env}/flight-deals/deal-rules"
+# the command that runs a parked batch again, which the failure's alert names
+REPLAY = "tasks.flight_deals.replay"
 BATCH_SIZE = 100  # ~1 KB per Pipe record: a batch stays far below the 256 KB payload limit
 
 
 def failure_path() -> asl.Task:
-    """Alert first (the linter's rule: a caught error reaches the alert through Pass/Choice only),
-    then park; the batch is parked even when the alert cannot be sent, and the execution then ends
-    in Failed Without Alert, as every workflow's does."""
-    alert = alert_and_fail("flight-deals")
-    failed, unalerted = alert.next_step, alert.catches[0].next_step
-    ended = asl.Choice("Alert Sent?")
-    ended.add_choice(ChoiceRule.IsPresent(variable="$.alert_error", value=True), next_step=unalerted)
-    ended.default_choice(failed)
+    """Park first, then alert, so that the alert says where the batch is and how to replay it.
+
+    Park Batch's own failure goes to the alert too (saying the batch is only in the stream), so
+    the linter's rule holds: no failure reaches the end without the alert. An alert that cannot
+    be sent ends in Failed Without Alert, as every workflow's does.
+    """
+    alert = alert_and_fail("flight-deals", "$.parked.note")
     park = lambda_task(
         "Park Batch",
         "ParkBatchFunctionArn",
         {"batch.$": "$$.Execution.Input", "error.$": "$.error", "execution.$": "$$.Execution.Id"},
-        result_selector={"bucket.$": "$.Payload.bucket", "key.$": "$.Payload.key"},
-        result_path="$.parked",
-        comment="Keeps the batch as delivered, to be replayed",
-    )
-    alert.catches = [asl.Catch(error_equals=["States.ALL"], next_step=park, result_path="$.alert_error")]
-    alert.next(park)
-    park_failed = sns_publish(
-        "Alert Parking Failed",
-        "AlertsTopicArn",
-        {
-            "Subject": "[flight-deals] batch not parked",
-            "Message.$": "States.Format('Execution {} failed and its batch could not be parked in S3: {}', "
-            "$$.Execution.Id, $.error.parking.Cause)",
+        result_selector={
+            "bucket.$": "$.Payload.bucket",
+            "key.$": "$.Payload.key",
+            "note.$": "States.Format('Its batch is parked at s3://{}/{}: once the cause is fixed, "
+            f"python -m {REPLAY} --env ${{{ENVIRONMENT}}} --key {{}} runs it again.', "
+            "$.Payload.bucket, $.Payload.key, $.Payload.key)",
         },
-        comment="The batch is only in the stream now: redrive it from there",
+        result_path="$.parked",
+        comment="Keeps the batch as delivered, to be replayed; the alert then says where",
     )
-    # Not $.alert_error: that says the failure's own alert was not sent, which Alert Sent? reads;
-    # this one only tells of the parking
-    park_failed.add_catch(
-        asl.Catch(error_equals=["States.ALL"], next_step=ended, result_path="$.error.parking_alert")
+    not_parked = asl.Pass(
+        "Batch Not Parked",
+        parameters={
+            "note.$": "States.Format('Its batch could not be parked in S3 ({}: {}): it is only in the "
+            "stream now.', $.error.parking.Error, $.error.parking.Cause)",
+        },
+        result_path="$.parked",
+        comment="The alert still goes, saying so",
     )
-    park_failed.next(ended)
+    # $.error.parking, not $.error: the execution still fails with the error that was caught
     park.add_catch(
-        asl.Catch(error_equals=["States.ALL"], next_step=park_failed, result_path="$.error.parking")
+        asl.Catch(error_equals=["States.ALL"], next_step=not_parked, result_path="$.error.parking")
     )
-    park.next(ended)
-    return alert
+    park.next(alert)
+    not_parked.next(alert)
+    return park
 
 
 def process_records() -> asl.Parallel:
@@ -132,7 +142,7 @@ def process_records() -> asl.Parallel:
 
 
 def build() -> dict[str, Any]:
-    alert = failure_path()
+    park = failure_path()
     # The Pipe's input is an array; wrapping it lets a Catch add `$.error` to the state.
     receive = asl.Pass("Receive Batch", parameters={"records.$": "$"})
     decode = lambda_task(
@@ -162,7 +172,7 @@ def build() -> dict[str, Any]:
         },
     )
     for state in (decode, process):
-        catch_to(state, alert)
+        catch_to(state, park)
     chain = asl.Chain([receive, decode, process, done])
     comment = "Flight deals: store every price record, alert once per batch on deals"
     return asl.Graph(chain, comment=comment).to_dict()

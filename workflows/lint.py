@@ -4,7 +4,8 @@
   jitter and a delay cap (a Retry of MaxAttempts 0 retries nothing);
 - no retrier retries a validation or business error (States.ALL, States.TaskFailed or any
   TaskError raised by the task Lambdas);
-- every top-level Task, Map and Parallel has a Catch that keeps the input and leads to the alert,
+- every top-level Task, Map and Parallel has a Catch that keeps the input and leads to the alert
+  (through Pass and Choice states, or a Task that, failed or not, goes on only to the alert),
   which leads to a Fail carrying Error and Cause;
 - every Catch writes the error where the states after it read its Error and Cause;
 - every Choice has a Default: a Choice cannot catch States.NoChoiceMatched, so at top level it
@@ -280,7 +281,9 @@ def catch_problems(name: str, state: dict[str, Any], graph: dict[str, Any]) -> l
 
 
 def leads_to_alert(graph: dict[str, Any], start: str) -> bool:
-    """The caught path reaches the alert through Pass/Choice states only."""
+    """The caught path reaches the alert through Pass/Choice states only, or through a Task that
+    is there for the failure alone: wherever it ends, failed or not, it goes on to the alert and
+    nowhere else (flight-deals parks its batch before alerting, to say where it is)."""
     seen, todo = set(), [start]
     while todo:
         name = todo.pop()
@@ -290,9 +293,33 @@ def leads_to_alert(graph: dict[str, Any], start: str) -> bool:
         seen.add(name)
         if is_alert(state):
             return True
-        if state["Type"] in ("Pass", "Choice"):
+        if state["Type"] in ("Pass", "Choice") or _on_the_way(graph, state):
             todo += next_states(state)
     return False
+
+
+def _on_the_way(graph: dict[str, Any], state: dict[str, Any]) -> bool:
+    """A Task whose every way on, its Next and its Catches (one of States.ALL among them), comes
+    to the alert through Pass/Choice states only: it can neither skip the alert nor do more."""
+    catches = state.get("Catch", [])
+    if state["Type"] != "Task" or not any("States.ALL" in c["ErrorEquals"] for c in catches):
+        return False
+    ways = [state.get("Next"), *(c["Next"] for c in catches)]
+    return all(way and _only_to_alert(graph, way, frozenset()) for way in ways)
+
+
+def _only_to_alert(graph: dict[str, Any], name: str, seen: frozenset[str]) -> bool:
+    state = graph["States"].get(name)
+    if state is None or name in seen:
+        return False
+    if is_alert(state):
+        return True
+    ways = next_states(state)
+    return (
+        state["Type"] in ("Pass", "Choice")
+        and bool(ways)
+        and all(_only_to_alert(graph, way, seen | {name}) for way in ways)
+    )
 
 
 def expressions(payload: Any) -> Iterator[str]:

@@ -131,14 +131,14 @@ def sns_publish(
     return task
 
 
-def alert_and_fail(workflow: str) -> asl.Task:
+def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
     """The tail every failure path ends in: publish to the alerts topic, then Fail.
 
     The caught error sits under `$.error` ({"Error", "Cause"}); the Fail state re-raises it, so
     the execution's error is the original one, not "alert sent". An alert that cannot be sent
     (its error under `$.alert_error`) ends in Failed Without Alert instead, whose cause says so
     first: that failure paged nobody, and a cause cut short (`executions --status FAILED`) must
-    still show it.
+    still show it. `note_path` names a text the alert adds after its link (what to do next).
     """
     failed = asl.Fail(
         "Failed",
@@ -153,14 +153,15 @@ def alert_and_fail(workflow: str) -> asl.Task:
         cause_path=f"States.Format('{UNALERTED_CAUSE}', $.alert_error.Error, $.alert_error.Cause, "
         "$.error.Cause)",
     )
+    note = (" {}", f", {note_path}") if note_path else ("", "")
     alert = sns_publish(
         "Alert Failure",
         "AlertsTopicArn",
         {
             "Subject": f"[{workflow}] execution failed",
             "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}} "
-            f"(see it: ${{{EXECUTION_LINK}}}{{}})', $$.Execution.Id, $.error.Error, $.error.Cause, "
-            "$$.Execution.Id)",
+            f"(see it: ${{{EXECUTION_LINK}}}{{}}){note[0]}', $$.Execution.Id, $.error.Error, $.error.Cause, "
+            f"$$.Execution.Id{note[1]})",
         },
         result_path=None,
         comment="Tell the on-call people, then fail with the original error",

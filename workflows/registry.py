@@ -27,6 +27,8 @@ STATE_MACHINE = "state-machine"
 # The address of a page that shows an execution, less the execution's ARN: deploy gives it per
 # environment (the AWS console's, or the local console's), for the alert to link to the run.
 EXECUTION_LINK = "ExecutionLink"
+# The environment's name (`staging`), for a message that names a command to run in it.
+ENVIRONMENT = "Environment"
 
 
 def pascal(name: str) -> str:
@@ -258,4 +260,4 @@ class Workflow:
     def tokens(self) -> set[str]:
         """Every `${Token}` its definition may contain."""
         own = {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
-        return own | {EXECUTION_LINK}
+        return own | {EXECUTION_LINK, ENVIRONMENT}

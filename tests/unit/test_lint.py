@@ -306,13 +306,19 @@ def test_a_catch_under_a_caught_error_is_accepted_only_after_one() -> None:
 
 
 def test_a_choice_branch_taken_only_when_an_error_is_there_may_read_it() -> None:
-    """flight-deals ends in Failed Without Alert, which reads $.alert_error, only when Alert Sent?
-    finds it present; a branch taken without it would read nothing."""
-    flight_deals = WORKFLOWS["flight-deals"]
-    definition = copy.deepcopy(definitions.load(flight_deals))
-    assert lint.lint(definition, standard=False, map_items=flight_deals.max_map_items) == []
+    """Failed Without Alert reads $.alert_error: reached through a Choice, only the branch taken
+    when it is present may lead there; a branch taken without it would read nothing."""
+    definition = lottery()
+    definition["States"]["Alert Failure"]["Catch"][0]["Next"] = "Alert Sent?"
+    definition["States"]["Alert Failure"]["Next"] = "Alert Sent?"  # sent: no $.alert_error
+    definition["States"]["Alert Sent?"] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.alert_error", "IsPresent": True, "Next": "Failed Without Alert"}],
+        "Default": "Failed",
+    }
+    assert lint.lint(definition) == []
     definition["States"]["Alert Sent?"]["Choices"][0]["IsPresent"] = False
-    problems = lint.lint(definition, standard=False, map_items=flight_deals.max_map_items)
+    problems = lint.lint(definition)
     assert problems and all("Failed Without Alert read $.alert_error" in p for p in problems)
 
 
@@ -385,3 +391,35 @@ def test_an_error_built_where_the_alert_does_not_read_it_is_reported() -> None:
         "Alert Failure and Failed read $.error (Error and Cause), which no state on the way from"
         " Validate Request sets: have the Pass before them set it (ResultPath '$.error')"
     ]
+
+
+def test_a_task_on_the_way_to_the_alert_that_goes_nowhere_else_is_accepted() -> None:
+    """flight-deals parks its batch before alerting: failed or not, Park Batch goes on to the alert."""
+    assert lint.lint(json.loads(definitions.render(WORKFLOWS["flight-deals"]))) == []
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Keep Evidence"
+    definition["States"]["Keep Evidence"] = {
+        **definition["States"]["Record Winners"],
+        "Next": "Alert Failure",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error.keeping", "Next": "Alert Failure"}],
+    }
+    assert lint.lint(definition) == []
+
+
+@pytest.mark.parametrize("way", ["Next", "Catch"])
+def test_a_task_on_the_way_to_the_alert_that_can_go_elsewhere_is_reported(way: str) -> None:
+    definition = lottery()
+    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Keep Evidence"
+    keep = {
+        **definition["States"]["Record Winners"],
+        "Next": "Alert Failure",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error.keeping", "Next": "Alert Failure"}],
+    }
+    if way == "Next":
+        keep["Next"] = "Failed"
+    else:
+        keep["Catch"][0]["Next"] = "Failed"
+    definition["States"]["Keep Evidence"] = keep
+    assert "Draw Winners: Catch goes to 'Keep Evidence', which does not lead to the alert" in lint.lint(
+        definition
+    )

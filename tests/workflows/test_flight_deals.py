@@ -1,6 +1,6 @@
 """flight-deals on the local cloud: the producer's records through Kinesis and the Pipe to the real
 definition and handlers. Asserts the prices table, the rejected records in S3, the deal alerts
-and the failure path (alert, then the batch parked to be replayed)."""
+and the failure path (the batch parked to be replayed, then an alert that says where and how)."""
 
 from __future__ import annotations
 
@@ -338,11 +338,16 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     run = run_batch(flights, batch)
 
     assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
-    assert run["states"][-4:] == ["Alert Failure", "Park Batch", "Alert Sent?", "Failed"]
-    [alert] = alerts.messages()
-    assert "RecordsNotStored" in alert and run["arn"] in alert
+    assert run["states"][-3:] == ["Park Batch", "Alert Failure", "Failed"]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
+    # the alert says where the batch is and the command that runs it again
+    [alert] = alerts.messages()
+    assert "RecordsNotStored" in alert and run["arn"] in alert
+    assert alert.endswith(
+        f") Its batch is parked at s3://{flights.resource(WF, 'batches')}/{key}: once the cause is "
+        f"fixed, python -m tasks.flight_deals.replay --env local --key {key} runs it again."
+    )
     assert parked["error"]["Error"] == "RecordsNotStored"
 
     # The operator's replay: while the fault lasts the batch fails again and stays parked; once it
@@ -367,7 +372,9 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     assert replay.main(["--env", "local"]) == 0  # nothing left to replay
 
 
-def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Deployed, alerts: Inbox) -> None:
+def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
+    flights: Deployed, alerts: Inbox
+) -> None:
     for name in ("decode-batch", "park-batch"):
         flights.inject(WF, name, "error", error_type="Broken")
     sfn, machine = flights.client("stepfunctions"), flights.outputs[WF]["state_machine_arn"]
@@ -381,14 +388,14 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_two_alerts(flights: Depl
     assert run["states"] == [
         "Receive Batch",
         "Decode Batch",
-        "Alert Failure",
         "Park Batch",
-        "Alert Parking Failed",
-        "Alert Sent?",
+        "Batch Not Parked",
+        "Alert Failure",
         "Failed",
     ]
-    messages = alerts.messages()
-    assert len(messages) == 2 and "could not be parked" in messages[1]
+    [alert] = alerts.messages()
+    assert "failed with Broken: " in alert and "Its batch could not be parked in S3 (Broken: " in alert
+    assert alert.endswith("): it is only in the stream now.")
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
@@ -510,16 +517,11 @@ MOCKS = mocks(
     {
         "flight-deals": {
             "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
-            "ParkingNotAlerted": {
-                "Decode Batch": "Broken",
-                "Park Batch": "LambdaFlakyThenBroken",
-                "Alert Parking Failed": "SnsDown",
-            },
+            "ParkingFlaky": {"Decode Batch": "Broken", "Park Batch": "LambdaFlakyThenBroken"},
             "NothingWorks": {
                 "Decode Batch": "Broken",
                 "Alert Failure": "SnsDown",
                 "Park Batch": "LambdaFlakyThenBroken",
-                "Alert Parking Failed": "SnsDown",
             },
         }
     },
@@ -554,9 +556,8 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) 
     assert run.states == [
         "Receive Batch",
         "Decode Batch",
-        "Alert Failure",
         "Park Batch",
-        "Alert Sent?",
+        "Alert Failure",
         "Failed Without Alert",
     ]
     # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
@@ -567,31 +568,31 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) 
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
 
 
-def test_a_failure_alerted_whose_parking_alert_fails_is_not_said_unalerted(
+def test_a_batch_whose_parking_retries_run_out_is_alerted_as_not_parked(
     mocked: Deployed, alerts: Inbox
 ) -> None:
-    """The failure's own alert went out: only the parking's did not, which the cause must not
-    turn into 'the alert was not sent'."""
-    run = mocked.run(f"{WF}#ParkingNotAlerted", [{"data": "", "sequenceNumber": "1"}])
+    run = mocked.run(f"{WF}#ParkingFlaky", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken" and run.cause == "decoder crashed"
-    assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed"]
+    assert run.states[-4:] == ["Park Batch", "Batch Not Parked", "Alert Failure", "Failed"]
     [alert] = alerts.messages()
     assert "failed with Broken: decoder crashed" in alert
+    assert alert.endswith(
+        " Its batch could not be parked in S3 (S3Unavailable: bucket unreachable): it is only in the stream now."
+    )
 
 
 def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error(mocked: Deployed) -> None:
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states[-4:] == ["Park Batch", "Alert Parking Failed", "Alert Sent?", "Failed Without Alert"]
-    assert str(run.cause).startswith("the alert was not sent (SNS.")
+    assert run.states[-4:] == ["Park Batch", "Batch Not Parked", "Alert Failure", "Failed Without Alert"]
+    assert run.cause == (
+        "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
+    )
     errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
     assert errors == [
         "Broken",
-        "SNS.InternalErrorException",
-        "SNS.ThrottledException",
-        "SNS.AuthorizationErrorException",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",
         "S3Unavailable",
