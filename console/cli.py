@@ -1,5 +1,5 @@
 """Executions from the command line: `python -m workflows
-list|start|executions|describe|history|graph|stop|redrive|example|token`.
+list|start|executions|describe|history|graph|stop|redrive|alerts|example|token`.
 
 Every command takes --env (default local) and --json. An execution is named by its ARN or its
 name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from console import authorizer, graph, validation
+from console.alerts import AlertInbox
 from console.errors import (
     BadRequest,
     Conflict,
@@ -372,6 +373,38 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     return _exit_code(execution)
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    alerts = AlertInbox(_service(args)).read(args.limit, ack=args.ack)
+    if args.json:  # each with its whole message and cause
+        _print_json(alerts)
+        return 0
+    if not alerts:
+        print("no alerts")
+        return 0
+    for alert in alerts:
+        print(f"{alert['sent']}  {alert['subject'] or ''}")
+        rows = [
+            ("execution", alert.get("name")),
+            ("link", alert.get("link")),
+            ("failed in", alert.get("failedIn")),
+            ("error", alert.get("error")),
+            ("alarm", alert.get("alarm")),
+            ("cause", alert.get("reason")),
+            ("note", alert.get("note")),
+        ]
+        if "reason" not in alert:  # neither a failure's nor an alarm's: as it was sent
+            rows.append(("message", alert["message"]))
+        for key, value in rows:
+            if value:
+                print(f"  {key:<10} {value}")
+    print(
+        f"{len(alerts)} alert(s) acknowledged: removed from the inbox"
+        if args.ack
+        else f"{len(alerts)} alert(s), kept in the inbox (--ack removes those shown)"
+    )
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     token = authorizer.local_token(load(args.env), args.username)
     if args.json:
@@ -473,6 +506,18 @@ def register(sub: Any) -> None:
         action="store_true",
         help=f"redrive even a run that ended in its Fail state, which would only fail again "
         f"(refused otherwise, exit {NOTHING_REDRIVEN_EXIT})",
+    )
+    inbox = add(
+        "alerts",
+        cmd_alerts,
+        "the alerts sent on the environment's alerts topic, newest first, from its inbox (kept there "
+        "until --ack)",
+    )
+    inbox.add_argument(
+        "--ack", action="store_true", help="acknowledge the alerts shown: remove them from the inbox"
+    )
+    inbox.add_argument(
+        "--limit", type=_at_least_one, default=20, help="show at most this many, 1 or more (default 20)"
     )
     add("example", cmd_example, "a workflow's example input, valid to start it with").add_argument(
         "workflow", **workflow

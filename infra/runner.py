@@ -20,6 +20,7 @@ from infra import (
     packaging,
     parameters,
     pipes,
+    queues,
     schedules,
     statemachines,
     streams,
@@ -137,6 +138,7 @@ def deploy(
     ctx.dependencies_layer = layers.ensure(ctx, checked.layer)  # before the functions that list it
     topics.ensure(ctx, env.resource_name(ALERTS_TOPIC), names.alerts_topic_arn(), "Alerts")
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
+    queues.ensure(ctx)  # where `python -m workflows alerts` reads them
     if any(schedules.schedules(wf) for wf in workflows):
         schedules.ensure_group(ctx)
         alarms.ensure_dropped(ctx, schedules.group(ctx))
@@ -231,7 +233,7 @@ def destroy(
     ctx = Context(env, names_for(env), out=out, sleep=sleep)
     out(f"Destroying {env.app}-{env.name} in {_where(env)}")
     consumers = (api, auth, pipes, schedules, alarms, statemachines, functions, iam)
-    for module in (*consumers, layers, tables, topics, buckets, streams, logs, parameters):
+    for module in (*consumers, layers, tables, topics, queues, buckets, streams, logs, parameters):
         module.destroy(ctx)
     out(f"Deleted {len(ctx.changed)} resource(s)." if ctx.changed else "Nothing to delete.")
     return ctx.changes

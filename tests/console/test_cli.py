@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import infra
 from console.errors import BadRequest
 from console.service import ExecutionService
 from infra.environments import Environment
@@ -706,3 +707,67 @@ def test_describe_of_a_failed_express_run_says_how_its_parked_work_is_replayed(
     )
     code, out, _ = run(capsys, "describe", arns[keeps.name])
     assert code == 0 and "redrive    Redrive is not supported" in out and "replay" not in out
+
+
+def test_alerts_lists_each_failure_readably_and_keeps_it_until_acknowledged(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "alerts", "--ack", "--limit", "1000")  # what the module's other failed runs alerted
+    assert run(capsys, "alerts") == (0, "no alerts\n", "")
+    name = f"too-many-{uuid.uuid4().hex[:6]}"
+    code, _, _ = run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait", "--name", name)
+    assert code == 1
+
+    code, out, _ = run(capsys, "alerts")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].endswith("  [lottery] execution failed")
+    fields = dict(line.split(None, 1) for line in lines[1:-1] if not line.startswith("  failed in"))
+    assert fields["execution"] == name
+    assert (
+        fields["link"]
+        == f"{lottery.console}#/executions/{ExecutionService(lottery, WORKFLOWS).execution_arn(name)}"
+    )
+    assert "  failed in  Validate Request" in lines
+    assert fields["error"] == "NotEnoughEligibleEmployees"
+    # the Lambda's error document read: its type and message, not its JSON and stack trace
+    assert fields["cause"].startswith("NotEnoughEligibleEmployees: 99 winners requested but only ")
+    assert "stackTrace" not in out
+    assert lines[-1] == "1 alert(s), kept in the inbox (--ack removes those shown)"
+
+    # read again, the same alert; --json has the whole cause as the execution has it
+    code, out, _ = run(capsys, "alerts", "--json")
+    [alert] = json.loads(out)
+    described = ExecutionService(lottery, WORKFLOWS).describe(alert["execution"])
+    assert alert["name"] == name and alert["failedIn"] == "Validate Request"
+    assert alert["cause"] == described["cause"] and "stackTrace" in json.loads(alert["cause"])
+
+    code, out, _ = run(capsys, "alerts", "--ack")
+    assert code == 0 and out.splitlines()[-1] == "1 alert(s) acknowledged: removed from the inbox"
+    assert run(capsys, "alerts") == (0, "no alerts\n", "")
+
+
+def test_alerts_reads_every_alert_newest_first_and_acknowledges_only_those_shown(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More alerts than one SQS receive returns (10), an alarm's among them: --limit shows the
+    newest, --ack removes only those."""
+    run(capsys, "alerts", "--ack", "--limit", "1000")
+    sns, topic = lottery.client("sns"), infra.names_for(lottery).alerts_topic_arn()
+    for i in range(12):
+        sns.publish(TopicArn=topic, Subject=f"alert {i:02d}", Message=f"text {i}")
+        time.sleep(0.002)  # SNS stamps each to the millisecond: one after another, in that order
+    alarm = {
+        "AlarmName": "pyflows-local-schedules-dropped",
+        "NewStateValue": "ALARM",
+        "NewStateReason": "1 dropped",
+    }
+    sns.publish(TopicArn=topic, Subject="ALARM: schedules dropped", Message=json.dumps(alarm))
+
+    _, out, _ = run(capsys, "alerts", "--json", "--limit", "3", "--ack")
+    shown = json.loads(out)
+    assert [a["subject"] for a in shown] == ["ALARM: schedules dropped", "alert 11", "alert 10"]
+    assert shown[0]["alarm"] == "pyflows-local-schedules-dropped" and shown[0]["reason"] == "ALARM: 1 dropped"
+    _, out, _ = run(capsys, "alerts", "--limit", "1000")
+    assert out.count("  message    text ") == 10 and "alert 09" in out and "alert 10" not in out
+    assert out.splitlines()[-1] == "10 alert(s), kept in the inbox (--ack removes those shown)"

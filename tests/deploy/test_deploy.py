@@ -43,7 +43,16 @@ def test_first_deploy_creates_every_resource_tagged(deployment: Deployment) -> N
     assert first.changed and all(c.action is Action.CREATE for c in first.changed)
     kinds = {c.kind for c in first.changed}
     assert kinds >= {"role", "table", "topic", "bucket", "stream", "function", "state machine", "alarm"}
-    assert kinds >= {"schedule", "pipe", "http api", "route", "authorizer", "log group", "subscription"}
+    assert kinds >= {
+        "schedule",
+        "pipe",
+        "http api",
+        "route",
+        "authorizer",
+        "log group",
+        "subscription",
+        "queue",
+    }
     sfn = deployment.client("stepfunctions")
     machine = sfn.describe_state_machine(stateMachineArn=first.workflows[0].state_machine_arn)
     assert machine["loggingConfiguration"]["level"] == "ALL"
@@ -265,6 +274,40 @@ def test_drift_of_data_and_state_machines_is_put_back(deployment: Deployment) ->
     assert deployment.deploy()[0].changed == []
 
 
+def test_the_alerts_inbox_gets_every_alert_from_the_alerts_topic_alone(deployment: Deployment) -> None:
+    sqs, sns = deployment.client("sqs"), deployment.client("sns")
+    url = sqs.get_queue_url(QueueName="pyflows-dtest-alerts-inbox")["QueueUrl"]
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    topic = names_for(deployment.env).alerts_topic_arn()
+    [statement] = json.loads(found["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage" and statement["Resource"] == found["QueueArn"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": topic}}
+    assert found["MessageRetentionPeriod"] == str(14 * 24 * 3600) and found["SqsManagedSseEnabled"] == "true"
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"app": "pyflows", "env": "dtest"}
+    sns.publish(TopicArn=topic, Subject="[probe] execution failed", Message="probe")
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(message["Body"])["Subject"] == "[probe] execution failed"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    # drift put back: a retention shortened by hand, the subscription removed
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
+    [subscription] = [
+        s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Protocol"] == "sqs"
+    ]
+    sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    result, _ = deployment.deploy()
+    # (the local cloud also drops the queue's policy when another attribute is set: put back too)
+    [(queue, detail), subscribed] = sorted((c.kind, c.detail) for c in result.changed)
+    assert queue == "queue" and "MessageRetentionPeriod" in detail.split(", ")
+    assert subscribed == ("subscription", "alerts into the inbox")
+    now = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert {k: now[k] for k in ("Policy", "MessageRetentionPeriod")} == {
+        k: found[k] for k in ("Policy", "MessageRetentionPeriod")
+    }
+    assert deployment.deploy()[0].changed == []
+
+
 def test_a_state_machines_definition_and_logging_changed_by_hand_are_put_back(deployment: Deployment) -> None:
     sfn = deployment.client("stepfunctions")
     machine = deployment.first.workflows[0].state_machine_arn
@@ -431,7 +474,15 @@ def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> Non
     deleted = infra.destroy(deployment.env, out=lines.append)
     assert tagged(deployment) == []
     assert layer_versions(deployment) == []  # untagged, named for the environment
-    assert {c.kind for c in deleted} >= {"function", "role", "table", "state machine", "pipe", "http api"}
+    assert {c.kind for c in deleted} >= {
+        "function",
+        "role",
+        "table",
+        "state machine",
+        "pipe",
+        "http api",
+        "queue",
+    }
     assert infra.destroy(deployment.env, out=lines.append) == []
     assert lines[-1] == "Nothing to delete."
     # Another environment of the same app is left alone.

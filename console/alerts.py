@@ -1,0 +1,126 @@
+"""The alerts inbox (infra/queues.py): every alert published on the environment's alerts topic, read
+back for `python -m workflows alerts`.
+
+Reading peeks: each message received is made visible again at once, so that the alerts stay in
+the inbox (14 days) until someone acknowledges them (`ack`, which deletes those read).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from console.errors import ConsoleError, NotDeployed
+from console.graph import runs
+from console.service import ExecutionService
+from infra.queues import inbox_name
+
+# Alert Failure's message (workflows/policies.alert_and_fail): the cause runs up to the link, which
+# ends it; a note (flight-deals' parked batch) may follow.
+_FAILURE = re.compile(
+    r"Workflow (?P<workflow>\S+) execution (?P<execution>arn:\S+) failed with (?P<error>.*?): "
+    r"(?P<cause>.*) \(see it: (?P<link>\S+)\)(?: (?P<note>.*))?",
+    re.DOTALL,
+)
+# Hidden from another reader while this one reads; a reader that dies shows them again after it.
+_READING_SECONDS = 30
+
+
+def readable_cause(cause: str | None) -> str:
+    """A Lambda error's cause is its JSON error document (a stack trace included): `errorType:
+    errorMessage`. Any other cause is already text."""
+    try:
+        document = json.loads(cause or "")
+    except ValueError:
+        return cause or ""
+    if isinstance(document, dict) and "errorMessage" in document:
+        kind = document.get("errorType")
+        return f"{kind}: {document['errorMessage']}" if kind else str(document["errorMessage"])
+    return str(cause)
+
+
+def parse(body: str) -> dict[str, Any]:
+    """One inbox message (an SNS envelope) as an alert: when and what was sent, and for a failed
+    execution its workflow, execution, error, cause (whole and readable) and link."""
+    envelope = json.loads(body)
+    message = str(envelope.get("Message", ""))
+    alert: dict[str, Any] = {
+        "sent": envelope.get("Timestamp"),
+        "subject": envelope.get("Subject"),
+        "message": message,
+    }
+    failure = _FAILURE.fullmatch(message)
+    if failure:
+        found = failure.groupdict()
+        alert.update(found, name=found["execution"].split(":")[7], reason=readable_cause(found["cause"]))
+        return alert
+    try:  # a CloudWatch alarm's (schedules dropped, an execution timed out) is a JSON document
+        alarm = json.loads(message)
+    except ValueError:
+        return alert
+    if isinstance(alarm, dict) and "AlarmName" in alarm:
+        alert["alarm"] = alarm["AlarmName"]
+        alert["reason"] = f"{alarm.get('NewStateValue', '?')}: {alarm.get('NewStateReason', '')}"
+    return alert
+
+
+class AlertInbox:
+    def __init__(self, service: ExecutionService) -> None:
+        self.service = service
+        self.sqs = service.env.client("sqs")
+        name = inbox_name(service.env)
+        try:
+            self.url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except self.sqs.exceptions.QueueDoesNotExist:
+            raise NotDeployed(
+                f"no alerts inbox in {service.env.name} (no queue {name}): run {service.env.deploy_command}"
+            ) from None
+
+    def read(self, limit: int, ack: bool = False) -> list[dict[str, Any]]:
+        """The newest `limit` alerts, each with the state its execution failed in; `ack` deletes
+        those returned, else every one received is put back."""
+        received = self._receive_all()
+        alerts = sorted(
+            ((parse(m["Body"]), m["ReceiptHandle"]) for m in received),
+            key=lambda pair: str(pair[0]["sent"]),
+            reverse=True,
+        )
+        shown, rest = alerts[:limit], alerts[limit:]
+        self._settle([handle for _, handle in shown], delete=ack)
+        self._settle([handle for _, handle in rest], delete=False)
+        for alert, _ in shown:
+            if alert.get("execution"):
+                alert["failedIn"] = self._failed_in(alert["execution"])
+        return [alert for alert, _ in shown]
+
+    def _receive_all(self) -> list[dict[str, Any]]:
+        """Every message in the inbox: each one received is hidden, so the next call gets others.
+        Long polling (a second) asks every SQS server, so that a short queue is read whole."""
+        found: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
+        ).get("Messages", []):
+            found += batch
+        return found
+
+    def _settle(self, handles: list[str], delete: bool) -> None:
+        for start in range(0, len(handles), 10):
+            entries: list[dict[str, Any]] = [
+                {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start : start + 10])
+            ]
+            if delete:
+                self.sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
+            else:  # visible again at once: read, not taken
+                visible = [{**entry, "VisibilityTimeout": 0} for entry in entries]
+                self.sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=visible)
+
+    def _failed_in(self, execution: str) -> str | None:
+        """Where the execution failed, as `describe` says it; None when its history cannot be read
+        (AWS keeps none of an Express execution, or the execution is gone)."""
+        try:
+            return runs.failed_in(self.service.history(execution))
+        except (ConsoleError, ClientError):  # an alert is still worth reading without it
+            return None

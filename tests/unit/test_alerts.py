@@ -1,0 +1,59 @@
+"""Alerts as the inbox holds them (SNS envelopes), read back for `python -m workflows alerts`."""
+
+from __future__ import annotations
+
+import json
+
+from console.alerts import parse, readable_cause
+
+EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:pyflows-staging-flight-deals:run-1:0a1b"
+LINK = "https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/"
+
+
+def envelope(message: str, subject: str = "[flight-deals] execution failed") -> str:
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": "2026-12-01T09:30:00.000Z",
+        }
+    )
+
+
+def test_a_failures_alert_gives_its_execution_error_cause_link_and_note() -> None:
+    cause = "Store Records: 3 of 20 records not stored (see it: the table)"  # its own parentheses
+    note = "Its batch is parked at s3://b/parked/x.json: once the cause is fixed, python -m tasks.flight_deals.replay --env staging --key parked/x.json runs it again."
+    message = f"Workflow flight-deals execution {EXPRESS} failed with RecordsNotStored: {cause} (see it: {LINK}{EXPRESS}) {note}"
+
+    alert = parse(envelope(message))
+
+    assert alert["workflow"] == "flight-deals" and alert["execution"] == EXPRESS and alert["name"] == "run-1"
+    assert (alert["error"], alert["cause"], alert["reason"]) == ("RecordsNotStored", cause, cause)
+    assert alert["link"] == LINK + EXPRESS and alert["note"] == note
+    assert alert["sent"] == "2026-12-01T09:30:00.000Z" and alert["message"] == message
+
+
+def test_a_lambda_errors_cause_is_read_as_its_type_and_message() -> None:
+    document = {
+        "errorMessage": "2 winners requested but only 1",
+        "errorType": "NotEnoughEligibleEmployees",
+        "stackTrace": ["  File ...\n"] * 40,
+    }
+    assert (
+        readable_cause(json.dumps(document)) == "NotEnoughEligibleEmployees: 2 winners requested but only 1"
+    )
+    assert readable_cause('["not", "an error document"]') == '["not", "an error document"]'
+    assert readable_cause(None) == ""
+
+
+def test_an_alarms_alert_and_any_other_are_kept_as_sent() -> None:
+    alarm = {
+        "AlarmName": "pyflows-prod-schedules-dropped",
+        "NewStateValue": "ALARM",
+        "NewStateReason": "1 dropped",
+    }
+    alert = parse(envelope(json.dumps(alarm), "ALARM: schedules dropped"))
+    assert alert["alarm"] == "pyflows-prod-schedules-dropped" and alert["reason"] == "ALARM: 1 dropped"
+    other = parse(envelope("sent by hand", "a test"))
+    assert "execution" not in other and "reason" not in other and other["message"] == "sent by hand"
