@@ -3,7 +3,9 @@
 Workflows invoke a task with `{"execution": <execution ARN>, "input": {...}}`. `task(schema)`
 turns a function of the input into a Lambda handler: the execution becomes the logs'
 correlation id, the input is validated (InvalidInput names the field), metrics are flushed
-and the call is traced. The function returns a JSON-safe dict.
+and the call is traced. The function returns a JSON-safe dict. A call that fails forgets the
+settings the worker had cached (tasks.shared.parameters), so that a retry, a redrive or the next
+run reads them afresh: a setting corrected after a failure takes effect at once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ def validated(payload: Any, schema: Mapping[str, Any]) -> dict[str, Any]:
     return dict(payload)
 
 
+def _forget_settings() -> None:
+    """The failure may come of a stale setting (a URL since corrected). Imported here, not at the
+    top: most tasks read no setting and need not load the parameter providers to start."""
+    from tasks.shared import parameters
+
+    parameters.clear()
+
+
 def task(schema: Mapping[str, Any]) -> Callable[[TaskFunction], Handler]:
     def wrap(function: TaskFunction) -> Handler:
         @functools.wraps(function)
@@ -40,7 +50,11 @@ def task(schema: Mapping[str, Any]) -> Callable[[TaskFunction], Handler]:
                 raise InvalidInput("event: expected {'execution': ..., 'input': {...}}")
             logger.set_correlation_id(event.get("execution"))
             logger.append_keys(task=function.__name__)
-            return function(validated(event["input"], schema))
+            try:
+                return function(validated(event["input"], schema))
+            except Exception:
+                _forget_settings()
+                raise
 
         return handler
 

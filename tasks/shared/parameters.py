@@ -1,9 +1,11 @@
 """Settings read at run time from SSM Parameter Store or Secrets Manager (Powertools parameters).
 
 The registry's `Function.parameters` maps an environment variable to a parameter *name*; the value
-is fetched here and cached for a few minutes per warm process. As deploy's IAM policy assumes, a
-name starting with `/` is an SSM parameter (SecureString values are decrypted), any other name a
-Secrets Manager secret.
+is fetched here and cached for five minutes per warm process: a value changed by hand, or by
+deploy, may take that long to reach a warm function, except one that fails, which forgets what it
+cached (tasks.shared.handler) and reads the value afresh at its next invocation. As deploy's IAM
+policy assumes, a name starting with `/` is an SSM parameter (SecureString values are decrypted),
+any other name a Secrets Manager secret.
 Secrets never sit in code, definitions or environment values.
 """
 
@@ -72,4 +74,5 @@ def _code(error: BaseException | None) -> str:
 
 
 def clear() -> None:
+    """Forget every cached value: the next `setting` reads it from the store."""
     _providers.clear()

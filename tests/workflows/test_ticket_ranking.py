@@ -226,6 +226,36 @@ def test_settings_unreadable_for_a_moment_are_retried_like_a_broker_outage(
     assert run.states.count("Fetch Inventory") == 1 and alerts.messages() == []
 
 
+def test_a_broker_url_corrected_by_hand_is_read_by_the_warm_function_that_failed_on_the_old_one(
+    ranking: Deployed, broker: FakeTicketBroker, alerts: Inbox
+) -> None:
+    """Fetch Inventory caches its settings for minutes while it succeeds; a failure forgets them,
+    so the retry reads the URL an operator has just corrected instead of failing on the old one."""
+    ssm, url = ranking.client("ssm"), ranking.env.setting_name(BROKER_PARAMETERS["BROKER_URL_PARAMETER"])
+    assert ranking.run(NAME, {}).status == "SUCCEEDED"  # the warm worker has the broker's URL cached
+    with FakeTicketBroker(seed=5, performances=10, listings=(20, 50)) as moved:
+        try:
+            ssm.put_parameter(Name=url, Value=moved.url, Type="String", Overwrite=True)
+            broker.fail()  # the old address answers no more
+
+            run = ranking.run(NAME, {})
+
+            assert run.status == "SUCCEEDED"
+            failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+            assert failures == ["BrokerUnavailable"]  # the cached URL once, then the corrected one
+            assert moved.requests and alerts.messages() == []
+        finally:
+            ssm.put_parameter(Name=url, Value=broker.url, Type="String", Overwrite=True)
+        broker.recover()
+        moved.fail()
+
+        back = ranking.run(NAME, {})  # and back again: the worker now has the moved URL cached
+
+    assert back.status == "SUCCEEDED"
+    failures = [e["taskFailedEventDetails"]["error"] for e in back.events if e["type"] == "TaskFailed"]
+    assert failures == ["BrokerUnavailable"]
+
+
 def test_a_broker_down_for_good_alerts_and_leaves_the_previous_rankings_current(
     ranking: Deployed, broker: FakeTicketBroker, deals: Inbox, alerts: Inbox
 ) -> None:
