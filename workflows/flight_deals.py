@@ -233,7 +233,9 @@ WORKFLOW = Workflow(
             name="park-batch",
             handler="tasks.flight_deals.park_batch.handler",
             description="Keeps a batch that failed in S3, to be replayed",
-            access=(Access("batches", ("s3:PutObject",)),),
+            # GetObject: a batch parked again keeps when it was first parked; ListBucket: without
+            # it S3 answers a batch not parked yet 403, not NoSuchKey
+            access=(Access("batches", ("s3:ListBucket", "s3:GetObject", "s3:PutObject")),),
             environment={"BATCHES_BUCKET": "batches"},
         ),
     ),

@@ -2,7 +2,9 @@
 
 The object holds the execution's input as the Pipe delivered it: replaying is starting the state
 machine with `batch` as input (`python -m tasks.flight_deals.replay`; the workflow is idempotent,
-so a partly processed batch is safe).
+so a partly processed batch is safe). With it: the error and the execution of the latest failure,
+when the batch was first parked (`parked_at`: a replay that fails parks it again), when last, and
+how many runs of it failed (`failures`).
 """
 
 from __future__ import annotations
@@ -28,14 +30,24 @@ def parked_key(batch: Any, execution: str) -> str:
     return f"{PARKED_PREFIX}{name}.json"
 
 
+def _earlier(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    """What an earlier parking of the batch kept; nothing when it is parked the first time."""
+    try:
+        return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    except s3.exceptions.NoSuchKey:
+        return {}
+
+
 @task(PARK)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
+    s3, bucket = clients.client("s3"), os.environ["BATCHES_BUCKET"]
     key = parked_key(event["batch"], event["execution"])
-    document = {**event, "parked_at": datetime.now(UTC).isoformat()}
-    clients.client("s3").put_object(
-        Bucket=os.environ["BATCHES_BUCKET"],
-        Key=key,
-        Body=json.dumps(document).encode(),
-        ContentType="application/json",
-    )
-    return {"bucket": os.environ["BATCHES_BUCKET"], "key": key}
+    earlier, now = _earlier(s3, bucket, key), datetime.now(UTC).isoformat()
+    document = {
+        **event,
+        "parked_at": earlier.get("parked_at", now),
+        "last_parked_at": now,
+        "failures": int(earlier.get("failures", 1)) + 1 if earlier else 1,
+    }
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode(), ContentType="application/json")
+    return {"bucket": bucket, "key": key}

@@ -1,13 +1,15 @@
 """Replay: run flight-deals again on the batches Park Batch kept in S3, once their cause is fixed.
 
     python -m tasks.flight_deals.replay --env staging --list    # what is parked, since when and why
+    python -m tasks.flight_deals.replay --env staging --list --json   # the same for scripts
     python -m tasks.flight_deals.replay --env staging           # replay every parked batch
     python -m tasks.flight_deals.replay --env staging --key parked/<batch id>.json [--key ...]
 
 Each batch runs to its end, as the Pipe runs it (the state machine is Express: AWS keeps no
 execution to redrive). A batch that succeeds leaves parked/; one that fails again stays, parked
-again by its run with its new error, and alerted. The workflow is idempotent (a record is stored
-under its id, a batch alerts its deals once), so a batch partly processed before is safe to replay.
+again by its run with its new error (keeping when it was first parked), and alerted. The workflow
+is idempotent (a record is stored under its id, a batch alerts its deals once), so a batch partly
+processed before is safe to replay.
 Exit 1 when a batch failed again, 2 for bad options or environment.
 """
 
@@ -19,6 +21,7 @@ import sys
 from typing import Any
 
 from tasks.flight_deals.park_batch import PARKED_PREFIX
+from tasks.shared.errors import cause_message
 
 WORKFLOW = "flight-deals"
 BUCKET = "batches"
@@ -33,9 +36,33 @@ def _parked(s3: Any, bucket: str, key: str) -> dict[str, Any]:
     return dict(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
 
-def _why(document: dict[str, Any]) -> str:
+def _why(error: str | None, cause: str | None) -> str:
+    """The error whole: what a refusal names (action, resource) comes at the end of its message.
+    A Lambda error's cause is its JSON error document, of which the message is kept."""
+    return f"{error or '?'}: {cause_message(cause)}"
+
+
+def _entry(key: str, document: dict[str, Any]) -> dict[str, Any]:
+    """A parked batch as --list shows it; a batch parked before parkings were counted has one."""
     error = document.get("error") or {}
-    return f"{error.get('Error', '?')}: {str(error.get('Cause', ''))[:200]}"
+    return {
+        "key": key,
+        "parked_at": document.get("parked_at"),
+        "last_parked_at": document.get("last_parked_at", document.get("parked_at")),
+        "failures": int(document.get("failures", 1)),
+        "execution": document.get("execution"),
+        "error": error.get("Error"),
+        "cause": error.get("Cause"),
+    }
+
+
+def _described(entry: dict[str, Any]) -> list[str]:
+    since = f"{entry['key']}  parked {entry['parked_at'] or '?'}"
+    if entry["failures"] > 1:
+        since += f", failed {entry['failures']} times (last {entry['last_parked_at']})"
+    if entry["execution"]:
+        since += f"  by {entry['execution']}"
+    return [since, f"  {_why(entry['error'], entry['cause'])}"]
 
 
 def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
@@ -64,19 +91,22 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
             s3.delete_object(Bucket=bucket, Key=key)
             out(f"{key}: replayed, {run['output'].get('stored', '?')} records stored; no longer parked")
         else:
-            out(f"{key}: failed again ({run.get('error')}: {str(run.get('cause'))[:200]}); still parked")
+            out(f"{key}: failed again ({_why(run.get('error'), run.get('cause'))}); still parked")
             failed += 1
     return failed
 
 
-def listing(env: Any, out: Any = print) -> int:
+def listing(env: Any, out: Any = print, as_json: bool = False) -> int:
     s3, bucket = env.client("s3"), env.resource_name(WORKFLOW, BUCKET)
-    keys = parked_keys(s3, bucket)
-    for key in keys:
-        document = _parked(s3, bucket, key)
-        out(f"{key}  parked {document.get('parked_at', '?')}  {_why(document)}")
-    out(f"{len(keys)} batch(es) parked in {bucket}")
-    return len(keys)
+    entries = [_entry(key, _parked(s3, bucket, key)) for key in parked_keys(s3, bucket)]
+    if as_json:
+        out(json.dumps({"bucket": bucket, "parked": entries}, indent=2))
+        return len(entries)
+    for entry in entries:
+        for line in _described(entry):
+            out(line)
+    out(f"{len(entries)} batch(es) parked in {bucket}")
+    return len(entries)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,11 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
     parser.add_argument("--key", action="append", help="a parked batch's key (parked/<batch id>.json)")
     parser.add_argument("--list", action="store_true", help="list the parked batches; replay none")
+    parser.add_argument("--json", action="store_true", help="with --list: the parked batches as JSON")
     args = parser.parse_args(argv)
+    if args.json and not args.list:
+        parser.error("--json goes with --list")
     try:
         env = load(args.env)
         if args.list:
-            listing(env)
+            listing(env, as_json=args.json)
             return 0
         return 1 if replay(env, args.key) else 0
     except (ConfigError, NotDeployed) as error:

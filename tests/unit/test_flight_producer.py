@@ -97,6 +97,12 @@ def test_the_replay_without_aws_credentials_exits_2_as_its_help_says(
     assert capsys.readouterr().err == access_problem(NoCredentialsError()) + "\n"
 
 
+def test_the_replay_takes_json_only_with_list(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        replay.main(["--env", "staging", "--json"])
+    assert exited.value.code == 2 and "--json goes with --list" in capsys.readouterr().err
+
+
 def test_answers_become_named_errors(api: FakeAviasales) -> None:
     with pytest.raises(AviasalesRejected, match="HTTP 401: Unauthorized"):
         AviasalesClient("wrong", api.url).month_matrix("LED", "KZN", "2026-12")

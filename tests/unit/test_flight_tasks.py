@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -205,3 +206,34 @@ def test_park_keeps_the_batch_as_delivered_for_redrive(
     assert out["key"].startswith("parked/") and parked["batch"] == batch and parked["error"] == error
     odd = park_batch.handler(envelope({"batch": {"not": "a batch"}, "execution": execution}), context)
     assert odd["key"] == "parked/e1.json"
+
+
+def test_a_batch_parked_again_keeps_when_it_was_first_parked_and_counts_its_failures(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    batch = [pipe_record("x", 1)]
+    first = "arn:aws:states:us-east-1:123456789012:express:flight-deals:pipe-run:e1"
+    replayed = "arn:aws:states:us-east-1:123456789012:express:flight-deals:replay-run:e2"
+    out = park_batch.handler(
+        envelope({"batch": batch, "error": {"Error": "RecordsNotStored"}, "execution": first}), context
+    )
+
+    def parked() -> dict[str, Any]:
+        body = boto3.client("s3").get_object(Bucket=BUCKET, Key=out["key"])["Body"].read()
+        return dict(json.loads(body))
+
+    once = parked()
+    assert once["failures"] == 1 and once["last_parked_at"] == once["parked_at"]
+    again = {
+        "batch": batch,
+        "error": {"Error": "AccessDenied", "Cause": "not authorized"},
+        "execution": replayed,
+    }
+    park_batch.handler(envelope(again), context)
+    park_batch.handler(envelope(again), context)
+
+    twice = parked()
+    assert twice["parked_at"] == once["parked_at"]
+    assert datetime.fromisoformat(twice["last_parked_at"]) > datetime.fromisoformat(once["parked_at"])
+    assert twice["failures"] == 3
+    assert twice["execution"] == replayed and twice["error"] == again["error"]  # the latest failure's

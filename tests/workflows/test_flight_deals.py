@@ -332,7 +332,14 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     flights: Deployed, aviasales: FakeAviasales, alerts: Inbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-04"])
-    flights.inject(WF, "store-records", "error", error_type="RecordsNotStored")
+    # a refusal says what was refused at the end of a long message: the listing keeps it whole
+    refused = (
+        "An error occurred (AccessDeniedException) when calling the BatchWriteItem operation: User: "
+        "arn:aws:sts::123456789012:assumed-role/pyflows-local-flight-deals-store-records/"
+        "pyflows-local-flight-deals-store-records is not authorized to perform: dynamodb:BatchWriteItem "
+        "on resource: arn:aws:dynamodb:us-east-1:123456789012:table/pyflows-local-flight-deals-prices"
+    )
+    flights.inject(WF, "store-records", "error", error_type="RecordsNotStored", message=refused)
     batch = pipe_batch(records[:20])
 
     run = run_batch(flights, batch)
@@ -350,22 +357,29 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     )
     assert parked["error"]["Error"] == "RecordsNotStored"
 
-    # The operator's replay: while the fault lasts the batch fails again and stays parked; once it
-    # is gone, the batch is stored in full and leaves parked/.
+    # The operator's replay: while the fault lasts the batch fails again and stays parked, since
+    # its first parking; once the fault is gone, the batch is stored in full and leaves parked/.
+    bucket = flights.resource(WF, "batches")
     with clock.instant():
         assert replay.main(["--env", "local", "--list"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"{key}  parked {parked['parked_at']}  by {run['arn']}",
+            f"  RecordsNotStored: {refused}",
+            f"1 batch(es) parked in {bucket}",
+        ]
         assert replay.main(["--env", "local"]) == 1
+        assert capsys.readouterr().out.splitlines() == [
+            f"{key}: failed again (RecordsNotStored: {refused}); still parked"
+        ]
+        assert replay.main(["--env", "local", "--list", "--json"]) == 0
+        [again] = json.loads(capsys.readouterr().out)["parked"]
         flights.clear_faults()
         assert replay.main(["--env", "local", "--key", key]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{key}  parked ") and out[0].endswith(
-        "RecordsNotStored: " + parked["error"]["Cause"]
-    )
-    assert out[1:] == [
-        f"1 batch(es) parked in {flights.resource(WF, 'batches')}",
-        f"{key}: failed again (RecordsNotStored: {parked['error']['Cause']}); still parked",
-        f"{key}: replayed, 20 records stored; no longer parked",
-    ]
+    assert again["parked_at"] == parked["parked_at"] != again["last_parked_at"]
+    assert again["failures"] == 2 and again["error"] == "RecordsNotStored"
+    assert refused in again["cause"]
+    assert again["execution"] != run["arn"] and again["execution"].startswith(run["arn"].rsplit(":", 2)[0])
+    assert capsys.readouterr().out.splitlines() == [f"{key}: replayed, 20 records stored; no longer parked"]
     assert len(alerts.messages()) == 1  # the replay that failed again alerted
     assert s3_documents(flights, "parked/") == {}
     assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:20])
