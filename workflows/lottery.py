@@ -5,6 +5,8 @@
                                  (not announced -> Not Announced -> Alert Failure -> Failed)
         past winner, attempts left -> Count Redraw -> Draw Winners
         past winner, no attempts   -> Redraw Limit Reached -> Alert Failure -> Failed
+    InvalidInput | NotEnoughEligibleEmployees -> Request Rejected (no alert)
+    anything else -> Alert Failure -> Failed
 
 The request is checked against the employees who can still win (NotEnoughEligibleEmployees),
 the draw takes only employees who have not won, and a redraw happens only when a draw running at
@@ -21,14 +23,19 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.lottery.schemas import DRAW_REQUEST
 from workflows import asl
-from workflows.policies import ERROR_PATH, alert_and_fail, catch_to, lambda_task, sns_publish
+from workflows.policies import ERROR_PATH, alert_and_fail, catch_to, lambda_task, rejected, sns_publish
 from workflows.registry import Access, Function, Index, Table, Topic, Workflow
 
 MAX_REDRAWS = 5
+# Errors that are the request's fault (more winners than can still win, a malformed request):
+# the execution fails with them, unalerted. Validate Request raises them; Draw Winners too, when
+# draws running at the same time took some of the employees left.
+REJECTIONS = ["InvalidInput", "NotEnoughEligibleEmployees"]
 
 
 def build() -> dict[str, Any]:
     alert = alert_and_fail("lottery")
+    rejection = rejected()
 
     validate = lambda_task(
         "Validate Request",
@@ -127,7 +134,9 @@ def build() -> dict[str, Any]:
     )
     is_new.default_choice(count_redraw)
 
-    for state in (validate, draw, check, record):
+    catch_to(validate, alert, REJECTIONS, rejection)
+    catch_to(draw, alert, ["NotEnoughEligibleEmployees"], rejection)
+    for state in (check, record):
         catch_to(state, alert)
     notify.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=not_announced, result_path=ERROR_PATH))
     not_announced.next(alert)

@@ -6,6 +6,7 @@ where a failure goes is decided here, once, for every workflow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from workflows import asl
@@ -27,6 +28,8 @@ ERROR_PATH = "$.error"
 UNALERTED = "Failed Without Alert"
 # its cause: the alert's error and cause, then the failure's own cause
 UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
+# where a request the workflow cannot serve as sent ends, unalerted (policies.rejected)
+REJECTED = "Request Rejected"
 
 
 def transient_retry(errors: list[str] = LAMBDA_TRANSIENT) -> asl.Retry:
@@ -172,6 +175,25 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
     return alert
 
 
-def catch_to(state: Any, alert: asl.Task) -> None:
-    """Every error not retried away is kept under `$.error` (the input is preserved) and alerted."""
+def rejected() -> asl.Fail:
+    """Where a business rejection ends: the caller's mistake (too many winners asked for, a request
+    id reused), not the system's, so it pages no one; the execution fails with the error and cause
+    the task raised, for the caller to read why."""
+    return asl.Fail(
+        REJECTED,
+        comment="The request cannot be served as sent: failed with its error, unalerted",
+        error_path="$.error.Error",
+        cause_path="$.error.Cause",
+    )
+
+
+def catch_to(
+    state: Any, alert: asl.Task, rejections: Sequence[str] = (), rejected: asl.Fail | None = None
+) -> None:
+    """Every error not retried away is kept under `$.error` (the input is preserved) and alerted,
+    but `rejections` (business errors, the caller's mistake), which go to `rejected` unalerted."""
+    if rejections:
+        if rejected is None:
+            raise ValueError(f"{state.state_id}: rejections {list(rejections)} need the state they end in")
+        state.add_catch(asl.Catch(error_equals=list(rejections), next_step=rejected, result_path=ERROR_PATH))
     state.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=alert, result_path=ERROR_PATH))

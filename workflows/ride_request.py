@@ -22,12 +22,12 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 from tasks.ride_request.schemas import RIDE_REQUEST
 from workflows import asl
 from workflows.policies import (
-    ERROR_PATH,
     LAMBDA_THROTTLED,
     LAMBDA_TRANSIENT,
     alert_and_fail,
     catch_to,
     lambda_task,
+    rejected,
 )
 from workflows.registry import ALERTS_TOPIC, STATE_MACHINE, Access, Function, Route, Table, Workflow
 
@@ -98,12 +98,7 @@ def find_ride() -> asl.Parallel:
 
 def build() -> dict[str, Any]:
     alert = alert_and_fail("ride-request")
-    rejected = asl.Fail(
-        "Request Rejected",
-        comment="The request cannot be served as sent; the API answers with the error",
-        error_path="$.error.Error",
-        cause_path="$.error.Cause",
-    )
+    rejection = rejected()  # the API answers with its error
     validate = lambda_task(
         "Validate Request",
         "ValidateRequestFunctionArn",
@@ -170,8 +165,7 @@ def build() -> dict[str, Any]:
     already.default_choice(asl.Chain([found, apply, record, ride]))
 
     for state in (validate, find_recorded, found, apply, record):
-        state.add_catch(asl.Catch(error_equals=REJECTIONS, next_step=rejected, result_path=ERROR_PATH))
-        catch_to(state, alert)
+        catch_to(state, alert, REJECTIONS, rejection)
     chain = asl.Chain([validate, find_recorded, already])
     comment = "Ride request: find a unicorn and a promo, record the ride once"
     return asl.Graph(chain, comment=comment).to_dict()

@@ -271,12 +271,13 @@ def test_a_failed_execution_shows_the_failed_state_and_the_error(
     # where it failed, not the Fail state the Catch led it on to
     sync_api.expect(page.locator("[data-testid=failed-in]")).to_have_text("Failed in Validate Request")
     sync_api.expect(state(page, "Validate Request")).to_have_class(re.compile(r"\bcaught\b"))
-    sync_api.expect(state(page, "Failed")).to_have_class(re.compile(r"\bfailed\b"))
-    assert fill_of(page, "Failed") == COLOURS["failed"][0]
+    sync_api.expect(state(page, "Request Rejected")).to_have_class(re.compile(r"\bfailed\b"))
+    assert fill_of(page, "Request Rejected") == COLOURS["failed"][0]
+    sync_api.expect(state(page, "Alert Failure")).to_have_class(re.compile(r"\bnot_reached\b"))
     sync_api.expect(state(page, "Draw Winners")).to_have_class(re.compile(r"\bnot_reached\b"))
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
 
-    state(page, "Failed").click()
+    state(page, "Request Rejected").click()
     sync_api.expect(page.locator("[data-testid=state-status]")).to_have_text(re.compile("failed"))
     sync_api.expect(page.locator("[data-testid=state-error]")).to_contain_text("NotEnoughEligibleEmployees")
     state(page, "Validate Request").click()
@@ -485,7 +486,7 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
     page.locator("[data-testid=graph] g.node.state").first.wait_for()
     page.locator(".graph-tools").focus()  # just before the graph
     focused = []
-    for _ in range(12):
+    for _ in range(13):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.dataset.state || null"))
     assert focused == [
@@ -500,13 +501,14 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
         "Alert Failure",
         "Failed",
         "Count Redraw",
+        "Request Rejected",
         "Not Announced",
     ]
     page.keyboard.press("Enter")
     sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Not Announced")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press(" ")
-    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Count Redraw")
+    sync_api.expect(page.locator("[data-testid=state-details] h2")).to_have_text("Request Rejected")
 
 
 def test_a_redrive_that_fails_again_says_so(page: Any, console_url: str, lottery: Environment) -> None:
@@ -539,13 +541,13 @@ def test_a_run_that_ended_in_its_fail_state_says_a_redrive_would_fail_again_and_
     execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 94})  # fails
     page.goto(f"{console_url}#/executions/{execution['executionArn']}")
     sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_text(
-        "A redrive would only run Failed again, and fail as this run did.", timeout=TIMEOUT
+        "A redrive would only run Request Rejected again, and fail as this run did.", timeout=TIMEOUT
     )
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.locator("[data-testid=redrive]").click()
     sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("0")
-    assert asked and "would only run Failed again" in asked[0], asked
+    assert asked and "would only run Request Rejected again" in asked[0], asked
 
     page.locator("[data-testid=start-afresh]").click()
     sync_api.expect(page.locator("[data-testid=started-from]")).to_have_text(

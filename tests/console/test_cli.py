@@ -22,7 +22,7 @@ import infra
 from console.errors import BadRequest
 from console.service import ExecutionService
 from infra.environments import Environment
-from localcloud import mock_config
+from localcloud import LocalCloud, mock_config
 from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
 from workflows.cli import main, parser
@@ -88,7 +88,11 @@ def test_a_workflows_graph_as_text_is_its_states_and_transitions(
     rows = [re.split(r"\s{2,}", line) for line in out.splitlines()]
     assert code == 0 and rows[0] == ["state", "type", "transitions"]
     transitions = {row[0]: row[1:] for row in rows[1:]}
-    assert transitions["Validate Request"] == ["Task", "-> Draw Winners; catch States.ALL -> Alert Failure"]
+    assert transitions["Validate Request"] == [
+        "Task",
+        "-> Draw Winners; catch InvalidInput, NotEnoughEligibleEmployees -> Request Rejected; "
+        "catch States.ALL -> Alert Failure",
+    ]
     assert transitions["Any Past Winner?"] == [
         "Choice",
         "$.check.eligible == true -> Record Winners; $.draw.attempt >= 5 -> Redraw Limit Reached; "
@@ -172,16 +176,16 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     code, out, _ = run(capsys, "history", name)  # each failure with its reason, not its name alone
     failed = next(line for line in out.splitlines() if "LambdaFunctionFailed" in line or "TaskFailed" in line)
     assert "NotEnoughEligibleEmployees: 99 winners requested but only" in failed
-    # caught, alerted and ended in Failed: a redrive restarts there, which describe says
-    only_failed = "possible, but it would only run Failed again, and fail as this run did"
+    # caught and ended in Request Rejected: a redrive restarts there, which describe says
+    only_failed = "possible, but it would only run Request Rejected again, and fail as this run did"
     assert lines["redrive"] == only_failed
     code, out, _ = run(capsys, "graph", name, "--json")  # the console warns from the same rule
-    assert json.loads(out)["execution"]["redriveRerunsOnly"] == "Failed"
+    assert json.loads(out)["execution"]["redriveRerunsOnly"] == "Request Rejected"
     # refused, saying why, with an exit of its own: nothing ran, unlike a run that failed
     code, out, err = run(capsys, "redrive", name, "--wait")
     assert (code, out) == (3, "")
     assert err == (
-        "error: not redriven: it would only run Failed again, and fail as this run did"
+        "error: not redriven: it would only run Request Rejected again, and fail as this run did"
         " (--force redrives it anyway)\n"
     )
     code, out, _ = run(capsys, "redrive", name, "--json")
@@ -190,7 +194,7 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     described = json.loads(out)
     assert "redriveCount" not in described  # not redriven
     # what the text says, for scripts: where it failed, and that a redrive would only fail again
-    assert (described["failedIn"], described["redriveRerunsOnly"]) == ("Validate Request", "Failed")
+    assert (described["failedIn"], described["redriveRerunsOnly"]) == ("Validate Request", "Request Rejected")
     code, out, err = run(capsys, "redrive", name, "--wait", "--force")  # it fails again, and says why
     assert code == 1 and "error: NotEnoughEligibleEmployees: 99 winners requested" in err
     code, out, _ = run(capsys, "describe", name)
@@ -710,12 +714,24 @@ def test_describe_of_a_failed_express_run_says_how_its_parked_work_is_replayed(
 
 
 def test_alerts_lists_each_failure_readably_and_keeps_it_until_acknowledged(
-    lottery: Environment, capsys: pytest.CaptureFixture[str]
+    lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "alerts", "--ack", "--limit", "1000")  # what the module's other failed runs alerted
     assert run(capsys, "alerts") == (0, "no alerts\n", "")
-    name = f"too-many-{uuid.uuid4().hex[:6]}"
-    code, _, _ = run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait", "--name", name)
+    # a request asking too much is the caller's mistake: rejected, it pages no one
+    assert run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait")[0] == 1
+    assert run(capsys, "alerts") == (0, "no alerts\n", "")
+    # an employee missing from the table is the system's failure: alerted
+    runtime, draw = local_cloud.lambda_runtime, lottery.resource_name("lottery", "draw-winners")
+    assert runtime is not None
+    runtime.inject(
+        draw, "error", times=1, error_type="EmployeeNotFound", message="no employee has lottery_serial 7"
+    )
+    name = f"no-employee-{uuid.uuid4().hex[:6]}"
+    try:
+        code, _, _ = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--wait", "--name", name)
+    finally:
+        runtime.clear_faults(draw)
     assert code == 1
 
     code, out, _ = run(capsys, "alerts")
@@ -728,10 +744,10 @@ def test_alerts_lists_each_failure_readably_and_keeps_it_until_acknowledged(
         fields["link"]
         == f"{lottery.console}#/executions/{ExecutionService(lottery, WORKFLOWS).execution_arn(name)}"
     )
-    assert "  failed in  Validate Request" in lines
-    assert fields["error"] == "NotEnoughEligibleEmployees"
+    assert "  failed in  Draw Winners" in lines
+    assert fields["error"] == "EmployeeNotFound"
     # the Lambda's error document read: its type and message, not its JSON and stack trace
-    assert fields["cause"].startswith("NotEnoughEligibleEmployees: 99 winners requested but only ")
+    assert fields["cause"] == "EmployeeNotFound: no employee has lottery_serial 7"
     assert "stackTrace" not in out
     assert lines[-1] == "1 alert(s), kept in the inbox (--ack removes those shown)"
 
@@ -739,7 +755,7 @@ def test_alerts_lists_each_failure_readably_and_keeps_it_until_acknowledged(
     code, out, _ = run(capsys, "alerts", "--json")
     [alert] = json.loads(out)
     described = ExecutionService(lottery, WORKFLOWS).describe(alert["execution"])
-    assert alert["name"] == name and alert["failedIn"] == "Validate Request"
+    assert alert["name"] == name and alert["failedIn"] == "Draw Winners"
     assert alert["cause"] == described["cause"] and "stackTrace" in json.loads(alert["cause"])
 
     code, out, _ = run(capsys, "alerts", "--ack")

@@ -57,7 +57,7 @@ def test_a_task_without_catch_is_reported() -> None:
 def test_a_catch_that_drops_the_input_is_reported(result_path: str | None) -> None:
     """ResultPath "$", or none (which is "$"): the error replaces the input."""
     definition = lottery()
-    catch = definition["States"]["Draw Winners"]["Catch"][0]
+    catch = definition["States"]["Draw Winners"]["Catch"][-1]
     if result_path is None:
         del catch["ResultPath"]
     else:
@@ -69,14 +69,14 @@ def test_a_catch_that_drops_the_input_is_reported(result_path: str | None) -> No
 
 def test_a_catch_that_skips_the_alert_is_reported() -> None:
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Failed"
+    definition["States"]["Draw Winners"]["Catch"][-1]["Next"] = "Failed"
     assert "Draw Winners: Catch goes to 'Failed', which does not lead to the alert" in lint.lint(definition)
 
 
 def test_a_catch_that_runs_another_task_before_the_alert_is_reported() -> None:
     """That task could fail too, or do what the failure should have stopped."""
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Check Past Winners"
+    definition["States"]["Draw Winners"]["Catch"][-1]["Next"] = "Check Past Winners"
     assert "Draw Winners: Catch goes to 'Check Past Winners', which does not lead to the alert" in lint.lint(
         definition
     )
@@ -290,7 +290,7 @@ def test_a_throttling_retry_of_no_attempts_is_reported_as_no_retry() -> None:
 
 def test_a_catch_that_puts_the_error_where_the_alert_does_not_read_it_is_reported() -> None:
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$.errors"
+    definition["States"]["Draw Winners"]["Catch"][-1]["ResultPath"] = "$.errors"
     assert lint.lint(definition) == [
         "Draw Winners: Catch of States.ALL writes the error to '$.errors', but Alert Failure and Failed"
         " read $.error (its Error and Cause): set the Catch's ResultPath to '$.error'"
@@ -301,7 +301,7 @@ def test_a_catch_under_a_caught_error_is_accepted_only_after_one() -> None:
     """flight-deals' Park Batch writes its own error under the one it is parking, which exists
     there; a Catch on the normal path writing under $.error leaves $.error.Error unset."""
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["ResultPath"] = "$.error.parking"
+    definition["States"]["Draw Winners"]["Catch"][-1]["ResultPath"] = "$.error.parking"
     assert any(p.startswith("Draw Winners: Catch of States.ALL writes") for p in lint.lint(definition))
 
 
@@ -397,7 +397,7 @@ def test_a_task_on_the_way_to_the_alert_that_goes_nowhere_else_is_accepted() -> 
     """flight-deals parks its batch before alerting: failed or not, Park Batch goes on to the alert."""
     assert lint.lint(json.loads(definitions.render(WORKFLOWS["flight-deals"]))) == []
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Keep Evidence"
+    definition["States"]["Draw Winners"]["Catch"][-1]["Next"] = "Keep Evidence"
     definition["States"]["Keep Evidence"] = {
         **definition["States"]["Record Winners"],
         "Next": "Alert Failure",
@@ -409,7 +409,7 @@ def test_a_task_on_the_way_to_the_alert_that_goes_nowhere_else_is_accepted() -> 
 @pytest.mark.parametrize("way", ["Next", "Catch"])
 def test_a_task_on_the_way_to_the_alert_that_can_go_elsewhere_is_reported(way: str) -> None:
     definition = lottery()
-    definition["States"]["Draw Winners"]["Catch"][0]["Next"] = "Keep Evidence"
+    definition["States"]["Draw Winners"]["Catch"][-1]["Next"] = "Keep Evidence"
     keep = {
         **definition["States"]["Record Winners"],
         "Next": "Alert Failure",

@@ -41,13 +41,27 @@ def test_no_retrier_retries_business_errors() -> None:
 
 
 def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
-    """Notify Winners' error goes through Not Announced, which says the draw is recorded."""
+    """Notify Winners' error goes through Not Announced, which says the draw is recorded; the
+    request's own faults end in Request Rejected first, unalerted."""
+    rejections = {
+        "Validate Request": ["InvalidInput", "NotEnoughEligibleEmployees"],
+        "Draw Winners": ["NotEnoughEligibleEmployees"],
+    }
     for name, state in DEFINITION["States"].items():
         if state["Type"] in ("Task", "Parallel") and name != "Alert Failure":
             caught_by = "Not Announced" if name == "Notify Winners" else "Alert Failure"
+            errors = rejections.get(name)
+            rejected = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": policies.REJECTED}]
             assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": caught_by}
+                *(rejected if errors else []),
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": caught_by},
             ]
+    assert DEFINITION["States"][policies.REJECTED] == {
+        "Type": "Fail",
+        "Comment": "The request cannot be served as sent: failed with its error, unalerted",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
     assert DEFINITION["States"]["Not Announced"]["Next"] == "Alert Failure"
     assert DEFINITION["States"]["Alert Failure"]["Next"] == "Failed"
     assert DEFINITION["States"]["Alert Failure"]["Catch"][0]["Next"] == policies.UNALERTED

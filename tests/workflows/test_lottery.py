@@ -25,6 +25,7 @@ DRAW = ["Validate Request", "Draw Winners", "Check Past Winners", "Any Past Winn
 RECORD_AND_ANNOUNCE = ["Record Winners", "Notify Winners", "Draw Complete"]
 ALERT = ["Alert Failure", "Failed"]
 UNALERTED = ["Alert Failure", "Failed Without Alert"]
+REJECTED = ["Request Rejected"]
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +135,10 @@ def test_a_winner_claimed_by_another_draw_meanwhile_is_redrawn(
     assert len(announcements.messages()) == 1
 
 
-def test_too_many_winners_fails_with_an_alert_and_records_nothing(
+def test_too_many_winners_is_rejected_unalerted_and_records_nothing(
     lottery: Deployed, announcements: Inbox, alerts: Inbox
 ) -> None:
+    """The caller's mistake: the execution fails saying why, and pages no one."""
     past_winners(lottery, *(employee(s) for s in range(1, 19)))
 
     run = lottery.run("lottery", {"winners": 3})
@@ -144,11 +146,22 @@ def test_too_many_winners_fails_with_an_alert_and_records_nothing(
     assert run.status == "FAILED"
     assert run.error == "NotEnoughEligibleEmployees"
     assert "3 winners requested but only 2 of 20 employees can still win" in (run.cause or "")
-    assert run.states == ["Validate Request", *ALERT]
+    assert run.states == ["Validate Request", *REJECTED]
     assert set(winners_table(lottery).values()) == {"an-earlier-draw"}
     assert announcements.messages() == []
-    [alert] = alerts.messages()
-    assert "NotEnoughEligibleEmployees" in alert and run.arn in alert
+    assert alerts.messages() == []
+
+
+def test_too_few_left_when_the_draw_runs_is_rejected_unalerted(lottery: Deployed, alerts: Inbox) -> None:
+    """Draws running at the same time took the employees left between the check and the draw."""
+    lottery.inject("lottery", "draw-winners", "error", error_type="NotEnoughEligibleEmployees")
+
+    run = lottery.run("lottery", {"winners": 2})
+
+    assert run.status == "FAILED" and run.error == "NotEnoughEligibleEmployees"
+    assert run.states == ["Validate Request", "Draw Winners", *REJECTED]
+    assert winners_table(lottery) == {}
+    assert alerts.messages() == []
 
 
 def test_a_transient_lambda_error_is_retried_and_the_draw_succeeds(lottery: Deployed) -> None:
@@ -178,15 +191,27 @@ def test_a_task_that_keeps_failing_exhausts_its_retries_then_alerts(lottery: Dep
     assert len(alerts.messages()) == 1
 
 
-def test_a_malformed_request_fails_in_the_first_task_naming_the_field(
+def test_a_first_task_lambda_cannot_run_is_alerted_not_rejected(lottery: Deployed, alerts: Inbox) -> None:
+    """Only the request's own faults are rejections: Lambda failing is the system's, and pages."""
+    lottery.inject("lottery", "validate-request", "service_error")
+
+    run = lottery.run("lottery", {"winners": 2})
+
+    assert run.status == "FAILED" and run.error == "Lambda.ServiceException"
+    assert run.states == ["Validate Request", *ALERT]
+    [alert] = alerts.messages()
+    assert "Lambda.ServiceException" in alert and run.arn in alert
+
+
+def test_a_malformed_request_is_rejected_in_the_first_task_naming_the_field(
     lottery: Deployed, alerts: Inbox
 ) -> None:
     run = lottery.run("lottery", {"winners": "three"})
 
     assert run.status == "FAILED" and run.error == "InvalidInput"
     assert "winners: " in (run.cause or "")
-    assert run.states == ["Validate Request", *ALERT]
-    assert len(alerts.messages()) == 1
+    assert run.states == ["Validate Request", *REJECTED]
+    assert alerts.messages() == []
 
 
 def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
@@ -276,7 +301,7 @@ SNS_MOCKS = mocks(
     {
         "lottery": {
             "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
-            "AlertUndeliverable": {"Validate Request": "NotEnoughEmployees", "Alert Failure": "SnsDown"},
+            "AlertUndeliverable": {"Draw Winners": "EmployeeMissing", "Alert Failure": "SnsDown"},
             "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
         }
     },
@@ -294,8 +319,8 @@ SNS_MOCKS = mocks(
                 }
             }
         },
-        "NotEnoughEmployees": {
-            "0": {"Throw": {"Error": "NotEnoughEligibleEmployees", "Cause": "2 winners requested but only 1"}}
+        "EmployeeMissing": {
+            "0": {"Throw": {"Error": "EmployeeNotFound", "Cause": "no employee has lottery_serial 7"}}
         },
         "SnsDown": {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
@@ -325,12 +350,12 @@ def test_an_alert_that_cannot_be_sent_still_fails_with_the_original_error(sns_mo
     run = sns_mocks.run("lottery#AlertUndeliverable", {"winners": 2})
 
     assert run.status == "FAILED"
-    assert run.error == "NotEnoughEligibleEmployees"
+    assert run.error == "EmployeeNotFound"
     assert run.cause == (
         "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): "
-        "2 winners requested but only 1"
+        "no employee has lottery_serial 7"
     )
-    assert run.states == ["Validate Request", *UNALERTED]
+    assert run.states == ["Validate Request", "Draw Winners", *UNALERTED]
     assert run.event_types().count("TaskFailed") == 4
 
 
