@@ -207,6 +207,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
         replay = svc.workflows[execution["workflow"]].replay if execution.get("workflow") else None
         if replay and not redrivable and execution["status"] == "FAILED":  # its work, kept to run again
             print(f"{'replay':<10} {replay.format(env=svc.env.name)}")
+    if execution.get("freshStartWarning"):
+        print(f"{'start':<10} not again: {execution['freshStartWarning']}")
     print(f"{'duration':<10} {_duration(execution)}")
     for key in ("input", "output"):
         print(f"{key}:")

@@ -348,6 +348,9 @@ class ExecutionService:
         found = _shaped(self._call("describe_execution", executionArn=arn), self.workflow_of(arn))
         if found["status"] == "ABORTED" and not found.get("error"):
             found.update(self._stop_reason(arn))
+        warning = found["workflow"] and self.workflow(found["workflow"]).fresh_start_warning(found)
+        if warning:  # the console offers no Start again, describe says why
+            found["freshStartWarning"] = warning
         return found
 
     def explain(self, arn: str) -> dict[str, Any]:

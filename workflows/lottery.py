@@ -13,6 +13,8 @@ the draw takes only employees who have not won, and a redraw happens only when a
 the same time claimed one of them first; the redraw loop is bounded. Winners are recorded before
 they are announced; a claim never recorded (its draw failed or was stopped first) lapses after an
 hour (tasks.lottery.winners), so no employee is kept from winning by a draw that did not happen.
+A draw recorded and not announced fails with DrawNotAnnounced: it is announced by hand
+(tasks.lottery.announce), never started afresh, which would draw others.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 
 from stepfunctions.steps.choice_rule import ChoiceRule
 
+from tasks.lottery.announce import COMMAND, NOT_ANNOUNCED, SUBJECT
 from tasks.lottery.schemas import DRAW_REQUEST
 from workflows import asl
 from workflows.policies import ERROR_PATH, alert_and_fail, catch_to, lambda_task, rejected, sns_publish
-from workflows.registry import Access, Function, Index, Table, Topic, Workflow
+from workflows.registry import ENVIRONMENT, Access, Function, Index, Table, Topic, Workflow
 
 MAX_REDRAWS = 5
 # Errors that are the request's fault (more winners than can still win, a malformed request):
@@ -99,18 +102,20 @@ def build() -> dict[str, Any]:
     notify = sns_publish(
         "Notify Winners",
         "AnnouncementsTopicArn",
-        {"Subject": "Lottery winners", "Message.$": "$.check.message"},
+        {"Subject": SUBJECT, "Message.$": "$.check.message"},
         result_path="$.announcement",
     )
-    # a failed announcement leaves the draw recorded: the alert says to announce it, since starting
-    # afresh would draw (and announce) others, and a redrive would only run Failed again
+    # a failed announcement leaves the draw recorded: the alert gives the command that announces
+    # it, since starting afresh would draw (and announce) others, and a redrive would only run
+    # Failed again. Its own error marks the run (the console offers no Start again for it).
     not_announced = asl.Pass(
         "Not Announced",
         parameters={
-            "Error.$": "$.error.Error",
-            "Cause.$": "States.Format('Draw {} is recorded, but its winners were not told ({}): announce "
-            "it by hand, do not start it afresh, which would draw others. The announcement: {}', "
-            "$$.Execution.Name, $.error.Cause, $.check.message)",
+            "Error": NOT_ANNOUNCED,
+            "Cause.$": "States.Format('Draw {} is recorded, but its winners were not told ({}: {}). Once "
+            f"that is fixed, announce it with: {COMMAND} --env ${{{ENVIRONMENT}}} --draw {{}} (do not "
+            "start it afresh, which would draw others). The announcement: {}', $$.Execution.Name, "
+            "$.error.Error, $.error.Cause, $$.Execution.Name, $.check.message)",
         },
         result_path="$.error",
     )
@@ -198,4 +203,8 @@ WORKFLOW = Workflow(
     ),
     topics=(Topic("announcements", "Lottery winners"),),
     integrations=(Access("announcements", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
+    fresh_start_warnings={
+        NOT_ANNOUNCED: "its draw is recorded: a new one would draw other winners. Announce this one "
+        "as its cause says."
+    },
 )

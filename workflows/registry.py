@@ -227,6 +227,9 @@ class Workflow:
     # where no redrive can run a failed execution on (Express), how to run again what it failed
     # to do, as `describe` says it; `{env}` is the environment's name
     replay: str | None = None
+    # errors of a failed execution after which starting it afresh would do harm, each with why: the
+    # console offers no Start again for such a run, and describe says why not
+    fresh_start_warnings: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def definition_path(self) -> Path:
@@ -261,3 +264,9 @@ class Workflow:
         """Every `${Token}` its definition may contain."""
         own = {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
         return own | {EXECUTION_LINK, ENVIRONMENT}
+
+    def fresh_start_warning(self, execution: Mapping[str, Any]) -> str | None:
+        """Why the execution must not be started afresh, or None."""
+        if execution.get("status") != "FAILED":
+            return None
+        return self.fresh_start_warnings.get(str(execution.get("error")))

@@ -619,7 +619,8 @@ async function executionView(arn, params) {
     const redrivable = e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status);
     // once told it would only fail again and asked for it anyway: the API refuses it without force
     if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?", futile ? { force: true } : {}) }, "Redrive"));
-    if (e.workflow && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));
+    // a run whose fresh start would do harm (its workflow says which errors) is not offered one
+    if (e.workflow && !e.freshStartWarning && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));
     head.replaceChildren(
       h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",
         e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),
@@ -631,6 +632,7 @@ async function executionView(arn, params) {
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))),
       // replaceChildren, unlike h(), writes a null as the text "null": nothing is ""
       futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "",
+      e.freshStartWarning ? h("p", { class: "hint", "data-testid": "start-afresh-note" }, `Not to be started again: ${e.freshStartWarning}`) : "",
       stopsBefore(e.stoppedBeforeRedrives || []));
     banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };

@@ -25,7 +25,7 @@ from console.app import create_app
 from console.graph.render import COLOURS
 from console.service import ExecutionService
 from infra.environments import Environment
-from localcloud import LocalCloud
+from localcloud import LocalCloud, mock_config
 from tests.console import workflows as test_workflows
 from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
@@ -554,6 +554,39 @@ def test_a_run_that_ended_in_its_fail_state_says_a_redrive_would_fail_again_and_
         f"With the input of {execution['name']}"
     )
     sync_api.expect(page.locator("[data-testid=start-form] #field-winners")).to_have_value("94")
+
+
+def test_a_draw_recorded_but_not_announced_is_not_offered_a_fresh_start(
+    page: Any, console_url: str, lottery: Environment
+) -> None:
+    """A new draw would pick other winners: its error marks the run, and the page says what to do
+    instead of offering Start again."""
+    service = ExecutionService(lottery, WORKFLOWS)
+    config = {
+        "StateMachines": {
+            service.state_machine_name("lottery"): {
+                "TestCases": {"NotAnnounced": {"Notify Winners": "SnsDenied"}}
+            }
+        },
+        "MockedResponses": {
+            "SnsDenied": {"0": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "denied"}}}
+        },
+    }
+    with mock_config.loaded(config):
+        execution, _ = service.start("lottery", {"winners": 1}, case="NotAnnounced")
+        page.goto(f"{console_url}#/executions/{execution['executionArn']}")
+        sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text(
+            "DrawNotAnnounced", timeout=TIMEOUT
+        )
+    warning = WORKFLOWS["lottery"].fresh_start_warnings["DrawNotAnnounced"]
+    sync_api.expect(page.locator("[data-testid=start-afresh-note]")).to_have_text(
+        f"Not to be started again: {warning}"
+    )
+    sync_api.expect(page.locator("[data-testid=start-afresh]")).to_have_count(0)
+    sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()  # which would only fail again
+    sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text(
+        "python -m tasks.lottery.announce --env local --draw " + execution["name"]
+    )
 
 
 def test_the_event_history_says_which_map_item_each_event_is_in(

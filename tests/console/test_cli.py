@@ -156,6 +156,42 @@ def test_start_runs_a_mocked_test_case_by_name(
         on_aws.start("lottery", {"winners": 1}, case="NobodyLeft")
 
 
+def test_describe_says_a_draw_recorded_but_not_announced_is_not_to_be_started_again(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its error marks it: a fresh start would draw other winners; its cause says how to announce it."""
+    machine = ExecutionService(lottery, WORKFLOWS).state_machine_name("lottery")
+    config = {
+        "StateMachines": {machine: {"TestCases": {"NotAnnounced": {"Notify Winners": "SnsDenied"}}}},
+        "MockedResponses": {
+            "SnsDenied": {"0": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "denied"}}}
+        },
+    }
+    name = f"unannounced-{uuid.uuid4().hex[:6]}"
+    with mock_config.loaded(config):
+        code, _, err = run(
+            capsys,
+            "start",
+            "lottery",
+            "--input",
+            '{"winners": 1}',
+            "--case",
+            "NotAnnounced",
+            "--wait",
+            "--name",
+            name,
+        )
+    assert code == 1 and "error: DrawNotAnnounced: " in err
+
+    code, out, _ = run(capsys, "describe", name)
+    warning = WORKFLOWS["lottery"].fresh_start_warnings["DrawNotAnnounced"]
+    assert f"\nstart      not again: {warning}\n" in out
+    assert warning.startswith("its draw is recorded: a new one would draw other winners")
+    assert f"announce it with: python -m tasks.lottery.announce --env local --draw {name} " in out
+    code, out, _ = run(capsys, "describe", name, "--json")
+    assert json.loads(out)["freshStartWarning"] == warning
+
+
 def test_start_from_a_file_that_fails_exits_non_zero(
     lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -173,6 +209,7 @@ def test_start_from_a_file_that_fails_exits_non_zero(
     assert lines["error"] == "NotEnoughEligibleEmployees"
     assert lines["cause"].startswith("99 winners requested but only ") and "Traceback" not in out
     assert "failed in  Validate Request" in out
+    assert "\nstart " not in out  # rejected: started again with another input, it may succeed
     code, out, _ = run(capsys, "history", name)  # each failure with its reason, not its name alone
     failed = next(line for line in out.splitlines() if "LambdaFunctionFailed" in line or "TaskFailed" in line)
     assert "NotEnoughEligibleEmployees: 99 winners requested but only" in failed

@@ -85,3 +85,17 @@ def test_the_redraw_loop_is_bounded_by_a_counter() -> None:
     count = DEFINITION["States"]["Count Redraw"]
     assert count["Parameters"]["attempt.$"] == "States.MathAdd($.draw.attempt, 1)"
     assert DEFINITION["States"]["Redraw Limit Reached"]["Next"] == "Alert Failure"
+
+
+def test_a_draw_not_announced_fails_with_its_own_error_which_no_fresh_start_follows() -> None:
+    """The error marks the run: the console offers no Start again for it, and its cause names the
+    command that announces the draw in the environment it ran in."""
+    not_announced = DEFINITION["States"]["Not Announced"]["Parameters"]
+    assert not_announced["Error"] == "DrawNotAnnounced"
+    assert "python -m tasks.lottery.announce --env ${Environment} --draw {}" in not_announced["Cause.$"]
+    assert "${Environment}" in definitions.render(WORKFLOW)  # a token deploy knows
+    assert not definitions.token_problems(WORKFLOW, definitions.render(WORKFLOW))
+    failed = {"status": "FAILED", "error": "DrawNotAnnounced"}
+    assert "a new one would draw other winners" in str(WORKFLOW.fresh_start_warning(failed))
+    assert WORKFLOW.fresh_start_warning({**failed, "status": "SUCCEEDED"}) is None
+    assert WORKFLOW.fresh_start_warning({**failed, "error": "WinnerAlreadyRecorded"}) is None

@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
+from infra.environments import Environment
 from infra.iam import POLICY_NAME
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from tasks.lottery.draw import draw_order
+from tasks.lottery import announce
+from tasks.lottery.draw import announcement, draw_order
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from workflows.lottery import MAX_REDRAWS
@@ -282,17 +286,20 @@ def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deploye
     finally:
         iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(granted))
 
-    assert run.status == "FAILED" and run.error == "SNS.AuthorizationErrorException"
+    # the draw stands, recorded: its own error marks it, and the alert gives the command that
+    # announces it in this environment, not a fresh start, which would draw others
+    assert run.status == "FAILED" and run.error == "DrawNotAnnounced"
+    assert "(SNS.AuthorizationErrorException: " in str(run.cause)
     assert f"not authorized to perform: SNS:Publish on resource: {topic}" in str(run.cause)
     assert run.states == [*DRAW, "Record Winners", "Notify Winners", "Not Announced", *ALERT]
-    # the draw stands, recorded: the alert says to announce it, not to draw others
     name = run.arn.rsplit(":", 1)[1]
     assert sorted(winners_table(lottery).values()) == [name] * 2
     assert str(run.cause).startswith(f"Draw {name} is recorded, but its winners were not told (")
-    assert "announce it by hand, do not start it afresh, which would draw others" in str(run.cause)
+    command = f"announce it with: python -m tasks.lottery.announce --env local --draw {name} (do not start"
+    assert command in str(run.cause)
     assert "The announcement: Congrats! [" in str(run.cause)
     [alert] = alerts.messages()
-    assert "announce it by hand" in alert
+    assert command in alert
 
 
 # Paths that need AWS itself to misbehave (SNS failing), or draws racing without end, are forced
@@ -302,6 +309,7 @@ SNS_MOCKS = mocks(
         "lottery": {
             "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
             "AlertUndeliverable": {"Draw Winners": "EmployeeMissing", "Alert Failure": "SnsDown"},
+            "NotAnnounced": {"Notify Winners": "SnsDenied"},
             "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
         }
     },
@@ -321,6 +329,9 @@ SNS_MOCKS = mocks(
         },
         "EmployeeMissing": {
             "0": {"Throw": {"Error": "EmployeeNotFound", "Cause": "no employee has lottery_serial 7"}}
+        },
+        "SnsDenied": {
+            "0": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}}
         },
         "SnsDown": {
             "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
@@ -366,3 +377,93 @@ def test_draws_raced_without_end_stop_at_the_redraw_limit(sns_mocks: Deployed, a
     assert run.states.count("Draw Winners") == MAX_REDRAWS + 1
     assert run.states[-3:] == ["Redraw Limit Reached", *ALERT]
     assert len(alerts.messages()) == 1
+
+
+def not_announced(app: Deployed) -> str:
+    """A draw recorded whose announcement SNS refused: the name of its run, which is its id."""
+    with mock_config.loaded(SNS_MOCKS):
+        run = app.run("lottery#NotAnnounced", {"winners": 2})
+    assert run.error == "DrawNotAnnounced" and run.states[-4:] == ["Notify Winners", "Not Announced", *ALERT]
+    return run.arn.rsplit(":", 1)[1]
+
+
+def draw_items(app: Deployed, draw: str) -> list[dict[str, Any]]:
+    return announce.draw_items(app.client("dynamodb"), app.resource("lottery", "winners"), draw)
+
+
+def announce_by_hand(capsys: pytest.CaptureFixture[str], draw: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = announce.main(["--env", "local", "--draw", draw])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_draw_recorded_but_not_announced_is_announced_by_hand_once(
+    lottery: Deployed,
+    announcements: Inbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command its cause gives tells the recorded winners, and only once: a second run, or
+    one that read the draw before the first marked it, sends nothing."""
+    draw = not_announced(lottery)
+    read_before = draw_items(lottery, draw)
+    names = sorted(item["employee_name"]["S"] for item in read_before)
+    assert announcements.messages() == []
+
+    code, out, _ = announce_by_hand(capsys, draw)
+
+    assert code == 0 and out.startswith(f"draw {draw}: announced {', '.join(names)} (message ")
+    assert announcements.messages() == [announcement(names)]
+    assert all("announced_at" in item for item in draw_items(lottery, draw))
+    code, out, err = announce_by_hand(capsys, draw)
+    assert (code, out) == (2, "") and err.startswith(f"not announced: draw {draw} was announced already, at ")
+    monkeypatch.setattr(announce, "draw_items", lambda *_: read_before)  # as if read meanwhile
+    code, _, err = announce_by_hand(capsys, draw)
+    assert code == 2 and f"draw {draw} was announced meanwhile, by another announcement" in err
+    assert announcements.messages() == []
+
+
+def test_announcing_by_hand_refuses_a_draw_that_needs_no_announcement(
+    lottery: Deployed, announcements: Inbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A draw the workflow announced, one rejected before anyone won, one there is no run of."""
+    assert lottery.run("lottery", {"winners": 1}, name="draw-told").status == "SUCCEEDED"
+    assert lottery.run("lottery", {"winners": 99}, name="draw-rejected").status == "FAILED"
+    assert len(announcements.messages()) == 1  # the first draw's own
+
+    for draw, said in (
+        ("draw-told", "draw draw-told SUCCEEDED, not DrawNotAnnounced"),
+        ("draw-rejected", "draw draw-rejected FAILED with NotEnoughEligibleEmployees, not DrawNotAnnounced"),
+        ("draw-never-run", "no lottery draw 'draw-never-run'"),
+    ):
+        code, out, err = announce_by_hand(capsys, draw)
+        assert (code, out) == (2, "") and said in err, err
+    assert announcements.messages() == []
+
+
+def test_a_send_that_fails_unmarks_the_draw_for_another_try(
+    lottery: Deployed,
+    announcements: Inbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draw = not_announced(lottery)
+    made = Environment.client
+
+    def sns_down(env: Environment, service: str, **config: Any) -> Any:
+        client = made(env, service, **config)
+        if service == "sns":
+            stub = Stubber(client)
+            stub.add_client_error("publish", "InternalError", "SNS is down", 500)
+            stub.activate()
+        return client
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Environment, "client", sns_down)
+        code, _, err = announce_by_hand(capsys, draw)
+
+    assert code == 1 and "SNS is down" in err
+    assert not any("announced_at" in item for item in draw_items(lottery, draw))
+    assert announce_by_hand(capsys, draw)[0] == 0
+    assert len(announcements.messages()) == 1

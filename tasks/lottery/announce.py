@@ -1,0 +1,152 @@
+"""Announce: tell the winners of a draw that was recorded but not announced, once the cause is fixed.
+
+    python -m tasks.lottery.announce --env staging --draw <draw id>
+
+The draw id is the name of its execution, which failed with DrawNotAnnounced (its cause gives this
+command). Starting the lottery afresh instead would draw, and announce, other winners; a redrive
+would only run its Fail state again.
+
+Only such a draw is announced, once: one whose execution did not fail so (the workflow announced
+it, or it failed before recording anyone), whose winners are not recorded, or that was announced
+here before is refused (exit 2), nothing sent. The draw's winners are marked announced
+(`announced_at` in the winners table) in one transaction before the message is sent, so two
+announcements at once send one; a send that fails takes the mark back (exit 1), to try again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from tasks.lottery.draw import announcement
+
+WORKFLOW = "lottery"
+# the error of a run that recorded its draw and could not announce it (workflows.lottery)
+NOT_ANNOUNCED = "DrawNotAnnounced"
+SUBJECT = "Lottery winners"
+COMMAND = "python -m tasks.lottery.announce"
+
+
+class Refused(Exception):
+    """The draw is not one to announce here: nothing was sent."""
+
+
+def draw_items(dynamodb: Any, table: str, draw_id: str) -> list[dict[str, Any]]:
+    """The winners table's items of the draw (claims and records), as DynamoDB gives them."""
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression="draw_id = :draw",
+        ExpressionAttributeValues={":draw": {"S": draw_id}},
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
+def refusal(execution: dict[str, Any] | None, items: list[dict[str, Any]], draw_id: str) -> str | None:
+    """Why the draw must not be announced here, or None: a pure decision on what Step Functions
+    and the winners table record of it."""
+    if execution is None or execution.get("workflow") != WORKFLOW:
+        return f"no lottery draw {draw_id!r}"
+    if execution.get("status") != "FAILED" or execution.get("error") != NOT_ANNOUNCED:
+        ended = execution.get("status", "?") + (
+            f" with {execution['error']}" if execution.get("error") else ""
+        )
+        return f"draw {draw_id} {ended}, not {NOT_ANNOUNCED}: only a draw recorded and not announced is announced here"
+    if not items or any("won_at" not in item for item in items):
+        return f"draw {draw_id} has no recorded winners in the winners table"
+    announced = sorted(item["announced_at"]["S"] for item in items if "announced_at" in item)
+    if announced:
+        return f"draw {draw_id} was announced already, at {announced[0]}"
+    return None
+
+
+def _mark(dynamodb: Any, table: str, draw_id: str, items: list[dict[str, Any]], now: str) -> bool:
+    """Mark every winner of the draw announced, unless any is already: False when one was."""
+    updates = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"employee_id": item["employee_id"]},
+                "UpdateExpression": "SET announced_at = :now",
+                "ConditionExpression": "draw_id = :draw AND attribute_exists(won_at) "
+                "AND attribute_not_exists(announced_at)",
+                "ExpressionAttributeValues": {":now": {"S": now}, ":draw": {"S": draw_id}},
+            }
+        }
+        for item in items
+    ]
+    try:
+        dynamodb.transact_write_items(TransactItems=updates)
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+    return True
+
+
+def _unmark(dynamodb: Any, table: str, items: list[dict[str, Any]], now: str) -> None:
+    for item in items:
+        dynamodb.update_item(
+            TableName=table,
+            Key={"employee_id": item["employee_id"]},
+            UpdateExpression="REMOVE announced_at",
+            ConditionExpression="announced_at = :now",
+            ExpressionAttributeValues={":now": {"S": now}},
+        )
+
+
+def announce(env: Any, draw_id: str, out: Any = print) -> str:
+    """Announce the draw's winners on the lottery's announcements topic; the message's id."""
+    # the operator's side only: not packaged with the Lambdas
+    from console.errors import NotFound
+    from console.service import ExecutionService
+    from infra.names import Names
+    from workflows import WORKFLOWS, get
+
+    service = ExecutionService(env, WORKFLOWS)
+    try:
+        execution = service.describe(service.execution_arn(draw_id))
+    except NotFound:
+        execution = None
+    dynamodb, table = env.client("dynamodb"), env.resource_name(WORKFLOW, "winners")
+    items = draw_items(dynamodb, table, draw_id)
+    why = refusal(execution, items, draw_id)
+    if why:
+        raise Refused(why)
+    now = datetime.now(UTC).isoformat()
+    if not _mark(dynamodb, table, draw_id, items, now):
+        raise Refused(f"draw {draw_id} was announced meanwhile, by another announcement")
+    names = sorted(item["employee_name"]["S"] for item in items)
+    topic = Names(env, *env.identity()).value(get(WORKFLOW), "announcements")
+    try:
+        sent = env.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=announcement(names))
+    except Exception:
+        _unmark(dynamodb, table, items, now)  # not told: it may be announced again
+        raise
+    out(f"draw {draw_id}: announced {', '.join(names)} (message {sent['MessageId']})")
+    return str(sent["MessageId"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from console.errors import ConsoleError
+    from infra.environments import ConfigError, access_problem, load
+
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
+    parser.add_argument("--env", required=True, help="an environment of environments.toml")
+    parser.add_argument("--draw", required=True, help="the draw's id: its execution's name")
+    args = parser.parse_args(argv)
+    try:
+        announce(load(args.env), args.draw)
+        return 0
+    except (ConfigError, ConsoleError, Refused) as error:
+        print(f"not announced: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
+        print(f"not announced: {problem or error}", file=sys.stderr)
+        return 1 if problem is None else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
