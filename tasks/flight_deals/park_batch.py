@@ -4,7 +4,7 @@ The object holds the execution's input as the Pipe delivered it: replaying is st
 machine with `batch` as input (`python -m tasks.flight_deals.replay`; the workflow is idempotent,
 so a partly processed batch is safe). With it: the error and the execution of the latest failure,
 when the batch was first parked (`parked_at`: a replay that fails parks it again), when last, and
-how many runs of it failed (`failures`).
+how many runs of it failed (`failures`: a retry of one run's parking counts that run once).
 """
 
 from __future__ import annotations
@@ -43,11 +43,14 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     s3, bucket = clients.client("s3"), os.environ["BATCHES_BUCKET"]
     key = parked_key(event["batch"], event["execution"])
     earlier, now = _earlier(s3, bucket, key), datetime.now(UTC).isoformat()
+    # a retry of this run's own parking (its put done, its answer lost) is no further failure
+    counted = int(earlier.get("failures", 1)) if earlier else 0
+    again = earlier.get("execution") != event["execution"]
     document = {
         **event,
         "parked_at": earlier.get("parked_at", now),
         "last_parked_at": now,
-        "failures": int(earlier.get("failures", 1)) + 1 if earlier else 1,
+        "failures": counted + 1 if again else counted,
     }
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode(), ContentType="application/json")
     return {"bucket": bucket, "key": key}
