@@ -14,9 +14,16 @@ from typing import Any
 from infra.environments import Environment
 from infra.names import Names
 from infra.plan import Action, Context, owned
+from infra.waits import Retryable, retry
 
 INBOX = "alerts-inbox"
 RETENTION_SECONDS = 14 * 24 * 3600
+# SQS refuses a queue of a name deleted less than 60 seconds ago (a deploy right after a --destroy):
+# its code as AWS's answer gives it (x-amzn-query-error), and as botocore's model names it
+DELETED_RECENTLY: Retryable = {
+    "QueueDeletedRecently": ("",),
+    "AWS.SimpleQueueService.QueueDeletedRecently": ("",),
+}
 
 
 def inbox_name(env: Environment) -> str:
@@ -62,7 +69,11 @@ def ensure(ctx: Context) -> None:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     except sqs.exceptions.QueueDoesNotExist:
         if ctx.change("queue", name, Action.CREATE, "the alerts inbox"):
-            sqs.create_queue(QueueName=name, Attributes=wanted, tags=ctx.env.tags())
+            retry(
+                lambda: sqs.create_queue(QueueName=name, Attributes=wanted, tags=ctx.env.tags()),
+                DELETED_RECENTLY,
+                sleep=ctx.sleep,
+            )
     else:
         found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         differ = [key for key, value in wanted.items() if _differs(key, found.get(key), value)]

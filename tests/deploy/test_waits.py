@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import functions, packaging, schedules, statemachines, streams, tables
+from infra import functions, packaging, queues, schedules, statemachines, streams, tables
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Action, Context
@@ -233,6 +233,36 @@ def test_point_in_time_recovery_waits_until_dynamodb_has_enabled_backups(
         tables.ensure(ctx, table, name)
         stubber.assert_no_pending_responses()
     assert slept == [1.0, 2.0]
+
+
+def test_the_alerts_inbox_waits_out_its_name_deleted_moments_ago(ctx: Context, slept: list[float]) -> None:
+    """SQS refuses a queue's name for 60 seconds after the queue's deletion: a deploy right after a
+    --destroy creates the inbox once SQS takes the name again."""
+    name, topic = queues.inbox_name(ctx.env), ctx.names.alerts_topic_arn()
+    url = f"https://sqs.eu-west-1.amazonaws.com/123456789012/{name}"
+    wait = "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+    with Stubber(client_for(ctx, "sqs")) as sqs, Stubber(client_for(ctx, "sns")) as sns:
+        sqs.add_client_error("get_queue_url", "QueueDoesNotExist", "no queue", 400)
+        # the code as AWS's answer gives it (x-amzn-query-error), and as botocore's model names it
+        for code in ("AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"):
+            sqs.add_client_error("create_queue", code, wait, 400)
+        created = {"QueueName": name, "Attributes": queues.attributes(ctx.names), "tags": ctx.env.tags()}
+        sqs.add_response("create_queue", {"QueueUrl": url}, created)
+        sns.add_response("list_subscriptions_by_topic", {"Subscriptions": []}, {"TopicArn": topic})
+        subscribed = {"SubscriptionArn": f"{topic}:0f1e"}
+        sns.add_response(
+            "subscribe",
+            subscribed,
+            {"TopicArn": topic, "Protocol": "sqs", "Endpoint": queues.inbox_arn(ctx.names)},
+        )
+        queues.ensure(ctx)
+        sqs.assert_no_pending_responses()
+        sns.assert_no_pending_responses()
+    assert slept == [1.0, 2.0]
+    assert [(c.kind, c.action) for c in ctx.changes] == [
+        ("queue", Action.CREATE),
+        ("subscription", Action.CREATE),
+    ]
 
 
 def test_a_wait_gives_up_after_its_timeout_naming_what_it_waited_for() -> None:
