@@ -17,6 +17,7 @@ from console.errors import ConsoleError, NotDeployed
 from console.graph import runs
 from console.service import ExecutionService
 from infra.queues import inbox_name
+from tasks.shared.errors import cause_message
 
 # Alert Failure's message (workflows/policies.alert_and_fail): the cause runs up to the link, which
 # ends it; a note (flight-deals' parked batch) may follow.
@@ -27,19 +28,6 @@ _FAILURE = re.compile(
 )
 # Hidden from another reader while this one reads; a reader that dies shows them again after it.
 _READING_SECONDS = 30
-
-
-def readable_cause(cause: str | None) -> str:
-    """A Lambda error's cause is its JSON error document (a stack trace included): `errorType:
-    errorMessage`. Any other cause is already text."""
-    try:
-        document = json.loads(cause or "")
-    except ValueError:
-        return cause or ""
-    if isinstance(document, dict) and "errorMessage" in document:
-        kind = document.get("errorType")
-        return f"{kind}: {document['errorMessage']}" if kind else str(document["errorMessage"])
-    return str(cause)
 
 
 def parse(body: str) -> dict[str, Any]:
@@ -55,7 +43,7 @@ def parse(body: str) -> dict[str, Any]:
     failure = _FAILURE.fullmatch(message)
     if failure:
         found = failure.groupdict()
-        alert.update(found, name=found["execution"].split(":")[7], reason=readable_cause(found["cause"]))
+        alert.update(found, name=found["execution"].split(":")[7], reason=cause_message(found["cause"]))
         return alert
     try:  # a CloudWatch alarm's (schedules dropped, an execution timed out) is a JSON document
         alarm = json.loads(message)

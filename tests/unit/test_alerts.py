@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from console.alerts import parse, readable_cause
+from console.alerts import parse
 
 EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:pyflows-staging-flight-deals:run-1:0a1b"
 LINK = "https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/"
@@ -34,17 +34,19 @@ def test_a_failures_alert_gives_its_execution_error_cause_link_and_note() -> Non
     assert alert["sent"] == "2026-12-01T09:30:00.000Z" and alert["message"] == message
 
 
-def test_a_lambda_errors_cause_is_read_as_its_type_and_message() -> None:
+def test_a_lambda_errors_cause_is_read_as_its_message_as_describe_reads_it() -> None:
     document = {
         "errorMessage": "2 winners requested but only 1",
         "errorType": "NotEnoughEligibleEmployees",
         "stackTrace": ["  File ...\n"] * 40,
     }
-    assert (
-        readable_cause(json.dumps(document)) == "NotEnoughEligibleEmployees: 2 winners requested but only 1"
-    )
-    assert readable_cause('["not", "an error document"]') == '["not", "an error document"]'
-    assert readable_cause(None) == ""
+    cause = json.dumps(document)
+    message = f"Workflow lottery execution {EXPRESS} failed with NotEnoughEligibleEmployees: {cause} (see it: {LINK}{EXPRESS})"
+
+    alert = parse(envelope(message, "[lottery] execution failed"))
+
+    assert (alert["error"], alert["cause"]) == ("NotEnoughEligibleEmployees", cause)
+    assert alert["reason"] == "2 winners requested but only 1"  # no JSON, no stack trace
 
 
 def test_an_alarms_alert_and_any_other_are_kept_as_sent() -> None:
