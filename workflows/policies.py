@@ -156,15 +156,16 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
         cause_path=f"States.Format('{UNALERTED_CAUSE}', $.alert_error.Error, $.alert_error.Cause, "
         "$.error.Cause)",
     )
-    note = (" {}", f", {note_path}") if note_path else ("", "")
+    # the note's place in the message's template, and its argument
+    note_slot, note_argument = (" {}", f", {note_path}") if note_path else ("", "")
     alert = sns_publish(
         "Alert Failure",
         "AlertsTopicArn",
         {
             "Subject": f"[{workflow}] execution failed",
             "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}} "
-            f"(see it: ${{{EXECUTION_LINK}}}{{}}){note[0]}', $$.Execution.Id, $.error.Error, $.error.Cause, "
-            f"$$.Execution.Id{note[1]})",
+            f"(see it: ${{{EXECUTION_LINK}}}{{}}){note_slot}', $$.Execution.Id, $.error.Error, "
+            f"$.error.Cause, $$.Execution.Id{note_argument})",
         },
         result_path=None,
         comment="Tell the on-call people, then fail with the original error",
