@@ -10,12 +10,16 @@ Only such a draw is announced, once: one whose execution did not fail so (the wo
 it, or it failed before recording anyone), whose winners are not recorded, or that was announced
 here before is refused (exit 2), nothing sent. The draw's winners are marked announced
 (`announced_at` in the winners table) in one transaction before the message is sent, so two
-announcements at once send one; a send that fails takes the mark back (exit 1), to try again.
+announcements at once send one; a send that SNS refused, or that never reached it, takes the mark
+back (exit 1), to try again. A send whose answer was lost (a read timeout, a connection cut after
+the request went out) may have told the winners: the mark stays, so that no second try tells them
+twice, and the message says how to send it by hand if it did not go out (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +35,10 @@ COMMAND = "python -m tasks.lottery.announce"
 
 class Refused(Exception):
     """The draw is not one to announce here: nothing was sent."""
+
+
+class Unconfirmed(Exception):
+    """The announcement may or may not have gone out: the draw stays marked announced."""
 
 
 def draw_items(dynamodb: Any, table: str, draw_id: str) -> list[dict[str, Any]]:
@@ -97,6 +105,8 @@ def _unmark(dynamodb: Any, table: str, items: list[dict[str, Any]], now: str) ->
 def announce(env: Any, draw_id: str, out: Any = print) -> str:
     """Announce the draw's winners on the lottery's announcements topic; the message's id."""
     # the operator's side only: not packaged with the Lambdas
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
     from console.errors import NotFound
     from console.service import ExecutionService
     from infra.names import Names
@@ -117,11 +127,21 @@ def announce(env: Any, draw_id: str, out: Any = print) -> str:
         raise Refused(f"draw {draw_id} was announced meanwhile, by another announcement")
     names = sorted(item["employee_name"]["S"] for item in items)
     topic = Names(env, *env.identity()).value(get(WORKFLOW), "announcements")
+    message = announcement(names)
     try:
-        sent = env.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=announcement(names))
-    except Exception:
-        _unmark(dynamodb, table, items, now)  # not told: it may be announced again
+        sent = env.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=message)
+    except (ClientError, EndpointConnectionError):  # refused, or never reached SNS: no one was told
+        _unmark(dynamodb, table, items, now)
         raise
+    except BotoCoreError as error:  # the request may have reached SNS, its answer lost
+        by_hand = shlex.join(
+            ["aws", "sns", "publish", "--topic-arn", topic, "--subject", SUBJECT, "--message", message]
+        )
+        raise Unconfirmed(
+            f"draw {draw_id}: unknown whether SNS sent the announcement ({error}); the draw stays "
+            f"marked announced, so that another try does not tell the winners twice. If they were "
+            f"not told, send it by hand: {by_hand}"
+        ) from error
     out(f"draw {draw_id}: announced {', '.join(names)} (message {sent['MessageId']})")
     return str(sent["MessageId"])
 
@@ -142,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ConsoleError, Refused) as error:
         print(f"not announced: {error}", file=sys.stderr)
         return 2
+    except Unconfirmed as error:
+        print(f"announcement unconfirmed: {error}", file=sys.stderr)
+        return 1
     except (BotoCoreError, ClientError) as error:
         problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
         print(f"not announced: {problem or error}", file=sys.stderr)

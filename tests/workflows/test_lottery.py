@@ -467,3 +467,37 @@ def test_a_send_that_fails_unmarks_the_draw_for_another_try(
     assert not any("announced_at" in item for item in draw_items(lottery, draw))
     assert announce_by_hand(capsys, draw)[0] == 0
     assert len(announcements.messages()) == 1
+
+
+def test_a_send_whose_answer_is_lost_keeps_the_draw_marked_and_says_how_to_send_it(
+    lottery: Deployed,
+    announcements: Inbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read timeout may come after SNS sent the message: unmarked, another try could tell the
+    winners twice."""
+    from botocore.exceptions import ReadTimeoutError
+
+    draw = not_announced(lottery)
+    made = Environment.client
+
+    def answer_lost(env: Environment, service: str, **config: Any) -> Any:
+        client = made(env, service, **config)
+        if service == "sns":
+
+            def publish(**_: Any) -> Any:
+                raise ReadTimeoutError(endpoint_url=lottery.env.endpoint)
+
+            client.publish = publish
+        return client
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Environment, "client", answer_lost)
+        code, _, err = announce_by_hand(capsys, draw)
+
+    assert code == 1 and err.startswith(f"announcement unconfirmed: draw {draw}: unknown whether SNS sent")
+    assert "send it by hand: aws sns publish --topic-arn arn:aws:sns:" in err
+    assert all("announced_at" in item for item in draw_items(lottery, draw))  # still marked
+    code, _, err = announce_by_hand(capsys, draw)
+    assert code == 2 and announcements.messages() == []  # refused: nothing told twice
