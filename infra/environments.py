@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,15 @@ def access_problem(error: Exception) -> str | None:
             )
         return f"cannot reach {url}: {error}"
     return None
+
+
+def exit_for_aws_error(error: Exception, prefix: str = "") -> int:
+    """An operator command's end on a failed AWS call: the failure in one line on stderr (after
+    `prefix`), and its exit: 2 when the environment cannot be used (access_problem: the command
+    must change), else 1 (the call failed)."""
+    problem = access_problem(error)
+    print(f"{prefix}{problem or error}", file=sys.stderr)
+    return 1 if problem is None else 2
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     # the operator's side only: not packaged with the Lambdas
-    from infra.environments import ConfigError, access_problem
+    from infra.environments import ConfigError, exit_for_aws_error
 
     try:
         return _produce(argv)
@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as error:
-        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
-        print(problem or error, file=sys.stderr)
-        return 1 if problem is None else 2
+        return exit_for_aws_error(error)
     except (AviasalesRejected, AviasalesUnavailable) as error:
         raise SystemExit(f"the Aviasales API: {error}") from None
 

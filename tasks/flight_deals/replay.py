@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the operator's side only: not packaged with the Lambdas
     from console.errors import NotDeployed
-    from infra.environments import ConfigError, access_problem, load
+    from infra.environments import ConfigError, exit_for_aws_error, load
 
     parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.replay", description=__doc__)
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
@@ -134,9 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as error:
-        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
-        print(problem or error, file=sys.stderr)
-        return 1 if problem is None else 2
+        return exit_for_aws_error(error)
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from console.errors import ConsoleError
-    from infra.environments import ConfigError, access_problem, load
+    from infra.environments import ConfigError, exit_for_aws_error, load
 
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
@@ -166,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"announcement unconfirmed: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:
-        problem = access_problem(error)  # no credentials, nothing answering: the same words as deploy's
-        print(f"not announced: {problem or error}", file=sys.stderr)
-        return 1 if problem is None else 2
+        return exit_for_aws_error(error, "not announced: ")
 
 
 if __name__ == "__main__":
