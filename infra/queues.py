@@ -14,6 +14,7 @@ from typing import Any
 from infra.environments import Environment
 from infra.names import Names
 from infra.plan import Action, Context, owned
+from infra.topics import subscriptions
 from infra.waits import Retryable, retry
 
 INBOX = "alerts-inbox"
@@ -85,15 +86,11 @@ def ensure(ctx: Context) -> None:
 
 
 def _subscribe(ctx: Context) -> None:
-    sns, topic, queue = ctx.client("sns"), ctx.names.alerts_topic_arn(), inbox_arn(ctx.names)
-    try:
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    except sns.exceptions.NotFoundException:
-        subscriptions = []  # the topic is only planned
-    if any(s["Protocol"] == "sqs" and s["Endpoint"] == queue for s in subscriptions):
+    topic, queue = ctx.names.alerts_topic_arn(), inbox_arn(ctx.names)
+    if any(s["Protocol"] == "sqs" and s["Endpoint"] == queue for s in subscriptions(ctx, topic)):
         ctx.same("subscription", queue)
     elif ctx.change("subscription", queue, Action.CREATE, "alerts into the inbox"):
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
+        ctx.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
 
 
 def destroy(ctx: Context) -> None:

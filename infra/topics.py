@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra.plan import Action, Context, owned, tag_dict, tag_list
 
 
@@ -20,14 +22,20 @@ def ensure(ctx: Context, name: str, arn: str, display_name: str = "") -> None:
         sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue=display_name)
 
 
+def subscriptions(ctx: Context, arn: str) -> list[dict[str, Any]]:
+    """The topic's subscriptions; none while the topic is only planned."""
+    sns = ctx.client("sns")
+    try:
+        found: list[dict[str, Any]] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    except sns.exceptions.NotFoundException:
+        return []
+    return found
+
+
 def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
     """Exactly one email subscription: the configured address (AWS sends it a confirmation)."""
     sns = ctx.client("sns")
-    try:
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
-    except sns.exceptions.NotFoundException:
-        subscriptions = []  # the topic is only planned
-    emails = [s for s in subscriptions if s["Protocol"] == "email"]
+    emails = [s for s in subscriptions(ctx, arn) if s["Protocol"] == "email"]
     for old in emails:
         # Unconfirmed subscriptions have no ARN yet and cannot be removed; they expire after 3 days.
         stale = old["Endpoint"] != email and old["SubscriptionArn"].startswith("arn:")
