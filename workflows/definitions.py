@@ -25,9 +25,11 @@ from workflows.lint import is_alert, lint, nested
 from workflows.registry import (
     DATA_DIR,
     DEFINITIONS_DIR,
+    SCHEDULED_TIME,
     Access,
     HttpRoute,
     Route,
+    Schedule,
     StreamTrigger,
     Workflow,
     likely,
@@ -271,13 +273,22 @@ def _json_or_none(text: str) -> Any:
         return None
 
 
-def example_problems(workflow: Workflow) -> list[str]:
-    """The example input is the console's start form and `python -m workflows example`: it must
-    start the workflow as it is."""
+# what EventBridge Scheduler writes for SCHEDULED_TIME, for checking a schedule's input
+_A_SCHEDULED_TIME = "2026-11-20T09:30:00Z"
+
+
+def input_problems(workflow: Workflow) -> list[str]:
+    """The example input (the console's start form, `python -m workflows example`) and each
+    schedule's input (every scheduled run's) must start the workflow as they are."""
     from tasks.shared.documents import described, errors
 
-    found = errors(workflow.input_schema, workflow.example_input)
-    return [f"{workflow.name}: example_input is not valid input: {described(found)}"] if found else []
+    inputs: list[tuple[str, Any]] = [("example_input", workflow.example_input)]
+    for trigger in workflow.triggers:
+        if isinstance(trigger, Schedule):
+            given = json.dumps(trigger.input).replace(SCHEDULED_TIME, _A_SCHEDULED_TIME)
+            inputs.append((f"schedule {trigger.expression}: input", json.loads(given)))
+    found = ((what, errors(workflow.input_schema, given)) for what, given in inputs)
+    return [f"{workflow.name}: {what} is not valid input: {described(e)}" for what, e in found if e]
 
 
 def handler_problems(workflow: Workflow) -> list[str]:
@@ -337,7 +348,7 @@ def wiring_problems(workflow: Workflow) -> list[str]:
 
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
-    own = example_problems(workflow) + handler_problems(workflow) + wiring_problems(workflow)
+    own = input_problems(workflow) + handler_problems(workflow) + wiring_problems(workflow)
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()

@@ -12,9 +12,10 @@ import pytest
 
 from console import validation
 from workflows import WORKFLOWS, actions, asl, definitions, handlers
+from workflows.etf_signal import WORKFLOW as ETF_SIGNAL
 from workflows.lottery import WORKFLOW as LOTTERY
 from workflows.policies import alert_and_fail, catch_to, lambda_task
-from workflows.registry import Access, HttpRoute, Route, StreamTrigger, Workflow
+from workflows.registry import SCHEDULED_TIME, Access, HttpRoute, Route, StreamTrigger, Workflow
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -34,6 +35,18 @@ def test_an_example_input_the_schema_refuses_is_named_by_check() -> None:
     assert "lottery: example_input is not valid input: winners: 0 is less than the minimum of 1" in (
         definitions.check(wrong)
     )
+
+
+def test_a_schedule_input_the_schema_refuses_is_named_by_check() -> None:
+    """Every scheduled run would start with it; the scheduled time is checked as Scheduler writes it."""
+    [schedule] = ETF_SIGNAL.triggers
+    late = dataclasses.replace(schedule, input={"scheduled_time": SCHEDULED_TIME, "funds": []})
+    assert definitions.check(dataclasses.replace(ETF_SIGNAL, triggers=(late,))) == [
+        "etf-signal: schedule cron(30 17 ? * MON-FRI *): input is not valid input: "
+        "funds: [] should be non-empty"
+    ]
+    written_by_hand = dataclasses.replace(schedule, input={"scheduled_time": "17:30"})
+    assert definitions.check(dataclasses.replace(ETF_SIGNAL, triggers=(written_by_hand,)))
 
 
 @pytest.mark.parametrize(
