@@ -27,6 +27,7 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// The answer's JSON (or text); with options.withStatus, {status, body}. A failure throws its message.
 async function api(path, options = {}) {
   const init = { headers: { Accept: "application/json" }, ...options };
   if (options.json !== undefined) {
@@ -34,6 +35,7 @@ async function api(path, options = {}) {
     init.body = JSON.stringify(options.json);
     init.headers["Content-Type"] = "application/json";
   }
+  delete init.withStatus;
   const response = await fetch(path, init);
   const type = response.headers.get("Content-Type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
@@ -43,7 +45,7 @@ async function api(path, options = {}) {
     error.body = body;
     throw error;
   }
-  return body;
+  return options.withStatus ? { status: response.status, body } : body;
 }
 
 const enc = encodeURIComponent;
@@ -379,9 +381,14 @@ function startForm(wf, onEnded = null) {
       const check = await api(`api/workflows/${enc(wf.name)}/validate`, { json: input });
       if (!check.valid) { showErrors(check.fields); return; }
       const name = form.querySelector('[name="__name"]').value.trim();
-      const started = await api(`api/workflows/${enc(wf.name)}/executions`, { json: { input, ...(name ? { name } : {}) } });
-      if (express) { showResult(started); if (onEnded) onEnded(); }
-      else location.hash = execLink(started.executionArn);
+      const { status, body: started } = await api(`api/workflows/${enc(wf.name)}/executions`, {
+        json: { input, ...(name ? { name } : {}) },
+        withStatus: true,
+      });
+      if (express) { showResult(started); if (onEnded) onEnded(); return; }
+      // 200, not 201: the run of that name and input, still running; nothing new was started
+      if (status === 200) toast(`Already running with this name and input: ${started.name}. Nothing new was started.`);
+      location.hash = execLink(started.executionArn);
     } catch (error) {
       if (error.body && error.body.fields) showErrors(error.body.fields);
       else { formError.hidden = false; formError.textContent = error.message; }

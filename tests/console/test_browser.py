@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask
@@ -171,6 +172,26 @@ def test_a_name_used_by_a_run_that_ended_is_refused_on_the_form(
     )
     assert "#/workflows/lottery" in page.url
     assert len(service.executions("lottery", limit=1000)) == before
+
+
+def test_a_start_with_the_name_and_input_of_a_running_run_opens_it_and_says_so(
+    page: Any, console_url: str, lottery: Environment, held_check: Callable[[], None]
+) -> None:
+    service = ExecutionService(lottery, WORKFLOWS)
+    name = f"form-{time.monotonic_ns()}"
+    running, _ = service.start("lottery", {"winners": 1}, name)
+    before = len(service.executions("lottery", limit=1000))
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill("1")
+    page.locator("#field-execution-name").fill(name)
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("#toast")).to_have_text(
+        f"Already running with this name and input: {name}. Nothing new was started."
+    )
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("RUNNING"))
+    assert running["executionArn"] in unquote(page.url)
+    assert len(service.executions("lottery", limit=1000)) == before
+    held_check()
 
 
 def test_a_batch_input_is_edited_as_json_from_its_valid_example(page: Any, console_url: str) -> None:
