@@ -65,11 +65,15 @@ def _document() -> Any:
         raise BadRequest(f"the request body is not JSON: {error}") from None
 
 
-def _body() -> dict[str, Any]:
+def _body(*fields: str) -> dict[str, Any]:
+    """The request's JSON object, holding only `fields` (a misspelt one would be ignored unseen)."""
     body = _document()
     body = {} if body is None else body
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise BadRequest(f"unknown field {json.dumps(unknown[0])}: the body holds {' and '.join(fields)}")
     return body
 
 
@@ -128,10 +132,7 @@ def list_workflow_executions(name: str) -> Response:
 
 @api.post("/workflows/<name>/executions")
 def start_execution(name: str) -> tuple[Response, int]:
-    body = _body()
-    unknown = sorted(set(body) - {"input", "name"})
-    if unknown:
-        raise BadRequest(f"unknown field {json.dumps(unknown[0])}: the body holds input and name")
+    body = _body("input", "name")
     execution_name = body.get("name")
     if execution_name is not None and not isinstance(execution_name, str):
         raise BadRequest("name must be a string")
@@ -201,16 +202,16 @@ def execution_graph_svg(arn: str) -> Response:
 
 @api.post("/executions/<path:arn>/stop")
 def stop_execution(arn: str) -> Response:
-    body = _body()
+    body = _body("error", "cause")
+    for field in ("error", "cause"):
+        if not isinstance(body.get(field, ""), str):
+            raise BadRequest(f"{field} must be a string")
     return jsonify(service().stop(_arn(arn), body.get("error"), body.get("cause")))
 
 
 @api.post("/executions/<path:arn>/redrive")
 def redrive_execution(arn: str) -> Response:
-    body = _body()
-    unknown = sorted(set(body) - {"force"})
-    if unknown:
-        raise BadRequest(f"unknown field {json.dumps(unknown[0])}: the body holds force")
+    body = _body("force")
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise BadRequest("force must be true or false")

@@ -404,6 +404,15 @@ def test_stop_a_running_execution(client: FlaskClient, service: ExecutionService
         )
     )
     assert graph["states"]["Finish"]["status"] == "not_reached"
+    # a misspelt field or a value that is not text is refused, and the run goes on
+    misspelt = client.post(f"/api/executions/{arn}/stop", json={"reason": "duplicate"})
+    assert (misspelt.status_code, misspelt.get_json()["message"]) == (
+        400,
+        'unknown field "reason": the body holds error and cause',
+    )
+    not_text = client.post(f"/api/executions/{arn}/stop", json={"error": 3})
+    assert (not_text.status_code, not_text.get_json()["message"]) == (400, "error must be a string")
+    assert service.describe(arn)["status"] == "RUNNING"
     stopped = client.post(f"/api/executions/{arn}/stop", json={"error": "Operator", "cause": "test"})
     assert stopped.status_code == 200
     assert wait_for(lambda: service.describe(arn)["status"] == "ABORTED")
