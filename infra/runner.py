@@ -245,7 +245,11 @@ def destroy(
 
 def console_url(env: Environment) -> str:
     if env.endpoint:
-        return f"{env.console}  (start it: python -m console --env {env.name})"
+        # the alerts' links name this address: said here, before a console elsewhere needs a redeploy
+        return (
+            f"{env.console}  (start it: python -m console --env {env.name}; the alerts' links name "
+            "this address: export PYFLOWS_CONSOLE=<another> before deploying to name another)"
+        )
     return f"https://{env.region}.console.aws.amazon.com/states/home?region={env.region}#/statemachines"
 
 
