@@ -43,6 +43,9 @@ VOLUMES = {
     ),
     "ride-request": (10_000, "assumed: 10,000 rides a month (the seed is a workshop with no volume)"),
 }
+# Executions a month of a workflow that neither VOLUMES, a schedule nor --volume gives one for: the
+# report names each such workflow.
+UNKNOWN_VOLUME = 1000
 EMAIL_SUBSCRIBERS = 1  # each SNS message is also one email delivery
 
 
@@ -57,13 +60,30 @@ class Usage:
     requests: dict[str, float] = field(default_factory=dict)  # "service:Operation" -> units
 
 
-def monthly_volume(wf: Workflow, overrides: dict[str, int]) -> tuple[int, str]:
+def monthly_volume(wf: Workflow, overrides: dict[str, int]) -> tuple[int, str | None]:
+    """Executions a month, and where that comes from (None: nowhere, UNKNOWN_VOLUME assumed)."""
     if wf.name in overrides:
         return overrides[wf.name], "given on the command line"
     for trigger in wf.triggers:
         if isinstance(trigger, Schedule):
             return runs_per_month(trigger.expression), f"schedule {trigger.expression}"
-    return VOLUMES.get(wf.name, (1000, "assumed"))
+    return VOLUMES.get(wf.name, (UNKNOWN_VOLUME, None))
+
+
+def volume_lines(volumes: list[tuple[str, int, str | None]]) -> list[str]:
+    """Each workflow's volume and where it comes from (name, volume, why); those nothing gives a
+    volume for are named again at the end, with how to give one."""
+    lines = ["Volumes:"]
+    lines += [
+        f"  {name}: {volume}/month, {why or 'assumed: no volume known'}" for name, volume, why in volumes
+    ]
+    unknown = [name for name, _volume, why in volumes if why is None]
+    if unknown:
+        lines.append(
+            f"No volume known for {', '.join(unknown)}: costed at {UNKNOWN_VOLUME} executions a month. "
+            "Give one with --volume NAME=EXECUTIONS_PER_MONTH, or add it to VOLUMES in bench/cost.py."
+        )
+    return lines
 
 
 def runs_per_month(expression: str) -> int:
@@ -208,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Monthly AWS cost per workflow ({PRICES['region']} prices of {PRICES['as_of']}, bench/prices.json)\n"
     )
+    name = max([len("workflow"), *(len(wf.name) for wf, *_ in rows)])
     print(
-        f"{'workflow':<15} {'runs/month':>10} {'type':<9} {'trans':>6} {'λ inv':>6} {'λ GB-s':>8} "
+        f"{'workflow':<{name}} {'runs/month':>10} {'type':<9} {'trans':>6} {'λ inv':>6} {'λ GB-s':>8} "
         f"{'Standard':>10} {'Express':>10} {'chosen':>10}  largest item"
     )
     for wf, usage, volume, _why, standard, express, chosen in rows:
@@ -217,13 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         largest = max(chosen, key=lambda k: chosen[k])
         flag = "" if total < 1 else "  over $1"
         print(
-            f"{wf.name:<15} {volume:>10} {wf.type:<9} {usage.transitions:>6.0f} {usage.lambda_invocations:>6.0f} "
-            f"{usage.lambda_gb_seconds:>8.3f} {standard:>10.4f} {express:>10.4f} {total:>10.4f}  "
-            f"{largest} ${chosen[largest]:.4f}{flag}"
+            f"{wf.name:<{name}} {volume:>10} {wf.type:<9} {usage.transitions:>6.0f} "
+            f"{usage.lambda_invocations:>6.0f} {usage.lambda_gb_seconds:>8.3f} {standard:>10.4f} "
+            f"{express:>10.4f} {total:>10.4f}  {largest} ${chosen[largest]:.4f}{flag}"
         )
-    print("\nVolumes:")
-    for wf, _usage, volume, why, *_ in rows:
-        print(f"  {wf.name}: {volume}/month, {why}")
+    print()
+    print("\n".join(volume_lines([(wf.name, volume, why) for wf, _usage, volume, why, *_ in rows])))
     print(f"\nMeasured with: python bench/cost.py --runs {args.runs}")
     return 0
 

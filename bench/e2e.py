@@ -53,7 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import WORKFLOWS, Bench, typical_input  # noqa: E402
+from harness import WORKFLOWS, Bench  # noqa: E402
 
 from localcloud.engine import clock  # noqa: E402
 from localcloud.thread_pool import WORKER_NAME, PooledThread  # noqa: E402
@@ -115,7 +115,7 @@ def execute(bench: Bench, wf: Workflow, poll: float = POLL, expect: float = 0.0)
         bench.wait(execution, poll, started + expect)
         ms = (time.perf_counter() - started) * 1000
         return Sample(ms, status(bench, execution), execution, (delivered - started) * 1000)
-    body = json.dumps(typical_input(wf))
+    body = json.dumps(wf.fresh_input())
     if str(wf.type) == "EXPRESS":
         answer = bench.sfn.start_sync_execution(stateMachineArn=arn, input=body)
         return Sample((time.perf_counter() - started) * 1000, answer["status"], answer["executionArn"])
@@ -301,8 +301,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def table(rows: list[Figures], k: int) -> list[str]:
+    name = max([len("workflow"), *(len(f.wf.name) for f in rows)])
     header = (
-        f"| {'workflow':<14} | {'type':<8} | {'start':<6} | {'states':>6} | {'cold 1st':>8} | {'cold':>7} "
+        f"| {'workflow':<{name}} | {'type':<8} | {'start':<6} | {'states':>6} | {'cold 1st':>8} | {'cold':>7} "
         f"| {'warm p50':>8} | {'warm p95':>8} | {'ms/state':>8} | {'cpu ms':>7} | {f'p50 @{k}':>8} "
         f"| {f'exec/s @{k}':>10} |"
     )
@@ -316,9 +317,9 @@ def table(rows: list[Figures], k: int) -> list[str]:
         cold = statistics.median(s.ms for s in f.cold) if f.cold else math.nan
         wave_p50 = statistics.median(s.ms for s in f.wave) if f.wave else math.nan
         lines.append(
-            f"| {f.wf.name:<14} | {f.wf.type!s:<8} | {f.start:<6} | {states:>6.0f} | {first:>8.0f} | {cold:>7.0f} "
-            f"| {p50:>8.1f} | {percentile(warm, 0.95):>8.1f} | {p50 / states:>8.2f} | {f.cpu_ms:>7.0f} "
-            f"| {wave_p50:>8.0f} | {throughput:>10.2f} |"
+            f"| {f.wf.name:<{name}} | {f.wf.type!s:<8} | {f.start:<6} | {states:>6.0f} | {first:>8.0f} "
+            f"| {cold:>7.0f} | {p50:>8.1f} | {percentile(warm, 0.95):>8.1f} | {p50 / states:>8.2f} "
+            f"| {f.cpu_ms:>7.0f} | {wave_p50:>8.0f} | {throughput:>10.2f} |"
         )
     return lines
 

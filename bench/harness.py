@@ -9,7 +9,6 @@ external APIs answering, and each workflow's typical work.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import os
@@ -75,7 +74,7 @@ class Bench:
         if wf.streams:
             return self.history(self.wait(self.run_from_stream(wf)[0]))
         started = self.sfn.start_execution(
-            stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(typical_input(wf))
+            stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(wf.fresh_input())
         )["executionArn"]
         return self.history(self.wait(started))
 
@@ -112,13 +111,6 @@ class Bench:
         self.broker.stop()
         self.tushare.stop()
         self.cloud.stop()
-
-
-def typical_input(wf: Workflow) -> Any:
-    example = copy.deepcopy(wf.example_input)
-    if isinstance(example, dict) and wf.name == "ride-request":
-        example["request_id"] = uuid.uuid4().hex  # each its own ride
-    return example
 
 
 def wf_batch_size(wf: Workflow) -> int:

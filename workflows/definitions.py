@@ -287,8 +287,13 @@ def input_problems(workflow: Workflow) -> list[str]:
         if isinstance(trigger, Schedule):
             given = json.dumps(trigger.input).replace(SCHEDULED_TIME, _A_SCHEDULED_TIME)
             inputs.append((f"schedule {trigger.expression}: input", json.loads(given)))
+    example = workflow.example_input
+    absent = [f for f in workflow.fresh_fields if not isinstance(example, Mapping) or f not in example]
+    if workflow.fresh_fields and not absent:  # as the benchmarks start it
+        inputs.append(("example_input with fresh_fields made unique", workflow.fresh_input()))
     found = ((what, errors(workflow.input_schema, given)) for what, given in inputs)
-    return [f"{workflow.name}: {what} is not valid input: {described(e)}" for what, e in found if e]
+    problems = [f"{workflow.name}: {what} is not valid input: {described(e)}" for what, e in found if e]
+    return problems + [f"{workflow.name}: fresh_fields: example_input has no field {f!r}" for f in absent]
 
 
 def handler_problems(workflow: Workflow) -> list[str]:

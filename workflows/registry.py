@@ -8,7 +8,9 @@ values substituted in the definition. The token naming rule lives here and only 
 
 from __future__ import annotations
 
+import copy
 import difflib
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +232,10 @@ class Workflow:
     # errors of a failed execution after which starting it afresh would do harm, each with why: the
     # console offers no Start again for such a run, and describe says why not
     fresh_start_warnings: Mapping[str, str] = field(default_factory=dict)
+    # fields of the input that name one request, which the workflow serves once (a client's
+    # request id, an expense to approve): the benchmarks give each run its own value, where a
+    # replay of the example input would be answered from its record or refused
+    fresh_fields: tuple[str, ...] = ()
 
     @property
     def definition_path(self) -> Path:
@@ -264,6 +270,13 @@ class Workflow:
         """Every `${Token}` its definition may contain."""
         own = {fn.token for fn in self.functions} | {r.token for r in self.resources().values()}
         return own | {EXECUTION_LINK, ENVIRONMENT}
+
+    def fresh_input(self) -> Any:
+        """The example input, each of `fresh_fields` given a value no other run has (32 hex digits)."""
+        given = copy.deepcopy(self.example_input)
+        if not isinstance(given, Mapping):
+            return given
+        return {**given, **{name: uuid.uuid4().hex for name in self.fresh_fields}}
 
     def fresh_start_warning(self, execution: Mapping[str, Any]) -> str | None:
         """Why the execution must not be started afresh, or None."""

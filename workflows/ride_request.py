@@ -182,6 +182,7 @@ WORKFLOW = Workflow(
         "rider": "demo-rider",
         "pickup": {"latitude": 47.6062, "longitude": -122.3321},
     },
+    fresh_fields=("request_id",),
     functions=(
         Function(
             name="validate-request",

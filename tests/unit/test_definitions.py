@@ -49,6 +49,31 @@ def test_a_schedule_input_the_schema_refuses_is_named_by_check() -> None:
     assert definitions.check(dataclasses.replace(ETF_SIGNAL, triggers=(written_by_hand,)))
 
 
+def test_fresh_fields_the_example_lacks_or_the_schema_refuses_made_unique_are_named_by_check() -> None:
+    """The benchmarks start the workflow with them made unique: a field the example does not hold,
+    or one whose schema refuses a fresh value, would make every benchmark run fail."""
+    ride = WORKFLOWS["ride-request"]
+    absent = dataclasses.replace(ride, fresh_fields=("request_id", "ride_id"))
+    assert definitions.check(absent) == ["ride-request: fresh_fields: example_input has no field 'ride_id'"]
+    schema = copy.deepcopy(dict(ride.input_schema))
+    schema["properties"]["request_id"] = {"type": "string", "maxLength": 16}  # the example's 14 fit
+    [problem] = definitions.check(dataclasses.replace(ride, input_schema=schema))
+    assert problem.startswith(
+        "ride-request: example_input with fresh_fields made unique is not valid input: request_id: "
+    )
+    assert problem.endswith('" is too long')
+
+
+def test_fresh_input_gives_each_run_its_own_request_id_and_keeps_the_rest() -> None:
+    ride = WORKFLOWS["ride-request"]
+    first, second = ride.fresh_input(), ride.fresh_input()
+    assert first["request_id"] != second["request_id"] != ride.example_input["request_id"]
+    assert {k: v for k, v in first.items() if k != "request_id"} == {
+        k: v for k, v in ride.example_input.items() if k != "request_id"
+    }
+    assert LOTTERY.fresh_input() == LOTTERY.example_input
+
+
 @pytest.mark.parametrize(
     ("handler", "problem"),
     [
