@@ -1,8 +1,9 @@
 """Command line: `python -m workflows <command>`.
 
 build / check / lint work on the definition files (exit 1 when they find a problem; lint exits 2
-for a file it cannot read or a name that is neither a file nor a workflow); the other commands talk
-to an environment, and take --env and --json.
+for a file it cannot read or a name that is neither a file nor a workflow); new writes a new
+workflow's files (exit 2, nothing written, when it refuses the name); the other commands talk to an
+environment, and take --env and --json.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from workflows import WORKFLOWS, definitions
-from workflows.registry import Workflow, unknown
+from workflows import WORKFLOWS, definitions, scaffold
+from workflows.registry import ROOT, Workflow, unknown
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -79,6 +80,24 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    try:
+        written = scaffold.create(args.name, express=args.express)
+    except scaffold.Refused as refusal:
+        print(f"new: {refusal}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path.relative_to(ROOT)}")
+    module = scaffold.module_of(args.name)
+    print(
+        "next: python -m workflows check && "
+        f"PYFLOWS_COVERAGE_GATE={args.name} python -m pytest tests/unit/test_{module}_tasks.py "
+        f"tests/workflows/test_{module}.py\n"
+        'then replace Do Work with your states, as README.md\'s "Adding a workflow" says'
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from console import cli as executions  # the execution commands (list, start, describe...)
 
@@ -117,6 +136,14 @@ def parser() -> argparse.ArgumentParser:
         help="the most items a Map iterates (default: the registered workflow's, else 1)",
     )
     lint_parser.set_defaults(run=cmd_lint)
+    new_parser = sub.add_parser(
+        "new",
+        help="write a new workflow that runs (one Lambda task, the alert, tests reaching every edge), "
+        "list it in WORKFLOWS and build its definition",
+    )
+    new_parser.add_argument("name", help="lowercase words joined by hyphens: expense-approval")
+    new_parser.add_argument("--express", action="store_true", help="an Express workflow (default Standard)")
+    new_parser.set_defaults(run=cmd_new)
     executions.register(sub)
     return root
 
