@@ -358,9 +358,9 @@ def test_a_workflow_is_linted_by_its_name_from_the_command_line(
 
     assert cli.main(["lint", "lotery", "lottery"]) == 2
     captured = capsys.readouterr()
+    known = ", ".join(sorted(WORKFLOWS))  # every workflow: one added later changes no test
     assert captured.err == (
-        "lotery: no such file, and no workflow named 'lotery' (did you mean 'lottery'? known: etf-signal, "
-        "flight-deals, lottery, ride-request, ticket-ranking)\n"
+        f"lotery: no such file, and no workflow named 'lotery' (did you mean 'lottery'? known: {known})\n"
     )
     assert captured.out == "lottery: no problems\n"
 
