@@ -1,12 +1,17 @@
-"""What a workflow test shows when an execution did not end as the test expected."""
+"""What a workflow test shows when an execution did not end as the test expected, and what the
+session's path coverage summary says."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests.workflows import conftest
 from tests.workflows.conftest import Run, deploy_workflows, pytest_assertrepr_compare
+from workflows import WORKFLOWS
 
 EVENTS: list[dict[str, Any]] = [
     {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
@@ -62,3 +67,47 @@ def test_a_workflow_the_registry_does_not_list_is_named_with_those_it_does() -> 
     """Not a bare KeyError: a new workflow left out of WORKFLOWS is the likely cause."""
     with pytest.raises(KeyError, match=r"unknown workflow 'greting'; known: .*lottery"):
         deploy_workflows(None, "greting")  # never reaches a cloud
+
+
+class Reporter:
+    """What the session's summary writes, and the exit status it sets."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._session = SimpleNamespace(exitstatus=0)
+
+    def section(self, title: str) -> None:
+        self.lines.append(title)
+
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def summary(monkeypatch: pytest.MonkeyPatch, gate: str, ran: list[str]) -> Reporter:
+    """The summary of a session that ran tests of the workflows `ran` (none of their edges reached)."""
+    monkeypatch.setattr(conftest, "HISTORIES", defaultdict(list, {name: [] for name in ran}))
+    monkeypatch.setenv("PYFLOWS_COVERAGE_GATE", gate)
+    reporter = Reporter()
+    conftest.pytest_terminal_summary(reporter)
+    return reporter
+
+
+def test_a_workflow_the_gate_holds_that_no_test_ran_fails_the_session_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reporter = summary(monkeypatch, "1", ["lottery"])
+
+    assert f"no workflow test ran: {', '.join(sorted(set(WORKFLOWS) - {'lottery'}))}" in reporter.lines
+    assert reporter.lines[-1].startswith(f"FAILED ({', '.join(sorted(WORKFLOWS))}): ")
+    assert reporter._session.exitstatus == 1
+
+
+def test_a_gate_naming_one_workflow_says_nothing_of_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own test file run alone (PYFLOWS_COVERAGE_GATE=lottery): the others' tests were not meant to run."""
+    reporter = summary(monkeypatch, "lottery", ["lottery"])
+    untested = summary(monkeypatch, "lottery", [])
+
+    assert not any(line.startswith("no workflow test ran") for line in reporter.lines)
+    assert reporter.lines[-1].startswith("FAILED (lottery): ")  # its edges missed
+    assert untested.lines[-2:-1] == ["no workflow test ran: lottery"]
+    assert untested.lines[-1].startswith("FAILED (lottery): ")
