@@ -34,6 +34,10 @@ from localcloud.engine import clock
 from localcloud.lambda_runtime import LambdaRuntime
 from tests.conftest import Inbox
 from workflows import WORKFLOWS, get
+from workflows.registry import Bucket, Table
+
+# what a failing assert of the shared policy's tests compared, shown as a test module's is
+pytest.register_assert_rewrite("tests.workflows.policy_edges")
 
 # workflow name -> histories of every execution finished during the session
 HISTORIES: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
@@ -98,6 +102,35 @@ class Deployed:
 
     def clear_faults(self) -> None:
         self.runtime.clear_faults()
+
+    def empty(self, workflow: str, *resources: str) -> None:
+        """Delete every item of the workflow's named tables and every object of its named buckets."""
+        declared = get(workflow).resources()
+        for logical in resources:
+            resource, physical = declared[logical], self.resource(workflow, logical)
+            if isinstance(resource, Table):
+                self._empty_table(physical, resource)
+            elif isinstance(resource, Bucket):
+                self._empty_bucket(physical)
+            else:
+                raise ValueError(f"{workflow}: {logical} is neither a table nor a bucket")
+
+    def _empty_table(self, table: str, declared: Table) -> None:
+        dynamodb = self.client("dynamodb")
+        keys = [declared.partition_key[0], *([declared.sort_key[0]] if declared.sort_key else [])]
+        names = {f"#k{i}": key for i, key in enumerate(keys)}  # a key may be a reserved word ("key")
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+        )
+        deletes = [{"DeleteRequest": {"Key": item}} for page in pages for item in page["Items"]]
+        for i in range(0, len(deletes), 25):  # BatchWriteItem's most
+            dynamodb.batch_write_item(RequestItems={table: deletes[i : i + 25]})
+
+    def _empty_bucket(self, bucket: str) -> None:
+        s3 = self.client("s3")
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
 
     @property
     def runtime(self) -> LambdaRuntime:

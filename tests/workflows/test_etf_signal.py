@@ -20,6 +20,13 @@ from tasks.etf_signal.tushare import SHANGHAI
 from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, deploy_workflows
+from tests.workflows.policy_edges import (
+    TRANSIENT_THEN_THROTTLED,
+    a_flaky_alert_is_retried_and_sent,
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    errors_by_function,
+    every_function_survives_a_transient_error_and_a_throttle,
+)
 from tests.workflows.scheduling import fire_schedule
 from workflows import cli as workflows_cli
 from workflows.etf_signal import NAME, TUSHARE_PARAMETERS
@@ -52,13 +59,7 @@ def app(local_cloud: LocalCloud, tushare: FakeTushare) -> Deployed:
 @pytest.fixture
 def etf(app: Deployed, tushare: FakeTushare) -> Deployed:
     """No reports, no day sent yet, no faults, a healthy provider."""
-    s3, bucket = app.client("s3"), app.resource(NAME, "reports")
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            s3.delete_object(Bucket=bucket, Key=item["Key"])
-    dynamodb, table = app.client("dynamodb"), app.resource(NAME, "idempotency")
-    for item in dynamodb.scan(TableName=table)["Items"]:
-        dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    app.empty(NAME, "reports", "idempotency")
     app.clear_faults()
     tushare.recover()
     return app
@@ -390,18 +391,17 @@ def test_any_other_error_alerts_then_fails_with_it(
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
     etf: Deployed, subscribers: Inbox
 ) -> None:
-    names = ("plan-day", "fetch-prices", "compute-signals", "send-report")
-    for name in names:
-        etf.inject(NAME, name, "service_error", times=1)
-        etf.inject(NAME, name, "throttle", times=1)
     # Another attempt of the same day publishing at this moment: Send Report waits for it.
     etf.inject(NAME, "send-report", "error", times=1, error_type="IdempotencyAlreadyInProgressError")
 
-    run = etf.run(NAME, {"date": DAY, "funds": [config.funds()[0]["ts_code"]]})
+    run = every_function_survives_a_transient_error_and_a_throttle(
+        etf, NAME, {"date": DAY, "funds": [config.funds()[0]["ts_code"]]}
+    )
 
-    assert run.status == "SUCCEEDED"
-    expected = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * len(names)
-    assert sorted(failures(run)) == sorted([*expected, "IdempotencyAlreadyInProgressError"])
+    assert errors_by_function(etf, NAME, run)["send-report"] == [
+        "IdempotencyAlreadyInProgressError",
+        *TRANSIENT_THEN_THROTTLED,
+    ]
     assert len(subscribers.messages()) == 1
 
 
@@ -450,14 +450,15 @@ def test_a_scheduled_run_signals_the_day_it_was_scheduled_for_however_late_it_st
     assert etf.run(NAME, given).output["date"] == run.output["date"]
 
 
-def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed, tushare: FakeTushare) -> None:
-    sns, topic = etf.client("sns"), etf.resource(NAME, "alerts")
-    tushare.fail()
-    sns.delete_topic(TopicArn=topic)
-    try:
-        run = etf.run(NAME, {"date": DAY})
-    finally:
-        sns.create_topic(Name=topic.rsplit(":", 1)[1])
-    assert run.status == "FAILED" and run.error == "NoPrices"
-    assert top_level(run)[-2:] == UNALERTED
-    assert str(run.cause).startswith("the alert was not sent (SNS.NotFoundException: ")
+def test_a_flaky_alert_is_retried_and_sent(etf: Deployed) -> None:
+    run = a_flaky_alert_is_retried_and_sent(etf, NAME, "Plan Day", "InvalidInput", {"date": DAY})
+
+    assert run.states == ["Plan Day", *ALERT]
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed) -> None:
+    run = an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+        etf, NAME, "Plan Day", "InvalidInput", {"date": DAY}
+    )
+
+    assert run.states == ["Plan Day", *UNALERTED]

@@ -28,6 +28,13 @@ from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id, from_month_matrix
 from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
+from tests.workflows.policy_edges import (
+    SNS_FLAKY_THEN_DENIED,
+    a_flaky_alert_is_retried_and_sent,
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    every_function_survives_a_transient_error_and_a_throttle,
+    failed_errors,
+)
 from workflows import WORKFLOWS
 
 WF = "flight-deals"
@@ -60,17 +67,7 @@ def app(local_cloud: LocalCloud) -> Deployed:
 @pytest.fixture
 def flights(app: Deployed) -> Deployed:
     """Empty table, bucket and idempotency records; stream drained; no faults."""
-    dynamodb = app.client("dynamodb")
-    for logical, key in (("prices", "record_id"), ("idempotency", "id")):
-        table = app.resource(WF, logical)
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=key):
-            deletes = [{"DeleteRequest": {"Key": {key: item[key]}}} for item in page["Items"]]
-            for i in range(0, len(deletes), 25):
-                dynamodb.batch_write_item(RequestItems={table: deletes[i : i + 25]})
-    s3, bucket = app.client("s3"), app.resource(WF, "batches")
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            s3.delete_object(Bucket=bucket, Key=obj["Key"])
+    app.empty(WF, "prices", "idempotency", "batches")
     app.clear_faults()
     app.cloud.streams.drain(timeout=300)
     app.cloud.streams.deliveries.clear()
@@ -413,19 +410,30 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
+    flights: Deployed, aviasales: FakeAviasales, deals_inbox: Inbox
+) -> None:
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
+
+    # Park Batch runs only on the way to the alert: ParkingFlaky reaches its retriers
+    run = every_function_survives_a_transient_error_and_a_throttle(
+        flights, WF, pipe_batch(records), besides=["park-batch"]
+    )
+
+    assert run.output["stored"] == len(records) == len(stored(flights))
+    assert len(alerted_batches(deals_inbox)) == 1
+
+
+def test_deal_rules_unreadable_for_a_moment_are_read_again(
     flights: Deployed, aviasales: FakeAviasales
 ) -> None:
-    for name in ("decode-batch", "store-records", "find-deals", "alert-deals"):
-        flights.inject(WF, name, "service_error", times=1)
-        flights.inject(WF, name, "throttle", times=1)
+    """Not the default rule: a settings store that failed is retried, not taken as unset."""
     records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-05"])
-    produce(flights, encode(records))
+    flights.inject(WF, "find-deals", "error", times=1, error_type="SettingUnavailable")
 
-    [run] = deliver(flights)
+    run = flights.run(WF, pipe_batch(records))
 
-    errors = [e["taskFailedEventDetails"]["error"] for e in run["events"] if e["type"] == "TaskFailed"]
-    assert sorted(errors) == sorted(["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * 4)
-    assert len(stored(flights)) == len(records)
+    assert run.status == "SUCCEEDED" and run.output["deals"] > 0
+    assert failed_errors(run) == ["SettingUnavailable"] and run.states.count("Find Deals") == 1
 
 
 def test_the_producer_command_reads_the_api_with_the_secret_token_and_feeds_the_workflow(
@@ -525,12 +533,36 @@ def test_the_producer_without_its_stream_says_to_deploy_first(
     )
 
 
+def test_a_batch_is_parked_before_a_flaky_alert_is_sent(flights: Deployed) -> None:
+    batch = [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "41"}]
+
+    run = a_flaky_alert_is_retried_and_sent(flights, WF, "Decode Batch", "Broken", batch)
+
+    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", "Alert Failure", "Failed"]
+    assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
+
+
+def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(flights: Deployed) -> None:
+    batch = [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "42"}]
+
+    run = an_alert_that_cannot_be_sent_does_not_hide_the_failure(flights, WF, "Decode Batch", "Broken", batch)
+
+    assert run.states == [
+        "Receive Batch",
+        "Decode Batch",
+        "Park Batch",
+        "Alert Failure",
+        "Failed Without Alert",
+    ]
+    [(key, parked)] = s3_documents(flights, "parked/").items()
+    assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
+
+
 # Paths that need AWS itself to misbehave (SNS failing, Park Batch's Lambda flaky) are forced with
 # mocked test cases; the other states run for real.
 MOCKS = mocks(
     {
         "flight-deals": {
-            "AlertUndeliverable": {"Decode Batch": "Broken", "Alert Failure": "SnsDown"},
             "ParkingFlaky": {"Decode Batch": "Broken", "Park Batch": "LambdaFlakyThenBroken"},
             "NothingWorks": {
                 "Decode Batch": "Broken",
@@ -541,11 +573,7 @@ MOCKS = mocks(
     },
     {
         "Broken": {"0": {"Throw": {"Error": "Broken", "Cause": "decoder crashed"}}},
-        "SnsDown": {
-            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
-            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
-            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
-        },
+        "SnsDown": SNS_FLAKY_THEN_DENIED,
         "LambdaFlakyThenBroken": {
             "0": {"Throw": {"Error": "Lambda.ServiceException", "Cause": "service error"}},
             "1": {"Throw": {"Error": "Lambda.TooManyRequestsException", "Cause": "throttled"}},
@@ -559,27 +587,6 @@ MOCKS = mocks(
 def mocked(flights: Deployed) -> Iterator[Deployed]:
     with mock_config.loaded(MOCKS):
         yield flights
-
-
-def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(mocked: Deployed) -> None:
-    batch = [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "42"}]
-
-    run = mocked.run(f"{WF}#AlertUndeliverable", batch)
-
-    assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states == [
-        "Receive Batch",
-        "Decode Batch",
-        "Park Batch",
-        "Alert Failure",
-        "Failed Without Alert",
-    ]
-    # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
-    assert run.cause == (
-        "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
-    )
-    [(key, parked)] = s3_documents(mocked, "parked/").items()
-    assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
 
 
 def test_a_batch_whose_parking_retries_run_out_is_alerted_as_not_parked(

@@ -22,6 +22,15 @@ from tasks.lottery import announce
 from tasks.lottery.draw import announcement, draw_order
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
+from tests.workflows.policy_edges import (
+    SNS_DENIED,
+    SNS_FLAKY_ERRORS,
+    SNS_FLAKY_THEN_SENT,
+    a_flaky_alert_is_retried_and_sent,
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    every_function_survives_a_transient_error_and_a_throttle,
+    failed_errors,
+)
 from workflows.lottery import MAX_REDRAWS
 
 EMPLOYEES = 20
@@ -40,9 +49,7 @@ def app(local_cloud: LocalCloud) -> Deployed:
 @pytest.fixture
 def lottery(app: Deployed) -> Deployed:
     """The lottery with no past winners and no injected faults."""
-    dynamodb, table = app.client("dynamodb"), app.resource("lottery", "winners")
-    for item in dynamodb.scan(TableName=table)["Items"]:
-        dynamodb.delete_item(TableName=table, Key={"employee_id": item["employee_id"]})
+    app.empty("lottery", "winners")
     app.clear_faults()
     return app
 
@@ -229,15 +236,9 @@ def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery: Deployed) -> None:
-    for name in ("validate-request", "draw-winners", "check-winners", "record-winners"):
-        lottery.inject("lottery", name, "service_error", times=1)
-        lottery.inject("lottery", name, "throttle", times=1)
+    run = every_function_survives_a_transient_error_and_a_throttle(lottery, "lottery", {"winners": 2})
 
-    run = lottery.run("lottery", {"winners": 2})
-
-    assert run.status == "SUCCEEDED"
-    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert sorted(errors) == sorted(["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * 4)
+    assert winners_table(lottery) == {w["employee_id"]: run.output["draw_id"] for w in run.output["winners"]}
 
 
 def test_a_business_error_in_a_task_is_caught_alerted_and_not_retried(
@@ -302,23 +303,30 @@ def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deploye
     assert command in alert
 
 
+def test_a_flaky_alert_is_retried_and_sent(lottery: Deployed) -> None:
+    a_flaky_alert_is_retried_and_sent(lottery, "lottery", "Draw Winners", "EmployeeNotFound", {"winners": 2})
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(lottery: Deployed) -> None:
+    run = an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+        lottery, "lottery", "Draw Winners", "EmployeeNotFound", {"winners": 2}
+    )
+
+    assert run.states == ["Validate Request", "Draw Winners", *UNALERTED]
+
+
 # Paths that need AWS itself to misbehave (SNS failing), or draws racing without end, are forced
 # with mocked test cases.
 SNS_MOCKS = mocks(
     {
         "lottery": {
-            "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenDelivered"},
-            "AlertUndeliverable": {"Draw Winners": "EmployeeMissing", "Alert Failure": "SnsDown"},
+            "AnnouncementRetried": {"Notify Winners": "SnsFlakyThenSent"},
             "NotAnnounced": {"Notify Winners": "SnsDenied"},
             "AlwaysClaimedMeanwhile": {"Check Past Winners": "ClaimedByAnotherDraw"},
         }
     },
     {
-        "SnsFlakyThenDelivered": {
-            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
-            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
-            "2": {"Return": {"MessageId": "mocked-message"}},
-        },
+        "SnsFlakyThenSent": SNS_FLAKY_THEN_SENT,
         "ClaimedByAnotherDraw": {
             f"0-{MAX_REDRAWS}": {
                 "Return": {
@@ -327,17 +335,7 @@ SNS_MOCKS = mocks(
                 }
             }
         },
-        "EmployeeMissing": {
-            "0": {"Throw": {"Error": "EmployeeNotFound", "Cause": "no employee has lottery_serial 7"}}
-        },
-        "SnsDenied": {
-            "0": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}}
-        },
-        "SnsDown": {
-            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
-            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
-            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
-        },
+        "SnsDenied": {"0": {"Throw": SNS_DENIED}},
     },
 )
 
@@ -353,21 +351,7 @@ def test_a_flaky_sns_publish_is_retried_and_the_draw_succeeds(sns_mocks: Deploye
 
     assert run.status == "SUCCEEDED"
     assert run.output["message_id"] == "mocked-message"
-    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert errors == ["SNS.InternalErrorException", "SNS.ThrottledException"]
-
-
-def test_an_alert_that_cannot_be_sent_still_fails_with_the_original_error(sns_mocks: Deployed) -> None:
-    run = sns_mocks.run("lottery#AlertUndeliverable", {"winners": 2})
-
-    assert run.status == "FAILED"
-    assert run.error == "EmployeeNotFound"
-    assert run.cause == (
-        "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): "
-        "no employee has lottery_serial 7"
-    )
-    assert run.states == ["Validate Request", "Draw Winners", *UNALERTED]
-    assert run.event_types().count("TaskFailed") == 4
+    assert failed_errors(run) == SNS_FLAKY_ERRORS
 
 
 def test_draws_raced_without_end_stop_at_the_redraw_limit(sns_mocks: Deployed, alerts: Inbox) -> None:

@@ -27,6 +27,11 @@ from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
+from tests.workflows.policy_edges import (
+    a_flaky_alert_is_retried_and_sent,
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    every_function_survives_a_transient_error_and_a_throttle,
+)
 from workflows import cli
 from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
 
@@ -34,6 +39,7 @@ WF = "ride-request"
 ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (but in the Cognito test)
 USER_POOL_VERIFIER = authorizer.user_pool_verifier
 DOWNTOWN = {"latitude": 47.6062, "longitude": -122.3321}  # Rocinante's corner, 1200 cents
+DISCOUNTED = next(f"rider-{i}" for i in range(100) if promo(f"rider-{i}", DOWNTOWN)["percent_off"])
 _deserialize = TypeDeserializer().deserialize
 FOUND = [
     "Validate Request",
@@ -76,9 +82,7 @@ def server(app: Deployed) -> Iterator[str]:
 @pytest.fixture
 def rides(app: Deployed, server: str) -> Iterator[str]:
     """The API's URL, with an empty rides table and no faults; Retry backoff takes no real time."""
-    dynamodb, table = app.client("dynamodb"), app.resource(WF, "rides")
-    for item in dynamodb.scan(TableName=table, ProjectionExpression="ride_id")["Items"]:
-        dynamodb.delete_item(TableName=table, Key={"ride_id": item["ride_id"]})
+    app.empty(WF, "rides")
     app.clear_faults()
     with clock.instant():
         yield server
@@ -287,11 +291,10 @@ def test_a_discount_slower_than_its_timeout_is_tried_once_more_then_the_ride_goe
 def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides: str) -> None:
     for fault in ("service_error", "throttle"):
         app.inject(WF, "get-discount", fault, times=1)
-    rider = next(f"rider-{i}" for i in range(100) if promo(f"rider-{i}", DOWNTOWN)["percent_off"])
 
-    status, ride, headers = post(rides, body(), ISSUER.token(rider))
+    status, ride, headers = post(rides, body(), ISSUER.token(DISCOUNTED))
 
-    assert status == 201 and ride["discount"] == promo(rider, DOWNTOWN), ride
+    assert status == 201 and ride["discount"] == promo(DISCOUNTED, DOWNTOWN), ride
     events = history(app, f"ride-{headers['X-Request-Id']}")
     errors = sorted(e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed")
     assert errors == ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
@@ -299,15 +302,11 @@ def test_a_discount_failing_briefly_is_retried_and_applied(app: Deployed, rides:
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deployed, rides: str) -> None:
-    for name in ("validate-request", "find-recorded-ride", "find-unicorn", "apply-discount", "record-ride"):
-        app.inject(WF, name, "service_error", times=1)
-        app.inject(WF, name, "throttle", times=1)
+    run = every_function_survives_a_transient_error_and_a_throttle(app, WF, {**body(), "rider": DISCOUNTED})
 
-    status, answered, headers = post(rides, body(), ISSUER.token("ann"))
-
-    assert status == 201 and len(recorded(app)) == 1, answered
-    events = history(app, f"ride-{headers['X-Request-Id']}")
-    assert sum(e["type"] == "TaskFailed" for e in events) == 10
+    assert run.output["discount"] == promo(DISCOUNTED, DOWNTOWN) and "Full Fare" not in run.states
+    [item] = recorded(app)
+    assert item["ride_id"] == run.output["ride_id"]
 
 
 def test_one_hundred_concurrent_requests_are_each_recorded_once(app: Deployed, rides: str) -> None:
@@ -418,18 +417,12 @@ MOCKS = mocks(
             "FindUnicornCrashes": {"Find Unicorn": "Crash"},
             "ApplyCrashes": {"Apply Discount": "Crash"},
             "ApplyRejects": {"Apply Discount": "Invalid"},
-            "AlertUndeliverable": {"Record Ride": "Crash", "Alert Failure": "SnsDown"},
         }
     },
     {
         "Crash": {"0": {"Throw": {"Error": "Crash", "Cause": "bug"}}},
         "Invalid": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "base_cents: -1 is less than 0"}}},
         "Conflict": {"0": {"Throw": {"Error": "RequestIdConflict", "Cause": "request_id used"}}},
-        "SnsDown": {
-            "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
-            "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
-            "2": {"Throw": {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}},
-        },
     },
 )
 
@@ -449,7 +442,6 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
         ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
         ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
         ("ApplyRejects", "InvalidInput", ["Apply Discount", "Request Rejected"]),
-        ("AlertUndeliverable", "Crash", ["Record Ride", "Alert Failure", "Failed Without Alert"]),
     ],
 )
 def test_every_failure_ends_alerted_or_rejected(
@@ -461,3 +453,13 @@ def test_every_failure_ends_alerted_or_rejected(
     # The failing state, then the tail (Parallel branch states may come in between).
     assert tail[0] in run.states and run.states[-(len(tail) - 1) :] == tail[1:]
     assert recorded(mocked) == []
+
+
+def test_a_flaky_alert_is_retried_and_sent(app: Deployed, rides: str) -> None:
+    a_flaky_alert_is_retried_and_sent(app, WF, "Record Ride", "Crash", {**body(), "rider": "ann"})
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(app: Deployed, rides: str) -> None:
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+        app, WF, "Record Ride", "Crash", {**body(), "rider": "ann"}
+    )

@@ -14,12 +14,20 @@ from typing import Any
 
 import pytest
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, mock_config
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared.errors import cause_message
 from tasks.ticket_ranking import store, told
 from tests.conftest import Inbox
-from tests.workflows.conftest import Deployed, Run, deploy_workflows
+from tests.workflows.conftest import Deployed, Run, deploy_workflows, mocks
+from tests.workflows.policy_edges import (
+    SNS_FLAKY_ERRORS,
+    SNS_FLAKY_THEN_SENT,
+    a_flaky_alert_is_retried_and_sent,
+    an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    every_function_survives_a_transient_error_and_a_throttle,
+    failed_errors,
+)
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
 
@@ -50,10 +58,7 @@ def app(local_cloud: LocalCloud, broker: FakeTicketBroker) -> Deployed:
 def ranking(app: Deployed, broker: FakeTicketBroker) -> Deployed:
     """No current rankings, nothing told to subscribers, a healthy broker with its usual inventory.
     (Rankings of earlier tests stay: they belong to runs of other names, which no test reads.)"""
-    dynamodb, table = app.client("dynamodb"), app.resource(NAME, "state")
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-        for item in page["Items"]:
-            dynamodb.delete_item(TableName=table, Key={"key": item["key"]})
+    app.empty(NAME, "state")
     app.clear_faults()
     broker.recover()
     broker.reseed(performances=10, listings=(20, 50), unmapped_theatre=True)
@@ -326,26 +331,27 @@ def test_a_publish_that_fails_alerts(ranking: Deployed, alerts: Inbox) -> None:
     assert len(alerts.messages()) == 1
 
 
-def test_every_lambda_task_survives_a_transient_error_and_a_throttle(ranking: Deployed) -> None:
-    names = (
-        "fetch-inventory",
-        "rank-performance",
-        "store-ranking",
-        "mark-current",
-        "find-deals",
-        "record-deals",
-    )
-    for name in names:
-        ranking.inject(NAME, name, "service_error", times=1)
-        ranking.inject(NAME, name, "throttle", times=1)
+def test_every_lambda_task_survives_a_transient_error_and_a_throttle(ranking: Deployed, deals: Inbox) -> None:
+    run = every_function_survives_a_transient_error_and_a_throttle(ranking, NAME, {})
 
-    run = ranking.run(NAME, {})
+    assert run.output["current"] is True and current_run(ranking) == run.output["run_id"]
+    assert len(deals.messages()) == 1
 
-    assert run.status == "SUCCEEDED"
-    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert sorted(errors) == sorted(
-        ["Lambda.ServiceException", "Lambda.TooManyRequestsException"] * len(names)
+
+def test_a_flaky_publish_is_retried_and_the_deals_are_recorded_as_told(ranking: Deployed) -> None:
+    """SNS refusing the deals for a moment (a transient error, then a throttle) delays them: a
+    later run finds them told."""
+    flaky = mocks(
+        {NAME: {"PublishFlaky": {"Notify Subscribers": "SnsFlakyThenSent"}}},
+        {"SnsFlakyThenSent": SNS_FLAKY_THEN_SENT},
     )
+    with mock_config.loaded(flaky):
+        run = ranking.run(f"{NAME}#PublishFlaky", {})
+
+    assert run.status == "SUCCEEDED" and run.output["new_deals"] > 0
+    assert failed_errors(run) == SNS_FLAKY_ERRORS
+    assert top_level(run) == [*FETCH_AND_RANK, *AFTER_RANKING, *ANNOUNCED]
+    assert ranking.run(NAME, {}).output["new_deals"] == 0
 
 
 def test_a_pointer_another_run_changed_meanwhile_is_marked_again_after_a_backoff(
@@ -550,16 +556,15 @@ def test_the_schedule_starts_a_run(ranking: Deployed, deals: Inbox) -> None:
     assert len(deals.messages()) == 1
 
 
-def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(
-    ranking: Deployed, broker: FakeTicketBroker
-) -> None:
-    sns, topic = ranking.client("sns"), ranking.resource(NAME, "alerts")
-    broker.fail()
-    sns.delete_topic(TopicArn=topic)
-    try:
-        run = ranking.run(NAME, {})
-    finally:
-        sns.create_topic(Name=topic.rsplit(":", 1)[1])
-    assert run.status == "FAILED" and run.error == "BrokerUnavailable"
+def test_a_flaky_alert_is_retried_and_sent(ranking: Deployed) -> None:
+    run = a_flaky_alert_is_retried_and_sent(ranking, NAME, "Fetch Inventory", "InvalidInput", {})
+
+    assert run.states == ["Fetch Inventory", *ALERT]
+
+
+def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(ranking: Deployed) -> None:
+    run = an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+        ranking, NAME, "Fetch Inventory", "InvalidInput", {}
+    )
+
     assert run.states == ["Fetch Inventory", *UNALERTED]
-    assert str(run.cause).startswith("the alert was not sent (SNS.NotFoundException: ")

@@ -1,0 +1,157 @@
+"""The edges the shared error policy (workflows/policies.py) gives every workflow, which the coverage
+gate wants reached: both retriers of each Lambda task, and the alert's own, its SNS retries and its
+Catch to Failed Without Alert. They are reached alike in every workflow; its test file gives what
+differs, the state that fails, its error and the input:
+
+    def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery):
+        every_function_survives_a_transient_error_and_a_throttle(lottery, "lottery", {"winners": 2})
+
+    def test_a_flaky_alert_is_retried_and_sent(lottery):
+        a_flaky_alert_is_retried_and_sent(lottery, "lottery", "Draw Winners", "EmployeeNotFound", {"winners": 2})
+
+Each returns the run, for the test to assert what its workflow does besides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from localcloud import mock_config
+from tests.workflows.conftest import Deployed, Run, mocks
+from workflows import definitions, get
+from workflows.policies import UNALERTED, UNALERTED_CAUSE
+
+ALERT = "Alert Failure"  # the states of policies.alert_and_fail
+FAILED = "Failed"
+# what Step Functions reads when Lambda answers an injected "service_error", then a "throttle"
+TRANSIENT_THEN_THROTTLED = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
+
+# Mocked answers of an SNS publish (localcloud.mock_config), one per attempt: a transient error and
+# a throttle, which its two retriers take, then what the third attempt gets.
+SNS_FLAKY = {
+    "0": {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
+    "1": {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
+}
+SNS_FLAKY_THEN_SENT = {**SNS_FLAKY, "2": {"Return": {"MessageId": "mocked-message"}}}
+SNS_DENIED = {"Error": "SNS.AuthorizationErrorException", "Cause": "topic policy denies"}
+SNS_FLAKY_THEN_DENIED = {**SNS_FLAKY, "2": {"Throw": SNS_DENIED}}
+SNS_FLAKY_ERRORS = [SNS_FLAKY["0"]["Throw"]["Error"], SNS_FLAKY["1"]["Throw"]["Error"]]
+
+# the test cases alert_mocks makes, and the cause its failing state fails with
+ALERT_SENT_CASE = "AlertRetriedThenSent"
+ALERT_NOT_SENT_CASE = "AlertNotSent"
+MOCKED_CAUSE = "failed as the test case mocks it"
+
+
+def failed_errors(run: Run) -> list[str]:
+    """The error of each failed task attempt, in order."""
+    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+
+
+def invoked_functions(workflow: str) -> list[str]:
+    """The functions the workflow's definition invokes (not those only its routes serve)."""
+    declared = get(workflow)
+    text = json.dumps(definitions.load(declared))
+    return [fn.name for fn in declared.functions if "${" + fn.token + "}" in text]
+
+
+def errors_by_function(app: Deployed, workflow: str, run: Run) -> dict[str, list[str]]:
+    """The errors of the run's failed Lambda attempts, by the function each invoked (a TaskFailed
+    follows its task's TaskScheduled by previousEventId, Map items interleaving or not)."""
+    by_id = {e["id"]: e for e in run.events}
+    names = {app.function(workflow, fn.name): fn.name for fn in get(workflow).functions}
+    found: dict[str, list[str]] = {}
+    for event in run.events:
+        if event["type"] != "TaskFailed":
+            continue
+        scheduled = by_id[event["previousEventId"]]
+        while scheduled["type"] != "TaskScheduled":
+            scheduled = by_id[scheduled["previousEventId"]]
+        details = scheduled["taskScheduledEventDetails"]
+        if details["resourceType"] == "lambda":
+            # a name, or an ARN that may end in a qualifier (the environment's alias)
+            invoked = json.loads(details["parameters"])["FunctionName"].split(":function:")[-1].split(":")[0]
+            found.setdefault(names.get(invoked, invoked), []).append(event["taskFailedEventDetails"]["error"])
+    return found
+
+
+def every_function_survives_a_transient_error_and_a_throttle(
+    app: Deployed, workflow: str, payload: Any, besides: Collection[str] = ()
+) -> Run:
+    """Every function the definition invokes, but `besides` (those this run does not reach, whose
+    retriers another test reaches), answers once with a transient Lambda error, then once
+    throttled: both retriers of every Lambda task, those of a Map's item processor included, take
+    them and the run succeeds. The functions are read from the registry, so that one added later
+    is held to it without a change to the test."""
+    for name in besides:
+        get(workflow).function(name)  # a misspelt name fails here, not as a function left out
+    names = [name for name in invoked_functions(workflow) if name not in besides]
+    for name in names:
+        app.inject(workflow, name, "service_error", times=1)
+        app.inject(workflow, name, "throttle", times=1)
+
+    run = app.run(workflow, payload)
+
+    assert run.status == "SUCCEEDED"
+    transient = {  # sorted: a Map's items invoke the function at once, in any order
+        name: sorted(lambda_errors)
+        for name, errors in errors_by_function(app, workflow, run).items()
+        if (lambda_errors := [e for e in errors if e in TRANSIENT_THEN_THROTTLED])
+    }
+    expected = dict.fromkeys(names, sorted(TRANSIENT_THEN_THROTTLED))
+    assert transient == expected, "a function this run does not invoke goes in besides="
+    return run
+
+
+def alert_mocks(workflow: str, failing_state: str, error: str) -> dict[str, Any]:
+    """A mock configuration of two test cases of `workflow` in which `failing_state` (a Task that
+    does not retry `error`) fails with `error`, then SNS answers the alert with a transient error
+    and a throttle: ALERT_SENT_CASE then sends it, ALERT_NOT_SENT_CASE refuses it."""
+    return mocks(
+        {
+            workflow: {
+                ALERT_SENT_CASE: {failing_state: "Fails", ALERT: "SnsFlakyThenSent"},
+                ALERT_NOT_SENT_CASE: {failing_state: "Fails", ALERT: "SnsFlakyThenDenied"},
+            }
+        },
+        {
+            "Fails": {"0": {"Throw": {"Error": error, "Cause": MOCKED_CAUSE}}},
+            "SnsFlakyThenSent": SNS_FLAKY_THEN_SENT,
+            "SnsFlakyThenDenied": SNS_FLAKY_THEN_DENIED,
+        },
+    )
+
+
+def _alerted(app: Deployed, workflow: str, failing_state: str, error: str, payload: Any, case: str) -> Run:
+    with mock_config.loaded(alert_mocks(workflow, failing_state, error)):
+        run = app.run(f"{workflow}#{case}", payload)
+    assert run.status == "FAILED" and run.error == error
+    assert failing_state in run.states
+    return run
+
+
+def a_flaky_alert_is_retried_and_sent(
+    app: Deployed, workflow: str, failing_state: str, error: str, payload: Any
+) -> Run:
+    """`failing_state` fails with `error`; SNS refuses the alert for a moment (a transient error,
+    then a throttle), then sends it: the run fails with that error, as if SNS had not hesitated."""
+    run = _alerted(app, workflow, failing_state, error, payload, ALERT_SENT_CASE)
+    assert run.cause == MOCKED_CAUSE
+    assert failed_errors(run)[-3:] == [error, *SNS_FLAKY_ERRORS]
+    assert run.states[-2:] == [ALERT, FAILED]
+    return run
+
+
+def an_alert_that_cannot_be_sent_does_not_hide_the_failure(
+    app: Deployed, workflow: str, failing_state: str, error: str, payload: Any
+) -> Run:
+    """`failing_state` fails with `error`; the alert, retried, is refused: the run ends in Failed
+    Without Alert, still with that error, its cause saying first that nobody was paged."""
+    run = _alerted(app, workflow, failing_state, error, payload, ALERT_NOT_SENT_CASE)
+    # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
+    assert run.cause == UNALERTED_CAUSE.format(SNS_DENIED["Error"], SNS_DENIED["Cause"], MOCKED_CAUSE)
+    assert failed_errors(run)[-4:] == [error, *SNS_FLAKY_ERRORS, SNS_DENIED["Error"]]
+    assert run.states[-2:] == [ALERT, UNALERTED]
+    return run
