@@ -71,8 +71,13 @@ class KeepAliveHandler(MotoRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS  # StreamRequestHandler: each read or write of the connection
-    # an answer's headers and body are two writes: the body must not wait for the client to
-    # acknowledge the headers, which on a kept connection it may put off
+    # An answer's headers and body go out in one send (werkzeug writes them apart, and flushes
+    # after each part of the answer, http.server after each request): a client woken by the
+    # headers alone waits again for the body, a second wake-up, and in the server's own process
+    # a second hand-over of the GIL. A body larger than the buffer goes out in a send of its own.
+    wbufsize = 64 * 1024
+    # a write must not wait for the client to acknowledge the one before, which on a kept
+    # connection it may put off
     disable_nagle_algorithm = True
     _keeping = False
     rfile: Any  # the connection's reader; the request's body while the application answers
@@ -85,6 +90,11 @@ class KeepAliveHandler(MotoRequestHandler):
             self.close_connection = True
             return
         super().handle_one_request()
+
+    def make_environ(self) -> dict[str, Any]:
+        # werkzeug has just written its 100 Continue, which the client awaits to send the body
+        self.wfile.flush()
+        return super().make_environ()
 
     def run_wsgi(self) -> None:
         length = self._body_length()

@@ -80,6 +80,8 @@ def _app(request: Request) -> Response:
             raise RuntimeError("the answer fails after its first part")
 
         return Response(body(), headers={"Content-Length": "100"})
+    if request.path == "/in-parts":  # no length: werkzeug sends it in chunks
+        return Response(iter([b"first ", b"second"]))
     return Response(b"ignored")  # the body is left unread
 
 
@@ -148,6 +150,53 @@ def test_a_body_the_application_left_unread_is_skipped_before_the_next_request(
     connection.request("POST", "/echo", body=b"hello")
     assert connection.getresponse().read() == b"POST:hello"
     assert connection.sock is kept and kept is not None
+    assert connections.accepted == 1
+
+
+def test_an_answer_s_headers_and_body_go_out_in_one_send(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """werkzeug wrote them apart: a client woken by the headers waited again for the body."""
+    port = served.address[1]
+    sent: list[bytes] = []
+
+    def counting(send: Any) -> Any:
+        def counted(sock: socket.socket, data: bytes, *args: Any) -> Any:
+            if sock.getsockname()[1] == port:  # the server's end
+                sent.append(bytes(data))
+            return send(sock, data, *args)
+
+        return counted
+
+    for name in ("send", "sendall"):
+        monkeypatch.setattr(socket.socket, name, counting(getattr(socket.socket, name)))
+    connection = served.connect()
+    connection.request("POST", "/echo", body=b"hello")
+    assert connection.getresponse().read() == b"POST:hello"
+    assert len(sent) == 1 and sent[0].startswith(b"HTTP/1.1 200 ") and sent[0].endswith(b"\r\n\r\nPOST:hello")
+
+
+def test_a_client_that_expects_100_continue_has_it_before_it_sends_the_body(served: Served) -> None:
+    with socket.create_connection(served.address, timeout=GUARD_SECONDS) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 100 Continue\r\n")
+        sock.sendall(b"hello")
+        while not received.endswith(b"POST:hello") and (chunk := sock.recv(65536)):
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 ") == 1 and received.endswith(b"POST:hello")
+
+
+def test_an_answer_of_unknown_length_ends_and_its_connection_serves_the_next(
+    served: Served, connections: Connections
+) -> None:
+    connection = served.connect()
+    connection.request("GET", "/in-parts")
+    assert connection.getresponse().read() == b"first second"
+    connection.request("POST", "/echo", body=b"next")
+    assert connection.getresponse().read() == b"POST:next"
     assert connections.accepted == 1
 
 
