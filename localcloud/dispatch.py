@@ -20,8 +20,6 @@
 - werkzeug assembles a request's root URL (quoted, then converted to an IRI) for every request,
   for moto to rebuild the request's URL from; the root of a scheme, host and path is made once
   (10 µs).
-- moto draws each answer's request id one character at a time from its generator; it is drawn
-  at once here (localcloud.request_ids, 3-8 µs).
 - moto finds a request's service by matching its host against every service's URL patterns, on
   every request; the answer for a host does not change, so each host is matched once.
 - The server starts a thread per connection and waits until it runs, which under load waits for

@@ -133,7 +133,6 @@ def test_a_response_transformer_still_applies_to_the_members_it_names() -> None:
 # every hook of the request path whose answer must be moto's own, each with moto's (or Flask's)
 # function behind it
 _SAME_ANSWER_HOOKS = (
-    (moto.core.responses, "gen_amzn_requestid_long"),
     (moto.core.responses.BaseResponse, "_get_action"),
     (moto.core.responses, "camelcase_to_underscores"),
     (moto.core.serialize.ResponseSerializer, "get_value"),
