@@ -91,6 +91,15 @@ class KeepAliveHandler(MotoRequestHandler):
             return
         super().handle_one_request()
 
+    def finish(self) -> None:
+        # An answer the client did not stay for is still in the buffer: closing would try to send
+        # it again, and the error would reach the server's log as a failed request.
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+        with contextlib.suppress(OSError):
+            self.wfile.close()
+        self.rfile.close()
+
     def make_environ(self) -> dict[str, Any]:
         # werkzeug has just written its 100 Continue, which the client awaits to send the body
         self.wfile.flush()

@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import logging
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -69,6 +70,9 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> Connections:
     return seen
 
 
+_CLIENT_LEFT = threading.Event()  # /after-the-client-left answers once the test's client has reset
+
+
 @Request.application  # type: ignore[arg-type]
 def _app(request: Request) -> Response:
     if request.path == "/echo":
@@ -80,6 +84,9 @@ def _app(request: Request) -> Response:
             raise RuntimeError("the answer fails after its first part")
 
         return Response(body(), headers={"Content-Length": "100"})
+    if request.path == "/after-the-client-left":
+        _CLIENT_LEFT.wait(GUARD_SECONDS)
+        return Response(b"unheard" * 100)
     if request.path == "/in-parts":  # no length: werkzeug sends it in chunks
         return Response(iter([b"first ", b"second"]))
     return Response(b"ignored")  # the body is left unread
@@ -253,6 +260,21 @@ def test_an_idle_connection_is_closed_without_a_word_in_the_log(
     connections.wait_closed(1)
     assert connections.accepted == 1
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_an_answer_to_a_client_that_left_is_dropped_without_a_word(
+    served: Served, connections: Connections, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The answer waits in the connection's buffer until it is sent whole: its send failing, the
+    connection is closed quietly, as when each part was sent at once."""
+    _CLIENT_LEFT.clear()
+    client = socket.create_connection(served.address, timeout=GUARD_SECONDS)
+    client.sendall(b"GET /after-the-client-left HTTP/1.1\r\nHost: local\r\nContent-Length: 0\r\n\r\n")
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()  # a reset: the server's send fails
+    _CLIENT_LEFT.set()
+    connections.wait_closed(1)
+    assert "Exception occurred" not in capsys.readouterr().err
 
 
 def test_a_server_that_stops_ends_the_connections_it_kept(
