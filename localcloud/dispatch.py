@@ -35,9 +35,6 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 
-import flask.debughelpers
-import werkzeug.sansio.request
-
 from localcloud import pins
 from localcloud.keep_alive import KeepAliveServer
 from localcloud.loopback_only import LoopbackOnly
@@ -56,6 +53,11 @@ pins.resolve("moto.moto_server.werkzeug_app", "DomainDispatcherApplication", "ge
 _base_response = pins.resolve("moto.core.responses", "BaseResponse")
 pins.resolve("moto.core.responses", "BaseResponse", "_get_action")
 pins.resolve("moto.core.responses", "camelcase_to_underscores")
+# moto's server's own Flask and werkzeug, whose per-request work two hooks below spare
+_flask_debug = pins.resolve("flask.debughelpers")
+pins.resolve("flask.debughelpers", "attach_enctype_error_multidict")
+_werkzeug_request = pins.resolve("werkzeug.sansio.request")
+pins.resolve("werkzeug.sansio.request", "get_current_url")
 _picker = pins.resolve("moto.core.serialize", "XFormedAttributePicker")
 pins.resolve("moto.core.serialize", "XFormedAttributePicker", "get_possible_keys")
 _serializer = pins.resolve("moto.core.serialize", "ResponseSerializer")
@@ -180,16 +182,10 @@ def _roots_once(get_current_url: Any) -> Any:
     # parts is the same text (the host is one of this machine's few names: localcloud.loopback_only)
     roots = lru_cache(maxsize=256)(get_current_url)
 
-    def current_url(
-        scheme: str,
-        host: str,
-        root_path: str | None = None,
-        path: str | None = None,
-        query_string: bytes | None = None,
-    ) -> str:
-        if path is None and query_string is None:
-            return str(roots(scheme, host, root_path))
-        return str(get_current_url(scheme, host, root_path, path, query_string))
+    def current_url(*args: Any, **kwargs: Any) -> str:
+        if len(args) <= 3 and not kwargs:  # (scheme, host, root_path): a root
+            return str(roots(*args))
+        return str(get_current_url(*args, **kwargs))
 
     current_url.__localcloud_original__ = get_current_url  # type: ignore[attr-defined]
     return current_url
@@ -205,12 +201,10 @@ def install() -> None:
     _dispatcher.get_backend_for_host = _host_once(pins.original(_dispatcher.get_backend_for_host))
     _base_response._get_action = _action_once(pins.original(_base_response._get_action))
     _responses.camelcase_to_underscores = _spelled_once(pins.original(_responses.camelcase_to_underscores))
-    flask.debughelpers.attach_enctype_error_multidict = _files_error_only_for_forms(
-        pins.original(flask.debughelpers.attach_enctype_error_multidict)
+    _flask_debug.attach_enctype_error_multidict = _files_error_only_for_forms(
+        pins.original(_flask_debug.attach_enctype_error_multidict)
     )
-    werkzeug.sansio.request.get_current_url = _roots_once(
-        pins.original(werkzeug.sansio.request.get_current_url)
-    )
+    _werkzeug_request.get_current_url = _roots_once(pins.original(_werkzeug_request.get_current_url))
 
 
 class _BindFailed(Exception):
