@@ -20,11 +20,9 @@ import io
 import json
 import os
 import resource
-import select
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -166,26 +164,6 @@ def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:
     return handler, None
 
 
-# How long a worker stays awake for its next request after answering. Tasks that call one
-# function in turn (a chain, a Map's items, a retry) ask again within a fraction of a
-# millisecond, and a sleeping process takes 0.1-0.8 ms to wake on a virtual machine. Awake, it
-# gives its CPU to any other thread that wants it.
-_AWAKE = 0.001
-
-
-def _requests(proto_in: Any) -> Iterator[str]:
-    """The request lines, each awaited awake for _AWAKE, then asleep until it comes."""
-    fd = proto_in.fileno()
-    while True:
-        until = time.perf_counter() + _AWAKE
-        while not select.select([fd], [], [], 0)[0] and time.perf_counter() < until:
-            os.sched_yield()
-        line = proto_in.readline()
-        if not line:
-            return
-        yield line
-
-
 def main() -> None:
     code_dir, handler_spec = sys.argv[1], sys.argv[2]
     proto_out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -203,7 +181,7 @@ def main() -> None:
     init_ms = (time.perf_counter() - started) * 1000
     proto_out.write(json.dumps({"ready": os.getpid(), "init_ms": init_ms, "logs": capture.take()}) + "\n")
 
-    for line in _requests(proto_in):
+    for line in proto_in:
         request = json.loads(line)
         request_id = request["id"]
         if init_error is not None:

@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import re
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -612,19 +611,3 @@ def test_a_module_whose_import_hangs_times_out_its_sandbox(
     assert error == "Unhandled"
     assert payload["errorType"] == "Sandbox.Timedout"
     assert payload["errorMessage"].endswith(" Error: Init timed out")
-
-
-def test_a_worker_reads_every_request_whether_it_comes_at_once_or_after_it_fell_asleep() -> None:
-    from localcloud import lambda_worker
-
-    read_end, write_end = os.pipe()
-    with os.fdopen(read_end, encoding="utf-8") as reader, os.fdopen(write_end, "w", buffering=1) as writer:
-        requests = lambda_worker._requests(reader)
-        writer.write("first\n")
-        assert next(requests) == "first\n"
-        writer.write("second\nthird\n")  # two at once: the third waits in the reader's buffer
-        assert [next(requests), next(requests)] == ["second\n", "third\n"]
-        threading.Timer(0.05, writer.write, ["fourth\n"]).start()  # after the awake wait
-        assert next(requests) == "fourth\n"
-        writer.close()
-        assert list(requests) == []
