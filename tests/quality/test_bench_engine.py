@@ -59,16 +59,17 @@ def test_the_engine_bench_prints_every_row_the_floor_and_its_command() -> None:
         assert all(float(rows[name][column].strip("*x")) >= 10 for name in met), verdict
         assert all(rows[name][column].strip("*") == speed_up for name, speed_up in short.items()), verdict
 
-    # the bound through the API: moto alone's median over the local cloud's floor, per definition
-    floor = float(re.search(r"local cloud ([\d.]+) ms; recorded", out)[1])  # type: ignore[index]
+    # the bound through the API: moto alone's median over the local floor's time outside its engine
+    api, recorded = re.search(r"local cloud ([\d.]+) ms; recorded: [\d.]+ ms and ([\d.]+) ms", out).groups()  # type: ignore[union-attr]
+    overhead = float(api) - float(recorded)
     [bounds] = re.findall(
         r"^through the API, the most an engine taking no time could show .*: (.*)$", out, re.M
     )
     bound = dict(b.rsplit(" ", 1) for b in bounds.split(" / "))
     assert set(bound) == {"parallel4", "task-chain"}, bounds
-    for name, x in bound.items():  # the floor is printed to 0.1 ms
+    for name, x in bound.items():  # both floors are printed to 0.1 ms
         assert (
-            abs(float(x.rstrip("x")) - float(rows[name][2]) / floor) <= 0.06 * float(x.rstrip("x")) + 0.05
+            abs(float(x.rstrip("x")) - float(rows[name][2]) / overhead) <= 0.1 * float(x.rstrip("x")) + 0.05
         ), bounds
 
     # the same rows beside the other engines' figures, quoted from ../shared/bench/README.md
