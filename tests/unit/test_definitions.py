@@ -46,7 +46,11 @@ def test_a_schedule_input_the_schema_refuses_is_named_by_check() -> None:
         "funds: [] should be non-empty"
     ]
     written_by_hand = dataclasses.replace(schedule, input={"scheduled_time": "17:30"})
-    assert definitions.check(dataclasses.replace(ETF_SIGNAL, triggers=(written_by_hand,)))
+    assert definitions.check(dataclasses.replace(ETF_SIGNAL, triggers=(written_by_hand,))) == [
+        "etf-signal: schedule cron(30 17 ? * MON-FRI *): input is not valid input: scheduled_time: "
+        '"17:30" is not a UTC time written YYYY-MM-DDTHH:MM:SSZ '
+        r"(the pattern ^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$)"
+    ]
 
 
 def test_fresh_fields_the_example_lacks_or_the_schema_refuses_made_unique_are_named_by_check() -> None:
