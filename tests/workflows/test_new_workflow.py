@@ -14,6 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NEW = {"expense-approval": "expense_approval", "quick-thing": "quick_thing"}  # name -> module
+LONG = "expense-approval-for-the-travel-of-staff"  # 40 characters
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,11 @@ def test_a_name_it_cannot_take_is_refused_with_nothing_written(checkout: Path) -
         "lottery": "'lottery' is taken: WORKFLOWS (workflows/__init__.py) lists it",
         "lint": "workflows/lint.py exists already: nothing written",
         "leftover": "tests/unit/test_leftover_tasks.py exists already: nothing written",
+        "get": "'get': workflows/__init__.py binds 'get' already, which its import would replace",
+        "sorted": "'sorted': importing 'sorted' in workflows/__init__.py would hide Python's builtin",
+        # the role of its schedule, <app>-<env>-<name>-scheduler, two characters over IAM's 64
+        LONG: f"{LONG!r} is too long for environment 'staging': workflow {LONG}: name "
+        f"'pyflows-staging-{LONG}-scheduler' is 66 characters, AWS allows 64",
     }
 
     for name, why in refusals.items():
