@@ -20,11 +20,16 @@ from typing import Any
 
 from localcloud import mock_config
 from tests.workflows.conftest import Deployed, Run, mocks
-from workflows import definitions, get
-from workflows.policies import UNALERTED, UNALERTED_CAUSE
+from workflows import definitions, get, policies
+from workflows.policies import UNALERTED_CAUSE
 
-ALERT = "Alert Failure"  # the states of policies.alert_and_fail
-FAILED = "Failed"
+ALERT_STATE = "Alert Failure"  # the states of policies.alert_and_fail
+FAILED_STATE = "Failed"
+# the last states of a run that fails: alerted, with an alert that could not be sent, and rejected
+# (policies.rejected, unalerted)
+ALERT = [ALERT_STATE, FAILED_STATE]
+UNALERTED = [ALERT_STATE, policies.UNALERTED]
+REJECTED = [policies.REJECTED]
 # what Step Functions reads when Lambda answers an injected "service_error", then a "throttle"
 TRANSIENT_THEN_THROTTLED = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
 
@@ -112,8 +117,8 @@ def alert_mocks(workflow: str, failing_state: str, error: str) -> dict[str, Any]
     return mocks(
         {
             workflow: {
-                ALERT_SENT_CASE: {failing_state: "Fails", ALERT: "SnsFlakyThenSent"},
-                ALERT_NOT_SENT_CASE: {failing_state: "Fails", ALERT: "SnsFlakyThenDenied"},
+                ALERT_SENT_CASE: {failing_state: "Fails", ALERT_STATE: "SnsFlakyThenSent"},
+                ALERT_NOT_SENT_CASE: {failing_state: "Fails", ALERT_STATE: "SnsFlakyThenDenied"},
             }
         },
         {
@@ -140,7 +145,7 @@ def a_flaky_alert_is_retried_and_sent(
     run = _alerted(app, workflow, failing_state, error, payload, ALERT_SENT_CASE)
     assert run.cause == MOCKED_CAUSE
     assert failed_errors(run)[-3:] == [error, *SNS_FLAKY_ERRORS]
-    assert run.states[-2:] == [ALERT, FAILED]
+    assert run.states[-2:] == ALERT
     return run
 
 
@@ -153,5 +158,5 @@ def an_alert_that_cannot_be_sent_does_not_hide_the_failure(
     # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
     assert run.cause == UNALERTED_CAUSE.format(SNS_DENIED["Error"], SNS_DENIED["Cause"], MOCKED_CAUSE)
     assert failed_errors(run)[-4:] == [error, *SNS_FLAKY_ERRORS, SNS_DENIED["Error"]]
-    assert run.states[-2:] == [ALERT, UNALERTED]
+    assert run.states[-2:] == UNALERTED
     return run

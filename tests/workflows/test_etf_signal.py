@@ -21,11 +21,14 @@ from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, deploy_workflows
 from tests.workflows.policy_edges import (
+    ALERT,
     TRANSIENT_THEN_THROTTLED,
+    UNALERTED,
     a_flaky_alert_is_retried_and_sent,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     errors_by_function,
     every_function_survives_a_transient_error_and_a_throttle,
+    failed_errors,
 )
 from tests.workflows.scheduling import fire_schedule
 from workflows import cli as workflows_cli
@@ -36,8 +39,6 @@ HOLIDAY = "2026-10-05"  # National Day week: no bars
 FUNDS = len(config.funds())
 PLAN = ["Plan Day", "Fetch Prices"]
 REPORTED = ["Compute Signals", "Market Open?", "Send Report", "Report Sent"]
-ALERT = ["Alert Failure", "Failed"]
-UNALERTED = ["Alert Failure", "Failed Without Alert"]
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +86,6 @@ def report(app: Deployed, day: str, kind: str = "json") -> Any:
     )
     text = body["Body"].read().decode()
     return json.loads(text) if kind == "json" else text
-
-
-def failures(run: Run) -> list[str]:
-    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
 
 
 def route(app: Deployed, fn: str, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -148,7 +145,7 @@ def test_a_report_another_run_changed_meanwhile_is_merged_again_after_a_backoff(
 
     run = etf.run(NAME, {"date": DAY})
 
-    assert run.status == "SUCCEEDED" and failures(run) == ["ReportContended"]
+    assert run.status == "SUCCEEDED" and failed_errors(run) == ["ReportContended"]
     assert run.states.count("Compute Signals") == 1 and alerts.messages() == []
 
 
@@ -173,7 +170,7 @@ def test_one_fund_failing_is_reported_missing_and_the_day_is_still_sent(
 
     assert run.status == "SUCCEEDED"
     assert run.states.count("Fund Missing") == 1
-    assert failures(run) == ["TushareUnavailable"] * 4  # 1 + MaxAttempts 3, then caught in the Map
+    assert failed_errors(run) == ["TushareUnavailable"] * 4  # 1 + MaxAttempts 3, then caught in the Map
     assert run.output["missing"] == [broken["ts_code"]]
     day = report(etf, DAY)
     assert day["missing"] == [
@@ -208,7 +205,7 @@ def test_throttling_is_absorbed_by_retry(etf: Deployed, tushare: FakeTushare, su
     run = etf.run(NAME, {"date": DAY})
 
     assert run.status == "SUCCEEDED"
-    assert failures(run) == ["TushareRateLimited"] * 3
+    assert failed_errors(run) == ["TushareRateLimited"] * 3
     assert "Fund Missing" not in run.states and run.output["missing"] == []
     assert len(subscribers.messages()) == 1
 
@@ -222,7 +219,7 @@ def test_settings_unreadable_for_a_moment_are_retried_and_no_fund_goes_missing(
     run = etf.run(NAME, {"date": DAY})
 
     assert run.status == "SUCCEEDED"
-    assert failures(run) == ["SettingUnavailable"]
+    assert failed_errors(run) == ["SettingUnavailable"]
     assert "Fund Missing" not in run.states and run.output["missing"] == []
     assert len(subscribers.messages()) == 1
 
@@ -235,7 +232,7 @@ def test_a_fund_whose_fetch_fails_for_another_reason_is_reported_missing_with_it
     run = etf.run(NAME, {"date": DAY})
 
     assert run.status == "SUCCEEDED"
-    assert failures(run) == ["UnexpectedAnswer"]  # not retried: it would fail again
+    assert failed_errors(run) == ["UnexpectedAnswer"]  # not retried: it would fail again
     assert run.states.count("Fund Missing") == 1 and len(run.output["missing"]) == 1
     [missing] = report(etf, DAY)["missing"]
     assert missing["reason"] == "UnexpectedAnswer"
@@ -266,7 +263,9 @@ def test_a_malformed_tushare_answer_is_not_retried_and_the_alert_names_it(
     run = etf.run(NAME, {"date": DAY})
 
     assert run.status == "FAILED" and run.error == "NoPrices"
-    assert failures(run) == ["TushareMalformed"] * FUNDS + ["NoPrices"]  # once each: asked again, the same
+    assert failed_errors(run) == ["TushareMalformed"] * FUNDS + [
+        "NoPrices"
+    ]  # once each: asked again, the same
     assert all(f"{f['ts_code']} (TushareMalformed)" in (run.cause or "") for f in config.funds())
     fetch_failed = next(e for e in run.events if e["type"] == "TaskFailed")["taskFailedEventDetails"]
     assert "a bar without trade_date" in cause_message(fetch_failed["cause"])  # what was missing

@@ -611,8 +611,7 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
     assert run.cause == (
         "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
     )
-    errors = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert errors == [
+    assert failed_errors(run) == [
         "Broken",
         "Lambda.ServiceException",
         "Lambda.TooManyRequestsException",

@@ -23,9 +23,12 @@ from tasks.lottery.draw import announcement, draw_order
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
+    ALERT,
+    REJECTED,
     SNS_DENIED,
     SNS_FLAKY_ERRORS,
     SNS_FLAKY_THEN_SENT,
+    UNALERTED,
     a_flaky_alert_is_retried_and_sent,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
@@ -36,9 +39,6 @@ from workflows.lottery import MAX_REDRAWS
 EMPLOYEES = 20
 DRAW = ["Validate Request", "Draw Winners", "Check Past Winners", "Any Past Winner?"]
 RECORD_AND_ANNOUNCE = ["Record Winners", "Notify Winners", "Draw Complete"]
-ALERT = ["Alert Failure", "Failed"]
-UNALERTED = ["Alert Failure", "Failed Without Alert"]
-REJECTED = ["Request Rejected"]
 
 
 @pytest.fixture(scope="module")

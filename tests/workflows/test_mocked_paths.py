@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, mock_config
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
+from tests.workflows.policy_edges import failed_errors
 
 TRANSIENT_THEN_THROTTLED = [
     {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
@@ -90,10 +91,6 @@ def app(local_cloud: LocalCloud) -> Iterator[Deployed]:
     deployed = deploy_workflows(local_cloud, "ticket-ranking", "etf-signal", "flight-deals")
     with mock_config.loaded(MOCKS):
         yield deployed
-
-
-def failed_errors(run: Any) -> list[str]:
-    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
 
 
 def test_deals_are_announced_after_a_flaky_sns_publish(app: Deployed) -> None:

@@ -21,8 +21,10 @@ from tasks.ticket_ranking import store, told
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
+    ALERT,
     SNS_FLAKY_ERRORS,
     SNS_FLAKY_THEN_SENT,
+    UNALERTED,
     a_flaky_alert_is_retried_and_sent,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
@@ -34,8 +36,6 @@ from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
 FETCH_AND_RANK = ["Fetch Inventory", "Rank Performances"]
 AFTER_RANKING = ["Mark Current", "Find New Deals", "Any New Deals?"]
 ANNOUNCED = ["Notify Subscribers", "Record Deals Told", "Deals Announced"]
-ALERT = ["Alert Failure", "Failed"]
-UNALERTED = ["Alert Failure", "Failed Without Alert"]
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +201,7 @@ def test_a_broker_failing_twice_then_answering_succeeds_through_retry(
     run = ranking.run(NAME, {})
 
     assert run.status == "SUCCEEDED"
-    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert failures == ["BrokerUnavailable", "BrokerUnavailable"]
+    assert failed_errors(run) == ["BrokerUnavailable", "BrokerUnavailable"]
     assert run.states.count("Fetch Inventory") == 1  # retried inside the state
     assert alerts.messages() == []
 
@@ -213,8 +212,7 @@ def test_broker_throttling_is_absorbed_by_retry(ranking: Deployed, broker: FakeT
     run = ranking.run(NAME, {})
 
     assert run.status == "SUCCEEDED"
-    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert failures == ["BrokerThrottled"] * 3
+    assert failed_errors(run) == ["BrokerThrottled"] * 3
 
 
 def test_settings_unreadable_for_a_moment_are_retried_like_a_broker_outage(
@@ -226,8 +224,7 @@ def test_settings_unreadable_for_a_moment_are_retried_like_a_broker_outage(
     run = ranking.run(NAME, {})
 
     assert run.status == "SUCCEEDED"
-    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert failures == ["SettingUnavailable", "SettingUnavailable"]
+    assert failed_errors(run) == ["SettingUnavailable", "SettingUnavailable"]
     assert run.states.count("Fetch Inventory") == 1 and alerts.messages() == []
 
 
@@ -246,8 +243,7 @@ def test_a_broker_url_corrected_by_hand_is_read_by_the_warm_function_that_failed
             run = ranking.run(NAME, {})
 
             assert run.status == "SUCCEEDED"
-            failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-            assert failures == ["BrokerUnavailable"]  # the cached URL once, then the corrected one
+            assert failed_errors(run) == ["BrokerUnavailable"]  # the cached URL once, then the corrected one
             assert moved.requests and alerts.messages() == []
         finally:
             ssm.put_parameter(Name=url, Value=broker.url, Type="String", Overwrite=True)
@@ -257,8 +253,7 @@ def test_a_broker_url_corrected_by_hand_is_read_by_the_warm_function_that_failed
         back = ranking.run(NAME, {})  # and back again: the worker now has the moved URL cached
 
     assert back.status == "SUCCEEDED"
-    failures = [e["taskFailedEventDetails"]["error"] for e in back.events if e["type"] == "TaskFailed"]
-    assert failures == ["BrokerUnavailable"]
+    assert failed_errors(back) == ["BrokerUnavailable"]
 
 
 def test_a_broker_down_for_good_alerts_and_leaves_the_previous_rankings_current(
@@ -362,8 +357,7 @@ def test_a_pointer_another_run_changed_meanwhile_is_marked_again_after_a_backoff
     run = ranking.run(NAME, {}, name="rank-contended")
 
     assert run.status == "SUCCEEDED" and run.output["current"] is True
-    failures = [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
-    assert failures == ["CurrentContended"] and run.states.count("Mark Current") == 1
+    assert failed_errors(run) == ["CurrentContended"] and run.states.count("Mark Current") == 1
     assert current_run(ranking) == "rank-contended" and alerts.messages() == []
 
 
