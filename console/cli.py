@@ -130,6 +130,10 @@ def cmd_start(args: argparse.Namespace) -> int:
             _print_json(error.body())
         for problem in error.errors:
             print(f"invalid input: {problem['field']}: {problem['message']}", file=sys.stderr)
+        if not args.json:
+            print(
+                f"a valid input to start from: python -m workflows example {args.workflow}", file=sys.stderr
+            )
         return 2
     arn = execution["executionArn"]
     if not args.json and created:

@@ -365,7 +365,10 @@ def test_history_puts_every_event_of_a_map_item_in_its_item(
 def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": "two"}')
     assert code == 2
-    assert err == 'invalid input: winners: "two" is not of type "integer"\n'
+    assert err == (
+        'invalid input: winners: "two" is not of type "integer"\n'
+        "a valid input to start from: python -m workflows example lottery\n"
+    )
     code, _, err = run(capsys, "start", "lottery", "--input", "{not json")
     assert code == 2 and "not JSON" in err
     code, _, err = run(capsys, "start", "lottery", "--input", "@/no/such/input.json")

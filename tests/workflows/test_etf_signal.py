@@ -352,7 +352,7 @@ def test_the_door_refuses_a_date_not_on_the_calendar_before_starting(
     code = workflows_cli.main(["start", NAME, '--input={"date": "2026-02-30"}'])
 
     assert code == 2
-    assert capsys.readouterr().err == 'invalid input: date: "2026-02-30" is not a calendar date\n'
+    assert capsys.readouterr().err.startswith('invalid input: date: "2026-02-30" is not a calendar date\n')
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == started
 
 
