@@ -150,6 +150,14 @@ def test_bad_input_shows_the_field_error_and_starts_nothing(
     assert "#/workflows/lottery" in page.url
 
 
+def start_the_lottery_on_the_form(page: Any, console_url: str, winners: int, name: str) -> None:
+    """Opens the lottery's start form, fills in the winners and the execution's name, and starts."""
+    page.goto(f"{console_url}#/workflows/lottery")
+    page.locator("#field-winners").fill(str(winners))
+    page.locator("#field-execution-name").fill(name)
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+
+
 def test_a_name_used_by_a_run_that_ended_is_refused_on_the_form(
     page: Any, console_url: str, lottery: Environment
 ) -> None:
@@ -161,10 +169,7 @@ def test_a_name_used_by_a_run_that_ended_is_refused_on_the_form(
     while service.describe(earlier["executionArn"])["status"] == "RUNNING":
         time.sleep(0.1)
     before = len(service.executions("lottery", limit=1000))
-    page.goto(f"{console_url}#/workflows/lottery")
-    page.locator("#field-winners").fill("99")
-    page.locator("#field-execution-name").fill(name)
-    page.locator("[data-testid=start-form] button[type=submit]").click()
+    start_the_lottery_on_the_form(page, console_url, winners=99, name=name)
     sync_api.expect(page.locator("[data-testid=form-error]")).to_contain_text(
         re.compile(
             f"not started: the name '{name}' was used by an execution that ended FAILED at .*; give another name$"
@@ -181,10 +186,7 @@ def test_a_start_with_the_name_and_input_of_a_running_run_opens_it_and_says_so(
     name = f"form-{time.monotonic_ns()}"
     running, _ = service.start("lottery", {"winners": 1}, name)
     before = len(service.executions("lottery", limit=1000))
-    page.goto(f"{console_url}#/workflows/lottery")
-    page.locator("#field-winners").fill("1")
-    page.locator("#field-execution-name").fill(name)
-    page.locator("[data-testid=start-form] button[type=submit]").click()
+    start_the_lottery_on_the_form(page, console_url, winners=1, name=name)
     sync_api.expect(page.locator("#toast")).to_have_text(
         f"Already running with this name and input: {name}. Nothing new was started."
     )

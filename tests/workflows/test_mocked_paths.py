@@ -14,21 +14,12 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, mock_config
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
-from tests.workflows.policy_edges import failed_errors
-
-TRANSIENT_THEN_THROTTLED = [
-    {"Throw": {"Error": "SNS.InternalErrorException", "Cause": "internal error"}},
-    {"Throw": {"Error": "SNS.ThrottledException", "Cause": "rate exceeded"}},
-]
+from tests.workflows.policy_edges import SNS_FLAKY_THEN_SENT, failed_errors
 
 
 def returns(payload: dict[str, Any]) -> dict[str, Any]:
     """A mocked Lambda answer: the integration's response with the handler's payload."""
     return {"0": {"Return": {"StatusCode": 200, "Payload": payload}}}
-
-
-def flaky_then(answer: dict[str, Any]) -> dict[str, Any]:
-    return {"0": TRANSIENT_THEN_THROTTLED[0], "1": TRANSIENT_THEN_THROTTLED[1], "2": answer}
 
 
 INVENTORY = {
@@ -69,7 +60,7 @@ MOCKS = mocks(
             {"count": 1, "deals": [{"listing_id": "L1"}], "subject": "1 deal", "message": "L1"}
         ),
         "Recorded": returns({"recorded": 1}),
-        "FlakyPublish": flaky_then({"Return": {"MessageId": "mocked-message"}}),
+        "FlakyPublish": SNS_FLAKY_THEN_SENT,
         "BrokerDown": {"0-20": {"Throw": {"Error": "BrokerUnavailable", "Cause": "broker answered 503"}}},
         "EmptyBatch": returns(
             {"batch_id": "b-1", "received": 0, "records": [], "rejected": 0, "rejected_key": None}
