@@ -205,6 +205,11 @@ def measure(bench: Bench, wf: Workflow, runs: int) -> Usage:
     return average
 
 
+def measured_with(runs: int, volumes: list[str]) -> str:
+    """The command that gives these figures again, the volumes given included."""
+    return f"Measured with: python bench/cost.py --runs {runs}" + "".join(f" --volume {v}" for v in volumes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -244,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print("\n".join(volume_lines([(wf.name, volume, why) for wf, _usage, volume, why, *_ in rows])))
-    print(f"\nMeasured with: python bench/cost.py --runs {args.runs}")
+    print(f"\n{measured_with(args.runs, args.volume)}")
     return 0
 
 

@@ -1,5 +1,5 @@
 """What the end-to-end and cost benchmarks print of a workflow they were not written for: e2e's
-table aligned whatever the names, cost's volume named as assumed when nothing gives one."""
+table aligned whatever the names, cost's volume named as assumed when nothing gives one, and the command it was measured with."""
 
 from __future__ import annotations
 
@@ -51,3 +51,10 @@ def test_cost_names_the_workflows_it_assumed_a_volume_for() -> None:
         "a month. Give one with --volume NAME=EXECUTIONS_PER_MONTH, or add it to VOLUMES in bench/cost.py."
     )
     assert not any("No volume known" in line for line in cost.volume_lines([("lottery", *lottery)]))
+
+
+def test_cost_gives_the_command_with_the_volumes_it_was_given() -> None:
+    assert cost.measured_with(3, []) == "Measured with: python bench/cost.py --runs 3"
+    assert cost.measured_with(5, ["lottery=10", "etf-signal=30"]) == (
+        "Measured with: python bench/cost.py --runs 5 --volume lottery=10 --volume etf-signal=30"
+    )
