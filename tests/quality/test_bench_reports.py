@@ -1,5 +1,6 @@
 """What the end-to-end and cost benchmarks print of a workflow they were not written for: e2e's
-table aligned whatever the names, cost's volume named as assumed when nothing gives one, and the command it was measured with."""
+table aligned whatever the names, cost's volume named as assumed when nothing gives one, and the
+command that measured it."""
 
 from __future__ import annotations
 
