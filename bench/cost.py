@@ -4,8 +4,9 @@
 
 Deploys every workflow into an in-process local cloud, runs each one's typical work `--runs`
 times and measures, per execution: state transitions (retries included), Lambda invocations and
-GB-seconds, Express duration, and the requests every AWS service answered (DynamoDB items,
-SNS publishes, S3 requests, Kinesis records). Multiplied by the monthly volume and the prices in
+GB-seconds, Express duration, and the requests every AWS service answered (DynamoDB request
+units: item sizes and index writes, as on-demand pricing counts them; SNS publishes, S3 requests,
+Kinesis records). Multiplied by the monthly volume and the prices in
 bench/prices.json, that gives each process's monthly bill, with the Standard and Express prices
 side by side since every one of them is short enough for either.
 """
@@ -144,10 +145,9 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str) -> dict[str, float]
         usage.lambda_invocations * p["lambda_per_request"]
         + usage.lambda_gb_seconds * p["lambda_per_gb_second"]
     )
-    writes = sum(v for k, v in r.items() if k.split(":")[1] in DYNAMODB_WRITES)
-    reads = sum(v for k, v in r.items() if k.split(":")[1] in DYNAMODB_READS)
     bill["DynamoDB"] = volume * (
-        writes * p["dynamodb_per_write_request_unit"] + reads * p["dynamodb_per_read_request_unit"]
+        r.get("dynamodb:WriteRequestUnits", 0) * p["dynamodb_per_write_request_unit"]
+        + r.get("dynamodb:ReadRequestUnits", 0) * p["dynamodb_per_read_request_unit"]
     )
     publishes = r.get("sns:Publish", 0) + r.get("sns:PublishBatch", 0)
     bill["SNS"] = volume * publishes * (p["sns_per_publish"] + EMAIL_SUBSCRIBERS * p["sns_per_email"])
@@ -180,10 +180,6 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str) -> dict[str, float]
 
 def _starts_its_workflow(fn: Function) -> bool:
     return any(a.resource == STATE_MACHINE for a in fn.access)
-
-
-DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-DYNAMODB_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 
 
 def measure(bench: Bench, wf: Workflow, runs: int) -> Usage:
@@ -219,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: int(v) for k, v in (item.split("=", 1) for item in args.volume)}
     bench = Bench()
+    metering.count_capacity()
     rows = []
     try:
         for wf in WORKFLOWS.values():

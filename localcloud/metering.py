@@ -4,13 +4,17 @@ Batch operations count their items (what AWS bills). A cost estimate needs what 
 from an integration, S3 puts): the local cloud counts every request its services answer.
 
     metering.install(); metering.reset(); ...run...; metering.counts()  # {("dynamodb", "PutItem"): 3}
+
+On demand, DynamoDB bills request units, not requests: `count_capacity()` also counts
+("dynamodb", "WriteRequestUnits") and ("dynamodb", "ReadRequestUnits") as DynamoDB's pricing
+page reckons them (see localcloud/capacity.py). It reads the items each request touches, so it is off
+unless asked for (the cost bench).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from typing import Any
 
 from localcloud import pins
@@ -19,7 +23,7 @@ _BaseResponse = pins.resolve("moto.core.responses", "BaseResponse")
 _S3Response = pins.resolve("moto.s3.responses", "S3Response")
 
 _lock = threading.Lock()
-_counts: Counter[tuple[str, str]] = Counter()
+_counts: dict[tuple[str, str], float] = {}  # requests; DynamoDB's read request units may be halves
 
 
 # Batch operations are billed per item, not per request.
@@ -45,12 +49,20 @@ def units(service: str, operation: str, body: Any) -> int:
         return 1
 
 
-def record(service: str, operation: str, amount: int = 1) -> None:
+def record(service: str, operation: str, amount: float = 1) -> None:
     with _lock:
-        _counts[(service, operation)] += amount
+        _counts[(service, operation)] = _counts.get((service, operation), 0) + amount
 
 
-def counts() -> dict[tuple[str, str], int]:
+def count_capacity(on: bool = True) -> None:
+    """Count DynamoDB's request units too (or no longer)."""
+    _capacity[0] = on
+
+
+_capacity = [False]
+
+
+def counts() -> dict[tuple[str, str], float]:
     with _lock:
         return dict(_counts)
 
@@ -70,7 +82,16 @@ def install() -> None:
     def metered_call_action(self: Any) -> Any:
         service, operation = str(self.service_name), str(self._get_action())
         record(service, operation, units(service, operation, getattr(self, "body", None)))
-        return call_action(self)
+        if not (_capacity[0] and service == "dynamodb"):
+            return call_action(self)
+        from localcloud import capacity
+
+        backend, body = self.dynamodb_backend, self.body
+        touched = capacity.before(backend, operation, body)
+        answer = call_action(self)
+        for kind, amount in capacity.units(backend, operation, body, answer, touched).items():
+            record("dynamodb", kind, amount)
+        return answer
 
     def metered_key_response(self: Any, request: Any, full_url: str) -> Any:
         # S3 object requests bypass call_action; their method says what they are.

@@ -72,3 +72,69 @@ def test_s3_object_requests_are_counted_by_what_they_do(cloud: LocalCloud) -> No
 
     counts = metering.counts()
     assert counts[("s3", "PutObject")] == 1 and counts[("s3", "DeleteObject")] == 1
+
+
+def _units(kind: str) -> float:
+    return metering.counts().get(("dynamodb", kind), 0)
+
+
+def test_dynamodb_request_units_follow_item_size_indexes_and_consistency(cloud: LocalCloud) -> None:
+    """On-demand pricing: a write unit per KB of the item, again for each index holding it; a read
+    unit per 4 KB, half when eventually consistent; a Query billed on what it read before its filter."""
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName="indexed",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "k", "AttributeType": "S"},
+            {"AttributeName": "rank", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-rank",
+                "KeySchema": [{"AttributeName": "rank", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    metering.install()
+    metering.count_capacity()
+    try:
+        metering.reset()
+        big = "x" * 2500  # 3 KB with its key and name: 3 units
+        dynamodb.put_item(TableName="indexed", Item={"k": {"S": "a"}, "body": {"S": big}})
+        assert _units("WriteRequestUnits") == 3  # not in the index: it has no rank
+        metering.reset()
+        dynamodb.put_item(TableName="indexed", Item={"k": {"S": "b"}, "rank": {"N": "1"}, "body": {"S": big}})
+        assert _units("WriteRequestUnits") == 6  # the table's 3 and the index's 3
+        metering.reset()
+        dynamodb.delete_item(TableName="indexed", Key={"k": {"S": "b"}})
+        assert _units("WriteRequestUnits") == 6  # the item deleted, from both
+
+        metering.reset()
+        dynamodb.get_item(TableName="indexed", Key={"k": {"S": "a"}})
+        assert _units("ReadRequestUnits") == 0.5
+        dynamodb.get_item(TableName="indexed", Key={"k": {"S": "a"}}, ConsistentRead=True)
+        assert _units("ReadRequestUnits") == 1.5
+
+        for i in range(10):
+            dynamodb.put_item(TableName="indexed", Item={"k": {"S": f"q{i}"}, "body": {"S": big}})
+        metering.reset()
+        answer = dynamodb.scan(
+            TableName="indexed",
+            FilterExpression="k = :k",
+            ExpressionAttributeValues={":k": {"S": "q1"}},
+        )
+        assert answer["Count"] == 1 and answer["ScannedCount"] == 11
+        assert _units("ReadRequestUnits") == 0.5 * 7  # eleven items of 2.5 KB read: 28 KB, 7 units
+    finally:
+        metering.count_capacity(False)
+
+
+def test_request_units_are_not_counted_unless_asked(cloud: LocalCloud) -> None:
+    metering.install()
+    on_demand_table(cloud, "uncounted", key="k")
+    metering.reset()
+    cloud.client("dynamodb").put_item(TableName="uncounted", Item={"k": {"S": "a"}})
+    assert metering.counts() == {("dynamodb", "PutItem"): 1}
