@@ -13,7 +13,7 @@
 - error_texts: AWS's wording where moto words a failure differently
 - terminal_errors: States.Runtime is never retried, nor caught by States.ALL
 - execution_output: DescribeExecution's output is JSON text even when it is a string, and in place
-  before the status says SUCCEEDED
+  before the status says SUCCEEDED; a TIMED_OUT execution has its stopDate, described and listed
 - execution_history: GetExecutionHistory in pages (maxResults, nextToken, reverseOrder,
   includeExecutionData), written as JSON directly
 - execution_index: executions found by ARN and by name without scanning them all

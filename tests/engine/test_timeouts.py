@@ -12,7 +12,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.engine import clock
-from tests.engine.conftest import ROLE_ARN, Runner, inline_map
+from tests.engine.conftest import ROLE_ARN, Runner, inline_map, only
 
 
 def test_state_machine_timeout_cuts_a_wait(run_definition: Runner, instant_clock: None) -> None:
@@ -25,6 +25,19 @@ def test_state_machine_timeout_cuts_a_wait(run_definition: Runner, instant_clock
     )
     assert run.status == "TIMED_OUT"
     assert "PassStateEntered" not in run.types
+
+
+def test_a_timed_out_execution_is_described_and_listed_with_when_it_timed_out(
+    local_cloud: LocalCloud, run_definition: Runner, instant_clock: None
+) -> None:
+    """As on AWS: the console and the CLI count its duration up to then, not up to now."""
+    run = run_definition({"TimeoutSeconds": 5, **only({"Type": "Wait", "Seconds": 60})})
+    sfn = local_cloud.client("stepfunctions")
+    described = sfn.describe_execution(executionArn=run.arn)
+    [listed] = sfn.list_executions(stateMachineArn=described["stateMachineArn"])["executions"]
+    assert described["status"] == listed["status"] == "TIMED_OUT"
+    assert described["stopDate"] == listed["stopDate"]
+    assert (described["stopDate"] - described["startDate"]).total_seconds() == pytest.approx(5, abs=0.5)
 
 
 def test_a_wait_longer_than_a_year_times_the_execution_out(
