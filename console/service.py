@@ -216,7 +216,9 @@ class ExecutionService:
 
     @staticmethod
     def _file_definition(workflow: Workflow) -> dict[str, Any]:
-        return definitions.load(workflow) if workflow.definition_path.exists() else workflow.build()
+        return (
+            definitions.load(workflow) if workflow.definition_path.exists() else definitions.built(workflow)
+        )
 
     def execution_definition(self, execution: dict[str, Any]) -> dict[str, Any]:
         """The definition the execution ran (its state machine's; the registry's if that is gone)."""

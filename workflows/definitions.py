@@ -17,8 +17,11 @@ import json
 import pkgutil
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
+from localcloud import schedule_expr
 from workflows import actions, handlers
 from workflows.asl import StateMachineType
 from workflows.lint import is_alert, lint, nested
@@ -26,7 +29,9 @@ from workflows.registry import (
     DATA_DIR,
     DEFINITIONS_DIR,
     SCHEDULED_TIME,
+    STATE_MACHINE,
     Access,
+    Function,
     HttpRoute,
     Route,
     Schedule,
@@ -59,8 +64,20 @@ def _normalise(graph: dict[str, Any]) -> dict[str, Any]:
     return {**graph, "States": states}
 
 
+def built(workflow: Workflow) -> dict[str, Any]:
+    """The workflow's definition as its builder makes it, with the registry's `timeout_seconds` as
+    its top-level TimeoutSeconds (after the Comment: how long a run may take is read with what it
+    is)."""
+    graph = workflow.build()
+    if workflow.timeout_seconds is None:
+        return graph
+    head = {k: graph[k] for k in ("Comment",) if k in graph}
+    rest = {k: v for k, v in graph.items() if k != "TimeoutSeconds"}  # the registry's, not the graph's
+    return {**head, "TimeoutSeconds": workflow.timeout_seconds, **rest}
+
+
 def render(workflow: Workflow) -> str:
-    return json.dumps(_normalise(workflow.build()), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(_normalise(built(workflow)), indent=2, ensure_ascii=False) + "\n"
 
 
 def write(workflow: Workflow) -> bool:
@@ -351,9 +368,103 @@ def wiring_problems(workflow: Workflow) -> list[str]:
     return [f"{workflow.name}: {p}" for p in problems]
 
 
+# the longest an execution may run, as AWS ends it
+MAX_TIMEOUT_SECONDS = {StateMachineType.STANDARD: 365 * 24 * 3600, StateMachineType.EXPRESS: 5 * 60}
+_LIMIT_SAID = {StateMachineType.STANDARD: "a year", StateMachineType.EXPRESS: "five minutes"}
+# API Gateway's HTTP API answers 503 itself (its integration timeout) after this long
+API_GATEWAY_SECONDS = 30
+# what a synchronous start's caller still does once the workflow has answered, however it ended:
+# the answer's way back (up to 2 s late) and an alert to SNS when it did not succeed (up to 2 s)
+SYNC_ANSWER_MARGIN_SECONDS = 4
+# a cron schedule's starts looked at for the shortest time between two (two years of a daily one)
+_STARTS_LOOKED_AT = 800
+
+
+def shortest_period(schedule: Schedule) -> float | None:
+    """The fewest seconds between two starts of the schedule; None for one that starts once."""
+    expression = schedule_expr.parse(schedule.expression, schedule.timezone)
+    if isinstance(expression, schedule_expr.Rate):
+        return expression.period.total_seconds()
+    starts: list[datetime] = []
+    when: datetime | None = datetime(2026, 1, 1, tzinfo=UTC)
+    while when is not None and len(starts) < _STARTS_LOOKED_AT:
+        when = expression.next_after(when, when)
+        starts += [when.astimezone(UTC)] if when else []  # in UTC: a daylight saving change counts
+    return min(((b - a).total_seconds() for a, b in pairwise(starts)), default=None)
+
+
+def _starts_synchronously(fn: Function) -> bool:
+    return any(
+        grant.resource == STATE_MACHINE and "states:startsyncexecution" in {a.lower() for a in grant.actions}
+        for grant in fn.access
+    )
+
+
+def _synchronous_callers(workflow: Workflow) -> Iterator[tuple[str, int]]:
+    """(who, how many seconds it has to answer) for each route that waits for the workflow's end:
+    a sync HttpRoute (API Gateway's integration) and a function route whose function starts it
+    with StartSyncExecution. None of a Standard workflow, which no synchronous start can start."""
+    if workflow.type != StateMachineType.EXPRESS:
+        return
+    for trigger in workflow.triggers:
+        if isinstance(trigger, HttpRoute) and trigger.sync:
+            yield f"sync route {trigger.method} {trigger.path} (API Gateway's limit)", API_GATEWAY_SECONDS
+    functions = {fn.name: fn for fn in workflow.functions}
+    for route in workflow.routes:
+        fn = functions.get(route.function)
+        if fn is not None and _starts_synchronously(fn):
+            yield f"route {route.method} {route.path}'s function {fn.name} (its timeout)", fn.timeout
+
+
+def timeout_problems(workflow: Workflow) -> list[str]:
+    """A workflow without timeout_seconds (a Standard run stuck on an answer that never comes would
+    run for a year, and its timed-out alarm never fire), one beyond its type's maximum, one longer
+    than its schedule's period (a run would still go when the next starts), one its synchronous
+    caller cannot outlast (the caller would be ended before it could answer and alert), and a
+    builder that sets its own TimeoutSeconds (build writes the registry's instead)."""
+    timeout = workflow.timeout_seconds
+    if timeout is None:
+        return [
+            f"{workflow.name}: no timeout_seconds: a run waiting on an answer that never comes would run "
+            f"for {_LIMIT_SAID[workflow.type]}, unnoticed; declare how long its longest path may take (its "
+            "Tasks' timeouts through their retries), saying why"
+        ]
+    problems = []
+    most = MAX_TIMEOUT_SECONDS[workflow.type]
+    if not 1 <= timeout <= most:
+        problems.append(f"timeout_seconds {timeout}: {workflow.type} executions last 1 to {most} seconds")
+    for trigger in workflow.triggers:
+        if not isinstance(trigger, Schedule):
+            continue
+        try:
+            period = shortest_period(trigger)
+        except schedule_expr.ScheduleExpressionError as error:
+            problems.append(f"schedule {trigger.expression}: {error}")
+            continue
+        if period is not None and period < timeout:
+            problems.append(
+                f"timeout_seconds {timeout} is longer than schedule {trigger.expression} allows between two "
+                f"starts ({period:.0f} s): a run could still go when the next one starts"
+            )
+    for caller, seconds in _synchronous_callers(workflow):
+        if timeout > seconds - SYNC_ANSWER_MARGIN_SECONDS:
+            problems.append(
+                f"timeout_seconds {timeout}: {caller} is {seconds} s, so at most "
+                f"{seconds - SYNC_ANSWER_MARGIN_SECONDS} s lets it answer and alert when the run times out"
+            )
+    own = workflow.build().get("TimeoutSeconds")
+    if own is not None and own != timeout:
+        problems.append(
+            f"its builder's graph sets TimeoutSeconds {own}, which build replaces with timeout_seconds "
+            f"{timeout}: declare it in the Workflow alone"
+        )
+    return [f"{workflow.name}: {p}" for p in problems]
+
+
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
     own = input_problems(workflow) + handler_problems(workflow) + wiring_problems(workflow)
+    own += timeout_problems(workflow)
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()

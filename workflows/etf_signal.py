@@ -175,6 +175,11 @@ WORKFLOW = Workflow(
     type=asl.StateMachineType.STANDARD,
     build=build,
     input_schema=DAY_REQUEST,
+    # 50 funds fetched 2 at a time are 25 rounds of a 30 s fetch: with each fund throttled by
+    # Tushare through the whole back-off (up to 51 s), 35 minutes. Two hours leaves room for an
+    # outage's retries as well, and a run started as late as its schedule allows (21:30) still
+    # emails the day's signals that evening; one still going then is stuck.
+    timeout_seconds=2 * 3600,
     example_input={"date": "2026-11-20"},
     functions=(
         Function(

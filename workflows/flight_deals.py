@@ -193,6 +193,9 @@ WORKFLOW = Workflow(
     type=asl.StateMachineType.EXPRESS,
     build=build,
     input_schema=PIPE_BATCH,
+    # Express's most, said in the definition: a batch's Store Records alone may retry unprocessed
+    # writes for minutes, and a run cut shorter would end before it parks its batch and alerts.
+    timeout_seconds=5 * 60,
     example_input=example_batch(),
     functions=(
         Function(

@@ -161,6 +161,12 @@ WORKFLOW = Workflow(
     type=asl.StateMachineType.STANDARD,
     build=build,
     input_schema=DRAW_REQUEST,
+    # The longest path is 15 Lambda tasks of 10 s at most (Validate Request, Draw Winners and Check
+    # Past Winners six times at the redraw bound, Record Winners): 2.5 minutes with each at its
+    # limit, a minute more for one throttled through its whole back-off (up to 51 s). A draw still
+    # running at 15 minutes is stuck, and ends long before its claims on its winners lapse (an hour,
+    # tasks.lottery.winners.CLAIM_LEASE), after which another draw could take them.
+    timeout_seconds=15 * 60,
     example_input={"winners": 2},
     functions=(
         Function(

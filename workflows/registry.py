@@ -210,6 +210,12 @@ class Workflow:
     type: StateMachineType
     build: Callable[[], dict[str, Any]]
     input_schema: Mapping[str, Any]
+    # how long a run may take before Step Functions ends it TIMED_OUT (the definition's top-level
+    # TimeoutSeconds, which build writes): without one a Standard run that waits on an answer that
+    # never comes runs for a year and no timed-out alarm ever fires. Check requires it, within the
+    # type's maximum, no longer than its schedule's period and short enough for the function that
+    # starts it synchronously to answer (definitions.timeout_problems)
+    timeout_seconds: int | None = None
     functions: tuple[Function, ...] = ()
     tables: tuple[Table, ...] = ()
     topics: tuple[Topic, ...] = ()

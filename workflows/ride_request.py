@@ -19,6 +19,7 @@ from typing import Any
 
 from stepfunctions.steps.choice_rule import ChoiceRule
 
+from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS
 from tasks.ride_request.schemas import RIDE_REQUEST
 from workflows import asl
 from workflows.policies import (
@@ -177,6 +178,8 @@ WORKFLOW = Workflow(
     type=asl.StateMachineType.EXPRESS,
     build=build,
     input_schema=RIDE_REQUEST,
+    # within the api-ride function's timeout, which answers a run that timed out (tasks.ride_request.api)
+    timeout_seconds=WORKFLOW_TIMEOUT_SECONDS,
     example_input={
         "request_id": "demo-ride-0001",
         "rider": "demo-rider",

@@ -174,6 +174,12 @@ WORKFLOW = Workflow(
     type=asl.StateMachineType.STANDARD,
     build=build,
     input_schema=RUN_REQUEST,
+    # A run must end before the next scheduled one starts (30 minutes). Fetch Inventory at its
+    # 5-minute limit twice (a broker outage retried) and 200 performances ranked and stored 10 at a
+    # time (20 rounds of two tasks of seconds each) with their throttling back-offs fit in 25
+    # minutes; a run still going then is stuck: it times out (the alarm pages) before the next run,
+    # which ranks the inventory afresh, and well before its claims on deals lapse (an hour).
+    timeout_seconds=25 * 60,
     example_input={"show": "hamilton", "days_ahead": 90},
     functions=(
         Function(

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from tasks.ride_request.schemas import RIDE_BODY
 from tasks.shared import clients
@@ -36,6 +37,15 @@ StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JS
 Authenticate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # v2 event -> verified claims
 Alert = Callable[[str, str], None]  # (subject, message)
 
+# How long the ride-request workflow may run (its TimeoutSeconds, which its Workflow declares with
+# this value): StartSyncExecution answers TIMED_OUT then, within this function's 29 s, which leaves
+# it the time to answer 504 and alert. A ride is five Lambda tasks in a row of milliseconds each,
+# and a discount of at most 2 s tried twice: a run still going at 25 s has a task throttled through
+# its back-off (up to 51 s), which no rider waits for.
+WORKFLOW_TIMEOUT_SECONDS = 25
+# StartSyncExecution answers by the workflow's timeout: waiting longer for it leaves no time to
+# answer. One attempt: a sync start retried would run the workflow again, past the function's end.
+SYNC_START = Config(read_timeout=WORKFLOW_TIMEOUT_SECONDS + 2, retries={"total_max_attempts": 1})
 # Workflow errors that are the request's fault -> status; anything else is a 500.
 REJECTIONS = {"InvalidInput": 400, "RequestIdConflict": 409, "NoUnicornAvailable": 503}
 _NAME = re.compile(r"[^A-Za-z0-9_-]")
@@ -144,10 +154,15 @@ class RideApi:
         )
 
 
+def sync_client() -> Any:
+    """Step Functions for StartSyncExecution, as SYNC_START says."""
+    return clients.configured("stepfunctions", SYNC_START)
+
+
 @cache
 def _api() -> RideApi:
     return RideApi(
-        start_sync=sfn_starter(clients.client("stepfunctions"), os.environ["STATE_MACHINE_ARN"]),
+        start_sync=sfn_starter(sync_client(), os.environ["STATE_MACHINE_ARN"]),
         alert=sns_alerter(clients.client("sns"), os.environ["ALERTS_TOPIC_ARN"]),
     )
 

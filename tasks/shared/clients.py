@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 _overrides: dict[str, Any] = {}
 
@@ -26,6 +27,13 @@ def _resource(service: str) -> Any:
 
 def client(service: str) -> Any:
     return _overrides.get(service) or _client(service)
+
+
+def configured(service: str, config: Config) -> Any:
+    """A client of its own, for a caller that needs other settings than the shared one's (a longer
+    read, no retry); a test's override of `service` stands for it too. Made anew each call: the
+    caller keeps it."""
+    return _overrides.get(service) or boto3.client(service, config=config)
 
 
 def table(name: str) -> Any:

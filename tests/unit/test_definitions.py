@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from console import validation
+from tasks.lottery.winners import CLAIM_LEASE as lottery_claims
+from tasks.ticket_ranking.told import CLAIM_LEASE as deal_claims
 from workflows import WORKFLOWS, actions, asl, definitions, handlers
 from workflows.etf_signal import WORKFLOW as ETF_SIGNAL
 from workflows.lottery import WORKFLOW as LOTTERY
 from workflows.policies import alert_and_fail, catch_to, lambda_task
-from workflows.registry import SCHEDULED_TIME, Access, HttpRoute, Route, StreamTrigger, Workflow
+from workflows.registry import SCHEDULED_TIME, Access, HttpRoute, Route, Schedule, StreamTrigger, Workflow
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -308,6 +310,7 @@ def _alerting(name: str, alerted_as: str) -> Workflow:
         asl.StateMachineType.STANDARD,
         build,
         {"type": "object"},
+        timeout_seconds=60,
         functions=(work,),
         integrations=(Access("alerts", ("sns:Publish",)),),
     )
@@ -380,3 +383,105 @@ def test_an_iam_action_no_service_has_is_named_by_check(action: str, problem: st
 def test_an_action_is_read_as_iam_reads_it(action: str) -> None:
     """Case aside, wildcards matching some action, and the actions IAM names unlike their operation."""
     assert actions.action_problem(action) is None
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_definition_ends_a_run_at_its_workflows_timeout(name: str) -> None:
+    """Without a top-level TimeoutSeconds a Standard run stuck on an answer that never comes runs for
+    a year, and its timed-out alarm never fires."""
+    workflow = WORKFLOWS[name]
+    assert workflow.timeout_seconds is not None
+    assert definitions.load(workflow)["TimeoutSeconds"] == workflow.timeout_seconds
+
+
+def test_a_stuck_draw_or_ranking_run_times_out_before_its_claims_lapse() -> None:
+    """A run still going when its claims lapse could record winners or announce deals another run took."""
+    assert LOTTERY.timeout_seconds is not None and LOTTERY.timeout_seconds < lottery_claims.total_seconds()
+    ranking = WORKFLOWS["ticket-ranking"].timeout_seconds
+    assert ranking is not None and ranking < deal_claims.total_seconds()
+
+
+def test_a_workflow_without_a_timeout_is_named_by_check() -> None:
+    assert definitions.timeout_problems(dataclasses.replace(LOTTERY, timeout_seconds=None)) == [
+        "lottery: no timeout_seconds: a run waiting on an answer that never comes would run for a year, "
+        "unnoticed; declare how long its longest path may take (its Tasks' timeouts through their "
+        "retries), saying why"
+    ]
+
+
+def test_the_registrys_timeout_is_written_into_the_definition() -> None:
+    shorter = dataclasses.replace(LOTTERY, timeout_seconds=60)
+    assert json.loads(definitions.render(shorter))["TimeoutSeconds"] == 60
+    assert list(json.loads(definitions.render(shorter)))[:3] == ["Comment", "TimeoutSeconds", "StartAt"]
+    assert "lottery.asl.json: stale; run `python -m workflows build`" in definitions.check(shorter)
+
+
+def test_a_timeout_beyond_what_aws_allows_its_type_is_named_by_check() -> None:
+    deals = WORKFLOWS["flight-deals"]
+    assert definitions.check(dataclasses.replace(deals, timeout_seconds=301))[-1:] == [
+        "flight-deals: timeout_seconds 301: EXPRESS executions last 1 to 300 seconds"
+    ]
+    assert definitions.timeout_problems(dataclasses.replace(LOTTERY, timeout_seconds=0)) == [
+        "lottery: timeout_seconds 0: STANDARD executions last 1 to 31536000 seconds"
+    ]
+
+
+def test_a_timeout_longer_than_the_time_between_two_scheduled_starts_is_named_by_check() -> None:
+    """A run could still go when the next one starts."""
+    ranking = WORKFLOWS["ticket-ranking"]
+    assert definitions.timeout_problems(dataclasses.replace(ranking, timeout_seconds=31 * 60)) == [
+        "ticket-ranking: timeout_seconds 1860 is longer than schedule rate(30 minutes) allows between two "
+        "starts (1800 s): a run could still go when the next one starts"
+    ]
+    [daily] = ETF_SIGNAL.triggers
+    twice = dataclasses.replace(daily, expression="cron(30 9,10 ? * MON-FRI *)")
+    assert definitions.timeout_problems(dataclasses.replace(ETF_SIGNAL, triggers=(twice,))) == [
+        "etf-signal: timeout_seconds 7200 is longer than schedule cron(30 9,10 ? * MON-FRI *) allows "
+        "between two starts (3600 s): a run could still go when the next one starts"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "timezone", "seconds"),
+    [
+        ("rate(30 minutes)", "UTC", 1800),
+        ("cron(30 17 ? * MON-FRI *)", "Asia/Shanghai", 24 * 3600),  # Friday to Monday is longer
+        ("cron(0/20 8-9 * * ? *)", "UTC", 20 * 60),
+        ("cron(30 1 * * ? *)", "Europe/London", 23 * 3600),  # the night the clocks go forward
+        ("at(2026-11-20T09:30:00)", "UTC", None),
+    ],
+)
+def test_the_shortest_time_between_two_scheduled_starts(
+    expression: str, timezone: str, seconds: int | None
+) -> None:
+    assert definitions.shortest_period(Schedule(expression, timezone=timezone)) == seconds
+
+
+def test_a_timeout_its_synchronous_caller_cannot_outlast_is_named_by_check() -> None:
+    """The caller would be ended before it answers the run that timed out, and alerts: API Gateway's
+    bare 503, no request id, no alert."""
+    ride = WORKFLOWS["ride-request"]
+    assert definitions.timeout_problems(dataclasses.replace(ride, timeout_seconds=26)) == [
+        "ride-request: timeout_seconds 26: route POST /ride's function api-ride (its timeout) is 29 s, so "
+        "at most 25 s lets it answer and alert when the run times out"
+    ]
+    deals = dataclasses.replace(WORKFLOWS["flight-deals"], triggers=(HttpRoute("POST", "/deals", sync=True),))
+    assert definitions.timeout_problems(deals) == [
+        "flight-deals: timeout_seconds 300: sync route POST /deals (API Gateway's limit) is 30 s, so at "
+        "most 26 s lets it answer and alert when the run times out"
+    ]
+    assert definitions.timeout_problems(dataclasses.replace(deals, timeout_seconds=26)) == []
+
+
+def test_a_timeout_the_builder_sets_itself_is_named_by_check() -> None:
+    """Build writes the registry's: the builder's own would be silently replaced."""
+
+    def build() -> dict[str, Any]:
+        return {**LOTTERY.build(), "TimeoutSeconds": 60}
+
+    own = dataclasses.replace(LOTTERY, build=build)
+    assert json.loads(definitions.render(own))["TimeoutSeconds"] == LOTTERY.timeout_seconds
+    assert definitions.timeout_problems(own) == [
+        "lottery: its builder's graph sets TimeoutSeconds 60, which build replaces with timeout_seconds "
+        "900: declare it in the Workflow alone"
+    ]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tasks.ride_request.api import RideApi
+from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sync_client
+from workflows import WORKFLOWS
 
 ANN = {
     "cognito:username": "ann",
@@ -183,3 +184,14 @@ def test_the_apis_own_failures_are_5xx_with_the_request_id_and_alerted(result: A
     assert got == status and body["request_id"] == "api-req-1" == headers["X-Request-Id"]
     [(subject, message)] = recorder.alerts
     assert "ride-request" in subject and "api-req-1" in message
+
+
+def test_the_client_waits_for_the_workflows_answer_once_and_no_longer_than_the_function_runs() -> None:
+    """StartSyncExecution answers TIMED_OUT at the workflow's timeout: the read outlasts it, and the
+    function outlasts the read, so that the answer and the alert still go; a start is not retried
+    (it would run the workflow again, past the function's end)."""
+    config = sync_client().meta.config
+    function = WORKFLOWS["ride-request"].function("api-ride")
+    assert WORKFLOWS["ride-request"].timeout_seconds == WORKFLOW_TIMEOUT_SECONDS
+    assert WORKFLOW_TIMEOUT_SECONDS < config.read_timeout < function.timeout
+    assert config.retries["total_max_attempts"] == 1

@@ -22,7 +22,7 @@ from console.app import create_app
 from console.authorizer import LocalIssuer
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from tasks.ride_request.api import RideApi, sfn_starter, sns_alerter
+from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sfn_starter, sns_alerter
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.conftest import Inbox
@@ -242,6 +242,32 @@ def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
     assert status == 502 and json.loads(answer["body"])["request_id"] == headers["X-Request-Id"] == "api-1"
     [alert] = alerts.messages()
     assert headers["X-Request-Id"] in alert
+
+
+def test_the_deployed_definition_ends_a_run_at_the_workflows_timeout(app: Deployed) -> None:
+    assert app.definition(WF)["TimeoutSeconds"] == WORKFLOW_TIMEOUT_SECONDS
+
+
+def test_a_ride_past_the_workflows_timeout_is_504_alerted_and_records_no_ride(
+    app: Deployed, rides: str, alerts: Inbox
+) -> None:
+    """Apply Discount is held past the timeout: the run times out at Apply Discount, before Record
+    Ride, and the api-ride function, still within its own time, answers 504 and alerts."""
+    app.inject(WF, "apply-discount", "hold", times=1)
+    request = body()
+    with clock.speed(100):  # the 25 s timeout passes in a quarter of a second
+        status, answer, headers = post(rides, request, ISSUER.token("ann"))
+
+    assert status == 504 and answer["request_id"] == headers["X-Request-Id"], answer
+    [alert] = alerts.messages()
+    assert headers["X-Request-Id"] in alert and "TIMED_OUT" in alert
+    events = history(app, f"ride-{headers['X-Request-Id']}")
+    assert events[-1]["type"] == "ExecutionTimedOut" and states(events)[-1] == "Apply Discount"
+    app.release(WF, "apply-discount")
+    # the same request once more: a new ride, not the timed-out run's replayed
+    status, ride, _ = post(rides, request, ISSUER.token("ann"))
+    assert status == 201 and ride["replayed"] is False, ride
+    assert [item["ride_id"] for item in recorded(app)] == [ride["ride_id"]]
 
 
 def test_a_discount_service_that_always_fails_gives_a_full_fare_ride(app: Deployed, rides: str) -> None:
