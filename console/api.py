@@ -99,6 +99,17 @@ def _status() -> str | None:
     return status.upper() if status else None
 
 
+def _rejected() -> bool | None:
+    """?rejected=true keeps only the executions that ended in a business rejection, false leaves
+    them out (the failures that need someone); without it, both."""
+    text = request.args.get("rejected") or None
+    if text is None:
+        return None
+    if text.lower() not in ("true", "false"):
+        raise BadRequest(f"rejected must be true or false, not {text!r}")
+    return text.lower() == "true"
+
+
 def _graph_response(built: dict[str, Any]) -> Response:
     built["svgIds"] = node_ids(built)
     return jsonify(built)
@@ -127,7 +138,7 @@ def workflow_graph_svg(name: str) -> Response:
 @api.get("/workflows/<name>/executions")
 def list_workflow_executions(name: str) -> Response:
     service().workflow(name)
-    return jsonify({"executions": service().executions(name, _status(), _limit())})
+    return jsonify({"executions": service().executions(name, _status(), _limit(), _rejected())})
 
 
 @api.post("/workflows/<name>/executions")
@@ -158,8 +169,8 @@ def validate_input(name: str) -> Response:
 def list_executions() -> Response:
     svc = service()
     names = [request.args["workflow"]] if request.args.get("workflow") else sorted(svc.workflows)
-    status, limit = _status(), _limit()
-    found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit)]
+    status, limit, rejected = _status(), _limit(), _rejected()
+    found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit, rejected)]
     found.sort(key=lambda e: e["startDate"], reverse=True)
     return jsonify({"executions": found[:limit]})
 

@@ -38,6 +38,8 @@ from workflows.registry import HttpRoute, Schedule, StreamTrigger, Workflow
 
 _NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "InvalidArn", "ResourceNotFound"}
 _ARN_CACHE_SECONDS = 5.0
+# how many failed executions' endings are kept (an ended run's does not change until it is redriven)
+_ENDINGS_KEPT = 10_000
 
 
 def _jsonable(value: Any) -> Any:
@@ -105,6 +107,8 @@ class ExecutionService:
         self._arns: dict[str, str] = {}
         self._arns_at = 0.0
         self._lock = threading.Lock()
+        self._endings: dict[tuple[str, str | None, int], dict[str, Any]] = {}
+        self._endings_lock = threading.Lock()
 
     # -- workflows --------------------------------------------------------------------------
 
@@ -387,17 +391,27 @@ class ExecutionService:
             if not token:
                 return events
 
-    def executions(self, name: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def executions(
+        self, name: str, status: str | None = None, limit: int = 100, rejected: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The workflow's executions, newest first, each FAILED one with its error and whether it
+        was rejected (`ending`); `rejected` keeps only the rejections (True) or leaves them out
+        (False)."""
         arn = self.state_machine_arn(name)
         if arn is None:
             return []
+        if rejected:  # a rejection is a FAILED execution
+            if status not in (None, "FAILED"):
+                return []
+            status = "FAILED"
         args: dict[str, Any] = {"stateMachineArn": arn}
         if status:
             args["statusFilter"] = status
         found: list[dict[str, Any]] = []
         try:
             for page in self.sfn.get_paginator("list_executions").paginate(**args):
-                found.extend(_jsonable(page["executions"]))
+                listed = [self._with_ending(e) for e in _jsonable(page["executions"])]
+                found.extend(e for e in listed if rejected is None or e["rejected"] == rejected)
                 if len(found) >= limit:
                     break
         except ClientError as error:
@@ -409,6 +423,46 @@ class ExecutionService:
         for execution in found:
             execution["workflow"] = name
         return found[:limit]
+
+    def _with_ending(self, execution: dict[str, Any]) -> dict[str, Any]:
+        """A listed execution marked rejected or not; a FAILED one with its error, which
+        ListExecutions does not give."""
+        execution["rejected"] = False
+        if execution["status"] == "FAILED":
+            ending = self.ending(execution)
+            execution["rejected"] = ending["rejected"]
+            if ending["error"]:
+                execution["error"] = ending["error"]
+        return execution
+
+    def ending(self, execution: Mapping[str, Any]) -> dict[str, Any]:
+        """How a FAILED execution ended: its error and cause, and whether it was rejected
+        (runs.rejected), from the last two events of its history. One request, made once for each
+        time it ends: kept by its ARN, stop date and redrives, which a redrive changes."""
+        arn = execution["executionArn"]
+        key = (arn, execution.get("stopDate"), int(execution.get("redriveCount") or 0))
+        with self._endings_lock:
+            found = self._endings.get(key)
+        if found is not None:
+            return found
+        try:
+            page = self._call(
+                "get_execution_history",
+                executionArn=arn,
+                reverseOrder=True,
+                maxResults=2,
+                includeExecutionData=False,  # its state's input, which may be large, is not needed
+            )
+        except (NotFound, NotSupported):  # gone with its state machine; an Express one on AWS
+            return {"error": None, "cause": None, "rejected": False}
+        events = page["events"][::-1]
+        ended = runs.event_details(events[-1]) if events and events[-1]["type"] == "ExecutionFailed" else {}
+        found = {"error": ended.get("error"), "cause": ended.get("cause"), "rejected": runs.rejected(events)}
+        with self._endings_lock:
+            self._endings[key] = found
+            if len(self._endings) > _ENDINGS_KEPT:
+                del self._endings[next(iter(self._endings))]  # the oldest kept
+        return found
 
     def stop(self, arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
         execution = self.describe(arn)

@@ -28,7 +28,8 @@ ERROR_PATH = "$.error"
 UNALERTED = "Failed Without Alert"
 # its cause: the alert's error and cause, then the failure's own cause
 UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
-# where a request the workflow cannot serve as sent ends, unalerted (policies.rejected)
+# where a request the workflow cannot serve as sent ends, unalerted (policies.rejected); the
+# console tells a business rejection by it, in executions that ran under any earlier definition too
 REJECTED = "Request Rejected"
 
 

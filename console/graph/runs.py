@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workflows.policies import REJECTED
+
 ATTEMPT = {
     "TaskScheduled",
     "LambdaFunctionScheduled",
@@ -135,6 +137,20 @@ def ended_in_fail_state(events: list[dict[str, Any]]) -> str | None:
     return str(name) if name else None
 
 
+def rejected(events: list[dict[str, Any]]) -> bool:
+    """Whether the execution ended in a business rejection: the request refused on purpose, in the
+    Fail state every workflow's rejections are caught into, unalerted (`policies.rejected`), with the
+    error the task raised. `events` may be the history's last two events alone. The Fail state
+    tells, not the error: one error may be a rejection where one state raises it and an alerted
+    failure where another does (the lottery's InvalidInput, from Validate Request and from Draw
+    Winners), and the state says what the workflow did when it ran, whatever its workflow declares
+    since. A States.Runtime there is the definition's own mistake (the Fail state could not read
+    the error it was to fail with), which no one refused on purpose."""
+    if ended_in_fail_state(events) != REJECTED:
+        return False
+    return bool(event_details(events[-1]).get("error") != "States.Runtime")
+
+
 def futile_redrive(execution: dict[str, Any], events: Callable[[], list[dict[str, Any]]]) -> str | None:
     """The Fail state a redrive of the execution would only run again, or None (it cannot be
     redriven, or a redrive would run more). The one rule behind describe, the CLI's refusal to
@@ -173,11 +189,14 @@ def stops_before_redrives(events: list[dict[str, Any]]) -> list[tuple[int, str |
 
 def explained(execution: dict[str, Any], events: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
     """What the execution's description leaves to its history, as the HTTP API, the graph and
-    `describe` give it: failedIn (the state it failed in, in a Map with the item), redriveRerunsOnly
-    (the Fail state a redrive would only run again) and stoppedBeforeRedrives (each stop a redrive
-    went on from, which the description no longer says). `events` is read only when one needs it."""
+    `describe` give it: failedIn (the state it failed in, in a Map with the item), rejected (it
+    ended in a business rejection), redriveRerunsOnly (the Fail state a redrive would only run
+    again) and stoppedBeforeRedrives (each stop a redrive went on from, which the description no
+    longer says). `events` is read only when one needs it."""
+    failed = execution.get("status") == "FAILED"
     return {
-        "failedIn": failed_in(events()) if execution.get("status") == "FAILED" else None,
+        "failedIn": failed_in(events()) if failed else None,
+        "rejected": failed and rejected(events()),
         "redriveRerunsOnly": futile_redrive(execution, events),
         "stoppedBeforeRedrives": [
             {"redrive": count, "error": error, "cause": cause}

@@ -46,7 +46,7 @@ def test_lists_workflows_with_their_state_machines(
     client: FlaskClient, test_machines: dict[str, str]
 ) -> None:
     found = {w["name"]: w for w in client.get("/api/workflows").get_json()["workflows"]}
-    assert set(found) == {"shapes", "broken", "slow", "flaky", "branchy"}
+    assert set(found) == {"shapes", "broken", "slow", "flaky", "branchy", "picky"}
     assert found["shapes"]["deployed"] is True
     assert found["shapes"]["stateMachineArn"] == test_machines["shapes"]
     assert found["shapes"]["inputSchema"]["required"] == ["count"]
@@ -231,6 +231,56 @@ def test_executions_are_listed_and_filtered(client: FlaskClient, finished: Calla
     assert client.get("/api/executions?limit=x").status_code == 400
 
 
+def arns(answer: Any) -> list[str]:
+    return [e["executionArn"] for e in answer.get_json()["executions"]]
+
+
+def test_a_business_rejection_stays_failed_marked_rejected_and_is_filtered_apart(
+    client: FlaskClient, finished: Callable[[str], Any]
+) -> None:
+    """The same error refused on purpose (ended in Request Rejected) and failed (ended in Failed):
+    both FAILED, as Step Functions says; the rejection is marked, and the lists keep the failures
+    that need someone (?rejected=false) or the rejections alone (?rejected=true)."""
+    refused = start(client, "picky", {"count": 1}).get_json()["executionArn"]
+    broke = start(client, "picky", {"count": 2}).get_json()["executionArn"]
+    fine = start(client, "picky", {"count": 3}).get_json()["executionArn"]
+    for arn in (refused, broke, fine):
+        finished(arn)
+
+    listed = {
+        e["executionArn"]: e for e in client.get("/api/workflows/picky/executions").get_json()["executions"]
+    }
+    shown = {
+        arn: (listed[arn]["status"], listed[arn]["rejected"], listed[arn].get("error")) for arn in listed
+    }
+    assert shown[refused] == ("FAILED", True, "NotAllowed")
+    assert shown[broke] == ("FAILED", False, "NotAllowed")  # its error alone does not tell
+    assert shown[fine] == ("SUCCEEDED", False, None)
+
+    for path in ("/api/workflows/picky/executions", "/api/executions"):
+        attention = arns(client.get(f"{path}?status=FAILED&rejected=false&limit=1000"))
+        assert broke in attention and refused not in attention, path
+        rejections = arns(client.get(f"{path}?rejected=true&limit=1000"))
+        assert refused in rejections and broke not in rejections and fine not in rejections, path
+        assert arns(client.get(f"{path}?status=SUCCEEDED&rejected=true")) == [], path
+        everything_but = arns(client.get(f"{path}?rejected=false&limit=1000"))
+        assert fine in everything_but and broke in everything_but and refused not in everything_but, path
+        assert {refused, broke} <= set(arns(client.get(f"{path}?status=FAILED&limit=1000"))), path
+        refused_filter = client.get(f"{path}?rejected=maybe")
+        assert (refused_filter.status_code, refused_filter.get_json()["message"]) == (
+            400,
+            "rejected must be true or false, not 'maybe'",
+        )
+    # the most recent rejections, as many as asked for, though failures came after them
+    assert arns(client.get("/api/workflows/picky/executions?rejected=true&limit=1")) == [refused]
+
+    described = client.get(f"/api/executions/{refused}").get_json()
+    assert (described["status"], described["rejected"], described["error"]) == ("FAILED", True, "NotAllowed")
+    assert client.get(f"/api/executions/{broke}").get_json()["rejected"] is False
+    assert client.get(f"/api/executions/{fine}").get_json()["rejected"] is False
+    assert client.get(f"/api/executions/{refused}/graph").get_json()["execution"]["rejected"] is True
+
+
 @pytest.mark.parametrize("path", ["/api/executions", "/api/workflows/shapes/executions"])
 def test_a_limit_out_of_its_range_is_refused_naming_it(client: FlaskClient, path: str) -> None:
     """As documented (1 to 1000), and as the CLI refuses --limit 0: not taken for another limit."""
@@ -295,6 +345,89 @@ def test_every_page_of_aws_listings_and_histories_is_read() -> None:
         assert service.state_machine_arn("lottery") == MACHINES + "lottery"
         assert [e["id"] for e in service.history(arn)] == list(range(1, 1201))
         stubber.assert_no_pending_responses()
+
+
+def listed(name: str, status: str, minute: int) -> dict[str, Any]:
+    """A lottery execution as ListExecutions gives it on AWS: no error, no cause."""
+    arn = f"{MACHINES}lottery:{name}".replace(":stateMachine:", ":execution:")
+    return {
+        "executionArn": arn,
+        "stateMachineArn": MACHINES + "lottery",
+        "name": name,
+        "status": status,
+        "startDate": CREATED.replace(minute=minute),
+        "stopDate": CREATED.replace(minute=minute, second=1),
+    }
+
+
+def ended_in(state: str, error: str) -> list[dict[str, Any]]:
+    """The last two events of a run that failed in the Fail state `state`, newest first."""
+    return [
+        {
+            "id": 9,
+            "previousEventId": 8,
+            "type": "ExecutionFailed",
+            "timestamp": CREATED,
+            "executionFailedEventDetails": {"error": error, "cause": f"{error} cause"},
+        },
+        {
+            "id": 8,
+            "previousEventId": 7,
+            "type": "FailStateEntered",
+            "timestamp": CREATED,
+            "stateEnteredEventDetails": {"name": state},
+        },
+    ]
+
+
+def test_a_failed_runs_ending_is_read_once_from_the_last_two_events_of_its_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ListExecutions gives no error: a FAILED row's ending is its history's last two events, one
+    request without the events' input, made once (the list polled again asks nothing more of
+    them) until a redrive ends it anew; a row that did not fail costs nothing."""
+    service, sfn = aws_service()
+    monkeypatch.setattr(service, "state_machine_arn", lambda workflow: MACHINES + workflow)
+    rows = [listed("ok", "SUCCEEDED", 3), listed("refused", "FAILED", 2), listed("broke", "FAILED", 1)]
+    tails = {
+        "refused": ended_in("Request Rejected", "NotEnoughEligibleEmployees"),
+        "broke": ended_in("Failed", "InvalidInput"),
+    }
+    with Stubber(sfn) as stubber:
+        stubber.add_response(
+            "list_executions", {"executions": rows}, {"stateMachineArn": MACHINES + "lottery"}
+        )
+        for row in rows[1:]:
+            asked = {
+                "executionArn": row["executionArn"],
+                "reverseOrder": True,
+                "maxResults": 2,
+                "includeExecutionData": False,
+            }
+            stubber.add_response("get_execution_history", {"events": tails[row["name"]]}, asked)
+        stubber.add_response(
+            "list_executions", {"executions": rows}, {"stateMachineArn": MACHINES + "lottery"}
+        )
+        # redriven, it failed again, otherwise: a new ending, read once more
+        redriven = {**rows[2], "redriveCount": 1, "stopDate": CREATED.replace(minute=9)}
+        stubber.add_response(
+            "list_executions",
+            {"executions": [*rows[:2], redriven]},
+            {"stateMachineArn": MACHINES + "lottery"},
+        )
+        asked = {**asked, "executionArn": redriven["executionArn"]}
+        stubber.add_response("get_execution_history", {"events": ended_in("Failed", "Unlucky")}, asked)
+        first = service.executions("lottery")
+        again = service.executions("lottery")
+        after_redrive = service.executions("lottery")
+        stubber.assert_no_pending_responses()
+    assert [(e["name"], e["status"], e["rejected"], e.get("error")) for e in first] == [
+        ("ok", "SUCCEEDED", False, None),
+        ("refused", "FAILED", True, "NotEnoughEligibleEmployees"),
+        ("broke", "FAILED", False, "InvalidInput"),
+    ]
+    assert again == first
+    assert after_redrive[2]["error"] == "Unlucky"
 
 
 def test_an_execution_is_found_by_its_name_on_aws_which_lists_no_express_execution() -> None:

@@ -1,11 +1,13 @@
 """Small test workflows without Lambda functions: every state kind the graph draws, a failure
-that is retried then caught, and a slow one to stop. Their state machines are created directly."""
+that is retried then caught, a slow one to stop, and a business rejection beside a failure with
+the same error. Their state machines are created directly."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from workflows.asl import StateMachineType
+from workflows.policies import REJECTED
 from workflows.registry import Function, HttpRoute, Route, Workflow
 
 SCHEMA: dict[str, Any] = {
@@ -122,6 +124,47 @@ BRANCHY: dict[str, Any] = {
 }
 
 
+def _refusing(state: str, count: int) -> dict[str, Any]:
+    """A Parallel that fails with NotAllowed when the input's count is `count`, as a task raising it."""
+    judge = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.count", "NumericEquals": count, "Next": "Refuse"}],
+        "Default": "Allow",
+    }
+    refuse = {"Type": "Fail", "Error": "NotAllowed", "Cause": f"{state} refuses a count of {count}"}
+    branch = {
+        "StartAt": "Judge",
+        "States": {"Judge": judge, "Refuse": refuse, "Allow": {"Type": "Pass", "End": True}},
+    }
+    return {"Type": "Parallel", "Branches": [branch], "ResultPath": None}
+
+
+# A business rejection and a failure with the same error, as the policies build them: a count of 1
+# is refused by Check Request, caught into Request Rejected (unalerted); a count of 2 by Do Work,
+# caught into Failed (where the workflows alert first).
+PICKY: dict[str, Any] = {
+    "StartAt": "Check Request",
+    "States": {
+        "Check Request": {
+            **_refusing("Check Request", 1),
+            "Catch": [
+                {"ErrorEquals": ["NotAllowed"], "ResultPath": "$.error", "Next": REJECTED},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"},
+            ],
+            "Next": "Do Work",
+        },
+        "Do Work": {
+            **_refusing("Do Work", 2),
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+            "Next": "Done",
+        },
+        REJECTED: {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        "Failed": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
 def _workflow(name: str, definition: dict[str, Any], **extra: Any) -> Workflow:
     return Workflow(
         name=name,
@@ -146,8 +189,16 @@ WORKFLOWS = {
     "slow": _workflow("slow", SLOW),
     "flaky": _workflow("flaky", FLAKY),
     "branchy": _workflow("branchy", BRANCHY),
+    "picky": _workflow("picky", PICKY),
 }
-DEFINITIONS = {"shapes": SHAPES, "broken": BROKEN, "slow": SLOW, "flaky": FLAKY, "branchy": BRANCHY}
+DEFINITIONS = {
+    "shapes": SHAPES,
+    "broken": BROKEN,
+    "slow": SLOW,
+    "flaky": FLAKY,
+    "branchy": BRANCHY,
+    "picky": PICKY,
+}
 
 # The `echo` function behind the route POST /echo/{id}: a Lambda answering an HTTP API v2 event.
 ECHO_SOURCE = """
