@@ -51,6 +51,8 @@ ENDED_BADLY = ("FAILED", "TIMED_OUT", "ABORTED")  # `executions --status` these 
 BAD_USAGE_EXIT = 2
 # not 1: a script can tell a refused redrive (nothing ran) from a run that failed
 NOTHING_REDRIVEN_EXIT = 3
+# what describe says of a business rejection
+REJECTED_MEANS = "the workflow refused the request on purpose (the caller's mistake); no alert was sent"
 # what the user names or has that cannot be used, as opposed to an operation that failed
 _USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable, NameUsed)
 
@@ -157,12 +159,15 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_executions(args: argparse.Namespace) -> int:
     svc = _service(args)
     svc.require_arn(svc.workflow(args.workflow).name)  # "not deployed", rather than "no executions"
-    found = svc.executions(args.workflow, args.status, args.limit)
-    ended_badly = args.status in ENDED_BADLY
+    found = svc.executions(args.workflow, args.status, args.limit, args.rejected)
+    ended_badly = args.status in ENDED_BADLY or args.rejected
     if ended_badly:  # asked for failures: why each ended, which ListExecutions does not say
         for execution in found:
-            described = svc.describe(execution["executionArn"])
-            execution.update({k: described[k] for k in ("error", "cause") if described.get(k)})
+            # a failed one's was read with its ending (no second request); a stop's or a timeout's
+            ended = svc.ending(execution) if execution["status"] == "FAILED" else {}
+            if not ended.get("error"):
+                ended = svc.describe(execution["executionArn"])
+            execution.update({k: ended[k] for k in ("error", "cause") if ended.get(k)})
     if args.json:
         _print_json(found)
         return 0
@@ -172,9 +177,19 @@ def cmd_executions(args: argparse.Namespace) -> int:
     rows = [["name", "status", "started", "duration", *(["error"] if ended_badly else [])]]
     for e in found:
         why = _reason(e.get("error"), e.get("cause"))[:120]
-        rows.append([e["name"], e["status"], e["startDate"], _duration(e), *([why] if ended_badly else [])])
+        rows.append(
+            [e["name"], _status_shown(e), e["startDate"], _duration(e), *([why] if ended_badly else [])]
+        )
     _table(rows)
     return 0
+
+
+def _status_shown(execution: dict[str, Any]) -> str:
+    """Its status, and for a business rejection, that it was one: FAILED as Step Functions says,
+    but refused on purpose and alerted to no one."""
+    if execution.get("rejected"):
+        return f"{execution['status']} (rejected: {execution.get('error')})"
+    return str(execution["status"])
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -186,6 +201,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
+    if execution["rejected"]:
+        print(f"{'rejected':<10} {REJECTED_MEANS}")
     if execution.get("cause"):
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
     if execution["failedIn"]:
@@ -483,6 +500,12 @@ def register(sub: Any) -> None:
     executions.add_argument("--status", type=str.upper, choices=STATUSES, help=", ".join(STATUSES))
     executions.add_argument(
         "--limit", type=_at_least_one, default=50, help="list at most this many, 1 or more (default 50)"
+    )
+    executions.add_argument(
+        "--rejected",
+        action=argparse.BooleanOptionalAction,
+        help="only the business rejections (FAILED, the request refused on purpose, unalerted); "
+        "--no-rejected leaves them out: with --status FAILED, the failures that need someone",
     )
     # an execution by its ARN, or by its name among the deployed workflows' executions
     execution: dict[str, Any] = {"metavar": "NAME|ARN", "help": "the execution's name or ARN"}

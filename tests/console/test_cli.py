@@ -449,6 +449,60 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
     )
 
 
+def test_executions_and_describe_mark_a_business_rejection_and_the_lists_keep_or_leave_it(
+    lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More winners than can win is refused on purpose (Request Rejected, no alert); InvalidInput
+    raised where the workflow alerts is a failure that needs someone, though Validate Request
+    rejects with that error: both FAILED, only the first marked rejected."""
+    refused = f"refused-{uuid.uuid4().hex[:6]}"
+    assert run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait", "--name", refused)[0] == 1
+    runtime, draw = local_cloud.lambda_runtime, lottery.resource_name("lottery", "draw-winners")
+    assert runtime is not None
+    runtime.inject(draw, "error", times=1, error_type="InvalidInput", message="seed is not a number")
+    broke = f"broke-{uuid.uuid4().hex[:6]}"
+    try:
+        code, _, _ = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--wait", "--name", broke)
+    finally:
+        runtime.clear_faults(draw)
+    assert code == 1
+
+    def rows(*options: str) -> dict[str, str]:
+        code, out, _ = run(capsys, "executions", "lottery", "--limit", "1000", *options)
+        assert code == 0
+        return {line.split()[0]: line for line in out.splitlines()[1:]}
+
+    listed = rows()
+    assert "  FAILED (rejected: NotEnoughEligibleEmployees)  " in listed[refused]
+    assert "  FAILED  " in listed[broke] and "rejected" not in listed[broke]
+    attention = rows("--status", "FAILED", "--no-rejected")
+    assert refused not in attention and "InvalidInput: seed is not a number" in attention[broke]
+    rejections = rows("--rejected")
+    assert (
+        broke not in rejections and "NotEnoughEligibleEmployees: 99 winners requested" in rejections[refused]
+    )
+    assert refused in rows("--status", "FAILED") and broke in rows("--status", "FAILED")
+    code, out, _ = run(capsys, "executions", "lottery", "--rejected", "--limit", "1000", "--json")
+    [found] = [e for e in json.loads(out) if e["name"] == refused]
+    assert (found["status"], found["rejected"], found["error"]) == (
+        "FAILED",
+        True,
+        "NotEnoughEligibleEmployees",
+    )
+    assert "99 winners requested" in found["cause"]
+
+    code, out, _ = run(capsys, "describe", refused)
+    assert re.search(r"^status\s+FAILED$", out, re.MULTILINE)
+    assert (
+        "\nrejected   the workflow refused the request on purpose (the caller's mistake); no alert was sent\n"
+        in out
+    )
+    assert json.loads(run(capsys, "describe", refused, "--json")[1])["rejected"] is True
+    code, out, _ = run(capsys, "describe", broke)
+    assert "error      InvalidInput\n" in out and "rejected" not in out
+    assert json.loads(run(capsys, "describe", broke, "--json")[1])["rejected"] is False
+
+
 def test_example_prints_input_that_starts_the_workflow(
     lottery: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
