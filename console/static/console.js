@@ -68,6 +68,14 @@ function statusBadge(status, testid) {
   return h("span", { class: `status ${status}`, "data-testid": testid }, label);
 }
 
+// A business rejection stays FAILED, as Step Functions says, marked as the request the workflow
+// refused on purpose (the caller's mistake), which alerted no one.
+function rejectedBadge(e, testid) {
+  if (!e.rejected) return "";
+  return h("span", { class: "tag rejected", "data-testid": testid, title: "The workflow refused the request on purpose; no alert was sent" },
+    `rejected: ${e.error}`);
+}
+
 function duration(ms) {
   if (ms === null || ms === undefined) return "–";
   if (ms < 1000) return `${ms} ms`;
@@ -450,7 +458,7 @@ function executionsTable(executions, withWorkflow = true, filtered = false, filt
     h("tbody", {}, executions.map((e) => h("tr", { "data-arn": e.executionArn },
       h("td", {}, h("a", { href: execLink(e.executionArn, filters) }, e.name)),
       withWorkflow ? h("td", {}, e.workflow) : null,
-      h("td", {}, statusBadge(e.status)),
+      h("td", {}, statusBadge(e.status), " ", rejectedBadge(e, "rejected")),
       h("td", {}, when(e.startDate)),
       h("td", {}, duration(between(e.startDate, e.stopDate))))))));
 }
@@ -468,6 +476,10 @@ async function executionsView(params) {
   const status = h("select", { "aria-label": "status" }, h("option", { value: "" }, "Any status"),
     ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].map((s) =>
       h("option", { value: s, selected: params.get("status") === s }, s.replace("_", " "))));
+  // the failures that need someone are FAILED without the rejections (as ?rejected=false)
+  const rejected = h("select", { "aria-label": "rejections" },
+    [["", "Rejections shown"], ["false", "Rejections left out"], ["true", "Rejections only"]].map(([value, label]) =>
+      h("option", { value, selected: (params.get("rejected") || "") === value }, label)));
   const search = h("input", { type: "search", placeholder: "Filter by name…", value: params.get("q") || "", "aria-label": "name" });
   const results = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
   let rows = [];
@@ -476,12 +488,13 @@ async function executionsView(params) {
     const query = new URLSearchParams();
     if (workflow.value) query.set("workflow", workflow.value);
     if (status.value) query.set("status", status.value);
+    if (rejected.value) query.set("rejected", rejected.value);
     if (withName && search.value) query.set("q", search.value);
     return query.toString();
   };
   const render = () => {
     const q = search.value.trim().toLowerCase();
-    const filtered = Boolean(q || workflow.value || status.value);
+    const filtered = Boolean(q || workflow.value || status.value || rejected.value);
     results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q)), true, filtered, filters()));
   };
   const load = async () => {
@@ -491,10 +504,11 @@ async function executionsView(params) {
   const refilter = () => history.replaceState(null, "", listLink(filters()));
   workflow.addEventListener("change", () => { refilter(); load(); });
   status.addEventListener("change", () => { refilter(); load(); });
+  rejected.addEventListener("change", () => { refilter(); load(); });
   search.addEventListener("input", () => { refilter(); render(); });
   view.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Executions"), h("p", {}, "Newest first; refreshes every few seconds."))),
-    h("div", { class: "filters" }, workflow, status, search),
+    h("div", { class: "filters" }, workflow, status, rejected, search),
     h("section", { class: "panel" }, results),
   );
   await load();
@@ -632,12 +646,15 @@ async function executionView(arn, params) {
       h("div", { class: "crumbs" }, h("a", { href: listLink(params.toString()) }, "Executions"), " / ",
         e.workflow ? h("a", { href: `#/workflows/${enc(e.workflow)}` }, e.workflow) : "", " / ", e.name),
       h("div", { class: "page-head" }, h("div", {}, h("h1", {}, e.name), h("p", { class: "mono" }, e.executionArn)),
-        h("div", { class: "actions", style: "display:flex;gap:8px;align-items:center" }, statusBadge(e.status, "execution-status"), buttons)),
+        h("div", { class: "actions", style: "display:flex;flex-wrap:wrap;gap:8px;align-items:center" }, statusBadge(e.status, "execution-status"),
+          rejectedBadge(e, "execution-rejected"), buttons)),
       h("dl", { class: "summary" },
         [["Workflow", e.workflow || "–"], ["Started", when(e.startDate)], ["Stopped", when(e.stopDate)],
           ["Duration", duration(between(e.startDate, e.stopDate))], ["Redrives", String(e.redriveCount || 0)]]
           .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { "data-testid": `summary-${k.toLowerCase()}` }, v)))),
       // replaceChildren, unlike h(), writes a null as the text "null": nothing is ""
+      e.rejected ? h("p", { class: "hint", "data-testid": "rejected-note" },
+        "Rejected: the workflow refused this request on purpose (the caller's mistake), and no alert was sent.") : "",
       futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "",
       e.freshStartWarning ? h("p", { class: "hint", "data-testid": "start-afresh-note" }, `Not to be started again: ${e.freshStartWarning}`) : "",
       stopsBefore(e.stoppedBeforeRedrives || []));

@@ -1,8 +1,8 @@
 """The web console in headless Chromium (Debian's, driven by Playwright): start the lottery from
 the form, read the coloured graph and a state's output, see field errors and a failed execution,
 and an Express start's end on the form; the list's graphs can be read, Tab follows the flow, a
-redrive tells how it ended, the breadcrumb keeps the list's filters. Writes
-test-output/execution-page.png for a reviewer."""
+redrive tells how it ended, the breadcrumb keeps the list's filters, a business rejection is marked
+and filtered apart. Writes test-output/execution-page.png for a reviewer."""
 
 from __future__ import annotations
 
@@ -329,6 +329,81 @@ def test_executions_list_filters_by_status(page: Any, console_url: str, lottery:
     sync_api.expect(rows.filter(has_text="SUCCEEDED")).to_have_count(0)
     page.locator("input[type=search]").fill(failed["name"][:8])
     sync_api.expect(rows).to_have_count(1)
+
+
+def ended(service: ExecutionService, execution: dict[str, Any]) -> None:
+    while service.describe(execution["executionArn"])["status"] == "RUNNING":
+        time.sleep(0.1)
+
+
+def test_a_business_rejection_is_marked_and_the_lists_leave_it_out_or_show_it_alone(
+    page: Any, console_url: str, lottery: Environment, local_cloud: LocalCloud
+) -> None:
+    """On-call reads the failures that need someone without the requests refused on purpose: a
+    rejection stays FAILED, marked with its error, in the lists and on its page, and the filters
+    keep the failures (rejections left out) or the rejections alone, for all workflows too."""
+    service = ExecutionService(lottery, WORKFLOWS)
+    runtime, draw = local_cloud.lambda_runtime, lottery.resource_name("lottery", "draw-winners")
+    assert runtime is not None
+    # the error Validate Request rejects with, raised where the workflow alerts: a failure
+    runtime.inject(draw, "error", times=1, error_type="InvalidInput", message="seed is not a number")
+    try:
+        broke, _ = service.start("lottery", {"winners": 1})
+        ended(service, broke)
+    finally:
+        runtime.clear_faults(draw)
+    refused, _ = service.start("lottery", {"winners": 95})  # more than can win: rejected
+    ended(service, refused)
+
+    page.goto(f"{console_url}#/executions?workflow=lottery")
+    rows = page.locator("[data-testid=executions] tbody tr")
+    refused_row, broke_row = rows.filter(has_text=refused["name"]), rows.filter(has_text=broke["name"])
+    sync_api.expect(refused_row.locator(".status")).to_have_text("FAILED", timeout=TIMEOUT)
+    sync_api.expect(refused_row.locator("[data-testid=rejected]")).to_have_text(
+        "rejected: NotEnoughEligibleEmployees"
+    )
+    sync_api.expect(broke_row.locator(".status")).to_have_text("FAILED")
+    sync_api.expect(broke_row.locator("[data-testid=rejected]")).to_have_count(0)
+
+    badges = page.locator("[data-testid=executions] [data-testid=rejected]")
+    page.locator("select[aria-label=status]").select_option("FAILED")
+    page.locator("select[aria-label=rejections]").select_option(label="Rejections left out")
+    sync_api.expect(refused_row).to_have_count(0)
+    sync_api.expect(broke_row).to_have_count(1)
+    sync_api.expect(badges).to_have_count(0)
+    assert "status=FAILED" in page.url and "rejected=false" in page.url
+
+    page.locator("select[aria-label=rejections]").select_option(label="Rejections only")
+    every_workflow = "api/executions?status=FAILED&rejected=true"
+    with page.expect_response(lambda answer: answer.url.endswith(every_workflow)):
+        page.locator("select[aria-label=workflow]").select_option("")
+    sync_api.expect(refused_row).to_have_count(1)
+    sync_api.expect(broke_row).to_have_count(0)
+    unmarked = rows.filter(has_not=page.locator("[data-testid=rejected]"))
+    sync_api.expect(unmarked).to_have_count(0)
+
+    refused_row.locator("a").click()
+    sync_api.expect(page.locator("h1")).to_have_text(refused["name"])
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text("FAILED")
+    sync_api.expect(page.locator("[data-testid=execution-rejected]")).to_have_text(
+        "rejected: NotEnoughEligibleEmployees"
+    )
+    sync_api.expect(page.locator("[data-testid=rejected-note]")).to_contain_text(
+        "the workflow refused this request on purpose"
+    )
+    page.locator(".crumbs a", has_text="Executions").click()
+    sync_api.expect(page.locator("select[aria-label=rejections]")).to_have_value("true")
+
+    page.goto(f"{console_url}#/executions/{broke['executionArn']}")
+    sync_api.expect(page.locator("[data-testid=execution-error]")).to_contain_text("InvalidInput")
+    sync_api.expect(page.locator("[data-testid=execution-rejected]")).to_have_count(0)
+    sync_api.expect(page.locator("[data-testid=rejected-note]")).to_have_count(0)
+
+    page.goto(f"{console_url}#/workflows/lottery")  # its recent executions
+    recent = page.locator("[data-testid=executions] tbody tr").filter(has_text=refused["name"])
+    sync_api.expect(recent.locator("[data-testid=rejected]")).to_have_text(
+        "rejected: NotEnoughEligibleEmployees"
+    )
 
 
 @pytest.fixture
