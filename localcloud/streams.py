@@ -7,7 +7,10 @@ public Kinesis API, keeps a checkpoint per (consumer, shard), and delivers batch
   a Lambda target is invoked with the same list.
 - an event source mapping invokes its function with {"Records": [...]} (Lambda's event shape).
 A failed batch is retried up to MaximumRetryAttempts (-1, "until the record expires" on AWS, is
-bounded to `max_retries` here), then skipped, so one poison batch does not stop the shard.
+bounded to `max_retries` here), then skipped, so one poison batch does not stop the shard. A pipe
+with OnPartialBatchItemFailure AUTOMATIC_BISECT halves a failed batch and delivers each half the
+same way, down to single records (a split is no retry: each half has its own attempts); a batch
+given up on is described in the pipe's DeadLetterConfig queue, its records left in the stream.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +74,8 @@ class _Consumer:
     kind: str  # "pipe" or "esm"
     invocation_type: str = "REQUEST_RESPONSE"
     role_arn: str = ""
+    bisect: bool = False
+    dead_letters: str = ""  # a pipe's: the SQS queue's ARN where a batch given up on is described
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,6 +154,8 @@ class Streams:
                     kind="pipe",
                     invocation_type=target.get("InvocationType", "REQUEST_RESPONSE"),
                     role_arn=pipe.get("RoleArn", ""),
+                    bisect=source.get("OnPartialBatchItemFailure") == "AUTOMATIC_BISECT",
+                    dead_letters=source.get("DeadLetterConfig", {}).get("Arn", ""),
                 )
             )
         return out
@@ -176,8 +184,9 @@ class Streams:
         return out
 
     def _bound(self, configured: Any) -> int:
+        """The retries configured; "until the records expire" (-1) is `max_retries` here."""
         value = int(configured if configured is not None else -1)
-        return self.max_retries if value < 0 else min(value, self.max_retries)
+        return self.max_retries if value < 0 else value
 
     # -- polling ----------------------------------------------------------------------------
 
@@ -222,6 +231,11 @@ class Streams:
             if ok:
                 self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), True, attempts, detail))
                 return
+            if consumer.bisect and len(records) > 1:  # each half delivered as a batch of its own
+                half = len(records) // 2
+                self._deliver(consumer, shard_id, records[:half])
+                self._deliver(consumer, shard_id, records[half:])
+                return
         LOG.warning(
             "%s: batch of %d records from %s dropped after %d attempts: %s",
             consumer.key,
@@ -231,6 +245,20 @@ class Streams:
             detail,
         )
         self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), False, attempts, detail))
+        if consumer.dead_letters:
+            self._dead_letter(consumer, shard_id, records, attempts, detail)
+
+    def _dead_letter(
+        self, consumer: _Consumer, shard_id: str, records: list[dict[str, Any]], attempts: int, detail: str
+    ) -> None:
+        """Describe the batch given up on in the consumer's SQS queue. A failure to is logged: the
+        shard moves on either way, as it does on AWS."""
+        sqs, queue = self._client("sqs"), consumer.dead_letters.rsplit(":", 1)[1]
+        body = json.dumps(_dead_letter(consumer, shard_id, records, attempts, detail))
+        try:
+            sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=body)
+        except Exception:
+            LOG.exception("%s: batch from %s not described in %s", consumer.key, shard_id, queue)
 
     def _send(self, consumer: _Consumer, flat: list[dict[str, Any]]) -> tuple[bool, str]:
         target = consumer.target
@@ -281,6 +309,44 @@ def _mapping_created(last_modified: datetime | None) -> datetime | None:
     if last_modified is None:
         return None
     return datetime.fromtimestamp(calendar.timegm(time.localtime(last_modified.timestamp())), UTC)
+
+
+def _dead_letter(
+    consumer: _Consumer, shard_id: str, records: list[dict[str, Any]], attempts: int, detail: str
+) -> dict[str, Any]:
+    """What a batch given up on is described as: where its records are in the stream, not the records.
+
+    Lambda documents its Kinesis on-failure record (requestContext, responseContext, version,
+    timestamp, KinesisBatchInfo); Pipes documents no shape for its dead-letter message. This is
+    Lambda's, the pipe's ARN in place of the function's and the failure's text as its response.
+    """
+
+    def arrival(record: dict[str, Any]) -> str | None:
+        stamp = record.get("ApproximateArrivalTimestamp")
+        return (
+            stamp.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if stamp else None
+        )
+
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "pipeArn": consumer.key,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"error": detail},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "KinesisBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]),
+            "batchSize": len(records),
+            "streamArn": consumer.stream_arn,
+        },
+    }
 
 
 def _lambda_record(flat: dict[str, Any]) -> dict[str, Any]:

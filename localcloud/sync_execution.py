@@ -14,6 +14,9 @@
 - start_execution without a name: AWS generates a UUID; moto would use the name "None". A name
   is checked as AWS checks it (no whitespace, brackets, wildcards or special characters, at most
   80 characters), which moto's parser backend skipped.
+- an input longer than 262,144 characters (the API's limit on StartExecution's and
+  StartSyncExecution's `input`, the 256 KiB execution input quota): ValidationException, as AWS
+  answers it; moto started the execution.
 - create_state_machine with a name in use: idempotent, as on AWS, only for the same definition,
   type, logging, tracing and encryption configurations (a different role or tags are ignored);
   else StateMachineAlreadyExists. moto answered with the existing machine whatever the
@@ -70,6 +73,7 @@ def install() -> None:
     ) -> Any:
         if name:  # the parser's start_execution skips moto's name check (AWS: InvalidName)
             backend._validate_name(name)
+        _check_input_length(execution_input)
         arn = _resolve_alias(backend, state_machine_arn)
         _attach_backend(backend, arn)
         state_machine = backend.describe_state_machine(arn)
@@ -94,6 +98,7 @@ def install() -> None:
     ) -> dict[str, Any]:
         if name:
             backend._validate_name(name)
+        _check_input_length(execution_input)
         return _run_sync(backend, _SYNC_EXECUTION, state_machine_arn, name, execution_input)
 
     original_create = _BACKEND.create_state_machine
@@ -125,6 +130,19 @@ def install() -> None:
     _BACKEND.start_sync_execution = start_sync_execution_backend
     _RESPONSE.start_sync_execution = start_sync_execution
     _installed = True
+
+
+# StartExecution's `input`: at most this many characters, or AWS refuses the start
+MAX_INPUT = 262_144
+
+
+def _check_input_length(execution_input: Any) -> None:
+    if isinstance(execution_input, str) and len(execution_input) > MAX_INPUT:
+        raise _api_error(
+            "ValidationException",
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must "
+            f"have length less than or equal to {MAX_INPUT}",
+        )
 
 
 def is_express(state_machine: Any) -> bool:

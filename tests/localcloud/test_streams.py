@@ -289,3 +289,100 @@ def test_a_batch_the_function_fails_on_is_retried_then_skipped(cloud: LocalCloud
     assert not delivery.ok and delivery.attempts == 2
     assert "MyCustomError" in delivery.detail
     assert cloud.streams.drain() == 0
+
+
+def _dead_letters(cloud: LocalCloud, name: str) -> tuple[str, str]:
+    sqs = cloud.client("sqs")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _described(cloud: LocalCloud, url: str) -> list[dict[str, Any]]:
+    messages = cloud.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_a_record_too_large_to_start_with_is_retried_then_described_in_the_dead_letter_queue(
+    cloud: LocalCloud,
+) -> None:
+    stream_arn = _stream(cloud, "oversized", shards=1)
+    machine = state_machine(cloud, "oversized", PASS, kind="EXPRESS")
+    url, queue = _dead_letters(cloud, "oversized-dead-letters")
+    _pipe(
+        cloud,
+        "oversized-pipe",
+        stream_arn,
+        machine,
+        invocation="FIRE_AND_FORGET",
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=2,
+        OnPartialBatchItemFailure="AUTOMATIC_BISECT",
+        DeadLetterConfig={"Arn": queue},
+    )
+    # base64 makes 200,000 bytes 266,668 characters: more than StartExecution takes as input
+    _put(cloud, "oversized", [{"n": 1}, {"big": "x" * 200_000}, {"n": 2}])
+
+    assert cloud.streams.drain() == 3
+
+    # halved down to the record at fault: the others start their executions
+    assert sorted(r["n"] for batch in _inputs(cloud, machine) for r in _data(batch)) == [1, 2]
+    [given_up] = [d for d in cloud.streams.deliveries if not d.ok]
+    assert given_up.records == 1 and given_up.attempts == 3  # MaximumRetryAttempts 2: 3 starts
+    assert "262144" in given_up.detail
+    [described] = _described(cloud, url)
+    big = cloud.client("kinesis").get_records(ShardIterator=_oldest(cloud, "oversized"))["Records"][1]
+    shard = cloud.client("kinesis").list_shards(StreamARN=stream_arn)["Shards"][0]["ShardId"]
+    assert described["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert described["requestContext"]["approximateInvokeCount"] == 3
+    assert described["KinesisBatchInfo"] == {
+        "shardId": shard,
+        "startSequenceNumber": big["SequenceNumber"],
+        "endSequenceNumber": big["SequenceNumber"],
+        "approximateArrivalOfFirstRecord": described["KinesisBatchInfo"]["approximateArrivalOfFirstRecord"],
+        "approximateArrivalOfLastRecord": described["KinesisBatchInfo"]["approximateArrivalOfLastRecord"],
+        "batchSize": 1,
+        "streamArn": stream_arn,
+    }
+    # the shard moved on: what comes next flows
+    _put(cloud, "oversized", [{"n": 3}])
+    assert cloud.streams.drain() == 1
+    assert _data(_inputs(cloud, machine)[-1]) == [{"n": 3}]
+
+
+def test_a_batch_whose_start_keeps_failing_is_described_whole_without_bisect(cloud: LocalCloud) -> None:
+    stream_arn = _stream(cloud, "refused", shards=1)
+    machine = state_machine(cloud, "refused", PASS, kind="EXPRESS")
+    url, queue = _dead_letters(cloud, "refused-dead-letters")
+    _pipe(
+        cloud,
+        "refused-pipe",
+        stream_arn,
+        machine,
+        invocation="FIRE_AND_FORGET",
+        MaximumRetryAttempts=1,
+        DeadLetterConfig={"Arn": queue},
+    )
+    _put(cloud, "refused", [{"n": 1}, {"big": "x" * 200_000}])
+
+    assert cloud.streams.drain() == 2
+
+    assert _inputs(cloud, machine) == []
+    [described] = _described(cloud, url)
+    assert described["KinesisBatchInfo"]["batchSize"] == 2
+    assert described["requestContext"]["approximateInvokeCount"] == 2
+    records = cloud.client("kinesis").get_records(ShardIterator=_oldest(cloud, "refused"))["Records"]
+    assert described["KinesisBatchInfo"]["startSequenceNumber"] == records[0]["SequenceNumber"]
+    assert described["KinesisBatchInfo"]["endSequenceNumber"] == records[1]["SequenceNumber"]
+    _put(cloud, "refused", [{"n": 2}])
+    assert cloud.streams.drain() == 1
+    assert [_data(batch) for batch in _inputs(cloud, machine)] == [[{"n": 2}]]
+
+
+def _oldest(cloud: LocalCloud, stream: str) -> str:
+    kinesis = cloud.client("kinesis")
+    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    iterator: str = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return iterator
