@@ -6,6 +6,10 @@ the error and cause), and some workflows end a rejected request in a Fail state 
 alarm on ExecutionsFailed would page twice for the one and wrongly for the other. A timed-out
 execution runs no further state, so only this alarm reports it.
 
+A batch a pipe gave up on (its start kept failing: a record too large for StartExecution, the role
+refused) never started an execution, so no failure path could tell anyone either: the pipe describes
+it in its dead-letter queue, and the alarm on that queue's visible messages says so.
+
 A scheduled run whose start Scheduler dropped (its retry policy ran out: Step Functions throttled
 or unavailable, the role refused) never ran, so no failure path could tell anyone: Scheduler counts
 it as InvocationDroppedCount of the schedule group, and that alarm says so.
@@ -16,8 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from infra.environments import Environment
+from infra.names import dead_letter_queue
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
-from workflows.registry import Workflow
+from workflows.registry import StreamTrigger, Workflow
 
 
 def _on_any(
@@ -67,8 +72,29 @@ def dropped(ctx: Context, group: str) -> dict[str, Any]:
     )
 
 
+def dead_letters_name(env: Environment, wf: Workflow, trigger: StreamTrigger) -> str:
+    return dead_letter_queue(env, wf.name, trigger.stream)
+
+
+def dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> dict[str, Any]:
+    queue = ctx.names.dead_letter_queue(wf, trigger)
+    return _on_any(
+        ctx,
+        dead_letters_name(ctx.env, wf, trigger),
+        f"The pipe from {trigger.stream} to {ctx.names.state_machine(wf)} gave up on a batch: its "
+        f"records started no execution (queue {queue} says which; the README says how to recover them)",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        ("QueueName", queue),
+    )
+
+
 def ensure(ctx: Context, wf: Workflow) -> None:
     _ensure(ctx, desired(ctx, wf))
+
+
+def ensure_dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
+    _ensure(ctx, dead_letters(ctx, wf, trigger))
 
 
 def ensure_dropped(ctx: Context, group: str) -> None:

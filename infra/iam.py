@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, error_code, owned, tag_dict, tag_list
-from workflows.registry import Access, Bucket, Function, Table, Workflow
+from workflows.registry import Access, Bucket, Function, StreamTrigger, Table, Workflow
 
 POLICY_NAME = "least-privilege"
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -126,13 +126,16 @@ def start_policy(names: Names, workflows: Iterable[Workflow], action: str) -> Po
     return policy([statement([action], [names.state_machine_arn(wf) for wf in workflows])])
 
 
-def stream_read_policy(names: Names, wf: Workflow, stream: str) -> Policy:
+def pipe_policy(names: Names, wf: Workflow, trigger: StreamTrigger) -> Policy:
+    """A pipe's role: read its stream, start its state machine, and describe in its dead-letter
+    queue a batch it gave up on (Pipes sends it as the role)."""
     reads: tuple[str, ...] = ("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords")
     reads += ("kinesis:GetShardIterator", "kinesis:ListShards")
     return policy(
         [
-            statement(reads, [names.resource_arn(wf, stream)]),
+            statement(reads, [names.resource_arn(wf, trigger.stream)]),
             statement(["states:StartExecution"], [names.state_machine_arn(wf)]),
+            statement(["sqs:SendMessage"], [names.dead_letter_queue_arn(wf, trigger)]),
         ]
     )
 

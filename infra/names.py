@@ -111,6 +111,12 @@ class Names:
     def state_machine_arn(self, wf: Workflow) -> str:
         return self.arn("states", f"stateMachine:{self.state_machine(wf)}")
 
+    def dead_letter_queue(self, wf: Workflow, trigger: StreamTrigger) -> str:
+        return dead_letter_queue(self.env, wf.name, trigger.stream)
+
+    def dead_letter_queue_arn(self, wf: Workflow, trigger: StreamTrigger) -> str:
+        return self.arn("sqs", self.dead_letter_queue(wf, trigger))
+
     def role(self, *parts: str) -> str:
         return self.env.resource_name(*parts)
 
@@ -151,12 +157,23 @@ class Names:
             for s in wf.triggers
             if isinstance(s, StreamTrigger)
         ]
+        limits += [
+            (self.dead_letter_queue(wf, s), 80)  # SQS's limit
+            for s in wf.triggers
+            if isinstance(s, StreamTrigger)
+        ]
         limits += [(self.resource(wf, b.name), 63) for b in wf.buckets]  # S3's limit
         for name, limit in limits:
             if len(name) > limit:
                 raise ConfigError(
                     f"workflow {wf.name}: name {name!r} is {len(name)} characters, AWS allows {limit}"
                 )
+
+
+def dead_letter_queue(env: Environment, workflow: str, stream: str) -> str:
+    """The SQS queue where the pipe from `stream` describes the batches it gave up on (its alarm
+    has its name too)."""
+    return env.resource_name(workflow, stream, "dead-letters")
 
 
 def _declared(wf: Workflow, logical: str) -> Resource:

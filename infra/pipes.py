@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infra import iam
+from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, owned
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, live, retry, until, until_gone
 from workflows.registry import StreamTrigger, Workflow
@@ -16,11 +17,38 @@ from workflows.registry import StreamTrigger, Workflow
 # nothing else would say so: the stream's records would never start the workflow.
 SETTLING = frozenset(("CREATING", "UPDATING", "STARTING", "STOPPING", "DELETING"))
 ATTEMPTS = 4
+# Where a new pipe starts reading: the oldest record the stream keeps. LATEST skipped what was
+# written while the pipe was being made (or made again); the workflows a stream starts are
+# idempotent, so a record read twice does no harm. Pipes cannot change it on a pipe: one that
+# reads from elsewhere is made anew.
+STARTING_POSITION = "TRIM_HORIZON"
+# A batch whose start failed is halved and each half retried, down to the one record at fault: the
+# rest of the batch still runs, and only that record goes to the dead-letter queue.
+BISECT = "AUTOMATIC_BISECT"
 
 
 def ensure(ctx: Context, wf: Workflow) -> None:
-    for trigger in (t for t in wf.triggers if isinstance(t, StreamTrigger)):
+    """Its pipes; each one's dead-letter queue is there already (infra/runner.py)."""
+    for trigger in triggers(wf):
         _ensure_one(ctx, wf, trigger)
+
+
+def triggers(wf: Workflow) -> list[StreamTrigger]:
+    return [t for t in wf.triggers if isinstance(t, StreamTrigger)]
+
+
+def source_parameters(names: Names, wf: Workflow, trigger: StreamTrigger) -> dict[str, Any]:
+    """The pipe's Kinesis parameters that an update can set (all but the starting position): a
+    batch whose start keeps failing is retried a few times, not until its records expire (Pipes'
+    default, the shard waiting behind it), then described in the dead-letter queue."""
+    return {
+        "BatchSize": trigger.batch_size,
+        "MaximumBatchingWindowInSeconds": trigger.max_batching_window_seconds,
+        "MaximumRetryAttempts": trigger.max_retry_attempts,
+        "MaximumRecordAgeInSeconds": trigger.max_record_age_seconds,
+        "OnPartialBatchItemFailure": BISECT,
+        "DeadLetterConfig": {"Arn": names.dead_letter_queue_arn(wf, trigger)},
+    }
 
 
 def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
@@ -30,16 +58,11 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
         ctx,
         names.role(wf.name, trigger.stream, "pipe"),
         "pipes",
-        iam.stream_read_policy(names, wf, trigger.stream),
+        iam.pipe_policy(names, wf, trigger),
         f"Pipe from {names.resource(wf, trigger.stream)} to {names.state_machine(wf)}",
     )
-    source = {
-        "KinesisStreamParameters": {
-            "BatchSize": trigger.batch_size,
-            "MaximumBatchingWindowInSeconds": trigger.max_batching_window_seconds,
-            "StartingPosition": "LATEST",
-        }
-    }
+    updatable = source_parameters(names, wf, trigger)
+    source = {"KinesisStreamParameters": {**updatable, "StartingPosition": STARTING_POSITION}}
     desired: dict[str, Any] = {
         "RoleArn": role,
         "Target": names.state_machine_arn(wf),
@@ -75,28 +98,21 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
         if ctx.change("pipe", name, Action.CREATE, f"{trigger.stream} -> {names.state_machine(wf)}"):
             _apply(ctx, name, create)
         return
-    if current.get("CurrentState") == "CREATE_FAILED":  # left so by an earlier deploy: made anew
-        reason = f"{current['CurrentState']}: {current.get('StateReason', '')}"
-        if ctx.change("pipe", name, Action.UPDATE, reason):
+    found = current.get("SourceParameters", {}).get("KinesisStreamParameters", {})
+    replaced = _why_made_anew(current, found)
+    if replaced:
+        if ctx.change("pipe", name, Action.UPDATE, replaced):
             _delete(ctx, name)
             _apply(ctx, name, create)
         return
     drift = [k for k, v in desired.items() if current.get(k) != v]
     if str(current.get("CurrentState", "")).endswith("FAILED"):
         drift.append(str(current["CurrentState"]))
-    batching = current.get("SourceParameters", {}).get("KinesisStreamParameters", {})
-    if any(
-        batching.get(k) != v for k, v in source["KinesisStreamParameters"].items() if k != "StartingPosition"
-    ):
-        drift.append("batching")
+    drift += [k for k, v in updatable.items() if found.get(k) != v]
     if not drift:
         ctx.same("pipe", name)
     elif ctx.change("pipe", name, Action.UPDATE, ", ".join(drift)):
-        update = {
-            "KinesisStreamParameters": {
-                k: v for k, v in source["KinesisStreamParameters"].items() if k != "StartingPosition"
-            }
-        }
+        update = {"KinesisStreamParameters": updatable}
         _apply(
             ctx,
             name,
@@ -106,6 +122,17 @@ def _ensure_one(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
                 sleep=ctx.sleep,
             ),
         )
+
+
+def _why_made_anew(current: dict[str, Any], found: dict[str, Any]) -> str:
+    """Why the pipe must be deleted and created again (no update can do it), or ""."""
+    if current.get("CurrentState") == "CREATE_FAILED":  # left so by an earlier deploy
+        return f"{current['CurrentState']}: {current.get('StateReason', '')}"
+    # (the local cloud forgets the position on an update, which AWS keeps: unsaid, it is not drift)
+    position = found.get("StartingPosition", STARTING_POSITION)
+    if position != STARTING_POSITION:
+        return f"StartingPosition {position} -> {STARTING_POSITION}, made anew: no update changes it"
+    return ""
 
 
 def _apply(ctx: Context, name: str, write: Callable[[], None]) -> None:

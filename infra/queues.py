@@ -1,9 +1,16 @@
-"""The alerts inbox: an SQS queue subscribed to the environment's alerts topic, in every environment.
+"""The environment's SQS queues: the alerts inbox, and each pipe's dead-letter queue.
 
-The topic's email subscription is for people, and locally no email goes out at all; the inbox keeps
-every alert (14 days, the longest SQS keeps a message) where `python -m workflows alerts` reads it,
-on AWS as locally, with the state each failed execution failed in. Only the alerts topic may send
-to it (its queue policy); reading it takes the reader's own sqs:ReceiveMessage.
+The alerts inbox is subscribed to the environment's alerts topic, in every environment. The topic's
+email subscription is for people, and locally no email goes out at all; the inbox keeps every alert
+(14 days, the longest SQS keeps a message) where `python -m workflows alerts` reads it, on AWS as
+locally, with the state each failed execution failed in. Only the alerts topic may send to it (its
+queue policy); reading it takes the reader's own sqs:ReceiveMessage.
+
+A pipe's dead-letter queue keeps, for 14 days, the description of each batch the pipe gave up on
+(its shard and sequence numbers: the records stay in the stream until they expire). The pipe
+sends to it with its own role's sqs:SendMessage, so it needs no queue policy; its alarm
+(infra/alarms.py) tells the on-call. It holds what is to be recovered: a deploy keeps one no
+workflow declares (infra/undeclared.py), and names it.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from infra.names import Names
 from infra.plan import Action, Context, owned
 from infra.topics import subscriptions
 from infra.waits import Retryable, retry
+from workflows.registry import StreamTrigger, Workflow
 
 INBOX = "alerts-inbox"
 RETENTION_SECONDS = 14 * 24 * 3600
@@ -62,27 +70,41 @@ def _differs(key: str, found: str | None, wanted: str) -> bool:
     return found != wanted
 
 
+def dead_letter_attributes() -> dict[str, str]:
+    return {"MessageRetentionPeriod": str(RETENTION_SECONDS), "SqsManagedSseEnabled": "true"}
+
+
 def ensure(ctx: Context) -> None:
-    """The queue with its policy, retention and encryption, and its one subscription to the alerts
+    """The inbox with its policy, retention and encryption, and its one subscription to the alerts
     topic (not raw: the SNS envelope keeps the subject and when the alert was sent)."""
-    sqs, name, wanted = ctx.client("sqs"), inbox_name(ctx.env), attributes(ctx.names)
+    _ensure_queue(ctx, inbox_name(ctx.env), attributes(ctx.names), "the alerts inbox")
+    _subscribe(ctx)
+
+
+def ensure_dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
+    """The dead-letter queue of the pipe of `trigger`, before the pipe that names it."""
+    name = ctx.names.dead_letter_queue(wf, trigger)
+    _ensure_queue(ctx, name, dead_letter_attributes(), f"batches the {trigger.stream} pipe gave up on")
+
+
+def _ensure_queue(ctx: Context, name: str, wanted: dict[str, str], purpose: str) -> None:
+    sqs = ctx.client("sqs")
     try:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     except sqs.exceptions.QueueDoesNotExist:
-        if ctx.change("queue", name, Action.CREATE, "the alerts inbox"):
+        if ctx.change("queue", name, Action.CREATE, purpose):
             retry(
                 lambda: sqs.create_queue(QueueName=name, Attributes=wanted, tags=ctx.env.tags()),
                 DELETED_RECENTLY,
                 sleep=ctx.sleep,
             )
-    else:
-        found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        differ = [key for key, value in wanted.items() if _differs(key, found.get(key), value)]
-        if not differ:
-            ctx.same("queue", name)
-        elif ctx.change("queue", name, Action.UPDATE, ", ".join(differ)):
-            sqs.set_queue_attributes(QueueUrl=url, Attributes={key: wanted[key] for key in differ})
-    _subscribe(ctx)
+        return
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    differ = [key for key, value in wanted.items() if _differs(key, found.get(key), value)]
+    if not differ:
+        ctx.same("queue", name)
+    elif ctx.change("queue", name, Action.UPDATE, ", ".join(differ)):
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={key: wanted[key] for key in differ})
 
 
 def _subscribe(ctx: Context) -> None:
@@ -93,13 +115,26 @@ def _subscribe(ctx: Context) -> None:
         ctx.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
 
 
+def _owned(ctx: Context) -> dict[str, str]:
+    """Name -> URL of the environment's queues (by their tags: another environment's names may
+    start with this one's)."""
+    sqs, found = ctx.client("sqs"), {}
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=ctx.env.resource_name("")):
+        for url in page.get("QueueUrls", []):
+            tags: dict[str, Any] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+            if owned(ctx.env, tags):
+                found[url.rsplit("/", 1)[1]] = url
+    return found
+
+
+def undeclared(ctx: Context, keep: set[str]) -> dict[str, str]:
+    """Name -> URL of the environment's queues not in `keep` (dead-letter queues of pipes no
+    longer declared): kept, for what they describe may still be recovered."""
+    return {name: url for name, url in sorted(_owned(ctx).items()) if name not in keep}
+
+
 def destroy(ctx: Context) -> None:
-    """The inbox, once its tags say it is the environment's (the topic's deletion ends its subscription)."""
-    sqs, name = ctx.client("sqs"), inbox_name(ctx.env)
-    try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except sqs.exceptions.QueueDoesNotExist:
-        return
-    tags: dict[str, Any] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
-    if owned(ctx.env, tags) and ctx.change("queue", name, Action.DELETE):
-        sqs.delete_queue(QueueUrl=url)
+    """The environment's queues (the topic's deletion ends the inbox's subscription)."""
+    for name, url in sorted(_owned(ctx).items()):
+        if ctx.change("queue", name, Action.DELETE):
+            ctx.client("sqs").delete_queue(QueueUrl=url)

@@ -222,6 +222,9 @@ def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
     statemachines.ensure(ctx, wf, definition, role)
     alarms.ensure(ctx, wf)
     schedules.ensure(ctx, wf)
+    for trigger in pipes.triggers(wf):  # each pipe's dead-letter queue before the pipe that names it
+        queues.ensure_dead_letters(ctx, wf, trigger)
+        alarms.ensure_dead_letters(ctx, wf, trigger)
     pipes.ensure(ctx, wf)
     return result
 

@@ -2,7 +2,8 @@
 function, a route, a trigger): the environment's resources (tagged with its app and env, as
 `--destroy` finds them) that hold no data are removed, consumers first; those that hold data
 (tables, buckets, streams, topics, log groups, settings) are kept and named, with the command
-that deletes each. Routes carry no tags: only those deploy made (infra/api.py `mark`) are removed,
+that deletes each; so is a pipe's dead-letter queue, which describes what is to be recovered.
+Routes carry no tags: only those deploy made (infra/api.py `mark`) are removed,
 and one added by hand on the environment's API is kept and named too.
 
 A `--workflow` deploy removes nothing: it does not say what the other workflows need.
@@ -22,6 +23,7 @@ from infra import (
     logs,
     parameters,
     pipes,
+    queues,
     schedules,
     statemachines,
     streams,
@@ -47,12 +49,14 @@ class Declared:
     streams: set[str]
     topics: set[str]
     log_groups: set[str]
+    queues: set[str]
 
 
 def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     env, workflows = names.env, list(workflows)
-    found = Declared(*(set() for _ in range(10)))
+    found = Declared(*(set() for _ in range(11)))
     found.topics.add(env.resource_name(ALERTS_TOPIC))
+    found.queues.add(queues.inbox_name(env))
     if api.routes(workflows):
         found.roles.add(env.resource_name("api"))
     if any(schedules.schedules(wf) for wf in workflows):
@@ -72,6 +76,8 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
             if isinstance(trigger, StreamTrigger):
                 found.pipes.add(env.resource_name(wf.name, trigger.stream))
                 found.roles.add(names.role(wf.name, trigger.stream, "pipe"))
+                found.queues.add(names.dead_letter_queue(wf, trigger))
+                found.alarms.add(alarms.dead_letters_name(env, wf, trigger))
         for logical, resource in wf.resources().items():
             kinds = {Table: found.tables, Bucket: found.buckets, Stream: found.streams, Topic: found.topics}
             if logical != ALERTS_TOPIC and type(resource) in kinds:
@@ -135,6 +141,10 @@ def _data(ctx: Context, workflows: list[Workflow], keep: Declared) -> list[Kept]
         *(
             Kept("topic", n, f"{aws} sns delete-topic --topic-arn {names.arn('sns', n)}")
             for n in topics.undeclared(ctx, keep.topics)
+        ),
+        *(
+            Kept("queue", n, f"{aws} sqs delete-queue --queue-url {url}")
+            for n, url in queues.undeclared(ctx, keep.queues).items()
         ),
         *(
             Kept("log group", n, f"{aws} logs delete-log-group --log-group-name {n}")

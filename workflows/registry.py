@@ -171,11 +171,29 @@ class Schedule:
 
 @dataclass(frozen=True)
 class StreamTrigger:
-    """Kinesis records delivered in batches to the workflow (an EventBridge Pipe on AWS)."""
+    """Kinesis records delivered in batches to the workflow (an EventBridge Pipe on AWS).
+
+    Pipes retries a batch whose start failed (a record too large for StartExecution's input, the
+    role refused) by default until its records expire from the stream, a day later, with the
+    shard's later records waiting behind it. A batch is retried `max_retry_attempts` times (0 to
+    10,000), halved on each failure down to the one record at fault, and given up once its records
+    are `max_record_age_seconds` old (60 to 604,800); what is given up is described in the pipe's
+    dead-letter queue, whose alarm tells the on-call, and the shard moves on.
+    """
 
     stream: str
     batch_size: int = 100
     max_batching_window_seconds: int = 1
+    max_retry_attempts: int = 5
+    max_record_age_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_retry_attempts <= 10_000:
+            raise ValueError(f"max_retry_attempts must be 0 to 10000, not {self.max_retry_attempts}")
+        if not 60 <= self.max_record_age_seconds <= 604_800:
+            raise ValueError(
+                f"max_record_age_seconds must be 60 to 604800, not {self.max_record_age_seconds}"
+            )
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,35 @@ def test_triggers_start_the_state_machine(deployment: Deployment) -> None:
     assert dropped["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:pyflows-dtest-alerts"]
     pipe = deployment.client("pipes").describe_pipe(Name="pyflows-dtest-probe-events")
     assert pipe["Target"] == machine and pipe["Source"].endswith("stream/pyflows-dtest-probe-events")
+    # a batch that cannot start is retried a few times, not until its records expire, then described
+    # in the dead-letter queue, whose alarm tells the on-call; a new pipe misses no record
+    dead_letters = "arn:aws:sqs:us-east-1:123456789012:pyflows-dtest-probe-events-dead-letters"
+    assert pipe["SourceParameters"]["KinesisStreamParameters"] == {
+        "BatchSize": 10,
+        "MaximumBatchingWindowInSeconds": 1,
+        "MaximumRetryAttempts": 5,
+        "MaximumRecordAgeInSeconds": 3600,
+        "OnPartialBatchItemFailure": "AUTOMATIC_BISECT",
+        "DeadLetterConfig": {"Arn": dead_letters},
+        "StartingPosition": "TRIM_HORIZON",
+    }
+    sqs = deployment.client("sqs")
+    url = sqs.get_queue_url(QueueName="pyflows-dtest-probe-events-dead-letters")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert queue["QueueArn"] == dead_letters
+    assert queue["MessageRetentionPeriod"] == str(14 * 24 * 3600) and queue["SqsManagedSseEnabled"] == "true"
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"app": "pyflows", "env": "dtest"}
+    role = deployment.client("iam").get_role_policy(
+        RoleName="pyflows-dtest-probe-events-pipe", PolicyName=iam.POLICY_NAME
+    )["PolicyDocument"]
+    sends = [s for s in _document(role)["Statement"] if "sqs:SendMessage" in s["Action"]]
+    assert sends == [{"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [dead_letters]}]
+    [alarm] = deployment.client("cloudwatch").describe_alarms(
+        AlarmNames=["pyflows-dtest-probe-events-dead-letters"]
+    )["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": "pyflows-dtest-probe-events-dead-letters"}]
+    assert alarm["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:pyflows-dtest-alerts"]
     api = deployment.client("apigatewayv2")
     api_id = next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == "pyflows-dtest-api")
     routes = {r["RouteKey"]: r for r in api.get_routes(ApiId=api_id)["Items"]}
@@ -308,6 +337,45 @@ def test_the_alerts_inbox_gets_every_alert_from_the_alerts_topic_alone(deploymen
     assert deployment.deploy()[0].changed == []
 
 
+def test_a_pipes_retry_limit_and_dead_letters_removed_by_hand_are_put_back(deployment: Deployment) -> None:
+    pipes, name = deployment.client("pipes"), "pyflows-dtest-probe-events"
+    unlimited = {"MaximumRetryAttempts": -1, "MaximumRecordAgeInSeconds": -1, "BatchSize": 10}
+    role = pipes.describe_pipe(Name=name)["RoleArn"]
+    pipes.update_pipe(Name=name, RoleArn=role, SourceParameters={"KinesisStreamParameters": unlimited})
+    result, _ = deployment.deploy()
+    [(kind, changed, detail)] = [(c.kind, c.name, c.detail) for c in result.changed]
+    assert (kind, changed) == ("pipe", name)
+    assert {"MaximumRetryAttempts", "OnPartialBatchItemFailure", "DeadLetterConfig"} <= set(
+        detail.split(", ")
+    )
+    found = pipes.describe_pipe(Name=name)["SourceParameters"]["KinesisStreamParameters"]
+    assert (found["MaximumRetryAttempts"], found["MaximumRecordAgeInSeconds"]) == (5, 3600)
+    assert found["DeadLetterConfig"]["Arn"].endswith(":pyflows-dtest-probe-events-dead-letters")
+    assert deployment.deploy()[0].changed == []
+
+
+def test_a_pipe_reading_from_latest_is_made_anew_from_the_oldest_record(deployment: Deployment) -> None:
+    pipes, name = deployment.client("pipes"), "pyflows-dtest-probe-events"
+    pipe = pipes.describe_pipe(Name=name)
+    pipes.delete_pipe(Name=name)
+    source = {**pipe["SourceParameters"]["KinesisStreamParameters"], "StartingPosition": "LATEST"}
+    pipes.create_pipe(
+        Name=name,
+        RoleArn=pipe["RoleArn"],
+        Source=pipe["Source"],
+        SourceParameters={"KinesisStreamParameters": source},
+        Target=pipe["Target"],
+        TargetParameters=pipe["TargetParameters"],
+        Tags=deployment.env.tags(),
+    )
+    result, _ = deployment.deploy()
+    [change] = result.changed
+    assert (change.kind, change.name) == ("pipe", name) and "StartingPosition LATEST" in change.detail
+    found = pipes.describe_pipe(Name=name)["SourceParameters"]["KinesisStreamParameters"]
+    assert found["StartingPosition"] == "TRIM_HORIZON"
+    assert deployment.deploy()[0].changed == []
+
+
 def test_a_state_machines_definition_and_logging_changed_by_hand_are_put_back(deployment: Deployment) -> None:
     sfn = deployment.client("stepfunctions")
     machine = deployment.first.workflows[0].state_machine_arn
@@ -483,6 +551,9 @@ def test_destroy_leaves_no_tagged_resource_behind(deployment: Deployment) -> Non
         "http api",
         "queue",
     }
+    queues = {c.name for c in deleted if c.kind == "queue"}
+    assert queues >= {"pyflows-dtest-alerts-inbox", "pyflows-dtest-probe-events-dead-letters"}
+    assert not [q for q in queues if q.startswith("pyflows-dtest-eu-")]  # by tags, not by name
     assert infra.destroy(deployment.env, out=lines.append) == []
     assert lines[-1] == "Nothing to delete."
     # Another environment of the same app is left alone.

@@ -16,7 +16,7 @@ from infra.names import Names
 from infra.plan import Context
 from tests.deploy.probe import probe
 from workflows import WORKFLOWS
-from workflows.registry import Workflow
+from workflows.registry import StreamTrigger, Workflow
 
 ACCOUNT = "210987654321"
 
@@ -155,11 +155,16 @@ def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[W
         check_shape(iam.start_policy(names, [wf], "states:StartExecution"))
         assert arns(iam.start_policy(names, [wf], "states:StartExecution")) == {names.state_machine_arn(wf)}
         for trigger in wf.triggers:
-            stream = getattr(trigger, "stream", None)
-            if stream:
-                policy = iam.stream_read_policy(names, wf, stream)
+            if isinstance(trigger, StreamTrigger):
+                policy = iam.pipe_policy(names, wf, trigger)
                 check_shape(policy)
-                assert arns(policy) == {names.resource_arn(wf, stream), names.state_machine_arn(wf)}
+                assert arns(policy) == {
+                    names.resource_arn(wf, trigger.stream),
+                    names.state_machine_arn(wf),
+                    names.dead_letter_queue_arn(wf, trigger),
+                }
+                [send] = [actions for actions, resources in statements(policy) if "sqs" in resources[0]]
+                assert send == ["sqs:SendMessage"]  # its dead-letter queue: sending, nothing else
     ctx = Context(names.env, names)
     starts = api.routes(workflows)
     policy = api.policy(ctx, starts)
