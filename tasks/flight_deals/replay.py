@@ -5,6 +5,10 @@
     python -m tasks.flight_deals.replay --env staging           # replay every parked batch
     python -m tasks.flight_deals.replay --env staging --key parked/<batch id>.json [--key ...]
 
+--list also shows what the Pipe gave up on (its dead-letter queue): a batch whose execution never
+started (a record too large for StartExecution, the pipe's role refused), named by its shard and
+sequence numbers, its records still in the stream until they expire (README: flight-deals).
+
 Each batch runs to its end, as the Pipe runs it (the state machine is Express: AWS keeps no
 execution to redrive). A batch that succeeds leaves parked/; one that fails again stays, parked
 again by its run with its new error (keeping when it was first parked), and alerted. The workflow
@@ -25,6 +29,7 @@ from tasks.shared.errors import cause_message
 
 WORKFLOW = "flight-deals"
 BUCKET = "batches"
+STREAM = "price-records"
 
 
 def parked_keys(s3: Any, bucket: str) -> list[str]:
@@ -96,16 +101,68 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
     return failed
 
 
+# How long a dead letter read by --list stays hidden from other readers before it is put back
+_READING_SECONDS = 30
+
+
+def dead_letters(sqs: Any, queue: str) -> list[dict[str, Any]]:
+    """The batches the Pipe gave up on, as their messages describe them (read, not taken: each is
+    put back). Long polling (a second) asks every SQS server, so that a short queue is read whole."""
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
+    ).get("Messages", []):
+        found += batch
+    for start in range(0, len(found), 10):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(found[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    return [_dead_letter(json.loads(m["Body"])) for m in found]
+
+
+def _dead_letter(message: dict[str, Any]) -> dict[str, Any]:
+    batch = message.get("KinesisBatchInfo") or {}
+    return {
+        "shard": batch.get("shardId"),
+        "first_sequence_number": batch.get("startSequenceNumber"),
+        "last_sequence_number": batch.get("endSequenceNumber"),
+        "records": batch.get("batchSize"),
+        "first_arrival": batch.get("approximateArrivalOfFirstRecord"),
+        "given_up_at": message.get("timestamp"),
+        "condition": (message.get("requestContext") or {}).get("condition"),
+        "error": (message.get("responseContext") or {}).get("error"),
+    }
+
+
+def _dead_lines(entry: dict[str, Any]) -> list[str]:
+    where = f"{entry['shard']} {entry['first_sequence_number']}..{entry['last_sequence_number']}"
+    lines = [f"{where}  {entry['records']} record(s), given up {entry['given_up_at'] or '?'}"]
+    why = ", ".join(str(entry[k]) for k in ("condition", "error") if entry[k])
+    return lines + ([f"  {why}"] if why else [])
+
+
 def listing(env: Any, out: Any = print, as_json: bool = False) -> int:
+    from infra.names import dead_letter_queue
+
     s3, bucket = env.client("s3"), env.resource_name(WORKFLOW, BUCKET)
     entries = [_entry(key, _parked(s3, bucket, key)) for key in parked_keys(s3, bucket)]
+    queue = dead_letter_queue(env, WORKFLOW, STREAM)
+    dead = dead_letters(env.client("sqs"), queue)
     if as_json:
-        out(json.dumps({"bucket": bucket, "parked": entries}, indent=2))
+        out(json.dumps({"bucket": bucket, "parked": entries, "queue": queue, "dead_letters": dead}, indent=2))
         return len(entries)
     for entry in entries:
         for line in _described(entry):
             out(line)
     out(f"{len(entries)} batch(es) parked in {bucket}")
+    for letter in dead:
+        for line in _dead_lines(letter):
+            out(line)
+    if dead:
+        out(f"{len(dead)} batch(es) the pipe gave up on, in {queue}: never started (README: flight-deals)")
     return len(entries)
 
 

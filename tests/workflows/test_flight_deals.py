@@ -383,6 +383,47 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     assert replay.main(["--env", "local"]) == 0  # nothing left to replay
 
 
+def test_a_record_too_large_to_start_a_run_is_given_up_on_listed_and_the_stream_flows_on(
+    flights: Deployed, aviasales: FakeAviasales, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """StartExecution refuses the batch holding it (over 256 KiB): no execution starts, so no failure
+    path runs. The pipe halves the batch down to that record, gives up on it after its retries,
+    describes it in its dead-letter queue (which --list shows, by shard and sequence numbers) and
+    goes on: the other records are stored."""
+    records = fetch_records(AviasalesClient(aviasales.token, aviasales.url), [("LED", "KZN")], ["2027-06"])
+    produce(flights, encode(records[:2]))
+    produce(flights, [(b"x" * 200_000, "too-large")])
+    produce(flights, encode(records[2:4]))
+
+    with clock.instant():
+        flights.cloud.streams.drain(timeout=300)
+    deliveries = list(flights.cloud.streams.deliveries)
+    flights.cloud.streams.deliveries.clear()
+
+    assert [(d.records, d.attempts) for d in deliveries if not d.ok] == [(1, 6)]  # MaximumRetryAttempts 5
+    runs = [run_of(flights, d.detail, False) for d in deliveries if d.ok]
+    assert [r["status"] for r in runs] == ["SUCCEEDED"] * len(runs)
+    assert sorted(stored(flights)) == sorted(r["record_id"] for r in records[:4])
+    kinesis, stream = flights.client("kinesis"), flights.resource(WF, "price-records").rsplit("/", 1)[1]
+    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    assert replay.main(["--env", "local", "--list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    [dead] = listed["dead_letters"]
+    assert listed["queue"] == "pyflows-local-flight-deals-price-records-dead-letters"
+    assert dead["shard"] == shard and dead["records"] == 1
+    assert dead["first_sequence_number"] == dead["last_sequence_number"]
+    assert "262144" in dead["error"]
+    assert replay.main(["--env", "local", "--list"]) == 0  # read, not taken: listed again
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3].startswith(
+        f"{shard} {dead['first_sequence_number']}..{dead['last_sequence_number']}  1 record(s)"
+    )
+    assert lines[-1].endswith("never started (README: flight-deals)")
+    flights.client("sqs").purge_queue(
+        QueueUrl=flights.client("sqs").get_queue_url(QueueName=listed["queue"])["QueueUrl"]
+    )
+
+
 def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
     flights: Deployed, alerts: Inbox
 ) -> None:
