@@ -9,12 +9,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from infra import auth, functions, iam, statemachines
+from infra import auth, functions, iam, logs, statemachines
 from infra.plan import UNDECLARED, Action, Context, owned
-from workflows.registry import Function, HttpRoute, Route, Workflow
+from workflows.registry import Function, HttpRoute, Route, Throttle, Workflow
 
 SUBTYPES = {True: "StepFunctions-StartSyncExecution", False: "StepFunctions-StartExecution"}
 ACTIONS = {True: "states:StartSyncExecution", False: "states:StartExecution"}
+# Every route's limit, unless it declares a lower one (Route.throttle): without one, a flood on a
+# public route is bounded only by the account's quota (10,000 a second), paid for request by request.
+DEFAULT_THROTTLE = Throttle(rate=50, burst=100)
+# One JSON line per request: who sent it, to which route, and how it was answered.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "userAgent": "$context.identity.userAgent",
+        "requestTime": "$context.requestTime",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "latency": "$context.responseLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+    }
+)
 
 
 def routes(workflows: Iterable[Workflow]) -> list[tuple[Workflow, HttpRoute]]:
@@ -67,6 +85,7 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     role = ""  # only routes that start workflows need one; function routes use resource policies
     if starts:
         role = iam.ensure_role(ctx, name, "apigateway", policy(ctx, starts), "The HTTP API starts workflows")
+    logs.ensure(ctx, ctx.names.api_log_group())
     existing = [a for a in _items(api, "get_apis") if a["Name"] == name]
     every_route = [r for _, r in starts] + [r for _, r in functions]
     cors = cors_configuration(ctx.env.cors_origins, every_route)
@@ -83,6 +102,9 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
     else:
         for route in every_route:
             ctx.change("route", f"{route.method} {route.path}", Action.CREATE)
+        ctx.change(
+            "stage", f"{name} $default", Action.CREATE, _stage_detail(stage_settings(ctx, every_route))
+        )
         return None
     api_id = current["ApiId"]
     needs_auth = any(r.auth for _, r in starts) or any(r.auth for _, r in functions)
@@ -108,12 +130,94 @@ def ensure(ctx: Context, workflows: Iterable[Workflow]) -> Api | None:
             "PayloadFormatVersion": "2.0",
         }
         _route(ctx, api_id, wf, route, integration, authorizer, f"function {fn.name}")
-    stages = [s["StageName"] for s in _items(api, "get_stages", ApiId=api_id)]
-    if "$default" in stages:
-        ctx.same("stage", f"{name} $default")
-    elif ctx.change("stage", f"{name} $default", Action.CREATE, "auto-deploy"):
-        api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.env.tags())
+    _stage(ctx, api_id, stage_settings(ctx, every_route))
     return Api(api_id, str(current["ApiEndpoint"]))
+
+
+def _limits(throttle: Throttle) -> dict[str, Any]:
+    return {"ThrottlingRateLimit": float(throttle.rate), "ThrottlingBurstLimit": throttle.burst}
+
+
+def stage_settings(ctx: Context, found: list[Any]) -> dict[str, Any]:
+    """The $default stage's throttling (the API's, and each route's that declares a lower one) and
+    access log."""
+    return {
+        "DefaultRouteSettings": _limits(DEFAULT_THROTTLE),
+        "RouteSettings": {f"{r.method} {r.path}": _limits(r.throttle) for r in found if r.throttle},
+        "AccessLogSettings": {
+            "DestinationArn": ctx.names.arn("logs", f"log-group:{ctx.names.api_log_group()}"),
+            "Format": ACCESS_LOG_FORMAT,
+        },
+    }
+
+
+def _stage_detail(settings: dict[str, Any], which: list[str] | None = None) -> str:
+    routes = [
+        f"{key} {limits['ThrottlingRateLimit']:g}/s"
+        for key, limits in sorted(settings["RouteSettings"].items())
+    ]
+    limits = settings["DefaultRouteSettings"]
+    parts = {
+        "throttling": f"{limits['ThrottlingRateLimit']:g}/s (burst {limits['ThrottlingBurstLimit']})",
+        "route throttling": ", ".join(routes),
+        "access log": "access log",
+    }
+    return ", ".join(parts[w] for w in which or parts if parts[w])
+
+
+def _stage_drift(found: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """What of the stage differs from `settings`: AWS answers more fields than deploy sets."""
+
+    def limits(route: dict[str, Any] | None) -> tuple[Any, Any]:
+        route = route or {}
+        rate = route.get("ThrottlingRateLimit")
+        return (float(rate) if rate is not None else None, route.get("ThrottlingBurstLimit"))
+
+    routes = {key: limits(r) for key, r in (found.get("RouteSettings") or {}).items()}
+    throttled = {key: value for key, value in routes.items() if value != (None, None)}
+    logged = found.get("AccessLogSettings") or {}
+    checks = {
+        "throttling": limits(found.get("DefaultRouteSettings")) == limits(settings["DefaultRouteSettings"]),
+        "route throttling": throttled == {k: limits(r) for k, r in settings["RouteSettings"].items()},
+        "access log": logged.get("DestinationArn") == settings["AccessLogSettings"]["DestinationArn"]
+        and _json(logged.get("Format")) == _json(settings["AccessLogSettings"]["Format"]),
+    }
+    return [what for what, same in checks.items() if not same]
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(str(text))
+    except ValueError:
+        return text
+
+
+def _stage(ctx: Context, api_id: str, settings: dict[str, Any]) -> None:
+    api, name = ctx.client("apigatewayv2"), f"{ctx.env.resource_name('api')} $default"
+    found = next((s for s in _items(api, "get_stages", ApiId=api_id) if s["StageName"] == "$default"), None)
+    if found is None:
+        if ctx.change("stage", name, Action.CREATE, f"auto-deploy, {_stage_detail(settings)}"):
+            api.create_stage(
+                ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.env.tags(), **settings
+            )
+        return
+    drift = _stage_drift(found, settings)
+    if not drift:
+        ctx.same("stage", name)
+    elif ctx.change("stage", name, Action.UPDATE, _stage_detail(settings, drift)):
+        _update_stage(ctx, api_id, found, settings)
+
+
+def _update_stage(ctx: Context, api_id: str, found: dict[str, Any], settings: dict[str, Any]) -> None:
+    api = ctx.client("apigatewayv2")
+    if ctx.env.is_local:  # the local cloud (moto) has no UpdateStage: the stage is made again
+        api.delete_stage(ApiId=api_id, StageName="$default")
+        api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, Tags=ctx.env.tags(), **settings)
+        return
+    # UpdateStage adds and changes route settings; one no route declares any more is deleted
+    for key in sorted(set(found.get("RouteSettings") or {}) - set(settings["RouteSettings"])):
+        api.delete_route_settings(ApiId=api_id, StageName="$default", RouteKey=key)
+    api.update_stage(ApiId=api_id, StageName="$default", **settings)
 
 
 def cors_configuration(origins: tuple[str, ...], found: list[Any]) -> dict[str, Any] | None:

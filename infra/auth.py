@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infra import parameters
 from infra.environments import Environment
 from infra.plan import Action, Context, owned
 
@@ -42,15 +43,48 @@ def find_client(cognito: Any, pool_id: str, name: str) -> str | None:
     )
 
 
+def settings(env: Environment) -> dict[str, Any]:
+    """Users are made by an administrator only (the app client is public: with sign-up open,
+    anyone could add themselves); prod's pool, its users with it, cannot be deleted by mistake."""
+    return {
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        "DeletionProtection": "ACTIVE" if env.name == "prod" else "INACTIVE",
+    }
+
+
+def _drift(pool: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    admin_only = pool.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly", False)
+    found = {
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": admin_only},
+        "DeletionProtection": pool.get("DeletionProtection", "INACTIVE"),
+    }
+    words = {"AdminCreateUserConfig": "sign-up", "DeletionProtection": "deletion protection"}
+    return [words[key] for key, value in desired.items() if found[key] != value]
+
+
+def _ensure_pool(ctx: Context) -> str | None:
+    """The id of the environment's user pool, made or put back as `settings` says."""
+    cognito, name, desired = ctx.client("cognito-idp"), pool_name(ctx.env), settings(ctx.env)
+    pool_id = find_pool(cognito, name)
+    if pool_id is None:
+        if ctx.change("user pool", name, Action.CREATE, "issues the API's JWTs"):
+            created = cognito.create_user_pool(PoolName=name, UserPoolTags=ctx.env.tags(), **desired)
+            return str(created["UserPool"]["Id"])
+        return None
+    drift = _drift(cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"], desired)
+    if not drift:
+        ctx.same("user pool", name)
+    elif ctx.change("user pool", name, Action.UPDATE, ", ".join(drift)):
+        # UpdateUserPool sets what it is not given to its default: the tags too, unless given
+        cognito.update_user_pool(UserPoolId=pool_id, UserPoolTags=ctx.env.tags(), **desired)
+    return pool_id
+
+
 def ensure(ctx: Context) -> tuple[str, str]:
     """(issuer URL, app client id) of the environment's user pool."""
-    cognito, name = ctx.client("cognito-idp"), pool_name(ctx.env)
-    pool_id = find_pool(cognito, name)
-    if pool_id is not None:
-        ctx.same("user pool", name)
-    elif ctx.change("user pool", name, Action.CREATE, "issues the API's JWTs"):
-        pool_id = cognito.create_user_pool(PoolName=name, UserPoolTags=ctx.env.tags())["UserPool"]["Id"]
-    else:
+    cognito = ctx.client("cognito-idp")
+    pool_id = _ensure_pool(ctx)
+    if pool_id is None:
         return PLANNED, PLANNED
     url = issuer(ctx.env, pool_id)
     client = client_name(ctx.env)
@@ -74,6 +108,14 @@ def destroy(ctx: Context) -> None:
     for pool in list(_pools(cognito)):  # listed whole before any is deleted
         if not pool["Name"].startswith(ctx.env.resource_name("")):
             continue
-        tags = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags", {})
-        if owned(ctx.env, tags) and ctx.change("user pool", pool["Name"], Action.DELETE):
+        found = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+        if not owned(ctx.env, found.get("UserPoolTags", {})):
+            continue
+        if found.get("DeletionProtection") == "ACTIVE":  # its users would go with it: a deliberate act
+            ctx.say(
+                f"  kept             user pool      {pool['Name']} (deletion protection is on; delete it: "
+                f"{parameters.aws_cli(ctx.env)} cognito-idp update-user-pool --user-pool-id {pool['Id']} "
+                "--deletion-protection INACTIVE, then delete-user-pool)"
+            )
+        elif ctx.change("user pool", pool["Name"], Action.DELETE):
             cognito.delete_user_pool(UserPoolId=pool["Id"])

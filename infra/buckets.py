@@ -1,7 +1,9 @@
-"""S3 buckets: public access blocked, encrypted at rest, objects expired where the registry says."""
+"""S3 buckets: public access blocked, encrypted at rest and in transit (a request over plain HTTP
+is refused), objects expired where the registry says."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.environments import ConfigError
@@ -15,6 +17,20 @@ BLOCK_ALL = {
     "RestrictPublicBuckets": True,
 }
 ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+def tls_only(ctx: Context, name: str) -> dict[str, Any]:
+    """The bucket's policy: every request not made over TLS is refused, whoever makes it."""
+    arn = ctx.names.arn("s3", name, regional=False)
+    deny = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return {"Version": "2012-10-17", "Statement": [deny]}
 
 
 def _lifecycle(bucket: Bucket) -> dict[str, Any] | None:
@@ -61,7 +77,7 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
             except s3.exceptions.BucketAlreadyExists:  # taken between the two calls
                 raise _not_ours(name, "BucketAlreadyExists") from None
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(ctx.env.tags())})
-            _settings(ctx, bucket, name, ["public access", "encryption", "lifecycle"])
+            _settings(ctx, bucket, name, ["public access", "encryption", "policy", "lifecycle"])
         return
     drift = []
     block = _read(s3.get_public_access_block, "PublicAccessBlockConfiguration", Bucket=name)
@@ -71,6 +87,8 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
         r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in (encryption or {}).get("Rules", [])
     ]
     drift += [] if algorithms else ["encryption"]
+    policy = _read(s3.get_bucket_policy, "Policy", Bucket=name)
+    drift += [] if policy and json.loads(policy) == tls_only(ctx, name) else ["policy"]
     rules = _read(s3.get_bucket_lifecycle_configuration, "Rules", Bucket=name)
     expected = _lifecycle(bucket)
     drift += (
@@ -91,6 +109,8 @@ def _settings(ctx: Context, bucket: Bucket, name: str, which: list[str]) -> None
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=BLOCK_ALL)
     if "encryption" in which:
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=ENCRYPTION)
+    if "policy" in which:
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(tls_only(ctx, name)))
     if "lifecycle" in which:
         lifecycle = _lifecycle(bucket)
         if lifecycle:

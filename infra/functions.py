@@ -90,19 +90,34 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
             sleep=ctx.sleep,
         )
         _wait_ready(ctx, name)
+        if fn.reserved_concurrency is not None:
+            _reserve(ctx, name, fn.reserved_concurrency)
         return Deployed(name, _publish(ctx, name, package.sha256, mark, alias=None))
     drift = (["code"] if config["CodeSha256"] != package.sha256 else []) + _drift(config, desired)
     alias = _alias(ctx, name)
-    if not drift and alias and alias.get("Description") == mark:
+    # not part of a version: a cap changed by hand is put back without publishing one
+    concurrency = _reserved(ctx, name) != fn.reserved_concurrency
+    published = alias is not None and alias.get("Description") == mark
+    if not drift and published and not concurrency:
         ctx.same("function", name)
         return Deployed(name, alias["FunctionVersion"])
     # Tags are set on creation; checked again whenever the function changes.
     untagged = not owned(ctx.env, lam.list_tags(Resource=config["FunctionArn"])["Tags"])
-    detail = ", ".join(drift + (["tags"] if untagged else []) + ([] if drift else ["alias"]))
+    alias_only = [] if drift or published else ["alias"]
+    detail = ", ".join(
+        drift
+        + (["reserved concurrency"] if concurrency else [])
+        + (["tags"] if untagged else [])
+        + alias_only
+    )
     if not ctx.change("function", name, Action.UPDATE, detail):
         return Deployed(name, alias["FunctionVersion"] if alias else "")
     if untagged:
         lam.tag_resource(Resource=config["FunctionArn"], Tags=ctx.env.tags())
+    if concurrency:
+        _reserve(ctx, name, fn.reserved_concurrency)
+    if alias is not None and published and not drift:
+        return Deployed(name, alias["FunctionVersion"])
     if "code" in drift:
         retry(
             lambda: lam.update_function_code(FunctionName=name, ZipFile=package.zip),
@@ -119,6 +134,21 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
         )
         _wait_ready(ctx, name)
     return Deployed(name, _publish(ctx, name, package.sha256, mark, alias))
+
+
+def _reserved(ctx: Context, name: str) -> int | None:
+    found = ctx.client("lambda").get_function_concurrency(FunctionName=name)
+    return found.get("ReservedConcurrentExecutions")
+
+
+def _reserve(ctx: Context, name: str, reserved: int | None) -> None:
+    """Reserve the function's concurrency (for every version), or give it back to the account's
+    unreserved pool."""
+    lam = ctx.client("lambda")
+    if reserved is None:
+        lam.delete_function_concurrency(FunctionName=name)
+    else:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
 
 
 def exists(ctx: Context, name: str) -> bool:

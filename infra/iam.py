@@ -66,21 +66,30 @@ def trust(service: str, names: Names) -> Policy:
 
 
 def access_statements(names: Names, wf: Workflow, access: Iterable[Access]) -> list[Statement]:
-    found = []
-    for grant in access:
-        arn = names.resource_arn(wf, grant.resource)  # a ConfigError naming the known ones, if none
-        resource = wf.resources()[grant.resource]
-        if isinstance(resource, Bucket):
-            on_objects = [a for a in grant.actions if "Object" in a or a == "s3:AbortMultipartUpload"]
-            found.append(statement(on_objects, [f"{arn}/*"]))
-            found.append(statement(set(grant.actions) - set(on_objects), [arn]))
-        elif isinstance(resource, Table) and resource.indexes and INDEX_ACTIONS & set(grant.actions):
-            indexes = [f"{arn}/index/{index.name}" for index in resource.indexes]
-            found.append(statement(set(grant.actions) - INDEX_ACTIONS, [arn]))
-            found.append(statement(INDEX_ACTIONS & set(grant.actions), [arn, *indexes]))
-        else:
-            found.append(statement(grant.actions, [arn]))
-    return found
+    return [
+        {**found, "Condition": _condition(grant)} if grant.condition else found
+        for grant in access
+        for found in _grant_statements(names, wf, grant)
+    ]
+
+
+def _condition(grant: Access) -> dict[str, dict[str, str]]:
+    return {operator: dict(keys) for operator, keys in grant.condition.items()}
+
+
+def _grant_statements(names: Names, wf: Workflow, grant: Access) -> list[Statement]:
+    arn = names.resource_arn(wf, grant.resource)  # a ConfigError naming the known ones, if none
+    resource = wf.resources()[grant.resource]
+    if isinstance(resource, Bucket):
+        on_objects = [a for a in grant.actions if "Object" in a or a == "s3:AbortMultipartUpload"]
+        return [statement(on_objects, [f"{arn}/*"]), statement(set(grant.actions) - set(on_objects), [arn])]
+    if isinstance(resource, Table) and resource.indexes and INDEX_ACTIONS & set(grant.actions):
+        indexes = [f"{arn}/index/{index.name}" for index in resource.indexes]
+        return [
+            statement(set(grant.actions) - INDEX_ACTIONS, [arn]),
+            statement(INDEX_ACTIONS & set(grant.actions), [arn, *indexes]),
+        ]
+    return [statement(grant.actions, [arn])]
 
 
 def parameter_arn(names: Names, name: str) -> tuple[str, str]:

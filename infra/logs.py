@@ -1,4 +1,4 @@
-"""CloudWatch log groups of functions and state machines, created by deploy so they are tagged
+"""CloudWatch log groups of functions, state machines and the HTTP API's access log, created by deploy so they are tagged
 and expire (a group Lambda creates by itself is untagged and kept for ever)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ DEFAULT_RETENTION_DAYS = 30
 
 def prefixes(ctx: Context) -> tuple[str, ...]:
     mine = ctx.env.resource_name("")
-    return (f"/aws/lambda/{mine}", f"/aws/vendedlogs/states/{mine}")
+    return (f"/aws/lambda/{mine}", f"/aws/vendedlogs/states/{mine}", f"/aws/apigateway/{mine}")
 
 
 def _groups(ctx: Context) -> dict[str, Any]:

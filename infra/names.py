@@ -129,6 +129,10 @@ class Names:
     def state_machine_log_group(self, wf: Workflow) -> str:
         return f"/aws/vendedlogs/states/{self.state_machine(wf)}"
 
+    def api_log_group(self) -> str:
+        """Where the HTTP API writes its access log."""
+        return f"/aws/apigateway/{self.env.resource_name('api')}"
+
     def log_group_arn(self, name: str) -> str:
         return self.arn("logs", f"log-group:{name}:*")
 

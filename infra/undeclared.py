@@ -59,6 +59,8 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     found.queues.add(queues.inbox_name(env))
     if api.routes(workflows):
         found.roles.add(env.resource_name("api"))
+    if api.routes(workflows) or api.served(workflows):
+        found.log_groups.add(names.api_log_group())
     if any(schedules.schedules(wf) for wf in workflows):
         found.alarms.add(alarms.dropped_name(env))
     for wf in workflows:

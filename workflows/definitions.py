@@ -325,6 +325,10 @@ def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
     yield "state machine: integrations", workflow.integrations
 
 
+# An HTTP API waits at most 30 seconds for its integration; a route's function must end before.
+ROUTE_TIMEOUT = 29
+
+
 def wiring_problems(workflow: Workflow) -> list[str]:
     """What the registry names that is not there: a resource a grant or an environment value names,
     a function a route names, a stream a stream trigger names (deploy would stop on each), a seed
@@ -349,6 +353,11 @@ def wiring_problems(workflow: Workflow) -> list[str]:
         if route.function not in functions:
             problems.append(
                 f"route {route.method} {route.path}: no function named {unknown(route.function, functions)}"
+            )
+        elif (timeout := workflow.function(route.function).timeout) > ROUTE_TIMEOUT:
+            problems.append(
+                f"route {route.method} {route.path}: function {route.function} has a {timeout} s timeout, "
+                f"but API Gateway stops waiting after 30 s: give it at most {ROUTE_TIMEOUT}"
             )
     streams = [stream.name for stream in workflow.streams]
     for trigger in workflow.triggers:

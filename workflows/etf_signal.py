@@ -36,6 +36,7 @@ from workflows.policies import (
     provider_retries,
 )
 from workflows.registry import (
+    PUBLIC_ROUTE_CONCURRENCY,
     SCHEDULED_TIME,
     Access,
     Bucket,
@@ -43,6 +44,7 @@ from workflows.registry import (
     Route,
     Schedule,
     Table,
+    Throttle,
     Topic,
     Workflow,
 )
@@ -227,8 +229,11 @@ WORKFLOW = Workflow(
             name="api-subscribe",
             handler="tasks.etf_signal.api_subscribe.handler",
             description="POST /etf/subscriptions: subscribes an email address to the signals",
-            access=(Access("signals", ("sns:Subscribe",)),),
+            # the route is public: email only, never an endpoint that would receive the signals
+            # elsewhere (an HTTP address, a queue of another account)
+            access=(Access("signals", ("sns:Subscribe",), {"StringEquals": {"sns:Protocol": "email"}}),),
             environment={"SIGNALS_TOPIC": "signals"},
+            reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),
         Function(
             name="api-signals",
@@ -236,6 +241,7 @@ WORKFLOW = Workflow(
             description="GET /etf/signals and /etf/signals/{date}: past signal dates and reports",
             access=(Access("reports", ("s3:ListBucket", "s3:GetObject")),),
             environment={"REPORTS_BUCKET": "reports"},
+            reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),
     ),
     tables=(Table(name="idempotency", partition_key=("id", "S"), ttl_attribute="expiration"),),
@@ -261,7 +267,9 @@ WORKFLOW = Workflow(
         "report can name the missing fund; the Map's own Catch stays as the policy's safety net",
     },
     routes=(
-        Route("POST", "/etf/subscriptions", "api-subscribe"),
+        # public (the sign-up page's form), and each request emails the address it names: a few a
+        # second, or anyone could flood inboxes and have SNS restrict the account's emails, alerts too
+        Route("POST", "/etf/subscriptions", "api-subscribe", throttle=Throttle(rate=1, burst=5)),
         Route("GET", "/etf/signals", "api-signals"),
         Route("GET", "/etf/signals/{date}", "api-signals"),
     ),

@@ -58,6 +58,13 @@ class Access:
 
     resource: str
     actions: tuple[str, ...]
+    # IAM condition operator -> {key: value}, narrowing the grant (`{"StringEquals": {"sns:Protocol": "email"}}`)
+    condition: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+# The reserved concurrency of a function that serves a public route: a flood of requests takes at
+# most this much of the account's Lambda concurrency, not what the workflows' tasks need.
+PUBLIC_ROUTE_CONCURRENCY = 10
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ class Function:
     parameters: Mapping[str, str] = field(default_factory=dict)
     timeout: int = 10
     memory: int = 256
+    # at most this many run at once (Lambda answers the next invocation 429): a function that serves
+    # a public route then cannot use up the account's concurrency, which the workflows' tasks need
+    reserved_concurrency: int | None = None
 
     @property
     def token(self) -> str:
@@ -197,6 +207,15 @@ class StreamTrigger:
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """Requests a second API Gateway lets through on a route (`rate`, steady) and at once (`burst`);
+    it answers the others 429."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     """An API route that starts the workflow; `sync` answers with the execution's output."""
 
@@ -204,6 +223,7 @@ class HttpRoute:
     path: str
     sync: bool = False
     auth: bool = False
+    throttle: Throttle | None = None  # as Route's
 
 
 Trigger = Schedule | StreamTrigger | HttpRoute
@@ -213,12 +233,15 @@ Resource = Table | Topic | Bucket | Stream | StateMachine
 @dataclass(frozen=True)
 class Route:
     """An API route served by one of the workflow's functions (not a workflow start): the function
-    takes an API Gateway HTTP API v2 event and returns {statusCode, headers, body}."""
+    takes an API Gateway HTTP API v2 event and returns {statusCode, headers, body}. `throttle`
+    lowers the API's own limit (infra/api.py) for a route each request of which costs more than
+    compute (an email sent)."""
 
     method: str
     path: str
     function: str
     auth: bool = False
+    throttle: Throttle | None = None
 
 
 @dataclass(frozen=True)

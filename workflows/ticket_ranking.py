@@ -34,7 +34,18 @@ from workflows.policies import (
     provider_retries,
     sns_publish,
 )
-from workflows.registry import Access, Bucket, Function, Index, Route, Schedule, Table, Topic, Workflow
+from workflows.registry import (
+    PUBLIC_ROUTE_CONCURRENCY,
+    Access,
+    Bucket,
+    Function,
+    Index,
+    Route,
+    Schedule,
+    Table,
+    Topic,
+    Workflow,
+)
 
 NAME = "ticket-ranking"
 MAP_CONCURRENCY = 10
@@ -231,14 +242,14 @@ WORKFLOW = Workflow(
             Access("state", ("dynamodb:UpdateItem",)),
             STATE_TABLE="state",
         ),
-        _fn(
-            "api-search",
-            "api_search",
-            "GET /tickets/search: best tickets over a date range and a price cap",
-            RANKINGS_READ,
-            Access("state", ("dynamodb:GetItem",)),
-            RANKINGS_TABLE="rankings",
-            STATE_TABLE="state",
+        Function(
+            name="api-search",
+            handler="tasks.ticket_ranking.api_search.handler",
+            description="GET /tickets/search: best tickets over a date range and a price cap",
+            access=(RANKINGS_READ, Access("state", ("dynamodb:GetItem",))),
+            environment={"RANKINGS_TABLE": "rankings", "STATE_TABLE": "state"},
+            timeout=10,  # a route's: API Gateway waits at most 30 s
+            reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),
     ),
     tables=(

@@ -16,7 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from infra import api, buckets, iam, statemachines, streams
+from infra import api, buckets, iam, logs, statemachines, streams
 from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
@@ -32,6 +32,22 @@ TICKETS = WORKFLOWS["ticket-ranking"]
 @pytest.fixture
 def apigw(ctx: Context) -> Iterator[Stubber]:
     yield from stubbed(ctx, "apigatewayv2")
+
+
+@pytest.fixture
+def access_log(ctx: Context) -> Iterator[Stubber]:
+    """The API's access log group, there already."""
+    for stub in stubbed(ctx, "logs"):
+        group = {"logGroupName": ctx.names.api_log_group(), "retentionInDays": 30}
+        for prefix in logs.prefixes(ctx):
+            found = [group] if group["logGroupName"].startswith(prefix) else []
+            stub.add_response("describe_log_groups", {"logGroups": found}, {"logGroupNamePrefix": prefix})
+        yield stub
+
+
+def default_stage(ctx: Context) -> dict[str, Any]:
+    """The API's stage as deploy makes it, for routes that declare no throttle of their own."""
+    return {"StageName": "$default", **api.stage_settings(ctx, [])}
 
 
 def an_api(name: str, api_id: str) -> dict[str, Any]:
@@ -51,7 +67,7 @@ def test_the_environments_api_is_found_past_the_first_page_of_apis(ctx: Context,
 
 
 def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page(
-    ctx: Context, apigw: Stubber
+    ctx: Context, apigw: Stubber, access_log: Stubber
 ) -> None:
     fn = TICKETS.function("api-search")
     apigw.add_response("get_apis", {"Items": [an_api("someone-else", "x")], "NextToken": "p2"})
@@ -70,16 +86,14 @@ def test_a_redeploy_does_not_create_a_second_api_when_its_own_is_on_a_later_page
         },
     )
     apigw.add_response("get_stages", {"Items": [], "NextToken": "p2"})
-    apigw.add_response(
-        "get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours", "NextToken": "p2"}
-    )
+    apigw.add_response("get_stages", {"Items": [default_stage(ctx)]}, {"ApiId": "ours", "NextToken": "p2"})
     deployed = api.ensure(ctx, [TICKETS])
     assert deployed == api.Api("ours", "https://ours.example")
-    assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 3  # api, route, stage
+    assert [c.action for c in ctx.changes] == [Action.UNCHANGED] * 4  # access log, api, route, stage
 
 
 def test_a_route_made_before_deploy_named_its_routes_is_named_by_the_next_deploy(
-    ctx: Context, apigw: Stubber
+    ctx: Context, apigw: Stubber, access_log: Stubber
 ) -> None:
     """Only a route named as deploy's is removed once no workflow declares it: one made by a deploy
     that did not name them yet gets its name while still declared."""
@@ -93,7 +107,7 @@ def test_a_route_made_before_deploy_named_its_routes_is_named_by_the_next_deploy
     apigw.add_response(
         "update_route", {}, {"ApiId": "ours", "RouteId": "r1", "Target": "integrations/i1", **named}
     )
-    apigw.add_response("get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours"})
+    apigw.add_response("get_stages", {"Items": [default_stage(ctx)]}, {"ApiId": "ours"})
     api.ensure(ctx, [TICKETS])
     assert ("route", "GET /tickets/search", Action.UPDATE) in [
         (c.kind, c.name, c.action) for c in ctx.changes
@@ -101,7 +115,7 @@ def test_a_route_made_before_deploy_named_its_routes_is_named_by_the_next_deploy
 
 
 def test_an_authorizer_no_route_uses_yet_is_reused_on_aws_not_made_again(
-    ctx: Context, apigw: Stubber, monkeypatch: pytest.MonkeyPatch
+    ctx: Context, apigw: Stubber, access_log: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deploy stopped between CreateAuthorizer and the first CreateRoute leaves an authorizer no
     route names: the next deploy finds it by name (GetAuthorizers) and gives it the routes."""
@@ -131,7 +145,7 @@ def test_an_authorizer_no_route_uses_yet_is_reused_on_aws_not_made_again(
             "Target": "integrations/i1",
         },
     )
-    apigw.add_response("get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "ours"})
+    apigw.add_response("get_stages", {"Items": [default_stage(ctx)]}, {"ApiId": "ours"})
     api.ensure(ctx, [ride])
     assert ("authorizer", "pyflows-staging-jwt", Action.UNCHANGED) in [
         (c.kind, c.name, c.action) for c in ctx.changes

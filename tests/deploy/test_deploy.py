@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 import infra
-from infra import iam, layers
+from infra import auth, iam, layers
 from infra.plan import UNDECLARED, Action
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
@@ -301,6 +301,97 @@ def test_drift_of_data_and_state_machines_is_put_back(deployment: Deployment) ->
     ]
     assert sfn.describe_state_machine(stateMachineArn=machine)["tracingConfiguration"] == {"enabled": True}
     assert deployment.deploy()[0].changed == []
+
+
+API = "pyflows-dtest-api"
+SEARCH = "pyflows-dtest-ticket-ranking-api-search"
+SUBSCRIBE = "pyflows-dtest-etf-signal-api-subscribe"
+SIGNALS = "pyflows-dtest-etf-signal-api-signals"
+
+
+def changed(result: infra.Result) -> list[tuple[str, str, str]]:
+    return sorted((c.kind, c.name, c.detail) for c in result.changed)
+
+
+def test_the_api_is_throttled_and_logs_every_request_and_both_are_put_back(deployment: Deployment) -> None:
+    """A flood on a public route is refused by API Gateway (429), not paid for function by function,
+    and the subscribe route, each request of which emails an address, is allowed only a few a second.
+    Who sent each request is in the access log."""
+    api = deployment.client("apigatewayv2")
+    api_id = next(a["ApiId"] for a in api.get_apis()["Items"] if a["Name"] == API)
+    stage = api.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 50
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 100
+    subscribe = stage["RouteSettings"]["POST /etf/subscriptions"]
+    assert (subscribe["ThrottlingRateLimit"], subscribe["ThrottlingBurstLimit"]) == (1, 5)
+    group = "/aws/apigateway/pyflows-dtest-api"
+    assert (
+        stage["AccessLogSettings"]["DestinationArn"]
+        == f"arn:aws:logs:us-east-1:123456789012:log-group:{group}"
+    )
+    fields = json.loads(stage["AccessLogSettings"]["Format"])
+    assert {"requestId", "ip", "routeKey", "status"} <= set(fields)
+    [found] = deployment.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert found["retentionInDays"] == 30
+    api.delete_stage(ApiId=api_id, StageName="$default")
+    api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)  # as made by hand
+    plan, _ = deployment.deploy(plan=True)
+    expected = [("stage", f"{API} $default", "50/s (burst 100), POST /etf/subscriptions 1/s, access log")]
+    assert changed(plan) == expected
+    assert changed(deployment.deploy()[0]) == expected
+    assert api.get_stage(ApiId=api_id, StageName="$default")["RouteSettings"] == stage["RouteSettings"]
+    assert deployment.deploy()[0].changed == []
+
+
+def test_functions_behind_public_routes_have_reserved_concurrency_put_back_without_a_new_version(
+    deployment: Deployment,
+) -> None:
+    """A flood on a public route takes at most their share of the account's Lambda concurrency,
+    never what the workflows' tasks need."""
+    lam = deployment.client("lambda")
+
+    def reserved(name: str) -> int | None:
+        return lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+
+    assert [reserved(name) for name in (SEARCH, SUBSCRIBE, SIGNALS)] == [10, 10, 10]
+    assert reserved(DRAW) is None and reserved("pyflows-dtest-ride-request-api-ride") is None  # not public
+    search_version = alias_version(deployment, SEARCH)
+    lam.delete_function_concurrency(FunctionName=SEARCH)
+    lam.put_function_concurrency(FunctionName=DRAW, ReservedConcurrentExecutions=1)
+    assert changed(deployment.deploy()[0]) == [
+        ("function", DRAW, "reserved concurrency"),
+        ("function", SEARCH, "reserved concurrency"),
+    ]
+    assert (reserved(SEARCH), reserved(DRAW)) == (10, None)
+    assert alias_version(deployment, SEARCH) == search_version  # not part of a version
+    assert deployment.deploy()[0].changed == []
+
+
+def test_the_user_pool_admits_only_users_an_administrator_makes(deployment: Deployment) -> None:
+    """Its app client is public: with sign-up open, anyone could add themselves to the pool."""
+    cognito = deployment.client("cognito-idp")
+    pool_id = auth.find_pool(cognito, "pyflows-dtest-users")
+    assert pool_id
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool.get("DeletionProtection", "INACTIVE") == "INACTIVE"  # only prod's is protected
+    cognito.update_user_pool(UserPoolId=pool_id, AdminCreateUserConfig={"AllowAdminCreateUserOnly": False})
+    assert changed(deployment.deploy()[0]) == [("user pool", "pyflows-dtest-users", "sign-up")]
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["UserPoolTags"] == deployment.env.tags()  # UpdateUserPool drops the tags it is not given
+    assert deployment.deploy()[0].changed == []
+
+
+def test_buckets_refuse_requests_not_made_over_tls_and_the_policy_is_put_back(deployment: Deployment) -> None:
+    s3, name = deployment.client("s3"), "pyflows-dtest-probe-archive"
+    [deny] = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+    assert deny["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    s3.delete_bucket_policy(Bucket=name)
+    assert changed(deployment.deploy()[0]) == [("bucket", name, "policy")]
+    assert json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"] == [deny]
 
 
 def test_the_alerts_inbox_gets_every_alert_from_the_alerts_topic_alone(deployment: Deployment) -> None:

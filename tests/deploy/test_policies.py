@@ -150,6 +150,17 @@ def test_ride_requests_machine_invokes_its_six_tasks_and_not_the_function_behind
     }
 
 
+def test_the_public_subscribe_route_may_subscribe_only_email_addresses(names: Names) -> None:
+    """POST /etf/subscriptions is public: its function may not subscribe an endpoint that would
+    receive the signals elsewhere (an HTTP address, another account's queue)."""
+    etf = WORKFLOWS["etf-signal"]
+    policy = iam.function_policy(names, etf, etf.function("api-subscribe"))
+    [grant] = [s for s in policy["Statement"] if "sns:Subscribe" in s["Action"]]
+    assert grant["Action"] == ["sns:Subscribe"]
+    assert grant["Resource"] == [names.resource_arn(etf, "signals")]
+    assert grant["Condition"] == {"StringEquals": {"sns:Protocol": "email"}}
+
+
 def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[Workflow]) -> None:
     for wf in workflows:
         check_shape(iam.start_policy(names, [wf], "states:StartExecution"))

@@ -72,6 +72,7 @@ def test_update_waits_while_another_update_is_in_progress(
     )
     lam.add_response("list_functions", {"Functions": [current]})
     lam.add_response("get_alias", {"Name": "staging", "FunctionVersion": "4", "Description": "deploy old"})
+    lam.add_response("get_function_concurrency", {})
     lam.add_response("list_tags", {"Tags": {"app": "pyflows", "env": "staging"}})
     lam.add_client_error("update_function_code", "ResourceConflictException", "An update is in progress", 409)
     lam.add_response("update_function_code", config(LastUpdateStatus="InProgress"))

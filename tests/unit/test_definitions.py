@@ -274,6 +274,20 @@ def test_a_stream_trigger_naming_no_stream_of_the_workflow_is_named_by_check() -
         ]
 
 
+def test_a_route_whose_function_outlasts_api_gateways_wait_is_named_by_check() -> None:
+    """An HTTP API waits at most 30 seconds: past that the caller gets an error while the function
+    still runs (and is paid for)."""
+    slow = dataclasses.replace(ETF_SIGNAL.function("api-signals"), timeout=30)
+    etf = dataclasses.replace(
+        ETF_SIGNAL, functions=tuple(slow if fn.name == slow.name else fn for fn in ETF_SIGNAL.functions)
+    )
+    problem = "function api-signals has a 30 s timeout, but API Gateway stops waiting after 30 s: give it at most 29"
+    assert definitions.wiring_problems(etf) == [
+        f"etf-signal: route GET /etf/signals: {problem}",
+        f"etf-signal: route GET /etf/signals/{{date}}: {problem}",
+    ]
+
+
 def test_a_sync_route_of_a_standard_workflow_is_named_by_check() -> None:
     """AWS refuses StartSyncExecution on a Standard state machine: every request would fail."""
     lottery = dataclasses.replace(LOTTERY, triggers=(HttpRoute("POST", "/draw", sync=True),))
