@@ -98,7 +98,7 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
     # not part of a version: a cap changed by hand is put back without publishing one
     concurrency = _reserved(ctx, name) != fn.reserved_concurrency
     published = alias is not None and alias.get("Description") == mark
-    if not drift and published and not concurrency:
+    if alias is not None and published and not drift and not concurrency:
         ctx.same("function", name)
         return Deployed(name, alias["FunctionVersion"])
     # Tags are set on creation; checked again whenever the function changes.

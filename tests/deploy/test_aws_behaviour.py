@@ -16,7 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from infra import api, buckets, iam, logs, statemachines, streams
+from infra import api, auth, buckets, iam, logs, statemachines, streams
 from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
@@ -444,3 +444,43 @@ def test_the_alert_links_to_the_execution_in_the_aws_console_of_its_partition() 
     assert Names(china, ACCOUNT, "aws-cn").execution_link() == (
         "https://console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/"
     )
+
+
+def test_a_stages_settings_changed_by_hand_on_aws_are_updated_in_place(ctx: Context, apigw: Stubber) -> None:
+    """AWS has UpdateStage (the local cloud makes the stage again): it adds and changes route
+    settings, so a route's throttle no route declares any more is deleted first."""
+    settings = api.stage_settings(ctx, [])
+    found = {"StageName": "$default", "DefaultRouteSettings": {"ThrottlingRateLimit": 10000.0}}
+    found["RouteSettings"] = {"GET /gone": {"ThrottlingRateLimit": 1.0, "ThrottlingBurstLimit": 1}}
+    apigw.add_response("get_stages", {"Items": [found]}, {"ApiId": "ours"})
+    apigw.add_response(
+        "delete_route_settings", {}, {"ApiId": "ours", "StageName": "$default", "RouteKey": "GET /gone"}
+    )
+    apigw.add_response("update_stage", {}, {"ApiId": "ours", "StageName": "$default", **settings})
+    api._stage(ctx, "ours", settings)
+    assert [(c.kind, c.action, c.detail) for c in ctx.changes] == [
+        ("stage", Action.UPDATE, "50/s (burst 100), access log")
+    ]
+
+
+def test_prods_user_pool_is_protected_from_deletion_and_no_pool_admits_sign_up() -> None:
+    for name in ("staging", "prod"):
+        assert auth.settings(load(name))["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert auth.settings(load("prod"))["DeletionProtection"] == "ACTIVE"
+    assert auth.settings(load("staging"))["DeletionProtection"] == "INACTIVE"
+
+
+def test_destroy_keeps_a_user_pool_with_deletion_protection_and_says_how_to_delete_it(
+    ctx: Context,
+) -> None:
+    lines: list[str] = []
+    ctx.out = lines.append
+    for cognito in stubbed(ctx, "cognito-idp"):
+        pool = {"Id": "eu-west-1_p", "Name": "pyflows-staging-users"}
+        cognito.add_response("list_user_pools", {"UserPools": [pool]})
+        tags = {"app": "pyflows", "env": "staging"}
+        described = {**pool, "UserPoolTags": tags, "DeletionProtection": "ACTIVE"}
+        cognito.add_response("describe_user_pool", {"UserPool": described}, {"UserPoolId": "eu-west-1_p"})
+        auth.destroy(ctx)
+    assert ctx.changed == []
+    assert "deletion protection is on" in lines[-1] and "--deletion-protection INACTIVE" in lines[-1]
