@@ -33,6 +33,12 @@ def tls_only(ctx: Context, name: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [deny]}
 
 
+def _tls(ctx: Context) -> list[str]:
+    """The TLS-only policy, where it applies: the local cloud serves plain HTTP on loopback, and
+    its S3 refuses every request to a bucket with that policy."""
+    return [] if ctx.env.is_local else ["policy"]
+
+
 def _lifecycle(bucket: Bucket) -> dict[str, Any] | None:
     if bucket.expire_days is None:
         return None
@@ -77,7 +83,7 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
             except s3.exceptions.BucketAlreadyExists:  # taken between the two calls
                 raise _not_ours(name, "BucketAlreadyExists") from None
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(ctx.env.tags())})
-            _settings(ctx, bucket, name, ["public access", "encryption", "policy", "lifecycle"])
+            _settings(ctx, bucket, name, ["public access", "encryption", *_tls(ctx), "lifecycle"])
         return
     drift = []
     block = _read(s3.get_public_access_block, "PublicAccessBlockConfiguration", Bucket=name)
@@ -87,8 +93,9 @@ def ensure(ctx: Context, bucket: Bucket, name: str) -> None:
         r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in (encryption or {}).get("Rules", [])
     ]
     drift += [] if algorithms else ["encryption"]
-    policy = _read(s3.get_bucket_policy, "Policy", Bucket=name)
-    drift += [] if policy and json.loads(policy) == tls_only(ctx, name) else ["policy"]
+    if _tls(ctx):
+        policy = _read(s3.get_bucket_policy, "Policy", Bucket=name)
+        drift += [] if policy and json.loads(policy) == tls_only(ctx, name) else ["policy"]
     rules = _read(s3.get_bucket_lifecycle_configuration, "Rules", Bucket=name)
     expected = _lifecycle(bucket)
     drift += (

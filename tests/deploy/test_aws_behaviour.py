@@ -484,3 +484,22 @@ def test_destroy_keeps_a_user_pool_with_deletion_protection_and_says_how_to_dele
         auth.destroy(ctx)
     assert ctx.changed == []
     assert "deletion protection is on" in lines[-1] and "--deletion-protection INACTIVE" in lines[-1]
+
+
+def test_a_bucket_on_aws_refuses_requests_not_made_over_tls_and_the_policy_is_put_back(ctx: Context) -> None:
+    policy = buckets.tls_only(ctx, REPORTS)
+    [deny] = policy["Statement"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+    assert deny["Resource"] == [f"arn:aws:s3:::{REPORTS}", f"arn:aws:s3:::{REPORTS}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for s3 in stubbed(ctx, "s3"):
+        s3.add_response("head_bucket", {})
+        s3.add_response("get_public_access_block", {"PublicAccessBlockConfiguration": buckets.BLOCK_ALL})
+        s3.add_response("get_bucket_encryption", {"ServerSideEncryptionConfiguration": buckets.ENCRYPTION})
+        s3.add_client_error(
+            "get_bucket_policy", "NoSuchBucketPolicy", "The bucket policy does not exist", 404
+        )
+        s3.add_client_error("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration", "none", 404)
+        s3.add_response("put_bucket_policy", {}, {"Bucket": REPORTS, "Policy": json.dumps(policy)})
+        buckets.ensure(ctx, Bucket("reports"), REPORTS)
+    assert [(c.kind, c.action, c.detail) for c in ctx.changes] == [("bucket", Action.UPDATE, "policy")]
