@@ -325,7 +325,7 @@ def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
     yield "state machine: integrations", workflow.integrations
 
 
-# An HTTP API waits at most 30 seconds for its integration; a route's function must end before.
+# An HTTP API waits at most API_GATEWAY_SECONDS for its integration; a route's function must end before.
 ROUTE_TIMEOUT = 29
 
 
@@ -357,7 +357,7 @@ def wiring_problems(workflow: Workflow) -> list[str]:
         elif (timeout := workflow.function(route.function).timeout) > ROUTE_TIMEOUT:
             problems.append(
                 f"route {route.method} {route.path}: function {route.function} has a {timeout} s timeout, "
-                f"but API Gateway stops waiting after 30 s: give it at most {ROUTE_TIMEOUT}"
+                f"but API Gateway stops waiting after {API_GATEWAY_SECONDS} s: give it at most {ROUTE_TIMEOUT}"
             )
     streams = [stream.name for stream in workflow.streams]
     for trigger in workflow.triggers:
