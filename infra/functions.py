@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from infra import packaging
 from infra.iam import parameter_name
 from infra.plan import UNDECLARED, Action, Context, owned
@@ -147,8 +149,19 @@ def _reserve(ctx: Context, name: str, reserved: int | None) -> None:
     lam = ctx.client("lambda")
     if reserved is None:
         lam.delete_function_concurrency(FunctionName=name)
-    else:
+        return
+    try:
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+    except ClientError as refused:
+        # A new account's quota (10) leaves nothing to reserve: AWS keeps the unreserved pool at
+        # its minimum. The function then runs unreserved, which is what it did before the cap.
+        error = refused.response["Error"]
+        if "UnreservedConcurrentExecution" not in error.get("Message", ""):
+            raise
+        ctx.say(
+            f"    {name}: concurrency not reserved ({error['Message']}); it runs unreserved until the "
+            "account's Lambda concurrency quota is raised (Service Quotas, 'Concurrent executions')"
+        )
 
 
 def exists(ctx: Context, name: str) -> bool:

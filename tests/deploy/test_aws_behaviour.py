@@ -14,9 +14,10 @@ import boto3
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from infra import api, auth, buckets, iam, logs, statemachines, streams
+from infra import api, auth, buckets, functions, iam, logs, statemachines, streams
 from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
@@ -503,3 +504,30 @@ def test_a_bucket_on_aws_refuses_requests_not_made_over_tls_and_the_policy_is_pu
         s3.add_response("put_bucket_policy", {}, {"Bucket": REPORTS, "Policy": json.dumps(policy)})
         buckets.ensure(ctx, Bucket("reports"), REPORTS)
     assert [(c.kind, c.action, c.detail) for c in ctx.changes] == [("bucket", Action.UPDATE, "policy")]
+
+
+def test_a_concurrency_the_accounts_quota_cannot_spare_is_said_and_the_deploy_goes_on(ctx: Context) -> None:
+    """A new account's Lambda quota (10 concurrent executions) leaves nothing to reserve."""
+    said: list[str] = []
+    ctx.out = said.append
+    message = (
+        "Specified ReservedConcurrentExecutions for function decreases account's "
+        "UnreservedConcurrentExecution below its minimum value of [10]."
+    )
+    for lam in stubbed(ctx, "lambda"):
+        lam.add_client_error("put_function_concurrency", "InvalidParameterValueException", message, 400)
+        functions._reserve(ctx, "pyflows-staging-etf-signal-api-subscribe", 10)
+    assert said == [
+        f"    pyflows-staging-etf-signal-api-subscribe: concurrency not reserved ({message}); it runs "
+        "unreserved until the account's Lambda concurrency quota is raised (Service Quotas, "
+        "'Concurrent executions')"
+    ]
+
+
+def test_any_other_refusal_to_reserve_concurrency_stops_the_deploy(ctx: Context) -> None:
+    for lam in stubbed(ctx, "lambda"):
+        lam.add_client_error(
+            "put_function_concurrency", "ResourceNotFoundException", "Function not found", 404
+        )
+        with pytest.raises(ClientError):
+            functions._reserve(ctx, "pyflows-staging-etf-signal-api-subscribe", 10)
