@@ -10,7 +10,7 @@
 - clients: Task states share one client per service, answered in-process by moto's backends
 - lambda_integration: the Lambda integration's response and error causes as AWS returns them
 - response_metadata: sns, sqs, dynamodb and states:startExecution answer with AWS's HTTP metadata
-- error_texts: AWS's wording where moto words a failure differently
+- error_texts: AWS's wording and error names where moto's differ
 - terminal_errors: States.Runtime is never retried, nor caught by States.ALL
 - execution_output: DescribeExecution's output is JSON text even when it is a string, and in place
   before the status says SUCCEEDED; a TIMED_OUT execution has its stopDate, described and listed

@@ -1,7 +1,14 @@
 """AWS's wording and error names where moto words a failure differently.
 
 - A Map state whose input is not an array: AWS shows the value as JSON ("... but was: null"),
-  moto shows its Python type ("<class 'NoneType'>").
+  moto shows its Python type ("<class 'NoneType'>"). In a JSONPath Map (its ItemsPath, or its
+  input, not an array) the error is States.Runtime, recorded with no EvaluationFailed event and
+  not caught by States.ALL: States.QueryEvaluationError is "Query evaluation failed in a JSONata
+  state" (the States Language's table of errors), EvaluationFailed "will only be present in state
+  machines that have QueryLanguage set to JSONata, or individual states set to JSONata" (the API
+  reference), and AWS ends a JSONPath Map's other runtime failures (a MaxConcurrencyPath that is
+  not a number, as recorded) with ExecutionFailed right after MapStateEntered. moto gave the
+  JSONata error, caught by States.ALL, and showed the whole input instead of what ItemsPath chose.
 - A JSONata `Timestamp` that is not an ISO-8601 date-time: AWS fails with
   States.QueryEvaluationError ("The Timestamp field cannot be parsed ..."), recorded as an
   EvaluationFailed event; moto reports the JSONPath error (States.Runtime).
@@ -63,11 +70,45 @@ def _map_input_as_json(eval_execution: Callable[[Any, Any], None]) -> Callable[[
         except FailureEventException as exc:
             event_details: dict[str, Any] = dict(exc.failure_event.event_details or {})
             details = event_details.get("evaluationFailedEventDetails")
-            if details and str(details.get("cause", "")).startswith(_MAP_INPUT + "<class "):
+            if not (details and str(details.get("cause", "")).startswith(_MAP_INPUT + "<class ")):
+                raise
+            if self.items_path is None:  # JSONata: the state input, which has no Items to choose
                 details["cause"] = _MAP_INPUT + _json_text(state_input)
-            raise
+                raise
+            raise _jsonpath_items_not_an_array(env, _items_chosen(self, env)) from exc
 
     return _eval_execution
+
+
+def _items_chosen(state_map: Any, env: Any) -> Any:
+    """What the Map's ItemsPath selects from its effective input, still on top of the stack."""
+    state_map.items_path.eval(env=env)
+    return env.stack.pop()
+
+
+def _jsonpath_items_not_an_array(env: Any, items: Any) -> Exception:
+    """A runtime failure that ends the execution, as moto's MaxConcurrencyPath check raises one."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    runtime = StatesErrorNameType.StatesRuntime
+    # the words of AWS's (recorded) check of a Map's input, about the value that is not an array
+    details = ExecutionFailedEventDetails(error=runtime.to_name(), cause=_MAP_INPUT + _json_text(items))
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=runtime),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=_details(executionFailedEventDetails=details),
+        )
+    )
 
 
 def _jsonata_timestamp_failure(create: Callable[[Any, Any, str], Any]) -> Callable[[Any, Any, str], Any]:

@@ -29,6 +29,69 @@ def test_map_input_that_is_not_an_array_is_shown_as_json(run_definition: Runner)
     assert run.cause.endswith('Map state input must be an array but was: {"foo":"bar"}')
 
 
+def jsonpath_map(**fields: Any) -> dict[str, Any]:
+    """A JSONPath Map state `M` of one Pass iteration."""
+    iteration = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    return {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **iteration}, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "inpt", "shown"),
+    [
+        ({"ItemsPath": "$.items"}, {"items": {"a": 1}}, '{"a":1}'),
+        ({"ItemsPath": "$.items"}, {"items": None}, "null"),
+        ({"ItemsPath": "$.items"}, {"items": "abc"}, '"abc"'),
+        ({}, {"a": 1}, '{"a":1}'),
+    ],
+    ids=["items-path-object", "items-path-null", "items-path-string", "input-object"],
+)
+def test_a_jsonpath_map_over_what_is_not_an_array_fails_with_a_runtime_error(
+    run_definition: Runner, fields: dict[str, Any], inpt: Any, shown: str
+) -> None:
+    """States.QueryEvaluationError and EvaluationFailed belong to JSONata states; a JSONPath Map
+    fails as AWS fails its other runtime errors (a MaxConcurrencyPath that is not a number): the
+    execution ends right after MapStateEntered."""
+    run = run_definition({"StartAt": "M", "States": {"M": {**jsonpath_map(**fields), "End": True}}}, inpt)
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert run.cause == (
+        "An error occurred while executing the state 'M' (entered at the event id #2). "
+        f"Map state input must be an array but was: {shown}"
+    )
+    assert run.types == ["ExecutionStarted", "MapStateEntered", "ExecutionFailed"]
+
+
+def test_a_jsonpath_map_over_what_is_not_an_array_is_not_caught_by_states_all(run_definition: Runner) -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                **jsonpath_map(ItemsPath="$.items"),
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    run = run_definition(definition, {"items": 1})
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert "PassStateEntered" not in run.types
+
+
+def test_a_jsonpath_map_over_what_is_not_an_array_fails_its_parallel_branch(run_definition: Runner) -> None:
+    branch = {"StartAt": "M", "States": {"M": {**jsonpath_map(ItemsPath="$.items"), "End": True}}}
+    run = run_definition(
+        {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": [branch], "End": True}}},
+        {"items": {"a": 1}},
+    )
+
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert run.cause is not None
+    assert run.cause.endswith('Map state input must be an array but was: {"a":1}')
+    assert "EvaluationFailed" not in run.types
+
+
 def test_jsonata_timestamp_that_is_not_iso8601(run_definition: Runner) -> None:
     definition = {
         "QueryLanguage": "JSONata",
