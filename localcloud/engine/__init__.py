@@ -27,7 +27,7 @@
   caller's thread
 - map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
 - stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted with the stop's
-  error and cause), and the states it stops fire no Retry or Catch
+  error and cause), and the states it stops fire no Retry or Catch; an Express execution is refused
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """

@@ -17,6 +17,10 @@ branch stopped by a sibling's failure) where a failure's details (a dict) go, so
 handling raised AttributeError('str' object has no attribute 'get'), which the program turned into
 `States.Runtime` over the stop: the execution ended FAILED, without `ExecutionAborted`. Here an
 attempt that fails in a stopped frame ends the state without a failure: no Retry, no Catch.
+
+StopExecution "is not supported by EXPRESS state machines" (the API reference): AWS answers an
+Express execution's ARN with 400 InvalidArn, "Invalid Arn: 'Resource type not valid in this
+context: express'" (as recorded on AWS), and the execution runs on. moto stopped it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ _STOP = f"{_PARSER}.backend.execution:Execution.stop"
 _STOPPED = f"{_PARSER}.asl.eval.program_state:ProgramStopped"
 _START_WAIT_SECONDS = 5.0  # how long a stop waits for an execution just started to begin its program
 _RESPONSE = "moto.stepfunctions.responses:StepFunctionResponse.stop_execution"
+_REFUSED = "moto.core.exceptions:JsonRESTError"  # a 400 with AWS's error code and message
 # The error and cause of the StopExecution request this thread serves: moto's backend passes
 # neither on to the execution it stops.
 _requested = threading.local()
@@ -101,8 +106,17 @@ def _aborted_now(_stop: Any) -> Any:
     return stop
 
 
+def _is_express(execution_arn: str | None) -> bool:
+    """arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>"""
+    return (execution_arn or "").split(":")[5:6] == ["express"]
+
+
 def _with_error_and_cause(respond: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    refused = _hooks.resolve(_REFUSED)[2]
+
     def stop_execution(self: Any) -> Any:
+        if _is_express(self._get_param("executionArn")):
+            raise refused("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
         _requested.error, _requested.cause = self._get_param("error"), self._get_param("cause")
         try:
             return respond(self)

@@ -216,3 +216,27 @@ def test_the_error_and_cause_of_a_stop_are_in_its_execution_aborted_event(
     [(arn, _, _)] = _stop_at_several_moments(sfn, machine, payload, [0.1])
     _tasks_ended(tmp_path)
     assert _history(sfn, arn)[-1]["executionAbortedEventDetails"] == {}
+
+
+def test_stop_execution_refuses_an_express_execution_which_runs_on(local_cloud: LocalCloud) -> None:
+    """StopExecution "is not supported by EXPRESS state machines" (the API reference); AWS answers
+    an Express execution's ARN with InvalidArn, as recorded, and the execution goes on."""
+    sfn = local_cloud.client("stepfunctions")
+    wait = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "Done"}, "Done": {"Type": "Succeed"}},
+    }
+    machine = sfn.create_state_machine(
+        name=f"stop-{uuid.uuid4().hex[:12]}", definition=json.dumps(wait), roleArn=ROLE_ARN, type="EXPRESS"
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+
+    with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+        sfn.stop_execution(executionArn=arn, error="Oncall.Stopped")
+
+    error = refused.value.response["Error"]
+    assert error["Message"] == "Invalid Arn: 'Resource type not valid in this context: express'"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+        time.sleep(0.05)
+    assert status == "SUCCEEDED"
