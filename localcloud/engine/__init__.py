@@ -28,6 +28,8 @@
 - map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
 - stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted with the stop's
   error and cause), and the states it stops fire no Retry or Catch; an Express execution is refused
+- deletion: DeleteStateMachine leaves a Standard machine DELETING while executions of it run, and
+  each fails at its next state transition
 
 Every moto attribute hooked is checked at install; a missing one raises EngineHookError naming it.
 """
@@ -54,6 +56,7 @@ def install() -> None:
             aborted_states,
             clients,
             context_object,
+            deletion,
             error_texts,
             execution_history,
             execution_index,
@@ -84,6 +87,7 @@ def install() -> None:
         lambda_integration.install()
         response_metadata.install()
         error_texts.install()
+        deletion.install()  # before aborted_states copies CommonStateField's _eval_body onto classes
         terminal_errors.install()
         service_shapes.install()
         execution_output.install()
