@@ -465,6 +465,8 @@ class ExecutionService:
         return found
 
     def stop(self, arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+        if ":express:" in arn:  # Step Functions answers InvalidArn, which would read as not found
+            raise Conflict("an Express execution cannot be stopped: it runs to its end, within its timeout")
         execution = self.describe(arn)
         if execution["status"] != "RUNNING":
             raise Conflict(f"execution is {execution['status']}, not RUNNING")

@@ -632,7 +632,9 @@ async function executionView(arn, params) {
       const why = prompt("Stop this execution? Why (optional, kept with it):", "");
       if (why !== null) action("stop", null, why.trim() ? { error: "Stopped", cause: why.trim() } : {});
     };
-    if (e.status === "RUNNING") buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: stop }, "Stop"));
+    // Step Functions stops no Express execution: it runs to its end
+    const stoppable = e.status === "RUNNING" && !e.executionArn.includes(":express:");
+    if (stoppable) buttons.push(h("button", { class: "btn danger", "data-testid": "stop", onclick: stop }, "Stop"));
     // redriveStatus says (an Express execution never redrives); without it, the status does
     // A Catch led it to its Fail state, where a redrive restarts: it would only fail again.
     const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;

@@ -555,6 +555,16 @@ def test_stop_a_running_execution(client: FlaskClient, service: ExecutionService
     assert states["Wait A While"]["status"] == "aborted"
 
 
+def test_an_express_execution_is_not_stopped_and_the_answer_says_why(client: FlaskClient) -> None:
+    """Step Functions answers InvalidArn to StopExecution of one, which would read as not found."""
+    arn = "arn:aws:states:us-east-1:123456789012:express:pyflows-local-ride-request:r1:0d6f0c5e"
+    refused = client.post(f"/api/executions/{arn}/stop")
+    assert (refused.status_code, refused.get_json()["message"]) == (
+        409,
+        "an Express execution cannot be stopped: it runs to its end, within its timeout",
+    )
+
+
 def test_redrive_needs_a_failed_execution(client: FlaskClient, finished: Callable[[str], Any]) -> None:
     arn = start(client, "shapes", {"count": 1}).get_json()["executionArn"]
     finished(arn)
