@@ -80,7 +80,7 @@ def _deployed(ctx: Context, wf: Workflow) -> dict[str, Any] | None:
 def check_types(ctx: Context, workflows: list[Workflow]) -> None:
     """ConfigError, before any change, for a workflow whose deployed state machine is of another
     type (STANDARD or EXPRESS): UpdateStateMachine cannot change it, and replacing the machine
-    would delete its execution history and stop its running executions, so the user chooses."""
+    would delete its execution history and fail its running executions, so the user chooses."""
     problems = []
     for wf in workflows:
         current = _deployed(ctx, wf)
@@ -170,15 +170,15 @@ def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str, str]]:
 
 
 def stopped(ctx: Context, arn: str, kind: str) -> str:
-    """What deleting the machine stops: DeleteStateMachine stops its running executions, so the
-    plan and prod's confirmation say how many there are."""
-    if kind == "EXPRESS":  # ListExecutions refuses an Express machine's
-        return "stops any execution in flight, which AWS does not list for an Express machine"
+    """What deleting the machine ends: a Standard machine's running executions fail at their next
+    state (DeleteStateMachine), so the plan and prod's confirmation say how many there are."""
+    if kind == "EXPRESS":  # ListExecutions refuses an Express machine's; AWS lets them run on
+        return "any execution in flight runs on to its end, which AWS does not list for an Express machine"
     pages = ctx.client("stepfunctions").get_paginator("list_executions")
     running = sum(len(p["executions"]) for p in pages.paginate(stateMachineArn=arn, statusFilter="RUNNING"))
     if not running:
         return "none of its executions is running"
-    return f"stops its {running} running execution{'s' if running > 1 else ''}"
+    return f"its {running} running execution{'s fail' if running > 1 else ' fails'} at the next state"
 
 
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:

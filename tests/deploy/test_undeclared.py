@@ -214,7 +214,7 @@ def test_the_plan_lists_what_no_workflow_declares_and_changes_nothing(
     assert f"would delete     function       {PROBE}-draw (no workflow declares it)" in output
     # an Express machine's executions cannot be listed (ListExecutions refuses them)
     assert (
-        f"would delete     state machine  {PROBE} (no workflow declares it; stops any execution in flight, "
+        f"would delete     state machine  {PROBE} (no workflow declares it; any execution in flight runs on to its end, "
         "which AWS does not list for an Express machine)"
     ) in output
     assert (
@@ -245,7 +245,9 @@ def test_prod_shows_what_the_deploy_deletes_before_asking(
         "Type 'yes' to go on: "
     ]
     shown = capsys.readouterr().out
-    assert f"would delete     state machine  {PROBE} (no workflow declares it; stops any" in shown
+    assert (
+        f"would delete     state machine  {PROBE} (no workflow declares it; any execution in flight" in shown
+    )
     assert all(len(said(shown, kind, name)) == 1 for kind, name in REMOVED)
     assert "kept" not in shown  # what the deploy keeps is not what is asked about: the deploy names it
     # a --workflow deploy removes nothing: there is nothing to show
@@ -258,11 +260,11 @@ def test_prod_shows_what_the_deploy_deletes_before_asking(
 def test_the_plan_and_prods_question_say_how_many_executions_a_machine_removed_has_running(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """DeleteStateMachine stops the machine's running executions: nobody should learn it after."""
+    """DeleteStateMachine fails the machine's running executions: nobody should learn it after."""
     sfn, name = deployment.client("stepfunctions"), "pyflows-utest-waiting"
     arn = standard_machine(deployment, name, seconds=3600)
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    line = f"would delete     state machine  {name} (no workflow declares it; stops its 1 running execution)"
+    line = f"would delete     state machine  {name} (no workflow declares it; its 1 running execution fails at the next state)"
     try:
         assert line in deploy_registry(deployment, plan=True)[1]
         prod(deployment, monkeypatch, lambda prompt: "no")
@@ -420,7 +422,10 @@ def test_the_running_executions_of_a_machine_to_remove_are_counted_over_every_pa
         statemachines.remove_undeclared(ctx, set())
     assert ctx.changes == [
         Change(
-            "state machine", name, Action.DELETE, "no workflow declares it; stops its 3 running executions"
+            "state machine",
+            name,
+            Action.DELETE,
+            "no workflow declares it; its 3 running executions fail at the next state",
         )
     ]
 
