@@ -259,7 +259,8 @@ WORKFLOW = Workflow(
             sort_key=("rank_key", "S"),
             indexes=(
                 Index("run-date-index", ("run_id", "S"), ("date_key", "S")),
-                Index("run-score-index", ("run_id", "S"), ("score", "N")),
+                # sparse: only each performance's best ranking of a run carries best_of_run
+                Index("best-per-performance-index", ("best_of_run", "S"), ("score", "N")),
             ),
             ttl_attribute="expires_at",
         ),

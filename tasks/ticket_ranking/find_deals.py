@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-
 from tasks.shared.handler import task
 from tasks.ticket_ranking import store, told
 from tasks.ticket_ranking.ranking import deals_message, new_deals
@@ -34,13 +32,10 @@ SHOWN = (
 
 
 def best_per_performance(run_id: str, dates: list[dict[str, str]]) -> list[dict[str, Any]]:
-    query = {
-        "IndexName": store.RUN_SCORE_INDEX,
-        "KeyConditionExpression": Key("run_id").eq(run_id),
-        "FilterExpression": Attr("rank").eq(1),
-    }
-    best = store.query_all(store.rankings_table(), **query)
-    return [b for b in best if any(d["from"] <= b["date"] <= d["to"] for d in dates)]
+    """The run's best ticket of each performance on `dates`."""
+    return [
+        b for b in store.best_per_performance(run_id) if any(d["from"] <= b["date"] <= d["to"] for d in dates)
+    ]
 
 
 def claimed_deals(run_id: str, dates: list[dict[str, str]]) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 rankings table (top listings of each performance, per run):
     performance_id (PK), rank_key = "<run_id>#<rank>" (SK): a performance's ranking in one run
     index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<rank>": a date range
-    index run-score: run_id (PK), score: the best tickets of a run
+    index best-per-performance: best_of_run (PK), score: each performance's best ticket of a run,
+        sparse: only rank 1 carries best_of_run (the run_id), so only those items are written to it
 state table (key):
     "current#<show>" -> spans: for each date, the latest run that covered it (see coverage.py;
         a run is added only after it is stored whole, dropped once its rankings expire); run_id:
@@ -28,7 +29,8 @@ from tasks.shared import clients
 from tasks.shared.numbers import from_dynamo
 
 RUN_DATE_INDEX = "run-date-index"
-RUN_SCORE_INDEX = "run-score-index"
+BEST_PER_PERFORMANCE_INDEX = "best-per-performance-index"
+BEST_OF_RUN = "best_of_run"  # set on a performance's rank 1 only: the index above holds those alone
 TOP_PER_PERFORMANCE = 30  # the rest stays in S3 with the full ranking
 RANKING_TTL_SECONDS = 7 * 24 * 3600
 TOLD_TTL_SECONDS = 3 * 24 * 3600  # a deal not seen for 3 days may be announced again
@@ -99,6 +101,12 @@ def query_all(table: Any, **query: Any) -> Iterator[dict[str, Any]]:
 def run_by_dates(run_id: str, date_from: str, date_to: str) -> Iterator[dict[str, Any]]:
     condition = Key("run_id").eq(run_id) & Key("date_key").between(date_from, f"{date_to}#~")
     return query_all(rankings_table(), IndexName=RUN_DATE_INDEX, KeyConditionExpression=condition)
+
+
+def best_per_performance(run_id: str) -> Iterator[dict[str, Any]]:
+    """Each performance's best ranking of the run, lowest score first."""
+    condition = Key(BEST_OF_RUN).eq(run_id)
+    return query_all(rankings_table(), IndexName=BEST_PER_PERFORMANCE_INDEX, KeyConditionExpression=condition)
 
 
 def performance_ranking(run_id: str, performance_id: str) -> list[dict[str, Any]]:

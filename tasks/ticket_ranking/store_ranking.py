@@ -36,6 +36,8 @@ def ranking_item(
         "expires_at": expires_at,
         **{k: ranked[k] for k in KEPT},
     }
+    if rank == 1:  # the other ranks stay out of the index of bests, which DynamoDB then does not write
+        item[store.BEST_OF_RUN] = run_id
     return to_dynamo(item)
 
 

@@ -16,6 +16,7 @@ from localcloud.fakes import ticket_broker
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared import parameters
 from tasks.shared.errors import InvalidInput
+from tasks.shared.numbers import from_dynamo
 from tasks.ticket_ranking import (
     api_search,
     fetch_inventory,
@@ -135,6 +136,56 @@ def test_the_stored_rankings_are_the_runs_ranking_obstructions_included(
         assert [{k: r[k] for k in fields} for r in stored] == expected
         obstructed += sum(r["obstructed"] for r in stored)
     assert obstructed > 0  # the fake sells obstructed seats: the comparison covers them
+
+
+def stored(run_id: str) -> list[dict[str, Any]]:
+    """Every ranking item the run stored, read from the table itself."""
+    items = boto3.resource("dynamodb").Table(RANKINGS).scan()["Items"]
+    return [from_dynamo(i) for i in items if i["run_id"] == run_id]
+
+
+def by_performance(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda i: i["performance_id"])
+
+
+def test_only_each_performances_best_ranking_is_written_to_the_index_of_bests(
+    aws_env: None, context: LambdaContext
+) -> None:
+    """A sparse index: DynamoDB writes an item to it only when the item has its key, so the other
+    ranks cost no write to it."""
+    inventory = fetch_and_store("run-1", context)
+    best = [i for i in stored("run-1") if i["rank"] == 1]
+    assert all(("best_of_run" in i) == (i["rank"] == 1) for i in stored("run-1"))
+    assert {i["best_of_run"] for i in best} == {"run-1"}
+
+    index = boto3.resource("dynamodb").Table(RANKINGS).scan(IndexName=store.BEST_PER_PERFORMANCE_INDEX)
+    held = [from_dynamo(i) for i in index["Items"]]
+    assert by_performance(held) == by_performance(best)
+    assert len(held) == len(inventory["performances"])  # one a performance, each of whose listings ranked
+
+
+def test_find_deals_reads_the_same_bests_as_the_runs_rank_1_items_and_those_alone(
+    aws_env: None, context: LambdaContext
+) -> None:
+    fetch_and_store("run-1", context)
+    inventory = fetch_and_store("run-2", context)
+    every_date = [inventory["dates"]]
+    rank_1 = [i for i in stored("run-2") if i["rank"] == 1]
+
+    best = find_deals.best_per_performance("run-2", every_date)
+
+    assert by_performance(best) == by_performance(rank_1)  # not run-1's
+    assert [b["score"] for b in best] == sorted(b["score"] for b in best)  # as the index sorts them
+    first = min(i["date"] for i in rank_1)
+    on_first = find_deals.best_per_performance("run-2", [{"from": first, "to": first}])
+    assert by_performance(on_first) == by_performance([i for i in rank_1 if i["date"] == first])
+    read = boto3.client("dynamodb").query(
+        TableName=RANKINGS,
+        IndexName=store.BEST_PER_PERFORMANCE_INDEX,
+        KeyConditionExpression="best_of_run = :run",
+        ExpressionAttributeValues={":run": {"S": "run-2"}},
+    )
+    assert read["ScannedCount"] == len(rank_1)  # the other ranks are not read (nor billed)
 
 
 def test_deals_beyond_one_message_go_out_with_the_next_run(
