@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from infra.environments import ConfigError
-from infra.plan import Action, Context, owned, tag_dict, tag_list
+from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from infra.waits import BACKUPS_NOT_READY, live, retry, until
 from workflows.registry import Index, Table
 
@@ -35,6 +36,9 @@ def _index(index: Index) -> dict[str, Any]:
 # while it is on ("TimeToLive is active on a different AttributeName"): a renamed attribute takes
 # two deploys an hour apart, the first turning the old one off.
 TTL_SETTLING = frozenset(("ENABLING", "DISABLING"))
+# DynamoDB builds a new index from every item of the table (backfilling) before it is ACTIVE and
+# may be read: minutes on a large table, which the deploy waits out before the functions that read it.
+INDEX_TIMEOUT, INDEX_INTERVAL = 30 * 60.0, 5.0
 
 
 def ensure(ctx: Context, table: Table, name: str) -> None:
@@ -55,6 +59,10 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
         return
     if current["KeySchema"] != _keys(table.partition_key, table.sort_key):
         raise ConfigError(f"table {name}: its key changed in the registry; DynamoDB cannot change a key")
+    if ctx.apply and not _active(current):
+        # an index a deploy stopped waiting for is still backfilling (the functions deployed next
+        # may read it), or one is being deleted (DynamoDB takes no index change until it is gone)
+        _wait_active(ctx, name, timeout=INDEX_TIMEOUT, interval=INDEX_INTERVAL)
     drift = []
     existing = {i["IndexName"] for i in current.get("GlobalSecondaryIndexes", [])}
     missing = [i for i in table.indexes if i.name not in existing]
@@ -85,7 +93,7 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
             AttributeDefinitions=_attributes(table),
             GlobalSecondaryIndexUpdates=[{"Create": _index(index)}],
         )
-        _wait_active(ctx, name)
+        _wait_active(ctx, name, timeout=INDEX_TIMEOUT, interval=INDEX_INTERVAL)
     _settings(
         ctx,
         table,
@@ -154,17 +162,64 @@ def _settings(
     dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
 
 
-def _wait_active(ctx: Context, name: str) -> None:
+def _active(table: dict[str, Any]) -> bool:
+    """Whether DynamoDB takes a change of the table, and its indexes may be read."""
+    indexes = table.get("GlobalSecondaryIndexes", [])
+    return table["TableStatus"] == "ACTIVE" and all(
+        i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes
+    )
+
+
+def _wait_active(ctx: Context, name: str, **wait: float) -> None:
     dynamodb = ctx.client("dynamodb")
     until(
         lambda: dynamodb.describe_table(TableName=name)["Table"],
-        lambda t: (
-            t["TableStatus"] == "ACTIVE"
-            and all(i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in t.get("GlobalSecondaryIndexes", []))
-        ),
+        _active,
         f"table {name}",
         sleep=ctx.sleep,
+        **wait,
     )
+
+
+def index_name(table: str, index: str) -> str:
+    """An index as a change names it: the end of its ARN."""
+    return f"{table}/index/{index}"
+
+
+def remove_undeclared_indexes(ctx: Context, declared: Mapping[str, Table]) -> None:
+    """Delete the indexes the registry no longer declares of the environment's tables it does
+    (deployed name -> table). An index is derived from its table's items, which stay. Run after
+    the functions are deployed, so that none reads one any longer, and after `ensure` made and
+    waited out its successor; one index per UpdateTable, each once the table is ACTIVE again."""
+    dynamodb = ctx.client("dynamodb")
+    for name, table in sorted(declared.items()):
+        undeclared = _undeclared_indexes(ctx, table, name)
+        if undeclared and not _owned(ctx, name):
+            continue
+        for index in undeclared:
+            detail = f"{UNDECLARED}; the table keeps its items"
+            if ctx.change("index", index_name(name, index), Action.DELETE, detail):
+                _wait_active(ctx, name, timeout=INDEX_TIMEOUT, interval=INDEX_INTERVAL)
+                dynamodb.update_table(
+                    TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index}}]
+                )
+
+
+def _undeclared_indexes(ctx: Context, table: Table, name: str) -> list[str]:
+    """The indexes of the deployed table `name` that `table` does not declare, but those going."""
+    dynamodb = ctx.client("dynamodb")
+    try:
+        current = dynamodb.describe_table(TableName=name)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:  # not made yet (a plan), or deleted
+        return []
+    if current["TableStatus"] == "DELETING":
+        return []
+    declared = {i.name for i in table.indexes}
+    return [
+        i["IndexName"]
+        for i in current.get("GlobalSecondaryIndexes", [])
+        if i["IndexName"] not in declared and i.get("IndexStatus") != "DELETING"
+    ]
 
 
 def _mine(ctx: Context, keep: set[str]) -> list[str]:

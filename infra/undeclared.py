@@ -2,9 +2,10 @@
 function, a route, a trigger): the environment's resources (tagged with its app and env, as
 `--destroy` finds them) that hold no data are removed, consumers first; those that hold data
 (tables, buckets, streams, topics, log groups, settings) are kept and named, with the command
-that deletes each; so is a pipe's dead-letter queue, which describes what is to be recovered.
-Routes carry no tags: only those deploy made (infra/api.py `mark`) are removed,
-and one added by hand on the environment's API is kept and named too.
+that deletes each; so is a pipe's dead-letter queue, which describes what is to be recovered. An
+index a declared table no longer declares goes, as it is derived from the table's items, which
+stay. Routes carry no tags: only those deploy made (infra/api.py `mark`) are removed, and one added
+by hand on the environment's API is kept and named too.
 
 A `--workflow` deploy removes nothing: it does not say what the other workflows need.
 """
@@ -87,6 +88,16 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     return found
 
 
+def declared_tables(names: Names, workflows: Iterable[Workflow]) -> dict[str, Table]:
+    """The tables `workflows` declare, by their deployed names."""
+    return {
+        names.resource(wf, logical): resource
+        for wf in workflows
+        for logical, resource in wf.resources().items()
+        if isinstance(resource, Table)
+    }
+
+
 @dataclass(frozen=True)
 class Kept:
     kind: str
@@ -105,8 +116,9 @@ BY_HAND = "no workflow declares it, and deploy did not make it: added by hand?"
 def remove(ctx: Context, workflows: Iterable[Workflow]) -> list[Kept]:
     """Remove (or plan to) what no workflow of `workflows` declares and holds no data, each after
     what uses it: routes and schedules before the state machines and functions they start, a pipe
-    before its state machine, roles last. Return what is kept: data, and routes deploy did not
-    make, each with the command that deletes it."""
+    before its state machine, an index after the functions (each deployed by then: none reads it),
+    roles last. Return what is kept: data, and routes deploy did not make, each with the command
+    that deletes it."""
     workflows = list(workflows)
     keep = declared(ctx.names, workflows)
     aws = parameters.aws_cli(ctx.env)
@@ -124,6 +136,7 @@ def remove(ctx: Context, workflows: Iterable[Workflow]) -> list[Kept]:
     alarms.remove_undeclared(ctx, keep.alarms)
     statemachines.remove_undeclared(ctx, keep.state_machines)
     functions.remove_undeclared(ctx, keep.functions)
+    tables.remove_undeclared_indexes(ctx, declared_tables(ctx.names, workflows))
     iam.remove_undeclared(ctx, keep.roles)
     return [*routes, *_data(ctx, workflows, keep)]
 

@@ -34,10 +34,12 @@ class Deployment:
     cloud: Any
 
     def deploy(self, **kwargs: Any) -> tuple[infra.Result, str]:
-        """Deploy `workflows` as the whole of the environment (what else it holds is removed)."""
+        """Deploy `workflows` (or others given) as the whole of the environment (what else it
+        holds is removed)."""
         lines: list[str] = []
         kwargs.setdefault("complete", True)
-        result = infra.deploy(self.env, workflows=self.workflows, out=lines.append, **kwargs)
+        kwargs.setdefault("workflows", self.workflows)
+        result = infra.deploy(self.env, out=lines.append, **kwargs)
         return result, "\n".join(lines)
 
     def client(self, service: str) -> Any:

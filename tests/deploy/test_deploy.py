@@ -14,10 +14,11 @@ import pytest
 
 import infra
 from infra import auth, iam, layers
-from infra.plan import UNDECLARED, Action
+from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
 from workflows import asl
+from workflows.registry import Index
 
 RECORD = "pyflows-dtest-lottery-record-winners"
 DRAW = "pyflows-dtest-lottery-draw-winners"
@@ -564,6 +565,66 @@ def test_a_schedule_the_registry_no_longer_has_is_deleted(deployment: Deployment
     ]
     listed = {s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]}
     assert "probe-extra-1" not in listed and "probe-1" in listed
+
+
+def test_an_index_replaced_in_the_registry_is_made_before_what_reads_it_and_the_old_one_goes_last(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new index is made, and waited for, before the functions that may read it are deployed
+    (here the probe's role, whose policy names the table's indexes); the old one goes once every
+    function is deployed, each index in an UpdateTable of its own, as DynamoDB takes them. The
+    items stay, and the new index holds them."""
+    table, dynamodb = "pyflows-dtest-probe-items", deployment.client("dynamodb")
+    item = {"id": {"S": "i1"}, "at": {"N": "1"}, "kind": {"S": "k"}, "state": {"S": "open"}}
+    dynamodb.put_item(TableName=table, Item=item)
+    *others, probe = deployment.workflows
+    [items] = probe.tables
+    by_state = dataclasses.replace(items, indexes=(Index("by-state", ("state", "S")),))
+    replaced = [*others, dataclasses.replace(probe, tables=(by_state,))]
+    updates: list[list[dict[str, Any]]] = []
+    client = Context.client
+
+    def recording(ctx: Context, service: str) -> Any:
+        made = client(ctx, service)
+        if service == "dynamodb":
+            made.meta.events.register(
+                "before-parameter-build.dynamodb.UpdateTable",
+                lambda params, **_: updates.append(params["GlobalSecondaryIndexUpdates"]),
+                unique_id="test-recorded-index-updates",
+            )
+        return made
+
+    monkeypatch.setattr(Context, "client", recording)
+    planned, output = deployment.deploy(workflows=replaced, plan=True)
+    assert f"would update     table          {table} (add index by-state)" in output
+    assert (
+        f"would delete     index          {table}/index/by-kind (no workflow declares it; the table keeps "
+        "its items)"
+    ) in output
+    assert updates == [] and len(planned.changed) == 3  # the table, the role, the index
+    result, _ = deployment.deploy(workflows=replaced)
+    order = [(c.kind, c.name, c.action, c.detail) for c in result.changed]
+    added = order.index(("table", table, Action.UPDATE, "add index by-state"))
+    role = order.index(("role", "pyflows-dtest-probe-draw", Action.UPDATE, "policy"))
+    dropped = ("index", f"{table}/index/by-kind", Action.DELETE, f"{UNDECLARED}; the table keeps its items")
+    assert added < role < order.index(dropped) == len(order) - 1
+    assert [[next(iter(change)) for change in update] for update in updates] == [["Create"], ["Delete"]]
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert [(i["IndexName"], i["IndexStatus"]) for i in described["GlobalSecondaryIndexes"]] == [
+        ("by-state", "ACTIVE")
+    ]
+    found = dynamodb.query(
+        TableName=table,
+        IndexName="by-state",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":s": {"S": "open"}},
+    )["Items"]
+    assert found == [item]
+    assert deployment.deploy(workflows=replaced)[0].changed == []
+    # and back, for the tests that follow
+    assert ("index", f"{table}/index/by-state") in {(c.kind, c.name) for c in deployment.deploy()[0].changed}
+    dynamodb.delete_item(TableName=table, Key={"id": {"S": "i1"}, "at": {"N": "1"}})
 
 
 def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:

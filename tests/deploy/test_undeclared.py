@@ -24,7 +24,7 @@ from infra import statemachines, tables
 from infra.plan import UNDECLARED, Action, Change, Context
 from tests.deploy.conftest import Deployment
 from tests.deploy.stubs import stubbed
-from workflows.registry import HttpRoute
+from workflows.registry import HttpRoute, Index, Table
 
 ENVIRONMENT = "utest"
 ACCOUNT = "123456789012"
@@ -340,6 +340,61 @@ def test_prod_deletes_what_it_listed_once_consumers_first_and_keeps_the_data(
     assert {(k.kind, k.name) for k in again.kept} == KEPT and "No changes" in output
 
 
+def test_an_index_the_registry_replaced_is_planned_listed_to_prod_and_deleted_the_items_staying(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An environment deployed while ticket-ranking's rankings had run-score-index still has it
+    beside best-per-performance-index, which replaced it: derived from the table's items, it goes."""
+    table, index = "pyflows-utest-ticket-ranking-rankings", "run-score-index"
+    dynamodb = deployment.client("dynamodb")
+    dynamodb.update_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": "run_id", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": index,
+                    "KeySchema": [
+                        {"AttributeName": "run_id", "KeyType": "HASH"},
+                        {"AttributeName": "score", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    ranking = {"performance_id": {"S": "p1"}, "rank_key": {"S": "r1#0001"}, "run_id": {"S": "r1"}}
+    dynamodb.put_item(TableName=table, Item={**ranking, "score": {"N": "80"}, "best_of_run": {"S": "r1"}})
+    line = (
+        f"  would delete     index          {table}/index/{index} (no workflow declares it; the table "
+        "keeps its items)"
+    )
+    planned, output = deploy_registry(deployment, plan=True)
+    assert removals(planned.changed) == {("index", f"{table}/index/{index}")}
+    assert said(output, "index", f"{table}/index/{index}") == [line]
+    asked: list[str] = []
+    prod(deployment, monkeypatch, lambda prompt: asked.append(prompt) or "yes")
+    assert deploy.main(["--env", "prod", "--no-seed"]) == 0
+    shown = capsys.readouterr().out
+    assert asked == [
+        "Deploy to utest? It deletes 1 resource(s) no workflow declares (listed above). Type 'yes' to go on: "
+    ]
+    assert said(shown, "index", f"{table}/index/{index}") == [line]  # listed once, before the question
+    assert "deleted          the 1 resource(s) listed before the confirmation" in shown
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert sorted(i["IndexName"] for i in described["GlobalSecondaryIndexes"]) == [
+        "best-per-performance-index",
+        "run-date-index",
+    ]
+    assert dynamodb.get_item(TableName=table, Key={k: ranking[k] for k in ("performance_id", "rank_key")})[
+        "Item"
+    ]
+    assert deploy_registry(deployment)[0].changed == []
+
+
 def test_a_route_dropped_from_a_workflow_goes_and_its_function_may_no_longer_be_invoked_by_it(
     deployment: Deployment,
 ) -> None:
@@ -392,6 +447,58 @@ def test_a_table_deleted_between_the_listing_and_its_description_is_skipped(ctx:
     assert [(c.kind, c.name, c.action) for c in ctx.changes] == [
         ("table", "pyflows-staging-old", Action.DELETE)
     ]
+
+
+def _indexes(name: str, *indexes: tuple[str, str]) -> dict[str, Any]:
+    """DescribeTable's answer for an ACTIVE table with `indexes` (name, status)."""
+    arn = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{name}"
+    found = [{"IndexName": index, "IndexStatus": status} for index, status in indexes]
+    return {
+        "Table": {
+            "TableName": name,
+            "TableArn": arn,
+            "TableStatus": "ACTIVE",
+            "GlobalSecondaryIndexes": found,
+        }
+    }
+
+
+def test_the_indexes_a_table_no_longer_declares_go_one_per_update_each_once_the_last_is_gone(
+    ctx: Context, slept: list[float]
+) -> None:
+    """DynamoDB takes one index change per UpdateTable, and none while one is under way; an index
+    being deleted already is not deleted again."""
+    name = "pyflows-staging-ticket-ranking-rankings"
+    table = Table("rankings", ("id", "S"), indexes=(Index("best", ("best_of_run", "S")),))
+    staging = [{"Key": k, "Value": v} for k, v in ctx.env.tags().items()]
+    for dynamodb in stubbed(ctx, "dynamodb"):
+        indexes = [("best", "ACTIVE"), ("old", "ACTIVE"), ("older", "ACTIVE"), ("going", "DELETING")]
+        arn = _indexes(name)["Table"]["TableArn"]
+        dynamodb.add_response("describe_table", _indexes(name, *indexes), {"TableName": name})
+        dynamodb.add_response("describe_table", _indexes(name, *indexes), {"TableName": name})  # owned?
+        dynamodb.add_response("list_tags_of_resource", {"Tags": staging}, {"ResourceArn": arn})
+        for index, before in (("old", [("going", "DELETING")]), ("older", [("old", "DELETING")])):
+            dynamodb.add_response("describe_table", _indexes(name, ("best", "ACTIVE"), *before))
+            dynamodb.add_response("describe_table", _indexes(name, ("best", "ACTIVE")))
+            deleted = {"TableName": name, "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": index}}]}
+            dynamodb.add_response("update_table", {"TableDescription": {"TableName": name}}, deleted)
+        tables.remove_undeclared_indexes(ctx, {name: table})
+    assert [(c.kind, c.name, c.action, c.detail) for c in ctx.changes] == [
+        ("index", f"{name}/index/{index}", Action.DELETE, f"{UNDECLARED}; the table keeps its items")
+        for index in ("old", "older")
+    ]
+    assert slept == [tables.INDEX_INTERVAL] * 2
+
+
+def test_an_index_of_a_table_another_environment_owns_is_left(ctx: Context) -> None:
+    name = "pyflows-staging-ticket-ranking-rankings"
+    other = [{"Key": k, "Value": v} for k, v in OTHER_ENV.items()]
+    for dynamodb in stubbed(ctx, "dynamodb"):
+        dynamodb.add_response("describe_table", _indexes(name, ("old", "ACTIVE")))
+        dynamodb.add_response("describe_table", _indexes(name, ("old", "ACTIVE")))
+        dynamodb.add_response("list_tags_of_resource", {"Tags": other})
+        tables.remove_undeclared_indexes(ctx, {name: Table("rankings", ("id", "S"))})
+    assert ctx.changes == []
 
 
 def test_the_running_executions_of_a_machine_to_remove_are_counted_over_every_page(ctx: Context) -> None:

@@ -18,7 +18,7 @@ from infra.plan import Action, Context
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, WaitTimeout, retry, until
 from tests.deploy.stubs import client_for, stubbed
 from workflows import WORKFLOWS
-from workflows.registry import Stream, Table
+from workflows.registry import Index, Stream, Table
 
 LOTTERY = WORKFLOWS["lottery"]
 FN = LOTTERY.function("record-winners")
@@ -436,9 +436,19 @@ def test_a_plan_shows_a_table_or_stream_being_deleted_as_created(ctx: Context) -
     assert [(c.kind, c.action) for c in ctx.changes] == [("table", "create"), ("stream", "create")]
 
 
-def _existing_table(stubber: Stubber, name: str, ttl: dict[str, str]) -> None:
-    key = [{"AttributeName": "id", "KeyType": "HASH"}]
-    stubber.add_response("describe_table", {"Table": {"TableName": name, "KeySchema": key}})
+def _described(name: str, *indexes: tuple[str, str], status: str = "ACTIVE") -> dict[str, Any]:
+    """DescribeTable's answer for a table keyed on id, with `indexes` (name, status)."""
+    table = {
+        "TableName": name,
+        "TableStatus": status,
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    }
+    found = [{"IndexName": index, "IndexStatus": state} for index, state in indexes]
+    return {"Table": {**table, **({"GlobalSecondaryIndexes": found} if found else {})}}
+
+
+def _settled(stubber: Stubber, ttl: dict[str, str]) -> None:
+    """Its backups on, its TTL as `ttl` says."""
     stubber.add_response(
         "describe_continuous_backups",
         {"ContinuousBackupsDescription": {
@@ -447,6 +457,74 @@ def _existing_table(stubber: Stubber, name: str, ttl: dict[str, str]) -> None:
         }},
     )  # fmt: skip
     stubber.add_response("describe_time_to_live", {"TimeToLiveDescription": ttl})
+
+
+def _existing_table(stubber: Stubber, name: str, ttl: dict[str, str]) -> None:
+    stubber.add_response("describe_table", _described(name))
+    _settled(stubber, ttl)
+
+
+BY_DRAW = Index("by-draw", ("draw", "S"))
+OFF: dict[str, str] = {"TimeToLiveStatus": "DISABLED"}
+
+
+def test_a_new_index_is_waited_out_while_dynamodb_backfills_it_before_any_function_may_read_it(
+    ctx: Context, slept: list[float]
+) -> None:
+    """DynamoDB refuses a Query of an index it is still building from the table's items (minutes on
+    a large table): the deploy waits, and only then deploys the functions, which come after."""
+    client = client_for(ctx, "dynamodb")
+    table, name = Table("winners", ("id", "S"), indexes=(BY_DRAW,)), "pyflows-staging-lottery-winners"
+    with Stubber(client) as stubber:
+        _existing_table(stubber, name, OFF)
+        stubber.add_response(
+            "update_table",
+            {"TableDescription": {"TableName": name}},
+            {
+                "TableName": name,
+                "AttributeDefinitions": [
+                    {"AttributeName": "draw", "AttributeType": "S"},
+                    {"AttributeName": "id", "AttributeType": "S"},
+                ],
+                "GlobalSecondaryIndexUpdates": [{"Create": tables._index(BY_DRAW)}],
+            },
+        )
+        for status in ("CREATING", "CREATING", "ACTIVE"):
+            stubber.add_response("describe_table", _described(name, ("by-draw", status)))
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert slept == [tables.INDEX_INTERVAL] * 2
+    assert [(c.kind, c.action, c.detail) for c in ctx.changes] == [("table", "update", "add index by-draw")]
+
+
+def test_an_index_a_deploy_stopped_waiting_for_is_waited_out_by_the_next_one(
+    ctx: Context, slept: list[float]
+) -> None:
+    """A deploy whose wait ran out stopped before the functions: the next finds the index made,
+    still backfilling, and waits again before deploying them."""
+    client = client_for(ctx, "dynamodb")
+    table, name = Table("winners", ("id", "S"), indexes=(BY_DRAW,)), "pyflows-staging-lottery-winners"
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_table", _described(name, ("by-draw", "CREATING")))
+        stubber.add_response("describe_table", _described(name, ("by-draw", "CREATING")))
+        stubber.add_response("describe_table", _described(name, ("by-draw", "ACTIVE")))
+        _settled(stubber, OFF)
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert slept == [tables.INDEX_INTERVAL]
+    assert [(c.kind, c.action) for c in ctx.changes] == [("table", Action.UNCHANGED)]
+
+
+def test_a_plan_waits_for_no_index(ctx: Context, slept: list[float]) -> None:
+    ctx.apply = False
+    client = client_for(ctx, "dynamodb")
+    table, name = Table("winners", ("id", "S"), indexes=(BY_DRAW,)), "pyflows-staging-lottery-winners"
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_table", _described(name, ("by-draw", "CREATING")))
+        _settled(stubber, OFF)
+        tables.ensure(ctx, table, name)
+        stubber.assert_no_pending_responses()
+    assert slept == []
 
 
 def test_a_renamed_ttl_attribute_turns_the_old_one_off_first(ctx: Context) -> None:
