@@ -5,7 +5,8 @@
         || Find Unicorn
         || Get Discount (short retry; failure or timeout -> Full Fare, the ride goes on)
     -> Apply Discount -> Record Ride (once per request id) -> output: the ride
-    InvalidInput | NoUnicornAvailable | RequestIdConflict -> Request Rejected (no alert)
+    InvalidInput (Validate Request) | RequestIdConflict (Find Recorded Ride, Record Ride)
+        | NoUnicornAvailable (Find Ride) -> Request Rejected (no alert)
     anything else -> Alert Failure -> Failed
 
 An Express state machine started synchronously by `POST /ride`, a JWT-authorised route whose
@@ -32,8 +33,12 @@ from workflows.policies import (
 )
 from workflows.registry import ALERTS_TOPIC, STATE_MACHINE, Access, Function, Route, Table, Workflow
 
-# Errors that are the request's fault: answered 4xx/503 by the API, never alerted.
-REJECTIONS = ["InvalidInput", "NoUnicornAvailable", "RequestIdConflict"]
+# Errors that are the request's fault: answered 4xx/503 by the API, never alerted. Each is caught
+# from the states that raise it: only Validate Request checks the request itself, and a later
+# state's input its schema refuses is the definition's mistake (MalformedTaskInput), alerted.
+INVALID_REQUEST = "InvalidInput"
+REQUEST_ID_CONFLICT = "RequestIdConflict"
+NO_UNICORN = "NoUnicornAvailable"
 DISCOUNT_TIMEOUT_SECONDS = 2
 
 
@@ -165,8 +170,11 @@ def build() -> dict[str, Any]:
     already.add_choice(ChoiceRule.IsNull(variable="$.recorded.ride", value=False), next_step=ride)
     already.default_choice(asl.Chain([found, apply, record, ride]))
 
-    for state in (validate, find_recorded, found, apply, record):
-        catch_to(state, alert, REJECTIONS, rejection)
+    catch_to(validate, alert, [INVALID_REQUEST], rejection)
+    catch_to(find_recorded, alert, [REQUEST_ID_CONFLICT], rejection)
+    catch_to(found, alert, [NO_UNICORN], rejection)
+    catch_to(apply, alert)
+    catch_to(record, alert, [REQUEST_ID_CONFLICT], rejection)
     chain = asl.Chain([validate, find_recorded, already])
     comment = "Ride request: find a unicorn and a promo, record the ride once"
     return asl.Graph(chain, comment=comment).to_dict()

@@ -33,7 +33,7 @@ def scheduled_day(scheduled_time: str | None) -> str | None:
     return when.astimezone(tushare.SHANGHAI).date().isoformat()
 
 
-@task(PLAN)
+@task(PLAN, checks_request=True)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     request, today = event["request"], tushare.today().isoformat()
     day = request.get("date") or scheduled_day(request.get("scheduled_time")) or today

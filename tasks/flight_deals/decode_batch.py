@@ -21,7 +21,7 @@ from tasks.shared.powertools import metrics
 REJECTED_PREFIX = "rejected/"
 
 
-@task(DECODE)
+@task(DECODE, checks_request=True)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     pipe_records = event["records"]
     batch = batch_id(pipe_records)

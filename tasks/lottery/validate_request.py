@@ -17,7 +17,7 @@ def count_items(table_name: str) -> int:
     return sum(page["Count"] for page in pages)
 
 
-@task(DRAW_REQUEST)
+@task(DRAW_REQUEST, checks_request=True)
 def handler(request: dict[str, Any]) -> dict[str, Any]:
     employees = count_items(os.environ["EMPLOYEES_TABLE"])
     check_enough(request["winners"], employees, winners.count_taken())

@@ -9,7 +9,7 @@ from tasks.ride_request.schemas import RIDE_REQUEST
 from tasks.shared.handler import task
 
 
-@task(RIDE_REQUEST)
+@task(RIDE_REQUEST, checks_request=True)
 def handler(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "ride_id": ride_id(request["rider"], request["request_id"]),

@@ -10,7 +10,15 @@ class TaskError(Exception):
 
 
 class InvalidInput(TaskError):
-    """The event does not match the task's schema; the message names the field."""
+    """The request does not match the schema of the task that checks it; the message names the
+    field. The caller's mistake: a workflow may reject it unalerted."""
+
+
+class MalformedTaskInput(TaskError):
+    """The task was sent what no correct definition sends: an event that is not the envelope
+    workflows send, or an input its schema refuses when the task does not check the caller's
+    request (a state before it made the wrong shape). The definition's mistake, never the
+    caller's: no workflow rejects it, so it is alerted."""
 
 
 def cause_message(cause: str | None) -> str:

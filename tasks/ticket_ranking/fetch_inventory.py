@@ -32,7 +32,7 @@ def broker() -> BrokerClient:
     return BrokerClient(setting("BROKER_URL_PARAMETER"), setting("BROKER_API_KEY_SECRET"))
 
 
-@task(FETCH)
+@task(FETCH, checks_request=True)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     show = event["request"].get("show", DEFAULT_SHOW)
     now = datetime.now(UTC)

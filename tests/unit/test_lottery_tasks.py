@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tasks.lottery import check_winners, draw_winners, record_winners, validate_request, winners
 from tasks.lottery.draw import NotEnoughEligibleEmployees
 from tasks.shared import clients, documents
-from tasks.shared.errors import InvalidInput
+from tasks.shared.errors import InvalidInput, MalformedTaskInput
 from tests.unit.conftest import create_table, envelope, handler_environment, seed_items
 from workflows.lottery import WORKFLOW
 
@@ -141,8 +141,11 @@ def test_a_long_wrong_value_is_cut_short_in_the_message(
     assert len(message) < 200
 
 
-def test_an_event_without_the_task_envelope_is_refused_saying_so(context: LambdaContext) -> None:
-    with pytest.raises(InvalidInput, match=r"^event: expected \{'execution': \.\.\., 'input'"):
+def test_an_event_without_the_task_envelope_is_refused_as_the_definitions_mistake(
+    context: LambdaContext,
+) -> None:
+    """Not the caller's: the workflow alerts it, where it rejects a malformed request unalerted."""
+    with pytest.raises(MalformedTaskInput, match=r"^event: expected \{'execution': \.\.\., 'input'"):
         validate_request.handler({"winners": 2}, context)
 
 

@@ -9,16 +9,22 @@ differs, the state that fails, its error and the input:
     def test_a_flaky_alert_is_retried_and_sent(lottery):
         a_flaky_alert_is_retried_and_sent(lottery, "lottery", "Draw Winners", "EmployeeNotFound", {"winners": 2})
 
+    def test_a_malformed_task_event_is_alerted(lottery):
+        a_malformed_task_event_is_alerted(lottery, "lottery", "Validate Request", {"winners": 2})
+
 Each returns the run, for the test to assert what its workflow does besides.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection
 from typing import Any
 
 from localcloud import mock_config
+from localcloud.engine import clock
+from tasks.shared.errors import MalformedTaskInput
 from tests.workflows.conftest import Deployed, Run, mocks
 from workflows import definitions, get, policies
 from workflows.policies import UNALERTED_CAUSE
@@ -159,4 +165,38 @@ def an_alert_that_cannot_be_sent_does_not_hide_the_failure(
     assert run.cause == UNALERTED_CAUSE.format(SNS_DENIED["Error"], SNS_DENIED["Cause"], MOCKED_CAUSE)
     assert failed_errors(run)[-4:] == [error, *SNS_FLAKY_ERRORS, SNS_DENIED["Error"]]
     assert run.states[-2:] == UNALERTED
+    return run
+
+
+def miswired(app: Deployed, workflow: str, state: str, sends: dict[str, Any]) -> str:
+    """A state machine of its own (with the workflow's role) running the workflow's deployed
+    definition but that `state`, a Lambda task, sends its function `sends` (the Payload fields of
+    its Parameters) instead: a definition's mistake, as a hand edit could make it. Its ARN."""
+    sfn = app.client("stepfunctions")
+    deployed = sfn.describe_state_machine(stateMachineArn=app.outputs[workflow]["state_machine_arn"])
+    definition = json.loads(deployed["definition"])
+    task = definition["States"][state]
+    task["Parameters"] = {"FunctionName": task["Parameters"]["FunctionName"], **sends}
+    return str(
+        sfn.create_state_machine(
+            name=f"{deployed['name']}-miswired-{uuid.uuid4().hex[:8]}",
+            definition=json.dumps(definition),
+            roleArn=deployed["roleArn"],
+            type=deployed.get("type", "STANDARD"),
+        )["stateMachineArn"]
+    )
+
+
+def a_malformed_task_event_is_alerted(app: Deployed, workflow: str, state: str, payload: Any) -> Run:
+    """`state`'s function is sent its input bare, not in the envelope every task takes: the
+    definition's mistake, which the run fails with (MalformedTaskInput) after alerting on-call,
+    whatever the workflow rejects unalerted as the caller's (a request its schema refuses)."""
+    machine = miswired(app, workflow, state, {"Payload.$": "$"})
+    sfn = app.client("stepfunctions")
+    with clock.instant():
+        execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
+        run = app.wait(execution, workflow)
+    assert run.status == "FAILED" and run.error == MalformedTaskInput.__name__
+    assert "event: expected {'execution': ..., 'input': {...}}" in (run.cause or "")
+    assert state in run.states and run.states[-2:] == ALERT
     return run

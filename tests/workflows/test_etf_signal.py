@@ -25,6 +25,7 @@ from tests.workflows.policy_edges import (
     TRANSIENT_THEN_THROTTLED,
     UNALERTED,
     a_flaky_alert_is_retried_and_sent,
+    a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     errors_by_function,
     every_function_survives_a_transient_error_and_a_throttle,
@@ -461,3 +462,11 @@ def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(etf: Deployed) -
     )
 
     assert run.states == ["Plan Day", *UNALERTED]
+
+
+def test_a_malformed_task_event_is_alerted(etf: Deployed, alerts: Inbox) -> None:
+    run = a_malformed_task_event_is_alerted(etf, NAME, "Plan Day", {"date": DAY})
+
+    assert run.states == ["Plan Day", *ALERT]
+    [alert] = alerts.messages()
+    assert "MalformedTaskInput" in alert

@@ -31,6 +31,7 @@ from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mock
 from tests.workflows.policy_edges import (
     SNS_FLAKY_THEN_DENIED,
     a_flaky_alert_is_retried_and_sent,
+    a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
@@ -597,6 +598,17 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(flights: Deployed)
     ]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
+
+
+def test_a_malformed_task_event_parks_the_batch_and_is_alerted(flights: Deployed, alerts: Inbox) -> None:
+    batch = [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "43"}]
+
+    run = a_malformed_task_event_is_alerted(flights, WF, "Decode Batch", batch)
+
+    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", "Alert Failure", "Failed"]
+    assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
+    [alert] = alerts.messages()
+    assert "MalformedTaskInput" in alert
 
 
 # Paths that need AWS itself to misbehave (SNS failing, Park Batch's Lambda flaky) are forced with

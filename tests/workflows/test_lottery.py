@@ -30,6 +30,7 @@ from tests.workflows.policy_edges import (
     SNS_FLAKY_THEN_SENT,
     UNALERTED,
     a_flaky_alert_is_retried_and_sent,
+    a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
@@ -223,6 +224,19 @@ def test_a_malformed_request_is_rejected_in_the_first_task_naming_the_field(
     assert "winners: " in (run.cause or "")
     assert run.states == ["Validate Request", *REJECTED]
     assert alerts.messages() == []
+
+
+def test_a_definition_that_sends_the_first_task_no_envelope_is_alerted_not_rejected(
+    lottery: Deployed, alerts: Inbox
+) -> None:
+    """The request bare instead of the envelope is the definition's mistake, not the caller's:
+    the request is never checked, and on-call is paged, as no rejection pages them."""
+    run = a_malformed_task_event_is_alerted(lottery, "lottery", "Validate Request", {"winners": 2})
+
+    assert run.states == ["Validate Request", *ALERT]
+    [alert] = alerts.messages()
+    assert "MalformedTaskInput" in alert and run.arn in alert
+    assert winners_table(lottery) == {}
 
 
 def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:

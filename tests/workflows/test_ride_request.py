@@ -29,8 +29,10 @@ from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
     a_flaky_alert_is_retried_and_sent,
+    a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
+    miswired,
 )
 from workflows import cli
 from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
@@ -368,6 +370,44 @@ def test_the_workflow_checks_its_input_again_without_alerting(app: Deployed, ale
     assert alerts.messages() == []
 
 
+def test_a_definition_that_sends_the_first_task_no_envelope_is_alerted_not_rejected(
+    app: Deployed, rides: str, alerts: Inbox
+) -> None:
+    run = a_malformed_task_event_is_alerted(app, WF, "Validate Request", {**body(), "rider": "ann"})
+
+    assert run.states == ["Validate Request", "Alert Failure", "Failed"]
+    [alert] = alerts.messages()
+    assert "MalformedTaskInput" in alert and run.arn in alert
+
+
+def test_a_later_task_given_what_its_schema_refuses_is_alerted_and_answered_500_not_400(
+    app: Deployed, rides: str, alerts: Inbox
+) -> None:
+    """A state that hands the next one the wrong shape (Apply Discount given the unicorn's name for
+    its fare) is the definition's mistake: the rider is not told that their request is invalid,
+    and on-call is paged."""
+    fare_from_the_name = {"base_cents.$": "$.found.unicorn.name", "discount.$": "$.found.discount"}
+    machine = miswired(
+        app,
+        WF,
+        "Apply Discount",
+        {"Payload": {"execution.$": "$$.Execution.Id", "input": fare_from_the_name}},
+    )
+    api = RideApi(
+        start_sync=sfn_starter(app.client("stepfunctions"), machine),
+        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
+    )
+    claims = {"cognito:username": "ann"}
+    event = {"requestContext": {"requestId": "api-miswired", "authorizer": {"jwt": {"claims": claims}}}}
+
+    answer = api({**event, "body": json.dumps(body())})
+
+    assert answer["statusCode"] == 500 and json.loads(answer["body"])["error"] == "InternalError"
+    [alert] = alerts.messages()  # the workflow's own: the API does not alert a failed execution again
+    assert "failed with MalformedTaskInput" in alert and "base_cents: " in alert
+    assert recorded(app) == []
+
+
 def test_tokens_of_the_environments_cognito_user_pool_are_accepted(app: Deployed, rides: str) -> None:
     """The console's authorizer as deployed: the local Cognito's tokens, its JWKS over HTTP."""
     cognito = app.client("cognito-idp")
@@ -442,12 +482,10 @@ MOCKS = mocks(
             "RecordConflicts": {"Record Ride": "Conflict"},
             "FindUnicornCrashes": {"Find Unicorn": "Crash"},
             "ApplyCrashes": {"Apply Discount": "Crash"},
-            "ApplyRejects": {"Apply Discount": "Invalid"},
         }
     },
     {
         "Crash": {"0": {"Throw": {"Error": "Crash", "Cause": "bug"}}},
-        "Invalid": {"0": {"Throw": {"Error": "InvalidInput", "Cause": "base_cents: -1 is less than 0"}}},
         "Conflict": {"0": {"Throw": {"Error": "RequestIdConflict", "Cause": "request_id used"}}},
     },
 )
@@ -467,7 +505,6 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
         ("RecordConflicts", "RequestIdConflict", ["Record Ride", "Request Rejected"]),
         ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
         ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
-        ("ApplyRejects", "InvalidInput", ["Apply Discount", "Request Rejected"]),
     ],
 )
 def test_every_failure_ends_alerted_or_rejected(

@@ -26,6 +26,7 @@ from tests.workflows.policy_edges import (
     SNS_FLAKY_THEN_SENT,
     UNALERTED,
     a_flaky_alert_is_retried_and_sent,
+    a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
@@ -562,3 +563,11 @@ def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(ranking: Deploye
     )
 
     assert run.states == ["Fetch Inventory", *UNALERTED]
+
+
+def test_a_malformed_task_event_is_alerted(ranking: Deployed, alerts: Inbox) -> None:
+    run = a_malformed_task_event_is_alerted(ranking, NAME, "Fetch Inventory", {})
+
+    assert run.states == ["Fetch Inventory", *ALERT]
+    [alert] = alerts.messages()
+    assert "MalformedTaskInput" in alert
