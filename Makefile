@@ -27,7 +27,7 @@ demo: $(VENV_STAMP)
 	@echo "== Running the lottery: draw 2 winners among the seeded employees"
 	@$(PY) -m workflows start lottery --input '{"winners": 2}' --name $(DEMO) --wait || { \
 	  echo "== The draw failed: see where and why with  $(PY) -m workflows history $(DEMO)"; \
-	  echo "   (once every employee has won, start afresh: $(PY) -m localcloud --stop --port $(word 1,$(LOCAL)) && make demo)"; \
+	  echo "   (once every employee has won, clear the past winners: $(PY) deploy.py --env local --seed-only && make demo)"; \
 	  exit 1; }
 	@echo "== Inspect it"
 	@echo "  states run, with input and output:  $(PY) -m workflows history $(DEMO)"

@@ -4,7 +4,9 @@ A deploy of every workflow also removes what no workflow declares any more, but 
 
 --plan       print what would change (removals too), change nothing
 --destroy    delete every resource tagged for the environment (asks unless --yes)
---seed-only  local only: load the demo data (tables with a `seed` in the registry) and stop
+--seed-only  local only: restore the demo data and stop: the tables with a `seed` in the registry
+             loaded again, and the lottery's past winners cleared (every employee can win
+             again); what other runs recorded stays
 --yes        answer yes: prod deploys and destroys ask for confirmation otherwise (on a terminal;
              without one they refuse, exit 2)
 
@@ -60,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="show what would change; change nothing")
     mode.add_argument("--destroy", action="store_true", help="delete the environment's resources")
-    mode.add_argument("--seed-only", action="store_true", help="load demo data only (local)")
+    mode.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="restore the demo data only (local): load it again, clear the lottery's past winners",
+    )
     parser.add_argument(
         "--workflow", action="append", help="deploy only this workflow (repeatable); removes nothing"
     )
@@ -95,7 +101,7 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
         # what needs no answer first (credentials, the endpoint): not learnt only after a yes
         infra.names_for(env)
     if args.seed_only:
-        infra.seed(env, chosen)
+        infra.seed(env, chosen, restore=True)
     elif args.destroy:
         if not confirm(f"Delete every resource of {env.app}-{env.name} in {env.region}?", args.yes):
             return 1

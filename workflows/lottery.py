@@ -205,7 +205,7 @@ WORKFLOW = Workflow(
             indexes=(Index("lottery_serial-index", ("lottery_serial", "N")),),
             seed="lottery-employees.json",
         ),
-        Table(name="winners", partition_key=("employee_id", "S")),
+        Table(name="winners", partition_key=("employee_id", "S"), reset_with_demo=True),
     ),
     topics=(Topic("announcements", "Lottery winners"),),
     integrations=(Access("announcements", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),

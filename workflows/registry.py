@@ -103,6 +103,9 @@ class Table:
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
     seed: str | None = None  # file under workflows/data/ with items to load (demo data)
+    # holds what runs record against the demo data that keeps it from being used again (the
+    # lottery's past winners): emptied when the demo data is restored (deploy.py --seed-only)
+    reset_with_demo: bool = False
 
     @property
     def token(self) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
+import deploy
 import infra
 from infra import auth, iam, layers
 from infra.plan import UNDECLARED, Action, Context
@@ -645,6 +646,32 @@ def test_seeding_loads_demo_data_idempotently(deployment: Deployment) -> None:
     )
     assert table.scan(Select="COUNT")["Count"] == 20
     assert table.get_item(Key={"employee_id": "E001"})["Item"]["lottery_serial"] == 1
+
+
+def test_restoring_the_demo_data_clears_the_lotterys_past_winners_and_keeps_other_runs_records(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`deploy.py --seed-only`, "load the demo data": the demo starts over, every employee able to
+    win again. A deploy's own loading keeps the past winners, as both keep what other runs made."""
+    env = deployment.env
+    dynamodb = env.session.resource("dynamodb", endpoint_url=env.endpoint)
+    winners = dynamodb.Table("pyflows-dtest-lottery-winners")
+    rides = dynamodb.Table("pyflows-dtest-ride-request-rides")
+    for serial in (1, 2):
+        winners.put_item(Item={"employee_id": f"E00{serial}", "draw_id": "demo-1", "won_at": "2026-12-01"})
+    rides.put_item(Item={"ride_id": "ride-1", "request_id": "demo-ride-0001"})
+
+    infra.seed(env, deployment.workflows, out=lambda line: None)  # as a deploy loads it
+    assert winners.scan(Select="COUNT")["Count"] == 2
+
+    monkeypatch.setattr(infra, "load", lambda name: env)
+    assert deploy.main(["--env", env.name, "--seed-only"]) == 0
+
+    assert "  emptied      pyflows-dtest-lottery-winners (2 items)\n" in capsys.readouterr().out
+    assert winners.scan(Select="COUNT")["Count"] == 0
+    employees = dynamodb.Table("pyflows-dtest-lottery-employees")
+    assert employees.scan(Select="COUNT")["Count"] == 20
+    assert rides.get_item(Key={"ride_id": "ride-1"})["Item"]["request_id"] == "demo-ride-0001"
 
 
 def tagged(deployment: Deployment) -> list[str]:
