@@ -11,14 +11,17 @@ it, or it failed before recording anyone), whose winners are not recorded, or th
 here before is refused (exit 2), nothing sent. The draw's winners are marked announced
 (`announced_at` in the winners table) in one transaction before the message is sent, so two
 announcements at once send one; a send that SNS refused, or that never reached it, takes the mark
-back (exit 1), to try again. A send whose answer was lost (a read timeout, a connection cut after
-the request went out) may have told the winners: the mark stays, so that no second try tells them
-twice, and the message says how to send it by hand if it did not go out (exit 1).
+back (exit 1), to try again. When taking it back fails too, the draw stays marked though no one was
+told: the message says so, and gives the commands that take the mark back by hand (exit 1). A send
+whose answer was lost (a read timeout, a connection cut after the request went out) may have told
+the winners: the mark stays, so that no second try tells them twice, and the message says how to
+send it by hand if it did not go out (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -39,6 +42,11 @@ class Refused(Exception):
 
 class Unconfirmed(Exception):
     """The announcement may or may not have gone out: the draw stays marked announced."""
+
+
+class StillMarked(Exception):
+    """The announcement did not go out, but the draw stays marked announced: taking the mark back
+    failed, so another announcement is refused until the mark is taken back by hand."""
 
 
 def draw_items(dynamodb: Any, table: str, draw_id: str) -> list[dict[str, Any]]:
@@ -92,14 +100,40 @@ def _mark(dynamodb: Any, table: str, draw_id: str, items: list[dict[str, Any]], 
 
 
 def _unmark(dynamodb: Any, table: str, items: list[dict[str, Any]], now: str) -> None:
-    for item in items:
-        dynamodb.update_item(
-            TableName=table,
-            Key={"employee_id": item["employee_id"]},
-            UpdateExpression="REMOVE announced_at",
-            ConditionExpression="announced_at = :now",
-            ExpressionAttributeValues={":now": {"S": now}},
+    """Take back the mark `_mark` set, in one transaction: the draw is left marked or not, never in part."""
+    updates = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"employee_id": item["employee_id"]},
+                "UpdateExpression": "REMOVE announced_at",
+                "ConditionExpression": "announced_at = :now",
+                "ExpressionAttributeValues": {":now": {"S": now}},
+            }
+        }
+        for item in items
+    ]
+    dynamodb.transact_write_items(TransactItems=updates)
+
+
+def unmark_by_hand(table: str, items: list[dict[str, Any]]) -> str:
+    """The AWS CLI commands that take back the mark of each of the draw's winners."""
+    return " && ".join(
+        shlex.join(
+            [
+                "aws",
+                "dynamodb",
+                "update-item",
+                "--table-name",
+                table,
+                "--key",
+                json.dumps({"employee_id": item["employee_id"]}),
+                "--update-expression",
+                "REMOVE announced_at",
+            ]
         )
+        for item in sorted(items, key=lambda winner: winner["employee_id"]["S"])
+    )
 
 
 def announce(env: Any, draw_id: str, out: Any = print) -> str:
@@ -130,8 +164,17 @@ def announce(env: Any, draw_id: str, out: Any = print) -> str:
     message = announcement(names)
     try:
         sent = env.client("sns").publish(TopicArn=topic, Subject=SUBJECT, Message=message)
-    except (ClientError, EndpointConnectionError):  # refused, or never reached SNS: no one was told
-        _unmark(dynamodb, table, items, now)
+    except (ClientError, EndpointConnectionError) as failed:  # refused, or never reached SNS: no one was told
+        try:
+            _unmark(dynamodb, table, items, now)
+        except (BotoCoreError, ClientError) as kept:
+            raise StillMarked(
+                f"draw {draw_id}: the announcement was not sent ({failed}), and taking back its "
+                f"mark failed too ({kept}): the draw stays marked announced though no winner was "
+                f"told, so announcing it again is refused. Once both are fixed, take the mark back "
+                f"by hand: {unmark_by_hand(table, items)}; then announce it: "
+                f"{COMMAND} --env {env.name} --draw {draw_id}"
+            ) from failed
         raise
     except BotoCoreError as error:  # the request may have reached SNS, its answer lost
         by_hand = shlex.join(
@@ -164,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Unconfirmed as error:
         print(f"announcement unconfirmed: {error}", file=sys.stderr)
+        return 1
+    except StillMarked as error:
+        print(f"not announced, still marked: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:
         return exit_for_aws_error(error, "not announced: ")

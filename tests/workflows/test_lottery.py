@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from infra.environments import Environment
@@ -463,6 +464,67 @@ def test_a_send_that_fails_unmarks_the_draw_for_another_try(
 
     assert code == 1 and "SNS is down" in err
     assert not any("announced_at" in item for item in draw_items(lottery, draw))
+    assert announce_by_hand(capsys, draw)[0] == 0
+    assert len(announcements.messages()) == 1
+
+
+def test_a_send_that_fails_when_the_mark_cannot_be_taken_back_says_the_draw_stays_marked(
+    lottery: Deployed,
+    announcements: Inbox,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No winner was told, yet the draw is marked announced, which refuses another try: the error
+    says so, not only that the send failed, and how to take the mark back by hand."""
+    draw = not_announced(lottery)
+    made = Environment.client
+
+    def sns_down_then_dynamodb_down(env: Environment, service: str, **config: Any) -> Any:
+        client = made(env, service, **config)
+        if service == "sns":
+            stub = Stubber(client)
+            stub.add_client_error("publish", "InternalError", "SNS is down", 500)
+            stub.activate()
+        if service == "dynamodb":  # the mark is set; any write after it (taking it back) is refused
+            mark, marked = client.transact_write_items, []
+
+            def refused(**_: Any) -> Any:
+                error = {"Error": {"Code": "InternalServerError", "Message": "DynamoDB is down"}}
+                raise ClientError(error, "write")  # type: ignore[arg-type]
+
+            def mark_once(**request: Any) -> Any:
+                if marked:
+                    refused()
+                marked.append(request)
+                return mark(**request)
+
+            client.transact_write_items, client.update_item = mark_once, refused
+        return client
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Environment, "client", sns_down_then_dynamodb_down)
+        code, _, err = announce_by_hand(capsys, draw)
+
+    assert code == 1
+    assert err.startswith(f"not announced, still marked: draw {draw}: the announcement was not sent (")
+    assert "SNS is down" in err and "DynamoDB is down" in err
+    assert "the draw stays marked announced though no winner was told" in err
+    items = draw_items(lottery, draw)
+    assert all("announced_at" in item for item in items)
+    table = lottery.resource("lottery", "winners")
+    for item in items:
+        key = json.dumps({"employee_id": item["employee_id"]})
+        assert (
+            f"aws dynamodb update-item --table-name {table} --key '{key}' "
+            "--update-expression 'REMOVE announced_at'"
+        ) in err
+    assert err.endswith(f"then announce it: python -m tasks.lottery.announce --env local --draw {draw}\n")
+    assert announcements.messages() == []
+
+    for item in items:  # what it says to do
+        lottery.client("dynamodb").update_item(
+            TableName=table, Key={"employee_id": item["employee_id"]}, UpdateExpression="REMOVE announced_at"
+        )
     assert announce_by_hand(capsys, draw)[0] == 0
     assert len(announcements.messages()) == 1
 
