@@ -142,9 +142,9 @@ def rejected(events: list[dict[str, Any]]) -> bool:
     Fail state every workflow's rejections are caught into, unalerted (`policies.rejected`), with the
     error the task raised. `events` may be the history's last two events alone. The Fail state
     tells, not the error: one error may be a rejection where one state raises it and an alerted
-    failure where another does (the lottery's InvalidInput, from Validate Request and from Draw
-    Winners), and the state says what the workflow did when it ran, whatever its workflow declares
-    since. A States.Runtime there is the definition's own mistake (the Fail state could not read
+    failure where another does (InvalidInput, from the lottery's Validate Request and from
+    etf-signal's Plan Day), and the state says what the workflow did when it ran, whatever its
+    workflow declares since. A States.Runtime there is the definition's own mistake (the Fail state could not read
     the error it was to fail with), which no one refused on purpose."""
     if ended_in_fail_state(events) != REJECTED:
         return False
