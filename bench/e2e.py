@@ -150,15 +150,20 @@ def status(bench: Bench, execution_arn: str) -> str:
 
 
 def reset_between_runs(bench: Bench, wf: Workflow) -> None:
-    """Keep each execution typical. The lottery's employees (20) run out of non-winners after ten
-    draws of two, and every draw would then be redrawn, then refused: forget past winners."""
-    if wf.name != "lottery":
-        return
-    table = bench.outputs[wf.name]["resources"]["winners"].rsplit("/", 1)[-1]
+    """Keep each execution typical: empty the tables the demo data resets (`reset_with_demo`). The
+    lottery's 20 employees run out of non-winners after ten draws of two, and every draw would then
+    be redrawn, then refused."""
     dynamodb = bench.cloud.client("dynamodb")
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="employee_id"):
-        for item in page["Items"]:
-            dynamodb.delete_item(TableName=table, Key={"employee_id": item["employee_id"]})
+    for table in (t for t in wf.tables if t.reset_with_demo):
+        name = bench.outputs[wf.name]["resources"][table.name].rsplit("/", 1)[-1]
+        keys = [table.partition_key[0], *([table.sort_key[0]] if table.sort_key else [])]
+        names = {f"#k{i}": key for i, key in enumerate(keys)}  # a key may be a reserved word
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=name, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+        )
+        for page in pages:
+            for key in page["Items"]:
+                dynamodb.delete_item(TableName=name, Key=key)
 
 
 # -- cold starts ----------------------------------------------------------------------------------
