@@ -116,12 +116,13 @@ def _unmark(dynamodb: Any, table: str, items: list[dict[str, Any]], now: str) ->
     dynamodb.transact_write_items(TransactItems=updates)
 
 
-def unmark_by_hand(table: str, items: list[dict[str, Any]]) -> str:
-    """The AWS CLI commands that take back the mark of each of the draw's winners."""
+def unmark_by_hand(aws: str, table: str, items: list[dict[str, Any]]) -> str:
+    """The AWS CLI commands (`aws`: the environment's, infra.parameters.aws_cli) that take back the
+    mark of each of the draw's winners."""
     return " && ".join(
-        shlex.join(
+        f"{aws} "
+        + shlex.join(
             [
-                "aws",
                 "dynamodb",
                 "update-item",
                 "--table-name",
@@ -144,6 +145,7 @@ def announce(env: Any, draw_id: str, out: Any = print) -> str:
     from console.errors import NotFound
     from console.service import ExecutionService
     from infra.names import Names
+    from infra.parameters import aws_cli
     from workflows import WORKFLOWS, get
 
     service = ExecutionService(env, WORKFLOWS)
@@ -172,13 +174,13 @@ def announce(env: Any, draw_id: str, out: Any = print) -> str:
                 f"draw {draw_id}: the announcement was not sent ({failed}), and taking back its "
                 f"mark failed too ({kept}): the draw stays marked announced though no winner was "
                 f"told, so announcing it again is refused. Once both are fixed, take the mark back "
-                f"by hand: {unmark_by_hand(table, items)}; then announce it: "
+                f"by hand: {unmark_by_hand(aws_cli(env), table, items)}; then announce it: "
                 f"{COMMAND} --env {env.name} --draw {draw_id}"
             ) from failed
         raise
     except BotoCoreError as error:  # the request may have reached SNS, its answer lost
-        by_hand = shlex.join(
-            ["aws", "sns", "publish", "--topic-arn", topic, "--subject", SUBJECT, "--message", message]
+        by_hand = f"{aws_cli(env)} " + shlex.join(
+            ["sns", "publish", "--topic-arn", topic, "--subject", SUBJECT, "--message", message]
         )
         raise Unconfirmed(
             f"draw {draw_id}: unknown whether SNS sent the announcement ({error}); the draw stays "

@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 
 from infra.environments import Environment
 from infra.iam import POLICY_NAME
+from infra.parameters import aws_cli
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from tasks.lottery import announce
@@ -515,7 +516,7 @@ def test_a_send_that_fails_when_the_mark_cannot_be_taken_back_says_the_draw_stay
     for item in items:
         key = json.dumps({"employee_id": item["employee_id"]})
         assert (
-            f"aws dynamodb update-item --table-name {table} --key '{key}' "
+            f"{aws_cli(lottery.env)} dynamodb update-item --table-name {table} --key '{key}' "
             "--update-expression 'REMOVE announced_at'"
         ) in err
     assert err.endswith(f"then announce it: python -m tasks.lottery.announce --env local --draw {draw}\n")
@@ -557,7 +558,8 @@ def test_a_send_whose_answer_is_lost_keeps_the_draw_marked_and_says_how_to_send_
         code, _, err = announce_by_hand(capsys, draw)
 
     assert code == 1 and err.startswith(f"announcement unconfirmed: draw {draw}: unknown whether SNS sent")
-    assert "send it by hand: aws sns publish --topic-arn arn:aws:sns:" in err
+    # the environment's region, and locally the local cloud's endpoint: not the user's default AWS
+    assert f"send it by hand: {aws_cli(lottery.env)} sns publish --topic-arn arn:aws:sns:" in err
     assert all("announced_at" in item for item in draw_items(lottery, draw))  # still marked
     code, _, err = announce_by_hand(capsys, draw)
     assert code == 2 and announcements.messages() == []  # refused: nothing told twice
