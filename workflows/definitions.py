@@ -325,8 +325,10 @@ def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
     yield "state machine: integrations", workflow.integrations
 
 
-# An HTTP API waits at most API_GATEWAY_SECONDS for its integration; a route's function must end before.
-ROUTE_TIMEOUT = 29
+# API Gateway's HTTP API answers 503 itself (its integration timeout) after this long
+API_GATEWAY_SECONDS = 30
+# a route's function must end before API Gateway stops waiting for it
+ROUTE_TIMEOUT = API_GATEWAY_SECONDS - 1
 
 
 def wiring_problems(workflow: Workflow) -> list[str]:
@@ -380,8 +382,6 @@ def wiring_problems(workflow: Workflow) -> list[str]:
 # the longest an execution may run, as AWS ends it
 MAX_TIMEOUT_SECONDS = {StateMachineType.STANDARD: 365 * 24 * 3600, StateMachineType.EXPRESS: 5 * 60}
 _LIMIT_SAID = {StateMachineType.STANDARD: "a year", StateMachineType.EXPRESS: "five minutes"}
-# API Gateway's HTTP API answers 503 itself (its integration timeout) after this long
-API_GATEWAY_SECONDS = 30
 # what a synchronous start's caller still does once the workflow has answered, however it ended:
 # the answer's way back (up to 2 s late) and an alert to SNS when it did not succeed (up to 2 s)
 SYNC_ANSWER_MARGIN_SECONDS = 4
