@@ -159,7 +159,8 @@ def _stage_detail(settings: dict[str, Any], which: list[str] | None = None) -> s
     limits = settings["DefaultRouteSettings"]
     parts = {
         "throttling": f"{limits['ThrottlingRateLimit']:g}/s (burst {limits['ThrottlingBurstLimit']})",
-        "route throttling": ", ".join(routes),
+        # drift with no route's own left: those set are deleted, which the plan says too
+        "route throttling": ", ".join(routes) or ("route throttling removed" if which else ""),
         "access log": "access log",
     }
     return ", ".join(parts[w] for w in which or parts if parts[w])

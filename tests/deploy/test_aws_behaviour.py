@@ -460,7 +460,7 @@ def test_a_stages_settings_changed_by_hand_on_aws_are_updated_in_place(ctx: Cont
     apigw.add_response("update_stage", {}, {"ApiId": "ours", "StageName": "$default", **settings})
     api._stage(ctx, "ours", settings)
     assert [(c.kind, c.action, c.detail) for c in ctx.changes] == [
-        ("stage", Action.UPDATE, "50/s (burst 100), access log")
+        ("stage", Action.UPDATE, "50/s (burst 100), route throttling removed, access log")
     ]
 
 
