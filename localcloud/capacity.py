@@ -6,6 +6,9 @@ a transaction twice that. A read: one unit per 4 KB read, half of it when eventu
 transaction twice. A Query or Scan is billed on every item it read before its filter, all sizes
 together: their sizes are not in its answer, so each is taken at the table's average item size.
 (aws.amazon.com/dynamodb/pricing/on-demand: "Read request unit", "Write request unit".)
+Two more approximations, both on the high side: an index holding the item is counted as written
+even when an update changes none of the attributes it projects (DynamoDB writes it only then, and
+twice when its key changes), and a transaction's ConditionCheck as a write.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ after DeleteStateMachine API is called."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ _FAILED = "_localcloud_machine_deleted"  # on the environment of an execution fa
 # ARN -> the Standard machine being deleted, while an execution of it runs: looked up at each state
 # transition only while one is; a machine made since with its name (after a reset) is another
 _deleting: dict[str, Any] = {}
+_lock = threading.Lock()  # its writes, and a machine's removal: two last executions may end at once
 
 
 def _machine_arn(arn: str) -> str:
@@ -51,11 +53,11 @@ def _running(machine: Any) -> list[Any]:
 
 
 def _remove(machine: Any) -> None:
-    machines = machine.backend.state_machines
-    machines[:] = [m for m in machines if m is not machine]
-    arn = machine.arn
-    if _deleting.get(arn) is machine:
-        del _deleting[arn]
+    with _lock:
+        machines = machine.backend.state_machines
+        machines[:] = [m for m in machines if m is not machine]
+        if _deleting.get(machine.arn) is machine:
+            del _deleting[machine.arn]
 
 
 def _deleting_while_running(delete: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
@@ -64,7 +66,8 @@ def _deleting_while_running(delete: Callable[[Any, str], None]) -> Callable[[Any
         if machine is None or machine.type == "EXPRESS" or not _running(machine):
             delete(self, arn)
             return
-        _deleting[machine.arn] = machine
+        with _lock:
+            _deleting[machine.arn] = machine
 
     return delete_state_machine
 
