@@ -408,10 +408,15 @@ class ExecutionService:
         if status:
             args["statusFilter"] = status
         found: list[dict[str, Any]] = []
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            **args, PaginationConfig={"PageSize": min(max(limit, 1), 1000)}
+        )
         try:
-            for page in self.sfn.get_paginator("list_executions").paginate(**args):
-                listed = [self._with_ending(e) for e in _jsonable(page["executions"])]
-                found.extend(e for e in listed if rejected is None or e["rejected"] == rejected)
+            for page in pages:
+                listed = _jsonable(page["executions"])
+                if rejected is not None:  # the rejection filter needs each one's ending now
+                    listed = [e for e in map(self._with_ending, listed) if e["rejected"] == rejected]
+                found.extend(listed)
                 if len(found) >= limit:
                     break
         except ClientError as error:
@@ -420,9 +425,12 @@ class ExecutionService:
                 return []
             raise
         found.sort(key=lambda e: e["startDate"], reverse=True)
-        for execution in found:
+        shown = found[:limit]
+        for execution in shown:
             execution["workflow"] = name
-        return found[:limit]
+            if rejected is None:  # the endings of those shown only: a history request each
+                self._with_ending(execution)
+        return shown
 
     def _with_ending(self, execution: dict[str, Any]) -> dict[str, Any]:
         """A listed execution marked rejected or not; a FAILED one with its error, which
@@ -454,6 +462,12 @@ class ExecutionService:
                 includeExecutionData=False,  # its state's input, which may be large, is not needed
             )
         except (NotFound, NotSupported):  # gone with its state machine; an Express one on AWS
+            return {"error": None, "cause": None, "rejected": False}
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ThrottlingException":
+                raise
+            # still throttled after botocore's retries: the list is shown without this one's ending
+            # (not kept: the next listing asks again)
             return {"error": None, "cause": None, "rejected": False}
         events = page["events"][::-1]
         ended = runs.event_details(events[-1]) if events and events[-1]["type"] == "ExecutionFailed" else {}

@@ -395,7 +395,9 @@ def test_a_failed_runs_ending_is_read_once_from_the_last_two_events_of_its_histo
     }
     with Stubber(sfn) as stubber:
         stubber.add_response(
-            "list_executions", {"executions": rows}, {"stateMachineArn": MACHINES + "lottery"}
+            "list_executions",
+            {"executions": rows},
+            {"stateMachineArn": MACHINES + "lottery", "maxResults": 100},
         )
         for row in rows[1:]:
             asked = {
@@ -406,14 +408,16 @@ def test_a_failed_runs_ending_is_read_once_from_the_last_two_events_of_its_histo
             }
             stubber.add_response("get_execution_history", {"events": tails[row["name"]]}, asked)
         stubber.add_response(
-            "list_executions", {"executions": rows}, {"stateMachineArn": MACHINES + "lottery"}
+            "list_executions",
+            {"executions": rows},
+            {"stateMachineArn": MACHINES + "lottery", "maxResults": 100},
         )
         # redriven, it failed again, otherwise: a new ending, read once more
         redriven = {**rows[2], "redriveCount": 1, "stopDate": CREATED.replace(minute=9)}
         stubber.add_response(
             "list_executions",
             {"executions": [*rows[:2], redriven]},
-            {"stateMachineArn": MACHINES + "lottery"},
+            {"stateMachineArn": MACHINES + "lottery", "maxResults": 100},
         )
         asked = {**asked, "executionArn": redriven["executionArn"]}
         stubber.add_response("get_execution_history", {"events": ended_in("Failed", "Unlucky")}, asked)
@@ -428,6 +432,50 @@ def test_a_failed_runs_ending_is_read_once_from_the_last_two_events_of_its_histo
     ]
     assert again == first
     assert after_redrive[2]["error"] == "Unlucky"
+
+
+def test_only_the_failed_runs_shown_have_their_ending_read_and_a_throttled_one_is_shown_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A list of two asks ListExecutions for two and reads the histories of those two only; one
+    still throttled after botocore's retries is listed without its error, and asked again next time."""
+    service, sfn = aws_service()
+    monkeypatch.setattr(service, "state_machine_arn", lambda workflow: MACHINES + workflow)
+    rows = [listed("newest", "FAILED", 3), listed("older", "FAILED", 2)]
+    asked = {"reverseOrder": True, "maxResults": 2, "includeExecutionData": False}
+    listing = (
+        "list_executions",
+        {"executions": rows},
+        {"stateMachineArn": MACHINES + "lottery", "maxResults": 2},
+    )
+    with Stubber(sfn) as stubber:
+        stubber.add_response(*listing)
+        stubber.add_response(
+            "get_execution_history",
+            {"events": ended_in("Failed", "InvalidInput")},
+            {**asked, "executionArn": rows[0]["executionArn"]},
+        )
+        stubber.add_client_error(
+            "get_execution_history",
+            "ThrottlingException",
+            "Rate exceeded",
+            400,
+            expected_params={**asked, "executionArn": rows[1]["executionArn"]},
+        )
+        stubber.add_response(*listing)
+        stubber.add_response(
+            "get_execution_history",
+            {"events": ended_in("Request Rejected", "InvalidInput")},
+            {**asked, "executionArn": rows[1]["executionArn"]},
+        )
+        throttled = service.executions("lottery", limit=2)
+        later = service.executions("lottery", limit=2)
+        stubber.assert_no_pending_responses()
+    assert [(e["name"], e["rejected"], e.get("error")) for e in throttled] == [
+        ("newest", False, "InvalidInput"),
+        ("older", False, None),
+    ]
+    assert [(e["name"], e["rejected"]) for e in later] == [("newest", False), ("older", True)]
 
 
 def test_an_execution_is_found_by_its_name_on_aws_which_lists_no_express_execution() -> None:
