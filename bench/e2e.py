@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness import WORKFLOWS, Bench  # noqa: E402
 
+import infra  # noqa: E402
 from localcloud.engine import clock  # noqa: E402
 from localcloud.thread_pool import WORKER_NAME, PooledThread  # noqa: E402
 from workflows.registry import Workflow  # noqa: E402
@@ -150,20 +151,11 @@ def status(bench: Bench, execution_arn: str) -> str:
 
 
 def reset_between_runs(bench: Bench, wf: Workflow) -> None:
-    """Keep each execution typical: empty the tables the demo data resets (`reset_with_demo`). The
-    lottery's 20 employees run out of non-winners after ten draws of two, and every draw would then
-    be redrawn, then refused."""
-    dynamodb = bench.cloud.client("dynamodb")
-    for table in (t for t in wf.tables if t.reset_with_demo):
-        name = bench.outputs[wf.name]["resources"][table.name].rsplit("/", 1)[-1]
-        keys = [table.partition_key[0], *([table.sort_key[0]] if table.sort_key else [])]
-        names = {f"#k{i}": key for i, key in enumerate(keys)}  # a key may be a reserved word
-        pages = dynamodb.get_paginator("scan").paginate(
-            TableName=name, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
-        )
-        for page in pages:
-            for key in page["Items"]:
-                dynamodb.delete_item(TableName=name, Key=key)
+    """Keep each execution typical: the workflow's demo data restored (`deploy.py --seed-only`),
+    which empties the lottery's winners: its 20 employees run out of non-winners after ten draws of
+    two, and every draw would then be redrawn, then refused."""
+    if any(t.reset_with_demo for t in wf.tables):
+        infra.seed(bench.env, [wf], out=lambda line: None, restore=True)
 
 
 # -- cold starts ----------------------------------------------------------------------------------

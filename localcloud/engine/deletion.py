@@ -53,11 +53,12 @@ def _running(machine: Any) -> list[Any]:
 
 
 def _remove(machine: Any) -> None:
+    arn = machine.arn
     with _lock:
         machines = machine.backend.state_machines
         machines[:] = [m for m in machines if m is not machine]
-        if _deleting.get(machine.arn) is machine:
-            del _deleting[machine.arn]
+        if _deleting.get(arn) is machine:
+            del _deleting[arn]
 
 
 def _deleting_while_running(delete: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
