@@ -3,7 +3,8 @@
     Validate Request -> Find Recorded Ride -> Already Recorded? yes -> output: the recorded ride
     -> Find Ride:
         || Find Unicorn
-        || Get Discount (short retry; failure or timeout -> Full Fare, the ride goes on)
+        || Get Discount (short retry; failure or timeout -> Full Fare, the ride goes on;
+                        MalformedTaskInput -> Discount Input Malformed: the ride fails, alerted)
     -> Apply Discount -> Record Ride (once per request id) -> output: the ride
     InvalidInput (Validate Request) | RequestIdConflict (Find Recorded Ride, Record Ride)
         | NoUnicornAvailable (Find Ride) -> Request Rejected (no alert)
@@ -22,6 +23,7 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS
 from tasks.ride_request.schemas import RIDE_REQUEST
+from tasks.shared.errors import MalformedTaskInput
 from workflows import asl
 from workflows.policies import (
     LAMBDA_THROTTLED,
@@ -86,6 +88,19 @@ def find_ride() -> asl.Parallel:
             "status": "unavailable",
             "reason.$": "States.Format('discount service failed ({}); full fare', $.discount_error.Error)",
         },
+    )
+    # The definition's mistake is no outage to ride out at full fare: every ride would then go
+    # undiscounted, unalerted. It fails the branch with the task's error, which Find Ride alerts.
+    malformed = asl.Fail(
+        "Discount Input Malformed",
+        comment="Get Discount was sent what its schema refuses: failed with its error, to be alerted",
+        error_path="$.discount_error.Error",
+        cause_path="$.discount_error.Cause",
+    )
+    discount.add_catch(
+        asl.Catch(
+            error_equals=[MalformedTaskInput.__name__], next_step=malformed, result_path="$.discount_error"
+        )
     )
     discount.add_catch(
         asl.Catch(error_equals=["States.ALL"], next_step=full_fare, result_path="$.discount_error")

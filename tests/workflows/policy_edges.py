@@ -175,7 +175,7 @@ def miswired(app: Deployed, workflow: str, state: str, sends: dict[str, Any]) ->
     sfn = app.client("stepfunctions")
     deployed = sfn.describe_state_machine(stateMachineArn=app.outputs[workflow]["state_machine_arn"])
     definition = json.loads(deployed["definition"])
-    task = definition["States"][state]
+    task = _state(definition, state)
     task["Parameters"] = {"FunctionName": task["Parameters"]["FunctionName"], **sends}
     return str(
         sfn.create_state_machine(
@@ -185,6 +185,22 @@ def miswired(app: Deployed, workflow: str, state: str, sends: dict[str, Any]) ->
             type=deployed.get("type", "STANDARD"),
         )["stateMachineArn"]
     )
+
+
+def _state(machine: dict[str, Any], name: str) -> dict[str, Any]:
+    """The state named `name` in `machine`, at any depth (a Parallel's branch, a Map's processor)."""
+    found = _found(machine, name)
+    if found is None:
+        raise KeyError(f"no state {name!r}")
+    return found
+
+
+def _found(machine: dict[str, Any], name: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = machine["States"].get(name)
+    for state in machine["States"].values():
+        for inner in [*state.get("Branches", []), *filter(None, [state.get("ItemProcessor")])]:
+            found = found or _found(inner, name)
+    return found
 
 
 def a_malformed_task_event_is_alerted(app: Deployed, workflow: str, state: str, payload: Any) -> Run:

@@ -380,6 +380,19 @@ def test_a_definition_that_sends_the_first_task_no_envelope_is_alerted_not_rejec
     assert "MalformedTaskInput" in alert and run.arn in alert
 
 
+def test_get_discount_sent_what_its_schema_refuses_fails_the_ride_alerted_not_at_full_fare(
+    app: Deployed, rides: str, alerts: Inbox
+) -> None:
+    """Full fare is for a discount service that fails; a definition that sends it the wrong input
+    would price every ride at full fare, unalerted."""
+    run = a_malformed_task_event_is_alerted(app, WF, "Get Discount", {**body(), "rider": "ann"})
+
+    assert "Discount Input Malformed" in run.states and "Full Fare" not in run.states
+    [alert] = alerts.messages()
+    assert "failed with MalformedTaskInput" in alert
+    assert recorded(app) == []
+
+
 def test_a_later_task_given_what_its_schema_refuses_is_alerted_and_answered_500_not_400(
     app: Deployed, rides: str, alerts: Inbox
 ) -> None:
