@@ -442,6 +442,15 @@ def test_announcing_by_hand_refuses_a_draw_that_needs_no_announcement(
     assert announcements.messages() == []
 
 
+def refusing_to_publish(client: Any, service: str) -> Any:
+    """The client; an SNS one answers its Publish with SNS being down."""
+    if service == "sns":
+        stub = Stubber(client)
+        stub.add_client_error("publish", "InternalError", "SNS is down", 500)
+        stub.activate()
+    return client
+
+
 def test_a_send_that_fails_unmarks_the_draw_for_another_try(
     lottery: Deployed,
     announcements: Inbox,
@@ -452,12 +461,7 @@ def test_a_send_that_fails_unmarks_the_draw_for_another_try(
     made = Environment.client
 
     def sns_down(env: Environment, service: str, **config: Any) -> Any:
-        client = made(env, service, **config)
-        if service == "sns":
-            stub = Stubber(client)
-            stub.add_client_error("publish", "InternalError", "SNS is down", 500)
-            stub.activate()
-        return client
+        return refusing_to_publish(made(env, service, **config), service)
 
     with monkeypatch.context() as patched:
         patched.setattr(Environment, "client", sns_down)
@@ -481,11 +485,7 @@ def test_a_send_that_fails_when_the_mark_cannot_be_taken_back_says_the_draw_stay
     made = Environment.client
 
     def sns_down_then_dynamodb_down(env: Environment, service: str, **config: Any) -> Any:
-        client = made(env, service, **config)
-        if service == "sns":
-            stub = Stubber(client)
-            stub.add_client_error("publish", "InternalError", "SNS is down", 500)
-            stub.activate()
+        client = refusing_to_publish(made(env, service, **config), service)
         if service == "dynamodb":  # the mark is set; any write after it (taking it back) is refused
             mark, marked = client.transact_write_items, []
 

@@ -228,18 +228,24 @@ def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
     assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-2:] == ["Alert Failure", "Failed"]
 
 
+def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
+    """The api-ride function's own code, starting `machine` and alerting the workflow's topic, asked
+    for a ride by ann: its answer."""
+    api = RideApi(
+        start_sync=sfn_starter(app.client("stepfunctions"), machine),
+        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
+    )
+    claims = {"cognito:username": "ann"}
+    event = {"requestContext": {"requestId": request_id, "authorizer": {"jwt": {"claims": claims}}}}
+    return api({**event, "body": json.dumps(body())})
+
+
 def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
     app: Deployed, alerts: Inbox
 ) -> None:
     """The api-ride function's own code, wired to a state machine that is not there."""
     missing = app.outputs[WF]["state_machine_arn"] + "-missing"
-    broken = RideApi(
-        start_sync=sfn_starter(app.client("stepfunctions"), missing),
-        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
-    )
-    claims = {"cognito:username": "ann"}
-    event = {"requestContext": {"requestId": "api-1", "authorizer": {"jwt": {"claims": claims}}}}
-    answer = broken({**event, "body": json.dumps(body())})
+    answer = ride_api_on(app, missing, "api-1")
     status, headers = answer["statusCode"], answer["headers"]
     assert status == 502 and json.loads(answer["body"])["request_id"] == headers["X-Request-Id"] == "api-1"
     [alert] = alerts.messages()
@@ -406,14 +412,7 @@ def test_a_later_task_given_what_its_schema_refuses_is_alerted_and_answered_500_
         "Apply Discount",
         {"Payload": {"execution.$": "$$.Execution.Id", "input": fare_from_the_name}},
     )
-    api = RideApi(
-        start_sync=sfn_starter(app.client("stepfunctions"), machine),
-        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
-    )
-    claims = {"cognito:username": "ann"}
-    event = {"requestContext": {"requestId": "api-miswired", "authorizer": {"jwt": {"claims": claims}}}}
-
-    answer = api({**event, "body": json.dumps(body())})
+    answer = ride_api_on(app, machine, "api-miswired")
 
     assert answer["statusCode"] == 500 and json.loads(answer["body"])["error"] == "InternalError"
     [alert] = alerts.messages()  # the workflow's own: the API does not alert a failed execution again
