@@ -29,7 +29,8 @@ from harness import WORKFLOWS, Bench  # noqa: E402
 
 from localcloud import metering  # noqa: E402
 from localcloud.engine import clock  # noqa: E402
-from workflows.registry import STATE_MACHINE, Function, Schedule, Workflow  # noqa: E402
+from workflows.definitions import starts_synchronously  # noqa: E402
+from workflows.registry import Schedule, Workflow  # noqa: E402
 
 PRICES = json.loads((ROOT / "bench" / "prices.json").read_text())
 HOURS = PRICES["hours_per_month"]
@@ -167,7 +168,7 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str) -> dict[str, float]
         bill["Pipes"] = volume * p["pipes_per_request"]
     # a route whose function starts the workflow and waits for it (POST /ride): that function is
     # billed for the whole execution
-    starters = [f for f in (wf.function(r.function) for r in wf.routes) if _starts_its_workflow(f)]
+    starters = [f for f in (wf.function(r.function) for r in wf.routes) if starts_synchronously(f)]
     for fn in starters:
         bill["Lambda"] += volume * (
             p["lambda_per_request"] + usage.express_seconds * fn.memory / 1024 * p["lambda_per_gb_second"]
@@ -176,10 +177,6 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str) -> dict[str, float]
         bill["API Gateway"] = volume * p["apigateway_http_per_request"]
     bill["CloudWatch alarm"] = p["cloudwatch_alarm_per_month"]
     return bill
-
-
-def _starts_its_workflow(fn: Function) -> bool:
-    return any(a.resource == STATE_MACHINE for a in fn.access)
 
 
 def measure(bench: Bench, wf: Workflow, runs: int) -> Usage:

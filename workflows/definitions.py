@@ -402,7 +402,8 @@ def shortest_period(schedule: Schedule) -> float | None:
     return min(((b - a).total_seconds() for a, b in pairwise(starts)), default=None)
 
 
-def _starts_synchronously(fn: Function) -> bool:
+def starts_synchronously(fn: Function) -> bool:
+    """Whether the function may start its workflow with StartSyncExecution, and so waits for its end."""
     return any(
         grant.resource == STATE_MACHINE and "states:startsyncexecution" in {a.lower() for a in grant.actions}
         for grant in fn.access
@@ -421,7 +422,7 @@ def _synchronous_callers(workflow: Workflow) -> Iterator[tuple[str, int]]:
     functions = {fn.name: fn for fn in workflow.functions}
     for route in workflow.routes:
         fn = functions.get(route.function)
-        if fn is not None and _starts_synchronously(fn):
+        if fn is not None and starts_synchronously(fn):
             yield f"route {route.method} {route.path}'s function {fn.name} (its timeout)", fn.timeout
 
 
