@@ -55,6 +55,31 @@ def parse(body: str) -> dict[str, Any]:
     return alert
 
 
+def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message in the queue: each one received is hidden, so the next call gets others.
+    Long polling (a second) asks every SQS server, so that a short queue is read whole."""
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
+    ).get("Messages", []):
+        found += batch
+    return found
+
+
+def settle(sqs: Any, url: str, handles: list[str], delete: bool) -> None:
+    """The messages received (`receive_all`) deleted, or put back (visible again at once: read,
+    not taken)."""
+    for start in range(0, len(handles), 10):
+        entries: list[dict[str, Any]] = [
+            {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start : start + 10])
+        ]
+        if delete:
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        else:
+            visible = [{**entry, "VisibilityTimeout": 0} for entry in entries]
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=visible)
+
+
 class AlertInbox:
     def __init__(self, service: ExecutionService) -> None:
         self.service = service
@@ -70,40 +95,19 @@ class AlertInbox:
     def read(self, limit: int, ack: bool = False) -> list[dict[str, Any]]:
         """The newest `limit` alerts, each with the state its execution failed in; `ack` deletes
         those returned, else every one received is put back."""
-        received = self._receive_all()
+        received = receive_all(self.sqs, self.url)
         alerts = sorted(
             ((parse(m["Body"]), m["ReceiptHandle"]) for m in received),
             key=lambda pair: str(pair[0]["sent"]),
             reverse=True,
         )
         shown, rest = alerts[:limit], alerts[limit:]
-        self._settle([handle for _, handle in shown], delete=ack)
-        self._settle([handle for _, handle in rest], delete=False)
+        settle(self.sqs, self.url, [handle for _, handle in shown], delete=ack)
+        settle(self.sqs, self.url, [handle for _, handle in rest], delete=False)
         for alert, _ in shown:
             if alert.get("execution"):
                 alert["failedIn"] = self._failed_in(alert["execution"])
         return [alert for alert, _ in shown]
-
-    def _receive_all(self) -> list[dict[str, Any]]:
-        """Every message in the inbox: each one received is hidden, so the next call gets others.
-        Long polling (a second) asks every SQS server, so that a short queue is read whole."""
-        found: list[dict[str, Any]] = []
-        while batch := self.sqs.receive_message(
-            QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
-        ).get("Messages", []):
-            found += batch
-        return found
-
-    def _settle(self, handles: list[str], delete: bool) -> None:
-        for start in range(0, len(handles), 10):
-            entries: list[dict[str, Any]] = [
-                {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start : start + 10])
-            ]
-            if delete:
-                self.sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
-            else:  # visible again at once: read, not taken
-                visible = [{**entry, "VisibilityTimeout": 0} for entry in entries]
-                self.sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=visible)
 
     def _failed_in(self, execution: str) -> str | None:
         """Where the execution failed, as `describe` says it; None when its history cannot be read

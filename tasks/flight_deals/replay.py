@@ -101,25 +101,14 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
     return failed
 
 
-# How long a dead letter read by --list stays hidden from other readers before it is put back
-_READING_SECONDS = 30
-
-
 def dead_letters(sqs: Any, queue: str) -> list[dict[str, Any]]:
     """The batches the Pipe gave up on, as their messages describe them (read, not taken: each is
-    put back). Long polling (a second) asks every SQS server, so that a short queue is read whole."""
+    put back), read as the alerts inbox is."""
+    from console.alerts import receive_all, settle
+
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    found: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
-    ).get("Messages", []):
-        found += batch
-    for start in range(0, len(found), 10):
-        entries = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-            for i, m in enumerate(found[start : start + 10])
-        ]
-        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    found = receive_all(sqs, url)
+    settle(sqs, url, [m["ReceiptHandle"] for m in found], delete=False)
     return [_dead_letter(json.loads(m["Body"])) for m in found]
 
 
