@@ -132,7 +132,9 @@ def deploy(
     names = names_for(env)
     checked = check(names, workflows)
     ctx = Context(env, names, apply=not plan, out=out, sleep=sleep, packages=dict(checked.packages))
-    statemachines.check_types(ctx, workflows)  # what no update can do stops the deploy before any change
+    # what no update can do stops the deploy before any change
+    statemachines.check_types(ctx, workflows)
+    tables.check(ctx, workflows)
     started = time.monotonic()
     out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
     ctx.dependencies_layer = layers.ensure(ctx, checked.layer)  # before the functions that list it

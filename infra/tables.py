@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.environments import ConfigError
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from infra.waits import BACKUPS_NOT_READY, live, retry, until
-from workflows.registry import Index, Table
+from workflows.registry import Index, Table, Workflow
 
 
 def _keys(partition: tuple[str, str], sort: tuple[str, str] | None) -> list[dict[str, str]]:
@@ -23,11 +23,15 @@ def _attributes(table: Table) -> list[dict[str, str]]:
     return [{"AttributeName": n, "AttributeType": t} for n, t in sorted(pairs)]
 
 
+# Every index holds whole items: a function reads what it finds there without a second GetItem.
+PROJECTION = {"ProjectionType": "ALL"}
+
+
 def _index(index: Index) -> dict[str, Any]:
     return {
         "IndexName": index.name,
         "KeySchema": _keys(index.partition_key, index.sort_key),
-        "Projection": {"ProjectionType": "ALL"},
+        "Projection": PROJECTION,
     }
 
 
@@ -57,8 +61,9 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
         if ctx.change("table", name, Action.CREATE):
             _create(ctx, table, name)
         return
-    if current["KeySchema"] != _keys(table.partition_key, table.sort_key):
-        raise ConfigError(f"table {name}: its key changed in the registry; DynamoDB cannot change a key")
+    problems = _unchangeable(table, name, current)
+    if problems:  # `check` refuses them before any change; this is for one changed since
+        raise ConfigError("; ".join(problems))
     if ctx.apply and not _active(current):
         # an index a deploy stopped waiting for is still backfilling (the functions deployed next
         # may read it), or one is being deleted (DynamoDB takes no index change until it is gone)
@@ -102,6 +107,75 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
         ttl=ttl_drift,
         live_ttl=live_ttl,
     )
+
+
+def check(ctx: Context, workflows: Iterable[Workflow]) -> None:
+    """ConfigError, before any change, for a deployed table whose key, or an index's keys or
+    projection, differ from the registry's: DynamoDB changes neither in place."""
+    problems = []
+    for wf in workflows:
+        for table in wf.tables:
+            name = ctx.names.resource(wf, table.name)
+            current = _described(ctx, name)
+            problems += [] if current is None else _unchangeable(table, name, current)
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def _unchangeable(table: Table, name: str, current: dict[str, Any]) -> list[str]:
+    """What the deployed table `current` has otherwise than `table` declares and no UpdateTable
+    changes: its key, and the keys and projection of an index of a name the registry keeps (one
+    being deleted is going anyway)."""
+    problems = []
+    if current["KeySchema"] != _keys(table.partition_key, table.sort_key):
+        problems.append(f"table {name}: its key changed in the registry; DynamoDB cannot change a key")
+    # The local cloud keeps only the attributes an UpdateTable listed (AWS keeps every key's): a
+    # key whose type the table does not give has the registry's.
+    listed = [*_attributes(table), *current.get("AttributeDefinitions", [])]
+    types = {a["AttributeName"]: a["AttributeType"] for a in listed}
+    deployed = {
+        i["IndexName"]: i
+        for i in current.get("GlobalSecondaryIndexes", [])
+        if i.get("IndexStatus") != "DELETING"
+    }
+    for index in table.indexes:
+        changes = _index_changes(index, deployed[index.name], types) if index.name in deployed else []
+        if changes:
+            problems.append(
+                f"table {name}, index {index.name} changed: {'; '.join(changes)}; "
+                "DynamoDB cannot change an index's keys or projection: give the index a new name in "
+                "the registry, and deploy makes the new one, waits until it is ACTIVE, then deletes "
+                f"{index.name} once the functions that read it are deployed"
+            )
+    return problems
+
+
+def _index_changes(index: Index, deployed: dict[str, Any], types: Mapping[str, str]) -> list[str]:
+    """How the deployed index differs from the registry's: its keys, named with their types as
+    the table's AttributeDefinitions give them, and its projection."""
+    changes = []
+    live = sorted(
+        (k["KeyType"], k["AttributeName"], types.get(k["AttributeName"], "?")) for k in deployed["KeySchema"]
+    )
+    wanted = [("HASH", *index.partition_key), *([("RANGE", *index.sort_key)] if index.sort_key else [])]
+    if live != wanted:
+        changes.append(f"keys {_said(live)} -> {_said(wanted)}")
+    projection = deployed.get("Projection", {})
+    if projection != PROJECTION:
+        changes.append(f"projection {_projection(projection)} -> {_projection(PROJECTION)}")
+    return changes
+
+
+def _said(keys: Iterable[tuple[str, str, str]]) -> str:
+    """(KeyType, attribute, type) as 'partition kind (S), sort at (N)'."""
+    roles = {"HASH": "partition", "RANGE": "sort"}
+    return ", ".join(f"{roles.get(role, role)} {attribute} ({kind})" for role, attribute, kind in keys)
+
+
+def _projection(projection: Mapping[str, Any]) -> str:
+    attributes = projection.get("NonKeyAttributes")
+    listed = f" ({', '.join(attributes)})" if attributes else ""
+    return f"{projection.get('ProjectionType', 'none')}{listed}"
 
 
 def shape(table: Table, name: str) -> dict[str, Any]:
@@ -207,12 +281,8 @@ def remove_undeclared_indexes(ctx: Context, declared: Mapping[str, Table]) -> No
 
 def _undeclared_indexes(ctx: Context, table: Table, name: str) -> list[str]:
     """The indexes of the deployed table `name` that `table` does not declare, but those going."""
-    dynamodb = ctx.client("dynamodb")
-    try:
-        current = dynamodb.describe_table(TableName=name)["Table"]
-    except dynamodb.exceptions.ResourceNotFoundException:  # not made yet (a plan), or deleted
-        return []
-    if current["TableStatus"] == "DELETING":
+    current = _described(ctx, name)
+    if current is None:
         return []
     declared = {i.name for i in table.indexes}
     return [
@@ -220,6 +290,17 @@ def _undeclared_indexes(ctx: Context, table: Table, name: str) -> list[str]:
         for i in current.get("GlobalSecondaryIndexes", [])
         if i["IndexName"] not in declared and i.get("IndexStatus") != "DELETING"
     ]
+
+
+def _described(ctx: Context, name: str) -> dict[str, Any] | None:
+    """The deployed table `name` as DescribeTable gives it; None when there is none, or it is
+    being deleted."""
+    dynamodb = ctx.client("dynamodb")
+    try:
+        current: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:  # not made yet (a plan), or deleted
+        return None
+    return None if current["TableStatus"] == "DELETING" else current
 
 
 def _mine(ctx: Context, keep: set[str]) -> list[str]:

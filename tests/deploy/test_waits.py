@@ -437,13 +437,18 @@ def test_a_plan_shows_a_table_or_stream_being_deleted_as_created(ctx: Context) -
 
 
 def _described(name: str, *indexes: tuple[str, str], status: str = "ACTIVE") -> dict[str, Any]:
-    """DescribeTable's answer for a table keyed on id, with `indexes` (name, status)."""
+    """DescribeTable's answer for a table keyed on id, with `indexes` (name, status), each keyed
+    and projected as deploy makes by-draw."""
     table = {
         "TableName": name,
         "TableStatus": status,
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "id", "AttributeType": "S"},
+            *([{"AttributeName": "draw", "AttributeType": "S"}] if indexes else []),
+        ],
     }
-    found = [{"IndexName": index, "IndexStatus": state} for index, state in indexes]
+    found = [{**tables._index(BY_DRAW), "IndexName": index, "IndexStatus": state} for index, state in indexes]
     return {"Table": {**table, **({"GlobalSecondaryIndexes": found} if found else {})}}
 
 
