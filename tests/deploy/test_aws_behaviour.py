@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from infra import api, auth, buckets, functions, iam, logs, statemachines, streams
+from infra import api, auth, buckets, functions, iam, logs, statemachines, streams, tables
 from infra import pipes as infra_pipes
 from infra.environments import ConfigError, Environment, load
 from infra.names import Names
@@ -229,6 +229,127 @@ def test_a_state_machine_of_another_type_is_refused_not_updated(ctx: Context) ->
         definition = statemachines.render(ctx.names, lottery)
         with pytest.raises(ConfigError, match=wanted):
             statemachines.ensure(ctx, lottery, definition, "arn:aws:iam::123456789012:role/r")
+    assert ctx.changes == []
+
+
+RANKINGS = "pyflows-staging-ticket-ranking-rankings"
+
+
+def an_aws_index(name: str, keys: list[tuple[str, str]], projection: dict[str, Any]) -> dict[str, Any]:
+    """A global secondary index as DescribeTable gives it on AWS: `keys` (attribute, KeyType)."""
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+        "Projection": projection,
+        "IndexStatus": "ACTIVE",
+        "ProvisionedThroughput": {
+            "ReadCapacityUnits": 0,
+            "WriteCapacityUnits": 0,
+        },
+        "IndexSizeBytes": 0,
+        "ItemCount": 0,
+        "IndexArn": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{RANKINGS}/index/{name}",
+    }
+
+
+def rankings_on_aws(run_date: dict[str, Any], date_key_type: str = "S") -> dict[str, Any]:
+    """ticket-ranking's rankings as DescribeTable gives it on AWS, with run-date-index `run_date`
+    and best-per-performance-index as the registry declares it."""
+    best = an_aws_index(
+        "best-per-performance-index", [("best_of_run", "HASH"), ("score", "RANGE")], {"ProjectionType": "ALL"}
+    )
+    types = [
+        ("score", "N"),
+        ("performance_id", "S"),
+        ("date_key", date_key_type),
+        ("rank_key", "S"),
+        ("best_of_run", "S"),
+        ("run_id", "S"),
+    ]
+    table = {
+        "TableName": RANKINGS,
+        "TableStatus": "ACTIVE",
+        "KeySchema": [
+            {"AttributeName": "performance_id", "KeyType": "HASH"},
+            {"AttributeName": "rank_key", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t in types],
+        "GlobalSecondaryIndexes": [best, run_date],
+        "TableArn": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/{RANKINGS}",
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+    }
+    return {"Table": table}
+
+
+RUN_DATE = [("run_id", "HASH"), ("date_key", "RANGE")]
+ALL = {"ProjectionType": "ALL"}
+
+
+@pytest.mark.parametrize(
+    ("run_date", "date_key_type", "changed"),
+    [
+        (
+            an_aws_index("run-date-index", [("run_id", "HASH"), ("date_key", "RANGE")], ALL),
+            "N",
+            "keys partition run_id (S), sort date_key (N) -> partition run_id (S), sort date_key (S)",
+        ),
+        (
+            an_aws_index("run-date-index", [("run_id", "HASH")], ALL),
+            "S",
+            "keys partition run_id (S) -> partition run_id (S), sort date_key (S)",
+        ),
+        (
+            an_aws_index("run-date-index", [("date_key", "HASH"), ("run_id", "RANGE")], ALL),
+            "S",
+            "keys partition date_key (S), sort run_id (S) -> partition run_id (S), sort date_key (S)",
+        ),
+        (
+            an_aws_index("run-date-index", RUN_DATE, {"ProjectionType": "KEYS_ONLY"}),
+            "S",
+            "projection KEYS_ONLY -> ALL",
+        ),
+        (
+            an_aws_index(
+                "run-date-index", RUN_DATE, {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["score"]}
+            ),
+            "S",
+            "projection INCLUDE (score) -> ALL",
+        ),
+    ],
+)
+def test_an_index_deployed_with_other_keys_or_projection_is_refused_and_one_unchanged_is_not(
+    ctx: Context, run_date: dict[str, Any], date_key_type: str, changed: str
+) -> None:
+    """DynamoDB cannot change an index's keys or projection: a deployed index of a name the
+    registry keeps that differs (its keys' types as the table's AttributeDefinitions give them) is
+    named, with what changed and what to do, before any change; its unchanged neighbour is not."""
+    state = "pyflows-staging-ticket-ranking-state"
+    as_declared = an_aws_index("run-date-index", RUN_DATE, ALL)
+    for dynamodb in stubbed(ctx, "dynamodb"):
+        dynamodb.add_response("describe_table", rankings_on_aws(as_declared), {"TableName": RANKINGS})
+        dynamodb.add_client_error(
+            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
+        )
+        tables.check(ctx, [TICKETS])  # as deployed: nothing refused
+        dynamodb.add_response(
+            "describe_table", rankings_on_aws(run_date, date_key_type), {"TableName": RANKINGS}
+        )
+        dynamodb.add_client_error(
+            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
+        )
+        with pytest.raises(ConfigError) as refused:
+            tables.check(ctx, [TICKETS])
+        assert str(refused.value) == (
+            f"table {RANKINGS}, index run-date-index changed: {changed}; DynamoDB cannot change an "
+            "index's keys or projection: give the index a new name in the registry, and deploy makes "
+            "the new one, waits until it is ACTIVE, then deletes run-date-index once the functions "
+            "that read it are deployed"
+        )
+        dynamodb.add_response(
+            "describe_table", rankings_on_aws(run_date, date_key_type), {"TableName": RANKINGS}
+        )
+        with pytest.raises(ConfigError, match="index run-date-index changed"):
+            tables.ensure(ctx, TICKETS.tables[0], RANKINGS)  # one changed since the check
     assert ctx.changes == []
 
 

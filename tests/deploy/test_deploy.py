@@ -19,7 +19,7 @@ from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
 from workflows import asl
-from workflows.registry import Index
+from workflows.registry import Index, Workflow
 
 RECORD = "pyflows-dtest-lottery-record-winners"
 DRAW = "pyflows-dtest-lottery-draw-winners"
@@ -626,6 +626,87 @@ def test_an_index_replaced_in_the_registry_is_made_before_what_reads_it_and_the_
     # and back, for the tests that follow
     assert ("index", f"{table}/index/by-state") in {(c.kind, c.name) for c in deployment.deploy()[0].changed}
     dynamodb.delete_item(TableName=table, Key={"id": {"S": "i1"}, "at": {"N": "1"}})
+
+
+def test_an_index_whose_keys_changed_under_its_name_stops_deploy_and_plan_until_it_is_renamed(
+    deployment: Deployment,
+) -> None:
+    """DynamoDB cannot change an index's keys: an index the registry redefines under its name
+    stops the deploy and the plan before any change (the drift here stays), naming what changed and
+    what to do. Renamed, the new index is made and the old one deleted; unchanged, it is the same."""
+    table, dynamodb = "pyflows-dtest-probe-items", deployment.client("dynamodb")
+    dynamodb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    *others, probe = deployment.workflows
+    [items] = probe.tables
+
+    def declaring(index: Index) -> list[Workflow]:
+        return [*others, dataclasses.replace(probe, tables=(dataclasses.replace(items, indexes=(index,)),))]
+
+    changes = {
+        Index("by-kind", ("state", "S")): "partition kind (S) -> partition state (S)",
+        Index("by-kind", ("kind", "N")): "partition kind (S) -> partition kind (N)",
+        Index("by-kind", ("kind", "S"), ("at", "N")): "partition kind (S) -> partition kind (S), sort at (N)",
+    }
+    for index, changed in changes.items():
+        for plan in (True, False):
+            lines: list[str] = []
+            with pytest.raises(infra.ConfigError) as refused:
+                infra.deploy(deployment.env, workflows=declaring(index), plan=plan, out=lines.append)
+            assert str(refused.value) == (
+                f"table {table}, index by-kind changed: keys {changed}; DynamoDB cannot change an index's "
+                "keys or projection: give the index a new name in the registry, and deploy makes the new "
+                "one, waits until it is ACTIVE, then deletes by-kind once the functions that read it are "
+                "deployed"
+            )
+            assert lines == []
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert [(i["IndexName"], i["KeySchema"]) for i in described["GlobalSecondaryIndexes"]] == [
+        ("by-kind", [{"AttributeName": "kind", "KeyType": "HASH"}])
+    ]
+    pitr = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    renamed = declaring(Index("by-kind-and-time", ("kind", "S"), ("at", "N")))
+    done = {(c.kind, c.name, c.action, c.detail) for c in deployment.deploy(workflows=renamed)[0].changed}
+    assert {
+        ("table", table, Action.UPDATE, "add index by-kind-and-time, point-in-time recovery"),
+        ("index", f"{table}/index/by-kind", Action.DELETE, f"{UNDECLARED}; the table keeps its items"),
+    } <= done
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert [
+        (i["IndexName"], i["IndexStatus"], i["KeySchema"]) for i in described["GlobalSecondaryIndexes"]
+    ] == [
+        (
+            "by-kind-and-time",
+            "ACTIVE",
+            [{"AttributeName": "kind", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+        )
+    ]
+    assert deployment.deploy(workflows=renamed)[0].changed == []  # the index as declared: the same
+    # and back, for the tests that follow
+    back = {(c.kind, c.name) for c in deployment.deploy()[0].changed}
+    assert {("table", table), ("index", f"{table}/index/by-kind-and-time")} <= back
+
+
+def test_a_table_whose_key_changed_stops_deploy_and_plan_before_any_change(deployment: Deployment) -> None:
+    """DynamoDB cannot change a table's key: the deploy and the plan refuse before putting anything
+    back (the drift here), not once the workflows before it are deployed."""
+    table, dynamodb = "pyflows-dtest-probe-items", deployment.client("dynamodb")
+    dynamodb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    *others, probe = deployment.workflows
+    [items] = probe.tables
+    rekeyed = dataclasses.replace(probe, tables=(dataclasses.replace(items, sort_key=("time", "N")),))
+    for plan in (True, False):
+        lines: list[str] = []
+        with pytest.raises(infra.ConfigError, match=f"table {table}: its key changed in the registry"):
+            infra.deploy(deployment.env, workflows=[*others, rekeyed], plan=plan, out=lines.append)
+        assert lines == []
+    assert [(c.kind, c.detail) for c in deployment.deploy()[0].changed] == [
+        ("table", "point-in-time recovery")
+    ]
 
 
 def test_outputs_name_what_was_deployed(deployment: Deployment) -> None:
