@@ -31,6 +31,7 @@ from localcloud import (
     dynamodb_ttl,
     event_details,
     execution_roles,
+    lambda_account,
     lambda_names,
     metering,
     mock_config,
@@ -125,6 +126,7 @@ class LocalCloud:
         metering.install()
         execution_roles.install()
         lambda_names.install()
+        lambda_account.install()
         serial_backends.install()
         redrive.install()
         untracked.install()

@@ -353,6 +353,29 @@ def test_reserved_concurrency_throttles(cloud: LocalCloud) -> None:
     assert _overlapping_calls(cloud, "sleeper") == ("ok", "TooManyRequestsException")
 
 
+def test_the_accounts_concurrency_is_what_its_quota_leaves_unreserved_as_lambda_reports_it(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deploy asks it before reserving concurrency (moto does not answer GetAccountSettings)."""
+    deploy(cloud, "sleeper", "sleeps")
+    lam = cloud.client("lambda")
+    lam.put_function_concurrency(FunctionName="sleeper", ReservedConcurrentExecutions=30)
+
+    def limit() -> tuple[int, int]:
+        found = lam.get_account_settings()["AccountLimit"]
+        return found["ConcurrentExecutions"], found["UnreservedConcurrentExecutions"]
+
+    assert limit() == (1000, 970)  # AWS's default quota
+    monkeypatch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", "400")  # which moto then holds reservations to
+    assert limit() == (400, 370)
+    deploy(cloud, "echo", "echo")
+    with pytest.raises(ClientError, match="UnreservedConcurrentExecution below its minimum"):
+        lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=271)
+    lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=270)  # 100 left
+    assert limit() == (400, 100)
+    assert lam.get_account_settings()["AccountUsage"]["FunctionCount"] == 2
+
+
 def test_reserved_concurrency_set_on_a_warm_function_throttles_and_retires_extra_workers(
     cloud: LocalCloud,
 ) -> None:
