@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,14 @@ from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
 from workflows.registry import Function, Workflow
 
 RUNTIME = "python3.11"
+# Lambda keeps this much of an account's concurrency unreserved, for the functions that reserve
+# none: "You can reserve up to the Unreserved account concurrency value that is shown, minus 100
+# for functions that don't have reserved concurrency"
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). An account whose
+# quota is lower keeps all of it (a new account's 10: AWS's refusal names 10 as the minimum).
+MINIMUM_UNRESERVED = 100
+# Where to ask for a higher quota, for what the account cannot spare.
+QUOTA_INCREASE = "Service Quotas, AWS Lambda, 'Concurrent executions'"
 # Powertools and its extras come from AWS's public Powertools layer (Names.powertools_layer), the
 # other third-party packages the handlers import from the environment's dependencies layer
 # (infra/layers.py). Locally only the Powertools layer is left out: it is AWS's, and the local
@@ -92,13 +101,14 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
             sleep=ctx.sleep,
         )
         _wait_ready(ctx, name)
-        if fn.reserved_concurrency is not None:
+        if fn.reserved_concurrency is not None and name not in ctx.unreservable:
             _reserve(ctx, name, fn.reserved_concurrency)
         return Deployed(name, _publish(ctx, name, package.sha256, mark, alias=None))
     drift = (["code"] if config["CodeSha256"] != package.sha256 else []) + _drift(config, desired)
     alias = _alias(ctx, name)
-    # not part of a version: a cap changed by hand is put back without publishing one
-    concurrency = _reserved(ctx, name) != fn.reserved_concurrency
+    # not part of a version: a cap changed by hand is put back without publishing one; one the
+    # account cannot spare is left as it is (said once, by `unreservable`)
+    concurrency = name not in ctx.unreservable and _reserved(ctx, name) != fn.reserved_concurrency
     published = alias is not None and alias.get("Description") == mark
     if alias is not None and published and not drift and not concurrency:
         ctx.same("function", name)
@@ -160,8 +170,44 @@ def _reserve(ctx: Context, name: str, reserved: int | None) -> None:
             raise
         ctx.say(
             f"    {name}: concurrency not reserved ({error['Message']}); it runs unreserved until the "
-            "account's Lambda concurrency quota is raised (Service Quotas, 'Concurrent executions')"
+            f"account's Lambda concurrency quota is raised ({QUOTA_INCREASE})"
         )
+
+
+def unreservable(ctx: Context, workflows: Iterable[Workflow]) -> frozenset[str]:
+    """The functions of `workflows` whose declared reserved concurrency the account cannot spare:
+    more than its quota leaves unreserved (after every reservation made, these functions' own
+    included) beyond the pool Lambda keeps unreserved. Asked of Lambda once per deploy and said
+    once: deploy leaves those functions unreserved and counts no change for them, where it would
+    otherwise try, and be refused, on every deploy."""
+    declared = {
+        ctx.names.function(wf, fn): fn.reserved_concurrency
+        for wf in workflows
+        for fn in wf.functions
+        if fn.reserved_concurrency is not None
+    }
+    if not declared:
+        return frozenset()
+    limit = ctx.client("lambda").get_account_settings()["AccountLimit"]
+    quota, unreserved = limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]
+    kept = min(MINIMUM_UNRESERVED, quota)
+    spare, taken, refused = unreserved - kept, 0, dict[str, int]()
+    for name, wanted in sorted(declared.items()):
+        more = wanted - ((_reserved(ctx, name) or 0) if exists(ctx, name) else 0)
+        if more > max(spare, 0):
+            refused[name] = wanted
+        else:
+            spare, taken = spare - more, taken + more
+    if refused:
+        others = f", and this deploy's other reservations take {taken}" if taken > 0 else ""
+        ctx.say(
+            f"  unreserved: {', '.join(refused)} {'runs' if len(refused) == 1 else 'run'} without the "
+            f"reserved concurrency declared ({sum(refused.values())} in all), which the account cannot "
+            f"spare: its Lambda quota in {ctx.env.region} is {quota} concurrent executions, {unreserved} "
+            f"of them unreserved, and Lambda keeps {kept} unreserved for the functions that reserve "
+            f"none{others}; ask for a higher quota ({QUOTA_INCREASE}), then deploy again to reserve it"
+        )
+    return frozenset(refused)
 
 
 def exists(ctx: Context, name: str) -> bool:

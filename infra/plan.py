@@ -61,6 +61,9 @@ class Context:
     packages: dict[str, Any] = field(default_factory=dict)
     # the version ARN of the dependencies layer that every function lists, once ensured
     dependencies_layer: str = ""
+    # the functions whose declared reserved concurrency the account cannot spare: left unreserved
+    # (infra/functions.py `unreservable`)
+    unreservable: frozenset[str] = frozenset()
     # (kind, name) of the deletions the user confirmed, once listed to them: only those are made,
     # and not said again; None when nothing was asked
     confirmed: frozenset[tuple[str, str]] | None = None

@@ -137,6 +137,7 @@ def deploy(
     tables.check(ctx, workflows)
     started = time.monotonic()
     out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
+    ctx.unreservable = functions.unreservable(ctx, workflows)  # asked once, not by each workflow's thread
     ctx.dependencies_layer = layers.ensure(ctx, checked.layer)  # before the functions that list it
     topics.ensure(ctx, env.resource_name(ALERTS_TOPIC), names.alerts_topic_arn(), "Alerts")
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)

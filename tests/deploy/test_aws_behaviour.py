@@ -640,8 +640,43 @@ def test_a_concurrency_the_accounts_quota_cannot_spare_is_said_and_the_deploy_go
         functions._reserve(ctx, "pyflows-staging-etf-signal-api-subscribe", 10)
     assert said == [
         f"    pyflows-staging-etf-signal-api-subscribe: concurrency not reserved ({message}); it runs "
-        "unreserved until the account's Lambda concurrency quota is raised (Service Quotas, "
+        "unreserved until the account's Lambda concurrency quota is raised (Service Quotas, AWS Lambda, "
         "'Concurrent executions')"
+    ]
+
+
+def test_a_deploy_reserves_only_what_the_account_can_spare_counting_reservations_made_once(
+    ctx: Context,
+) -> None:
+    """Lambda keeps 100 of the account's concurrency unreserved; what the account's reservations
+    take, those of these functions included, is already out of what it reports unreserved."""
+    said: list[str] = []
+    ctx.out = said.append
+    signals, subscribe, search = (
+        f"pyflows-staging-{fn}"
+        for fn in ("etf-signal-api-signals", "etf-signal-api-subscribe", "ticket-ranking-api-search")
+    )
+    for lam in stubbed(ctx, "lambda"):
+        # none declared: nothing asked
+        assert functions.unreservable(ctx, [WORKFLOWS["lottery"]]) == frozenset()
+        limit = {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 110}
+        lam.add_response("get_account_settings", {"AccountLimit": limit})
+        lam.add_response(
+            "list_functions", {"Functions": [{"FunctionName": n} for n in (signals, subscribe, search)]}
+        )
+        lam.add_response("get_function_concurrency", {}, {"FunctionName": signals})
+        lam.add_response("get_function_concurrency", {}, {"FunctionName": subscribe})
+        lam.add_response(
+            "get_function_concurrency", {"ReservedConcurrentExecutions": 10}, {"FunctionName": search}
+        )
+        unreservable = functions.unreservable(ctx, [WORKFLOWS["etf-signal"], TICKETS])
+    assert unreservable == frozenset({subscribe})
+    assert said == [
+        f"  unreserved: {subscribe} runs without the reserved concurrency declared (10 in all), which the "
+        "account cannot spare: its Lambda quota in eu-west-1 is 1000 concurrent executions, 110 of them "
+        "unreserved, and Lambda keeps 100 unreserved for the functions that reserve none, and this "
+        "deploy's other reservations take 10; ask for a higher quota (Service Quotas, AWS Lambda, "
+        "'Concurrent executions'), then deploy again to reserve it"
     ]
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 import deploy
 import infra
@@ -18,7 +20,7 @@ from infra import auth, iam, layers
 from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
-from workflows import asl
+from workflows import WORKFLOWS, asl
 from workflows.registry import Index, Workflow
 
 RECORD = "pyflows-dtest-lottery-record-winners"
@@ -345,16 +347,18 @@ def test_the_api_is_throttled_and_logs_every_request_and_both_are_put_back(deplo
     assert deployment.deploy()[0].changed == []
 
 
+def reserved_of(deployment: Deployment) -> Callable[[str], int | None]:
+    """A function's reserved concurrency, by name."""
+    lam = deployment.client("lambda")
+    return lambda name: lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+
+
 def test_functions_behind_public_routes_have_reserved_concurrency_put_back_without_a_new_version(
     deployment: Deployment,
 ) -> None:
     """A flood on a public route takes at most their share of the account's Lambda concurrency,
     never what the workflows' tasks need."""
-    lam = deployment.client("lambda")
-
-    def reserved(name: str) -> int | None:
-        return lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
-
+    lam, reserved = deployment.client("lambda"), reserved_of(deployment)
     assert [reserved(name) for name in (SEARCH, SUBSCRIBE, SIGNALS)] == [10, 10, 10]
     assert reserved(DRAW) is None and reserved("pyflows-dtest-ride-request-api-ride") is None  # not public
     search_version = alias_version(deployment, SEARCH)
@@ -367,6 +371,92 @@ def test_functions_behind_public_routes_have_reserved_concurrency_put_back_witho
     assert (reserved(SEARCH), reserved(DRAW)) == (10, None)
     assert alias_version(deployment, SEARCH) == search_version  # not part of a version
     assert deployment.deploy()[0].changed == []
+
+
+@dataclasses.dataclass
+class Account:
+    """The account's Lambda settings as deploy asks them: how often, and what Lambda answers
+    (`limit`, its AccountLimit; the local cloud's own answer when None)."""
+
+    asked: int = 0
+    limit: dict[str, int] | None = None
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Account:
+    """Deploy's Lambda clients' GetAccountSettings, counted and answered as `Account` says."""
+    account, client = Account(), Context.client
+
+    def answer(**kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        account.asked += 1
+        if account.limit is None:
+            return None  # sent to the local cloud
+        return AWSResponse("https://lambda.example", 200, {}, None), {"AccountLimit": account.limit}
+
+    def answering(ctx: Context, service: str) -> Any:
+        made = client(ctx, service)
+        if service == "lambda":
+            made.meta.events.register(
+                "before-call.lambda.GetAccountSettings", answer, unique_id="test-account-settings"
+            )
+        return made
+
+    monkeypatch.setattr(Context, "client", answering)
+    return account
+
+
+def test_a_deploy_asks_the_account_once_and_makes_the_reservations_it_can_spare(
+    deployment: Deployment, account: Account
+) -> None:
+    reserved = reserved_of(deployment)
+    deployment.client("lambda").delete_function_concurrency(FunctionName=SEARCH)
+    result, output = deployment.deploy()
+    assert changed(result) == [("function", SEARCH, "reserved concurrency")]
+    assert [reserved(name) for name in (SEARCH, SUBSCRIBE, SIGNALS)] == [10, 10, 10]
+    assert account.asked == 1 and "unreserved" not in output
+    assert deployment.deploy()[0].changed == [] and account.asked == 2
+
+
+# A new account's: a quota of 10 concurrent executions, all of them unreserved.
+NEW_ACCOUNT = {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": 10}
+
+
+def test_reserved_concurrency_the_account_cannot_spare_is_said_once_and_neither_tried_nor_counted(
+    deployment: Deployment, account: Account
+) -> None:
+    """Else every deploy would try it again, be refused again and count it as a change: a no-op
+    redeploy would never be one, and a plan would show a change it cannot make."""
+    env, reserved = dataclasses.replace(deployment.env, name="newacct"), reserved_of(deployment)
+    etf = WORKFLOWS["etf-signal"]
+    subscribe, signals = (f"pyflows-newacct-etf-signal-{fn}" for fn in ("api-subscribe", "api-signals"))
+    account.limit = NEW_ACCOUNT
+
+    def deploying(workflow: Workflow = etf, **kwargs: Any) -> tuple[infra.Result, list[str]]:
+        lines: list[str] = []
+        return infra.deploy(env, workflows=[workflow], out=lines.append, **kwargs), lines
+
+    results: list[infra.Result] = []
+    for plan in (False, True, False):  # the first deploy, a plan, a redeploy
+        result, lines = deploying(plan=plan)
+        [note] = [line for line in lines if "unreserved" in line]
+        assert f"{signals}, {subscribe} run without the reserved concurrency declared (20 in all)" in note
+        assert "quota in us-east-1 is 10 concurrent executions, 10 of them unreserved" in note
+        assert "Service Quotas, AWS Lambda, 'Concurrent executions'" in note
+        assert (reserved(subscribe), reserved(signals)) == (None, None)
+        results.append(result)
+    assert [r.changed for r in results[1:]] == [[], []] and account.asked == 3
+    # one the registry no longer declares is still given back, on an account that cannot spare it
+    deployment.client("lambda").put_function_concurrency(
+        FunctionName=subscribe, ReservedConcurrentExecutions=10
+    )
+    account.limit = {**NEW_ACCOUNT, "UnreservedConcurrentExecutions": 0}
+    uncapped = dataclasses.replace(etf.function("api-subscribe"), reserved_concurrency=None)
+    others = [fn for fn in etf.functions if fn.name != "api-subscribe"]
+    result, lines = deploying(dataclasses.replace(etf, functions=(*others, uncapped)))
+    assert changed(result) == [("function", subscribe, "reserved concurrency")]
+    assert reserved(subscribe) is None
+    [note] = [line for line in lines if "unreserved" in line]
+    assert f"{signals} runs without" in note and subscribe not in note
 
 
 def test_the_user_pool_admits_only_users_an_administrator_makes(deployment: Deployment) -> None:
