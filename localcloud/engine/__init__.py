@@ -28,6 +28,8 @@
 - map_workers: a Map worker takes its next item in a loop, so a long Map does not pass the recursion limit
 - stop_execution: StopExecution aborts at once (status, stop date, ExecutionAborted with the stop's
   error and cause), and the states it stops fire no Retry or Catch; an Express execution is refused
+- map_runs: a Distributed Map fails with States.ExceedToleratedFailureThreshold when its failed child
+  executions exceed the tolerated threshold; DescribeMapRun counts them; ListExecutions lists them
 - deletion: DeleteStateMachine leaves a Standard machine DELETING while executions of it run, and
   each fails at its next state transition
 
@@ -65,6 +67,7 @@ def install() -> None:
             json_paths,
             jsonata_eval,
             lambda_integration,
+            map_runs,
             map_workers,
             parsing,
             response_metadata,
@@ -97,6 +100,7 @@ def install() -> None:
         json_paths.install()
         aborted_states.install()
         map_workers.install()
+        map_runs.install()  # after parsing and execution_output, whose hooks it wraps
         stop_execution.install()
         _installed = True
 
