@@ -38,6 +38,7 @@ import base64
 import binascii
 import datetime
 import json
+import logging
 import threading
 import uuid
 from collections import Counter
@@ -396,8 +397,19 @@ def _read_token(token: str, map_run_arn: str) -> int | None:
     return before if isinstance(before, int) and before >= 0 else None
 
 
+class _ThresholdsTakeEffect(logging.Filter):
+    """moto warns, at every parse of a definition declaring a threshold, that it has no effect:
+    here it has, and the warning would mislead whoever reads the local cloud's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "declarations currently have no effect" not in str(record.msg)
+
+
 def install() -> None:
     _hooks.resolve(f"{_MAP}.tolerated_failure:ToleratedFailureCountStringJSONata")
+    preprocessor_log = logging.getLogger(f"{_PARSER}.asl.parse.preprocessor")
+    if not any(isinstance(f, _ThresholdsTakeEffect) for f in preprocessor_log.filters):
+        preprocessor_log.addFilter(_ThresholdsTakeEffect())
     _hooks.resolve("moto.stepfunctions.exceptions:ResourceNotFound")
     _hooks.patch(
         f"{_PARSER}.asl.parse.asl_parser:AmazonStateLanguageParser.parse",

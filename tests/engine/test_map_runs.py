@@ -6,6 +6,7 @@ Map Run's ARN lists its child executions."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -113,6 +114,18 @@ def test_the_map_fails_only_when_its_failures_exceed_the_threshold(
 
     assert run.status == status
     assert run.types.count("MapRunSucceeded" if status == "SUCCEEDED" else "MapRunFailed") == 1
+
+
+def test_a_declared_threshold_is_not_logged_as_having_no_effect(
+    run_definition: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    definition = only(distributed(ToleratedFailureCount=1, ToleratedFailurePercentage=50))
+
+    with caplog.at_level(logging.WARNING):
+        run = run_definition(definition, [OK, FAILS])
+
+    assert run.status == "SUCCEEDED"
+    assert not [r for r in caplog.records if "ToleratedFailure" in r.getMessage()]
 
 
 def test_a_jsonata_tolerated_failure_count_is_a_count(run_definition: Runner, sfn: Any) -> None:
