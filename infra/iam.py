@@ -8,13 +8,21 @@ to a resource (X-Ray, and the log-delivery calls Step Functions makes), listed i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, error_code, owned, tag_dict, tag_list
-from workflows.registry import Access, Bucket, Function, StreamTrigger, Table, Workflow
+from workflows.registry import (
+    Access,
+    Bucket,
+    Function,
+    StreamTrigger,
+    Table,
+    Workflow,
+    is_object_action,
+)
 
 POLICY_NAME = "least-privilege"
 XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -31,7 +39,7 @@ LOG_DELIVERY = (
     "logs:DescribeLogGroups",
 )
 UNSCOPED = frozenset((*XRAY, *XRAY_SAMPLING, *LOG_DELIVERY))
-# DynamoDB reads that may go through an index; S3 actions on objects rather than on the bucket.
+# DynamoDB reads that may go through an index.
 INDEX_ACTIONS = frozenset(("dynamodb:Query", "dynamodb:Scan"))
 
 Statement = dict[str, Any]
@@ -67,22 +75,28 @@ def trust(service: str, names: Names) -> Policy:
 
 def access_statements(names: Names, wf: Workflow, access: Iterable[Access]) -> list[Statement]:
     return [
-        {**found, "Condition": _condition(grant)} if grant.condition else found
+        _conditioned(found, grant.condition)
         for grant in access
         for found in _grant_statements(names, wf, grant)
     ]
 
 
-def _condition(grant: Access) -> dict[str, dict[str, str]]:
-    return {operator: dict(keys) for operator, keys in grant.condition.items()}
+def _conditioned(found: Statement, condition: Mapping[str, Mapping[str, Any]]) -> Statement:
+    """The statement under the grant's condition too: IAM requires every key of every operator,
+    so the statement's own (a prefix's) are added, never replaced."""
+    if not condition:
+        return found
+    merged = {operator: dict(keys) for operator, keys in condition.items()}
+    for operator, keys in found.get("Condition", {}).items():
+        merged[operator] = {**merged.get(operator, {}), **keys}
+    return {**found, "Condition": merged}
 
 
 def _grant_statements(names: Names, wf: Workflow, grant: Access) -> list[Statement]:
     arn = names.resource_arn(wf, grant.resource)  # a ConfigError naming the known ones, if none
     resource = wf.resources()[grant.resource]
     if isinstance(resource, Bucket):
-        on_objects = [a for a in grant.actions if "Object" in a or a == "s3:AbortMultipartUpload"]
-        return [statement(on_objects, [f"{arn}/*"]), statement(set(grant.actions) - set(on_objects), [arn])]
+        return _bucket_statements(arn, grant)
     if isinstance(resource, Table) and resource.indexes and INDEX_ACTIONS & set(grant.actions):
         indexes = [f"{arn}/index/{index.name}" for index in resource.indexes]
         return [
@@ -90,6 +104,21 @@ def _grant_statements(names: Names, wf: Workflow, grant: Access) -> list[Stateme
             statement(INDEX_ACTIONS & set(grant.actions), [arn, *indexes]),
         ]
     return [statement(grant.actions, [arn])]
+
+
+def _bucket_statements(arn: str, grant: Access) -> list[Statement]:
+    """Object actions on the keys under the grant's prefix (every key without one), the others on
+    the bucket itself. A listing is the bucket's action: a prefix narrows it by the s3:prefix
+    condition key, which is how AWS documents a grant of one folder of a bucket:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_s3_home-directory-console.html
+    https://repost.aws/knowledge-center/iam-s3-user-specific-folder
+    A missing key under the prefix is still answered NoSuchKey, not 403 (S3 asks for s3:ListBucket
+    with the key as s3:prefix)."""
+    on_objects = [a for a in grant.actions if is_object_action(a)]
+    on_bucket = statement(set(grant.actions) - set(on_objects), [arn])
+    if grant.prefix and on_bucket["Action"]:  # s3:ListBucket alone (Access.prefix_problem)
+        on_bucket["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
+    return [statement(on_objects, [f"{arn}/{grant.prefix}*"]), on_bucket]
 
 
 def parameter_arn(names: Names, name: str) -> tuple[str, str]:

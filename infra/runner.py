@@ -85,13 +85,14 @@ class Checked:
 
 def check(names: Names, workflows: list[Workflow]) -> Checked:
     """Everything that can be wrong in the configuration, before any change: the definitions
-    with their tokens substituted, names AWS would reject, the code of every handler and the
-    dependencies layer."""
+    with their tokens substituted, names AWS would reject, a key prefix that cannot narrow its
+    grant, the code of every handler and the dependencies layer."""
     rendered, packages = {}, {}
     if not names.env.is_local:
         names.powertools_layer()
     for wf in workflows:
         names.check(wf)
+        _check_prefixes(wf)
         rendered[wf.name] = statemachines.render(names, wf)
         for fn in wf.functions:
             for logical in (*fn.environment.values(), *(a.resource for a in fn.access)):
@@ -105,6 +106,17 @@ def check(names: Names, workflows: list[Workflow]) -> Checked:
     except layers.LayerError as error:
         raise ConfigError(str(error)) from None
     return Checked(rendered, packages, layer)
+
+
+def _check_prefixes(wf: Workflow) -> None:
+    """A grant's key prefix that cannot narrow it as it says (Access.prefix_problem, which
+    `python -m workflows check` names too)."""
+    resources = wf.resources()
+    grants = [*(grant for fn in wf.functions for grant in fn.access), *wf.integrations]
+    for grant in grants:
+        # a resource that is not there is named, with the known ones, where its name is looked up
+        if grant.resource in resources and (problem := grant.prefix_problem(resources[grant.resource])):
+            raise ConfigError(f"workflow {wf.name}: grant of {grant.resource!r}: {problem}")
 
 
 # Workflows are independent of each other: deploying them side by side hides the API latency.

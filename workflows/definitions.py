@@ -335,13 +335,16 @@ def wiring_problems(workflow: Workflow) -> list[str]:
     """What the registry names that is not there: a resource a grant or an environment value names,
     a function a route names, a stream a stream trigger names (deploy would stop on each), a seed
     file (deploy would fail after its changes), an IAM action (IAM takes any name: the call would
-    be denied at run time); and a sync route of a Standard workflow (AWS refuses every request)."""
+    be denied at run time); a grant's key prefix that cannot narrow it (deploy would stop); and a
+    sync route of a Standard workflow (AWS refuses every request)."""
     resources = workflow.resources()
     problems = []
     for who, grants in _grantees(workflow):
         for grant in grants:
             if grant.resource not in resources:
                 problems.append(f"{who}: no resource named {unknown(grant.resource, resources)}")
+            elif problem := grant.prefix_problem(resources[grant.resource]):
+                problems.append(f"{who} to {grant.resource!r}: {problem}")
             found = (actions.action_problem(action) for action in grant.actions)
             problems += [f"{who} to {grant.resource!r}: {p}" for p in found if p]
     for fn in workflow.functions:

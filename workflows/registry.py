@@ -60,6 +60,37 @@ class Access:
     actions: tuple[str, ...]
     # IAM condition operator -> {key: value}, narrowing the grant (`{"StringEquals": {"sns:Protocol": "email"}}`)
     condition: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # a bucket's grant narrowed to the keys that begin with it (`"parked/"`): its object actions
+    # reach only those keys, and s3:ListBucket lists only them (infra/iam.py); "" for the whole bucket
+    prefix: str = ""
+
+    def prefix_problem(self, resource: Resource) -> str | None:
+        """Why `prefix` cannot narrow this grant of `resource` as it says, or None."""
+        if not self.prefix:
+            return None
+        if not isinstance(resource, Bucket):
+            kind = type(resource).__name__.lower()
+            return f"prefix {self.prefix!r}: a key prefix narrows a bucket's grant only, and this is a {kind}"
+        if set(self.prefix) & set(IAM_WILDCARDS):
+            return f"prefix {self.prefix!r}: IAM would read its * or ? as a wildcard, widening the grant"
+        whole = [a for a in self.actions if not is_object_action(a) and a != PREFIXED_LISTING]
+        if whole:
+            return (
+                f"prefix {self.prefix!r} narrows object actions and {PREFIXED_LISTING} only, not "
+                f"{', '.join(whole)}: grant those in an Access of their own, without a prefix"
+            )
+        return None
+
+
+# IAM's wildcards in a policy's resource
+IAM_WILDCARDS = "*?"
+# the one bucket action a key prefix narrows (by its s3:prefix condition key)
+PREFIXED_LISTING = "s3:ListBucket"
+
+
+def is_object_action(action: str) -> bool:
+    """An S3 action on a bucket's objects (`arn:aws:s3:::<bucket>/<key>`), not on the bucket."""
+    return "Object" in action or action == "s3:AbortMultipartUpload"
 
 
 # The reserved concurrency of a function that serves a public route: a flood of requests takes at

@@ -260,6 +260,22 @@ def test_a_function_granted_a_resource_its_workflow_lacks_stops_before_any_chang
     ]
 
 
+def test_a_key_prefix_on_a_grant_it_cannot_narrow_stops_before_any_change(
+    local_cloud: Any, tmp_path: Path
+) -> None:
+    """A table has no keys to narrow to: its policy would grant the whole table, as check says."""
+    env = environment(local_cloud.endpoint, "prefixed")
+    base = probe(tmp_path)
+    [draw] = base.functions
+    granted = dataclasses.replace(draw, access=(Access("items", ("dynamodb:PutItem",), prefix="2026/"),))
+    refused = "workflow probe: grant of 'items': prefix '2026/': a key prefix narrows a bucket's grant only"
+    with pytest.raises(ConfigError, match=re.escape(refused)):
+        infra.deploy(env, workflows=[dataclasses.replace(base, functions=(granted,))], out=lambda line: None)
+    assert not [
+        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-prefixed")
+    ]
+
+
 def test_a_resource_the_workflow_lacks_is_named_with_the_ones_it_has() -> None:
     names = Names(load("staging"), "123456789012")
     known = re.escape(

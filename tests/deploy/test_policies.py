@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from infra.names import Names
 from infra.plan import Context
 from tests.deploy.probe import probe
 from workflows import WORKFLOWS
-from workflows.registry import StreamTrigger, Workflow
+from workflows.registry import Access, StreamTrigger, Workflow
 
 ACCOUNT = "210987654321"
 
@@ -51,12 +51,14 @@ def arns(policy: dict[str, Any]) -> set[str]:
     return {r for actions, resources in statements(policy) for r in resources if r != "*"}
 
 
-def own_resources(names: Names, wf: Workflow, logicals: set[str]) -> set[str]:
+def own_resources(names: Names, wf: Workflow, grants: Iterable[Access]) -> set[str]:
+    """What the grants name: each resource, its keys (under the grant's prefix) and indexes."""
     allowed = set()
-    for logical in logicals:
-        arn = names.resource_arn(wf, logical)
-        resource = wf.resources()[logical]
-        allowed |= {arn, f"{arn}/*"} | {f"{arn}/index/{i.name}" for i in getattr(resource, "indexes", ())}
+    for grant in grants:
+        arn = names.resource_arn(wf, grant.resource)
+        resource = wf.resources()[grant.resource]
+        allowed |= {arn, f"{arn}/{grant.prefix}*"}
+        allowed |= {f"{arn}/index/{i.name}" for i in getattr(resource, "indexes", ())}
     return allowed
 
 
@@ -65,7 +67,7 @@ def test_function_policies_touch_only_their_own_resources(names: Names, workflow
         for fn in wf.functions:
             policy = iam.function_policy(names, wf, fn)
             check_shape(policy)
-            allowed = own_resources(names, wf, {a.resource for a in fn.access})
+            allowed = own_resources(names, wf, fn.access)
             allowed.add(names.log_group_arn(names.function_log_group(wf, fn)))
             allowed |= {iam.parameter_arn(names, p)[1] for p in fn.parameters.values()}
             assert arns(policy) <= allowed, f"{wf.name}/{fn.name} reaches beyond its own resources"
@@ -93,7 +95,7 @@ def test_state_machines_invoke_only_their_own_functions(names: Names, workflows:
         expected = {names.alias_arn(wf, fn) for fn in wf.functions if "${" + fn.token + "}" in definition}
         assert invoked == expected
         others = arns(policy) - invoked
-        assert others <= own_resources(names, wf, {a.resource for a in wf.integrations})
+        assert others <= own_resources(names, wf, wf.integrations)
 
 
 def _tasks(graph: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -159,6 +161,36 @@ def test_the_public_subscribe_route_may_subscribe_only_email_addresses(names: Na
     assert grant["Action"] == ["sns:Subscribe"]
     assert grant["Resource"] == [names.resource_arn(etf, "signals")]
     assert grant["Condition"] == {"StringEquals": {"sns:Protocol": "email"}}
+
+
+def s3_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in policy["Statement"] if any(a.startswith("s3:") for a in s["Action"])]
+
+
+def test_a_grants_own_condition_holds_beside_its_prefixs(names: Names) -> None:
+    deals = WORKFLOWS["flight-deals"]
+    bucket = names.resource_arn(deals, "batches")
+    grant = Access(
+        "batches",
+        ("s3:ListBucket", "s3:GetObject"),
+        {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": "*"}},
+        prefix="parked/",
+    )
+    assert iam.access_statements(names, deals, [grant]) == [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket}/parked/*"],
+            "Condition": {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": "*"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket],
+            # the prefix's own key is kept: a condition given beside it cannot widen the listing
+            "Condition": {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": ["parked/*"]}},
+        },
+    ]
 
 
 def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[Workflow]) -> None:

@@ -243,6 +243,42 @@ def test_a_grant_on_a_resource_the_workflow_does_not_declare_is_named_by_check()
     ]
 
 
+def test_a_key_prefix_on_a_grant_it_cannot_narrow_is_named_by_check() -> None:
+    """A prefix narrows a bucket's keys: on a table, on a bucket action other than a listing, or
+    holding IAM's wildcards, the policy would grant more than the registry says."""
+    draw = LOTTERY.function("draw-winners")
+    on_table = Access("winners", ("dynamodb:PutItem",), prefix="2026/")
+    assert definitions.check(_with_draw(access=(*draw.access, on_table))) == [
+        "lottery: function draw-winners: access to 'winners': prefix '2026/': a key prefix narrows "
+        "a bucket's grant only, and this is a table"
+    ]
+    integrations = (*LOTTERY.integrations, Access("alerts", ("sns:Publish",), prefix="x/"))
+    assert definitions.check(dataclasses.replace(LOTTERY, integrations=integrations)) == [
+        "lottery: state machine: integrations to 'alerts': prefix 'x/': a key prefix narrows a "
+        "bucket's grant only, and this is a topic"
+    ]
+    send = ETF_SIGNAL.function("send-report")
+    for grant, problem in (
+        (
+            Access("reports", ("s3:GetObject", "s3:GetBucketTagging"), prefix="signals/"),
+            "prefix 'signals/' narrows object actions and s3:ListBucket only, not s3:GetBucketTagging: "
+            "grant those in an Access of their own, without a prefix",
+        ),
+        (
+            Access("reports", ("s3:GetObject",), prefix="signals/*/"),
+            "prefix 'signals/*/': IAM would read its * or ? as a wildcard, widening the grant",
+        ),
+    ):
+        changed = dataclasses.replace(send, access=(grant,))
+        wrong = dataclasses.replace(
+            ETF_SIGNAL,
+            functions=tuple(changed if fn.name == send.name else fn for fn in ETF_SIGNAL.functions),
+        )
+        assert definitions.wiring_problems(wrong) == [
+            f"etf-signal: function send-report: access to 'reports': {problem}"
+        ]
+
+
 def test_an_environment_value_naming_no_resource_is_named_by_check() -> None:
     found = definitions.check(_with_draw(environment={"WINNERS_TABLE": "winner"}))
     assert found == [
