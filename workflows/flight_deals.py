@@ -23,6 +23,7 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.flight_deals import records
 from tasks.flight_deals.schemas import PIPE_BATCH
+from tasks.flight_deals.storage import PARKED_PREFIX, REJECTED_PREFIX
 from workflows import asl
 from workflows.policies import (
     SETTING_UNAVAILABLE,
@@ -202,7 +203,7 @@ WORKFLOW = Workflow(
             name="decode-batch",
             handler="tasks.flight_deals.decode_batch.handler",
             description="Decodes a Pipe's Kinesis batch; keeps rejected records in S3 with their reason",
-            access=(Access("batches", ("s3:PutObject",)),),
+            access=(Access("batches", ("s3:PutObject",), prefix=REJECTED_PREFIX),),
             environment={"BATCHES_BUCKET": "batches"},
         ),
         Function(
@@ -237,8 +238,11 @@ WORKFLOW = Workflow(
             handler="tasks.flight_deals.park_batch.handler",
             description="Keeps a batch that failed in S3, to be replayed",
             # GetObject: a batch parked again keeps when it was first parked; ListBucket: without
-            # it S3 answers a batch not parked yet 403, not NoSuchKey
-            access=(Access("batches", ("s3:ListBucket", "s3:GetObject", "s3:PutObject")),),
+            # it S3 answers a batch not parked yet 403, not NoSuchKey. Under parked/ alone: the
+            # bucket also holds the rejected records
+            access=(
+                Access("batches", ("s3:ListBucket", "s3:GetObject", "s3:PutObject"), prefix=PARKED_PREFIX),
+            ),
             environment={"BATCHES_BUCKET": "batches"},
         ),
     ),

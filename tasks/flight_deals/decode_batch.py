@@ -14,11 +14,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tasks.flight_deals.records import batch_id, rejected_document, split
 from tasks.flight_deals.schemas import DECODE
+from tasks.flight_deals.storage import REJECTED_PREFIX
 from tasks.shared import clients
 from tasks.shared.handler import task
 from tasks.shared.powertools import metrics
-
-REJECTED_PREFIX = "rejected/"
 
 
 @task(DECODE, checks_request=True)

@@ -16,10 +16,9 @@ from typing import Any
 
 from tasks.flight_deals.records import batch_id
 from tasks.flight_deals.schemas import PARK
+from tasks.flight_deals.storage import PARKED_PREFIX
 from tasks.shared import clients
 from tasks.shared.handler import task
-
-PARKED_PREFIX = "parked/"
 
 
 def parked_key(batch: Any, execution: str) -> str:

@@ -24,7 +24,7 @@ import json
 import sys
 from typing import Any
 
-from tasks.flight_deals.park_batch import PARKED_PREFIX
+from tasks.flight_deals.storage import PARKED_PREFIX
 from tasks.shared.errors import cause_message
 
 WORKFLOW = "flight-deals"

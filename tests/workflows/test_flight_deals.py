@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.dynamodb.exceptions import DynamodbException
 from moto.dynamodb.responses import DynamoHandler
 
-from localcloud import LocalCloud, mock_config, run_files
+from localcloud import LocalCloud, execution_roles, mock_config, run_files
 from localcloud.engine import clock
 from localcloud.fakes.aviasales import FakeAviasales
 from tasks.flight_deals import producer, replay
@@ -449,6 +451,51 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
     [alert] = alerts.messages()
     assert "failed with Broken: " in alert and "Its batch could not be parked in S3 (Broken: " in alert
     assert alert.endswith("): it is only in the stream now.")
+
+
+def acting_as(app: Deployed, function: str, service: str) -> Any:
+    """A client that acts as the function's execution role, as the function's own code does."""
+    name = app.function(WF, function)
+    role = app.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+    session = execution_roles.credentials(role, name)
+    return boto3.client(
+        service,
+        endpoint_url=app.cloud.endpoint,
+        region_name=app.cloud.region,
+        aws_access_key_id=session["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=session["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=session["AWS_SESSION_TOKEN"],
+    )
+
+
+def test_park_batch_reaches_only_the_parked_batches_and_still_counts_a_batch_failed_twice(
+    flights: Deployed,
+) -> None:
+    """The batches bucket also holds the records Decode Batch rejected: Park Batch's role may read
+    and write under parked/ alone, and S3 refuses it the rest (AccessDenied). Its first parking of
+    a batch still reads a key not there yet as NoSuchKey, and its next counts the second failure."""
+    bucket, batch = flights.resource(WF, "batches"), list(WORKFLOWS[WF].example_input)
+    flights.client("s3").put_object(Bucket=bucket, Key="rejected/earlier.json", Body=b"{}")
+    flights.inject(WF, "decode-batch", "error", error_type="Broken")
+
+    first, again = run_batch(flights, batch), run_batch(flights, batch)
+
+    assert [first["error"], again["error"]] == ["Broken", "Broken"]
+    assert first["states"][-3:] == again["states"][-3:] == ["Park Batch", "Alert Failure", "Failed"]
+    [(key, parked)] = s3_documents(flights, "parked/").items()
+    assert key == f"parked/{batch_id(batch)}.json"
+    assert parked["failures"] == 2 and parked["execution"] == again["arn"]
+    s3 = acting_as(flights, "park-batch", "s3")
+    assert json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) == parked
+    for refused in (
+        lambda: s3.get_object(Bucket=bucket, Key="rejected/earlier.json"),
+        lambda: s3.put_object(Bucket=bucket, Key="rejected/earlier.json", Body=b"[]"),
+        lambda: s3.get_object(Bucket=bucket, Key="parked"),  # the prefix is parked/, not parked
+    ):
+        with pytest.raises(ClientError) as denied:
+            refused()
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert flights.client("s3").get_object(Bucket=bucket, Key="rejected/earlier.json")["Body"].read() == b"{}"
 
 
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(
