@@ -26,6 +26,7 @@ from typing import Any
 from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.etf_signal.schemas import DAY_REQUEST, MAX_FUNDS
+from tasks.etf_signal.storage import PRICES_PREFIX, SIGNALS_PREFIX
 from workflows import asl
 from workflows.policies import (
     SETTING_UNAVAILABLE,
@@ -193,7 +194,7 @@ WORKFLOW = Workflow(
             name="fetch-prices",
             handler="tasks.etf_signal.fetch_prices.handler",
             description="Reads one fund's daily bars from Tushare into S3",
-            access=(Access("reports", ("s3:PutObject",)),),
+            access=(Access("reports", ("s3:PutObject",), prefix=PRICES_PREFIX),),
             environment={"REPORTS_BUCKET": "reports"},
             parameters=TUSHARE_PARAMETERS,
             timeout=30,
@@ -212,7 +213,7 @@ WORKFLOW = Workflow(
             handler="tasks.etf_signal.send_report.handler",
             description="Emails the day's report to subscribers, once per trading day",
             access=(
-                Access("reports", ("s3:GetObject",)),
+                Access("reports", ("s3:GetObject",), prefix=SIGNALS_PREFIX),
                 Access("signals", ("sns:Publish",)),
                 Access(
                     "idempotency",
@@ -239,7 +240,8 @@ WORKFLOW = Workflow(
             name="api-signals",
             handler="tasks.etf_signal.api_signals.handler",
             description="GET /etf/signals and /etf/signals/{date}: past signal dates and reports",
-            access=(Access("reports", ("s3:ListBucket", "s3:GetObject")),),
+            # ListBucket: the dates listed, and a date with no report answered 404, not 403
+            access=(Access("reports", ("s3:ListBucket", "s3:GetObject"), prefix=SIGNALS_PREFIX),),
             environment={"REPORTS_BUCKET": "reports"},
             reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),

@@ -24,6 +24,7 @@ from typing import Any
 from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.ticket_ranking.schemas import MAX_PERFORMANCES, RUN_REQUEST
+from tasks.ticket_ranking.store import RANKED_PREFIX, RAW_PREFIX
 from workflows import asl
 from workflows.policies import (
     SETTING_UNAVAILABLE,
@@ -197,7 +198,7 @@ WORKFLOW = Workflow(
             name="fetch-inventory",
             handler="tasks.ticket_ranking.fetch_inventory.handler",
             description="Reads a show's performances and listings from the broker; raw listings to S3",
-            access=(Access("inventory", ("s3:PutObject",)),),
+            access=(Access("inventory", ("s3:PutObject",), prefix=RAW_PREFIX),),
             environment={"INVENTORY_BUCKET": "inventory"},
             parameters=BROKER_PARAMETERS,
             timeout=300,
@@ -214,7 +215,7 @@ WORKFLOW = Workflow(
             "store-ranking",
             "store_ranking",
             "Stores a performance's top listings of the run in the rankings table",
-            Access("inventory", ("s3:GetObject",)),
+            Access("inventory", ("s3:GetObject",), prefix=RANKED_PREFIX),
             Access("rankings", ("dynamodb:BatchWriteItem",)),  # batch_writer
             INVENTORY_BUCKET="inventory",
             RANKINGS_TABLE="rankings",

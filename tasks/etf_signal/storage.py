@@ -8,6 +8,7 @@ from typing import Any
 
 from tasks.shared import clients
 
+PRICES_PREFIX = "prices/"
 SIGNALS_PREFIX = "signals/"
 
 
@@ -16,7 +17,7 @@ def bucket() -> str:
 
 
 def prices_key(date: str, ts_code: str) -> str:
-    return f"prices/{date}/{ts_code}.json"
+    return f"{PRICES_PREFIX}{date}/{ts_code}.json"
 
 
 def report_key(date: str, kind: str) -> str:

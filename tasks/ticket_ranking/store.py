@@ -34,6 +34,9 @@ BEST_OF_RUN = "best_of_run"  # set on a performance's rank 1 only: the index abo
 TOP_PER_PERFORMANCE = 30  # the rest stays in S3 with the full ranking
 RANKING_TTL_SECONDS = 7 * 24 * 3600
 TOLD_TTL_SECONDS = 3 * 24 * 3600  # a deal not seen for 3 days may be announced again
+# where the inventory bucket keeps a run's listings as fetched, and as ranked
+RAW_PREFIX = "raw/"
+RANKED_PREFIX = "ranked/"
 
 
 def bucket() -> str:
@@ -41,11 +44,11 @@ def bucket() -> str:
 
 
 def raw_key(run_id: str, performance_id: str) -> str:
-    return f"raw/{run_id}/{performance_id}.json"
+    return f"{RAW_PREFIX}{run_id}/{performance_id}.json"
 
 
 def ranked_key(run_id: str, performance_id: str) -> str:
-    return f"ranked/{run_id}/{performance_id}.json"
+    return f"{RANKED_PREFIX}{run_id}/{performance_id}.json"
 
 
 def put_json(key: str, value: Any) -> None:
