@@ -8,7 +8,7 @@ to a resource (X-Ray, and the log-delivery calls Step Functions makes), listed i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
@@ -75,21 +75,14 @@ def trust(service: str, names: Names) -> Policy:
 
 def access_statements(names: Names, wf: Workflow, access: Iterable[Access]) -> list[Statement]:
     return [
-        _conditioned(found, grant.condition)
+        {**found, "Condition": _condition(grant)} if grant.condition else found
         for grant in access
         for found in _grant_statements(names, wf, grant)
     ]
 
 
-def _conditioned(found: Statement, condition: Mapping[str, Mapping[str, Any]]) -> Statement:
-    """The statement under the grant's condition too: IAM requires every key of every operator,
-    so the statement's own (a prefix's) are added, never replaced."""
-    if not condition:
-        return found
-    merged = {operator: dict(keys) for operator, keys in condition.items()}
-    for operator, keys in found.get("Condition", {}).items():
-        merged[operator] = {**merged.get(operator, {}), **keys}
-    return {**found, "Condition": merged}
+def _condition(grant: Access) -> dict[str, dict[str, str]]:
+    return {operator: dict(keys) for operator, keys in grant.condition.items()}
 
 
 def _grant_statements(names: Names, wf: Workflow, grant: Access) -> list[Statement]:
@@ -108,16 +101,14 @@ def _grant_statements(names: Names, wf: Workflow, grant: Access) -> list[Stateme
 
 def _bucket_statements(arn: str, grant: Access) -> list[Statement]:
     """Object actions on the keys under the grant's prefix (every key without one), the others on
-    the bucket itself. A listing is the bucket's action: a prefix narrows it by the s3:prefix
-    condition key, which is how AWS documents a grant of one folder of a bucket:
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_s3_home-directory-console.html
-    https://repost.aws/knowledge-center/iam-s3-user-specific-folder
-    A missing key under the prefix is still answered NoSuchKey, not 403 (S3 asks for s3:ListBucket
-    with the key as s3:prefix)."""
+    the bucket itself. The listing stays the whole bucket's, unconditioned: S3 answers a missing key
+    NoSuchKey only to a caller that may list the bucket, and 403 to any other
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"). AWS
+    documents no s3:prefix in that check, so a listing narrowed by that condition key could turn
+    every first read of a key (a batch parked for the first time) into AccessDenied. Listing shows
+    key names only; reading and writing stay under the prefix."""
     on_objects = [a for a in grant.actions if is_object_action(a)]
     on_bucket = statement(set(grant.actions) - set(on_objects), [arn])
-    if grant.prefix and on_bucket["Action"]:  # s3:ListBucket alone (Access.prefix_problem)
-        on_bucket["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
     return [statement(on_objects, [f"{arn}/{grant.prefix}*"]), on_bucket]
 
 

@@ -8,8 +8,8 @@ against the role's inline and attached policies (Allow and Deny by action and re
 resource the request names (a table, index, topic, object, parameter...), and a GetObject of a
 missing key is refused, as S3 refuses it, to a role that may not list the bucket. A grant that deploy
 forgot then fails in the local cloud's tests as it would on AWS, instead of after the deploy.
-A statement's Condition is not evaluated: it allows (or denies) as if it had none, so a listing
-narrowed by s3:prefix lists the whole bucket here (tests read such conditions in the policies).
+A statement's Condition is not evaluated: it allows (or denies) as if it had none (tests read
+such conditions in the policies).
 The engine's Tasks act as their state machine's role, or their own Credentials' role
 (`state_machine_authorization`, and `state_machine_refusal` for the Lambda Invoke it makes without
 a request), except when IAM has never had the role: AWS refuses to make a state machine with one,

@@ -61,7 +61,8 @@ class Access:
     # IAM condition operator -> {key: value}, narrowing the grant (`{"StringEquals": {"sns:Protocol": "email"}}`)
     condition: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # a bucket's grant narrowed to the keys that begin with it (`"parked/"`): its object actions
-    # reach only those keys, and s3:ListBucket lists only them (infra/iam.py); "" for the whole bucket
+    # reach only those keys; s3:ListBucket stays the bucket's (infra/iam.py says why); "" for the
+    # whole bucket
     prefix: str = ""
 
     def prefix_problem(self, resource: Resource) -> str | None:
@@ -84,7 +85,8 @@ class Access:
 
 # IAM's wildcards in a policy's resource
 IAM_WILDCARDS = "*?"
-# the one bucket action a key prefix narrows (by its s3:prefix condition key)
+# the one bucket action a grant with a key prefix may carry: the listing S3 asks for before it
+# answers a missing key NoSuchKey rather than 403, left the whole bucket's
 PREFIXED_LISTING = "s3:ListBucket"
 
 

@@ -168,48 +168,17 @@ def s3_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_park_batch_reads_writes_and_lists_only_the_parked_batches(names: Names) -> None:
-    """Its bucket also holds the records Decode Batch rejected: Park Batch reaches parked/ alone.
-    Its listing (without which S3 answers a batch not parked yet 403) is the bucket's action,
-    narrowed by the s3:prefix condition key."""
+    """Its bucket also holds the records Decode Batch rejected: Park Batch reads and writes parked/
+    alone. Its listing (without which S3 answers a batch not parked yet 403) stays the bucket's,
+    unconditioned: names only."""
     deals = WORKFLOWS["flight-deals"]
     bucket = names.resource_arn(deals, "batches")
     assert s3_statements(iam.function_policy(names, deals, deals.function("park-batch"))) == [
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": [f"{bucket}/parked/*"]},
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [bucket],
-            "Condition": {"StringLike": {"s3:prefix": ["parked/*"]}},
-        },
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]},
     ]
     assert s3_statements(iam.function_policy(names, deals, deals.function("decode-batch"))) == [
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{bucket}/rejected/*"]}
-    ]
-
-
-def test_a_grants_own_condition_holds_beside_its_prefixs(names: Names) -> None:
-    deals = WORKFLOWS["flight-deals"]
-    bucket = names.resource_arn(deals, "batches")
-    grant = Access(
-        "batches",
-        ("s3:ListBucket", "s3:GetObject"),
-        {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": "*"}},
-        prefix="parked/",
-    )
-    assert iam.access_statements(names, deals, [grant]) == [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject"],
-            "Resource": [f"{bucket}/parked/*"],
-            "Condition": {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": "*"}},
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [bucket],
-            # the prefix's own key is kept: a condition given beside it cannot widen the listing
-            "Condition": {"StringEquals": {"s3:delimiter": "/"}, "StringLike": {"s3:prefix": ["parked/*"]}},
-        },
     ]
 
 
