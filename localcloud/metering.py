@@ -9,6 +9,10 @@ On demand, DynamoDB bills request units, not requests: `count_capacity()` also c
 ("dynamodb", "WriteRequestUnits") and ("dynamodb", "ReadRequestUnits") as DynamoDB's pricing
 page reckons them (see localcloud/capacity.py). It reads the items each request touches, so it is off
 unless asked for (the cost bench).
+
+`count_logs()` also counts the bytes put to each log group (`logged()`: {"/aws/lambda/fn": 4210}),
+as CloudWatch Logs sizes a batch of events: each message's UTF-8 bytes plus 26. Off unless asked
+for, as it measures every line a function logs.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from localcloud import pins
 
 _BaseResponse = pins.resolve("moto.core.responses", "BaseResponse")
 _S3Response = pins.resolve("moto.s3.responses", "S3Response")
+_LogStream = pins.resolve("moto.logs.models", "LogStream")
 
 _lock = threading.Lock()
 _counts: dict[tuple[str, str], float] = {}  # requests; DynamoDB's read request units may be halves
+_logged: dict[str, int] = {}  # log group -> bytes put
+# What PutLogEvents adds to each event's message in reckoning a batch's size
+LOG_EVENT_OVERHEAD = 26
 
 
 # Batch operations are billed per item, not per request.
@@ -62,6 +70,24 @@ def count_capacity(on: bool = True) -> None:
 _capacity = [False]
 
 
+def count_logs(on: bool = True) -> None:
+    """Count the bytes put to each log group too (or no longer)."""
+    _logs[0] = on
+
+
+_logs = [False]
+
+
+def event_bytes(message: str) -> int:
+    """The size of one log event as CloudWatch Logs reckons it."""
+    return len(message.encode()) + LOG_EVENT_OVERHEAD
+
+
+def logged() -> dict[str, int]:
+    with _lock:
+        return dict(_logged)
+
+
 def counts() -> dict[tuple[str, str], float]:
     with _lock:
         return dict(_counts)
@@ -70,6 +96,7 @@ def counts() -> dict[tuple[str, str], float]:
 def reset() -> None:
     with _lock:
         _counts.clear()
+        _logged.clear()
 
 
 def install() -> None:
@@ -78,6 +105,7 @@ def install() -> None:
         return
     call_action = _BaseResponse.call_action
     key_response = _S3Response._key_response
+    put_log_events = _LogStream.put_log_events
 
     def metered_call_action(self: Any) -> Any:
         service, operation = str(self.service_name), str(self._get_action())
@@ -103,6 +131,16 @@ def install() -> None:
         )
         return key_response(self, request, full_url)
 
+    def metered_put_log_events(self: Any, log_events: list[dict[str, Any]]) -> Any:
+        # every put, the API's and the Lambda runtime's own (which writes to the stream directly)
+        if _logs[0]:
+            size = sum(event_bytes(str(event["message"])) for event in log_events)
+            group = str(self.log_group.name)
+            with _lock:
+                _logged[group] = _logged.get(group, 0) + size
+        return put_log_events(self, log_events)
+
     metered_call_action._metered = True  # type: ignore[attr-defined]
     _BaseResponse.call_action = metered_call_action
     _S3Response._key_response = metered_key_response
+    _LogStream.put_log_events = metered_put_log_events

@@ -1,7 +1,11 @@
-"""The local cloud counts the requests each AWS operation answers, whoever sends them."""
+"""The local cloud counts the requests each AWS operation answers, whoever sends them, and when
+asked the bytes put to each log group."""
+
+import time
+from typing import Any
 
 from localcloud import LocalCloud, metering
-from tests.localcloud.helpers import on_demand_table
+from tests.localcloud.helpers import deploy_source, invoke, on_demand_table
 
 
 def test_requests_are_counted_per_service_and_operation(cloud: LocalCloud) -> None:
@@ -138,3 +142,69 @@ def test_request_units_are_not_counted_unless_asked(cloud: LocalCloud) -> None:
     metering.reset()
     cloud.client("dynamodb").put_item(TableName="uncounted", Item={"k": {"S": "a"}})
     assert metering.counts() == {("dynamodb", "PutItem"): 1}
+
+
+def _messages(cloud: LocalCloud, group: str) -> list[str]:
+    logs = cloud.client("logs")
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    return [
+        event["message"]
+        for stream in streams
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
+    ]
+
+
+TALKS = """
+    def handler(event, context):
+        for line in range(event.get("lines", 0)):
+            print(f"line {line} of what the handler has to say")
+        return {}
+"""
+
+
+def test_the_bytes_each_function_logs_are_counted_as_cloudwatch_logs_sizes_them(cloud: LocalCloud) -> None:
+    """Every line the Lambda runtime writes, START, END and REPORT included: its UTF-8 bytes and
+    the 26 more PutLogEvents counts for each event. A function that logs more is counted more."""
+    for name in ("quiet", "talkative"):
+        deploy_source(cloud, name, TALKS)
+    metering.install()
+    metering.count_logs()
+    try:
+        metering.reset()
+        invoke(cloud, "quiet")
+        invoke(cloud, "talkative", {"lines": 40})
+        logged = metering.logged()
+    finally:
+        metering.count_logs(False)
+
+    for name in ("quiet", "talkative"):
+        group = f"/aws/lambda/{name}"
+        assert logged[group] == sum(len(m.encode()) + 26 for m in _messages(cloud, group))
+    assert logged["/aws/lambda/talkative"] > logged["/aws/lambda/quiet"] + 40 * (35 + 26)
+    assert len(_messages(cloud, "/aws/lambda/quiet")) == 3  # START, END, REPORT
+
+
+def test_what_is_put_through_the_api_is_counted_in_utf8_bytes(cloud: LocalCloud) -> None:
+    logs = cloud.client("logs")
+    logs.create_log_group(logGroupName="/aws/apigateway/access")
+    logs.create_log_stream(logGroupName="/aws/apigateway/access", logStreamName="s")
+    metering.install()
+    metering.count_logs()
+    try:
+        metering.reset()
+        now = int(time.time() * 1000)
+        events: list[Any] = [{"timestamp": now, "message": "héllo"}, {"timestamp": now, "message": "x" * 100}]
+        logs.put_log_events(logGroupName="/aws/apigateway/access", logStreamName="s", logEvents=events)
+        assert metering.logged() == {"/aws/apigateway/access": (6 + 26) + (100 + 26)}
+        metering.reset()
+        assert metering.logged() == {}
+    finally:
+        metering.count_logs(False)
+
+
+def test_log_bytes_are_not_counted_unless_asked(cloud: LocalCloud) -> None:
+    deploy_source(cloud, "uncounted", TALKS)
+    metering.install()
+    metering.reset()
+    invoke(cloud, "uncounted", {"lines": 3})
+    assert metering.logged() == {}
