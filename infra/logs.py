@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.environments import Environment
 from infra.plan import Action, Context, owned
 
 RETENTION_DAYS = {"prod": 90}
 DEFAULT_RETENTION_DAYS = 30
+
+
+def retention_days(env: Environment) -> int:
+    """How long the environment's log groups keep what is put to them."""
+    return RETENTION_DAYS.get(env.name, DEFAULT_RETENTION_DAYS)
 
 
 def prefixes(ctx: Context) -> tuple[str, ...]:
@@ -28,7 +34,7 @@ def _groups(ctx: Context) -> dict[str, Any]:
 
 def ensure(ctx: Context, name: str) -> None:
     logs = ctx.client("logs")
-    days = RETENTION_DAYS.get(ctx.env.name, DEFAULT_RETENTION_DAYS)
+    days = retention_days(ctx.env)
     found = ctx.inventory("log groups", lambda: _groups(ctx)).get(name)
     if found is None:
         if ctx.change("log group", name, Action.CREATE, f"{days} days"):

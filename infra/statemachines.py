@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.environments import ConfigError
+from infra.environments import ConfigError, Environment
 from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, live, retry
@@ -47,12 +47,22 @@ def _around(text: str) -> str:
     return text[at : at + 60].split("\n")[0]
 
 
+# X-Ray traces every execution, in every environment (the functions: functions.configuration)
+TRACED = True
+
+
+def execution_logging(env: Environment) -> tuple[str, bool]:
+    """(level, includeExecutionData) of the environment's execution logs: every event with its
+    data everywhere but prod, where the data may be personal and only errors are logged."""
+    prod = env.name == "prod"
+    return ("ERROR" if prod else "ALL"), not prod
+
+
 def logging_config(names: Names, wf: Workflow) -> dict[str, Any]:
-    # Execution data (inputs, outputs) in the logs everywhere but prod, where it may be personal.
-    prod = names.env.name == "prod"
+    level, with_data = execution_logging(names.env)
     return {
-        "level": "ERROR" if prod else "ALL",
-        "includeExecutionData": not prod,
+        "level": level,
+        "includeExecutionData": with_data,
         "destinations": [
             {
                 "cloudWatchLogsLogGroup": {
@@ -111,7 +121,7 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
         "definition": definition,
         "roleArn": role_arn,
         "loggingConfiguration": logging_config(names, wf),
-        "tracingConfiguration": {"enabled": True},
+        "tracingConfiguration": {"enabled": TRACED},
     }
     # one still DELETING (StateMachineDeleting refuses a new one of its name) counts as none
     current = live(
