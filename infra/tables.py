@@ -124,15 +124,26 @@ def check(ctx: Context, workflows: Iterable[Workflow]) -> None:
 
 def _unchangeable(table: Table, name: str, current: dict[str, Any]) -> list[str]:
     """What the deployed table `current` has otherwise than `table` declares and no UpdateTable
-    changes: its key, and the keys and projection of an index of a name the registry keeps (one
-    being deleted is going anyway)."""
+    changes: its key, an attribute's type, and the keys and projection of an index of a name the
+    registry keeps (one being deleted is going anyway)."""
     problems = []
     if current["KeySchema"] != _keys(table.partition_key, table.sort_key):
         problems.append(f"table {name}: its key changed in the registry; DynamoDB cannot change a key")
     # The local cloud keeps only the attributes an UpdateTable listed (AWS keeps every key's): a
     # key whose type the table does not give has the registry's.
-    listed = [*_attributes(table), *current.get("AttributeDefinitions", [])]
-    types = {a["AttributeName"]: a["AttributeType"] for a in listed}
+    wanted = {a["AttributeName"]: a["AttributeType"] for a in _attributes(table)}
+    types = {
+        **wanted,
+        **{a["AttributeName"]: a["AttributeType"] for a in current.get("AttributeDefinitions", [])},
+    }
+    problems += [
+        f"table {name}: attribute {attribute} is {types[attribute]} in the table and {kind} in the "
+        "registry; a table gives each key attribute one type, which DynamoDB does not change while a "
+        "key or an index uses it (a new index of the new type would be refused too): give the "
+        "attribute a new name, which the items must then carry"
+        for attribute, kind in wanted.items()
+        if types[attribute] != kind
+    ]
     deployed = {
         i["IndexName"]: i
         for i in current.get("GlobalSecondaryIndexes", [])
@@ -151,15 +162,17 @@ def _unchangeable(table: Table, name: str, current: dict[str, Any]) -> list[str]
 
 
 def _index_changes(index: Index, deployed: dict[str, Any], types: Mapping[str, str]) -> list[str]:
-    """How the deployed index differs from the registry's: its keys, named with their types as
-    the table's AttributeDefinitions give them, and its projection."""
+    """How the deployed index differs from the registry's: its keys (named with their types as
+    the table gives them; a type of its own is the attribute's, said apart), and its projection."""
     changes = []
-    live = sorted(
-        (k["KeyType"], k["AttributeName"], types.get(k["AttributeName"], "?")) for k in deployed["KeySchema"]
-    )
-    wanted = [("HASH", *index.partition_key), *([("RANGE", *index.sort_key)] if index.sort_key else [])]
+    live = sorted((k["KeyType"], k["AttributeName"]) for k in deployed["KeySchema"])
+    wanted = [("HASH", index.partition_key[0]), *([("RANGE", index.sort_key[0])] if index.sort_key else [])]
     if live != wanted:
-        changes.append(f"keys {_said(live)} -> {_said(wanted)}")
+        declared = {index.partition_key[0]: index.partition_key[1]}
+        declared |= {index.sort_key[0]: index.sort_key[1]} if index.sort_key else {}
+        was = [(role, attribute, types.get(attribute, "?")) for role, attribute in live]
+        now = [(role, attribute, declared[attribute]) for role, attribute in wanted]
+        changes.append(f"keys {_said(was)} -> {_said(now)}")
     projection = deployed.get("Projection", {})
     if projection != PROJECTION:
         changes.append(f"projection {_projection(projection)} -> {_projection(PROJECTION)}")

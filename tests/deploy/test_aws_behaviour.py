@@ -252,7 +252,9 @@ def an_aws_index(name: str, keys: list[tuple[str, str]], projection: dict[str, A
     }
 
 
-def rankings_on_aws(run_date: dict[str, Any], date_key_type: str = "S") -> dict[str, Any]:
+def rankings_on_aws(
+    run_date: dict[str, Any], date_key_type: str = "S", performance_id_type: str = "S"
+) -> dict[str, Any]:
     """ticket-ranking's rankings as DescribeTable gives it on AWS, with run-date-index `run_date`
     and best-per-performance-index as the registry declares it."""
     best = an_aws_index(
@@ -260,7 +262,7 @@ def rankings_on_aws(run_date: dict[str, Any], date_key_type: str = "S") -> dict[
     )
     types = [
         ("score", "N"),
-        ("performance_id", "S"),
+        ("performance_id", performance_id_type),
         ("date_key", date_key_type),
         ("rank_key", "S"),
         ("best_of_run", "S"),
@@ -288,11 +290,6 @@ ALL = {"ProjectionType": "ALL"}
 @pytest.mark.parametrize(
     ("run_date", "date_key_type", "changed"),
     [
-        (
-            an_aws_index("run-date-index", [("run_id", "HASH"), ("date_key", "RANGE")], ALL),
-            "N",
-            "keys partition run_id (S), sort date_key (N) -> partition run_id (S), sort date_key (S)",
-        ),
         (
             an_aws_index("run-date-index", [("run_id", "HASH")], ALL),
             "S",
@@ -350,6 +347,38 @@ def test_an_index_deployed_with_other_keys_or_projection_is_refused_and_one_unch
         )
         with pytest.raises(ConfigError, match="index run-date-index changed"):
             tables.ensure(ctx, TICKETS.tables[0], RANKINGS)  # one changed since the check
+    assert ctx.changes == []
+
+
+@pytest.mark.parametrize(
+    ("deployed_types", "attribute", "was"),
+    [({"date_key_type": "N"}, "date_key", "N"), ({"performance_id_type": "N"}, "performance_id", "N")],
+    ids=["an-index-key", "the-table-key"],
+)
+def test_a_key_attribute_whose_type_changed_is_refused_as_the_tables_not_the_indexs(
+    ctx: Context, deployed_types: dict[str, str], attribute: str, was: str
+) -> None:
+    """A table gives each key attribute one type, whether the table's key or an index's uses it:
+    a type the registry changed is refused before any change, with the attribute to rename (a new
+    index of that name would be refused by DynamoDB too, halfway through the deploy)."""
+    state = "pyflows-staging-ticket-ranking-state"
+    for dynamodb in stubbed(ctx, "dynamodb"):
+        dynamodb.add_response(
+            "describe_table",
+            rankings_on_aws(an_aws_index("run-date-index", RUN_DATE, ALL), **deployed_types),
+            {"TableName": RANKINGS},
+        )
+        dynamodb.add_client_error(
+            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
+        )
+        with pytest.raises(ConfigError) as refused:
+            tables.check(ctx, [TICKETS])
+    assert str(refused.value) == (
+        f"table {RANKINGS}: attribute {attribute} is {was} in the table and S in the registry; a table "
+        "gives each key attribute one type, which DynamoDB does not change while a key or an index uses "
+        "it (a new index of the new type would be refused too): give the attribute a new name, which "
+        "the items must then carry"
+    )
     assert ctx.changes == []
 
 

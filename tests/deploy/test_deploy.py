@@ -734,22 +734,35 @@ def test_an_index_whose_keys_changed_under_its_name_stops_deploy_and_plan_until_
     def declaring(index: Index) -> list[Workflow]:
         return [*others, dataclasses.replace(probe, tables=(dataclasses.replace(items, indexes=(index,)),))]
 
-    changes = {
-        Index("by-kind", ("state", "S")): "partition kind (S) -> partition state (S)",
-        Index("by-kind", ("kind", "N")): "partition kind (S) -> partition kind (N)",
-        Index("by-kind", ("kind", "S"), ("at", "N")): "partition kind (S) -> partition kind (S), sort at (N)",
+    def index_changed(changed: str) -> str:
+        return (
+            f"table {table}, index by-kind changed: keys {changed}; DynamoDB cannot change an index's "
+            "keys or projection: give the index a new name in the registry, and deploy makes the new "
+            "one, waits until it is ACTIVE, then deletes by-kind once the functions that read it are "
+            "deployed"
+        )
+
+    # an attribute's type is the table's, whichever index declares it: renaming the index would not do
+    retyped = (
+        f"table {table}: attribute kind is S in the table and N in the registry; a table gives each key "
+        "attribute one type, which DynamoDB does not change while a key or an index uses it (a new "
+        "index of the new type would be refused too): give the attribute a new name, which the items "
+        "must then carry"
+    )
+    refusals = {
+        Index("by-kind", ("state", "S")): index_changed("partition kind (S) -> partition state (S)"),
+        Index("by-kind", ("kind", "S"), ("at", "N")): index_changed(
+            "partition kind (S) -> partition kind (S), sort at (N)"
+        ),
+        Index("by-kind", ("kind", "N")): retyped,
+        Index("by-kind-as-number", ("kind", "N")): retyped,
     }
-    for index, changed in changes.items():
+    for index, refusal in refusals.items():
         for plan in (True, False):
             lines: list[str] = []
             with pytest.raises(infra.ConfigError) as refused:
                 infra.deploy(deployment.env, workflows=declaring(index), plan=plan, out=lines.append)
-            assert str(refused.value) == (
-                f"table {table}, index by-kind changed: keys {changed}; DynamoDB cannot change an index's "
-                "keys or projection: give the index a new name in the registry, and deploy makes the new "
-                "one, waits until it is ACTIVE, then deletes by-kind once the functions that read it are "
-                "deployed"
-            )
+            assert str(refused.value) == refusal
             assert lines == []
     described = dynamodb.describe_table(TableName=table)["Table"]
     assert [(i["IndexName"], i["KeySchema"]) for i in described["GlobalSecondaryIndexes"]] == [
