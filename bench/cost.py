@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from harness import WORKFLOWS, Bench  # noqa: E402
 
 import infra  # noqa: E402
-from infra import logs, statemachines  # noqa: E402
+from infra import environments, logs, statemachines  # noqa: E402
 from infra.api import ACCESS_LOG_FORMAT  # noqa: E402
 from infra.environments import Environment  # noqa: E402
 from localcloud import metering  # noqa: E402
@@ -305,7 +305,7 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str, retention_days: int
         bill["API Gateway"] = volume * p["apigateway_http_per_request"]
     bill["CloudWatch alarm"] = p["cloudwatch_alarm_per_month"]
     bill["CloudWatch Logs"] = logs_bill(usage, volume, retention_days)
-    if statemachines.TRACED:
+    if environments.TRACED:
         bill["X-Ray"] = volume * TRACES_PER_EXECUTION * p["xray_per_trace_recorded"]
     return bill
 
@@ -396,8 +396,8 @@ def log_lines(rows: list[tuple[str, Usage]], logging: Logging) -> list[str]:
 
 
 def tracing_lines() -> list[str]:
-    if not statemachines.TRACED:
-        return ["X-Ray: tracing is off (infra/statemachines.py TRACED): it costs nothing."]
+    if not environments.TRACED:
+        return ["X-Ray: tracing is off (infra/environments.py TRACED): it costs nothing."]
     return [
         "X-Ray: tracing is on (every state machine, and every function but on the local cloud): one trace an",
         f"execution, every one recorded at these volumes, ${PRICES['xray_per_trace_recorded'] * 1e6:.2f} a "

@@ -22,6 +22,9 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # The local web console's address when environments.toml gives none (python -m console's default)
 LOCAL_CONSOLE = "http://127.0.0.1:8080/"
+# X-Ray traces every execution and every function call (on AWS: the local cloud has no X-Ray, and
+# its functions pass a trace header through); the cost estimate reads it too
+TRACED = True
 # what AWS answers to credentials it does not accept (expired, revoked, mistyped)
 _REFUSED_CREDENTIALS = {
     "ExpiredToken",

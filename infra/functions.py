@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra import packaging
+from infra import environments, packaging
 from infra.iam import parameter_name
 from infra.plan import UNDECLARED, Action, Context, owned
 from infra.waits import IN_PROGRESS, ROLE_NOT_READY, retry, until
@@ -61,7 +61,7 @@ def configuration(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> di
         "Timeout": fn.timeout,
         "MemorySize": fn.memory,
         "Environment": {"Variables": variables},
-        "TracingConfig": {"Mode": "PassThrough" if env.is_local else "Active"},
+        "TracingConfig": {"Mode": "Active" if environments.TRACED and not env.is_local else "PassThrough"},
         "Layers": [
             *([] if env.is_local else [names.powertools_layer()]),
             *([ctx.dependencies_layer] if ctx.dependencies_layer else []),

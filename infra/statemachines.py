@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from infra import environments
 from infra.environments import ConfigError, Environment
 from infra.names import Names
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
@@ -45,10 +46,6 @@ def render(names: Names, wf: Workflow) -> str:
 def _around(text: str) -> str:
     at = text.index("${")
     return text[at : at + 60].split("\n")[0]
-
-
-# X-Ray traces every execution, in every environment (the functions: functions.configuration)
-TRACED = True
 
 
 def execution_logging(env: Environment) -> tuple[str, bool]:
@@ -121,7 +118,7 @@ def ensure(ctx: Context, wf: Workflow, definition: str, role_arn: str) -> str:
         "definition": definition,
         "roleArn": role_arn,
         "loggingConfiguration": logging_config(names, wf),
-        "tracingConfiguration": {"enabled": TRACED},
+        "tracingConfiguration": {"enabled": environments.TRACED},
     }
     # one still DELETING (StateMachineDeleting refuses a new one of its name) counts as none
     current = live(

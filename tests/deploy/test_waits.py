@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import functions, packaging, queues, schedules, statemachines, streams, tables
+from infra import environments, functions, packaging, queues, schedules, statemachines, streams, tables
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Action, Context
@@ -172,6 +172,15 @@ def test_create_retries_until_the_new_policy_lets_the_function_trace(
     assert functions.configuration(ctx, LOTTERY, FN, ROLE)["TracingConfig"] == {"Mode": "Active"}
     assert functions.ensure(ctx, LOTTERY, FN, ROLE).version == "1"
     assert slept == [1.0]
+
+
+def test_functions_are_traced_by_the_switch_that_traces_the_state_machines(
+    ctx: Context, lam: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One switch: with tracing off, a function traced on its own would start a trace per call."""
+    assert functions.configuration(ctx, LOTTERY, FN, ROLE)["TracingConfig"] == {"Mode": "Active"}
+    monkeypatch.setattr(environments, "TRACED", False)
+    assert functions.configuration(ctx, LOTTERY, FN, ROLE)["TracingConfig"] == {"Mode": "PassThrough"}
 
 
 def test_state_machine_creation_waits_for_its_log_delivery_grants(ctx: Context, slept: list[float]) -> None:

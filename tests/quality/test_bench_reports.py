@@ -21,7 +21,7 @@ import cost  # noqa: E402 (bench/ is not a package)
 import e2e  # noqa: E402
 
 import infra  # noqa: E402
-from infra import statemachines  # noqa: E402
+from infra import environments  # noqa: E402
 from infra.api import ACCESS_LOG_FORMAT  # noqa: E402
 from localcloud import LocalCloud, metering  # noqa: E402
 from workflows import WORKFLOWS  # noqa: E402
@@ -197,9 +197,7 @@ def test_x_ray_traces_are_priced_while_tracing_is_on_and_said_to_cost_nothing_wh
     bill = cost.cost(LOTTERY, cost.Usage(), 1000, "STANDARD", 30)
     assert bill["X-Ray"] == pytest.approx(1000 * PRICES["xray_per_trace_recorded"])
 
-    monkeypatch.setattr(statemachines, "TRACED", False)
+    monkeypatch.setattr(environments, "TRACED", False)
 
     assert "X-Ray" not in cost.cost(LOTTERY, cost.Usage(), 1000, "STANDARD", 30)
-    assert cost.tracing_lines() == [
-        "X-Ray: tracing is off (infra/statemachines.py TRACED): it costs nothing."
-    ]
+    assert cost.tracing_lines() == ["X-Ray: tracing is off (infra/environments.py TRACED): it costs nothing."]
