@@ -18,7 +18,8 @@ grammar wants `10.0`), and read a JSONata ToleratedFailureCount as a percentage.
 DescribeMapRun (API reference) gives `itemCounts` and `executionCounts` by status: total, pending
 ("items to process in child workflow executions that haven't started running yet"), running,
 succeeded, failed, timedOut, aborted ("stopped by the user or by Step Functions, because the Map
-Run failed"), resultsWritten (counted as moto counts it: each item that succeeded). moto kept a
+Run failed"), resultsWritten ("whose results were written by ResultWriter": 0 without one; with
+one, each item that succeeded, as moto counts it). moto kept a
 failed child RUNNING in executionCounts and counted items only once started. They are counted here
 from the child executions; a Map Run whose execution was stopped is ABORTED (moto: SUCCEEDED).
 
@@ -60,6 +61,7 @@ _CHILD_JOBS = (  # each Distributed Map worker's evaluation of one item
     f"{_ITERATION}.iterator.distributed_iterator_worker:DistributedIteratorWorker._eval_job",
 )
 _DECLARED = "_localcloud_thresholds_declared"  # on a Distributed Map's iteration component
+_WRITES = "_localcloud_writes_results"  # likewise: whether the Map declares a ResultWriter
 _CHILDREN = "_localcloud_children"  # on a MapRunRecord, once its items are known
 _COUNTED = (  # DescribeMapRun's count of each status of a child execution
     ("running", "RUNNING"),
@@ -84,8 +86,8 @@ class Child:
 class Children:
     """A Map Run's child executions, in the order they started, and its failure threshold."""
 
-    def __init__(self, run: Any, items: int, declared: tuple[bool, bool]) -> None:
-        self.run, self.items = run, items
+    def __init__(self, run: Any, items: int, declared: tuple[bool, bool], writes_results: bool) -> None:
+        self.run, self.items, self.writes_results = run, items, writes_results
         count, percentage = declared
         self._by_count = count or not percentage  # neither declared: the count, 0, applies
         self._by_percentage = percentage
@@ -129,7 +131,8 @@ class Children:
         with self._lock:
             executions = {key: self._statuses[status] for key, status in _COUNTED}
             started = len(self.started)
-        executions.update(total=started, pending=0, resultsWritten=executions["succeeded"])
+        written = executions["succeeded"] if self.writes_results else 0
+        executions.update(total=started, pending=0, resultsWritten=written)
         return {**executions, "total": self.items, "pending": self.items - started}, executions
 
 
@@ -204,6 +207,7 @@ def _thresholds_declared(from_state_props: Callable[[Any, Any], None]) -> Callab
             for d in (ToleratedFailureCountDecl, ToleratedFailurePercentageDecl)
         )
         self.iteration_component.__dict__[_DECLARED] = declared
+        self.iteration_component.__dict__[_WRITES] = self.result_writer is not None
 
     return _from_state_props
 
@@ -214,7 +218,8 @@ def _thresholds_declared(from_state_props: Callable[[Any, Any], None]) -> Callab
 def _failing_beyond_threshold(map_run: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, Any], None]:
     def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         run = eval_input.map_run_record
-        children = Children(run, len(env.stack[-1]), self.__dict__.get(_DECLARED, (False, False)))
+        declared = self.__dict__.get(_DECLARED, (False, False))
+        children = Children(run, len(env.stack[-1]), declared, self.__dict__.get(_WRITES, False))
         run.__dict__[_CHILDREN] = children
         map_run(self, env, eval_input)
         if not env.is_running():

@@ -171,6 +171,8 @@ def test_describe_map_run_counts_the_items_and_executions_of_a_failed_run(
     }
     assert _counts(described["itemCounts"]) == expected
     assert _counts(described["executionCounts"]) == expected
+    # written by a ResultWriter, which this Map has not
+    assert described["itemCounts"]["resultsWritten"] == described["executionCounts"]["resultsWritten"] == 0
 
 
 def test_a_failed_map_run_starts_no_more_children(run_definition: Runner, sfn: Any) -> None:
