@@ -193,7 +193,9 @@ def unreservable(ctx: Context, workflows: Iterable[Workflow]) -> frozenset[str]:
     kept = min(MINIMUM_UNRESERVED, quota)
     spare, taken, refused = unreserved - kept, 0, dict[str, int]()
     for name, wanted in sorted(declared.items()):
-        more = wanted - ((_reserved(ctx, name) or 0) if exists(ctx, name) else 0)
+        # only an increase is counted: the workflows deploy side by side, so a reservation this
+        # deploy lowers may not be lowered yet when another is asked for
+        more = max(0, wanted - ((_reserved(ctx, name) or 0) if exists(ctx, name) else 0))
         if more > max(spare, 0):
             refused[name] = wanted
         else:

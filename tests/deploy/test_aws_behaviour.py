@@ -709,6 +709,29 @@ def test_a_deploy_reserves_only_what_the_account_can_spare_counting_reservations
     ]
 
 
+def test_a_reservation_the_deploy_lowers_frees_nothing_for_another_it_makes(ctx: Context) -> None:
+    """The workflows deploy side by side: a reservation lowered (20 set by hand, 10 declared) may
+    not be lowered yet when another is asked for, so what it gives back is not counted as spare."""
+    ctx.out = lambda line: None
+    signals, subscribe, search = (
+        f"pyflows-staging-{fn}"
+        for fn in ("etf-signal-api-signals", "etf-signal-api-subscribe", "ticket-ranking-api-search")
+    )
+    for lam in stubbed(ctx, "lambda"):
+        limit = {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 110}
+        lam.add_response("get_account_settings", {"AccountLimit": limit})
+        lam.add_response(
+            "list_functions", {"Functions": [{"FunctionName": n} for n in (signals, subscribe, search)]}
+        )
+        lam.add_response(
+            "get_function_concurrency", {"ReservedConcurrentExecutions": 20}, {"FunctionName": signals}
+        )
+        lam.add_response("get_function_concurrency", {}, {"FunctionName": subscribe})
+        lam.add_response("get_function_concurrency", {}, {"FunctionName": search})
+        unreservable = functions.unreservable(ctx, [WORKFLOWS["etf-signal"], TICKETS])
+    assert unreservable == frozenset({search})
+
+
 def test_any_other_refusal_to_reserve_concurrency_stops_the_deploy(ctx: Context) -> None:
     for lam in stubbed(ctx, "lambda"):
         lam.add_client_error(
