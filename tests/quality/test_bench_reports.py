@@ -84,31 +84,26 @@ def _logging(env: str) -> Any:
     return cost.logging_of(infra.load(env))
 
 
-def _logs_bill(log_bytes: float, volume: int, days: int) -> float:
-    """CloudWatch Logs at prices.json's prices: ingested, and stored compressed for the days kept."""
-    gb = volume * log_bytes / 2**30
-    stored = gb * cost.STORED_FRACTION * days / (PRICES["hours_per_month"] / 24)
-    return (
-        gb * PRICES["cloudwatch_logs_per_gb_ingested"]
-        + stored * PRICES["cloudwatch_logs_per_gb_month_stored"]
-    )
-
-
 def test_the_logs_a_run_writes_are_priced_from_prices_json_and_in_the_total() -> None:
-    quiet = cost.Usage(log_bytes={"functions": 2_000})
-    talkative = cost.Usage(log_bytes={"functions": 20_000, "state machine": 5_000})
+    """1,048,576 runs of 1 KiB each are 1 GB a month, ingested once and held compressed (15%) for
+    the days kept, out of a month of hours_per_month / 24 days; 20 KiB more a run, 20 GB more."""
+    volume = 2**20
+    quiet = cost.Usage(log_bytes={"functions": 1024})
+    talkative = cost.Usage(log_bytes={"functions": 16 * 1024, "state machine": 5 * 1024})
 
-    bills = [cost.cost(LOTTERY, usage, 100_000, "STANDARD", 90) for usage in (quiet, talkative)]
+    bills = [cost.cost(LOTTERY, usage, volume, "STANDARD", 90) for usage in (quiet, talkative)]
 
-    assert bills[0]["CloudWatch Logs"] == pytest.approx(_logs_bill(2_000, 100_000, 90))
-    assert bills[1]["CloudWatch Logs"] == pytest.approx(_logs_bill(25_000, 100_000, 90))
+    ingested, stored = (
+        PRICES["cloudwatch_logs_per_gb_ingested"],
+        PRICES["cloudwatch_logs_per_gb_month_stored"],
+    )
+    month_days = PRICES["hours_per_month"] / 24
+    assert bills[0]["CloudWatch Logs"] == pytest.approx(ingested + 0.15 * 90 / month_days * stored)
+    assert bills[1]["CloudWatch Logs"] == pytest.approx(21 * bills[0]["CloudWatch Logs"])
     added = bills[1]["CloudWatch Logs"] - bills[0]["CloudWatch Logs"]
     assert sum(bills[1].values()) - sum(bills[0].values()) == pytest.approx(added) and added > 0
-    kept_longer = cost.cost(LOTTERY, quiet, 100_000, "STANDARD", 365)["CloudWatch Logs"]
-    assert (
-        kept_longer == pytest.approx(_logs_bill(2_000, 100_000, 365))
-        and kept_longer > bills[0]["CloudWatch Logs"]
-    )
+    kept_a_year = cost.cost(LOTTERY, quiet, volume, "STANDARD", 365)["CloudWatch Logs"]
+    assert kept_a_year == pytest.approx(ingested + 0.15 * 365 / month_days * stored)
 
 
 class _Bench:
