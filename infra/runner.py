@@ -31,7 +31,7 @@ from infra import (
 from infra.environments import ConfigError, Environment, access_problem
 from infra.names import Names
 from infra.plan import Action, Change, Context
-from workflows import WORKFLOWS
+from workflows import WORKFLOWS, definitions
 from workflows.registry import ALERTS_TOPIC, Bucket, Stream, Table, Topic, Workflow
 
 
@@ -92,7 +92,8 @@ def check(names: Names, workflows: list[Workflow]) -> Checked:
         names.powertools_layer()
     for wf in workflows:
         names.check(wf)
-        _check_prefixes(wf)
+        if problems := definitions.prefix_problems(wf):
+            raise ConfigError(f"workflow {wf.name}: {'; '.join(problems)}")
         rendered[wf.name] = statemachines.render(names, wf)
         for fn in wf.functions:
             for logical in (*fn.environment.values(), *(a.resource for a in fn.access)):
@@ -106,17 +107,6 @@ def check(names: Names, workflows: list[Workflow]) -> Checked:
     except layers.LayerError as error:
         raise ConfigError(str(error)) from None
     return Checked(rendered, packages, layer)
-
-
-def _check_prefixes(wf: Workflow) -> None:
-    """A grant's key prefix that cannot narrow it as it says (Access.prefix_problem, which
-    `python -m workflows check` names too)."""
-    resources = wf.resources()
-    grants = [*(grant for fn in wf.functions for grant in fn.access), *wf.integrations]
-    for grant in grants:
-        # a resource that is not there is named, with the known ones, where its name is looked up
-        if grant.resource in resources and (problem := grant.prefix_problem(resources[grant.resource])):
-            raise ConfigError(f"workflow {wf.name}: grant of {grant.resource!r}: {problem}")
 
 
 # Workflows are independent of each other: deploying them side by side hides the API latency.

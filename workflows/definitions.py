@@ -319,6 +319,18 @@ def handler_problems(workflow: Workflow) -> list[str]:
     return [f"{workflow.name}: function {fn.name}: {problem}" for fn, problem in found if problem]
 
 
+def prefix_problems(workflow: Workflow) -> list[str]:
+    """A grant's key prefix that cannot narrow it as it says (Access.prefix_problem), which deploy
+    stops on too; a grant of a resource that is not there is wiring_problems' to name."""
+    resources = workflow.resources()
+    return [
+        f"{who} to {grant.resource!r}: {problem}"
+        for who, grants in _grantees(workflow)
+        for grant in grants
+        if grant.resource in resources and (problem := grant.prefix_problem(resources[grant.resource]))
+    ]
+
+
 def _grantees(workflow: Workflow) -> Iterator[tuple[str, tuple[Access, ...]]]:
     """(who, its grants): each function, and the state machine's integrations."""
     yield from ((f"function {fn.name}: access", fn.access) for fn in workflow.functions)
@@ -343,10 +355,9 @@ def wiring_problems(workflow: Workflow) -> list[str]:
         for grant in grants:
             if grant.resource not in resources:
                 problems.append(f"{who}: no resource named {unknown(grant.resource, resources)}")
-            elif problem := grant.prefix_problem(resources[grant.resource]):
-                problems.append(f"{who} to {grant.resource!r}: {problem}")
             found = (actions.action_problem(action) for action in grant.actions)
             problems += [f"{who} to {grant.resource!r}: {p}" for p in found if p]
+    problems += prefix_problems(workflow)
     for fn in workflow.functions:
         for variable, logical in fn.environment.items():
             if logical not in resources:

@@ -268,7 +268,7 @@ def test_a_key_prefix_on_a_grant_it_cannot_narrow_stops_before_any_change(
     base = probe(tmp_path)
     [draw] = base.functions
     granted = dataclasses.replace(draw, access=(Access("items", ("dynamodb:PutItem",), prefix="2026/"),))
-    refused = "workflow probe: grant of 'items': prefix '2026/': a key prefix narrows a bucket's grant only"
+    refused = "workflow probe: function draw: access to 'items': prefix '2026/': a key prefix narrows a bucket's grant only"
     with pytest.raises(ConfigError, match=re.escape(refused)):
         infra.deploy(env, workflows=[dataclasses.replace(base, functions=(granted,))], out=lambda line: None)
     assert not [
