@@ -108,9 +108,15 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
         infra.destroy(env)
     else:
         removals = Removals(env, args.workflow)
-        if env.confirm and not args.plan and not confirm(f"Deploy to {env.name}?", args.yes, removals.show):
+
+        def agreed() -> list[infra.Change] | None:  # asked once deploy's checks have passed
+            return removals.listed if confirm(f"Deploy to {env.name}?", args.yes, removals.show) else None
+
+        asking = env.confirm and not args.plan and not args.yes
+        try:
+            infra.deploy(env, plan=args.plan, only=args.workflow, ask=agreed if asking else None)
+        except infra.Declined:
             return 1
-        infra.deploy(env, plan=args.plan, only=args.workflow, confirmed=removals.listed)
         if env.is_local and not (args.plan or args.no_seed):
             infra.seed(env, chosen)
     return 0

@@ -3,6 +3,7 @@
 Other code calls:
     infra.deploy(env, plan=False, only=None) -> Result   create/update (or plan) everything, and
                                                           remove what no workflow declares any more
+                                                          (`ask`: confirm once its checks have passed)
     infra.removals(env) -> list[Change]                   what that removal would delete (planned), to
                                                           confirm and pass to deploy as `confirmed`
     infra.destroy(env) -> list[Change]                    delete what is tagged for env
@@ -18,7 +19,7 @@ from typing import Any
 from infra import api
 from infra.environments import ConfigError, Environment, load
 from infra.plan import Change, Context
-from infra.runner import Result, deploy, destroy, names_for, removals, selected
+from infra.runner import Declined, Result, deploy, destroy, names_for, removals, selected
 from infra.seed import seed
 from workflows import WORKFLOWS
 
@@ -46,6 +47,7 @@ def api_url(env: Environment) -> str | None:
 __all__ = [
     "Change",
     "ConfigError",
+    "Declined",
     "Environment",
     "Result",
     "api_url",

@@ -109,6 +109,10 @@ def check(names: Names, workflows: list[Workflow]) -> Checked:
     return Checked(rendered, packages, layer)
 
 
+class Declined(Exception):
+    """The deploy was not confirmed; nothing was changed."""
+
+
 # Workflows are independent of each other: deploying them side by side hides the API latency.
 PARALLEL_WORKFLOWS = 8
 
@@ -121,6 +125,7 @@ def deploy(
     workflows: Iterable[Workflow] | None = None,
     complete: bool | None = None,
     confirmed: Iterable[Change] | None = None,
+    ask: Callable[[], Iterable[Change] | None] | None = None,
     out: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
@@ -128,7 +133,9 @@ def deploy(
     need; with `plan`, only read and report. ConfigError before any change when something is wrong.
     When `complete` (default: deploying the whole registry), `workflows` are all the environment
     runs: what else deploy made of it is removed (infra/undeclared.py). `confirmed`: the removals
-    (of `removals`) the user was shown and agreed to, which are the only ones made, said once."""
+    (of `removals`) the user was shown and agreed to, which are the only ones made, said once.
+    `ask`: called once the checks have passed, before anything is said or changed, to confirm:
+    what it returns is `confirmed`; None declines, and Declined is raised."""
     complete = only is None and workflows is None if complete is None else complete
     workflows = list(workflows) if workflows is not None else selected(only)
     names = names_for(env)
@@ -137,6 +144,8 @@ def deploy(
     # what no update can do stops the deploy before any change
     statemachines.check_types(ctx, workflows)
     tables.check(ctx, workflows)
+    if ask is not None and (confirmed := ask()) is None:
+        raise Declined(f"not deployed to {env.name}: nothing changed")
     started = time.monotonic()
     out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
     ctx.unreservable = functions.unreservable(ctx, workflows)  # asked once, not by each workflow's thread

@@ -20,7 +20,7 @@ import pytest
 
 import deploy
 import infra
-from infra import statemachines, tables
+from infra import runner, statemachines, tables
 from infra.plan import UNDECLARED, Action, Change, Context
 from tests.deploy.conftest import Deployment
 from tests.deploy.stubs import stubbed
@@ -255,6 +255,23 @@ def test_prod_shows_what_the_deploy_deletes_before_asking(
     assert asked[-1] == "Deploy to utest? Type 'yes' to go on: "
     assert "would delete" not in capsys.readouterr().out
     assert all(exists(deployment, kind, name) for kind, name in REMOVED)
+
+
+def test_prod_asks_only_once_the_checks_have_passed(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A change no update can make (here the checks' refusal stands for any: a redefined index, a
+    state machine's type) is said before the question, not after a yes."""
+    asked: list[str] = []
+    prod(deployment, monkeypatch, lambda prompt: asked.append(prompt) or "yes")
+
+    def refuse(ctx: Context, workflows: Any) -> None:
+        raise infra.ConfigError("table t, index i changed: ...")
+
+    monkeypatch.setattr(runner.tables, "check", refuse)
+    assert deploy.main(["--env", "prod"]) == 2
+    assert asked == []
+    assert capsys.readouterr().err == "deploy: table t, index i changed: ...\n"
 
 
 def test_the_plan_and_prods_question_say_how_many_executions_a_machine_removed_has_running(
