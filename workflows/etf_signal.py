@@ -203,8 +203,12 @@ WORKFLOW = Workflow(
             name="compute-signals",
             handler="tasks.etf_signal.compute_signals.handler",
             description="Computes the day's signals and writes the report (JSON and text)",
-            # ListBucket: without it S3 answers a day with no report yet 403, not NoSuchKey
-            access=(Access("reports", ("s3:ListBucket", "s3:GetObject", "s3:PutObject")),),
+            # reads the day's prices, reads and writes its report; ListBucket: without it S3 answers
+            # a day with no report yet 403, not NoSuchKey
+            access=(
+                Access("reports", ("s3:GetObject",), prefix=PRICES_PREFIX),
+                Access("reports", ("s3:ListBucket", "s3:GetObject", "s3:PutObject"), prefix=SIGNALS_PREFIX),
+            ),
             environment={"REPORTS_BUCKET": "reports"},
             timeout=30,
         ),

@@ -208,7 +208,8 @@ WORKFLOW = Workflow(
             "rank-performance",
             "rank_performance",
             "Ranks one performance's listings on price against seat quality and obstructions",
-            Access("inventory", ("s3:GetObject", "s3:PutObject")),
+            Access("inventory", ("s3:GetObject",), prefix=RAW_PREFIX),
+            Access("inventory", ("s3:PutObject",), prefix=RANKED_PREFIX),
             INVENTORY_BUCKET="inventory",
         ),
         _fn(

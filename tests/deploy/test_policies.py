@@ -182,6 +182,22 @@ def test_park_batch_reads_writes_and_lists_only_the_parked_batches(names: Names)
     ]
 
 
+def test_a_task_reading_one_prefix_and_writing_another_reaches_those_two_only(names: Names) -> None:
+    """Compute Signals reads the day's prices and reads and writes its report; Rank Performance
+    reads the raw listings and writes the ranking."""
+    etf, tickets = WORKFLOWS["etf-signal"], WORKFLOWS["ticket-ranking"]
+    reports, inventory = names.resource_arn(etf, "reports"), names.resource_arn(tickets, "inventory")
+    assert s3_statements(iam.function_policy(names, etf, etf.function("compute-signals"))) == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{reports}/prices/*"]},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": [f"{reports}/signals/*"]},
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [reports]},
+    ]
+    assert s3_statements(iam.function_policy(names, tickets, tickets.function("rank-performance"))) == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{inventory}/raw/*"]},
+        {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{inventory}/ranked/*"]},
+    ]
+
+
 def test_trigger_roles_start_only_their_workflow(names: Names, workflows: list[Workflow]) -> None:
     for wf in workflows:
         check_shape(iam.start_policy(names, [wf], "states:StartExecution"))
