@@ -11,6 +11,16 @@ bounded to `max_retries` here), then skipped, so one poison batch does not stop 
 with OnPartialBatchItemFailure AUTOMATIC_BISECT halves a failed batch and delivers each half the
 same way, down to single records (a split is no retry: each half has its own attempts); a batch
 given up on is described in the pipe's DeadLetterConfig queue, its records left in the stream.
+
+MaximumRecordAgeInSeconds (-1, the default, is no limit; else 60 to 604,800) ends the retries
+sooner: before a retry, the records older than it are given up on as above, and the rest retried.
+AWS documents the age as a bound on retrying, whichever of it and the retry limit comes first
+(Pipes: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html,
+"Customer invocation errors"; Lambda: https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html),
+not as a check on a batch's first delivery, which is made here whatever its records' age. A
+record's age runs from its ApproximateArrivalTimestamp, which moto stamps on the wall clock, and
+goes on on the local cloud's clock (localcloud.engine.clock) once the batch is read: Wait states
+the engine makes instant age a failing batch as much as they would on AWS.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import base64
 import calendar
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -28,6 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import pins
+from localcloud.engine import clock
 from localcloud.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
@@ -76,6 +88,7 @@ class _Consumer:
     role_arn: str = ""
     bisect: bool = False
     dead_letters: str = ""  # a pipe's: the SQS queue's ARN where a batch given up on is described
+    max_record_age: float = math.inf  # seconds; not retried past it
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -156,6 +169,7 @@ class Streams:
                     role_arn=pipe.get("RoleArn", ""),
                     bisect=source.get("OnPartialBatchItemFailure") == "AUTOMATIC_BISECT",
                     dead_letters=source.get("DeadLetterConfig", {}).get("Arn", ""),
+                    max_record_age=_max_age(source.get("MaximumRecordAgeInSeconds")),
                 )
             )
         return out
@@ -179,6 +193,7 @@ class Streams:
                     created=_mapping_created(esm.get("LastModified")),
                     max_retries=self._bound(esm.get("MaximumRetryAttempts", -1)),
                     kind="esm",
+                    max_record_age=_max_age(esm.get("MaximumRecordAgeInSeconds")),
                 )
             )
         return out
@@ -201,7 +216,7 @@ class Streams:
             records = kinesis.get_records(ShardIterator=iterator, Limit=consumer.batch_size)["Records"]
             if not records:
                 continue
-            self._deliver(consumer, shard_id, records)
+            self._deliver(consumer, shard_id, records, _clock_ahead())
             self._checkpoints[(consumer.key, shard_id)] = records[-1]["SequenceNumber"]
             delivered += len(records)
         return delivered
@@ -219,32 +234,46 @@ class Streams:
         iterator: str = kinesis.get_shard_iterator(**args)["ShardIterator"]
         return iterator
 
-    def _deliver(self, consumer: _Consumer, shard_id: str, records: list[dict[str, Any]]) -> None:
-        flat = [self._record(consumer, shard_id, r) for r in records]
+    def _deliver(
+        self, consumer: _Consumer, shard_id: str, records: list[dict[str, Any]], clock_ahead: float
+    ) -> None:
+        """`clock_ahead`: how far the local cloud's clock was ahead of the wall clock when the
+        batch was read, for its records' age."""
         attempts, detail = 0, ""
         while attempts <= consumer.max_retries:
+            expired = _expired(consumer, records, clock_ahead) if attempts else 0
+            if expired:  # too old to retry: given up on, the younger records retried
+                self._give_up(consumer, shard_id, records[:expired], attempts, detail)
+                records = records[expired:]
+                if not records:
+                    return
             attempts += 1
             try:
-                ok, detail = self._send(consumer, flat)
+                ok, detail = self._send(consumer, [self._record(consumer, shard_id, r) for r in records])
             except Exception as exc:  # the target's API failed: same as a failed batch
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             if ok:
-                self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), True, attempts, detail))
+                self.deliveries.append(Delivery(consumer.key, shard_id, len(records), True, attempts, detail))
                 return
             if consumer.bisect and len(records) > 1:  # each half delivered as a batch of its own
                 half = len(records) // 2
-                self._deliver(consumer, shard_id, records[:half])
-                self._deliver(consumer, shard_id, records[half:])
+                self._deliver(consumer, shard_id, records[:half], clock_ahead)
+                self._deliver(consumer, shard_id, records[half:], clock_ahead)
                 return
+        self._give_up(consumer, shard_id, records, attempts, detail)
+
+    def _give_up(
+        self, consumer: _Consumer, shard_id: str, records: list[dict[str, Any]], attempts: int, detail: str
+    ) -> None:
         LOG.warning(
             "%s: batch of %d records from %s dropped after %d attempts: %s",
             consumer.key,
-            len(flat),
+            len(records),
             shard_id,
             attempts,
             detail,
         )
-        self.deliveries.append(Delivery(consumer.key, shard_id, len(flat), False, attempts, detail))
+        self.deliveries.append(Delivery(consumer.key, shard_id, len(records), False, attempts, detail))
         if consumer.dead_letters:
             self._dead_letter(consumer, shard_id, records, attempts, detail)
 
@@ -300,6 +329,28 @@ class Streams:
             "awsRegion": arn.split(":")[3],
             "eventSourceARN": arn,
         }
+
+
+def _max_age(configured: Any) -> float:
+    """MaximumRecordAgeInSeconds in seconds; -1 (the default) is no limit."""
+    value = int(configured if configured is not None else -1)
+    return math.inf if value < 0 else float(value)
+
+
+def _clock_ahead() -> float:
+    """How far the local cloud's clock is ahead of the wall clock (instant Wait states move it on)."""
+    return clock.CLOCK.time() - time.time()
+
+
+def _expired(consumer: _Consumer, records: list[dict[str, Any]], clock_ahead: float) -> int:
+    """How many of the records, from the first, are older than the consumer's maximum age: a shard's
+    records arrive in order."""
+    now = clock.CLOCK.time() - clock_ahead  # on the wall clock of the batch's reading, as arrivals are
+    for count, record in enumerate(records):
+        arrival = record.get("ApproximateArrivalTimestamp")
+        if arrival is None or now - arrival.timestamp() <= consumer.max_record_age:
+            return count
+    return len(records)
 
 
 def _mapping_created(last_modified: datetime | None) -> datetime | None:

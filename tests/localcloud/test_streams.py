@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from localcloud.engine import clock
 from tests.localcloud.helpers import deploy, role, state_machine, wait
 
 
@@ -377,6 +378,72 @@ def test_a_batch_whose_start_keeps_failing_is_described_whole_without_bisect(clo
     _put(cloud, "refused", [{"n": 2}])
     assert cloud.streams.drain() == 1
     assert [_data(batch) for batch in _inputs(cloud, machine)] == [[{"n": 2}]]
+
+
+# Each run waits two minutes on the local cloud's clock, then fails: instant, the records age as they would.
+SLOW_FAILURE = {
+    "StartAt": "W",
+    "States": {"W": {"Type": "Wait", "Seconds": 120, "Next": "F"}, "F": {"Type": "Fail", "Error": "Nope"}},
+}
+
+
+def test_a_failing_batch_is_given_up_once_its_records_are_older_than_the_maximum_age(
+    cloud: LocalCloud,
+) -> None:
+    stream_arn = _stream(cloud, "stale", shards=1)
+    machine = state_machine(cloud, "stale", SLOW_FAILURE, kind="EXPRESS")
+    url, queue = _dead_letters(cloud, "stale-dead-letters")
+    _pipe(
+        cloud,
+        "stale-pipe",
+        stream_arn,
+        machine,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=5,
+        MaximumRecordAgeInSeconds=300,
+        DeadLetterConfig={"Arn": queue},
+    )
+    _put(cloud, "stale", [{"n": 1}, {"n": 2}])
+
+    with clock.instant():
+        assert cloud.streams.drain() == 2
+
+    # two minutes a run: 4 minutes old after 2 runs, retried; 6 after 3, past the 5 allowed
+    [given_up] = cloud.streams.deliveries
+    assert not given_up.ok and (given_up.records, given_up.attempts) == (2, 3)
+    assert "Nope" in given_up.detail
+    [described] = _described(cloud, url)
+    records = cloud.client("kinesis").get_records(ShardIterator=_oldest(cloud, "stale"))["Records"]
+    assert described["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert described["requestContext"]["approximateInvokeCount"] == 3
+    assert described["KinesisBatchInfo"]["batchSize"] == 2
+    assert described["KinesisBatchInfo"]["startSequenceNumber"] == records[0]["SequenceNumber"]
+    assert described["KinesisBatchInfo"]["endSequenceNumber"] == records[1]["SequenceNumber"]
+    assert cloud.streams.drain() == 0
+
+
+@pytest.mark.parametrize("maximum_age", [-1, 3600])
+def test_a_failing_batch_younger_than_the_maximum_age_is_retried_to_its_attempt_limit(
+    cloud: LocalCloud, maximum_age: int
+) -> None:
+    stream_arn = _stream(cloud, "young", shards=1)
+    machine = state_machine(cloud, "young", SLOW_FAILURE, kind="EXPRESS")
+    _pipe(
+        cloud,
+        "young-pipe",
+        stream_arn,
+        machine,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=3,
+        MaximumRecordAgeInSeconds=maximum_age,
+    )
+    _put(cloud, "young", [{"n": 1}])
+
+    with clock.instant():
+        assert cloud.streams.drain() == 1
+
+    [given_up] = cloud.streams.deliveries
+    assert not given_up.ok and given_up.attempts == 4  # 8 minutes old at the end
 
 
 def _oldest(cloud: LocalCloud, stream: str) -> str:
