@@ -23,6 +23,11 @@ one, each item that succeeded, as moto counts it). moto kept a
 failed child RUNNING in executionCounts and counted items only once started. They are counted here
 from the child executions; a Map Run whose execution was stopped is ABORTED (moto: SUCCEEDED).
 
+UpdateMapRun (API reference) "updates an in-progress Map Run's configuration to include changes to
+the settings that control maximum concurrency and Map Run failure": a toleratedFailureCount or
+toleratedFailurePercentage it sets applies from then on, as if the definition had declared it
+(moto stored the value, but only the thresholds the definition declared were ever checked).
+
 ListExecutions (API reference) "lists all executions of a state machine or a Map Run ... those
 related to a Map Run by specifying a Map Run ARN", newest first, each with its `mapRunArn` and
 `itemCount`; "you can specify either a mapRunArn or a stateMachineArn, but not both". moto read
@@ -88,9 +93,7 @@ class Children:
 
     def __init__(self, run: Any, items: int, declared: tuple[bool, bool], writes_results: bool) -> None:
         self.run, self.items, self.writes_results = run, items, writes_results
-        count, percentage = declared
-        self._by_count = count or not percentage  # neither declared: the count, 0, applies
-        self._by_percentage = percentage
+        self._set_count, self._set_percentage = declared  # by the definition, or by UpdateMapRun
         self.started: list[Child] = []
         self.stopped = False  # its execution stopped (or ended) while it ran
         self._statuses: Counter[str] = Counter()
@@ -117,13 +120,17 @@ class Children:
         concurrency = self.run.max_concurrency
         return not concurrency or index < concurrency  # MaxConcurrency 0: all of them
 
+    def thresholds_set(self, count: bool, percentage: bool) -> None:
+        """UpdateMapRun set these while the Map Run runs: from now on they apply."""
+        self._set_count, self._set_percentage = self._set_count or count, self._set_percentage or percentage
+
     def exceeded(self) -> bool:
         failed = self._statuses["FAILED"] + self._statuses["TIMED_OUT"]
         if not failed:
             return False
-        by_count = self._by_count and failed > self.run.tolerated_failure_count
-        return by_count or (
-            self._by_percentage and failed * 100 > self.run.tolerated_failure_percentage * self.items
+        by_count = self._set_count or not self._set_percentage  # neither set: the count, 0, applies
+        return (by_count and failed > self.run.tolerated_failure_count) or (
+            self._set_percentage and failed * 100 > self.run.tolerated_failure_percentage * self.items
         )
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -297,6 +304,23 @@ def _aborted_when_stopped(set_stop: Callable[[Any, Any], None]) -> Callable[[Any
     return _set_stop
 
 
+def _thresholds_updated(update: Callable[..., None]) -> Callable[..., None]:
+    def _update(
+        self: Any,
+        max_concurrency: int | None,
+        tolerated_failure_count: int | None,
+        tolerated_failure_percentage: float | None,
+    ) -> None:
+        update(self, max_concurrency, tolerated_failure_count, tolerated_failure_percentage)
+        children = _children(self)
+        if children is not None:
+            children.thresholds_set(
+                tolerated_failure_count is not None, tolerated_failure_percentage is not None
+            )
+
+    return _update
+
+
 def _counted(describe: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def _describe(self: Any) -> Any:
         described = describe(self)
@@ -432,5 +456,6 @@ def install() -> None:
     for dotted in _CHILD_JOBS:
         _hooks.patch(dotted, _as_child_execution)
     _hooks.patch(f"{_RECORD}.set_stop", _aborted_when_stopped)
+    _hooks.patch(f"{_RECORD}.update", _thresholds_updated)
     _hooks.patch(f"{_RECORD}.describe", _counted)
     _hooks.patch("moto.stepfunctions.responses:StepFunctionResponse.list_executions", _children_listed)

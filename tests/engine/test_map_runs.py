@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from localcloud.engine import clock
 from tests.engine.conftest import ROLE_ARN, Run, Runner, only
 
 EXCEEDED = "States.ExceedToleratedFailureThreshold"
@@ -265,3 +266,43 @@ def test_the_children_of_a_stopped_execution_are_aborted(sfn: Any) -> None:
     assert described["status"] == "ABORTED"
     assert (described["executionCounts"]["aborted"], described["executionCounts"]["running"]) == (2, 0)
     assert [child["status"] for child in _children(sfn, map_run_arn)] == ["ABORTED", "ABORTED"]
+
+
+def _start(sfn: Any, definition: dict[str, Any], inpt: Any) -> str:
+    machine = sfn.create_state_machine(
+        name=f"engine-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    execution: str = sfn.start_execution(stateMachineArn=machine, input=json.dumps(inpt))["executionArn"]
+    return execution
+
+
+def _running_map_run(sfn: Any, execution: str, children: int) -> str:
+    """The execution's Map Run, once `children` of its child executions run."""
+    while not (map_runs := sfn.list_map_runs(executionArn=execution)["mapRuns"]):
+        time.sleep(0.01)
+    map_run_arn: str = map_runs[0]["mapRunArn"]
+    while sfn.describe_map_run(mapRunArn=map_run_arn)["executionCounts"]["running"] < children:
+        time.sleep(0.01)
+    return map_run_arn
+
+
+def _ended(sfn: Any, execution: str) -> dict[str, Any]:
+    with clock.instant():  # the children's Waits end now
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            time.sleep(0.01)
+    return dict(described)
+
+
+def test_a_threshold_set_by_update_map_run_applies(sfn: Any) -> None:
+    # each child holds, then fails on an item {"fail": true}
+    held = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Check"}}}
+    held["States"].update({name: state for name, state in CHILD["States"].items()})
+    definition = only(distributed(held, ToleratedFailurePercentage=100))
+    execution = _start(sfn, definition, [FAILS, OK])
+    map_run_arn = _running_map_run(sfn, execution, 2)
+
+    sfn.update_map_run(mapRunArn=map_run_arn, toleratedFailureCount=0)
+
+    described = _ended(sfn, execution)
+    assert (described["status"], described["error"]) == ("FAILED", EXCEEDED)
+    assert sfn.describe_map_run(mapRunArn=map_run_arn)["toleratedFailureCount"] == 0
