@@ -8,8 +8,11 @@ against the role's inline and attached policies (Allow and Deny by action and re
 resource the request names (a table, index, topic, object, parameter...), and a GetObject of a
 missing key is refused, as S3 refuses it, to a role that may not list the bucket. A grant that deploy
 forgot then fails in the local cloud's tests as it would on AWS, instead of after the deploy.
-A statement's Condition is not evaluated: it allows (or denies) as if it had none (tests read
-such conditions in the policies).
+A statement's Condition is evaluated, as IAM does, for the condition keys the local cloud knows
+of a request: `sns:Protocol` and `sns:Endpoint` of an SNS Subscribe, `s3:prefix` and `s3:delimiter`
+of a ListObjects (V1 or V2), with the operators StringEquals, StringNotEquals, StringLike and
+StringNotLike and their `...IfExists` forms. A condition on any other key, or with any other operator,
+is not evaluated: the statement applies as if it had none.
 The engine's Tasks act as their state machine's role, or their own Credentials' role
 (`state_machine_authorization`, and `state_machine_refusal` for the Lambda Invoke it makes without
 a request), except when IAM has never had the role: AWS refuses to make a state machine with one,
@@ -24,6 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -137,6 +142,23 @@ def _param(response: Any, name: str) -> str:
     return str(values[0])
 
 
+# The condition keys the local cloud knows of a request, by IAM action, and the request parameters
+# they are read from; IAM reads keys' names whatever their case
+_CONTEXT_PARAMETERS = {
+    "sns:subscribe": {"sns:protocol": "Protocol", "sns:endpoint": "Endpoint"},
+    "s3:listbucket": {"s3:prefix": "prefix", "s3:delimiter": "delimiter"},
+}
+_KNOWN_KEYS = {key for parameters in _CONTEXT_PARAMETERS.values() for key in parameters}
+
+
+def _context(action: str, response: Any) -> dict[str, str]:
+    """The known condition keys of a request for `action`, by lower-cased name: a parameter the
+    request leaves out is a key it does not have."""
+    given = getattr(response, "querystring", None) or {}
+    parameters = _CONTEXT_PARAMETERS.get(action.lower(), {})
+    return {key: _param(response, name) for key, name in parameters.items() if name in given}
+
+
 # DynamoDB has no IAM action for its transactions: each item is authorised as its own operation
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
@@ -211,11 +233,55 @@ def _listed(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _matches(statement: dict[str, Any], action: str, resource: str) -> bool:
+def _matches(statement: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
     actions, resources = _listed(statement.get("Action")), _listed(statement.get("Resource"))
-    return any(fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-        fnmatchcase(resource, r) for r in resources
+    return (
+        any(fnmatchcase(action.lower(), a.lower()) for a in actions)
+        and any(fnmatchcase(resource, r) for r in resources)
+        and _condition_holds(statement.get("Condition") or {}, context)
     )
+
+
+def _string_like(value: str, pattern: str) -> bool:
+    """IAM's StringLike: `*` stands for any characters, `?` for any one, and nothing else is special
+    (fnmatch would read `[...]` too)."""
+    any_one = (".".join(map(re.escape, part.split("?"))) for part in pattern.split("*"))
+    return re.fullmatch(".*".join(any_one), value, re.DOTALL) is not None
+
+
+# IAM's string condition operators: how a request's value matches one of the policy's, and whether
+# the operator holds when none matches
+_STRING_OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
+    "StringEquals": (operator.eq, False),
+    "StringNotEquals": (operator.eq, True),
+    "StringLike": (_string_like, False),
+    "StringNotLike": (_string_like, True),
+}
+
+
+def _condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    """IAM's rule: every operator, and every key under it, must hold
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html)."""
+    return all(
+        _key_holds(operator_name, key, values, context)
+        for operator_name, keys in condition.items()
+        for key, values in (keys or {}).items()
+    )
+
+
+def _key_holds(operator_name: str, key: str, values: Any, context: dict[str, str]) -> bool:
+    """Whether one key's condition holds, as the condition operators' reference says
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
+    the request's value matches any of the policy's values; a key the request does not have makes
+    the condition false, except a negated operator's and an `...IfExists` one's, which hold."""
+    name = operator_name.removesuffix("IfExists")
+    if name not in _STRING_OPERATORS or key.lower() not in _KNOWN_KEYS:
+        return True  # a key the local cloud cannot know, or an operator it lacks: as if no condition
+    match, negated = _STRING_OPERATORS[name]
+    value = context.get(key.lower())
+    if value is None:
+        return negated or name != operator_name
+    return any(match(value, str(v)) for v in _listed(values)) != negated
 
 
 def _role(arn: str) -> Any:
@@ -228,8 +294,10 @@ def _role(arn: str) -> Any:
     return next((role for role in list(roles.values()) if role.arn == arn), None)
 
 
-def _permitted(session: _Session, action: str, resource: str) -> bool:
-    """IAM's rule for identity policies: allowed by a statement, and denied by none. (moto's own
+def _permitted(session: _Session, action: str, resource: str, context: dict[str, str]) -> bool:
+    """IAM's rule for identity policies: allowed by a statement, and denied by none
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html),
+    a statement counting only when its condition holds. (moto's own
     evaluator turns a `?` wildcard, as in a secret's `-??????`, into an invalid regex.)"""
     role = _role(session.role_arn)
     if role is None:  # made up (a state machine's may be), or deleted: then nothing is allowed
@@ -238,15 +306,17 @@ def _permitted(session: _Session, action: str, resource: str) -> bool:
     attached = (v.document for p in role.managed_policies.values() for v in p.versions if v.is_default)
     documents = [*role.policies.values(), *attached]
     statements = [statement for document in documents for statement in _statements(document)]
-    if any(st.get("Effect") == "Deny" and _matches(st, action, resource) for st in statements):
+    if any(st.get("Effect") == "Deny" and _matches(st, action, resource, context) for st in statements):
         return False
-    return any(st.get("Effect") == "Allow" and _matches(st, action, resource) for st in statements)
+    return any(st.get("Effect") == "Allow" and _matches(st, action, resource, context) for st in statements)
 
 
-def _refusal(session: _Session, action: str, resource: str) -> str | None:
-    """Why the session may not do `action` on `resource`, as AWS words it (and logged); None if
-    it may."""
-    if _permitted(session, action, resource):
+def _refusal(
+    session: _Session, action: str, resource: str, context: dict[str, str] | None = None
+) -> str | None:
+    """Why the session may not do `action` on `resource` (with the request's condition keys
+    `context`), as AWS words it (and logged); None if it may."""
+    if _permitted(session, action, resource, context or {}):
         return None
     account, role = _account(session.role_arn), session.role_arn.rsplit("/", 1)[-1]
     who = f"arn:aws:sts::{account}:assumed-role/{role}/{session.name}"
@@ -323,7 +393,9 @@ def _checked(authorize: Callable[..., None]) -> Callable[..., None]:
         else:
             asked = _asked(service, operation, self, region, account)
         for action, arn in asked:
-            message = _refusal(session, action, arn) or _unlisted_missing_key(session, action, arn, account)
+            message = _refusal(session, action, arn, _context(action, self)) or _unlisted_missing_key(
+                session, action, arn, account
+            )
             if message is not None:
                 raise _refuse(service, message)
         return None

@@ -185,6 +185,92 @@ def test_a_query_of_an_index_needs_a_grant_of_the_index(caller: Any, cloud: Loca
     assert f"on resource: {table}/index/by-name " in denied["message"]
 
 
+def test_a_subscribe_allowed_only_by_email_is_refused_any_other_protocol(
+    caller: Any, cloud: LocalCloud
+) -> None:
+    topic = caller.topics["granted"]
+    email_only = {"StringEquals": {"sns:Protocol": "email"}}
+    _grant(cloud, "subscribe", {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": topic,
+                                "Condition": email_only})  # fmt: skip
+
+    assert caller("sns", "subscribe", TopicArn=topic, Protocol="email", Endpoint="a@example.com") == {
+        "error": None
+    }
+    for protocol, endpoint in (("http", "http://127.0.0.1:9/hook"), ("sms", "+15555550100")):
+        refused = caller("sns", "subscribe", TopicArn=topic, Protocol=protocol, Endpoint=endpoint)
+        assert (refused["error"], refused["status"]) == ("AuthorizationError", 403), protocol
+        assert f"SNS:Subscribe on resource: {topic}" in refused["message"]
+    subscribed = cloud.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [s["Protocol"] for s in subscribed] == ["email"]
+
+
+def test_a_listing_narrowed_by_prefix_lists_only_under_it(caller: Any, cloud: LocalCloud) -> None:
+    _grant(cloud, "list", {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::granted-bucket",
+                           "Condition": {"StringLike": {"s3:prefix": ["reports/*", "inbox/?/"]}}})  # fmt: skip
+
+    assert caller("s3", "list_objects_v2", Bucket="granted-bucket", Prefix="reports/2026") == {"error": None}
+    assert caller("s3", "list_objects", Bucket="granted-bucket", Prefix="inbox/a/") == {"error": None}
+    for prefix in ("other/", "inbox/ab/", "Reports/"):
+        listed = caller("s3", "list_objects_v2", Bucket="granted-bucket", Prefix=prefix)
+        assert listed["error"] == "AccessDenied", prefix
+    # a listing without a prefix has no s3:prefix, which StringLike then does not match
+    assert caller("s3", "list_objects_v2", Bucket="granted-bucket")["error"] == "AccessDenied"
+
+
+def test_each_operator_and_key_of_a_condition_must_hold(caller: Any, cloud: LocalCloud) -> None:
+    condition = {
+        "StringNotEquals": {"sns:Protocol": ["sms", "sqs"]},
+        "StringNotLike": {"sns:Endpoint": "*@example.org"},
+        "StringEqualsIfExists": {"sns:Protocol": "email"},
+    }
+    _grant(cloud, "subscribe", {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": "*",
+                                "Condition": condition})  # fmt: skip
+    topic = caller.topics["granted"]
+
+    assert caller("sns", "subscribe", TopicArn=topic, Protocol="email", Endpoint="a@example.com") == {
+        "error": None
+    }
+    refused = caller("sns", "subscribe", TopicArn=topic, Protocol="email", Endpoint="a@example.org")
+    assert refused["error"] == "AuthorizationError"
+    refused = caller("sns", "subscribe", TopicArn=topic, Protocol="sms", Endpoint="+15555550100")
+    assert refused["error"] == "AuthorizationError"
+
+
+def test_a_condition_on_a_key_the_local_cloud_cannot_know_is_not_evaluated(
+    caller: Any, cloud: LocalCloud
+) -> None:
+    """The principal's tags are no key of the local cloud's requests: that key holds, the others count."""
+    topic = caller.topics["granted"]
+    condition = {"StringEquals": {"aws:PrincipalTag/team": "payments", "sns:Protocol": "email"}}
+    _grant(cloud, "subscribe", {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": topic,
+                                "Condition": condition})  # fmt: skip
+
+    assert caller("sns", "subscribe", TopicArn=topic, Protocol="email", Endpoint="a@example.com") == {
+        "error": None
+    }
+    refused = caller("sns", "subscribe", TopicArn=topic, Protocol="http", Endpoint="http://127.0.0.1:9/")
+    assert refused["error"] == "AuthorizationError"
+    table = ACCOUNT.format(service="dynamodb") + ":table/granted"
+    only_tagged = {"StringEquals": {"aws:PrincipalTag/team": "payments"}}
+    _grant(cloud, "put", {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table,
+                          "Condition": only_tagged})  # fmt: skip
+    assert caller("dynamodb", "put_item", TableName="granted", Item=key("6")) == {"error": None}
+
+
+def test_a_deny_with_a_condition_denies_only_what_it_matches(caller: Any, cloud: LocalCloud) -> None:
+    topic = caller.topics["granted"]
+    no_http = {"StringLike": {"sns:Protocol": "http*"}}
+    _grant(cloud, "subscribe", {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": topic},
+           {"Effect": "Deny", "Action": "sns:Subscribe", "Resource": "*", "Condition": no_http})  # fmt: skip
+
+    assert caller("sns", "subscribe", TopicArn=topic, Protocol="email", Endpoint="a@example.com") == {
+        "error": None
+    }
+    for protocol in ("http", "https"):
+        refused = caller("sns", "subscribe", TopicArn=topic, Protocol=protocol, Endpoint=f"{protocol}://x")
+        assert refused["error"] == "AuthorizationError", protocol
+
+
 # A state machine's Tasks act as the state machine's role.
 MACHINE_ROLE = "arn:aws:iam::123456789012:role/machine-role"
 FUNCTION = ACCOUNT.format(service="lambda") + ":function:{}"
