@@ -165,14 +165,12 @@ def _index_changes(index: Index, deployed: dict[str, Any], types: Mapping[str, s
     """How the deployed index differs from the registry's: its keys (named with their types as
     the table gives them; a type of its own is the attribute's, said apart), and its projection."""
     changes = []
-    live = sorted((k["KeyType"], k["AttributeName"]) for k in deployed["KeySchema"])
-    wanted = [("HASH", index.partition_key[0]), *([("RANGE", index.sort_key[0])] if index.sort_key else [])]
-    if live != wanted:
-        declared = {index.partition_key[0]: index.partition_key[1]}
-        declared |= {index.sort_key[0]: index.sort_key[1]} if index.sort_key else {}
-        was = [(role, attribute, types.get(attribute, "?")) for role, attribute in live]
-        now = [(role, attribute, declared[attribute]) for role, attribute in wanted]
-        changes.append(f"keys {_said(was)} -> {_said(now)}")
+    live = sorted(
+        (k["KeyType"], k["AttributeName"], types.get(k["AttributeName"], "?")) for k in deployed["KeySchema"]
+    )
+    wanted = [("HASH", *index.partition_key), *([("RANGE", *index.sort_key)] if index.sort_key else [])]
+    if [key[:2] for key in live] != [key[:2] for key in wanted]:
+        changes.append(f"keys {_said(live)} -> {_said(wanted)}")
     projection = deployed.get("Projection", {})
     if projection != PROJECTION:
         changes.append(f"projection {_projection(projection)} -> {_projection(PROJECTION)}")
