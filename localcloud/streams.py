@@ -239,17 +239,18 @@ class Streams:
     ) -> None:
         """`clock_ahead`: how far the local cloud's clock was ahead of the wall clock when the
         batch was read, for its records' age."""
+        flat = [self._record(consumer, shard_id, r) for r in records]
         attempts, detail = 0, ""
         while attempts <= consumer.max_retries:
             expired = _expired(consumer, records, clock_ahead) if attempts else 0
             if expired:  # too old to retry: given up on, the younger records retried
                 self._give_up(consumer, shard_id, records[:expired], attempts, detail)
-                records = records[expired:]
+                records, flat = records[expired:], flat[expired:]
                 if not records:
                     return
             attempts += 1
             try:
-                ok, detail = self._send(consumer, [self._record(consumer, shard_id, r) for r in records])
+                ok, detail = self._send(consumer, flat)
             except Exception as exc:  # the target's API failed: same as a failed batch
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             if ok:
