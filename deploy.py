@@ -97,8 +97,9 @@ def _run(args: argparse.Namespace, env: infra.Environment, chosen: list[Workflow
     # a local cloud started here would be empty: seeding needs the one the tables were deployed to
     if env.is_local and not (args.plan or args.destroy or args.seed_only):
         ensure_running(env)
-    if not args.yes and (args.destroy or (env.confirm and not args.plan)):
-        # what needs no answer first (credentials, the endpoint): not learnt only after a yes
+    if args.destroy and not args.yes:
+        # what needs no answer first (credentials, the endpoint): not learnt only after a yes (a
+        # deploy asks once its own checks, these among them, have passed)
         infra.names_for(env)
     if args.seed_only:
         infra.seed(env, chosen, restore=True)
