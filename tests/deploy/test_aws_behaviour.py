@@ -284,67 +284,62 @@ def rankings_on_aws(
 
 
 RUN_DATE = [("run_id", "HASH"), ("date_key", "RANGE")]
+TICKET_STATE = "pyflows-staging-ticket-ranking-state"
 ALL = {"ProjectionType": "ALL"}
 
 
+def check_tickets_against(ctx: Context, dynamodb: Stubber, rankings: dict[str, Any]) -> None:
+    """tables.check of ticket-ranking, its rankings deployed as `rankings` and its state table not
+    yet made."""
+    dynamodb.add_response("describe_table", rankings, {"TableName": RANKINGS})
+    dynamodb.add_client_error(
+        "describe_table", "ResourceNotFoundException", expected_params={"TableName": TICKET_STATE}
+    )
+    tables.check(ctx, [TICKETS])
+
+
 @pytest.mark.parametrize(
-    ("run_date", "date_key_type", "changed"),
+    ("run_date", "changed"),
     [
         (
             an_aws_index("run-date-index", [("run_id", "HASH")], ALL),
-            "S",
             "keys partition run_id (S) -> partition run_id (S), sort date_key (S)",
         ),
         (
             an_aws_index("run-date-index", [("date_key", "HASH"), ("run_id", "RANGE")], ALL),
-            "S",
             "keys partition date_key (S), sort run_id (S) -> partition run_id (S), sort date_key (S)",
         ),
         (
             an_aws_index("run-date-index", RUN_DATE, {"ProjectionType": "KEYS_ONLY"}),
-            "S",
             "projection KEYS_ONLY -> ALL",
         ),
         (
             an_aws_index(
                 "run-date-index", RUN_DATE, {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["score"]}
             ),
-            "S",
             "projection INCLUDE (score) -> ALL",
         ),
     ],
 )
 def test_an_index_deployed_with_other_keys_or_projection_is_refused_and_one_unchanged_is_not(
-    ctx: Context, run_date: dict[str, Any], date_key_type: str, changed: str
+    ctx: Context, run_date: dict[str, Any], changed: str
 ) -> None:
     """DynamoDB cannot change an index's keys or projection: a deployed index of a name the
-    registry keeps that differs (its keys' types as the table's AttributeDefinitions give them) is
-    named, with what changed and what to do, before any change; its unchanged neighbour is not."""
-    state = "pyflows-staging-ticket-ranking-state"
-    as_declared = an_aws_index("run-date-index", RUN_DATE, ALL)
+    registry keeps that differs (its keys named with their types as the table's AttributeDefinitions
+    give them) is named, with what changed and what to do, before any change; its unchanged
+    neighbour is not."""
     for dynamodb in stubbed(ctx, "dynamodb"):
-        dynamodb.add_response("describe_table", rankings_on_aws(as_declared), {"TableName": RANKINGS})
-        dynamodb.add_client_error(
-            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
-        )
-        tables.check(ctx, [TICKETS])  # as deployed: nothing refused
-        dynamodb.add_response(
-            "describe_table", rankings_on_aws(run_date, date_key_type), {"TableName": RANKINGS}
-        )
-        dynamodb.add_client_error(
-            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
-        )
+        # as declared: nothing refused
+        check_tickets_against(ctx, dynamodb, rankings_on_aws(an_aws_index("run-date-index", RUN_DATE, ALL)))
         with pytest.raises(ConfigError) as refused:
-            tables.check(ctx, [TICKETS])
+            check_tickets_against(ctx, dynamodb, rankings_on_aws(run_date))
         assert str(refused.value) == (
             f"table {RANKINGS}, index run-date-index changed: {changed}; DynamoDB cannot change an "
             "index's keys or projection: give the index a new name in the registry, and deploy makes "
             "the new one, waits until it is ACTIVE, then deletes run-date-index once the functions "
             "that read it are deployed"
         )
-        dynamodb.add_response(
-            "describe_table", rankings_on_aws(run_date, date_key_type), {"TableName": RANKINGS}
-        )
+        dynamodb.add_response("describe_table", rankings_on_aws(run_date), {"TableName": RANKINGS})
         with pytest.raises(ConfigError, match="index run-date-index changed"):
             tables.ensure(ctx, TICKETS.tables[0], RANKINGS)  # one changed since the check
     assert ctx.changes == []
@@ -361,18 +356,10 @@ def test_a_key_attribute_whose_type_changed_is_refused_as_the_tables_not_the_ind
     """A table gives each key attribute one type, whether the table's key or an index's uses it:
     a type the registry changed is refused before any change, with the attribute to rename (a new
     index of that name would be refused by DynamoDB too, halfway through the deploy)."""
-    state = "pyflows-staging-ticket-ranking-state"
+    deployed = rankings_on_aws(an_aws_index("run-date-index", RUN_DATE, ALL), **deployed_types)
     for dynamodb in stubbed(ctx, "dynamodb"):
-        dynamodb.add_response(
-            "describe_table",
-            rankings_on_aws(an_aws_index("run-date-index", RUN_DATE, ALL), **deployed_types),
-            {"TableName": RANKINGS},
-        )
-        dynamodb.add_client_error(
-            "describe_table", "ResourceNotFoundException", expected_params={"TableName": state}
-        )
         with pytest.raises(ConfigError) as refused:
-            tables.check(ctx, [TICKETS])
+            check_tickets_against(ctx, dynamodb, deployed)
     assert str(refused.value) == (
         f"table {RANKINGS}: attribute {attribute} is {was} in the table and S in the registry; a table "
         "gives each key attribute one type, which DynamoDB does not change while a key or an index uses "

@@ -140,6 +140,14 @@ def test_a_call_the_workflow_does_not_grant_stops_the_deploy(local_cloud: Any, t
         infra.deploy(env, workflows=[ungranted], out=lambda line: None)
 
 
+def roles_made(env: infra.Environment) -> list[str]:
+    """The IAM roles named after the environment: none when a deploy stopped before any change."""
+    prefix = f"{env.app}-{env.name}"
+    return [
+        r["RoleName"] for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)
+    ]
+
+
 def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_path: Path) -> None:
     env = environment(local_cloud.endpoint, "badtoken")
     broken = probe(tmp_path, extra_token="GhostTableName")
@@ -151,9 +159,7 @@ def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_pat
         "ResourceTagMappingList"
     ]
     assert found == []
-    assert not [
-        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-badtoken")
-    ]
+    assert roles_made(env) == []
 
 
 def test_an_unreachable_endpoint_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,9 +208,7 @@ def test_a_name_aws_would_reject_stops_before_any_change(local_cloud: Any, tmp_p
     long = probe(tmp_path, name="a-workflow-name-so-long-that-its-function-names-pass-sixty-four")
     with pytest.raises(ConfigError, match=r"characters, AWS allows 64"):
         infra.deploy(env, workflows=[long], out=lambda line: None)
-    assert not [
-        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-longname")
-    ]
+    assert roles_made(env) == []
 
 
 def _workflow(name: str = "w", **fields: Any) -> Workflow:
@@ -255,9 +259,7 @@ def test_a_function_granted_a_resource_its_workflow_lacks_stops_before_any_chang
     granted = dataclasses.replace(draw, access=(*draw.access, Access("ghost", ("dynamodb:GetItem",))))
     with pytest.raises(ConfigError, match=r"workflow probe: no resource named 'ghost'"):
         infra.deploy(env, workflows=[dataclasses.replace(base, functions=(granted,))], out=lambda line: None)
-    assert not [
-        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-ghostgrant")
-    ]
+    assert roles_made(env) == []
 
 
 def test_a_key_prefix_on_a_grant_it_cannot_narrow_stops_before_any_change(
@@ -271,9 +273,7 @@ def test_a_key_prefix_on_a_grant_it_cannot_narrow_stops_before_any_change(
     refused = "workflow probe: function draw: access to 'items': prefix '2026/': a key prefix narrows a bucket's grant only"
     with pytest.raises(ConfigError, match=re.escape(refused)):
         infra.deploy(env, workflows=[dataclasses.replace(base, functions=(granted,))], out=lambda line: None)
-    assert not [
-        r for r in env.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("pyflows-prefixed")
-    ]
+    assert roles_made(env) == []
 
 
 def test_a_resource_the_workflow_lacks_is_named_with_the_ones_it_has() -> None:
