@@ -18,12 +18,14 @@ from console.graph import runs
 from console.service import ExecutionService
 from infra.queues import inbox_name
 from tasks.shared.errors import cause_message
+from workflows.policies import EMAILED, EMAILED_ONCE
 
 # Alert Failure's message (workflows/policies.alert_and_fail): the cause runs up to the link, which
-# ends it; a note (flight-deals' parked batch) may follow.
+# ends it; a note (flight-deals' parked batch) may follow, then what is emailed (earlier alerts
+# had not that sentence).
 _FAILURE = re.compile(
     r"Workflow (?P<workflow>\S+) execution (?P<execution>arn:\S+) failed with (?P<error>.*?): "
-    r"(?P<cause>.*) \(see it: (?P<link>\S+)\)(?: (?P<note>.*))?",
+    r"(?P<cause>.*) \(see it: (?P<link>\S+)\)(?: (?P<note>.*?))??(?: " + re.escape(EMAILED_ONCE) + ")?",
     re.DOTALL,
 )
 # Hidden from another reader while this one reads; a reader that dies shows them again after it.
@@ -31,14 +33,18 @@ _READING_SECONDS = 30
 
 
 def parse(body: str) -> dict[str, Any]:
-    """One inbox message (an SNS envelope) as an alert: when and what was sent, and for a failed
-    execution its workflow, execution, error, cause (whole and readable) and link."""
+    """One inbox message (an SNS envelope) as an alert: when and what was sent, whether by email
+    too, and for a failed execution its workflow, execution, error, cause (whole and readable) and
+    link."""
     envelope = json.loads(body)
     message = str(envelope.get("Message", ""))
+    # only a failed execution's alert says; the email subscription takes any other
+    emailed = envelope.get("MessageAttributes", {}).get(EMAILED, {}).get("Value", "yes")
     alert: dict[str, Any] = {
         "sent": envelope.get("Timestamp"),
         "subject": envelope.get("Subject"),
         "message": message,
+        "emailed": emailed == "yes",
     }
     failure = _FAILURE.fullmatch(message)
     if failure:

@@ -405,7 +405,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print("no alerts")
         return 0
     for alert in alerts:
-        print(f"{alert['sent']}  {alert['subject'] or ''}")
+        held = "" if alert["emailed"] else "  (not emailed: one of its error was, within the hour)"
+        print(f"{alert['sent']}  {alert['subject'] or ''}{held}")
         rows = [
             ("execution", alert.get("name")),
             ("link", alert.get("link")),

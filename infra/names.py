@@ -13,6 +13,7 @@ from workflows.registry import (
     ALERTS_TOPIC,
     ENVIRONMENT,
     EXECUTION_LINK,
+    SHARED,
     Bucket,
     Function,
     Resource,
@@ -63,10 +64,10 @@ class Names:
         account = self.account if service != "s3" else ""
         return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
 
-    # -- workflow resources (tables, topics, buckets, streams and the shared alerts topic)
+    # -- workflow resources (tables, topics, buckets, streams and the environment's shared ones)
     def resource(self, wf: Workflow, logical: str) -> str:
-        if logical == ALERTS_TOPIC:
-            return self.env.resource_name(ALERTS_TOPIC)
+        if logical in SHARED:
+            return self.env.resource_name(logical)
         return self.env.resource_name(wf.name, logical)
 
     def resource_arn(self, wf: Workflow, logical: str) -> str:

@@ -32,7 +32,17 @@ from infra.environments import ConfigError, Environment, access_problem
 from infra.names import Names
 from infra.plan import Action, Change, Context
 from workflows import WORKFLOWS, definitions
-from workflows.registry import ALERTS_TOPIC, Bucket, Stream, Table, Topic, Workflow
+from workflows.registry import (
+    ALERT_WINDOWS,
+    ALERT_WINDOWS_TABLE,
+    ALERTS_TOPIC,
+    SHARED,
+    Bucket,
+    Stream,
+    Table,
+    Topic,
+    Workflow,
+)
 
 
 @dataclass
@@ -152,6 +162,7 @@ def deploy(
     ctx.dependencies_layer = layers.ensure(ctx, checked.layer)  # before the functions that list it
     topics.ensure(ctx, env.resource_name(ALERTS_TOPIC), names.alerts_topic_arn(), "Alerts")
     topics.ensure_email(ctx, names.alerts_topic_arn(), env.alert_email)
+    tables.ensure(ctx, ALERT_WINDOWS_TABLE, env.resource_name(ALERT_WINDOWS))
     queues.ensure(ctx)  # where `python -m workflows alerts` reads them
     if any(schedules.schedules(wf) for wf in workflows):
         schedules.ensure_group(ctx)
@@ -207,8 +218,8 @@ def removals(env: Environment, *, out: Callable[[str], None] = print) -> list[Ch
 def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
     names = ctx.names
     for logical, resource in wf.resources().items():
-        if logical == ALERTS_TOPIC:
-            continue  # shared, created once
+        if logical in SHARED:
+            continue  # created once for every workflow
         name = names.resource(wf, logical)
         if isinstance(resource, Table):
             tables.ensure(ctx, resource, name)

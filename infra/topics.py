@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.plan import Action, Context, owned, tag_dict, tag_list
+from workflows.policies import EMAIL_FILTER
 
 
 def ensure(ctx: Context, name: str, arn: str, display_name: str = "") -> None:
@@ -33,7 +35,8 @@ def subscriptions(ctx: Context, arn: str) -> list[dict[str, Any]]:
 
 
 def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
-    """Exactly one email subscription: the configured address (AWS sends it a confirmation)."""
+    """Exactly one email subscription: the configured address (AWS sends it a confirmation), which
+    takes only the alerts marked to be emailed (policies.EMAIL_FILTER); the inbox takes them all."""
     sns = ctx.client("sns")
     emails = [s for s in subscriptions(ctx, arn) if s["Protocol"] == "email"]
     for old in emails:
@@ -43,10 +46,31 @@ def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
             sns.unsubscribe(SubscriptionArn=old["SubscriptionArn"])
     if not email:
         return
-    if any(s["Endpoint"] == email for s in emails):
+    current = next((s for s in emails if s["Endpoint"] == email), None)
+    if current is None:
+        if ctx.change("subscription", email, Action.CREATE, "alerts by email"):
+            attributes = {"FilterPolicy": json.dumps(EMAIL_FILTER)}
+            sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email, Attributes=attributes)
+    elif not _filtered(ctx, current["SubscriptionArn"]):
+        # one made before the filter: each alert of an outage would be emailed (until confirmed it
+        # has no ARN, and the filter it was made with, if any, cannot be read or set)
+        if ctx.change("subscription", email, Action.UPDATE, "email only the alerts marked emailed"):
+            sns.set_subscription_attributes(
+                SubscriptionArn=current["SubscriptionArn"],
+                AttributeName="FilterPolicy",
+                AttributeValue=json.dumps(EMAIL_FILTER),
+            )
+    else:
         ctx.same("subscription", email)
-    elif ctx.change("subscription", email, Action.CREATE, "alerts by email"):
-        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email)
+
+
+def _filtered(ctx: Context, subscription: str) -> bool:
+    """Whether a subscription has the email filter, as far as can be read: one not yet confirmed
+    cannot be, and is taken as made with it."""
+    if not subscription.startswith("arn:"):
+        return True
+    attributes = ctx.client("sns").get_subscription_attributes(SubscriptionArn=subscription)["Attributes"]
+    return json.loads(attributes.get("FilterPolicy") or "null") == EMAIL_FILTER
 
 
 def _owned(ctx: Context, keep: set[str]) -> list[tuple[str, str]]:

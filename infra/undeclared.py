@@ -33,7 +33,17 @@ from infra import (
 )
 from infra.names import Names
 from infra.plan import Context
-from workflows.registry import ALERTS_TOPIC, Bucket, Stream, StreamTrigger, Table, Topic, Workflow
+from workflows.registry import (
+    ALERT_WINDOWS,
+    ALERTS_TOPIC,
+    SHARED,
+    Bucket,
+    Stream,
+    StreamTrigger,
+    Table,
+    Topic,
+    Workflow,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     env, workflows = names.env, list(workflows)
     found = Declared(*(set() for _ in range(11)))
     found.topics.add(env.resource_name(ALERTS_TOPIC))
+    found.tables.add(env.resource_name(ALERT_WINDOWS))
     found.queues.add(queues.inbox_name(env))
     if api.routes(workflows):
         found.roles.add(env.resource_name("api"))
@@ -83,7 +94,7 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
                 found.alarms.add(alarms.dead_letters_name(env, wf, trigger))
         for logical, resource in wf.resources().items():
             kinds = {Table: found.tables, Bucket: found.buckets, Stream: found.streams, Topic: found.topics}
-            if logical != ALERTS_TOPIC and type(resource) in kinds:
+            if logical not in SHARED and type(resource) in kinds:
                 kinds[type(resource)].add(names.resource(wf, logical))
     return found
 

@@ -60,7 +60,13 @@ class Inbox:
     holds its Subject too.
     """
 
-    def __init__(self, client: Callable[[str], Any], topic_arn: str, raw: bool = True) -> None:
+    def __init__(
+        self,
+        client: Callable[[str], Any],
+        topic_arn: str,
+        raw: bool = True,
+        filter_policy: dict[str, Any] | None = None,
+    ) -> None:
         self.sqs = client("sqs")
         self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
@@ -71,7 +77,10 @@ class Inbox:
             TopicArn=topic_arn,
             Protocol="sqs",
             Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"} if raw else {},
+            Attributes={
+                **({"RawMessageDelivery": "true"} if raw else {}),
+                **({"FilterPolicy": json.dumps(filter_policy)} if filter_policy else {}),
+            },
         )
 
     def messages(self) -> list[str]:

@@ -1,8 +1,8 @@
 """The small extension of the `stepfunctions` SDK for the ASL fields it lacks.
 
 The SDK (3.0) knows the 2019 language: no ResultSelector, no Retry MaxDelaySeconds or
-JitterStrategy, no Map ItemProcessor/ItemSelector, no Fail ErrorPath/CausePath and no
-Express type. Each class below adds only those fields and renders them as ASL.
+JitterStrategy, no Map ItemProcessor/ItemSelector, no Fail ErrorPath/CausePath, no JSONata
+and no Express type. Each class below adds only those fields and renders them as ASL.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ class ExtraField(Enum):
     ErrorPath = "error_path"
     CausePath = "cause_path"
     ToleratedFailurePercentage = "tolerated_failure_percentage"
+    QueryLanguage = "query_language"
+    Arguments = "arguments"
+    Output = "output"
 
 
 def _with(base: list[Any], *extra: ExtraField) -> list[Any]:
@@ -45,6 +48,33 @@ class Retry(sdk.Retry):
 class Task(sdk.Task):
     def allowed_fields(self) -> list[Any]:
         return _with(super().allowed_fields(), ExtraField.ResultSelector)
+
+
+class JsonataTask(sdk.Task):
+    """A Task in JSONata (`QueryLanguage`), in a JSONPath state machine: for what JSONPath cannot
+    compute, such as a time in seconds. `Arguments` replaces Parameters, `Output` the paths."""
+
+    def __init__(self, state_id: str, **kwargs: Any) -> None:
+        super().__init__(state_id, query_language="JSONata", **kwargs)
+
+    def allowed_fields(self) -> list[Any]:
+        return [
+            Field.Comment,
+            Field.Resource,
+            Field.TimeoutSeconds,
+            Field.Retry,
+            Field.Catch,
+            ExtraField.QueryLanguage,
+            ExtraField.Arguments,
+            ExtraField.Output,
+        ]
+
+
+class JsonataCatch(sdk.Catch):
+    """A JSONata state's Catch: `Output` says what goes on (no ResultPath in JSONata)."""
+
+    def allowed_fields(self) -> list[Any]:
+        return [Field.ErrorEquals, ExtraField.Output]
 
 
 class Parallel(sdk.Parallel):

@@ -29,6 +29,7 @@ from tasks.etf_signal.schemas import DAY_REQUEST, MAX_FUNDS
 from tasks.etf_signal.storage import PRICES_PREFIX, SIGNALS_PREFIX
 from workflows import asl
 from workflows.policies import (
+    ALERT_ACCESS,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -266,10 +267,10 @@ WORKFLOW = Workflow(
             retry_attempts=10,
         ),
     ),
-    integrations=(Access("alerts", ("sns:Publish",)),),
+    integrations=ALERT_ACCESS,
     max_map_items=MAX_FUNDS,
     unreachable={
-        "catch Fetch Prices -> Alert Failure": "every fund's error is caught inside the Map, so the "
+        "catch Fetch Prices -> Alert Window": "every fund's error is caught inside the Map, so the "
         "report can name the missing fund; the Map's own Catch stays as the policy's safety net",
     },
     routes=(

@@ -26,6 +26,7 @@ from tasks.flight_deals.schemas import PIPE_BATCH
 from tasks.flight_deals.storage import PARKED_PREFIX, REJECTED_PREFIX
 from workflows import asl
 from workflows.policies import (
+    ALERT_ACCESS,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -254,7 +255,7 @@ WORKFLOW = Workflow(
     buckets=(Bucket("batches"),),
     streams=(Stream("price-records", shards=1),),
     triggers=(StreamTrigger(stream="price-records", batch_size=BATCH_SIZE, max_batching_window_seconds=1),),
-    integrations=(Access("alerts", ("sns:Publish",)),),
+    integrations=ALERT_ACCESS,
     replay="a batch that failed is parked to be replayed: python -m tasks.flight_deals.replay --env {env}"
     " --list shows the parked batches with their errors",
 )

@@ -30,10 +30,12 @@ from typing import Any, NamedTuple
 
 import tasks
 from tasks.shared.errors import TaskError
+from workflows import registry
 from workflows.policies import LAMBDA_THROTTLED, LAMBDA_TRANSIENT
 
 MAX_HISTORY_EVENTS = 25_000
 ALERT_TOPIC = "${AlertsTopicArn}"
+ALERT_WINDOWS_TABLE = "${" + registry.ALERT_WINDOWS_TABLE.token + "}"
 ALWAYS_BUSINESS = {"States.ALL", "States.TaskFailed"}
 # History events one state adds when it runs once (entered/exited plus the task's own events).
 EVENTS_PER_STATE = {
@@ -76,6 +78,12 @@ def is_lambda(state: dict[str, Any]) -> bool:
 
 def is_alert(state: dict[str, Any]) -> bool:
     return state.get("Type") == "Task" and state.get("Parameters", {}).get("TopicArn") == ALERT_TOPIC
+
+
+def is_alert_window(state: dict[str, Any]) -> bool:
+    """policies.alert_window: on the way to the alert, whatever it answers."""
+    arguments = state.get("Arguments", {})
+    return state.get("Type") == "Task" and arguments.get("TableName") == ALERT_WINDOWS_TABLE
 
 
 def number(value: Any) -> bool:
@@ -183,11 +191,24 @@ def flatten(payload: Any, path: str, *, from_input: bool) -> dict[str, Write]:
     return leaves
 
 
+# a JSONata Output that is the state's input, or the input with keys merged in
+_KEEPS_INPUT = re.compile(r"\{%\s*(\$states\.input|\$merge\(\[\$states\.input,.*\]\))\s*%\}", re.DOTALL)
+
+
+def result_path(block: dict[str, Any]) -> str | None:
+    """Where a state or a Catch writes its result or error: "$" over its input, None nowhere. In
+    JSONata (no ResultPath) an Output that keeps the input, merging keys in or not, is as None."""
+    if "Output" in block:
+        return None if _KEEPS_INPUT.fullmatch(str(block["Output"])) else "$"
+    path: str | None = block.get("ResultPath", "$")
+    return path
+
+
 def output(state: dict[str, Any]) -> tuple[str | None, dict[str, Write]]:
     """Where a state writes into its input (None: nowhere) and the values under that path."""
     if state["Type"] not in ("Pass", "Task", "Map", "Parallel"):
         return None, {}
-    root = state.get("ResultPath", "$")
+    root = result_path(state)
     if root is None:
         return None, {}
     if state["Type"] != "Pass":
@@ -273,7 +294,7 @@ def catch_problems(name: str, state: dict[str, Any], graph: dict[str, Any]) -> l
         return [f"{name}: no Catch for States.ALL leading to the alert"]
     problems = []
     for catch in catch_all:
-        if catch.get("ResultPath", "$") == "$":
+        if result_path(catch) == "$":
             problems.append(f"{name}: Catch does not keep the input (ResultPath {catch.get('ResultPath')!r})")
         if not leads_to_alert(graph, catch["Next"]):
             problems.append(f"{name}: Catch goes to {catch['Next']!r}, which does not lead to the alert")
@@ -293,7 +314,7 @@ def leads_to_alert(graph: dict[str, Any], start: str) -> bool:
         seen.add(name)
         if is_alert(state):
             return True
-        if state["Type"] in ("Pass", "Choice") or _on_the_way(graph, state):
+        if state["Type"] in ("Pass", "Choice") or is_alert_window(state) or _on_the_way(graph, state):
             todo += next_states(state)
     return False
 
@@ -316,7 +337,7 @@ def _only_to_alert(graph: dict[str, Any], name: str, seen: frozenset[str]) -> bo
         return True
     ways = next_states(state)
     return (
-        state["Type"] in ("Pass", "Choice")
+        (state["Type"] in ("Pass", "Choice") or is_alert_window(state))
         and bool(ways)
         and all(_only_to_alert(graph, way, seen | {name}) for way in ways)
     )
@@ -386,9 +407,7 @@ def known_errors(
             continue
         moves = flow_moves(state, known[name])
         if any_path:
-            moves += [
-                (c["Next"], with_error(known[name], c.get("ResultPath", "$"))) for c in state.get("Catch", [])
-            ]
+            moves += [(c["Next"], with_error(known[name], result_path(c))) for c in state.get("Catch", [])]
         for target, errors in moves:
             if target in known:
                 errors = known[target] | errors if any_path else known[target] & errors
@@ -423,7 +442,7 @@ def error_path_problems(graph: dict[str, Any], where: str = "") -> list[str]:
     caught = known_errors(graph, {start: frozenset()}, any_path=True)
     for name, state in graph["States"].items():
         for catch in state.get("Catch", []):
-            path = catch.get("ResultPath", "$")
+            path = result_path(catch)
             readers, objects = unset_reads(
                 graph, catch["Next"], with_error(caught.get(name, frozenset()), path)
             )

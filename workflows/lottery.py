@@ -26,7 +26,15 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 from tasks.lottery.announce import COMMAND, NOT_ANNOUNCED, SUBJECT
 from tasks.lottery.schemas import DRAW_REQUEST
 from workflows import asl
-from workflows.policies import ERROR_PATH, alert_and_fail, catch_to, lambda_task, rejected, sns_publish
+from workflows.policies import (
+    ALERT_ACCESS,
+    ERROR_PATH,
+    alert_and_fail,
+    catch_to,
+    lambda_task,
+    rejected,
+    sns_publish,
+)
 from workflows.registry import ENVIRONMENT, Access, Function, Index, Table, Topic, Workflow
 
 MAX_REDRAWS = 5
@@ -208,7 +216,7 @@ WORKFLOW = Workflow(
         Table(name="winners", partition_key=("employee_id", "S"), reset_with_demo=True),
     ),
     topics=(Topic("announcements", "Lottery winners"),),
-    integrations=(Access("announcements", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
+    integrations=(Access("announcements", ("sns:Publish",)), *ALERT_ACCESS),
     fresh_start_warnings={
         NOT_ANNOUNCED: "its draw is recorded: a new one would draw other winners. Announce this one "
         "as its cause says."

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workflows import asl
-from workflows.registry import EXECUTION_LINK
+from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC, EXECUTION_LINK, Access
 
 # Errors AWS documents as transient for Lambda invocations: always worth another attempt.
 LAMBDA_TRANSIENT = [
@@ -28,6 +28,25 @@ ERROR_PATH = "$.error"
 UNALERTED = "Failed Without Alert"
 # its cause: the alert's error and cause, then the failure's own cause
 UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
+# A workflow's alerts of one error are emailed once in this long: in an outage every run fails alike,
+# and the on-call needs the first, not one email per run. Every alert still goes to the inbox.
+ALERT_WINDOW_SECONDS = 3600
+EMAILED_ONCE = (
+    "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
+    "(python -m workflows alerts)."
+)
+# The alert's message attribute that says whether it goes out by email ("yes" or "no"), and the
+# email subscription's filter: alerts the window let through, and what carries no such attribute
+# (CloudWatch alarms, an API function's own alert), which is always emailed.
+EMAILED = "emailed"
+# (AWS matches any of the rules in any order; moto's matcher gives up at a string rule when the
+# attribute is absent, so the absence is asked first)
+EMAIL_FILTER = {EMAILED: [{"exists": False}, "yes"]}
+# what the state machine's role needs for its alerts (every workflow's `integrations` has it)
+ALERT_ACCESS = (
+    Access(ALERTS_TOPIC, ("sns:Publish",)),
+    Access(ALERT_WINDOWS, ("dynamodb:PutItem",)),
+)
 # where a request the workflow cannot serve as sent ends, unalerted (policies.rejected); the
 # console tells a business rejection by it, in executions that ran under any earlier definition too
 REJECTED = "Request Rejected"
@@ -143,6 +162,8 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
     (its error under `$.alert_error`) ends in Failed Without Alert instead, whose cause says so
     first: that failure paged nobody, and a cause cut short (`executions --status FAILED`) must
     still show it. `note_path` names a text the alert adds after its link (what to do next).
+    Every alert reaches the inbox; the email subscription takes only those `alert_window` marks
+    emailed. Returns where failure paths go: the window.
     """
     failed = asl.Fail(
         "Failed",
@@ -165,8 +186,9 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
         {
             "Subject": f"[{workflow}] execution failed",
             "Message.$": f"States.Format('Workflow {workflow} execution {{}} failed with {{}}: {{}} "
-            f"(see it: ${{{EXECUTION_LINK}}}{{}}){note_slot}', $$.Execution.Id, $.error.Error, "
-            f"$.error.Cause, $$.Execution.Id{note_argument})",
+            f"(see it: ${{{EXECUTION_LINK}}}{{}}){note_slot} {EMAILED_ONCE}', $$.Execution.Id, "
+            f"$.error.Error, $.error.Cause, $$.Execution.Id{note_argument})",
+            "MessageAttributes": {EMAILED: {"DataType": "String", "StringValue.$": "$.alert_emailed"}},
         },
         result_path=None,
         comment="Tell the on-call people, then fail with the original error",
@@ -174,7 +196,43 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
     # An alert that cannot be sent must not hide the failure it was reporting.
     alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=unalerted, result_path="$.alert_error"))
     alert.next(failed)
-    return alert
+    return alert_window(workflow, alert)
+
+
+def alert_window(workflow: str, alert: asl.Task) -> asl.JsonataTask:
+    """Whether `alert` is emailed (`$.alert_emailed`, "yes" or "no"): yes for the workflow's first
+    alert of its error in ALERT_WINDOW_SECONDS, which opens the window in DynamoDB; no while one is
+    open. A window that cannot be read emails: better a second email than none."""
+    now = "$floor($toMillis($states.context.State.EnteredTime) / 1000)"
+
+    def emailed(answer: str) -> str:
+        return f'{{% $merge([$states.input, {{"alert_emailed": "{answer}"}}]) %}}'
+
+    window = asl.JsonataTask(
+        "Alert Window",
+        resource="arn:aws:states:::dynamodb:putItem",
+        arguments={
+            "TableName": "${" + ALERT_WINDOWS_TABLE.token + "}",
+            "Item": {
+                "alert": {"S": f"{{% '{workflow} ' & $states.input.error.Error %}}"},
+                "expires": {"N": f"{{% $string({now} + {ALERT_WINDOW_SECONDS}) %}}"},
+                "execution": {"S": "{% $states.context.Execution.Id %}"},
+            },
+            "ConditionExpression": "attribute_not_exists(#alert) OR #expires <= :now",
+            "ExpressionAttributeNames": {"#alert": "alert", "#expires": "expires"},
+            "ExpressionAttributeValues": {":now": {"N": f"{{% $string({now}) %}}"}},
+        },
+        output=emailed("yes"),
+        comment=f"Email the first alert of an error in {ALERT_WINDOW_SECONDS // 60} minutes, not one per run",
+    )
+    window.add_catch(
+        asl.JsonataCatch(
+            error_equals=["DynamoDB.ConditionalCheckFailedException"], next_step=alert, output=emailed("no")
+        )
+    )
+    window.add_catch(asl.JsonataCatch(error_equals=["States.ALL"], next_step=alert, output=emailed("yes")))
+    window.next(alert)
+    return window
 
 
 def rejected() -> asl.Fail:

@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS_DIR = ROOT / "definitions"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Resources every workflow of an environment shares.
+# Resources every workflow of an environment shares (SHARED): the alerts topic, and the table of
+# which alerts were emailed lately (policies.alert_and_fail).
 ALERTS_TOPIC = "alerts"
+ALERT_WINDOWS = "alert-windows"
 # The workflow's own state machine, as a resource its API functions start.
 STATE_MACHINE = "state-machine"
 # The address of a page that shows an execution, less the execution's ARN: deploy gives it per
@@ -264,6 +266,12 @@ class HttpRoute:
 
 Trigger = Schedule | StreamTrigger | HttpRoute
 Resource = Table | Topic | Bucket | Stream | StateMachine
+# an item per workflow and error emailed lately, until its window `expires` (and DynamoDB deletes it)
+ALERT_WINDOWS_TABLE = Table(ALERT_WINDOWS, ("alert", "S"), ttl_attribute="expires")
+SHARED: Mapping[str, Resource] = {
+    ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts"),
+    ALERT_WINDOWS: ALERT_WINDOWS_TABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -325,12 +333,9 @@ class Workflow:
         return DEFINITIONS_DIR / f"{self.name}.asl.json"
 
     def resources(self) -> dict[str, Resource]:
-        """Logical name -> resource, including the environment's shared alerts topic and the
-        workflow's own state machine."""
-        found: dict[str, Resource] = {
-            ALERTS_TOPIC: Topic(ALERTS_TOPIC, "Alerts"),
-            STATE_MACHINE: StateMachine(),
-        }
+        """Logical name -> resource, including the environment's shared ones and the workflow's
+        own state machine."""
+        found: dict[str, Resource] = {**SHARED, STATE_MACHINE: StateMachine()}
         declared: tuple[Table | Topic | Bucket | Stream, ...] = (
             *self.tables,
             *self.topics,

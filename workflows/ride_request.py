@@ -26,6 +26,7 @@ from tasks.ride_request.schemas import RIDE_REQUEST
 from tasks.shared.errors import MalformedTaskInput
 from workflows import asl
 from workflows.policies import (
+    ALERT_ACCESS,
     LAMBDA_THROTTLED,
     LAMBDA_TRANSIENT,
     alert_and_fail,
@@ -264,5 +265,5 @@ WORKFLOW = Workflow(
         Table(name="unicorns", partition_key=("name", "S"), seed="ride-request-unicorns.json"),
     ),
     routes=(Route("POST", "/ride", "api-ride", auth=True),),
-    integrations=(Access("alerts", ("sns:Publish",)),),
+    integrations=ALERT_ACCESS,
 )

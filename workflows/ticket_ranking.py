@@ -27,6 +27,7 @@ from tasks.ticket_ranking.schemas import MAX_PERFORMANCES, RUN_REQUEST
 from tasks.ticket_ranking.store import RANKED_PREFIX, RAW_PREFIX
 from workflows import asl
 from workflows.policies import (
+    ALERT_ACCESS,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -280,7 +281,7 @@ WORKFLOW = Workflow(
             retry_attempts=3,
         ),
     ),
-    integrations=(Access("deals", ("sns:Publish",)), Access("alerts", ("sns:Publish",))),
+    integrations=(Access("deals", ("sns:Publish",)), *ALERT_ACCESS),
     max_map_items=MAX_PERFORMANCES,
     routes=(Route("GET", "/tickets/search", "api-search"),),
 )

@@ -22,7 +22,9 @@
 - A DynamoDB Task that DynamoDB refuses with an error the AWS SDK for Java has no class for (a
   ValidationException, say): AWS names it by the SDK's base class, DynamoDB.AmazonDynamoDBException;
   moto names it by its code. Likewise a Step Functions Task its role may not call:
-  StepFunctions.AWSStepFunctionsException.
+  StepFunctions.AWSStepFunctionsException. A DynamoDB Task's mocked Throw (localcloud.mock_config)
+  fails with the error and cause it gives, as any other Task's does; moto named it
+  DynamoDB.AmazonDynamoDBException with no cause.
 - An aws-sdk Task's error is named by the AWS SDK for Java v2's name of the service (Sns.,
   Lambda., SecretsManager., ...); moto knows only DynamoDb and Sfn, and uses the lower-case
   resource name for the others.
@@ -303,6 +305,20 @@ _DYNAMODB_SDK_CLASSES = frozenset(
 )
 
 
+def _mocked_throw_as_given(from_error: Any) -> Any:
+    """A failure already made (a mocked Throw) is the Task's failure as it is."""
+    failure_event_exception = _hooks.resolve(
+        "moto.stepfunctions.parser.asl.component.common.error_name.failure_event:FailureEventException"
+    )[2]
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, failure_event_exception):
+            return ex.failure_event
+        return from_error(self, env, ex)
+
+    return _from_error
+
+
 def _sdk_class_names(error_cause: Any) -> Any:
     original = error_cause.__func__  # a staticmethod
 
@@ -400,6 +416,7 @@ def install() -> None:
         _named_intrinsic,
     )
     _hooks.patch(f"{_DYNAMODB_TASK}._error_cause_from_client_error", _sdk_class_names)
+    _hooks.patch(f"{_DYNAMODB_TASK}._from_error", _mocked_throw_as_given)
     _hooks.patch(f"{_SFN_TASK}._from_error", _sfn_denial)
     _, _, names = _hooks.resolve(
         f"{_STATE}.exec.state_task.service.state_task_service_aws_sdk:_SERVICE_ERROR_NAMES"

@@ -584,7 +584,7 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
     page.locator("[data-testid=graph] g.node.state").first.wait_for()
     page.locator(".graph-tools").focus()  # just before the graph
     focused = []
-    for _ in range(13):
+    for _ in range(14):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.dataset.state || null"))
     assert focused == [
@@ -596,6 +596,7 @@ def test_tab_goes_through_the_states_in_flow_order(page: Any, console_url: str, 
         "Notify Winners",
         "Draw Complete",
         "Redraw Limit Reached",
+        "Alert Window",
         "Alert Failure",
         "Failed",
         "Count Redraw",

@@ -91,14 +91,19 @@ def test_a_workflows_graph_as_text_is_its_states_and_transitions(
     assert transitions["Validate Request"] == [
         "Task",
         "-> Draw Winners; catch InvalidInput, NotEnoughEligibleEmployees -> Request Rejected; "
-        "catch States.ALL -> Alert Failure",
+        "catch States.ALL -> Alert Window",
     ]
     assert transitions["Any Past Winner?"] == [
         "Choice",
         "$.check.eligible == true -> Record Winners; $.draw.attempt >= 5 -> Redraw Limit Reached; "
         "Default -> Count Redraw",
     ]
-    assert transitions["Record Winners"] == ["Task", "-> Notify Winners; catch States.ALL -> Alert Failure"]
+    assert transitions["Record Winners"] == ["Task", "-> Notify Winners; catch States.ALL -> Alert Window"]
+    assert transitions["Alert Window"] == [
+        "Task",
+        "-> Alert Failure; catch DynamoDB.ConditionalCheckFailedException -> Alert Failure; "
+        "catch States.ALL -> Alert Failure",
+    ]
     assert transitions["Alert Failure"] == [
         "Task",
         "-> Failed; catch States.ALL -> Failed Without Alert",

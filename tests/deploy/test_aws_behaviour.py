@@ -25,6 +25,7 @@ from infra.plan import Action, Context
 from infra.runner import check, names_for
 from tests.deploy.stubs import ACCOUNT, stubbed
 from workflows import WORKFLOWS
+from workflows.policies import EMAILED_ONCE
 from workflows.registry import Bucket
 
 TICKETS = WORKFLOWS["ticket-ranking"]
@@ -577,7 +578,7 @@ def test_the_alert_links_to_the_execution_in_the_aws_console_of_its_partition() 
     staging = load("staging")
     rendered = statemachines.render(Names(staging, ACCOUNT), WORKFLOWS["lottery"])
     link = f"https://console.aws.amazon.com/states/home?region={staging.region}#/v2/executions/details/"
-    assert f"(see it: {link}{{}})', $$.Execution.Id" in rendered
+    assert f"(see it: {link}{{}}) {EMAILED_ONCE}', $$.Execution.Id" in rendered
     china = dataclasses.replace(staging, region="cn-north-1")
     assert Names(china, ACCOUNT, "aws-cn").execution_link() == (
         "https://console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/"

@@ -280,7 +280,7 @@ def test_a_resource_the_workflow_lacks_is_named_with_the_ones_it_has() -> None:
     names = Names(load("staging"), "123456789012")
     known = re.escape(
         "workflow lottery: no resource named 'winner' "
-        "(did you mean 'winners'? known: alerts, announcements, employees, state-machine, winners)"
+        "(did you mean 'winners'? known: alert-windows, alerts, announcements, employees, state-machine, winners)"
     )
     for lookup in (names.value, names.resource_arn):
         with pytest.raises(ConfigError, match=known):

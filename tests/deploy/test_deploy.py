@@ -20,7 +20,7 @@ from infra import auth, iam, layers
 from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
-from workflows import WORKFLOWS, asl
+from workflows import WORKFLOWS, asl, policies
 from workflows.registry import Index, Workflow
 
 RECORD = "pyflows-dtest-lottery-record-winners"
@@ -514,6 +514,35 @@ def test_the_alerts_inbox_gets_every_alert_from_the_alerts_topic_alone(deploymen
     assert {k: now[k] for k in ("Policy", "MessageRetentionPeriod")} == {
         k: found[k] for k in ("Policy", "MessageRetentionPeriod")
     }
+    assert deployment.deploy()[0].changed == []
+
+
+def test_the_alert_email_takes_only_the_alerts_marked_emailed(deployment: Deployment) -> None:
+    """The alerts' email subscription filters on `emailed` (one per workflow and error an hour,
+    policies.alert_window); one made before the filter is given it; the window's table is the
+    environment's, expiring its items."""
+    sns, dynamodb = deployment.client("sns"), deployment.client("dynamodb")
+    ttl = dynamodb.describe_time_to_live(TableName="pyflows-dtest-alert-windows")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    topic, address = names_for(deployment.env).alerts_topic_arn(), deployment.env.alert_email
+
+    def email_filter() -> tuple[str, Any]:
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        [email] = [s for s in subscriptions if s["Protocol"] == "email"]
+        attributes = sns.get_subscription_attributes(SubscriptionArn=email["SubscriptionArn"])["Attributes"]
+        return email["SubscriptionArn"], json.loads(attributes.get("FilterPolicy") or "null")
+
+    made_first, policy = email_filter()
+    assert address and policy == policies.EMAIL_FILTER
+    sns.unsubscribe(SubscriptionArn=made_first)  # as a deploy made it before the filter
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=address)
+
+    result, _ = deployment.deploy()
+
+    assert [(c.kind, c.name, c.detail) for c in result.changed] == [
+        ("subscription", address, "email only the alerts marked emailed")
+    ]
+    assert email_filter()[1] == policies.EMAIL_FILTER
     assert deployment.deploy()[0].changed == []
 
 

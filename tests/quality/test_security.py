@@ -29,7 +29,7 @@ from infra.environments import CONFIG_FILE
 from localcloud import metering
 from tests.quality.conftest import Quality, app_buckets, app_tables, app_topics
 from workflows import WORKFLOWS
-from workflows.registry import HttpRoute, Route
+from workflows.registry import SHARED, HttpRoute, Route, Table
 
 # What AWS cannot scope to a resource: X-Ray, and the log-delivery calls Step Functions makes.
 UNSCOPED_PREFIXES = ("xray:",)
@@ -328,7 +328,8 @@ def test_every_bucket_blocks_public_access_and_encrypts_by_default(quality: Qual
 def test_every_table_has_point_in_time_recovery(quality: Quality) -> None:
     dynamodb = quality.app.client("dynamodb")
     tables = app_tables(quality)
-    assert len(tables) == sum(len(w.tables) for w in WORKFLOWS.values())
+    shared = [r for r in SHARED.values() if isinstance(r, Table)]  # the environment's alert windows
+    assert len(tables) == sum(len(w.tables) for w in WORKFLOWS.values()) + len(shared)
     status = {
         t: dynamodb.describe_continuous_backups(TableName=t)["ContinuousBackupsDescription"][
             "PointInTimeRecoveryDescription"

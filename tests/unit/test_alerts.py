@@ -5,20 +5,38 @@ from __future__ import annotations
 import json
 
 from console.alerts import parse
+from workflows.policies import EMAILED_ONCE
 
 EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:pyflows-staging-flight-deals:run-1:0a1b"
 LINK = "https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/"
 
 
-def envelope(message: str, subject: str = "[flight-deals] execution failed") -> str:
+def envelope(
+    message: str, subject: str = "[flight-deals] execution failed", emailed: str | None = None
+) -> str:
+    attributes = {"MessageAttributes": {"emailed": {"Type": "String", "Value": emailed}}} if emailed else {}
     return json.dumps(
         {
             "Type": "Notification",
             "Subject": subject,
             "Message": message,
             "Timestamp": "2026-12-01T09:30:00.000Z",
+            **attributes,
         }
     )
+
+
+def test_an_alert_says_whether_it_was_emailed_and_its_note_is_its_own() -> None:
+    note = "Its batch is parked at s3://b/parked/x.json."
+    failed = f"Workflow flight-deals execution {EXPRESS} failed with Broken: boom (see it: {LINK}{EXPRESS})"
+
+    held = parse(envelope(f"{failed} {note} {EMAILED_ONCE}", emailed="no"))
+    sent = parse(envelope(f"{failed} {EMAILED_ONCE}", emailed="yes"))
+    alarm = parse(envelope(json.dumps({"AlarmName": "a", "NewStateValue": "ALARM"})))  # carries none
+
+    assert (held["emailed"], held["note"], held["cause"]) == (False, note, "boom")
+    assert (sent["emailed"], sent["note"], sent["link"]) == (True, None, LINK + EXPRESS)
+    assert alarm["emailed"] is True
 
 
 def test_a_failures_alert_gives_its_execution_error_cause_link_and_note() -> None:

@@ -16,7 +16,7 @@ from tasks.ticket_ranking.told import CLAIM_LEASE as deal_claims
 from workflows import WORKFLOWS, actions, asl, definitions, handlers
 from workflows.etf_signal import WORKFLOW as ETF_SIGNAL
 from workflows.lottery import WORKFLOW as LOTTERY
-from workflows.policies import alert_and_fail, catch_to, lambda_task
+from workflows.policies import ALERT_ACCESS, alert_and_fail, catch_to, lambda_task
 from workflows.registry import SCHEDULED_TIME, Access, HttpRoute, Route, Schedule, StreamTrigger, Workflow
 
 
@@ -162,7 +162,9 @@ def test_an_unknown_token_is_reported() -> None:
 def test_an_unknown_token_like_none_is_reported_with_the_known_ones() -> None:
     text = definitions.render(LOTTERY).replace("${AlertsTopicArn}", "${Pager}")
     [problem] = definitions.token_problems(LOTTERY, text)
-    assert problem.startswith("unknown token ${Pager}; known: ${AlertsTopicArn}, ${AnnouncementsTopicArn}")
+    assert problem.startswith(
+        "unknown token ${Pager}; known: ${AlertWindowsTableName}, ${AlertsTopicArn}, ${Announcements"
+    )
 
 
 def test_invalid_asl_is_rejected_by_the_parser() -> None:
@@ -227,7 +229,7 @@ def test_every_workflows_grants_resources_and_seeds_are_there(name: str) -> None
     assert definitions.wiring_problems(WORKFLOWS[name]) == []
 
 
-KNOWN = "known: alerts, announcements, employees, state-machine, winners"
+KNOWN = "known: alert-windows, alerts, announcements, employees, state-machine, winners"
 
 
 def test_a_grant_on_a_resource_the_workflow_does_not_declare_is_named_by_check() -> None:
@@ -362,7 +364,7 @@ def _alerting(name: str, alerted_as: str) -> Workflow:
         {"type": "object"},
         timeout_seconds=60,
         functions=(work,),
-        integrations=(Access("alerts", ("sns:Publish",)),),
+        integrations=ALERT_ACCESS,
     )
 
 

@@ -48,8 +48,8 @@ def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
         "Draw Winners": ["NotEnoughEligibleEmployees"],
     }
     for name, state in DEFINITION["States"].items():
-        if state["Type"] in ("Task", "Parallel") and name != "Alert Failure":
-            caught_by = "Not Announced" if name == "Notify Winners" else "Alert Failure"
+        if state["Type"] in ("Task", "Parallel") and name not in ("Alert Window", "Alert Failure"):
+            caught_by = "Not Announced" if name == "Notify Winners" else "Alert Window"
             errors = rejections.get(name)
             rejected = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": policies.REJECTED}]
             assert state["Catch"] == [
@@ -62,7 +62,9 @@ def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
         "ErrorPath": "$.error.Error",
         "CausePath": "$.error.Cause",
     }
-    assert DEFINITION["States"]["Not Announced"]["Next"] == "Alert Failure"
+    assert DEFINITION["States"]["Not Announced"]["Next"] == "Alert Window"
+    window = DEFINITION["States"]["Alert Window"]
+    assert window["Next"] == "Alert Failure" and {c["Next"] for c in window["Catch"]} == {"Alert Failure"}
     assert DEFINITION["States"]["Alert Failure"]["Next"] == "Failed"
     assert DEFINITION["States"]["Alert Failure"]["Catch"][0]["Next"] == policies.UNALERTED
     assert DEFINITION["States"]["Failed"] == {
@@ -84,7 +86,7 @@ def test_the_redraw_loop_is_bounded_by_a_counter() -> None:
     assert choice["Default"] == "Count Redraw"
     count = DEFINITION["States"]["Count Redraw"]
     assert count["Parameters"]["attempt.$"] == "States.MathAdd($.draw.attempt, 1)"
-    assert DEFINITION["States"]["Redraw Limit Reached"]["Next"] == "Alert Failure"
+    assert DEFINITION["States"]["Redraw Limit Reached"]["Next"] == "Alert Window"
 
 
 def test_a_draw_not_announced_fails_with_its_own_error_which_no_fresh_start_follows() -> None:

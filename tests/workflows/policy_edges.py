@@ -25,16 +25,18 @@ from typing import Any
 from localcloud import mock_config
 from localcloud.engine import clock
 from tasks.shared.errors import MalformedTaskInput
+from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, mocks
 from workflows import definitions, get, policies
 from workflows.policies import UNALERTED_CAUSE
+from workflows.registry import ALERTS_TOPIC
 
-ALERT_STATE = "Alert Failure"  # the states of policies.alert_and_fail
+WINDOW_STATE, ALERT_STATE = "Alert Window", "Alert Failure"  # the states of policies.alert_and_fail
 FAILED_STATE = "Failed"
 # the last states of a run that fails: alerted, with an alert that could not be sent, and rejected
 # (policies.rejected, unalerted)
-ALERT = [ALERT_STATE, FAILED_STATE]
-UNALERTED = [ALERT_STATE, policies.UNALERTED]
+ALERT = [WINDOW_STATE, ALERT_STATE, FAILED_STATE]
+UNALERTED = [WINDOW_STATE, ALERT_STATE, policies.UNALERTED]
 REJECTED = [policies.REJECTED]
 # what Step Functions reads when Lambda answers an injected "service_error", then a "throttle"
 TRANSIENT_THEN_THROTTLED = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
@@ -57,8 +59,30 @@ MOCKED_CAUSE = "failed as the test case mocks it"
 
 
 def failed_errors(run: Run) -> list[str]:
-    """The error of each failed task attempt, in order."""
-    return [e["taskFailedEventDetails"]["error"] for e in run.events if e["type"] == "TaskFailed"]
+    """The error of each failed task attempt, in order, but the alert window's (whose refusal says
+    an email went out for the error lately)."""
+    return [error for state, error in _task_failures(run) if state != WINDOW_STATE]
+
+
+def window_errors(run: Run) -> list[str]:
+    """The errors of the alert window's write (policies.alert_window): refused while one is open."""
+    return [error for state, error in _task_failures(run) if state == WINDOW_STATE]
+
+
+def _task_failures(run: Run) -> list[tuple[str, str]]:
+    """(the state, the error) of each failed task attempt, in order: a TaskFailed follows its
+    state's TaskStateEntered by previousEventId."""
+    by_id = {e["id"]: e for e in run.events}
+    found = []
+    for event in run.events:
+        if event["type"] == "TaskFailed":
+            entered = event
+            while "stateEnteredEventDetails" not in entered:
+                entered = by_id[entered["previousEventId"]]
+            found.append(
+                (entered["stateEnteredEventDetails"]["name"], event["taskFailedEventDetails"]["error"])
+            )
+    return found
 
 
 def invoked_functions(workflow: str) -> list[str]:
@@ -151,7 +175,7 @@ def a_flaky_alert_is_retried_and_sent(
     run = _alerted(app, workflow, failing_state, error, payload, ALERT_SENT_CASE)
     assert run.cause == MOCKED_CAUSE
     assert failed_errors(run)[-3:] == [error, *SNS_FLAKY_ERRORS]
-    assert run.states[-2:] == ALERT
+    assert run.states[-3:] == ALERT
     return run
 
 
@@ -164,8 +188,60 @@ def an_alert_that_cannot_be_sent_does_not_hide_the_failure(
     # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
     assert run.cause == UNALERTED_CAUSE.format(SNS_DENIED["Error"], SNS_DENIED["Cause"], MOCKED_CAUSE)
     assert failed_errors(run)[-4:] == [error, *SNS_FLAKY_ERRORS, SNS_DENIED["Error"]]
-    assert run.states[-2:] == UNALERTED
+    assert run.states[-3:] == UNALERTED
     return run
+
+
+def repeated_alerts_are_emailed_once_an_hour(
+    app: Deployed, workflow: str, failing_state: str, payload: Any
+) -> list[Run]:
+    """`failing_state` fails with an error of this test's own (no other run has opened a window
+    for it) in three runs: the first alert is emailed, the second, in the same hour, only goes to
+    the inbox, the third, an hour later, is emailed; a fourth, whose window cannot be read, is
+    emailed too. Every run fails with the error and alerts. What the email subscription's filter
+    lets through is read on a queue subscribed with it: an alarm's message, which carries no
+    `emailed`, among them."""
+    error = f"Outage{uuid.uuid4().hex[:8]}"
+    topic = app.resource(workflow, ALERTS_TOPIC)
+    inbox = Inbox(app.cloud.client, topic, raw=False)
+    by_email = Inbox(app.cloud.client, topic, raw=False, filter_policy=policies.EMAIL_FILTER)
+    cases = {
+        "Outage": {failing_state: "Fails"},
+        "WindowDown": {failing_state: "Fails", WINDOW_STATE: "Throttled"},
+    }
+    responses = {
+        "Fails": {"0": {"Throw": {"Error": error, "Cause": MOCKED_CAUSE}}},
+        "Throttled": {
+            "0": {"Throw": {"Error": "DynamoDB.ProvisionedThroughputExceededException", "Cause": "slow"}}
+        },
+    }
+    runs = []
+    with mock_config.loaded(mocks({workflow: cases}, responses)):
+        for case, wait in [
+            ("Outage", 0),
+            ("Outage", 0),
+            ("Outage", policies.ALERT_WINDOW_SECONDS),
+            ("WindowDown", 0),
+        ]:
+            with clock.instant() as virtual:
+                virtual.wait(wait)
+            runs.append(app.run(f"{workflow}#{case}", payload))
+    for run in runs:
+        assert run.status == "FAILED" and run.error == error and run.states[-3:] == ALERT
+    assert [window_errors(run) for run in runs] == [
+        [],
+        ["DynamoDB.ConditionalCheckFailedException"],
+        [],
+        ["DynamoDB.ProvisionedThroughputExceededException"],
+    ]
+    alerts = [json.loads(body) for body in inbox.messages()]
+    assert [next(i for i, run in enumerate(runs) if run.arn in a["Message"]) for a in alerts] == [0, 1, 2, 3]
+    assert [a["MessageAttributes"][policies.EMAILED]["Value"] for a in alerts] == ["yes", "no", "yes", "yes"]
+    alarm = json.dumps({"AlarmName": "pyflows-local-schedules-dropped", "NewStateValue": "ALARM"})
+    app.client("sns").publish(TopicArn=topic, Subject="ALARM", Message=alarm)
+    emailed = [json.loads(body)["Message"] for body in by_email.messages()]
+    assert emailed == [alerts[0]["Message"], alerts[2]["Message"], alerts[3]["Message"], alarm]
+    return runs
 
 
 def miswired(app: Deployed, workflow: str, state: str, sends: dict[str, Any]) -> str:
@@ -214,5 +290,5 @@ def a_malformed_task_event_is_alerted(app: Deployed, workflow: str, state: str, 
         run = app.wait(execution, workflow)
     assert run.status == "FAILED" and run.error == MalformedTaskInput.__name__
     assert "event: expected {'execution': ..., 'input': {...}}" in (run.cause or "")
-    assert state in run.states and run.states[-2:] == ALERT
+    assert state in run.states and run.states[-3:] == ALERT
     return run

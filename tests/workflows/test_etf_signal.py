@@ -30,6 +30,7 @@ from tests.workflows.policy_edges import (
     errors_by_function,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
+    repeated_alerts_are_emailed_once_an_hour,
 )
 from tests.workflows.scheduling import fire_schedule
 from workflows import cli as workflows_cli
@@ -383,7 +384,7 @@ def test_any_other_error_alerts_then_fails_with_it(
     run = etf.run(NAME, {"date": DAY})
 
     assert run.status == "FAILED" and run.error == "Boom"
-    assert top_level(run)[-3:] == [failing_state, *ALERT]
+    assert top_level(run)[-4:] == [failing_state, *ALERT]
     assert subscribers.messages() == []
     assert len(alerts.messages()) == 1
 
@@ -470,3 +471,7 @@ def test_a_malformed_task_event_is_alerted(etf: Deployed, alerts: Inbox) -> None
     assert run.states == ["Plan Day", *ALERT]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert
+
+
+def test_repeated_alerts_are_emailed_once_an_hour(etf: Deployed) -> None:
+    repeated_alerts_are_emailed_once_an_hour(etf, NAME, "Plan Day", {"date": DAY})

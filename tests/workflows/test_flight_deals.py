@@ -37,8 +37,10 @@ from tests.workflows.policy_edges import (
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
+    repeated_alerts_are_emailed_once_an_hour,
 )
 from workflows import WORKFLOWS
+from workflows.policies import EMAILED_ONCE
 
 WF = "flight-deals"
 RULES = [
@@ -345,7 +347,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     run = run_batch(flights, batch)
 
     assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
-    assert run["states"][-3:] == ["Park Batch", "Alert Failure", "Failed"]
+    assert run["states"][-4:] == ["Park Batch", "Alert Window", "Alert Failure", "Failed"]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
     # the alert says where the batch is and the command that runs it again
@@ -353,7 +355,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     assert "RecordsNotStored" in alert and run["arn"] in alert
     assert alert.endswith(
         f") Its batch is parked at s3://{flights.resource(WF, 'batches')}/{key}: once the cause is "
-        f"fixed, python -m tasks.flight_deals.replay --env local --key {key} runs it again."
+        f"fixed, python -m tasks.flight_deals.replay --env local --key {key} runs it again. {EMAILED_ONCE}"
     )
     assert parked["error"]["Error"] == "RecordsNotStored"
 
@@ -445,12 +447,13 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
         "Decode Batch",
         "Park Batch",
         "Batch Not Parked",
+        "Alert Window",
         "Alert Failure",
         "Failed",
     ]
     [alert] = alerts.messages()
     assert "failed with Broken: " in alert and "Its batch could not be parked in S3 (Broken: " in alert
-    assert alert.endswith("): it is only in the stream now.")
+    assert alert.endswith(f"): it is only in the stream now. {EMAILED_ONCE}")
 
 
 def acting_as(app: Deployed, function: str, service: str) -> Any:
@@ -481,7 +484,11 @@ def test_park_batch_reaches_only_the_parked_batches_and_still_counts_a_batch_fai
     first, again = run_batch(flights, batch), run_batch(flights, batch)
 
     assert [first["error"], again["error"]] == ["Broken", "Broken"]
-    assert first["states"][-3:] == again["states"][-3:] == ["Park Batch", "Alert Failure", "Failed"]
+    assert (
+        first["states"][-4:]
+        == again["states"][-4:]
+        == ["Park Batch", "Alert Window", "Alert Failure", "Failed"]
+    )
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json"
     assert parked["failures"] == 2 and parked["execution"] == again["arn"]
@@ -627,7 +634,14 @@ def test_a_batch_is_parked_before_a_flaky_alert_is_sent(flights: Deployed) -> No
 
     run = a_flaky_alert_is_retried_and_sent(flights, WF, "Decode Batch", "Broken", batch)
 
-    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", "Alert Failure", "Failed"]
+    assert run.states == [
+        "Receive Batch",
+        "Decode Batch",
+        "Park Batch",
+        "Alert Window",
+        "Alert Failure",
+        "Failed",
+    ]
     assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
 
 
@@ -640,6 +654,7 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(flights: Deployed)
         "Receive Batch",
         "Decode Batch",
         "Park Batch",
+        "Alert Window",
         "Alert Failure",
         "Failed Without Alert",
     ]
@@ -652,7 +667,14 @@ def test_a_malformed_task_event_parks_the_batch_and_is_alerted(flights: Deployed
 
     run = a_malformed_task_event_is_alerted(flights, WF, "Decode Batch", batch)
 
-    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", "Alert Failure", "Failed"]
+    assert run.states == [
+        "Receive Batch",
+        "Decode Batch",
+        "Park Batch",
+        "Alert Window",
+        "Alert Failure",
+        "Failed",
+    ]
     assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert
@@ -695,11 +717,12 @@ def test_a_batch_whose_parking_retries_run_out_is_alerted_as_not_parked(
     run = mocked.run(f"{WF}#ParkingFlaky", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken" and run.cause == "decoder crashed"
-    assert run.states[-4:] == ["Park Batch", "Batch Not Parked", "Alert Failure", "Failed"]
+    assert run.states[-5:] == ["Park Batch", "Batch Not Parked", "Alert Window", "Alert Failure", "Failed"]
     [alert] = alerts.messages()
     assert "failed with Broken: decoder crashed" in alert
     assert alert.endswith(
-        " Its batch could not be parked in S3 (S3Unavailable: bucket unreachable): it is only in the stream now."
+        " Its batch could not be parked in S3 (S3Unavailable: bucket unreachable): it is only in the stream now. "
+        + EMAILED_ONCE
     )
 
 
@@ -707,7 +730,13 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states[-4:] == ["Park Batch", "Batch Not Parked", "Alert Failure", "Failed Without Alert"]
+    assert run.states[-5:] == [
+        "Park Batch",
+        "Batch Not Parked",
+        "Alert Window",
+        "Alert Failure",
+        "Failed Without Alert",
+    ]
     assert run.cause == (
         "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
     )
@@ -720,3 +749,9 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
         "SNS.ThrottledException",
         "SNS.AuthorizationErrorException",
     ]
+
+
+def test_repeated_alerts_are_emailed_once_an_hour(flights: Deployed) -> None:
+    repeated_alerts_are_emailed_once_an_hour(
+        flights, WF, "Decode Batch", [{"data": base64.b64encode(b"{}").decode(), "sequenceNumber": "43"}]
+    )

@@ -36,7 +36,9 @@ from tests.workflows.policy_edges import (
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
+    repeated_alerts_are_emailed_once_an_hour,
 )
+from workflows import policies
 from workflows.lottery import MAX_REDRAWS
 
 EMPLOYEES = 20
@@ -200,7 +202,7 @@ def test_a_task_that_keeps_failing_exhausts_its_retries_then_alerts(lottery: Dep
     retriers = lottery.definition("lottery")["States"]["Check Past Winners"]["Retry"]
     throttled = next(r for r in retriers if "Lambda.TooManyRequestsException" in r["ErrorEquals"])
     assert run.event_types().count("TaskFailed") == throttled["MaxAttempts"] + 1
-    assert run.states[-2:] == ALERT
+    assert run.states[-3:] == ALERT
     assert winners_table(lottery) == {}
     assert len(alerts.messages()) == 1
 
@@ -283,7 +285,8 @@ def test_winners_are_announced_only_once_recorded(
     assert run.states == [*DRAW, "Record Winners", *ALERT]
     assert announcements.messages() == []
     [alert] = alerts.messages()
-    assert alert.endswith(f"(see it: http://127.0.0.1:8080/#/executions/{run.arn})")  # the local console
+    # the local console's page of the run, then that the inbox has every alert, emailed or not
+    assert f"(see it: http://127.0.0.1:8080/#/executions/{run.arn}) {policies.EMAILED_ONCE}" in alert
 
 
 def test_a_grant_deploy_forgot_fails_the_announcement_as_on_aws(lottery: Deployed, alerts: Inbox) -> None:
@@ -375,7 +378,7 @@ def test_draws_raced_without_end_stop_at_the_redraw_limit(sns_mocks: Deployed, a
 
     assert run.status == "FAILED" and run.error == "RedrawLimitReached"
     assert run.states.count("Draw Winners") == MAX_REDRAWS + 1
-    assert run.states[-3:] == ["Redraw Limit Reached", *ALERT]
+    assert run.states[-4:] == ["Redraw Limit Reached", *ALERT]
     assert len(alerts.messages()) == 1
 
 
@@ -383,7 +386,7 @@ def not_announced(app: Deployed) -> str:
     """A draw recorded whose announcement SNS refused: the name of its run, which is its id."""
     with mock_config.loaded(SNS_MOCKS):
         run = app.run("lottery#NotAnnounced", {"winners": 2})
-    assert run.error == "DrawNotAnnounced" and run.states[-4:] == ["Notify Winners", "Not Announced", *ALERT]
+    assert run.error == "DrawNotAnnounced" and run.states[-5:] == ["Notify Winners", "Not Announced", *ALERT]
     return run.arn.rsplit(":", 1)[1]
 
 
@@ -563,3 +566,7 @@ def test_a_send_whose_answer_is_lost_keeps_the_draw_marked_and_says_how_to_send_
     assert all("announced_at" in item for item in draw_items(lottery, draw))  # still marked
     code, _, err = announce_by_hand(capsys, draw)
     assert code == 2 and announcements.messages() == []  # refused: nothing told twice
+
+
+def test_repeated_alerts_are_emailed_once_an_hour(lottery: Deployed) -> None:
+    repeated_alerts_are_emailed_once_an_hour(lottery, "lottery", "Draw Winners", {"winners": 2})

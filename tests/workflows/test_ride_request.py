@@ -33,6 +33,7 @@ from tests.workflows.policy_edges import (
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     miswired,
+    repeated_alerts_are_emailed_once_an_hour,
 )
 from workflows import cli
 from workflows.ride_request import DISCOUNT_TIMEOUT_SECONDS
@@ -225,7 +226,11 @@ def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
     assert headers["X-Request-Id"] in answer["message"] and "Boom" not in json.dumps(answer)
     [alert] = alerts.messages()
     assert "Boom" in alert
-    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-2:] == ["Alert Failure", "Failed"]
+    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-3:] == [
+        "Alert Window",
+        "Alert Failure",
+        "Failed",
+    ]
 
 
 def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
@@ -381,7 +386,7 @@ def test_a_definition_that_sends_the_first_task_no_envelope_is_alerted_not_rejec
 ) -> None:
     run = a_malformed_task_event_is_alerted(app, WF, "Validate Request", {**body(), "rider": "ann"})
 
-    assert run.states == ["Validate Request", "Alert Failure", "Failed"]
+    assert run.states == ["Validate Request", "Alert Window", "Alert Failure", "Failed"]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert and run.arn in alert
 
@@ -512,11 +517,11 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
 @pytest.mark.parametrize(
     ("case", "error", "tail"),
     [
-        ("ValidateCrashes", "Crash", ["Validate Request", "Alert Failure", "Failed"]),
-        ("FindRecordedCrashes", "Crash", ["Find Recorded Ride", "Alert Failure", "Failed"]),
+        ("ValidateCrashes", "Crash", ["Validate Request", "Alert Window", "Alert Failure", "Failed"]),
+        ("FindRecordedCrashes", "Crash", ["Find Recorded Ride", "Alert Window", "Alert Failure", "Failed"]),
         ("RecordConflicts", "RequestIdConflict", ["Record Ride", "Request Rejected"]),
-        ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Failure", "Failed"]),
-        ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Failure", "Failed"]),
+        ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Window", "Alert Failure", "Failed"]),
+        ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Window", "Alert Failure", "Failed"]),
     ],
 )
 def test_every_failure_ends_alerted_or_rejected(
@@ -538,3 +543,7 @@ def test_an_alert_that_cannot_be_sent_does_not_hide_the_failure(app: Deployed, r
     an_alert_that_cannot_be_sent_does_not_hide_the_failure(
         app, WF, "Record Ride", "Crash", {**body(), "rider": "ann"}
     )
+
+
+def test_repeated_alerts_are_emailed_once_an_hour(app: Deployed, rides: str) -> None:
+    repeated_alerts_are_emailed_once_an_hour(app, WF, "Record Ride", {**body(), "rider": "ann"})

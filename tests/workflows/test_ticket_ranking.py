@@ -30,6 +30,7 @@ from tests.workflows.policy_edges import (
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
+    repeated_alerts_are_emailed_once_an_hour,
 )
 from tests.workflows.scheduling import fire_schedule
 from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
@@ -310,7 +311,7 @@ def test_any_other_error_alerts_then_fails_with_it(
     run = ranking.run(NAME, {})
 
     assert run.status == "FAILED" and run.error == "Boom" and "it broke" in (run.cause or "")
-    assert top_level(run)[-3:] == [failing_state, *ALERT]
+    assert top_level(run)[-4:] == [failing_state, *ALERT]
     [alert] = alerts.messages()
     assert "Boom" in alert
 
@@ -323,7 +324,7 @@ def test_a_publish_that_fails_alerts(ranking: Deployed, alerts: Inbox) -> None:
     finally:
         sns.create_topic(Name=topic.rsplit(":", 1)[1])
     assert run.status == "FAILED"
-    assert top_level(run)[-3:] == ["Notify Subscribers", *ALERT]
+    assert top_level(run)[-4:] == ["Notify Subscribers", *ALERT]
     assert len(alerts.messages()) == 1
 
 
@@ -487,7 +488,7 @@ def test_deals_a_run_published_but_could_not_record_are_not_announced_by_the_nex
 ) -> None:
     ranking.inject(NAME, "record-deals", "error", error_type="Boom")
     failed = ranking.run(NAME, {}, name="rank-unrecorded")
-    assert failed.status == "FAILED" and top_level(failed)[-4:] == [*ANNOUNCED[:2], *ALERT]
+    assert failed.status == "FAILED" and top_level(failed)[-5:] == [*ANNOUNCED[:2], *ALERT]
     assert len(deals.messages()) == 1 and len(alerts.messages()) == 1
     ranking.clear_faults()
 
@@ -507,7 +508,7 @@ def test_the_claims_of_a_run_that_failed_before_publishing_lapse_and_a_later_run
     finally:
         sns.create_topic(Name=topic.rsplit(":", 1)[1])
     deals = ranking.inbox(topic)  # the topic made again has no subscriber
-    assert failed.status == "FAILED" and top_level(failed)[-3:] == ["Notify Subscribers", *ALERT]
+    assert failed.status == "FAILED" and top_level(failed)[-4:] == ["Notify Subscribers", *ALERT]
     claimed = claims_of(ranking, "rank-unpublished")
     assert claimed
     meanwhile = ranking.run(NAME, {}, name="rank-in-the-lease")
@@ -571,3 +572,7 @@ def test_a_malformed_task_event_is_alerted(ranking: Deployed, alerts: Inbox) -> 
     assert run.states == ["Fetch Inventory", *ALERT]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert
+
+
+def test_repeated_alerts_are_emailed_once_an_hour(ranking: Deployed) -> None:
+    repeated_alerts_are_emailed_once_an_hour(ranking, NAME, "Fetch Inventory", {})
