@@ -47,6 +47,8 @@ ALERT_ACCESS = (
     Access(ALERTS_TOPIC, ("sns:Publish",)),
     Access(ALERT_WINDOWS, ("dynamodb:PutItem",)),
 )
+# the state that decides whether an alert is emailed (alert_window): its refused write is no failure
+ALERT_WINDOW = "Alert Window"
 # where a request the workflow cannot serve as sent ends, unalerted (policies.rejected); the
 # console tells a business rejection by it, in executions that ran under any earlier definition too
 REJECTED = "Request Rejected"
@@ -209,7 +211,7 @@ def alert_window(workflow: str, alert: asl.Task) -> asl.JsonataTask:
         return f'{{% $merge([$states.input, {{"alert_emailed": "{answer}"}}]) %}}'
 
     window = asl.JsonataTask(
-        "Alert Window",
+        ALERT_WINDOW,
         resource="arn:aws:states:::dynamodb:putItem",
         arguments={
             "TableName": "${" + ALERT_WINDOWS_TABLE.token + "}",

@@ -9,6 +9,7 @@ from console.graph import build
 from console.graph.definition import rule_label
 from console.graph.render import COLOURS, to_svg
 from console.graph.runs import places
+from workflows import policies
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Fetch",
@@ -229,6 +230,30 @@ def test_the_run_failed_in_the_state_that_failed_with_its_error_not_in_the_alert
     h.add("TaskStateExited", name="Alert Failure", output="{}")
     h.add("FailStateEntered", name="Failed", input="{}")
     h.add("ExecutionFailed", error="Boom", cause="it broke")
+    graph = build(DEFINITION, {"status": "FAILED"}, h.events)
+    assert graph["execution"]["failedIn"] == "Fetch"
+
+
+def test_a_failure_a_pass_state_names_is_not_said_to_be_in_the_alert_window_that_held_its_email() -> None:
+    """A Task failed and was caught; a Pass then made the run's own error (as the lottery's Not
+    Announced does); the alert window, open from an earlier run, refused its write: the run failed
+    after the Task's failure, not in the window."""
+    h = History()
+    h.add("ExecutionStarted", 0)
+    h.add("TaskStateEntered", name="Fetch", input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="Boom", cause="it broke")
+    h.add("TaskStateExited", name="Fetch", output="{}")
+    h.add("PassStateEntered", name="Not Fetched", input="{}")
+    h.add("PassStateExited", name="Not Fetched", output="{}")
+    h.add("TaskStateEntered", name=policies.ALERT_WINDOW, input="{}")
+    h.add("TaskScheduled")
+    h.add("TaskFailed", error="DynamoDB.ConditionalCheckFailedException", cause="window open")
+    h.add("TaskStateExited", name=policies.ALERT_WINDOW, output="{}")
+    h.add("TaskStateEntered", name="Alert Failure", input="{}")
+    h.add("TaskStateExited", name="Alert Failure", output="{}")
+    h.add("FailStateEntered", name="Failed", input="{}")
+    h.add("ExecutionFailed", error="NotFetched", cause="made by the Pass")
     graph = build(DEFINITION, {"status": "FAILED"}, h.events)
     assert graph["execution"]["failedIn"] == "Fetch"
 
