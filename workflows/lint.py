@@ -81,7 +81,8 @@ def is_alert(state: dict[str, Any]) -> bool:
 
 
 def is_alert_window(state: dict[str, Any]) -> bool:
-    """policies.alert_window: on the way to the alert, whatever it answers."""
+    """policies.alert_window and release_window: on the way to the alert or to the Fail after it,
+    whatever DynamoDB answers."""
     arguments = state.get("Arguments", {})
     return state.get("Type") == "Task" and arguments.get("TableName") == ALERT_WINDOWS_TABLE
 
@@ -774,7 +775,8 @@ def lint(definition: dict[str, Any], *, standard: bool = True, map_items: int = 
     problems = []
     for name, state, graph in walk(definition):
         problems += retry_problems(name, state)
-        if graph is definition and state["Type"] in ("Task", "Map", "Parallel") and not is_alert(state):
+        alerting = is_alert(state) or is_alert_window(state)
+        if graph is definition and state["Type"] in ("Task", "Map", "Parallel") and not alerting:
             problems += catch_problems(name, state, graph)
         if state["Type"] == "Fail" and not (
             {"Error", "ErrorPath"} & state.keys() and {"Cause", "CausePath"} & state.keys()

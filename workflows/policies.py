@@ -45,10 +45,11 @@ EMAIL_FILTER = {EMAILED: [{"exists": False}, "yes"]}
 # what the state machine's role needs for its alerts (every workflow's `integrations` has it)
 ALERT_ACCESS = (
     Access(ALERTS_TOPIC, ("sns:Publish",)),
-    Access(ALERT_WINDOWS, ("dynamodb:PutItem",)),
+    Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
 )
-# the state that decides whether an alert is emailed (alert_window): its refused write is no failure
-ALERT_WINDOW = "Alert Window"
+# the states that decide whether an alert is emailed (alert_window), and that take the decision
+# back when the alert could not be sent (release_window): their refused writes are no failures
+ALERT_WINDOW, RELEASE_WINDOW = "Alert Window", "Release Alert Window"
 # where a request the workflow cannot serve as sent ends, unalerted (policies.rejected); the
 # console tells a business rejection by it, in executions that ran under any earlier definition too
 REJECTED = "Request Rejected"
@@ -195,10 +196,40 @@ def alert_and_fail(workflow: str, note_path: str | None = None) -> asl.Task:
         result_path=None,
         comment="Tell the on-call people, then fail with the original error",
     )
-    # An alert that cannot be sent must not hide the failure it was reporting.
-    alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=unalerted, result_path="$.alert_error"))
+    # An alert that cannot be sent must not hide the failure it was reporting, nor hold back the
+    # next alert of its error from the email.
+    release = release_window(workflow, unalerted)
+    alert.add_catch(asl.Catch(error_equals=["States.ALL"], next_step=release, result_path="$.alert_error"))
     alert.next(failed)
     return alert_window(workflow, alert)
+
+
+def _window_key(workflow: str) -> dict[str, Any]:
+    """The alert window's item key: the workflow and the caught error's name."""
+    return {"alert": {"S": f"{{% '{workflow} ' & $states.input.error.Error %}}"}}
+
+
+def release_window(workflow: str, unalerted: asl.Fail) -> asl.JsonataTask:
+    """The window this execution opened (none if another's was open) deleted: its alert was not
+    sent, so the next one of its error must be emailed. Whatever DynamoDB answers, on to `unalerted`."""
+    release = asl.JsonataTask(
+        RELEASE_WINDOW,
+        resource="arn:aws:states:::dynamodb:deleteItem",
+        arguments={
+            "TableName": "${" + ALERT_WINDOWS_TABLE.token + "}",
+            "Key": _window_key(workflow),
+            "ConditionExpression": "#execution = :execution",
+            "ExpressionAttributeNames": {"#execution": "execution"},
+            "ExpressionAttributeValues": {":execution": {"S": "{% $states.context.Execution.Id %}"}},
+        },
+        output="{% $states.input %}",
+        comment="The alert was not sent: the next one of its error is emailed",
+    )
+    release.add_catch(
+        asl.JsonataCatch(error_equals=["States.ALL"], next_step=unalerted, output="{% $states.input %}")
+    )
+    release.next(unalerted)
+    return release
 
 
 def alert_window(workflow: str, alert: asl.Task) -> asl.JsonataTask:
@@ -216,7 +247,7 @@ def alert_window(workflow: str, alert: asl.Task) -> asl.JsonataTask:
         arguments={
             "TableName": "${" + ALERT_WINDOWS_TABLE.token + "}",
             "Item": {
-                "alert": {"S": f"{{% '{workflow} ' & $states.input.error.Error %}}"},
+                **_window_key(workflow),
                 "expires": {"N": f"{{% $string({now} + {ALERT_WINDOW_SECONDS}) %}}"},
                 "execution": {"S": "{% $states.context.Execution.Id %}"},
             },

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from workflows.policies import ALERT_WINDOW, REJECTED
+from workflows.policies import ALERT_WINDOW, REJECTED, RELEASE_WINDOW
 
 ATTEMPT = {
     "TaskScheduled",
@@ -77,7 +77,7 @@ def failed_in(events: list[dict[str, Any]]) -> str | None:
         for e in events
         if e["type"].endswith("Failed")
         and e["type"] not in _NOT_WHERE
-        and _task_state(e, by_id) != ALERT_WINDOW
+        and _task_state(e, by_id) not in (ALERT_WINDOW, RELEASE_WINDOW)
     ]
     ended = next((e for e in reversed(events) if e["type"] == "ExecutionFailed"), None)
     error = event_details(ended).get("error") if ended else None

@@ -106,7 +106,7 @@ def test_a_workflows_graph_as_text_is_its_states_and_transitions(
     ]
     assert transitions["Alert Failure"] == [
         "Task",
-        "-> Failed; catch States.ALL -> Failed Without Alert",
+        "-> Failed; catch States.ALL -> Release Alert Window",
     ]
     assert transitions["Draw Complete"] == ["Pass", "-> end"]
     assert "not_reached" not in out  # nothing ran: a workflow has no status

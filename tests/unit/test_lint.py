@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflows import WORKFLOWS, cli, definitions, lint
+from workflows import WORKFLOWS, cli, definitions, lint, policies
 from workflows.lottery import WORKFLOW as LOTTERY
 
 LOTTERY_DEFINITION = json.loads(definitions.render(LOTTERY))
@@ -306,14 +306,15 @@ def test_a_catch_under_a_caught_error_is_accepted_only_after_one() -> None:
 
 
 def test_a_choice_branch_taken_only_when_an_error_is_there_may_read_it() -> None:
-    """Failed Without Alert reads $.alert_error: reached through a Choice, only the branch taken
-    when it is present may lead there; a branch taken without it would read nothing."""
+    """Failed Without Alert reads $.alert_error: reached through a Choice (and the window's
+    release), only the branch taken when it is present may lead there; a branch taken without it
+    would read nothing."""
     definition = lottery()
     definition["States"]["Alert Failure"]["Catch"][0]["Next"] = "Alert Sent?"
     definition["States"]["Alert Failure"]["Next"] = "Alert Sent?"  # sent: no $.alert_error
     definition["States"]["Alert Sent?"] = {
         "Type": "Choice",
-        "Choices": [{"Variable": "$.alert_error", "IsPresent": True, "Next": "Failed Without Alert"}],
+        "Choices": [{"Variable": "$.alert_error", "IsPresent": True, "Next": policies.RELEASE_WINDOW}],
         "Default": "Failed",
     }
     assert lint.lint(definition) == []

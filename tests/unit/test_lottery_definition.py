@@ -48,7 +48,11 @@ def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
         "Draw Winners": ["NotEnoughEligibleEmployees"],
     }
     for name, state in DEFINITION["States"].items():
-        if state["Type"] in ("Task", "Parallel") and name not in ("Alert Window", "Alert Failure"):
+        if state["Type"] in ("Task", "Parallel") and name not in (
+            policies.ALERT_WINDOW,
+            "Alert Failure",
+            policies.RELEASE_WINDOW,
+        ):
             caught_by = "Not Announced" if name == "Notify Winners" else "Alert Window"
             errors = rejections.get(name)
             rejected = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": policies.REJECTED}]
@@ -66,7 +70,8 @@ def test_every_top_level_task_and_parallel_is_caught_into_the_alert() -> None:
     window = DEFINITION["States"]["Alert Window"]
     assert window["Next"] == "Alert Failure" and {c["Next"] for c in window["Catch"]} == {"Alert Failure"}
     assert DEFINITION["States"]["Alert Failure"]["Next"] == "Failed"
-    assert DEFINITION["States"]["Alert Failure"]["Catch"][0]["Next"] == policies.UNALERTED
+    release = DEFINITION["States"]["Alert Failure"]["Catch"][0]["Next"]
+    assert release == policies.RELEASE_WINDOW and DEFINITION["States"][release]["Next"] == policies.UNALERTED
     assert DEFINITION["States"]["Failed"] == {
         "Type": "Fail",
         "Comment": "Ends the execution with the caught error",

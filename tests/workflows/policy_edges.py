@@ -31,12 +31,13 @@ from workflows import definitions, get, policies
 from workflows.policies import UNALERTED_CAUSE
 from workflows.registry import ALERTS_TOPIC
 
-WINDOW_STATE, ALERT_STATE = "Alert Window", "Alert Failure"  # the states of policies.alert_and_fail
+# the states of policies.alert_and_fail
+WINDOW_STATE, ALERT_STATE, RELEASE_STATE = policies.ALERT_WINDOW, "Alert Failure", policies.RELEASE_WINDOW
 FAILED_STATE = "Failed"
 # the last states of a run that fails: alerted, with an alert that could not be sent, and rejected
 # (policies.rejected, unalerted)
 ALERT = [WINDOW_STATE, ALERT_STATE, FAILED_STATE]
-UNALERTED = [WINDOW_STATE, ALERT_STATE, policies.UNALERTED]
+UNALERTED = [WINDOW_STATE, ALERT_STATE, RELEASE_STATE, policies.UNALERTED]
 REJECTED = [policies.REJECTED]
 # what Step Functions reads when Lambda answers an injected "service_error", then a "throttle"
 TRANSIENT_THEN_THROTTLED = ["Lambda.ServiceException", "Lambda.TooManyRequestsException"]
@@ -60,13 +61,14 @@ MOCKED_CAUSE = "failed as the test case mocks it"
 
 def failed_errors(run: Run) -> list[str]:
     """The error of each failed task attempt, in order, but the alert window's (whose refusal says
-    an email went out for the error lately)."""
-    return [error for state, error in _task_failures(run) if state != WINDOW_STATE]
+    an email went out for the error lately, or that another execution's window is open)."""
+    return [error for state, error in _task_failures(run) if state not in (WINDOW_STATE, RELEASE_STATE)]
 
 
-def window_errors(run: Run) -> list[str]:
-    """The errors of the alert window's write (policies.alert_window): refused while one is open."""
-    return [error for state, error in _task_failures(run) if state == WINDOW_STATE]
+def window_errors(run: Run) -> list[tuple[str, str]]:
+    """(the state, its error) of each refused write of the alert window (policies.alert_window,
+    release_window): refused while a window is open, or when it is another execution's."""
+    return [(state, error) for state, error in _task_failures(run) if state in (WINDOW_STATE, RELEASE_STATE)]
 
 
 def _task_failures(run: Run) -> list[tuple[str, str]]:
@@ -188,7 +190,7 @@ def an_alert_that_cannot_be_sent_does_not_hide_the_failure(
     # first, so that a cause cut short (executions --status FAILED) still says nobody was paged
     assert run.cause == UNALERTED_CAUSE.format(SNS_DENIED["Error"], SNS_DENIED["Cause"], MOCKED_CAUSE)
     assert failed_errors(run)[-4:] == [error, *SNS_FLAKY_ERRORS, SNS_DENIED["Error"]]
-    assert run.states[-3:] == UNALERTED
+    assert run.states[-4:] == UNALERTED
     return run
 
 
@@ -198,22 +200,28 @@ def repeated_alerts_are_emailed_once_an_hour(
     """`failing_state` fails with an error of this test's own (no other run has opened a window
     for it) in three runs: the first alert is emailed, the second, in the same hour, only goes to
     the inbox, the third, an hour later, is emailed; a fourth, whose window cannot be read, is
-    emailed too. Every run fails with the error and alerts. What the email subscription's filter
-    lets through is read on a queue subscribed with it: an alarm's message, which carries no
-    `emailed`, among them."""
-    error = f"Outage{uuid.uuid4().hex[:8]}"
+    emailed too. With a second error of its own, an alert SNS refuses releases the window it
+    opened, so the next alert of that error is emailed; one refused while another's window is
+    open leaves that window be. What the email subscription's filter lets through is read on a
+    queue subscribed with it: an alarm's message, which carries no `emailed`, among them. Returns
+    the runs that alerted."""
+    error, other = (f"Outage{uuid.uuid4().hex[:8]}" for _ in range(2))
     topic = app.resource(workflow, ALERTS_TOPIC)
     inbox = Inbox(app.cloud.client, topic, raw=False)
     by_email = Inbox(app.cloud.client, topic, raw=False, filter_policy=policies.EMAIL_FILTER)
     cases = {
         "Outage": {failing_state: "Fails"},
         "WindowDown": {failing_state: "Fails", WINDOW_STATE: "Throttled"},
+        "Other": {failing_state: "FailsOtherwise"},
+        "OtherNotSent": {failing_state: "FailsOtherwise", ALERT_STATE: "Denied"},
     }
     responses = {
         "Fails": {"0": {"Throw": {"Error": error, "Cause": MOCKED_CAUSE}}},
+        "FailsOtherwise": {"0": {"Throw": {"Error": other, "Cause": MOCKED_CAUSE}}},
         "Throttled": {
             "0": {"Throw": {"Error": "DynamoDB.ProvisionedThroughputExceededException", "Cause": "slow"}}
         },
+        "Denied": {"0": {"Throw": SNS_DENIED}},
     }
     runs = []
     with mock_config.loaded(mocks({workflow: cases}, responses)):
@@ -222,26 +230,43 @@ def repeated_alerts_are_emailed_once_an_hour(
             ("Outage", 0),
             ("Outage", policies.ALERT_WINDOW_SECONDS),
             ("WindowDown", 0),
+            ("OtherNotSent", 0),
+            ("Other", 0),
+            ("OtherNotSent", 0),
         ]:
             with clock.instant() as virtual:
                 virtual.wait(wait)
             runs.append(app.run(f"{workflow}#{case}", payload))
-    for run in runs:
-        assert run.status == "FAILED" and run.error == error and run.states[-3:] == ALERT
+    alerted, not_sent = runs[:4] + runs[5:6], [runs[4], runs[6]]
+    for run in alerted:
+        assert run.status == "FAILED" and run.states[-3:] == ALERT
+    for run in not_sent:
+        assert run.status == "FAILED" and run.error == other and run.states[-4:] == UNALERTED
+    refused = "DynamoDB.ConditionalCheckFailedException"
     assert [window_errors(run) for run in runs] == [
         [],
-        ["DynamoDB.ConditionalCheckFailedException"],
+        [(WINDOW_STATE, refused)],
         [],
-        ["DynamoDB.ProvisionedThroughputExceededException"],
+        [(WINDOW_STATE, "DynamoDB.ProvisionedThroughputExceededException")],
+        [],  # its window opened, then released
+        [],  # so this one opened it again
+        [(WINDOW_STATE, refused), (RELEASE_STATE, refused)],  # that one's window open: left be
     ]
     alerts = [json.loads(body) for body in inbox.messages()]
-    assert [next(i for i, run in enumerate(runs) if run.arn in a["Message"]) for a in alerts] == [0, 1, 2, 3]
-    assert [a["MessageAttributes"][policies.EMAILED]["Value"] for a in alerts] == ["yes", "no", "yes", "yes"]
+    assert [next(i for i, run in enumerate(runs) if run.arn in a["Message"]) for a in alerts] == [
+        0,
+        1,
+        2,
+        3,
+        5,
+    ]
+    emailed = ["yes", "no", "yes", "yes", "yes"]
+    assert [a["MessageAttributes"][policies.EMAILED]["Value"] for a in alerts] == emailed
     alarm = json.dumps({"AlarmName": "pyflows-local-schedules-dropped", "NewStateValue": "ALARM"})
     app.client("sns").publish(TopicArn=topic, Subject="ALARM", Message=alarm)
-    emailed = [json.loads(body)["Message"] for body in by_email.messages()]
-    assert emailed == [alerts[0]["Message"], alerts[2]["Message"], alerts[3]["Message"], alarm]
-    return runs
+    sent = [json.loads(body)["Message"] for body in by_email.messages()]
+    assert sent == [*(a["Message"] for a, e in zip(alerts, emailed, strict=True) if e == "yes"), alarm]
+    return alerted
 
 
 def miswired(app: Deployed, workflow: str, state: str, sends: dict[str, Any]) -> str:

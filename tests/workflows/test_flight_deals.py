@@ -656,6 +656,7 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(flights: Deployed)
         "Park Batch",
         "Alert Window",
         "Alert Failure",
+        "Release Alert Window",
         "Failed Without Alert",
     ]
     [(key, parked)] = s3_documents(flights, "parked/").items()
@@ -730,11 +731,12 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states[-5:] == [
+    assert run.states[-6:] == [
         "Park Batch",
         "Batch Not Parked",
         "Alert Window",
         "Alert Failure",
+        "Release Alert Window",
         "Failed Without Alert",
     ]
     assert run.cause == (

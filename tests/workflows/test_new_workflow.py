@@ -93,8 +93,8 @@ def test_a_new_workflow_of_each_type_passes_check_lint_and_its_tests_reaching_ev
     tested = run(checkout, "pytest", "-q", "-p", "no:cacheprovider", *tests, gate=",".join(NEW))
     assert tested.returncode == 0, tested.stdout[-3000:]
     coverage = tested.stdout[tested.stdout.find("workflow path coverage") :]
-    assert "expense-approval state 6/6  choice 0/0  catch 4/4  retry 4/4" in coverage, coverage
-    assert "quick-thing      state 6/6  choice 0/0  catch 4/4  retry 4/4" in coverage, coverage
+    assert "expense-approval state 7/7  choice 0/0  catch 5/5  retry 4/4" in coverage, coverage
+    assert "quick-thing      state 7/7  choice 0/0  catch 5/5  retry 4/4" in coverage, coverage
 
 
 def test_a_name_it_cannot_take_is_refused_with_nothing_written(checkout: Path) -> None:
