@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED
 from workflows import asl
 from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC, EXECUTION_LINK, Access
 
@@ -28,17 +29,15 @@ ERROR_PATH = "$.error"
 UNALERTED = "Failed Without Alert"
 # its cause: the alert's error and cause, then the failure's own cause
 UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
-# A workflow's alerts of one error are emailed once in this long: in an outage every run fails alike,
-# and the on-call needs the first, not one email per run. Every alert still goes to the inbox.
-ALERT_WINDOW_SECONDS = 3600
+# A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (tasks.shared.alerts, for
+# the functions' own alerts too): in an outage every run fails alike, and the on-call needs the
+# first, not one email per run. Every alert still goes to the inbox.
 EMAILED_ONCE = (
     "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
     "(python -m workflows alerts)."
 )
-# The alert's message attribute that says whether it goes out by email ("yes" or "no"), and the
-# email subscription's filter: alerts the window let through, and what carries no such attribute
-# (CloudWatch alarms, an API function's own alert), which is always emailed.
-EMAILED = "emailed"
+# The email subscription's filter on the alert's EMAILED attribute: alerts a window let through,
+# and what carries no such attribute (CloudWatch alarms), which is always emailed.
 # (AWS matches any of the rules in any order; moto's matcher gives up at a string rule when the
 # attribute is absent, so the absence is asked first)
 EMAIL_FILTER = {EMAILED: [{"exists": False}, "yes"]}

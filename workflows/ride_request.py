@@ -34,7 +34,16 @@ from workflows.policies import (
     lambda_task,
     rejected,
 )
-from workflows.registry import ALERTS_TOPIC, STATE_MACHINE, Access, Function, Route, Table, Workflow
+from workflows.registry import (
+    ALERT_WINDOWS,
+    ALERTS_TOPIC,
+    STATE_MACHINE,
+    Access,
+    Function,
+    Route,
+    Table,
+    Workflow,
+)
 
 # Errors that are the request's fault: answered 4xx/503 by the API, never alerted. Each is caught
 # from the states that raise it: only Validate Request checks the request itself, and a later
@@ -255,8 +264,13 @@ WORKFLOW = Workflow(
             access=(
                 Access(STATE_MACHINE, ("states:StartSyncExecution",)),
                 Access(ALERTS_TOPIC, ("sns:Publish",)),
+                Access(ALERT_WINDOWS, ("dynamodb:PutItem",)),
             ),
-            environment={"STATE_MACHINE_ARN": STATE_MACHINE, "ALERTS_TOPIC_ARN": ALERTS_TOPIC},
+            environment={
+                "STATE_MACHINE_ARN": STATE_MACHINE,
+                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
+                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
+            },
             timeout=29,  # API Gateway answers 503 after 30 s
         ),
     ),

@@ -26,16 +26,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tasks.ride_request.schemas import RIDE_BODY
 from tasks.shared import clients
+from tasks.shared.alerts import WindowedAlert
 from tasks.shared.api import error, invalid, json_body, not_json, response
 from tasks.shared.documents import NotJson
 from tasks.shared.errors import cause_message
 
 StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JSON) -> StartSyncExecution
 Authenticate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # v2 event -> verified claims
-Alert = Callable[[str, str], None]  # (subject, message)
+Alert = Callable[[str, str, str], None]  # (subject, message, the error: what its window is of)
 
 # How long the ride-request workflow may run (its TimeoutSeconds, which its Workflow declares with
 # this value): StartSyncExecution answers TIMED_OUT then, within this function's 29 s, which leaves
@@ -83,13 +85,6 @@ def sfn_starter(sfn: Any, state_machine_arn: str) -> StartSync:
     return start
 
 
-def sns_alerter(sns: Any, topic_arn: str) -> Alert:
-    def alert(subject: str, message: str) -> None:
-        sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=message)
-
-    return alert
-
-
 @dataclass
 class RideApi:
     start_sync: StartSync
@@ -121,12 +116,15 @@ class RideApi:
         try:
             result = self.start_sync(name, json.dumps({**body, "rider": rider}))
         except Exception as problem:  # the API could not run the workflow at all: alert, 502
-            return self._unexpected(502, request_id, f"StartSyncExecution failed: {problem!r}")
+            detail = f"StartSyncExecution failed: {problem!r}"
+            return self._unexpected(502, request_id, detail, _error_name(problem))
         status = result.get("status")
         if status == "SUCCEEDED":
             return response(201, json.loads(result.get("output") or "{}"))
         if status != "FAILED":  # TIMED_OUT, ABORTED: the workflow's own alert never ran
-            return self._unexpected(504, request_id, f"execution {result.get('executionArn')} {status}")
+            return self._unexpected(
+                504, request_id, f"execution {result.get('executionArn')} {status}", str(status)
+            )
         failure, message = str(result.get("error")), cause_message(result.get("cause"))
         if failure == "InvalidInput":
             field_name = message.split(":", 1)[0] if ":" in message else "$"
@@ -141,17 +139,28 @@ class RideApi:
             request_id=request_id,
         )
 
-    def _unexpected(self, status: int, request_id: str, detail: str) -> dict[str, Any]:
+    def _unexpected(self, status: int, request_id: str, detail: str, failure: str) -> dict[str, Any]:
         if self.alert is not None:
             # An alert that cannot be sent must not change the answer.
             with contextlib.suppress(Exception):
-                self.alert("[ride-request] POST /ride failed", f"request {request_id}: {detail}")
+                self.alert("[ride-request] POST /ride failed", f"request {request_id}: {detail}", failure)
         return error(
             status,
             "InternalError",
             f"the ride could not be requested (request id {request_id})",
             request_id=request_id,
         )
+
+
+def _error_name(problem: Exception) -> str:
+    """An AWS error's code (ThrottlingException), else the exception's class."""
+    if isinstance(problem, ClientError):
+        return str(problem.response.get("Error", {}).get("Code") or type(problem).__name__)
+    return type(problem).__name__
+
+
+def windowed_alert(sns: Any, dynamodb: Any, topic_arn: str, table: str) -> WindowedAlert:
+    return WindowedAlert(sns, topic_arn, dynamodb, table, source="ride-request POST /ride")
 
 
 def sync_client() -> Any:
@@ -163,7 +172,12 @@ def sync_client() -> Any:
 def _api() -> RideApi:
     return RideApi(
         start_sync=sfn_starter(sync_client(), os.environ["STATE_MACHINE_ARN"]),
-        alert=sns_alerter(clients.client("sns"), os.environ["ALERTS_TOPIC_ARN"]),
+        alert=windowed_alert(
+            clients.client("sns"),
+            clients.client("dynamodb"),
+            os.environ["ALERTS_TOPIC_ARN"],
+            os.environ["ALERT_WINDOWS_TABLE"],
+        ),
     )
 
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 
+import boto3
+
 from console.alerts import parse
+from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
+from tests.conftest import Inbox
+from tests.unit.conftest import create_table
 from workflows.policies import EMAILED_ONCE
+from workflows.registry import ALERT_WINDOWS_TABLE
 
 EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:pyflows-staging-flight-deals:run-1:0a1b"
 LINK = "https://console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/"
@@ -77,3 +83,32 @@ def test_an_alarms_alert_and_any_other_are_kept_as_sent() -> None:
     assert alert["alarm"] == "pyflows-prod-schedules-dropped" and alert["reason"] == "ALARM: 1 dropped"
     other = parse(envelope("sent by hand", "a test"))
     assert "execution" not in other and "reason" not in other and other["message"] == "sent by hand"
+
+
+def test_a_functions_own_alerts_are_emailed_once_an_hour_per_error(aws: None) -> None:
+    """As the workflows' (policies.alert_window): the first of an error in the window is emailed,
+    the next ones only reach the inbox, another error has its own window, and a window that cannot
+    be read (its table gone) emails."""
+    sns, dynamodb = boto3.client("sns"), boto3.client("dynamodb")
+    create_table(ALERT_WINDOWS_TABLE, "windows")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    inbox = Inbox(boto3.client, topic, raw=False)
+    now = [1_000_000.0]
+    alert = WindowedAlert(sns, topic, dynamodb, "windows", "ride-request POST /ride", clock=lambda: now[0])
+
+    alert("[ride-request] POST /ride failed", "one", "ThrottlingException")
+    alert("[ride-request] POST /ride failed", "two", "ThrottlingException")
+    alert("[ride-request] POST /ride failed", "three", "TIMED_OUT")
+    now[0] += ALERT_WINDOW_SECONDS
+    alert("[ride-request] POST /ride failed", "four", "ThrottlingException")
+    dynamodb.delete_table(TableName="windows")
+    alert("[ride-request] POST /ride failed", "five", "ThrottlingException")
+
+    sent = [json.loads(body) for body in inbox.messages()]
+    assert [(s["Message"], s["MessageAttributes"][EMAILED]["Value"]) for s in sent] == [
+        ("one", "yes"),
+        ("two", "no"),
+        ("three", "yes"),
+        ("four", "yes"),
+        ("five", "yes"),
+    ]

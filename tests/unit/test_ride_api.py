@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sync_client
 from workflows import WORKFLOWS
@@ -39,7 +40,7 @@ class Recorder:
     def __init__(self, result: Mapping[str, Any] | Exception) -> None:
         self.result = result
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.alerts: list[tuple[str, str]] = []
+        self.alerts: list[tuple[str, str, str]] = []
 
     def start(self, name: str, document: str) -> Mapping[str, Any]:
         self.calls.append((name, json.loads(document)))
@@ -47,8 +48,8 @@ class Recorder:
             raise self.result
         return self.result
 
-    def alert(self, subject: str, message: str) -> None:
-        self.alerts.append((subject, message))
+    def alert(self, subject: str, message: str, failure: str) -> None:
+        self.alerts.append((subject, message, failure))
 
     def api(self) -> RideApi:
         return RideApi(start_sync=self.start, alert=self.alert)
@@ -170,20 +171,30 @@ def test_workflow_failures_map_to_their_status(result: dict[str, Any], status: i
     assert recorder.alerts == []  # a failed execution alerted from its own failure path
 
 
+THROTTLED = ClientError(
+    {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartSyncExecution"
+)
+
+
 @pytest.mark.parametrize(
-    ("result", "status"),
+    ("result", "status", "failure"),
     [
-        (RuntimeError("Step Functions unreachable"), 502),
-        ({"status": "TIMED_OUT", "executionArn": "arn:x"}, 504),
-        ({"status": "ABORTED", "executionArn": "arn:x"}, 504),  # stopped: its alert never ran either
+        (RuntimeError("Step Functions unreachable"), 502, "RuntimeError"),
+        (THROTTLED, 502, "ThrottlingException"),
+        ({"status": "TIMED_OUT", "executionArn": "arn:x"}, 504, "TIMED_OUT"),
+        # stopped: its alert never ran either
+        ({"status": "ABORTED", "executionArn": "arn:x"}, 504, "ABORTED"),
     ],
 )
-def test_the_apis_own_failures_are_5xx_with_the_request_id_and_alerted(result: Any, status: int) -> None:
+def test_the_apis_own_failures_are_5xx_with_the_request_id_and_alerted(
+    result: Any, status: int, failure: str
+) -> None:
+    """Alerted with what failed, which the alert's window is of (tasks.shared.alerts)."""
     recorder = Recorder(result)
     got, body, headers = answer(recorder.api(), event())
     assert got == status and body["request_id"] == "api-req-1" == headers["X-Request-Id"]
-    [(subject, message)] = recorder.alerts
-    assert "ride-request" in subject and "api-req-1" in message
+    [(subject, message, alerted)] = recorder.alerts
+    assert "ride-request" in subject and "api-req-1" in message and alerted == failure
 
 
 def test_the_client_waits_for_the_workflows_answer_once_and_no_longer_than_the_function_runs() -> None:

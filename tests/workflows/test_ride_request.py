@@ -22,7 +22,7 @@ from console.app import create_app
 from console.authorizer import LocalIssuer
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sfn_starter, sns_alerter
+from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sfn_starter, windowed_alert
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.numbers import from_dynamo
 from tests.conftest import Inbox
@@ -238,7 +238,12 @@ def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
     for a ride by ann: its answer."""
     api = RideApi(
         start_sync=sfn_starter(app.client("stepfunctions"), machine),
-        alert=sns_alerter(app.client("sns"), app.resource(WF, "alerts")),
+        alert=windowed_alert(
+            app.client("sns"),
+            app.client("dynamodb"),
+            app.resource(WF, "alerts"),
+            app.resource(WF, "alert-windows"),
+        ),
     )
     claims = {"cognito:username": "ann"}
     event = {"requestContext": {"requestId": request_id, "authorizer": {"jwt": {"claims": claims}}}}
@@ -274,6 +279,9 @@ def test_a_ride_past_the_workflows_timeout_is_504_alerted_and_records_no_ride(
     assert status == 504 and answer["request_id"] == headers["X-Request-Id"], answer
     [alert] = alerts.messages()
     assert headers["X-Request-Id"] in alert and "TIMED_OUT" in alert
+    # the function, as its role allows, opened the window of its error (tasks.shared.alerts)
+    key = {"alert": {"S": "ride-request POST /ride TIMED_OUT"}}
+    assert "Item" in app.client("dynamodb").get_item(TableName=app.resource(WF, "alert-windows"), Key=key)
     events = history(app, f"ride-{headers['X-Request-Id']}")
     assert events[-1]["type"] == "ExecutionTimedOut" and states(events)[-1] == "Apply Discount"
     app.release(WF, "apply-discount")
