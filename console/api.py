@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from console import graph, validation
+from console.alerts import AlertInbox
 from console.errors import BadRequest, ConsoleError, Forbidden, from_aws
 from console.graph.render import GraphvizMissing, node_ids, to_svg
 from console.graph.runs import placed
@@ -78,17 +79,19 @@ def _body(*fields: str) -> dict[str, Any]:
 
 
 MAX_LIMIT = 1000
+# the alerts inbox is read whole for each page of them (console/alerts.py): a smaller page
+ALERTS_LIMIT, MAX_ALERTS_LIMIT = 20, 100
 
 
-def _limit() -> int:
-    """?limit=, as documented (1 to 1000): refused, not clamped, as the CLI refuses --limit 0."""
-    text = request.args.get("limit", "100")
+def _limit(default: int = 100, most: int = MAX_LIMIT) -> int:
+    """?limit=, as documented (1 to `most`): refused, not clamped, as the CLI refuses --limit 0."""
+    text = request.args.get("limit", str(default))
     try:
         limit: int | None = int(text)
     except ValueError:
         limit = None
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}, not {text!r}")
+    if limit is None or not 1 <= limit <= most:
+        raise BadRequest(f"limit must be an integer from 1 to {most}, not {text!r}")
     return limit
 
 
@@ -173,6 +176,14 @@ def list_executions() -> Response:
     found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit, rejected)]
     found.sort(key=lambda e: e["startDate"], reverse=True)
     return jsonify({"executions": found[:limit]})
+
+
+@api.get("/alerts")
+def list_alerts() -> Response:
+    """The newest alerts of the environment's inbox, as `python -m workflows alerts` reads them:
+    read, not acknowledged (they stay in the inbox for the CLI's --ack)."""
+    limit = _limit(ALERTS_LIMIT, MAX_ALERTS_LIMIT)
+    return jsonify({"alerts": AlertInbox(service()).read(limit, ack=False)})
 
 
 def _arn(execution: str) -> str:

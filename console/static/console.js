@@ -694,6 +694,52 @@ async function executionView(arn, params) {
   if (!gone(token)) poll();
 }
 
+/* ---------- alerts ---------- */
+
+// What the CLI's `alerts` says of an alert held back from email (console/cli.py).
+const HELD = "not emailed: one of its error was, within the hour";
+
+function alertsTable(alerts) {
+  if (!alerts.length) return h("p", { class: "empty" }, "No alerts in the inbox.");
+  return scrolling(h("table", { class: "data", "data-testid": "alerts" },
+    h("thead", {}, h("tr", {}, ["Sent", "Alert", "Workflow", "Error", "Reason", "Email", "Execution or alarm"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, alerts.map((a) => h("tr", { "data-execution": a.execution || null, "data-alarm": a.alarm || null },
+      h("td", { title: a.sent || "" }, when(a.sent)),
+      h("td", {}, a.subject || ""),
+      h("td", {}, a.workflow || ""),
+      h("td", {}, a.error || ""),
+      // neither a failure's nor an alarm's: the message as it was sent
+      h("td", { class: "reason", "data-testid": "alert-reason" }, a.reason !== undefined ? a.reason : a.message,
+        a.failedIn ? h("div", { class: "hint" }, `Failed in ${a.failedIn}`) : null,
+        a.note ? h("div", { class: "hint", "data-testid": "alert-note" }, a.note) : null),
+      h("td", { "data-testid": "alert-emailed" }, a.emailed
+        ? h("span", { class: "tag" }, "emailed")
+        : h("span", { class: "tag warn" }, HELD)),
+      h("td", {}, a.execution ? h("a", { href: execLink(a.execution), "data-testid": "alert-execution" }, a.name || a.execution)
+        : a.alarm ? h("span", { "data-testid": "alert-alarm" }, `alarm ${a.alarm}`) : ""))))));
+}
+
+async function alertsView() {
+  setNav("alerts");
+  const token = routeToken;
+  const results = h("div", {}, h("p", { class: "placeholder" }, "loading…"));
+  const load = async () => {
+    const { alerts } = await api("api/alerts?limit=100");
+    if (gone(token)) return;
+    results.replaceChildren(alertsTable(alerts));
+  };
+  const refresh = h("button", { type: "button", class: "btn", "data-testid": "alerts-refresh" }, "Refresh");
+  refresh.addEventListener("click", () => load().catch((error) => toast(error.message, true)));
+  view.replaceChildren(
+    h("div", { class: "page-head" },
+      h("div", {}, h("h1", {}, "Alerts"),
+        h("p", {}, "The alerts inbox, newest first: read, not acknowledged (python -m workflows alerts --ack removes them).")),
+      refresh),
+    h("section", { class: "panel" }, results),
+  );
+  await load();
+}
+
 /* ---------- routing ---------- */
 
 async function route() {
@@ -707,6 +753,7 @@ async function route() {
     if (parts[0] === "workflows" && parts[1]) await workflowView(decodeURIComponent(parts[1]), params);
     else if (parts[0] === "executions" && parts[1]) await executionView(decodeURIComponent(parts.slice(1).join("/")), params);
     else if (parts[0] === "executions") await executionsView(params);
+    else if (parts[0] === "alerts") await alertsView();
     else await workflowsView();
   } catch (error) {
     failure(error);

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -108,6 +109,27 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, every: float = 0.2
             return found
         time.sleep(every)
     raise AssertionError(f"still waiting after {timeout}s")
+
+
+def fail_the_lottery(
+    lottery: Environment, local_cloud: LocalCloud, start_it: Callable[[], str], error: str | None = None
+) -> tuple[str, str]:
+    """A lottery run (`start_it` starts it, returning its ARN) whose draw fails with `error`, by
+    default one of its own: the system's failure, alerted, and then the first of its error in the
+    hour, so emailed. Its ARN and error."""
+    runtime, draw = local_cloud.lambda_runtime, lottery.resource_name("lottery", "draw-winners")
+    assert runtime is not None
+    error = error or f"AlertedError{uuid.uuid4().hex[:6]}"
+    runtime.inject(draw, "error", times=1, error_type=error, message="no employee has lottery_serial 7")
+    try:
+        arn = start_it()
+        service = ExecutionService(lottery, WORKFLOWS)
+        assert (
+            wait_for(lambda: (d := service.describe(arn))["status"] != "RUNNING" and d)["status"] == "FAILED"
+        )
+    finally:
+        runtime.clear_faults(draw)
+    return arn, error
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ from console.authorizer import LocalIssuer
 from console.errors import Conflict, NotFound
 from console.service import ExecutionService
 from infra.environments import Environment, load
+from localcloud import LocalCloud
 from tests.console import workflows as test_workflows
-from tests.console.conftest import ROLE, wait_for
+from tests.console.conftest import ROLE, fail_the_lottery, wait_for
 from tests.console.workflows import FLAKY_TOPIC
 from workflows import WORKFLOWS
 from workflows.asl import StateMachineType
@@ -289,6 +290,41 @@ def test_a_limit_out_of_its_range_is_refused_naming_it(client: FlaskClient, path
         assert answer.status_code == 400
         assert answer.get_json()["message"] == f"limit must be an integer from 1 to 1000, not {limit!r}"
     assert client.get(f"{path}?limit=1000").status_code == 200
+
+
+def test_a_failed_runs_alert_is_read_with_its_execution_and_left_in_the_inbox(
+    lottery_app: Flask, lottery: Environment, local_cloud: LocalCloud
+) -> None:
+    with lottery_app.test_client() as client:
+        arn, error = fail_the_lottery(
+            lottery, local_cloud, lambda: start(client, "lottery", {"winners": 1}).get_json()["executionArn"]
+        )
+        answer = client.get("/api/alerts?limit=100")
+        assert answer.status_code == 200
+        [alert] = [a for a in answer.get_json()["alerts"] if a.get("execution") == arn]
+        assert alert["emailed"] is True
+        assert (alert["workflow"], alert["name"], alert["error"]) == ("lottery", arn.split(":")[-1], error)
+        assert alert["reason"] == "no employee has lottery_serial 7" and alert["failedIn"] == "Draw Winners"
+        assert alert["subject"] == "[lottery] execution failed" and alert["sent"]
+        # read, not acknowledged: read again, it is there still; the default page is 20 at most
+        again = client.get("/api/alerts").get_json()["alerts"]
+        assert 1 <= len(again) <= 20 and arn in [a.get("execution") for a in again]
+
+
+def test_the_alerts_limit_out_of_its_range_is_refused_naming_it(client: FlaskClient) -> None:
+    """1 to 100 (the inbox is read whole for each page): not taken for another limit."""
+    for limit in ("0", "-1", "101", "x"):
+        answer = client.get(f"/api/alerts?limit={limit}")
+        assert (answer.status_code, answer.get_json()["error"]) == (400, "BadRequest")
+        assert answer.get_json()["message"] == f"limit must be an integer from 1 to 100, not {limit!r}"
+
+
+def test_alerts_of_an_environment_without_an_inbox_are_409(console_env: Environment) -> None:
+    undeployed = dataclasses.replace(console_env, app="undeployed")
+    with create_app(undeployed, test_workflows.WORKFLOWS).test_client() as elsewhere:
+        answer = elsewhere.get("/api/alerts")
+    assert (answer.status_code, answer.get_json()["error"]) == (409, "NotDeployed")
+    assert answer.get_json()["message"].startswith("no alerts inbox in local (no queue undeployed-local-")
 
 
 def test_every_workflows_executions_are_listed_together_newest_first_up_to_the_limit(

@@ -2,7 +2,8 @@
 the form, read the coloured graph and a state's output, see field errors and a failed execution,
 and an Express start's end on the form; the list's graphs can be read, Tab follows the flow, a
 redrive tells how it ended, the breadcrumb keeps the list's filters, a business rejection is marked
-and filtered apart. Writes test-output/execution-page.png for a reviewer."""
+and filtered apart; the Alerts view shows a failed run's alert and opens its run. Writes
+test-output/execution-page.png and alerts-page.png for a reviewer."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from console.service import ExecutionService
 from infra.environments import Environment
 from localcloud import LocalCloud, mock_config
 from tests.console import workflows as test_workflows
-from tests.console.conftest import ROLE
+from tests.console.conftest import ROLE, fail_the_lottery
 from workflows import WORKFLOWS
 from workflows.asl import StateMachineType
 
@@ -269,6 +270,7 @@ def test_on_a_phone_no_page_is_wider_than_the_screen(
             ("#/workflows/ticket-ranking", "[data-testid=start-form]"),
             ("#/executions", "[data-testid=executions]"),
             (f"#/executions/{execution['executionArn']}", "[data-testid=events]"),
+            ("#/alerts", "[data-testid=alerts], p.empty"),
         ):
             page.goto(console_url + path)
             page.locator(ready).first.wait_for()
@@ -318,6 +320,47 @@ def test_a_failed_execution_shows_the_failed_state_and_the_error(
     sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("1", timeout=TIMEOUT)
     sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("FAILED"))
     sync_api.expect(page.locator("[data-testid=events] tr[data-type=ExecutionRedriven]")).to_have_count(1)
+
+
+def test_the_alerts_view_shows_a_failed_runs_alert_and_opens_its_execution(
+    page: Any, console_url: str, lottery: Environment, local_cloud: LocalCloud
+) -> None:
+    """The draw fails twice with one error: the first alert was emailed, the second held back (one
+    of its error was, within the hour); each links to its run's page in this console."""
+    service = ExecutionService(lottery, WORKFLOWS)
+
+    def start_it() -> str:
+        return str(service.start("lottery", {"winners": 1})[0]["executionArn"])
+
+    first, error = fail_the_lottery(lottery, local_cloud, start_it)
+    second, _ = fail_the_lottery(lottery, local_cloud, start_it, error)
+    page.goto(console_url)
+    page.locator("nav a[data-nav=alerts]").click()
+    sync_api.expect(page.locator("h1")).to_have_text("Alerts")
+    sync_api.expect(page.locator("nav a[data-nav=alerts]")).to_have_class(re.compile(r"\bactive\b"))
+    rows = page.locator("[data-testid=alerts] tbody tr")
+    alerted = rows.locator(f"xpath=self::*[@data-execution='{first}' or @data-execution='{second}']")
+    sync_api.expect(alerted).to_have_count(2)
+    # newest first
+    assert [alerted.nth(i).get_attribute("data-execution") for i in range(2)] == [second, first]
+    row = rows.and_(page.locator(f"[data-execution='{first}']"))
+    for text in ("[lottery] execution failed", "lottery", error, "no employee has lottery_serial 7"):
+        sync_api.expect(row).to_contain_text(text)
+    sync_api.expect(row.locator("[data-testid=alert-reason]")).to_contain_text("Failed in Draw Winners")
+    sync_api.expect(row.locator("[data-testid=alert-emailed]")).to_have_text("emailed")
+    held = rows.and_(page.locator(f"[data-execution='{second}']")).locator("[data-testid=alert-emailed]")
+    sync_api.expect(held).to_have_text("not emailed: one of its error was, within the hour")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "alerts-page.png"), full_page=True)
+
+    name = first.split(":")[-1]
+    link = row.locator("a[data-testid=alert-execution]")
+    sync_api.expect(link).to_have_text(name)
+    link.click()
+    sync_api.expect(page.locator("h1")).to_have_text(name)
+    sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile("FAILED"))
+    sync_api.expect(page.locator("[data-testid=failed-in]")).to_have_text("Failed in Draw Winners")
+    assert unquote(page.url).endswith(f"#/executions/{first}")
 
 
 def test_executions_list_filters_by_status(page: Any, console_url: str, lottery: Environment) -> None:
