@@ -29,7 +29,7 @@ from infra.environments import CONFIG_FILE
 from localcloud import metering
 from tests.quality.conftest import Quality, app_buckets, app_tables, app_topics
 from workflows import WORKFLOWS
-from workflows.registry import SHARED, HttpRoute, Route, Table
+from workflows.registry import ALERT_WINDOWS, SHARED, HttpRoute, Route, Table
 
 # What AWS cannot scope to a resource: X-Ray, and the log-delivery calls Step Functions makes.
 UNSCOPED_PREFIXES = ("xray:",)
@@ -170,7 +170,8 @@ def test_no_wildcard_action_and_star_resources_only_where_aws_cannot_scope(quali
 
 def test_every_function_role_names_only_its_own_workflows_resources(quality: Quality) -> None:
     found, problems = roles(quality), []
-    alerts = quality.app.resource("lottery", "alerts")
+    # the environment's shared ones: the alerts topic, and the table of their email windows
+    alerts, windows = (quality.app.resource("lottery", logical) for logical in ("alerts", ALERT_WINDOWS))
     for workflow, fn, config in function_configs(quality):
         role = config["Role"].rsplit("/", 1)[-1]
         allowed = parameter_arns(quality, workflow)
@@ -179,7 +180,8 @@ def test_every_function_role_names_only_its_own_workflows_resources(quality: Qua
             declared = any(
                 resource.endswith(f"parameter{p}") or resource.endswith(f"secret:{p}") for p in allowed
             )
-            if not (owners == {workflow} or declared or resource == alerts):
+            shared = resource == alerts or resource.endswith(f":table/{windows}")
+            if not (owners == {workflow} or declared or shared):
                 problems.append(
                     f"{workflow}/{fn} ({role}): {resource} (belongs to {sorted(owners) or 'nobody'})"
                 )
