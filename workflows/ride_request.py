@@ -264,7 +264,7 @@ WORKFLOW = Workflow(
             access=(
                 Access(STATE_MACHINE, ("states:StartSyncExecution",)),
                 Access(ALERTS_TOPIC, ("sns:Publish",)),
-                Access(ALERT_WINDOWS, ("dynamodb:PutItem",)),
+                Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
             ),
             environment={
                 "STATE_MACHINE_ARN": STATE_MACHINE,

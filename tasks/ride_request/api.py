@@ -159,6 +159,11 @@ def _error_name(problem: Exception) -> str:
     return type(problem).__name__
 
 
+# The alert's window is read in the function's last seconds (after a TIMED_OUT at 25 of its 29):
+# briefly, or the function would time out before the alert and the answer go.
+WINDOW_READ = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2})
+
+
 def windowed_alert(sns: Any, dynamodb: Any, topic_arn: str, table: str) -> WindowedAlert:
     return WindowedAlert(sns, topic_arn, dynamodb, table, source="ride-request POST /ride")
 
@@ -174,7 +179,7 @@ def _api() -> RideApi:
         start_sync=sfn_starter(sync_client(), os.environ["STATE_MACHINE_ARN"]),
         alert=windowed_alert(
             clients.client("sns"),
-            clients.client("dynamodb"),
+            clients.configured("dynamodb", WINDOW_READ),
             os.environ["ALERTS_TOPIC_ARN"],
             os.environ["ALERT_WINDOWS_TABLE"],
         ),

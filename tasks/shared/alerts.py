@@ -6,12 +6,14 @@ that functions failing at once agree on one email.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 # One email per source and error in this long: in an outage everything fails alike.
 ALERT_WINDOW_SECONDS = 3600
@@ -32,27 +34,45 @@ class WindowedAlert:
     clock: Callable[[], float] = field(default=time.time)
 
     def __call__(self, subject: str, message: str, error: str) -> None:
-        emailed = "yes" if self._opens_window(error) else "no"
-        self.sns.publish(
-            TopicArn=self.topic_arn,
-            Subject=subject[:100],
-            Message=message,
-            MessageAttributes={EMAILED: {"DataType": "String", "StringValue": emailed}},
-        )
+        key, mine = {"alert": {"S": f"{self.source} {error}"}}, uuid.uuid4().hex
+        opened, emailed = self._open(key, mine)
+        try:
+            self.sns.publish(
+                TopicArn=self.topic_arn,
+                Subject=subject[:100],
+                Message=message,
+                MessageAttributes={
+                    EMAILED: {"DataType": "String", "StringValue": "yes" if emailed else "no"}
+                },
+            )
+        except Exception:
+            if opened:  # not sent: the next alert of its error must be emailed
+                self._release(key, mine)
+            raise
 
-    def _opens_window(self, error: str) -> bool:
+    def _open(self, key: dict[str, Any], mine: str) -> tuple[bool, bool]:
+        """(whether this alert opened the window, whether it is emailed)."""
         now = int(self.clock())
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item={
-                    "alert": {"S": f"{self.source} {error}"},
-                    "expires": {"N": str(now + ALERT_WINDOW_SECONDS)},
-                },
+                Item={**key, "expires": {"N": str(now + ALERT_WINDOW_SECONDS)}, "owner": {"S": mine}},
                 ConditionExpression="attribute_not_exists(#alert) OR #expires <= :now",
                 ExpressionAttributeNames={"#alert": "alert", "#expires": "expires"},
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except ClientError as problem:
-            return problem.response["Error"]["Code"] != "ConditionalCheckFailedException"
-        return True
+            return False, problem.response["Error"]["Code"] != "ConditionalCheckFailedException"
+        except BotoCoreError:  # unreachable: a window that cannot be read emails
+            return False, True
+        return True, True
+
+    def _release(self, key: dict[str, Any], mine: str) -> None:
+        with contextlib.suppress(ClientError, BotoCoreError):  # else it expires within the hour
+            self.dynamodb.delete_item(
+                TableName=self.table,
+                Key=key,
+                ConditionExpression="#owner = :mine",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":mine": {"S": mine}},
+            )

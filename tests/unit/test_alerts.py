@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from console.alerts import parse
 from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
@@ -112,3 +114,21 @@ def test_a_functions_own_alerts_are_emailed_once_an_hour_per_error(aws: None) ->
         ("four", "yes"),
         ("five", "yes"),
     ]
+
+
+def test_a_functions_alert_that_cannot_be_sent_releases_its_window(aws: None) -> None:
+    """As the workflows' Release Alert Window: the next alert of its error is emailed."""
+    sns, dynamodb = boto3.client("sns"), boto3.client("dynamodb")
+    create_table(ALERT_WINDOWS_TABLE, "windows")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    inbox = Inbox(boto3.client, topic, raw=False)
+    gone = WindowedAlert(sns, topic + "-gone", dynamodb, "windows", "ride-request POST /ride")
+
+    with pytest.raises(ClientError):
+        gone("[ride-request] POST /ride failed", "lost", "ThrottlingException")
+    WindowedAlert(sns, topic, dynamodb, "windows", "ride-request POST /ride")(
+        "[ride-request] POST /ride failed", "sent", "ThrottlingException"
+    )
+
+    [sent] = [json.loads(body) for body in inbox.messages()]
+    assert (sent["Message"], sent["MessageAttributes"][EMAILED]["Value"]) == ("sent", "yes")

@@ -238,8 +238,8 @@ def repeated_alerts_are_emailed_once_an_hour(
                 virtual.wait(wait)
             runs.append(app.run(f"{workflow}#{case}", payload))
     alerted, not_sent = runs[:4] + runs[5:6], [runs[4], runs[6]]
-    for run in alerted:
-        assert run.status == "FAILED" and run.states[-3:] == ALERT
+    for run, failed_with in zip(alerted, [error] * 4 + [other], strict=True):
+        assert run.status == "FAILED" and run.error == failed_with and run.states[-3:] == ALERT
     for run in not_sent:
         assert run.status == "FAILED" and run.error == other and run.states[-4:] == UNALERTED
     refused = "DynamoDB.ConditionalCheckFailedException"
