@@ -34,8 +34,6 @@ from infra import (
 from infra.names import Names
 from infra.plan import Context
 from workflows.registry import (
-    ALERT_WINDOWS,
-    ALERTS_TOPIC,
     SHARED,
     Bucket,
     Stream,
@@ -66,8 +64,9 @@ class Declared:
 def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     env, workflows = names.env, list(workflows)
     found = Declared(*(set() for _ in range(11)))
-    found.topics.add(env.resource_name(ALERTS_TOPIC))
-    found.tables.add(env.resource_name(ALERT_WINDOWS))
+    kinds = {Table: found.tables, Bucket: found.buckets, Stream: found.streams, Topic: found.topics}
+    for logical, resource in SHARED.items():  # whichever workflows deploy
+        kinds[type(resource)].add(env.resource_name(logical))
     found.queues.add(queues.inbox_name(env))
     if api.routes(workflows):
         found.roles.add(env.resource_name("api"))
@@ -93,8 +92,7 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
                 found.queues.add(names.dead_letter_queue(wf, trigger))
                 found.alarms.add(alarms.dead_letters_name(env, wf, trigger))
         for logical, resource in wf.resources().items():
-            kinds = {Table: found.tables, Bucket: found.buckets, Stream: found.streams, Topic: found.topics}
-            if logical not in SHARED and type(resource) in kinds:
+            if type(resource) in kinds:
                 kinds[type(resource)].add(names.resource(wf, logical))
     return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED
+from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, FREE, FREE_NAMES, OWNED, OWNED_NAMES
 from workflows import asl
 from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC, EXECUTION_LINK, Access
 
@@ -217,9 +217,9 @@ def release_window(workflow: str, unalerted: asl.Fail) -> asl.JsonataTask:
         arguments={
             "TableName": "${" + ALERT_WINDOWS_TABLE.token + "}",
             "Key": _window_key(workflow),
-            "ConditionExpression": "#execution = :execution",
-            "ExpressionAttributeNames": {"#execution": "execution"},
-            "ExpressionAttributeValues": {":execution": {"S": "{% $states.context.Execution.Id %}"}},
+            "ConditionExpression": OWNED,
+            "ExpressionAttributeNames": OWNED_NAMES,
+            "ExpressionAttributeValues": {":owner": {"S": "{% $states.context.Execution.Id %}"}},
         },
         output="{% $states.input %}",
         comment="The alert was not sent: the next one of its error is emailed",
@@ -248,10 +248,10 @@ def alert_window(workflow: str, alert: asl.Task) -> asl.JsonataTask:
             "Item": {
                 **_window_key(workflow),
                 "expires": {"N": f"{{% $string({now} + {ALERT_WINDOW_SECONDS}) %}}"},
-                "execution": {"S": "{% $states.context.Execution.Id %}"},
+                "owner": {"S": "{% $states.context.Execution.Id %}"},
             },
-            "ConditionExpression": "attribute_not_exists(#alert) OR #expires <= :now",
-            "ExpressionAttributeNames": {"#alert": "alert", "#expires": "expires"},
+            "ConditionExpression": FREE,
+            "ExpressionAttributeNames": FREE_NAMES,
             "ExpressionAttributeValues": {":now": {"N": f"{{% $string({now}) %}}"}},
         },
         output=emailed("yes"),

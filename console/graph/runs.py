@@ -56,28 +56,18 @@ def event_details(event: dict[str, Any]) -> dict[str, Any]:
 _NOT_WHERE = ("ExecutionFailed", "MapStateFailed", "ParallelStateFailed", "MapRunFailed")
 
 
-def _task_state(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str | None:
-    """The state a task event belongs to (its events follow its entry by previousEventId)."""
-    while event["type"].startswith("Task") and not event["type"].endswith("StateEntered"):
-        found = by_id.get(event.get("previousEventId", 0))
-        if found is None:
-            return None
-        event = found
-    return event_details(event).get("name") if event["type"].endswith("StateEntered") else None
-
-
 def failed_in(events: list[dict[str, Any]]) -> str | None:
     """The state the execution failed in (a Catch may have led it on to a Fail state), and in a
     Map, the item. The failure is the last one that failed with the execution's error (retried and
     caught failures before it are not it); its state and item are found by following its events
     back, over the states that ended before it, since a Map's items interleave their events."""
-    by_id = {e["id"]: e for e in events}
+    by_id, where = {e["id"]: e for e in events}, places(events)
     failures = [
         e
         for e in events
         if e["type"].endswith("Failed")
         and e["type"] not in _NOT_WHERE
-        and _task_state(e, by_id) not in (ALERT_WINDOW, RELEASE_WINDOW)
+        and where[e["id"]][0] not in (ALERT_WINDOW, RELEASE_WINDOW)  # no failure: an email held back
     ]
     ended = next((e for e in reversed(events) if e["type"] == "ExecutionFailed"), None)
     error = event_details(ended).get("error") if ended else None

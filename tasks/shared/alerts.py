@@ -19,6 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 ALERT_WINDOW_SECONDS = 3600
 # The message attribute the alerts' email subscription filters on ("yes" or "no").
 EMAILED = "emailed"
+# A window is an item: `alert` (what alerts, and the error) until `expires` (epoch seconds, also
+# DynamoDB's time to live, which deletes late), written by its `owner`. The conditions that open
+# one (none there, or expired at `:now`) and that release the owner's (`:owner`), here for the
+# workflows' window states (workflows.policies) and for the functions' alerts alike.
+FREE = "attribute_not_exists(#alert) OR #expires <= :now"
+FREE_NAMES = {"#alert": "alert", "#expires": "expires"}
+OWNED = "#owner = :owner"
+OWNED_NAMES = {"#owner": "owner"}
 
 
 @dataclass
@@ -57,8 +65,8 @@ class WindowedAlert:
             self.dynamodb.put_item(
                 TableName=self.table,
                 Item={**key, "expires": {"N": str(now + ALERT_WINDOW_SECONDS)}, "owner": {"S": mine}},
-                ConditionExpression="attribute_not_exists(#alert) OR #expires <= :now",
-                ExpressionAttributeNames={"#alert": "alert", "#expires": "expires"},
+                ConditionExpression=FREE,
+                ExpressionAttributeNames=FREE_NAMES,
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except ClientError as problem:
@@ -72,7 +80,7 @@ class WindowedAlert:
             self.dynamodb.delete_item(
                 TableName=self.table,
                 Key=key,
-                ConditionExpression="#owner = :mine",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":mine": {"S": mine}},
+                ConditionExpression=OWNED,
+                ExpressionAttributeNames=OWNED_NAMES,
+                ExpressionAttributeValues={":owner": {"S": mine}},
             )

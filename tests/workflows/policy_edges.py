@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
+from console.graph.runs import places
 from localcloud import mock_config
 from localcloud.engine import clock
 from tasks.shared.errors import MalformedTaskInput
@@ -65,26 +66,20 @@ def failed_errors(run: Run) -> list[str]:
     return [error for state, error in _task_failures(run) if state not in (WINDOW_STATE, RELEASE_STATE)]
 
 
-def window_errors(run: Run) -> list[tuple[str, str]]:
+def window_errors(run: Run) -> list[tuple[str | None, str]]:
     """(the state, its error) of each refused write of the alert window (policies.alert_window,
     release_window): refused while a window is open, or when it is another execution's."""
     return [(state, error) for state, error in _task_failures(run) if state in (WINDOW_STATE, RELEASE_STATE)]
 
 
-def _task_failures(run: Run) -> list[tuple[str, str]]:
-    """(the state, the error) of each failed task attempt, in order: a TaskFailed follows its
-    state's TaskStateEntered by previousEventId."""
-    by_id = {e["id"]: e for e in run.events}
-    found = []
-    for event in run.events:
-        if event["type"] == "TaskFailed":
-            entered = event
-            while "stateEnteredEventDetails" not in entered:
-                entered = by_id[entered["previousEventId"]]
-            found.append(
-                (entered["stateEnteredEventDetails"]["name"], event["taskFailedEventDetails"]["error"])
-            )
-    return found
+def _task_failures(run: Run) -> list[tuple[str | None, str]]:
+    """(the state, the error) of each failed task attempt, in order."""
+    where = places(run.events)
+    return [
+        (where[e["id"]][0], e["taskFailedEventDetails"]["error"])
+        for e in run.events
+        if e["type"] == "TaskFailed"
+    ]
 
 
 def invoked_functions(workflow: str) -> list[str]:
