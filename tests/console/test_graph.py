@@ -215,15 +215,21 @@ def test_failed_execution_marks_the_state_that_failed_it() -> None:
     assert fetch["error"] == "States.Runtime"
 
 
-def test_the_run_failed_in_the_state_that_failed_with_its_error_not_in_the_alert_that_failed_after() -> None:
-    """A Task failed and was caught; sending the alert failed too and was caught, so as not to hide
-    the first failure: the run failed with the Task's error, in the Task."""
+def fetch_failed_and_caught() -> History:
+    """A run so far: Fetch failed with Boom, and a Catch led it on."""
     h = History()
     h.add("ExecutionStarted", 0)
     h.add("TaskStateEntered", name="Fetch", input="{}")
     h.add("TaskScheduled")
     h.add("TaskFailed", error="Boom", cause="it broke")
     h.add("TaskStateExited", name="Fetch", output="{}")
+    return h
+
+
+def test_the_run_failed_in_the_state_that_failed_with_its_error_not_in_the_alert_that_failed_after() -> None:
+    """A Task failed and was caught; sending the alert failed too and was caught, so as not to hide
+    the first failure: the run failed with the Task's error, in the Task."""
+    h = fetch_failed_and_caught()
     h.add("TaskStateEntered", name="Alert Failure", input="{}")
     h.add("TaskScheduled")
     h.add("TaskFailed", error="SNS.AuthorizationErrorException", cause="not allowed")
@@ -238,12 +244,7 @@ def test_a_failure_a_pass_state_names_is_not_said_to_be_in_the_alert_window_that
     """A Task failed and was caught; a Pass then made the run's own error (as the lottery's Not
     Announced does); the alert window, open from an earlier run, refused its write: the run failed
     after the Task's failure, not in the window."""
-    h = History()
-    h.add("ExecutionStarted", 0)
-    h.add("TaskStateEntered", name="Fetch", input="{}")
-    h.add("TaskScheduled")
-    h.add("TaskFailed", error="Boom", cause="it broke")
-    h.add("TaskStateExited", name="Fetch", output="{}")
+    h = fetch_failed_and_caught()
     h.add("PassStateEntered", name="Not Fetched", input="{}")
     h.add("PassStateExited", name="Not Fetched", output="{}")
     h.add("TaskStateEntered", name=policies.ALERT_WINDOW, input="{}")

@@ -31,7 +31,9 @@ from tasks.flight_deals.records import batch_id, from_month_matrix
 from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
+    ALERT,
     SNS_FLAKY_THEN_DENIED,
+    UNALERTED,
     a_flaky_alert_is_retried_and_sent,
     a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
@@ -347,7 +349,7 @@ def test_writes_failing_after_retries_alert_and_park_the_batch_for_replay(
     run = run_batch(flights, batch)
 
     assert run["status"] == "FAILED" and run["error"] == "RecordsNotStored"
-    assert run["states"][-4:] == ["Park Batch", "Alert Window", "Alert Failure", "Failed"]
+    assert run["states"][-4:] == ["Park Batch", *ALERT]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
     # the alert says where the batch is and the command that runs it again
@@ -442,15 +444,7 @@ def test_a_batch_that_cannot_be_parked_still_fails_with_one_alert_saying_so(
     run = run_of(flights, result["executionArn"])
 
     assert run["status"] == "FAILED" and run["error"] == "Broken"
-    assert run["states"] == [
-        "Receive Batch",
-        "Decode Batch",
-        "Park Batch",
-        "Batch Not Parked",
-        "Alert Window",
-        "Alert Failure",
-        "Failed",
-    ]
+    assert run["states"] == ["Receive Batch", "Decode Batch", "Park Batch", "Batch Not Parked", *ALERT]
     [alert] = alerts.messages()
     assert "failed with Broken: " in alert and "Its batch could not be parked in S3 (Broken: " in alert
     assert alert.endswith(f"): it is only in the stream now. {EMAILED_ONCE}")
@@ -484,11 +478,7 @@ def test_park_batch_reaches_only_the_parked_batches_and_still_counts_a_batch_fai
     first, again = run_batch(flights, batch), run_batch(flights, batch)
 
     assert [first["error"], again["error"]] == ["Broken", "Broken"]
-    assert (
-        first["states"][-4:]
-        == again["states"][-4:]
-        == ["Park Batch", "Alert Window", "Alert Failure", "Failed"]
-    )
+    assert first["states"][-4:] == again["states"][-4:] == ["Park Batch", *ALERT]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json"
     assert parked["failures"] == 2 and parked["execution"] == again["arn"]
@@ -634,14 +624,7 @@ def test_a_batch_is_parked_before_a_flaky_alert_is_sent(flights: Deployed) -> No
 
     run = a_flaky_alert_is_retried_and_sent(flights, WF, "Decode Batch", "Broken", batch)
 
-    assert run.states == [
-        "Receive Batch",
-        "Decode Batch",
-        "Park Batch",
-        "Alert Window",
-        "Alert Failure",
-        "Failed",
-    ]
+    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", *ALERT]
     assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
 
 
@@ -650,15 +633,7 @@ def test_a_batch_is_parked_even_when_the_alert_cannot_be_sent(flights: Deployed)
 
     run = an_alert_that_cannot_be_sent_does_not_hide_the_failure(flights, WF, "Decode Batch", "Broken", batch)
 
-    assert run.states == [
-        "Receive Batch",
-        "Decode Batch",
-        "Park Batch",
-        "Alert Window",
-        "Alert Failure",
-        "Release Alert Window",
-        "Failed Without Alert",
-    ]
+    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", *UNALERTED]
     [(key, parked)] = s3_documents(flights, "parked/").items()
     assert key == f"parked/{batch_id(batch)}.json" and parked["batch"] == batch
 
@@ -668,14 +643,7 @@ def test_a_malformed_task_event_parks_the_batch_and_is_alerted(flights: Deployed
 
     run = a_malformed_task_event_is_alerted(flights, WF, "Decode Batch", batch)
 
-    assert run.states == [
-        "Receive Batch",
-        "Decode Batch",
-        "Park Batch",
-        "Alert Window",
-        "Alert Failure",
-        "Failed",
-    ]
+    assert run.states == ["Receive Batch", "Decode Batch", "Park Batch", *ALERT]
     assert list(s3_documents(flights, "parked/")) == [f"parked/{batch_id(batch)}.json"]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert
@@ -718,7 +686,7 @@ def test_a_batch_whose_parking_retries_run_out_is_alerted_as_not_parked(
     run = mocked.run(f"{WF}#ParkingFlaky", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken" and run.cause == "decoder crashed"
-    assert run.states[-5:] == ["Park Batch", "Batch Not Parked", "Alert Window", "Alert Failure", "Failed"]
+    assert run.states[-5:] == ["Park Batch", "Batch Not Parked", *ALERT]
     [alert] = alerts.messages()
     assert "failed with Broken: decoder crashed" in alert
     assert alert.endswith(
@@ -731,14 +699,7 @@ def test_when_parking_and_alerting_fail_the_execution_still_fails_with_its_error
     run = mocked.run(f"{WF}#NothingWorks", [{"data": "", "sequenceNumber": "1"}])
 
     assert run.status == "FAILED" and run.error == "Broken"
-    assert run.states[-6:] == [
-        "Park Batch",
-        "Batch Not Parked",
-        "Alert Window",
-        "Alert Failure",
-        "Release Alert Window",
-        "Failed Without Alert",
-    ]
+    assert run.states[-6:] == ["Park Batch", "Batch Not Parked", *UNALERTED]
     assert run.cause == (
         "the alert was not sent (SNS.AuthorizationErrorException: topic policy denies): decoder crashed"
     )

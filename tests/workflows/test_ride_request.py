@@ -28,6 +28,7 @@ from tasks.shared.numbers import from_dynamo
 from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
+    ALERT,
     a_flaky_alert_is_retried_and_sent,
     a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
@@ -226,11 +227,7 @@ def test_an_unexpected_failure_is_500_with_the_request_id_and_alerted(
     assert headers["X-Request-Id"] in answer["message"] and "Boom" not in json.dumps(answer)
     [alert] = alerts.messages()
     assert "Boom" in alert
-    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-3:] == [
-        "Alert Window",
-        "Alert Failure",
-        "Failed",
-    ]
+    assert states(history(app, f"ride-{headers['X-Request-Id']}"))[-3:] == ALERT
 
 
 def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
@@ -395,7 +392,7 @@ def test_a_definition_that_sends_the_first_task_no_envelope_is_alerted_not_rejec
 ) -> None:
     run = a_malformed_task_event_is_alerted(app, WF, "Validate Request", {**body(), "rider": "ann"})
 
-    assert run.states == ["Validate Request", "Alert Window", "Alert Failure", "Failed"]
+    assert run.states == ["Validate Request", *ALERT]
     [alert] = alerts.messages()
     assert "MalformedTaskInput" in alert and run.arn in alert
 
@@ -526,11 +523,11 @@ def mocked(rides: str, app: Deployed) -> Iterator[Deployed]:
 @pytest.mark.parametrize(
     ("case", "error", "tail"),
     [
-        ("ValidateCrashes", "Crash", ["Validate Request", "Alert Window", "Alert Failure", "Failed"]),
-        ("FindRecordedCrashes", "Crash", ["Find Recorded Ride", "Alert Window", "Alert Failure", "Failed"]),
+        ("ValidateCrashes", "Crash", ["Validate Request", *ALERT]),
+        ("FindRecordedCrashes", "Crash", ["Find Recorded Ride", *ALERT]),
         ("RecordConflicts", "RequestIdConflict", ["Record Ride", "Request Rejected"]),
-        ("FindUnicornCrashes", "Crash", ["Find Ride", "Alert Window", "Alert Failure", "Failed"]),
-        ("ApplyCrashes", "Crash", ["Apply Discount", "Alert Window", "Alert Failure", "Failed"]),
+        ("FindUnicornCrashes", "Crash", ["Find Ride", *ALERT]),
+        ("ApplyCrashes", "Crash", ["Apply Discount", *ALERT]),
     ],
 )
 def test_every_failure_ends_alerted_or_rejected(
