@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import pkgutil
 import re
@@ -193,37 +194,99 @@ def flatten(payload: Any, path: str, *, from_input: bool) -> dict[str, Write]:
 
 
 # a JSONata Output that is the state's input, or the input with keys merged in
-_KEEPS_INPUT = re.compile(r"\{%\s*(\$states\.input|\$merge\(\[\$states\.input,.*\]\))\s*%\}", re.DOTALL)
+_KEEPS_INPUT = re.compile(r"\{%\s*(\$states\.input|\$merge\(\[\$states\.input,(.*)\]\))\s*%\}", re.DOTALL)
+# a JSONata string literal with no escapes in it: an object literal's key
+_QUOTED = re.compile(r"""(["'])((?:(?!\1)[^\\])*)\1""")
 
 
 def result_path(block: dict[str, Any]) -> str | None:
     """Where a state or a Catch writes its result or error: "$" over its input, None nowhere. In
-    JSONata (no ResultPath) an Output that keeps the input, merging keys in or not, is as None."""
+    JSONata (no ResultPath) an Output that keeps the input, merging keys in or not, is as None:
+    merged() says which keys it writes."""
     if "Output" in block:
         return None if _KEEPS_INPUT.fullmatch(str(block["Output"])) else "$"
     path: str | None = block.get("ResultPath", "$")
     return path
 
 
-def output(state: dict[str, Any]) -> tuple[str | None, dict[str, Write]]:
-    """Where a state writes into its input (None: nowhere) and the values under that path."""
+def merged(block: dict[str, Any]) -> dict[str, str]:
+    """The keys a JSONata Output of `$merge([$states.input, {...}])` writes into the input, each
+    with its value's text. What is not one object literal (`$states.result`, two objects) is known
+    only at run time: taken to write nothing, as `{% $states.input %}`."""
+    found = _KEEPS_INPUT.fullmatch(str(block.get("Output", "")))
+    entries = object_entries(found.group(2)) if found and found.group(2) else None
+    return entries or {}
+
+
+def object_entries(text: str) -> dict[str, str] | None:
+    """The top-level entries of a JSONata object literal, key to value text; None when `text` is
+    not one object literal or a key is not a quoted string."""
+    text = text.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    entries: dict[str, str] = {}
+    depth, quote, escaped, start, colon = 0, "", False, 1, 0
+    for i, char in enumerate(text[1:-1] + ",", 1):  # the comma ends the last entry
+        if escaped:
+            escaped = False
+        elif quote:
+            escaped = char == "\\"
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:  # the object ends before the text does
+                return None
+        elif char == ":" and depth == 0 and not colon:
+            colon = i
+        elif char == "," and depth == 0:
+            if text[start:i].strip():
+                key = _QUOTED.fullmatch(text[start:colon].strip()) if colon else None
+                if key is None:
+                    return None
+                entries[key.group(2)] = text[colon + 1 : i].strip()
+            start, colon = i + 1, 0
+    return entries
+
+
+def merged_values(entries: dict[str, str]) -> dict[str, Write]:
+    """The value at every leaf path of the keys an Output merges in: a JSON literal's, as
+    Parameters', and unknown for an expression."""
+    leaves: dict[str, Write] = {}
+    for key, value in entries.items():
+        try:
+            leaves.update(flatten(json.loads(value), f"$.{key}", from_input=False))
+        except json.JSONDecodeError:
+            leaves[f"$.{key}"] = Write()
+    return leaves
+
+
+def output(state: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Write]]:
+    """The paths a state writes over in its input (none: it leaves it as it is) and the values
+    under them."""
     if state["Type"] not in ("Pass", "Task", "Map", "Parallel"):
-        return None, {}
+        return (), {}
+    entries = merged(state)
+    if entries:
+        return tuple(f"$.{key}" for key in entries), merged_values(entries)
     root = result_path(state)
     if root is None:
-        return None, {}
+        return (), {}
     if state["Type"] != "Pass":
-        return root, flatten(state.get("ResultSelector"), root, from_input=False)
+        return (root,), flatten(state.get("ResultSelector"), root, from_input=False)
     payload = state.get("Parameters", state.get("Result"))
     if payload is None:  # a Pass without Parameters or Result copies its input: at "$", nothing changes
-        return (None, {}) if root == "$" else (root, {})
-    return root, flatten(payload, root, from_input=True)
+        return ((), {}) if root == "$" else ((root,), {})
+    return (root,), flatten(payload, root, from_input=True)
 
 
 def new_value(state: dict[str, Any], path: str) -> Write | None:
     """What a state sets `path` to; None when it leaves it alone."""
-    root, leaves = output(state)
-    if root is None or not covers(root, path):
+    roots, leaves = output(state)
+    if not any(covers(root, path) for root in roots):
         return None
     return leaves.get(path, Write())
 
@@ -370,12 +433,19 @@ def with_error(errors: frozenset[str], path: str | None) -> frozenset[str]:
 def errors_after(state: dict[str, Any], errors: frozenset[str]) -> frozenset[str]:
     """The error objects left in a state's output: what it overwrites is gone, and a Pass that
     builds {Error, Cause} (Redraw Limit Reached) adds one."""
-    root, leaves = output(state)
-    if root is None:
-        return errors
-    if f"{root}.Error" in leaves and f"{root}.Cause" in leaves:
-        return with_error(errors, root)
-    return frozenset(e for e in errors if not covers(root, e))
+    roots, leaves = output(state)
+    kept = frozenset(e for e in errors if not any(covers(root, e) for root in roots))
+    return kept | {root for root in roots if f"{root}.Error" in leaves and f"{root}.Cause" in leaves}
+
+
+def caught_errors(catch: dict[str, Any], errors: frozenset[str]) -> frozenset[str]:
+    """The error objects after a Catch: its error at its ResultPath; in JSONata, the keys its
+    Output merges in written over, the error at the one given $states.errorOutput."""
+    entries = merged(catch)
+    if not entries:
+        return with_error(errors, result_path(catch))
+    kept = frozenset(e for e in errors if not any(covers(f"$.{key}", e) for key in entries))
+    return kept | {f"$.{key}" for key, value in entries.items() if value == "$states.errorOutput"}
 
 
 def flow_moves(state: dict[str, Any], errors: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
@@ -408,7 +478,7 @@ def known_errors(
             continue
         moves = flow_moves(state, known[name])
         if any_path:
-            moves += [(c["Next"], with_error(known[name], result_path(c))) for c in state.get("Catch", [])]
+            moves += [(c["Next"], caught_errors(c, known[name])) for c in state.get("Catch", [])]
         for target, errors in moves:
             if target in known:
                 errors = known[target] | errors if any_path else known[target] & errors
@@ -443,17 +513,29 @@ def error_path_problems(graph: dict[str, Any], where: str = "") -> list[str]:
     caught = known_errors(graph, {start: frozenset()}, any_path=True)
     for name, state in graph["States"].items():
         for catch in state.get("Catch", []):
-            path = result_path(catch)
             readers, objects = unset_reads(
-                graph, catch["Next"], with_error(caught.get(name, frozenset()), path)
+                graph, catch["Next"], caught_errors(catch, caught.get(name, frozenset()))
             )
             if readers:
                 problems.append(
-                    f"{where}{name}: Catch of {', '.join(catch['ErrorEquals'])} writes the error to {path!r},"
+                    f"{where}{name}: Catch of {', '.join(catch['ErrorEquals'])} {_catch_writes(catch)},"
                     f" but {' and '.join(readers)} read {' and '.join(objects)} (its Error and Cause):"
-                    f" set the Catch's ResultPath to {objects[0]!r}"
+                    f" {_catch_fix(catch, objects[0])}"
                 )
     return problems
+
+
+def _catch_writes(catch: dict[str, Any]) -> str:
+    entries = merged(catch)
+    if entries:
+        return f"merges {', '.join(map(repr, entries))} into its input"
+    return f"writes the error to {result_path(catch)!r}"
+
+
+def _catch_fix(catch: dict[str, Any], path: str) -> str:
+    if merged(catch):
+        return f'merge {{"{path[2:]}": $states.errorOutput}} into its input'
+    return f"set the Catch's ResultPath to {path!r}"
 
 
 def choice_problems(name: str, state: dict[str, Any], *, top_level: bool) -> list[str]:
@@ -631,10 +713,8 @@ def overwrite(name: str, state: dict[str, Any], write: Write, counter: str) -> s
         return (
             f"{name} sets {counter} back to {write.number:g} inside the loop: set its start before the loop"
         )
-    return (
-        f"{name} overwrites {counter} inside the loop (ResultPath {state.get('ResultPath', '$')!r}):"
-        " write its result elsewhere"
-    )
+    how = "its Output's $merge" if merged(state) else f"ResultPath {state.get('ResultPath', '$')!r}"
+    return f"{name} overwrites {counter} inside the loop ({how}): write its result elsewhere"
 
 
 def growth(graph: dict[str, Any], cycle: list[str], counter: str, choice: str) -> float | str:

@@ -424,3 +424,79 @@ def test_a_task_on_the_way_to_the_alert_that_can_go_elsewhere_is_reported(way: s
     assert "Draw Winners: Catch goes to 'Keep Evidence', which does not lead to the alert" in lint.lint(
         definition
     )
+
+
+def merging(entries: str) -> str:
+    return f"{{% $merge([$states.input, {entries}]) %}}"
+
+
+def test_an_output_merging_over_the_error_is_reported_as_a_result_path_there_is() -> None:
+    """Alert Window keeps its input and merges alert_emailed in: merging an `error` of its own in
+    too leaves the alert without the error it reports."""
+    definition = lottery()
+    window = definition["States"][policies.ALERT_WINDOW]
+    window["Output"] = merging('{"alert_emailed": "yes", "error": "window open"}')
+    problems = lint.lint(definition)
+    del window["QueryLanguage"], window["Output"]  # the same write, as a JSONPath ResultPath
+    window["ResultPath"] = "$.error"
+    assert problems and problems == lint.lint(definition)
+
+
+def test_an_output_merging_an_error_it_builds_keeps_it_readable() -> None:
+    definition = lottery()
+    window = definition["States"][policies.ALERT_WINDOW]
+    window["Output"] = merging('{"alert_emailed": "yes", "error": {"Error": "E", "Cause": "C"}}')
+    assert lint.lint(definition) == []
+
+
+def test_a_catch_merging_over_the_error_is_reported() -> None:
+    """A JSONata Catch's error is $states.errorOutput: merged in under `error` the alert reads it;
+    anything else merged there takes the error the alert would have read."""
+    definition = lottery()
+    catch = definition["States"][policies.ALERT_WINDOW]["Catch"][0]
+    catch["Output"] = merging('{"error": $states.errorOutput}')
+    assert lint.lint(definition) == []
+    catch["Output"] = merging('{"alert_emailed": "no", "error": "window open"}')
+    assert lint.lint(definition) == [
+        f"{policies.ALERT_WINDOW}: Catch of DynamoDB.ConditionalCheckFailedException merges 'alert_emailed',"
+        " 'error' into its input, but Alert Failure and Failed read $.error (its Error and Cause):"
+        ' merge {"error": $states.errorOutput} into its input'
+    ]
+
+
+def test_an_output_merging_over_a_loop_counter_is_reported() -> None:
+    definition = lottery()
+    check = definition["States"]["Check Past Winners"]
+    del check["ResultPath"]
+    check.update(QueryLanguage="JSONata", Output=merging('{"draw": $states.result}'))
+    assert loop_problems(definition) == [
+        "loop Draw Winners → Check Past Winners → Any Past Winner? → Count Redraw has no counter that"
+        " ends it: Check Past Winners overwrites $.draw.attempt inside the loop (its Output's $merge):"
+        " write its result elsewhere"
+    ]
+
+
+@pytest.mark.parametrize("merged", ["$states.result", '{"draw": 1}, {"error": 2}', '{$string(1): "x"}'])
+def test_an_output_merging_what_is_no_object_literal_is_taken_to_write_nothing(merged: str) -> None:
+    """Its keys are known only at run time."""
+    definition = lottery()
+    definition["States"][policies.ALERT_WINDOW]["Output"] = merging(merged)
+    assert lint.lint(definition) == []
+
+
+@pytest.mark.parametrize(
+    ("literal", "entries"),
+    [
+        ("{}", {}),
+        ('{"alert_emailed": "yes"}', {"alert_emailed": '"yes"'}),
+        (
+            """{ 'a, b': $f(1, {"c": 2}), "d:": "}\\"" }""",
+            {"a, b": '$f(1, {"c": 2})', "d:": '"}\\""'},
+        ),
+        ('{"a": 1}, {"b": 2}', None),
+        ('{"a" & "b": 1}', None),
+        ("$states.result", None),
+    ],
+)
+def test_the_entries_of_a_merged_object_literal(literal: str, entries: dict[str, str] | None) -> None:
+    assert lint.object_entries(literal) == entries
