@@ -68,7 +68,10 @@ def built(workflow: Workflow) -> dict[str, Any]:
     """The workflow's definition as its builder makes it, with the registry's `timeout_seconds` as
     its top-level TimeoutSeconds (after the Comment: how long a run may take is read with what it
     is)."""
-    graph = workflow.build()
+    return _with_timeout(workflow, workflow.build())
+
+
+def _with_timeout(workflow: Workflow, graph: dict[str, Any]) -> dict[str, Any]:
     if workflow.timeout_seconds is None:
         return graph
     head = {k: graph[k] for k in ("Comment",) if k in graph}
@@ -77,7 +80,11 @@ def built(workflow: Workflow) -> dict[str, Any]:
 
 
 def render(workflow: Workflow) -> str:
-    return json.dumps(_normalise(built(workflow)), indent=2, ensure_ascii=False) + "\n"
+    return _text(built(workflow))
+
+
+def _text(definition: dict[str, Any]) -> str:
+    return json.dumps(_normalise(definition), indent=2, ensure_ascii=False) + "\n"
 
 
 def write(workflow: Workflow) -> bool:
@@ -440,12 +447,13 @@ def _synchronous_callers(workflow: Workflow) -> Iterator[tuple[str, int]]:
             yield f"route {route.method} {route.path}'s function {fn.name} (its timeout)", fn.timeout
 
 
-def timeout_problems(workflow: Workflow) -> list[str]:
+def timeout_problems(workflow: Workflow, graph: dict[str, Any] | None = None) -> list[str]:
     """A workflow without timeout_seconds (a Standard run stuck on an answer that never comes would
     run for a year, and its timed-out alarm never fire), one beyond its type's maximum, one longer
     than its schedule's period (a run would still go when the next starts), one its synchronous
     caller cannot outlast (the caller would be ended before it could answer and alert), and a
-    builder that sets its own TimeoutSeconds (build writes the registry's instead)."""
+    builder that sets its own TimeoutSeconds (build writes the registry's instead): `graph` is what
+    it builds, when already built."""
     timeout = workflow.timeout_seconds
     if timeout is None:
         return [
@@ -476,7 +484,7 @@ def timeout_problems(workflow: Workflow) -> list[str]:
                 f"timeout_seconds {timeout}: {caller} is {seconds} s, so at most "
                 f"{seconds - SYNC_ANSWER_MARGIN_SECONDS} s lets it answer and alert when the run times out"
             )
-    own = workflow.build().get("TimeoutSeconds")
+    own = (workflow.build() if graph is None else graph).get("TimeoutSeconds")
     if own is not None and own != timeout:
         problems.append(
             f"its builder's graph sets TimeoutSeconds {own}, which build replaces with timeout_seconds "
@@ -487,12 +495,14 @@ def timeout_problems(workflow: Workflow) -> list[str]:
 
 def check(workflow: Workflow) -> list[str]:
     path = workflow.definition_path
+    graph = workflow.build()  # once, for the timeout and the staleness checks
     own = input_problems(workflow) + handler_problems(workflow) + wiring_problems(workflow)
-    own += timeout_problems(workflow)
+    own += timeout_problems(workflow, graph)
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()
-    problems = [f"{path.name}: stale; run `python -m workflows build`"] if is_stale(workflow, text) else []
+    stale = text != _text(_with_timeout(workflow, graph))
+    problems = [f"{path.name}: stale; run `python -m workflows build`"] if stale else []
     problems += own
     standard = workflow.type == StateMachineType.STANDARD
     found = token_problems(workflow, text) + file_problems(

@@ -183,6 +183,18 @@ def test_the_parsers_list_of_expected_tokens_is_cut_to_the_closest() -> None:
     assert few.endswith("'\"Parallel\"', '\"Map\"'}")  # eight: all named
 
 
+def test_check_builds_the_definition_once() -> None:
+    """The staleness and the timeout checks read one build."""
+    builds = []
+
+    def build() -> dict[str, Any]:
+        builds.append(1)
+        return LOTTERY.build()
+
+    assert definitions.check(dataclasses.replace(LOTTERY, build=build)) == []
+    assert len(builds) == 1
+
+
 def test_a_stale_file_is_reported(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     stale = tmp_path / "lottery.asl.json"
     stale.write_text(definitions.render(LOTTERY).replace("Lucky", "Lucky"))
