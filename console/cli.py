@@ -198,6 +198,18 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(execution)
         return 0
+    _describe_outcome(execution)
+    _describe_redrives(execution)
+    _describe_running_again(svc, execution)
+    print(f"{'duration':<10} {_duration(execution)}")
+    for key in ("input", "output"):
+        print(f"{key}:")
+        _print_json(execution.get(key))
+    return 0
+
+
+def _describe_outcome(execution: dict[str, Any]) -> None:
+    """What ran, how it ended, and where it failed."""
     for key in ("name", "workflow", "status", "startDate", "stopDate", "error"):
         if execution.get(key) is not None:
             print(f"{key:<10} {execution[key]}")
@@ -207,34 +219,33 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
     if execution["failedIn"]:
         print(f"{'failed in':<10} {execution['failedIn']}")
+
+
+def _describe_redrives(execution: dict[str, Any]) -> None:
+    """How often it was redriven, and how it had stopped before each redrive."""
     count = execution.get("redriveCount") or 0
-    if count:
-        print(
-            f"{'redriven':<10} {count} time{'s' if count > 1 else ''}, last at {execution.get('redriveDate')}"
-        )
-        for stop in execution["stoppedBeforeRedrives"]:
-            reason = _reason(stop["error"], stop["cause"])
-            print(f"{'stopped':<10} before redrive {stop['redrive']}{': ' + reason if reason else ''}")
-    if (
-        execution["status"] in CLOSED
-        and execution["status"] != "SUCCEEDED"
-        and execution.get("redriveStatus")
-    ):
+    if not count:
+        return
+    print(f"{'redriven':<10} {count} time{'s' if count > 1 else ''}, last at {execution.get('redriveDate')}")
+    for stop in execution["stoppedBeforeRedrives"]:
+        reason = _reason(stop["error"], stop["cause"])
+        print(f"{'stopped':<10} before redrive {stop['redrive']}{': ' + reason if reason else ''}")
+
+
+def _describe_running_again(svc: ExecutionService, execution: dict[str, Any]) -> None:
+    """Whether it can be redriven, how to replay its work when not, and why not to start it afresh."""
+    status = execution["status"]
+    if status in CLOSED and status != "SUCCEEDED" and execution.get("redriveStatus"):
         redrivable = execution["redriveStatus"] == "REDRIVABLE"
         shown = "possible" if redrivable else execution.get("redriveStatusReason", "not possible")
         if execution["redriveRerunsOnly"]:
             shown += f", but {runs.only_fails_again(execution['redriveRerunsOnly'])}"
         print(f"{'redrive':<10} {shown}")
         replay = svc.workflows[execution["workflow"]].replay if execution.get("workflow") else None
-        if replay and not redrivable and execution["status"] == "FAILED":  # its work, kept to run again
+        if replay and not redrivable and status == "FAILED":  # its work, kept to run again
             print(f"{'replay':<10} {replay.format(env=svc.env.name)}")
     if execution.get("freshStartWarning"):
         print(f"{'start':<10} not again: {execution['freshStartWarning']}")
-    print(f"{'duration':<10} {_duration(execution)}")
-    for key in ("input", "output"):
-        print(f"{key}:")
-        _print_json(execution.get(key))
-    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
