@@ -149,14 +149,22 @@ def ensure(ctx: Context, wf: Workflow, fn: Function, role_arn: str) -> Deployed:
 
 
 def _reserved(ctx: Context, name: str) -> int | None:
-    found = ctx.client("lambda").get_function_concurrency(FunctionName=name)
-    return found.get("ReservedConcurrentExecutions")
+    """The function's reserved concurrency, asked once per deploy: `unreservable` and `ensure`
+    both need it."""
+
+    def read() -> int | None:
+        found = ctx.client("lambda").get_function_concurrency(FunctionName=name)
+        return found.get("ReservedConcurrentExecutions")
+
+    reserved: int | None = ctx.read("concurrency", name, read)
+    return reserved
 
 
 def _reserve(ctx: Context, name: str, reserved: int | None) -> None:
     """Reserve the function's concurrency (for every version), or give it back to the account's
     unreserved pool."""
     lam = ctx.client("lambda")
+    ctx.forget("concurrency", name)
     if reserved is None:
         lam.delete_function_concurrency(FunctionName=name)
         return

@@ -69,6 +69,7 @@ class Context:
     confirmed: frozenset[tuple[str, str]] | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _reads: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _out_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,6 +80,30 @@ class Context:
             if kind not in self._inventories:
                 self._inventories[kind] = load()
             return self._inventories[kind]
+
+    def read(self, kind: str, name: str, load: Callable[[], Any]) -> Any:
+        """What `load()` answers of one resource, asked once per deploy (DescribeTable is throttled
+        at 10 a second per account) and kept until the deploy changes the resource (`forget`)."""
+        with self._lock:
+            if (kind, name) in self._reads:
+                return self._reads[kind, name]
+        # not under the lock: the workflows read their own resources side by side
+        return self.remember(kind, name, load())
+
+    def remember(self, kind: str, name: str, value: Any) -> Any:
+        """`value` as what the resource is now: the last answer of a wait for it."""
+        with self._lock:
+            self._reads[kind, name] = value
+        return value
+
+    def forget(self, kind: str, name: str) -> None:
+        """The deploy changed the resource: the next `read` asks again."""
+        with self._lock:
+            self._reads.pop((kind, name), None)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._reads.clear()
 
     def client(self, service: str) -> Any:
         # Workflows deploy in parallel: clients are thread-safe, creating them is not.

@@ -154,8 +154,10 @@ def deploy(
     # what no update can do stops the deploy before any change
     statemachines.check_types(ctx, workflows)
     tables.check(ctx, workflows)
-    if ask is not None and (confirmed := ask()) is None:
-        raise Declined(f"not deployed to {env.name}: nothing changed")
+    if ask is not None:
+        if (confirmed := ask()) is None:
+            raise Declined(f"not deployed to {env.name}: nothing changed")
+        ctx.forget_all()  # the answer may come minutes after the checks read the tables
     started = time.monotonic()
     out(f"{'Planning' if plan else 'Deploying'} {len(workflows)} workflow(s) to {_where(env)}")
     ctx.unreservable = functions.unreservable(ctx, workflows)  # asked once, not by each workflow's thread

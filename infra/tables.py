@@ -7,7 +7,7 @@ from typing import Any
 
 from infra.environments import ConfigError
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
-from infra.waits import BACKUPS_NOT_READY, live, retry, until
+from infra.waits import BACKUPS_NOT_READY, retry, until, until_gone
 from workflows.registry import Index, Table, Workflow
 
 
@@ -47,16 +47,19 @@ INDEX_TIMEOUT, INDEX_INTERVAL = 30 * 60.0, 5.0
 
 def ensure(ctx: Context, table: Table, name: str) -> None:
     dynamodb = ctx.client("dynamodb")
-    # one still DELETING counts as none: its backups and TTL calls would fail, and DynamoDB refuses
-    # a new table of its name until it is gone
-    current = live(
-        lambda: dynamodb.describe_table(TableName=name)["Table"],
-        dynamodb.exceptions.ResourceNotFoundException,
-        lambda found: found.get("TableStatus") == "DELETING",
-        f"table {name}",
-        apply=ctx.apply,
-        sleep=ctx.sleep,
-    )
+    current = _table(ctx, name)
+    if current is not None and current.get("TableStatus") == "DELETING":
+        # counts as none: its backups and TTL calls would fail, and DynamoDB refuses a new table
+        # of its name until it is gone
+        if ctx.apply:
+            until_gone(
+                lambda: dynamodb.describe_table(TableName=name),
+                dynamodb.exceptions.ResourceNotFoundException,
+                f"table {name} deleted",
+                sleep=ctx.sleep,
+            )
+            ctx.remember("table", name, None)
+        current = None
     if current is None:
         if ctx.change("table", name, Action.CREATE):
             _create(ctx, table, name)
@@ -93,6 +96,7 @@ def ensure(ctx: Context, table: Table, name: str) -> None:
     if not ctx.change("table", name, Action.UPDATE, ", ".join(drift)):
         return
     for index in missing:  # DynamoDB adds one index per call, each after the table is ACTIVE again
+        ctx.forget("table", name)
         dynamodb.update_table(
             TableName=name,
             AttributeDefinitions=_attributes(table),
@@ -205,6 +209,7 @@ def shape(table: Table, name: str) -> dict[str, Any]:
 
 def _create(ctx: Context, table: Table, name: str) -> None:
     dynamodb = ctx.client("dynamodb")
+    ctx.forget("table", name)
     dynamodb.create_table(
         **shape(table, name), SSESpecification={"Enabled": True}, Tags=tag_list(ctx.env.tags())
     )
@@ -256,14 +261,16 @@ def _active(table: dict[str, Any]) -> bool:
 
 
 def _wait_active(ctx: Context, name: str, **wait: float) -> None:
+    """Until the table is ACTIVE, read anew each time; what it then is, the deploy reads after."""
     dynamodb = ctx.client("dynamodb")
-    until(
+    described = until(
         lambda: dynamodb.describe_table(TableName=name)["Table"],
         _active,
         f"table {name}",
         sleep=ctx.sleep,
         **wait,
     )
+    ctx.remember("table", name, described)
 
 
 def index_name(table: str, index: str) -> str:
@@ -285,6 +292,7 @@ def remove_undeclared_indexes(ctx: Context, declared: Mapping[str, Table]) -> No
             detail = f"{UNDECLARED}; the table keeps its items"
             if ctx.change("index", index_name(name, index), Action.DELETE, detail):
                 _wait_active(ctx, name, timeout=INDEX_TIMEOUT, interval=INDEX_INTERVAL)
+                ctx.forget("table", name)
                 dynamodb.update_table(
                     TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index}}]
                 )
@@ -303,15 +311,26 @@ def _undeclared_indexes(ctx: Context, table: Table, name: str) -> list[str]:
     ]
 
 
-def _described(ctx: Context, name: str) -> dict[str, Any] | None:
-    """The deployed table `name` as DescribeTable gives it; None when there is none, or it is
-    being deleted."""
+def _table(ctx: Context, name: str) -> dict[str, Any] | None:
+    """The table `name` as DescribeTable gives it, None when there is none: asked once per deploy
+    (its check, ensure and removal pass all need it), again once the deploy changed it."""
     dynamodb = ctx.client("dynamodb")
-    try:
-        current: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
-    except dynamodb.exceptions.ResourceNotFoundException:  # not made yet (a plan), or deleted
-        return None
-    return None if current["TableStatus"] == "DELETING" else current
+
+    def describe() -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = dynamodb.describe_table(TableName=name)["Table"]
+        except dynamodb.exceptions.ResourceNotFoundException:  # not made yet (a plan), or deleted
+            return None
+        return found
+
+    described: dict[str, Any] | None = ctx.read("table", name, describe)
+    return described
+
+
+def _described(ctx: Context, name: str) -> dict[str, Any] | None:
+    """The deployed table `name`; None when there is none, or it is being deleted."""
+    current = _table(ctx, name)
+    return None if current is None or current["TableStatus"] == "DELETING" else current
 
 
 def _mine(ctx: Context, keep: set[str]) -> list[str]:
@@ -327,15 +346,15 @@ def undeclared(ctx: Context, keep: set[str]) -> list[str]:
 
 
 def _owned(ctx: Context, name: str) -> bool:
-    dynamodb = ctx.client("dynamodb")
-    try:
-        arn = dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-    except dynamodb.exceptions.ResourceNotFoundException:  # deleted since it was listed
+    dynamodb, current = ctx.client("dynamodb"), _table(ctx, name)
+    if current is None:  # deleted since it was listed
         return False
+    arn = current["TableArn"]
     return owned(ctx.env, tag_dict(dynamodb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])))
 
 
 def destroy(ctx: Context) -> None:
     for name in _mine(ctx, set()):
         if ctx.change("table", name, Action.DELETE):
+            ctx.forget("table", name)
             ctx.client("dynamodb").delete_table(TableName=name)

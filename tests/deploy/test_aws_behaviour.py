@@ -291,7 +291,8 @@ ALL = {"ProjectionType": "ALL"}
 
 def check_tickets_against(ctx: Context, dynamodb: Stubber, rankings: dict[str, Any]) -> None:
     """tables.check of ticket-ranking, its rankings deployed as `rankings` and its state table not
-    yet made."""
+    yet made: a deploy's own check, which reads the tables anew."""
+    ctx.forget_all()
     dynamodb.add_response("describe_table", rankings, {"TableName": RANKINGS})
     dynamodb.add_client_error(
         "describe_table", "ResourceNotFoundException", expected_params={"TableName": TICKET_STATE}
@@ -340,9 +341,11 @@ def test_an_index_deployed_with_other_keys_or_projection_is_refused_and_one_unch
             "the new one, waits until it is ACTIVE, then deletes run-date-index once the functions "
             "that read it are deployed"
         )
+        # one changed since the check, read anew after prod's question
+        ctx.forget_all()
         dynamodb.add_response("describe_table", rankings_on_aws(run_date), {"TableName": RANKINGS})
         with pytest.raises(ConfigError, match="index run-date-index changed"):
-            tables.ensure(ctx, TICKETS.tables[0], RANKINGS)  # one changed since the check
+            tables.ensure(ctx, TICKETS.tables[0], RANKINGS)
     assert ctx.changes == []
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -21,7 +22,7 @@ from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
 from tests.deploy.conftest import Deployment
 from workflows import WORKFLOWS, asl, policies
-from workflows.registry import Index, Workflow
+from workflows.registry import ALERT_WINDOWS, Index, Workflow
 
 RECORD = "pyflows-dtest-lottery-record-winners"
 DRAW = "pyflows-dtest-lottery-draw-winners"
@@ -202,6 +203,42 @@ def test_second_deploy_with_no_change_updates_nothing_and_says_so(deployment: De
     assert len(result.changes) == len(deployment.first.changes)
     assert versions(deployment, DRAW) == before
     assert layer_versions(deployment) == layer_before  # no new layer version either
+
+
+@pytest.mark.parametrize("plan", [False, True], ids=["deploy", "plan"])
+def test_a_no_op_redeploy_describes_each_table_once_and_reads_each_concurrency_once(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, plan: bool
+) -> None:
+    """The check, the table's step and the removal pass all need a table's description, and the
+    account's spare concurrency and the function's step its reserved concurrency: each is asked of
+    AWS once (DescribeTable is throttled at 10 a second per account)."""
+    asked: list[tuple[str, str]] = []
+    client = Context.client
+
+    def counting(ctx: Context, service: str) -> Any:
+        made = client(ctx, service)
+        for event, key in (
+            ("dynamodb.DescribeTable", "TableName"),
+            ("lambda.GetFunctionConcurrency", "FunctionName"),
+        ):
+            made.meta.events.register(
+                f"before-parameter-build.{event}",
+                lambda params, model, key=key, **_: asked.append((model.name, params[key])),
+                unique_id=f"test-counted-{event}",
+            )
+        return made
+
+    monkeypatch.setattr(Context, "client", counting)
+    result, _ = deployment.deploy(plan=plan)
+    assert result.changed == []
+    names = names_for(deployment.env)
+    tables = {names.resource(wf, t.name) for wf in deployment.workflows for t in wf.tables}
+    tables.add(deployment.env.resource_name(ALERT_WINDOWS))
+    functions = {names.function(wf, fn) for wf in deployment.workflows for fn in wf.functions}
+    once = [("DescribeTable", name) for name in tables] + [
+        ("GetFunctionConcurrency", name) for name in functions
+    ]
+    assert Counter(asked) == dict.fromkeys(once, 1)
 
 
 def test_the_apis_cors_follows_the_environment(deployment: Deployment) -> None:
