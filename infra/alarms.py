@@ -82,7 +82,7 @@ def dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> dict[str
         ctx,
         dead_letters_name(ctx.env, wf, trigger),
         f"The pipe from {trigger.stream} to {ctx.names.state_machine(wf)} gave up on a batch: its "
-        f"records started no execution (queue {queue} says which; the README says how to recover them)",
+        f"records started no execution (queue {queue} says which; workflows/README.md says how to recover them)",
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
         ("QueueName", queue),

@@ -7,7 +7,7 @@
 
 --list also shows what the Pipe gave up on (its dead-letter queue): a batch whose execution never
 started (a record too large for StartExecution, the pipe's role refused), named by its shard and
-sequence numbers, its records still in the stream until they expire (README: flight-deals).
+sequence numbers, its records still in the stream until they expire (workflows/README.md: flight-deals).
 
 Each batch runs to its end, as the Pipe runs it (the state machine is Express: AWS keeps no
 execution to redrive). A batch that succeeds leaves parked/; one that fails again stays, parked
@@ -151,7 +151,9 @@ def listing(env: Any, out: Any = print, as_json: bool = False) -> int:
         for line in _dead_lines(letter):
             out(line)
     if dead:
-        out(f"{len(dead)} batch(es) the pipe gave up on, in {queue}: never started (README: flight-deals)")
+        out(
+            f"{len(dead)} batch(es) the pipe gave up on, in {queue}: never started (workflows/README.md: flight-deals)"
+        )
     return len(entries)
 
 

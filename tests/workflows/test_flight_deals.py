@@ -425,7 +425,7 @@ def test_a_record_too_large_to_start_a_run_is_given_up_on_listed_and_the_stream_
     assert lines[-3].startswith(
         f"{shard} {dead['first_sequence_number']}..{dead['last_sequence_number']}  1 record(s)"
     )
-    assert lines[-1].endswith("never started (README: flight-deals)")
+    assert lines[-1].endswith("never started (workflows/README.md: flight-deals)")
     flights.client("sqs").purge_queue(
         QueueUrl=flights.client("sqs").get_queue_url(QueueName=listed["queue"])["QueueUrl"]
     )
