@@ -37,7 +37,9 @@ class Unauthorized(Exception):
 
 
 class UnknownKey(Unauthorized):
-    """A token signed by a key the verifier does not have: its issuer's keys may have changed."""
+    """A token the verifier's pool did not issue: signed by a key it does not have, or for another
+    issuer or client. The environment's pool may have been replaced since it was looked up (a
+    restarted local cloud makes a new pool, signed with the key of the old one)."""
 
 
 @dataclass
@@ -65,12 +67,14 @@ class JwtVerifier:
                 leeway=self.leeway_seconds,
                 options={"require": ["exp", "iat", "iss"], "verify_aud": False},
             )
+        except jwt.InvalidIssuerError as problem:
+            raise UnknownKey(f"invalid token: {problem}") from None
         except jwt.PyJWTError as problem:
             raise Unauthorized(f"invalid token: {problem}") from None
         audience = claims.get("aud") or []
         audiences = {*(audience if isinstance(audience, list) else [audience]), claims.get("client_id")}
         if not audiences & set(self.audiences):
-            raise Unauthorized("token not issued for this API")
+            raise UnknownKey("token not issued for this API")
         return claims
 
 

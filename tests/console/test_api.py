@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -817,6 +818,14 @@ def test_a_replaced_user_pool_is_looked_up_again_but_bad_tokens_cause_no_lookups
         assert status(app, pools[-1].token("ann")) == 201  # a key the kept ones lack: looked up again
         assert len(lookups) == 2
         assert status(app, first.token("ann")) == 401
+
+        # the local cloud restarted: its new pool signs with the old pool's key, for another issuer
+        # (the pool's id) and client; its tokens too are looked up again, not refused for a minute
+        restarted = copy.copy(pools[-1])
+        restarted.issuer, restarted.audience = "https://issuer.local/restarted", "pyflows-restarted"
+        pools.append(restarted)
+        assert status(app, restarted.token("ann")) == 201
+        assert len(lookups) == 4  # the old pool's token above looked up once more
 
 
 def test_environment(client: FlaskClient) -> None:
