@@ -77,6 +77,38 @@ FAULTS = ("error", "service_error", "throttle", "timeout", "latency", "hold")
 HOLD_LIMIT_SECONDS = 300.0
 
 
+_lifeline_lock = threading.Lock()
+_lifeline: tuple[int, int] | None = None
+
+
+def _lifeline_fd() -> int:
+    """The read end of a pipe whose write end this process alone holds, open until it ends.
+
+    Each worker reads it in a thread and ends itself at EOF, so no worker outlives this process,
+    however it ends (an exception, SIGTERM, SIGKILL): an orphan busy in its handler would never read
+    EOF on its stdin, and would hold this process's stderr, a pipe to a `| tail` say, open meanwhile.
+    (PR_SET_PDEATHSIG fires when the thread that started the worker ends: an execution's, a
+    request's, long before the process.)"""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None:
+            _lifeline = os.pipe()  # not inheritable: only pass_fds hands the read end on
+        return _lifeline[0]
+
+
+def _forget_lifeline() -> None:
+    """In a forked child: the parent's workers end with the parent, not with this copy of it."""
+    global _lifeline, _lifeline_lock
+    _lifeline_lock = threading.Lock()
+    if _lifeline is not None:
+        for fd in _lifeline:
+            os.close(fd)
+        _lifeline = None
+
+
+os.register_at_fork(after_in_child=_forget_lifeline)
+
+
 class WorkerTimeout(Exception):
     pass
 
@@ -131,14 +163,18 @@ class _Worker:
 
     def __init__(self, code_dir: str, handler: str, env: dict[str, str]) -> None:
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        lifeline = _lifeline_fd()
         self.proc = subprocess.Popen(
-            [sys.executable, _WORKER_SCRIPT, code_dir, handler],
+            [sys.executable, _WORKER_SCRIPT, code_dir, handler, str(lifeline)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
             cwd=code_dir,
             close_fds=True,
-            start_new_session=True,  # Ctrl-C on the server must not hit the sandboxes
+            pass_fds=(lifeline,),
+            # Ctrl-C on the server must not hit the sandboxes; and a sandbox's process group is
+            # what ends with it, the processes its handler started included
+            start_new_session=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin
@@ -200,9 +236,15 @@ class _Worker:
         # out-of-memory kill is "signal: killed", a crash in native code "signal: segmentation fault"
         return f"signal: {(signal.strsignal(-code) or f'signal {-code}').lower()}"
 
-    def kill(self) -> None:
+    def end(self) -> None:
+        """SIGKILL to the sandbox's process group, while the worker is unreaped (so its pid is
+        still its group's). Safe while another thread is in call(): that one reads EOF."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        self.end()
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
@@ -264,6 +306,7 @@ class _Pool:
     code_dir: str
     cap: int
     idle: list[_Worker] = field(default_factory=list)
+    busy: set[_Worker] = field(default_factory=set)  # in an invocation, for stop() to end
     size: int = 0
     closed: bool = False
     cond: threading.Condition = field(default_factory=threading.Condition)
@@ -648,10 +691,15 @@ class LambdaRuntime:
                     raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
                 pool.cond.wait()
             if pool.idle:
-                return pool.idle.pop(), False
+                worker = pool.idle.pop()
+                pool.busy.add(worker)
+                return worker, False
             pool.size += 1
         try:
-            return _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool)), True
+            worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool))
+            with pool.cond:
+                pool.busy.add(worker)
+            return worker, True
         except BaseException:
             with pool.cond:
                 pool.size -= 1
@@ -660,6 +708,7 @@ class LambdaRuntime:
 
     def _release(self, pool: _Pool, worker: _Worker) -> None:
         with pool.cond:
+            pool.busy.discard(worker)
             if pool.closed or pool.size > pool.cap:
                 pool.size -= 1
                 worker.kill()
@@ -670,17 +719,23 @@ class LambdaRuntime:
     def _discard(self, pool: _Pool, worker: _Worker) -> None:
         worker.kill()
         with pool.cond:
+            pool.busy.discard(worker)
             pool.size -= 1
             pool.cond.notify()
 
     @staticmethod
-    def _close_pool(pool: _Pool) -> None:
+    def _close_pool(pool: _Pool, busy_too: bool = False) -> None:
+        """Ends the idle workers; a busy one ends when its invocation does, or now with busy_too
+        (its invocation then fails as its sandbox's death, "signal: killed")."""
         with pool.cond:
             pool.closed = True
             for worker in pool.idle:
                 pool.size -= 1
                 worker.kill()
             pool.idle.clear()
+            if busy_too:
+                for worker in pool.busy:
+                    worker.end()
 
     def _worker_env(self, pool: _Pool) -> dict[str, str]:
         spec = pool.spec
@@ -722,6 +777,8 @@ class LambdaRuntime:
             pools = list(self._pools.values())
             self._pools.clear()
         for pool in pools:
-            self._close_pool(pool)
+            # a handler still running (its caller gone, a Step Functions Task that timed out
+            # first, say) ends with the cloud, as its sandbox would
+            self._close_pool(pool, busy_too=True)
         if self._own_cache:
             shutil.rmtree(self.cache_dir, ignore_errors=True)

@@ -1,7 +1,9 @@
 """One warm Lambda sandbox: a Python process that imports a handler once and serves invocations.
 
-Started by `lambda_runtime` as `python lambda_worker.py CODE_DIR HANDLER` with the function's
-environment. Standard library only, so it imports nothing the deployed zip does not ask for.
+Started by `lambda_runtime` as `python lambda_worker.py CODE_DIR HANDLER [LIFELINE_FD]` with the
+function's environment. Standard library only, so it imports nothing the deployed zip does not ask
+for. LIFELINE_FD is a pipe only the runtime's process writes to: at its EOF (that process ended,
+however) the worker ends, with the processes its handler started.
 
 Protocol (one JSON object per line): the worker writes {"ready": pid, "init_ms": float} once, then
 for each request line {"id", "event", "arn", "deadline"} answers one line {"ok", "payload", "logs",
@@ -20,7 +22,9 @@ import io
 import json
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -164,8 +168,27 @@ def _load(handler_spec: str) -> tuple[Any, dict[str, Any] | None]:
     return handler, None
 
 
+def _end_with_runtime(lifeline: int) -> None:
+    """Ends this process (and its group) once the runtime's process has: a handler busy past that
+    must not run on as an orphan, nor hold that process's stderr open."""
+
+    def watch() -> None:
+        try:
+            while os.read(lifeline, 1):
+                pass
+        except OSError:  # the handler closed it: nothing left to watch
+            return
+        if os.getpgrp() == os.getpid():  # its own session (the runtime starts it so)
+            os.killpg(0, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
 def main() -> None:
     code_dir, handler_spec = sys.argv[1], sys.argv[2]
+    if len(sys.argv) > 3:  # before the import: one that hangs must end with the runtime too
+        _end_with_runtime(int(sys.argv[3]))
     proto_out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     proto_in = sys.stdin
     # Anything written to fd 1 at C level goes to stderr, never into the protocol.

@@ -1,0 +1,108 @@
+"""No Lambda worker outlives the process of the local cloud that started it, busy or not."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A local cloud whose function is busy in a handler sleeping long past the end of the process, as an
+# invocation whose Step Functions Task timed out first is: nobody waits for its answer any more.
+SCRIPT = """
+import os, signal, sys, threading, time
+
+from localcloud import LocalCloud
+from tests.localcloud.helpers import deploy_source, invoke
+from tests.localcloud.test_lambda_worker_lifetime import _ended
+
+how, pid_file = sys.argv[1], sys.argv[2]
+source = '''
+import os, time
+
+def handler(event, context):
+    with open(event["pid_file"], "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(600)
+'''
+cloud = LocalCloud(port=0).start()
+os.environ.update(cloud.env())
+deploy_source(cloud, "sleeper", source, timeout=900)
+event = {"pid_file": pid_file}
+threading.Thread(target=invoke, args=(cloud, "sleeper", event), daemon=True).start()
+while not (os.path.exists(pid_file) and open(pid_file).read()):
+    time.sleep(0.01)
+worker = int(open(pid_file).read())
+print("worker", worker, flush=True)
+if how == "stop":  # stop() ends it, not this process's end
+    cloud.stop()
+    print("stopped; worker", "ended" if _ended(worker) else "running", flush=True)
+else:
+    os.kill(os.getpid(), getattr(signal, how))
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for a parent to reap it does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def _ended(pid: int, within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while _running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("how", ["stop", "SIGTERM", "SIGKILL"])
+def test_a_busy_worker_ends_with_its_local_cloud(how: str, tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, how, str(pid_file)],
+        # the worker's stderr is this pipe's: reading it to its end waits for every holder
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    worker = 0
+    try:
+        if proc.wait(timeout=120) != (0 if how == "stop" else -getattr(signal, how)):
+            pytest.fail(f"the local cloud ended with {proc.returncode}")
+        worker = int(pid_file.read_text())
+        assert _ended(worker), f"worker {worker} outlived its local cloud ({how})"
+        try:
+            out, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the local cloud's output pipe is still held after {how}")
+        assert f"worker {worker}\n" in out
+        if how == "stop":
+            assert "stopped; worker ended" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if not worker and pid_file.exists() and pid_file.read_text():
+            worker = int(pid_file.read_text())
+        if worker and _running(worker):  # this test's own worker, left by a failure
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker, signal.SIGKILL)
