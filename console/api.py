@@ -171,7 +171,9 @@ def validate_input(name: str) -> Response:
 @api.get("/executions")
 def list_executions() -> Response:
     svc = service()
-    names = [request.args["workflow"]] if request.args.get("workflow") else sorted(svc.workflows)
+    # one workflow named: 409 when it is not deployed; every workflow: those deployed
+    named = request.args.get("workflow")
+    names = [named] if named else [name for name in sorted(svc.workflows) if svc.state_machine_arn(name)]
     status, limit, rejected = _status(), _limit(), _rejected()
     found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit, rejected)]
     found.sort(key=lambda e: e["startDate"], reverse=True)

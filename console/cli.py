@@ -158,7 +158,6 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_executions(args: argparse.Namespace) -> int:
     svc = _service(args)
-    svc.require_arn(svc.workflow(args.workflow).name)  # "not deployed", rather than "no executions"
     found = svc.executions(args.workflow, args.status, args.limit, args.rejected)
     ended_badly = args.status in ENDED_BADLY or args.rejected
     if ended_badly:  # asked for failures: why each ended, which ListExecutions does not say

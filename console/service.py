@@ -396,10 +396,8 @@ class ExecutionService:
     ) -> list[dict[str, Any]]:
         """The workflow's executions, newest first, each FAILED one with its error and whether it
         was rejected (`ending`); `rejected` keeps only the rejections (True) or leaves them out
-        (False)."""
-        arn = self.state_machine_arn(name)
-        if arn is None:
-            return []
+        (False). NotDeployed when it is not deployed: no list to read, rather than an empty one."""
+        arn = self.require_arn(name)
         if rejected:  # a rejection is a FAILED execution
             if status not in (None, "FAILED"):
                 return []

@@ -441,8 +441,9 @@ async function workflowView(name, params) {
       h("h2", {}, "Recent executions ", h("a", { href: `#/executions?workflow=${enc(name)}`, style: "font-weight:400;font-size:13px" }, "all")), recent),
   );
   const loadRecent = async () => {
-    const { executions } = await api(`api/workflows/${enc(name)}/executions?limit=10`);
-    if (!gone(token)) recent.replaceChildren(executionsTable(executions, false));
+    const shown = await api(`api/workflows/${enc(name)}/executions?limit=10`)
+      .then(({ executions }) => executionsTable(executions, false), notDeployed);
+    if (!gone(token)) recent.replaceChildren(shown);
   };
   await loadRecent();
 }
@@ -461,6 +462,12 @@ function executionsTable(executions, withWorkflow = true, filtered = false, filt
       h("td", {}, statusBadge(e.status), " ", rejectedBadge(e, "rejected")),
       h("td", {}, when(e.startDate)),
       h("td", {}, duration(between(e.startDate, e.stopDate))))))));
+}
+
+// A workflow not deployed has no executions to list: the API's 409 says so, and how to deploy it.
+function notDeployed(error) {
+  if (error.status !== 409 || !error.body || error.body.error !== "NotDeployed") throw error;
+  return h("p", { class: "empty", "data-testid": "not-deployed" }, error.message);
 }
 
 // A wide table scrolls inside its panel instead of widening the page (on a phone).
@@ -493,12 +500,20 @@ async function executionsView(params) {
     return query.toString();
   };
   const render = () => {
+    if (missing) { results.replaceChildren(missing); return; }
     const q = search.value.trim().toLowerCase();
     const filtered = Boolean(q || workflow.value || status.value || rejected.value);
     results.replaceChildren(executionsTable(rows.filter((e) => !q || e.name.toLowerCase().includes(q)), true, filtered, filters()));
   };
+  let missing = null; // the 409 of a workflow not deployed: said instead of the table
   const load = async () => {
-    rows = (await api(`api/executions?${filters(false)}`)).executions;
+    try {
+      rows = (await api(`api/executions?${filters(false)}`)).executions;
+      missing = null;
+    } catch (error) {
+      missing = notDeployed(error);
+      rows = [];
+    }
     render();
   };
   const refilter = () => history.replaceState(null, "", listLink(filters()));

@@ -66,6 +66,30 @@ def test_one_workflow_and_unknown_workflow(client: FlaskClient) -> None:
     assert client.post("/api/workflows/nope/executions", json={"input": {"count": 1}}).status_code == 404
 
 
+def test_the_executions_of_a_workflow_not_deployed_are_409_not_an_empty_list(
+    console_env: Environment, test_machines: dict[str, str], finished: Callable[[str], Any]
+) -> None:
+    """As its start, and as the CLI's `executions` says: there is no list to read. The list of
+    every workflow leaves it out."""
+    workflows = {
+        **test_workflows.WORKFLOWS,
+        "nowhere": dataclasses.replace(test_workflows.WORKFLOWS["shapes"], name="nowhere"),
+    }
+    with create_app(console_env, workflows, ExecutionService(console_env, workflows)).test_client() as app:
+        arn = start(app, "shapes", {"count": 1}).get_json()["executionArn"]
+        finished(arn)
+        answers = [app.get("/api/workflows/nowhere/executions"), app.get("/api/executions?workflow=nowhere")]
+        answers.append(start(app, "nowhere", {"count": 1}))
+        every = app.get("/api/executions").get_json()["executions"]
+    said = (
+        "workflow 'nowhere' is not deployed in local (no state machine pyflows-local-nowhere): "
+        "run python deploy.py --env local"
+    )
+    for answer in answers:
+        assert (answer.status_code, answer.get_json()) == (409, {"error": "NotDeployed", "message": said})
+    assert arn in [e["executionArn"] for e in every]
+
+
 def test_start_describe_and_history(client: FlaskClient, finished: Callable[[str], Any]) -> None:
     response = start(client, "shapes", {"count": 3, "label": "api"})
     assert response.status_code == 201

@@ -790,6 +790,32 @@ def test_the_breadcrumb_goes_back_to_the_filtered_list(
 
 
 @pytest.fixture(scope="module")
+def undeployed_url(console_env: Environment) -> Iterator[str]:
+    """A console of one workflow, `nowhere`, that is not deployed."""
+    nowhere = dataclasses.replace(test_workflows.WORKFLOWS["shapes"], name="nowhere")
+    server = make_server("127.0.0.1", 0, create_app(console_env, {"nowhere": nowhere}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_a_workflow_not_deployed_says_so_where_its_executions_would_be(
+    page: Any, undeployed_url: str
+) -> None:
+    """Not "No executions yet": there is no list to read until it is deployed (the API's 409)."""
+    said = "workflow 'nowhere' is not deployed in local (no state machine pyflows-local-nowhere): run "
+    page.goto(f"{undeployed_url}#/workflows/nowhere")
+    sync_api.expect(page.locator("[data-testid=not-deployed]")).to_contain_text(said)
+    sync_api.expect(page.locator(".empty").filter(has_text="No executions")).to_have_count(0)
+    page.goto(f"{undeployed_url}#/executions?workflow=nowhere")
+    sync_api.expect(page.locator("[data-testid=not-deployed]")).to_contain_text(said)
+    page.locator("input[type=search]").fill("x")  # filtering the names keeps saying it
+    sync_api.expect(page.locator("[data-testid=not-deployed]")).to_contain_text(said)
+    page.locator("select[aria-label=workflow]").select_option("")  # every deployed workflow's: none
+    sync_api.expect(page.locator(".empty")).to_have_text("No executions match these filters.")
+
+
+@pytest.fixture(scope="module")
 def front_end() -> Iterator[int]:
     """A front end's page, served on this machine as app.localhost:<port> (and any other name)."""
 
