@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from console import validation
 from console.errors import (
@@ -363,7 +363,23 @@ class ExecutionService:
         """The execution, with what its history says of it (runs.explained): as the HTTP API and
         `describe --json` give it."""
         execution = self.describe(arn)
+        self._if_made_good(execution)
         return {**execution, **runs.explained(execution, functools.cache(lambda: self.history(arn)))}
+
+    def _if_made_good(self, execution: dict[str, Any]) -> None:
+        """A fresh start's warning whose advice was followed since (a draw announced by hand) says
+        so instead: asked only of a run its workflow says may have been (made_good_by_hand)."""
+        if not execution.get("freshStartWarning"):
+            return
+        made_good = self.workflow(execution["workflow"]).made_good_by_hand.get(str(execution.get("error")))
+        if made_good is None:
+            return
+        try:
+            instead = made_good(self.env, execution)
+        except (BotoCoreError, ClientError):  # not readable (no access to the table?): the advice stands
+            return
+        if instead:
+            execution["freshStartWarning"] = instead
 
     def _stop_reason(self, arn: str) -> dict[str, str]:
         """The error and cause a stop was given, which its ExecutionAborted event keeps (the last)."""

@@ -19,11 +19,12 @@ A draw recorded and not announced fails with DrawNotAnnounced: it is announced b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from stepfunctions.steps.choice_rule import ChoiceRule
 
-from tasks.lottery.announce import COMMAND, NOT_ANNOUNCED, SUBJECT
+from tasks.lottery.announce import COMMAND, NOT_ANNOUNCED, SUBJECT, when_announced
 from tasks.lottery.schemas import DRAW_REQUEST
 from workflows import asl
 from workflows.policies import (
@@ -163,6 +164,15 @@ def build() -> dict[str, Any]:
     return graph.to_dict()
 
 
+def announced_warning(env: Any, execution: Mapping[str, Any]) -> str | None:
+    """Once its draw was announced by hand, why a DrawNotAnnounced run is still not started afresh;
+    None while it is not (the draw's id is the run's name)."""
+    at = when_announced(env, execution["name"])
+    if at is None:
+        return None
+    return f"its draw is recorded, and was announced at {at} ({COMMAND}): a new one would draw other winners."
+
+
 WORKFLOW = Workflow(
     name="lottery",
     description="Draw N winners among employees, redraw past winners, notify them and record the draw",
@@ -221,4 +231,5 @@ WORKFLOW = Workflow(
         NOT_ANNOUNCED: "its draw is recorded: a new one would draw other winners. Announce this one "
         "as its cause says."
     },
+    made_good_by_hand={NOT_ANNOUNCED: announced_warning},
 )

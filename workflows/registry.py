@@ -323,6 +323,12 @@ class Workflow:
     # errors of a failed execution after which starting it afresh would do harm, each with why: the
     # console offers no Start again for such a run, and describe says why not
     fresh_start_warnings: Mapping[str, str] = field(default_factory=dict)
+    # of those errors, the ones an operator makes good by hand (a lottery draw announced), each
+    # with what reads whether it was: (environment, execution) -> the warning to give instead once
+    # it was, else None. describe asks it of such a run only (one request), its advice then done
+    made_good_by_hand: Mapping[str, Callable[[Any, Mapping[str, Any]], str | None]] = field(
+        default_factory=dict
+    )
     # fields of the input that name one request, which the workflow serves once (a client's
     # request id, an expense to approve): the benchmarks give each run its own value, where a
     # replay of the example input would be answered from its record or refused

@@ -59,6 +59,22 @@ def draw_items(dynamodb: Any, table: str, draw_id: str) -> list[dict[str, Any]]:
     return [item for page in pages for item in page["Items"]]
 
 
+def winners_table(env: Any) -> tuple[Any, str]:
+    """The environment's DynamoDB client and the lottery's winners table."""
+    return env.client("dynamodb"), env.resource_name(WORKFLOW, "winners")
+
+
+def announced_at(items: list[dict[str, Any]]) -> str | None:
+    """When the draw was announced here (its winners' mark), or None."""
+    marks = sorted(item["announced_at"]["S"] for item in items if "announced_at" in item)
+    return marks[0] if marks else None
+
+
+def when_announced(env: Any, draw_id: str) -> str | None:
+    """When the draw was announced here, as the winners table records it (one scan), or None."""
+    return announced_at(draw_items(*winners_table(env), draw_id))
+
+
 def refusal(execution: dict[str, Any] | None, items: list[dict[str, Any]], draw_id: str) -> str | None:
     """Why the draw must not be announced here, or None: a pure decision on what Step Functions
     and the winners table record of it."""
@@ -71,9 +87,9 @@ def refusal(execution: dict[str, Any] | None, items: list[dict[str, Any]], draw_
         return f"draw {draw_id} {ended}, not {NOT_ANNOUNCED}: only a draw recorded and not announced is announced here"
     if not items or any("won_at" not in item for item in items):
         return f"draw {draw_id} has no recorded winners in the winners table"
-    announced = sorted(item["announced_at"]["S"] for item in items if "announced_at" in item)
+    announced = announced_at(items)
     if announced:
-        return f"draw {draw_id} was announced already, at {announced[0]}"
+        return f"draw {draw_id} was announced already, at {announced}"
     return None
 
 
@@ -153,7 +169,7 @@ def announce(env: Any, draw_id: str, out: Any = print) -> str:
         execution = service.describe(service.execution_arn(draw_id))
     except NotFound:
         execution = None
-    dynamodb, table = env.client("dynamodb"), env.resource_name(WORKFLOW, "winners")
+    dynamodb, table = winners_table(env)
     items = draw_items(dynamodb, table, draw_id)
     why = refusal(execution, items, draw_id)
     if why:

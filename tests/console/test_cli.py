@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 import infra
 from console.errors import BadRequest
 from console.service import ExecutionService
 from infra.environments import Environment
 from localcloud import LocalCloud, mock_config
+from tasks.lottery import announce
 from tests.console.conftest import ROLE
 from workflows import WORKFLOWS
 from workflows.cli import main, parser
@@ -162,9 +164,13 @@ def test_start_runs_a_mocked_test_case_by_name(
 
 
 def test_describe_says_a_draw_recorded_but_not_announced_is_not_to_be_started_again(
-    lottery: Environment, capsys: pytest.CaptureFixture[str]
+    lottery: Environment,
+    lottery_app: Flask,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Its error marks it: a fresh start would draw other winners; its cause says how to announce it."""
+    """Its error marks it: a fresh start would draw other winners; its cause says how to announce it.
+    Once announced, describe (and the console's page) says when, and no longer to announce it."""
     machine = ExecutionService(lottery, WORKFLOWS).state_machine_name("lottery")
     config = {
         "StateMachines": {machine: {"TestCases": {"NotAnnounced": {"Notify Winners": "SnsDenied"}}}},
@@ -195,6 +201,27 @@ def test_describe_says_a_draw_recorded_but_not_announced_is_not_to_be_started_ag
     assert f"announce it with: python -m tasks.lottery.announce --env local --draw {name} " in out
     code, out, _ = run(capsys, "describe", name, "--json")
     assert json.loads(out)["freshStartWarning"] == warning
+
+    assert announce.main(["--env", "local", "--draw", name]) == 0
+    capsys.readouterr()
+    at = announce.when_announced(lottery, name)
+    assert at is not None
+    scans: list[str] = []
+    read = announce.draw_items
+    monkeypatch.setattr(announce, "draw_items", lambda *args: scans.append(args[2]) or read(*args))
+    code, out, _ = run(capsys, "describe", name)
+    said = (
+        f"its draw is recorded, and was announced at {at} (python -m tasks.lottery.announce): "
+        "a new one would draw other winners."
+    )
+    assert f"\nstart      not again: {said}\n" in out and "Announce this one" not in out
+    assert scans == [name]  # one read of the winners table
+    with lottery_app.test_client() as console:
+        assert console.get(f"/api/executions/{name}").get_json()["freshStartWarning"] == said
+    rejected = f"rejected-{uuid.uuid4().hex[:6]}"  # a run of another error reads no table
+    assert run(capsys, "start", "lottery", "--input", '{"winners": 99}', "--wait", "--name", rejected)[0] == 1
+    code, out, _ = run(capsys, "describe", rejected)
+    assert code == 0 and "\nstart " not in out and scans == [name, name]
 
 
 def test_start_from_a_file_that_fails_exits_non_zero(
