@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from console.errors import ConsoleError, NotDeployed
 from console.graph import runs
 from console.service import ExecutionService
+from infra.environments import Environment
 from infra.queues import inbox_name
 from tasks.shared.errors import cause_message
 from workflows.policies import EMAILED, EMAILED_ONCE
@@ -61,12 +62,24 @@ def parse(body: str) -> dict[str, Any]:
     return alert
 
 
-def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Every message in the queue: each one received is hidden, so the next call gets others.
-    Long polling (a second) asks every SQS server, so that a short queue is read whole."""
+def poll_seconds(env: Environment) -> int:
+    """How long each receive of `receive_all` waits for messages. On AWS a second: a long poll asks
+    every SQS server, where a short one samples some and may answer empty while messages are left.
+    On the local cloud none: its SQS is one server, which a short poll reads exactly, and the empty
+    receive that ends every read would wait that second for nothing."""
+    return 0 if env.is_local else 1
+
+
+def receive_all(sqs: Any, url: str, wait_seconds: int) -> list[dict[str, Any]]:
+    """Every message in the queue (all are read: the newest are among any of them), each received
+    hidden so that the next call gets others, until a receive finds none; `wait_seconds` as
+    `poll_seconds` says."""
     found: list[dict[str, Any]] = []
     while batch := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=_READING_SECONDS, WaitTimeSeconds=1
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=_READING_SECONDS,
+        WaitTimeSeconds=wait_seconds,
     ).get("Messages", []):
         found += batch
     return found
@@ -101,7 +114,7 @@ class AlertInbox:
     def read(self, limit: int, ack: bool = False) -> list[dict[str, Any]]:
         """The newest `limit` alerts, each with the state its execution failed in; `ack` deletes
         those returned, else every one received is put back."""
-        received = receive_all(self.sqs, self.url)
+        received = receive_all(self.sqs, self.url, poll_seconds(self.service.env))
         alerts = sorted(
             ((parse(m["Body"]), m["ReceiptHandle"]) for m in received),
             key=lambda pair: str(pair[0]["sent"]),

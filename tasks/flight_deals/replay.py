@@ -101,13 +101,14 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
     return failed
 
 
-def dead_letters(sqs: Any, queue: str) -> list[dict[str, Any]]:
+def dead_letters(env: Any, queue: str) -> list[dict[str, Any]]:
     """The batches the Pipe gave up on, as their messages describe them (read, not taken: each is
     put back), read as the alerts inbox is."""
-    from console.alerts import receive_all, settle
+    from console.alerts import poll_seconds, receive_all, settle
 
+    sqs = env.client("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    found = receive_all(sqs, url)
+    found = receive_all(sqs, url, poll_seconds(env))
     settle(sqs, url, [m["ReceiptHandle"] for m in found], delete=False)
     return [_dead_letter(json.loads(m["Body"])) for m in found]
 
@@ -139,7 +140,7 @@ def listing(env: Any, out: Any = print, as_json: bool = False) -> int:
     s3, bucket = env.client("s3"), env.resource_name(WORKFLOW, BUCKET)
     entries = [_entry(key, _parked(s3, bucket, key)) for key in parked_keys(s3, bucket)]
     queue = dead_letter_queue(env, WORKFLOW, STREAM)
-    dead = dead_letters(env.client("sqs"), queue)
+    dead = dead_letters(env, queue)
     if as_json:
         out(json.dumps({"bucket": bucket, "parked": entries, "queue": queue, "dead_letters": dead}, indent=2))
         return len(entries)

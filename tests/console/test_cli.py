@@ -889,6 +889,28 @@ def test_alerts_lists_each_failure_readably_and_keeps_it_until_acknowledged(
     assert run(capsys, "alerts") == (0, "no alerts\n", "")
 
 
+def test_alerts_on_the_local_cloud_make_no_long_poll(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its SQS is one server, which a short poll reads exactly: the receive that finds the inbox
+    empty answers at once, rather than after a second's wait."""
+    waits: list[int | None] = []
+    made = Environment.client
+
+    def recording(env: Environment, service: str, **config: Any) -> Any:
+        client = made(env, service, **config)
+        if service == "sqs":
+            client.meta.events.register(
+                "provide-client-params.sqs.ReceiveMessage",
+                lambda params, **_: waits.append(params.get("WaitTimeSeconds")),
+            )
+        return client
+
+    monkeypatch.setattr(Environment, "client", recording)
+    assert run(capsys, "alerts")[0] == 0
+    assert waits and set(waits) == {0}
+
+
 def test_alerts_reads_every_alert_newest_first_and_acknowledges_only_those_shown(
     lottery: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
-from console.alerts import parse
+from console.alerts import parse, poll_seconds, receive_all
+from infra.environments import load
 from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
 from tests.conftest import Inbox
 from tests.unit.conftest import create_table
@@ -32,6 +35,28 @@ def envelope(
             **attributes,
         }
     )
+
+
+@pytest.mark.parametrize(("endpoint", "wait"), [(None, 1), ("http://127.0.0.1:4566", 0)])
+def test_the_inbox_is_read_until_a_receive_finds_none_long_polling_on_aws_only(
+    endpoint: str | None, wait: int
+) -> None:
+    """On AWS a short poll samples some SQS servers and may answer empty while messages are left;
+    the local cloud's answers exactly. Every message is read: the newest may be in any batch."""
+    env = dataclasses.replace(load("local"), endpoint=endpoint)
+    sqs = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/inbox"
+    asked = {"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 30, "WaitTimeSeconds": wait}
+    batches = [
+        [{"MessageId": f"{b}-{i}", "ReceiptHandle": f"{b}-{i}", "Body": "{}"} for i in range(n)]
+        for b, n in ((1, 10), (2, 3))
+    ]
+    with Stubber(sqs) as stub:
+        for batch in batches:
+            stub.add_response("receive_message", {"Messages": batch}, asked)
+        stub.add_response("receive_message", {}, asked)
+        assert receive_all(sqs, url, poll_seconds(env)) == batches[0] + batches[1]
+        stub.assert_no_pending_responses()
 
 
 def test_an_alert_says_whether_it_was_emailed_and_its_note_is_its_own() -> None:
