@@ -93,9 +93,12 @@ def _read_input(text: str) -> Any:
     """`--input '{"a": 1}'` or `--input @file.json` (`@-`: standard input)."""
     if text.startswith("@"):
         try:
-            text = sys.stdin.read() if text == "@-" else Path(text[1:]).read_text()
+            data = sys.stdin.buffer.read() if text == "@-" else Path(text[1:]).read_bytes()
+            text = validation.text_of(data)
         except OSError as error:
             raise BadInput(f"--input {text}: {error.strerror or error}") from None
+        except validation.NotText as error:
+            raise BadInput(f"--input {text}: {error}") from None
     try:
         return validation.loads(text)
     except validation.NotJson as error:
@@ -491,7 +494,7 @@ def register(sub: Any) -> None:
     add("list", cmd_list, "the workflows and their state machines")
     start = add("start", cmd_start, "start an execution (input validated with the workflow's schema)")
     start.add_argument("workflow", **workflow)
-    start.add_argument("--input", default="{}", help="JSON, or @file.json (@- for standard input)")
+    start.add_argument("--input", default="{}", help="JSON, or @file.json, UTF-8 (@- for standard input)")
     start.add_argument(
         "--name",
         help="execution name: for a Standard workflow the same name and input start once; "

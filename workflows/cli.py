@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from console.validation import NotText, text_of
 from workflows import WORKFLOWS, definitions, scaffold
 from workflows.registry import ROOT, Workflow, unknown
 
@@ -65,9 +66,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
         kind = args.type or (known.type if known else "STANDARD")
         map_items = args.map_items if args.map_items is not None else known.max_map_items if known else 1
         try:
-            text = path.read_text()
+            text = text_of(path.read_bytes())
         except OSError as error:
             print(f"{name}: cannot read: {error.strerror}", file=sys.stderr)
+            code = 2
+            continue
+        except NotText as error:
+            print(f"{name}: cannot read: {error}", file=sys.stderr)
             code = 2
             continue
         problems = definitions.file_problems(text, standard=kind == "STANDARD", map_items=map_items)

@@ -409,6 +409,27 @@ def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.Capt
     assert code == 2 and err.strip() == "error: Invalid Name: 'bad name!'"  # refused by Step Functions
 
 
+def test_an_input_file_that_is_not_utf8_is_invalid_input_in_one_line(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """PowerShell's `>` writes UTF-16: said so, exit 2, nothing started; a UTF-8 byte order mark,
+    as some editors write, is read past."""
+    day = tmp_path / "day.json"
+    day.write_bytes('{"winners": 1}'.encode("utf-16"))
+    code, out, err = run(capsys, "start", "lottery", "--input", f"@{day}")
+    assert (code, out) == (2, "")
+    assert (
+        err == f"error: --input @{day}: not UTF-8 text: UTF-16, as PowerShell's > writes; save it as UTF-8\n"
+    )
+    day.write_bytes(b'{"winners": 1, "note": "\xff"}')
+    code, out, err = run(capsys, "start", "lottery", "--input", f"@{day}")
+    assert (code, out) == (2, "")
+    assert err == f"error: --input @{day}: not UTF-8 text (byte 0xff at offset 24: invalid start byte)\n"
+    day.write_bytes('{"winners": 1}'.encode("utf-8-sig"))
+    code, out, _ = run(capsys, "start", "lottery", "--input", f"@{day}", "--wait")
+    assert code == 0 and "SUCCEEDED" in out
+
+
 def test_unknown_execution_and_workflow(lottery: Environment, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys, "describe", "arn:aws:states:us-east-1:123456789012:execution:pyflows-local-lottery:nope"

@@ -348,6 +348,26 @@ def test_one_file_is_linted_from_the_command_line(tmp_path: Any, capsys: pytest.
     assert "missing.asl.json: cannot read" in capsys.readouterr().err
 
 
+def test_a_file_that_is_not_utf8_is_said_in_one_line_exit_2(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a file it cannot read, not a UnicodeDecodeError's traceback; a UTF-8 byte order mark is
+    read past."""
+    text = json.dumps(lottery())
+    powershell = tmp_path / "utf16.asl.json"
+    powershell.write_bytes(text.encode("utf-16"))  # with its byte order mark, as PowerShell's > writes
+    latin = tmp_path / "latin.asl.json"
+    latin.write_bytes(b'{"Comment": "caf\xe9"}')
+    assert cli.main(["lint", str(powershell), str(latin)]) == 2
+    assert capsys.readouterr().err == (
+        f"{powershell}: cannot read: not UTF-8 text: UTF-16, as PowerShell's > writes; save it as UTF-8\n"
+        f"{latin}: cannot read: not UTF-8 text (byte 0xe9 at offset 16: invalid continuation byte)\n"
+    )
+    marked = tmp_path / "bom.asl.json"
+    marked.write_bytes(text.encode("utf-8-sig"))
+    assert cli.main(["lint", str(marked)]) == 0
+
+
 def test_a_workflow_is_linted_by_its_name_from_the_command_line(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
