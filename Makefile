@@ -17,7 +17,8 @@ venv: $(VENV_STAMP)
 DEMO := demo-$(shell date +%Y%m%d-%H%M%S)
 # The local environment's port and console (environments.toml's, or PYFLOWS_ENDPOINT's and
 # PYFLOWS_CONSOLE's), for the hints: read once, when demo first names it (the venv is there by then).
-LOCAL = $(eval LOCAL := $(shell $(PY) -c 'import infra, infra.localstart as l; e = infra.load("local"); print(l.endpoint_port(e), e.console)'))$(LOCAL)
+# A bad PYFLOWS_ENDPOINT is left to deploy.py, the recipe's first command, to say in one line.
+LOCAL = $(eval LOCAL := $(shell $(PY) -c 'import infra, infra.localstart as l; e = infra.load("local"); print(l.endpoint_port(e), e.console)' 2>/dev/null))$(LOCAL)
 
 # Deploy everything into the local cloud (started in the background when none answers on
 # 127.0.0.1:4566, or PYFLOWS_ENDPOINT), run the lottery end to end, then say how to look at what happened.

@@ -152,8 +152,10 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         if not env.get(key):
             raise ConfigError(f"environment {name!r}: {key} is missing in {config_file.name}")
     endpoint = env.get("endpoint")
-    if endpoint and os.environ.get("PYFLOWS_ENDPOINT"):
-        endpoint = os.environ["PYFLOWS_ENDPOINT"]
+    if endpoint is not None:  # checked even when overridden: the file is wrong either way
+        endpoint = _endpoint(f"environment {name!r}: endpoint in {config_file.name}", endpoint)
+        if os.environ.get("PYFLOWS_ENDPOINT"):
+            endpoint = _endpoint("PYFLOWS_ENDPOINT", os.environ["PYFLOWS_ENDPOINT"])
     console = (os.environ.get("PYFLOWS_CONSOLE") or env.get("console") if endpoint else None) or LOCAL_CONSOLE
     app = config.get("app") or "pyflows"
     environment = Environment(
@@ -171,6 +173,22 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment
+
+
+def _endpoint(where: str, address: Any) -> str:
+    """The local cloud's endpoint, refused here when it is no http://host:port URL: boto3 would
+    raise its ValueError at the first client, or (no scheme) take the port for a host that never
+    answers."""
+    url = urlparse(address) if isinstance(address, str) else None
+    try:
+        valid = url is not None and url.scheme in ("http", "https") and bool(url.hostname) and bool(url.port)
+    except ValueError:  # a port that is not a number, or out of 0-65535
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"{where}: {address!r} is not an http:// URL with a host and port (e.g. http://127.0.0.1:4566)"
+        )
+    return str(address)
 
 
 def _console(env: str, address: Any, config: str) -> str:

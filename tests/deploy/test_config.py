@@ -121,6 +121,47 @@ def test_a_console_address_whose_port_is_no_port_is_refused_before_the_console_s
     assert said.endswith(f"has no valid port: {why}\n")
 
 
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:4610", "http://127.0.0.1:notaport", "http://127.0.0.1"])
+def test_an_endpoint_that_is_no_http_url_with_a_port_is_refused_by_every_command_in_one_line(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not boto3's ValueError as a traceback, nor (no scheme) "nothing answers" at a host named
+    127.0.0.1:4610: exit 2 from deploy, the CLI and the console, before anything is called."""
+    monkeypatch.setenv("PYFLOWS_ENDPOINT", endpoint)
+    said = (
+        f"PYFLOWS_ENDPOINT: {endpoint!r} is not an http:// URL with a host and port "
+        "(e.g. http://127.0.0.1:4566)\n"
+    )
+    assert deploy.main(["--env", "local", "--plan"]) == 2
+    assert capsys.readouterr().err == f"deploy: {said}"
+    assert cli.main(["list"]) == 2
+    assert capsys.readouterr().err == f"error: {said}"
+    assert console_main(["--env", "local", "--port", "0"]) == 2
+    assert capsys.readouterr().err == f"error: {said}"
+    assert load("staging").endpoint is None  # AWS's: PYFLOWS_ENDPOINT has no say
+
+
+def test_an_endpoint_in_environments_toml_that_is_no_http_url_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYFLOWS_ENDPOINT", raising=False)
+    for line in ('endpoint = "localhost:4566"', 'endpoint = ""', "endpoint = 4566"):
+        with pytest.raises(ConfigError) as refused:
+            load("staging", staging_with(tmp_path, line))
+        value = line.split(" = ")[1].strip('"')
+        shown = repr(int(value) if value.isdigit() else value)
+        assert str(refused.value) == (
+            f"environment 'staging': endpoint in environments.toml: {shown} is not an http:// URL with a "
+            "host and port (e.g. http://127.0.0.1:4566)"
+        )
+    monkeypatch.setenv("PYFLOWS_ENDPOINT", "http://127.0.0.1:4610")  # overridden, the file is still wrong
+    with pytest.raises(ConfigError, match=re.escape("endpoint in environments.toml: 'localhost:4566'")):
+        load("staging", staging_with(tmp_path, 'endpoint = "localhost:4566"'))
+    assert load("staging", staging_with(tmp_path, 'endpoint = "http://localhost:4566"')).endpoint == (
+        "http://127.0.0.1:4610"
+    )
+
+
 def test_a_stale_definition_stops_the_deploy_naming_the_build(local_cloud: Any, tmp_path: Path) -> None:
     """Deploy and the workflow tests read definitions/: a builder changed without a build is refused."""
     env = environment(local_cloud.endpoint, "stale")
