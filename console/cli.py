@@ -5,8 +5,9 @@ Every command takes --env (default local) and --json. An execution is named by i
 name. `start --wait`, and any start of an Express workflow (it runs to its end in the call), prints
 the output or the error. Exit codes, as the README's table has them: 1 when the execution (or what
 was asked of AWS) failed, 2 when nothing was done and the command must change (bad options, input or
-environment: invalid input names the field; an unknown workflow or execution, a --name Step
-Functions refuses, a stop of a run that is not running, no credentials, no Graphviz), 3 when
+environment: invalid input names the field; an unknown workflow or execution, a name two
+executions share, a --name Step Functions refuses (the rule it breaks is said before any call), a
+stop of a run that is not running, no credentials, no Graphviz), 3 when
 nothing was redriven (a redrive that would only run a Fail state again is refused unless --force is
 given).
 """
@@ -30,7 +31,6 @@ from console.errors import (
     Conflict,
     ConsoleError,
     InvalidInput,
-    NameUsed,
     NotDeployed,
     NotFound,
     Unavailable,
@@ -53,8 +53,10 @@ BAD_USAGE_EXIT = 2
 NOTHING_REDRIVEN_EXIT = 3
 # what describe says of a business rejection
 REJECTED_MEANS = "the workflow refused the request on purpose (the caller's mistake); no alert was sent"
-# what the user names or has that cannot be used, as opposed to an operation that failed
-_USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable, NameUsed)
+# what the user names or has that cannot be used, as opposed to an operation that failed: a
+# Conflict is a refusal before anything ran (a name two executions share, a --name in use, a stop
+# of a run that ended); redrive says its own with NOTHING_REDRIVEN_EXIT
+_USAGE_ERRORS = (BadRequest, NotFound, NotDeployed, Unavailable, Conflict)
 
 
 def _reason(error: str | None, cause: str | None) -> str:
@@ -381,10 +383,7 @@ def _transitions(built: dict[str, Any]) -> list[list[str]]:
 def cmd_stop(args: argparse.Namespace) -> int:
     svc = _service(args)
     arn = svc.execution_arn(args.execution)
-    try:
-        execution = svc.stop(arn, args.error, args.cause)
-    except Conflict as refused:  # it has ended: nothing was stopped
-        return _failed(args, refused, BAD_USAGE_EXIT)
+    execution = svc.stop(arn, args.error, args.cause)  # Conflict when it has ended: exit 2
     if args.json:
         _print_json(execution)
     else:
@@ -497,7 +496,8 @@ def register(sub: Any) -> None:
     start.add_argument("--input", default="{}", help="JSON, or @file.json, UTF-8 (@- for standard input)")
     start.add_argument(
         "--name",
-        help="execution name: for a Standard workflow the same name and input start once; "
+        help='execution name (1 to 80 characters, no whitespace, < > { } [ ] ? * " # %% \\ ^ | ~ ` $ & , ; : / '
+        "or control characters): for a Standard workflow the same name and input start once; "
         "each Express start with a name is a new execution",
     )
     start.add_argument(

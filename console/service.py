@@ -36,6 +36,14 @@ from workflows import definitions
 from workflows.asl import StateMachineType
 from workflows.registry import HttpRoute, Schedule, StreamTrigger, Workflow
 
+# StartExecution's rules for an execution's name (its API reference), checked before the call to
+# say which one a name breaks: Step Functions answers "Invalid Name" alone
+NAME_LENGTH = 80
+_NAME_CHARACTERS = (
+    ("brackets < > { } [ ]", set("<>{}[]")),
+    ("wildcard characters ? *", set("?*")),
+    ('special characters " # % \\ ^ | ~ ` $ & , ; : /', set('"#%\\^|~`$&,;:/')),
+)
 _NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "InvalidArn", "ResourceNotFound"}
 _ARN_CACHE_SECONDS = 5.0
 # how many failed executions' endings are kept (an ended run's does not change until it is redriven)
@@ -73,6 +81,28 @@ def _shaped(execution: dict[str, Any], workflow: str | None) -> dict[str, Any]:
 def _execution_arn(machine_arn: str, name: str) -> str:
     """The ARN of a (Standard) execution of the machine, by its name."""
     return machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+def _forbidden(char: str) -> str | None:
+    """Which kind of character StartExecution refuses in a name `char` is; None when it takes it."""
+    if char.isspace():
+        return "whitespace"
+    code = ord(char)  # control characters, surrogates and non-characters
+    if code <= 0x1F or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF, 0x10FFFF):
+        return "control characters"
+    return next((kind for kind, chars in _NAME_CHARACTERS if char in chars), None)
+
+
+def name_problem(name: str) -> str | None:
+    """Which of Step Functions' rules the execution name `name` breaks, in a line; None when none."""
+    refused = f"invalid execution name {name!r}: Step Functions takes"
+    if not 1 <= len(name) <= NAME_LENGTH:
+        return f"{refused} 1 to {NAME_LENGTH} characters (it has {len(name)})"
+    for char in name:
+        kind = _forbidden(char)
+        if kind:
+            return f"{refused} no {kind} (it has {char!r})"
+    return None
 
 
 def _raise_if_input_refused(error: ClientError) -> None:
@@ -270,6 +300,9 @@ class ExecutionService:
         whatever its name, as on AWS. `case` runs a mocked test case of the local cloud's mock
         configuration (Step Functions Local's `arn#case`)."""
         self.validate(name, document)
+        problem = None if execution_name is None else name_problem(execution_name)
+        if problem:
+            raise BadRequest(problem)
         if case and not self.env.is_local:
             raise BadRequest("a mocked test case runs on the local cloud only (its SFN_MOCK_CONFIG)")
         arn = self.require_arn(name)

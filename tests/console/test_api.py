@@ -174,6 +174,12 @@ def test_a_body_that_is_not_an_object_or_a_name_that_is_not_a_string_is_400(clie
     named = client.post("/api/workflows/shapes/executions", json={"input": {"count": 1}, "name": 7})
     assert named.status_code == 400
     assert named.get_json() == {"error": "BadRequest", "message": "name must be a string"}
+    spaced = client.post("/api/workflows/shapes/executions", json={"input": {"count": 1}, "name": "a b"})
+    assert spaced.status_code == 400
+    assert spaced.get_json() == {  # the rule it breaks, not Step Functions' bare "Invalid Name"
+        "error": "BadRequest",
+        "message": "invalid execution name 'a b': Step Functions takes no whitespace (it has ' ')",
+    }
 
 
 def test_an_execution_is_found_by_its_name_unless_two_workflows_have_one_of_that_name(

@@ -406,7 +406,52 @@ def test_invalid_input_names_the_field(lottery: Environment, capsys: pytest.Capt
     code, _, err = run(capsys, "start", "lottery", "--input", "@/no/such/input.json")
     assert code == 2 and err.strip() == "error: --input @/no/such/input.json: No such file or directory"
     code, _, err = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", "bad name!")
-    assert code == 2 and err.strip() == "error: Invalid Name: 'bad name!'"  # refused by Step Functions
+    assert code == 2 and err.strip() == (
+        "error: invalid execution name 'bad name!': Step Functions takes no whitespace (it has ' ')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("", "1 to 80 characters (it has 0)"),  # not a start under a random name
+        ("x" * 81, "1 to 80 characters (it has 81)"),
+        ("a\tb", "no whitespace (it has '\\t')"),
+        ("day[1]", "no brackets < > { } [ ] (it has '[')"),
+        ("day-*", "no wildcard characters ? * (it has '*')"),
+        ("2026/11/20", "no special characters \" # % \\ ^ | ~ ` $ & , ; : / (it has '/')"),
+        ("a\x7fb", "no control characters (it has '\\x7f')"),
+    ],
+)
+def test_a_name_step_functions_refuses_is_said_with_the_rule_it_breaks_before_any_call(
+    name: str, rule: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_call(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("Step Functions was called")
+
+    monkeypatch.setattr(ExecutionService, "require_arn", no_call)
+    code, out, err = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", name)
+    assert (code, out) == (2, "")
+    assert err == f"error: invalid execution name {name!r}: Step Functions takes {rule}\n"
+    code, out, _ = run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--name", name, "--json")
+    assert code == 2 and json.loads(out)["error"] == "BadRequest"
+
+
+def test_a_name_two_executions_share_is_bad_usage_not_a_failure(
+    service: ExecutionService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing ran: exit 2, as for an unknown name, from every command that takes one (a redrive
+    too: its 3 is for a run that cannot be redriven)."""
+    monkeypatch.setattr("console.cli._service", lambda args: service)  # the test workflows
+    name = f"twin-{uuid.uuid4().hex[:6]}"
+    shapes, _ = service.start("shapes", {"count": 1}, name)
+    branchy, _ = service.start("branchy", {"count": 1}, name)
+    said = f"error: 2 executions are named {name!r}; give its ARN: {branchy['executionArn']}, {shapes['executionArn']}\n"
+    for command in ("describe", "history", "graph", "stop", "redrive"):
+        code, out, err = run(capsys, command, name)
+        assert (code, out, err) == (2, "", said), command
+    code, out, _ = run(capsys, "describe", name, "--json")
+    assert code == 2 and json.loads(out)["error"] == "Conflict"
 
 
 def test_an_input_file_that_is_not_utf8_is_invalid_input_in_one_line(
