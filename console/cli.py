@@ -38,7 +38,7 @@ from console.errors import (
 )
 from console.graph import runs
 from console.graph.definition import join_id
-from console.graph.render import GraphvizMissing, to_svg
+from console.graph.render import FILE_FORMATS, GraphvizMissing, to_file_format
 from console.graph.runs import CLOSED, event_details
 from console.service import ExecutionService
 from infra.environments import ConfigError, load
@@ -180,7 +180,7 @@ def cmd_executions(args: argparse.Namespace) -> int:
         return 0
     rows = [["name", "status", "started", "duration", *(["error"] if ended_badly else [])]]
     for e in found:
-        why = _reason(e.get("error"), e.get("cause"))[:120]
+        why = _short(_reason(e.get("error"), e.get("cause")), 120)  # cut as history's, marked
         rows.append(
             [e["name"], _status_shown(e), e["startDate"], _duration(e), *([why] if ended_badly else [])]
         )
@@ -314,7 +314,17 @@ def _short(text: str, width: int = 60) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _out_format(path: str) -> str:
+    """The format `--out`'s extension names: .svg, .png or .pdf (not SVG under another name)."""
+    extension = Path(path).suffix.lower().lstrip(".")
+    if extension not in FILE_FORMATS:
+        shown = ", ".join(f".{f}" for f in FILE_FORMATS[:-1]) + f" or .{FILE_FORMATS[-1]}"
+        raise BadInput(f"--out {path}: the file must end in {shown} (the format the graph is drawn in)")
+    return extension
+
+
 def cmd_graph(args: argparse.Namespace) -> int:
+    out_format = _out_format(args.out) if args.out else None  # before any call: nothing to draw into
     svc = _service(args)
     if args.target in svc.workflows:
         built = graph.build(svc.definition(args.target))
@@ -330,8 +340,9 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
         execution = svc.describe(arn)
         built = graph.build(svc.execution_definition(execution), execution, svc.history(arn))
-    if args.out:
-        _write(args.out, to_svg(built))  # before any output: a path that fails leaves nothing printed
+    if out_format:
+        # before any output: a path that fails leaves nothing printed
+        _write(args.out, to_file_format(built, out_format))
     if args.json:
         _print_json(built)
     elif args.out:
@@ -344,12 +355,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(path: str, text: str) -> None:
-    """`text` into the file at `path`, whole or not at all (written beside it, then renamed)."""
+def _write(path: str, data: bytes) -> None:
+    """`data` into the file at `path`, whole or not at all (written beside it, then renamed)."""
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        partial.write_text(text)
+        partial.write_bytes(data)
         partial.replace(target)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -531,12 +542,16 @@ def register(sub: Any) -> None:
         "graph",
         cmd_graph,
         "a workflow's states and transitions, or an execution's states and how each ended; "
-        "as SVG with --out, as JSON with --json",
+        "as SVG, PNG or PDF with --out, as JSON with --json",
     )
     drawn.add_argument(
         "target", metavar="WORKFLOW|EXECUTION", help="a workflow, or an execution's name or ARN"
     )
-    drawn.add_argument("--out", metavar="FILE.svg", help="write the graph as SVG into this file")
+    drawn.add_argument(
+        "--out",
+        metavar="FILE.svg|.png|.pdf",
+        help="write the graph into this file, drawn as its extension says: .svg, .png or .pdf",
+    )
     stop = add("stop", cmd_stop, "stop a running execution")
     stop.add_argument("execution", **execution)
     stop.add_argument("--error", help="an error name to stop it with, kept in its history (e.g. Cancelled)")

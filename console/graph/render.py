@@ -1,4 +1,4 @@
-"""SVG of a graph from `console.graph.build`, laid out by Graphviz (`dot`).
+"""SVG of a graph from `console.graph.build`, laid out by Graphviz (`dot`); PNG or PDF for a file.
 
 Parallel states and Map states are clusters holding one sub-cluster per branch (or the
 iterator), entered through the state's own node and left through a join point, as the AWS
@@ -128,11 +128,24 @@ class GraphvizMissing(RuntimeError):
     """Graphviz's `dot` program is not installed."""
 
 
-def to_svg(graph: dict[str, Any]) -> str:
+# the formats a graph is drawn in for a file (`graph --out`), named by its extension
+FILE_FORMATS = ("svg", "png", "pdf")
+
+
+def _drawn(graph: dict[str, Any], format: str) -> bytes:
     try:
-        svg: bytes = to_dot(graph).pipe(format="svg")
+        drawn: bytes = to_dot(graph).pipe(format=format)
     except graphviz.ExecutableNotFound:
         raise GraphvizMissing("Graphviz's dot is not installed (Debian: apt-get install graphviz)") from None
-    text = svg.decode("utf-8")
+    return drawn
+
+
+def to_file_format(graph: dict[str, Any], format: str) -> bytes:
+    """The graph as a file of one of FILE_FORMATS: an SVG as to_svg gives it, else as dot draws it."""
+    return to_svg(graph).encode() if format == "svg" else _drawn(graph, format)
+
+
+def to_svg(graph: dict[str, Any]) -> str:
+    text = _drawn(graph, "svg").decode("utf-8")
     # Drop the XML prolog and DOCTYPE so the SVG can be inlined in a page.
     return text[text.index("<svg") :]

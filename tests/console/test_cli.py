@@ -128,6 +128,25 @@ def test_a_graph_that_cannot_be_written_is_invalid_input_and_prints_nothing(
     assert not missing.parent.exists()
 
 
+def test_a_graph_is_written_in_the_format_its_files_extension_names(
+    lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Not SVG bytes in a .png: PNG and PDF as Graphviz draws them; another extension (or none) is
+    refused before anything is read or written."""
+    for name, magic in (("l.png", b"\x89PNG"), ("l.PDF", b"%PDF"), ("l.svg", b"<svg")):
+        code, out, _ = run(capsys, "graph", "lottery", "--out", str(tmp_path / name))
+        assert (code, out) == (0, f"wrote {tmp_path / name}\n")
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+    for name in ("l.jpg", "graph"):
+        code, out, err = run(capsys, "graph", "no-such-execution", "--out", str(tmp_path / name))
+        assert (code, out) == (2, "")
+        assert err == (
+            f"error: --out {tmp_path / name}: the file must end in .svg, .png or .pdf "
+            "(the format the graph is drawn in)\n"
+        )
+        assert not (tmp_path / name).exists()
+
+
 def test_a_graph_without_graphviz_says_to_install_it_in_one_line(
     lottery: Environment, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -547,6 +566,27 @@ def test_executions_of_a_workflow_not_deployed_and_a_status_not_known(
     )
 
 
+def test_executions_marks_an_error_cut_to_fit_its_column(
+    lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As history does: a cause cut short must not read as the whole of it (--json has it whole)."""
+    runtime, draw = local_cloud.lambda_runtime, lottery.resource_name("lottery", "draw-winners")
+    assert runtime is not None
+    message = "the seed is not a number: " + " ".join(f"word{i}" for i in range(40))
+    runtime.inject(draw, "error", times=1, error_type="InvalidInput", message=message)
+    name = f"long-{uuid.uuid4().hex[:6]}"
+    try:
+        assert run(capsys, "start", "lottery", "--input", '{"winners": 1}', "--wait", "--name", name)[0] == 1
+    finally:
+        runtime.clear_faults(draw)
+    code, out, _ = run(capsys, "executions", "lottery", "--status", "FAILED", "--limit", "1000")
+    [row] = [line for line in out.splitlines() if line.startswith(f"{name} ")]
+    shown = re.split(r"\s{2,}", row)[-1]
+    assert code == 0 and shown == f"InvalidInput: {message}"[:119] + "…"
+    code, out, _ = run(capsys, "executions", "lottery", "--status", "FAILED", "--limit", "1000", "--json")
+    assert message in next(e["cause"] for e in json.loads(out) if e["name"] == name)
+
+
 def test_executions_and_describe_mark_a_business_rejection_and_the_lists_keep_or_leave_it(
     lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -728,7 +768,7 @@ def test_python_m_console_serves_on_the_port_of_the_address_deploys_links_name(l
 
 def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_by_git() -> None:
     texts = (ROOT / "README.md").read_text() + (ROOT / "Makefile").read_text()
-    written = sorted(set(re.findall(r"(?:--out |> )([\w.-]+\.(?:svg|json))\b", texts)))
+    written = sorted(set(re.findall(r"(?:--out |> )([\w.-]+\.(?:svg|png|pdf|json))\b", texts)))
     assert {"day.json", "run.svg", "lottery.svg"} <= set(written)
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
