@@ -43,7 +43,7 @@ def _row(sfn: Any, arn: str, newest: str, count: int, calls: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="0,10000,30000")
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()

@@ -408,7 +408,7 @@ def tracing_lines() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=3, help="measured executions per workflow")
     parser.add_argument("--volume", action="append", default=[], help="NAME=EXECUTIONS_PER_MONTH")

@@ -58,7 +58,7 @@ def report(label: str, figures: tuple[float, float, float, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=3, help="no-op redeploys to time")
     args = parser.parse_args()

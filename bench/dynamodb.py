@@ -91,7 +91,9 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python bench/dynamodb.py", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        allow_abbrev=False, prog="python bench/dynamodb.py", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--every", type=int, default=10)
     args = ap.parse_args(argv)

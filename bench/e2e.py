@@ -452,7 +452,7 @@ def failure_reasons(bench: Bench, rows: list[Figures]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        allow_abbrev=False, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=20, help="warm sequential executions per workflow")
     parser.add_argument("--concurrency", type=int, default=4, help="K: executions at once for throughput")

@@ -386,7 +386,9 @@ def _beside_other_engines(bench_dir: Path, names: list[str], local: Timings) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python bench/engine.py", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        allow_abbrev=False, prog="python bench/engine.py", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--only", help="comma-separated subset of " + ",".join(BENCHES))

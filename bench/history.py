@@ -49,7 +49,7 @@ def _read_all(sfn: Any, arn: str, page_size: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--items", default="10,100,1500")
     parser.add_argument("--reads", type=int, default=5)
     args = parser.parse_args()

@@ -66,7 +66,7 @@ def _zip() -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(allow_abbrev=False)
     parser.add_argument("--invokes", type=int, default=500)
     parser.add_argument("--cold", type=int, default=5, help="cold starts to measure (one function each)")
     args = parser.parse_args()

@@ -310,7 +310,9 @@ def run_rides(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/load.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="bench/load.py", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--lottery", type=int, default=500, help="lottery draws (default 500)")
     parser.add_argument("--rides", type=int, default=500, help="ride requests (default 500)")
     parser.add_argument("--replays", type=int, default=0, help="ride requests sent a second time")

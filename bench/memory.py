@@ -35,7 +35,9 @@ def resident_mb() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python bench/memory.py", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        allow_abbrev=False, prog="python bench/memory.py", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--runs", type=int, default=60)
     ap.add_argument("--keep", type=int, default=10, help="runs an item lives before its TTL")
     ap.add_argument("--every", type=int, default=10)

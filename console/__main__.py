@@ -21,7 +21,7 @@ from localcloud.run_files import port_number
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m console", description=__doc__)
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog="python -m console", description=__doc__)
     parser.add_argument("--env", default="local", help=f"environment ({', '.join(names())}); default local")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(

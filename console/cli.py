@@ -493,11 +493,13 @@ def register(sub: Any) -> None:
     # "did you mean" (an unknown name exits 2 all the same)
     workflow: dict[str, Any] = {"metavar": "{" + ",".join(WORKFLOWS) + "}", "help": "the workflow"}
     # before or after the command: given after it, they win; not given, the root parser's stand
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(allow_abbrev=False, add_help=False)
     add_common_options(common, suppress=True)
 
     def add(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_text)
+        parser: argparse.ArgumentParser = sub.add_parser(
+            name, parents=[common], help=help_text, allow_abbrev=False
+        )
         parser.set_defaults(run=_guarded(run))
         return parser
 

@@ -78,7 +78,7 @@ def _running(pid: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog="python -m localcloud", description=__doc__)
     parser.add_argument("--port", type=port_number, default=4566, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(

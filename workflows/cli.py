@@ -106,12 +106,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from console import cli as executions  # the execution commands (list, start, describe...)
 
-    root = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
+    root = argparse.ArgumentParser(allow_abbrev=False, prog="python -m workflows", description=__doc__)
     executions.add_common_options(root)
     sub = root.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="write definitions/<name>.asl.json from the Python builders").set_defaults(
-        run=cmd_build
-    )
+    sub.add_parser(
+        "build", allow_abbrev=False, help="write definitions/<name>.asl.json from the Python builders"
+    ).set_defaults(run=cmd_build)
     checked = (
         "fail when a definition file is stale, invalid, or breaks the error policy, when a workflow "
         "module is not in WORKFLOWS, an example input is not valid input, a function's handler is "
@@ -120,9 +120,10 @@ def parser() -> argparse.ArgumentParser:
         "starts a Standard workflow, two workflows declare one route, or an alert's subject names "
         "another workflow"
     )
-    sub.add_parser("check", help=checked, description=checked).set_defaults(run=cmd_check)
+    sub.add_parser("check", allow_abbrev=False, help=checked, description=checked).set_defaults(run=cmd_check)
     lint_parser = sub.add_parser(
         "lint",
+        allow_abbrev=False,
         help="check definition files (FILE.asl.json, or a workflow's by its name) on their own: graph, "
         "grammar, error policy",
     )
@@ -143,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
     lint_parser.set_defaults(run=cmd_lint)
     new_parser = sub.add_parser(
         "new",
+        allow_abbrev=False,
         help="write a new workflow that runs (one Lambda task, the alert, tests reaching every edge), "
         "list it in WORKFLOWS and build its definition",
     )

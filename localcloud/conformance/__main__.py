@@ -18,7 +18,7 @@ from localcloud.conformance import runner
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m localcloud.conformance")
+    ap = argparse.ArgumentParser(allow_abbrev=False, prog="python -m localcloud.conformance")
     ap.add_argument(
         "--cases", help=f"corpus directory (default ${runner.CORPUS_ENV} or {runner.DEFAULT_CORPUS})"
     )

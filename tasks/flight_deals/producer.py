@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
 def _produce(argv: list[str] | None) -> int:
     from infra.environments import ConfigError, load
 
-    parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.producer", description=__doc__)
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="python -m tasks.flight_deals.producer", description=__doc__
+    )
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
     parser.add_argument("--route", action="append", type=route, required=True, help="e.g. LED-KZN")
     parser.add_argument("--month", action="append", type=month, required=True, help="YYYY-MM")

@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     from console.errors import NotDeployed
     from infra.environments import ConfigError, exit_for_aws_error, load
 
-    parser = argparse.ArgumentParser(prog="python -m tasks.flight_deals.replay", description=__doc__)
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False, prog="python -m tasks.flight_deals.replay", description=__doc__
+    )
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
     parser.add_argument("--key", action="append", help="a parked batch's key (parked/<batch id>.json)")
     parser.add_argument("--list", action="store_true", help="list the parked batches; replay none")

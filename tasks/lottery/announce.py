@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     from console.errors import ConsoleError
     from infra.environments import ConfigError, exit_for_aws_error, load
 
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog=COMMAND, description=__doc__)
     parser.add_argument("--env", required=True, help="an environment of environments.toml")
     parser.add_argument("--draw", required=True, help="the draw's id: its execution's name")
     args = parser.parse_args(argv)

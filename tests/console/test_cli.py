@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import json
 import os
@@ -713,6 +714,36 @@ def test_the_help_names_the_workflows_and_what_each_option_is_for(
     for name, command in commands.choices.items():
         for action in command._actions:
             assert action.help, f"{name} {action.dest}"  # SUPPRESS, for an option kept out, is said
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--js", "list"], ["start", "lottery", "--inp", "{}"], ["executions", "lottery", "--stat", "FAILED"]],
+)
+def test_a_shortened_flag_is_refused_not_taken_for_the_one_it_begins(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2
+    assert "error: unrecognized arguments: --" in capsys.readouterr().err
+
+
+def test_every_parser_of_the_projects_commands_refuses_shortened_flags() -> None:
+    """argparse takes a flag's beginning for the flag unless told not to: every parser is told."""
+    folders = ("workflows", "console", "localcloud", "tasks", "infra", "bench")
+    sources = [*ROOT.glob("*.py"), *(path for folder in folders for path in (ROOT / folder).rglob("*.py"))]
+    parsers = {}
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr in ("ArgumentParser", "add_parser"):
+                parsers[f"{path.relative_to(ROOT)}:{node.lineno}"] = any(
+                    k.arg == "allow_abbrev" and isinstance(k.value, ast.Constant) and k.value.value is False
+                    for k in node.keywords
+                )
+    assert len(parsers) > 20 and [where for where, told in parsers.items() if not told] == []
 
 
 def test_output_into_a_reader_that_went_away_ends_quietly() -> None:

@@ -31,6 +31,17 @@ def test_unknown_environment_is_named(capsys: pytest.CaptureFixture[str]) -> Non
     assert "unknown environment 'qa'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--d", "--dest", "--pl", "--seed"])
+def test_a_shortened_flag_is_refused_not_taken_for_the_one_it_begins(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--d` is no --destroy: a typo must not delete an environment, nor --pl plan it."""
+    with pytest.raises(SystemExit) as refused:
+        deploy.main(["--env", "local", flag])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"error: unrecognized arguments: {flag}")
+
+
 @pytest.mark.parametrize("key", ["region", "log_level"])
 def test_a_missing_region_or_log_level_is_named(tmp_path: Path, key: str) -> None:
     settings = {"region": "eu-west-1", "log_level": "INFO"}

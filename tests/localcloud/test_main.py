@@ -235,6 +235,19 @@ def test_the_console_on_a_port_in_use_is_bad_usage(capsys: pytest.CaptureFixture
     assert f"Port {port} is in use by another program" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("command", "flag"), [("localcloud", "--sto"), ("console", "--verb")])
+def test_a_shortened_flag_is_refused_not_taken_for_the_one_it_begins(
+    command: str, flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = importlib.import_module(f"{command}.__main__").main
+    with pytest.raises(SystemExit) as refused:
+        main([flag])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m {command}: error: unrecognized arguments: {flag}"
+    )
+
+
 @pytest.mark.parametrize("command", ["localcloud", "console"])
 @pytest.mark.parametrize(
     ("port", "refusal"),
