@@ -117,6 +117,9 @@ class WorkerDied(Exception):
     pass
 
 
+_STOPPED = "signal: killed"  # an invocation the runtime's stop ended, as its sandbox's death
+
+
 def _moto_error_class() -> type[Exception]:
     base: type[Exception] = pins.resolve("moto.core.exceptions", "JsonRESTError")
     return base
@@ -237,11 +240,12 @@ class _Worker:
         return f"signal: {(signal.strsignal(-code) or f'signal {-code}').lower()}"
 
     def end(self) -> None:
-        """SIGKILL to the sandbox's process group, while the worker is unreaped (so its pid is
-        still its group's). Safe while another thread is in call(): that one reads EOF."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGKILL)
+        """SIGKILL to the sandbox's process group: the worker and what its handler started, even
+        once the worker itself has died (a crash leaves its children running). The group's id
+        stays taken while any member lives, and the kernel hands out pids in turn, so it names no
+        other group. Safe while another thread is in call(): that one reads EOF."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
 
     def kill(self) -> None:
         self.end()
@@ -309,6 +313,7 @@ class _Pool:
     busy: set[_Worker] = field(default_factory=set)  # in an invocation, for stop() to end
     size: int = 0
     closed: bool = False
+    stopped: bool = False  # by the runtime's stop (closed: replaced or evicted, busy ones run on)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -686,10 +691,12 @@ class LambdaRuntime:
 
     def _acquire(self, pool: _Pool) -> tuple[_Worker, bool]:
         with pool.cond:
-            while pool.size - len(pool.idle) >= pool.cap:  # as many invocations running as allowed
+            while pool.size - len(pool.idle) >= pool.cap and not pool.stopped:  # as many running as allowed
                 if pool.spec.reserved is not None:
                     raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
                 pool.cond.wait()
+            if pool.stopped:  # the runtime stopped since the pool was found
+                raise WorkerDied(_STOPPED)
             if pool.idle:
                 worker = pool.idle.pop()
                 pool.busy.add(worker)
@@ -697,14 +704,19 @@ class LambdaRuntime:
             pool.size += 1
         try:
             worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool))
-            with pool.cond:
-                pool.busy.add(worker)
-            return worker, True
         except BaseException:
             with pool.cond:
                 pool.size -= 1
                 pool.cond.notify()
             raise
+        with pool.cond:
+            if not pool.stopped:
+                pool.busy.add(worker)
+                return worker, True
+            # started while the runtime stopped: it ends now, as the busy ones did
+            pool.size -= 1
+        worker.kill()
+        raise WorkerDied(_STOPPED)
 
     def _release(self, pool: _Pool, worker: _Worker) -> None:
         with pool.cond:
@@ -734,8 +746,10 @@ class LambdaRuntime:
                 worker.kill()
             pool.idle.clear()
             if busy_too:
+                pool.stopped = True
                 for worker in pool.busy:
                     worker.end()
+                pool.cond.notify_all()  # an invocation waiting for a worker is ended too
 
     def _worker_env(self, pool: _Pool) -> dict[str, str]:
         spec = pool.spec

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from localcloud import LocalCloud
+from tests.localcloud.helpers import deploy_source, invoke
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A local cloud whose function is busy in a handler sleeping long past the end of the process, as an
@@ -106,3 +109,74 @@ def test_a_busy_worker_ends_with_its_local_cloud(how: str, tmp_path: Path) -> No
         if worker and _running(worker):  # this test's own worker, left by a failure
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker, signal.SIGKILL)
+
+
+def test_what_a_crashed_handler_started_ends_with_its_sandbox(cloud: LocalCloud, tmp_path: Path) -> None:
+    """The worker died (its handler exited), yet the process its handler started still ran: the
+    sandbox's whole process group ends, not only the worker."""
+    source = (
+        "import os, subprocess\n"
+        "def handler(event, context):\n"
+        "    child = subprocess.Popen(['sleep', '600'])\n"
+        "    with open(event['pid_file'], 'w') as out:\n"
+        "        out.write(str(child.pid))\n"
+        "    os._exit(3)\n"
+    )
+    deploy_source(cloud, "spawns-and-exits", source)
+    pid_file = tmp_path / "child.pid"
+    payload, error = invoke(cloud, "spawns-and-exits", {"pid_file": str(pid_file)})
+    assert error == "Unhandled" and "exit status 3" in payload["errorMessage"]
+    child = int(pid_file.read_text())
+    try:
+        assert _ended(child), f"the handler's child {child} outlived its sandbox"
+    finally:
+        if _running(child):
+            os.kill(child, signal.SIGKILL)
+
+
+# A cold start (an import taking seconds) under way when the local cloud stops: the worker it
+# starts ends, and the invocation answers as one whose sandbox died.
+COLD_SCRIPT = """
+import os, sys, threading, time
+
+from localcloud import LocalCloud
+from tests.localcloud.helpers import deploy_source, invoke
+from tests.localcloud.test_lambda_worker_lifetime import _ended
+
+pid_file = sys.argv[1]
+source = (
+    "import os, sys, time\\n"
+    f"open({pid_file!r}, 'w').write(str(os.getpid()))\\n"
+    "time.sleep(3)\\n"
+    "def handler(event, context):\\n"
+    "    return 'ran'\\n"
+)
+cloud = LocalCloud(port=0).start()
+os.environ.update(cloud.env())
+deploy_source(cloud, "slow-import", source, timeout=60)
+answers = []
+caller = threading.Thread(target=lambda: answers.append(invoke(cloud, "slow-import")))
+caller.start()
+while not (os.path.exists(pid_file) and open(pid_file).read()):
+    time.sleep(0.01)
+worker = int(open(pid_file).read())
+cloud.stop()
+caller.join(60)
+print("answer", answers, flush=True)
+print("worker", "ended" if _ended(worker, within=2) else "running", flush=True)
+"""
+
+
+def test_a_worker_starting_when_the_local_cloud_stops_ends_with_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_SCRIPT, str(pid_file)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "signal: killed" in done.stdout and "'Unhandled'" in done.stdout, done.stdout
+    assert "worker ended" in done.stdout, done.stdout
