@@ -629,3 +629,21 @@ def test_routes_made_before_deploy_marked_them_go_when_no_workflow_declares_them
     assert {c.name for c in again.changed if c.kind == "route"} >= set(unmarked)
     marked = {r["RouteKey"]: r.get("OperationName") for r in api.get_routes(ApiId=api_id)["Items"]}
     assert marked["POST /ride"] == "pyflows-utest-ride-request"
+
+
+def test_prod_reads_again_after_its_question_what_it_read_before(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer may come minutes after the checks read the tables: a table deleted meanwhile is
+    made again, not taken for the one the checks saw. Last: its deploy of the registry alone removes
+    what the module's deployment added."""
+    table = deployment.env.resource_name("lottery", "winners")
+    dynamodb = deployment.client("dynamodb")
+
+    def answer(prompt: str) -> str:
+        dynamodb.delete_table(TableName=table)
+        return "yes"
+
+    prod(deployment, monkeypatch, answer)
+    assert deploy.main(["--env", "prod"]) == 0
+    assert dynamodb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
