@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from console import graph, validation
 from console.alerts import AlertInbox
-from console.errors import BadRequest, ConsoleError, Forbidden, from_aws
+from console.errors import BadRequest, ConsoleError, Forbidden, NotDeployed, from_aws
 from console.graph.render import GraphvizMissing, node_ids, to_svg
 from console.graph.runs import placed
 from console.service import ExecutionService
@@ -171,11 +171,15 @@ def validate_input(name: str) -> Response:
 @api.get("/executions")
 def list_executions() -> Response:
     svc = service()
-    # one workflow named: 409 when it is not deployed; every workflow: those deployed
     named = request.args.get("workflow")
-    names = [named] if named else [name for name in sorted(svc.workflows) if svc.state_machine_arn(name)]
     status, limit, rejected = _status(), _limit(), _rejected()
-    found = [e for name in names for e in svc.executions(svc.workflow(name).name, status, limit, rejected)]
+    found: list[dict[str, Any]] = []
+    for name in [named] if named else sorted(svc.workflows):
+        try:
+            found += svc.executions(svc.workflow(name).name, status, limit, rejected)
+        except NotDeployed:
+            if named:  # 409 for the one named; of every workflow, those deployed
+                raise
     found.sort(key=lambda e: e["startDate"], reverse=True)
     return jsonify({"executions": found[:limit]})
 

@@ -241,9 +241,10 @@ def alert_problems(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
     return problems
 
 
-def is_stale(workflow: Workflow, text: str) -> bool:
-    """Whether a definition file's text is not what the workflow's builder builds now."""
-    return text != render(workflow)
+def is_stale(workflow: Workflow, text: str, graph: dict[str, Any] | None = None) -> bool:
+    """Whether a definition file's text is not what the workflow's builder builds now (`graph`,
+    when already built)."""
+    return text != (render(workflow) if graph is None else _text(_with_timeout(workflow, graph)))
 
 
 def parse_problems(text: str) -> list[str]:
@@ -501,8 +502,9 @@ def check(workflow: Workflow) -> list[str]:
     if not path.exists():
         return [f"{path.name}: missing; run `python -m workflows build`", *own]
     text = path.read_text()
-    stale = text != _text(_with_timeout(workflow, graph))
-    problems = [f"{path.name}: stale; run `python -m workflows build`"] if stale else []
+    problems = (
+        [f"{path.name}: stale; run `python -m workflows build`"] if is_stale(workflow, text, graph) else []
+    )
     problems += own
     standard = workflow.type == StateMachineType.STANDARD
     found = token_problems(workflow, text) + file_problems(
