@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from infra import (
     alarms,
@@ -276,9 +277,11 @@ def destroy(
 def console_url(env: Environment) -> str:
     if env.endpoint:
         # the alerts' links name this address: said here, before a console elsewhere needs a redeploy
+        # its port said: a shell without this deploy's PYFLOWS_CONSOLE would serve on another
+        port = urlparse(env.console).port or {"http": 80, "https": 443}[urlparse(env.console).scheme]
         return (
-            f"{env.console}  (start it: python -m console --env {env.name}; the alerts' links name "
-            "this address: export PYFLOWS_CONSOLE=<another> before deploying to name another)"
+            f"{env.console}  (start it: python -m console --env {env.name} --port {port}; the alerts' "
+            "links name this address: export PYFLOWS_CONSOLE=<another> before deploying to name another)"
         )
     return f"https://{env.region}.console.aws.amazon.com/states/home?region={env.region}#/statemachines"
 

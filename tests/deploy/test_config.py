@@ -102,8 +102,8 @@ def test_the_local_consoles_address_is_what_a_local_deploys_links_name(
     assert local.console == "http://127.0.0.1:8090/"
     assert Names(local, "123456789012").execution_link() == "http://127.0.0.1:8090/#/executions/"
     assert infra.runner.console_url(local) == (
-        "http://127.0.0.1:8090/  (start it: python -m console --env local; the alerts' links name "
-        "this address: export PYFLOWS_CONSOLE=<another> before deploying to name another)"
+        "http://127.0.0.1:8090/  (start it: python -m console --env local --port 8090; the alerts' "
+        "links name this address: export PYFLOWS_CONSOLE=<another> before deploying to name another)"
     )
     monkeypatch.setenv("PYFLOWS_CONSOLE", "127.0.0.1:8090")
     with pytest.raises(ConfigError, match=r"the console's address '127\.0\.0\.1:8090' .*PYFLOWS_CONSOLE"):
