@@ -98,7 +98,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         "next: python -m workflows check && "
         f"PYFLOWS_COVERAGE_GATE={args.name} python -m pytest tests/unit/test_{module}_tasks.py "
         f"tests/workflows/test_{module}.py\n"
-        'then replace Do Work with your states, as README.md\'s "Adding a workflow" says'
+        'then replace Do Work with your states, as README.md\'s "Adding a workflow" says, and its '
+        "tests' input and paths with yours (tests/workflows/policy_edges.py holds the failure paths "
+        "every workflow has); a console already running shows the workflow once restarted"
     )
     return 0
 
