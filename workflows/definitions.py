@@ -24,7 +24,7 @@ from typing import Any
 from localcloud import schedule_expr
 from workflows import actions, handlers
 from workflows.asl import StateMachineType
-from workflows.lint import is_alert, lint, nested
+from workflows.lint import flow_problems, is_alert, nested, state_problems
 from workflows.registry import (
     DATA_DIR,
     DEFINITIONS_DIR,
@@ -276,8 +276,9 @@ def _expecting_few(message: str, most: int = 10) -> str:
 
 
 def file_problems(text: str, *, standard: bool = True, map_items: int = 1) -> list[str]:
-    """Problems of a definition's text on its own: its graph, its grammar, then the linter (which
-    follows the graph's edges, so only once the graph is sound)."""
+    """Problems of a definition's text on its own: its states' own (lint.state_problems, which the
+    ASL parser would name less clearly, or a broken graph hide), its graph, its grammar, then the
+    rest of the linter (which follows the graph's edges, so only once the graph is sound)."""
     try:
         definition = json.loads(text)
     except json.JSONDecodeError as error:
@@ -285,9 +286,9 @@ def file_problems(text: str, *, standard: bool = True, map_items: int = 1) -> li
     if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
         return ["not a state machine definition: no States"]
     structure = graph_problems(definition)
-    problems = structure + parse_problems(text)
+    problems = state_problems(definition) + structure + parse_problems(text)
     if not structure:
-        problems += lint(definition, standard=standard, map_items=map_items)
+        problems += flow_problems(definition, standard=standard, map_items=map_items)
     return problems
 
 

@@ -4,12 +4,15 @@
   jitter and a delay cap (a Retry of MaxAttempts 0 retries nothing);
 - no retrier retries a validation or business error (States.ALL, States.TaskFailed or any
   TaskError raised by the task Lambdas);
+- no Retry or Catch has an empty ErrorEquals, or States.ALL beside other errors or before another
+  retrier or catcher (AWS refuses both);
 - every top-level Task, Map and Parallel has a Catch that keeps the input and leads to the alert
   (through Pass and Choice states, or a Task that, failed or not, goes on only to the alert),
   which leads to a Fail carrying Error and Cause;
 - every Catch writes the error where the states after it read its Error and Cause;
 - every Choice has a Default: a Choice cannot catch States.NoChoiceMatched, so at top level it
-  would skip the alert, and in a branch or item processor a Catch meant for a task could take it;
+  would skip the alert, and in a branch or item processor a Catch meant for a task could take it
+  (said also when the graph is broken, as when the Default was a state's only way in);
 - every loop, Catch edges included, in every graph (Parallel branches, Map item processors),
   passes a Choice that leaves it on a counter: a number set before the loop, grown by
   States.MathAdd(counter, step > 0) written back to the same path inside the loop and written
@@ -38,6 +41,7 @@ MAX_HISTORY_EVENTS = 25_000
 ALERT_TOPIC = "${AlertsTopicArn}"
 ALERT_WINDOWS_TABLE = "${" + registry.ALERT_WINDOWS_TABLE.token + "}"
 ALWAYS_BUSINESS = {"States.ALL", "States.TaskFailed"}
+ALL_ALONE = "AWS refuses it: States.ALL must appear alone and last"
 # History events one state adds when it runs once (entered/exited plus the task's own events).
 EVENTS_PER_STATE = {
     "Task": 5,
@@ -120,7 +124,7 @@ def graphs(graph: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def walk(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(qualified name, state, the graph holding it) for every state, nested ones included."""
     for where, graph in graphs(definition):
-        for name, state in graph["States"].items():
+        for name, state in (graph.get("States") or {}).items():
             yield f"{where}{name}", state, graph
 
 
@@ -292,6 +296,31 @@ def new_value(state: dict[str, Any], path: str) -> Write | None:
 
 
 # --- Retries --------------------------------------------------------------------------------
+
+
+def error_equals_problems(name: str, state: dict[str, Any]) -> list[str]:
+    """ErrorEquals AWS refuses in a Retry or Catch: an empty one, and States.ALL that is not
+    alone in its ErrorEquals and in the last retrier or catcher."""
+    problems = []
+    for kind in ("Retry", "Catch"):
+        blocks = state.get(kind) or []
+        for i, block in enumerate(blocks):
+            errors = block.get("ErrorEquals") if isinstance(block, dict) else None
+            if errors == []:
+                problems.append(
+                    f"{name}: a {kind}'s ErrorEquals is empty, which AWS refuses: name its errors"
+                )
+            elif isinstance(errors, list) and "States.ALL" in errors:
+                if len(errors) > 1:
+                    problems.append(
+                        f"{name}: a {kind}'s ErrorEquals {json.dumps(errors)} holds States.ALL with other"
+                        f" errors: {ALL_ALONE}"
+                    )
+                if i < len(blocks) - 1:
+                    problems.append(
+                        f"{name}: a {kind} of States.ALL comes before another {kind}: {ALL_ALONE}"
+                    )
+    return problems
 
 
 def first_retrier(retries: list[dict[str, Any]], error: str) -> dict[str, Any] | None:
@@ -539,7 +568,7 @@ def _catch_fix(catch: dict[str, Any], path: str) -> str:
 
 
 def choice_problems(name: str, state: dict[str, Any], *, top_level: bool) -> list[str]:
-    if state["Type"] != "Choice" or "Default" in state:
+    if state.get("Type") != "Choice" or "Default" in state:
         return []
     if top_level:
         outcome = "the execution fails without the alert"
@@ -852,6 +881,21 @@ def lint(definition: dict[str, Any], *, standard: bool = True, map_items: int = 
 
     Only Standard workflows keep a history (Express ones log instead), so only they are held
     to the history limit."""
+    return state_problems(definition) + flow_problems(definition, standard=standard, map_items=map_items)
+
+
+def state_problems(definition: dict[str, Any]) -> list[str]:
+    """What is wrong with a state whatever the graph around it (its ErrorEquals, a Choice without
+    Default): said even when the graph is broken, and before the ASL parser's message."""
+    problems = []
+    for name, state, graph in walk(definition):
+        problems += error_equals_problems(name, state)
+        problems += choice_problems(name, state, top_level=graph is definition)
+    return problems
+
+
+def flow_problems(definition: dict[str, Any], *, standard: bool = True, map_items: int = 1) -> list[str]:
+    """The problems lint finds by following the graph's edges: only for a sound graph."""
     problems = []
     for name, state, graph in walk(definition):
         problems += retry_problems(name, state)
@@ -862,7 +906,6 @@ def lint(definition: dict[str, Any], *, standard: bool = True, map_items: int = 
             {"Error", "ErrorPath"} & state.keys() and {"Cause", "CausePath"} & state.keys()
         ):
             problems.append(f"{name}: Fail state without Error and Cause")
-        problems += choice_problems(name, state, top_level=graph is definition)
     for where, graph in graphs(definition):
         problems += error_path_problems(graph, where)
         problems += loop_problems(graph, where)

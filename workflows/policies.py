@@ -54,14 +54,27 @@ ALERT_WINDOW, RELEASE_WINDOW = "Alert Window", "Release Alert Window"
 REJECTED = "Request Rejected"
 
 
+def _retried(errors: list[str], what: str) -> list[str]:
+    """The errors a Retry retries; none (an empty ErrorEquals, which AWS refuses and the ASL parser
+    names only by its line) is refused here, naming the argument that was given none."""
+    if not errors:
+        raise ValueError(f"{what} is empty: a Retry must name the errors it retries")
+    return errors
+
+
 def transient_retry(errors: list[str] = LAMBDA_TRANSIENT) -> asl.Retry:
-    return asl.Retry(error_equals=errors, interval_seconds=1, max_attempts=3, backoff_rate=2.0)
+    return asl.Retry(
+        error_equals=_retried(errors, "transient_retry: errors"),
+        interval_seconds=1,
+        max_attempts=3,
+        backoff_rate=2.0,
+    )
 
 
 def throttle_retry(errors: list[str] = LAMBDA_THROTTLED) -> asl.Retry:
     """Throttling backs off with full jitter so that retries from many executions spread out."""
     return asl.Retry(
-        error_equals=errors,
+        error_equals=_retried(errors, "throttle_retry: errors"),
         interval_seconds=1,
         max_attempts=6,
         backoff_rate=2.0,
@@ -74,8 +87,9 @@ def provider_retries(unavailable: list[str], throttled: list[str]) -> list[asl.R
     """Retries for an external API a task calls: outages back off (with jitter, so that many
     executions do not hammer a recovering provider together), throttling as `throttle_retry`.
     The names are the exception classes the task raises; never business errors."""
+    _retried(throttled, "provider_retries: throttled")
     outage = asl.Retry(
-        error_equals=unavailable,
+        error_equals=_retried(unavailable, "provider_retries: unavailable"),
         interval_seconds=2,
         max_attempts=3,
         backoff_rate=2.0,
@@ -89,7 +103,7 @@ def contention_retry(errors: list[str]) -> asl.Retry:
     """A write refused because another execution changed the item since it was read: the task
     reads and writes again, after a jittered backoff so that the executions that collided spread out."""
     return asl.Retry(
-        error_equals=errors,
+        error_equals=_retried(errors, "contention_retry: errors"),
         interval_seconds=1,
         max_attempts=5,
         backoff_rate=2.0,

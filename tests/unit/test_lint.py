@@ -67,6 +67,43 @@ def test_a_catch_that_drops_the_input_is_reported(result_path: str | None) -> No
     )
 
 
+@pytest.mark.parametrize("kind", ["Retry", "Catch"])
+def test_an_empty_error_equals_is_named_by_state_before_the_parsers_message(kind: str) -> None:
+    """AWS refuses an empty ErrorEquals; the ASL parser names only a line and a bracket."""
+    definition = lottery()
+    definition["States"]["Draw Winners"][kind][0]["ErrorEquals"] = []
+    problems = definitions.file_problems(json.dumps(definition))
+    assert problems[0].startswith(f"Draw Winners: a {kind}'s ErrorEquals is empty"), problems
+
+
+@pytest.mark.parametrize("kind", ["Retry", "Catch"])
+def test_states_all_not_alone_and_last_is_named_by_state(kind: str) -> None:
+    """AWS refuses States.ALL beside other errors, or in a retrier or catcher before another."""
+    definition = lottery()
+    blocks = definition["States"]["Draw Winners"][kind]
+    blocks.insert(0, {**blocks[-1], "ErrorEquals": ["States.ALL", "Custom.Error"]})
+    problems = definitions.file_problems(json.dumps(definition))
+    assert (
+        f'Draw Winners: a {kind}\'s ErrorEquals ["States.ALL", "Custom.Error"] holds States.ALL with other'
+        f" errors: {lint.ALL_ALONE}"
+    ) in problems
+    assert f"Draw Winners: a {kind} of States.ALL comes before another {kind}: {lint.ALL_ALONE}" in problems
+    blocks[0]["ErrorEquals"] = ["States.ALL"]
+    blocks[-1]["ErrorEquals"] = ["Custom.Error"]
+    assert [p for p in lint.lint(definition) if "States.ALL must" in p] == [
+        f"Draw Winners: a {kind} of States.ALL comes before another {kind}: {lint.ALL_ALONE}"
+    ]
+
+
+def test_provider_retries_refuse_an_empty_error_list_naming_it() -> None:
+    with pytest.raises(ValueError, match="provider_retries: throttled is empty"):
+        policies.provider_retries(["ProviderUnavailable"], [])
+    with pytest.raises(ValueError, match="provider_retries: unavailable is empty"):
+        policies.provider_retries([], ["ProviderThrottled"])
+    with pytest.raises(ValueError, match="contention_retry: errors is empty"):
+        policies.contention_retry([])
+
+
 def test_a_catch_that_skips_the_alert_is_reported() -> None:
     definition = lottery()
     definition["States"]["Draw Winners"]["Catch"][-1]["Next"] = "Failed"
@@ -327,6 +364,15 @@ def test_a_choice_without_default_is_reported() -> None:
     definition = etf_signal()
     del definition["States"]["Market Open?"]["Default"]
     assert any(p.startswith("Market Open?: Choice without Default") for p in lint.lint(definition))
+
+
+def test_a_choice_without_default_is_reported_when_its_default_was_the_only_way_to_a_state() -> None:
+    """The Choice is the cause, the state it leaves unreachable the consequence: both are said."""
+    definition = lottery()
+    del definition["States"]["Any Past Winner?"]["Default"]  # its only way to Count Redraw
+    problems = definitions.file_problems(json.dumps(definition))
+    assert problems[0].startswith("Any Past Winner?: Choice without Default"), problems
+    assert "Count Redraw: not reachable from 'Validate Request'" in problems
 
 
 def test_one_file_is_linted_from_the_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
