@@ -388,10 +388,19 @@ def catch_problems(name: str, state: dict[str, Any], graph: dict[str, Any]) -> l
     problems = []
     for catch in catch_all:
         if result_path(catch) == "$":
-            problems.append(f"{name}: Catch does not keep the input (ResultPath {catch.get('ResultPath')!r})")
+            problems.append(f"{name}: Catch does not keep the input ({_replaces_input(catch)})")
         if not leads_to_alert(graph, catch["Next"]):
             problems.append(f"{name}: Catch goes to {catch['Next']!r}, which does not lead to the alert")
     return problems
+
+
+def _replaces_input(catch: dict[str, Any]) -> str:
+    """How a Catch that does not keep its input replaces it."""
+    if "Output" in catch:
+        return "its Output replaces the input"
+    if "ResultPath" in catch:
+        return "ResultPath '$': the error replaces the input"
+    return "no ResultPath, so '$', the default: the error replaces the input"
 
 
 def leads_to_alert(graph: dict[str, Any], start: str) -> bool:

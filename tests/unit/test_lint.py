@@ -53,18 +53,24 @@ def test_a_task_without_catch_is_reported() -> None:
     assert "Record Winners: no Catch for States.ALL leading to the alert" in lint.lint(definition)
 
 
-@pytest.mark.parametrize("result_path", ["$", None])
-def test_a_catch_that_drops_the_input_is_reported(result_path: str | None) -> None:
-    """ResultPath "$", or none (which is "$"): the error replaces the input."""
+@pytest.mark.parametrize(
+    ("result_path", "said"),
+    [
+        ("$", "ResultPath '$': the error replaces the input"),
+        (None, "no ResultPath, so '$', the default: the error replaces the input"),
+    ],
+)
+def test_a_catch_that_drops_the_input_is_reported(result_path: str | None, said: str) -> None:
+    """ResultPath "$", or none (which is "$"): the error replaces the input, as the message says."""
     definition = lottery()
     catch = definition["States"]["Draw Winners"]["Catch"][-1]
     if result_path is None:
         del catch["ResultPath"]
     else:
         catch["ResultPath"] = result_path
-    assert f"Draw Winners: Catch does not keep the input (ResultPath {result_path!r})" in lint.lint(
-        definition
-    )
+    problems = lint.lint(definition)
+    assert f"Draw Winners: Catch does not keep the input ({said})" in problems
+    assert not any("None" in p for p in problems), problems
 
 
 @pytest.mark.parametrize("kind", ["Retry", "Catch"])
