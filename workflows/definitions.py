@@ -124,6 +124,12 @@ def _targets(state: dict[str, Any]) -> list[str]:
     return targets
 
 
+def _typo(name: Any, states: Mapping[str, Any]) -> str:
+    """`: did you mean 'X'?` for the state `name` is likely a typo of, if any."""
+    close = likely(name, states) if isinstance(name, str) else None
+    return f": did you mean {close!r}?" if close else ""
+
+
 def graph_problems(definition: dict[str, Any]) -> list[str]:
     """Structural problems of every graph (top level, branches, item processors)."""
     problems = []
@@ -131,13 +137,15 @@ def graph_problems(definition: dict[str, Any]) -> list[str]:
         states = graph.get("States") or {}
         start = graph.get("StartAt")
         if start not in states:
-            problems.append(f"{where or 'top level: '}StartAt {start!r} is not a state")
+            problems.append(f"{where or 'top level: '}StartAt {start!r} is not a state{_typo(start, states)}")
             continue
         for name, state in states.items():
             kind = state.get("Type")
             for target in _targets(state):
                 if target not in states:
-                    problems.append(f"{where}{name}: goes to {target!r}, which is not a state here")
+                    problems.append(
+                        f"{where}{name}: goes to {target!r}, which is not a state here{_typo(target, states)}"
+                    )
             ends = kind in ("Succeed", "Fail") or state.get("End") is True
             if kind == "Choice":
                 if not state.get("Choices"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from workflows.registry import ROOT
+from workflows.registry import ROOT, likely
 
 
 def module_path(module: str, root: Path = ROOT) -> Path | None:
@@ -31,7 +31,12 @@ def module_missing(module: str, root: Path = ROOT) -> str:
             f"handler module {module}: {folder.relative_to(root)}/ has no __init__.py "
             "(every folder of tasks/ is a package, which Lambda imports)"
         )
-    return f"handler module {module} not found under {root / 'tasks'}"
+    parent, _, name = module.rpartition(".")
+    where = folder.parent
+    siblings = [p.stem for p in where.glob("*.py")] + [p.parent.name for p in where.glob("*/__init__.py")]
+    close = likely(name, siblings)
+    hint = f": did you mean {parent + '.' if parent else ''}{close}?" if close else ""
+    return f"handler module {module} not found under {root / 'tasks'}{hint}"
 
 
 def defines(path: Path, name: str) -> bool:
@@ -64,7 +69,13 @@ def _binds(body: list[ast.stmt], name: str) -> bool:
 
 
 def _not_defined(handler: str, path: Path, root: Path) -> str:
-    return f"handler {handler}: {path.relative_to(root)} defines no {handler.rsplit('.', 1)[-1]!r}"
+    """The function the module does not define, with the top-level function it is likely a typo of."""
+    function = handler.rsplit(".", 1)[-1]
+    tree = ast.parse(path.read_text(), str(path))
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    close = likely(function, defined)
+    hint = f": did you mean {close!r}?" if close else ""
+    return f"handler {handler}: {path.relative_to(root)} defines no {function!r}{hint}"
 
 
 def handler_problem(handler: str, root: Path = ROOT) -> str | None:

@@ -83,8 +83,14 @@ def test_fresh_input_gives_each_run_its_own_request_id_and_keeps_the_rest() -> N
 @pytest.mark.parametrize(
     ("handler", "problem"),
     [
-        ("tasks.lottery.record_winners.handle", "tasks/lottery/record_winners.py defines no 'handle'"),
-        ("tasks.lottery.record_winner.handler", "handler module tasks.lottery.record_winner not found"),
+        (
+            "tasks.lottery.record_winners.handle",
+            "tasks/lottery/record_winners.py defines no 'handle': did you mean 'handler'?",
+        ),
+        (
+            "tasks.lottery.record_winner.handler",
+            "handler module tasks.lottery.record_winner not found under ",
+        ),
         ("handler", "handler 'handler': not <module>.<function>"),
     ],
     ids=["function", "module", "no module"],
@@ -96,6 +102,14 @@ def test_a_handler_lambda_would_not_find_is_named_by_check(handler: str, problem
     found = definitions.check(dataclasses.replace(LOTTERY, functions=functions))
     assert len(found) == 1, found
     assert found[0].startswith("lottery: function record-winners: ") and problem in found[0]
+
+
+def test_a_handler_module_not_found_is_named_with_the_module_it_is_likely_a_typo_of() -> None:
+    problem = handlers.handler_problem("tasks.lottery.record_winner.handler")
+    assert problem is not None and problem.endswith(": did you mean tasks.lottery.record_winners?"), problem
+    problem = handlers.handler_problem("tasks.lotery.record_winners.handler")
+    assert problem is not None and problem.endswith(": did you mean tasks.lottery?"), problem
+    assert "did you mean" not in (handlers.handler_problem("tasks.lottery.zzzzqqq.handler") or "")
 
 
 def test_a_handler_in_a_folder_without_init_is_named_by_check_as_deploy_refuses_it(tmp_path: Path) -> None:
@@ -135,6 +149,20 @@ def test_a_next_to_a_missing_state_is_reported() -> None:
     definition["States"]["Draw Winners"]["Next"] = "Nowhere"
     assert "Draw Winners: goes to 'Nowhere', which is not a state here" in definitions.graph_problems(
         definition
+    )
+
+
+@pytest.mark.parametrize("way", ["Next", "Default", "Catch"])
+def test_a_target_naming_no_state_is_named_with_the_state_it_is_likely_a_typo_of(way: str) -> None:
+    definition = _lottery()
+    states = definition["States"]
+    name = {"Next": "Draw Winners", "Default": "Any Past Winner?", "Catch": "Record Winners"}[way]
+    block = states[name]["Catch"][-1] if way == "Catch" else states[name]
+    target = block["Next" if way == "Catch" else way]
+    block["Next" if way == "Catch" else way] = target + "z"
+    assert (
+        f"{name}: goes to {target + 'z'!r}, which is not a state here: did you mean {target!r}?"
+        in definitions.graph_problems(definition)
     )
 
 
