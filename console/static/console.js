@@ -76,6 +76,13 @@ function rejectedBadge(e, testid) {
     `rejected: ${e.error}`);
 }
 
+// A failed run's error in a list (a rejection's is on its badge): short, the whole in its title.
+function rowError(e) {
+  if (!e.error || e.rejected) return "";
+  const text = String(e.error);
+  return h("div", { class: "row-error", "data-testid": "row-error", title: text }, text.length > 80 ? text.slice(0, 79) + "…" : text);
+}
+
 function duration(ms) {
   if (ms === null || ms === undefined) return "–";
   if (ms < 1000) return `${ms} ms`;
@@ -273,6 +280,9 @@ function readField(el, name) {
   return raw;
 }
 
+// A field's path as the API names it (lines.0.amount), written as a reader would: lines[0].amount
+const readablePath = (field) => field.replace(/(^|\.)(\d+)(?=\.|$)/g, "[$2]");
+
 function writeField(el, value) {
   if (el.dataset.choices) {
     const chosen = new Set((Array.isArray(value) ? value : []).map((v) => JSON.stringify(v)));
@@ -360,18 +370,20 @@ function startForm(wf, onEnded = null) {
   const showErrors = (errors) => {
     for (const { field, message } of errors) {
       const top = field.split(".")[0];
+      // inside the field (an item of its array): the path to it, as lines[0].amount
+      const path = readablePath(field);
       // The JSON editor's box while it is open; else the field's own, if it has one (never the
       // closed editor's, where the error would not be seen): the others go above the form.
       const box = advanced.open ? form.querySelector('.field[data-field="$"]')
         : top === "$" ? null : form.querySelector(`.field[data-field="${CSS.escape(top)}"]`);
-      const text = advanced.open && field !== "$" ? `${field}: ${message}` : message;
+      const text = (advanced.open && field !== "$") || field !== top ? `${path}: ${message}` : message;
       if (box) {
         box.classList.add("invalid");
         const slot = box.querySelector(".field-error");
         slot.textContent = slot.textContent ? `${slot.textContent}; ${text}` : text;
       } else {
         formError.hidden = false;
-        formError.textContent = (formError.textContent ? `${formError.textContent}; ` : "") + `${field}: ${message}`;
+        formError.textContent = (formError.textContent ? `${formError.textContent}; ` : "") + `${path}: ${message}`;
       }
     }
   };
@@ -459,7 +471,7 @@ function executionsTable(executions, withWorkflow = true, filtered = false, filt
     h("tbody", {}, executions.map((e) => h("tr", { "data-arn": e.executionArn },
       h("td", {}, h("a", { href: execLink(e.executionArn, filters) }, e.name)),
       withWorkflow ? h("td", {}, e.workflow) : null,
-      h("td", {}, statusBadge(e.status), " ", rejectedBadge(e, "rejected")),
+      h("td", {}, statusBadge(e.status), " ", rejectedBadge(e, "rejected"), rowError(e)),
       h("td", {}, when(e.startDate)),
       h("td", {}, duration(between(e.startDate, e.stopDate))))))));
 }
@@ -564,6 +576,18 @@ function tryJson(text) {
   try { return JSON.parse(text); } catch { return text; }
 }
 
+// A task's result as the history shows it: an AWS SDK call's (a Lambda invoke's) leads with its
+// metadata, so its Payload and the rest come first in the cut preview, the metadata after them.
+const SDK_METADATA = ["SdkHttpMetadata", "SdkResponseMetadata"];
+function resultPreview(text) {
+  const value = tryJson(text);
+  if (!value || typeof value !== "object" || Array.isArray(value) || !SDK_METADATA.some((k) => k in value)) return text;
+  const ordered = "Payload" in value ? { Payload: value.Payload } : {};
+  for (const [k, v] of Object.entries(value)) if (!SDK_METADATA.includes(k)) ordered[k] = v;
+  for (const k of SDK_METADATA) if (k in value) ordered[k] = value[k];
+  return JSON.stringify(ordered);
+}
+
 function eventsTable(events, startDate, onSelect) {
   const start = startDate ? new Date(startDate) : null;
   return scrolling(h("table", { class: "data", "data-testid": "events" },
@@ -575,7 +599,7 @@ function eventsTable(events, startDate, onSelect) {
       const name = e.state || "";
       const reason = d.error ? causeMessage(d.cause) : "";  // the message, not the stack trace
       const detail = d.error ? `${d.error}${reason ? ": " + reason.slice(0, 160) : ""}`
-        : d.output ?? d.input ?? (d.index !== undefined ? `index ${d.index}` : "");
+        : d.output != null ? resultPreview(d.output) : d.input ?? (d.index !== undefined ? `index ${d.index}` : "");
       const row = h("tr", { "data-type": e.type },
         h("td", {}, e.id), h("td", {}, e.type), h("td", {}, name ? h("a", { href: "javascript:void 0" }, name) : "",
           e.mapItem ? h("span", { class: "item", "data-testid": "map-item" }, ` #${e.mapItem}`) : ""),
@@ -655,8 +679,9 @@ async function executionView(arn, params) {
     const rerunsOnly = current && current.graph.execution && current.graph.execution.redriveRerunsOnly;
     const futile = rerunsOnly ? `A redrive would only run ${rerunsOnly} again, and fail as this run did.` : null;
     const redrivable = e.redriveStatus ? e.redriveStatus === "REDRIVABLE" : REDRIVABLE.includes(e.status);
+    const ended = { ABORTED: "was stopped", TIMED_OUT: "timed out" }[e.status] || "failed";
     // once told it would only fail again and asked for it anyway: the API refuses it without force
-    if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : "Redrive this execution from where it failed?", futile ? { force: true } : {}) }, "Redrive"));
+    if (redrivable) buttons.push(h("button", { class: "btn", "data-testid": "redrive", title: futile, onclick: () => action("redrive", futile ? `${futile} Redrive anyway?` : `Redrive this execution from where it ${ended}?`, futile ? { force: true } : {}) }, "Redrive"));
     // a run whose fresh start would do harm (its workflow says which errors) is not offered one
     if (e.workflow && !e.freshStartWarning && REDRIVABLE.includes(e.status)) buttons.push(h("a", { class: "btn", "data-testid": "start-afresh", href: `#/workflows/${enc(e.workflow)}?from=${enc(e.executionArn)}` }, "Start again"));
     head.replaceChildren(

@@ -2,8 +2,9 @@
 the form, read the coloured graph and a state's output, see field errors and a failed execution,
 and an Express start's end on the form; the list's graphs can be read, Tab follows the flow, a
 redrive tells how it ended, the breadcrumb keeps the list's filters, a business rejection is marked
-and filtered apart; the Alerts view shows a failed run's alert and opens its run. Writes
-test-output/execution-page.png and alerts-page.png for a reviewer."""
+and filtered apart, a failure's error shown in its row; an error inside an array names its item;
+on a phone the tables' headers cover no row; the Alerts view shows a failed run's alert and opens
+its run. Writes test-output/execution-page.png and alerts-page.png for a reviewer."""
 
 from __future__ import annotations
 
@@ -128,6 +129,9 @@ def test_start_the_lottery_from_the_form_and_read_a_state(page: Any, console_url
     sync_api.expect(output).to_contain_text('"selection"')
     sync_api.expect(output).to_contain_text('"employee_name"')
     sync_api.expect(page.locator("[data-testid=events] tr[data-type=ExecutionSucceeded]")).to_have_count(1)
+    # a Lambda task's result reads its Payload first, not the SDK call's metadata
+    result = page.locator("[data-testid=events] tr[data-type=TaskSucceeded] td.mono").first
+    sync_api.expect(result).to_have_text(re.compile(r'^\{"Payload":\{'))
 
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "execution-page.png"), full_page=True)
@@ -147,6 +151,11 @@ def test_bad_input_shows_the_field_error_and_starts_nothing(
     page.locator("#field-winners").fill("")
     page.locator("[data-testid=start-form] button[type=submit]").click()
     sync_api.expect(page.locator("[data-testid=error-winners]")).to_contain_text("required")
+
+    # what the browser cannot read as a number it empties: said as not a number, not as missing
+    page.locator("#field-winners").press_sequentially("1e")
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("[data-testid=error-winners]")).to_have_text("not a number")
     assert len(service.executions("lottery", limit=1000)) == before
     assert "#/workflows/lottery" in page.url
 
@@ -260,6 +269,8 @@ def test_a_page_that_loads_late_does_not_draw_over_the_next(page: Any, console_u
 def test_on_a_phone_no_page_is_wider_than_the_screen(
     browser: Any, console_url: str, lottery: Environment
 ) -> None:
+    """And a table's headers sit above its first row: in the box the table scrolls in, a header
+    sticking below the top bar would cover it."""
     execution, _ = ExecutionService(lottery, WORKFLOWS).start("lottery", {"winners": 99})  # fails
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     page = phone.new_page()
@@ -270,12 +281,18 @@ def test_on_a_phone_no_page_is_wider_than_the_screen(
             ("#/workflows/ticket-ranking", "[data-testid=start-form]"),
             ("#/executions", "[data-testid=executions]"),
             (f"#/executions/{execution['executionArn']}", "[data-testid=events]"),
+            ("#/workflows/lottery", "[data-testid=executions]"),
             ("#/alerts", "[data-testid=alerts], p.empty"),
         ):
             page.goto(console_url + path)
             page.locator(ready).first.wait_for()
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{path}: {width} px wide"
+            for table in page.locator("table.data:has(thead)").all():
+                header = table.locator("thead th").first.bounding_box()
+                first = table.locator("tbody tr").first.bounding_box()
+                assert header and first, path
+                assert header["y"] + header["height"] <= first["y"] + 1, f"{path}: {header} covers {first}"
     finally:
         phone.close()
 
@@ -407,6 +424,10 @@ def test_a_business_rejection_is_marked_and_the_lists_leave_it_out_or_show_it_al
     )
     sync_api.expect(broke_row.locator(".status")).to_have_text("FAILED")
     sync_api.expect(broke_row.locator("[data-testid=rejected]")).to_have_count(0)
+    # a failure's error is in its row (a rejection's is on its badge)
+    sync_api.expect(broke_row.locator("[data-testid=row-error]")).to_have_text("InvalidInput")
+    sync_api.expect(broke_row.locator("[data-testid=row-error]")).to_have_attribute("title", "InvalidInput")
+    sync_api.expect(refused_row.locator("[data-testid=row-error]")).to_have_count(0)
 
     badges = page.locator("[data-testid=executions] [data-testid=rejected]")
     page.locator("select[aria-label=status]").select_option("FAILED")
@@ -493,6 +514,15 @@ def test_stop_a_running_execution(
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
     # a stopped run redrives from the state it was in: nothing to warn about
     sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_count(0)
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer)
+    page.locator("[data-testid=redrive]").click()
+    assert asked == ["Redrive this execution from where it was stopped?"]
     # and nothing in its place: no stray "null" under the summary
     sync_api.expect(page.locator("[data-testid=summary-redrives]")).to_have_text("0")
     assert "null" not in page.locator("#view").inner_text().split("\n")
@@ -587,6 +617,50 @@ def test_an_express_start_shows_its_end_on_the_form(page: Any, express_url: str)
         page.goto(f"{express_url}{link}")
         sync_api.expect(page.locator("h1")).to_have_text("same1")
         sync_api.expect(page.locator("[data-testid=execution-status]")).to_have_text(re.compile(status))
+
+
+LEDGER = {  # an input with an array of objects
+    "type": "object",
+    "properties": {
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "amount": {"type": "number", "minimum": 0},
+                    "category": {"enum": ["travel", "office"]},
+                },
+                "required": ["amount", "category"],
+            },
+        }
+    },
+    "required": ["lines"],
+}
+
+
+@pytest.fixture(scope="module")
+def ledger_url(console_env: Environment, test_machines: dict[str, str]) -> Iterator[str]:
+    """A console of `shapes` taking a ledger's lines (nothing of it starts: its input is refused)."""
+    ledger = dataclasses.replace(
+        test_workflows.WORKFLOWS["shapes"], input_schema=LEDGER, example_input={"lines": []}
+    )
+    server = make_server("127.0.0.1", 0, create_app(console_env, {"shapes": ledger}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_an_error_inside_an_array_names_its_item_and_field(page: Any, ledger_url: str) -> None:
+    page.goto(f"{ledger_url}#/workflows/shapes")
+    page.locator("#field-lines").fill('[{"amount": -5, "category": "food"}]')
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    error = page.locator("[data-testid=error-lines]")
+    sync_api.expect(error).to_contain_text("lines[0].amount: -5 is less than")
+    sync_api.expect(error).to_contain_text(re.compile(r"lines\[0\]\.category: .food. is not one of"))
+    # in the JSON editor too
+    page.locator("details.advanced summary").click()
+    page.locator("[data-testid=start-form] button[type=submit]").click()
+    sync_api.expect(page.locator("[data-testid=error-\\$]")).to_contain_text("lines[0].amount: ")
 
 
 READABLE_PX = 10  # a state name smaller than this on the screen is hard to read
