@@ -206,6 +206,11 @@ class ExecutionService:
                 self._arns, self._arns_at = found, time.monotonic()
             return self._arns
 
+    def forget_deployed(self) -> None:
+        """The next question lists the deployed state machines anew."""
+        with self._lock:
+            self._arns_at = 0.0  # as when made
+
     def state_machine_arn(self, workflow: str) -> str | None:
         return self._deployed().get(self.state_machine_name(self.workflow(workflow).name))
 
@@ -467,9 +472,13 @@ class ExecutionService:
                 if len(found) >= limit:
                     break
         except ClientError as error:
+            code = error.response["Error"]["Code"]
             # AWS keeps no list of EXPRESS executions (they live in CloudWatch Logs).
-            if error.response["Error"]["Code"] == "StateMachineTypeNotSupported":
+            if code == "StateMachineTypeNotSupported":
                 return []
+            if code == "StateMachineDoesNotExist":  # deleted since the deployed ones were listed
+                self.forget_deployed()
+                self.require_arn(name)  # NotDeployed, as the list read anew no longer names it
             raise
         found.sort(key=lambda e: e["startDate"], reverse=True)
         shown = found[:limit]

@@ -90,6 +90,29 @@ def test_the_executions_of_a_workflow_not_deployed_are_409_not_an_empty_list(
     assert arn in [e["executionArn"] for e in every]
 
 
+def test_a_workflow_removed_since_the_console_listed_the_deployed_ones_is_not_deployed(
+    console_env: Environment, test_machines: dict[str, str]
+) -> None:
+    """The console keeps the deployed state machines for a few seconds: one deleted meanwhile is
+    a 409 NotDeployed when named, and left out of every workflow's list, not an error for it."""
+    workflows = {
+        **test_workflows.WORKFLOWS,
+        "gone": dataclasses.replace(test_workflows.WORKFLOWS["shapes"], name="gone"),
+    }
+    sfn = console_env.client("stepfunctions")
+    definition = json.dumps(test_workflows.DEFINITIONS["shapes"])
+    machine = sfn.create_state_machine(
+        name=console_env.resource_name("gone"), definition=definition, roleArn=ROLE
+    )
+    with create_app(console_env, workflows, ExecutionService(console_env, workflows)).test_client() as app:
+        assert app.get("/api/executions?workflow=gone").get_json() == {"executions": []}  # listed, kept
+        sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+        every = app.get("/api/executions")
+        named = app.get("/api/executions?workflow=gone")
+    assert every.status_code == 200
+    assert (named.status_code, named.get_json()["error"]) == (409, "NotDeployed")
+
+
 def test_start_describe_and_history(client: FlaskClient, finished: Callable[[str], Any]) -> None:
     response = start(client, "shapes", {"count": 3, "label": "api"})
     assert response.status_code == 201
