@@ -31,6 +31,7 @@ import time
 import uuid
 import zipfile
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -164,7 +165,15 @@ def _error_doc(kind: str, request_id: str, detail: str) -> dict[str, Any]:
 class _Worker:
     """One sandbox process and the line protocol of lambda_worker.py."""
 
-    def __init__(self, code_dir: str, handler: str, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        code_dir: str,
+        handler: str,
+        env: dict[str, str],
+        started: Callable[[_Worker], None] = lambda worker: None,
+    ) -> None:
+        """Starts the process, tells `started` (from then on end() stops its import too), then
+        waits until its handler is imported."""
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         lifeline = _lifeline_fd()
         self.proc = subprocess.Popen(
@@ -186,6 +195,7 @@ class _Worker:
         self._buf = bytearray()
         self.pid = self.proc.pid
         try:
+            started(self)
             ready = self._read(time.monotonic() + _INIT_TIMEOUT)
         except (WorkerTimeout, WorkerDied):
             self.kill()
@@ -242,8 +252,9 @@ class _Worker:
     def end(self) -> None:
         """SIGKILL to the sandbox's process group: the worker and what its handler started, even
         once the worker itself has died (a crash leaves its children running). The group's id
-        stays taken while any member lives, and the kernel hands out pids in turn, so it names no
-        other group. Safe while another thread is in call(): that one reads EOF."""
+        stays taken while any member lives; once none does, only a pid wrapping round within
+        these milliseconds could give it to another group. Safe while another thread is in call():
+        that one reads EOF."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
 
@@ -702,21 +713,28 @@ class LambdaRuntime:
                 pool.busy.add(worker)
                 return worker, False
             pool.size += 1
+        begun: list[_Worker] = []
+
+        def started(worker: _Worker) -> None:  # busy while its import runs: stop() ends it too
+            with pool.cond:
+                begun.append(worker)
+                pool.busy.add(worker)
+                if pool.stopped:
+                    worker.end()
+
         try:
-            worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool))
+            worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool), started)
+            if pool.stopped:  # stopped as its import ended: it ends now, as the busy ones did
+                raise WorkerDied(_STOPPED)
         except BaseException:
             with pool.cond:
+                pool.busy.difference_update(begun)
                 pool.size -= 1
                 pool.cond.notify()
+            for worker in begun:
+                worker.kill()
             raise
-        with pool.cond:
-            if not pool.stopped:
-                pool.busy.add(worker)
-                return worker, True
-            # started while the runtime stopped: it ends now, as the busy ones did
-            pool.size -= 1
-        worker.kill()
-        raise WorkerDied(_STOPPED)
+        return worker, True
 
     def _release(self, pool: _Pool, worker: _Worker) -> None:
         with pool.cond:

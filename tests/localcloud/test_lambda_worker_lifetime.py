@@ -134,7 +134,7 @@ def test_what_a_crashed_handler_started_ends_with_its_sandbox(cloud: LocalCloud,
             os.kill(child, signal.SIGKILL)
 
 
-# A cold start (an import taking seconds) under way when the local cloud stops: the worker it
+# A cold start (an import that would take minutes) under way when the local cloud stops: the worker it
 # starts ends, and the invocation answers as one whose sandbox died.
 COLD_SCRIPT = """
 import os, sys, threading, time
@@ -147,7 +147,7 @@ pid_file = sys.argv[1]
 source = (
     "import os, sys, time\\n"
     f"open({pid_file!r}, 'w').write(str(os.getpid()))\\n"
-    "time.sleep(3)\\n"
+    "time.sleep(600)\\n"
     "def handler(event, context):\\n"
     "    return 'ran'\\n"
 )
