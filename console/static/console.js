@@ -141,6 +141,8 @@ function graphHeading(box) {
     zoom.textContent = on ? "Fit" : "Actual size";
     zoom.setAttribute("aria-pressed", String(on));
   });
+  // fitted to a phone's width a graph is too small to read: there it starts at actual size, scrolling
+  if (window.matchMedia("(max-width: 640px)").matches) zoom.click();
   return h("h2", {}, "Graph", zoom);
 }
 

@@ -293,6 +293,11 @@ def test_on_a_phone_no_page_is_wider_than_the_screen(
                 first = table.locator("tbody tr").first.bounding_box()
                 assert header and first, path
                 assert header["y"] + header["height"] <= first["y"] + 1, f"{path}: {header} covers {first}"
+            if path.startswith("#/executions/"):  # its graph at actual size, scrolling in its box
+                box = page.locator(".graph-box")
+                sync_api.expect(box).to_have_class(re.compile(r"\bzoomed\b"))
+                sync_api.expect(page.locator("button.graph-tools")).to_have_text("Fit")
+                assert box.evaluate("b => b.scrollWidth > b.clientWidth"), "the graph is fitted to the phone"
     finally:
         phone.close()
 
