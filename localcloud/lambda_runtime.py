@@ -31,7 +31,6 @@ import time
 import uuid
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -165,15 +164,8 @@ def _error_doc(kind: str, request_id: str, detail: str) -> dict[str, Any]:
 class _Worker:
     """One sandbox process and the line protocol of lambda_worker.py."""
 
-    def __init__(
-        self,
-        code_dir: str,
-        handler: str,
-        env: dict[str, str],
-        started: Callable[[_Worker], None] = lambda worker: None,
-    ) -> None:
-        """Starts the process, tells `started` (from then on end() stops its import too), then
-        waits until its handler is imported."""
+    def __init__(self, code_dir: str, handler: str, env: dict[str, str]) -> None:
+        """Starts the process, which then imports the handler (wait_ready)."""
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         lifeline = _lifeline_fd()
         self.proc = subprocess.Popen(
@@ -194,14 +186,14 @@ class _Worker:
         os.set_blocking(self._fd, False)  # select() says when a blocking read would not block
         self._buf = bytearray()
         self.pid = self.proc.pid
-        try:
-            started(self)
-            ready = self._read(time.monotonic() + _INIT_TIMEOUT)
-        except (WorkerTimeout, WorkerDied):
-            self.kill()
-            raise
-        self.init_ms: float = ready["init_ms"]
-        self.init_logs: str = ready.get("logs", "")
+        self.init_ms, self.init_logs = 0.0, ""
+
+    def wait_ready(self) -> None:
+        """Until the handler is imported: WorkerDied when the import ends the process (or end()
+        does), WorkerTimeout when it takes too long."""
+        ready = self._read(time.monotonic() + _INIT_TIMEOUT)
+        self.init_ms = ready["init_ms"]
+        self.init_logs = ready.get("logs", "")
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -709,29 +701,27 @@ class LambdaRuntime:
             if pool.stopped:  # the runtime stopped since the pool was found
                 raise WorkerDied(_STOPPED)
             if pool.idle:
-                worker = pool.idle.pop()
-                pool.busy.add(worker)
-                return worker, False
+                warm = pool.idle.pop()
+                pool.busy.add(warm)
+                return warm, False
             pool.size += 1
-        begun: list[_Worker] = []
-
-        def started(worker: _Worker) -> None:  # busy while its import runs: stop() ends it too
-            with pool.cond:
-                begun.append(worker)
+        worker: _Worker | None = None
+        try:
+            worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool))
+            with pool.cond:  # busy while its import runs: stop() ends it too
                 pool.busy.add(worker)
                 if pool.stopped:
                     worker.end()
-
-        try:
-            worker = _Worker(pool.code_dir, pool.spec.handler, self._worker_env(pool), started)
+            worker.wait_ready()
             if pool.stopped:  # stopped as its import ended: it ends now, as the busy ones did
                 raise WorkerDied(_STOPPED)
         except BaseException:
             with pool.cond:
-                pool.busy.difference_update(begun)
+                if worker is not None:  # None: it never started
+                    pool.busy.discard(worker)
                 pool.size -= 1
                 pool.cond.notify()
-            for worker in begun:
+            if worker is not None:
                 worker.kill()
             raise
         return worker, True
