@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import textwrap
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from localcloud import LocalCloud, execution_roles
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HANDLERS = {
     "echo": """
@@ -175,3 +181,16 @@ def states_entered(cloud: LocalCloud, execution_arn: str) -> list[str]:
     )
     events = [event for page in pages for event in page["events"]]
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def run_python(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -c script args` in a process of its own, importing this checkout: a local cloud
+    there starts and stops without this process's, its output read whole."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=timeout,
+    )

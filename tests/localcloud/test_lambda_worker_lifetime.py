@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import LocalCloud
-from tests.localcloud.helpers import deploy_source, invoke
+from tests.localcloud.helpers import deploy_source, invoke, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,14 +169,7 @@ print("worker", "ended" if _ended(worker, within=2) else "running", flush=True)
 
 def test_a_worker_starting_when_the_local_cloud_stops_ends_with_it(tmp_path: Path) -> None:
     pid_file = tmp_path / "worker.pid"
-    done = subprocess.run(
-        [sys.executable, "-c", COLD_SCRIPT, str(pid_file)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
+    done = run_python(COLD_SCRIPT, str(pid_file), timeout=120)
     assert done.returncode == 0, done.stderr
     assert "signal: killed" in done.stdout and "'Unhandled'" in done.stdout, done.stdout
     assert "worker ended" in done.stdout, done.stdout

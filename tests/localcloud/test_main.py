@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 
 from localcloud.run_files import fake_urls, fakes_file
+from tests.localcloud.helpers import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,14 +156,7 @@ assert ticking.wait(10)
 cloud.stop()
 print(answers)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
+    done = run_python(script, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[0]"]
 
