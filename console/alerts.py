@@ -70,16 +70,15 @@ def poll_seconds(env: Environment) -> int:
     return 0 if env.is_local else 1
 
 
-def receive_all(sqs: Any, url: str, wait_seconds: int) -> list[dict[str, Any]]:
-    """Every message in the queue (all are read: the newest are among any of them), each received
-    hidden so that the next call gets others, until a receive finds none; `wait_seconds` as
-    `poll_seconds` says."""
+def receive_all(sqs: Any, url: str, env: Environment) -> list[dict[str, Any]]:
+    """Every message in `env`'s queue (all are read: the newest are among any of them), each
+    received hidden so that the next call gets others, until a receive finds none."""
     found: list[dict[str, Any]] = []
     while batch := sqs.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=10,
         VisibilityTimeout=_READING_SECONDS,
-        WaitTimeSeconds=wait_seconds,
+        WaitTimeSeconds=poll_seconds(env),
     ).get("Messages", []):
         found += batch
     return found
@@ -114,7 +113,7 @@ class AlertInbox:
     def read(self, limit: int, ack: bool = False) -> list[dict[str, Any]]:
         """The newest `limit` alerts, each with the state its execution failed in; `ack` deletes
         those returned, else every one received is put back."""
-        received = receive_all(self.sqs, self.url, poll_seconds(self.service.env))
+        received = receive_all(self.sqs, self.url, self.service.env)
         alerts = sorted(
             ((parse(m["Body"]), m["ReceiptHandle"]) for m in received),
             key=lambda pair: str(pair[0]["sent"]),

@@ -104,11 +104,11 @@ def replay(env: Any, keys: list[str] | None, out: Any = print) -> int:
 def dead_letters(env: Any, queue: str) -> list[dict[str, Any]]:
     """The batches the Pipe gave up on, as their messages describe them (read, not taken: each is
     put back), read as the alerts inbox is."""
-    from console.alerts import poll_seconds, receive_all, settle
+    from console.alerts import receive_all, settle
 
     sqs = env.client("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    found = receive_all(sqs, url, poll_seconds(env))
+    found = receive_all(sqs, url, env)
     settle(sqs, url, [m["ReceiptHandle"] for m in found], delete=False)
     return [_dead_letter(json.loads(m["Body"])) for m in found]
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from console.alerts import parse, poll_seconds, receive_all
+from console.alerts import parse, receive_all
 from infra.environments import load
 from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
 from tests.conftest import Inbox
@@ -55,7 +55,7 @@ def test_the_inbox_is_read_until_a_receive_finds_none_long_polling_on_aws_only(
         for batch in batches:
             stub.add_response("receive_message", {"Messages": batch}, asked)
         stub.add_response("receive_message", {}, asked)
-        assert receive_all(sqs, url, poll_seconds(env)) == batches[0] + batches[1]
+        assert receive_all(sqs, url, env) == batches[0] + batches[1]
         stub.assert_no_pending_responses()
 
 
