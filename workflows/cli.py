@@ -100,7 +100,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         f"tests/workflows/test_{module}.py\n"
         'then replace Do Work with your states, as README.md\'s "Adding a workflow" says, and its '
         "tests' input and paths with yours (tests/workflows/policy_edges.py holds the failure paths "
-        "every workflow has); a console already running shows the workflow once restarted"
+        "every workflow has); a console already running shows the workflow once restarted (or run it "
+        "with --reload)"
     )
     return 0
 

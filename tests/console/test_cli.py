@@ -8,10 +8,12 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -795,6 +797,61 @@ def test_python_m_console_serves_on_the_port_of_the_address_deploys_links_name(l
                 assert said in lines[-1], lines
             finally:
                 server.terminate()
+
+
+def _answer(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:  # between two of the reloader's children: nothing listens
+        return 0, str(error)
+
+
+def _until(url: str, wanted: Any) -> tuple[int, str]:
+    deadline = time.monotonic() + 60
+    while not wanted(answer := _answer(url)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return answer
+
+
+def test_python_m_console_reload_lists_a_workflow_new_adds_and_says_why_code_does_not_import(
+    lottery: Environment, tmp_path: Path
+) -> None:
+    """--reload, in a copy of the project: a workflow `workflows new` adds is listed without a
+    restart by hand; a workflow module that does not import is answered with its error, on the same
+    port, until it is mended."""
+    project = tmp_path / "project"
+    skipped = (".venv", ".git", "build", "test-output", "__pycache__", ".*_cache", "*.egg-info")
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*skipped))
+    command = [sys.executable, "-m", "console", "--env", "local", "--port", "0", "--reload"]
+    env = {**os.environ, "PYFLOWS_ENDPOINT": str(lottery.endpoint)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=project) as server:
+        try:
+            assert server.stdout is not None
+            url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline())
+            assert url
+            listed = url[0] + "api/workflows"
+
+            def names(answer: tuple[int, str]) -> list[str]:
+                workflows = json.loads(answer[1])["workflows"] if answer[0] == 200 else []
+                return [workflow["name"] for workflow in workflows]
+
+            assert "lottery" in names(_until(listed, names))
+            new = [sys.executable, "-m", "workflows", "new", "expense-approval"]
+            subprocess.run(new, cwd=project, env=env, check=True, capture_output=True, timeout=120)
+            assert "expense-approval" in names(_until(listed, lambda a: "expense-approval" in names(a)))
+
+            module = project / "workflows" / "expense_approval.py"
+            module.write_text(module.read_text() + "\ndef (\n")
+            status, text = _until(listed, lambda a: a[0] == 500)
+            assert (status, "expense_approval.py" in text, "SyntaxError" in text) == (500, True, True)
+            module.write_text(module.read_text().replace("\ndef (\n", "\n"))
+            assert "expense-approval" in names(_until(listed, lambda a: a[0] == 200))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def test_the_files_the_readme_and_make_demo_write_into_the_checkout_are_ignored_by_git() -> None:
