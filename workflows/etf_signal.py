@@ -257,7 +257,9 @@ WORKFLOW = Workflow(
     triggers=(
         Schedule(
             # After Tushare publishes the day's bars (Shanghai closes at 15:00); a holiday ends in
-            # Market Closed. The run's day is the occurrence's, however late its start.
+            # Market Closed. Weekdays only, where the original ran daily: the exchange has no
+            # weekend bars, so a weekend run could only end Market Closed. The run's day is the
+            # occurrence's, however late its start.
             "cron(30 17 ? * MON-FRI *)",
             input={"scheduled_time": SCHEDULED_TIME},
             timezone="Asia/Shanghai",
