@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -9,9 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from infra import environments, functions, packaging, queues, schedules, statemachines, streams, tables
+from infra import environments, functions, queues, schedules, statemachines, streams, tables
 from infra.environments import load
 from infra.names import Names
 from infra.plan import Action, Context
@@ -154,9 +156,40 @@ def test_the_deployers_own_refusal_is_not_waited_out(ctx: Context, slept: list[f
     assert slept == []
 
 
-def test_role_errors_are_recognised_by_code_and_message() -> None:
-    assert any(part in ROLE_NOT_ASSUMABLE for part in ROLE_NOT_READY["InvalidParameterValueException"])
-    assert packaging.build(FN.handler).sha256 == packaging.build(FN.handler).sha256
+@pytest.mark.parametrize(
+    ("code", "message", "retried"),
+    [
+        ("InvalidParameterValueException", ROLE_NOT_ASSUMABLE, True),
+        ("InvalidParameterValueException", NO_XRAY_YET, True),
+        ("InvalidParameterValueException", "Unzipped size must be smaller", False),  # its code, not its message
+        ("AccessDeniedException", "Neither the global service principal states.amazonaws.com, nor the "
+         "regional one is authorized to assume the provided role.", True),
+        ("AccessDeniedException", ROLE_NOT_ASSUMABLE, False),  # another code's message
+        ("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci/run-1 is not authorized "
+         "to perform: states:CreateStateMachine", False),  # the deployer's own refusal
+        ("ValidationException", "The execution role you provide must allow AWS EventBridge Scheduler to "
+         "assume the role.", True),
+        ("ResourceNotFoundException", ROLE_NOT_ASSUMABLE, False),  # a code not listed at all
+    ],
+)  # fmt: skip
+def test_role_errors_are_recognised_by_code_and_message(code: str, message: str, retried: bool) -> None:
+    """A role not yet visible is retried when the error's code and one of that code's messages say
+    so: neither the code alone nor a message under another code."""
+    slept: list[float] = []
+    errors = [ClientError({"Error": {"Code": code, "Message": message}}, "CreateFunction")]
+
+    def call() -> str:
+        if errors:
+            raise errors.pop()
+        return "created"
+
+    if retried:
+        assert retry(call, ROLE_NOT_READY, sleep=slept.append) == "created"
+        assert slept == [1.0]
+    else:
+        with pytest.raises(ClientError, match=re.escape(message)):
+            retry(call, ROLE_NOT_READY, sleep=slept.append)
+        assert slept == []
 
 
 def test_create_retries_until_the_new_policy_lets_the_function_trace(
