@@ -6,6 +6,8 @@ import base64
 import json
 from typing import Any
 
+import pytest
+
 from tasks.flight_deals.records import batch_id, decode, from_month_matrix, record_id, split
 
 ENTRY = {
@@ -67,10 +69,9 @@ def test_decode_returns_the_record_or_names_what_is_wrong() -> None:
         else:
             raise AssertionError(f"{data!r} was accepted")
     bad_base64 = {**pipe_record("{}", 3), "data": "not*base64"}
-    try:
+    with pytest.raises(ValueError) as refused:
         decode(bad_base64)
-    except ValueError as error:
-        assert str(error) == "data: not base64"
+    assert str(refused.value) == "data: not base64"
 
 
 def test_split_keeps_every_record_valid_or_rejected_and_one_per_record_id() -> None:
