@@ -332,8 +332,20 @@ def test_a_tasks_invoke_answers_what_the_invoke_api_answers(
     assert metering.counts() == api_requests == {("awslambda", "Invoke"): 1}
 
 
-def test_the_date_header_is_made_once_a_second_and_stays_right() -> None:
+def test_the_date_header_is_made_once_a_second_and_stays_right(monkeypatch: pytest.MonkeyPatch) -> None:
     from localcloud.engine.clock import http_date
 
     readings = [1_733_400_000.1, 1_733_400_000.9, 1_733_400_001.0, 1_733_399_999.5, 1_733_400_000.2]
-    assert [http_date(t) for t in readings] == [email.utils.formatdate(t, usegmt=True) for t in readings]
+    expected = [email.utils.formatdate(t, usegmt=True) for t in readings]
+    made: list[float] = []
+    formatdate = email.utils.formatdate
+
+    def counted(timeval: float, **kwargs: Any) -> str:
+        if 1_733_399_999 <= timeval <= 1_733_400_001:  # this test's readings, not a server's
+            made.append(timeval)
+        return formatdate(timeval, **kwargs)
+
+    monkeypatch.setattr(email.utils, "formatdate", counted)
+    assert [http_date(t) for t in readings] == expected
+    # the second reading is in the first one's second; each other one starts a second of its own
+    assert made == [1_733_400_000, 1_733_400_001, 1_733_399_999, 1_733_400_000]
