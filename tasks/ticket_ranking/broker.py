@@ -16,6 +16,7 @@ the broker does not know is the request's error (InvalidInput naming it), not an
 from __future__ import annotations
 
 import json
+import math
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,9 +116,17 @@ def _listing(item: dict[str, Any]) -> dict[str, Any]:
             "row": str(item["row"]),
             "seats": [int(s) for s in item.get("seats") or []],
             "quantity": int(item["quantity"]),
-            "price": float(item["price"]),
-            "face_value": float(item.get("face_value") or 0),
+            "price": _finite(item["price"]),
+            "face_value": _finite(item.get("face_value") or 0),
             "notes": [str(n) for n in item.get("notes") or []],
         }
     except (KeyError, TypeError, ValueError) as error:
         raise BrokerRejected(f"listing without a valid {error}: {str(item)[:200]}") from None
+
+
+def _finite(value: Any) -> float:
+    """A number; "NaN" and "Infinity", which float() takes, would rank first (or nowhere)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"price {value!r}")
+    return number

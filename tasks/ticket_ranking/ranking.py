@@ -17,6 +17,7 @@ Ties are broken by lower price, then higher quality, then listing id: the order 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -153,7 +154,7 @@ def seat_quality(
 
 def score(quality: float, price: float, reference_price: float) -> float:
     """Value for money against seat quality (see the module docstring)."""
-    if price <= 0:
+    if not 0 < price < math.inf:  # NaN too: it would compare as neither better nor worse
         return 0.0
     return round(100 * quality**QUALITY_WEIGHT * reference_price / price, 2)
 

@@ -4,6 +4,7 @@ is current for which dates."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -163,7 +164,8 @@ def test_a_row_our_map_lacks_is_ranked_as_poor_not_refused() -> None:
 
 
 def test_a_free_or_broken_price_never_tops_the_ranking() -> None:
-    assert score(0.9, 0.0, 200) == 0.0
+    for price in (0.0, -5.0, math.nan, math.inf):
+        assert score(0.9, price, 200) == 0.0, price
 
 
 def best(performance_id: str, score_: float, price: float = 100.0) -> dict[str, Any]:

@@ -475,6 +475,17 @@ def test_an_inventory_of_more_pages_than_read_is_refused_not_ranked_in_part(
         fetch_inventory.handler(event, context)
 
 
+@pytest.mark.parametrize("price", ["NaN", "Infinity", "-inf"])
+def test_a_listing_priced_at_no_number_is_refused_not_ranked_first(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext, price: str
+) -> None:
+    """float() reads "NaN" and "Infinity"; a NaN price would rank first, compared as no worse."""
+    target = next(e["id"] for e in broker.events if e["venue"]["id"] != "saenger-nola")  # ranked
+    broker.add_listing(target, {**broker.inventory[target][0], "id": "odd", "price": price})
+    with pytest.raises(BrokerRejected, match=f"listing without a valid price '{price}'"):
+        fetch_inventory.handler(envelope({"run_id": "r", "request": {}}), context)
+
+
 def test_an_unreachable_broker_is_an_outage(
     aws_env: None, broker: FakeTicketBroker, context: LambdaContext
 ) -> None:
