@@ -1,23 +1,30 @@
 """Deal rules and the deals they find: pure functions.
 
 A rule is configuration, not code: a price threshold, optionally an airline (the record's
-`gate`) and a route (origin and/or destination). A record is a deal when it matches
+`gate`), a route (origin and/or destination) and a currency. A record is a deal when it matches
 any rule. Rules come as JSON, e.g. from an SSM parameter:
 
-    [{"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot"},
-     {"name": "led-kzn", "max_cost": 3000, "origin": "LED", "destination": "KZN"}]
+    [{"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot", "currency": "rub"},
+     {"name": "led-kzn", "max_cost": 3000, "origin": "LED", "destination": "KZN", "currency": "rub"}]
+
+A threshold is a number of the fare's currency: a rule without `currency` takes 5000 dollars for
+5000 roubles, so every rule here names one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-# The rule used when none is configured: Aeroflot under 5,000.
-DEFAULT_RULES_JSON = '[{"name": "aeroflot-under-5000", "max_cost": 5000, "airline": "Aeroflot"}]'
+# The rule used when none is configured: Aeroflot under 5,000 roubles (the original's
+# `"cost" < 5000 and "gate" = 'Aeroflot'`, over fares its producer asked in roubles).
+DEFAULT_RULES_JSON = (
+    '[{"name": "aeroflot-under-5000", "max_cost": 5000, "airline": "Aeroflot", "currency": "rub"}]'
+)
 SHOWN_IN_ALERT = 10  # an SMS/email summary, not a dump: the cheapest few, then a count
 
 
@@ -28,7 +35,7 @@ class DealRule:
     airline: str | None = None
     origin: str | None = None
     destination: str | None = None
-    currency: str | None = None
+    currency: str | None = None  # lower case, as records carry it
 
     def matches(self, record: dict[str, Any]) -> bool:
         return (
@@ -58,6 +65,11 @@ def parse_rules(text: str) -> list[DealRule]:
         max_cost = Decimal(str(item["max_cost"]))
         if max_cost <= 0:
             raise ValueError(f"deal rules[{i}].max_cost: must be positive")
+        currency = item.get("currency")
+        if currency is not None and not (isinstance(currency, str) and re.fullmatch("[A-Za-z]{3}", currency)):
+            raise ValueError(
+                f"deal rules[{i}].currency: {json.dumps(currency)} is no currency code, such as rub"
+            )
         rules.append(
             DealRule(
                 name=str(item.get("name") or f"rule-{i + 1}"),
@@ -65,7 +77,8 @@ def parse_rules(text: str) -> list[DealRule]:
                 airline=item.get("airline"),
                 origin=item.get("origin"),
                 destination=item.get("destination"),
-                currency=item.get("currency"),
+                # "RUB" or "rub": records carry it lower case (records.from_month_matrix)
+                currency=currency.lower() if currency else None,
             )
         )
     return rules

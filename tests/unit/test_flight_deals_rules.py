@@ -36,8 +36,13 @@ def record(
 
 def test_the_default_rule_is_the_seeds_cheap_aeroflot_ticket() -> None:
     [rule] = parse_rules(DEFAULT_RULES_JSON)
-    assert rule == DealRule(name="aeroflot-under-5000", max_cost=Decimal(5000), airline="Aeroflot")
+    assert rule == DealRule(
+        name="aeroflot-under-5000", max_cost=Decimal(5000), airline="Aeroflot", currency="rub"
+    )
     assert rule.matches(record(1, 4999.99))
+    # the seed's 5000 is roubles: 4,999 dollars is no deal (the producer takes --currency usd)
+    assert rule.matches(record(1, 4999, currency="rub"))
+    assert not rule.matches(record(1, 4999, currency="usd"))
     assert rule.matches(record(1, 100, gate="aeroflot"))  # airline names are not case-sensitive
     assert not rule.matches(record(1, 5000))  # strictly under the threshold
     assert not rule.matches(record(1, 100, gate="S7"))
@@ -46,7 +51,7 @@ def test_the_default_rule_is_the_seeds_cheap_aeroflot_ticket() -> None:
 def test_rules_filter_on_threshold_airline_and_route() -> None:
     rules = parse_rules(
         '[{"name": "kzn", "max_cost": 3000, "origin": "LED", "destination": "KZN"},'
-        ' {"name": "s7-eur", "max_cost": 50, "airline": "S7", "currency": "eur"}]'
+        ' {"name": "s7-eur", "max_cost": 50, "airline": "S7", "currency": "EUR"}]'  # either case
     )
     records = [
         record(1, 2500),  # kzn
@@ -68,6 +73,10 @@ def test_rules_filter_on_threshold_airline_and_route() -> None:
         ('[{"airline": "S7"}]', "deal rules[0]: max_cost is required"),
         ('[{"max_cost": 0}]', "deal rules[0].max_cost: must be positive"),
         ('[{"max_cost": 10, "airlines": "S7"}]', 'unknown fields ["airlines"]'),
+        (
+            '[{"max_cost": 10, "currency": "roubles"}]',
+            'deal rules[0].currency: "roubles" is no currency code',
+        ),
     ],
 )
 def test_bad_rules_are_refused_with_the_rule_and_field(text: str, message: str) -> None:

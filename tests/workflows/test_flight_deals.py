@@ -46,7 +46,7 @@ from workflows.policies import EMAILED_ONCE
 
 WF = "flight-deals"
 RULES = [
-    {"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot"},
+    {"name": "aeroflot-cheap", "max_cost": 5000, "airline": "Aeroflot", "currency": "rub"},
     {"name": "moscow-cheap", "max_cost": 2000, "origin": "LED", "destination": "MOW"},
 ]
 # Cheap routes first, then a far one with no deals: some batches alert, some do not.
