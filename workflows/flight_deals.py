@@ -1,6 +1,6 @@
 """Flight deals: store every flight-price record from the stream and alert on deals.
 
-    Receive Batch -> Decode Batch (rejected records -> S3 rejected/) -> Process Records:
+    Receive Batch -> Decode Batch (rejected records -> S3 rejected/, alerted) -> Process Records:
         || Store Records (BatchWriteItem, unprocessed retried)
         || Find Deals -> Any Deals? -> Alert Deals (once per batch) | No Deals
     -> Batch Done
@@ -35,6 +35,8 @@ from workflows.policies import (
     transient_retry,
 )
 from workflows.registry import (
+    ALERT_WINDOWS,
+    ALERTS_TOPIC,
     ENVIRONMENT,
     Access,
     Bucket,
@@ -203,9 +205,17 @@ WORKFLOW = Workflow(
         Function(
             name="decode-batch",
             handler="tasks.flight_deals.decode_batch.handler",
-            description="Decodes a Pipe's Kinesis batch; keeps rejected records in S3 with their reason",
-            access=(Access("batches", ("s3:PutObject",), prefix=REJECTED_PREFIX),),
-            environment={"BATCHES_BUCKET": "batches"},
+            description="Decodes a Pipe's Kinesis batch; keeps rejected records in S3 with their reason, "
+            "and alerts them",
+            access=(
+                Access("batches", ("s3:PutObject",), prefix=REJECTED_PREFIX),
+                *ALERT_ACCESS,  # its own alert
+            ),
+            environment={
+                "BATCHES_BUCKET": "batches",
+                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
+                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
+            },
         ),
         Function(
             name="store-records",

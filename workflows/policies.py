@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, FREE, FREE_NAMES, OWNED, OWNED_NAMES
+from tasks.shared.alerts import (
+    ALERT_WINDOW_SECONDS,
+    EMAILED,
+    EMAILED_ONCE,
+    FREE,
+    FREE_NAMES,
+    OWNED,
+    OWNED_NAMES,
+)
 from workflows import asl
 from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC, EXECUTION_LINK, Access
 
@@ -29,19 +37,13 @@ ERROR_PATH = "$.error"
 UNALERTED = "Failed Without Alert"
 # its cause: the alert's error and cause, then the failure's own cause
 UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
-# A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (tasks.shared.alerts, for
-# the functions' own alerts too): in an outage every run fails alike, and the on-call needs the
-# first, not one email per run. Every alert still goes to the inbox.
-EMAILED_ONCE = (
-    "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
-    "(python -m workflows alerts)."
-)
 # The email subscription's filter on the alert's EMAILED attribute: alerts a window let through,
 # and what carries no such attribute (CloudWatch alarms), which is always emailed.
 # (AWS matches any of the rules in any order; moto's matcher gives up at a string rule when the
 # attribute is absent, so the absence is asked first)
 EMAIL_FILTER = {EMAILED: [{"exists": False}, "yes"]}
-# what the state machine's role needs for its alerts (every workflow's `integrations` has it)
+# what a role needs to alert through the window: every state machine's (each workflow's
+# `integrations` has it), and a function's that alerts itself (tasks.shared.alerts)
 ALERT_ACCESS = (
     Access(ALERTS_TOPIC, ("sns:Publish",)),
     Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),

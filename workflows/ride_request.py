@@ -263,8 +263,7 @@ WORKFLOW = Workflow(
             description="POST /ride: runs the workflow synchronously for the token's rider",
             access=(
                 Access(STATE_MACHINE, ("states:StartSyncExecution",)),
-                Access(ALERTS_TOPIC, ("sns:Publish",)),
-                Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+                *ALERT_ACCESS,  # its own alerts
             ),
             environment={
                 "STATE_MACHINE_ARN": STATE_MACHINE,

@@ -17,6 +17,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
 from tasks.flight_deals.schemas import FLIGHT_RECORD
+from tasks.shared.alerts import EMAILED_ONCE
 from tasks.shared.documents import field_of, message_of
 
 _VALIDATOR = Draft7Validator(FLIGHT_RECORD)
@@ -111,3 +112,15 @@ def split(pipe_records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], lis
 
 def rejected_document(batch: str, source: str, rejected: list[Rejected]) -> dict[str, Any]:
     return {"batch_id": batch, "source": source, "rejected": [asdict(r) for r in rejected]}
+
+
+def rejected_alert(batch: str, received: int, rejected: int, where: str) -> tuple[str, str]:
+    """Subject and message of the alert a batch with rejected records raises."""
+    records = f"record{'s' if rejected != 1 else ''}"
+    subject = f"[flight-deals] {rejected} {records} rejected"
+    message = (
+        f"Workflow flight-deals rejected {rejected} of the {received} records of batch {batch}: the "
+        f"schema refused them, so they are not stored. They are kept whole, each with its reason, at "
+        f"{where} (aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE}"
+    )
+    return subject, message

@@ -17,6 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 # One email per source and error in this long: in an outage everything fails alike.
 ALERT_WINDOW_SECONDS = 3600
+# A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (for the functions' own
+# alerts too): in an outage every run fails alike, and the on-call needs the first, not one email
+# per run. Every alert still goes to the inbox. The alerts' messages end with this.
+EMAILED_ONCE = (
+    "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
+    "(python -m workflows alerts)."
+)
 # The message attribute the alerts' email subscription filters on ("yes" or "no").
 EMAILED = "emailed"
 # A window is an item: `alert` (what alerts, and the error) until `expires` (epoch seconds, also

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +15,14 @@ from botocore.exceptions import ClientError
 from tasks.flight_deals import alert_deals, decode_batch, find_deals, park_batch, store_records
 from tasks.flight_deals.records import from_month_matrix
 from tasks.shared import clients, parameters
+from tasks.shared.alerts import EMAILED, EMAILED_ONCE
 from tests.conftest import Inbox
 from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
 from tests.unit.test_flight_records import ENTRY, pipe_record
 from workflows.flight_deals import DEAL_RULES_PARAMETER, WORKFLOW
+from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC
 
-BUCKET, PRICES, IDEMPOTENCY = "batches-test", "prices-test", "idempotency-test"
+BUCKET, PRICES, IDEMPOTENCY, WINDOWS = "batches-test", "prices-test", "idempotency-test", "windows-test"
 RULES = TEST_ENV.setting_name(DEAL_RULES_PARAMETER)
 
 
@@ -28,14 +31,24 @@ def resources(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     spec = {t.name: t for t in WORKFLOW.tables}
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     topic = boto3.client("sns").create_topic(Name="deals-test")["TopicArn"]
-    names = {"batches": BUCKET, "prices": PRICES, "idempotency": IDEMPOTENCY, "deals": topic}
+    alerts = boto3.client("sns").create_topic(Name="alerts-test")["TopicArn"]
+    names = {
+        "batches": BUCKET,
+        "prices": PRICES,
+        "idempotency": IDEMPOTENCY,
+        "deals": topic,
+        ALERTS_TOPIC: alerts,
+        ALERT_WINDOWS: WINDOWS,
+    }
     handler_environment(monkeypatch, WORKFLOW.functions, names)
     parameters.clear()
     alert_deals.publish_once.cache_clear()
     return {
         "prices": create_table(spec["prices"], PRICES),
         "idempotency": create_table(spec["idempotency"], IDEMPOTENCY),
+        "windows": create_table(ALERT_WINDOWS_TABLE, WINDOWS),
         "inbox": Inbox(boto3.client, topic, raw=False),
+        "alerts": Inbox(boto3.client, alerts, raw=False),
     }
 
 
@@ -75,6 +88,49 @@ def test_decode_keeps_rejected_records_in_s3_with_their_reason(
     assert kept["rejected"][0]["reason"].startswith("data: not JSON")
     clean = decode_batch.handler(envelope({"records": batch[:3]}), context)
     assert clean["rejected"] == 0 and clean["rejected_key"] is None
+
+
+def test_a_batch_with_rejected_records_is_counted_and_alerted_saying_where_they_are(
+    resources: dict[str, Any], context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The alerts topic is told, the first batch of the hour by email, the next ones in the inbox
+    alone (tasks.shared.alerts); a batch without rejected records tells no one."""
+    good = [pipe_record(json.dumps(r), i) for i, r in enumerate(records(3))]
+    first = decode_batch.handler(envelope({"records": [*good, pipe_record("oops", 9)]}), context)
+    second = decode_batch.handler(
+        envelope({"records": [*good[:1], pipe_record("{}", 7), pipe_record("[]", 8)]}), context
+    )
+    decode_batch.handler(envelope({"records": good}), context)
+
+    where = f"s3://{BUCKET}/{first['rejected_key']}"
+    one, two = resources["alerts"].notifications()
+    assert one["Subject"] == "[flight-deals] 1 record rejected"
+    assert one["Message"] == (
+        f"Workflow flight-deals rejected 1 of the 4 records of batch {first['batch_id']}: the schema "
+        f"refused them, so they are not stored. They are kept whole, each with its reason, at {where} "
+        f"(aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE}"
+    )
+    assert two["Subject"] == "[flight-deals] 2 records rejected"
+    assert f"rejected 2 of the 3 records of batch {second['batch_id']}" in two["Message"]
+    assert f"s3://{BUCKET}/{second['rejected_key']}" in two["Message"]
+    assert [n["MessageAttributes"][EMAILED]["Value"] for n in (one, two)] == ["yes", "no"]
+    [window] = resources["windows"].scan()["Items"]
+    assert window["alert"] == "flight-deals Decode Batch RecordsRejected"
+    # and counted, batch by batch, in the RecordsRejected metric (EMF on stdout)
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["RecordsRejected"] for m in emitted if "RecordsRejected" in m] == [[1.0], [2.0], [0.0]]
+
+
+def test_a_batch_whose_rejected_records_cannot_be_alerted_fails_to_be_parked(
+    resources: dict[str, Any], context: LambdaContext
+) -> None:
+    """Not stored silently: the batch fails, the workflow parks and alerts it, and its replay alerts
+    the rejected records again."""
+    boto3.client("sns").delete_topic(TopicArn=os.environ["ALERTS_TOPIC_ARN"])
+    batch = [pipe_record(json.dumps(records(1)[0]), 0), pipe_record("oops", 1)]
+    with pytest.raises(ClientError, match="NotFound"):
+        decode_batch.handler(envelope({"records": batch}), context)
+    assert resources["windows"].scan()["Items"] == []  # released: the replay's alert is emailed
 
 
 def test_store_writes_each_record_once_even_when_the_batch_comes_twice(

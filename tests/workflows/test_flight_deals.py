@@ -43,6 +43,7 @@ from tests.workflows.policy_edges import (
 )
 from workflows import WORKFLOWS
 from workflows.policies import EMAILED_ONCE
+from workflows.registry import ALERT_WINDOWS, ALERTS_TOPIC
 
 WF = "flight-deals"
 RULES = [
@@ -225,7 +226,9 @@ def test_ten_thousand_records_are_stored_once_rejected_with_reasons_and_alerted_
     sent = alerted_batches(deals_inbox)
     assert sorted(sent) == sorted(expected)  # one alert per batch with deals, none without
     assert {r["output"]["batch_id"] for r in runs if r["output"]["alerted"]} == expected
-    assert alerts.messages() == []
+    # the only alerts: one per batch that brought rejected records, none a failure
+    told = [m.split(" records of batch ", 1)[1].split(":")[0] for m in alerts.messages()]
+    assert sorted(told) == sorted(r["output"]["batch_id"] for r in runs if r["output"]["rejected"])
 
 
 def test_a_batch_delivered_twice_stores_nothing_twice_and_alerts_once(
@@ -259,6 +262,41 @@ def test_a_batch_without_deals_is_stored_and_alerts_nobody(
     assert run["output"] == {**run["output"], "deals": 0, "alerted": False, "rejected": 0}
     assert len(stored(flights)) == len(records)
     assert deals_inbox.messages() == []
+
+
+def test_a_batch_with_rejected_records_alerts_how_many_and_where_emailed_once_an_hour(
+    flights: Deployed,
+) -> None:
+    """Rejected records are not stored: the alerts topic says how many and where they are kept; the
+    first such alert of the hour is emailed, the next ones only reach the inbox."""
+    key = {"alert": {"S": "flight-deals Decode Batch RecordsRejected"}}
+    flights.client("dynamodb").delete_item(TableName=flights.resource(WF, ALERT_WINDOWS), Key=key)
+    alerts = Inbox(flights.cloud.client, flights.resource(WF, ALERTS_TOPIC), raw=False)
+
+    def batch(cost: int, *junk: bytes) -> list[dict[str, Any]]:
+        fare = {"origin": "LED", "destination": "HKT", "depart_date": "2026-12-14", "value": cost}
+        record = from_month_matrix({**fare, "gate": "S7", "found_at": "2026-12-01T09:30:00"}, "rub")
+        data = [json.dumps(record).encode(), *junk]
+        return [{"data": base64.b64encode(d).decode(), "sequenceNumber": str(i)} for i, d in enumerate(data)]
+
+    runs = [
+        flights.run(WF, b) for b in (batch(30100, b"not json"), batch(30200, b"{}", b"[1]"), batch(30300))
+    ]
+
+    assert [r.status for r in runs] == ["SUCCEEDED"] * 3
+    assert [(r.output["stored"], r.output["rejected"]) for r in runs] == [(1, 1), (1, 2), (1, 0)]
+    bucket, (one, two) = flights.resource(WF, "batches"), alerts.notifications()
+    where = f"s3://{bucket}/rejected/{runs[0].output['batch_id']}.json"
+    assert one["Subject"] == "[flight-deals] 1 record rejected"
+    assert one["Message"].startswith(
+        f"Workflow flight-deals rejected 1 of the 2 records of batch {runs[0].output['batch_id']}: "
+    )
+    assert f"kept whole, each with its reason, at {where} (aws s3 cp {where} -)" in one["Message"]
+    assert two["Subject"] == "[flight-deals] 2 records rejected"
+    assert [n["MessageAttributes"]["emailed"]["Value"] for n in (one, two)] == ["yes", "no"]
+    assert list(s3_documents(flights, "rejected/")) == sorted(
+        f"rejected/{r.output['batch_id']}.json" for r in runs[:2]
+    )
 
 
 @contextmanager
