@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -37,6 +38,34 @@ _REFUSED_CREDENTIALS = {
 
 class ConfigError(Exception):
     """The environment configuration is wrong; the message names what."""
+
+
+# Who SNS can reach from environments.toml: an email address, or a phone number in E.164 (+, the
+# country code and the number, 15 digits at most), which SNS texts. SNS refuses an SMS endpoint
+# otherwise only at the Subscribe, with the deploy half done.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE = re.compile(r"\+[1-9][0-9]{1,14}")
+ENDPOINT_FORMS = (
+    "an email address (name@example.com) or a phone number in E.164 (+, the country code and the "
+    "number, digits only: +79161234567)"
+)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A topic's subscriber that environments.toml declares: SNS's protocol and endpoint."""
+
+    protocol: str  # "email" or "sms"
+    endpoint: str
+
+
+def subscriber(where: str, endpoint: Any) -> Subscriber:
+    """The subscriber an address or phone number is; ConfigError naming it when it is neither."""
+    if isinstance(endpoint, str) and _PHONE.fullmatch(endpoint):
+        return Subscriber("sms", endpoint)
+    if isinstance(endpoint, str) and _EMAIL.fullmatch(endpoint):
+        return Subscriber("email", endpoint)
+    raise ConfigError(f"{where}: {endpoint!r} is not {ENDPOINT_FORMS}")
 
 
 def access_problem(error: Exception) -> str | None:
@@ -93,6 +122,9 @@ class Environment:
     cors_origins: tuple[str, ...] = ()
     # locally, the web console's address, which deploy's links (alerts, summary) name
     console: str = LOCAL_CONSOLE
+    # (workflow, topic) -> who its topic tells (`subscribers`): deploy subscribes exactly these to a
+    # topic whose subscribers are declared (registry.Topic.declared_subscribers)
+    subscribers: Mapping[tuple[str, str], tuple[Subscriber, ...]] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
@@ -165,11 +197,12 @@ def load(name: str, config_file: Path = CONFIG_FILE) -> Environment:
         endpoint=endpoint,
         log_level=env["log_level"],
         schedules=bool(env.get("schedules", False)),
-        alert_email=env.get("alert_email"),
+        alert_email=_alert_email(name, env.get("alert_email"), config_file.name),
         confirm=bool(env.get("confirm", False)),
         powertools_layer=env.get("powertools_layer"),
         cors_origins=_origins(name, env.get("cors_origins", []), config_file.name),
         console=_console(name, console, config_file.name),
+        subscribers=_subscribers(name, env.get("subscribers", {}), config_file.name),
     )
     environment.give_settings(env.get("parameters", {}))  # named as in the registry
     return environment
@@ -205,6 +238,33 @@ def _console(env: str, address: Any, config: str) -> str:
     except ValueError as error:  # not a number, or out of 0-65535
         raise ConfigError(f"{where} has no valid port: {error}") from None
     return address.rstrip("/") + "/"
+
+
+def _alert_email(env: str, address: Any, config: str) -> str | None:
+    where = f"environment {env!r}: alert_email in {config}"
+    if address is not None and subscriber(where, address).protocol != "email":
+        raise ConfigError(f"{where}: {address!r} is not an email address (name@example.com)")
+    return address if address is None else str(address)
+
+
+def _subscribers(env: str, value: Any, config: str) -> dict[tuple[str, str], tuple[Subscriber, ...]]:
+    """`subscribers`: `<workflow>.<topic> = [...]`, each an email address or a phone number."""
+    form = "<workflow>.<topic> = [email addresses and phone numbers]"
+    if not isinstance(value, dict):
+        raise ConfigError(f"environment {env!r}: subscribers in {config} must be a table of {form}")
+    found = {}
+    for workflow, topics in value.items():
+        if not isinstance(topics, dict):
+            raise ConfigError(
+                f"environment {env!r}: subscribers.{workflow} in {config} names no topic: {form}"
+            )
+        for topic, endpoints in topics.items():
+            where = f"environment {env!r}: subscribers.{workflow}.{topic} in {config}"
+            if not isinstance(endpoints, list):
+                raise ConfigError(f"{where} must be a list of email addresses and phone numbers")
+            declared = dict.fromkeys(subscriber(where, endpoint) for endpoint in endpoints)  # once each
+            found[workflow, topic] = tuple(declared)
+    return found
 
 
 def _origins(env: str, value: Any, config: str) -> tuple[str, ...]:

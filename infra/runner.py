@@ -95,12 +95,14 @@ class Checked:
 
 
 def check(names: Names, workflows: list[Workflow]) -> Checked:
-    """Everything that can be wrong in the configuration, before any change: the definitions
-    with their tokens substituted, names AWS would reject, a key prefix that cannot narrow its
-    grant, the code of every handler and the dependencies layer."""
+    """Everything that can be wrong in the configuration, before any change: subscribers declared
+    for a topic that takes none, the definitions with their tokens substituted, names AWS would
+    reject, a key prefix that cannot narrow its grant, the code of every handler and the
+    dependencies layer."""
     rendered, packages = {}, {}
     if not names.env.is_local:
         names.powertools_layer()
+    topics.check_subscribers(names.env, {**WORKFLOWS, **{wf.name: wf for wf in workflows}}.values())
     for wf in workflows:
         names.check(wf)
         if problems := definitions.prefix_problems(wf):
@@ -227,7 +229,10 @@ def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
         if isinstance(resource, Table):
             tables.ensure(ctx, resource, name)
         elif isinstance(resource, Topic):
-            topics.ensure(ctx, name, names.resource_arn(wf, logical), resource.display_name)
+            arn = names.resource_arn(wf, logical)
+            topics.ensure(ctx, name, arn, resource.display_name)
+            if resource.declared_subscribers:
+                topics.ensure_subscribers(ctx, name, arn, ctx.env.subscribers.get((wf.name, logical), ()))
         elif isinstance(resource, Bucket):
             buckets.ensure(ctx, resource, name)
         elif isinstance(resource, Stream):

@@ -1,12 +1,19 @@
-"""SNS topics, the environment's alerts topic and its email subscription."""
+"""SNS topics, the environment's alerts topic and its email subscription, and the subscribers
+environments.toml declares for the workflows' topics that take them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from infra.environments import ConfigError, Environment, Subscriber
 from infra.plan import Action, Context, owned, tag_dict, tag_list
 from workflows.policies import EMAIL_FILTER
+from workflows.registry import Workflow
+
+# the protocols of the subscribers environments.toml declares; others (a queue) are not deploy's
+DECLARED_PROTOCOLS = ("email", "sms")
 
 
 def ensure(ctx: Context, name: str, arn: str, display_name: str = "") -> None:
@@ -62,6 +69,45 @@ def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
             )
     else:
         ctx.same("subscription", email)
+
+
+def check_subscribers(env: Environment, workflows: Iterable[Workflow]) -> None:
+    """Every `subscribers.<workflow>.<topic>` names a topic that takes them, before any change."""
+    takes = {(wf.name, t.name) for wf in workflows for t in wf.topics if t.declared_subscribers}
+    for workflow, topic in env.subscribers:
+        if (workflow, topic) not in takes:
+            known = ", ".join(f"{w}.{t}" for w, t in sorted(takes))
+            raise ConfigError(
+                f"environment {env.name!r}: subscribers.{workflow}.{topic} in environments.toml names no "
+                f"topic whose subscribers it declares; those are: {known}"
+            )
+
+
+def ensure_subscribers(ctx: Context, name: str, arn: str, declared: Sequence[Subscriber]) -> None:
+    """The topic's email and SMS subscribers are exactly `declared`: each subscribed once (AWS asks an
+    address to confirm first), any other unsubscribed, whoever made it. One still unconfirmed has
+    no ARN and cannot be: AWS deletes it once it lapses unconfirmed. Other protocols are left be."""
+    sns, wanted = ctx.client("sns"), {(s.protocol, s.endpoint) for s in declared}
+    found = [s for s in subscriptions(ctx, arn) if s["Protocol"] in DECLARED_PROTOCOLS]
+    for old in found:
+        label = f"{name} {old['Endpoint']}"
+        if (old["Protocol"], old["Endpoint"]) in wanted:
+            continue
+        if not old["SubscriptionArn"].startswith("arn:"):
+            why = "not declared, but unconfirmed: no ARN to unsubscribe it by; it lapses"
+            ctx.say(f"  {'left':<16} {'subscription':<14} {label} ({why})")
+        elif ctx.change("subscription", label, Action.DELETE, "not declared in environments.toml"):
+            sns.unsubscribe(SubscriptionArn=old["SubscriptionArn"])
+    have = {(s["Protocol"], s["Endpoint"]) for s in found}
+    for new in declared:
+        label = f"{name} {new.endpoint}"
+        if (new.protocol, new.endpoint) in have:
+            ctx.same("subscription", label)
+        elif ctx.change("subscription", label, Action.CREATE, _HOW[new.protocol]):
+            sns.subscribe(TopicArn=arn, Protocol=new.protocol, Endpoint=new.endpoint)
+
+
+_HOW = {"sms": "by SMS", "email": "by email, once the address confirms it"}
 
 
 def _filtered(ctx: Context, subscription: str) -> bool:

@@ -261,7 +261,7 @@ WORKFLOW = Workflow(
         Table(name="prices", partition_key=("record_id", "S")),
         Table(name="idempotency", partition_key=("id", "S"), ttl_attribute="expiration"),
     ),
-    topics=(Topic("deals", "Flight deals"),),
+    topics=(Topic("deals", "Flight deals", declared_subscribers=True),),
     buckets=(Bucket("batches"),),
     streams=(Stream("price-records", shards=1),),
     triggers=(StreamTrigger(stream="price-records", batch_size=BATCH_SIZE, max_batching_window_seconds=1),),

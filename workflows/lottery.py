@@ -225,7 +225,7 @@ WORKFLOW = Workflow(
         ),
         Table(name="winners", partition_key=("employee_id", "S"), reset_with_demo=True),
     ),
-    topics=(Topic("announcements", "Lottery winners"),),
+    topics=(Topic("announcements", "Lottery winners", declared_subscribers=True),),
     integrations=(Access("announcements", ("sns:Publish",)), *ALERT_ACCESS),
     fresh_start_warnings={
         NOT_ANNOUNCED: "its draw is recorded: a new one would draw other winners. Announce this one "

@@ -151,6 +151,9 @@ class Table:
 class Topic:
     name: str
     display_name: str = ""
+    # its email and SMS subscribers are those the environment declares (environments.toml's
+    # `subscribers.<workflow>.<topic>`): deploy subscribes them and unsubscribes any other
+    declared_subscribers: bool = False
 
     @property
     def token(self) -> str:

@@ -269,7 +269,7 @@ WORKFLOW = Workflow(
         ),
         Table(name="state", partition_key=("key", "S"), ttl_attribute="expires_at"),
     ),
-    topics=(Topic("deals", "Ticket deals"),),
+    topics=(Topic("deals", "Ticket deals", declared_subscribers=True),),
     buckets=(Bucket("inventory", expire_days=7),),
     triggers=(
         Schedule(

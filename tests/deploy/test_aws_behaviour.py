@@ -17,9 +17,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from infra import api, auth, buckets, functions, iam, logs, statemachines, streams, tables
+from infra import api, auth, buckets, functions, iam, logs, statemachines, streams, tables, topics
 from infra import pipes as infra_pipes
-from infra.environments import ConfigError, Environment, load
+from infra.environments import ConfigError, Environment, Subscriber, load
 from infra.names import Names
 from infra.plan import Action, Context
 from infra.runner import check, names_for
@@ -730,3 +730,28 @@ def test_any_other_refusal_to_reserve_concurrency_stops_the_deploy(ctx: Context)
         )
         with pytest.raises(ClientError):
             functions._reserve(ctx, "pyflows-staging-etf-signal-api-subscribe", 10)
+
+
+def test_an_unconfirmed_subscriber_is_not_subscribed_again_nor_one_no_longer_declared_unsubscribed(
+    ctx: Context,
+) -> None:
+    """An email subscription AWS still waits to have confirmed has no ARN ("PendingConfirmation"):
+    declared, it is not made twice; no longer declared, it cannot be unsubscribed, which is said."""
+    topic = f"arn:aws:sns:eu-west-1:{ACCOUNT}:pyflows-staging-lottery-announcements"
+    pending = [
+        {"SubscriptionArn": "PendingConfirmation", "Protocol": "email", "Endpoint": email, "TopicArn": topic}
+        for email in ("hr@example.com", "gone@example.com")
+    ]
+    said: list[str] = []
+    ctx = dataclasses.replace(ctx, out=said.append)
+    for sns in stubbed(ctx, "sns"):
+        sns.add_response("list_subscriptions_by_topic", {"Subscriptions": pending}, {"TopicArn": topic})
+        declared = [Subscriber("email", "hr@example.com")]
+        topics.ensure_subscribers(ctx, "pyflows-staging-lottery-announcements", topic, declared)
+    assert [(c.name, c.action) for c in ctx.changes] == [
+        ("pyflows-staging-lottery-announcements hr@example.com", Action.UNCHANGED)
+    ]
+    assert said == [
+        "  left             subscription   pyflows-staging-lottery-announcements gone@example.com (not declared, "
+        "but unconfirmed: no ARN to unsubscribe it by; it lapses)"
+    ]

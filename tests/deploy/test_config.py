@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 import deploy
 import infra
 from console.__main__ import main as console_main
-from infra.environments import ConfigError, access_problem, load
+from infra.environments import ConfigError, Subscriber, access_problem, load
 from infra.names import Names
 from tests.deploy.conftest import environment
 from tests.deploy.probe import probe
@@ -82,6 +82,60 @@ def test_a_cors_origin_that_is_not_an_origin_is_named(tmp_path: Path, origin: st
     )
     with pytest.raises(ConfigError, match=r"cors_origins in environments\.toml must be a list of origins"):
         load("staging", staging_with(tmp_path, 'cors_origins = "https://www.example.com"'))
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "deals.example.com",  # an email without @
+        "89161234567",  # a phone without its country code
+        "+7 916 123-45-67",  # spaced: not E.164
+        "+7916123456789012",  # 16 digits
+        "someone@localhost",
+    ],
+)
+def test_a_subscriber_that_is_no_email_address_nor_an_e164_phone_is_named(
+    tmp_path: Path, endpoint: str
+) -> None:
+    config = staging_with(
+        tmp_path, f'[environments.staging.subscribers]\nflight-deals.deals = ["+79161234567", "{endpoint}"]'
+    )
+    with pytest.raises(ConfigError) as refused:
+        load("staging", config)
+    assert str(refused.value) == (
+        f"environment 'staging': subscribers.flight-deals.deals in environments.toml: {endpoint!r} is not "
+        "an email address (name@example.com) or a phone number in E.164 (+, the country code and the "
+        "number, digits only: +79161234567)"
+    )
+
+
+def test_subscribers_are_read_per_topic_as_sns_takes_them(tmp_path: Path) -> None:
+    config = staging_with(
+        tmp_path,
+        "[environments.staging.subscribers]\n"
+        'flight-deals.deals = ["+79161234567", "deals@example.com", "+79161234567"]\n'
+        'lottery.announcements = ["hr@example.com"]',
+    )
+    assert load("staging", config).subscribers == {
+        ("flight-deals", "deals"): (
+            Subscriber("sms", "+79161234567"),
+            Subscriber("email", "deals@example.com"),
+        ),
+        ("lottery", "announcements"): (Subscriber("email", "hr@example.com"),),
+    }
+    assert load("staging", staging_with(tmp_path, "")).subscribers == {}
+    for line, message in [
+        ('subscribers = ["+79161234567"]', "subscribers in environments.toml must be a table of"),
+        (
+            'subscribers = {lottery = ["a@example.com"]}',
+            "subscribers.lottery in environments.toml names no topic",
+        ),
+        ('subscribers.lottery.announcements = "a@example.com"', "must be a list of email addresses"),
+        ('alert_email = "oncall"', "alert_email in environments.toml: 'oncall' is not an email address"),
+        ('alert_email = "+79161234567"', "'\\+79161234567' is not an email address \\(name@example.com\\)$"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            load("staging", staging_with(tmp_path, line))
 
 
 def test_cors_origins_are_read_as_api_gateway_takes_them(tmp_path: Path) -> None:
@@ -212,6 +266,26 @@ def test_a_token_without_value_stops_before_any_change(local_cloud: Any, tmp_pat
     ]
     assert found == []
     assert roles_made(env) == []
+
+
+def test_subscribers_of_a_topic_that_takes_none_stop_the_deploy_before_any_change(local_cloud: Any) -> None:
+    """etf-signal's subscribers subscribe through its API; a misspelt workflow or topic is named."""
+    for workflow, topic in [("etf-signal", "signals"), ("flight-deal", "deals")]:
+        env = dataclasses.replace(
+            environment(local_cloud.endpoint, "subscribers"),
+            subscribers={(workflow, topic): (Subscriber("email", "a@example.com"),)},
+        )
+        with pytest.raises(ConfigError) as refused:
+            infra.deploy(env, out=lambda line: None)
+        assert str(refused.value) == (
+            f"environment 'subscribers': subscribers.{workflow}.{topic} in environments.toml names no topic "
+            "whose subscribers it declares; those are: flight-deals.deals, lottery.announcements, "
+            "ticket-ranking.deals"
+        )
+        assert roles_made(env) == []
+        assert [
+            t for t in env.client("sns").list_topics()["Topics"] if "-subscribers-" in t["TopicArn"]
+        ] == []
 
 
 def test_an_unreachable_endpoint_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,8 +18,10 @@ from botocore.awsrequest import AWSResponse
 import deploy
 import infra
 from infra import auth, iam, layers
+from infra.environments import subscriber
 from infra.plan import UNDECLARED, Action, Context
 from infra.runner import names_for
+from tests.conftest import Inbox
 from tests.deploy.conftest import Deployment
 from workflows import WORKFLOWS, asl, policies
 from workflows.registry import ALERT_WINDOWS, Index, Workflow
@@ -580,6 +582,92 @@ def test_the_alert_email_takes_only_the_alerts_marked_emailed(deployment: Deploy
         ("subscription", address, "email only the alerts marked emailed")
     ]
     assert email_filter()[1] == policies.EMAIL_FILTER
+    assert deployment.deploy()[0].changed == []
+
+
+PHONE, DEALS, WINNERS = "+79161234567", "deals@example.com", "hr@example.com"
+
+
+def declared(
+    deployment: Deployment, subscribers: dict[tuple[str, str], tuple[str, ...]]
+) -> infra.Environment:
+    """The deployment's environment with environments.toml's `subscribers`: (workflow, topic) -> endpoints."""
+    return dataclasses.replace(
+        deployment.env,
+        subscribers={
+            topic: tuple(subscriber("test", e) for e in found) for topic, found in subscribers.items()
+        },
+    )
+
+
+def subscribed(deployment: Deployment, workflow: str, topic: str) -> list[tuple[str, str]]:
+    arn = names_for(deployment.env).resource_arn(WORKFLOWS[workflow], topic)
+    found = deployment.client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    return sorted((s["Protocol"], s["Endpoint"]) for s in found)
+
+
+def test_declared_subscribers_are_subscribed_once_and_those_no_longer_declared_unsubscribed(
+    deployment: Deployment,
+) -> None:
+    """The seeds' deal SMS and winners' email: environments.toml's `subscribers` of the deals and
+    announcements topics, planned, made, made once, and taken off when no longer declared."""
+    flight, tickets, lottery = (
+        ("flight-deals", "deals"),
+        ("ticket-ranking", "deals"),
+        ("lottery", "announcements"),
+    )
+    env = declared(deployment, {flight: (PHONE, DEALS), tickets: (DEALS,), lottery: (WINNERS,)})
+    lines: list[str] = []
+    planned = infra.deploy(env, plan=True, workflows=deployment.workflows, complete=True, out=lines.append)
+    by_email = "by email, once the address confirms it"
+    assert sorted((c.kind, c.name, c.action, c.detail) for c in planned.changed) == [
+        ("subscription", f"pyflows-dtest-flight-deals-deals {PHONE}", Action.CREATE, "by SMS"),
+        ("subscription", f"pyflows-dtest-flight-deals-deals {DEALS}", Action.CREATE, by_email),
+        ("subscription", f"pyflows-dtest-lottery-announcements {WINNERS}", Action.CREATE, by_email),
+        ("subscription", f"pyflows-dtest-ticket-ranking-deals {DEALS}", Action.CREATE, by_email),
+    ]
+    assert "  would create     subscription   pyflows-dtest-flight-deals-deals +79161234567 (by SMS)" in lines
+    assert subscribed(deployment, "flight-deals", "deals") == []
+
+    made = infra.deploy(env, workflows=deployment.workflows, complete=True, out=lambda line: None)
+
+    assert sorted((c.kind, c.name, c.action) for c in made.changed) == sorted(
+        (c.kind, c.name, c.action) for c in planned.changed
+    )
+    assert subscribed(deployment, "flight-deals", "deals") == [("email", DEALS), ("sms", PHONE)]
+    assert subscribed(deployment, "ticket-ranking", "deals") == [("email", DEALS)]
+    assert subscribed(deployment, "lottery", "announcements") == [("email", WINNERS)]
+    again = infra.deploy(env, workflows=deployment.workflows, complete=True, out=lambda line: None)
+    assert again.changed == []
+    assert subscribed(deployment, "flight-deals", "deals") == [("email", DEALS), ("sms", PHONE)]
+
+    # one taken out of the configuration, one added by hand: both unsubscribed; a queue is left be
+    sns = deployment.client("sns")
+    topic = names_for(env).resource_arn(WORKFLOWS["flight-deals"], "deals")
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="someone@example.com")
+    Inbox(deployment.client, topic)  # a queue subscribed, as a test inbox is
+    fewer = declared(deployment, {flight: (PHONE,), lottery: (WINNERS,)})
+    result = infra.deploy(fewer, workflows=deployment.workflows, complete=True, out=lambda line: None)
+    assert sorted((c.name, c.action, c.detail) for c in result.changed) == [
+        (f"pyflows-dtest-flight-deals-deals {DEALS}", Action.DELETE, "not declared in environments.toml"),
+        (
+            "pyflows-dtest-flight-deals-deals someone@example.com",
+            Action.DELETE,
+            "not declared in environments.toml",
+        ),
+        (f"pyflows-dtest-ticket-ranking-deals {DEALS}", Action.DELETE, "not declared in environments.toml"),
+    ]
+    assert [p for p, _ in subscribed(deployment, "flight-deals", "deals")] == ["sms", "sqs"]
+    assert subscribed(deployment, "ticket-ranking", "deals") == []
+    queue = [
+        s for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] if s["Protocol"] == "sqs"
+    ]
+    sns.unsubscribe(SubscriptionArn=queue[0]["SubscriptionArn"])
+
+    # the environment as the other tests know it: none declared
+    infra.deploy(deployment.env, workflows=deployment.workflows, complete=True, out=lambda line: None)
+    assert subscribed(deployment, "flight-deals", "deals") == []
+    assert subscribed(deployment, "lottery", "announcements") == []
     assert deployment.deploy()[0].changed == []
 
 
