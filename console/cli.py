@@ -169,9 +169,9 @@ def cmd_executions(args: argparse.Namespace) -> int:
         for execution in found:
             # a failed one's was read with its ending (no second request); a stop's or a timeout's
             ended = svc.ending(execution) if execution["status"] == "FAILED" else {}
-            if not ended.get("error"):
-                ended = svc.describe(execution["executionArn"])
-            execution.update({k: ended[k] for k in ("error", "cause") if ended.get(k)})
+            if not ended.get("error"):  # a timeout's or a stop without a reason: where it was
+                ended = svc.explain(execution["executionArn"])
+            execution.update({k: ended[k] for k in ("error", "cause", "endedIn") if ended.get(k)})
     if args.json:
         _print_json(found)
         return 0
@@ -180,12 +180,19 @@ def cmd_executions(args: argparse.Namespace) -> int:
         return 0
     rows = [["name", "status", "started", "duration", *(["error"] if ended_badly else [])]]
     for e in found:
-        why = _short(_reason(e.get("error"), e.get("cause")), 120)  # cut as history's, marked
+        why = _reason(e.get("error"), e.get("cause"))
+        if not why and e.get("endedIn"):
+            why = f"{_ENDED_IN[e['status']]} {e['endedIn']}"
+        why = _short(why, 120)  # cut as history's, marked
         rows.append(
             [e["name"], _status_shown(e), e["startDate"], _duration(e), *([why] if ended_badly else [])]
         )
     _table(rows)
     return 0
+
+
+_ENDED_IN = {"TIMED_OUT": "timed out in", "ABORTED": "stopped in"}
+_ENDED_BY = {"ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
 
 
 def _status_shown(execution: dict[str, Any]) -> str:
@@ -223,6 +230,8 @@ def _describe_outcome(execution: dict[str, Any]) -> None:
         print(f"{'cause':<10} {cause_message(execution.get('cause'))}")  # --json: the whole cause
     if execution["failedIn"]:
         print(f"{'failed in':<10} {execution['failedIn']}")
+    if execution["endedIn"]:
+        print(f"{_ENDED_IN[execution['status']]:<10} {execution['endedIn']}")
 
 
 def _describe_redrives(execution: dict[str, Any]) -> None:
@@ -270,9 +279,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         rows.append([str(event["id"]), event["type"], state, event["timestamp"], _short(shown)])
     _table(rows)
     # only when it ended so: a redrive may have run it on to success since
-    failed_in = runs.failed_in(events) if events and events[-1]["type"] == "ExecutionFailed" else None
-    if failed_in:
+    last = events[-1]["type"] if events else None
+    if last == "ExecutionFailed" and (failed_in := runs.failed_in(events)):
         print(f"failed in {failed_in}")
+    elif last in _ENDED_BY and (ended_in := runs.ended_in(events)):
+        print(f"{_ENDED_IN[_ENDED_BY[last]]} {ended_in}")
     return 0
 
 

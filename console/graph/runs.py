@@ -193,15 +193,36 @@ def stops_before_redrives(events: list[dict[str, Any]]) -> list[tuple[int, str |
     return found
 
 
+def ended_in(events: list[dict[str, Any]]) -> str | None:
+    """The states an execution that timed out or was stopped was in: entered and never exited (a
+    Map or Parallel only when nothing inside it was), each with its Map item. None when it ran none."""
+    where, running = places(events), {}
+    for event in events:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            running[where[event["id"]]] = kind
+        elif kind.endswith("StateExited"):
+            running.pop(where[event["id"]], None)
+        elif kind == "ExecutionRedriven":  # the run before it stopped elsewhere, or where it goes on
+            running.clear()
+    inner = [place for place, kind in running.items() if not kind.startswith(("Map", "Parallel"))]
+    return (
+        ", ".join(f"{state} (Map item {item})" if item else str(state) for state, item in inner or running)
+        or None
+    )
+
+
 def explained(execution: dict[str, Any], events: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
     """What the execution's description leaves to its history, as the HTTP API, the graph and
-    `describe` give it: failedIn (the state it failed in, in a Map with the item), rejected (it
-    ended in a business rejection), redriveRerunsOnly (the Fail state a redrive would only run
-    again) and stoppedBeforeRedrives (each stop a redrive went on from, which the description no
-    longer says). `events` is read only when one needs it."""
+    `describe` give it: failedIn (the state it failed in, in a Map with the item), endedIn (the
+    states it was in when it timed out or was stopped), rejected (it ended in a business
+    rejection), redriveRerunsOnly (the Fail state a redrive would only run again) and
+    stoppedBeforeRedrives (each stop a redrive went on from, which the description no longer
+    says). `events` is read only when one needs it."""
     failed = execution.get("status") == "FAILED"
     return {
         "failedIn": failed_in(events()) if failed else None,
+        "endedIn": ended_in(events()) if execution.get("status") in ("TIMED_OUT", "ABORTED") else None,
         "rejected": failed and rejected(events()),
         "redriveRerunsOnly": futile_redrive(execution, events),
         "stoppedBeforeRedrives": [

@@ -701,6 +701,7 @@ async function executionView(arn, params) {
         "Rejected: the workflow refused this request on purpose (the caller's mistake), and no alert was sent.") : "",
       futile && redrivable ? h("p", { class: "hint", "data-testid": "redrive-note" }, futile) : "",
       e.freshStartWarning ? h("p", { class: "hint", "data-testid": "start-afresh-note" }, `Not to be started again: ${e.freshStartWarning}`) : "",
+      e.endedIn ? h("p", { class: "hint", "data-testid": "ended-in" }, `${e.status === "TIMED_OUT" ? "Timed out" : "Stopped"} in ${e.endedIn}`) : "",
       stopsBefore(e.stoppedBeforeRedrives || []));
     banner.replaceChildren(errorBanner(e, current && current.graph.execution && current.graph.execution.failedIn));
   };

@@ -516,6 +516,7 @@ def test_stop_a_running_execution(
         "a duplicate of another draw"
     )
     sync_api.expect(state(page, "Draw Complete")).to_have_class(re.compile(r"\bnot_reached\b"))
+    sync_api.expect(page.locator("[data-testid=ended-in]")).to_have_text("Stopped in Check Past Winners")
     sync_api.expect(page.locator("[data-testid=redrive]")).to_be_visible()
     # a stopped run redrives from the state it was in: nothing to warn about
     sync_api.expect(page.locator("[data-testid=redrive-note]")).to_have_count(0)

@@ -28,7 +28,7 @@ from console.service import ExecutionService
 from infra.environments import Environment
 from localcloud import LocalCloud, mock_config
 from tasks.lottery import announce
-from tests.console.conftest import ROLE
+from tests.console.conftest import ROLE, wait_for
 from workflows import WORKFLOWS
 from workflows.cli import main, parser
 from workflows.registry import ROOT
@@ -928,7 +928,7 @@ def test_describe_says_why_a_run_was_stopped(
     lines = dict(line.split(None, 1) for line in out.splitlines() if line[:1].isalpha() and " " in line)
     assert lines["status"] == "ABORTED"
     assert (lines["error"], lines["cause"]) == ("Cancelled", "a duplicate of run 7")
-    assert "failed in" not in out
+    assert "failed in" not in out and re.search(r"^stopped in Wait$", out, re.MULTILINE)
 
 
 def test_describe_of_a_redriven_run_says_how_often_and_why_it_was_stopped_before(
@@ -958,11 +958,69 @@ def test_describe_of_a_redriven_run_says_how_often_and_why_it_was_stopped_before
     run(capsys, "stop", arn, "--error", "Done")
     code, out, _ = run(capsys, "describe", arn)
     assert re.search(r"^redriven\s+2 times, last at ", out, re.MULTILINE)
-    assert [line.split(None, 1)[1] for line in out.splitlines() if line.startswith("stopped ")] == [
+    assert re.findall(r"^stopped\s+(before redrive .*)$", out, re.MULTILINE) == [
         "before redrive 1: Cancelled: a duplicate of run 7",
         "before redrive 2",
     ]
     assert re.search(r"^error\s+Done$", out, re.MULTILINE)  # the last stop's reason, as before
+
+
+def test_a_stopped_run_is_said_to_have_been_in_the_states_it_was_running(
+    lottery: Environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inside a Map, the states running in each item, not the Map; once redriven and stopped
+    again, only where the last run was."""
+    sfn = lottery.client("stepfunctions")
+    pause = {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    definition = {
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "ItemProcessor": pause, "End": True}},
+    }
+    machine = sfn.create_state_machine(
+        name=f"cli-map-stop-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input="[1, 2]")["executionArn"]
+    deadline = time.monotonic() + 30
+    while (
+        time.monotonic() < deadline
+        and sum(
+            e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=arn)["events"]
+        )
+        < 2
+    ):
+        time.sleep(0.05)
+    run(capsys, "stop", arn)
+
+    _, out, _ = run(capsys, "describe", arn, "--json")
+    assert json.loads(out)["endedIn"] == "Pause (Map item 0), Pause (Map item 1)"
+    still_running = waiting_execution(lottery, "running")
+    _, out, _ = run(capsys, "describe", still_running, "--json")
+    assert json.loads(out)["endedIn"] is None  # neither timed out nor stopped
+
+
+def test_executions_that_were_stopped_without_a_reason_say_where_they_were(
+    lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime, validate = local_cloud.lambda_runtime, lottery.resource_name("lottery", "validate-request")
+    assert runtime is not None
+    runtime.inject(validate, "hold", times=1)
+    try:
+        _, out, _ = run(capsys, "start", "lottery", "--input", '{"winners": 1}')
+        arn = out.split()[-1]
+        sfn = lottery.client("stepfunctions")
+        wait_for(
+            lambda: (
+                "TaskStarted" in {e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]}
+            )
+        )
+        assert run(capsys, "stop", arn)[0] == 0
+    finally:
+        runtime.release(validate)
+        runtime.clear_faults(validate)
+
+    _, out, _ = run(capsys, "executions", "lottery", "--status", "ABORTED")
+    name = arn.split(":")[-1]
+    assert re.search(rf"^{name}\s+ABORTED\s.*\sstopped in Validate Request$", out, re.MULTILINE), out
 
 
 def test_a_run_that_timed_out_is_not_said_to_have_failed_in_a_state_and_its_redrive_exits_1(
@@ -995,7 +1053,9 @@ def test_a_run_that_timed_out_is_not_said_to_have_failed_in_a_state_and_its_redr
 
     code, out, _ = run(capsys, "describe", arn)
     assert code == 0 and re.search(r"^status\s+TIMED_OUT$", out, re.MULTILINE)
-    assert "failed in" not in out
+    assert "failed in" not in out and re.search(r"^timed out in Wait$", out, re.MULTILINE)
+    code, out, _ = run(capsys, "history", arn)
+    assert out.endswith("\ntimed out in Wait\n")
     code, out, _ = run(capsys, "redrive", arn, "--wait")
     assert code == 1 and out.startswith(f"TIMED_OUT {arn} (redrive 1)")
 
