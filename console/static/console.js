@@ -108,10 +108,16 @@ function jsonBlock(value, isError = false) {
   return h("pre", { class: "json" + (isError ? " error" : "") }, pretty(value));
 }
 
-// What a person reads of a cause: a Lambda error document's errorMessage, else the text.
+// What a person reads of a cause: a Lambda error document's errorMessage (also where the text
+// ends in one: "the alert was not sent (...): {...}"), else the text.
 function causeMessage(text) {
-  const cause = tryJson(text);
-  return cause && typeof cause === "object" && cause.errorMessage ? cause.errorMessage : (typeof cause === "string" ? cause : "");
+  if (typeof text !== "string") return "";
+  for (let start = text.indexOf("{"); start >= 0; start = text.indexOf("{", start + 1)) {
+    const cause = tryJson(text.slice(start));
+    if (typeof cause === "string") continue;  // not JSON from there
+    return cause && typeof cause === "object" && cause.errorMessage ? text.slice(0, start) + cause.errorMessage : text;
+  }
+  return text;
 }
 
 // An execution's error and cause: the cause's errorMessage when it is a Lambda error document.

@@ -23,9 +23,16 @@ class MalformedTaskInput(TaskError):
 
 def cause_message(cause: str | None) -> str:
     """What a person reads of an execution's cause: a Lambda error's is its JSON error document
-    (with a stack trace), whose errorMessage is kept; a Fail state's is plain text."""
-    try:
-        document = json.loads(cause or "")
-    except ValueError:
-        return cause or ""
-    return str(document.get("errorMessage", cause)) if isinstance(document, dict) else str(cause)
+    (with a stack trace), whose errorMessage is kept; a Fail state's is plain text, which may end
+    in such a document (the alert was not sent (...): {...}), read alike."""
+    text = cause or ""
+    starts = [i for i, c in enumerate(text) if c == "{"][:20]  # the document's is among the first
+    for start in starts:
+        try:
+            document = json.loads(text[start:])
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "errorMessage" in document:
+            return text[:start] + str(document["errorMessage"])
+        break
+    return text

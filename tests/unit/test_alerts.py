@@ -13,9 +13,10 @@ from botocore.stub import Stubber
 from console.alerts import parse, receive_all
 from infra.environments import load
 from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
+from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
 from tests.unit.conftest import create_table
-from workflows.policies import EMAILED_ONCE
+from workflows.policies import EMAILED_ONCE, UNALERTED_CAUSE
 from workflows.registry import ALERT_WINDOWS_TABLE
 
 EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:pyflows-staging-flight-deals:run-1:0a1b"
@@ -157,3 +158,20 @@ def test_a_functions_alert_that_cannot_be_sent_releases_its_window(aws: None) ->
 
     [sent] = [json.loads(body) for body in inbox.messages()]
     assert (sent["Message"], sent["MessageAttributes"][EMAILED]["Value"]) == ("sent", "yes")
+
+
+def test_a_cause_ending_in_a_lambda_error_document_is_read_with_its_message() -> None:
+    """A failure whose alert could not be sent keeps the Lambda error's document after what the
+    alert met: read as that, with the document's message, not its JSON and stack trace."""
+    document = {
+        "errorMessage": 'show: the broker has no show "x"',
+        "errorType": "InvalidInput",
+        "stackTrace": ["  File ...\n"] * 40,
+    }
+    said = UNALERTED_CAUSE.format("SNS.NotFoundException", "Topic does not exist {arn}", json.dumps(document))
+    assert cause_message(said) == (
+        'the alert was not sent (SNS.NotFoundException: Topic does not exist {arn}): show: the broker has no show "x"'
+    )
+    assert cause_message(json.dumps(document)) == document["errorMessage"]
+    for kept in ("a Fail state's text", "ends in {not json", '{"no": "errorMessage"}', ""):
+        assert cause_message(kept) == kept
