@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
 from flask import Flask, Response, request
 
 from console import authorizer, validation
@@ -100,6 +101,10 @@ def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body, default=str), status, mimetype="application/json")
 
 
+# What API Gateway answers when the integration's function fails, or cannot be invoked.
+_INTEGRATION_FAILED = {"statusCode": 500, "body": json.dumps({"message": "Internal Server Error"})}
+
+
 class RouteHandler:
     def __init__(
         self, service: ExecutionService, workflow: Workflow, route: Any, keys: authorizer.PoolKeys
@@ -130,7 +135,9 @@ class RouteHandler:
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         env = self.service.env
         name = env.resource_name(self.workflow.name, self.workflow.function(function).name)
-        client = env.client("lambda")
+        # API Gateway calls its integration once: a throttle or a Lambda service error is the
+        # caller's 500, not retried into a success it would not see on AWS
+        client = env.client("lambda", retries={"total_max_attempts": 1})
         payload = json.dumps(event).encode()
         try:
             # The environment's alias, as the deployed API Gateway integration calls it.
@@ -143,10 +150,13 @@ class RouteHandler:
                     f"workflow {self.workflow.name!r} is not deployed in {env.name} (no function {name}): "
                     f"run {env.deploy_command}"
                 ) from None
+            except ClientError:
+                return _INTEGRATION_FAILED
+        except ClientError:  # throttled, Lambda's service error...: API Gateway's integration failure
+            return _INTEGRATION_FAILED
         result = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):
-            # What API Gateway answers when the integration's function fails.
-            return {"statusCode": 500, "body": json.dumps({"message": "Internal Server Error"})}
+            return _INTEGRATION_FAILED
         return result
 
     def _start(self, event: dict[str, Any]) -> Response:

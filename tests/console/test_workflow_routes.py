@@ -15,6 +15,7 @@ import infra
 from console.app import create_app
 from console.authorizer import local_token
 from infra.environments import Environment
+from localcloud import LocalCloud
 from workflows import WORKFLOWS
 
 
@@ -53,6 +54,24 @@ def test_post_ride_without_a_token_or_with_bad_input(client: FlaskClient, rider_
     assert client.post("/ride", json=body).status_code == 401
     bad = client.post("/ride", json={"request_id": "x"}, headers={"Authorization": f"Bearer {rider_token}"})
     assert bad.status_code == 400
+
+
+def test_a_route_whose_function_is_throttled_answers_500_once_without_a_retry(
+    client: FlaskClient, rider_token: str, console_env: Environment, local_cloud: LocalCloud
+) -> None:
+    """API Gateway invokes its integration once: a throttle is the caller's 500, and the next
+    request, no longer throttled, is served."""
+    runtime, function = local_cloud.lambda_runtime, console_env.resource_name("ride-request", "api-ride")
+    assert runtime is not None
+    body = {"request_id": "console-ride-0003", "pickup": {"latitude": 47.6, "longitude": -122.3}}
+    headers = {"Authorization": f"Bearer {rider_token}"}
+    runtime.inject(function, "throttle", times=1)
+    try:
+        throttled = client.post("/ride", json=body, headers=headers)
+    finally:
+        runtime.clear_faults(function)
+    assert (throttled.status_code, throttled.get_json()) == (500, {"message": "Internal Server Error"})
+    assert client.post("/ride", json=body, headers=headers).status_code == 201
 
 
 def test_a_wrong_method_or_path_is_answered_in_json(client: FlaskClient) -> None:
