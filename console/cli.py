@@ -259,6 +259,14 @@ def _describe_running_again(svc: ExecutionService, execution: dict[str, Any]) ->
             print(f"{'replay':<10} {replay.format(env=svc.env.name)}")
     if execution.get("freshStartWarning"):
         print(f"{'start':<10} not again: {execution['freshStartWarning']}")
+    elif execution["redriveRerunsOnly"] and execution.get("workflow") and not execution["rejected"]:
+        # what to do instead (a rejection's input is what must change)
+        given = json.dumps(execution.get("input"), separators=(",", ":"))
+        shown = f"'{given}'" if len(given) <= 200 and "'" not in given else "@input.json (its input, below)"
+        print(
+            f"{'start':<10} afresh once its cause is mended: python -m workflows start "
+            f"{execution['workflow']} --env {svc.env.name} --input {shown}"
+        )
 
 
 def cmd_history(args: argparse.Namespace) -> int:

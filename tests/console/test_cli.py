@@ -28,7 +28,7 @@ from console.service import ExecutionService
 from infra.environments import Environment
 from localcloud import LocalCloud, mock_config
 from tasks.lottery import announce
-from tests.console.conftest import ROLE, wait_for
+from tests.console.conftest import ROLE, fail_the_lottery, wait_for
 from workflows import WORKFLOWS
 from workflows.cli import main, parser
 from workflows.registry import ROOT
@@ -914,6 +914,25 @@ def waiting_execution(lottery: Environment, prefix: str) -> str:
         name=f"cli-{prefix}-{uuid.uuid4().hex[:6]}", definition=json.dumps(waiting), roleArn=ROLE
     )["stateMachineArn"]
     return str(sfn.start_execution(stateMachineArn=machine)["executionArn"])
+
+
+def test_describe_of_an_alerted_failure_says_to_start_it_afresh_with_its_input(
+    lottery: Environment, local_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It ended in its Fail state, so a redrive would only fail again: the line to start it afresh,
+    with its input, once the cause is mended (a rejection's input is what must change: no line)."""
+    arn, _ = fail_the_lottery(
+        lottery,
+        local_cloud,
+        lambda: run(capsys, "start", "lottery", "--input", '{"winners": 1}')[1].split()[-1],
+    )
+    _, out, _ = run(capsys, "describe", arn)
+    assert re.search(
+        r"^start +afresh once its cause is mended: python -m workflows start lottery --env local "
+        r"""--input '\{"winners":1\}'$""",
+        out,
+        re.MULTILINE,
+    ), out
 
 
 def test_describe_says_why_a_run_was_stopped(
