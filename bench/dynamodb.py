@@ -2,7 +2,7 @@
 
     python bench/dynamodb.py [--runs 30] [--every 10]
 
-Each run stores one ranking run as the Store Ranking task does (36 performances x 30 items of 20
+Each run stores one ranking run of Store Ranking's items (36 performances x 30 listings of 20
 attributes, written with a batch writer), so the table grows by 1,080 items a run. Every --every
 runs it times a Query of the run's 1,080 items on an index (as a search over every date reads them), a
 Query of one performance's items on the table, and a GetItem. Medians in ms, over the run's 36

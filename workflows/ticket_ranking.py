@@ -216,7 +216,7 @@ WORKFLOW = Workflow(
         _fn(
             "store-ranking",
             "store_ranking",
-            "Stores a performance's top listings of the run in the rankings table",
+            "Stores every listing of a performance, ranked, in the rankings table",
             Access("inventory", ("s3:GetObject",), prefix=RANKED_PREFIX),
             Access("rankings", ("dynamodb:BatchWriteItem",)),  # batch_writer
             INVENTORY_BUCKET="inventory",

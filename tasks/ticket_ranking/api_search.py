@@ -1,7 +1,7 @@
 """GET /tickets/search: the best tickets over a date range and a price cap, across performances.
 
 The feature no resale site had: `from`, `to` (dates), optional `max_price`, `quantity`, `show`
-and `limit`. Reads, for each date, the rankings (each performance's top listings) of the latest
+and `limit`. Reads, for each date, the rankings (every listing of each performance) of the latest
 run that covered it, from DynamoDB; `run_id` names the latest run read.
 An API Gateway HTTP API (payload 2.0) route handler: event in, {statusCode, headers, body} out.
 """

@@ -1,6 +1,6 @@
 """Where ticket-ranking data lives: S3 keys, DynamoDB item layout, and the reads the handlers share.
 
-rankings table (top listings of each performance, per run):
+rankings table (every listing of each performance, ranked, per run):
     performance_id (PK), rank_key = "<run_id>#<rank>" (SK): a performance's ranking in one run
     index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<rank>": a date range
     index best-per-performance: best_of_run (PK), score: each performance's best ticket of a run,
@@ -31,7 +31,6 @@ from tasks.shared.numbers import from_dynamo
 RUN_DATE_INDEX = "run-date-index"
 BEST_PER_PERFORMANCE_INDEX = "best-per-performance-index"
 BEST_OF_RUN = "best_of_run"  # set on a performance's rank 1 only: the index above holds those alone
-TOP_PER_PERFORMANCE = 30  # the rest stays in S3 with the full ranking
 RANKING_TTL_SECONDS = 7 * 24 * 3600
 TOLD_TTL_SECONDS = 3 * 24 * 3600  # a deal not seen for 3 days may be announced again
 # where the inventory bucket keeps a run's listings as fetched, and as ranked

@@ -1,4 +1,9 @@
-"""Store Ranking: a performance's top listings of this run into the rankings table.
+"""Store Ranking: every listing of a performance, ranked, of this run into the rankings table.
+
+Every listing, not the top few: a search's filters (price cap, quantity, section, theatre) must
+find whatever listing meets them. One item per listing keeps each item far below DynamoDB's
+400 KB, and packing listings into fewer items would save no read (a Query is charged by the
+bytes it reads) while capping the listings a performance may have.
 
 Items are keyed by run, so a retry rewrites the same items and a failed run leaves nothing
 that readers see: they read the run named current, which Mark Current sets at the very end.
@@ -44,9 +49,9 @@ def ranking_item(
 @task(STORE)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     performance = event["performance"]
-    top = store.get_json(event["ranked_key"])["ranking"][: store.TOP_PER_PERFORMANCE]
+    ranking = store.get_json(event["ranked_key"])["ranking"]
     expires_at = store.expires(store.RANKING_TTL_SECONDS)
     with store.rankings_table().batch_writer() as batch:
-        for ranked in top:
+        for ranked in ranking:
             batch.put_item(Item=ranking_item(event["run_id"], performance, ranked, expires_at))
-    return {"performance_id": performance["performance_id"], "stored": len(top)}
+    return {"performance_id": performance["performance_id"], "stored": len(ranking)}

@@ -116,7 +116,6 @@ def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
     ranking = store.performance_ranking("run-1", performance)
     assert [r["rank"] for r in ranking] == list(range(1, len(ranking) + 1))
     assert ranking == sorted(ranking, key=lambda r: -r["score"])
-    assert len(ranking) <= store.TOP_PER_PERFORMANCE
 
     second = run("run-2", context)
     assert second["marked"] == {"current": True, "dates": [second["inventory"]["dates"]]}
@@ -132,7 +131,7 @@ def test_the_stored_rankings_are_the_runs_ranking_obstructions_included(
     for performance in inventory["performances"]:
         ranked = store.get_json(store.ranked_key("run-1", performance["performance_id"]))["ranking"]
         stored = store.performance_ranking("run-1", performance["performance_id"])
-        expected = [{k: r[k] for k in fields} for r in ranked[: store.TOP_PER_PERFORMANCE]]
+        expected = [{k: r[k] for k in fields} for r in ranked]
         assert [{k: r[k] for k in fields} for r in stored] == expected
         obstructed += sum(r["obstructed"] for r in stored)
     assert obstructed > 0  # the fake sells obstructed seats: the comparison covers them
@@ -545,6 +544,36 @@ def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
     assert {t["performance_id"] for t in tickets} != {tickets[0]["performance_id"]}  # across performances
     assert all(low <= t["date"] <= high and t["price"] <= 250 and t["quantity"] >= 2 for t in tickets)
     assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)
+
+
+def test_a_filtered_search_finds_every_listing_that_meets_it_at_a_real_shows_listing_count(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    """70 to 84 listings a performance, as a popular show has: the cheapest ones are often the
+    poorest seats, ranked far down, and a price cap or a quantity must still find them."""
+    broker.reseed(listings=(70, 84), unmapped_theatre=False)
+    performances = run("run-1", context)["inventory"]["performances"]
+    for performance in performances:
+        listings = broker.inventory[performance["performance_id"]]
+        cheapest = min(listing["price"] for listing in listings)
+        on_the_day = [
+            listing
+            for p in performances
+            if p["date"] == performance["date"]
+            for listing in broker.inventory[p["performance_id"]]
+        ]
+
+        for query, meets in (
+            ({"max_price": str(cheapest)}, lambda listing, cap=cheapest: listing["price"] <= cap),
+            ({"quantity": "6"}, lambda listing: listing["quantity"] >= 6),
+        ):
+            status, body = search(
+                {"from": performance["date"], "to": performance["date"], "limit": "100", **query}
+            )
+
+            assert status == 200
+            expected = {listing["id"] for listing in on_the_day if meets(listing)}
+            assert 0 < len(expected) < 100 and {t["listing_id"] for t in body["tickets"]} == expected
 
 
 def test_every_missing_query_parameter_is_named_by_its_own_field(aws_env: None) -> None:
