@@ -1,7 +1,7 @@
 """Ticket ranking: fetch a show's ticket inventory, rank every ticket per performance, announce new deals.
 
     Fetch Inventory (raw listings to S3; broker outages and throttling retried with jitter)
-    -> Rank Performances (Map, bounded concurrency): Rank Performance -> Store Ranking
+    -> Rank Performances (Map over pages of performances, bounded concurrency): Rank Performance -> Store Ranking
     -> Mark Current (this run's rankings become the ones readers see, for the dates it covered)
     -> Find New Deals (on the dates the run is current for; each deal claimed for the run) -> Any New Deals?
          yes -> Notify Subscribers (SNS) -> Record Deals Told -> Deals Announced
@@ -23,7 +23,7 @@ from typing import Any
 
 from stepfunctions.steps.choice_rule import ChoiceRule
 
-from tasks.ticket_ranking.schemas import MAX_PERFORMANCES, RUN_REQUEST
+from tasks.ticket_ranking.schemas import MAX_PAGES, RUN_REQUEST
 from tasks.ticket_ranking.store import RANKED_PREFIX, RAW_PREFIX
 from workflows import asl
 from workflows.policies import (
@@ -66,8 +66,8 @@ def _rank_performance() -> asl.Chain:
     store = lambda_task(
         "Store Ranking",
         "StoreRankingFunctionArn",
-        {"run_id.$": "$.run_id", "performance.$": "$.performance", "ranked_key.$": "$.ranked.ranked_key"},
-        result_selector={"performance_id.$": "$.Payload.performance_id", "stored.$": "$.Payload.stored"},
+        {"run_id.$": "$.run_id", "ranked_key.$": "$.ranked.ranked_key"},
+        result_selector={"performances.$": "$.Payload.performances", "stored.$": "$.Payload.stored"},
     )
     return asl.Chain([rank, store])
 
@@ -86,6 +86,7 @@ def build() -> dict[str, Any]:
             "dates.$": "$.Payload.dates",
             "listings.$": "$.Payload.listings",
             "performances.$": "$.Payload.performances",
+            "pages.$": "$.Payload.pages",
             "skipped_theatres.$": "$.Payload.skipped_theatres",
         },
         result_path="$.inventory",
@@ -95,11 +96,11 @@ def build() -> dict[str, Any]:
     rank_all = asl.Map(
         "Rank Performances",
         item_processor=_rank_performance(),
-        items_path="$.inventory.performances",
+        items_path="$.inventory.pages",
         max_concurrency=MAP_CONCURRENCY,
-        item_selector={"run_id.$": "$.inventory.run_id", "performance.$": "$$.Map.Item.Value"},
+        item_selector={"run_id.$": "$.inventory.run_id", "key.$": "$$.Map.Item.Value"},
         result_path=None,
-        comment="Each performance ranked and stored under this run; nothing is current yet",
+        comment="Each page of performances ranked and stored under this run; nothing is current yet",
     )
     mark = lambda_task(
         "Mark Current",
@@ -139,7 +140,7 @@ def build() -> dict[str, Any]:
     summary = {
         "run_id.$": "$.inventory.run_id",
         "listings.$": "$.inventory.listings",
-        "performances.$": "States.ArrayLength($.inventory.performances)",
+        "performances.$": "$.inventory.performances",
         "skipped_theatres.$": "$.inventory.skipped_theatres",
         "current.$": "$.marked.current",
         "new_deals.$": "$.deals.count",
@@ -188,9 +189,9 @@ WORKFLOW = Workflow(
     build=build,
     input_schema=RUN_REQUEST,
     # A run must end before the next scheduled one starts (30 minutes). Fetch Inventory at its
-    # 5-minute limit twice (a broker outage retried) and 200 performances ranked and stored 10 at a
-    # time (20 rounds of two tasks of seconds each) with their throttling back-offs fit in 25
-    # minutes; a run still going then is stuck: it times out (the alarm pages) before the next run,
+    # 5-minute limit twice (a broker outage retried) and 2,000 performances ranked and stored in 80
+    # pages 10 at a time (8 rounds of two tasks of seconds each) with their throttling back-offs fit
+    # in 25 minutes; a run still going then is stuck: it times out (the alarm pages) before the next run,
     # which ranks the inventory afresh, and well before its claims on deals lapse (an hour).
     timeout_seconds=25 * 60,
     example_input={"show": "hamilton", "days_ahead": 90},
@@ -208,7 +209,7 @@ WORKFLOW = Workflow(
         _fn(
             "rank-performance",
             "rank_performance",
-            "Ranks one performance's listings on price against seat quality and obstructions",
+            "Ranks the listings of a page of performances on price against seat quality and obstructions",
             Access("inventory", ("s3:GetObject",), prefix=RAW_PREFIX),
             Access("inventory", ("s3:PutObject",), prefix=RANKED_PREFIX),
             INVENTORY_BUCKET="inventory",
@@ -216,7 +217,7 @@ WORKFLOW = Workflow(
         _fn(
             "store-ranking",
             "store_ranking",
-            "Stores every listing of a performance, ranked, in the rankings table",
+            "Stores every listing of a page of performances, ranked, in the rankings table",
             Access("inventory", ("s3:GetObject",), prefix=RANKED_PREFIX),
             Access("rankings", ("dynamodb:BatchWriteItem",)),  # batch_writer
             INVENTORY_BUCKET="inventory",
@@ -282,6 +283,6 @@ WORKFLOW = Workflow(
         ),
     ),
     integrations=(Access("deals", ("sns:Publish",)), *ALERT_ACCESS),
-    max_map_items=MAX_PERFORMANCES,
+    max_map_items=MAX_PAGES,
     routes=(Route("GET", "/tickets/search", "api-search"),),
 )

@@ -7,7 +7,9 @@
         broker.throttle(times=3)    # the next 3 requests answer 429 with Retry-After
 
 Inventory is seeded and deterministic: the same seed serves the same performances and listings,
-spread over the theatres we have seat data for (plus one we do not), with realistic prices:
+spread over the theatres we have seat data for (plus one we do not), each theatre playing
+`shows_per_week` (a real run plays 8: 120 days of 4 theatres are about 550 performances, so
+`performances=700, shows_per_week=8` is the volume a scheduled run ranks), with realistic prices:
 a markup over face value, cheaper rear and obstructed seats, "Obstructed view" notes on most of
 the obstructed ones.
 """
@@ -66,6 +68,7 @@ class FakeTicketBroker(FakeServer):
     api_key: str = "fake-broker-key"
     show: str = "hamilton"
     start_date: date | None = None
+    shows_per_week: int = 7
     unmapped_theatre: bool = True
     requests: list[str] = field(default_factory=list)
 
@@ -203,7 +206,7 @@ def _generate(fake: FakeTicketBroker) -> tuple[list[dict[str, Any]], dict[str, l
     events, inventory = [], {}
     for n in range(fake.performances):
         venue = venues[n % len(venues)]
-        day = first + timedelta(days=n // len(venues) + rng.randrange(0, 3))
+        day = first + timedelta(days=n // len(venues) * 7 // fake.shows_per_week + rng.randrange(0, 3))
         hour = rng.choice(("14:00", "19:00", "20:00"))
         offset = TIMEZONES.get(venue["city"], "-08:00")
         event_id = f"{venue['id'][:4]}-{fake.seed}-{n:04d}"

@@ -1,8 +1,8 @@
 """Fetch Inventory: a show's performances and their listings from the broker, raw to S3.
 
-Only pointers travel on: each performance's raw listings are one S3 object, and the state
-output is the list of performances with their keys. Performances in theatres without seat data
-are skipped (and reported) rather than ranked blind.
+Only pointers travel on: the performances go to S3 in pages of PAGE_SIZE, each with its raw
+listings, and the state output is the list of the pages' keys (one Map item each). Performances
+in theatres without seat data are skipped (and reported) rather than ranked blind.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tasks.shared.powertools import logger, metrics
 from tasks.ticket_ranking import store
 from tasks.ticket_ranking.broker import BrokerClient
 from tasks.ticket_ranking.ranking import known_theatres
-from tasks.ticket_ranking.schemas import DEFAULT_SHOW, FETCH, MAX_PERFORMANCES
+from tasks.ticket_ranking.schemas import DEFAULT_SHOW, FETCH, MAX_PERFORMANCES, PAGE_SIZE
 
 DEFAULT_DAYS_AHEAD = 120
 
@@ -43,12 +43,15 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     wanted = [p for p in found if p["theatre_id"] in theatres]
     if len(wanted) > MAX_PERFORMANCES:
         raise TooManyPerformances(f"{len(wanted)} performances, at most {MAX_PERFORMANCES} per run")
-    listings = 0
-    for performance in wanted:
-        rows = client.listings(performance["performance_id"])
-        performance["key"] = store.raw_key(event["run_id"], performance["performance_id"])
-        store.put_json(performance["key"], {"performance": performance, "listings": rows})
-        listings += len(rows)
+    listings, pages = 0, list[str]()
+    for number, start in enumerate(range(0, len(wanted), PAGE_SIZE), 1):
+        page = [
+            {"performance": p, "listings": client.listings(p["performance_id"])}
+            for p in wanted[start : start + PAGE_SIZE]
+        ]
+        pages.append(store.raw_key(event["run_id"], number))
+        store.put_json(pages[-1], {"performances": page})
+        listings += sum(len(p["listings"]) for p in page)
     skipped = sorted({p["theatre_id"] for p in found} - theatres)
     if skipped:
         logger.warning("theatres without seat data skipped", extra={"theatres": skipped})
@@ -59,8 +62,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         "fetched_at": now.isoformat(),
         "dates": dates,
         "listings": listings,
-        "performances": [
-            {k: p[k] for k in ("performance_id", "date", "theatre_id", "theatre_name", "key")} for p in wanted
-        ],
+        "performances": len(wanted),
+        "pages": pages,
         "skipped_theatres": skipped,
     }

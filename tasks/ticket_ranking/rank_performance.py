@@ -1,4 +1,4 @@
-"""Rank Performance: rank one performance's listings (raw in S3) and store the full ranking in S3."""
+"""Rank Performance: rank the listings of each performance of a page (raw in S3), the page ranked to S3."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from tasks.ticket_ranking.schemas import RANK
 
 @task(RANK)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    performance = event["performance"]
-    raw = store.get_json(performance["key"])
-    ranking = rank(raw["listings"], load_theatre(performance["theatre_id"]))
-    key = store.ranked_key(event["run_id"], performance["performance_id"])
-    store.put_json(key, {"performance": performance, "ranking": ranking})
-    return {
-        "ranked_key": key,
-        "listings": len(ranking),
-        "best_score": ranking[0]["score"] if ranking else None,
-    }
+    ranked = [
+        {
+            "performance": p["performance"],
+            "ranking": rank(p["listings"], load_theatre(p["performance"]["theatre_id"])),
+        }
+        for p in store.get_json(event["key"])["performances"]
+    ]
+    key = store.ranked_key(event["key"])
+    store.put_json(key, {"performances": ranked})
+    return {"ranked_key": key, "listings": sum(len(r["ranking"]) for r in ranked)}

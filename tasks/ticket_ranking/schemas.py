@@ -4,7 +4,13 @@ from typing import Any
 
 from tasks.shared.documents import DATE
 
-MAX_PERFORMANCES = 200  # bounds the Map (and the history the linter computes for it)
+# A run's performances are ranked in pages, one Map item each: a scheduled run of 120 days ranks
+# about 550 performances (4 theatres, 8 shows a week), and a Map item per performance would take
+# the worst-case history (about 64 events an item, retries counted) past Step Functions' 25,000
+# events beyond some 350. 80 pages of 25 cover a year of these theatres (about 1,700).
+PAGE_SIZE = 25
+MAX_PERFORMANCES = 2_000
+MAX_PAGES = -(-MAX_PERFORMANCES // PAGE_SIZE)  # bounds the Map (and the history the linter computes for it)
 DEFAULT_SHOW = "hamilton"
 ID = {"type": "string", "minLength": 1, "maxLength": 128}
 # a broker performer slug: the run request's show and GET /tickets/search's
@@ -36,32 +42,17 @@ FETCH: dict[str, Any] = {
     "required": ["run_id", "request"],
 }
 
-PERFORMANCE = {
-    "type": "object",
-    "properties": {
-        "performance_id": ID,
-        "date": DATE,
-        "theatre_id": ID,
-        "theatre_name": {"type": "string"},
-        "key": {"type": "string", "minLength": 1},
-    },
-    "required": ["performance_id", "date", "theatre_id", "theatre_name", "key"],
-}
-
+# a page of a run's performances, with their listings as fetched (raw/) or ranked (ranked/), in S3
 RANK: dict[str, Any] = {
     "type": "object",
-    "properties": {"run_id": ID, "performance": PERFORMANCE},
-    "required": ["run_id", "performance"],
+    "properties": {"run_id": ID, "key": {"type": "string", "pattern": "^raw/"}},
+    "required": ["run_id", "key"],
 }
 
 STORE: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "run_id": ID,
-        "performance": PERFORMANCE,
-        "ranked_key": {"type": "string", "minLength": 1},
-    },
-    "required": ["run_id", "performance", "ranked_key"],
+    "properties": {"run_id": ID, "ranked_key": {"type": "string", "pattern": "^ranked/"}},
+    "required": ["run_id", "ranked_key"],
 }
 
 # The dates a run asked the broker for, both included: what it may become current for.

@@ -42,12 +42,14 @@ def bucket() -> str:
     return os.environ["INVENTORY_BUCKET"]
 
 
-def raw_key(run_id: str, performance_id: str) -> str:
-    return f"{RAW_PREFIX}{run_id}/{performance_id}.json"
+def raw_key(run_id: str, page: int) -> str:
+    """A page of the run's performances with their listings as fetched."""
+    return f"{RAW_PREFIX}{run_id}/page-{page:04d}.json"
 
 
-def ranked_key(run_id: str, performance_id: str) -> str:
-    return f"{RANKED_PREFIX}{run_id}/{performance_id}.json"
+def ranked_key(raw: str) -> str:
+    """The same page ranked."""
+    return RANKED_PREFIX + raw.removeprefix(RAW_PREFIX)
 
 
 def put_json(key: str, value: Any) -> None:

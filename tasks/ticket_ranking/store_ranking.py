@@ -1,4 +1,4 @@
-"""Store Ranking: every listing of a performance, ranked, of this run into the rankings table.
+"""Store Ranking: every listing of each performance of a page, ranked, of this run into the rankings table.
 
 Every listing, not the top few: a search's filters (price cap, quantity, section, theatre) must
 find whatever listing meets them. One item per listing keeps each item far below DynamoDB's
@@ -48,10 +48,12 @@ def ranking_item(
 
 @task(STORE)
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    performance = event["performance"]
-    ranking = store.get_json(event["ranked_key"])["ranking"]
+    page = store.get_json(event["ranked_key"])["performances"]
     expires_at = store.expires(store.RANKING_TTL_SECONDS)
     with store.rankings_table().batch_writer() as batch:
-        for ranked in ranking:
-            batch.put_item(Item=ranking_item(event["run_id"], performance, ranked, expires_at))
-    return {"performance_id": performance["performance_id"], "stored": len(ranking)}
+        for performance in page:
+            for ranked in performance["ranking"]:
+                batch.put_item(
+                    Item=ranking_item(event["run_id"], performance["performance"], ranked, expires_at)
+                )
+    return {"performances": len(page), "stored": sum(len(p["ranking"]) for p in page)}

@@ -62,11 +62,15 @@ def fetch_and_store(
 ) -> dict[str, Any]:
     """A run's rankings stored, not yet current: its inventory."""
     inventory = fetch_inventory.handler(envelope({"run_id": run_id, "request": request or {}}), context)
-    for performance in inventory["performances"]:
-        ranked = rank_performance.handler(envelope({"run_id": run_id, "performance": performance}), context)
-        item = {"run_id": run_id, "performance": performance, "ranked_key": ranked["ranked_key"]}
-        store_ranking.handler(envelope(item), context)
+    for key in inventory["pages"]:
+        ranked = rank_performance.handler(envelope({"run_id": run_id, "key": key}), context)
+        store_ranking.handler(envelope({"run_id": run_id, "ranked_key": ranked["ranked_key"]}), context)
     return inventory
+
+
+def performances(inventory: dict[str, Any]) -> list[dict[str, Any]]:
+    """The performances of the run's pages, as fetched, in S3."""
+    return [p["performance"] for key in inventory["pages"] for p in store.get_json(key)["performances"]]
 
 
 def mark(inventory: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -95,13 +99,14 @@ def test_fetch_stores_raw_listings_in_s3_and_passes_only_pointers(
 ) -> None:
     out = fetch_inventory.handler(envelope({"run_id": "r1", "request": {"days_ahead": 365}}), context)
     mapped = [e for e in broker.events if e["venue"]["id"] != "saenger-nola"]
-    assert [p["performance_id"] for p in out["performances"]] == [e["id"] for e in mapped]
+    assert out["performances"] == len(mapped) and out["pages"] == [store.raw_key("r1", 1)]
     assert out["skipped_theatres"] == ["saenger-nola"]
     assert out["listings"] == sum(len(broker.inventory[e["id"]]) for e in mapped)
-    first = out["performances"][0]
-    raw = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=first["key"])["Body"].read())
-    assert len(raw["listings"]) == len(broker.inventory[first["performance_id"]])
-    assert "listings" not in first
+    raw = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=out["pages"][0])["Body"].read())
+    assert [p["performance"]["performance_id"] for p in raw["performances"]] == [e["id"] for e in mapped]
+    assert [len(p["listings"]) for p in raw["performances"]] == [
+        len(broker.inventory[e["id"]]) for e in mapped
+    ]
 
 
 def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
@@ -112,7 +117,7 @@ def test_a_run_stores_rankings_marks_them_current_and_finds_deals_once(
     assert first["deals"]["count"] > 0
     assert store.current_run("hamilton")["run_id"] == "run-1"  # type: ignore[index]
 
-    performance = first["inventory"]["performances"][0]["performance_id"]
+    performance = performances(first["inventory"])[0]["performance_id"]
     ranking = store.performance_ranking("run-1", performance)
     assert [r["rank"] for r in ranking] == list(range(1, len(ranking) + 1))
     assert ranking == sorted(ranking, key=lambda r: -r["score"])
@@ -128,9 +133,10 @@ def test_the_stored_rankings_are_the_runs_ranking_obstructions_included(
     inventory = fetch_and_store("run-1", context)
     fields = ("listing_id", "rank", "score", "quality", "obstructed", "reasons", "price", "quantity")
     obstructed = 0
-    for performance in inventory["performances"]:
-        ranked = store.get_json(store.ranked_key("run-1", performance["performance_id"]))["ranking"]
-        stored = store.performance_ranking("run-1", performance["performance_id"])
+    pages = [store.get_json(store.ranked_key(key))["performances"] for key in inventory["pages"]]
+    for performance in (p for page in pages for p in page):
+        ranked = performance["ranking"]
+        stored = store.performance_ranking("run-1", performance["performance"]["performance_id"])
         expected = [{k: r[k] for k in fields} for r in ranked]
         assert [{k: r[k] for k in fields} for r in stored] == expected
         obstructed += sum(r["obstructed"] for r in stored)
@@ -160,7 +166,7 @@ def test_only_each_performances_best_ranking_is_written_to_the_index_of_bests(
     index = boto3.resource("dynamodb").Table(RANKINGS).scan(IndexName=store.BEST_PER_PERFORMANCE_INDEX)
     held = [from_dynamo(i) for i in index["Items"]]
     assert by_performance(held) == by_performance(best)
-    assert len(held) == len(inventory["performances"])  # one a performance, each of whose listings ranked
+    assert len(held) == inventory["performances"]  # one a performance, each of whose listings ranked
 
 
 def test_find_deals_reads_the_same_bests_as_the_runs_rank_1_items_and_those_alone(
@@ -406,14 +412,14 @@ def test_a_narrower_run_is_current_for_its_dates_only_and_hides_no_other(
     narrow = run("narrow", context, {"days_ahead": 1})
     assert narrow["marked"] == {"current": True, "dates": [narrow["inventory"]["dates"]]}
     covered = narrow["inventory"]["dates"]
-    assert narrow["inventory"]["performances"]  # the fake's first performances are tomorrow's
+    assert narrow["inventory"]["performances"] > 0  # the fake's first performances are tomorrow's
 
     status, body = search(everything)
     assert status == 200 and body["run_id"] == "narrow"
     assert body["tickets"] == before  # the same inventory, ranked again: nothing hidden
     status, body = search({**everything, "to": covered["to"]})
     assert status == 200 and body["run_id"] == "narrow" and body["tickets"]
-    later = {**everything, "from": max(p["date"] for p in wide["inventory"]["performances"])}
+    later = {**everything, "from": max(p["date"] for p in performances(wide["inventory"]))}
     assert (
         later["from"] > covered["to"] and search(later)[1]["run_id"] == "wide"
     )  # dates the narrow run did not ask for
@@ -503,7 +509,7 @@ def test_fifty_performances_of_thousands_of_listings_travel_as_pointers(
         boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=big.url, Type="String")
         boto3.client("secretsmanager").create_secret(Name=KEY_SECRET, SecretString=big.api_key)
         out = fetch_inventory.handler(envelope({"run_id": "big", "request": {"days_ahead": 365}}), context)
-    assert len(out["performances"]) >= 50 and out["listings"] > 3000
+    assert out["performances"] >= 50 and out["listings"] > 3000 and len(out["pages"]) == 3
     assert len(json.dumps(out)) < 16 * 1024  # far below Step Functions' 256 KB
 
 
@@ -533,7 +539,7 @@ def test_search_finds_the_best_tickets_across_dates_under_a_price_cap(
 ) -> None:
     assert search({"from": "2000-01-01", "to": "2100-01-01"}) == (200, {"run_id": None, "tickets": []})
     out = run("run-1", context)
-    dates = sorted(p["date"] for p in out["inventory"]["performances"])
+    dates = sorted(p["date"] for p in performances(out["inventory"]))
     low, high = dates[2], dates[-3]
 
     status, body = search({"from": low, "to": high, "max_price": "250", "quantity": "2", "limit": "15"})
@@ -552,13 +558,13 @@ def test_a_filtered_search_finds_every_listing_that_meets_it_at_a_real_shows_lis
     """70 to 84 listings a performance, as a popular show has: the cheapest ones are often the
     poorest seats, ranked far down, and a price cap or a quantity must still find them."""
     broker.reseed(listings=(70, 84), unmapped_theatre=False)
-    performances = run("run-1", context)["inventory"]["performances"]
-    for performance in performances:
+    fetched = performances(run("run-1", context)["inventory"])
+    for performance in fetched:
         listings = broker.inventory[performance["performance_id"]]
         cheapest = min(listing["price"] for listing in listings)
         on_the_day = [
             listing
-            for p in performances
+            for p in fetched
             if p["date"] == performance["date"]
             for listing in broker.inventory[p["performance_id"]]
         ]
@@ -604,3 +610,11 @@ def test_a_search_names_the_latest_of_the_runs_it_read(aws_env: None, context: L
 
     assert search({"from": day(-1), "to": day(5)}) == (200, {"run_id": "newer", "tickets": []})
     assert search({"from": day(-1), "to": day(-1)}) == (200, {"run_id": "slow", "tickets": []})
+
+
+def test_more_performances_than_a_run_ranks_are_refused_not_ranked_in_part(
+    aws_env: None, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_inventory, "MAX_PERFORMANCES", 5)
+    with pytest.raises(fetch_inventory.TooManyPerformances, match="10 performances, at most 5 per run"):
+        fetch_inventory.handler(envelope({"run_id": "r", "request": {"days_ahead": 365}}), context)

@@ -18,6 +18,7 @@ from localcloud import LocalCloud, mock_config
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared.errors import cause_message
 from tasks.ticket_ranking import store, told
+from tasks.ticket_ranking.schemas import PAGE_SIZE
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
@@ -33,7 +34,8 @@ from tests.workflows.policy_edges import (
     repeated_alerts_are_emailed_once_an_hour,
 )
 from tests.workflows.scheduling import fire_schedule
-from workflows.ticket_ranking import BROKER_PARAMETERS, NAME
+from workflows.registry import Schedule
+from workflows.ticket_ranking import BROKER_PARAMETERS, NAME, WORKFLOW
 
 FETCH_AND_RANK = ["Fetch Inventory", "Rank Performances"]
 AFTER_RANKING = ["Mark Current", "Find New Deals", "Any New Deals?"]
@@ -63,7 +65,7 @@ def ranking(app: Deployed, broker: FakeTicketBroker) -> Deployed:
     app.empty(NAME, "state")
     app.clear_faults()
     broker.recover()
-    broker.reseed(performances=10, listings=(20, 50), unmapped_theatre=True)
+    broker.reseed(performances=10, listings=(20, 50), unmapped_theatre=True, shows_per_week=7)
     return app
 
 
@@ -112,7 +114,8 @@ def test_the_first_run_notifies_and_an_identical_second_run_notifies_nobody(
     assert first.status == "SUCCEEDED"
     assert top_level(first) == [*FETCH_AND_RANK, *AFTER_RANKING, *ANNOUNCED]
     mapped = [e for e in broker.events if e["venue"]["id"] != "saenger-nola"]
-    assert first.states.count("Rank Performance") == first.states.count("Store Ranking") == len(mapped)
+    assert first.output["performances"] == len(mapped) <= PAGE_SIZE
+    assert first.states.count("Rank Performance") == first.states.count("Store Ranking") == 1  # one page
     assert first.output["current"] is True and first.output["skipped_theatres"] == ["saenger-nola"]
     [message] = deals.messages()
     assert message.startswith("New best tickets for hamilton")
@@ -382,6 +385,34 @@ def test_fifty_performances_with_thousands_of_listings_stay_far_below_the_payloa
     assert run.output["performances"] >= 50 and run.output["listings"] > 3000
     largest = max(len(json.dumps(e, default=str)) for e in run.events)
     assert largest < 32 * 1024, f"largest history event {largest} bytes"  # Step Functions allows 256 KB
+
+
+def test_a_scheduled_run_at_a_real_shows_volume_ranks_every_performance_of_its_window(
+    ranking: Deployed, broker: FakeTicketBroker
+) -> None:
+    """8 shows a week in each of 4 theatres: the schedule's 120 days are about 550 performances,
+    ranked in pages so that the history stays far below Step Functions' 25,000 events."""
+    broker.reseed(performances=700, shows_per_week=8)
+    last = (datetime.now(UTC) + timedelta(days=120)).date().isoformat()
+    window = [e for e in broker.events if e["venue"]["id"] != "saenger-nola" and e["starts_at"][:10] <= last]
+    schedule = next(t for t in WORKFLOW.triggers if isinstance(t, Schedule))
+
+    run = ranking.run(NAME, dict(schedule.input))  # {"show": "hamilton"}: the default window
+
+    assert run.status == "SUCCEEDED" and run.output["current"] is True
+    assert run.output["performances"] == len(window) > 500
+    pages = -(-len(window) // PAGE_SIZE)
+    assert run.states.count("Rank Performance") == run.states.count("Store Ranking") == pages
+    bests = ranking.client("dynamodb").query(
+        TableName=ranking.resource(NAME, "rankings"),
+        IndexName=store.BEST_PER_PERFORMANCE_INDEX,
+        KeyConditionExpression="best_of_run = :run",
+        ExpressionAttributeValues={":run": {"S": run.output["run_id"]}},
+        Select="COUNT",
+    )
+    assert bests["Count"] == len(window)  # every performance of the window ranked
+    assert len(run.events) < 2_000
+    assert max(len(json.dumps(e, default=str)) for e in run.events) < 32 * 1024
 
 
 def test_cross_date_search_reads_the_current_rankings(ranking: Deployed) -> None:
