@@ -126,6 +126,15 @@ def known_theatres() -> set[str]:
     return {p.stem for p in THEATRES_DIR.glob("*.json")}
 
 
+def same_section(theatre: Theatre, listed: str, wanted: str) -> bool:
+    """Whether a listing's section is the one wanted, by name or alias in any case ("Orch" is the
+    Orchestra, as brokers write it); a section our map lacks is compared by name alone."""
+    section = theatre.sections.get(_key(listed))
+    if section is None:
+        return _key(listed) == _key(wanted)
+    return section is theatre.sections.get(_key(wanted))
+
+
 def seat_quality(
     theatre: Theatre, section_name: str, row: str, seats: Sequence[int], notes: Iterable[str]
 ) -> Quality:

@@ -19,6 +19,7 @@ from tasks.ticket_ranking.ranking import (
     new_deals,
     parse_theatre,
     rank,
+    same_section,
     score,
     seat_quality,
 )
@@ -92,6 +93,15 @@ def test_a_broker_note_counts_as_an_obstruction_where_our_map_has_none() -> None
 
 def test_sections_are_found_by_alias_and_case() -> None:
     assert seat_quality(THEATRE, "orch", "a", [5], []).value == pytest.approx(0.9)
+
+
+def test_a_section_is_searched_by_its_name_or_an_alias_in_any_case() -> None:
+    assert same_section(THEATRE, "ORCH", "orchestra") and same_section(THEATRE, "Orchestra", "Orch")
+    assert not same_section(THEATRE, "Orchestra", "Mezzanine")
+    # a section our map lacks: by its name alone
+    assert same_section(THEATRE, "Standing Room", "standing room")
+    assert not same_section(THEATRE, "Standing Room", "Orchestra")
+    assert not same_section(THEATRE, "Orchestra", "Standing Room")
 
 
 def test_an_unmapped_seat_is_ranked_as_poor_and_says_why() -> None:

@@ -30,6 +30,7 @@ from tasks.ticket_ranking import (
 )
 from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
+from tasks.ticket_ranking.ranking import THEATRES_DIR
 from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
 from workflows.ticket_ranking import BROKER_PARAMETERS, WORKFLOW
 
@@ -580,6 +581,37 @@ def test_a_filtered_search_finds_every_listing_that_meets_it_at_a_real_shows_lis
             assert status == 200
             expected = {listing["id"] for listing in on_the_day if meets(listing)}
             assert 0 < len(expected) < 100 and {t["listing_id"] for t in body["tickets"]} == expected
+
+
+def test_search_by_section_and_theatre_finds_every_listing_of_them_and_names_a_bad_one(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    """A section by its name or an alias, as brokers write it ("ORCH"), in any case."""
+    fetched = performances(run("run-1", context)["inventory"])
+    theatre = fetched[0]["theatre_id"]
+    everything = {"from": "2000-01-01", "to": "2100-01-01", "limit": "100"}
+    ids = {p["performance_id"] for p in fetched if p["theatre_id"] == theatre}
+    section = json.loads((THEATRES_DIR / f"{theatre}.json").read_text())["sections"][0]
+    names = {section["name"], *section["aliases"]}
+    expected = {
+        listing["id"] for pid in ids for listing in broker.inventory[pid] if listing["section"] in names
+    }
+
+    status, body = search({**everything, "theatre": theatre, "section": section["name"].upper()})
+
+    assert status == 200 and 0 < len(expected) < 100
+    assert {t["listing_id"] for t in body["tickets"]} == expected
+    assert {t["theatre_id"] for t in body["tickets"]} == {theatre}
+    assert {t["section"] for t in body["tickets"]} > {section["name"]}  # its aliases too
+    status, body = search({**everything, "theatre": theatre})
+    assert status == 200 and {t["theatre_id"] for t in body["tickets"]} == {theatre}
+
+    status, body = search({**everything, "theatre": "the-globe"})
+    assert status == 400 and body["fields"][0]["field"] == "theatre"
+    assert body["fields"][0]["message"].startswith('"the-globe" is not one of ["cibc-theatre", ')
+    status, body = search({**everything, "section": "<script>"})
+    assert status == 400 and body["fields"][0]["field"] == "section"
+    assert "is not a section's name, such as Orchestra" in body["message"]
 
 
 def test_every_missing_query_parameter_is_named_by_its_own_field(aws_env: None) -> None:

@@ -430,6 +430,13 @@ def test_cross_date_search_reads_the_current_rankings(ranking: Deployed) -> None
     assert [t["score"] for t in tickets] == sorted((t["score"] for t in tickets), reverse=True)
     status, body = search(ranking, {"from": "2000-01-01"})
     assert status == 400 and body["fields"][0]["field"] == "to"
+    status, body = search(
+        ranking, {"from": "2000-01-01", "to": "2100-01-01", "theatre": "cibc-theatre", "section": "orch"}
+    )
+    assert status == 200 and body["tickets"]
+    assert {(t["theatre_id"], t["section"].lower()[:4]) for t in body["tickets"]} == {
+        ("cibc-theatre", "orch")
+    }
 
 
 def test_a_run_of_fewer_days_ahead_hides_no_result_of_a_wider_one(
