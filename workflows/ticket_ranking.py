@@ -37,6 +37,8 @@ from workflows.policies import (
     sns_publish,
 )
 from workflows.registry import (
+    ALERT_WINDOWS,
+    ALERTS_TOPIC,
     PUBLIC_ROUTE_CONCURRENCY,
     Access,
     Bucket,
@@ -200,8 +202,19 @@ WORKFLOW = Workflow(
             name="fetch-inventory",
             handler="tasks.ticket_ranking.fetch_inventory.handler",
             description="Reads a show's performances and listings from the broker; raw listings to S3",
-            access=(Access("inventory", ("s3:PutObject",), prefix=RAW_PREFIX),),
-            environment={"INVENTORY_BUCKET": "inventory"},
+            access=(
+                Access("inventory", ("s3:PutObject",), prefix=RAW_PREFIX),
+                # theatres without seat data, alerted once a week (tasks.ticket_ranking.unmapped)
+                Access("state", ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+                Access(ALERTS_TOPIC, ("sns:Publish",)),
+                Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+            ),
+            environment={
+                "INVENTORY_BUCKET": "inventory",
+                "STATE_TABLE": "state",
+                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
+                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
+            },
             parameters=BROKER_PARAMETERS,
             timeout=300,
             memory=512,

@@ -2,7 +2,8 @@
 
 Only pointers travel on: the performances go to S3 in pages of PAGE_SIZE, each with its raw
 listings, and the state output is the list of the pages' keys (one Map item each). Performances
-in theatres without seat data are skipped (and reported) rather than ranked blind.
+in theatres without seat data are skipped (reported, and alerted once a week: unmapped.py)
+rather than ranked blind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tasks.shared.errors import TaskError
 from tasks.shared.handler import task
 from tasks.shared.parameters import setting
 from tasks.shared.powertools import logger, metrics
-from tasks.ticket_ranking import store
+from tasks.ticket_ranking import store, unmapped
 from tasks.ticket_ranking.broker import BrokerClient
 from tasks.ticket_ranking.ranking import known_theatres
 from tasks.ticket_ranking.schemas import DEFAULT_SHOW, FETCH, MAX_PERFORMANCES, PAGE_SIZE
@@ -55,6 +56,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     skipped = sorted({p["theatre_id"] for p in found} - theatres)
     if skipped:
         logger.warning("theatres without seat data skipped", extra={"theatres": skipped})
+        unmapped.alert_new(show, skipped)
     metrics.add_metric(name="ListingsFetched", unit=MetricUnit.Count, value=listings)
     return {
         "run_id": event["run_id"],

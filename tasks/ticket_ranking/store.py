@@ -12,6 +12,7 @@ state table (key):
     "told#<performance_id>" -> score, listing_id, run_id, told_at: the best deal subscribers were
         told for that performance; claim_score, claim_listing, claim_run, claimed_at: the deal a
         run claimed to announce (see told.py)
+    "unmapped#<theatre_id>" -> expires_at: a theatre without seat data alerted this week (unmapped.py)
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -31,10 +33,12 @@ from tasks.ticket_ranking import (
 from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
 from tasks.ticket_ranking.ranking import THEATRES_DIR
+from tests.conftest import Inbox
 from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
+from workflows.registry import ALERT_WINDOWS_TABLE
 from workflows.ticket_ranking import BROKER_PARAMETERS, WORKFLOW
 
-BUCKET, RANKINGS, STATE = "inventory-test", "rankings-test", "state-test"
+BUCKET, RANKINGS, STATE, WINDOWS = "inventory-test", "rankings-test", "state-test", "alert-windows-test"
 URL_PARAMETER = TEST_ENV.setting_name(BROKER_PARAMETERS["BROKER_URL_PARAMETER"])
 KEY_SECRET = TEST_ENV.setting_name(BROKER_PARAMETERS["BROKER_API_KEY_SECRET"])
 
@@ -54,8 +58,21 @@ def aws_env(aws: None, broker: FakeTicketBroker, monkeypatch: pytest.MonkeyPatch
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     boto3.client("ssm").put_parameter(Name=URL_PARAMETER, Value=broker.url, Type="String")
     boto3.client("secretsmanager").create_secret(Name=KEY_SECRET, SecretString=broker.api_key)
-    names = {"inventory": BUCKET, "rankings": RANKINGS, "state": STATE}
+    create_table(ALERT_WINDOWS_TABLE, WINDOWS)
+    topic = boto3.client("sns").create_topic(Name="alerts-test")["TopicArn"]
+    names = {
+        "inventory": BUCKET,
+        "rankings": RANKINGS,
+        "state": STATE,
+        "alerts": topic,
+        "alert-windows": WINDOWS,
+    }
     handler_environment(monkeypatch, WORKFLOW.functions, names)
+
+
+@pytest.fixture
+def alerts(aws_env: None) -> Inbox:
+    return Inbox(boto3.client, boto3.client("sns").create_topic(Name="alerts-test")["TopicArn"])
 
 
 def fetch_and_store(
@@ -650,3 +667,38 @@ def test_more_performances_than_a_run_ranks_are_refused_not_ranked_in_part(
     monkeypatch.setattr(fetch_inventory, "MAX_PERFORMANCES", 5)
     with pytest.raises(fetch_inventory.TooManyPerformances, match="10 performances, at most 5 per run"):
         fetch_inventory.handler(envelope({"run_id": "r", "request": {"days_ahead": 365}}), context)
+
+
+def test_a_theatre_without_seat_data_is_alerted_once_a_week_not_every_run(
+    aws_env: None, alerts: Inbox, context: LambdaContext
+) -> None:
+    event = envelope({"run_id": "r", "request": {}})
+    assert fetch_inventory.handler(event, context)["skipped_theatres"] == ["saenger-nola"]
+    [alert] = alerts.messages()
+    assert "saenger-nola" in alert and "data/theatres" in alert
+
+    assert fetch_inventory.handler(event, context)["skipped_theatres"] == ["saenger-nola"]
+    assert alerts.messages() == []  # told already
+
+    week_ago = {":past": int(time.time()) - 1}  # DynamoDB's TTL has not deleted it yet
+    boto3.resource("dynamodb").Table(STATE).update_item(
+        Key={"key": "unmapped#saenger-nola"},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues=week_ago,
+    )
+    fetch_inventory.handler(event, context)
+    assert len(alerts.messages()) == 1  # still without seat data a week later: alerted again
+
+
+def test_an_alert_of_theatres_without_seat_data_that_cannot_be_sent_is_sent_by_the_next_run(
+    aws_env: None, alerts: Inbox, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event, topic = envelope({"run_id": "r", "request": {}}), os.environ["ALERTS_TOPIC_ARN"]
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", topic.replace("alerts-test", "deleted"))
+    assert fetch_inventory.handler(event, context)["performances"] > 0  # ranked all the same
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", topic)
+
+    fetch_inventory.handler(event, context)
+
+    [alert] = alerts.messages()
+    assert "saenger-nola" in alert
