@@ -6,17 +6,21 @@
          (at once on a refusal or a malformed answer, TushareError/TushareMalformed: not retried)
     -> Compute Signals (report JSON + text to signals/<date>/) -> Market Open?
          no fund has a bar for the day (holiday) -> Market Closed (nothing written, nothing sent)
-         otherwise -> Send Report (SNS, once per day: idempotency record) -> Report Sent
+         otherwise -> Send Report (SNS: each fund's signal once, idempotency records) -> Every Fund In?
+             yes -> Report Sent
+             a fund missing after retries -> Day Incomplete (FundsMissing) -> Alert Failure -> Failed
     any other error -> Alert Failure -> Failed: no fund signalled and some failed (NoPrices, a
          suspended fund beside an outage included), or an input Plan Day refuses (InvalidInput)
 
-One fund failing does not stop the day: the report lists it as missing, and the subject says
-how many are missing. The console, API and CLI refuse a malformed date, one not on the calendar
+One fund failing does not stop the day: the report lists it as missing, the subject says how
+many are missing, and the others are emailed. The run then fails with FundsMissing, alerted,
+naming the funds and the start of the day that makes it good once the provider is back: that run
+emails their signals in a follow-up, once. The console, API and CLI refuse a malformed date, one not on the calendar
 (2026-02-30) or a fund that is not configured before anything starts; a run started directly
 (StartExecution) is refused by Plan Day, naming the field, and alerts like any other failure.
 Plan Day also refuses a day still to come (Tushare has no prices for it, and calling it closed
 would mislead), before any provider call. The provider's token comes from Secrets Manager, and
-a re-run of the same day emails nobody.
+a re-run of the same day emails only the funds no earlier email carried.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from workflows.policies import (
     provider_retries,
 )
 from workflows.registry import (
+    ENVIRONMENT,
     PUBLIC_ROUTE_CONCURRENCY,
     SCHEDULED_TIME,
     Access,
@@ -116,16 +121,12 @@ def build() -> dict[str, Any]:
     send = lambda_task(
         "Send Report",
         "SendReportFunctionArn",
-        {
-            "date.$": "$.day.date",
-            "subject.$": "$.signals.Payload.subject",
-            "text_key.$": "$.signals.Payload.text_key",
-            "run.$": "$$.Execution.Id",
-        },
+        {"date.$": "$.day.date", "run.$": "$$.Execution.Id"},
         result_selector={
             "message_id.$": "$.Payload.message_id",
             "sent_at.$": "$.Payload.sent_at",
             "already_sent.$": "$.Payload.already_sent",
+            "emailed.$": "$.Payload.emailed",
         },
         result_path="$.sent",
         extra_retries=[
@@ -137,7 +138,7 @@ def build() -> dict[str, Any]:
                 backoff_rate=2.0,
             )
         ],
-        comment="Publishes once per trading day, whatever retries or re-runs happen",
+        comment="Emails each fund's signal once per trading day, whatever retries or re-runs happen",
     )
     sent = asl.Pass(
         "Report Sent",
@@ -148,8 +149,28 @@ def build() -> dict[str, Any]:
             "message_id.$": "$.sent.message_id",
             "sent_at.$": "$.sent.sent_at",
             "already_sent.$": "$.sent.already_sent",
+            "emailed.$": "$.sent.emailed",
         },
     )
+    # the others are emailed; the day is made good by another run once the provider is back
+    incomplete = asl.Pass(
+        "Day Incomplete",
+        parameters={
+            "Error": "FundsMissing",
+            "Cause.$": "States.Format('{}: no signal for {}: their prices could not be fetched. "
+            "Subscribers were emailed the other funds. Once the provider answers again (or what the "
+            "error names is fixed), start the day again for them: python -m workflows start "
+            f"{NAME} --env ${{{ENVIRONMENT}}} --input {{}} --wait (their signals are then emailed, "
+            "once, in a follow-up).', "
+            "$.day.date, $.signals.Payload.failed, $.signals.Payload.rerun)",
+        },
+        result_path="$.error",
+    )
+    every_fund = asl.Choice("Every Fund In?")
+    every_fund.add_choice(
+        ChoiceRule.BooleanEquals(variable="$.signals.Payload.complete", value=True), next_step=sent
+    )
+    every_fund.default_choice(incomplete)
     closed = asl.Pass("Market Closed", parameters={"date.$": "$.day.date", "market_open": False})
 
     market_open = asl.Choice("Market Open?")
@@ -160,7 +181,8 @@ def build() -> dict[str, Any]:
 
     for state in (plan, fetch_all, compute, send):
         catch_to(state, alert)
-    send.next(sent)
+    send.next(every_fund)
+    incomplete.next(alert)
 
     chain = asl.Chain([plan, fetch_all, compute, market_open])
     return asl.Graph(chain, comment="ETF signal: daily prices, signals, report, email once").to_dict()

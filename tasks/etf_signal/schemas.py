@@ -94,9 +94,7 @@ SEND: dict[str, Any] = {
     "type": "object",
     "properties": {
         "date": DATE,
-        "subject": {"type": "string", "minLength": 1, "maxLength": 100},
-        "text_key": {"type": "string", "minLength": 1},
         "run": {"type": "string", "minLength": 1, "description": "the execution sending it"},
     },
-    "required": ["date", "subject", "text_key", "run"],
+    "required": ["date", "run"],
 }

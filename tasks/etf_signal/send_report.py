@@ -1,12 +1,19 @@
-"""Send Report: publish the day's report to the subscribers' topic, once per trading day.
+"""Send Report: email subscribers the day's signals, each fund's once.
 
-An idempotency record keyed on the date (Powertools idempotency, DynamoDB) makes a retry, a
-redrive or a second run of the same day return the first publish instead of emailing again; a
-run other than the one that sent it is told so (`already_sent`). A publish that fails leaves no record, so the next attempt sends.
+The day's emails are numbered, and each is published once whatever retries, redrives or runs of
+the day happen: an idempotency record keyed on the date and the number (Powertools idempotency,
+DynamoDB) keeps the funds it carried. A run walks the day's emails in order and sends, as the next
+one, the report's funds none of them carried: the whole report first, then a follow-up with only
+the funds a later run of the day signalled (missing at first, fetched once the provider was back).
+A run with nothing new sends nothing and is told the day's last email (`already_sent`). Two runs
+at once cannot both send an email: the second waits for the first's (the workflow retries
+IdempotencyAlreadyInProgressError), then sends only what is still new. A publish that fails leaves
+no record, so the next attempt sends it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -18,45 +25,68 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tasks.etf_signal import storage
+from tasks.etf_signal import signals, storage
 from tasks.etf_signal.schemas import SEND
 from tasks.shared import clients
 from tasks.shared.handler import task
 
-ONCE_PER_DAY = IdempotencyConfig(event_key_jmespath="date", expires_after_seconds=7 * 24 * 3600)
+ONCE_PER_EMAIL = IdempotencyConfig(event_key_jmespath="[date, number]", expires_after_seconds=7 * 24 * 3600)
 
 
-def publish_once(report: dict[str, Any]) -> dict[str, Any]:
+def email_once(email: dict[str, Any], day: dict[str, Any]) -> dict[str, Any]:
+    """The day's email `number`: sent now with `funds`, or the one sent before (the funds it carried)."""
     # Built per call: the persistence layer takes the (lazily created, test-replaceable) client.
     layer = DynamoDBPersistenceLayer(
         table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=clients.client("dynamodb")
     )
 
-    @idempotent_function(data_keyword_argument="report", persistence_store=layer, config=ONCE_PER_DAY)
-    def publish(report: dict[str, Any]) -> dict[str, Any]:
+    @idempotent_function(data_keyword_argument="email", persistence_store=layer, config=ONCE_PER_EMAIL)
+    def publish(email: dict[str, Any]) -> dict[str, Any]:
+        part, follow_up = signals.only(day, email["funds"]), email["number"] > 0
         answer = clients.client("sns").publish(
             TopicArn=os.environ["SIGNALS_TOPIC"],
-            Subject=report["subject"],
-            Message=storage.get_text(report["text_key"]),
+            Subject=signals.subject(part, follow_up),
+            Message=signals.text(part, follow_up),
         )
         return {
             "message_id": answer["MessageId"],
             "sent_at": datetime.now(UTC).isoformat(),
-            "date": report["date"],
-            "sent_by": report["run"],
+            "funds": email["funds"],
+            "sent_by": email["run"],
         }
 
-    result: dict[str, Any] = publish(report=report)
-    # another run's publish, remembered; a retry or redrive of the one that sent it is not told so
-    return {**result, "already_sent": result.get("sent_by") != report["run"]}
+    result: dict[str, Any] = publish(email=email)
+    return result
+
+
+def send_new(date: str, run: str) -> dict[str, Any]:
+    day = storage.get_json(storage.report_key(date, "json"))
+    signalled = [s["ts_code"] for s in day["signals"]]
+    sent: set[str] = set()
+    emails: list[dict[str, Any]] = []
+    for number in itertools.count():  # ends at the first email not sent before: it is sent now
+        new = [code for code in signalled if code not in sent]
+        if not new:
+            break
+        emails.append(email_once({"date": date, "number": number, "funds": new, "run": run}, day))
+        sent.update(emails[-1]["funds"])
+    # a retry or redrive of the run that sent an email is told it sent it, not that it was sent before
+    mine = [e for e in emails if e["sent_by"] == run]
+    last = (mine or emails)[-1]
+    return {
+        "message_id": last["message_id"],
+        "sent_at": last["sent_at"],
+        "already_sent": not mine,
+        "emailed": sorted(code for e in mine for code in e["funds"]),
+    }
 
 
 @task(SEND)
 def _send(report: dict[str, Any]) -> dict[str, Any]:
-    return publish_once(report)
+    return send_new(report["date"], report["run"])
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # An in-progress record then expires with this invocation, not in a week, if it dies mid-way.
-    ONCE_PER_DAY.register_lambda_context(context)
+    ONCE_PER_EMAIL.register_lambda_context(context)
     return _send(event, context)

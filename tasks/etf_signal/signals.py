@@ -103,11 +103,10 @@ def report(
             [*missing, *(m for m in earlier["missing"] if m["ts_code"] not in named)],
             key=lambda m: m["ts_code"],
         )
-    counts = {a: sum(1 for s in signals if s["action"] == a) for a in ("BUY", "SELL", "HOLD")}
     return {
         "date": date,
         "strategy": dict(strategy),
-        "summary": counts,
+        "summary": _counts(signals),
         "signals": sorted(
             (dict(s) for s in signals), key=lambda s: ("BUY", "SELL", "HOLD").index(s["action"])
         ),
@@ -115,18 +114,23 @@ def report(
     }
 
 
-def subject(day: Mapping[str, Any]) -> str:
+def subject(day: Mapping[str, Any], follow_up: bool = False) -> str:
     c = day["summary"]
     missing = f", {len(day['missing'])} missing" if day["missing"] else ""
-    return f"ETF signals {day['date']}: {c['BUY']} buy, {c['SELL']} sell, {c['HOLD']} hold{missing}"[:100]
+    kind = " (follow-up)" if follow_up else ""
+    return f"ETF signals {day['date']}{kind}: {c['BUY']} buy, {c['SELL']} sell, {c['HOLD']} hold{missing}"[
+        :100
+    ]
 
 
-def text(day: Mapping[str, Any]) -> str:
+def text(day: Mapping[str, Any], follow_up: bool = False) -> str:
     s = day["strategy"]
     lines = [
         f"ETF signals for {day['date']} (SMA{s['short_window']}/SMA{s['long_window']} crossover, RSI{s['rsi_period']})",
         "",
     ]
+    if follow_up:
+        lines[1:1] = ["Follow-up: the funds missing from the earlier email of the day, fetched since.", ""]
     for sig in day["signals"]:
         lines.append(
             f"{sig['action']:<4} {sig['ts_code']} {sig['name']}: close {sig['close']:.3f}, "
@@ -136,6 +140,16 @@ def text(day: Mapping[str, Any]) -> str:
         lines += ["", "Missing today (no signal computed):"]
         lines += [f"- {m['ts_code']} {m['name']}: {m['reason']}" for m in day["missing"]]
     return "\n".join(lines)
+
+
+def only(day: Mapping[str, Any], funds: Sequence[str]) -> dict[str, Any]:
+    """The day's report with only the signals of `funds` (a follow-up email's), still missing ones kept."""
+    kept = [dict(s) for s in day["signals"] if s["ts_code"] in funds]
+    return {**day, "signals": kept, "summary": _counts(kept)}
+
+
+def _counts(signals: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return {a: sum(1 for s in signals if s["action"] == a) for a in ("BUY", "SELL", "HOLD")}
 
 
 def _round(value: float | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -191,17 +192,19 @@ def test_a_normal_day_writes_the_report_and_emails_it_once(
     )
     assert report["date"] == DAY and len(report["signals"]) == len(config.funds())
 
-    request = {"date": DAY, "subject": day["subject"], "text_key": day["text_key"], "run": "run-1"}
+    request = {"date": DAY, "run": "run-1"}
     first = send_report.handler(envelope(request), context)
     retried = send_report.handler(envelope(request), context)
     again = send_report.handler(envelope({**request, "run": "run-2"}), context)
 
     # the stored result of the first publish: the run that sent it is not told it was sent before
     assert retried == first and first["already_sent"] is False
-    assert again == {**first, "already_sent": True}
+    assert first["emailed"] == sorted(f["ts_code"] for f in config.funds())
+    assert again == {**first, "already_sent": True, "emailed": []}
     messages = aws_env["inbox"].notifications()
     assert len(messages) == 1
-    assert messages[0]["Subject"] == day["subject"] and f"ETF signals for {DAY}" in messages[0]["Message"]
+    assert messages[0]["Subject"] == signals.subject(report)
+    assert messages[0]["Message"] == signals.text(report)
 
 
 def test_a_holiday_is_a_closed_market_and_writes_nothing(
@@ -222,13 +225,62 @@ def test_a_failing_fund_is_named_missing_in_the_report(
     day = compute(DAY, fetch(DAY, context), context)
 
     assert day["missing"] == [broken["ts_code"]]
-    assert day["subject"].endswith(", 1 missing")
+    assert (day["complete"], day["failed"]) == (False, f"{broken['ts_code']} (TushareUnavailable)")
+    # the input of a run of the day for it alone, ready for the shell
+    assert [json.loads(word) for word in shlex.split(day["rerun"])] == [
+        {"date": DAY, "funds": [broken["ts_code"]]}
+    ]
     report = json.loads(
         boto3.client("s3").get_object(Bucket=BUCKET, Key=f"signals/{DAY}/report.json")["Body"].read()
     )
     assert report["missing"] == [
         {"ts_code": broken["ts_code"], "name": broken["name"], "reason": "TushareUnavailable"}
     ]
+    assert signals.subject(report).endswith(", 1 missing")
+
+
+def test_a_fund_without_a_bar_beside_signalled_ones_leaves_the_day_complete(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A suspended fund has no bar to fetch: no run of the day would signal it, so nothing to make good."""
+    suspended, *others = config.funds()
+    monkeypatch.setattr(tushare, "funds", [f["ts_code"] for f in others])
+
+    day = compute(DAY, fetch(DAY, context), context)
+
+    assert day["missing"] == [suspended["ts_code"]] and day["complete"] is True
+    assert "failed" not in day and "rerun" not in day
+
+
+def test_a_fund_missing_at_first_is_emailed_alone_in_a_follow_up_once(
+    aws_env: dict[str, Any], tushare: FakeTushare, context: LambdaContext
+) -> None:
+    codes = sorted(f["ts_code"] for f in config.funds())
+    late = config.funds()[2]
+    tushare.fail(ts_code=late["ts_code"])
+    compute(DAY, fetch(DAY, context), context)
+    first = send_report.handler(envelope({"date": DAY, "run": "run-1"}), context)
+    assert first["emailed"] == [c for c in codes if c != late["ts_code"]]
+
+    tushare.recover()  # the day started again for the late fund alone
+    assert compute(DAY, fetch(DAY, context, [late]), context)["complete"] is True
+    follow_up = send_report.handler(envelope({"date": DAY, "run": "run-2"}), context)
+    retried = send_report.handler(envelope({"date": DAY, "run": "run-2"}), context)
+    nothing_new = send_report.handler(envelope({"date": DAY, "run": "run-3"}), context)
+
+    assert follow_up == retried and follow_up["already_sent"] is False
+    assert follow_up["emailed"] == [late["ts_code"]] and follow_up["message_id"] != first["message_id"]
+    assert nothing_new == {**follow_up, "already_sent": True, "emailed": []}
+    sent, again = aws_env["inbox"].notifications()
+    assert (
+        sent["Subject"].endswith(", 1 missing") and late["ts_code"] not in sent["Message"].split("Missing")[0]
+    )
+    assert again["Subject"].startswith(f"ETF signals {DAY} (follow-up): ")
+    assert not again["Subject"].endswith("missing") and "Follow-up:" in again["Message"]
+    signalled = [
+        line.split()[1] for line in again["Message"].splitlines() if line[:4] in ("BUY ", "SELL", "HOLD")
+    ]
+    assert signalled == [late["ts_code"]]  # the others were emailed before: not again
 
 
 def test_another_run_of_the_day_adds_to_its_report_without_taking_away(

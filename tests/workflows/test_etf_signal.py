@@ -40,7 +40,9 @@ DAY = "2026-11-20"  # a Friday
 HOLIDAY = "2026-10-05"  # National Day week: no bars
 FUNDS = len(config.funds())
 PLAN = ["Plan Day", "Fetch Prices"]
-REPORTED = ["Compute Signals", "Market Open?", "Send Report", "Report Sent"]
+REPORTED = ["Compute Signals", "Market Open?", "Send Report", "Every Fund In?", "Report Sent"]
+# a fund missing after retries: the others are emailed, then the day's alert
+INCOMPLETE = ["Compute Signals", "Market Open?", "Send Report", "Every Fund In?", "Day Incomplete", *ALERT]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +112,7 @@ def test_a_normal_day_writes_the_report_and_emails_subscribers(
     day = report(etf, DAY)
     assert day["date"] == DAY and len(day["signals"]) == FUNDS and day["missing"] == []
     assert run.output["summary"] == day["summary"] and run.output["missing"] == []
+    assert run.output["emailed"] == sorted(f["ts_code"] for f in config.funds())
     [message] = subscribers.messages()
     assert message == report(etf, DAY, "txt")
     assert alerts.messages() == []
@@ -137,7 +140,9 @@ def test_two_runs_of_a_day_at_once_keep_each_others_funds(etf: Deployed, subscri
     assert [r.status for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
     day = report(etf, DAY)
     assert sorted(s["ts_code"] for s in day["signals"]) == sorted(codes) and day["missing"] == []
-    assert len(subscribers.messages()) == 1
+    # one email, or a follow-up with the funds the first did not have yet: each fund's signal once
+    assert sorted(emailed(subscribers.messages())) == sorted(codes)
+    assert sorted(c for r in runs for c in r.output["emailed"]) == sorted(codes)
 
 
 def test_a_report_another_run_changed_meanwhile_is_merged_again_after_a_backoff(
@@ -162,25 +167,53 @@ def test_a_holiday_succeeds_without_sending(etf: Deployed, subscribers: Inbox, a
     assert subscribers.messages() == [] and alerts.messages() == []
 
 
-def test_one_fund_failing_is_reported_missing_and_the_day_is_still_sent(
-    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
+def emailed(messages: list[str]) -> list[str]:
+    """The funds whose signals the emails carry (a signal's line starts with its action)."""
+    return [
+        line.split()[1] for m in messages for line in m.splitlines() if line[:4] in ("BUY ", "SELL", "HOLD")
+    ]
+
+
+def test_one_fund_failing_is_emailed_missing_and_alerted_and_its_day_started_again_sends_it_once(
+    etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = config.funds()[3]
     tushare.fail(ts_code=broken["ts_code"])
 
     run = etf.run(NAME, {"date": DAY})
 
-    assert run.status == "SUCCEEDED"
+    assert run.status == "FAILED" and run.error == "FundsMissing"
+    assert top_level(run) == [*PLAN, *INCOMPLETE]
     assert run.states.count("Fund Missing") == 1
     assert failed_errors(run) == ["TushareUnavailable"] * 4  # 1 + MaxAttempts 3, then caught in the Map
-    assert run.output["missing"] == [broken["ts_code"]]
     day = report(etf, DAY)
     assert day["missing"] == [
         {"ts_code": broken["ts_code"], "name": broken["name"], "reason": "TushareUnavailable"}
     ]
     assert len(day["signals"]) == FUNDS - 1
-    [message] = subscribers.messages()
+    [message] = subscribers.messages()  # the others first, the fund named missing
     assert f"- {broken['ts_code']} {broken['name']}: TushareUnavailable" in message
+    assert broken["ts_code"] not in emailed([message])
+    # the alert names the fund and the start that makes the day good
+    rerun = json.dumps({"date": DAY, "funds": [broken["ts_code"]]})
+    command = f"python -m workflows start {NAME} --env {etf.env.name} --input '{rerun}' --wait"
+    assert f"{DAY}: no signal for {broken['ts_code']} (TushareUnavailable)" in (run.cause or "")
+    assert command in (run.cause or "")
+    [alert] = alerts.messages()
+    assert "FundsMissing" in alert and command in alert
+    assert workflows_cli.main(["describe", run.arn]) == 0
+    assert "FundsMissing" in capsys.readouterr().out
+
+    tushare.recover()
+    again = etf.run(NAME, json.loads(rerun))
+    once_more = etf.run(NAME, {"date": DAY})
+
+    assert again.status == once_more.status == "SUCCEEDED"
+    assert report(etf, DAY)["missing"] == [] and again.output["missing"] == []
+    assert (again.output["already_sent"], again.output["emailed"]) == (False, [broken["ts_code"]])
+    assert (once_more.output["already_sent"], once_more.output["emailed"]) == (True, [])
+    [follow_up] = subscribers.messages()  # read since the first: the others are not sent again
+    assert emailed([follow_up]) == [broken["ts_code"]] and "Follow-up:" in follow_up
     assert alerts.messages() == []
 
 
@@ -233,13 +266,14 @@ def test_a_fund_whose_fetch_fails_for_another_reason_is_reported_missing_with_it
 
     run = etf.run(NAME, {"date": DAY})
 
-    assert run.status == "SUCCEEDED"
+    assert run.status == "FAILED" and run.error == "FundsMissing"
     assert failed_errors(run) == ["UnexpectedAnswer"]  # not retried: it would fail again
-    assert run.states.count("Fund Missing") == 1 and len(run.output["missing"]) == 1
+    assert run.states.count("Fund Missing") == 1 and top_level(run) == [*PLAN, *INCOMPLETE]
     [missing] = report(etf, DAY)["missing"]
     assert missing["reason"] == "UnexpectedAnswer"
+    assert f"{missing['ts_code']} (UnexpectedAnswer)" in (run.cause or "")
     assert len(report(etf, DAY)["signals"]) == FUNDS - 1
-    assert len(subscribers.messages()) == 1 and alerts.messages() == []
+    assert len(subscribers.messages()) == 1 and len(alerts.messages()) == 1
 
 
 def test_every_fund_failing_alerts_and_sends_nothing(
