@@ -14,7 +14,9 @@ the same time claimed one of them first; the redraw loop is bounded. Winners are
 they are announced; a claim never recorded (its draw failed or was stopped first) lapses after an
 hour (tasks.lottery.winners), so no employee is kept from winning by a draw that did not happen.
 A draw recorded and not announced fails with DrawNotAnnounced: it is announced by hand
-(tasks.lottery.announce), never started afresh, which would draw others.
+(tasks.lottery.announce), never started afresh, which would draw others. A claim or record that
+DynamoDB cancelled for a moment (a conflicting transaction, throttling: WinnersContended) is run
+again after a backoff, neither redrawn nor taken for a winner of another draw.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.lottery.announce import COMMAND, NOT_ANNOUNCED, SUBJECT, when_announced
 from tasks.lottery.schemas import DRAW_REQUEST
+from tasks.lottery.winners import WinnersContended
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
     ERROR_PATH,
     alert_and_fail,
     catch_to,
+    contention_retry,
     lambda_task,
     rejected,
     sns_publish,
@@ -43,6 +47,9 @@ MAX_REDRAWS = 5
 # the execution fails with them, unalerted. Validate Request raises them; Draw Winners too, when
 # draws running at the same time took some of the employees left.
 REJECTIONS = ["InvalidInput", "NotEnoughEligibleEmployees"]
+# A claim or record DynamoDB cancelled for a moment (a conflicting transaction, throttling): run
+# again after a backoff, not taken for a winner of another draw; alerted once the retries run out.
+CONTENDED = [WinnersContended.__name__]
 
 
 def build() -> dict[str, Any]:
@@ -79,6 +86,7 @@ def build() -> dict[str, Any]:
             "message.$": "$.Payload.message",
         },
         result_path="$.check",
+        extra_retries=[contention_retry(CONTENDED)],
     )
     count_redraw = asl.Pass(
         "Count Redraw",
@@ -106,6 +114,7 @@ def build() -> dict[str, Any]:
         {"draw_id.$": "$$.Execution.Name", "winners.$": "$.selection.winners"},
         result_selector={"recorded.$": "$.Payload.recorded"},
         result_path="$.outcome",
+        extra_retries=[contention_retry(CONTENDED)],
         comment="Before the announcement: no winner is told of a draw that was not recorded",
     )
     notify = sns_publish(
@@ -181,7 +190,8 @@ WORKFLOW = Workflow(
     input_schema=DRAW_REQUEST,
     # The longest path is 15 Lambda tasks of 10 s at most (Validate Request, Draw Winners and Check
     # Past Winners six times at the redraw bound, Record Winners): 2.5 minutes with each at its
-    # limit, a minute more for one throttled through its whole back-off (up to 51 s). A draw still
+    # limit, a minute more for one throttled through its whole back-off (up to 51 s) or its write
+    # contended through its five retries (up to 25 s of back-off). A draw still
     # running at 15 minutes is stuck, and ends long before its claims on its winners lapse (an hour,
     # tasks.lottery.winners.CLAIM_LEASE), after which another draw could take them.
     timeout_seconds=15 * 60,

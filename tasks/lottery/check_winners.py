@@ -2,7 +2,8 @@
 
 The claim is the check: one conditional transaction, so a concurrent draw cannot pick the same
 employee in between (see tasks.lottery.winners). When it fails nothing is claimed and the
-workflow redraws.
+workflow redraws; when DynamoDB cancelled it for a moment (WinnersContended), the workflow claims
+again after a backoff.
 """
 
 from __future__ import annotations

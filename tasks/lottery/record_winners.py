@@ -2,7 +2,8 @@
 
 The winners were claimed for this draw by Check Past Winners; recording stamps `won_at` under the
 same condition (tasks.lottery.winners), so a winner of another draw is never overwritten and a
-repeat changes nothing.
+repeat changes nothing. A transaction cancelled for a moment raises WinnersContended, retried by
+the workflow: only a failed condition means a winner of another draw.
 """
 
 from __future__ import annotations

@@ -28,6 +28,16 @@ NOT_ANOTHER_DRAWS = f"attribute_not_exists(employee_id) OR draw_id = :draw OR ({
 # lease, an item of no known kind, written by hand or by an older version). Exactly what the
 # claim's condition refuses to another draw, so a draw never picks whom it cannot claim.
 TAKEN = f"NOT ({LAPSED})"
+# why DynamoDB cancels a transaction, besides a condition, for a moment: another transaction on an
+# item, throttling. Nothing was written, and no one is taken.
+CONTENDED = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+class WinnersContended(Exception):
+    """The winners' transaction was cancelled though no condition failed (another transaction on
+    one of its items, throttling), or the same request is still in progress: nothing was written.
+    Retryable (not a TaskError): the workflow runs the task again after a backoff, never taking
+    it for a winner of another draw."""
 
 
 def lapsed(now: datetime) -> str:
@@ -64,7 +74,8 @@ def request_token(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> st
 
 def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
     """Write every winner for `draw_id` in one transaction, setting `stamp` once; return the ids
-    that belong to another draw (then nothing at all is written)."""
+    that belong to another draw (then nothing at all is written). WinnersContended when it may
+    succeed if run again; a transaction cancelled for another reason raises as DynamoDB said."""
     now = datetime.now(UTC)
     dynamodb = clients.client("dynamodb")
     try:
@@ -73,13 +84,20 @@ def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
             ClientRequestToken=request_token(draw_id, winners, stamp),
         )
     except dynamodb.exceptions.TransactionCanceledException as error:
-        reasons = error.response.get("CancellationReasons", [])
+        codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        # only a failed condition means taken: the item belongs to another draw
         taken = [
             w["employee_id"]
-            for w, r in zip(winners, reasons, strict=False)
-            if r.get("Code") == "ConditionalCheckFailed"
+            for w, code in zip(winners, codes, strict=False)
+            if code == "ConditionalCheckFailed"
         ]
-        return sorted(taken) or ["unknown"]
+        if taken:
+            return sorted(taken)
+        if contended := sorted(CONTENDED.intersection(codes)):
+            raise WinnersContended(f"the transaction was cancelled: {', '.join(contended)}") from error
+        raise
+    except dynamodb.exceptions.TransactionInProgressException as error:
+        raise WinnersContended("the same transaction is still in progress") from error
     return []
 
 

@@ -8,11 +8,12 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from tasks.lottery import check_winners, draw_winners, record_winners, validate_request, winners
 from tasks.lottery.draw import NotEnoughEligibleEmployees
 from tasks.shared import clients, documents
-from tasks.shared.errors import InvalidInput, MalformedTaskInput
+from tasks.shared.errors import InvalidInput, MalformedTaskInput, TaskError
 from tests.unit.conftest import create_table, envelope, handler_environment, seed_items
 from workflows.lottery import WORKFLOW
 
@@ -258,32 +259,76 @@ def test_claim_and_record_of_a_draw_named_by_a_uuid_never_share_a_request_token(
     assert winners.request_token(draw, list(reversed(WINNERS_OF_DRAW)), "claimed_at") == claim  # a retry
 
 
-class Conflicting:
-    """A DynamoDB client whose transactions another transaction on the same items cancels."""
+IN_PROGRESS = None  # no reasons: the same request is still in progress
+THROTTLED = {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}
 
-    def __init__(self, real: Any) -> None:
-        self.real = real
+
+class Cancelling:
+    """A DynamoDB client whose next transaction DynamoDB cancels with `reasons` (one per item), or
+    answers still in progress; then it runs them as they are."""
+
+    def __init__(self, reasons: list[dict[str, str]] | None) -> None:
+        self.real, self.reasons, self.refused = boto3.client("dynamodb"), reasons, False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
 
     def transact_write_items(self, **kwargs: Any) -> Any:
-        reasons = [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}]
-        response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+        if self.refused:
+            return self.real.transact_write_items(**kwargs)
+        self.refused = True
+        if self.reasons is IN_PROGRESS:
+            error = {"Error": {"Code": "TransactionInProgressException", "Message": "in progress"}}
+            raise self.real.exceptions.TransactionInProgressException(error, "TransactWriteItems")
+        response = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": self.reasons}
         raise self.real.exceptions.TransactionCanceledException(response, "TransactWriteItems")
 
 
-def test_a_claim_cancelled_by_a_concurrent_transaction_is_not_eligible(
+@pytest.mark.parametrize(
+    ("reasons", "named"),
+    [
+        (
+            [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing"}],
+            "TransactionConflict",
+        ),
+        ([THROTTLED, {"Code": "None"}], "ThrottlingError"),
+        (IN_PROGRESS, "still in progress"),
+    ],
+)
+def test_a_transaction_cancelled_for_a_moment_is_retryable_not_a_winner_of_another_draw(
+    tables: dict[str, Any], context: LambdaContext, reasons: list[dict[str, str]] | None, named: str
+) -> None:
+    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+    for handler in (check_winners.handler, record_winners.handler):
+        clients.override("dynamodb", Cancelling(reasons))
+        with pytest.raises(winners.WinnersContended, match=named) as contended:
+            handler(event, context)
+        assert not isinstance(contended.value, TaskError)  # the workflow retries it
+        assert winners_in_table() == {}
+
+    # run again (the workflow's Retry), the draw claims and records its winners
+    clients.reset()
+    assert check_winners.handler(event, context)["eligible"] is True
+    assert record_winners.handler(event, context)["recorded"] == [w["employee_id"] for w in WINNERS_OF_DRAW]
+
+
+def test_only_a_failed_condition_is_a_winner_of_another_draw(
     tables: dict[str, Any], context: LambdaContext
 ) -> None:
-    clients.override("dynamodb", Conflicting(boto3.client("dynamodb")))
-    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+    """Beside a throttled item, an employee another draw holds is taken: the draw redraws."""
+    clients.override("dynamodb", Cancelling([THROTTLED, {"Code": "ConditionalCheckFailed"}]))
+    check = check_winners.handler(envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW}), context)
+    assert check["eligible"] is False and check["past_winners"] == [WINNERS_OF_DRAW[1]["employee_id"]]
 
-    check = check_winners.handler(event, context)
-    assert check["eligible"] is False and check["past_winners"]  # the workflow redraws
-    with pytest.raises(record_winners.WinnerAlreadyRecorded):
-        record_winners.handler(event, context)
-    assert winners_in_table() == {}
+
+def test_a_transaction_cancelled_for_another_reason_fails_with_what_dynamodb_said(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    clients.override(
+        "dynamodb", Cancelling([{"Code": "ValidationError", "Message": "bad item"}, {"Code": "None"}])
+    )
+    with pytest.raises(ClientError, match="TransactionCanceledException"):
+        record_winners.handler(envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW}), context)
 
 
 def test_a_lottery_serial_without_an_employee_is_a_named_error(

@@ -288,6 +288,39 @@ def test_a_retried_record_records_each_winner_once(lottery: Deployed) -> None:
     assert {i["employee_id"]["S"]: i["won_at"]["S"] for i in items} == won_at  # stamped once
 
 
+def test_a_claim_and_a_record_dynamodb_cancelled_for_a_moment_are_run_again_not_redrawn(
+    lottery: Deployed, announcements: Inbox, alerts: Inbox
+) -> None:
+    """A transaction DynamoDB cancelled without a failed condition (a conflicting transaction,
+    throttling: WinnersContended, tests/unit/test_lottery_tasks.py) is no winner of another draw:
+    the same winners are claimed and recorded again after a backoff, unalerted."""
+    for fn in ("check-winners", "record-winners"):
+        lottery.inject("lottery", fn, "error", times=1, error_type="WinnersContended")
+    with clock.instant():
+        run = lottery.run("lottery", {"winners": 2, "seed": 5}, name="draw-contended")
+
+    assert run.status == "SUCCEEDED" and run.output["redraws"] == 0
+    assert run.states == [*DRAW, *RECORD_AND_ANNOUNCE]  # no Count Redraw
+    assert failed_errors(run) == ["WinnersContended", "WinnersContended"]
+    assert winners_table(lottery) == {w["employee_id"]: "draw-contended" for w in run.output["winners"]}
+    assert len(announcements.messages()) == 1 and alerts.messages() == []
+
+
+def test_a_record_still_contended_after_its_retries_alerts_with_what_it_is(
+    lottery: Deployed, announcements: Inbox, alerts: Inbox
+) -> None:
+    lottery.inject("lottery", "record-winners", "error", error_type="WinnersContended", message="throttled")
+    with clock.instant():
+        run = lottery.run("lottery", {"winners": 2, "seed": 5})
+
+    assert run.status == "FAILED" and run.error == "WinnersContended"
+    assert run.states == [*DRAW, "Record Winners", *ALERT]
+    assert failed_errors(run) == ["WinnersContended"] * 6  # 1 + MaxAttempts 5, then alerted
+    [alert] = alerts.messages()
+    assert "WinnersContended" in alert and "recorded by another draw" not in alert
+    assert announcements.messages() == []
+
+
 def test_every_lambda_task_survives_a_transient_error_and_a_throttle(lottery: Deployed) -> None:
     run = every_function_survives_a_transient_error_and_a_throttle(lottery, "lottery", {"winners": 2})
 
