@@ -76,13 +76,17 @@ def write(draw_id: str, winners: list[dict[str, Any]], stamp: str) -> list[str]:
     """Write every winner for `draw_id` in one transaction, setting `stamp` once; return the ids
     that belong to another draw (then nothing at all is written). WinnersContended when it may
     succeed if run again; a transaction cancelled for another reason raises as DynamoDB said."""
-    now = datetime.now(UTC)
-    dynamodb = clients.client("dynamodb")
+    now, dynamodb = datetime.now(UTC), clients.client("dynamodb")
+    items = [_update(draw_id, w, now, stamp) for w in winners]
     try:
-        dynamodb.transact_write_items(
-            TransactItems=[_update(draw_id, w, now, stamp) for w in winners],
-            ClientRequestToken=request_token(draw_id, winners, stamp),
-        )
+        try:
+            dynamodb.transact_write_items(
+                TransactItems=items, ClientRequestToken=request_token(draw_id, winners, stamp)
+            )
+        except dynamodb.exceptions.IdempotentParameterMismatchException:
+            # the token's write, made within DynamoDB's ten minutes (a retry's), stamped another
+            # time; the conditions alone keep a repeat from changing anything: made again without it
+            dynamodb.transact_write_items(TransactItems=items)
     except dynamodb.exceptions.TransactionCanceledException as error:
         codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
         # only a failed condition means taken: the item belongs to another draw

@@ -331,6 +331,46 @@ def test_a_transaction_cancelled_for_another_reason_fails_with_what_dynamodb_sai
         record_winners.handler(envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW}), context)
 
 
+class TokenWindow:
+    """A DynamoDB client that, as DynamoDB does for ten minutes, refuses a token it has seen with
+    other parameters (IdempotentParameterMismatch); moto does not."""
+
+    def __init__(self) -> None:
+        self.real, self.seen, self.calls = boto3.client("dynamodb"), {}, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        token = kwargs.get("ClientRequestToken")
+        if token in self.seen and self.seen[token] != kwargs["TransactItems"]:
+            error = {"Error": {"Code": "IdempotentParameterMismatchException", "Message": "token reused"}}
+            raise self.real.exceptions.IdempotentParameterMismatchException(error, "TransactWriteItems")
+        if token is not None:
+            self.seen[token] = kwargs["TransactItems"]
+        return self.real.transact_write_items(**kwargs)
+
+
+def test_a_write_repeated_within_dynamodbs_token_window_at_another_time_succeeds_changing_nothing(
+    tables: dict[str, Any], context: LambdaContext
+) -> None:
+    """A retry of a write that committed (its answer lost) stamps another time under the same
+    token: DynamoDB refuses it, and the write is made again without it, its conditions keeping it
+    from changing anything."""
+    window = TokenWindow()
+    clients.override("dynamodb", window)
+    event = envelope({"draw_id": "draw-1", "winners": WINNERS_OF_DRAW})
+    assert check_winners.handler(event, context)["eligible"] is True
+    assert record_winners.handler(event, context)["recorded"] == [w["employee_id"] for w in WINNERS_OF_DRAW]
+    recorded = winners_in_table()
+    assert check_winners.handler(event, context)["eligible"] is True  # each retried, later
+    assert record_winners.handler(event, context)["recorded"] == [w["employee_id"] for w in WINNERS_OF_DRAW]
+    assert window.calls == 6 and {
+        employee: item["won_at"] for employee, item in winners_in_table().items()
+    } == {employee: item["won_at"] for employee, item in recorded.items()}
+
+
 def test_a_lottery_serial_without_an_employee_is_a_named_error(
     tables: dict[str, Any], context: LambdaContext
 ) -> None:
