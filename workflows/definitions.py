@@ -25,6 +25,7 @@ from localcloud import schedule_expr
 from workflows import actions, handlers
 from workflows.asl import StateMachineType
 from workflows.lint import flow_problems, is_alert, nested, state_problems
+from workflows.policies import ALERT_ACCESS, ALERT_ENVIRONMENT
 from workflows.registry import (
     DATA_DIR,
     DEFINITIONS_DIR,
@@ -392,6 +393,11 @@ def wiring_problems(workflow: Workflow) -> list[str]:
                 f"route {route.method} {route.path}: function {route.function} has a {timeout} s timeout, "
                 f"but API Gateway stops waiting after {API_GATEWAY_SECONDS} s: give it at most {ROUTE_TIMEOUT}"
             )
+        if route.function in functions and not _alerts(workflow.function(route.function)):
+            problems.append(
+                f"route {route.method} {route.path}: function {route.function} cannot alert its failures "
+                "(tasks.shared.api.route): give it *ALERT_ACCESS and **ALERT_ENVIRONMENT (workflows.policies)"
+            )
     streams = [stream.name for stream in workflow.streams]
     for trigger in workflow.triggers:
         if isinstance(trigger, StreamTrigger) and trigger.stream not in streams:
@@ -408,6 +414,13 @@ def wiring_problems(workflow: Workflow) -> list[str]:
                 f"table {table.name}: seed: no file in workflows/data/ named {unknown(table.seed, seeds)}"
             )
     return [f"{workflow.name}: {p}" for p in problems]
+
+
+def _alerts(fn: Function) -> bool:
+    """Whether the function may send the alerts of tasks.shared.alerts.of_function."""
+    granted = {(a.resource, action) for a in fn.access for action in a.actions}
+    needed = {(a.resource, action) for a in ALERT_ACCESS for action in a.actions}
+    return needed <= granted and ALERT_ENVIRONMENT.items() <= fn.environment.items()
 
 
 # the longest an execution may run, as AWS ends it

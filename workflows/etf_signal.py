@@ -34,6 +34,7 @@ from tasks.etf_signal.storage import PRICES_PREFIX, SIGNALS_PREFIX
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
+    ALERT_ENVIRONMENT,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -259,8 +260,11 @@ WORKFLOW = Workflow(
             description="POST /etf/subscriptions: subscribes an email address to the signals",
             # the route is public: email only, never an endpoint that would receive the signals
             # elsewhere (an HTTP address, a queue of another account)
-            access=(Access("signals", ("sns:Subscribe",), {"StringEquals": {"sns:Protocol": "email"}}),),
-            environment={"SIGNALS_TOPIC": "signals"},
+            access=(
+                Access("signals", ("sns:Subscribe",), {"StringEquals": {"sns:Protocol": "email"}}),
+                *ALERT_ACCESS,
+            ),
+            environment={"SIGNALS_TOPIC": "signals", **ALERT_ENVIRONMENT},
             reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),
         Function(
@@ -268,8 +272,11 @@ WORKFLOW = Workflow(
             handler="tasks.etf_signal.api_signals.handler",
             description="GET /etf/signals and /etf/signals/{date}: past signal dates and reports",
             # ListBucket: the dates listed, and a date with no report answered 404, not 403
-            access=(Access("reports", ("s3:ListBucket", "s3:GetObject"), prefix=SIGNALS_PREFIX),),
-            environment={"REPORTS_BUCKET": "reports"},
+            access=(
+                Access("reports", ("s3:ListBucket", "s3:GetObject"), prefix=SIGNALS_PREFIX),
+                *ALERT_ACCESS,
+            ),
+            environment={"REPORTS_BUCKET": "reports", **ALERT_ENVIRONMENT},
             reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),
     ),

@@ -17,6 +17,8 @@ from tasks.shared.alerts import (
     FREE_NAMES,
     OWNED,
     OWNED_NAMES,
+    TOPIC_VARIABLE,
+    WINDOWS_VARIABLE,
 )
 from workflows import asl
 from workflows.registry import ALERT_WINDOWS, ALERT_WINDOWS_TABLE, ALERTS_TOPIC, EXECUTION_LINK, Access
@@ -43,11 +45,13 @@ UNALERTED_CAUSE = "the alert was not sent ({}: {}): {}"
 # attribute is absent, so the absence is asked first)
 EMAIL_FILTER = {EMAILED: [{"exists": False}, "yes"]}
 # what a role needs to alert through the window: every state machine's (each workflow's
-# `integrations` has it), and a function's that alerts itself (tasks.shared.alerts)
+# `integrations` has it), and a function's that alerts itself (tasks.shared.alerts; with
+# ALERT_ENVIRONMENT, its `environment`)
 ALERT_ACCESS = (
     Access(ALERTS_TOPIC, ("sns:Publish",)),
     Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
 )
+ALERT_ENVIRONMENT = {TOPIC_VARIABLE: ALERTS_TOPIC, WINDOWS_VARIABLE: ALERT_WINDOWS}
 # the states that decide whether an alert is emailed (alert_window), and that take the decision
 # back when the alert could not be sent (release_window): their refused writes are no failures
 ALERT_WINDOW, RELEASE_WINDOW = "Alert Window", "Release Alert Window"

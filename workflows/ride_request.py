@@ -27,6 +27,7 @@ from tasks.shared.errors import MalformedTaskInput
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
+    ALERT_ENVIRONMENT,
     LAMBDA_THROTTLED,
     LAMBDA_TRANSIENT,
     alert_and_fail,
@@ -35,8 +36,6 @@ from workflows.policies import (
     rejected,
 )
 from workflows.registry import (
-    ALERT_WINDOWS,
-    ALERTS_TOPIC,
     STATE_MACHINE,
     Access,
     Function,
@@ -261,15 +260,8 @@ WORKFLOW = Workflow(
             name="api-ride",
             handler="tasks.ride_request.api.handler",
             description="POST /ride: runs the workflow synchronously for the token's rider",
-            access=(
-                Access(STATE_MACHINE, ("states:StartSyncExecution",)),
-                *ALERT_ACCESS,  # its own alerts
-            ),
-            environment={
-                "STATE_MACHINE_ARN": STATE_MACHINE,
-                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
-                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
-            },
+            access=(Access(STATE_MACHINE, ("states:StartSyncExecution",)), *ALERT_ACCESS),
+            environment={"STATE_MACHINE_ARN": STATE_MACHINE, **ALERT_ENVIRONMENT},
             timeout=29,  # API Gateway answers 503 after 30 s
         ),
     ),

@@ -28,6 +28,7 @@ from tasks.ticket_ranking.store import RANKED_PREFIX, RAW_PREFIX
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
+    ALERT_ENVIRONMENT,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -263,8 +264,8 @@ WORKFLOW = Workflow(
             name="api-search",
             handler="tasks.ticket_ranking.api_search.handler",
             description="GET /tickets/search: best tickets over a date range and a price cap",
-            access=(RANKINGS_READ, Access("state", ("dynamodb:GetItem",))),
-            environment={"RANKINGS_TABLE": "rankings", "STATE_TABLE": "state"},
+            access=(RANKINGS_READ, Access("state", ("dynamodb:GetItem",)), *ALERT_ACCESS),
+            environment={"RANKINGS_TABLE": "rankings", "STATE_TABLE": "state", **ALERT_ENVIRONMENT},
             timeout=10,  # a route's: API Gateway waits at most 30 s
             reserved_concurrency=PUBLIC_ROUTE_CONCURRENCY,
         ),

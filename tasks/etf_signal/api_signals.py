@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.etf_signal import storage
 from tasks.shared import clients
-from tasks.shared.api import error, invalid, response
+from tasks.shared.api import error, invalid, response, route
 from tasks.shared.documents import DATE
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # signals/<date>/
@@ -34,6 +34,7 @@ def signal_dates() -> list[str]:
     return sorted((d for d in found if DAY_FOLDER.match(d)), reverse=True)[:MAX_DATES]
 
 
+@route("etf-signal", "api-signals")
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     day = (event.get("pathParameters") or {}).get("date")
     if day is None:

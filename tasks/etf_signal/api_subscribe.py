@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tasks.shared import clients
-from tasks.shared.api import invalid, json_body, not_json, response
+from tasks.shared.api import invalid, json_body, not_json, response, route
 from tasks.shared.documents import NotJson
 
 SUBSCRIBE: dict[str, Any] = {
@@ -31,6 +31,7 @@ SUBSCRIBE: dict[str, Any] = {
 }
 
 
+@route("etf-signal", "api-subscribe")
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     try:
         body = json_body(event)

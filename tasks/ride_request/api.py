@@ -9,16 +9,15 @@ machine runs synchronously:
     201 the ride | 400 InvalidInput, naming the fields | 401 no claims
     409 RequestIdConflict (the request id was used with another body) | 503 NoUnicornAvailable
     500/502/504 anything unexpected, with the request id; alerted (a failed execution has
-    already alerted from its own failure path, so only the API's own failures alert here)
+    already alerted from its own failure path, so only the API's own failures alert here, through
+    tasks.shared.api.unexpected as every route's do)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,18 +25,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from tasks.ride_request.schemas import RIDE_BODY
-from tasks.shared import clients
-from tasks.shared.alerts import WindowedAlert
-from tasks.shared.api import error, invalid, json_body, not_json, response
+from tasks.shared import alerts, clients
+from tasks.shared.api import error, invalid, json_body, not_json, request_id_of, response, route, unexpected
 from tasks.shared.documents import NotJson
 from tasks.shared.errors import cause_message
 
 StartSync = Callable[[str, str], Mapping[str, Any]]  # (execution name, input JSON) -> StartSyncExecution
 Authenticate = Callable[[Mapping[str, Any]], Mapping[str, Any]]  # v2 event -> verified claims
-Alert = Callable[[str, str, str], None]  # (subject, message, the error: what its window is of)
+WORKFLOW, FUNCTION = "ride-request", "api-ride"
 
 # How long the ride-request workflow may run (its TimeoutSeconds, which its Workflow declares with
 # this value): StartSyncExecution answers TIMED_OUT then, within this function's 29 s, which leaves
@@ -89,11 +86,11 @@ def sfn_starter(sfn: Any, state_machine_arn: str) -> StartSync:
 class RideApi:
     start_sync: StartSync
     authenticate: Authenticate = gateway_claims
-    alert: Alert | None = None
+    alert: alerts.Alert | None = None
     schema: Mapping[str, Any] = field(default_factory=lambda: RIDE_BODY)
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-        request_id = str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4())
+        request_id = request_id_of(event)
         answer = self._answer(event, request_id)
         answer["headers"] = {**answer.get("headers", {}), "X-Request-Id": request_id}
         return answer
@@ -117,7 +114,7 @@ class RideApi:
             result = self.start_sync(name, json.dumps({**body, "rider": rider}))
         except Exception as problem:  # the API could not run the workflow at all: alert, 502
             detail = f"StartSyncExecution failed: {problem!r}"
-            return self._unexpected(502, request_id, detail, _error_name(problem))
+            return self._unexpected(502, request_id, detail, alerts.error_name(problem))
         status = result.get("status")
         if status == "SUCCEEDED":
             return response(201, json.loads(result.get("output") or "{}"))
@@ -140,32 +137,8 @@ class RideApi:
         )
 
     def _unexpected(self, status: int, request_id: str, detail: str, failure: str) -> dict[str, Any]:
-        if self.alert is not None:
-            # An alert that cannot be sent must not change the answer.
-            with contextlib.suppress(Exception):
-                self.alert("[ride-request] POST /ride failed", f"request {request_id}: {detail}", failure)
-        return error(
-            status,
-            "InternalError",
-            f"the ride could not be requested (request id {request_id})",
-            request_id=request_id,
-        )
-
-
-def _error_name(problem: Exception) -> str:
-    """An AWS error's code (ThrottlingException), else the exception's class."""
-    if isinstance(problem, ClientError):
-        return str(problem.response.get("Error", {}).get("Code") or type(problem).__name__)
-    return type(problem).__name__
-
-
-# The alert's window is read in the function's last seconds (after a TIMED_OUT at 25 of its 29):
-# briefly, or the function would time out before the alert and the answer go.
-WINDOW_READ = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2})
-
-
-def windowed_alert(sns: Any, dynamodb: Any, topic_arn: str, table: str) -> WindowedAlert:
-    return WindowedAlert(sns, topic_arn, dynamodb, table, source="ride-request POST /ride")
+        said = "the ride could not be requested"
+        return unexpected(self.alert, WORKFLOW, FUNCTION, status, request_id, detail, failure, said)
 
 
 def sync_client() -> Any:
@@ -177,14 +150,10 @@ def sync_client() -> Any:
 def _api() -> RideApi:
     return RideApi(
         start_sync=sfn_starter(sync_client(), os.environ["STATE_MACHINE_ARN"]),
-        alert=windowed_alert(
-            clients.client("sns"),
-            clients.configured("dynamodb", WINDOW_READ),
-            os.environ["ALERTS_TOPIC_ARN"],
-            os.environ["ALERT_WINDOWS_TABLE"],
-        ),
+        alert=alerts.of_function(f"{WORKFLOW} {FUNCTION}"),
     )
 
 
+@route(WORKFLOW, FUNCTION)
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     return _api()(event, context)

@@ -1,19 +1,25 @@
 """Alerts a function sends itself, emailed as the workflows' are (workflows.policies.alert_window):
 the first of an error in ALERT_WINDOW_SECONDS is emailed, the next ones only reach the alerts inbox.
 The window is an item of the environment's alert-windows table, written only when none is open, so
-that functions failing at once agree on one email.
+that functions failing at once agree on one email. A function that alerts is given the topic and
+the table in its environment (TOPIC_VARIABLE, WINDOWS_VARIABLE: workflows.policies.ALERT_ENVIRONMENT).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from tasks.shared import clients
 
 # One email per source and error in this long: in an outage everything fails alike.
 ALERT_WINDOW_SECONDS = 3600
@@ -34,6 +40,12 @@ FREE = "attribute_not_exists(#alert) OR #expires <= :now"
 FREE_NAMES = {"#alert": "alert", "#expires": "expires"}
 OWNED = "#owner = :owner"
 OWNED_NAMES = {"#owner": "owner"}
+# where a function finds the alerts topic's ARN and the windows table's name
+TOPIC_VARIABLE, WINDOWS_VARIABLE = "ALERTS_TOPIC_ARN", "ALERT_WINDOWS_TABLE"
+# A function may alert in its last seconds (api-ride, after a run timed out at 25 of its 29): the
+# window is read briefly, or the function would time out before the alert and the answer go.
+WINDOW_READ = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2})
+Alert = Callable[[str, str, str], None]  # (subject, message, the error: what its window is of)
 
 
 @dataclass
@@ -91,3 +103,26 @@ class WindowedAlert:
                 ExpressionAttributeNames=OWNED_NAMES,
                 ExpressionAttributeValues={":owner": {"S": mine}},
             )
+
+
+def of_function(source: str) -> Alert:
+    """`source`'s alerts on the topic and table the function's environment names, read at each
+    alert: a function not given them fails to alert (KeyError) only when it has something to say."""
+
+    def send(subject: str, message: str, error: str) -> None:
+        _windowed(source, os.environ[TOPIC_VARIABLE], os.environ[WINDOWS_VARIABLE])(subject, message, error)
+
+    return send
+
+
+@cache  # a warm function reuses its clients
+def _windowed(source: str, topic_arn: str, table: str) -> WindowedAlert:
+    dynamodb = clients.configured("dynamodb", WINDOW_READ)
+    return WindowedAlert(clients.client("sns"), topic_arn, dynamodb, table, source)
+
+
+def error_name(problem: BaseException) -> str:
+    """An AWS error's code (ThrottlingException), else the exception's class: what a window is of."""
+    if isinstance(problem, ClientError):
+        return str(problem.response.get("Error", {}).get("Code") or type(problem).__name__)
+    return type(problem).__name__

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tasks.shared.api import error, invalid, response
+from tasks.shared.api import error, invalid, response, route
 from tasks.shared.documents import DATE
 from tasks.ticket_ranking import coverage, store
 from tasks.ticket_ranking.ranking import known_theatres, load_theatre, same_section
@@ -80,6 +80,7 @@ def search(query: dict[str, str]) -> dict[str, Any]:
     return {"run_id": latest, "tickets": [{k: t[k] for k in SHOWN} for t in found[:limit]]}
 
 
+@route("ticket-ranking", "api-search")
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     # context may be None: the console calls route handlers in-process
     query = dict(event.get("queryStringParameters") or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -12,7 +13,8 @@ from botocore.stub import Stubber
 
 from console.alerts import parse, receive_all
 from infra.environments import load
-from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, WindowedAlert
+from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, TOPIC_VARIABLE, WINDOWS_VARIABLE, WindowedAlert
+from tasks.shared.api import error, route
 from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
 from tests.unit.conftest import create_table
@@ -175,3 +177,50 @@ def test_a_cause_ending_in_a_lambda_error_document_is_read_with_its_message() ->
     assert cause_message(json.dumps(document)) == document["errorMessage"]
     for kept in ("a Fail state's text", "ends in {not json", '{"no": "errorMessage"}', ""):
         assert cause_message(kept) == kept
+
+
+def _search(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("queryStringParameters") is None:
+        return error(400, "InvalidInput", "from: is a required property")
+    raise KeyError("performance_id")
+
+
+def test_a_routes_unexpected_failure_is_500_and_alerted_naming_the_function_and_the_error(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tasks.shared.api.route: every route's function, emailed once an hour per error, as the
+    workflows' alerts; a client's mistake (400) alerts no one."""
+    sns = boto3.client("sns")
+    create_table(ALERT_WINDOWS_TABLE, "windows")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    monkeypatch.setenv(TOPIC_VARIABLE, topic)
+    monkeypatch.setenv(WINDOWS_VARIABLE, "windows")
+    inbox = Inbox(boto3.client, topic, raw=False)
+    handler = route("ticket-ranking", "api-search")(_search)
+
+    assert handler({"queryStringParameters": None}, None)["statusCode"] == 400
+    answers = [
+        handler({"requestContext": {"requestId": f"r{i}"}, "queryStringParameters": {}}, None) for i in (1, 2)
+    ]
+
+    for i, answer in enumerate(answers, 1):
+        body = json.loads(answer["body"])
+        assert answer["statusCode"] == 500 and body == {
+            "error": "InternalError",
+            "message": f"the request failed (request id r{i})",
+            "request_id": f"r{i}",
+        }
+        assert answer["headers"]["X-Request-Id"] == f"r{i}"
+    sent = [json.loads(body) for body in inbox.messages()]
+    assert [s["Subject"] for s in sent] == ["[ticket-ranking] api-search failed: KeyError"] * 2
+    assert [s["MessageAttributes"][EMAILED]["Value"] for s in sent] == ["yes", "no"]
+    assert sent[0]["Message"].startswith("api-search, request r1: Traceback")
+    assert "KeyError: 'performance_id'" in sent[0]["Message"]
+
+
+def test_a_route_whose_alert_cannot_be_sent_still_answers_500(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TOPIC_VARIABLE, raising=False)
+    answer = route("ticket-ranking", "api-search")(_search)({"queryStringParameters": {}}, None)
+    assert answer["statusCode"] == 500 and json.loads(answer["body"])["error"] == "InternalError"

@@ -366,6 +366,25 @@ def test_a_route_whose_function_outlasts_api_gateways_wait_is_named_by_check() -
     ]
 
 
+@pytest.mark.parametrize(
+    "unwired",
+    [
+        {"access": ()},  # may not publish the alert nor write its window
+        {"environment": {"SIGNALS_TOPIC": "signals"}},  # does not know where they are
+    ],
+)
+def test_a_route_whose_function_cannot_alert_its_failures_is_named_by_check(unwired: dict[str, Any]) -> None:
+    """tasks.shared.api.route alerts what a route's function did not expect: else no one hears of it."""
+    mute = dataclasses.replace(ETF_SIGNAL.function("api-subscribe"), **unwired)
+    etf = dataclasses.replace(
+        ETF_SIGNAL, functions=tuple(mute if fn.name == mute.name else fn for fn in ETF_SIGNAL.functions)
+    )
+    assert definitions.wiring_problems(etf) == [
+        "etf-signal: route POST /etf/subscriptions: function api-subscribe cannot alert its failures "
+        "(tasks.shared.api.route): give it *ALERT_ACCESS and **ALERT_ENVIRONMENT (workflows.policies)"
+    ]
+
+
 def test_a_sync_route_of_a_standard_workflow_is_named_by_check() -> None:
     """AWS refuses StartSyncExecution on a Standard state machine: every request would fail."""
     lottery = dataclasses.replace(LOTTERY, triggers=(HttpRoute("POST", "/draw", sync=True),))

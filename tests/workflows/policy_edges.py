@@ -25,12 +25,13 @@ from typing import Any
 from console.graph.runs import places
 from localcloud import mock_config
 from localcloud.engine import clock
+from tasks.shared.alerts import EMAILED
 from tasks.shared.errors import MalformedTaskInput
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, Run, mocks
 from workflows import definitions, get, policies
 from workflows.policies import UNALERTED_CAUSE
-from workflows.registry import ALERTS_TOPIC
+from workflows.registry import ALERT_WINDOWS, ALERTS_TOPIC
 
 # the states of policies.alert_and_fail
 WINDOW_STATE, ALERT_STATE, RELEASE_STATE = policies.ALERT_WINDOW, "Alert Failure", policies.RELEASE_WINDOW
@@ -312,3 +313,46 @@ def a_malformed_task_event_is_alerted(app: Deployed, workflow: str, state: str, 
     assert "event: expected {'execution': ..., 'input': {...}}" in (run.cause or "")
     assert state in run.states and run.states[-3:] == ALERT
     return run
+
+
+def an_unexpected_api_failure_is_alerted_once_an_hour(
+    app: Deployed,
+    workflow: str,
+    function: str,
+    event: dict[str, Any],
+    wrong: str,
+    error: str,
+    status: int = 500,
+) -> list[dict[str, Any]]:
+    """A route's deployed `function`, its environment variable `wrong` naming a resource that is
+    not there (nor granted), fails twice on `event` with `error`: each answer is `status` with its
+    request id and nothing of the error; each is alerted naming the function and the error, the
+    first emailed, the second, in the same hour, only kept in the inbox (tasks.shared.api.route).
+    Returns the alerts."""
+    lam, name = app.client("lambda"), app.function(workflow, function)
+    variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    topic = app.resource(workflow, ALERTS_TOPIC)
+    inbox = Inbox(app.cloud.client, topic, raw=False)
+    by_email = Inbox(app.cloud.client, topic, raw=False, filter_policy=policies.EMAIL_FILTER)
+    app.empty(workflow, ALERT_WINDOWS)  # no earlier test's window of the error
+    broken = {**variables, wrong: f"{variables[wrong]}-missing"}
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": broken})
+    try:
+        answers = [lam.invoke(FunctionName=name, Payload=json.dumps(event)) for _ in range(2)]
+    finally:
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+    for answer in answers:
+        assert "FunctionError" not in answer  # answered, not crashed
+        result = json.loads(answer["Payload"].read())
+        body = json.loads(result["body"])
+        assert result["statusCode"] == status and body["error"] == "InternalError", result
+        assert (
+            body["request_id"] in body["message"] and result["headers"]["X-Request-Id"] == body["request_id"]
+        )
+        assert error not in result["body"] and "Traceback" not in result["body"]
+    alerts = inbox.notifications()
+    assert [a["Subject"] for a in alerts] == [f"[{workflow}] {function} failed: {error}"] * 2
+    assert all(function in a["Message"] and error in a["Message"] for a in alerts)
+    assert [a["MessageAttributes"][EMAILED]["Value"] for a in alerts] == ["yes", "no"]
+    assert [a["Message"] for a in by_email.notifications()] == [alerts[0]["Message"]]
+    return alerts

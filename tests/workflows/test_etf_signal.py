@@ -27,6 +27,7 @@ from tests.workflows.policy_edges import (
     a_flaky_alert_is_retried_and_sent,
     a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    an_unexpected_api_failure_is_alerted_once_an_hour,
     errors_by_function,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
@@ -464,6 +465,25 @@ def test_the_api_lists_past_signals_and_returns_a_days_report(etf: Deployed) -> 
     status, body = route(etf, "api-signals", {"pathParameters": {"date": DAY}})
     assert status == 200 and body == report(etf, DAY)
     assert route(etf, "api-signals", {"pathParameters": {"date": "2026-11-22"}})[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "wrong", "error"),
+    [
+        (
+            "api-subscribe",
+            {"body": json.dumps({"email": "saver@example.com"})},
+            "SIGNALS_TOPIC",
+            "AuthorizationError",
+        ),
+        ("api-signals", {"routeKey": "GET /etf/signals"}, "REPORTS_BUCKET", "AccessDenied"),
+    ],
+)
+def test_an_api_failing_unexpectedly_is_500_and_alerted_once_an_hour(
+    etf: Deployed, function: str, event: dict[str, Any], wrong: str, error: str
+) -> None:
+    """What it reads or writes named wrongly, outside its role's grants: not the client's mistake."""
+    an_unexpected_api_failure_is_alerted_once_an_hour(etf, NAME, function, event, wrong, error)
 
 
 def test_a_scheduled_run_signals_the_day_it_was_scheduled_for_however_late_it_starts(etf: Deployed) -> None:

@@ -22,8 +22,9 @@ from console.app import create_app
 from console.authorizer import LocalIssuer
 from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
-from tasks.ride_request.api import WORKFLOW_TIMEOUT_SECONDS, RideApi, sfn_starter, windowed_alert
+from tasks.ride_request.api import FUNCTION, WORKFLOW_TIMEOUT_SECONDS, RideApi, sfn_starter
 from tasks.ride_request.rides import fare, promo
+from tasks.shared.alerts import WindowedAlert
 from tasks.shared.numbers import from_dynamo
 from tests.conftest import Inbox
 from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
@@ -32,6 +33,7 @@ from tests.workflows.policy_edges import (
     a_flaky_alert_is_retried_and_sent,
     a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    an_unexpected_api_failure_is_alerted_once_an_hour,
     every_function_survives_a_transient_error_and_a_throttle,
     miswired,
     repeated_alerts_are_emailed_once_an_hour,
@@ -235,11 +237,12 @@ def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
     for a ride by ann: its answer."""
     api = RideApi(
         start_sync=sfn_starter(app.client("stepfunctions"), machine),
-        alert=windowed_alert(
+        alert=WindowedAlert(
             app.client("sns"),
-            app.client("dynamodb"),
             app.resource(WF, "alerts"),
+            app.client("dynamodb"),
             app.resource(WF, "alert-windows"),
+            source=f"{WF} {FUNCTION}",
         ),
     )
     claims = {"cognito:username": "ann"}
@@ -247,16 +250,16 @@ def ride_api_on(app: Deployed, machine: str, request_id: str) -> dict[str, Any]:
     return api({**event, "body": json.dumps(body())})
 
 
-def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts(
-    app: Deployed, alerts: Inbox
+def test_when_the_workflow_cannot_start_the_answer_is_502_and_the_api_alerts_once_an_hour(
+    app: Deployed,
 ) -> None:
-    """The api-ride function's own code, wired to a state machine that is not there."""
-    missing = app.outputs[WF]["state_machine_arn"] + "-missing"
-    answer = ride_api_on(app, missing, "api-1")
-    status, headers = answer["statusCode"], answer["headers"]
-    assert status == 502 and json.loads(answer["body"])["request_id"] == headers["X-Request-Id"] == "api-1"
-    [alert] = alerts.messages()
-    assert headers["X-Request-Id"] in alert
+    """The deployed api-ride function, wired to a state machine that is not there."""
+    claims = {"cognito:username": "ann"}
+    event = {"requestContext": {"authorizer": {"jwt": {"claims": claims}}}, "body": json.dumps(body())}
+    alerts = an_unexpected_api_failure_is_alerted_once_an_hour(
+        app, WF, FUNCTION, event, "STATE_MACHINE_ARN", "AccessDeniedException", status=502
+    )
+    assert all("StartSyncExecution failed" in alert["Message"] for alert in alerts)
 
 
 def test_the_deployed_definition_ends_a_run_at_the_workflows_timeout(app: Deployed) -> None:
@@ -278,7 +281,7 @@ def test_a_ride_past_the_workflows_timeout_is_504_alerted_and_records_no_ride(
     assert headers["X-Request-Id"] in alert and "TIMED_OUT" in alert
     # the deployed function wrote the window of its error (tasks.shared.alerts), as its role let it:
     # refused, the alert would still have gone, emailed, and no window been written
-    key = {"alert": {"S": "ride-request POST /ride TIMED_OUT"}}
+    key = {"alert": {"S": f"{WF} {FUNCTION} TIMED_OUT"}}
     assert "Item" in app.client("dynamodb").get_item(TableName=app.resource(WF, "alert-windows"), Key=key)
     events = history(app, f"ride-{headers['X-Request-Id']}")
     assert events[-1]["type"] == "ExecutionTimedOut" and states(events)[-1] == "Apply Discount"

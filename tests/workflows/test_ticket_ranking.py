@@ -29,6 +29,7 @@ from tests.workflows.policy_edges import (
     a_flaky_alert_is_retried_and_sent,
     a_malformed_task_event_is_alerted,
     an_alert_that_cannot_be_sent_does_not_hide_the_failure,
+    an_unexpected_api_failure_is_alerted_once_an_hour,
     every_function_survives_a_transient_error_and_a_throttle,
     failed_errors,
     repeated_alerts_are_emailed_once_an_hour,
@@ -429,6 +430,20 @@ def test_a_scheduled_run_at_a_real_shows_volume_ranks_every_performance_of_its_w
     assert bests["Count"] == len(window)  # every performance of the window ranked
     assert len(run.events) < 2_000
     assert max(len(json.dumps(e, default=str)) for e in run.events) < 32 * 1024
+
+
+def test_a_search_that_fails_unexpectedly_is_500_and_alerted_once_an_hour(
+    ranking: Deployed, alerts: Inbox
+) -> None:
+    """Its state table named wrongly, outside its role's grants: not the client's mistake."""
+    query = {"from": "2000-01-01", "to": "2100-01-01"}
+    event = {"version": "2.0", "routeKey": "GET /tickets/search", "queryStringParameters": query}
+    an_unexpected_api_failure_is_alerted_once_an_hour(
+        ranking, NAME, "api-search", event, "STATE_TABLE", "AccessDeniedException"
+    )
+    assert len(alerts.messages()) == 2
+    assert search(ranking, {"from": "2000-01-01", "to": "1999-01-01"})[0] == 400  # the client's mistake
+    assert alerts.messages() == []
 
 
 def test_cross_date_search_reads_the_current_rankings(ranking: Deployed) -> None:
