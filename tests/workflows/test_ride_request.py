@@ -46,6 +46,7 @@ ISSUER = LocalIssuer()  # the tokens the console's JWT authorizer accepts here (
 USER_POOL_VERIFIER = authorizer.user_pool_verifier
 DOWNTOWN = {"latitude": 47.6062, "longitude": -122.3321}  # Rocinante's corner, 1200 cents
 DISCOUNTED = next(f"rider-{i}" for i in range(100) if promo(f"rider-{i}", DOWNTOWN)["percent_off"])
+UNDISCOUNTED = next(f"rider-{i}" for i in range(100) if not promo(f"rider-{i}", DOWNTOWN)["percent_off"])
 _deserialize = TypeDeserializer().deserialize
 FOUND = [
     "Validate Request",
@@ -142,6 +143,34 @@ def test_a_signed_in_rider_gets_201_with_the_ride_recorded(app: Deployed, rides:
     entered = states(history(app, f"ride-{headers['X-Request-Id']}"))
     assert sorted(entered) == sorted([*FOUND, "Ride Recorded"]) and entered[-1] == "Ride Recorded"
     assert alerts.messages() == []
+
+
+def stored(app: Deployed, ride_id: str) -> dict[str, Any]:
+    """The rides table's item of `ride_id`, as DynamoDB holds it (numbers as Decimal)."""
+    item = app.client("dynamodb").get_item(
+        TableName=app.resource(WF, "rides"), Key={"ride_id": {"S": ride_id}}, ConsistentRead=True
+    )["Item"]
+    return {k: _deserialize(v) for k, v in item.items()}
+
+
+@pytest.mark.parametrize("rider", [DISCOUNTED, UNDISCOUNTED], ids=["discounted", "undiscounted"])
+def test_the_ride_record_keeps_the_discount_and_the_fare_charged(
+    app: Deployed, rides: str, rider: str
+) -> None:
+    """The seed's own fix: the ride is recorded with its discount, not only answered with it."""
+    status, ride, _ = post(rides, body(), ISSUER.token(rider))
+    assert status == 201, ride
+
+    item = stored(app, ride["ride_id"])
+    offer = promo(rider, DOWNTOWN)
+    assert item["discount"] == offer == ride["discount"]
+    assert item["fare"] == fare(1200, offer["percent_off"]) == ride["fare"]
+    if rider == DISCOUNTED:
+        assert item["discount"]["status"] == "applied" and item["discount"]["code"]
+        assert item["fare"]["discount_cents"] > 0 and item["fare"]["total_cents"] < 1200
+    else:
+        assert item["discount"] == {"percent_off": 0, "code": None, "status": "none"}
+        assert item["fare"]["discount_cents"] == 0 and item["fare"]["total_cents"] == 1200
 
 
 def test_an_invalid_body_is_400_naming_the_field_and_starts_nothing(app: Deployed, rides: str) -> None:
