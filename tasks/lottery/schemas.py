@@ -24,6 +24,8 @@ DRAW_REQUEST: dict[str, Any] = {
     },
     "required": ["winners"],
     "additionalProperties": False,
+    # the original's draw started with {"input": N}: refused still, saying what to send instead
+    "x-renamed": {"input": "winners"},
 }
 
 EMPLOYEE = {

@@ -73,7 +73,43 @@ def _missing(error: ValidationError) -> str | None:
 
 
 def _unexpected(error: ValidationError) -> list[str]:
-    return sorted(name for name in error.instance if name not in error.schema.get("properties", {}))
+    """Properties the schema does not know, but those it says the original named otherwise."""
+    known = {*error.schema.get("properties", {}), *error.schema.get("x-renamed", {})}
+    return sorted(name for name in error.instance if name not in known)
+
+
+def _renamed(error: ValidationError) -> list[dict[str, str]]:
+    """A property sent by the original's name (the schema's "x-renamed": {old: new}), said with
+    what to send instead: in place of its being unexpected and the new name missing."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    path = [str(part) for part in error.absolute_path]
+    said = []
+    for old, new in error.schema.get("x-renamed", {}).items():
+        if old in error.instance:
+            value = _json(error.instance[old], SHOWN_CHARS)
+            instead = (
+                f"send {_json(new)} alone" if new in error.instance else f"send {{{_json(new)}: {value}}}"
+            )
+            said.append(
+                {
+                    "field": ".".join([*path, old]),
+                    "message": f"{_json(old)} is the original's name: {instead}",
+                }
+            )
+    return said
+
+
+def _said_by_renamed(error: ValidationError) -> bool:
+    """Whether `_renamed` says it: an unexpected property that was renamed, or the new name missing
+    where the old one was sent."""
+    if not isinstance(error.instance, dict):
+        return False
+    if error.validator == "additionalProperties":
+        return not _unexpected(error)
+    renamed = error.schema.get("x-renamed", {})
+    sent = {new for old, new in renamed.items() if old in error.instance}
+    return error.validator == "required" and _missing(error) in sent
 
 
 def field_of(error: ValidationError) -> str:
@@ -122,11 +158,13 @@ def message_of(error: ValidationError) -> str:
 def schema_errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, str]]:
     """[{field, message}] of every way `document` breaks `schema`, formats ("date") checked too.
 
-    A value that breaks its pattern is not also said to break its format: one is enough."""
+    A value that breaks its pattern is not also said to break its format: one is enough. A property
+    the original named otherwise (x-renamed) is said with the name to send, not as unexpected."""
     found = list(Draft7Validator(schema, format_checker=FORMATS).iter_errors(document))
     shaped = {tuple(e.absolute_path) for e in found if e.validator == "pattern"}
     kept = [e for e in found if not (e.validator == "format" and tuple(e.absolute_path) in shaped)]
-    return sorted(({"field": field_of(e), "message": message_of(e)} for e in kept), key=lambda e: e["field"])
+    said = [{"field": field_of(e), "message": message_of(e)} for e in kept if not _said_by_renamed(e)]
+    return sorted(said + [r for e in kept for r in _renamed(e)], key=lambda e: e["field"])
 
 
 def described(found: list[dict[str, str]]) -> str:

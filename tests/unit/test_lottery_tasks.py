@@ -120,6 +120,9 @@ def test_a_malformed_request_names_the_field(
         ({"winners": None}, 'winners: null is not of type "integer"'),
         ({}, 'winners: "winners" is a required property'),
         ({"winners": 1, "x": 1}, 'x: Additional properties are not allowed ("x" was unexpected)'),
+        # the original's name for winners: refused, saying what to send instead
+        ({"input": 2}, 'input: "input" is the original\'s name: send {"winners": 2}'),
+        ({"input": 2, "winners": 2}, 'input: "input" is the original\'s name: send "winners" alone'),
     ],
 )
 def test_the_task_and_the_door_show_the_values_as_json_as_they_were_sent(
@@ -130,6 +133,13 @@ def test_the_task_and_the_door_show_the_values_as_json_as_they_were_sent(
     assert str(refused.value) == message
     field, _, said = message.partition(": ")
     assert documents.errors(WORKFLOW.input_schema, request_body) == [{"field": field, "message": said}]
+
+
+def test_the_originals_input_beside_an_unknown_field_names_each() -> None:
+    assert documents.errors(WORKFLOW.input_schema, {"input": 2, "x": 1}) == [
+        {"field": "input", "message": '"input" is the original\'s name: send {"winners": 2}'},
+        {"field": "x", "message": 'Additional properties are not allowed ("x" was unexpected)'},
+    ]
 
 
 def test_a_long_wrong_value_is_cut_short_in_the_message(

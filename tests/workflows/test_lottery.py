@@ -22,6 +22,7 @@ from localcloud import LocalCloud, mock_config
 from localcloud.engine import clock
 from tasks.lottery import announce
 from tasks.lottery.draw import announcement, draw_order
+from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
 from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
@@ -38,7 +39,7 @@ from tests.workflows.policy_edges import (
     failed_errors,
     repeated_alerts_are_emailed_once_an_hour,
 )
-from workflows import policies
+from workflows import cli, policies
 from workflows.lottery import MAX_REDRAWS
 
 EMPLOYEES = 20
@@ -226,6 +227,32 @@ def test_a_malformed_request_is_rejected_in_the_first_task_naming_the_field(
 
     assert run.status == "FAILED" and run.error == "InvalidInput"
     assert "winners: " in (run.cause or "")
+    assert run.states == ["Validate Request", *REJECTED]
+    assert alerts.messages() == []
+
+
+# the original's start ({"input": N}), refused saying what this workflow takes instead
+ORIGINALS_INPUT, SAID = {"input": 2}, 'input: "input" is the original\'s name: send {"winners": 2}'
+
+
+def test_the_originals_input_is_rejected_by_the_door_saying_what_to_send(
+    lottery: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sfn, machine = lottery.client("stepfunctions"), lottery.outputs["lottery"]["state_machine_arn"]
+    started = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+
+    code = cli.main(["start", "lottery", f"--input={json.dumps(ORIGINALS_INPUT)}"])
+
+    assert code == 2 and capsys.readouterr().err.startswith(f"invalid input: {SAID}\n")
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == started
+
+
+def test_the_originals_input_is_rejected_by_the_first_task_saying_what_to_send(
+    lottery: Deployed, alerts: Inbox
+) -> None:
+    run = lottery.run("lottery", ORIGINALS_INPUT)
+
+    assert run.status == "FAILED" and run.error == "InvalidInput" and cause_message(run.cause) == SAID
     assert run.states == ["Validate Request", *REJECTED]
     assert alerts.messages() == []
 
