@@ -4,7 +4,7 @@ A route handler takes the v2 event and returns {statusCode, headers, body}. Erro
 console's shape: {"error", "message", "fields": [{"field", "message"}]} for invalid input.
 
 Every route handler is made with `@route(workflow, function)`: a failure it did not expect is
-alerted and answered 500 (`unexpected`), as the seed's Hamiltix functions pushed a notification on
+alerted and answered 500 (`unexpected`), as the original ticket ranking pushed a notification on
 any unhandled error. A client's mistake is an answer of the handler's own (400), never alerted.
 """
 
