@@ -215,7 +215,7 @@ def test_a_routes_unexpected_failure_is_500_and_alerted_naming_the_function_and_
     assert [s["Subject"] for s in sent] == ["[ticket-ranking] api-search failed: KeyError"] * 2
     assert [s["MessageAttributes"][EMAILED]["Value"] for s in sent] == ["yes", "no"]
     assert sent[0]["Message"].startswith("api-search, request r1: Traceback")
-    assert "KeyError: 'performance_id'" in sent[0]["Message"]
+    assert "KeyError: 'performance_id'" in sent[0]["Message"] and sent[0]["Message"].endswith(EMAILED_ONCE)
 
 
 def test_a_route_whose_alert_cannot_be_sent_still_answers_500(
