@@ -27,6 +27,7 @@ from tasks.flight_deals.storage import PARKED_PREFIX, REJECTED_PREFIX
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
+    ALERT_ENVIRONMENT,
     SETTING_UNAVAILABLE,
     alert_and_fail,
     catch_to,
@@ -35,8 +36,6 @@ from workflows.policies import (
     transient_retry,
 )
 from workflows.registry import (
-    ALERT_WINDOWS,
-    ALERTS_TOPIC,
     ENVIRONMENT,
     Access,
     Bucket,
@@ -211,11 +210,7 @@ WORKFLOW = Workflow(
                 Access("batches", ("s3:PutObject",), prefix=REJECTED_PREFIX),
                 *ALERT_ACCESS,  # its own alert
             ),
-            environment={
-                "BATCHES_BUCKET": "batches",
-                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
-                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
-            },
+            environment={"BATCHES_BUCKET": "batches", **ALERT_ENVIRONMENT},
         ),
         Function(
             name="store-records",

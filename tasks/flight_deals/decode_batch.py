@@ -17,8 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from tasks.flight_deals.records import batch_id, rejected_alert, rejected_document, split
 from tasks.flight_deals.schemas import DECODE
 from tasks.flight_deals.storage import REJECTED_PREFIX
-from tasks.shared import clients
-from tasks.shared.alerts import WindowedAlert
+from tasks.shared import alerts, clients
 from tasks.shared.handler import task
 from tasks.shared.powertools import metrics
 
@@ -29,11 +28,7 @@ ALERT_SOURCE, ALERT_ERROR = "flight-deals Decode Batch", "RecordsRejected"
 def alert(subject: str, message: str) -> None:
     """Raises when it cannot be sent: the batch then fails, is parked and alerted, and its replay
     alerts again, rather than its rejected records going untold."""
-    sns, dynamodb = clients.client("sns"), clients.client("dynamodb")
-    windowed = WindowedAlert(
-        sns, os.environ["ALERTS_TOPIC_ARN"], dynamodb, os.environ["ALERT_WINDOWS_TABLE"], ALERT_SOURCE
-    )
-    windowed(subject, message, ALERT_ERROR)
+    alerts.of_function(ALERT_SOURCE)(subject, message, ALERT_ERROR)
 
 
 @task(DECODE, checks_request=True)

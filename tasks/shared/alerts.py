@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from botocore.config import Config
@@ -107,18 +106,15 @@ class WindowedAlert:
 
 def of_function(source: str) -> Alert:
     """`source`'s alerts on the topic and table the function's environment names, read at each
-    alert: a function not given them fails to alert (KeyError) only when it has something to say."""
+    alert: a function not given them fails to alert (KeyError) only when it has something to say.
+    Its clients are made for each alert, which is rare, so that a test's clients.override holds."""
 
     def send(subject: str, message: str, error: str) -> None:
-        _windowed(source, os.environ[TOPIC_VARIABLE], os.environ[WINDOWS_VARIABLE])(subject, message, error)
+        dynamodb = clients.configured("dynamodb", WINDOW_READ)
+        topic_arn, table = os.environ[TOPIC_VARIABLE], os.environ[WINDOWS_VARIABLE]
+        WindowedAlert(clients.client("sns"), topic_arn, dynamodb, table, source)(subject, message, error)
 
     return send
-
-
-@cache  # a warm function reuses its clients
-def _windowed(source: str, topic_arn: str, table: str) -> WindowedAlert:
-    dynamodb = clients.configured("dynamodb", WINDOW_READ)
-    return WindowedAlert(clients.client("sns"), topic_arn, dynamodb, table, source)
 
 
 def error_name(problem: BaseException) -> str:
