@@ -38,8 +38,6 @@ from workflows.policies import (
     sns_publish,
 )
 from workflows.registry import (
-    ALERT_WINDOWS,
-    ALERTS_TOPIC,
     PUBLIC_ROUTE_CONCURRENCY,
     Access,
     Bucket,
@@ -207,15 +205,9 @@ WORKFLOW = Workflow(
                 Access("inventory", ("s3:PutObject",), prefix=RAW_PREFIX),
                 # theatres without seat data, alerted once a week (tasks.ticket_ranking.unmapped)
                 Access("state", ("dynamodb:PutItem", "dynamodb:DeleteItem")),
-                Access(ALERTS_TOPIC, ("sns:Publish",)),
-                Access(ALERT_WINDOWS, ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+                *ALERT_ACCESS,
             ),
-            environment={
-                "INVENTORY_BUCKET": "inventory",
-                "STATE_TABLE": "state",
-                "ALERTS_TOPIC_ARN": ALERTS_TOPIC,
-                "ALERT_WINDOWS_TABLE": ALERT_WINDOWS,
-            },
+            environment={"INVENTORY_BUCKET": "inventory", "STATE_TABLE": "state", **ALERT_ENVIRONMENT},
             parameters=BROKER_PARAMETERS,
             timeout=300,
             memory=512,

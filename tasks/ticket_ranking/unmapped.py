@@ -6,11 +6,9 @@ alert once), then alerts on the alerts topic through the alert window (tasks.sha
 
 from __future__ import annotations
 
-import os
 import time
 
-from tasks.shared import clients
-from tasks.shared.alerts import WindowedAlert
+from tasks.shared import alerts
 from tasks.shared.powertools import logger
 from tasks.ticket_ranking import store
 
@@ -39,13 +37,7 @@ def alert_new(show: str, skipped: list[str]) -> list[str]:
     new = [theatre for theatre in skipped if _mark(theatre)]
     if not new:
         return []
-    send = WindowedAlert(
-        clients.client("sns"),
-        os.environ["ALERTS_TOPIC_ARN"],
-        clients.client("dynamodb"),
-        os.environ["ALERT_WINDOWS_TABLE"],
-        source="ticket-ranking Fetch Inventory",
-    )
+    send = alerts.of_function("ticket-ranking Fetch Inventory")
     names = ", ".join(new)
     message = (
         f"Performances of {show} in {names} are not ranked: no seat data. "
