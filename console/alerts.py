@@ -29,6 +29,14 @@ _FAILURE = re.compile(
     r"(?P<cause>.*) \(see it: (?P<link>\S+)\)(?: (?P<note>.*?))??(?: " + re.escape(EMAILED_ONCE) + ")?",
     re.DOTALL,
 )
+# An HTTP API function's (tasks/shared/api.unexpected): its subject names the workflow, function
+# and error; its message the request and what happened (a traceback, or the execution it ran).
+_FUNCTION_SUBJECT = re.compile(r"\[(?P<workflow>[^\]]+)\] (?P<function>\S+) failed: (?P<error>.+)")
+_FUNCTION = re.compile(
+    r"(?P<function>\S+), request (?P<request>\S+): (?P<detail>.*?)(?:\n\n" + re.escape(EMAILED_ONCE) + ")?",
+    re.DOTALL,
+)
+_EXECUTION = re.compile(r"arn:[\w-]+:states:[\w-]+:\d+:(?:express|execution):\S+")
 # Hidden from another reader while this one reads; a reader that dies shows them again after it.
 _READING_SECONDS = 30
 
@@ -52,6 +60,13 @@ def parse(body: str) -> dict[str, Any]:
         found = failure.groupdict()
         alert.update(found, name=found["execution"].split(":")[7], reason=cause_message(found["cause"]))
         return alert
+    subject, function = _FUNCTION_SUBJECT.fullmatch(str(alert["subject"] or "")), _FUNCTION.fullmatch(message)
+    if subject and function:
+        detail = function["detail"]
+        alert.update(subject.groupdict(), request=function["request"], reason=_last_line(detail))
+        if execution := _EXECUTION.search(detail):  # the run it started, which timed out...
+            alert.update(execution=execution[0], name=execution[0].split(":")[7])
+        return alert
     try:  # a CloudWatch alarm's (schedules dropped, an execution timed out) is a JSON document
         alarm = json.loads(message)
     except ValueError:
@@ -60,6 +75,13 @@ def parse(body: str) -> dict[str, Any]:
         alert["alarm"] = alarm["AlarmName"]
         alert["reason"] = f"{alarm.get('NewStateValue', '?')}: {alarm.get('NewStateReason', '')}"
     return alert
+
+
+def _last_line(detail: str) -> str:
+    """What a person reads first of what a function met: a traceback's last line (the exception
+    and its message), else the text."""
+    lines = [line for line in detail.splitlines() if line.strip()]
+    return lines[-1].strip() if detail.startswith("Traceback") and lines else detail
 
 
 def poll_seconds(env: Environment) -> int:

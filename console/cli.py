@@ -452,6 +452,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         rows = [
             ("execution", alert.get("name")),
             ("link", alert.get("link")),
+            ("function", alert.get("function")),
+            ("request", alert.get("request")),
             ("failed in", alert.get("failedIn")),
             ("error", alert.get("error")),
             ("alarm", alert.get("alarm")),

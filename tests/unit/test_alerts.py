@@ -224,3 +224,40 @@ def test_a_route_whose_alert_cannot_be_sent_still_answers_500(
     monkeypatch.delenv(TOPIC_VARIABLE, raising=False)
     answer = route("ticket-ranking", "api-search")(_search)({"queryStringParameters": {}}, None)
     assert answer["statusCode"] == 500 and json.loads(answer["body"])["error"] == "InternalError"
+
+
+def test_an_api_functions_alert_names_its_workflow_function_error_and_what_it_met() -> None:
+    """Read as a failure's: the workflow, function, error and request; the reason a traceback's
+    last line; a run it started (that timed out) as its execution, to open."""
+    traceback = (
+        'Traceback (most recent call last):\n  File "api_search.py", line 9, in handler\n'
+        "botocore.exceptions.ClientError: An error occurred (AccessDeniedException) when calling Query\n"
+    )
+    crashed = parse(
+        envelope(
+            f"api-search, request r-1: {traceback}\n\n{EMAILED_ONCE}",
+            "[ticket-ranking] api-search failed: AccessDeniedException",
+        )
+    )
+    assert {k: crashed[k] for k in ("workflow", "function", "error", "request", "reason")} == {
+        "workflow": "ticket-ranking",
+        "function": "api-search",
+        "error": "AccessDeniedException",
+        "request": "r-1",
+        "reason": "botocore.exceptions.ClientError: An error occurred (AccessDeniedException) when calling Query",
+    }
+    assert "execution" not in crashed
+    run = "arn:aws:states:us-east-1:123456789012:express:pyflows-local-ride-request:ride-r-2:5f2c"
+    timed_out = parse(
+        envelope(
+            f"api-ride, request r-2: execution {run} TIMED_OUT\n\n{EMAILED_ONCE}",
+            "[ride-request] api-ride failed: TIMED_OUT",
+        )
+    )
+    assert (timed_out["execution"], timed_out["name"], timed_out["reason"]) == (
+        run,
+        "ride-r-2",
+        f"execution {run} TIMED_OUT",
+    )
+    other = parse(envelope("a message of someone's own", "[ride-request] api-ride failed: X"))
+    assert "function" not in other and "reason" not in other
