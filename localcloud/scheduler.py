@@ -7,7 +7,8 @@ Missed occurrences between two calls (a machine asleep, a test's jump) are coale
 firing for the latest of them, as a paused clock would, with a warning naming the first one
 skipped. A schedule's target input gets Scheduler's context attributes filled in as AWS does,
 `<aws.scheduler.scheduled-time>` being that occurrence, not the time it was fired at: a run late
-for its occurrence still knows which one it stands for.
+for its occurrence still knows which one it stands for. A start that fails is dropped at once, and
+counted in the schedule group's `AWS/Scheduler InvocationDroppedCount` (alarms.py).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from localcloud import alarms
 from localcloud.schedule_expr import ScheduleExpressionError, parse
 from localcloud.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
+_FAILED = "error: "  # a firing's result when its start failed
 
 
 @dataclass
@@ -118,7 +121,16 @@ class Scheduler:
                     continue
                 target = schedule["Target"]
                 payload = _with_context(target.get("Input"), schedule["Arn"], when)
-                fired.append(self._fire(schedule["Arn"], target["Arn"], payload, at, when))
+                firing = self._fire(schedule["Arn"], target["Arn"], payload, at, when)
+                if firing.result.startswith(_FAILED):  # dropped: the retries it would make are not made
+                    alarms.put(
+                        firing.source,
+                        "AWS/Scheduler",
+                        "InvocationDroppedCount",
+                        {"ScheduleGroup": group},
+                        at=at.timestamp(),
+                    )
+                fired.append(firing)
                 if schedule.get("ActionAfterCompletion") == "DELETE" and expr.startswith("at("):
                     scheduler.delete_schedule(Name=summary["Name"], GroupName=group)
         return fired
@@ -160,7 +172,7 @@ class Scheduler:
                 result = f"unsupported target {target}"
                 LOG.warning("%s: %s", source, result)
         except Exception as exc:  # record and go on, as the service does (it would retry, then drop)
-            result = f"error: {exc}"
+            result = f"{_FAILED}{exc}"
             LOG.warning("%s: firing %s failed: %s", source, target, exc)
         return Firing(source, target, at, result, scheduled)
 

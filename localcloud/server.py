@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 
 from localcloud import (
+    alarms,
     dispatch,
     dynamodb_api,
     dynamodb_speed,
@@ -102,6 +103,7 @@ class LocalCloud:
         self.scheduler = Scheduler(self._shared_client)
         self.streams = streams.Streams(self._shared_client)
         self.expiry = dynamodb_ttl.Expiry()
+        self.alarms = alarms.Alarms()
 
     @property
     def endpoint(self) -> str:
@@ -110,9 +112,9 @@ class LocalCloud:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self, background: bool = False) -> LocalCloud:
-        """Start serving. background=True also runs the scheduler, the stream pollers and DynamoDB's
-        TTL sweep on the wall clock (what `python -m localcloud` does); tests leave it off and call
-        fire_due()/drain()/expire()."""
+        """Start serving. background=True also runs the scheduler, the stream pollers, DynamoDB's
+        TTL sweep and the alarms' evaluation on the wall clock (what `python -m localcloud` does);
+        tests leave it off and call fire_due()/drain()/expire()/evaluate()."""
         if self.requested_port:
             _check_free(self.host, self.requested_port)
         _switch_on_moto_features()
@@ -130,6 +132,7 @@ class LocalCloud:
         serial_backends.install()
         redrive.install()
         untracked.install()
+        alarms.install()
         dispatch.install()  # last: it lists the response classes' methods once, so they must be complete
         if not self.verbose:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
@@ -149,6 +152,7 @@ class LocalCloud:
             self.scheduler.start()
             self.streams.start()
             self.expiry.start()
+            self.alarms.start()
         return self
 
     def stop(self) -> None:
@@ -156,7 +160,7 @@ class LocalCloud:
         # still answering, not in a connection refused; all are halted at once, so the port
         # answers only as long as the longest tick in flight. Then stop answering, before the rest:
         # a client that finds the port answering takes the cloud for running.
-        background = (self.scheduler, self.streams, self.expiry)
+        background = (self.scheduler, self.streams, self.expiry, self.alarms)
         for part in background:
             part.halt()
         for part in background:
@@ -184,6 +188,7 @@ class LocalCloud:
             self.lambda_runtime.clear_faults()
         self.scheduler.reset()
         self.streams.reset()
+        self.alarms.reset()
 
     def __enter__(self) -> LocalCloud:
         return self.start() if self._server is None else self
