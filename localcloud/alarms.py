@@ -165,13 +165,14 @@ class Alarms:
         self._refused: set[str] = set()  # alarm ARNs whose refusal was logged
         self._ticker = Ticker("localcloud-alarms", self.evaluate, "alarm evaluation failed")
 
-    def evaluate(self, at: float | None = None) -> list[Evaluated]:
-        """Evaluate every metric alarm at `at` (epoch seconds; default the engine's clock)."""
+    def evaluate(self, at: float | None = None, prefix: str = "") -> list[Evaluated]:
+        """Evaluate every metric alarm (whose name starts with `prefix`) at `at` (epoch seconds;
+        default the engine's clock)."""
         now = CLOCK.time() if at is None else at
         results = []
         with self._lock:
             for account, region, backend in _backends():
-                for alarm in list(backend.alarms.values()):
+                for alarm in [a for a in list(backend.alarms.values()) if a.name.startswith(prefix)]:
                     why = _unsupported(alarm)
                     if why is not None:
                         if alarm.alarm_arn not in self._refused:
