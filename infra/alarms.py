@@ -1,5 +1,6 @@
 """A CloudWatch alarm per state machine: an execution that timed out alerts the environment's topic;
-and one on the environment's schedule group: a scheduled start that Scheduler gave up on.
+one per route function: it failed; and one on the environment's schedule group: a scheduled start
+that Scheduler gave up on.
 
 A failed execution has alerted already, from the workflow's own failure path (Alert Failure, with
 the error and cause), and some workflows end a rejected request in a Fail state on purpose; an
@@ -9,6 +10,11 @@ execution runs no further state, so only this alarm reports it.
 A batch a pipe gave up on (its start kept failing: a record too large for StartExecution, the role
 refused) never started an execution, so no failure path could tell anyone either: the pipe describes
 it in its dead-letter queue, and the alarm on that queue's visible messages says so.
+
+A route's function alerts what fails in its handler (tasks/shared/api.py's @route). One that fails
+outside it (its import, a timeout, out of memory, a crash) answers the caller 500 from API Gateway
+and tells no one: Lambda counts it in the function's Errors, and an alarm per route function says
+so.
 
 A scheduled run whose start Scheduler dropped (its retry policy ran out: Step Functions throttled
 or unavailable, the role refused) never ran, so no failure path could tell anyone: Scheduler counts
@@ -21,6 +27,7 @@ from typing import Any
 
 from infra.environments import Environment
 from infra.names import dead_letter_queue
+from infra.parameters import aws_cli
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from workflows.registry import StreamTrigger, Workflow
 
@@ -89,8 +96,37 @@ def dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> dict[str
     )
 
 
+def route_functions(wf: Workflow) -> dict[str, list[str]]:
+    """The workflow's functions behind a route, each with its routes ("POST /ride")."""
+    found: dict[str, list[str]] = {}
+    for route in wf.routes:
+        found.setdefault(route.function, []).append(f"{route.method} {route.path}")
+    return found
+
+
+def errors_name(env: Environment, wf: Workflow, function: str) -> str:
+    return env.resource_name(wf.name, function, "errors")
+
+
+def route_errors(ctx: Context, wf: Workflow, function: str, routes: list[str]) -> dict[str, Any]:
+    name = ctx.names.function(wf, wf.function(function))
+    log_group = ctx.names.function_log_group(wf, wf.function(function))
+    return _on_any(
+        ctx,
+        errors_name(ctx.env, wf, function),
+        f"{', '.join(routes)} answered 500: its function {name} failed outside its own code (its "
+        f"import, a timeout, out of memory, a crash), which could not alert. Its logs say why: "
+        f"{aws_cli(ctx.env)} logs tail {log_group} --since 1h",
+        "AWS/Lambda",
+        "Errors",
+        ("FunctionName", name),
+    )
+
+
 def ensure(ctx: Context, wf: Workflow) -> None:
     _ensure(ctx, desired(ctx, wf))
+    for function, routes in route_functions(wf).items():
+        _ensure(ctx, route_errors(ctx, wf, function, routes))
 
 
 def ensure_dead_letters(ctx: Context, wf: Workflow, trigger: StreamTrigger) -> None:
@@ -135,7 +171,8 @@ def _mine(ctx: Context, alarms: dict[str, Any], keep: set[str]) -> list[str]:
 
 
 def remove_undeclared(ctx: Context, keep: set[str]) -> None:
-    """Delete the environment's alarms not in `keep`: one on a state machine deleted with them."""
+    """Delete the environment's alarms not in `keep`: one on a state machine or function deleted with
+    them."""
     for name in _mine(ctx, ctx.inventory("alarms", lambda: _alarms(ctx)), keep):
         if ctx.change("alarm", name, Action.DELETE, UNDECLARED):
             ctx.client("cloudwatch").delete_alarms(AlarmNames=[name])

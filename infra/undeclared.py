@@ -77,6 +77,7 @@ def declared(names: Names, workflows: Iterable[Workflow]) -> Declared:
     for wf in workflows:
         found.state_machines.add(names.state_machine(wf))
         found.alarms.add(env.resource_name(wf.name, "timed-out"))
+        found.alarms.update(alarms.errors_name(env, wf, function) for function in alarms.route_functions(wf))
         found.roles.add(names.role(wf.name, "sfn"))
         found.log_groups.add(names.state_machine_log_group(wf))
         if schedules.schedules(wf):

@@ -3,12 +3,14 @@ alerts inbox, read as `python -m workflows alerts` reads it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
 
 from console.alerts import AlertInbox
 from console.service import ExecutionService
+from infra.plan import Action
 from localcloud.engine import clock
 from tests.deploy.conftest import Deployment
 from workflows import WORKFLOWS
@@ -80,3 +82,62 @@ def test_a_batch_in_the_pipes_dead_letter_queue_alarms(deployment: Deployment) -
     [alert] = _alerts(deployment)
     assert alert["alarm"] == name
     assert "gave up on a batch" in json.loads(alert["message"])["AlarmDescription"]
+
+
+def test_a_route_function_failing_at_import_alarms_its_errors(deployment: Deployment) -> None:
+    _alerts(deployment)
+    function = f"{PREFIX}ride-request-api-ride"
+    name = f"{function}-errors"
+    [alarm] = deployment.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": function}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 1.0)
+    assert alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:123456789012:{PREFIX}alerts"]
+    assert alarm["AlarmDescription"].startswith(f"POST /ride answered 500: its function {function} failed")
+    assert f"logs tail /aws/lambda/{function} " in alarm["AlarmDescription"]
+    runtime = deployment.cloud.lambda_runtime
+    runtime.inject(function, "error", times=1, error_type="Runtime.ImportModuleError", message="No module")
+    # as API Gateway invokes it for POST /ride
+    answer = deployment.client("lambda").invoke(FunctionName=function, Qualifier="atest", Payload=b"{}")
+    assert answer["FunctionError"] == "Unhandled"
+
+    assert _evaluate(deployment) == {name: "ALARM"}
+    [alert] = _alerts(deployment)
+    assert alert["alarm"] == name
+    assert alert["reason"].startswith("ALARM: Threshold Crossed: 1 out of the last 1 datapoints")
+
+
+def test_every_route_function_has_its_errors_alarm(deployment: Deployment) -> None:
+    alarms = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    errors = {a["Dimensions"][0]["Value"] for a in alarms if a["MetricName"] == "Errors"}
+    routed = {f"{PREFIX}{wf.name}-{route.function}" for wf in WORKFLOWS.values() for route in wf.routes}
+    assert (
+        errors
+        == routed
+        == {
+            f"{PREFIX}ride-request-api-ride",
+            f"{PREFIX}ticket-ranking-api-search",
+            f"{PREFIX}etf-signal-api-subscribe",
+            f"{PREFIX}etf-signal-api-signals",
+        }
+    )
+
+
+def test_a_route_removed_from_its_function_removes_its_errors_alarm_and_a_redeploy_changes_nothing(
+    deployment: Deployment,
+) -> None:
+    """Last: it changes the deployment."""
+    assert deployment.deploy()[0].changed == []
+    unrouted = [
+        dataclasses.replace(wf, routes=()) if wf.name == "ride-request" else wf for wf in deployment.workflows
+    ]
+
+    result, _ = deployment.deploy(workflows=unrouted)
+
+    assert ("alarm", f"{PREFIX}ride-request-api-ride-errors", Action.DELETE) in [
+        (c.kind, c.name, c.action) for c in result.changed
+    ]
+    left = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{PREFIX}ride-request-")[
+        "MetricAlarms"
+    ]
+    assert [a["AlarmName"] for a in left] == [f"{PREFIX}ride-request-timed-out"]

@@ -422,7 +422,11 @@ def test_a_route_dropped_from_a_workflow_goes_and_its_function_may_no_longer_be_
     lam = deployment.client("lambda")
     assert "GET /tickets/search" in _routes(deployment)
     result = infra.deploy(deployment.env, workflows=dropped[:-1], complete=True, out=lambda line: None)
-    assert removals(result.changed) == {("route", "GET /tickets/search"), ("permission", sid)}
+    assert removals(result.changed) == {
+        ("route", "GET /tickets/search"),
+        ("permission", sid),
+        ("alarm", f"{function}-errors"),  # no route is left to answer 500
+    }
     assert "GET /tickets/search" not in _routes(deployment)
     assert exists(deployment, "function", function)
     try:
