@@ -284,14 +284,25 @@ def _key_holds(operator_name: str, key: str, values: Any, context: dict[str, str
     return any(match(value, str(v)) for v in _listed(values)) != negated
 
 
+# the role last found under an ARN: checked against IAM's roles on each use (a scan of them all
+# took half of a Task's check), so that a deleted or remade role is never taken for it
+_found: dict[str, Any] = {}
+
+
 def _role(arn: str) -> Any:
     """The role IAM has under `arn`, or None."""
     account = _account(arn)
     if not (account.isdigit() and len(account) == 12):
         return None
     roles = _iam_backends[account]["aws"].roles
+    found = _found.get(arn)
+    if found is not None and roles.get(found.id) is found:
+        return found
     # a copy: a deploy may be making roles meanwhile, and moto's own lookup iterates them unlocked
-    return next((role for role in list(roles.values()) if role.arn == arn), None)
+    found = next((role for role in list(roles.values()) if role.arn == arn), None)
+    if found is not None:
+        _found[arn] = found
+    return found
 
 
 def _permitted(session: _Session, action: str, resource: str, context: dict[str, str]) -> bool:
@@ -304,7 +315,17 @@ def _permitted(session: _Session, action: str, resource: str, context: dict[str,
         return session.unknown_role_allowed and session.role_arn not in _roles_seen
     _roles_seen.add(session.role_arn)
     attached = (v.document for p in role.managed_policies.values() for v in p.versions if v.is_default)
-    documents = [*role.policies.values(), *attached]
+    documents = (*role.policies.values(), *attached)
+    return _allowed(documents, action, resource, tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=4096)
+def _allowed(
+    documents: tuple[str, ...], action: str, resource: str, context_items: tuple[tuple[str, str], ...]
+) -> bool:
+    """`_permitted`'s answer for the role's policy documents as they are now: keyed by their text,
+    a changed, added or removed policy is a new question."""
+    context = dict(context_items)
     statements = [statement for document in documents for statement in _statements(document)]
     if any(st.get("Effect") == "Deny" and _matches(st, action, resource, context) for st in statements):
         return False
@@ -338,6 +359,7 @@ def state_machine_refusal(role_arn: str, action: str, resource: str) -> str | No
 def forget_roles() -> None:
     """After a reset: the roles IAM had are gone, and no longer known to have been."""
     _roles_seen.clear()
+    _found.clear()
 
 
 @lru_cache(maxsize=1024)

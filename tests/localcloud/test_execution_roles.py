@@ -425,3 +425,73 @@ def test_a_role_iam_never_had_is_not_checked_but_a_deleted_one_allows_nothing(
     iam.delete_role_policy(RoleName="machine-role", PolicyName="p")
     iam.delete_role(RoleName="machine-role")
     assert machine(invoke_task("granted"))["error"] == "Lambda.AWSLambdaException"
+
+
+def test_a_policy_changed_between_two_tasks_is_what_the_next_one_is_checked_against(
+    machine: Any, cloud: LocalCloud
+) -> None:
+    """Decisions are remembered per policy text: a changed, removed or added policy is read anew."""
+    iam = cloud.client("iam")
+    task = {"Resource": FUNCTION.format("granted")}
+    assert machine(task)["status"] == "SUCCEEDED"
+    iam.delete_role_policy(RoleName="machine-role", PolicyName="p")
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+    grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("granted")}
+    iam.put_role_policy(
+        RoleName="machine-role",
+        PolicyName="q",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
+    )
+    assert machine(task)["status"] == "SUCCEEDED"
+    deny = {**grant, "Effect": "Deny"}
+    iam.put_role_policy(
+        RoleName="machine-role",
+        PolicyName="q",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant, deny]}),
+    )
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+
+
+def test_a_managed_policy_s_new_default_version_is_what_the_next_task_is_checked_against(
+    machine: Any, cloud: LocalCloud
+) -> None:
+    iam = cloud.client("iam")
+    task = {"Resource": FUNCTION.format("other")}
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+    grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("other")}
+    arn = iam.create_policy(
+        PolicyName="invoke-other",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="machine-role", PolicyArn=arn)
+    assert machine(task)["status"] == "SUCCEEDED"
+    nothing = {**grant, "Resource": FUNCTION.format("nothing")}
+    iam.create_policy_version(
+        PolicyArn=arn,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [nothing]}),
+        SetAsDefault=True,
+    )
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    assert machine(task)["status"] == "SUCCEEDED"
+    iam.detach_role_policy(RoleName="machine-role", PolicyArn=arn)
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+
+
+def test_a_role_made_again_under_the_same_name_is_checked_with_its_own_policies(
+    machine: Any, cloud: LocalCloud
+) -> None:
+    iam = cloud.client("iam")
+    task = {"Resource": FUNCTION.format("granted")}
+    assert machine(task)["status"] == "SUCCEEDED"
+    iam.delete_role_policy(RoleName="machine-role", PolicyName="p")
+    iam.delete_role(RoleName="machine-role")
+    iam.create_role(RoleName="machine-role", AssumeRolePolicyDocument="{}")
+    assert machine(task)["error"] == "Lambda.AWSLambdaException"
+    grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("granted")}
+    iam.put_role_policy(
+        RoleName="machine-role",
+        PolicyName="p",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
+    )
+    assert machine(task)["status"] == "SUCCEEDED"
