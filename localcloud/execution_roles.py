@@ -105,6 +105,7 @@ def credentials(role_arn: str, session: str) -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": f"local-{key}"}
 
 
+@lru_cache(maxsize=1024)
 def state_machine_session(role_arn: str) -> str:
     """The name of the session a state machine's Tasks act in (on AWS, 32 random characters)."""
     return hashlib.sha256(role_arn.encode()).hexdigest()[:32]

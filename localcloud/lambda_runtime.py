@@ -14,7 +14,6 @@ concurrency, which throttles like AWS, or `max_workers`, which queues).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -258,6 +257,9 @@ class _Worker:
                 pipe.close()
 
 
+_ABSENT = object()
+
+
 @dataclass
 class _Spec:
     """What a worker needs from a moto LambdaFunction, read once per invoke."""
@@ -280,9 +282,10 @@ class _Spec:
     @classmethod
     def of(cls, fn: Any) -> _Spec:
         def attr(name: str) -> Any:
-            if not hasattr(fn, name):
+            value = getattr(fn, name, _ABSENT)
+            if value is _ABSENT:
                 raise pins.MotoHookMissing(f"moto LambdaFunction has no attribute {name!r}")
-            return getattr(fn, name)
+            return value
 
         reserved = attr("reserved_concurrency")
         return cls(
@@ -302,9 +305,8 @@ class _Spec:
             role=attr("role"),
         )
 
-    def pool_key(self) -> str:
-        ident = [self.arn, self.version, self.code_sha, self.handler, self.memory, sorted(self.env.items())]
-        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()
+    def pool_key(self) -> tuple[Any, ...]:
+        return (self.arn, self.version, self.code_sha, self.handler, self.memory, *sorted(self.env.items()))
 
 
 @dataclass
@@ -337,7 +339,7 @@ class LambdaRuntime:
         self.max_pools = max_pools  # function versions kept warm; the least recently used goes first
         self._own_cache = cache_dir is None
         self.cache_dir = cache_dir or tempfile.mkdtemp(prefix="localcloud-lambda-")
-        self._pools: OrderedDict[str, _Pool] = OrderedDict()
+        self._pools: OrderedDict[tuple[Any, ...], _Pool] = OrderedDict()
         self._lock = threading.Lock()
         self._faults: dict[str, list[Fault]] = {}
         self._original: Any = None

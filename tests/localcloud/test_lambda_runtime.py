@@ -220,6 +220,20 @@ def test_new_code_gets_a_new_worker(cloud: LocalCloud) -> None:
     assert second["pid"] != first["pid"]
 
 
+def test_a_new_environment_or_memory_size_gets_a_new_worker(cloud: LocalCloud) -> None:
+    lam = cloud.client("lambda")
+    deploy(cloud, "echo", "echo", Environment={"Variables": {"GREETING": "hi"}})
+    first, _ = invoke(cloud, "echo")
+    lam.update_function_configuration(FunctionName="echo", Environment={"Variables": {"GREETING": "bye"}})
+    second, _ = invoke(cloud, "echo")
+    lam.update_function_configuration(FunctionName="echo", MemorySize=256)
+    third, _ = invoke(cloud, "echo")
+
+    assert (first["greeting"], second["greeting"], third["greeting"]) == ("hi", "bye", "bye")
+    assert (second["memory"], third["memory"]) == ("128", "256")
+    assert len({first["pid"], second["pid"], third["pid"]}) == 3
+
+
 def test_import_error_is_reported(cloud: LocalCloud) -> None:
     deploy(cloud, "echo", "echo")
     cloud.client("lambda").update_function_configuration(FunctionName="echo", Handler="missing.handler")
