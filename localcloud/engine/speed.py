@@ -290,6 +290,18 @@ def _size_quota(to_json_str: Callable[..., str]) -> Callable[[Any, Any, Any], No
     return _verify_size_quota
 
 
+def _within_size_quota(to_json_str: Callable[..., str]) -> Callable[[Any], bool]:
+    """moto's is_within_size_quota (its spaced text, as moto measures a Lambda Task's result and
+    output), serialised by the encoder built once."""
+
+    def is_within_size_quota(value: Any) -> bool:
+        text = value if isinstance(value, str) else to_json_str(value)
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        return size < _MAX_STATE_BYTES
+
+    return is_within_size_quota
+
+
 # moto's ProgramRunning/Ended/Stopped/Error/TimedOut: their fields are strings, a timestamp and an
 # error dict of strings, so a new object with the same fields and a copied error dict is a deep copy
 _PROGRAM_STATES: frozenset[type] = frozenset()
@@ -440,6 +452,14 @@ def install() -> None:
     _hooks.patch(f"{state}._eval_state_output", _mark_quota_read)
     cached_to_json_str = _hooks.resolve(f"{_ASL}.component.state.state:to_json_str")[2]
     _hooks.patch(f"{state}._verify_size_quota", lambda _orig: _size_quota(cached_to_json_str))
+    # a Lambda Task's own serialisations share that encoder and its last text: its payload, written
+    # to LambdaFunctionScheduled, is sent as that same text
+    task = f"{_ASL}.component.state.exec.state_task"
+    for module in ("state_task_lambda", "lambda_eval_utils"):
+        _hooks.patch(f"{task}.{module}:to_json_str", lambda _orig: cached_to_json_str)
+    _hooks.patch(
+        f"{task}.state_task_lambda:is_within_size_quota", lambda _orig: _within_size_quota(cached_to_json_str)
+    )
     _hooks.patch(f"{_ASL}.utils.json_path:parse", _parse_once)
     _hooks.patch(f"{_ASL}.component.common.path.result_path:parse", _parse_once)
     pulsed = _hooks.module_with(threading, Event=_PulsedEvent)

@@ -248,6 +248,34 @@ def test_states_write_json_as_moto_s_encoder_writes_it() -> None:
             assert state.to_json_str(value, separators=separators) == expected
 
 
+def test_a_lambda_task_measures_and_sends_json_as_moto_does() -> None:
+    """Its size quota counts moto's spaced text (not the compact one the other states count), and
+    its payload is the text its LambdaFunctionScheduled event shows, whichever value came before."""
+    from moto.stepfunctions.parser import quotas
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        lambda_eval_utils,
+        state_task_lambda,
+    )
+    from moto.stepfunctions.parser.asl.utils.encoding import _DateTimeEncoder
+
+    engine.install()
+    limit = quotas.MAX_STATE_SIZE_UTF8_BYTES
+    # '{"a": 1}, ' is 10 bytes: around n = limit / 10 the spaced text crosses the limit (the compact
+    # one, 8 bytes an item, stays well under it); "é" is 2 bytes as a str, 6 as JSON text
+    values: list[Any] = [{"items": [{"a": 1}] * n} for n in range(limit // 10 - 2, limit // 10 + 2)]
+    values += ["é" * (limit // 2 - 1), "é" * (limit // 2), {"s": "é" * (limit // 6 - 3)}]
+    answers = [quotas.is_within_size_quota(value) for value in values]
+    assert True in answers[:4] and False in answers[:4]
+    assert [state_task_lambda.is_within_size_quota(value) for value in values] == answers
+    first, second = {"n": 1, "s": "é"}, {"n": 2}
+    for payload in (first, first, second, first, None, "text", '{"j": 1}', [1, 2]):
+        shown = state_task_lambda.to_json_str(payload)
+        assert shown == json.dumps(payload, cls=_DateTimeEncoder)
+        sent = lambda_eval_utils.to_payload_type(payload)
+        moto_s = json.dumps({} if payload is None else payload, cls=_DateTimeEncoder)
+        assert sent == (payload if payload == '{"j": 1}' else moto_s).encode()
+
+
 def test_a_frame_s_event_wakes_its_waiter_as_threading_s_event_does() -> None:
     from localcloud.engine.speed import _PulsedEvent
 
