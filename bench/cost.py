@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from harness import WORKFLOWS, Bench  # noqa: E402
 
 import infra  # noqa: E402
-from infra import environments, logs, statemachines  # noqa: E402
+from infra import alarms, environments, logs, statemachines  # noqa: E402
 from infra.api import ACCESS_LOG_FORMAT  # noqa: E402
 from infra.environments import Environment  # noqa: E402
 from localcloud import metering  # noqa: E402
@@ -303,7 +303,7 @@ def cost(wf: Workflow, usage: Usage, volume: int, kind: str, retention_days: int
         )
     if start_route(wf):
         bill["API Gateway"] = volume * p["apigateway_http_per_request"]
-    bill["CloudWatch alarm"] = p["cloudwatch_alarm_per_month"]
+    bill["CloudWatch alarm"] = alarms.count(wf) * p["cloudwatch_alarm_per_month"]
     bill["CloudWatch Logs"] = logs_bill(usage, volume, retention_days)
     if environments.TRACED:
         bill["X-Ray"] = volume * TRACES_PER_EXECUTION * p["xray_per_trace_recorded"]

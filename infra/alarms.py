@@ -123,6 +123,13 @@ def route_errors(ctx: Context, wf: Workflow, function: str, routes: list[str]) -
     )
 
 
+def count(wf: Workflow) -> int:
+    """The alarms deploy makes for `wf` (each billed by the month): its timed-out one, one per
+    route function, one per stream's dead-letter queue."""
+    streams = sum(isinstance(trigger, StreamTrigger) for trigger in wf.triggers)
+    return 1 + len(route_functions(wf)) + streams
+
+
 def ensure(ctx: Context, wf: Workflow) -> None:
     _ensure(ctx, desired(ctx, wf))
     for function, routes in route_functions(wf).items():

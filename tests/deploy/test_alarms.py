@@ -10,6 +10,7 @@ from typing import Any
 
 from console.alerts import AlertInbox
 from console.service import ExecutionService
+from infra import alarms as infra_alarms
 from infra.plan import Action
 from localcloud.engine import clock
 from tests.deploy.conftest import Deployment
@@ -121,6 +122,16 @@ def test_every_route_function_has_its_errors_alarm(deployment: Deployment) -> No
             f"{PREFIX}etf-signal-api-signals",
         }
     )
+
+
+def test_the_alarms_the_cost_estimate_bills_are_those_deploy_makes(deployment: Deployment) -> None:
+    alarms = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    made = {
+        wf.name: sum(a["AlarmName"].startswith(f"{PREFIX}{wf.name}-") for a in alarms)
+        for wf in WORKFLOWS.values()
+    }
+    assert made == {wf.name: infra_alarms.count(wf) for wf in WORKFLOWS.values()}
+    assert made["flight-deals"] == 2 and made["etf-signal"] == 3  # a dead-letter queue's; two routes'
 
 
 def test_a_route_removed_from_its_function_removes_its_errors_alarm_and_a_redeploy_changes_nothing(
