@@ -231,8 +231,9 @@ def _workflow(ctx: Context, wf: Workflow, definition: str) -> WorkflowResult:
         elif isinstance(resource, Topic):
             arn = names.resource_arn(wf, logical)
             topics.ensure(ctx, name, arn, resource.display_name)
-            if resource.declared_subscribers:
-                topics.ensure_subscribers(ctx, name, arn, ctx.env.subscribers.get((wf.name, logical), ()))
+            declared = ctx.env.subscribers.get((wf.name, logical))
+            if resource.declared_subscribers and declared is not None:  # not named: left as it is
+                topics.ensure_subscribers(ctx, name, arn, declared)
         elif isinstance(resource, Bucket):
             buckets.ensure(ctx, resource, name)
         elif isinstance(resource, Stream):

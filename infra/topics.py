@@ -34,11 +34,11 @@ def ensure(ctx: Context, name: str, arn: str, display_name: str = "") -> None:
 def subscriptions(ctx: Context, arn: str) -> list[dict[str, Any]]:
     """The topic's subscriptions; none while the topic is only planned."""
     sns = ctx.client("sns")
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)  # 100 a page
     try:
-        found: list[dict[str, Any]] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        return [subscription for page in pages for subscription in page["Subscriptions"]]
     except sns.exceptions.NotFoundException:
         return []
-    return found
 
 
 def ensure_email(ctx: Context, arn: str, email: str | None) -> None:
@@ -84,9 +84,10 @@ def check_subscribers(env: Environment, workflows: Iterable[Workflow]) -> None:
 
 
 def ensure_subscribers(ctx: Context, name: str, arn: str, declared: Sequence[Subscriber]) -> None:
-    """The topic's email and SMS subscribers are exactly `declared`: each subscribed once (AWS asks an
-    address to confirm first), any other unsubscribed, whoever made it. One still unconfirmed has
-    no ARN and cannot be: AWS deletes it once it lapses unconfirmed. Other protocols are left be."""
+    """The topic's email and SMS subscribers are exactly `declared` (environments.toml names the
+    topic; one it does not name is left as it is): each subscribed once (AWS asks an address to
+    confirm first), any other unsubscribed, whoever made it. One still unconfirmed has no ARN and
+    cannot be: AWS deletes it once it lapses unconfirmed. Other protocols are left be."""
     sns, wanted = ctx.client("sns"), {(s.protocol, s.endpoint) for s in declared}
     found = [s for s in subscriptions(ctx, arn) if s["Protocol"] in DECLARED_PROTOCOLS]
     for old in found:

@@ -646,7 +646,7 @@ def test_declared_subscribers_are_subscribed_once_and_those_no_longer_declared_u
     topic = names_for(env).resource_arn(WORKFLOWS["flight-deals"], "deals")
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="someone@example.com")
     Inbox(deployment.client, topic)  # a queue subscribed, as a test inbox is
-    fewer = declared(deployment, {flight: (PHONE,), lottery: (WINNERS,)})
+    fewer = declared(deployment, {flight: (PHONE,), tickets: (), lottery: (WINNERS,)})
     result = infra.deploy(fewer, workflows=deployment.workflows, complete=True, out=lambda line: None)
     assert sorted((c.name, c.action, c.detail) for c in result.changed) == [
         (f"pyflows-dtest-flight-deals-deals {DEALS}", Action.DELETE, "not declared in environments.toml"),
@@ -664,11 +664,47 @@ def test_declared_subscribers_are_subscribed_once_and_those_no_longer_declared_u
     ]
     sns.unsubscribe(SubscriptionArn=queue[0]["SubscriptionArn"])
 
-    # the environment as the other tests know it: none declared
-    infra.deploy(deployment.env, workflows=deployment.workflows, complete=True, out=lambda line: None)
+    # a topic the file does not name is left as it is: its subscribers are not deploy's to manage
+    lottery_topic = names_for(env).resource_arn(WORKFLOWS["lottery"], "announcements")
+    sns.subscribe(TopicArn=lottery_topic, Protocol="sms", Endpoint="+15555550100")
+    unnamed = declared(deployment, {flight: (PHONE,)})
+    assert (
+        infra.deploy(unnamed, workflows=deployment.workflows, complete=True, out=lambda line: None).changed
+        == []
+    )
+    assert subscribed(deployment, "lottery", "announcements") == [("email", WINNERS), ("sms", "+15555550100")]
+    assert (
+        infra.deploy(
+            deployment.env, workflows=deployment.workflows, complete=True, out=lambda line: None
+        ).changed
+        == []
+    )
+
+    # the environment as the other tests know it: every topic named with none
+    none = declared(deployment, {flight: (), tickets: (), lottery: ()})
+    infra.deploy(none, workflows=deployment.workflows, complete=True, out=lambda line: None)
     assert subscribed(deployment, "flight-deals", "deals") == []
     assert subscribed(deployment, "lottery", "announcements") == []
     assert deployment.deploy()[0].changed == []
+
+
+def test_a_topics_subscriptions_past_snss_first_page_are_all_read(deployment: Deployment) -> None:
+    """SNS lists a topic's subscriptions 100 a page: the 101st declared is there already."""
+    flight = ("flight-deals", "deals")
+    phones = tuple(f"+1555{n:07d}" for n in range(101))
+    env = declared(deployment, {flight: phones})
+    made = infra.deploy(env, workflows=deployment.workflows, complete=True, out=lambda line: None)
+    assert len(made.changed) == 101
+    assert (
+        infra.deploy(env, workflows=deployment.workflows, complete=True, out=lambda line: None).changed == []
+    )
+    infra.deploy(
+        declared(deployment, {flight: ()}),
+        workflows=deployment.workflows,
+        complete=True,
+        out=lambda line: None,
+    )
+    assert subscribed(deployment, "flight-deals", "deals") == []
 
 
 def test_a_pipes_retry_limit_and_dead_letters_removed_by_hand_are_put_back(deployment: Deployment) -> None:
