@@ -25,6 +25,7 @@ from stepfunctions.steps.choice_rule import ChoiceRule
 
 from tasks.ticket_ranking.schemas import MAX_PAGES, RUN_REQUEST
 from tasks.ticket_ranking.store import RANKED_PREFIX, RAW_PREFIX
+from tasks.ticket_ranking.unmapped import PREFIX as UNMAPPED
 from workflows import asl
 from workflows.policies import (
     ALERT_ACCESS,
@@ -203,8 +204,13 @@ WORKFLOW = Workflow(
             description="Reads a show's performances and listings from the broker; raw listings to S3",
             access=(
                 Access("inventory", ("s3:PutObject",), prefix=RAW_PREFIX),
-                # theatres without seat data, alerted once a week (tasks.ticket_ranking.unmapped)
-                Access("state", ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+                # theatres without seat data, alerted once a week (tasks.ticket_ranking.unmapped):
+                # their marks only, not the current run's pointer nor the deals told
+                Access(
+                    "state",
+                    ("dynamodb:PutItem", "dynamodb:DeleteItem"),
+                    condition={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": f"{UNMAPPED}*"}},
+                ),
                 *ALERT_ACCESS,
             ),
             environment={"INVENTORY_BUCKET": "inventory", "STATE_TABLE": "state", **ALERT_ENVIRONMENT},

@@ -6,7 +6,10 @@ alert once), then alerts on the alerts topic through the alert window (tasks.sha
 
 from __future__ import annotations
 
+import contextlib
 import time
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.shared import alerts
 from tasks.shared.powertools import logger
@@ -29,6 +32,9 @@ def _mark(theatre: str) -> bool:
         )
     except table.meta.client.exceptions.ConditionalCheckFailedException:
         return False
+    except (BotoCoreError, ClientError):  # the ranking goes on; a later run marks and alerts it
+        logger.exception("theatre without seat data not marked", extra={"theatre": theatre})
+        return False
     return True
 
 
@@ -43,11 +49,14 @@ def alert_new(show: str, skipped: list[str]) -> list[str]:
         f"Performances of {show} in {names} are not ranked: no seat data. "
         f"Add tasks/ticket_ranking/data/theatres/<id>.json for each, then deploy."
     )
+    # the window is of these theatres: another theatre's alert within the hour is emailed too
+    error = f"TheatreWithoutSeatData {names}"
     try:
-        send(f"[ticket-ranking] theatres without seat data: {names}", message, "TheatreWithoutSeatData")
+        send(f"[ticket-ranking] theatres without seat data: {names}", message, error)
     except Exception:  # the ranking goes on; the next run alerts them
         logger.exception("theatres without seat data not alerted", extra={"theatres": new})
         for theatre in new:
-            store.state_table().delete_item(Key={"key": PREFIX + theatre})
+            with contextlib.suppress(BotoCoreError, ClientError):  # its mark lapses in a week then
+                store.state_table().delete_item(Key={"key": PREFIX + theatre})
         return []
     return new

@@ -163,6 +163,18 @@ def test_the_public_subscribe_route_may_subscribe_only_email_addresses(names: Na
     assert grant["Condition"] == {"StringEquals": {"sns:Protocol": "email"}}
 
 
+def test_fetch_inventory_writes_only_the_marks_of_theatres_without_seat_data(names: Names) -> None:
+    """The state table also holds the current run's pointer and the deals told: the function that
+    talks to the broker may put and delete its own marks alone."""
+    ranking = WORKFLOWS["ticket-ranking"]
+    policy = iam.function_policy(names, ranking, ranking.function("fetch-inventory"))
+    state = names.resource_arn(ranking, "state")
+    [grant] = [s for s in policy["Statement"] if any(r.startswith(state) for r in s["Resource"])]
+    assert sorted(grant["Action"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+    assert grant["Resource"] == [state]
+    assert grant["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": "unmapped#*"}}
+
+
 def s3_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in policy["Statement"] if any(a.startswith("s3:") for a in s["Action"])]
 

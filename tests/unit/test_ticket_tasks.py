@@ -13,10 +13,12 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from localcloud.fakes import ticket_broker
 from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared import parameters
+from tasks.shared.alerts import EMAILED
 from tasks.shared.errors import InvalidInput
 from tasks.shared.numbers import from_dynamo
 from tasks.ticket_ranking import (
@@ -29,6 +31,7 @@ from tasks.ticket_ranking import (
     store,
     store_ranking,
     told,
+    unmapped,
 )
 from tasks.ticket_ranking import broker as broker_module
 from tasks.ticket_ranking.broker import BrokerRejected, BrokerThrottled, BrokerUnavailable
@@ -688,6 +691,32 @@ def test_a_theatre_without_seat_data_is_alerted_once_a_week_not_every_run(
     )
     fetch_inventory.handler(event, context)
     assert len(alerts.messages()) == 1  # still without seat data a week later: alerted again
+
+
+def test_theatres_without_seat_data_found_within_the_hour_are_each_emailed(aws_env: None) -> None:
+    """The alert window is of the theatres alerted: another one found within the hour is emailed too
+    (a window of the error alone would hold it back, and its weekly mark keep it from email a week)."""
+    topic = boto3.client("sns").create_topic(Name="alerts-test")["TopicArn"]
+    alerts = Inbox(boto3.client, topic, raw=False)
+    assert unmapped.alert_new("hamilton", ["saenger-nola"]) == ["saenger-nola"]
+    assert unmapped.alert_new("hamilton", ["orpheum-sf"]) == ["orpheum-sf"]
+    emailed = [n["MessageAttributes"][EMAILED]["Value"] for n in alerts.notifications()]
+    assert emailed == ["yes", "yes"]
+
+
+def test_a_theatre_that_cannot_be_marked_is_not_alerted_and_the_ranking_goes_on(
+    aws_env: None, alerts: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Throttled:
+        meta = boto3.resource("dynamodb").Table(STATE).meta
+
+        def put_item(self, **_: Any) -> None:
+            error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+            raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "state_table", Throttled)
+    assert unmapped.alert_new("hamilton", ["saenger-nola"]) == []
+    assert alerts.messages() == []
 
 
 def test_an_alert_of_theatres_without_seat_data_that_cannot_be_sent_is_sent_by_the_next_run(
