@@ -44,6 +44,11 @@ _COMMUNICATION = pins.resolve(
 )
 pins.resolve("moto.stepfunctions.parser.backend.execution", "BaseExecutionWorkerCommunication", "terminated")
 pins.resolve("moto.cloudwatch.models", "Alarm", "update_state")
+_BACKEND_CLASS = pins.resolve("moto.cloudwatch.models", "CloudWatchBackend")
+pins.resolve("moto.cloudwatch.models", "CloudWatchBackend", "put_metric_alarm")
+_KEPT = ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp", "history")
+# every LocalCloud of the process evaluates the same backends: one evaluation at a time
+_EVALUATING = threading.Lock()
 
 SAMPLE_SECONDS = 60.0  # SQS publishes its queues' metrics once a minute
 _SAMPLED = {"ApproximateNumberOfMessagesVisible": lambda queue: len(queue.messages)}
@@ -133,8 +138,28 @@ def _count_invocations(invoke_function: Callable[..., Any]) -> Callable[..., Any
     return invoke_and_count
 
 
+def _keeping_state(put_metric_alarm: Callable[..., Any]) -> Callable[..., Any]:
+    """PutMetricAlarm of an alarm there is updates its settings and leaves its state, as CloudWatch
+    does; moto made it anew, OK, and the next evaluation notified its ALARM again."""
+
+    def put_keeping_state(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        old = backend.alarms.get(name)
+        alarm = put_metric_alarm(backend, name, *args, **kwargs)
+        if old is not None:
+            for attribute in _KEPT:
+                setattr(alarm, attribute, getattr(old, attribute))
+        return alarm
+
+    put_keeping_state.__localcloud_original__ = pins.original(put_metric_alarm)  # type: ignore[attr-defined]
+    put_keeping_state.__localcloud_counted__ = True  # type: ignore[attr-defined]
+    return put_keeping_state
+
+
 def install() -> None:
     from localcloud.lambda_runtime import LambdaRuntime
+
+    if not hasattr(_BACKEND_CLASS.put_metric_alarm, "__localcloud_counted__"):
+        _BACKEND_CLASS.put_metric_alarm = _keeping_state(_BACKEND_CLASS.put_metric_alarm)
 
     # wraps what is there (the engine's own wrappers included), once
     terminated = _COMMUNICATION.terminated
@@ -160,7 +185,6 @@ class Evaluated:
 
 class Alarms:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._sampled: dict[tuple[str, str, str, str], float] = {}  # queue, metric -> when last sampled
         self._refused: set[str] = set()  # alarm ARNs whose refusal was logged
         self._ticker = Ticker("localcloud-alarms", self.evaluate, "alarm evaluation failed")
@@ -170,7 +194,7 @@ class Alarms:
         default the engine's clock)."""
         now = CLOCK.time() if at is None else at
         results = []
-        with self._lock:
+        with _EVALUATING:
             for account, region, backend in _backends():
                 for alarm in [a for a in list(backend.alarms.values()) if a.name.startswith(prefix)]:
                     why = _unsupported(alarm)
@@ -196,7 +220,7 @@ class Alarms:
         self._ticker.stop()
 
     def reset(self) -> None:
-        with self._lock:
+        with _EVALUATING:
             self._sampled.clear()
             self._refused.clear()
 
@@ -270,8 +294,8 @@ def _statistic(statistic: str, data: list[Any]) -> tuple[float, float]:
         return total, count
     if statistic == "SampleCount":
         return count, count
-    if statistic == "Average":
-        return total / count, count
+    if statistic == "Average":  # no samples (StatisticValues of SampleCount 0): no average
+        return (total / count if count else 0.0), count
     if statistic == "Minimum":
         return min([*single, *(float(d.min) for d in sets)]), count
     return max([*single, *(float(d.max) for d in sets)]), count

@@ -219,3 +219,39 @@ def test_an_alarm_it_cannot_evaluate_is_left_as_it_is(cloud: LocalCloud) -> None
     assert evaluated.unsupported == "ExtendedStatistic p99" and not evaluated.changed
     after = _described(cloud, "p99")
     assert (after["StateValue"], after["StateReason"]) == (before["StateValue"], before["StateReason"])
+
+
+def test_an_alarm_updated_keeps_its_state_and_is_not_notified_again(cloud: LocalCloud) -> None:
+    """PutMetricAlarm of an alarm there is (a deploy that changed its description) updates its
+    settings, not its state, as CloudWatch does."""
+    topic = cloud.client("sns").create_topic(Name="alerts")["TopicArn"]
+    inbox = Inbox(cloud.client, topic, raw=False)
+    deploy(cloud, "raises", "raises")
+    dimension = ("FunctionName", "raises")
+    _alarm(cloud, "raises-errors", "AWS/Lambda", "Errors", dimension, AlarmActions=[topic])
+    assert invoke(cloud, "raises")[1] == "Unhandled"
+    assert [e.state for e in cloud.alarms.evaluate()] == ["ALARM"]
+    assert len(inbox.notifications()) == 1
+    reason = _described(cloud, "raises-errors")["StateReason"]
+
+    cloud.client("cloudwatch").put_metric_alarm(
+        AlarmName="raises-errors",
+        AlarmDescription="a new description",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "raises"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+    )
+    updated = _described(cloud, "raises-errors")
+    assert (updated["StateValue"], updated["StateReason"], updated["AlarmDescription"]) == (
+        "ALARM",
+        reason,
+        "a new description",
+    )
+    assert not cloud.alarms.evaluate()[0].changed
+    assert inbox.notifications() == []
