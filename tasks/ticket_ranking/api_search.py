@@ -2,8 +2,8 @@
 
 The feature no resale site had: `from`, `to` (dates), optional `max_price`, `quantity`, `section`
 (its name or an alias, in any case), `theatre` (its id), `show` and `limit`. Reads, for each
-date, the rankings (every listing of each performance) of the latest run that covered it, from
-DynamoDB; `run_id` names the latest run read.
+date, the rankings of the latest run that covered it from DynamoDB, an item a performance with
+every listing, and filters and ranks those listings here; `run_id` names the latest run read.
 An API Gateway HTTP API (payload 2.0) route handler: event in, {statusCode, headers, body} out.
 """
 

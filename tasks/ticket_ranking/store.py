@@ -1,10 +1,17 @@
 """Where ticket-ranking data lives: S3 keys, DynamoDB item layout, and the reads the handlers share.
 
 rankings table (every listing of each performance, ranked, per run):
-    performance_id (PK), rank_key = "<run_id>#<rank>" (SK): a performance's ranking in one run
-    index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<rank>": a date range
+    performance_id (PK), rank_key (SK):
+        "<run_id>#<chunk>": the performance's ranking in one run, its listings best first in
+            `listings` (rank, score, ...), with date, theatre_id, theatre_name once; one item, or
+            numbered chunks of at most CHUNK_BYTES when it has very many listings
+        "<run_id>#best": its best listing of the run alone, flat (performance_id, date, ..., score)
+    index run-date:  run_id (PK), date_key = "<date>#<performance_id>#<chunk>": a date range;
+        the chunks only (the best item has no date_key)
     index best-per-performance: best_of_run (PK), score: each performance's best ticket of a run,
-        sparse: only rank 1 carries best_of_run (the run_id), so only those items are written to it
+        sparse: only the best items carry best_of_run (the run_id), so only those are written to it
+    On-demand DynamoDB bills a write per started KB of the item, and again for each index holding
+    it: a listing in a performance's item costs its bytes (about 150), not a unit of its own.
 state table (key):
     "current#<show>" -> spans: for each date, the latest run that covered it (see coverage.py;
         a run is added only after it is stored whole, dropped once its rankings expire); run_id:
@@ -31,7 +38,10 @@ from tasks.shared.numbers import from_dynamo
 
 RUN_DATE_INDEX = "run-date-index"
 BEST_PER_PERFORMANCE_INDEX = "best-per-performance-index"
-BEST_OF_RUN = "best_of_run"  # set on a performance's rank 1 only: the index above holds those alone
+BEST_OF_RUN = "best_of_run"  # set on a performance's best item only: the index above holds those alone
+# a chunk's listings as compact JSON, more than DynamoDB counts them: far below its 400 KB an item
+CHUNK_BYTES = 300_000
+PERFORMANCE_FIELDS = ("performance_id", "date", "theatre_id", "theatre_name")
 RANKING_TTL_SECONDS = 7 * 24 * 3600
 TOLD_TTL_SECONDS = 3 * 24 * 3600  # a deal not seen for 3 days may be announced again
 # where the inventory bucket keeps a run's listings as fetched, and as ranked
@@ -103,9 +113,31 @@ def query_all(table: Any, **query: Any) -> Iterator[dict[str, Any]]:
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def chunk_key(run_id: str, chunk: int) -> str:
+    return f"{run_id}#{chunk:04d}"
+
+
+def best_key(run_id: str) -> str:
+    return f"{run_id}#best"
+
+
+def listings_of(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each listing of the chunks, with its performance's fields."""
+    for item in items:
+        if "listings" not in item:  # stored one item a listing, before chunks: a week's runs at most
+            yield item
+            continue
+        performance = {k: item[k] for k in PERFORMANCE_FIELDS}
+        for listing in item["listings"]:
+            yield performance | listing
+
+
 def run_by_dates(run_id: str, date_from: str, date_to: str) -> Iterator[dict[str, Any]]:
+    """Every listing the run ranked on the dates."""
     condition = Key("run_id").eq(run_id) & Key("date_key").between(date_from, f"{date_to}#~")
-    return query_all(rankings_table(), IndexName=RUN_DATE_INDEX, KeyConditionExpression=condition)
+    return listings_of(
+        query_all(rankings_table(), IndexName=RUN_DATE_INDEX, KeyConditionExpression=condition)
+    )
 
 
 def best_per_performance(run_id: str) -> Iterator[dict[str, Any]]:
@@ -115,5 +147,7 @@ def best_per_performance(run_id: str) -> Iterator[dict[str, Any]]:
 
 
 def performance_ranking(run_id: str, performance_id: str) -> list[dict[str, Any]]:
-    condition = Key("performance_id").eq(performance_id) & Key("rank_key").begins_with(f"{run_id}#")
-    return list(query_all(rankings_table(), KeyConditionExpression=condition))
+    """Every listing of the performance the run ranked, best first."""
+    chunks = Key("rank_key").between(chunk_key(run_id, 0), f"{run_id}#9999")  # not its best item
+    condition = Key("performance_id").eq(performance_id) & chunks
+    return list(listings_of(query_all(rankings_table(), KeyConditionExpression=condition)))

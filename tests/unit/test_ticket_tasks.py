@@ -174,14 +174,37 @@ def by_performance(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda i: i["performance_id"])
 
 
+def bests(run_id: str) -> list[dict[str, Any]]:
+    """The run's best items: each performance's rank 1 alone."""
+    return [i for i in stored(run_id) if i["rank_key"] == store.best_key(run_id)]
+
+
+def test_each_performances_ranking_is_one_item_and_its_best_a_small_one_of_its_own(
+    aws_env: None, context: LambdaContext
+) -> None:
+    """A write is billed per KB of item: 15 to 40 listings in one item cost a unit per KB, not one
+    a listing."""
+    inventory = fetch_and_store("run-1", context)
+    items = stored("run-1")
+    rankings = [i for i in items if "listings" in i]
+
+    assert len(rankings) == len(bests("run-1")) == inventory["performances"] == len(items) / 2
+    assert {i["rank_key"] for i in rankings} == {store.chunk_key("run-1", 0)}
+    assert sum(len(i["listings"]) for i in rankings) == inventory["listings"]
+    for best in bests("run-1"):
+        first = store.performance_ranking("run-1", best["performance_id"])[0]
+        assert first["rank"] == 1 and {k: best[k] for k in first} == first
+        assert "date_key" not in best  # out of the index of dates: a search reads each listing once
+
+
 def test_only_each_performances_best_ranking_is_written_to_the_index_of_bests(
     aws_env: None, context: LambdaContext
 ) -> None:
-    """A sparse index: DynamoDB writes an item to it only when the item has its key, so the other
-    ranks cost no write to it."""
+    """A sparse index: DynamoDB writes an item to it only when the item has its key, so the
+    performances' rankings cost no write to it."""
     inventory = fetch_and_store("run-1", context)
-    best = [i for i in stored("run-1") if i["rank"] == 1]
-    assert all(("best_of_run" in i) == (i["rank"] == 1) for i in stored("run-1"))
+    best = bests("run-1")
+    assert all(("best_of_run" in i) == (i in best) for i in stored("run-1"))
     assert {i["best_of_run"] for i in best} == {"run-1"}
 
     index = boto3.resource("dynamodb").Table(RANKINGS).scan(IndexName=store.BEST_PER_PERFORMANCE_INDEX)
@@ -196,7 +219,7 @@ def test_find_deals_reads_the_same_bests_as_the_runs_rank_1_items_and_those_alon
     fetch_and_store("run-1", context)
     inventory = fetch_and_store("run-2", context)
     every_date = [inventory["dates"]]
-    rank_1 = [i for i in stored("run-2") if i["rank"] == 1]
+    rank_1 = bests("run-2")
 
     best = find_deals.best_per_performance("run-2", every_date)
 
@@ -211,7 +234,40 @@ def test_find_deals_reads_the_same_bests_as_the_runs_rank_1_items_and_those_alon
         KeyConditionExpression="best_of_run = :run",
         ExpressionAttributeValues={":run": {"S": "run-2"}},
     )
-    assert read["ScannedCount"] == len(rank_1)  # the other ranks are not read (nor billed)
+    assert read["ScannedCount"] == len(rank_1)  # the rankings are not read (nor billed)
+
+
+def test_a_performance_with_more_listings_than_a_chunk_holds_is_split_and_searched_whole(
+    aws_env: None, broker: FakeTicketBroker, context: LambdaContext
+) -> None:
+    """2,500 listings are about 700 KB: past DynamoDB's 400 KB an item, so stored in chunks, and a
+    search still finds the worst ranked of them, in the last chunk."""
+    target = next(e for e in broker.events if e["venue"]["id"] != "saenger-nola")
+    pid, seat = target["id"], broker.inventory[target["id"]][0]
+    for n in range(2_500):
+        broker.add_listing(pid, {**seat, "id": f"filler-{n:04d}"})
+    far = [f"eight-{n}" for n in range(5)]  # the only listings of 8 seats, dearest of all: ranked last
+    for listing_id in far:
+        eight = {"id": listing_id, "quantity": 8, "seats": list(range(1, 9)), "price": seat["price"] * 20}
+        broker.add_listing(pid, {**seat, **eight})
+
+    run("run-1", context)
+
+    chunks = [i for i in stored("run-1") if i["performance_id"] == pid and "listings" in i]
+    assert [c["rank_key"] for c in sorted(chunks, key=lambda c: c["rank_key"])] == [
+        store.chunk_key("run-1", n) for n in range(len(chunks))
+    ]
+    assert len(chunks) >= 2
+    assert all(len(json.dumps(c["listings"], separators=(",", ":"))) <= store.CHUNK_BYTES for c in chunks)
+    ranking = store.performance_ranking("run-1", pid)
+    assert [r["rank"] for r in ranking] == list(range(1, len(broker.inventory[pid]) + 1))
+    assert {r["listing_id"] for r in ranking[-5:]} == set(far)
+
+    date = ranking[0]["date"]
+    read = [t["listing_id"] for t in store.run_by_dates("run-1", date, date) if t["performance_id"] == pid]
+    assert sorted(read) == sorted(listing["id"] for listing in broker.inventory[pid])  # each once
+    status, body = search({"from": date, "to": date, "quantity": "8", "limit": "100"})
+    assert status == 200 and [t["listing_id"] for t in body["tickets"]] == far  # equal: by id
 
 
 def test_deals_beyond_one_message_go_out_with_the_next_run(
