@@ -20,7 +20,7 @@ from localcloud.fakes.ticket_broker import FakeTicketBroker
 from tasks.shared import parameters
 from tasks.shared.alerts import EMAILED
 from tasks.shared.errors import InvalidInput
-from tasks.shared.numbers import from_dynamo
+from tasks.shared.numbers import from_dynamo, to_dynamo
 from tasks.ticket_ranking import (
     api_search,
     fetch_inventory,
@@ -718,6 +718,31 @@ def test_a_search_names_the_latest_of_the_runs_it_read(aws_env: None, context: L
 
     assert search({"from": day(-1), "to": day(5)}) == (200, {"run_id": "newer", "tickets": []})
     assert search({"from": day(-1), "to": day(-1)}) == (200, {"run_id": "slow", "tickets": []})
+
+
+def test_a_run_stored_one_item_a_listing_before_chunks_is_still_searched(
+    aws_env: None, context: LambdaContext
+) -> None:
+    """Runs stored before a performance's listings were one item stay current until the next run,
+    and readable for a week."""
+    listing = {"listing_id": "L1", "section": "Orchestra", "row": "E", "seats": [1, 2], "quantity": 2,
+               "price": 99.0, "face_value": 150.0, "notes": [], "rank": 1, "score": 80.5, "quality": 0.9,
+               "obstructed": False, "reasons": []}  # fmt: skip
+    performance = {
+        "performance_id": "p1",
+        "date": day(3),
+        "theatre_id": "cibc-theatre",
+        "theatre_name": "CIBC",
+    }
+    old = {"rank_key": "old#0001", "run_id": "old", "date_key": f"{day(3)}#p1#0001"}
+    old["expires_at"] = store.expires(store.RANKING_TTL_SECONDS)
+    store.rankings_table().put_item(Item=to_dynamo(performance | listing | old))
+    mark_current.handler(envelope(marking("old", ago(1), day(0), day(120))), context)
+
+    status, body = search({"from": day(0), "to": day(5)})
+
+    assert status == 200 and body["tickets"] == [{k: (performance | listing)[k] for k in api_search.SHOWN}]
+    assert store.performance_ranking("old", "p1") == [from_dynamo(to_dynamo(performance | listing | old))]
 
 
 def test_more_performances_than_a_run_ranks_are_refused_not_ranked_in_part(
