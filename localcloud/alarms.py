@@ -26,13 +26,13 @@ import datetime as _dt
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from localcloud import pins
 from localcloud.engine.clock import CLOCK
-from localcloud.ticker import Ticker
+from localcloud.ticker import Ticker, Ticking, regional
 
 LOG = logging.getLogger(__name__)
 
@@ -183,7 +183,9 @@ class Evaluated:
     unsupported: str | None = None  # why it was not evaluated
 
 
-class Alarms:
+class Alarms(Ticking):
+    interval = 5.0
+
     def __init__(self) -> None:
         self._sampled: dict[tuple[str, str, str, str], float] = {}  # queue, metric -> when last sampled
         self._refused: set[str] = set()  # alarm ARNs whose refusal was logged
@@ -195,7 +197,7 @@ class Alarms:
         now = CLOCK.time() if at is None else at
         results = []
         with _EVALUATING:
-            for account, region, backend in _backends():
+            for account, region, backend in regional(_CLOUDWATCH):
                 for alarm in [a for a in list(backend.alarms.values()) if a.name.startswith(prefix)]:
                     why = _unsupported(alarm)
                     if why is not None:
@@ -209,15 +211,6 @@ class Alarms:
         return results
 
     tick = evaluate
-
-    def start(self, interval: float = 5.0) -> None:
-        self._ticker.start(interval)
-
-    def halt(self) -> None:
-        self._ticker.halt()
-
-    def stop(self) -> None:
-        self._ticker.stop()
 
     def reset(self) -> None:
         with _EVALUATING:
@@ -242,12 +235,6 @@ class Alarms:
         self._sampled[key] = now
         arn = f"arn:aws:sqs:{region}:{account}:{queue.name}"
         put(arn, "AWS/SQS", alarm.metric_name, dimensions, float(_SAMPLED[alarm.metric_name](queue)), now)
-
-
-def _backends() -> Iterator[tuple[str, str, Any]]:
-    for account, regions in list(_CLOUDWATCH.items()):
-        for region, backend in list(regions.items()):
-            yield str(account), str(region), backend
 
 
 def _unsupported(alarm: Any) -> str | None:

@@ -18,14 +18,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from localcloud import pins, serial_backends
-from localcloud.ticker import Ticker
+from localcloud.ticker import Ticker, Ticking, regional
 
 _BACKENDS = pins.resolve("moto.dynamodb.models", "dynamodb_backends")
 pins.resolve("moto.dynamodb.models.table", "Table", "delete_item")
 FIVE_YEARS = 5 * 365 * 24 * 3600  # DynamoDB ignores TTL values further in the past
 
 
-class Expiry:
+class Expiry(Ticking):
+    interval = 60.0
+
     def __init__(self) -> None:
         self._ticker = Ticker("localcloud-ttl", self.expire, "TTL sweep failed")
 
@@ -34,26 +36,11 @@ class Expiry:
         names and keys, as DynamoDB JSON."""
         now = time.time() if now is None else now
         deleted = []
-        for account, region, backend in _regional_backends():
+        for account, region, backend in regional(_BACKENDS):
             with serial_backends.lock_for("dynamodb", account, region):
                 for table in list(backend.tables.values()):
                     deleted += [(table.name, key) for key in _expire_table(table, now)]
         return deleted
-
-    def start(self, interval: float = 60.0) -> None:
-        self._ticker.start(interval)
-
-    def halt(self) -> None:
-        self._ticker.halt()
-
-    def stop(self) -> None:
-        self._ticker.stop()
-
-
-def _regional_backends() -> Iterator[tuple[str, str, Any]]:
-    for account, regions in list(_BACKENDS.items()):
-        for region, backend in list(regions.items()):
-            yield str(account), str(region), backend
 
 
 def _expire_table(table: Any, now: float) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from localcloud import alarms
 from localcloud.schedule_expr import ScheduleExpressionError, parse
-from localcloud.ticker import Ticker
+from localcloud.ticker import Ticker, Ticking
 
 LOG = logging.getLogger(__name__)
 _FAILED = "error: "  # a firing's result when its start failed
@@ -39,7 +39,9 @@ class Firing:
     scheduled: datetime  # the occurrence fired for (the latest one due at `at`)
 
 
-class Scheduler:
+class Scheduler(Ticking):
+    interval = 1.0
+
     def __init__(self, client: Callable[[str], Any]) -> None:
         self._client = client
         self._last: dict[str, datetime] = {}  # source ARN -> time up to which it was evaluated
@@ -58,15 +60,6 @@ class Scheduler:
         return fired
 
     tick = fire_due
-
-    def start(self, interval: float = 1.0) -> None:
-        self._ticker.start(interval)
-
-    def halt(self) -> None:
-        self._ticker.halt()
-
-    def stop(self) -> None:
-        self._ticker.stop()
 
     def reset(self) -> None:
         with self._lock:

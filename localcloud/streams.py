@@ -40,7 +40,7 @@ from typing import Any
 
 from localcloud import pins
 from localcloud.engine import clock
-from localcloud.ticker import Ticker
+from localcloud.ticker import Ticker, Ticking
 
 LOG = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ class _Consumer:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Streams:
+class Streams(Ticking):
+    interval = 0.5
+
     def __init__(self, client: Callable[[str], Any], max_retries: int = 2) -> None:
         self._client = client
         self.max_retries = max_retries
@@ -118,15 +120,6 @@ class Streams:
             if delivered == 0:
                 return total
         raise TimeoutError(f"streams not drained after {timeout} s ({total} records delivered)")
-
-    def start(self, interval: float = 0.5) -> None:
-        self._ticker.start(interval)
-
-    def halt(self) -> None:
-        self._ticker.halt()
-
-    def stop(self) -> None:
-        self._ticker.stop()
 
     def reset(self) -> None:
         with self._lock:

@@ -1,12 +1,14 @@
 """A background thread that calls one function at an interval on the wall clock: the scheduler's
-firings, the stream pollers and DynamoDB's TTL sweep when the local cloud runs for real
-(`python -m localcloud`). Tests leave it stopped and call the function themselves."""
+firings, the stream pollers, DynamoDB's TTL sweep and the alarms' evaluation when the local cloud
+runs for real (`python -m localcloud`). Tests leave it stopped and call the function themselves.
+`Ticking` is what those parts share; `regional` walks a moto service's backends, as two sweep them."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 LOG = logging.getLogger(__name__)
 
@@ -43,3 +45,28 @@ class Ticker:
                 self._tick()
             except Exception:
                 LOG.exception(self._failure)
+
+
+class Ticking:
+    """A background part of the local cloud (the scheduler, the streams, the TTL sweep, the alarms):
+    its Ticker calls its tick every `interval` seconds once started."""
+
+    interval: float
+    _ticker: Ticker
+
+    def start(self, interval: float | None = None) -> None:
+        self._ticker.start(self.interval if interval is None else interval)
+
+    def halt(self) -> None:
+        self._ticker.halt()
+
+    def stop(self) -> None:
+        self._ticker.stop()
+
+
+def regional(backends: Mapping[Any, Mapping[Any, Any]]) -> Iterator[tuple[str, str, Any]]:
+    """(account, region, backend) of each of a moto service's backends, listed first: another
+    thread may add one meanwhile."""
+    for account, regions in list(backends.items()):
+        for region, backend in list(regions.items()):
+            yield str(account), str(region), backend
