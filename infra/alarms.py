@@ -31,6 +31,16 @@ from infra.parameters import aws_cli
 from infra.plan import UNDECLARED, Action, Context, owned, tag_dict, tag_list
 from workflows.registry import StreamTrigger, Workflow
 
+# every alarm deploy makes: one or more in five minutes; none counted is no alarm
+ON_ANY = {
+    "Statistic": "Sum",
+    "Period": 300,
+    "EvaluationPeriods": 1,
+    "Threshold": 1.0,
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    "TreatMissingData": "notBreaching",
+}
+
 
 def _on_any(
     ctx: Context, name: str, description: str, namespace: str, metric: str, dimension: tuple[str, str]
@@ -42,12 +52,7 @@ def _on_any(
         "Namespace": namespace,
         "MetricName": metric,
         "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
-        "Statistic": "Sum",
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "Threshold": 1.0,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching",
+        **ON_ANY,
         "AlarmActions": [ctx.names.alerts_topic_arn()],
     }
 

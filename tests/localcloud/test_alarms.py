@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from infra.alarms import ON_ANY
 from localcloud import LocalCloud
 from localcloud.engine import clock
 from tests.conftest import Inbox
@@ -24,16 +25,8 @@ TIMES_OUT = {
 def _alarm(
     cloud: LocalCloud, name: str, namespace: str, metric: str, dimension: tuple[str, str], **extra: Any
 ) -> None:
-    """Like infra/alarms.py's: one or more in five minutes, missing data not breaching."""
-    settings: dict[str, Any] = {
-        "Statistic": "Sum",
-        "Period": 300,
-        "EvaluationPeriods": 1,
-        "Threshold": 1.0,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching",
-        **extra,
-    }
+    """As infra/alarms.py makes them: one or more in five minutes, missing data not breaching."""
+    settings: dict[str, Any] = {**ON_ANY, **extra}
     cloud.client("cloudwatch").put_metric_alarm(
         AlarmName=name,
         AlarmDescription=f"{name} says why",

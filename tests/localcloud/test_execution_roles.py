@@ -146,11 +146,12 @@ def test_an_attached_managed_policy_allows_as_an_inline_one_does(caller: Any, cl
     assert caller("dynamodb", "put_item", TableName="granted", Item=key("4")) == {"error": None}
 
 
-def _grant(cloud: LocalCloud, name: str, *statements: dict[str, Any]) -> None:
-    document = {"Version": "2012-10-17", "Statement": list(statements)}
-    cloud.client("iam").put_role_policy(
-        RoleName="caller-role", PolicyName=name, PolicyDocument=json.dumps(document)
-    )
+def _document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _grant(cloud: LocalCloud, name: str, *statements: dict[str, Any], role: str = "caller-role") -> None:
+    cloud.client("iam").put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=_document(*statements))
 
 
 def test_an_explicit_deny_wins_over_an_allow(caller: Any, cloud: LocalCloud) -> None:
@@ -437,18 +438,9 @@ def test_a_policy_changed_between_two_tasks_is_what_the_next_one_is_checked_agai
     iam.delete_role_policy(RoleName="machine-role", PolicyName="p")
     assert machine(task)["error"] == "Lambda.AWSLambdaException"
     grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("granted")}
-    iam.put_role_policy(
-        RoleName="machine-role",
-        PolicyName="q",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
-    )
+    _grant(cloud, "q", grant, role="machine-role")
     assert machine(task)["status"] == "SUCCEEDED"
-    deny = {**grant, "Effect": "Deny"}
-    iam.put_role_policy(
-        RoleName="machine-role",
-        PolicyName="q",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant, deny]}),
-    )
+    _grant(cloud, "q", grant, {**grant, "Effect": "Deny"}, role="machine-role")
     assert machine(task)["error"] == "Lambda.AWSLambdaException"
 
 
@@ -459,18 +451,11 @@ def test_a_managed_policy_s_new_default_version_is_what_the_next_task_is_checked
     task = {"Resource": FUNCTION.format("other")}
     assert machine(task)["error"] == "Lambda.AWSLambdaException"
     grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("other")}
-    arn = iam.create_policy(
-        PolicyName="invoke-other",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
-    )["Policy"]["Arn"]
+    arn = iam.create_policy(PolicyName="invoke-other", PolicyDocument=_document(grant))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="machine-role", PolicyArn=arn)
     assert machine(task)["status"] == "SUCCEEDED"
     nothing = {**grant, "Resource": FUNCTION.format("nothing")}
-    iam.create_policy_version(
-        PolicyArn=arn,
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [nothing]}),
-        SetAsDefault=True,
-    )
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=_document(nothing), SetAsDefault=True)
     assert machine(task)["error"] == "Lambda.AWSLambdaException"
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
     assert machine(task)["status"] == "SUCCEEDED"
@@ -489,9 +474,5 @@ def test_a_role_made_again_under_the_same_name_is_checked_with_its_own_policies(
     iam.create_role(RoleName="machine-role", AssumeRolePolicyDocument="{}")
     assert machine(task)["error"] == "Lambda.AWSLambdaException"
     grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION.format("granted")}
-    iam.put_role_policy(
-        RoleName="machine-role",
-        PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grant]}),
-    )
+    _grant(cloud, "p", grant, role="machine-role")
     assert machine(task)["status"] == "SUCCEEDED"
