@@ -810,10 +810,14 @@ def _answer(url: str) -> tuple[int, str]:
 
 
 def _until(url: str, wanted: Any) -> tuple[int, str]:
-    deadline = time.monotonic() + 60
-    while not wanted(answer := _answer(url)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return answer
+    """The first answer `wanted` takes (a restart takes a few seconds)."""
+
+    def answered() -> tuple[int, str] | None:
+        answer = _answer(url)
+        return answer if wanted(answer) else None
+
+    found: tuple[int, str] = wait_for(answered, timeout=60)
+    return found
 
 
 def test_python_m_console_reload_lists_a_workflow_new_adds_and_says_why_code_does_not_import(
