@@ -1,4 +1,5 @@
-"""Fixtures shared by all tests: the local cloud, started once per session, in-process."""
+"""Fixtures shared by all tests: the local cloud, started once per session (once per pytest-xdist
+worker), in-process; and the session's summaries, printed once whatever the number of workers."""
 
 from __future__ import annotations
 
@@ -101,10 +102,69 @@ class Inbox:
         return [json.loads(body) for body in self.messages()]
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its records to the controller, which prints the summaries."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["pyflows"] = counters.state()
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: the controller hears a worker finish
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    records = getattr(node, "workeroutput", {}).get("pyflows")
+    if records:
+        counters.merge(records)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The bad-input and fault counts of the session (tests/counters.py)."""
+    coverage_summary(terminalreporter)
     if counters.inputs_tried or counters.faults_injected or counters.loss_checks:
         terminalreporter.section("quality")
         for text in counters.reports:
             terminalreporter.write_line(text)
         terminalreporter.write_line(counters.summary())
+
+
+def coverage_summary(terminalreporter: Any) -> None:
+    """Print each workflow's path coverage; fail on a missed edge of a workflow the gate holds:
+    PYFLOWS_COVERAGE_GATE=1 every workflow (`make test`), =NAME[,NAME] those alone (their own
+    test files run by themselves)."""
+    from workflows import WORKFLOWS
+    from workflows.coverage import gated
+
+    write = terminalreporter.write_line
+    try:
+        gate = gated(os.environ.get("PYFLOWS_COVERAGE_GATE"), WORKFLOWS)
+    except ValueError as error:
+        terminalreporter.section("workflow path coverage")
+        write(f"FAILED: {error}")
+        terminalreporter._session.exitstatus = 1
+        return
+    histories = counters.HISTORIES
+    if not histories and not gate:
+        return
+    from workflows import definitions
+    from workflows.coverage import coverage
+
+    terminalreporter.section("workflow path coverage")
+    missed = []
+    for name in sorted(histories):
+        workflow = WORKFLOWS[name]
+        report = coverage(name, definitions.load(workflow), histories[name], workflow.unreachable)
+        write(f"{report.line()}  ({len(histories[name])} executions)")
+        for edge, why in sorted(report.excused.items()):
+            write(f"    unreachable by construction: {edge} ({why})")
+        for edge in report.missed:
+            write(f"    not reached: {edge}")
+        if report.missed and name in gate:
+            missed.append(name)
+    untested = sorted(gate - set(histories))  # of those the gate holds: the others' were not meant to run
+    if untested:
+        write(f"no workflow test ran: {', '.join(untested)}")
+    failed = sorted({*missed, *untested})
+    if failed:
+        write(
+            f"FAILED ({', '.join(failed)}): every state, Choice branch, Catch and Retry edge must be "
+            "reached by a workflow test"
+        )
+        terminalreporter._session.exitstatus = 1

@@ -1,4 +1,4 @@
-"""Quality tests: all five workflows deployed once for the package, the console served over real
+"""Quality tests: all five workflows deployed once for each test file, the console served over real
 HTTP on loopback (with the workflows' own routes mounted, as API Gateway would serve them)."""
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class Quality:
         return self.app.env
 
 
-@pytest.fixture(scope="package")
+# A file's, not the package's: under pytest-xdist a worker may run another package's tests, which
+# empty the local cloud, between two files of this one, and pytest keeps a package's fixture alive.
+@pytest.fixture(scope="module")
 def quality(local_cloud: LocalCloud) -> Iterator[Quality]:
     app = deploy_workflows(local_cloud, *WORKFLOWS)
     with serve(create_app(app.env)) as url:

@@ -113,7 +113,7 @@ class _Bench:
 
 def test_a_run_that_logs_more_costs_more(local_cloud: LocalCloud) -> None:
     """The functions' logs of a run are what metering counted put to their log groups since its
-    reset. (The session's local cloud, not emptied: the package's workflows stay deployed.)"""
+    reset. (The session's local cloud, not emptied: what other tests deployed stays.)"""
     group = f"/aws/lambda/cost-test-{uuid.uuid4().hex}"
     logs = local_cloud.client("logs")
     logs.create_log_group(logGroupName=group)

@@ -9,7 +9,7 @@
 
 A failing `assert run.status == "SUCCEEDED"` says the state the execution failed in, its error and cause.
 
-Every execution a test finishes is kept, so that the session can report the path coverage of
+Every execution a test finishes is kept (tests/counters.py), so that the session can report the path coverage of
 each workflow (states, Choice branches, Catch and Retry edges) and fail on an edge no test reached.
 """
 
@@ -19,7 +19,6 @@ import json
 import os
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,15 +31,13 @@ from infra.environments import Environment
 from localcloud import LocalCloud
 from localcloud.engine import clock
 from localcloud.lambda_runtime import LambdaRuntime
+from tests import counters
 from tests.conftest import Inbox
-from workflows import WORKFLOWS, get
+from workflows import get
 from workflows.registry import Bucket, Table
 
 # what a failing assert of the shared policy's tests compared, shown as a test module's is
 pytest.register_assert_rewrite("tests.workflows.policy_edges")
-
-# workflow name -> histories of every execution finished during the session
-HISTORIES: dict[str, list[list[dict[str, Any]]]] = defaultdict(list)
 
 
 class Status(str):
@@ -163,7 +160,7 @@ class Deployed:
             time.sleep(0.01)
         pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         events = [event for page in pages for event in page["events"]]
-        HISTORIES[workflow].append(events)
+        counters.HISTORIES[workflow].append(events)
         output = json.loads(described["output"]) if described.get("output") else None
         return Run(
             execution_arn, described["status"], output, described.get("error"), described.get("cause"), events
@@ -213,46 +210,3 @@ def pytest_assertrepr_compare(op: str, left: Any, right: Any) -> list[str] | Non
 def instant_clock() -> Iterator[None]:
     with clock.instant():
         yield
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print each workflow's path coverage; fail on a missed edge of a workflow the gate holds:
-    PYFLOWS_COVERAGE_GATE=1 every workflow (`make test`), =NAME[,NAME] those alone (their own
-    test files run by themselves)."""
-    from workflows.coverage import gated
-
-    write = terminalreporter.write_line
-    try:
-        gate = gated(os.environ.get("PYFLOWS_COVERAGE_GATE"), WORKFLOWS)
-    except ValueError as error:
-        terminalreporter.section("workflow path coverage")
-        write(f"FAILED: {error}")
-        terminalreporter._session.exitstatus = 1
-        return
-    if not HISTORIES and not gate:
-        return
-    from workflows import definitions
-    from workflows.coverage import coverage
-
-    terminalreporter.section("workflow path coverage")
-    missed = []
-    for name in sorted(HISTORIES):
-        workflow = WORKFLOWS[name]
-        report = coverage(name, definitions.load(workflow), HISTORIES[name], workflow.unreachable)
-        write(f"{report.line()}  ({len(HISTORIES[name])} executions)")
-        for edge, why in sorted(report.excused.items()):
-            write(f"    unreachable by construction: {edge} ({why})")
-        for edge in report.missed:
-            write(f"    not reached: {edge}")
-        if report.missed and name in gate:
-            missed.append(name)
-    untested = sorted(gate - set(HISTORIES))  # of those the gate holds: the others' were not meant to run
-    if untested:
-        write(f"no workflow test ran: {', '.join(untested)}")
-    failed = sorted({*missed, *untested})
-    if failed:
-        write(
-            f"FAILED ({', '.join(failed)}): every state, Choice branch, Catch and Retry edge must be "
-            "reached by a workflow test"
-        )
-        terminalreporter._session.exitstatus = 1

@@ -28,8 +28,9 @@ from tasks.flight_deals import producer, replay
 from tasks.flight_deals.aviasales import AviasalesClient
 from tasks.flight_deals.producer import encode, fetch_records, put_records
 from tasks.flight_deals.records import batch_id, from_month_matrix
+from tests import counters
 from tests.conftest import Inbox
-from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
+from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
     ALERT,
     SNS_FLAKY_THEN_DENIED,
@@ -130,7 +131,7 @@ def run_of(app: Deployed, arn: str, history: bool = True, timeout: float = 600) 
     pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn) if history else []
     events = [event for page in pages for event in page["events"]]
     if history:
-        HISTORIES[WF].append(events)
+        counters.HISTORIES[WF].append(events)
     return {
         "arn": arn,
         "status": described["status"],

@@ -26,8 +26,9 @@ from tasks.ride_request.api import FUNCTION, WORKFLOW_TIMEOUT_SECONDS, RideApi, 
 from tasks.ride_request.rides import fare, promo
 from tasks.shared.alerts import WindowedAlert
 from tasks.shared.numbers import from_dynamo
+from tests import counters
 from tests.conftest import Inbox
-from tests.workflows.conftest import HISTORIES, Deployed, deploy_workflows, mocks
+from tests.workflows.conftest import Deployed, deploy_workflows, mocks
 from tests.workflows.policy_edges import (
     ALERT,
     a_flaky_alert_is_retried_and_sent,
@@ -117,7 +118,7 @@ def history(app: Deployed, execution_name: str) -> list[dict[str, Any]]:
     [arn] = [e["executionArn"] for e in found["executions"] if e["name"] == execution_name]
     pages = app.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=arn)
     events: list[dict[str, Any]] = [event for page in pages for event in page["events"]]
-    HISTORIES[WF].append(events)
+    counters.HISTORIES[WF].append(events)
     return events
 
 

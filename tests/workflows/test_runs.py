@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.workflows import conftest
+from tests import counters
+from tests.conftest import coverage_summary
 from tests.workflows.conftest import Run, deploy_workflows, pytest_assertrepr_compare
 from workflows import WORKFLOWS
 
@@ -85,10 +86,10 @@ class Reporter:
 
 def summary(monkeypatch: pytest.MonkeyPatch, gate: str, ran: list[str]) -> Reporter:
     """The summary of a session that ran tests of the workflows `ran` (none of their edges reached)."""
-    monkeypatch.setattr(conftest, "HISTORIES", defaultdict(list, {name: [] for name in ran}))
+    monkeypatch.setattr(counters, "HISTORIES", defaultdict(list, {name: [] for name in ran}))
     monkeypatch.setenv("PYFLOWS_COVERAGE_GATE", gate)
     reporter = Reporter()
-    conftest.pytest_terminal_summary(reporter)
+    coverage_summary(reporter)
     return reporter
 
 
