@@ -37,9 +37,10 @@ demo: $(VENV_STAMP)
 	@echo "  stop the local cloud:               $(PY) -m localcloud --stop --port $(word 1,$(LOCAL))"
 
 # The workflow tests fail the run when a state, Choice branch, Catch or Retry edge is never reached.
-# A test file to a worker, one worker a core: a file's tests share its fixtures and run in order.
+# A test file to a worker, one worker a core: a file's tests share its fixtures and run in order;
+# the files in collection order, those with a slow test first (tests/conftest.py).
 test: $(VENV_STAMP) lint typecheck check
-	PYFLOWS_COVERAGE_GATE=1 $(PY) -m pytest -n auto --dist loadfile
+	PYFLOWS_COVERAGE_GATE=1 $(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .

@@ -102,6 +102,14 @@ class Inbox:
         return [json.loads(body) for body in self.messages()]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files that hold a slow test first, each file's tests in their order: started last, one
+    would keep its worker busy long after the others finished (make test keeps this order:
+    --no-loadscope-reorder)."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A pytest-xdist worker hands its records to the controller, which prints the summaries."""
     workeroutput = getattr(session.config, "workeroutput", None)

@@ -63,7 +63,9 @@ def tasks_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def deployment(
     local_cloud: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Deployment]:
-    """Per test module, into the environment its ENVIRONMENT names (default dtest)."""
+    """Per test module, into the environment its ENVIRONMENT names (default dtest), in an emptied
+    local cloud: what another file's tests left (run before it in its worker) is not this one's."""
+    local_cloud.reset()
     root = tmp_path_factory.mktemp("src")
     env = environment(local_cloud.endpoint, getattr(request.module, "ENVIRONMENT", "dtest"))
     workflows = [*WORKFLOWS.values(), probe(root / "definitions")]

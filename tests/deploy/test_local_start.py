@@ -120,6 +120,7 @@ def test_two_deploys_at_once_into_a_stopped_local_cloud_start_it_once_and_deploy
     assert "No changes: " in second and "seeded" in second
 
 
+@pytest.mark.slow
 def test_a_deploy_points_the_settings_at_the_fakes_its_local_cloud_serves_and_the_runs_use_them() -> None:
     """Its fakes on other ports than environments.toml's 4571-4573 (here free ones, as when those
     are taken): deploy writes where they serve, and ticket-ranking and etf-signal fetch from them."""

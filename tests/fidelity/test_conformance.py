@@ -21,6 +21,7 @@ CORPUS = runner.corpus_dir()
     not (CORPUS / "compare.py").exists(),
     reason=f"conformance corpus not found at {CORPUS} (set ${runner.CORPUS_ENV} to run it)",
 )
+@pytest.mark.slow
 def test_score_does_not_drop_below_the_recorded_figure(local_cloud: LocalCloud) -> None:
     baseline = runner.load_baseline()
     assert baseline is not None, (

@@ -53,6 +53,7 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_a_new_workflow_of_each_type_passes_check_lint_and_its_tests_reaching_every_edge(
     checkout: Path,
 ) -> None:

@@ -387,6 +387,7 @@ def test_every_lambda_task_survives_a_transient_error_and_a_throttle(app: Deploy
     assert item["ride_id"] == run.output["ride_id"]
 
 
+@pytest.mark.slow
 def test_one_hundred_concurrent_requests_are_each_recorded_once(app: Deployed, rides: str) -> None:
     requests = [(body(f"req-concurrent-{i:03d}"), ISSUER.token(f"rider-{i % 7}")) for i in range(100)]
     # The same request sent five times at once: recorded once too.

@@ -404,6 +404,7 @@ def test_fifty_performances_with_thousands_of_listings_stay_far_below_the_payloa
     assert largest < 32 * 1024, f"largest history event {largest} bytes"  # Step Functions allows 256 KB
 
 
+@pytest.mark.slow
 def test_a_scheduled_run_at_a_real_shows_volume_ranks_every_performance_of_its_window(
     ranking: Deployed, broker: FakeTicketBroker
 ) -> None:
