@@ -3,6 +3,7 @@ session's path coverage summary says."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
@@ -112,3 +113,34 @@ def test_a_gate_naming_one_workflow_says_nothing_of_the_others(monkeypatch: pyte
     assert reporter.lines[-1].startswith("FAILED (lottery): ")  # its edges missed
     assert untested.lines[-2:-1] == ["no workflow test ran: lottery"]
     assert untested.lines[-1].startswith("FAILED (lottery): ")
+
+
+def test_the_records_of_two_pytest_xdist_workers_make_one_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker hands its counts and histories over as text (their timestamps included); the
+    controller adds them up, and its coverage summary counts every worker's executions."""
+    stamped = [{**EVENTS[0], "timestamp": datetime.datetime(2026, 12, 8, tzinfo=datetime.UTC)}, *EVENTS[1:]]
+
+    def worker(inputs: int, faults: int, histories: dict[str, list[Any]], checks: list[str]) -> str:
+        """This process's records set as a worker's would be, and given as it hands them over."""
+        monkeypatch.setattr(counters, "inputs_tried", inputs)
+        monkeypatch.setattr(counters, "faults_injected", faults)
+        monkeypatch.setattr(counters, "records_lost", 0)
+        monkeypatch.setattr(counters, "loss_checks", checks)
+        monkeypatch.setattr(counters, "reports", [f"figures of {', '.join(checks)}"] if checks else [])
+        monkeypatch.setattr(counters, "HISTORIES", defaultdict(list, histories))
+        return counters.state()
+
+    first = worker(3, 0, {"lottery": [stamped]}, [])
+    second = worker(4, 2, {"lottery": [stamped], "ride-request": [EVENTS]}, ["load test"])
+    worker(0, 0, {}, [])  # the controller, which ran no test
+    counters.merge(first)
+    counters.merge(second)
+
+    assert (counters.inputs_tried, counters.faults_injected, counters.loss_checks) == (7, 2, ["load test"])
+    assert counters.reports == ["figures of load test"]
+    assert counters.HISTORIES["lottery"][0][0]["timestamp"] == "2026-12-08 00:00:00+00:00"
+    monkeypatch.setenv("PYFLOWS_COVERAGE_GATE", "")
+    reporter = Reporter()
+    coverage_summary(reporter)
+    counted = {line.split()[0]: line.rsplit("(", 1)[1] for line in reporter.lines if "executions)" in line}
+    assert counted == {"lottery": "2 executions)", "ride-request": "1 executions)"}
