@@ -1,9 +1,10 @@
 """Plan Day: which trading day (Asia/Shanghai) and which of the configured funds to signal.
 
 The console, API and CLI check the request at the door (a malformed date, one not on the
-calendar such as 2026-02-30, a fund not configured), but a run can be started directly
-(StartExecution): the schema refuses it here too, naming the field. A day still to come is
-refused as well: Tushare has no prices for it, and the day is not closed either.
+calendar such as 2026-02-30 or still to come, a fund not configured), but a run can be started
+directly (StartExecution): the schema refuses it here too, naming the field. A scheduled time
+whose day is still to come is refused as well: Tushare has no prices for it, and the day is not
+closed either.
 
 A scheduled run carries the time it was scheduled for (`scheduled_time`), so its day is that
 occurrence's day in Shanghai, not the day the run happens to start: a start retried or fired
@@ -37,8 +38,11 @@ def scheduled_day(scheduled_time: str | None) -> str | None:
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     request, today = event["request"], tushare.today().isoformat()
     day = request.get("date") or scheduled_day(request.get("scheduled_time")) or today
-    if day > today:
-        raise InvalidInput(f"date: {day} is in the future (today is {today} in Asia/Shanghai)")
+    if day > today:  # a date is refused by the schema; here, a scheduled time's day
+        raise InvalidInput(
+            f"scheduled_time: {request.get('scheduled_time')} is on {day}, in the future "
+            f"(today is {today} in Asia/Shanghai)"
+        )
     configured = config.funds()
     wanted = request.get("funds")
     if wanted:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tasks.etf_signal import config
+from tasks.etf_signal import config, tushare
 from tasks.shared.documents import DATE
 
 MAX_FUNDS = 50
@@ -27,13 +27,15 @@ SCHEDULED_TIME = {
 
 def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
     return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "ETF signal day",
         "type": "object",
         "properties": {
             "date": {
                 **DATE,
-                "description": "Trading day (Asia/Shanghai); when absent, the scheduled time's day, or today",
+                # Tushare has no prices for a day to come, nor is the day closed: refused at the door
+                "x-not-after-today": {"zone": "Asia/Shanghai", "utc_offset_hours": tushare.SHANGHAI_HOURS},
+                "description": "Trading day (Asia/Shanghai), today at the latest; when absent, the "
+                "scheduled time's day, or today",
             },
             "scheduled_time": {
                 **SCHEDULED_TIME,
@@ -53,10 +55,16 @@ def _day_request(fund: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-DAY_REQUEST: dict[str, Any] = _day_request(CONFIGURED_TS_CODE)
+# "$schema" at the top only: a subschema naming it is checked by plain Draft 7, without the
+# project's keywords (x-not-after-today)
+DAY_REQUEST: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    **_day_request(CONFIGURED_TS_CODE),
+}
 
 # Plan Day checks the codes against the configuration itself, to name every unknown one in a
-# single message (a schema enum names one code at a time), and refuses a day still to come.
+# single message (a schema enum names one code at a time), and refuses a scheduled time whose day
+# is still to come.
 PLAN: dict[str, Any] = {
     "type": "object",
     "properties": {"request": _day_request(TS_CODE)},

@@ -19,7 +19,8 @@ from typing import Any
 from tasks.shared.errors import TaskError
 from tasks.shared.http import HttpUnreachable, request_json
 
-SHANGHAI = timezone(timedelta(hours=8))  # trading days are China's; no daylight saving there
+SHANGHAI_HOURS = 8  # trading days are China's; no daylight saving there
+SHANGHAI = timezone(timedelta(hours=SHANGHAI_HOURS))
 RATE_LIMIT_CODE = 40203
 RATE_LIMIT_WORDS = ("最多访问", "频率超限")
 FUND_DAILY_FIELDS = (

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, validators
 from jsonschema.exceptions import ValidationError
 
 MAX_INPUT_BYTES = 262_144  # Step Functions' limit for an execution's input
@@ -26,6 +27,24 @@ DATE: dict[str, Any] = {
     "format": "date",
 }
 FORMAT_NAMES = {"date": "calendar date"}
+
+
+def _not_after_today(validator: Any, where: Mapping[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
+    """`"x-not-after-today": {"zone": name, "utc_offset_hours": hours}`: a calendar date no later
+    than today in that zone (a fixed offset: the Lambda runtime need not carry a tz database)."""
+    if not isinstance(instance, str):
+        return
+    try:
+        day = date.fromisoformat(instance)
+    except ValueError:
+        return  # its pattern or format says what is wrong
+    today = datetime.now(timezone(timedelta(hours=where["utc_offset_hours"]))).date()
+    if day > today:
+        yield ValidationError(f"{instance!r} is in the future (today is {today} in {where['zone']})")
+
+
+# Draft 7, and the keywords of this project's own that a document can break
+VALIDATOR = validators.extend(Draft7Validator, {"x-not-after-today": _not_after_today})
 SHOWN_CHARS = 120  # of a wrong value in a message: the field is named, a whole batch need not be
 
 
@@ -160,7 +179,7 @@ def schema_errors(schema: Mapping[str, Any], document: Any) -> list[dict[str, st
 
     A value that breaks its pattern is not also said to break its format: one is enough. A property
     the original named otherwise (x-renamed) is said with the name to send, not as unexpected."""
-    found = list(Draft7Validator(schema, format_checker=FORMATS).iter_errors(document))
+    found = list(VALIDATOR(schema, format_checker=FORMATS).iter_errors(document))
     shaped = {tuple(e.absolute_path) for e in found if e.validator == "pattern"}
     kept = [e for e in found if not (e.validator == "format" and tuple(e.absolute_path) in shaped)]
     said = [{"field": field_of(e), "message": message_of(e)} for e in kept if not _said_by_renamed(e)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -26,6 +26,7 @@ from tasks.etf_signal import (
 from tasks.etf_signal import tushare as tushare_module
 from tasks.etf_signal.compute_signals import NoPrices, ReportContended
 from tasks.etf_signal.tushare import (
+    SHANGHAI,
     TushareClient,
     TushareError,
     TushareMalformed,
@@ -121,10 +122,28 @@ def test_plan_day_takes_a_leap_day(context: LambdaContext) -> None:
 
 def test_plan_day_refuses_a_day_still_to_come_and_takes_today(context: LambdaContext) -> None:
     tomorrow = (today() + timedelta(days=1)).isoformat()
+    said = f'"{tomorrow}" is in the future (today is {today()} in Asia/Shanghai)'
     with pytest.raises(InvalidInput) as refused:
         plan_day.handler(envelope({"request": {"date": tomorrow}}), context)
-    assert str(refused.value) == f"date: {tomorrow} is in the future (today is {today()} in Asia/Shanghai)"
+    assert str(refused.value) == f"request.date: {said}"
+    # the door (console, API, CLI) refuses it first, with the same words
+    assert documents.errors(WORKFLOW.input_schema, {"date": tomorrow}) == [{"field": "date", "message": said}]
+    assert documents.errors(WORKFLOW.input_schema, {"date": today().isoformat()}) == []
+    assert plan_day.handler(envelope({"request": {"date": today().isoformat()}}), context)["date"] == (
+        today().isoformat()
+    )
     assert plan_day.handler(envelope({"request": {}}), context)["date"] == today().isoformat()
+
+
+def test_plan_day_refuses_a_scheduled_time_whose_day_is_still_to_come(context: LambdaContext) -> None:
+    """A scheduled time is EventBridge's, so never to come; one written by hand may be."""
+    later = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day = datetime.fromisoformat(later).astimezone(SHANGHAI).date()
+    with pytest.raises(InvalidInput) as refused:
+        plan_day.handler(envelope({"request": {"scheduled_time": later}}), context)
+    assert str(refused.value) == (
+        f"scheduled_time: {later} is on {day}, in the future (today is {today()} in Asia/Shanghai)"
+    )
 
 
 def test_a_scheduled_run_plans_the_day_it_was_scheduled_for_however_late_it_starts(

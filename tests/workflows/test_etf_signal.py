@@ -366,30 +366,35 @@ def test_a_date_not_on_the_calendar_fails_naming_the_field_before_any_fetch(
     assert subscribers.messages() == []
 
 
-def test_a_day_to_come_fails_in_plan_day_and_emails_nobody(
+def test_a_day_to_come_started_directly_fails_in_plan_day_and_emails_nobody(
     etf: Deployed, tushare: FakeTushare, subscribers: Inbox, alerts: Inbox
 ) -> None:
+    """StartExecution, past the door that refuses it."""
     calls = len(tushare.calls)
 
     run = etf.run(NAME, {"date": "2030-01-02"})
 
     assert run.status == "FAILED" and run.error == "InvalidInput"
-    assert "date: 2030-01-02 is in the future (today is " in (run.cause or "")
+    assert cause_message(run.cause).startswith('request.date: "2030-01-02" is in the future (today is ')
     assert run.states == ["Plan Day", *ALERT]
     assert len(tushare.calls) == calls
     assert subscribers.messages() == [] and len(alerts.messages()) == 1
 
 
-def test_the_door_refuses_a_date_not_on_the_calendar_before_starting(
-    etf: Deployed, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("day", "said"),
+    [("2026-02-30", "is not a calendar date"), ("2030-01-02", "is in the future (today is ")],
+)
+def test_the_door_refuses_a_date_not_on_the_calendar_or_to_come_before_starting(
+    etf: Deployed, capsys: pytest.CaptureFixture[str], day: str, said: str
 ) -> None:
     sfn, machine = etf.client("stepfunctions"), etf.outputs[NAME]["state_machine_arn"]
     started = len(sfn.list_executions(stateMachineArn=machine)["executions"])
 
-    code = workflows_cli.main(["start", NAME, '--input={"date": "2026-02-30"}'])
+    code = workflows_cli.main(["start", NAME, f'--input={{"date": "{day}"}}'])
 
     assert code == 2
-    assert capsys.readouterr().err.startswith('invalid input: date: "2026-02-30" is not a calendar date\n')
+    assert capsys.readouterr().err.startswith(f'invalid input: date: "{day}" {said}')
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == started
 
 
