@@ -18,6 +18,7 @@ from console.graph import runs
 from console.service import ExecutionService
 from infra.environments import Environment
 from infra.queues import inbox_name
+from tasks.shared.alerts import EMAILED_ONCE_A_FUNCTION
 from tasks.shared.errors import cause_message
 from workflows.policies import EMAILED, EMAILED_ONCE
 
@@ -30,10 +31,12 @@ _FAILURE = re.compile(
     re.DOTALL,
 )
 # An HTTP API function's (tasks/shared/api.unexpected): its subject names the workflow, function
-# and error; its message the request and what happened (a traceback, or the execution it ran).
+# and error; its message the request and what happened (a traceback, or the execution it ran), then
+# what is emailed (the function's sentence; earlier alerts ended with the workflow's).
 _FUNCTION_SUBJECT = re.compile(r"\[(?P<workflow>[^\]]+)\] (?P<function>\S+) failed: (?P<error>.+)")
 _FUNCTION = re.compile(
-    r"(?P<function>\S+), request (?P<request>\S+): (?P<detail>.*?)(?:\n\n" + re.escape(EMAILED_ONCE) + ")?",
+    r"(?P<function>\S+), request (?P<request>\S+): (?P<detail>.*?)"
+    rf"(?:\n\n(?:{re.escape(EMAILED_ONCE_A_FUNCTION)}|{re.escape(EMAILED_ONCE)}))?",
     re.DOTALL,
 )
 _EXECUTION = re.compile(r"arn:[\w-]+:states:[\w-]+:\d+:(?:express|execution):\S+")

@@ -17,7 +17,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
 from tasks.flight_deals.schemas import FLIGHT_RECORD
-from tasks.shared.alerts import EMAILED_ONCE
+from tasks.shared.alerts import EMAILED_ONCE_A_FUNCTION
 from tasks.shared.documents import field_of, message_of
 
 _VALIDATOR = Draft7Validator(FLIGHT_RECORD)
@@ -121,6 +121,6 @@ def rejected_alert(batch: str, received: int, rejected: int, where: str) -> tupl
     message = (
         f"Workflow flight-deals rejected {rejected} of the {received} records of batch {batch}: the "
         f"schema refused them, so they are not stored. They are kept whole, each with its reason, at "
-        f"{where} (aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE}"
+        f"{where} (aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE_A_FUNCTION}"
     )
     return subject, message

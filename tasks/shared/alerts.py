@@ -22,11 +22,16 @@ from tasks.shared import clients
 
 # One email per source and error in this long: in an outage everything fails alike.
 ALERT_WINDOW_SECONDS = 3600
-# A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (for the functions' own
-# alerts too): in an outage every run fails alike, and the on-call needs the first, not one email
+# A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (a function's own, once
+# per function and error): in an outage every run fails alike, and the on-call needs the first, not one email
 # per run. Every alert still goes to the inbox. The alerts' messages end with this.
 EMAILED_ONCE = (
     "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
+    "(python -m workflows alerts)."
+)
+# The same for a function's own alerts, whose window is the function's (WindowedAlert's source).
+EMAILED_ONCE_A_FUNCTION = (
+    "Alerts of one function and error are emailed once an hour; the alerts inbox keeps every one "
     "(python -m workflows alerts)."
 )
 # The message attribute the alerts' email subscription filters on ("yes" or "no").

@@ -92,7 +92,11 @@ def unexpected(
     if alert is not None:
         with contextlib.suppress(Exception):
             subject = f"[{workflow}] {function} failed: {failure}"
-            alert(subject, f"{function}, request {request_id}: {detail}\n\n{alerts.EMAILED_ONCE}", failure)
+            alert(
+                subject,
+                f"{function}, request {request_id}: {detail}\n\n{alerts.EMAILED_ONCE_A_FUNCTION}",
+                failure,
+            )
     answer = error(status, "InternalError", f"{said} (request id {request_id})", request_id=request_id)
     answer["headers"]["X-Request-Id"] = request_id
     return answer

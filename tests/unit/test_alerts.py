@@ -13,7 +13,14 @@ from botocore.stub import Stubber
 
 from console.alerts import parse, receive_all
 from infra.environments import load
-from tasks.shared.alerts import ALERT_WINDOW_SECONDS, EMAILED, TOPIC_VARIABLE, WINDOWS_VARIABLE, WindowedAlert
+from tasks.shared.alerts import (
+    ALERT_WINDOW_SECONDS,
+    EMAILED,
+    EMAILED_ONCE_A_FUNCTION,
+    TOPIC_VARIABLE,
+    WINDOWS_VARIABLE,
+    WindowedAlert,
+)
 from tasks.shared.api import error, route
 from tasks.shared.errors import cause_message
 from tests.conftest import Inbox
@@ -188,8 +195,8 @@ def _search(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def test_a_routes_unexpected_failure_is_500_and_alerted_naming_the_function_and_the_error(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """tasks.shared.api.route: every route's function, emailed once an hour per error, as the
-    workflows' alerts; a client's mistake (400) alerts no one."""
+    """tasks.shared.api.route: every route's function, emailed once an hour per function and error,
+    as the message ends by saying; a client's mistake (400) alerts no one."""
     sns = boto3.client("sns")
     create_table(ALERT_WINDOWS_TABLE, "windows")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
@@ -215,7 +222,9 @@ def test_a_routes_unexpected_failure_is_500_and_alerted_naming_the_function_and_
     assert [s["Subject"] for s in sent] == ["[ticket-ranking] api-search failed: KeyError"] * 2
     assert [s["MessageAttributes"][EMAILED]["Value"] for s in sent] == ["yes", "no"]
     assert sent[0]["Message"].startswith("api-search, request r1: Traceback")
-    assert "KeyError: 'performance_id'" in sent[0]["Message"] and sent[0]["Message"].endswith(EMAILED_ONCE)
+    assert "KeyError: 'performance_id'" in sent[0]["Message"] and sent[0]["Message"].endswith(
+        EMAILED_ONCE_A_FUNCTION
+    )
 
 
 def test_a_route_whose_alert_cannot_be_sent_still_answers_500(
@@ -235,7 +244,7 @@ def test_an_api_functions_alert_names_its_workflow_function_error_and_what_it_me
     )
     crashed = parse(
         envelope(
-            f"api-search, request r-1: {traceback}\n\n{EMAILED_ONCE}",
+            f"api-search, request r-1: {traceback}\n\n{EMAILED_ONCE_A_FUNCTION}",
             "[ticket-ranking] api-search failed: AccessDeniedException",
         )
     )
@@ -250,7 +259,7 @@ def test_an_api_functions_alert_names_its_workflow_function_error_and_what_it_me
     run = "arn:aws:states:us-east-1:123456789012:express:pyflows-local-ride-request:ride-r-2:5f2c"
     timed_out = parse(
         envelope(
-            f"api-ride, request r-2: execution {run} TIMED_OUT\n\n{EMAILED_ONCE}",
+            f"api-ride, request r-2: execution {run} TIMED_OUT\n\n{EMAILED_ONCE}",  # as alerts ended before
             "[ride-request] api-ride failed: TIMED_OUT",
         )
     )

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from tasks.flight_deals import alert_deals, decode_batch, find_deals, park_batch, store_records
 from tasks.flight_deals.records import from_month_matrix
 from tasks.shared import clients, parameters
-from tasks.shared.alerts import EMAILED, EMAILED_ONCE
+from tasks.shared.alerts import EMAILED, EMAILED_ONCE_A_FUNCTION
 from tests.conftest import Inbox
 from tests.unit.conftest import TEST_ENV, create_table, envelope, handler_environment
 from tests.unit.test_flight_records import ENTRY, pipe_record
@@ -108,7 +108,7 @@ def test_a_batch_with_rejected_records_is_counted_and_alerted_saying_where_they_
     assert one["Message"] == (
         f"Workflow flight-deals rejected 1 of the 4 records of batch {first['batch_id']}: the schema "
         f"refused them, so they are not stored. They are kept whole, each with its reason, at {where} "
-        f"(aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE}"
+        f"(aws s3 cp {where} -); the batch's other records are stored. {EMAILED_ONCE_A_FUNCTION}"
     )
     assert two["Subject"] == "[flight-deals] 2 records rejected"
     assert f"rejected 2 of the 3 records of batch {second['batch_id']}" in two["Message"]
