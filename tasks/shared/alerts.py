@@ -25,15 +25,10 @@ ALERT_WINDOW_SECONDS = 3600
 # A workflow's alerts of one error are emailed once in ALERT_WINDOW_SECONDS (a function's own, once
 # per function and error): in an outage every run fails alike, and the on-call needs the first, not one email
 # per run. Every alert still goes to the inbox. The alerts' messages end with this.
-EMAILED_ONCE = (
-    "Alerts of one workflow and error are emailed once an hour; the alerts inbox keeps every one "
-    "(python -m workflows alerts)."
-)
+_EVERY_ONE_KEPT = "the alerts inbox keeps every one (python -m workflows alerts)."
+EMAILED_ONCE = f"Alerts of one workflow and error are emailed once an hour; {_EVERY_ONE_KEPT}"
 # The same for a function's own alerts, whose window is the function's (WindowedAlert's source).
-EMAILED_ONCE_A_FUNCTION = (
-    "Alerts of one function and error are emailed once an hour; the alerts inbox keeps every one "
-    "(python -m workflows alerts)."
-)
+EMAILED_ONCE_A_FUNCTION = f"Alerts of one function and error are emailed once an hour; {_EVERY_ONE_KEPT}"
 # The message attribute the alerts' email subscription filters on ("yes" or "no").
 EMAILED = "emailed"
 # A window is an item: `alert` (what alerts, and the error) until `expires` (epoch seconds, also
